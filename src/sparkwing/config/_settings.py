@@ -1,0 +1,129 @@
+"""Layered settings: defaults < ``sparkwing.yaml`` < ``SPARKWING__SECTION__KEY`` env vars < CLI flags."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from sparkwing.errors import ConfigError, Problem
+
+SETTINGS_FILE = "sparkwing.yaml"
+ENV_PREFIX = "SPARKWING__"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SparkSettings(_Section):
+    master: str = Field("local[*]", description="Spark master: local[*], spark://host:port or yarn.")
+    app_name: str = Field("sparkwing", description="Spark application name.")
+    driver_memory: str | None = Field(None, description="spark.driver.memory, e.g. 2g.")
+    shuffle_partitions: int = Field(
+        8, ge=1, description="spark.sql.shuffle.partitions; small by default for one machine."
+    )
+    conf: dict[str, str] = Field(
+        default_factory=dict, description="Any spark.* setting, passed through unchanged."
+    )
+
+
+class H2OSettings(_Section):
+    bind_loopback: bool = Field(True, description="Bind the H2O node and Flow to 127.0.0.1.")
+    username: str | None = Field(None, description="H2O login user (hash login).")
+    password: str | None = Field(None, description="H2O login password.")
+    conf: dict[str, str] = Field(
+        default_factory=dict, description="Any spark.ext.h2o.* setting, passed through."
+    )
+
+
+class S3Settings(_Section):
+    endpoint_url: str | None = Field(None, description="S3 endpoint; None means AWS.")
+    region: str | None = Field(None, description="AWS region.")
+    access_key_id: str | None = Field(None, description="Access key; None uses the AWS chain.")
+    secret_access_key: str | None = Field(None, description="Secret key.")
+
+
+class LakeSettings(_Section):
+    max_quarantine_share: float = Field(
+        0.05, ge=0, le=1, description="Fail a source whose quarantined share of rows exceeds this."
+    )
+
+
+class WarehouseSettings(_Section):
+    keep_versions: int = Field(3, ge=1, description="Table versions kept for rollback.")
+    default_format: str = Field("parquet", description="parquet or orc.")
+
+
+class Settings(BaseSettings):
+    """Everything that is about *where* and *how* sparkwing runs, not *what* a pipeline does."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid", case_sensitive=False
+    )
+
+    workspace: str = Field("./sparkwing-home", description="Workspace directory or s3:// URI.")
+    spark: SparkSettings = Field(default_factory=SparkSettings)
+    h2o: H2OSettings = Field(default_factory=H2OSettings)
+    s3: S3Settings = Field(default_factory=S3Settings)
+    lake: LakeSettings = Field(default_factory=LakeSettings)
+    warehouse: WarehouseSettings = Field(default_factory=WarehouseSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # First wins: CLI flags (init kwargs) > environment > sparkwing.yaml > defaults.
+        return (init_settings, env_settings, _YamlFileSource(settings_cls))
+
+
+class _YamlFileSource(PydanticBaseSettingsSource):
+    path: Path | None = None
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        path = _YamlFileSource.path
+        if path is None or not path.exists():
+            return {}
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        if not isinstance(data, dict):
+            raise ConfigError(f"{path}: settings must be a mapping", hint="see README, Settings")
+        return data
+
+
+def load_settings(
+    overrides: dict[str, Any] | None = None, *, settings_file: str | os.PathLike[str] | None = None
+) -> Settings:
+    """Resolve settings from every layer; ``overrides`` are the CLI flags (nested dicts).
+
+    >>> load_settings({"workspace": "/tmp/ws"}).workspace
+    '/tmp/ws'
+    """
+    path = Path(settings_file) if settings_file else Path(SETTINGS_FILE)
+    if settings_file and not path.exists():
+        raise ConfigError(f"settings file not found: {path}", hint="check --config")
+    _YamlFileSource.path = path
+    try:
+        return Settings(**(overrides or {}))
+    except ValidationError as exc:
+        problems = [
+            Problem(".".join(str(p) for p in e["loc"]), e["msg"], file=str(path)) for e in exc.errors()
+        ]
+        raise ConfigError(
+            "invalid settings",
+            problems=problems,
+            hint=f"check {path} and {ENV_PREFIX}* environment variables",
+        ) from None
+    finally:
+        _YamlFileSource.path = None

@@ -1,0 +1,56 @@
+"""YAML loading that remembers the line of every mapping key and sequence item."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+Loc = tuple[str | int, ...]
+
+
+def load_with_lines(text: str, filename: str = "<spec>") -> tuple[Any, dict[Loc, int]]:
+    """Parse YAML; return the data and a map from a location path to its 1-based line.
+
+    >>> data, lines = load_with_lines("a:\\n  b: 1\\n")
+    >>> lines[("a", "b")]
+    2
+    """
+    from sparkwing.errors import ConfigError, Problem
+
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(
+            "spec is not valid YAML",
+            problems=[Problem("", str(reason), file=filename, line=line)],
+            hint="fix the YAML syntax at the line shown",
+        ) from None
+    lines: dict[Loc, int] = {}
+    if node is not None:
+        _walk(node, (), lines)
+    return data, lines
+
+
+def _walk(node: yaml.Node, loc: Loc, lines: dict[Loc, int]) -> None:
+    lines.setdefault(loc, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            child = (*loc, str(key.value))
+            lines[child] = key.start_mark.line + 1
+            _walk(value, child, lines)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _walk(item, (*loc, i), lines)
+
+
+def line_for(loc: Loc, lines: dict[Loc, int]) -> int | None:
+    """The line of ``loc`` or of its closest ancestor that has one."""
+    for n in range(len(loc), -1, -1):
+        if loc[:n] in lines:
+            return lines[loc[:n]]
+    return None

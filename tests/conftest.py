@@ -1,0 +1,76 @@
+"""Shared fixtures: one SparkSession (and at most one H2OContext) for the whole test run."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "tests" / "data"
+EXAMPLES = ROOT / "examples"
+
+
+@pytest.fixture(scope="session")
+def session_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The workspace the shared SparkSession's metastore and warehouse live in."""
+    return tmp_path_factory.mktemp("ws")
+
+
+@pytest.fixture(scope="session")
+def settings(session_workspace: Path):
+    from sparkwing.config import load_settings
+
+    return load_settings(
+        {
+            "workspace": str(session_workspace),
+            "spark": {"master": "local[2]", "shuffle_partitions": 2, "driver_memory": "3g"},
+        }
+    )
+
+
+@pytest.fixture(scope="session")
+def spark(settings) -> Iterator[object]:
+    """The one SparkSession of the test run (Hive support, Derby metastore in the workspace)."""
+    from sparkwing.engine import start_spark, stop_spark
+
+    session = start_spark(settings)
+    yield session
+    from sparkwing.engine import stop_h2o
+
+    stop_h2o()
+    stop_spark()
+
+
+@pytest.fixture(scope="session")
+def h2o(spark, settings):
+    """The one H2OContext of the test run, started on first use."""
+    from sparkwing.engine import start_h2o
+
+    return start_h2o(spark, settings)
+
+
+@pytest.fixture()
+def data_dir() -> Path:
+    return DATA
+
+
+@pytest.fixture()
+def copy_data(tmp_path: Path):
+    """Copy a shipped test file into a temp dir and return its path."""
+
+    def _copy(name: str) -> Path:
+        dst = tmp_path / Path(name).name
+        shutil.copy(DATA / name, dst)
+        return dst
+
+    return _copy
+
+
+def pytest_collection_modifyitems(config, items):  # noqa: ARG001
+    # Integration tests marked spark/h2o run after the fast unit tests.
+    items.sort(key=lambda it: ("h2o" in it.keywords, "spark" in it.keywords or "s3" in it.keywords))
+    os.environ.setdefault("SPARKWING_TESTING", "1")

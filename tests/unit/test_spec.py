@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+import pytest
+
+from sparkwing.config import build_graph, parse_spec
+from sparkwing.errors import ConfigError
+
+GOOD = """\
+name: loans
+sources:
+  loans_raw: {uri: data/loan.csv}
+datasets:
+  loans_clean:
+    from: loans_raw
+    steps:
+      - cast: {int_rate: double}
+      - fill_missing: {emp_length: median}
+      - derive: {loan_to_income: "loan_amnt / annual_inc"}
+    checks:
+      - not_null: [bad_loan]
+      - in_range: {int_rate: [0, 40]}
+        severity: warn
+tables:
+  credit.loans_clean: {from: loans_clean, format: parquet}
+"""
+
+
+def test_good_spec_parses_and_orders_graph() -> None:
+    spec = parse_spec(GOOD)
+    assert spec.sources["loans_raw"].resolved_format == "csv"
+    steps = spec.datasets["loans_clean"].steps
+    assert [s.kind for s in steps] == ["cast", "fill_missing", "derive"]
+    assert spec.datasets["loans_clean"].checks[1].severity == "warn"
+    graph = build_graph(spec)
+    assert graph.order == ("loans_raw", "loans_clean", "credit.loans_clean")
+
+
+def test_unknown_step_names_line_and_path() -> None:
+    bad = GOOD.replace("- derive:", "- derivee:")
+    with pytest.raises(ConfigError) as info:
+        parse_spec(bad, filename="p.yaml")
+    (problem,) = info.value.problems
+    assert problem.line == 10
+    assert problem.path == "datasets.loans_clean.steps[2]"
+    assert "unknown step 'derivee'" in problem.message
+
+
+def test_bad_cast_type_is_reported() -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_spec(GOOD.replace("int_rate: double", "int_rate: dubble"))
+    assert "unknown type 'dubble'" in info.value.problems[0].message
+    assert info.value.problems[0].line == 8
+
+
+def test_unknown_reference_and_cycle() -> None:
+    spec = parse_spec(GOOD.replace("from: loans_raw", "from: nowhere"))
+    with pytest.raises(ConfigError) as info:
+        build_graph(spec)
+    assert "unknown 'nowhere'" in str(info.value)
+    cyc = parse_spec(GOOD.replace("from: loans_raw", "from: credit.loans_clean"))
+    with pytest.raises(ConfigError, match="cycle"):
+        build_graph(cyc)
+
+
+def test_yaml_syntax_error_has_line() -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_spec("name: x\nsources: [\n")
+    assert info.value.problems[0].line is not None
