@@ -251,6 +251,128 @@ def sql(
     console.out.print(table)
 
 
+# --- models -------------------------------------------------------------------------------
+
+
+def _registry() -> Any:
+    from sparkwing.registry import Registry
+
+    settings = OPTS.settings()
+    return Registry(settings.workspace, settings.s3)
+
+
+@models_app.callback()
+def models_list(ctx: typer.Context) -> None:
+    """List registered models with their versions and aliases."""
+    if ctx.invoked_subcommand:
+        return
+    from rich.table import Table
+
+    reg = _registry()
+    table = Table(title="models")
+    for col in ("model", "versions", "latest", "aliases", "metric (latest)"):
+        table.add_column(col)
+    for name in reg.models():
+        versions = reg.versions(name)
+        latest = versions[-1] if versions else None
+        aliases = ", ".join(f"{a}→v{v}" for a, v in sorted(reg.aliases(name).items()))
+        metric = ""
+        if latest is not None:
+            m = latest.card.get("metrics", {})
+            key = next((k for k in ("auc", "rmse", "logloss") if k in m), None)
+            metric = f"{key}={m[key]:.4f}" if key else ""
+        table.add_row(name, str(len(versions)), f"v{latest.version}" if latest else "", aliases, metric)
+    console.out.print(table)
+
+
+@models_app.command("show")
+def models_show(
+    ref: Annotated[str, typer.Argument(help="NAME, NAME@VERSION or NAME@ALIAS")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the whole card.")] = False,
+) -> None:
+    """Show a model version's card: task, features, metrics, leaderboard, artifacts."""
+    mv = _registry().get(ref)
+    if as_json:
+        typer.echo(json.dumps(mv.card, indent=2, default=str))
+        return
+    card = mv.card
+    console.out.print(f"[bold]{mv.name}[/] version {mv.version}  ({mv.uri})")
+    for key in ("task", "target", "algorithm", "classes", "threshold", "run_id", "created"):
+        if key in card:
+            console.out.print(f"  {key}: {card[key]}")
+    for k, v in (card.get("metrics") or {}).items():
+        if isinstance(v, (int, float)):
+            console.out.print(f"  metric {k}: {v:.6g}")
+    feats = card.get("features") or []
+    console.out.print(f"  features ({len(feats)}): " + ", ".join(
+        f"{f.get('name')}:{f.get('type')}" for f in feats[:30]) + (" ..." if len(feats) > 30 else ""))
+    for name, info in (card.get("artifacts") or {}).items():
+        console.out.print(f"  artifact {name}: sha256 {str(info.get('sha256', info))[:16]}...")
+
+
+@models_app.command("promote")
+def models_promote(name: str, version: int, alias: str,
+                   reason: Annotated[str, typer.Option("--reason")] = "manual promotion") -> None:
+    """Point ALIAS of model NAME at VERSION (atomic; recorded in the audit log)."""
+    import getpass
+
+    reg = _registry()
+    reg.get(f"{name}@{version}")  # verifies it exists and its checksums hold
+    reg.set_alias(name, alias, version, reason=reason, actor=getpass.getuser())
+    console.out.print(f"{name}@{alias} -> v{version}")
+
+
+@models_app.command("export")
+def models_export(ref: str, dest: Path) -> None:
+    """Copy a model version's artifacts (MOJO, genmodel jar, POJO, card) to DEST."""
+    path = _registry().export(ref, dest)
+    console.out.print(f"exported {ref} to {path}")
+
+
+@app.command()
+def predict(
+    model: Annotated[str, typer.Argument(help="NAME@ALIAS, NAME@VERSION, or a .mojo/.zip file")],
+    input_path: Annotated[Path, typer.Argument(metavar="INPUT", help="CSV or Parquet file")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Output file (CSV or Parquet)")],
+) -> None:
+    """Score a file with a registered model (Spark MOJO scoring, no H2O cluster)."""
+    if Path(model).is_file():
+        from sparkwing import mojo
+
+        rows = mojo.predict_csv(mojo.load(model), input_path, output)
+        console.out.print(f"scored {rows:,} rows with {model} (pure Python) -> {output}")
+        return
+    from sparkwing.score import predict_file
+
+    version = _registry().get(model)
+    rows = predict_file(_spark(), version, input_path, output)
+    console.out.print(f"scored {rows:,} rows with {version.name}@{version.version} -> {output}")
+
+
+# --- mojo -----------------------------------------------------------------------------------
+
+
+@mojo_app.command("inspect")
+def mojo_inspect(path: Path) -> None:
+    """Describe a MOJO: algorithm, versions, features with types and domains, classes."""
+    from sparkwing import mojo
+
+    typer.echo(mojo.inspect_text(mojo.load(path)))
+
+
+@mojo_app.command("predict")
+def mojo_predict(
+    path: Path,
+    input_path: Annotated[Path, typer.Argument(metavar="INPUT.csv")],
+    output: Annotated[Path, typer.Option("--output", "-o")],
+) -> None:
+    """Score a CSV with a MOJO in pure Python (no JVM)."""
+    from sparkwing import mojo
+
+    rows = mojo.predict_csv(mojo.load(path), input_path, output)
+    console.out.print(f"scored {rows:,} rows -> {output}")
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: sparkwing errors become one line and a documented exit code."""
     try:
