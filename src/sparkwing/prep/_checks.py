@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
-from sparkwing.errors import CheckFailed, ConfigError, Problem
+from sparkwing.errors import CheckFailed, ConfigError
 from sparkwing.prep._columns import count_where, is_numeric, is_string
 from sparkwing.prep._context import col, resolve_name
 
@@ -197,7 +197,7 @@ def _check_columns(df: DataFrame, check: Check, where: str, case_sensitive: bool
     params = check.params
     if check.kind == "row_count":
         return [], params
-    given = list(params) if isinstance(params, dict) else list(params)
+    given = list(params)
     names = [resolve_name(df, c, where, case_sensitive) for c in given]
     if isinstance(params, dict):
         params = {n: params[g] for n, g in zip(names, given)}
@@ -206,7 +206,7 @@ def _check_columns(df: DataFrame, check: Check, where: str, case_sensitive: bool
 
 def _validate(check: Check, names: list[str], params: Any, types: dict[str, DataType], where: str) -> None:
     def fail(msg: str, hint: str) -> ConfigError:
-        return ConfigError(f"{where}: {msg}", problems=[Problem(where, msg)], hint=hint)
+        return ConfigError(f"{where}: {msg}", hint=hint)
 
     if check.kind == "in_range":
         for n in names:

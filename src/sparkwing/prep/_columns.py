@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sparkwing.errors import ConfigError, Problem
+from sparkwing.errors import ConfigError
 from sparkwing.prep._context import StepContext, col, quote
 
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ def count_where(condition: Column) -> Column:
 
 def type_error(ctx: StepContext, column: str, dtype: DataType, wanted: str) -> ConfigError:
     msg = f"{ctx.where}: column {column!r} is {dtype.simpleString()}, needs {wanted}"
-    return ConfigError(msg, problems=[Problem(ctx.where, msg)], hint="cast it first with a cast step")
+    return ConfigError(msg, hint="cast it first with a cast step")
 
 
 def is_numeric(dtype: DataType) -> bool:
@@ -59,7 +59,7 @@ def rename(df: DataFrame, params: dict[str, str], ctx: StepContext) -> DataFrame
     for name in final:
         if fold(name) in seen:
             msg = f"{ctx.where}: renaming would create a second column {name!r}"
-            raise ConfigError(msg, problems=[Problem(ctx.where, msg)], hint="drop or rename that column first")
+            raise ConfigError(msg, hint="drop or rename that column first")
         seen.add(fold(name))
     return df.withColumnsRenamed(mapping)
 

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sparkwing.errors import ConfigError, Problem
+from sparkwing.errors import ConfigError
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame, Observation
@@ -31,11 +31,10 @@ def col(name: str) -> Column:
 def unknown_column(where: str, name: str, available: Iterable[str], what: str = "column") -> ConfigError:
     names = ", ".join(available) or "(none)"
     message = f"{where}: unknown {what} {name!r}; available: {names}"
-    return ConfigError(
-        message,
-        problems=[Problem(where, f"unknown {what} {name!r}")],
-        hint="check the spelling; an earlier step may have renamed or dropped it",
-    )
+    hint = "check the spelling; an earlier step may have renamed or dropped it"
+    if what == "input":
+        hint = "join with a source or dataset the pipeline defines (its name under 'with')"
+    return ConfigError(message, hint=hint)
 
 
 def resolve_name(df: DataFrame, name: str, where: str, case_sensitive: bool = False) -> str:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sparkwing.errors import ConfigError, Problem, StepFailed
+from sparkwing.errors import ConfigError, StepFailed
 from sparkwing.prep._context import StepContext
 
 if TYPE_CHECKING:
@@ -31,13 +31,12 @@ def load_function(reference: str, where: str) -> Callable[..., Any]:
         msg = f"{where}: cannot import {module_name!r}: {type(exc).__name__}: {_first_line(exc)}"
         raise ConfigError(
             msg,
-            problems=[Problem(where, msg)],
             hint="put the module on PYTHONPATH (or next to the spec) and check its import-time code",
         ) from exc
     function = getattr(module, attr, None)
     if not callable(function):
         msg = f"{where}: module {module_name!r} has no function {attr!r}"
-        raise ConfigError(msg, problems=[Problem(where, msg)], hint="write it as module:function")
+        raise ConfigError(msg, hint="write it as module:function")
     return function
 
 

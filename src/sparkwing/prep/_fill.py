@@ -12,7 +12,7 @@ import datetime as dt
 import decimal
 from typing import TYPE_CHECKING, Any
 
-from sparkwing.errors import ConfigError, Problem
+from sparkwing.errors import ConfigError
 from sparkwing.prep._columns import count_where, is_numeric, type_error
 from sparkwing.prep._context import StepContext, col
 
@@ -53,7 +53,7 @@ def _constant(ctx: StepContext, name: str, dtype: DataType, value: Any) -> Any:
     )
     if not ok:
         msg = f"{ctx.where}: constant {value!r} does not fit column {name!r} ({dtype.simpleString()})"
-        raise ConfigError(msg, problems=[Problem(ctx.where, msg)], hint="use a value of the column's type")
+        raise ConfigError(msg, hint="use a value of the column's type")
     return value
 
 

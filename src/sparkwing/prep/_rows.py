@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sparkwing.errors import ConfigError, Problem
+from sparkwing.errors import ConfigError
 from sparkwing.prep._columns import count_where
 from sparkwing.prep._context import StepContext, col, resolve_name, unknown_column
 
@@ -103,7 +103,7 @@ def join(df: DataFrame, params: Any, ctx: StepContext) -> DataFrame:
             new = f"{c}_{other_name}"
             if fold(new) in taken or new in other.columns:
                 msg = f"{ctx.where}: column {c!r} exists on both sides and {new!r} is taken too"
-                raise ConfigError(msg, problems=[Problem(ctx.where, msg)], hint="rename it first")
+                raise ConfigError(msg, hint="rename it first")
             renamed[c] = new
     if renamed:
         other = other.withColumnsRenamed(renamed)

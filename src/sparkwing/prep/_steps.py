@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sparkwing.errors import ConfigError, Problem, StepFailed
+from sparkwing.errors import ConfigError, StepFailed
 from sparkwing.prep import _columns, _features, _fill, _rows
 from sparkwing.prep._context import Pending, StepContext, unknown_column
 from sparkwing.prep._custom import run_python
@@ -28,7 +28,7 @@ StepFunction = Callable[["DataFrame", Any, StepContext], "DataFrame"]
 def _glrm(df: DataFrame, params: Any, ctx: StepContext) -> DataFrame:  # noqa: ARG001
     msg = f"{ctx.where}: glrm steps need H2O and are run by the training stage, not by prep"
     raise ConfigError(
-        msg, problems=[Problem(ctx.where, msg)], hint="the pipeline runner hands glrm steps to train"
+        msg, hint="the pipeline runner hands glrm steps to train"
     )
 
 
@@ -109,7 +109,7 @@ def _translate(exc: Exception, df: DataFrame, where: str) -> Exception:
 
     if isinstance(exc, ParseException):
         msg = f"{where}: cannot parse the SQL expression: {str(exc).strip().splitlines()[0]}"
-        return ConfigError(msg, problems=[Problem(where, msg)], hint="check the expression's syntax")
+        return ConfigError(msg, hint="check the expression's syntax")
     if isinstance(exc, AnalysisException):
         if (exc.getErrorClass() or "").startswith("UNRESOLVED_COLUMN"):
             name = (exc.getMessageParameters() or {}).get("objectName", "?").strip("`")

@@ -1,0 +1,153 @@
+"""Quality checks: pass and fail cases, severities, the gate, and the single aggregate pass."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+
+from sparkwing.config import Check
+from sparkwing.errors import CheckFailed, ConfigError
+from sparkwing.prep import CheckResult, gate, run_checks
+
+pytestmark = pytest.mark.spark
+
+
+def checks(*specs: dict) -> list[Check]:
+    return [Check.model_validate(s) for s in specs]
+
+
+@pytest.fixture(scope="module")
+def df(spark):
+    return spark.createDataFrame(
+        [
+            (1, "a", 5.0, "AZ", "x1"),
+            (2, "b", None, "GA", "x2"),
+            (2, "c", 45.0, "ZZ", "bad"),
+            (3, None, float("nan"), None, None),
+        ],
+        "id int, name string, rate double, state string, code string",
+    )
+
+
+def one(df, spec: dict) -> CheckResult:
+    [result] = run_checks(df, checks(spec))
+    return result
+
+
+def test_not_null(df):
+    ok = one(df, {"not_null": ["id"]})
+    assert ok.passed and ok.message == "not_null(id): passed" and ok.observed["null_count"] == {"id": 0}
+    bad = one(df, {"not_null": ["id", "name", "rate"]})
+    assert not bad.passed and bad.observed == {"null_count": {"id": 0, "name": 1, "rate": 1}, "rows": 4}
+    assert bad.message == "not_null(id, name, rate): 1 null(s) in name, 1 null(s) in rate"
+
+
+def test_unique(df):
+    assert one(df, {"unique": ["name"]}).passed  # two distinct values and one null
+    bad = one(df, {"unique": ["id"]})
+    assert not bad.passed and bad.observed == {"rows": 4, "distinct_keys": 3, "duplicate_rows": 1}
+    assert one(df, {"unique": ["id", "name"]}).passed  # together they form a key
+
+
+def test_in_range_ignores_nulls_not_nan(df):
+    bad = one(df, {"in_range": {"rate": [0, 40], "id": [1, None]}})
+    assert bad.observed["out_of_range"] == {"rate": 2, "id": 0}  # 45.0 and NaN; the null is ignored
+    assert bad.observed["bounds"] == {"rate": [0.0, 40.0], "id": [1.0, None]}
+    assert not bad.passed and "2 value(s) out of range in rate" in bad.message
+    assert one(df, {"in_range": {"id": [1, 3]}}).passed
+
+
+def test_in_set_ignores_nulls(df):
+    assert one(df, {"in_set": {"name": ["a", "b", "c"]}}).passed
+    bad = one(df, {"in_set": {"state": ["AZ", "GA"], "id": [1, 2]}})
+    assert bad.observed["not_in_set"] == {"state": 1, "id": 1} and not bad.passed
+    # A string column compared with numbers is compared as text, never cast to null silently.
+    assert not one(df, {"in_set": {"code": [1, 2]}}).passed
+
+
+def test_regex_is_anchored_and_ignores_nulls(df):
+    bad = one(df, {"regex": {"code": r"x\d", "state": "[A-Z]{2}"}})
+    assert bad.observed["not_matching"] == {"code": 1, "state": 0}
+    assert not one(df, {"regex": {"code": "x"}}).passed  # a partial match is not enough
+    with pytest.raises(ConfigError, match=r"checks\[0\].regex: invalid regex for 'code'"):
+        run_checks(df, checks({"regex": {"code": "("}}))
+
+
+def test_row_count(df):
+    assert one(df, {"row_count": {"min": 1, "max": 4}}).passed
+    bad = one(df, {"row_count": {"min": 10}})
+    assert not bad.passed and bad.message == "row_count: 4 rows, expected [10, inf]"
+    assert bad.observed == {"rows": 4, "min": 10, "max": None}
+
+
+def test_max_null_share(df):
+    assert one(df, {"max_null_share": {"name": 0.25}}).passed
+    bad = one(df, {"max_null_share": {"name": 0.1}})
+    assert not bad.passed and bad.observed["null_share"] == {"name": 0.25}
+    assert bad.message == "max_null_share(name): name 25.00% null > 10.00%"
+
+
+def test_empty_dataframe(spark):
+    empty = spark.createDataFrame([], "a int")
+    results = run_checks(empty, checks({"max_null_share": {"a": 0}}, {"not_null": ["a"]}, {"row_count": {"min": 1}}))
+    assert [r.passed for r in results] == [True, True, False]
+
+
+def test_unknown_column_and_wrong_type(df):
+    with pytest.raises(ConfigError, match=r"checks\[1\].not_null: unknown column 'nme'; available: id, name"):
+        run_checks(df, checks({"row_count": {"min": 1}}, {"not_null": ["nme"]}))
+    with pytest.raises(ConfigError, match="in_range needs a number"):
+        run_checks(df, checks({"in_range": {"name": [0, 1]}}))
+    assert one(df, {"not_null": ["NAME"]}).columns == ["name"]  # Spark's case-insensitive names
+
+
+def test_gate_error_vs_warn(df, caplog):
+    results = run_checks(
+        df,
+        checks(
+            {"not_null": ["id"]},
+            {"unique": ["id"], "severity": "warn"},
+            {"in_range": {"rate": [0, 40]}},
+            {"row_count": {"max": 2}},
+        ),
+    )
+    assert [(r.severity, r.passed) for r in results] == [("error", True), ("warn", False), ("error", False), ("error", False)]
+    with caplog.at_level(logging.WARNING, logger="sparkwing.prep"), pytest.raises(CheckFailed) as err:
+        gate(results, dataset="loans")
+    assert err.value.message.startswith("2 quality check(s) failed on loans: in_range(rate): ")
+    assert "row_count: 4 rows" in err.value.message and "\n" not in err.value.message
+    assert [r.kind for r in err.value.results] == ["in_range", "row_count"]
+    assert "unique(id): 1 duplicate row(s) by key" in caplog.text
+    gate([r for r in results if r.severity == "warn" or r.passed])  # warn failures never raise
+    assert json.loads(json.dumps([r.to_dict() for r in results]))[1]["observed"]["duplicate_rows"] == 1
+
+
+def _jobs(spark, group: str, action) -> int:
+    sc = spark.sparkContext
+    sc.setJobGroup(group, group)
+    try:
+        action()
+    finally:
+        sc.setLocalProperty("spark.jobGroup.id", None)
+    return len(sc.statusTracker().getJobIdsForGroup(group))
+
+
+def test_all_checks_in_one_aggregate_pass(spark, df):
+    from pyspark.sql import functions as F
+
+    many = checks(
+        {"not_null": ["id", "name"]},
+        {"in_range": {"rate": [0, 40]}},
+        {"in_set": {"state": ["AZ", "GA"]}},
+        {"regex": {"code": "x[0-9]"}},
+        {"row_count": {"min": 1}},
+        {"max_null_share": {"rate": 0.5}},
+    )
+    # Six checks cost what one plain aggregate costs (AQE may split a query into stage jobs).
+    baseline = _jobs(spark, "sw-base", lambda: df.agg(F.count(F.lit(1))).collect())
+    assert _jobs(spark, "sw-checks", lambda: run_checks(df, many)) == baseline
+    with_unique = many + checks({"unique": ["id"]}, {"unique": ["name", "state"]})
+    distinct = _jobs(spark, "sw-distinct", lambda: df.agg(F.count(F.lit(1)), F.count_distinct("id")).collect())
+    assert _jobs(spark, "sw-unique", lambda: run_checks(df, with_unique)) == distinct
