@@ -31,60 +31,82 @@ def df(spark):
     )
 
 
-def one(df, spec: dict) -> CheckResult:
-    [result] = run_checks(df, checks(spec))
-    return result
+# Every pass/fail case below runs in ONE run_checks call (one aggregate query), kept by label.
+CASES = {
+    "not_null_ok": {"not_null": ["id"]},
+    "not_null_bad": {"not_null": ["id", "name", "rate"]},
+    "not_null_case": {"not_null": ["NAME"]},
+    "unique_ok": {"unique": ["name"]},
+    "unique_bad": {"unique": ["id"]},
+    "unique_pair": {"unique": ["id", "name"]},
+    "range_bad": {"in_range": {"rate": [0, 40], "id": [1, None]}},
+    "range_ok": {"in_range": {"id": [1, 3]}},
+    "set_ok": {"in_set": {"name": ["a", "b", "c"]}},
+    "set_bad": {"in_set": {"state": ["AZ", "GA"], "id": [1, 2]}},
+    "set_text": {"in_set": {"code": [1, 2]}},
+    "regex_bad": {"regex": {"code": r"x\d", "state": "[A-Z]{2}"}},
+    "regex_partial": {"regex": {"code": "x"}},
+    "rows_ok": {"row_count": {"min": 1, "max": 4}},
+    "rows_bad": {"row_count": {"min": 10}},
+    "share_ok": {"max_null_share": {"name": 0.25}},
+    "share_bad": {"max_null_share": {"name": 0.1}},
+}
 
 
-def test_not_null(df):
-    ok = one(df, {"not_null": ["id"]})
+@pytest.fixture(scope="module")
+def results(df) -> dict[str, CheckResult]:
+    return dict(zip(CASES, run_checks(df, checks(*CASES.values()))))
+
+
+def test_not_null(results):
+    ok = results["not_null_ok"]
     assert ok.passed and ok.message == "not_null(id): passed" and ok.observed["null_count"] == {"id": 0}
-    bad = one(df, {"not_null": ["id", "name", "rate"]})
+    bad = results["not_null_bad"]
     assert not bad.passed and bad.observed == {"null_count": {"id": 0, "name": 1, "rate": 1}, "rows": 4}
     assert bad.message == "not_null(id, name, rate): 1 null(s) in name, 1 null(s) in rate"
 
 
-def test_unique(df):
-    assert one(df, {"unique": ["name"]}).passed  # two distinct values and one null
-    bad = one(df, {"unique": ["id"]})
+def test_unique(results):
+    assert results["unique_ok"].passed  # two distinct values and one null
+    bad = results["unique_bad"]
     assert not bad.passed and bad.observed == {"rows": 4, "distinct_keys": 3, "duplicate_rows": 1}
-    assert one(df, {"unique": ["id", "name"]}).passed  # together they form a key
+    assert results["unique_pair"].passed  # together they form a key
 
 
-def test_in_range_ignores_nulls_not_nan(df):
-    bad = one(df, {"in_range": {"rate": [0, 40], "id": [1, None]}})
+def test_in_range_ignores_nulls_not_nan(results):
+    bad = results["range_bad"]
     assert bad.observed["out_of_range"] == {"rate": 2, "id": 0}  # 45.0 and NaN; the null is ignored
     assert bad.observed["bounds"] == {"rate": [0.0, 40.0], "id": [1.0, None]}
     assert not bad.passed and "2 value(s) out of range in rate" in bad.message
-    assert one(df, {"in_range": {"id": [1, 3]}}).passed
+    assert results["range_ok"].passed
 
 
-def test_in_set_ignores_nulls(df):
-    assert one(df, {"in_set": {"name": ["a", "b", "c"]}}).passed
-    bad = one(df, {"in_set": {"state": ["AZ", "GA"], "id": [1, 2]}})
+def test_in_set_ignores_nulls(results):
+    assert results["set_ok"].passed
+    bad = results["set_bad"]
     assert bad.observed["not_in_set"] == {"state": 1, "id": 1} and not bad.passed
     # A string column compared with numbers is compared as text, never cast to null silently.
-    assert not one(df, {"in_set": {"code": [1, 2]}}).passed
+    assert not results["set_text"].passed
 
 
-def test_regex_is_anchored_and_ignores_nulls(df):
-    bad = one(df, {"regex": {"code": r"x\d", "state": "[A-Z]{2}"}})
+def test_regex_is_anchored_and_ignores_nulls(df, results):
+    bad = results["regex_bad"]
     assert bad.observed["not_matching"] == {"code": 1, "state": 0}
-    assert not one(df, {"regex": {"code": "x"}}).passed  # a partial match is not enough
+    assert not results["regex_partial"].passed  # a partial match is not enough
     with pytest.raises(ConfigError, match=r"checks\[0\].regex: invalid regex for 'code'"):
         run_checks(df, checks({"regex": {"code": "("}}))
 
 
-def test_row_count(df):
-    assert one(df, {"row_count": {"min": 1, "max": 4}}).passed
-    bad = one(df, {"row_count": {"min": 10}})
+def test_row_count(results):
+    assert results["rows_ok"].passed
+    bad = results["rows_bad"]
     assert not bad.passed and bad.message == "row_count: 4 rows, expected [10, inf]"
     assert bad.observed == {"rows": 4, "min": 10, "max": None}
 
 
-def test_max_null_share(df):
-    assert one(df, {"max_null_share": {"name": 0.25}}).passed
-    bad = one(df, {"max_null_share": {"name": 0.1}})
+def test_max_null_share(results):
+    assert results["share_ok"].passed
+    bad = results["share_bad"]
     assert not bad.passed and bad.observed["null_share"] == {"name": 0.25}
     assert bad.message == "max_null_share(name): name 25.00% null > 10.00%"
 
@@ -95,12 +117,12 @@ def test_empty_dataframe(spark):
     assert [r.passed for r in results] == [True, True, False]
 
 
-def test_unknown_column_and_wrong_type(df):
+def test_unknown_column_and_wrong_type(df, results):
     with pytest.raises(ConfigError, match=r"checks\[1\].not_null: unknown column 'nme'; available: id, name"):
         run_checks(df, checks({"row_count": {"min": 1}}, {"not_null": ["nme"]}))
     with pytest.raises(ConfigError, match="in_range needs a number"):
         run_checks(df, checks({"in_range": {"name": [0, 1]}}))
-    assert one(df, {"not_null": ["NAME"]}).columns == ["name"]  # Spark's case-insensitive names
+    assert results["not_null_case"].columns == ["name"]  # Spark's case-insensitive names
 
 
 def test_gate_error_vs_warn(df, caplog):

@@ -243,3 +243,9 @@ def test_loan_csv_pipeline(spark, data_dir):
     assert len(rows) == stats[3].notes["rows_out"] == 999 - stats[3].notes["rows_removed"]
     assert stats[0].notes["cast_failures"]["int_rate"] == 0
     assert all(r["emp_length"] is not None for r in rows)
+
+
+def test_public_names():
+    import sparkwing.prep
+
+    assert sparkwing.prep.__all__ == ["CheckResult", "StepStats", "apply_steps", "gate", "resolve_stats", "run_checks"]
