@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 
@@ -68,6 +69,7 @@ def test_cast_bool_alias_and_pending_without_action(people):
     assert dict(out.dtypes)["id"] == "boolean"
     assert resolve_stats(stats, timeout=0.05) is False  # no action ran: figures stay pending
     assert stats[0].to_dict()["pending"] == ["cast_failures"]
+    assert json.loads(json.dumps(vars(stats[0]))) == {"index": 0, "kind": "cast", "notes": {}}
 
 
 def test_trim_lower_upper(people):

@@ -8,6 +8,7 @@ action over the result runs; :func:`resolve_stats` copies them into ``StepStats.
 from __future__ import annotations
 
 import time
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -54,7 +55,12 @@ STEPS: dict[str, StepFunction] = {
 }
 
 
-@dataclass
+# Observations waiting for an action, kept outside the StepStats so that ``vars(stats)``
+# stays plain JSON-able data (index, kind, notes).
+_PENDING: weakref.WeakKeyDictionary[StepStats, list[Pending]] = weakref.WeakKeyDictionary()
+
+
+@dataclass(eq=False)
 class StepStats:
     """What one step did: cheap figures only (no extra Spark job per step).
 
@@ -67,11 +73,10 @@ class StepStats:
     index: int
     kind: str
     notes: dict[str, Any] = field(default_factory=dict)
-    _observations: list[Pending] = field(default_factory=list, repr=False, compare=False)
 
     @property
     def pending(self) -> list[str]:
-        return [key for p in self._observations for key in p.keys]
+        return [key for p in _PENDING.get(self, []) for key in p.keys]
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"index": self.index, "kind": self.kind, "notes": dict(self.notes)}
@@ -83,19 +88,22 @@ class StepStats:
 def resolve_stats(stats: Sequence[StepStats], *, timeout: float = 5.0) -> bool:
     """Copy observed figures into ``notes`` once an action has run over the steps' result.
 
-    Call it after the checks or the write.  Waits at most ``timeout`` seconds in all
-    (Spark reports the figures shortly after the action ends); returns True when nothing
-    is left pending.  If no action ran, it returns False after the timeout.
+    Call it after the checks or the write (the first action that reads all the data; a
+    ``show()`` or ``limit`` first would report partial figures).  Waits at most ``timeout``
+    seconds in all, as Spark reports the figures just after the action ends; returns True
+    when nothing is left pending, False (after the timeout) if no action ran yet.
     """
     deadline = time.monotonic() + timeout
     for stat in stats:
-        for pending in list(stat._observations):
-            future = pending.observation._jo.future() if pending.observation._jo is not None else None
+        waiting = _PENDING.get(stat, [])
+        for pending in list(waiting):
+            jo = pending.observation._jo  # the JVM Observation; its future answers without blocking
+            future = jo.future() if jo is not None else None
             while future is not None and not future.isCompleted() and time.monotonic() < deadline:
                 time.sleep(0.01)
             if future is not None and future.isCompleted():
                 pending.fill(pending.observation.get, stat.notes)
-                stat._observations.remove(pending)
+                waiting.remove(pending)
     return not any(s.pending for s in stats)
 
 
@@ -147,6 +155,9 @@ def apply_steps(
             df_out = function(df, step.params, ctx)
         except AnalysisException as exc:
             raise _translate(exc, df, where) from exc
-        stats.append(StepStats(index, step.kind, ctx.notes, ctx.pending))
+        stat = StepStats(index, step.kind, ctx.notes)
+        if ctx.pending:
+            _PENDING[stat] = ctx.pending
+        stats.append(stat)
         df = df_out
     return df, stats
