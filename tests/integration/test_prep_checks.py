@@ -113,7 +113,8 @@ def test_max_null_share(results):
 
 def test_empty_dataframe(spark):
     empty = spark.createDataFrame([], "a int")
-    results = run_checks(empty, checks({"max_null_share": {"a": 0}}, {"not_null": ["a"]}, {"row_count": {"min": 1}}))
+    specs = checks({"max_null_share": {"a": 0}}, {"not_null": ["a"]}, {"row_count": {"min": 1}})
+    results = run_checks(empty, specs)
     assert [r.passed for r in results] == [True, True, False]
 
 
@@ -135,7 +136,8 @@ def test_gate_error_vs_warn(df, caplog):
             {"row_count": {"max": 2}},
         ),
     )
-    assert [(r.severity, r.passed) for r in results] == [("error", True), ("warn", False), ("error", False), ("error", False)]
+    outcome = [(r.severity, r.passed) for r in results]
+    assert outcome == [("error", True), ("warn", False), ("error", False), ("error", False)]
     with caplog.at_level(logging.WARNING, logger="sparkwing.prep"), pytest.raises(CheckFailed) as err:
         gate(results, dataset="loans")
     assert err.value.message.startswith("2 quality check(s) failed on loans: in_range(rate): ")
@@ -171,5 +173,6 @@ def test_all_checks_in_one_aggregate_pass(spark, df):
     baseline = _jobs(spark, "sw-base", lambda: df.agg(F.count(F.lit(1))).collect())
     assert _jobs(spark, "sw-checks", lambda: run_checks(df, many)) == baseline
     with_unique = many + checks({"unique": ["id"]}, {"unique": ["name", "state"]})
-    distinct = _jobs(spark, "sw-distinct", lambda: df.agg(F.count(F.lit(1)), F.count_distinct("id")).collect())
+    plain = lambda: df.agg(F.count(F.lit(1)), F.count_distinct("id")).collect()  # noqa: E731
+    distinct = _jobs(spark, "sw-distinct", plain)
     assert _jobs(spark, "sw-unique", lambda: run_checks(df, with_unique)) == distinct

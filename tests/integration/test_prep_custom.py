@@ -65,7 +65,8 @@ def test_user_exception_keeps_only_user_frames(df, user_module):
     with pytest.raises(StepFailed) as err:
         apply_steps(df, [python_step(f"{user_module}:explode")], dataset="loans")
     exc = err.value
-    assert exc.message == f"loans.steps[0].python ({user_module}:explode) raised ValueError: amount must be positive"
+    where = f"loans.steps[0].python ({user_module}:explode)"
+    assert exc.message == f"{where} raised ValueError: amount must be positive"
     assert exc.step == "loans.steps[0].python"
     assert isinstance(exc.__cause__, ValueError)
     tb = exc.user_traceback
@@ -81,7 +82,8 @@ def test_non_dataframe_result(df, user_module):
 
 
 def test_import_problems_are_config_errors(df, user_module):
-    with pytest.raises(ConfigError, match=r"steps\[0\].python: cannot import 'no_such_mod_xyz': ModuleNotFoundError"):
+    expected = r"steps\[0\].python: cannot import 'no_such_mod_xyz': ModuleNotFoundError"
+    with pytest.raises(ConfigError, match=expected):
         apply_steps(df, [python_step("no_such_mod_xyz:f")])
     with pytest.raises(ConfigError, match=f"module '{user_module}' has no function 'missing'"):
         apply_steps(df, [python_step(f"{user_module}:missing")])

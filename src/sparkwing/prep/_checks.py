@@ -76,7 +76,8 @@ def _not_null(plan: _Plan, names: list[str], _: Any, __: dict[str, DataType]) ->
 
     def read(row: dict[str, Any]) -> tuple[bool, dict[str, Any], str]:
         nulls = _counts(row, aliases)
-        return not any(nulls.values()), {"null_count": nulls, "rows": row["rows"]}, _bad_summary(nulls, "null(s)")
+        observed = {"null_count": nulls, "rows": row["rows"]}
+        return not any(nulls.values()), observed, _bad_summary(nulls, "null(s)")
 
     return read
 
@@ -147,10 +148,11 @@ def _in_set(plan: _Plan, names: list[str], params: dict[str, Any], types: dict[s
 
 def _regex(plan: _Plan, names: list[str], params: dict[str, str], _: dict[str, DataType]) -> Reader:
     # Java regex; \A...\z anchors it to the whole value (a trailing newline does not slip through).
-    aliases = _per_column(
-        plan,
-        {n: count_where(col(n).isNotNull() & ~col(n).cast("string").rlike(f"\\A(?:{p})\\z")) for n, p in params.items()},
-    )
+    mismatch = {
+        n: count_where(col(n).isNotNull() & ~col(n).cast("string").rlike(f"\\A(?:{p})\\z"))
+        for n, p in params.items()
+    }
+    aliases = _per_column(plan, mismatch)
 
     def read(row: dict[str, Any]) -> tuple[bool, dict[str, Any], str]:
         bad = _counts(row, aliases)
@@ -211,7 +213,8 @@ def _validate(check: Check, names: list[str], params: Any, types: dict[str, Data
     if check.kind == "in_range":
         for n in names:
             if not is_numeric(types[n]):
-                raise fail(f"column {n!r} is {types[n].simpleString()}, in_range needs a number", "cast it first")
+                dtype = types[n].simpleString()
+                raise fail(f"column {n!r} is {dtype}, in_range needs a number", "cast it first")
     if check.kind == "regex":
         for n, pattern in params.items():
             try:

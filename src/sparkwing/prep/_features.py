@@ -47,7 +47,8 @@ def date_parts(df: DataFrame, params: Any, ctx: StepContext) -> DataFrame:
         def fill(values: dict[str, Any], notes: dict[str, Any]) -> None:
             notes["parse_failures"] = int(values["p"])
 
-        df = ctx.observe(df, {"p": count_where(source.isNotNull() & moment.isNull())}, fill, ["parse_failures"])
+        failed = count_where(source.isNotNull() & moment.isNull())
+        df = ctx.observe(df, {"p": failed}, fill, ["parse_failures"])
     else:
         raise type_error(ctx, name, dtype, "a date, timestamp or string column")
     prefix = params.prefix if params.prefix is not None else f"{name}_"

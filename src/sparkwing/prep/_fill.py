@@ -96,5 +96,6 @@ def fill_missing(df: DataFrame, params: dict[str, Any], ctx: StepContext) -> Dat
     def fill(observed: dict[str, Any], notes: dict[str, Any]) -> None:
         notes["filled"] = {c: int(observed[f"n{i}"]) for i, c in enumerate(names)}
 
-    df = ctx.observe(df, {f"n{i}": count_where(col(c).isNull()) for i, c in enumerate(names)}, fill, ["filled"])
+    nulls = {f"n{i}": count_where(col(c).isNull()) for i, c in enumerate(names)}
+    df = ctx.observe(df, nulls, fill, ["filled"])
     return df.withColumns({c: F.coalesce(col(c), F.lit(v).cast(fields[c])) for c, v in fills.items()})

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sparkwing.errors import ConfigError, StepFailed
+from sparkwing.errors import ConfigError, SparkwingError, StepFailed
 from sparkwing.prep import _columns, _features, _fill, _rows
 from sparkwing.prep._context import Pending, StepContext, unknown_column
 from sparkwing.prep._custom import run_python
@@ -155,6 +155,11 @@ def apply_steps(
             df_out = function(df, step.params, ctx)
         except AnalysisException as exc:
             raise _translate(exc, df, where) from exc
+        except SparkwingError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - e.g. a Spark failure in fill_missing's aggregate
+            first = (str(exc).strip().splitlines() or [""])[0]
+            raise StepFailed(f"{where}: {type(exc).__name__}: {first}", step=where) from exc
         stat = StepStats(index, step.kind, ctx.notes)
         if ctx.pending:
             _PENDING[stat] = ctx.pending
