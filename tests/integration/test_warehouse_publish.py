@@ -35,8 +35,9 @@ def publish(spark, layout, name, rows, version, **kw):
     df = spark.createDataFrame(rows) if not hasattr(rows, "schema") else rows
     keep = kw.pop("keep", 3)
     return publish_table(
-        spark, df, name, spec(**kw), layout=layout, version=version, run_id=f"run-{version}", keep_versions=keep
-    )
+        spark, df, name, spec(**kw), layout=layout, version=version, run_id=f"run-{version}",
+        keep_versions=keep,
+    )  # fmt: skip
 
 
 def ids(spark, name) -> list[int]:
@@ -67,7 +68,8 @@ def test_publish_creates_then_switches(spark, layout, name):
     assert record["current"] == "2"
     assert [v["version"] for v in record["versions"]] == ["1", "2"]
     assert record["versions"][1]["run_id"] == "run-2" and record["versions"][1]["rows"] == 5
-    assert record["versions"][1]["schema"] == [{"name": "a", "type": "string"}, {"name": "id", "type": "bigint"}]
+    schema = [{"name": "a", "type": "string"}, {"name": "id", "type": "bigint"}]
+    assert record["versions"][1]["schema"] == schema
 
 
 def test_schema_change_switches_with_the_data(spark, layout, name):
@@ -93,7 +95,8 @@ def test_partitioned_publish_and_switch(spark, layout, name):
     parts = {r.partition for r in spark.sql(f"SHOW PARTITIONS {db}.{table}__v1").collect()}
     assert parts == {"state=CA", "state=NY", "state=TX"}
 
-    df2 = spark.createDataFrame([(10, "WA", 1.0), (11, "WA", 2.0), (12, None, 3.0)], "id long, state string, amount double")
+    rows2 = [(10, "WA", 1.0), (11, "WA", 2.0), (12, None, 3.0)]
+    df2 = spark.createDataFrame(rows2, "id long, state string, amount double")
     result = publish(spark, layout, name, df2, "2", partition_by=["state"])
     assert result.rows == 3
     assert ids(spark, name) == [10, 11, 12]

@@ -36,7 +36,14 @@ def describe(spark: SparkSession, name: TableName) -> dict[str, str]:
 
 
 def properties(spark: SparkSession, name: TableName) -> dict[str, str]:
-    return {r.key: r.value for r in spark.sql(f"SHOW TBLPROPERTIES {name.sql}").collect()}
+    from pyspark.errors import AnalysisException
+
+    try:
+        rows = spark.sql(f"SHOW TBLPROPERTIES {name.sql}").collect()
+    except AnalysisException:
+        # e.g. a version table dropped by hand while the view still points at it
+        raise WarehouseError(f"table {name} is missing from the metastore", hint="re-publish it") from None
+    return {r.key: r.value for r in rows}
 
 
 def current_physical(spark: SparkSession, name: TableName) -> TableName | None:
@@ -81,7 +88,8 @@ def create_physical(
     spark: SparkSession, physical: TableName, public: TableName, schema: StructType, record: VersionRecord
 ) -> None:
     """Register written data as an external table, then its partitions (nobody reads it yet)."""
-    ddl = spark._jvm.org.apache.spark.sql.types.DataType.fromJson(schema.json()).toDDL()  # type: ignore[union-attr]
+    jtypes = spark._jvm.org.apache.spark.sql.types  # type: ignore[union-attr]
+    ddl = jtypes.DataType.fromJson(schema.json()).toDDL()  # Spark quotes odd names itself
     props = {
         MANAGED: "version",
         PREFIX + "public": str(public),
@@ -93,7 +101,9 @@ def create_physical(
         PREFIX + "partition_by": ",".join(record.partition_by),
         PREFIX + "location": record.location,
     }
-    parts = f"PARTITIONED BY ({', '.join(quote(c) for c in record.partition_by)})" if record.partition_by else ""
+    parts = ""
+    if record.partition_by:
+        parts = f"PARTITIONED BY ({', '.join(quote(c) for c in record.partition_by)})"
     spark.sql(
         f"CREATE TABLE {physical.sql} ({ddl}) USING {record.format} {parts} "
         f"LOCATION {literal(record.location)} "
@@ -113,9 +123,7 @@ def switch(spark: SparkSession, public: TableName, physical: TableName, columns:
     if exists(spark, public):
         spark.sql(f"ALTER VIEW {public.sql} AS {select}")
     else:
-        spark.sql(
-            f"CREATE VIEW {public.sql} TBLPROPERTIES ({literal(MANAGED)}='true') AS {select}"
-        )
+        spark.sql(f"CREATE VIEW {public.sql} TBLPROPERTIES ({literal(MANAGED)}='true') AS {select}")
     spark.catalog.refreshTable(str(public))
 
 

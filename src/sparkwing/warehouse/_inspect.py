@@ -23,7 +23,9 @@ def table_info(spark: SparkSession, name: str, layout: WorkspaceLayout) -> Table
     table = TableName.parse(name)
     physical = cat.current_physical(spark, table)
     if physical is None:
-        raise WarehouseError(f"table {table} does not exist", hint="`sparkwing tables` lists published tables")
+        raise WarehouseError(
+            f"table {table} does not exist", hint="`sparkwing tables` lists published tables"
+        )
     record = cat.record_of(spark, physical)
     versions = load_history(layout, table).versions
     if record.version not in versions:
@@ -65,4 +67,6 @@ def run_sql(spark: SparkSession, query: str) -> DataFrame:
         return spark.sql(query)
     except AnalysisException as exc:
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise WarehouseError(f"query failed: {first}", hint="check table and column names with DESCRIBE") from None
+        raise WarehouseError(
+            f"query failed: {first}", hint="check table and column names with DESCRIBE"
+        ) from None

@@ -129,7 +129,9 @@ def rollback_table(
     if to_version != history.current:
         physical = table.physical(to_version)
         if not cat.exists(spark, physical):
-            raise WarehouseError(f"{table}: the table of version {to_version} is missing", hint="re-publish it")
+            raise WarehouseError(
+                f"{table}: the table of version {to_version} is missing", hint="re-publish it"
+            )
         cat.switch(spark, table, physical, record.columns)
         history.current = to_version
         save_history(layout, table, history)
@@ -192,7 +194,9 @@ def _check_partitions(name: str, columns: list[str], partition_by: list[str]) ->
             hint=f"columns: {', '.join(columns)}",
         )
     if partition_by and len(set(partition_by)) == len(columns):
-        raise WarehouseError(f"{name}: every column is a partition column", hint="keep at least one data column")
+        raise WarehouseError(
+            f"{name}: every column is a partition column", hint="keep at least one data column"
+        )
 
 
 def _check_collision(spark: SparkSession, physical: TableName, version: str) -> None:

@@ -63,7 +63,8 @@ def load_history(layout: WorkspaceLayout, name: TableName) -> History:
         records = [VersionRecord.from_json(r) for r in data.get("versions", [])]
     except (SourceError, ValueError, KeyError, TypeError) as exc:
         raise WarehouseError(
-            f"unreadable version history {uri}: {exc}", hint="fix or delete the file; the metastore is unchanged"
+            f"unreadable version history {uri}: {exc}",
+            hint="fix or delete the file; the metastore is unchanged",
         ) from exc
     return History(str(name), data.get("current"), records)
 
