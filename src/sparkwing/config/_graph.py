@@ -72,27 +72,40 @@ def build_graph(spec: PipelineSpec) -> StepGraph:
 
 
 def _toposort(nodes: dict[str, Node], spec: PipelineSpec, file: str) -> list[str]:
+    """Kahn's algorithm; among ready nodes, earlier kinds first (so every dataset's checks
+    run before any table is published), then declaration order."""
+    rank = {kind: i for i, kind in enumerate(KINDS)}
+    position = {name: i for i, name in enumerate(nodes)}
+    waiting = {name: set(node.depends_on) for name, node in nodes.items()}
     order: list[str] = []
-    state: dict[str, int] = {}  # 1 = visiting, 2 = done
-
-    def visit(name: str, path: list[str]) -> None:
-        if state.get(name) == 2:
-            return
-        if state.get(name) == 1:
-            cycle = path[path.index(name):] + [name]
-            node = nodes[name]
-            raise ConfigError(
-                "invalid step graph",
-                problems=[Problem(f"{node.kind}.{name}", "cycle: " + " -> ".join(cycle), file,
-                                  spec.line_of(node.kind, name))],
-                hint="a step cannot depend on its own output",
-            )
-        state[name] = 1
-        for dep in nodes[name].depends_on:
-            visit(dep, [*path, name])
-        state[name] = 2
-        order.append(name)
-
-    for name in nodes:
-        visit(name, [])
+    while waiting:
+        ready = [n for n, deps in waiting.items() if not deps]
+        if not ready:
+            raise _cycle_error(nodes, waiting, spec, file)
+        best = min(ready, key=lambda n: (rank[nodes[n].kind], position[n]))
+        order.append(best)
+        del waiting[best]
+        for deps in waiting.values():
+            deps.discard(best)
     return order
+
+
+def _cycle_error(
+    nodes: dict[str, Node], waiting: dict[str, set[str]], spec: PipelineSpec, file: str
+) -> ConfigError:
+    # Walk from any blocked node along unfinished dependencies until a node repeats.
+    start = min(waiting)
+    path = [start]
+    while True:
+        nxt = min(waiting[path[-1]])
+        if nxt in path:
+            cycle = path[path.index(nxt):] + [nxt]
+            break
+        path.append(nxt)
+    node = nodes[cycle[0]]
+    return ConfigError(
+        "invalid step graph",
+        problems=[Problem(f"{node.kind}.{node.name}", "cycle: " + " -> ".join(cycle), file,
+                          spec.line_of(node.kind, node.name))],
+        hint="a step cannot depend on its own output",
+    )

@@ -93,8 +93,15 @@ class BucketizeParams(_Params):
         return self
 
 
+def _ordered(bounds: tuple[float | None, float | None]) -> tuple[float | None, float | None]:
+    low, high = bounds
+    if low is not None and high is not None and low > high:
+        raise ValueError(f"lower bound {low} is above upper bound {high}")
+    return bounds
+
+
 class Bounds(RootModel[tuple[float | None, float | None]]):
-    pass
+    _order = field_validator("root")(_ordered)
 
 
 class ClipParams(RootModel[dict[str, Bounds]]):
@@ -106,6 +113,12 @@ class MapValuesParams(_Params):
     mapping: dict[str, Scalar | None]
     default: Scalar | None = Field(None, description="Value for unmapped entries; None keeps them.")
     keep_unmapped: bool = True
+
+    @model_validator(mode="after")
+    def _one_fallback(self) -> MapValuesParams:
+        if self.default is not None and "keep_unmapped" in self.model_fields_set and self.keep_unmapped:
+            raise ValueError("set 'default' or 'keep_unmapped: true', not both")
+        return self
 
 
 class JoinParams(_Params):
@@ -151,12 +164,18 @@ STEP_PARAMS: dict[str, Any] = {
 
 
 class RangeBounds(RootModel[tuple[float | None, float | None]]):
-    pass
+    _order = field_validator("root")(_ordered)
 
 
 class RowCountParams(_Params):
     min: int | None = Field(None, ge=0)
     max: int | None = Field(None, ge=0)
+
+    @model_validator(mode="after")
+    def _order(self) -> RowCountParams:
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError("min is above max")
+        return self
 
 
 CHECK_PARAMS: dict[str, Any] = {

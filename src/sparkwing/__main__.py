@@ -1,0 +1,3 @@
+from sparkwing.cli import main
+
+main()

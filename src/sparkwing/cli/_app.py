@@ -1,0 +1,407 @@
+"""The ``sparkwing`` command.  Heavy modules (pyspark) are imported inside commands only."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+from sparkwing.cli import _console as console
+from sparkwing.errors import ConfigError, SparkwingError, exit_code_for
+
+app = typer.Typer(
+    name="sparkwing", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+    help="Raw data-lake files to models in production: Spark, Hive, H2O, MOJO.",
+)
+runs_app = typer.Typer(help="Run records: list, show, unlock.", invoke_without_command=True)
+tables_app = typer.Typer(help="Warehouse tables: list, rollback.", invoke_without_command=True)
+models_app = typer.Typer(help="Model registry: list, show, promote, export.", invoke_without_command=True)
+mojo_app = typer.Typer(help="Read and score MOJO files in pure Python (no JVM).", no_args_is_help=True)
+app.add_typer(runs_app, name="runs")
+app.add_typer(tables_app, name="tables")
+app.add_typer(models_app, name="models")
+app.add_typer(mojo_app, name="mojo")
+
+
+@dataclass
+class Options:
+    workspace: str | None = None
+    config: str | None = None
+    master: str | None = None
+    conf: list[str] = field(default_factory=list)
+    debug: bool = False
+
+    def settings(self) -> Any:
+        from sparkwing.config import load_settings
+
+        overrides: dict[str, Any] = {}
+        if self.workspace:
+            overrides["workspace"] = self.workspace
+        spark: dict[str, Any] = {}
+        if self.master:
+            spark["master"] = self.master
+        if self.conf:
+            pairs = {}
+            for item in self.conf:
+                key, sep, value = item.partition("=")
+                if not sep:
+                    raise ConfigError(f"--conf expects key=value, got {item!r}")
+                pairs[key.strip()] = value.strip()
+            spark["conf"] = pairs
+        if spark:
+            overrides["spark"] = spark
+        return load_settings(overrides, settings_file=self.config)
+
+
+OPTS = Options()
+
+
+@app.callback()
+def _global(
+    workspace: Annotated[Optional[str], typer.Option("--workspace", "-w", help="Workspace dir or s3:// URI.")] = None,
+    config: Annotated[Optional[str], typer.Option("--config", help="Settings file (default ./sparkwing.yaml).")] = None,
+    master: Annotated[Optional[str], typer.Option("--master", help="Spark master, e.g. local[*], yarn.")] = None,
+    conf: Annotated[Optional[list[str]], typer.Option("--conf", help="Extra Spark setting key=value.")] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Full tracebacks and debug logs.")] = False,
+) -> None:
+    OPTS.workspace, OPTS.config, OPTS.master, OPTS.conf, OPTS.debug = workspace, config, master, conf or [], debug
+    console.setup_logging(debug)
+
+
+# --- pipeline -------------------------------------------------------------------------------
+
+
+@app.command()
+def run(
+    spec: Annotated[Path, typer.Argument(help="Pipeline YAML file.")],
+    resume: Annotated[Optional[str], typer.Option("--resume", help="Run id to resume.")] = None,
+) -> None:
+    """Run a pipeline; with --resume, only the steps that did not finish."""
+    from sparkwing.config import load_spec
+    from sparkwing.pipeline import run_pipeline
+
+    pipeline = load_spec(spec)
+    settings = OPTS.settings()
+    try:
+        record = run_pipeline(pipeline, settings, resume=resume, reporter=console.reporter())
+    except SparkwingError:
+        _summary_of_last(settings, pipeline.name)
+        raise
+    console.print_summary(record)
+
+
+def _summary_of_last(settings: Any, pipeline: str) -> None:
+    from sparkwing.config import WorkspaceLayout
+    from sparkwing.lake import storage_for
+    from sparkwing.pipeline import RunStore
+
+    layout = WorkspaceLayout.resolve(settings.workspace)
+    runs = RunStore(layout, storage_for(layout.root, settings.s3)).list(pipeline, limit=1)
+    if runs and runs[0].status == "failed":
+        console.print_summary(runs[0])
+        console.err.print(f"resume with: sparkwing run SPEC --resume {runs[0].run_id}")
+
+
+@app.command()
+def validate(spec: Annotated[Path, typer.Argument(help="Pipeline YAML file.")]) -> None:
+    """Check a spec and its step graph without running anything."""
+    from sparkwing.config import build_graph, load_spec
+
+    pipeline = load_spec(spec)
+    graph = build_graph(pipeline)
+    console.out.print(f"[green]ok[/] {spec}: pipeline {pipeline.name!r}, {len(graph.order)} steps")
+    for name in graph.order:
+        node = graph.nodes[name]
+        deps = f" <- {', '.join(node.depends_on)}" if node.depends_on else ""
+        console.out.print(f"  {node.kind[:-1]:<8} {name}{deps}")
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of the pipeline spec (for editor completion)."""
+    from sparkwing.config import PipelineSpec
+
+    typer.echo(json.dumps(PipelineSpec.model_json_schema(by_alias=True), indent=2))
+
+
+# --- runs -----------------------------------------------------------------------------------
+
+
+def _run_store() -> Any:
+    from sparkwing.config import WorkspaceLayout
+    from sparkwing.lake import storage_for
+    from sparkwing.pipeline import RunStore
+
+    settings = OPTS.settings()
+    layout = WorkspaceLayout.resolve(settings.workspace)
+    return RunStore(layout, storage_for(layout.root, settings.s3))
+
+
+@runs_app.callback()
+def runs_list(
+    ctx: typer.Context,
+    pipeline: Annotated[Optional[str], typer.Option("--pipeline", "-p")] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n")] = 20,
+) -> None:
+    """List recent runs."""
+    if ctx.invoked_subcommand:
+        return
+    from rich.table import Table
+
+    table = Table(title="runs")
+    for col in ("run id", "pipeline", "status", "started", "seconds", "attempts", "error"):
+        table.add_column(col)
+    for r in _run_store().list(pipeline, limit):
+        table.add_row(r.run_id, r.pipeline, r.status, r.started, f"{r.seconds or 0:.1f}",
+                      str(r.attempts), (r.error or "")[:60])
+    console.out.print(table)
+
+
+@runs_app.command("show")
+def runs_show(
+    run_id: str, as_json: Annotated[bool, typer.Option("--json", help="Print the raw record.")] = False
+) -> None:
+    """Show one run: steps, counts, checks."""
+    record = _run_store().find(run_id)
+    if as_json:
+        typer.echo(record.model_dump_json(indent=2))
+    else:
+        console.print_summary(record)
+
+
+@runs_app.command("unlock")
+def runs_unlock(pipeline: str) -> None:
+    """Clear the lock of a pipeline whose run died (check it is not running first)."""
+    from sparkwing.pipeline import PipelineLock
+
+    store = _run_store()
+    lock = PipelineLock(store.layout, store.storage, pipeline)
+    held = lock.holder()
+    if held is None:
+        console.out.print(f"pipeline {pipeline!r} is not locked")
+        return
+    lock.release()
+    console.out.print(f"cleared lock of run {held.run_id} (pid {held.pid} on {held.host})")
+
+
+# --- warehouse ------------------------------------------------------------------------------
+
+
+def _spark() -> Any:
+    from sparkwing.engine import start_spark
+
+    return start_spark(OPTS.settings())
+
+
+def _layout() -> Any:
+    from sparkwing.config import WorkspaceLayout
+
+    return WorkspaceLayout.resolve(OPTS.settings().workspace)
+
+
+@tables_app.callback()
+def tables_list(ctx: typer.Context) -> None:
+    """List warehouse tables with versions and row counts."""
+    if ctx.invoked_subcommand:
+        return
+    from rich.table import Table
+
+    from sparkwing.warehouse import list_tables
+
+    table = Table(title="tables")
+    for col in ("table", "version", "rows", "format", "partitioned by", "versions kept", "updated"):
+        table.add_column(col)
+    for t in list_tables(_spark(), _layout()):
+        table.add_row(t.name, str(t.version), console._n(t.rows), str(t.format),
+                      ", ".join(t.partition_by), str(len(t.versions)), str(t.updated))
+    console.out.print(table)
+
+
+@tables_app.command("rollback")
+def tables_rollback(
+    name: str, to: Annotated[Optional[str], typer.Option("--to", help="Version to go back to.")] = None
+) -> None:
+    """Switch a table back to its previous (or a given) version."""
+    from sparkwing.warehouse import rollback_table
+
+    info = rollback_table(_spark(), name, _layout(), to)
+    console.out.print(f"{name} now at version {info.version}")
+
+
+@app.command()
+def sql(
+    query: str, limit: Annotated[int, typer.Option("--limit", "-n", help="Rows to show.")] = 50
+) -> None:
+    """Run a SQL query against the warehouse tables."""
+    from rich.table import Table
+
+    from sparkwing.warehouse import run_sql
+
+    df = run_sql(_spark(), query)
+    rows = df.limit(limit).collect()
+    table = Table()
+    for col in df.columns:
+        table.add_column(col)
+    for row in rows:
+        table.add_row(*["" if v is None else str(v) for v in row])
+    console.out.print(table)
+
+
+# --- models -------------------------------------------------------------------------------
+
+
+def _registry() -> Any:
+    from sparkwing.registry import Registry
+
+    settings = OPTS.settings()
+    return Registry(settings.workspace, settings.s3)
+
+
+@models_app.callback()
+def models_list(ctx: typer.Context) -> None:
+    """List registered models with their versions and aliases."""
+    if ctx.invoked_subcommand:
+        return
+    from rich.table import Table
+
+    reg = _registry()
+    table = Table(title="models")
+    for col in ("model", "versions", "latest", "aliases", "metric (latest)"):
+        table.add_column(col)
+    for name in reg.models():
+        versions = reg.versions(name)
+        latest = versions[-1] if versions else None
+        aliases = ", ".join(f"{a}→v{v}" for a, v in sorted(reg.aliases(name).items()))
+        metric = ""
+        if latest is not None:
+            m = latest.card.get("metrics", {})
+            key = next((k for k in ("auc", "rmse", "logloss") if k in m), None)
+            metric = f"{key}={m[key]:.4f}" if key else ""
+        table.add_row(name, str(len(versions)), f"v{latest.version}" if latest else "", aliases, metric)
+    console.out.print(table)
+
+
+@models_app.command("show")
+def models_show(
+    ref: Annotated[str, typer.Argument(help="NAME, NAME@VERSION or NAME@ALIAS")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the whole card.")] = False,
+) -> None:
+    """Show a model version's card: task, features, metrics, leaderboard, artifacts."""
+    mv = _registry().get(ref)
+    if as_json:
+        typer.echo(json.dumps(mv.card, indent=2, default=str))
+        return
+    card = mv.card
+    console.out.print(f"[bold]{mv.name}[/] version {mv.version}  ({mv.uri})")
+    for key in ("task", "target", "algorithm", "classes", "threshold", "run_id", "created"):
+        if key in card:
+            console.out.print(f"  {key}: {card[key]}")
+    for k, v in (card.get("metrics") or {}).items():
+        if isinstance(v, (int, float)):
+            console.out.print(f"  metric {k}: {v:.6g}")
+    feats = card.get("features") or []
+    console.out.print(f"  features ({len(feats)}): " + ", ".join(
+        f"{f.get('name')}:{f.get('type')}" for f in feats[:30]) + (" ..." if len(feats) > 30 else ""))
+    for name, info in (card.get("artifacts") or {}).items():
+        console.out.print(f"  artifact {name}: sha256 {str(info.get('sha256', info))[:16]}...")
+
+
+@models_app.command("promote")
+def models_promote(name: str, version: int, alias: str,
+                   reason: Annotated[str, typer.Option("--reason")] = "manual promotion") -> None:
+    """Point ALIAS of model NAME at VERSION (atomic; recorded in the audit log)."""
+    import getpass
+
+    reg = _registry()
+    reg.get(f"{name}@{version}")  # verifies it exists and its checksums hold
+    reg.set_alias(name, alias, version, reason=reason, actor=getpass.getuser())
+    console.out.print(f"{name}@{alias} -> v{version}")
+
+
+@models_app.command("export")
+def models_export(ref: str, dest: Path) -> None:
+    """Copy a model version's artifacts (MOJO, genmodel jar, POJO, card) to DEST."""
+    path = _registry().export(ref, dest)
+    console.out.print(f"exported {ref} to {path}")
+
+
+@app.command()
+def predict(
+    model: Annotated[str, typer.Argument(help="NAME@ALIAS, NAME@VERSION, or a .mojo/.zip file")],
+    input_path: Annotated[Path, typer.Argument(metavar="INPUT", help="CSV or Parquet file")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Output file (CSV or Parquet)")],
+) -> None:
+    """Score a file with a registered model (Spark MOJO scoring, no H2O cluster)."""
+    if Path(model).is_file():
+        from sparkwing import mojo
+
+        rows = mojo.predict_csv(mojo.load(model), input_path, output)
+        console.out.print(f"scored {rows:,} rows with {model} (pure Python) -> {output}")
+        return
+    from sparkwing.score import predict_file
+
+    version = _registry().get(model)
+    rows = predict_file(_spark(), version, input_path, output)
+    console.out.print(f"scored {rows:,} rows with {version.name}@{version.version} -> {output}")
+
+
+# --- mojo -----------------------------------------------------------------------------------
+
+
+@mojo_app.command("inspect")
+def mojo_inspect(path: Path) -> None:
+    """Describe a MOJO: algorithm, versions, features with types and domains, classes."""
+    from sparkwing import mojo
+
+    typer.echo(mojo.inspect_text(mojo.load(path)))
+
+
+@mojo_app.command("predict")
+def mojo_predict(
+    path: Path,
+    input_path: Annotated[Path, typer.Argument(metavar="INPUT.csv")],
+    output: Annotated[Path, typer.Option("--output", "-o")],
+) -> None:
+    """Score a CSV with a MOJO in pure Python (no JVM)."""
+    from sparkwing import mojo
+
+    rows = mojo.predict_csv(mojo.load(path), input_path, output)
+    console.out.print(f"scored {rows:,} rows -> {output}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: sparkwing errors become one line and a documented exit code."""
+    try:
+        app(args=argv, standalone_mode=False)
+    except SparkwingError as exc:
+        if OPTS.debug:
+            console.err.print_exception()
+        console.err.print(f"[red]error:[/] {exc}" + (f"\n[dim]hint: {exc.hint}[/]" if exc.hint else ""),
+                          highlight=False)
+        sys.exit(exit_code_for(exc))
+    except KeyboardInterrupt:
+        console.err.print("interrupted")
+        sys.exit(130)
+    except SystemExit:
+        raise
+    except Exception as exc:
+        import click
+
+        if isinstance(exc, click.exceptions.Exit):
+            sys.exit(exc.exit_code)
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        if isinstance(exc, click.exceptions.Abort):
+            sys.exit(1)
+        if OPTS.debug:
+            console.err.print_exception()
+        else:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            console.err.print(f"[red]internal error:[/] {type(exc).__name__}: {first}\n"
+                              "[dim]hint: rerun with --debug for the traceback[/]", highlight=False)
+        sys.exit(1)

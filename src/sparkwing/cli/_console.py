@@ -1,0 +1,147 @@
+"""Terminal output: a live step display on a TTY, plain log lines otherwise; the summary table."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from typing import Any
+
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+
+from sparkwing.pipeline import LogReporter, RunRecord, StepRecord
+
+err = Console(stderr=True, soft_wrap=True)
+out = Console(soft_wrap=True)
+
+_STYLE = {"succeeded": "green", "failed": "bold red", "running": "yellow", "pending": "dim",
+          "skipped": "dim"}
+
+
+def setup_logging(debug: bool) -> None:
+    level = logging.DEBUG if debug else logging.INFO
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                        stream=sys.stderr)
+    for noisy in ("py4j", "py4j.clientserver", "py4j.java_gateway", "botocore", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def interactive() -> bool:
+    return err.is_terminal
+
+
+class LiveReporter:
+    """Step table that updates in place while the run goes on."""
+
+    def __init__(self) -> None:
+        self._steps: dict[str, StepRecord] = {}
+        self._started: dict[str, float] = {}
+        self._live: Live | None = None
+        self._title = ""
+
+    def _render(self) -> Table:
+        table = Table(title=self._title, expand=False)
+        for col in ("step", "kind", "status", "rows out", "quarantined", "time"):
+            table.add_column(col)
+        for s in self._steps.values():
+            secs = s.seconds
+            if s.status == "running" and s.name in self._started:
+                secs = time.monotonic() - self._started[s.name]
+            table.add_row(
+                s.name, s.kind, f"[{_STYLE.get(s.status, '')}]{s.status}[/]",
+                _n(s.rows_out), _n(s.rows_quarantined), f"{secs:.1f}s" if secs is not None else "",
+            )
+        return table
+
+    def run_started(self, record: RunRecord, order: list[str]) -> None:
+        self._title = f"{record.pipeline} · run {record.run_id}"
+        self._steps = {n: record.steps[n] for n in order if n in record.steps}
+        self._live = Live(self._render(), console=err, refresh_per_second=4, get_renderable=self._render)
+        self._live.start()
+
+    def step_started(self, step: StepRecord) -> None:
+        self._started[step.name] = time.monotonic()
+        self._steps[step.name] = step
+
+    def step_finished(self, step: StepRecord) -> None:
+        self._steps[step.name] = step
+
+    def message(self, text: str) -> None:
+        err.print(f"[dim]{text}[/]")
+
+    def run_finished(self, record: RunRecord) -> None:
+        if self._live is not None:
+            self._live.stop()
+            self._live = None
+
+
+def reporter() -> Any:
+    return LiveReporter() if interactive() else LogReporter()
+
+
+def _n(value: int | None) -> str:
+    return f"{value:,}" if value is not None else ""
+
+
+def print_summary(record: RunRecord) -> None:
+    """The closing summary: steps, checks, tables, models, scores."""
+    table = Table(title=f"run {record.run_id} · {record.pipeline} · {record.status}")
+    for col in ("step", "kind", "status", "rows in", "rows out", "quarantined", "time", "notes"):
+        table.add_column(col)
+    for s in record.steps.values():
+        table.add_row(
+            s.name, s.kind, f"[{_STYLE.get(s.status, '')}]{s.status}[/]", _n(s.rows_in),
+            _n(s.rows_out), _n(s.rows_quarantined),
+            f"{s.seconds:.1f}s" if s.seconds is not None else "", _notes(s),
+        )
+    out.print(table)
+    checks = [(s.name, c) for s in record.steps.values() for c in s.checks]
+    if checks:
+        ct = Table(title="checks")
+        for col in ("dataset", "check", "severity", "result", "detail"):
+            ct.add_column(col)
+        for name, c in checks:
+            ok = "[green]pass[/]" if c.get("passed") else (
+                "[yellow]warn[/]" if c.get("severity") == "warn" else "[red]FAIL[/]")
+            ct.add_row(name, c.get("kind", ""), c.get("severity", ""), ok, c.get("message", ""))
+        out.print(ct)
+    for s in record.steps.values():
+        board = s.details.get("leaderboard")
+        if s.kind == "models" and board:
+            lt = Table(title=f"model {s.name} · leaderboard top 5")
+            keys = [k for k in board[0] if k not in ("training_time_ms", "predict_time_per_row_ms")][:6]
+            keys += [k for k in ("training_time_ms", "predict_time_per_row_ms") if k in board[0]]
+            for k in keys:
+                lt.add_column(k)
+            for row in board[:5]:
+                lt.add_row(*[_fmt(row.get(k)) for k in keys])
+            out.print(lt)
+            out.print(f"model {s.name} version {s.details.get('version')} at {s.details.get('uri')}")
+            if "promotion" in s.details:
+                out.print(f"promotion: {s.details['promotion'].get('reason', s.details['promotion'])}")
+    if record.error:
+        err.print(f"[red]error:[/] {record.error}")
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    return "" if v is None else str(v)
+
+
+def _notes(s: StepRecord) -> str:
+    d = s.details
+    if s.kind == "tables" or (s.kind == "scores" and "version" in d):
+        return f"version {d.get('version')}" + (" (already published)" if d.get("skipped") else "")
+    if s.kind == "models":
+        return f"v{d.get('version')} {d.get('algorithm', '')}"
+    if s.kind == "sources" and d.get("quarantine") and s.rows_quarantined:
+        return f"quarantine: {d['quarantine']}"
+    if s.kind == "datasets" and s.checks:
+        failed = sum(1 for c in s.checks if not c.get("passed"))
+        return f"{len(s.checks)} checks, {failed} failed"
+    if s.error:
+        return s.error[:80]
+    return ""

@@ -1,0 +1,105 @@
+"""Run records: one JSON file per run, rewritten atomically after every step."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from sparkwing._types import utcnow_iso
+from sparkwing.config import WorkspaceLayout
+from sparkwing.errors import SparkwingError
+from sparkwing.lake import Storage
+
+Status = Literal["pending", "running", "succeeded", "failed", "skipped"]
+
+
+class StepRecord(BaseModel):
+    name: str
+    kind: str  # sources | datasets | tables | models | scores
+    status: Status = "pending"
+    started: str | None = None
+    finished: str | None = None
+    seconds: float | None = None
+    rows_in: int | None = None
+    rows_out: int | None = None
+    rows_quarantined: int | None = None
+    checks: list[dict[str, Any]] = Field(default_factory=list)
+    details: dict[str, Any] = Field(default_factory=dict)
+    error: str | None = None
+    attempt: int = 1
+
+
+class RunRecord(BaseModel):
+    run_id: str
+    pipeline: str
+    spec_path: str | None = None
+    spec_hash: str
+    status: Status = "running"
+    started: str = Field(default_factory=utcnow_iso)
+    finished: str | None = None
+    seconds: float | None = None
+    attempts: int = 1
+    error: str | None = None
+    error_code: str | None = None
+    settings: dict[str, Any] = Field(default_factory=dict)
+    steps: dict[str, StepRecord] = Field(default_factory=dict)
+    events: list[dict[str, Any]] = Field(default_factory=list)
+
+    def note(self, message: str, **extra: Any) -> None:
+        """An event worth keeping in the record (a lock cleared, a resume, a promotion)."""
+        self.events.append({"time": utcnow_iso(), "message": message, **extra})
+
+
+class RunStore:
+    """Reads and writes run records under ``<workspace>/runs/<pipeline>/<run_id>/run.json``."""
+
+    def __init__(self, layout: WorkspaceLayout, storage: Storage) -> None:
+        self.layout = layout
+        self.storage = storage
+
+    def path(self, pipeline: str, run_id: str) -> str:
+        return self.layout.runs(pipeline, run_id) + "/run.json"
+
+    def save(self, record: RunRecord) -> None:
+        data = record.model_dump_json(indent=2).encode()
+        self.storage.write_atomic(self.path(record.pipeline, record.run_id), data)
+
+    def load(self, pipeline: str, run_id: str) -> RunRecord:
+        uri = self.path(pipeline, run_id)
+        if not self.storage.exists(uri):
+            raise SparkwingError(
+                f"no run {run_id!r} of pipeline {pipeline!r}", hint="`sparkwing runs` lists the runs"
+            )
+        return RunRecord.model_validate(json.loads(self.storage.read_bytes(uri)))
+
+    def find(self, run_id: str) -> RunRecord:
+        """Find a run by id (or unique prefix) across pipelines."""
+        matches = [
+            (p, r)
+            for p in self.storage.list(self.layout.runs())
+            for r in self.storage.list(self.layout.runs(p))
+            if r.startswith(run_id) and r != "lock.json"
+        ]
+        if not matches:
+            raise SparkwingError(f"no run {run_id!r}", hint="`sparkwing runs` lists the runs")
+        if len(matches) > 1:
+            raise SparkwingError(
+                f"run id {run_id!r} is ambiguous ({len(matches)} runs)", hint="give more characters"
+            )
+        return self.load(*matches[0])
+
+    def list(self, pipeline: str | None = None, limit: int = 50) -> list[RunRecord]:
+        pipelines = [pipeline] if pipeline else self.storage.list(self.layout.runs())
+        out: list[RunRecord] = []
+        for p in pipelines:
+            for run_id in self.storage.list(self.layout.runs(p)):
+                if run_id.endswith(".json"):
+                    continue
+                try:
+                    out.append(self.load(p, run_id))
+                except (SparkwingError, ValueError):
+                    continue  # a run dir without a readable record: skip, don't crash listing
+        out.sort(key=lambda r: r.started, reverse=True)
+        return out[:limit]

@@ -1,0 +1,171 @@
+"""Run a pipeline: lock, walk the step graph, keep the run record, resume what did not finish."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from typing import Any
+
+from sparkwing._types import new_run_id, utcnow_iso
+from sparkwing.config import PipelineSpec, Settings, WorkspaceLayout, build_graph
+from sparkwing.errors import ConfigError, SparkwingError, StepFailed
+from sparkwing.lake import storage_for
+from sparkwing.pipeline._lock import PipelineLock
+from sparkwing.pipeline._progress import LogReporter, Reporter
+from sparkwing.pipeline._record import RunRecord, RunStore, StepRecord
+from sparkwing.pipeline._stages import DURABLE, RUNNERS, RunContext
+
+log = logging.getLogger("sparkwing.pipeline")
+
+
+def run_pipeline(
+    spec: PipelineSpec,
+    settings: Settings,
+    *,
+    resume: str | None = None,
+    reporter: Reporter | None = None,
+    stop_engine: bool = True,
+) -> RunRecord:
+    """Run ``spec`` and return its record; raises the first step's ``SparkwingError``.
+
+    With ``resume`` (a run id) only the steps that did not finish run again, under the
+    same run id, so a half-written table version is replaced rather than duplicated.
+    """
+    reporter = reporter or LogReporter()
+    graph = build_graph(spec)
+    layout = WorkspaceLayout.resolve(settings.workspace)
+    storage = storage_for(layout.root, settings.s3)
+    store = RunStore(layout, storage)
+    record = _open_record(store, spec, settings, resume)
+    lock = PipelineLock(layout, storage, spec.name)
+    cleared = lock.acquire(record.run_id)
+    if cleared is not None:
+        record.note("cleared a stale lock", stale_run=cleared.run_id, stale_pid=cleared.pid)
+        reporter.message(f"cleared stale lock of run {cleared.run_id} (pid {cleared.pid} is gone)")
+    todo = _steps_to_run(graph, record, resume is not None)
+    for name in graph.order:
+        if name not in todo and name in record.steps and record.steps[name].status == "succeeded":
+            continue
+        record.steps.setdefault(name, StepRecord(name=name, kind=graph.nodes[name].kind))
+    t0 = time.monotonic()
+    try:
+        store.save(record)
+        reporter.run_started(record, [n for n in graph.order if n in todo])
+        from sparkwing.engine import start_spark
+
+        spark = start_spark(settings)
+        ctx = RunContext(spark, settings, spec, graph, layout, record)
+        for node in graph.nodes.values():
+            for dep in set(node.depends_on):
+                if node.name in todo:
+                    ctx.consumers[dep] = ctx.consumers.get(dep, 0) + 1
+        base = str(spec.base_dir)
+        if base not in sys.path:
+            sys.path.insert(0, base)  # custom `python:` steps live next to the spec
+        for name in graph.order:
+            if name not in todo:
+                continue
+            _run_step(ctx, name, record.steps[name], store, reporter)
+        record.status = "succeeded"
+    except BaseException as exc:
+        record.status = "failed"
+        record.error = exc.one_line() if isinstance(exc, SparkwingError) else f"{type(exc).__name__}: {exc}"
+        record.error_code = getattr(exc, "code", "internal_error")
+        raise
+    finally:
+        record.finished = utcnow_iso()
+        record.seconds = round(time.monotonic() - t0, 3)
+        try:
+            store.save(record)
+        finally:
+            lock.release()
+            reporter.run_finished(record)
+            if stop_engine:
+                _stop_engine()
+    return record
+
+
+def _open_record(
+    store: RunStore, spec: PipelineSpec, settings: Settings, resume: str | None
+) -> RunRecord:
+    if resume is None:
+        return RunRecord(
+            run_id=new_run_id(), pipeline=spec.name, spec_hash=spec.spec_hash,
+            spec_path=str(spec._path) if spec._path else None,
+            settings={"workspace": settings.workspace, "master": settings.spark.master},
+        )
+    record = store.load(spec.name, resume)
+    if record.status == "succeeded":
+        raise ConfigError(f"run {resume} already succeeded; nothing to resume", hint="start a new run")
+    if record.spec_hash != spec.spec_hash:
+        raise ConfigError(
+            f"the spec changed since run {resume} (hash {record.spec_hash} -> {spec.spec_hash})",
+            hint="resume with the same spec, or start a new run",
+        )
+    record.attempts += 1
+    record.status = "running"
+    record.error = record.error_code = None
+    record.note("resumed", attempt=record.attempts)
+    return record
+
+
+def _steps_to_run(graph: Any, record: RunRecord, resuming: bool) -> set[str]:
+    """Everything on a fresh run; on resume, unfinished durable steps and what feeds them."""
+    if not resuming:
+        return set(graph.order)
+    done = {n for n, s in record.steps.items() if s.status == "succeeded"}
+    todo = {n for n in graph.order if n not in done}
+    # Sources and datasets keep no output between processes: recompute those feeding a
+    # step that still has to run (published tables are read back instead).
+    for name in list(todo):
+        stack = list(graph.nodes[name].depends_on)
+        while stack:
+            up = stack.pop()
+            if graph.nodes[up].kind in DURABLE:
+                continue
+            if up not in todo:
+                todo.add(up)
+                stack.extend(graph.nodes[up].depends_on)
+    return todo
+
+
+def _run_step(
+    ctx: RunContext, name: str, step: StepRecord, store: RunStore, reporter: Reporter
+) -> None:
+    step.status = "running"
+    step.started = utcnow_iso()
+    step.finished = step.error = None
+    step.attempt = ctx.record.attempts
+    store.save(ctx.record)
+    reporter.step_started(step)
+    t0 = time.monotonic()
+    try:
+        RUNNERS[step.kind](ctx, name, step)
+        step.status = "succeeded"
+    except SparkwingError as exc:
+        step.status = "failed"
+        step.error = exc.one_line()
+        raise
+    except Exception as exc:
+        step.status = "failed"
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        step.error = f"{type(exc).__name__}: {first}"
+        raise StepFailed(
+            f"step {name!r} failed: {step.error}", step=name,
+            hint="run with --debug for the full traceback",
+        ) from exc
+    finally:
+        step.finished = utcnow_iso()
+        step.seconds = round(time.monotonic() - t0, 3)
+        store.save(ctx.record)
+        reporter.step_finished(step)
+
+
+def _stop_engine() -> None:
+    from sparkwing.engine import stop_h2o, stop_spark
+
+    try:
+        stop_h2o()
+    finally:
+        stop_spark()

@@ -1,0 +1,245 @@
+"""What each kind of node does when it runs.  Each function fills in its StepRecord."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sparkwing.config import PipelineSpec, Settings, StepGraph, TableSpec, WorkspaceLayout
+from sparkwing.errors import ConfigError
+from sparkwing.pipeline._record import RunRecord, StepRecord
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+log = logging.getLogger("sparkwing.pipeline")
+
+
+@dataclass
+class RunContext:
+    spark: SparkSession
+    settings: Settings
+    spec: PipelineSpec
+    graph: StepGraph
+    layout: WorkspaceLayout
+    record: RunRecord
+    outputs: dict[str, Any] = field(default_factory=dict)  # node name -> DataFrame / ModelVersion
+    consumers: dict[str, int] = field(default_factory=dict)  # node name -> downstream count
+    _registry: Any = None
+
+    @property
+    def run_id(self) -> str:
+        return self.record.run_id
+
+    @property
+    def registry(self) -> Any:
+        if self._registry is None:
+            from sparkwing.registry import Registry
+
+            self._registry = Registry(self.layout.root, self.settings.s3)
+        return self._registry
+
+    def dataframe(self, name: str) -> DataFrame:
+        """The output of an upstream node as a DataFrame (a published table is read back)."""
+        if name in self.outputs:
+            return self.outputs[name]
+        if self.graph.nodes[name].kind == "tables":
+            self.outputs[name] = self.spark.table(name)
+            return self.outputs[name]
+        raise ConfigError(f"{name!r} has no output in this run", hint="is it a model? use a table")
+
+
+def run_source(ctx: RunContext, name: str, step: StepRecord) -> None:
+    from sparkwing.lake import SourceContext, read_source
+
+    src = ctx.spec.sources[name]
+    sctx = SourceContext(ctx.settings, ctx.layout, ctx.spec.name, ctx.run_id, ctx.spec.base_dir)
+    result = read_source(ctx.spark, name, src, sctx)
+    ctx.outputs[name] = result.df
+    step.rows_in = result.rows_read
+    step.rows_out = result.rows_accepted
+    step.rows_quarantined = result.rows_quarantined
+    step.details.update(
+        format=src.resolved_format,
+        uri=src.uri,
+        quarantine=result.quarantine_uri,
+        quarantine_reasons=result.reasons,
+        fingerprint=result.fingerprint,
+    )
+
+
+def run_dataset(ctx: RunContext, name: str, step: StepRecord) -> None:
+    from pyspark import StorageLevel
+
+    from sparkwing.prep import apply_steps, gate, run_checks
+
+    spec = ctx.spec.datasets[name]
+    df = ctx.dataframe(spec.from_)
+    inputs = {ref: ctx.dataframe(ref) for s in spec.steps for ref in s.references}
+    stats: list[Any] = []
+    # GLRM steps need H2O: they split the step list and run through the training stage.
+    segment: list[Any] = []
+    for s in [*spec.steps, None]:
+        if s is not None and s.kind != "glrm":
+            segment.append(s)
+            continue
+        if segment:
+            df, seg_stats = apply_steps(df, segment, inputs=inputs, dataset=name)
+            stats.extend(seg_stats)
+            segment = []
+        if s is not None:
+            df = _run_glrm(ctx, name, df, s.params, step)
+    if spec.checks or ctx.consumers.get(name, 0) > 1:
+        # Checks and several consumers would each recompute the steps: compute them once.
+        df = df.persist(StorageLevel.MEMORY_AND_DISK)
+    results = run_checks(df, spec.checks) if spec.checks else []
+    step.checks = [r.to_dict() for r in results]
+    step.details["steps"] = [s.__dict__ for s in stats if getattr(s, "notes", None)]
+    if spec.checks:
+        step.rows_out = _row_count(results) if _row_count(results) is not None else df.count()
+    ctx.outputs[name] = df
+    gate(results, dataset=name)
+
+
+def _row_count(results: list[Any]) -> int | None:
+    for r in results:
+        rows = r.observed.get("rows") if isinstance(r.observed, dict) else None
+        if isinstance(rows, int):
+            return rows
+    return None
+
+
+def _run_glrm(ctx: RunContext, dataset: str, df: DataFrame, params: Any, step: StepRecord) -> DataFrame:
+    from sparkwing.train import fit_glrm
+
+    out, result = fit_glrm(ctx.spark, ctx.settings, df, params)
+    name = params.model_name or f"{ctx.spec.name}_{dataset}_glrm"
+    version = ctx.registry.register(
+        name, mojo_path=result.mojo_path, genmodel_jar_path=result.genmodel_jar_path,
+        card={**result.card, "run_id": ctx.run_id, "spec_hash": ctx.spec.spec_hash},
+    )
+    step.details.setdefault("glrm_models", []).append(f"{name}@{version.version}")
+    return out
+
+
+def run_table(ctx: RunContext, name: str, step: StepRecord) -> None:
+    from sparkwing.warehouse import publish_table
+
+    spec = ctx.spec.tables[name]
+    df = ctx.dataframe(spec.from_)
+    keep = spec.keep_versions or ctx.settings.warehouse.keep_versions
+    result = publish_table(
+        ctx.spark, df, name, spec, layout=ctx.layout, version=ctx.run_id, run_id=ctx.run_id,
+        keep_versions=keep, default_format=ctx.settings.warehouse.default_format,
+    )
+    step.rows_out = result.rows
+    step.details.update(
+        version=result.version, location=result.location,
+        previous_version=result.previous_version, skipped=result.skipped,
+    )
+    upstream = ctx.record.steps.get(spec.from_)
+    if upstream is not None and upstream.rows_out is None:
+        upstream.rows_out = result.rows
+    ctx.outputs.pop(name, None)  # consumers read the published table back
+
+
+def run_model(ctx: RunContext, name: str, step: StepRecord) -> None:
+    from sparkwing.registry import decide_promotion
+    from sparkwing.train import train_model
+
+    spec = ctx.spec.models[name]
+    df = ctx.dataframe(spec.from_)
+    holdout = ctx.dataframe(spec.holdout_from) if spec.holdout_from else None
+    result = train_model(
+        ctx.spark, ctx.settings, name, spec, df, holdout_df=holdout,
+        progress=lambda text: log.info("%s: %s", name, text),
+    )
+    card = result.card if hasattr(result, "card") else {}
+    card = {
+        **card,
+        "run_id": ctx.run_id,
+        "pipeline": ctx.spec.name,
+        "spec_hash": ctx.spec.spec_hash,
+        "training_data": _lineage(ctx, name),
+    }
+    version = ctx.registry.register(
+        name, mojo_path=result.mojo_path, genmodel_jar_path=result.genmodel_jar_path,
+        pojo_dir=result.pojo_dir, card=card,
+    )
+    ctx.outputs[name] = version
+    step.details.update(
+        version=version.version, uri=version.uri, algorithm=result.algorithm,
+        metrics=result.metrics, leaderboard=result.leaderboard[:10],
+    )
+    if spec.promote:
+        current_version = ctx.registry.aliases(name).get(spec.promote.alias)
+        current = ctx.registry.get(f"{name}@{current_version}") if current_version else None
+        decision = decide_promotion(version.card, current.card if current else None, spec.promote)
+        step.details["promotion"] = decision.to_dict() if hasattr(decision, "to_dict") else vars(decision)
+        if decision.promote:
+            ctx.registry.set_alias(
+                name, spec.promote.alias, version.version,
+                reason=f"run {ctx.run_id}: {decision.reason}", actor="pipeline",
+            )
+        ctx.record.note(f"model {name} v{version.version}: {decision.reason}")
+
+
+def _lineage(ctx: RunContext, model: str) -> dict[str, Any]:
+    """Sources (fingerprints) and table versions upstream of a model."""
+    sources, tables = [], []
+    for up in ctx.graph.upstream(model):
+        rec = ctx.record.steps.get(up)
+        if rec is None:
+            continue
+        if rec.kind == "sources":
+            sources.append({"name": up, **rec.details.get("fingerprint", {}), "rows": rec.rows_out})
+        elif rec.kind == "tables":
+            tables.append({"name": up, "version": rec.details.get("version"), "rows": rec.rows_out})
+    return {"sources": sources, "tables": tables}
+
+
+def run_score(ctx: RunContext, name: str, step: StepRecord) -> None:
+    from sparkwing.score import score_batch
+
+    spec = ctx.spec.scores[name]
+    version = ctx.registry.get(spec.model)
+    df = ctx.dataframe(spec.from_)
+    result = score_batch(ctx.spark, df, version, allow_missing=spec.allow_missing)
+    step.details.update(
+        model=f"{version.name}@{version.version}", unseen_levels=result.unseen_levels,
+        missing_features=result.missing_features,
+    )
+    if spec.output:
+        from sparkwing.lake import write_output
+
+        uri = write_output(
+            result.df, spec.output, spec.format or "parquet", settings=ctx.settings,
+            base_dir=Path(ctx.spec.base_dir),
+        )
+        step.rows_out = result.rows
+        step.details["output"] = uri
+        return
+    from sparkwing.warehouse import publish_table
+
+    fmt = spec.format if spec.format in ("parquet", "orc") else None
+    table = TableSpec.model_validate({"from": spec.from_, "format": fmt})
+    published = publish_table(
+        ctx.spark, result.df, name, table, layout=ctx.layout, version=ctx.run_id,
+        run_id=ctx.run_id, keep_versions=ctx.settings.warehouse.keep_versions,
+        default_format=ctx.settings.warehouse.default_format,
+    )
+    step.rows_out = published.rows
+    step.details.update(version=published.version, location=published.location)
+
+
+RUNNERS = {
+    "sources": run_source,
+    "datasets": run_dataset,
+    "tables": run_table,
+    "models": run_model,
+    "scores": run_score,
+}
+# Outputs that survive the process: a resumed run does not redo them.
+DURABLE = {"tables", "models", "scores"}

@@ -1,0 +1,45 @@
+"""CLI behaviour that needs no JVM: validation, schema, errors and exit codes."""
+
+from __future__ import annotations
+
+import json
+
+from sparkwing.errors import EXIT_CODES, ConfigError
+
+
+def test_validate_examples(run_cli, tmp_path) -> None:
+    for spec in ("examples/loans/pipeline.yaml", "examples/credit/pipeline.yaml",
+                 "examples/mushrooms/pipeline.yaml"):
+        result = run_cli("validate", spec, workspace=tmp_path)
+        assert result.returncode == 0, result.stderr
+        assert "ok" in result.stdout
+
+
+def test_invalid_spec_is_one_line_per_problem_with_exit_2(run_cli, tmp_path) -> None:
+    spec = tmp_path / "bad.yaml"
+    spec.write_text("name: bad\nsources:\n  a: {uri: x.csv}\ndatasets:\n  b:\n    from: a\n"
+                    "    steps:\n      - derivee: {x: y}\n")
+    result = run_cli("run", str(spec), workspace=tmp_path / "ws")
+    assert result.returncode == EXIT_CODES[ConfigError]
+    assert f"{spec}:8: datasets.b.steps[0]: unknown step 'derivee'" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "ws").exists()  # failed before any work
+
+
+def test_unknown_reference_fails_validation(run_cli, tmp_path) -> None:
+    spec = tmp_path / "ref.yaml"
+    spec.write_text("name: r\nsources:\n  a: {uri: x.csv}\ntables:\n  db.t: {from: nothing}\n")
+    result = run_cli("validate", str(spec), workspace=tmp_path)
+    assert result.returncode == 2
+    assert "refers to unknown 'nothing'" in result.stderr
+
+
+def test_schema_is_json_schema(run_cli, tmp_path) -> None:
+    result = run_cli("schema", workspace=tmp_path)
+    schema = json.loads(result.stdout)
+    assert {"sources", "datasets", "tables", "models", "scores"} <= set(schema["properties"])
+
+
+def test_runs_on_empty_workspace(run_cli, tmp_path) -> None:
+    result = run_cli("runs", workspace=tmp_path)
+    assert result.returncode == 0, result.stderr
