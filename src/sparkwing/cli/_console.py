@@ -13,8 +13,9 @@ from rich.table import Table
 
 from sparkwing.pipeline import LogReporter, RunRecord, StepRecord
 
-err = Console(stderr=True, soft_wrap=True)
-out = Console(soft_wrap=True)
+# Not a terminal (logs, CI, pipes): wide enough that tables and one-line errors stay whole.
+err = Console(stderr=True, soft_wrap=True, width=None if sys.stderr.isatty() else 200)
+out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 200)
 
 _STYLE = {"succeeded": "green", "failed": "bold red", "running": "yellow", "pending": "dim",
           "skipped": "dim"}

@@ -49,6 +49,7 @@ def run_pipeline(
             continue
         record.steps.setdefault(name, StepRecord(name=name, kind=graph.nodes[name].kind))
     t0 = time.monotonic()
+    ctx: RunContext | None = None
     try:
         store.save(record)
         reporter.run_started(record, [n for n in graph.order if n in todo])
@@ -76,6 +77,8 @@ def run_pipeline(
     finally:
         record.finished = utcnow_iso()
         record.seconds = round(time.monotonic() - t0, 3)
+        for cleanup in ctx.cleanups if ctx is not None else []:
+            cleanup()
         try:
             store.save(record)
         finally:

@@ -27,6 +27,8 @@ class RunContext:
     record: RunRecord
     outputs: dict[str, Any] = field(default_factory=dict)  # node name -> DataFrame / ModelVersion
     consumers: dict[str, int] = field(default_factory=dict)  # node name -> downstream count
+    pending_stats: dict[str, list[Any]] = field(default_factory=dict)  # dataset -> StepStats
+    cleanups: list[Any] = field(default_factory=list)  # called when the run ends
     _registry: Any = None
 
     @property
@@ -58,6 +60,7 @@ def run_source(ctx: RunContext, name: str, step: StepRecord) -> None:
     sctx = SourceContext(ctx.settings, ctx.layout, ctx.spec.name, ctx.run_id, ctx.spec.base_dir)
     result = read_source(ctx.spark, name, src, sctx)
     ctx.outputs[name] = result.df
+    ctx.cleanups.append(result.release)
     step.rows_in = result.rows_read
     step.rows_out = result.rows_accepted
     step.rows_quarantined = result.rows_quarantined
@@ -96,11 +99,23 @@ def run_dataset(ctx: RunContext, name: str, step: StepRecord) -> None:
         df = df.persist(StorageLevel.MEMORY_AND_DISK)
     results = run_checks(df, spec.checks) if spec.checks else []
     step.checks = [r.to_dict() for r in results]
-    step.details["steps"] = [s.__dict__ for s in stats if getattr(s, "notes", None)]
     if spec.checks:
         step.rows_out = _row_count(results) if _row_count(results) is not None else df.count()
+        record_step_stats(step, stats)
+    else:
+        ctx.pending_stats[name] = stats  # observed by the first action downstream (a publish)
     ctx.outputs[name] = df
     gate(results, dataset=name)
+
+
+def record_step_stats(step: StepRecord, stats: list[Any]) -> None:
+    """Figures the prep steps observed (cast failures, rows filtered out) into the record."""
+    from sparkwing.prep import resolve_stats
+
+    resolve_stats(stats)
+    step.details["steps"] = [
+        {"index": s.index, "kind": s.kind, **s.notes} for s in stats if s.notes
+    ]
 
 
 def _row_count(results: list[Any]) -> int | None:
@@ -142,6 +157,8 @@ def run_table(ctx: RunContext, name: str, step: StepRecord) -> None:
     upstream = ctx.record.steps.get(spec.from_)
     if upstream is not None and upstream.rows_out is None:
         upstream.rows_out = result.rows
+    if upstream is not None and spec.from_ in ctx.pending_stats:
+        record_step_stats(upstream, ctx.pending_stats.pop(spec.from_))
     ctx.outputs.pop(name, None)  # consumers read the published table back
 
 
