@@ -40,6 +40,7 @@ def h2o_conf(settings: Settings) -> dict[str, str]:
     conf: dict[str, str] = {
         "spark.ext.h2o.fail.on.unsupported.spark.param": "true",
         "spark.ext.h2o.log.level": "WARN",
+        "spark.ext.h2o.model.print.after.training.enabled": "false",
         "spark.ext.h2o.backend.cluster.mode": "internal",
     }
     ws = WorkspaceLayout.resolve(settings.workspace)

@@ -72,9 +72,9 @@ def build_algorithm(spec: ModelSpec, algo: AlgorithmSpec, task: str) -> Any:
     from pysparkling.ml import H2OGridSearch
 
     grid = algo.grid
-    hyper = {camel(k): list(v) for k, v in grid.hyper_params.items()}
-    for key in grid.hyper_params:
-        if not hasattr(est, "set" + _upper_first(camel(key))):
+    hyper = {camel(RENAMED.get(k, k)): list(v) for k, v in grid.hyper_params.items()}
+    for key in hyper:
+        if not hasattr(est, "set" + _upper_first(key)):
             raise TrainingError(f"{algo.name} has no parameter {key!r} to search",
                                 hint="see the H2O docs for the algorithm's parameters")
     gs = H2OGridSearch(algo=est, hyperParameters=hyper,
@@ -88,14 +88,17 @@ def build_algorithm(spec: ModelSpec, algo: AlgorithmSpec, task: str) -> Any:
     return gs
 
 
+RENAMED = {"alpha": "alpha_value", "lambda": "lambda_value"}  # PySparkling avoids Python's `lambda`
+
+
 def _set(est: Any, algo: str, key: str, value: Any) -> None:
-    setter = getattr(est, "set" + _upper_first(camel(key)), None)
+    setter = getattr(est, "set" + _upper_first(camel(RENAMED.get(key, key))), None)
     if setter is None:
         raise TrainingError(f"{algo} has no parameter {key!r}",
                             hint="parameters are H2O's names in snake_case, e.g. max_depth, ntrees")
     if key == "family" and isinstance(value, str):
         value = value.lower()
-    if key == "alpha" and not isinstance(value, list):
+    if key in RENAMED and not isinstance(value, list):
         value = [float(value)]  # H2O's GLM takes a list of alphas
     try:
         setter(value)

@@ -34,24 +34,29 @@ def _first(value: Any) -> Any:
 
 
 def _cm(cm: Any) -> dict[str, Any]:
-    """Rows are actual classes, columns predicted; counts only (H2O adds Error/Rate columns)."""
-    table = cm.table
-    labels = [str(h) for h in table.col_header[1:] if h not in ("Error", "Rate")]
+    """Rows are actual classes, columns predicted; counts only (H2O adds Error/Rate columns).
+
+    Binomial matrices come wrapped (``.table``) with a row-label column; multinomial ones bare.
+    """
+    table = getattr(cm, "table", cm)
+    labels = [str(h) for h in table.col_header if h not in ("", "Error", "Rate")]
     matrix = []
     for row in table.cell_values[: len(labels)]:
-        matrix.append([int(float(v)) for v in row[1 : 1 + len(labels)]])
+        cells = list(row)
+        if len(cells) > len(labels) + 2:  # a leading row label
+            cells = cells[1:]
+        matrix.append([int(float(v)) for v in cells[: len(labels)]])
     return {"labels": labels, "matrix": matrix}
 
 
 def leaderboard(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Clean leaderboard rows: rank, no unnamed index column, NaN → None."""
+    """Clean leaderboard rows: rank, no unnamed index column, numbers as numbers, NaN → None."""
     out = []
     for i, row in enumerate(rows, start=1):
-        clean = {"rank": i}
+        clean: dict[str, Any] = {"rank": i}
         for k, v in row.items():
-            if k == "":
-                continue
-            clean[k] = _number(v)
+            if k != "":
+                clean[k] = _number(v)
         out.append(clean)
     return out
 

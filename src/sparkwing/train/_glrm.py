@@ -70,4 +70,6 @@ def fit_glrm(spark: SparkSession, settings: Settings, df: DataFrame, params: Glr
 
 
 def _is_vector(df: DataFrame, col: str) -> bool:
-    return df.schema[col].dataType.typeName() == "vector"
+    from pyspark.ml.linalg import VectorUDT
+
+    return isinstance(df.schema[col].dataType, VectorUDT)
