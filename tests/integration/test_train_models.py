@@ -61,7 +61,9 @@ def test_multiclass_drf(spark, settings, h2o, prostate) -> None:
 
     spec = _spec(target="DPROS", task="multiclass", ignore=["ID"],
                  algorithm={"name": "drf", "params": {"ntrees": 5, "max_depth": 5, "seed": 1}})
-    r = train_model(spark, settings, "dpros", spec, prostate)
+    train, holdout = prostate.where("ID % 4 != 0"), prostate.where("ID % 4 = 0")
+    r = train_model(spark, settings, "dpros", spec, train, holdout_df=holdout)
+    assert r.rows == {"train": 285, "holdout": 95}
     assert r.task == "multiclass" and r.classes == ["1", "2", "3", "4"]
     assert {"logloss", "mean_per_class_error", "confusion_matrix"} <= set(r.metrics)
     assert r.metrics["confusion_matrix"]["labels"] == ["1", "2", "3", "4"]
@@ -74,13 +76,14 @@ def test_regression_glm_drops_an_all_null_feature_with_a_warning(spark, settings
 
     from sparkwing.train import train_model
 
-    df = prostate.withColumn("empty", F.lit(None).cast("double"))
-    spec = _spec(target="PSA", ignore=["ID"], split={"ratio": 0.75, "seed": 3},
+    df = prostate.withColumn("empty", F.lit(None).cast("double")).withColumn("w", F.lit(2.0))
+    spec = _spec(target="PSA", ignore=["ID"], split={"ratio": 0.75, "seed": 3}, weight_column="w",
                  algorithm={"name": "glm", "params": {"lambda_search": True, "alpha": 0.5}})
     r = train_model(spark, settings, "psa", spec, df)
     assert r.task == "regression" and r.classes is None and r.threshold is None
     assert {"rmse", "mae", "r2", "deviance"} <= set(r.metrics)
-    assert "empty" not in {f["name"] for f in r.features}
+    assert not {"empty", "w"} & {f["name"] for f in r.features}
+    assert r.params["model"].get("weights_column") == "w"
     assert any("all-null feature(s): empty" in w for w in r.warnings)
     assert r.params["model"].get("lambda_search") is True
 

@@ -32,12 +32,24 @@ def prepare(spec: ModelSpec, train_df: DataFrame, holdout_df: DataFrame | None) 
     if holdout_df is not None:
         _require(holdout_df, spec, "holdout data")
     label = spec.target
-    labelled = train_df.where(F.col(label).isNotNull())
-    dropped = train_df.count() - labelled.count()
+    candidates = _candidates(spec, train_df)
+    # One pass: all rows, labelled rows, and per candidate feature its non-null labelled cells.
+    has_label = F.col(label).isNotNull()
+    counts = train_df.agg(
+        F.count(F.lit(1)).alias("__all"), F.count(F.col(label)).alias("__labelled"),
+        *[F.count(F.when(has_label, F.col(f"`{c}`"))).alias(f"c{i}") for i, c in enumerate(candidates)],
+    ).first()
+    dropped = counts["__all"] - counts["__labelled"]
     if dropped:
         warnings.append(f"dropped {dropped} training rows with a null target {label!r}")
+    labelled = train_df.where(has_label)
     task = _task(spec, labelled)
-    features = _features(spec, labelled, warnings)
+    empty = [c for i, c in enumerate(candidates) if counts[f"c{i}"] == 0]
+    if empty:
+        warnings.append(f"dropped all-null feature(s): {', '.join(empty)}")
+    features = [c for c in candidates if c not in empty]
+    if not features:
+        raise TrainingError("every feature column is entirely null", hint="check the prep steps upstream")
     keep = [*features, label, *([spec.weight_column] if spec.weight_column else [])]
     if holdout_df is not None:
         train, holdout = labelled, holdout_df.where(F.col(label).isNotNull())
@@ -106,21 +118,12 @@ def _task(spec: ModelSpec, df: DataFrame) -> str:
                         hint="cast it to string (classes) or double (regression)")
 
 
-def _features(spec: ModelSpec, df: DataFrame, warnings: list[str]) -> list[str]:
-    from pyspark.sql import functions as F
-
+def _candidates(spec: ModelSpec, df: DataFrame) -> list[str]:
     skip = {spec.target, *spec.ignore, spec.weight_column, spec.split.time_column}
     candidates = [c for c in df.columns if c not in skip]
     if not candidates:
         raise TrainingError("no feature columns left after ignore/weight/target", hint="check models.<name>.ignore")
-    counts = df.agg(*[F.count(F.col(c)).alias(c) for c in candidates]).first().asDict()
-    empty = [c for c in candidates if counts[c] == 0]
-    if empty:
-        warnings.append(f"dropped all-null feature(s): {', '.join(empty)}")
-    features = [c for c in candidates if c not in empty]
-    if not features:
-        raise TrainingError("every feature column is entirely null", hint="check the prep steps upstream")
-    return features
+    return candidates
 
 
 def _as_class(df: DataFrame, label: str) -> Column:
