@@ -27,7 +27,7 @@ from sparkwing.config._spec import (
     load_spec,
     parse_spec,
 )
-from sparkwing.config._steps import CHECK_PARAMS, STEP_PARAMS
+from sparkwing.config._steps import CHECK_PARAMS, STEP_PARAMS, GlrmParams
 from sparkwing.config._workspace import WorkspaceLayout, is_remote
 
 __all__ = [
@@ -37,6 +37,7 @@ __all__ = [
     "AutoMLSpec",
     "Check",
     "DatasetSpec",
+    "GlrmParams",
     "H2OSettings",
     "LakeSettings",
     "ModelSpec",

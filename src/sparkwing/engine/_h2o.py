@@ -1,11 +1,20 @@
-"""The H2OContext, started lazily by the first training step on the run's SparkSession."""
+"""The H2OContext, started lazily by the first training step on the run's SparkSession.
+
+Loopback binding (``h2o.bind_loopback``, local masters only): the H2O node gets
+``-ip 127.0.0.1 -web_ip 127.0.0.1``.  Sparkling Water's Flow proxy on the driver always binds
+every interface (its Jetty address is hard-coded), so sparkwing stops that proxy after start-up
+and connects the H2O Python client to the node's own REST port, which also serves Flow on
+127.0.0.1 (see :func:`h2o_url`).
+"""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
 from typing import TYPE_CHECKING, Any
 
-from sparkwing.config import Settings
+from sparkwing.config import Settings, WorkspaceLayout
 from sparkwing.errors import EngineError
 
 if TYPE_CHECKING:
@@ -13,6 +22,17 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("sparkwing.engine")
 _context: Any = None
+_url: str | None = None
+
+LOOPBACK_ARGS = "-ip 127.0.0.1 -web_ip 127.0.0.1"
+
+
+def _loopback(settings: Settings) -> bool:
+    # A multi-host cluster cannot form on 127.0.0.1; there, use H2O login and TLS instead.
+    master = settings.spark.master
+    return settings.h2o.bind_loopback and (
+        master.startswith("local") or master.startswith("spark://127.0.0.1")
+    )
 
 
 def h2o_conf(settings: Settings) -> dict[str, str]:
@@ -20,19 +40,24 @@ def h2o_conf(settings: Settings) -> dict[str, str]:
     conf: dict[str, str] = {
         "spark.ext.h2o.fail.on.unsupported.spark.param": "true",
         "spark.ext.h2o.log.level": "WARN",
+        "spark.ext.h2o.model.print.after.training.enabled": "false",
         "spark.ext.h2o.backend.cluster.mode": "internal",
     }
-    if settings.h2o.bind_loopback:
+    ws = WorkspaceLayout.resolve(settings.workspace)
+    if ws.local:  # otherwise H2O writes h2ologs/ into the current directory
+        conf["spark.ext.h2o.log.dir"] = ws.join("logs", "h2o")
+    user = dict(settings.h2o.conf)
+    if _loopback(settings):
         conf["spark.ext.h2o.client.ip"] = "127.0.0.1"
-        conf["spark.ext.h2o.node.network.mask"] = "127.0.0.1/32"
-        conf["spark.ext.h2o.client.network.mask"] = "127.0.0.1/32"
-    conf.update(settings.h2o.conf)
+        extra = user.pop("spark.ext.h2o.extra.properties", "")
+        conf["spark.ext.h2o.extra.properties"] = f"{LOOPBACK_ARGS} {extra}".strip()
+    conf.update(user)
     return conf
 
 
 def start_h2o(spark: SparkSession, settings: Settings) -> Any:
     """Start (once per process) the H2OContext on ``spark``; returns it."""
-    global _context
+    global _context, _url
     if _context is not None:
         return _context
     try:
@@ -49,14 +74,51 @@ def start_h2o(spark: SparkSession, settings: Settings) -> Any:
         conf.setUserName(settings.h2o.username)
         conf.setPassword(settings.h2o.password or "")
     log.info("starting H2O (Sparkling Water) on the Spark cluster")
+    banner = io.StringIO()
     try:
-        _context = H2OContext.getOrCreate(conf)
+        # PySparkling prints a cluster banner to stdout; keep it out of CLI output.
+        with contextlib.redirect_stdout(banner):
+            context = H2OContext.getOrCreate(conf)
+            import h2o
+
+            _url = h2o.connection().base_url
+            if _loopback(settings):
+                _url = _direct_to_node(spark, settings)
     except Exception as exc:
         raise EngineError(
             f"H2O did not start: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}",
             hint="check executor memory (H2O needs ~4x the data) and the Java 17 flags",
         ) from exc
+    log.debug("%s", banner.getvalue())
+    log.info("H2O %s ready at %s", _h2o_version(), _url)
+    _context = context
     return _context
+
+
+def _direct_to_node(spark: SparkSession, settings: Settings) -> str:
+    """Stop the all-interfaces Flow proxy; point the Python client at the loopback node."""
+    import h2o
+
+    jvm = spark.sparkContext._jvm  # type: ignore[attr-defined]
+    url = str(jvm.water.H2O.getURL("http"))
+    h2o.connection().close()  # while the proxy still answers: no atexit noise later
+    jvm.ai.h2o.sparkling.backend.utils.ProxyStarter.stopFlowProxy()
+    auth = (settings.h2o.username, settings.h2o.password or "") if settings.h2o.username else None
+    h2o.connect(url=url, auth=auth, verbose=False)
+    return url
+
+
+def _h2o_version() -> str:
+    import h2o
+
+    return str(h2o.cluster().version)
+
+
+def h2o_url() -> str:
+    """The REST (and Flow) URL of the running H2O node; ``EngineError`` if none runs."""
+    if _context is None or _url is None:
+        raise EngineError("H2O is not running", hint="start_h2o(spark, settings) first")
+    return _url
 
 
 def h2o_started() -> bool:
@@ -64,9 +126,11 @@ def h2o_started() -> bool:
 
 
 def stop_h2o() -> None:
-    global _context
+    global _context, _url
     if _context is not None:
         try:
-            _context.stop(stopSparkContext=False)
+            with contextlib.redirect_stdout(io.StringIO()):
+                _context.stop(stopSparkContext=False)
         finally:
             _context = None
+            _url = None

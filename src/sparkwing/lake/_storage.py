@@ -53,12 +53,20 @@ class LocalStorage:
     def create_exclusive(self, uri: str, data: bytes) -> bool:
         path = Path(_local(uri))
         path.parent.mkdir(parents=True, exist_ok=True)
+        # Write a temporary file, then hard-link it into place: the link fails if the name
+        # exists, and a reader never sees a half-written file (O_EXCL alone would show one).
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.link(tmp, path)
         except FileExistsError:
             return False
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
         return True
 
     def exists(self, uri: str) -> bool:

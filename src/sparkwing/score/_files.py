@@ -1,0 +1,65 @@
+"""``sparkwing predict MODEL INPUT -o OUTPUT``: score one CSV or Parquet file."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sparkwing.errors import ScoringError, SourceError
+from sparkwing.registry import ModelVersion
+from sparkwing.score._batch import score_batch
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+
+def predict_file(
+    spark: SparkSession,
+    version: ModelVersion,
+    input_path: str | Path,
+    output_path: str | Path,
+    *,
+    allow_missing: bool = False,
+) -> int:
+    """Score ``input_path`` (CSV with a header, or Parquet) into one file at ``output_path``.
+
+    The output format follows its extension (``.parquet`` or CSV); returns the row count.
+
+    >>> predict_file(spark, reg.get("loan_default@production"), "new.csv", "scores.csv")  # doctest: +SKIP
+    1000
+    """
+    src, dst = Path(input_path), Path(output_path)
+    if not src.exists():
+        raise SourceError(f"input not found: {src}", source=str(src), hint="give a CSV or Parquet file")
+    df = _read(spark, src)
+    result = score_batch(spark, df, version, allow_missing=allow_missing)
+    _write_one(result.df, dst)
+    return result.rows
+
+
+def _read(spark: SparkSession, path: Path) -> DataFrame:
+    if path.suffix.lower() in (".parquet", ".pq") or path.is_dir():
+        return spark.read.parquet(str(path.resolve()))
+    # Strings stay strings: score_batch casts each feature to its training type.
+    return spark.read.csv(str(path.resolve()), header=True, inferSchema=False, nullValue="NA")
+
+
+def _write_one(df: DataFrame, dst: Path) -> None:
+    """Spark writes a folder of parts; collapse it into the single file the user asked for."""
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".sparkwing-predict-", dir=dst.parent))
+    try:
+        out = tmp / "out"
+        if dst.suffix.lower() in (".parquet", ".pq"):
+            df.coalesce(1).write.parquet(str(out))
+            parts = sorted(out.glob("part-*.parquet"))
+        else:
+            df.coalesce(1).write.csv(str(out), header=True)
+            parts = sorted(out.glob("part-*.csv"))
+        if len(parts) != 1:
+            raise ScoringError(f"expected one output part, found {len(parts)}", hint=str(out))
+        shutil.move(str(parts[0]), dst)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)

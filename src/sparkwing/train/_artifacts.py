@@ -1,0 +1,63 @@
+"""Bring a trained model's artifacts to local files: MOJO, genmodel jar, POJO."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import urllib.request
+from base64 import b64encode
+from pathlib import Path
+from typing import Any
+
+from sparkwing.config import Settings
+from sparkwing.engine import h2o_url
+from sparkwing.errors import TrainingError
+
+log = logging.getLogger("sparkwing.train")
+NO_POJO = {"stackedensemble": "H2O cannot export a POJO for a Stacked Ensemble", "glrm": "H2O cannot export a POJO for GLRM"}
+_jar_cache: dict[str, Path] = {}
+
+
+def save_mojo(mojo_model: Any, dest: Path) -> Path:
+    """``model.write().save`` writes ``<dir>/mojo_model``; move it to ``dest``."""
+    tmp = dest.parent / f".{dest.name}.d"
+    mojo_model.write().overwrite().save(str(tmp))
+    src = tmp / "mojo_model"
+    if not src.exists():
+        raise TrainingError(f"H2O wrote no MOJO under {tmp}", hint="is the algorithm MOJO-capable?")
+    shutil.move(str(src), dest)
+    shutil.rmtree(tmp, ignore_errors=True)
+    return dest
+
+
+def genmodel_jar(settings: Settings, work: Path) -> Path:
+    """The Java scoring runtime (5 MB), served by the running H2O node; fetched once a process."""
+    url = h2o_url() + "/3/h2o-genmodel.jar"
+    cached = _jar_cache.get(url)
+    if cached is not None and cached.exists():
+        return cached
+    req = urllib.request.Request(url)
+    if settings.h2o.username:
+        token = b64encode(f"{settings.h2o.username}:{settings.h2o.password or ''}".encode()).decode()
+        req.add_header("Authorization", f"Basic {token}")
+    dest = work / "h2o-genmodel.jar"
+    with urllib.request.urlopen(req, timeout=120) as resp:  # noqa: S310 - the loopback H2O node
+        dest.write_bytes(resp.read())
+    _jar_cache[url] = dest
+    return dest
+
+
+def pojo(h2o_model: Any, algorithm: str, work: Path) -> tuple[Path | None, str | None]:
+    """Download the POJO where H2O can make one; else ``(None, why)``."""
+    if algorithm in NO_POJO:
+        return None, NO_POJO[algorithm]
+    dest = work / "pojo"
+    dest.mkdir(parents=True, exist_ok=True)
+    try:
+        h2o_model.download_pojo(path=str(dest), get_genmodel_jar=False)
+    except Exception as exc:  # noqa: BLE001 - a POJO is optional; the MOJO is the artifact
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        log.warning("no POJO for %s: %s", algorithm, reason)
+        shutil.rmtree(dest, ignore_errors=True)
+        return None, f"POJO export failed: {reason}"
+    return dest, None

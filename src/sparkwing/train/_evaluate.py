@@ -1,0 +1,111 @@
+"""Holdout metrics, leaderboard and variable importance, read back from the H2O node."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+
+def holdout_metrics(h2o_model: Any, frame: Any, task: str) -> dict[str, Any]:
+    """H2O's own metrics of ``h2o_model`` on the holdout H2OFrame ``frame``."""
+    perf = h2o_model.model_performance(frame)
+    if task == "binary":
+        thr, f1 = perf.F1()[0]
+        cm = perf.confusion_matrix(thresholds=thr)
+        return {
+            "auc": perf.auc(), "aucpr": perf.aucpr(), "logloss": perf.logloss(),
+            "f1": f1, "f1_threshold": thr, "rmse": perf.rmse(),
+            "mean_per_class_error": _first(perf.mean_per_class_error()),
+            "confusion_matrix": _cm(cm), "rows": perf.nobs(),
+        }  # fmt: skip
+    if task == "multiclass":
+        return {
+            "logloss": perf.logloss(), "mean_per_class_error": perf.mean_per_class_error(),
+            "rmse": perf.rmse(), "confusion_matrix": _cm(perf.confusion_matrix()), "rows": perf.nobs(),
+        }  # fmt: skip
+    return {
+        "rmse": perf.rmse(), "mae": perf.mae(), "r2": perf.r2(),
+        "deviance": perf.mean_residual_deviance(), "rows": perf.nobs(),
+    }  # fmt: skip
+
+
+def _first(value: Any) -> Any:
+    return value[0][1] if isinstance(value, list) else value
+
+
+def _cm(cm: Any) -> dict[str, Any]:
+    """Rows are actual classes, columns predicted; counts only (H2O adds Error/Rate columns).
+
+    Binomial matrices come wrapped (``.table``) with a row-label column; multinomial ones bare.
+    """
+    table = getattr(cm, "table", cm)
+    labels = [str(h) for h in table.col_header if h not in ("", "Error", "Rate")]
+    matrix = []
+    for row in table.cell_values[: len(labels)]:
+        cells = list(row)
+        if len(cells) > len(labels) + 2:  # a leading row label
+            cells = cells[1:]
+        matrix.append([int(float(v)) for v in cells[: len(labels)]])
+    return {"labels": labels, "matrix": matrix}
+
+
+def leaderboard(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Clean leaderboard rows: rank, no unnamed index column, numbers as numbers, NaN → None."""
+    out = []
+    for i, row in enumerate(rows, start=1):
+        clean: dict[str, Any] = {"rank": i}
+        for k, v in row.items():
+            if k != "":
+                clean[k] = _number(v)
+        out.append(clean)
+    return out
+
+
+GRID_NAMES = {
+    "MOJO Model ID": "model_id", "AUC": "auc", "PRAUC": "aucpr", "Logloss": "logloss", "RMSE": "rmse",
+    "MSE": "mse", "MAE": "mae", "R2": "r2", "MeanPerClassError": "mean_per_class_error",
+    "MeanResidualDeviance": "deviance", "Nobs": "rows",
+}  # fmt: skip
+
+
+def grid_metrics(row: dict[str, Any]) -> dict[str, Any]:
+    """A grid model's metrics under the leaderboard's names (AUC → auc, PRAUC → aucpr, ...)."""
+    return {GRID_NAMES[k]: v for k, v in row.items() if k in GRID_NAMES}
+
+
+def _number(v: Any) -> Any:
+    """Sparkling Water returns leaderboard cells as strings; give numbers back as numbers."""
+    if isinstance(v, str):
+        for cast in (int, float):
+            try:
+                v = cast(v)
+                break
+            except ValueError:
+                continue
+    return None if isinstance(v, float) and math.isnan(v) else v
+
+
+def variable_importance(h2o_model: Any) -> list[dict[str, Any]]:
+    try:
+        vi = h2o_model.varimp()
+    except Exception:  # noqa: BLE001 - StackedEnsemble and some algorithms have none
+        return []
+    return [
+        {"variable": v, "relative_importance": r, "scaled_importance": s, "percentage": p}
+        for v, r, s, p in (vi or [])
+    ]
+
+
+def features(mojo_model: Any, spark_types: dict[str, str]) -> list[dict[str, Any]]:
+    """The model's input columns, H2O type and categorical domain (what scoring checks)."""
+    import json
+
+    details = json.loads(mojo_model.getModelDetails() or "{}")
+    types = dict(zip(details.get("names", []), details.get("column_types", []), strict=False))
+    domains = mojo_model.getDomainValues()
+    out = []
+    for name in mojo_model.getFeaturesCols():
+        domain = domains.get(name)
+        h2o_type = (types.get(name) or ("Enum" if domain else "Numeric")).lower()
+        out.append({"name": name, "type": h2o_type, "spark_type": spark_types.get(name), "domain": domain})
+    return out

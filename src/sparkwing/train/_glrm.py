@@ -1,0 +1,75 @@
+"""GLRM as a prep step: k archetype features learned by H2O, appended as plain columns."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sparkwing import __version__
+from sparkwing.config import GlrmParams, Settings
+from sparkwing.engine import start_h2o
+from sparkwing.errors import TrainingError
+from sparkwing.train import _artifacts
+from sparkwing.train._result import GlrmResult
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+
+def fit_glrm(spark: SparkSession, settings: Settings, df: DataFrame, params: GlrmParams) -> tuple[DataFrame, GlrmResult]:
+    """Fit a GLRM on ``params.columns`` and add ``<prefix>1..k`` columns to every row.
+
+    The caller registers ``result.mojo_path`` like any model (no POJO exists for GLRM).
+
+    >>> out, res = fit_glrm(spark, settings, df, GlrmParams(k=2))   # doctest: +SKIP
+    >>> res.columns
+    ['glrm_1', 'glrm_2']
+    """
+    import h2o
+    from pyspark.ml.functions import vector_to_array
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import NumericType, StringType
+    from pysparkling.ml import H2OGLRM
+
+    usable = [f.name for f in df.schema.fields if isinstance(f.dataType, (NumericType, StringType))]
+    columns = params.columns or usable
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise TrainingError(f"glrm: column(s) {missing} not in the data", hint="check the glrm step's columns")
+    if params.k > len(columns):
+        raise TrainingError(f"glrm: k={params.k} exceeds the {len(columns)} input columns", hint="lower k")
+    out_cols = [f"{params.prefix}{i + 1}" for i in range(params.k)]
+    clash = [c for c in out_cols if c in df.columns]
+    if clash:
+        raise TrainingError(f"glrm: output column(s) {clash} already exist", hint="set a different prefix")
+    start_h2o(spark, settings)
+    raw = "__sparkwing_glrm"
+    est = H2OGLRM(inputCols=columns, k=params.k, seed=params.seed, maxIterations=params.max_iterations,
+                  outputCol=raw, withReconstructedCol=False)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            model = est.fit(df.select(*columns))
+    except Exception as exc:
+        raise TrainingError(f"glrm: H2O training failed: {str(exc).splitlines()[0][:300]}",
+                            hint="check the input columns (numeric or categorical)") from exc
+    scored = model.transform(df)
+    arr = vector_to_array(F.col(raw)) if _is_vector(scored, raw) else F.col(raw)
+    out = scored.select("*", *[arr[i].alias(c) for i, c in enumerate(out_cols)]).drop(raw)
+    work = Path(tempfile.mkdtemp(prefix="sparkwing-glrm-"))
+    mojo = _artifacts.save_mojo(model, work / "model.mojo")
+    jar = _artifacts.genmodel_jar(settings, work)
+    version = str(h2o.cluster().version)
+    return out, GlrmResult(
+        mojo_path=mojo, genmodel_jar_path=jar, columns=out_cols, input_columns=list(columns), k=params.k,
+        h2o_version=version,
+        versions={"sparkwing_version": __version__, "h2o_version": version, "spark_version": spark.version},
+    )
+
+
+def _is_vector(df: DataFrame, col: str) -> bool:
+    from pyspark.ml.linalg import VectorUDT
+
+    return isinstance(df.schema[col].dataType, VectorUDT)

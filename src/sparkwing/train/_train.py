@@ -1,0 +1,207 @@
+"""Train one model with H2O on the run's SparkSession and evaluate it on the holdout."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import tempfile
+import time
+import warnings
+from collections.abc import Callable, Iterator
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sparkwing import __version__
+from sparkwing.config import ModelSpec, Settings
+from sparkwing.engine import start_h2o
+from sparkwing.errors import SparkwingError, TrainingError
+from sparkwing.train import _artifacts, _evaluate
+from sparkwing.train._engines import build_algorithm, build_automl
+from sparkwing.train._prepare import prepare
+from sparkwing.train._result import TrainResult
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+log = logging.getLogger("sparkwing.train")
+
+
+def train_model(
+    spark: SparkSession,
+    settings: Settings,
+    name: str,
+    spec: ModelSpec,
+    train_df: DataFrame,
+    *,
+    holdout_df: DataFrame | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> TrainResult:
+    """Train ``spec`` on ``train_df``; the holdout is split off (or given) and never trained on.
+
+    >>> result = train_model(spark, settings, "loan_default", spec, df)   # doctest: +SKIP
+    >>> result.metrics["auc"], result.mojo_path                           # doctest: +SKIP
+    """
+    say = progress or (lambda text: log.info("%s: %s", name, text))
+    from pyspark import StorageLevel
+
+    prep = prepare(spec, train_df, holdout_df)
+    train = prep.train.persist(StorageLevel.MEMORY_AND_DISK)
+    holdout = prep.holdout.persist(StorageLevel.MEMORY_AND_DISK)
+    try:
+        rows = {"train": train.count(), "holdout": holdout.count()}
+        if rows["train"] == 0 or rows["holdout"] == 0:
+            empty = "training" if rows["train"] == 0 else "holdout"
+            raise TrainingError(f"the {empty} set of {name!r} is empty after the split",
+                                hint="check split.ratio / split.cutoff or holdout_from")
+        say(f"{prep.task} on {spec.target!r}: {rows['train']} training rows, {rows['holdout']} holdout rows, "
+            f"{len(prep.features)} features")
+        hc = start_h2o(spark, settings)
+        with _h2o_scratch():
+            return _fit(spark, settings, name, spec, prep, train, holdout, rows, hc, say)
+    finally:
+        train.unpersist()
+        holdout.unpersist()
+
+
+def _fit(spark: Any, settings: Settings, name: str, spec: ModelSpec, prep: Any, train: Any, holdout: Any,
+         rows: dict[str, int], hc: Any, say: Callable[[str], None]) -> TrainResult:
+    import h2o
+
+    if spec.automl is not None:
+        est = build_automl(spec, spec.automl, holdout)
+        what = f"AutoML (max_models={spec.automl.max_models}, max_runtime_secs={spec.automl.max_runtime_secs})"
+    else:
+        assert spec.algorithm is not None
+        est = build_algorithm(spec, spec.algorithm, prep.task)
+        what = spec.algorithm.name + (" grid search" if spec.algorithm.grid else "")
+    say(f"training {what}")
+    started = time.monotonic()
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):  # H2O prints model summaries
+            mojo_model = est.fit(train)
+    except SparkwingError:
+        raise
+    except Exception as exc:
+        raise TrainingError(f"H2O training of {name!r} failed: {_first_line(exc)}",
+                            hint="see the H2O log under <workspace>/logs/h2o") from exc
+    seconds = time.monotonic() - started
+    model_id = est.getBinaryModel().modelId
+    h2o_model = h2o.get_model(model_id)
+    algorithm = str(h2o_model.algo).lower().replace("_", "")
+    say(f"trained in {seconds:.1f}s; leader {model_id}; evaluating on the holdout")
+
+    frame = hc.asH2OFrame(holdout)
+    if prep.task != "regression":
+        frame[spec.target] = frame[spec.target].asfactor()
+    metrics = _evaluate.holdout_metrics(h2o_model, frame, prep.task)
+    board = _leaderboard(est, spec, mojo_model, metrics, model_id, algorithm)
+
+    work = Path(tempfile.mkdtemp(prefix=f"sparkwing-train-{name}-"))
+    mojo_path = _artifacts.save_mojo(mojo_model, work / "model.mojo")
+    jar = _artifacts.genmodel_jar(settings, work)
+    pojo_dir, pojo_reason = _artifacts.pojo(h2o_model, algorithm, work)
+    spark_types = {f.name: f.dataType.simpleString() for f in train.schema.fields}
+    domains = mojo_model.getDomainValues()
+    classes = (list(domains.get(spec.target) or []) or None) if prep.task != "regression" else None
+    h2o_version = str(h2o.cluster().version)
+    return TrainResult(
+        task=prep.task, target=spec.target, classes=classes,
+        threshold=_threshold(mojo_model) if prep.task == "binary" else None,
+        features=_evaluate.features(mojo_model, spark_types), metrics=metrics, leaderboard=board,
+        variable_importance=_evaluate.variable_importance(h2o_model), mojo_path=mojo_path,
+        genmodel_jar_path=jar, pojo_dir=pojo_dir, pojo_reason=pojo_reason, algorithm=algorithm,
+        model_id=model_id, h2o_version=h2o_version, params=_params(spec, h2o_model), rows=rows,
+        warnings=prep.warnings,
+        versions={"sparkwing_version": __version__, "h2o_version": h2o_version, "spark_version": spark.version,
+                  "sparkling_water_version": _dist_version("h2o-pysparkling-3-5")},
+    )  # fmt: skip
+
+
+def _leaderboard(est: Any, spec: ModelSpec, mojo_model: Any, metrics: dict[str, Any], model_id: str,
+                 algorithm: str) -> list[dict[str, Any]]:
+    if spec.automl is not None:
+        return _evaluate.leaderboard([r.asDict() for r in est.getLeaderboard("ALL").collect()])
+    if spec.algorithm is not None and spec.algorithm.grid is not None:
+        params = {r.asDict().get("MOJO Model ID"): r.asDict() for r in est.getGridModelsParams().collect()}
+        rows = []
+        for r in est.getGridModelsMetrics().collect():
+            d = r.asDict()
+            hyper = {k: v for k, v in params.get(d.get("MOJO Model ID"), {}).items() if k != "MOJO Model ID"}
+            rows.append({**_evaluate.grid_metrics(d), **hyper, "metrics_on": "cross-validation"})
+        return _evaluate.leaderboard(rows)
+    scalar = {k: v for k, v in metrics.items() if isinstance(v, (int, float))}
+    return _evaluate.leaderboard([{"model_id": model_id, "algo": algorithm, **scalar,
+                                   "training_time_ms": mojo_model.getRunTime(),
+                                   "predict_time_per_row_ms": None, "metrics_on": "holdout"}])
+
+
+def _threshold(mojo_model: Any) -> float | None:
+    try:
+        return float(mojo_model.getDefaultThreshold())
+    except Exception:  # noqa: BLE001 - not every binomial model reports one
+        return None
+
+
+def _params(spec: ModelSpec, h2o_model: Any) -> dict[str, Any]:
+    engine = spec.automl.model_dump() if spec.automl else spec.algorithm.model_dump() if spec.algorithm else {}
+    actual = {k: v.get("actual") for k, v in (h2o_model.params or {}).items()
+              if isinstance(v, dict) and v.get("actual") != v.get("default")}
+    return {"engine": "automl" if spec.automl else "algorithm", "spec": engine,
+            "split": spec.split.model_dump(), "model": _jsonable(actual)}
+
+
+def _jsonable(params: dict[str, Any]) -> dict[str, Any]:
+    """The chosen model's non-default H2O parameters, minus frame keys and long arrays."""
+    out: dict[str, Any] = {}
+    for key, value in params.items():
+        if isinstance(value, dict):
+            value = value.get("column_name") or value.get("name")
+        if key.endswith("_frame") or key == "model_id" or (isinstance(value, list) and len(value) > 20):
+            continue
+        if value is None or isinstance(value, (str, int, float, bool, list)):
+            out[key] = value
+        else:
+            out[key] = str(value)
+    return out
+
+
+@contextlib.contextmanager
+def _h2o_scratch() -> Iterator[None]:
+    """Remove what this training left in the H2O node (frames, models) once its artifacts are out."""
+    import h2o
+
+    before = _keys()
+    try:
+        yield
+    finally:
+        for key in _keys() - before:
+            with contextlib.suppress(Exception):
+                h2o.remove(key, cascade=True)
+
+
+def _keys() -> set[str]:
+    import h2o
+
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+        warnings.simplefilter("ignore")
+        try:
+            return set(h2o.ls()["key"].tolist())
+        except Exception:  # noqa: BLE001 - cleanup is best effort
+            return set()
+
+
+def _dist_version(dist: str) -> str:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    for line in text.splitlines():
+        if line.strip() and not line.startswith("Traceback"):
+            return line.strip()[:300]
+    return type(exc).__name__

@@ -1,0 +1,46 @@
+"""Models trained once per test run and shared by the train and score tests (small budgets)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+
+
+@pytest.fixture(scope="session")
+def loans(spark):
+    return spark.read.csv(str(DATA / "loan.csv"), header=True, inferSchema=True)
+
+
+@pytest.fixture(scope="session")
+def prostate(spark):
+    return spark.read.csv(str(DATA / "prostate.csv"), header=True, inferSchema=True)
+
+
+@pytest.fixture(scope="session")
+def loan_model(spark, settings, h2o, loans):
+    """AutoML on loan.csv: two models (GBM, GLM), 3 folds, seeded."""
+    from sparkwing.config import ModelSpec
+    from sparkwing.train import train_model
+
+    spec = ModelSpec.model_validate({
+        "from": "loans", "target": "bad_loan",
+        "automl": {"max_models": 2, "seed": 1, "include": ["GBM", "GLM"], "nfolds": 3},
+    })
+    return train_model(spark, settings, "loan_default", spec, loans)
+
+
+@pytest.fixture(scope="session")
+def loan_registry(tmp_path_factory, loan_model):
+    from sparkwing.registry import Registry
+
+    reg = Registry(str(tmp_path_factory.mktemp("registry_ws")))
+    card = {**loan_model.card, "run_id": "test-run", "spec_hash": "abc",
+            "training_data": {"sources": [{"uri": str(DATA / "loan.csv")}]}}
+    version = reg.register(
+        "loan_default", mojo_path=loan_model.mojo_path, genmodel_jar_path=loan_model.genmodel_jar_path,
+        pojo_dir=loan_model.pojo_dir, card=card,
+    )
+    return reg, version

@@ -1,0 +1,142 @@
+"""Training with real H2O (one H2OContext per run): AutoML, algorithms, grids, bad input."""
+
+from __future__ import annotations
+
+import pytest
+
+from sparkwing.config import ModelSpec
+from sparkwing.errors import TrainingError
+
+pytestmark = [pytest.mark.spark, pytest.mark.h2o, pytest.mark.slow]
+
+
+def _spec(**kw) -> ModelSpec:
+    return ModelSpec.model_validate({"from": "x", **kw})
+
+
+def test_automl_binary_result_holds_everything_the_card_needs(loan_model) -> None:
+    r = loan_model
+    assert r.task == "binary" and r.target == "bad_loan" and r.classes == ["0", "1"]
+    assert 0 < r.threshold < 1
+    assert {"auc", "aucpr", "logloss", "f1", "f1_threshold", "confusion_matrix"} <= set(r.metrics)
+    assert 0.5 < r.metrics["auc"] <= 1
+    cm = r.metrics["confusion_matrix"]
+    assert cm["labels"] == ["0", "1"] and sum(map(sum, cm["matrix"])) == r.rows["holdout"]
+    assert r.rows["train"] + r.rows["holdout"] == 999
+    assert [row["rank"] for row in r.leaderboard] == [1, 2]
+    assert {row["algo"] for row in r.leaderboard} == {"GBM", "GLM"}
+    assert all(isinstance(row["training_time_ms"], int) for row in r.leaderboard)
+    assert "predict_time_per_row_ms" in r.leaderboard[0]
+    assert r.leaderboard[0]["model_id"] == r.model_id
+    assert r.variable_importance and {"variable", "scaled_importance"} <= set(r.variable_importance[0])
+    feats = {f["name"]: f for f in r.features}
+    assert "bad_loan" not in feats and feats["term"]["type"] == "enum"
+    assert feats["term"]["domain"] == ["36 months", "60 months"]
+    assert feats["int_rate"]["type"] in ("numeric", "real", "int") and feats["int_rate"]["domain"] is None
+    assert r.mojo_path.stat().st_size > 1000 and r.genmodel_jar_path.stat().st_size > 1_000_000
+    assert r.pojo_dir is not None and list(r.pojo_dir.glob("*.java"))
+    card = r.card
+    assert card["h2o_version"] == "3.46.0.6" and card["spark_version"].startswith("3.5")
+    assert card["params"]["engine"] == "automl" and card["params"]["spec"]["max_models"] == 2
+
+
+def test_automl_is_reproducible_with_max_models_and_a_seed(spark, settings, h2o, prostate) -> None:
+    spec = _spec(target="CAPSULE", ignore=["ID"],
+                 automl={"max_models": 2, "seed": 7, "nfolds": 3,
+                         "exclude": ["DeepLearning", "StackedEnsemble", "XGBoost"]})
+    from sparkwing.train import train_model
+
+    def board():
+        r = train_model(spark, settings, "repro", spec, prostate)
+        return [(row["algo"], round(row["auc"], 10), round(row["logloss"], 10)) for row in r.leaderboard], r.metrics
+
+    first, m1 = board()
+    second, m2 = board()
+    assert first == second and len(first) == 2
+    assert m1["auc"] == pytest.approx(m2["auc"], abs=1e-12)
+
+
+def test_multiclass_drf(spark, settings, h2o, prostate) -> None:
+    from sparkwing.train import train_model
+
+    spec = _spec(target="DPROS", task="multiclass", ignore=["ID"],
+                 algorithm={"name": "drf", "params": {"ntrees": 5, "max_depth": 5, "seed": 1}})
+    train, holdout = prostate.where("ID % 4 != 0"), prostate.where("ID % 4 = 0")
+    r = train_model(spark, settings, "dpros", spec, train, holdout_df=holdout)
+    assert r.rows == {"train": 285, "holdout": 95}
+    assert r.task == "multiclass" and r.classes == ["1", "2", "3", "4"]
+    assert {"logloss", "mean_per_class_error", "confusion_matrix"} <= set(r.metrics)
+    assert r.metrics["confusion_matrix"]["labels"] == ["1", "2", "3", "4"]
+    assert r.algorithm == "drf" and len(r.leaderboard) == 1 and r.leaderboard[0]["metrics_on"] == "holdout"
+    assert r.pojo_dir is not None
+
+
+def test_regression_glm_drops_an_all_null_feature_with_a_warning(spark, settings, h2o, prostate) -> None:
+    from pyspark.sql import functions as F
+
+    from sparkwing.train import train_model
+
+    df = prostate.withColumn("empty", F.lit(None).cast("double")).withColumn("w", F.lit(2.0))
+    spec = _spec(target="PSA", ignore=["ID"], split={"ratio": 0.75, "seed": 3}, weight_column="w",
+                 algorithm={"name": "glm", "params": {"lambda_search": True, "alpha": 0.5}})
+    r = train_model(spark, settings, "psa", spec, df)
+    assert r.task == "regression" and r.classes is None and r.threshold is None
+    assert {"rmse", "mae", "r2", "deviance"} <= set(r.metrics)
+    assert not {"empty", "w"} & {f["name"] for f in r.features}
+    assert r.params["model"].get("weights_column") == "w"
+    assert any("all-null feature(s): empty" in w for w in r.warnings)
+    assert r.params["model"].get("lambda_search") is True
+
+
+def test_random_grid_search_with_a_time_split(spark, settings, h2o, prostate) -> None:
+    from sparkwing.train import train_model
+
+    spec = _spec(target="CAPSULE", ignore=["ID"], split={"time_column": "ID", "cutoff": "300"},
+                 algorithm={"name": "gbm", "params": {"ntrees": 5, "seed": 1, "nfolds": 2},
+                            "grid": {"hyper_params": {"max_depth": [2, 3, 4]}, "strategy": "random",
+                                     "max_models": 2, "seed": 1}})
+    r = train_model(spark, settings, "grid", spec, prostate)
+    assert r.rows == {"train": 299, "holdout": 81}
+    assert len(r.leaderboard) == 2 and {"model_id", "auc", "max_depth"} <= set(r.leaderboard[0])
+    assert "ID" not in {f["name"] for f in r.features}  # the time column is not a feature
+
+
+@pytest.mark.parametrize(
+    ("kw", "message"),
+    [
+        ({"target": "nope"}, "target column 'nope' is not in the training data"),
+        ({"target": "CAPSULE", "ignore": ["missing_col"]}, "ignored column(s) ['missing_col']"),
+        ({"target": "constant"}, "target 'constant' is constant"),
+        ({"target": "CAPSULE", "task": "regression", "algorithm": None,
+          "automl": {"max_models": 1}, "split": {"ratio": 0.5}, "target_str": True},
+         "task regression needs a numeric target"),
+    ],
+)
+def test_bad_input_is_a_one_line_training_error(spark, settings, prostate, kw, message) -> None:
+    from pyspark.sql import functions as F
+
+    from sparkwing.train import train_model
+
+    df = prostate.withColumn("constant", F.lit(1))
+    kw = dict(kw)
+    if kw.pop("target_str", False):
+        df = df.withColumn("CAPSULE", F.col("CAPSULE").cast("string"))
+    body = {"algorithm": {"name": "glm"}, **kw}
+    body = {k: v for k, v in body.items() if v is not None}
+    with pytest.raises(TrainingError) as err:
+        train_model(spark, settings, "bad", _spec(**body), df)
+    assert message in str(err.value) and err.value.hint and "\n" not in str(err.value)
+
+
+def test_fit_glrm_adds_archetype_columns(spark, settings, h2o, prostate, tmp_path) -> None:
+    from sparkwing.config import GlrmParams
+    from sparkwing.registry import Registry
+    from sparkwing.train import fit_glrm
+
+    out, res = fit_glrm(spark, settings, prostate, GlrmParams(k=2, columns=["AGE", "PSA", "VOL"], max_iterations=20))
+    assert res.columns == ["glrm_1", "glrm_2"]
+    assert out.columns == [*prostate.columns, "glrm_1", "glrm_2"]
+    assert out.count() == prostate.count() and out.where("glrm_1 IS NULL").count() == 0
+    mv = Registry(str(tmp_path)).register("prostate_glrm", mojo_path=res.mojo_path,
+                                          genmodel_jar_path=res.genmodel_jar_path, card=res.card)
+    assert mv.card["pojo"] == {"available": False, "reason": "H2O cannot export a POJO for GLRM"}

@@ -1,0 +1,21 @@
+"""The public names of train, registry and score are pinned: nothing leaks, nothing is forgotten."""
+
+from __future__ import annotations
+
+import sparkwing.registry
+import sparkwing.score
+import sparkwing.train
+
+
+def test_public_names() -> None:
+    assert set(sparkwing.registry.__all__) == {
+        "CARD", "GENMODEL_JAR", "MOJO", "POJO_DIR", "ModelVersion", "PromotionDecision", "Registry",
+        "decide_promotion",
+    }
+    assert set(sparkwing.train.__all__) == {"GlrmResult", "TrainResult", "fit_glrm", "train_model"}
+    assert set(sparkwing.score.__all__) == {
+        "ScoreResult", "output_columns", "predict_file", "prob_column", "score_batch"
+    }
+    for mod in (sparkwing.registry, sparkwing.train, sparkwing.score):
+        for name in mod.__all__:
+            assert getattr(mod, name) is not None
