@@ -1,8 +1,8 @@
 """fill_missing: replace nulls by a statistic of the column or by a constant.
 
 All statistics of one step come from ONE aggregate job: ``mean`` is ``avg``; ``median`` is
-``percentile_approx(col, 0.5, 100000)`` (an actual value of the column whose rank is within
-n/100000 of the middle; exact for small data); ``mode`` is Spark's ``mode`` (the most
+``percentile_approx(col, 0.5, 10000)`` (an actual value of the column whose rank is within
+n/10000 of the middle; exact for small data); ``mode`` is Spark's ``mode`` (the most
 frequent non-null value, ties broken arbitrarily).  Integral columns get the rounded mean.
 """
 
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame
     from pyspark.sql.types import DataType
 
-MEDIAN_ACCURACY = 100_000
+MEDIAN_ACCURACY = 10_000  # Spark's default: rank error at most n/10000
 STATISTICS = ("mean", "median", "mode")
 
 

@@ -28,14 +28,15 @@ def filter_rows(df: DataFrame, params: str, ctx: StepContext) -> DataFrame:
     """Keep the rows where the SQL predicate is true (false *and null* remove the row).
 
     ``notes`` gets ``rows_in``, ``rows_out`` and ``rows_removed``, observed as the data
-    flows (one count before and one after the filter, no extra job).
+    flows into the filter (one observation, no extra job; a non-deterministic predicate
+    such as ``rand() < 0.5`` is evaluated separately for the count).
     """
     from pyspark.sql import functions as F
 
     predicate = F.expr(params)
-    df = ctx.observe(df, {"rows_in": F.count(F.lit(1))}, _rows_notes, ["rows_in"])
-    kept = df.filter(predicate)
-    return ctx.observe(kept, {"rows_out": F.count(F.lit(1))}, _rows_notes, ["rows_out", "rows_removed"])
+    metrics = {"rows_in": F.count(F.lit(1)), "rows_out": count_where(predicate)}
+    observed = ctx.observe(df, metrics, _rows_notes, ["rows_in", "rows_out", "rows_removed"])
+    return observed.filter(predicate)
 
 
 def _orderable(dtype: DataType) -> bool:
