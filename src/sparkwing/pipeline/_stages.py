@@ -113,9 +113,7 @@ def record_step_stats(step: StepRecord, stats: list[Any]) -> None:
     from sparkwing.prep import resolve_stats
 
     resolve_stats(stats)
-    step.details["steps"] = [
-        {"index": s.index, "kind": s.kind, **s.notes} for s in stats if s.notes
-    ]
+    step.details["steps"] = [s.to_dict() for s in stats if s.notes]
 
 
 def _row_count(results: list[Any]) -> int | None:
