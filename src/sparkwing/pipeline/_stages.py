@@ -84,16 +84,21 @@ def run_dataset(ctx: RunContext, name: str, step: StepRecord) -> None:
     stats: list[Any] = []
     # GLRM steps need H2O: they split the step list and run through the training stage.
     segment: list[Any] = []
+    glrm_steps = 0
     for s in [*spec.steps, None]:
         if s is not None and s.kind != "glrm":
             segment.append(s)
             continue
         if segment:
+            offset = len(stats) + glrm_steps
             df, seg_stats = apply_steps(df, segment, inputs=inputs, dataset=name)
+            for st in seg_stats:
+                st.index += offset  # each segment numbers its steps from 0
             stats.extend(seg_stats)
             segment = []
         if s is not None:
             df = _run_glrm(ctx, name, df, s.params, step)
+            glrm_steps += 1
     if spec.checks or ctx.consumers.get(name, 0) > 1:
         # Checks and several consumers would each recompute the steps: compute them once.
         df = df.persist(StorageLevel.MEMORY_AND_DISK)
