@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -51,6 +51,11 @@ class S3Settings(_Section):
 class LakeSettings(_Section):
     max_quarantine_share: float = Field(
         0.05, ge=0, le=1, description="Fail a source whose quarantined share of rows exceeds this."
+    )
+    spark_s3: Literal["auto", "always", "never"] = Field(
+        "auto",
+        description="Hand s3:// URIs to Spark (EMR, hadoop-aws) or copy them to staging via boto3; "
+        "auto checks whether the S3A/EMRFS classes load.",
     )
 
 
