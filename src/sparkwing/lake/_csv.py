@@ -19,7 +19,9 @@ from sparkwing.errors import SourceError
 from sparkwing.lake._quarantine import BAD, FILE, q
 
 if TYPE_CHECKING:
-    from pyspark.sql import DataFrame, SparkSession
+    from pyspark.sql import Column, DataFrame, SparkSession
+
+_SPLIT = "_sw_split"  # corrupt column of the re-split of a bad line
 
 
 def delimiter_for(spec: SourceSpec, fmt: str) -> str:
@@ -60,9 +62,13 @@ def header_names(head: bytes, *, delimiter: str, quote: str, encoding: str, wher
 
 
 def read_csv_strings(
-    spark: SparkSession, paths: list[str], names: list[str], spec: SourceSpec, delimiter: str
+    spark: SparkSession, paths: list[str], names: list[str], spec: SourceSpec, delimiter: str,
+    file_uri: str | None = None,
 ) -> DataFrame:
-    """All columns as strings (null markers → null), plus ``_sw_bad`` and ``_sw_file``."""
+    """All columns as strings (null markers → null), plus ``_sw_bad`` and ``_sw_file``.
+
+    ``file_uri`` names the file of a single-file source (else Spark reports each row's file).
+    """
     from pyspark.sql import functions as F
     from pyspark.sql import types as T
 
@@ -87,4 +93,76 @@ def read_csv_strings(
         (F.when(F.col(q(n)).isin(nulls), F.lit(None)).otherwise(F.col(q(n))) if nulls else F.col(q(n))).alias(n)
         for n in names
     ]
-    return df.select(*cols, F.col(BAD), F.input_file_name().alias(FILE))
+    # input_file_name() costs a little on every row; a single-file source knows its file.
+    file = F.lit(file_uri) if file_uri else F.input_file_name()
+    return df.select(*cols, F.col(BAD), file.alias(FILE))
+
+
+def single_null_marker(spec: SourceSpec) -> str | None:
+    """The one non-empty null marker Spark's typed parser can honour, "" if none, None if several."""
+    markers = [v for v in spec.null_values if v != ""]
+    return (markers[0] if markers else "") if len(markers) <= 1 else None
+
+
+def read_csv_typed(
+    spark: SparkSession,
+    paths: list[str],
+    names: list[str],
+    spec: SourceSpec,
+    delimiter: str,
+    declared: dict[str, str],
+    file_uri: str | None = None,
+) -> tuple[DataFrame, list[tuple[str, Column]]]:
+    """Typed columns parsed by Spark itself (the fast path), plus ``_sw_bad``/``_sw_file``.
+
+    Undeclared column types come from Spark's ``inferSchema`` pass (the same pass a hand-written
+    job pays).  A value that does not parse to its type makes the row corrupt; the returned
+    (reason, condition) pairs re-split such a line to name the column that failed.
+    """
+    from pyspark.sql import functions as F
+    from pyspark.sql import types as T
+
+    null = single_null_marker(spec)
+    opts = {
+        "header": str(spec.header).lower(), "sep": delimiter, "quote": spec.quote,
+        "escape": spec.escape, "encoding": spec.encoding, "nullValue": null or "",
+    }  # fmt: skip
+    inferred: list[T.StructField] = []
+    if any(n not in declared for n in names):
+        inferred = spark.read.options(**opts, inferSchema="true").csv(paths).schema.fields
+    fields = []
+    for i, n in enumerate(names):
+        if n in declared:
+            dtype = T._parse_datatype_string(declared[n])
+        else:
+            dtype = inferred[i].dataType if i < len(inferred) else T.StringType()
+        fields.append(T.StructField(n, dtype))
+    schema = T.StructType(fields + [T.StructField(BAD, T.StringType())])
+    df = (
+        spark.read.schema(schema)
+        .options(**opts, mode="PERMISSIVE", columnNameOfCorruptRecord=BAD)
+        .csv(paths)
+    )
+    file = F.lit(file_uri) if file_uri else F.input_file_name()
+    df = df.select(*[F.col(q(n)) for n in names], F.col(BAD), file.alias(FILE))
+    # SQL, so that try_cast can reach into the re-split struct (pyspark 3.5 has no Column.try_cast).
+    split_opts = {**{k: v for k, v in opts.items() if k != "header"}, "columnNameOfCorruptRecord": _SPLIT}
+    ddl = ", ".join(f"{q(n)} STRING" for n in names) + f", {_SPLIT} STRING"
+    options = ", ".join(f"{_sql_str(k)}, {_sql_str(v)}" for k, v in split_opts.items())
+    split = f"from_csv({BAD}, {_sql_str(ddl)}, map({options}))"
+    detail = []
+    for f in fields:
+        if isinstance(f.dataType, T.StringType):
+            continue
+        sql = f.dataType.simpleString()
+        value = f"{split}.{q(f.name)}"
+        cond = (
+            f"{split}.{_SPLIT} IS NULL AND {value} IS NOT NULL AND {value} != {_sql_str(null or '')} "
+            f"AND try_cast({value} AS {sql}) IS NULL"
+        )
+        detail.append((f"cannot cast {f.name} to {sql}", F.expr(cond)))
+    return df, detail
+
+
+def _sql_str(text: str) -> str:
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"

@@ -25,7 +25,13 @@ from typing import TYPE_CHECKING, Any
 
 from sparkwing.config import Settings, SourceSpec, WorkspaceLayout, is_remote
 from sparkwing.errors import SourceError, SparkwingError
-from sparkwing.lake._csv import delimiter_for, header_names, read_csv_strings
+from sparkwing.lake._csv import (
+    delimiter_for,
+    header_names,
+    read_csv_strings,
+    read_csv_typed,
+    single_null_marker,
+)
 from sparkwing.lake._driver import read_arff, read_svmlight
 from sparkwing.lake._fingerprint import fingerprint_files
 from sparkwing.lake._quarantine import BAD, FILE, Settled, check_share, records_json, settle, sql_type
@@ -165,7 +171,11 @@ def _parse(
         delimiter = delimiter_for(spec, fmt)
         names = _csv_names(name, spec, files[0], delimiter, s3)
         _check_declared(name, declared, names)
-        df = read_csv_strings(spark, paths, names, spec, delimiter)
+        file_uri = files[0].uri if len(files) == 1 else None
+        if single_null_marker(spec) is not None:  # Spark's own typed parser: the fast path
+            df, detail = read_csv_typed(spark, paths, names, spec, delimiter, declared, file_uri)
+            return settle(df, source=name, declared={}, infer=[], delimiter=delimiter, bad_detail=detail), []
+        df = read_csv_strings(spark, paths, names, spec, delimiter, file_uri)
         infer = [c for c in names if c not in declared]
         return settle(df, source=name, declared=declared, infer=infer, delimiter=delimiter), []
     if fmt == "json":
