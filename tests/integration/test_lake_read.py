@@ -153,7 +153,8 @@ def test_json_lines_parquet_orc(spark, ctx, tmp_path):
 
     (tmp_path / "e.jsonl").write_text('{"a": 1, "b": "x"}\n{"a": 2, "b": "y"}\n{"a": 3, "b"\n{"a": "q"}\n')
     base = ctx.__class__(**{**ctx.__dict__, "base_dir": tmp_path})
-    j = read_source(spark, "j", SourceSpec(uri="e.jsonl", columns={"a": "int"}, max_quarantine_share=0.5), base)
+    spec = SourceSpec(uri="e.jsonl", columns={"a": "int"}, max_quarantine_share=0.5)
+    j = read_source(spark, "j", spec, base)
     records = reconciles(j)
     assert j.rows_read == 4 and j.reasons == {"malformed record": 1, "cannot cast a to int": 1}
     assert '{"a": 3, "b"' in {r["raw"] for r in records}
@@ -199,7 +200,8 @@ def test_svmlight_named_columns_and_bad_lines(spark, ctx, tmp_path):
     s = read_source(spark, "s", spec, base)
     reconciles(s)
     assert s.df.columns == ["y", "x1", "x2", "x3", "x4"]
-    assert [tuple(r) for r in s.df.orderBy("x2").collect()] == [(1.0, 0.5, 0.0, 2.0, 0.0), (0.0, 0.0, 1.0, 0.0, 0.0)]
+    rows = [tuple(r) for r in s.df.orderBy("x2").collect()]
+    assert rows == [(1.0, 0.5, 0.0, 2.0, 0.0), (0.0, 0.0, 1.0, 0.0, 0.0)]
     assert s.reasons == {"label is not a number": 1, "feature index beyond n_features": 1}
 
 

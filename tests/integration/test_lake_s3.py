@@ -17,7 +17,9 @@ CSV = "id,amount\n1,10\n2,x\n3,30\n4\n5,50\n6,60\n7,70\n8,80\n9,90\n10,100\n"
 
 @pytest.fixture()
 def s3ctx(settings, s3_server, tmp_path: Path) -> SourceContext:
-    s3 = S3Settings(endpoint_url=s3_server, region="us-east-1", access_key_id="test", secret_access_key="test")
+    s3 = S3Settings(
+        endpoint_url=s3_server, region="us-east-1", access_key_id="test", secret_access_key="test"
+    )
     s = settings.model_copy(update={"s3": s3})
     client = s3_client(s3)
     client.create_bucket(Bucket="lake")
@@ -57,7 +59,8 @@ def test_write_output_to_s3_uploads(spark, s3ctx):
     df = spark.createDataFrame([(1, "a"), (2, "b")], "n int, s string")
     out = write_output(df, "s3://lake/out/scores", "parquet", settings=s3ctx.settings, base_dir=Path("."))
     assert out == "s3://lake/out/scores"
-    keys = [o["Key"] for o in s3_client(s3ctx.settings.s3).list_objects_v2(Bucket="lake", Prefix="out/")["Contents"]]
+    listing = s3_client(s3ctx.settings.s3).list_objects_v2(Bucket="lake", Prefix="out/")
+    keys = [o["Key"] for o in listing["Contents"]]
     assert any(k.endswith(".parquet") for k in keys) and not any(k.endswith(".crc") for k in keys)
     spec = SourceSpec(uri="s3://lake/out/scores", format="parquet")
     assert read_source(spark, "back", spec, s3ctx).rows_read == 2

@@ -8,7 +8,7 @@ import pytest
 
 from sparkwing.errors import ConfigError, SourceError
 from sparkwing.lake._arff import ArffRowError, parse_arff_header, parse_arff_row, split_values
-from sparkwing.lake._csv import header_names
+from sparkwing.lake._delimited import header_names
 from sparkwing.lake._quarantine import check_share, sql_type
 from sparkwing.lake._svmlight import parse_svmlight_line
 

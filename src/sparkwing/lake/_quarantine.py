@@ -1,10 +1,11 @@
 """Settle a parsed DataFrame: cast, infer types, count, quarantine bad rows, enforce the limit.
 
-Input: a DataFrame whose data columns are parsed values (strings for CSV), plus ``_sw_bad``
-(the raw text of a record the parser could not split, else null) and ``_sw_file``.  The input
-is persisted once (MEMORY_AND_DISK); a single aggregate over it materialises the cache and
-yields every count and the inferred types.  Bad rows are then filtered from the cache and
-written as JSON lines ``{source, file, reason, raw}`` to the quarantine folder.
+Input: a DataFrame of parsed values (typed, or strings for the string path), plus ``_sw_bad``
+(the raw text of a record the parser rejected, else null) and ``_sw_file``.  The input is
+persisted once (MEMORY_AND_DISK); a single aggregate over it materialises the cache and yields
+the counts and, for the string path, the inferred types.  Only when rows are bad: a group-by
+over the bad rows counts reasons, and the caller writes them as JSON lines
+``{source, file, reason, raw}`` to the quarantine folder.
 
 >>> sql_type("integer"), _pick(0, 2), _pick(0, 3)
 ('int', 'double', 'string')
@@ -62,7 +63,10 @@ _NUMBER = {  # what each inferred type accepts; regexes are cheap where failing 
     "double": r"^\\s*[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?\\s*$|^(NaN|[+-]?Infinity)$",
 }
 _DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
-_TIMESTAMP = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)?(Z|[+-][0-9]{2}:?[0-9]{2})?$"
+_TIMESTAMP = (
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)?"
+    r"(Z|[+-][0-9]{2}:?[0-9]{2})?$"
+)
 
 
 def _rank(col: str) -> str:

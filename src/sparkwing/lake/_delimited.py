@@ -90,7 +90,8 @@ def read_csv_strings(
     )
     nulls = [v for v in spec.null_values if v != ""]  # Spark already reads empty cells as null
     cols = [
-        (F.when(F.col(q(n)).isin(nulls), F.lit(None)).otherwise(F.col(q(n))) if nulls else F.col(q(n))).alias(n)
+        (F.when(F.col(q(n)).isin(nulls), F.lit(None)).otherwise(F.col(q(n))) if nulls else F.col(q(n)))
+        .alias(n)
         for n in names
     ]
     # input_file_name() costs a little on every row; a single-file source knows its file.
