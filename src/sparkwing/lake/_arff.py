@@ -198,6 +198,13 @@ def _convert(value: str | None, attr: ArffAttribute) -> object:
     return value
 
 
+def _sparse_default(attr: ArffAttribute) -> str | None:
+    """What an omitted sparse value means: 0, the first nominal level, or missing."""
+    if attr.kind in ("numeric", "integer"):
+        return "0"
+    return attr.domain[0] if attr.kind == "nominal" and attr.domain else None
+
+
 _SPARSE_ITEM = re.compile(r"^\s*(\d+)\s+(.*?)\s*$", re.S)
 
 
@@ -207,10 +214,11 @@ def parse_arff_row(line: str, header: ArffHeader) -> list[object] | None:
     if not text or text.startswith("%"):
         return None
     attrs = header.attributes
+    raw: list[str | None]
     if text.startswith("{"):
         if not text.endswith("}"):
             raise ArffRowError("sparse row without closing '}'")
-        raw: list[str | None] = [a.domain[0] if a.kind == "nominal" and a.domain else "0" for a in attrs]
+        raw = [_sparse_default(a) for a in attrs]
         body = text[1:-1].strip()
         for item in body.split(",") if body else []:
             m = _SPARSE_ITEM.match(item)

@@ -66,7 +66,9 @@ def _frame(spark: SparkSession, columns: dict[str, list[Any]], ddl: dict[str, st
         spark.conf.set(key, before)
 
 
-def read_arff(spark: SparkSession, name: str, spec: SourceSpec, files: list[SourceFile], s3: S3Settings) -> Parsed:
+def read_arff(
+    spark: SparkSession, name: str, spec: SourceSpec, files: list[SourceFile], s3: S3Settings
+) -> Parsed:
     """ARFF files (one header each; all must declare the same attributes)."""
     header: ArffHeader | None = None
     rows: list[list[object]] = []
@@ -76,7 +78,9 @@ def read_arff(spark: SparkSession, name: str, spec: SourceSpec, files: list[Sour
         try:
             this = parse_arff_header(lines)
         except SourceError as exc:
-            raise SourceError(f"source {name!r}: {file.uri}: {exc.message}", source=name, hint=exc.hint) from None
+            raise SourceError(
+                f"source {name!r}: {file.uri}: {exc.message}", source=name, hint=exc.hint
+            ) from None
         if header is not None and this.attributes != header.attributes:
             raise SourceError(f"source {name!r}: {file.uri} declares other attributes than {files[0].uri}")
         header = this
@@ -128,7 +132,8 @@ def read_svmlight(
             over = [i for i in feats if i >= start + width]
             if over:
                 raw = " ".join([f"{label:g}"] + [f"{i}:{v:g}" for i, v in feats.items()])
-                bad.append(_bad(name, files[0], 0, f"feature index beyond n_features (got {over[0]} > {start + width - 1})", raw))
+                reason = f"feature index beyond n_features (got {over[0]} > {start + width - 1})"
+                bad.append(_bad(name, files[0], 0, reason, raw))
             else:
                 keep.append((label, feats))
         parsed = keep

@@ -22,7 +22,8 @@ def fingerprint_files(uri: str, fmt: str, files: list[SourceFile]) -> dict[str, 
     items = "\n".join(f"{f.uri}\t{f.size}\t{f.modified or ''}\t{f.etag or ''}" for f in files)
     etag = None
     if etags:
-        etag = etags[0] if len(etags) == 1 else "multi-" + hashlib.sha256("\n".join(etags).encode()).hexdigest()[:32]
+        joined = hashlib.sha256("\n".join(etags).encode()).hexdigest()[:32]
+        etag = etags[0] if len(etags) == 1 else f"multi-{joined}"
     modified = None
     if mtimes:
         modified = dt.datetime.fromtimestamp(max(mtimes), dt.timezone.utc).isoformat(timespec="seconds")

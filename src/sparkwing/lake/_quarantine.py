@@ -1,19 +1,21 @@
 """Settle a parsed DataFrame: cast, infer types, count, quarantine bad rows, enforce the limit.
 
-Input: a DataFrame whose data columns are parsed values (strings for CSV), plus ``_sw_bad``
-(the raw text of a record the parser could not split, else null) and ``_sw_file``.  The input
-is persisted once (MEMORY_AND_DISK); a single aggregate over it materialises the cache and
-yields every count and the inferred types.  Bad rows are then filtered from the cache and
-written as JSON lines ``{source, file, reason, raw}`` to the quarantine folder.
+Input: a DataFrame of parsed values (typed, or strings for the string path), plus ``_sw_bad``
+(the raw text of a record the parser rejected, else null) and ``_sw_file``.  The input is
+persisted once (MEMORY_AND_DISK); a single aggregate over it materialises the cache and yields
+the counts and, for the string path, the inferred types.  Only when rows are bad: a group-by
+over the bad rows counts reasons, and the caller writes them as JSON lines
+``{source, file, reason, raw}`` to the quarantine folder.
 
->>> sql_type("integer")
-'int'
+>>> sql_type("integer"), _pick(0, 2), _pick(0, 3)
+('int', 'double', 'string')
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -55,14 +57,47 @@ def q(name: str) -> str:
     return "`" + name.replace("`", "``") + "`"
 
 
-def _fails(col: str, sql: str) -> str:
-    """SQL that is true when a non-null value does not cast to ``sql`` (strictly, for inference)."""
+_NUMBER = {  # what each inferred type accepts; regexes are cheap where failing casts are not
+    "int": r"^\\s*[+-]?[0-9]{1,9}\\s*$",
+    "bigint": r"^\\s*[+-]?[0-9]{1,18}\\s*$",
+    "double": r"^\\s*[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?\\s*$|^(NaN|[+-]?Infinity)$",
+}
+_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+_TIMESTAMP = (
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)?"
+    r"(Z|[+-][0-9]{2}:?[0-9]{2})?$"
+)
+
+
+def _rank(col: str) -> str:
+    """SQL: the index in ``_INFER`` of the first type a well-formed row's value fits.
+
+    6 means "only a string"; null for nulls and malformed rows (they do not vote).  The CASE
+    stops at the first match, so a column of integers costs one regex per value; dates and
+    timestamps are also cast, so that "2020-13-45" stays a string.
+    """
     c = q(col)
-    if sql == "boolean":
-        return f"lower(trim({c})) NOT IN ('true', 'false')"
-    if sql == "date":
-        return f"NOT (trim({c}) RLIKE '^[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}$' AND try_cast({c} AS date) IS NOT NULL)"
-    return f"try_cast({c} AS {sql}) IS NULL"
+    tests = [f"{c} RLIKE '{_NUMBER[t]}'" for t in _INFER[:3]]
+    tests += [
+        f"lower(trim({c})) IN ('true', 'false')",
+        f"trim({c}) RLIKE '{_DATE}' AND try_cast(trim({c}) AS date) IS NOT NULL",
+        f"trim({c}) RLIKE '{_TIMESTAMP}' AND try_cast(trim({c}) AS timestamp) IS NOT NULL",
+    ]
+    whens = " ".join(f"WHEN {t} THEN {i}" for i, t in enumerate(tests))
+    return f"CASE WHEN {BAD} IS NOT NULL OR {c} IS NULL THEN NULL {whens} ELSE {len(tests)} END"
+
+
+def _pick(lo: int | None, hi: int | None) -> str:
+    """The inferred type from the least and most general ranks seen in a column."""
+    if hi is None:
+        return "string"  # no values at all
+    if hi <= 2:
+        return _INFER[hi]  # int ⊂ bigint ⊂ double: the widest one seen
+    if lo == hi and hi < len(_INFER):
+        return _INFER[hi]
+    if lo is not None and lo >= 4 and hi == 5:
+        return "timestamp"  # dates and timestamps mixed
+    return "string"
 
 
 @dataclass
@@ -84,12 +119,13 @@ def settle(
     infer: list[str],
     raw_as: str = "csv",
     delimiter: str = ",",
-    extra_reasons: dict[str, int] | None = None,
+    bad_detail: Sequence[tuple[str, Column]] = (),
 ) -> Settled:
     """Persist ``df``, count it, decide column types and split accepted from quarantined rows.
 
     ``declared`` maps columns to Spark SQL types (cells that do not cast quarantine their row);
-    ``infer`` lists string columns whose type is inferred from the data (never quarantines).
+    ``infer`` lists string columns whose type is inferred from the data (never quarantines);
+    ``bad_detail`` are (reason, condition) pairs that explain a malformed row more precisely.
     """
     from pyspark import StorageLevel
     from pyspark.sql import functions as F
@@ -101,60 +137,54 @@ def settle(
         df = df.withColumn(FILE, F.lit(None).cast("string"))
     cached = df.persist(StorageLevel.MEMORY_AND_DISK)
 
-    checks = [(MALFORMED, F.col(BAD).isNotNull())]
-    checks += [
-        (f"cannot cast {c} to {t}", F.expr(f"{q(c)} IS NOT NULL AND try_cast({q(c)} AS {t}) IS NULL"))
-        for c, t in declared.items()
-    ]
-    reason: Column = F.lit(None).cast("string")
-    for text, cond in reversed(checks):  # the first failing check names the row's reason
-        reason = F.when(cond, F.lit(text)).otherwise(reason)
+    # Small expressions on the hot path: well-formed rows only test their declared casts; the
+    # finer reasons for malformed rows are computed on those rows alone, after counting.
+    cast_reason: Column = F.lit(None).cast("string")
+    for c, t in reversed(declared.items()):
+        failed = F.expr(f"{q(c)} IS NOT NULL AND try_cast({q(c)} AS {t}) IS NULL")
+        cast_reason = F.when(failed, F.lit(f"cannot cast {c} to {t}")).otherwise(cast_reason)
+    malformed: Column = F.lit(MALFORMED)
+    for text, cond in reversed(bad_detail):
+        malformed = F.when(cond, F.lit(text)).otherwise(malformed)
 
-    flagged = cached.withColumn("_sw_reason", reason)
-    # Per-reason counts come from the same CASE as the rows' reasons, so they always add up.
-    aggs = [F.count(F.lit(1)).alias("n")]
-    aggs += [
-        F.sum(F.when(F.col("_sw_reason") == text, 1).otherwise(0)).alias(f"r{i}")
-        for i, (text, _) in enumerate(checks)
-    ]
-    good = f"{BAD} IS NULL"
+    aggs = [F.count(F.lit(1)).alias("n"), F.count(F.col(BAD)).alias("bad")]
+    if declared:
+        aggs.append(F.count(F.when(F.col(BAD).isNull(), cast_reason)).alias("cast"))
     for i, c in enumerate(infer):
-        aggs.append(F.expr(f"count(CASE WHEN {good} THEN {q(c)} END)").alias(f"nn{i}"))
-        aggs += [
-            F.expr(f"count_if({good} AND {q(c)} IS NOT NULL AND {_fails(c, t)})").alias(f"x{i}_{t}")
-            for t in _INFER
-        ]
-    stats = flagged.agg(*aggs).first()
+        rank = _rank(c)
+        aggs += [F.expr(f"min({rank})").alias(f"lo{i}"), F.expr(f"max({rank})").alias(f"hi{i}")]
+    stats = cached.agg(*aggs).first()
     assert stats is not None
 
     types = dict(declared)
     for i, c in enumerate(infer):
-        types[c] = next((t for t in _INFER if stats[f"nn{i}"] and not stats[f"x{i}_{t}"]), "string")
-    reasons = {t: int(stats[f"r{i}"] or 0) for i, (t, _) in enumerate(checks) if stats[f"r{i}"]}
-    for k, v in (extra_reasons or {}).items():
-        reasons[k] = reasons.get(k, 0) + v
-    n_bad = sum(int(stats[f"r{i}"] or 0) for i in range(len(checks)))
+        types[c] = _pick(stats[f"lo{i}"], stats[f"hi{i}"])
+    n_bad = int(stats["bad"]) + (int(stats["cast"]) if declared else 0)
 
     def typed(c: str) -> Column:
         if c in declared:
             return F.expr(f"try_cast({q(c)} AS {declared[c]})").alias(c)
-        if c in infer and types[c] != "string":
-            return F.expr(f"try_cast({q(c)} AS {types[c]})").alias(c)
+        if c in infer and types[c] != "string":  # every value matched the type's pattern
+            return F.expr(f"cast(trim({q(c)}) AS {types[c]})").alias(c)
         return F.col(q(c))
 
-    accepted = flagged.filter(F.col("_sw_reason").isNull()).select(*[typed(c) for c in data])
+    good = F.col(BAD).isNull() & cast_reason.isNull() if declared else F.col(BAD).isNull()
+    accepted = cached.filter(good).select(*[typed(c) for c in data])
     bad = None
+    reasons: dict[str, int] = {}
     if n_bad:
         if raw_as == "json":
             raw = F.to_json(F.struct(*[F.col(q(c)) for c in data]))
         else:
             raw = F.to_csv(F.struct(*[F.col(q(c)) for c in data]), {"sep": delimiter})
-        bad = flagged.filter(F.col("_sw_reason").isNotNull()).select(
+        reason = F.when(F.col(BAD).isNotNull(), malformed).otherwise(cast_reason)
+        bad = cached.filter(~good).select(
             F.lit(source).alias("source"),
             F.col(FILE).alias("file"),
-            F.col("_sw_reason").alias("reason"),
+            reason.alias("reason"),
             F.coalesce(F.col(BAD), raw).alias("raw"),
         )
+        reasons = {r["reason"]: int(r["count"]) for r in bad.groupBy("reason").count().collect()}
     return Settled(accepted, cached, int(stats["n"]), n_bad, reasons, types, bad)
 
 

@@ -1,16 +1,22 @@
 """Read a source into Spark: resolve the URI, parse, quarantine bad rows, fingerprint.
 
-Passes over the data for CSV/TSV (the hot path):
+Passes over the data for CSV/TSV (the hot path), with at most one non-empty null marker:
 
-1. Spark parses the files once (all columns as strings, corrupt-record column) into a
-   MEMORY_AND_DISK cache; one aggregate over it yields row counts, per-reason counts and the
-   inferred column types.  The header comes from Python (first MiB of the first file).
-2. Only when rows were quarantined: one filter over the cache writes them out.
+1. Spark's ``inferSchema`` pass for the undeclared columns (skipped when ``columns`` declares
+   them all) -- the same pass a hand-written ``inferSchema=True`` job pays.
+2. Spark parses the files with those types (PERMISSIVE, corrupt-record column) into a
+   MEMORY_AND_DISK cache; one aggregate over it counts rows and malformed rows.  A value that
+   does not parse to its type makes its row malformed; only those rows are re-split to name
+   the failing column.
+3. Only when rows were quarantined: a group-by for the reasons and a write of the bad rows,
+   both over the filtered cache.
 
-The returned ``df`` is typed and derived from the cache, so later steps do not re-read the
-files; call :meth:`SourceResult.release` when done.  JSON lines add Spark's schema inference
-pass; Parquet/ORC without declared ``columns`` are neither cached nor scanned (footer counts).
-ARFF and SVMLight are parsed on the driver (see ``_driver``).
+The header comes from Python (first MiB of the first file).  With several null markers
+(Spark's parser honours one) every column is read as a string and types are inferred by one
+aggregate over the cache instead (slower).  The returned ``df`` is typed and derived from the
+cache, so later steps do not re-read the files; call :meth:`SourceResult.release` when done.
+JSON lines add Spark's schema inference pass; Parquet/ORC without declared ``columns`` are
+neither cached nor scanned (footer counts).  ARFF and SVMLight are parsed on the driver.
 
 >>> ctx = SourceContext(settings, layout, "loans", run_id, Path("."))      # doctest: +SKIP
 >>> read_source(spark, "loans_raw", SourceSpec(uri="data/loan.csv"), ctx).rows_accepted  # doctest: +SKIP
@@ -25,7 +31,13 @@ from typing import TYPE_CHECKING, Any
 
 from sparkwing.config import Settings, SourceSpec, WorkspaceLayout, is_remote
 from sparkwing.errors import SourceError, SparkwingError
-from sparkwing.lake._csv import delimiter_for, header_names, read_csv_strings
+from sparkwing.lake._delimited import (
+    delimiter_for,
+    header_names,
+    read_csv_strings,
+    read_csv_typed,
+    single_null_marker,
+)
 from sparkwing.lake._driver import read_arff, read_svmlight
 from sparkwing.lake._fingerprint import fingerprint_files
 from sparkwing.lake._quarantine import BAD, FILE, Settled, check_share, records_json, settle, sql_type
@@ -129,9 +141,12 @@ def read_source(spark: SparkSession, name: str, spec: SourceSpec, ctx: SourceCon
             if settled.bad is not None:
                 write_frame(settled.bad.coalesce(1), qdir, "json", ctx.settings)
             if driver_bad:
-                storage_for(qdir, ctx.settings.s3).write_atomic(qdir + "/driver-00000.json", records_json(driver_bad))
+                storage = storage_for(qdir, ctx.settings.s3)
+                storage.write_atomic(qdir + "/driver-00000.json", records_json(driver_bad))
         limit = spec.max_quarantine_share
-        check_share(name, rows_read, rows_bad, ctx.settings.lake.max_quarantine_share if limit is None else limit, qdir)
+        if limit is None:
+            limit = ctx.settings.lake.max_quarantine_share
+        check_share(name, rows_read, rows_bad, limit, qdir)
     except BaseException:
         settled.cached.unpersist()
         raise
@@ -165,13 +180,18 @@ def _parse(
         delimiter = delimiter_for(spec, fmt)
         names = _csv_names(name, spec, files[0], delimiter, s3)
         _check_declared(name, declared, names)
-        df = read_csv_strings(spark, paths, names, spec, delimiter)
+        file_uri = files[0].uri if len(files) == 1 else None
+        if single_null_marker(spec) is not None:  # Spark's own typed parser: the fast path
+            df, detail = read_csv_typed(spark, paths, names, spec, delimiter, declared, file_uri)
+            return settle(df, source=name, declared={}, infer=[], delimiter=delimiter, bad_detail=detail), []
+        df = read_csv_strings(spark, paths, names, spec, delimiter, file_uri)
         infer = [c for c in names if c not in declared]
         return settle(df, source=name, declared=declared, infer=infer, delimiter=delimiter), []
     if fmt == "json":
         from pyspark.sql import functions as F
 
-        df = spark.read.options(mode="PERMISSIVE", columnNameOfCorruptRecord=BAD, encoding=spec.encoding).json(paths)
+        reader = spark.read.options(mode="PERMISSIVE", columnNameOfCorruptRecord=BAD, encoding=spec.encoding)
+        df = reader.json(paths)
         _check_declared(name, declared, df.columns)
         df = df.withColumn(FILE, F.input_file_name())
         return settle(df, source=name, declared=declared, infer=[], raw_as="json"), []

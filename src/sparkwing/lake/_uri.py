@@ -92,7 +92,8 @@ def _list_s3(uri: str, s3: S3Settings) -> list[SourceFile]:
                 k = obj["Key"]
                 exact = k == key or k.startswith(key.rstrip("/") + "/")
                 if (fnmatch.fnmatch(k, pattern) if pattern else exact) and _is_data(k.rsplit("/", 1)[-1]):
-                    out.append(SourceFile(f"{scheme}://{bucket}/{k}", obj["Size"], etag=obj["ETag"].strip('"')))
+                    etag = obj["ETag"].strip('"')
+                    out.append(SourceFile(f"{scheme}://{bucket}/{k}", obj["Size"], etag=etag))
     except (BotoCoreError, ClientError) as exc:
         raise SourceError(
             f"cannot list {uri}: {str(exc).splitlines()[0]}",

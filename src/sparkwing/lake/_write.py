@@ -98,4 +98,5 @@ def upload_dir(local: str, uri: str, s3: S3Settings) -> None:
                 rel = os.path.relpath(os.path.join(root, name), local).replace(os.sep, "/")
                 client.upload_file(os.path.join(root, name), bucket, prefix + rel)
     except (BotoCoreError, ClientError) as exc:
-        raise SourceError(f"cannot write {uri}: {str(exc).splitlines()[0]}", hint="check the s3 settings") from None
+        first = str(exc).splitlines()[0]
+        raise SourceError(f"cannot write {uri}: {first}", hint="check the s3 settings") from None
