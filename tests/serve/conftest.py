@@ -69,13 +69,17 @@ def make_client(workspace: Path) -> Iterator[Any]:
 
     clients: list[TestClient] = []
 
-    def make(**kw: Any) -> TestClient:
+    def make(ready: bool = True, **kw: Any) -> TestClient:
         kw.setdefault("poll_interval", 0)
         app = create_app(ServeConfig(workspace=str(workspace), **kw))
         client = TestClient(app, raise_server_exceptions=False)
         client.__enter__()
         clients.append(client)
-        assert app.state.service.wait_ready(30), app.state.service.store.refresh()
+        svc = app.state.service
+        if ready:
+            assert svc.wait_ready(30), svc.store.refresh()
+        else:
+            svc.store.refresh()
         return client
 
     yield make
