@@ -30,7 +30,7 @@ from sparkwing.serve._errors import ServeError, from_sparkwing
 from sparkwing.serve._limits import BodyLimit, RateLimiter
 from sparkwing.serve._metrics import Metrics, RecordRequests
 from sparkwing.serve._models import LoadedModel, ModelStore, default_refs
-from sparkwing.serve._predict import example_row, score
+from sparkwing.serve._predict import example_row, parse_body, score
 from sparkwing.serve._schemas import ErrorOut, ModelStatus, PredictRequest, PredictResponse
 
 log = logging.getLogger("sparkwing.serve")
@@ -163,11 +163,13 @@ def create_app(config: ServeConfig, *, service: Service | None = None) -> FastAP
         served = svc.store._served(name)
         return _detail(svc, served.ref.name, served.current, served.status())
 
+    body_doc = {"required": True, "content": {"application/json": {"schema": PredictRequest.model_json_schema()}}}
+
     @app.post("/v1/models/{name}:predict", tags=["models"], dependencies=[need("predict")],
-              response_model=PredictResponse, responses=_ERRORS)
+              response_model=PredictResponse, responses=_ERRORS, openapi_extra={"requestBody": body_doc})
     async def predict(
         name: str,
-        body: PredictRequest,
+        request: Request,
         alias: Annotated[str | None, Query(max_length=100, description="Alias to score with.")] = None,
         version: Annotated[int | None, Query(ge=1, description="Version to score with.")] = None,
         strict: Annotated[bool, Query(description="Same as `strict` in the body.")] = False,
@@ -175,19 +177,22 @@ def create_app(config: ServeConfig, *, service: Service | None = None) -> FastAP
         """Score rows with the model at its served alias (default), `alias` or `version`."""
         if alias is not None and version is not None:
             raise ServeError(422, "invalid_request", "give `alias` or `version`, not both")
-        n = body.count()
+        body = parse_body(await request.body())
+        n = body.count
         if n > config.max_rows:
             raise ServeError(413, "too_many_rows", f"{n:,} rows is over the limit of {config.max_rows:,}",
                              hint="split the request")
+        # The one model this request scores with, even if the alias moves meanwhile.
         picked = svc.store.pick(name, alias, version)
         lm = picked if isinstance(picked, LoadedModel) else await run_in_threadpool(svc.store.load_extra, name, picked)
-        if strict:
-            body.strict = True
-        served_alias = alias if alias is not None else (None if version is not None else svc.store.served[name].ref.alias or None)
+        body.strict = body.strict or strict
+        default_alias = svc.store.served[name].ref.alias or None
+        served_alias = alias if alias is not None else (None if version is not None else default_alias)
         result = score(lm, body, alias=served_alias, max_warnings=config.max_warnings)
         svc.metrics.rows.labels(lm.name, str(lm.version)).inc(n)
-        for w in result["warnings"]:
-            svc.metrics.row_warnings.labels(lm.name, w["kind"]).inc()
+        if result["warnings_total"]:
+            for w in result["warnings"]:
+                svc.metrics.row_warnings.labels(lm.name, w["kind"]).inc()
         return Response(json.dumps(result, separators=(",", ":")), media_type="application/json")
 
     @app.post("/v1/admin/reload", tags=["admin"], dependencies=[need("admin")], responses=_ERRORS)
