@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from collections.abc import AsyncIterator
@@ -30,7 +29,7 @@ from sparkwing.serve._errors import ServeError, from_sparkwing
 from sparkwing.serve._limits import BodyLimit, RateLimiter
 from sparkwing.serve._metrics import Metrics, RecordRequests
 from sparkwing.serve._models import LoadedModel, ModelStore, default_refs
-from sparkwing.serve._predict import example_row, parse_body, score
+from sparkwing.serve._predict import dumps, example_row, parse_body, score
 from sparkwing.serve._schemas import ErrorOut, ModelStatus, PredictRequest, PredictResponse
 
 log = logging.getLogger("sparkwing.serve")
@@ -193,7 +192,7 @@ def create_app(config: ServeConfig, *, service: Service | None = None) -> FastAP
         if result["warnings_total"]:
             for w in result["warnings"]:
                 svc.metrics.row_warnings.labels(lm.name, w["kind"]).inc()
-        return Response(json.dumps(result, separators=(",", ":")), media_type="application/json")
+        return Response(dumps(result), media_type="application/json")
 
     @app.post("/v1/admin/reload", tags=["admin"], dependencies=[need("admin")], responses=_ERRORS)
     def admin_reload() -> dict[str, Any]:
