@@ -14,6 +14,8 @@ What it does.
 * Rows: real rows of ``tests/data/loan.csv`` (numbers as JSON numbers, categoricals as strings).
 * Single-row ``POST /v1/models/NAME:predict`` at concurrency 1, 16 and 64: requests/s, p50, p99.
 * 1,000-row requests at concurrency 2: rows/s.
+* The service's CPU time per request (from /proc), which the machine's other load barely moves:
+  on a shared machine it says more about capacity than requests/s do.
 * In process: ``model.predict_numpy(records)`` for one row (p50 over 2,000 calls) and for the
   1,000-row batch (best of 5) -- the scorer's own cost, so the HTTP/JSON overhead is visible.
 """
@@ -60,6 +62,15 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process (Linux /proc; 0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 # --- load generators -------------------------------------------------------------------------
@@ -195,11 +206,13 @@ def main() -> None:
         print(f"start-up to ready: {startup:.2f} s")
         load(url, one_body, 4, 2.0)  # warm-up
         results = []
-        for conns in (1, 16, 64):
-            r = load(url, one_body, conns, args.seconds)
-            results.append((f"1 row, c={conns}", r, r["rps"]))
-        r = load(url, batch_body, 2, args.seconds)
-        results.append(("1,000 rows, c=2", r, r["rps"] * 1000))
+        for label, body, conns, rows in [("1 row, c=1", one_body, 1, 1), ("1 row, c=16", one_body, 16, 1),
+                                         ("1 row, c=64", one_body, 64, 1), ("1,000 rows, c=2", batch_body, 2, 1000)]:
+            cpu0 = cpu_seconds(server.pid)
+            r = load(url, body, conns, args.seconds)
+            # The service's own CPU per request: a figure the machine's other load barely moves.
+            r["cpu_ms"] = (cpu_seconds(server.pid) - cpu0) / max(1.0, r["rps"] * args.seconds) * 1e3
+            results.append((label, r, r["rps"] * rows))
     finally:
         server.terminate()
         server.wait(timeout=20)
@@ -215,15 +228,16 @@ def main() -> None:
     best = min(_timed(lambda: model.predict_numpy(batch)) for _ in range(5))
 
     print()
-    print("| workload | requests/s | rows/s | p50 ms | p99 ms | errors |")
-    print("|---|---|---|---|---|---|")
+    print("| workload | requests/s | rows/s | p50 ms | p99 ms | errors | service CPU ms/request |")
+    print("|---|---|---|---|---|---|---|")
     for label, r, rows in results:
-        print(f"| HTTP {label} | {r['rps']:,.0f} | {rows:,.0f} | {r['p50']:.2f} | {r['p99']:.2f} | {int(r['errors'])} |")
+        print(f"| HTTP {label} | {r['rps']:,.0f} | {rows:,.0f} | {r['p50']:.2f} | {r['p99']:.2f} | "
+              f"{int(r['errors'])} | {r['cpu_ms']:.2f} |")
     q = statistics.quantiles(singles, n=100)
     print(f"| in-process predict_numpy, 1 row | {1 / statistics.median(singles):,.0f} | "
-          f"{1 / statistics.median(singles):,.0f} | {q[49] * 1e3:.3f} | {q[98] * 1e3:.3f} | - |")
+          f"{1 / statistics.median(singles):,.0f} | {q[49] * 1e3:.3f} | {q[98] * 1e3:.3f} | - | - |")
     print(f"| in-process predict_numpy, 1,000 rows | {1 / best:,.1f} | {1000 / best:,.0f} | "
-          f"{best * 1e3:.2f} | - | - |")
+          f"{best * 1e3:.2f} | - | - | - |")
 
 
 def _timed(fn: Any) -> float:

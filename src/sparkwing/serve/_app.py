@@ -130,7 +130,8 @@ def create_app(config: ServeConfig, *, service: Service | None = None) -> FastAP
     app.state.service = svc
 
     def need(scope: str) -> Any:
-        def check(request: Request, creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> None:
+        # async: a plain ``def`` dependency would cost a thread-pool hop on every request.
+        async def check(request: Request, creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> None:
             svc.authorize(request, creds, scope)
         return Depends(check)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -42,7 +42,6 @@ class PredictInput:
     columns: list[str] | None = None
     data: list[list[Any]] | None = None
     strict: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def count(self) -> int:
