@@ -51,3 +51,9 @@ def test_same_values_and_warnings_as_mojo(fixture: str, dataset: str, typed: boo
     values, warnings = encode_columns(model, len(rows), columns)
     np.testing.assert_array_equal(values, expected.values)
     assert sorted(warnings, key=lambda w: (w.row, w.column)) == sorted(expected.warnings, key=lambda w: (w.row, w.column))
+    for start in (0, 14, 28):  # small requests take the record path: same answers
+        few = {f: col[start:start + 5] for f, col in columns.items()}
+        values, warnings = encode_columns(model, 5, few)
+        np.testing.assert_array_equal(values, expected.values[start:start + 5])
+        assert {(w.row + start, w.column, w.message) for w in warnings} == {
+            (w.row, w.column, w.message) for w in expected.warnings if start <= w.row < start + 5}
