@@ -373,6 +373,79 @@ def mojo_predict(
     console.out.print(f"scored {rows:,} rows -> {output}")
 
 
+# --- serve (REST scoring; sparkwing.serve is imported inside the commands) -----------------
+
+keys_app = typer.Typer(help="API keys of the scoring service: create, list, revoke.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+
+@app.command()
+def serve(
+    model: Annotated[Optional[list[str]], typer.Option("--model", "-m", help="NAME or NAME@ALIAS; repeat. Default: every model with a production alias.")] = None,
+    workspace: Annotated[Optional[str], typer.Option("--workspace", "-w", help="Workspace dir or s3:// URI.")] = None,
+    host: Annotated[str, typer.Option("--host", help="Address to bind; beyond loopback, API keys are required.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port")] = 8080,
+    workers: Annotated[int, typer.Option("--workers", help="Worker processes.")] = 1,
+    poll: Annotated[float, typer.Option("--poll", help="Seconds between registry polls (0 = never).")] = 5.0,
+    require_keys: Annotated[bool, typer.Option("--require-keys", help="Require API keys on loopback too.")] = False,
+    rate_limit: Annotated[float, typer.Option("--rate-limit", help="Requests/s per API key (0 = off).")] = 1000.0,
+    max_rows: Annotated[int, typer.Option("--max-rows")] = 10_000,
+    max_body_mb: Annotated[float, typer.Option("--max-body-mb")] = 10.0,
+    tls_cert: Annotated[Optional[Path], typer.Option("--tls-cert")] = None,
+    tls_key: Annotated[Optional[Path], typer.Option("--tls-key")] = None,
+) -> None:
+    """Serve registered models over REST, scoring in pure Python (no JVM)."""
+    from sparkwing.serve import ModelRef, ServeConfig, run
+
+    if workspace:
+        OPTS.workspace = workspace
+    settings = OPTS.settings()
+    run(ServeConfig(
+        workspace=settings.workspace, s3=settings.s3, models=[ModelRef.parse(m) for m in model or []],
+        host=host, port=port, workers=workers, poll_interval=poll, require_keys=require_keys,
+        rate_limit=rate_limit, max_rows=max_rows, max_body_bytes=int(max_body_mb * 1024 * 1024),
+        tls_cert=str(tls_cert) if tls_cert else None, tls_key=str(tls_key) if tls_key else None,
+    ))
+
+
+def _keys() -> Any:
+    from sparkwing.serve import KeyStore
+
+    settings = OPTS.settings()
+    return KeyStore(settings.workspace, settings.s3)
+
+
+@keys_app.command("create")
+def keys_create(
+    scope: Annotated[str, typer.Option("--scope", help="predict or admin (admin includes predict).")] = "predict",
+    name: Annotated[str, typer.Option("--name")] = "",
+) -> None:
+    """Create an API key; the key is printed once and stored only as a hash."""
+    token, key = _keys().create(scope, name=name)
+    console.err.print(f"created key {key.id} ({key.name}, scope {key.scope}); it is shown only once:")
+    typer.echo(token)
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """List API keys (never their secrets)."""
+    from rich.table import Table
+
+    table = Table(title="API keys")
+    for col in ("id", "name", "scope", "created", "revoked"):
+        table.add_column(col)
+    for k in _keys().keys():
+        table.add_row(k.id, k.name, k.scope, k.created, k.revoked or "")
+    console.out.print(table)
+
+
+@keys_app.command("revoke")
+def keys_revoke(key: Annotated[str, typer.Argument(help="Key id or name.")]) -> None:
+    """Revoke an API key (services pick it up at their next registry poll)."""
+    revoked = _keys().revoke(key)
+    console.out.print(f"revoked key {revoked.id} ({revoked.name})")
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: sparkwing errors become one line and a documented exit code."""
     try:

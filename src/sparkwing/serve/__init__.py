@@ -1,1 +1,29 @@
-"""sparkwing.serve"""
+"""``sparkwing serve``: a REST scoring service for registered models, with no JVM.
+
+It scores with :mod:`sparkwing.mojo`, follows registry aliases without a restart, and guards
+itself with API keys, limits and metrics::
+
+    >>> from sparkwing.serve import ServeConfig, create_app
+    >>> app = create_app(ServeConfig(workspace="sparkwing-home"))    # doctest: +SKIP
+"""
+
+from sparkwing.serve._app import Service, create_app
+from sparkwing.serve._auth import ApiKey, KeyStore
+from sparkwing.serve._config import ModelRef, ServeConfig, is_loopback
+from sparkwing.serve._errors import ServeError
+from sparkwing.serve._models import LoadedModel, ModelStore
+from sparkwing.serve._server import run
+
+__all__ = [
+    "ApiKey",
+    "KeyStore",
+    "LoadedModel",
+    "ModelRef",
+    "ModelStore",
+    "ServeConfig",
+    "ServeError",
+    "Service",
+    "create_app",
+    "is_loopback",
+    "run",
+]

@@ -1,0 +1,302 @@
+"""The FastAPI application: routes, auth, limits, error answers, OpenAPI examples.
+
+    >>> app = create_app(ServeConfig(workspace="/tmp/ws"))   # doctest: +SKIP
+    >>> uvicorn.run(app, host="127.0.0.1", port=8080)        # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from prometheus_client import CONTENT_TYPE_LATEST
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from sparkwing import __version__
+from sparkwing.errors import ConfigError, SparkwingError
+from sparkwing.registry import Registry
+from sparkwing.serve._auth import ApiKey, KeyStore
+from sparkwing.serve._config import ServeConfig
+from sparkwing.serve._errors import ServeError, from_sparkwing
+from sparkwing.serve._limits import BodyLimit, RateLimiter
+from sparkwing.serve._metrics import Metrics, RecordRequests
+from sparkwing.serve._models import LoadedModel, ModelStore, default_refs
+from sparkwing.serve._predict import dumps, example_row, parse_body, score
+from sparkwing.serve._schemas import ErrorOut, ModelStatus, PredictRequest, PredictResponse
+
+log = logging.getLogger("sparkwing.serve")
+_bearer = HTTPBearer(auto_error=False, description="An API key from `sparkwing keys create`.")
+_STATUS_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+                 405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type", 429: "rate_limited"}
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    s: {"model": ErrorOut, "description": d} for s, d in
+    [(401, "no valid API key"), (403, "key lacks the scope"), (404, "unknown model, alias or version"),
+     (413, "body or row count over the limit"), (422, "invalid request"), (429, "rate limit"),
+     (503, "model not loaded")]
+}
+
+
+class Service:
+    """Everything one app holds: config, registry, models, keys, limits, metrics, the poller."""
+
+    def __init__(self, config: ServeConfig) -> None:
+        config.check()
+        self.config = config
+        self.metrics = Metrics()
+        self.registry = Registry(config.workspace, config.s3)
+        refs = config.models or default_refs(self.registry)
+        if not refs:
+            raise ConfigError("no model to serve: no model has a production alias",
+                              hint="sparkwing models promote NAME VERSION production, or pass --model NAME@ALIAS")
+        self.store = ModelStore(self.registry, refs, self.metrics)
+        self.keys = KeyStore(config.workspace, config.s3)
+        self.limiter = RateLimiter(config.rate_limit, config.rate_burst)
+        self._stop = threading.Event()
+        self._poller: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Load the models in the background (``/readyz`` turns ready), then poll the registry."""
+        self._poller = threading.Thread(target=self._poll, name="sparkwing-serve-poll", daemon=True)
+        self._poller.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._poller is not None:
+            self._poller.join(timeout=10)
+
+    def wait_ready(self, timeout: float = 30.0) -> bool:
+        deadline = threading.Event()
+        for _ in range(int(timeout / 0.02)):
+            if self.store.ready:
+                return True
+            deadline.wait(0.02)
+        return self.store.ready
+
+    def reload(self) -> list[dict[str, Any]]:
+        self.keys.reload()
+        return self.store.refresh()
+
+    def _poll(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.reload()
+            except Exception:  # noqa: BLE001 - the poller must outlive a bad poll
+                log.exception("registry poll failed")
+            if self.config.poll_interval <= 0 and self.store.ready:
+                return
+            self._stop.wait(self.config.poll_interval or 1.0)
+
+    # --- auth -------------------------------------------------------------------------------
+
+    def authorize(self, request: Request, creds: HTTPAuthorizationCredentials | None, scope: str) -> ApiKey | None:
+        if not self.config.auth_required:
+            return None
+        token = creds.credentials if creds is not None else request.headers.get("x-api-key")
+        key = self.keys.verify(token) if token else None
+        if key is None:
+            raise ServeError(401, "unauthorized", "a valid API key is required",
+                             hint="send 'Authorization: Bearer <key>'; `sparkwing keys create` makes one",
+                             headers={"WWW-Authenticate": "Bearer"})
+        if not key.allows(scope):
+            raise ServeError(403, "forbidden", f"key {key.id} has scope {key.scope!r}, this needs {scope!r}")
+        if not self.limiter.allow(key.id):
+            raise ServeError(429, "rate_limited", f"key {key.id} is over {self.config.rate_limit:g} requests/s",
+                             headers={"Retry-After": str(self.limiter.retry_after())})
+        return key
+
+
+def create_app(config: ServeConfig, *, service: Service | None = None) -> FastAPI:
+    """The ASGI app serving ``config.models`` (or every model with a production alias)."""
+    svc = service or Service(config)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        svc.start()
+        try:
+            yield
+        finally:
+            svc.stop()
+
+    app = FastAPI(title="sparkwing scoring service", version=__version__, lifespan=lifespan,
+                  description="Scores registered H2O MOJO models in pure Python (no JVM).")
+    app.state.service = svc
+
+    def need(scope: str) -> Any:
+        # async: a plain ``def`` dependency would cost a thread-pool hop on every request.
+        async def check(request: Request, creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> None:
+            svc.authorize(request, creds, scope)
+        return Depends(check)
+
+    @app.get("/healthz", tags=["health"])
+    async def healthz() -> dict[str, str]:
+        """The process is up."""
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["health"], responses={503: {"description": "some model is not loaded"}})
+    async def readyz() -> JSONResponse:
+        """Ready when every requested model is loaded."""
+        states = [s.status() for s in svc.store.served.values()]
+        ready = svc.store.ready
+        return JSONResponse({"ready": ready, "models": states}, status_code=200 if ready else 503)
+
+    @app.get("/metrics", tags=["health"], dependencies=[need("predict")], response_class=Response)
+    async def metrics() -> Response:
+        """Prometheus metrics (text format)."""
+        return Response(svc.metrics.render(), media_type=CONTENT_TYPE_LATEST)
+
+    @app.get("/v1/models", tags=["models"], dependencies=[need("predict")], responses=_ERRORS)
+    async def list_models() -> dict[str, list[ModelStatus]]:
+        """The served models and their state."""
+        return {"models": [ModelStatus(**s.status()) for s in svc.store.served.values()]}
+
+    @app.get("/v1/models/{name}", tags=["models"], dependencies=[need("predict")], responses=_ERRORS)
+    def model_detail(name: str) -> dict[str, Any]:
+        """Versions, aliases, features (types, domains), classes and holdout metrics of a model."""
+        served = svc.store._served(name)
+        return _detail(svc, served.ref.name, served.current, served.status())
+
+    body_doc = {"required": True, "content": {"application/json": {"schema": PredictRequest.model_json_schema()}}}
+
+    @app.post("/v1/models/{name}:predict", tags=["models"], dependencies=[need("predict")],
+              response_model=PredictResponse, responses=_ERRORS, openapi_extra={"requestBody": body_doc})
+    async def predict(
+        name: str,
+        request: Request,
+        alias: Annotated[str | None, Query(max_length=100, description="Alias to score with.")] = None,
+        version: Annotated[int | None, Query(ge=1, description="Version to score with.")] = None,
+        strict: Annotated[bool, Query(description="Same as `strict` in the body.")] = False,
+    ) -> Response:
+        """Score rows with the model at its served alias (default), `alias` or `version`."""
+        if alias is not None and version is not None:
+            raise ServeError(422, "invalid_request", "give `alias` or `version`, not both")
+        body = parse_body(await request.body())
+        n = body.count
+        if n > config.max_rows:
+            raise ServeError(413, "too_many_rows", f"{n:,} rows is over the limit of {config.max_rows:,}",
+                             hint="split the request")
+        # The one model this request scores with, even if the alias moves meanwhile.
+        picked = svc.store.pick(name, alias, version)
+        lm = picked if isinstance(picked, LoadedModel) else await run_in_threadpool(svc.store.load_extra, name, picked)
+        body.strict = body.strict or strict
+        default_alias = svc.store.served[name].ref.alias or None
+        served_alias = alias if alias is not None else (None if version is not None else default_alias)
+        result = score(lm, body, alias=served_alias, max_warnings=config.max_warnings)
+        svc.metrics.rows.labels(lm.name, str(lm.version)).inc(n)
+        if result["warnings_total"]:
+            for w in result["warnings"]:
+                svc.metrics.row_warnings.labels(lm.name, w["kind"]).inc()
+        return Response(dumps(result), media_type="application/json")
+
+    @app.post("/v1/admin/reload", tags=["admin"], dependencies=[need("admin")], responses=_ERRORS)
+    def admin_reload() -> dict[str, Any]:
+        """Poll the registry now (and re-read the API keys); returns every model's state."""
+        return {"models": svc.reload()}
+
+    _install_errors(app)
+    _install_openapi(app, svc)
+    app.add_middleware(BodyLimit, max_bytes=config.max_body_bytes)
+    app.add_middleware(RecordRequests, metrics=svc.metrics)
+    return app
+
+
+def _detail(svc: Service, name: str, current: LoadedModel | None, status: dict[str, Any]) -> dict[str, Any]:
+    versions = [
+        {"version": mv.version, "created": mv.card.get("created"), "algorithm": mv.card.get("algorithm"),
+         "metrics": _numbers(mv.card.get("metrics"))}
+        for mv in svc.registry.versions(name)
+    ]
+    out: dict[str, Any] = {"name": name, "status": status, "aliases": svc.registry.aliases(name), "versions": versions}
+    if current is not None:
+        info, card = current.model.info, current.card
+        card_feats = {f.get("name"): f for f in card.get("features") or [] if isinstance(f, dict)}
+        out.update(
+            version=current.version,
+            algorithm=info.algorithm,
+            category=info.category,
+            task=card.get("task"),
+            target=card.get("target") or info.response,
+            classes=list(info.classes) if info.classes is not None else None,
+            threshold=info.default_threshold,
+            outputs=list(info.output_names),
+            features=[{"name": f.name, "type": f.type, "domain": list(f.domain) if f.domain else None,
+                       "spark_type": card_feats.get(f.name, {}).get("spark_type")} for f in info.features],
+            metrics=_numbers(card.get("metrics")),
+            h2o_version=info.h2o_version,
+        )
+    return out
+
+
+def _numbers(metrics: Any) -> dict[str, float]:
+    # The card also holds confusion matrices etc.; the summary lists the scalar figures.
+    return {k: v for k, v in (metrics or {}).items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+
+
+def _install_errors(app: FastAPI) -> None:
+    def answer(request: Request, err: ServeError) -> JSONResponse:
+        request.scope["sparkwing.error_code"] = err.code
+        return JSONResponse(err.body(), status_code=err.status, headers=err.headers)
+
+    @app.exception_handler(SparkwingError)
+    async def on_sparkwing(request: Request, exc: SparkwingError) -> JSONResponse:
+        return answer(request, from_sparkwing(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def on_invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        if any(e.get("type") == "json_invalid" for e in errors):
+            return answer(request, ServeError(400, "invalid_json", "the body is not valid JSON"))
+        # No "input" echo: a body can be megabytes; location and message say enough.
+        details = [{"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", ""))} for e in errors[:20]]
+        first = details[0] if details else {"loc": [], "msg": "invalid"}
+        return answer(request, ServeError(422, "invalid_request",
+                                          f"{'.'.join(first['loc'])}: {first['msg']}", details=details))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def on_http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = _STATUS_CODES.get(exc.status_code, f"http_{exc.status_code}")
+        return answer(request, ServeError(exc.status_code, code, str(exc.detail),
+                                          headers=getattr(exc, "headers", None)))
+
+    @app.exception_handler(Exception)
+    async def on_bug(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("internal error on %s %s", request.method, request.url.path)
+        return answer(request, ServeError(500, "internal_error", "internal error; see the service log"))
+
+
+def _install_openapi(app: FastAPI, svc: Service) -> None:
+    """Name the served models in the schema and give each one a request example."""
+    original = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = original()
+        names = sorted(svc.store.served)
+        examples: dict[str, Any] = {}
+        for name in names:
+            current = svc.store.served[name].current
+            if current is not None:
+                examples[name] = {"summary": f"one row for {name}", "value": {"rows": [example_row(current)]}}
+        for path, item in schema.get("paths", {}).items():
+            if not path.startswith("/v1/models/{name}"):
+                continue
+            for op in item.values():
+                for param in op.get("parameters", []):
+                    if param.get("name") == "name" and names:
+                        param["schema"] = {**param.get("schema", {}), "enum": names}
+                if path.endswith(":predict") and examples:
+                    content = op["requestBody"]["content"]["application/json"]
+                    content["examples"] = examples
+        if svc.store.ready:
+            app.openapi_schema = schema  # cache only once the examples are complete
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
