@@ -1,0 +1,166 @@
+"""GLM: single-output families, multinomial and ordinal (mojo-format §4).
+
+Sums follow genmodel's order (categoricals, numerics, intercept) so results match to the bit.
+Rows genmodel rejects (a missing categorical without mean imputation) score as NaN.
+
+    >>> scorer = GlmScorer(reader, meta)   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sparkwing.errors import MojoError
+from sparkwing.mojo._container import MojoReader
+from sparkwing.mojo._labels import binomial_labels
+from sparkwing.mojo._meta import Meta
+
+_BINOMIAL = ("binomial", "fractionalbinomial", "quasibinomial")
+_SINGLE = (*_BINOMIAL, "gaussian", "poisson", "gamma", "tweedie", "negativebinomial")
+
+
+class GlmScorer:
+    def __init__(self, reader: MojoReader, meta: Meta) -> None:
+        ini = reader.ini
+        self.meta = meta
+        self.family = ini.get_str("family")
+        self.link = ini.get_str("link", "identity")
+        self.all_levels = ini.get_bool("use_all_factor_levels")
+        self.cats = ini.get_int("cats", lo=0, hi=meta.n_features)
+        self.nums = ini.get_int("nums", lo=0, hi=meta.n_features)
+        self.cat_offsets = np.array(ini.get_ints("cat_offsets"), dtype=np.int64)
+        self.beta = np.array(ini.get_floats("beta"), dtype=np.float64)
+        self.mean_imputation = ini.get_bool("mean_imputation", False)
+        self.tweedie_power = ini.get_float("tweedie_link_power", 0.0) if self.link == "tweedie" else 0.0
+        self.details = {"family": self.family, "link": self.link}
+        if self.cats + self.nums != meta.n_features:
+            raise MojoError(f"GLM cats + nums = {self.cats + self.nums}, n_features = {meta.n_features}")
+        if len(self.cat_offsets) != self.cats + 1 or np.any(np.diff(self.cat_offsets) < 0) or (
+            len(self.cat_offsets) and self.cat_offsets[0] != 0
+        ):
+            raise MojoError("GLM cat_offsets are malformed", hint="corrupt MOJO")
+        if self.family in ("multinomial", "ordinal"):
+            self.blocks = meta.n_classes
+        elif self.family in _SINGLE:
+            self.blocks = 1
+        else:
+            raise MojoError(f"unsupported GLM family {self.family!r}")
+        if self.blocks < 1 or len(self.beta) % self.blocks:
+            raise MojoError("GLM beta length does not fit the number of classes")
+        self.p = len(self.beta) // self.blocks
+        if self.p != int(self.cat_offsets[-1]) + self.nums + 1:
+            raise MojoError(
+                f"GLM beta has {self.p} coefficients per class, layout needs "
+                f"{int(self.cat_offsets[-1]) + self.nums + 1}",
+                hint="corrupt MOJO",
+            )
+        if self.mean_imputation:
+            self.num_means = np.array(ini.get_floats("num_means", []), dtype=np.float64)
+            self.cat_modes = np.array(ini.get_ints("cat_modes", []), dtype=np.float64)
+            if len(self.num_means) != self.nums or len(self.cat_modes) != self.cats:
+                raise MojoError("GLM num_means / cat_modes do not match the columns")
+        if self.family not in ("multinomial", "ordinal") and self.link not in (
+            "identity", "logit", "log", "inverse", "tweedie"
+        ):
+            raise MojoError(f"unsupported GLM link {self.link!r}")
+        self.category = meta.category
+
+    # -- linear predictor ----------------------------------------------------------------------
+    def _prepare(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Imputed copy of x, per-categorical coefficient indices (-1 = none) and bad-row mask."""
+        x = x.copy()
+        if self.mean_imputation:
+            for i in range(self.cats):
+                col = x[:, i]
+                col[np.isnan(col)] = self.cat_modes[i]
+            for j in range(self.nums):
+                col = x[:, self.cats + j]
+                col[np.isnan(col)] = self.num_means[j]
+        bad = np.zeros(len(x), dtype=bool)
+        idx = np.full((len(x), self.cats), -1, dtype=np.int64)
+        for i in range(self.cats):
+            v = x[:, i]
+            ok = np.isfinite(v) & (v == np.trunc(v)) & (np.abs(v) < 2**31)
+            vi = np.where(ok, v, 0).astype(np.int64)
+            if self.all_levels:
+                k = vi + self.cat_offsets[i]
+                use = ok & (k < self.cat_offsets[i + 1]) & (k >= 0)
+                bad |= ~ok
+            else:
+                k = vi - 1 + self.cat_offsets[i]
+                use = ok & (vi != 0) & (k < self.cat_offsets[i + 1]) & (k >= 0)
+                bad |= ~ok & (v != 0)
+            idx[:, i] = np.where(use, k, -1)
+        return x, idx, bad
+
+    def _eta(self, x: np.ndarray, idx: np.ndarray, block: int) -> np.ndarray:
+        beta = self.beta[block * self.p : (block + 1) * self.p]
+        eta = np.zeros(len(x))
+        for i in range(self.cats):
+            k = idx[:, i]
+            eta += np.where(k >= 0, beta[np.maximum(k, 0)], 0.0)
+        noff = int(self.cat_offsets[-1])
+        for j in range(self.nums):
+            eta += beta[noff + j] * x[:, self.cats + j]
+        eta += beta[-1]
+        return eta
+
+    def _link_inv(self, eta: np.ndarray) -> np.ndarray:
+        link = self.link
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            if link == "identity":
+                return eta
+            if link == "logit":
+                return 1.0 / (np.exp(-eta) + 1.0)
+            if link == "log":
+                return np.exp(eta)
+            if link == "inverse":
+                xx = np.where(eta < 0, np.minimum(-1e-5, eta), np.maximum(1e-5, eta))
+                return 1.0 / xx
+            if self.tweedie_power == 0:
+                return np.maximum(2e-16, np.exp(eta))
+            return np.power(eta, 1.0 / self.tweedie_power)
+
+    # -- scoring -------------------------------------------------------------------------------
+    def score(self, x: np.ndarray) -> np.ndarray:
+        x, idx, bad = self._prepare(x)
+        n = len(x)
+        if self.family == "multinomial":
+            preds = self._multinomial(x, idx)
+        elif self.family == "ordinal":
+            preds = self._ordinal(x, idx)
+        else:
+            mu = self._link_inv(self._eta(x, idx, 0))
+            if self.family in _BINOMIAL:
+                preds = np.column_stack([binomial_labels(mu, self.meta.default_threshold), 1.0 - mu, mu])
+            else:
+                preds = np.column_stack([mu, np.zeros(n)])
+        preds[bad] = np.nan
+        return preds
+
+    def _multinomial(self, x: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        k = self.blocks
+        eta = np.column_stack([self._eta(x, idx, c) for c in range(k)]) if k else np.zeros((len(x), 0))
+        max_row = np.maximum(0.0, eta.max(axis=1, initial=0.0) if len(x) else np.zeros(0))
+        with np.errstate(over="ignore", invalid="ignore"):
+            e = np.exp(eta - max_row[:, None])
+            s = 1.0 / e.sum(axis=1)  # genmodel multiplies by the reciprocal
+        probs = e * s[:, None]
+        label = np.argmax(e, axis=1).astype(np.float64) if len(x) else np.zeros(0)
+        return np.column_stack([label, probs])
+
+    def _ordinal(self, x: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        k = self.blocks
+        n = len(x)
+        probs = np.zeros((n, k))
+        prev = np.zeros(n)
+        with np.errstate(over="ignore"):
+            for c in range(k - 1):
+                cdf = 1.0 / (1.0 + np.exp(-self._eta(x, idx, c)))
+                probs[:, c] = cdf if c == 0 else cdf - prev
+                prev = cdf
+        probs[:, k - 1] = 1.0 - prev
+        # genmodel: argmax over [0, p_0, ...] (first max wins), minus 1.
+        full = np.column_stack([np.zeros(n), probs])
+        label = (np.argmax(full, axis=1) - 1).astype(np.float64) if n else np.zeros(0)
+        return np.column_stack([label, probs])

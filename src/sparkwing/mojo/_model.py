@@ -1,0 +1,226 @@
+"""``load()`` and :class:`MojoModel`: the public face of the scorers.
+
+    >>> model = load("gbm.zip")                                   # doctest: +SKIP
+    >>> model.predict({"AGE": 65, "RACE": "1", "PSA": "1.4"})     # doctest: +SKIP
+      predict        p0        p1
+    0       0  0.812...  0.187...
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+from sparkwing.errors import MojoError
+from sparkwing.mojo._container import DEFAULT_LIMITS, Limits, MojoReader, open_mojo
+from sparkwing.mojo._meta import Meta, read_meta
+from sparkwing.mojo._rows import EncodedRows, RowEncoder, RowWarning
+
+_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+
+
+class Scorer(Protocol):
+    def score(self, x: np.ndarray) -> np.ndarray: ...
+
+
+@dataclass(frozen=True)
+class Feature:
+    """One input feature: ``type`` is ``"numeric"`` or ``"categorical"`` (with its ``domain``)."""
+
+    name: str
+    type: str
+    domain: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What a MOJO says about itself."""
+
+    algorithm: str  # short name: gbm, drf, glm, xgboost, stackedensemble, ...
+    algorithm_full_name: str
+    category: str  # Binomial, Multinomial, Ordinal, Regression, Clustering, ...
+    h2o_version: str
+    mojo_version: str
+    uuid: str
+    features: tuple[Feature, ...]
+    response: str | None
+    classes: tuple[str, ...] | None
+    default_threshold: float | None
+    output_names: tuple[str, ...]
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def feature_names(self) -> list[str]:
+        return [f.name for f in self.features]
+
+
+def _class_column(level: str) -> str:
+    # H2O prefixes integer-looking class names with "p" ("1" -> "p1") so they are valid names.
+    return "p" + level if _NUMBER.match(level) else level
+
+
+def _output_names(meta: Meta, scorer: Any) -> list[str]:
+    cat = meta.category
+    if cat in ("Binomial", "Multinomial", "Ordinal"):
+        classes = [_class_column(c) for c in meta.response_domain or []]
+        names = ["predict", *classes]
+        if getattr(scorer, "calibration", None) is not None:
+            names += ["cal_" + c for c in classes]
+        return names
+    if cat == "Regression":
+        return ["predict"]
+    if cat == "Clustering":
+        return ["cluster"]
+    if cat == "AnomalyDetection":
+        return ["predict", "score", "mean_length"] if getattr(scorer, "flag", False) else ["predict", "mean_length"]
+    if cat == "DimReduction":
+        return [f"Arch{i + 1}" for i in range(scorer.k)]
+    raise MojoError(f"unsupported model category {cat}")
+
+
+def build_scorer(reader: MojoReader, meta: Meta) -> Any:
+    """The algorithm-specific scorer of a (sub-)model."""
+    if meta.algo in ("gbm", "drf", "isolationforest"):
+        from sparkwing.mojo._shared_tree import TreeScorer
+
+        return TreeScorer(reader, meta)
+    if meta.algo == "glm":
+        from sparkwing.mojo._glm import GlmScorer
+
+        return GlmScorer(reader, meta)
+    if meta.algo == "xgboost":
+        from sparkwing.mojo._xgboost import XGBoostScorer
+
+        return XGBoostScorer(reader, meta)
+    if meta.algo == "stackedensemble":
+        from sparkwing.mojo._ensemble import EnsembleScorer
+
+        return EnsembleScorer(reader, meta)
+    if meta.algo == "kmeans":
+        from sparkwing.mojo._kmeans import KMeansScorer
+
+        return KMeansScorer(reader, meta)
+    if meta.algo == "glrm":
+        from sparkwing.mojo._glrm import GlrmScorer
+
+        return GlrmScorer(reader, meta)
+    if meta.algo == "deeplearning":
+        from sparkwing.mojo._deeplearning import DeepLearningScorer
+
+        return DeepLearningScorer(reader, meta)
+    raise MojoError(f"unsupported MOJO algorithm {meta.algorithm!r}")  # pragma: no cover
+
+
+def load_submodel(reader: MojoReader) -> tuple[Meta, Any]:
+    meta = read_meta(reader)
+    try:
+        scorer = build_scorer(reader, meta)
+    except MojoError:
+        raise
+    except (ValueError, IndexError, KeyError, TypeError, OverflowError, MemoryError) as exc:
+        # Anything a malformed file trips inside NumPy is still "a bad MOJO".
+        raise MojoError(
+            f"malformed {meta.algorithm} MOJO: {type(exc).__name__}: {str(exc)[:120]}",
+            hint="the MOJO is corrupt",
+        ) from exc
+    return meta, scorer
+
+
+class MojoModel:
+    """A loaded MOJO: :meth:`predict` for records/DataFrames, :meth:`predict_numpy` for arrays."""
+
+    def __init__(self, meta: Meta, scorer: Any) -> None:
+        self._meta = meta
+        self._scorer = scorer
+        self._encoder = RowEncoder(meta.feature_names, meta.feature_domains)
+        names = _output_names(meta, scorer)
+        features = tuple(
+            Feature(n, "numeric" if d is None else "categorical", None if d is None else tuple(d))
+            for n, d in zip(meta.feature_names, meta.feature_domains, strict=True)
+        )
+        classes = meta.response_domain if meta.category in ("Binomial", "Multinomial", "Ordinal") else None
+        self.info = ModelInfo(
+            algorithm=meta.algo,
+            algorithm_full_name=meta.algorithm,
+            category=meta.category,
+            h2o_version=meta.h2o_version,
+            mojo_version=meta.mojo_version,
+            uuid=meta.uuid,
+            features=features,
+            response=meta.response,
+            classes=None if classes is None else tuple(classes),
+            default_threshold=meta.default_threshold if meta.category == "Binomial" else None,
+            output_names=tuple(names),
+            details=dict(getattr(scorer, "details", {})),
+        )
+
+    def __repr__(self) -> str:
+        i = self.info
+        return f"<MojoModel {i.algorithm} {i.category} h2o={i.h2o_version} features={len(i.features)}>"
+
+    def encode(self, data: Any) -> EncodedRows:
+        """Rows in feature order (NaN = missing) and the per-row warnings of building them."""
+        return self._encoder.encode(data)
+
+    def predict_numpy(self, data: Any) -> np.ndarray:
+        """Raw predictions as genmodel's ``predictRaw`` lays them out (label index, probs...).
+
+        ``data`` is a 2-D float array in ``info.feature_names`` order (NaN = missing; level
+        indices for categoricals), or anything :meth:`predict` accepts.
+        """
+        if isinstance(data, np.ndarray):
+            x = np.asarray(data, dtype=np.float64)
+            if x.ndim == 1:
+                x = x.reshape(1, -1)
+            if x.ndim != 2 or x.shape[1] != self._meta.n_features:
+                raise MojoError(
+                    f"expected a (rows, {self._meta.n_features}) array, got shape {data.shape}",
+                    hint="columns must follow model.info.feature_names",
+                )
+        else:
+            x = self.encode(data).values
+        return self._scorer.score(np.ascontiguousarray(x))
+
+    def predict(self, data: Any, *, warnings: list[RowWarning] | None = None) -> Any:
+        """Score records (a pandas DataFrame, a list of dicts or one dict) into a DataFrame.
+
+        Unknown levels and unparseable numbers are scored as NA; pass a list as ``warnings``
+        to receive one :class:`RowWarning` per replaced value.
+        """
+        try:
+            import pandas as pd
+        except ImportError as exc:  # pragma: no cover - pandas is optional
+            raise MojoError("predict() needs pandas", hint="pip install pandas, or use predict_numpy()") from exc
+        enc = self.encode(data)
+        if warnings is not None:
+            warnings.extend(enc.warnings)
+        raw = self._scorer.score(enc.values)
+        return self.to_frame(raw, pd)
+
+    def to_frame(self, raw: np.ndarray, pd: Any) -> Any:
+        names = list(self.info.output_names)
+        cols: dict[str, Any] = {}
+        classes = self.info.classes
+        for j, name in enumerate(names):
+            cols[name] = raw[:, j]
+        if classes is not None:
+            idx = raw[:, 0]
+            labels = np.array(classes, dtype=object)
+            safe = np.where(np.isnan(idx), 0, idx).astype(np.int64)
+            cols["predict"] = np.where(np.isnan(idx), None, labels[np.clip(safe, 0, len(labels) - 1)])
+        return pd.DataFrame(cols, columns=names)
+
+
+def load(source: Any, *, limits: Limits = DEFAULT_LIMITS) -> MojoModel:
+    """Load a MOJO from a path (zip or folder), ``bytes`` or a binary file object."""
+    reader = open_mojo(source, limits)
+    meta, scorer = load_submodel(reader)
+    return MojoModel(meta, scorer)
+
+
+def finite_or_nan(v: float) -> float:
+    return v if math.isfinite(v) else math.nan

@@ -1,0 +1,175 @@
+"""GBM, DRF/XRT and Isolation Forest: tree sums turned into predictions (mojo-format §3.6).
+
+    >>> scorer = tree_scorer(reader, meta)   # doctest: +SKIP
+    >>> scorer.score(rows)                   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sparkwing.errors import MojoError
+from sparkwing.mojo._calibration import read_calibration
+from sparkwing.mojo._container import MojoReader
+from sparkwing.mojo._labels import binomial_labels, correct_probabilities, multinomial_labels
+from sparkwing.mojo._meta import Meta, check_encoding
+from sparkwing.mojo._tree import Forest, decode_forest
+
+_EXP_CAP = 1e19
+_CLASSIFIER_DISTS = ("bernoulli", "quasibinomial", "modified_huber")
+_REGRESSION_DISTS = (
+    "gaussian", "poisson", "gamma", "tweedie", "laplace", "quantile", "huber",
+)  # fmt: skip
+_DEFAULT_LINK = {
+    "bernoulli": "logit", "quasibinomial": "logit", "modified_huber": "logit",
+    "multinomial": "log", "poisson": "log", "gamma": "log", "tweedie": "log",
+}  # fmt: skip
+
+
+def _exp(x: np.ndarray) -> np.ndarray:
+    with np.errstate(over="ignore"):
+        return np.minimum(_EXP_CAP, np.exp(x))
+
+
+def gbm_link_inverse(link: str, f: np.ndarray) -> np.ndarray:
+    if link == "identity":
+        return f
+    if link == "log":
+        return _exp(f)
+    if link in ("logit", "ologit"):
+        return 1.0 / (1.0 + _exp(-f))
+    if link == "ologlog":
+        return 1.0 - np.exp(-_exp(f))
+    if link == "inverse":
+        # GBM's inverse link clamps with max(-1e-5, f) for f >= 0 (sic, unlike GLM).
+        xx = np.where(f < 0, np.minimum(-1e-5, f), np.maximum(-1e-5, f))
+        return 1.0 / xx
+    if link == "oprobit":
+        return np.zeros_like(f)  # genmodel returns 0 here
+    raise MojoError(f"unsupported GBM link function {link!r}")
+
+
+class TreeScorer:
+    """Scores a GBM / DRF / Isolation Forest MOJO."""
+
+    def __init__(self, reader: MojoReader, meta: Meta) -> None:
+        check_encoding(reader)
+        ini = reader.ini
+        self.meta = meta
+        self.algo = meta.algo
+        self.n_groups = ini.get_int("n_trees", lo=0, hi=1_000_000)
+        k = meta.n_classes
+        self.double_trees = ini.get_bool("binomial_double_trees", False)
+        default_tpc = 1 if (k == 2 and not self.double_trees) else k
+        self.per_class = ini.get_int("n_trees_per_class", default_tpc, lo=1, hi=k if k > 1 else 1)
+        if self.n_groups * self.per_class > 1_000_000:
+            raise MojoError("MOJO declares too many trees", hint="corrupt MOJO")
+        blobs: list[bytes | None] = []
+        names: list[str] = []
+        self.targets: list[int] = []
+        # Tree order = Java's scoring order: group-major, class inner.
+        for g in range(self.n_groups):
+            for c in range(self.per_class):
+                name = f"trees/t{c:02d}_{g:03d}.bin"
+                blobs.append(reader.read(name) if reader.has(name) else None)
+                names.append(name)
+                self.targets.append(0 if k == 1 else 1 + c)
+        self.forest: Forest = decode_forest(blobs, meta.n_features, meta.domain_sizes, names)
+        self.calibration = read_calibration(reader) if meta.category == "Binomial" else None
+        if self.algo == "gbm":
+            self.distribution = ini.get_str("distribution")
+            self.link = ini.get_str("link_function", _DEFAULT_LINK.get(self.distribution, "identity"))
+            self.init_f = ini.get_float("init_f", 0.0)
+            ok = _CLASSIFIER_DISTS + _REGRESSION_DISTS + ("multinomial",)
+            if self.distribution not in ok:
+                raise MojoError(f"unsupported GBM distribution {self.distribution!r}")
+        elif self.algo == "isolationforest":
+            self.min_len = ini.get_float("min_path_length")
+            self.max_len = ini.get_float("max_path_length")
+            self.flag = ini.get_bool("output_anomaly_flag", False)
+
+    @property
+    def width(self) -> int:
+        if self.algo == "isolationforest":
+            return 3 if self.flag else 2
+        return self.meta.n_classes + 1 if self.meta.n_classes > 1 else 2
+
+    def sums(self, x: np.ndarray) -> np.ndarray:
+        n = x.shape[0]
+        width = self.meta.n_classes + 1 if self.meta.n_classes > 1 else 2
+        preds = np.zeros((n, width))
+        leaves = self.forest.leaf_values(x)
+        for t, target in enumerate(self.targets):
+            preds[:, target] += leaves[:, t]
+        return preds
+
+    def score(self, x: np.ndarray) -> np.ndarray:
+        preds = self.sums(x)
+        if self.algo == "gbm":
+            preds = self._gbm(preds)
+        elif self.algo == "drf":
+            preds = self._drf(preds)
+        else:
+            return self._isolation(preds)
+        if self.meta.n_classes > 1:
+            preds = self._label(preds, x)
+        if self.calibration is not None:
+            preds = np.hstack([preds, self.calibration.calibrate(preds)])
+        return preds
+
+    def _gbm(self, preds: np.ndarray) -> np.ndarray:
+        dist, k = self.distribution, self.meta.n_classes
+        if dist in _CLASSIFIER_DISTS:
+            if k != 2:
+                raise MojoError(f"GBM {dist} MOJO must have 2 classes, has {k}")
+            p1 = gbm_link_inverse(self.link, preds[:, 1] + self.init_f)
+            preds[:, 1], preds[:, 2] = 1.0 - p1, p1
+        elif dist == "multinomial":
+            if k < 2:
+                raise MojoError("GBM multinomial MOJO must have 2 or more classes")
+            if k == 2:
+                preds[:, 1] += self.init_f
+                preds[:, 2] = -preds[:, 1]
+            body = preds[:, 1:]
+            body = np.exp(body - body.max(axis=1, keepdims=True))
+            preds[:, 1:] = body / body.sum(axis=1, keepdims=True)
+        else:
+            if k != 1:
+                raise MojoError(f"GBM {dist} MOJO must be a regression, has {k} classes")
+            preds[:, 0] = gbm_link_inverse(self.link, preds[:, 0] + self.init_f)
+        return preds
+
+    def _drf(self, preds: np.ndarray) -> np.ndarray:
+        k = self.meta.n_classes
+        if k == 1:
+            preds[:, 0] /= self.n_groups
+        elif k == 2 and not self.double_trees and self.per_class == 1:
+            preds[:, 1] /= self.n_groups
+            preds[:, 2] = 1.0 - preds[:, 1]
+        else:
+            total = preds[:, 1:].sum(axis=1, keepdims=True)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                preds[:, 1:] = np.where(total > 0, preds[:, 1:] / total, preds[:, 1:])
+        return preds
+
+    def _label(self, preds: np.ndarray, x: np.ndarray) -> np.ndarray:
+        meta = self.meta
+        if meta.balance_classes and meta.prior_class_distrib is not None and meta.model_class_distrib is not None:
+            preds[:, 1:] = correct_probabilities(preds[:, 1:], meta.prior_class_distrib, meta.model_class_distrib)
+        if meta.n_classes == 2:
+            preds[:, 0] = binomial_labels(preds[:, 2], meta.default_threshold)
+        else:
+            preds[:, 0] = multinomial_labels(preds[:, 1:], meta.prior_class_distrib, x)
+        return preds
+
+    def _isolation(self, preds: np.ndarray) -> np.ndarray:
+        s = preds[:, 0]
+        mean_length = s / self.n_groups
+        if self.max_len > self.min_len:
+            score = (self.max_len - s) / (self.max_len - self.min_len)
+        else:
+            score = np.ones_like(s)
+        if self.flag:
+            flag = (score > self.meta.default_threshold).astype(np.float64)
+            return np.column_stack([flag, score, mean_length])
+        return np.column_stack([score, mean_length])

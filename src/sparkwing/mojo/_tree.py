@@ -1,0 +1,280 @@
+"""H2O tree blobs (GBM, DRF, Isolation Forest) decoded once into flat arrays, scored vectorised.
+
+A blob is a pre-order serialisation (mojo-format §3.3).  :func:`decode_forest` walks every blob
+exactly once with an explicit stack (no recursion), checking that each subtree ends where the
+next begins, so a hostile blob can neither point outside itself nor make us loop.  Scoring moves
+all (row, tree) pairs one level down per step (§3.4 routing), so a batch costs ``max_depth``
+NumPy passes instead of ``rows × trees`` Python walks::
+
+    >>> forest = decode_forest([b"\\x00\\xff\\xff\\x00\\x00\\x80\\x3f"], n_features=1, domain_sizes=[0])
+    >>> forest.leaf_values(np.zeros((2, 1))).tolist()
+    [[1.0], [1.0]]
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from sparkwing.errors import MojoError
+
+MAX_DEPTH = 4096
+_NUMERIC = np.iinfo(np.int64).max  # "domain size" of a numeric column: never out of range
+_I32_MIN, _I32_MAX = -(2.0**31), 2.0**31 - 1
+_F32 = struct.Struct("<f")
+
+
+@dataclass
+class Forest:
+    """All trees of a model as node arrays; a child < 0 is the leaf ``~child``."""
+
+    col: np.ndarray  # int64 feature index per internal node
+    split: np.ndarray  # float64 (float32 split widened)
+    na_left: np.ndarray  # bool: NA goes left
+    na_vs_rest: np.ndarray  # bool: every non-NA value goes left
+    is_bitset: np.ndarray  # bool
+    bit_start: np.ndarray  # int64 offset into ``bits``
+    bitoff: np.ndarray  # int64
+    nbits: np.ndarray  # int64
+    left: np.ndarray  # int64
+    right: np.ndarray  # int64
+    leaves: np.ndarray  # float64 (float32 leaf widened)
+    bits: np.ndarray  # uint8, one entry per bit
+    roots: np.ndarray  # int64, one per tree (may be a leaf)
+    domain_sizes: np.ndarray  # int64 per feature; _NUMERIC for numeric columns
+    depth: int
+
+    @property
+    def n_trees(self) -> int:
+        return len(self.roots)
+
+    def leaf_values(self, x: np.ndarray, chunk_pairs: int = 1 << 19) -> np.ndarray:
+        """``out[r, t]`` = leaf value of tree ``t`` for row ``r`` (float64)."""
+        n, t = x.shape[0], self.n_trees
+        out = np.empty((n, t))
+        if n == 0 or t == 0:
+            return out
+        step = max(1, chunk_pairs // t)
+        for lo in range(0, n, step):
+            hi = min(n, lo + step)
+            out[lo:hi] = self._walk(x[lo:hi])
+        return out
+
+    def _walk(self, x: np.ndarray) -> np.ndarray:
+        n, t = x.shape[0], self.n_trees
+        out = np.empty(n * t)
+        slot = np.arange(n * t, dtype=np.int64)  # where each (row, tree) pair writes
+        node = np.tile(self.roots, n)
+        row = np.repeat(np.arange(n, dtype=np.int64), t)
+        flat = x.ravel()
+        nf = x.shape[1]
+        has_bitsets = bool(self.is_bitset.any())
+        for _ in range(self.depth + 2):
+            done = node < 0
+            if done.any():
+                out[slot[done]] = self.leaves[~node[done]]
+                keep = ~done
+                node, row, slot = node[keep], row[keep], slot[keep]
+            if node.size == 0:
+                break
+            c = self.col[node]
+            v = flat[row * nf + c]
+            nan = np.isnan(v)
+            go_right = v >= self.split[node]
+            # Java casts with (int): truncation toward zero, saturating at the int range.
+            vi = np.trunc(np.clip(np.where(nan, 0.0, v), _I32_MIN, _I32_MAX)).astype(np.int64)
+            na = nan | (vi >= self.domain_sizes[c])
+            if has_bitsets:
+                bs = self.is_bitset[node]
+                if bs.any():
+                    off = vi - self.bitoff[node]
+                    inside = (off >= 0) & (off < self.nbits[node])
+                    na |= bs & ~inside
+                    pick = bs & inside
+                    go_right[bs] = False
+                    go_right[pick] = self.bits[self.bit_start[node[pick]] + off[pick]].astype(bool)
+            go_right &= ~self.na_vs_rest[node]
+            go_right = np.where(na, ~self.na_left[node], go_right)
+            node = np.where(go_right, self.right[node], self.left[node])
+        else:
+            raise MojoError("tree walk did not finish", hint="corrupt tree")  # pragma: no cover
+        return out.reshape(n, t)
+
+
+class _Builder:
+    def __init__(self, n_features: int, domain_sizes: Sequence[int]) -> None:
+        self.n_features = n_features
+        self.domain_sizes = domain_sizes
+        self.col: list[int] = []
+        self.split: list[float] = []
+        self.na_left: list[bool] = []
+        self.na_vs_rest: list[bool] = []
+        self.is_bitset: list[bool] = []
+        self.bit_start: list[int] = []
+        self.bitoff: list[int] = []
+        self.nbits: list[int] = []
+        self.left: list[int] = []
+        self.right: list[int] = []
+        self.leaves: list[float] = []
+        self.bits: list[np.ndarray] = []
+        self.n_bits = 0
+        self.depth = 0
+
+    def leaf(self, value: float) -> int:
+        self.leaves.append(value)
+        return ~(len(self.leaves) - 1)
+
+    def tree(self, blob: bytes, name: str) -> int:
+        """Decode one blob; returns its root (a node id, or ``~leaf``)."""
+        size = len(blob)
+
+        def need(pos: int, n: int) -> None:
+            if pos + n > size:
+                raise MojoError(f"tree {name} is truncated at byte {pos}", hint="corrupt MOJO")
+
+        root = 0
+        cursor = 0
+        # Tasks: (expected start, is_leaf, parent node id or -1, side 0=left 1=right, depth)
+        stack: list[tuple[int, bool, int, int, int]] = [(0, False, -1, 0, 0)]
+        while stack:
+            start, is_leaf, parent, side, depth = stack.pop()
+            if start != cursor:
+                raise MojoError(f"tree {name}: subtree sizes are inconsistent", hint="corrupt MOJO")
+            if depth > MAX_DEPTH:
+                raise MojoError(f"tree {name} is deeper than {MAX_DEPTH}", hint="corrupt MOJO")
+            self.depth = max(self.depth, depth)
+            if is_leaf:
+                need(cursor, 4)
+                ref = self.leaf(_F32.unpack_from(blob, cursor)[0])
+                cursor += 4
+            else:
+                need(cursor, 3)
+                node_type = blob[cursor]
+                col = blob[cursor + 1] | (blob[cursor + 2] << 8)
+                if col == 0xFFFF:  # a single-leaf tree (stump)
+                    need(cursor + 3, 4)
+                    ref = self.leaf(_F32.unpack_from(blob, cursor + 3)[0])
+                    cursor += 7
+                else:
+                    ref, cursor, left_leaf, right_leaf, right_start = self._node(
+                        blob, cursor, node_type, col, name, need
+                    )
+                    stack.append((right_start, right_leaf, ref, 1, depth + 1))
+                    stack.append((cursor, left_leaf, ref, 0, depth + 1))
+            if parent < 0:
+                root = ref
+            elif side == 0:
+                self.left[parent] = ref
+            else:
+                self.right[parent] = ref
+        if cursor != size:
+            raise MojoError(f"tree {name} has {size - cursor} trailing bytes", hint="corrupt MOJO")
+        return root
+
+    def _node(self, blob: bytes, pos: int, node_type: int, col: int, name: str, need):  # type: ignore[no-untyped-def]
+        if col >= self.n_features:
+            raise MojoError(
+                f"tree {name} splits on column {col}, the model has {self.n_features} features",
+                hint="corrupt MOJO",
+            )
+        need(pos, 4)
+        na_dir = blob[pos + 3]
+        if na_dir > 5:
+            raise MojoError(f"tree {name}: unknown NA direction {na_dir}", hint="corrupt MOJO")
+        pos += 4
+        equal = node_type & 0x0C
+        na_vs_rest = na_dir == 1
+        split, bit_start, bitoff, nbits = 0.0, 0, 0, 0
+        if equal == 4:
+            raise MojoError(f"tree {name}: the old '==' split is not supported", hint="re-export the model")
+        if not na_vs_rest:
+            if equal == 0:
+                need(pos, 4)
+                split = _F32.unpack_from(blob, pos)[0]
+                pos += 4
+            else:
+                if equal == 8:
+                    nbits, nbytes = 32, 4
+                else:
+                    need(pos, 6)
+                    bitoff = blob[pos] | (blob[pos + 1] << 8)
+                    nbits = int.from_bytes(blob[pos + 2 : pos + 6], "little", signed=True)
+                    pos += 6
+                    if nbits < 0:
+                        raise MojoError(f"tree {name}: negative bitset size", hint="corrupt MOJO")
+                    nbytes = (nbits + 7) >> 3
+                need(pos, nbytes)
+                raw = np.frombuffer(blob, dtype=np.uint8, count=nbytes, offset=pos)
+                expanded = np.unpackbits(raw, bitorder="little")[:nbits]
+                bit_start = self.n_bits
+                self.bits.append(expanded)
+                self.n_bits += nbits
+                pos += nbytes
+        lmask = node_type & 0x33
+        left_leaf = (lmask & 0x30) == 0x30
+        right_leaf = (node_type & 0xC0) == 0xC0
+        if left_leaf:
+            right_start = pos + 4
+        else:
+            width = (lmask & 3) + 1
+            need(pos, width)
+            skip = int.from_bytes(blob[pos : pos + width], "little", signed=width == 4)
+            pos += width
+            if skip < 0:
+                raise MojoError(f"tree {name}: negative subtree size", hint="corrupt MOJO")
+            right_start = pos + skip
+        self.col.append(col)
+        self.split.append(split)
+        self.na_left.append(na_dir in (2, 4))
+        self.na_vs_rest.append(na_vs_rest)
+        self.is_bitset.append(equal != 0 and not na_vs_rest)
+        self.bit_start.append(bit_start)
+        self.bitoff.append(bitoff)
+        self.nbits.append(nbits)
+        self.left.append(0)
+        self.right.append(0)
+        return len(self.col) - 1, pos, left_leaf, right_leaf, right_start
+
+    def build(self, roots: list[int]) -> Forest:
+        i64 = np.int64
+        sizes = np.array(
+            [s if s > 0 else _NUMERIC for s in self.domain_sizes], dtype=i64
+        ).reshape(-1)
+        return Forest(
+            col=np.array(self.col, dtype=i64),
+            split=np.array(self.split, dtype=np.float64),
+            na_left=np.array(self.na_left, dtype=bool),
+            na_vs_rest=np.array(self.na_vs_rest, dtype=bool),
+            is_bitset=np.array(self.is_bitset, dtype=bool),
+            bit_start=np.array(self.bit_start, dtype=i64),
+            bitoff=np.array(self.bitoff, dtype=i64),
+            nbits=np.array(self.nbits, dtype=i64),
+            left=np.array(self.left, dtype=i64),
+            right=np.array(self.right, dtype=i64),
+            leaves=np.array(self.leaves, dtype=np.float64),
+            bits=np.concatenate(self.bits) if self.bits else np.zeros(0, np.uint8),
+            roots=np.array(roots, dtype=i64),
+            domain_sizes=sizes if len(sizes) else np.zeros(0, i64),
+            depth=self.depth,
+        )
+
+
+def decode_forest(
+    blobs: Sequence[bytes | None],
+    n_features: int,
+    domain_sizes: Sequence[int],
+    names: Sequence[str] | None = None,
+) -> Forest:
+    """Decode tree blobs (``None`` = an absent tree, scored as 0) into one :class:`Forest`.
+
+    ``domain_sizes[j]`` is the number of levels of feature ``j`` (0 for numeric features).
+    """
+    b = _Builder(n_features, domain_sizes)
+    roots = []
+    for i, blob in enumerate(blobs):
+        label = names[i] if names else str(i)
+        roots.append(b.leaf(0.0) if blob is None else b.tree(blob, label))
+    return b.build(roots)

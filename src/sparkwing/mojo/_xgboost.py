@@ -1,0 +1,298 @@
+"""XGBoost MOJOs: the legacy binary booster parsed here, scored in float32 (mojo-format §5).
+
+No xgboost dependency: current releases cannot read H2O's booster format anyway.
+
+    >>> booster = parse_booster(reader.read("boosterBytes"))   # doctest: +SKIP
+    >>> booster.name_obj, booster.name_gbm                      # doctest: +SKIP
+    ('binary:logistic', 'gbtree')
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from sparkwing.errors import MojoError
+from sparkwing.mojo._calibration import read_calibration
+from sparkwing.mojo._container import MojoReader
+from sparkwing.mojo._labels import binomial_labels, multinomial_labels
+from sparkwing.mojo._meta import Meta
+
+f32 = np.float32
+_MAX_NODES = 1 << 24
+
+
+class _Buf:
+    def __init__(self, data: bytes) -> None:
+        self.data, self.pos = data, 0
+
+    def take(self, n: int) -> bytes:
+        if n < 0 or self.pos + n > len(self.data):
+            raise MojoError("XGBoost booster bytes are truncated", hint="corrupt MOJO")
+        out = self.data[self.pos : self.pos + n]
+        self.pos += n
+        return out
+
+    def unpack(self, fmt: str) -> tuple:
+        s = struct.Struct("<" + fmt)
+        return s.unpack(self.take(s.size))
+
+    def string(self) -> str:
+        (n,) = self.unpack("Q")
+        if n > 1024:
+            raise MojoError("XGBoost booster has an implausible name length", hint="corrupt MOJO")
+        return self.take(n).decode("utf-8", "replace")
+
+
+@dataclass
+class Booster:
+    base_score: float
+    num_feature: int
+    num_class: int
+    major: int
+    minor: int
+    name_obj: str
+    name_gbm: str
+    # trees (gbtree / dart): flat node arrays
+    left: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    right: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    feature: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    default_left: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    value: np.ndarray = field(default_factory=lambda: np.zeros(0, f32))
+    roots: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    tree_group: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    weight_drop: np.ndarray | None = None
+    depth: int = 0
+    # gblinear
+    weights: np.ndarray | None = None
+
+
+def _parse_trees(buf: _Buf, b: Booster) -> None:
+    num_trees, _roots, _nf, _pad, _pbuf, num_group, _leafvec = buf.unpack("iiiiqii")
+    buf.take(31 * 4 + 4)
+    if not 0 <= num_trees <= 1_000_000:
+        raise MojoError(f"XGBoost booster declares {num_trees} trees", hint="corrupt MOJO")
+    left, right, feat, dleft, value, roots = [], [], [], [], [], []
+    base = 0
+    depth = 0
+    for t in range(num_trees):
+        params = buf.unpack("37i")
+        num_nodes = params[1]
+        if not 1 <= num_nodes <= _MAX_NODES or base + num_nodes > _MAX_NODES:
+            raise MojoError(f"XGBoost tree {t} declares {num_nodes} nodes", hint="corrupt MOJO")
+        raw = np.frombuffer(buf.take(20 * num_nodes), dtype=np.dtype([
+            ("parent", "<i4"), ("cleft", "<i4"), ("cright", "<i4"), ("sindex", "<u4"), ("value", "<f4"),
+        ]))  # fmt: skip
+        buf.take(16 * num_nodes)  # node statistics: not needed for scoring
+        cl = raw["cleft"].astype(np.int64)
+        cr = raw["cright"].astype(np.int64)
+        leaf = cl == -1
+        bad = ~leaf & ((cl < 0) | (cl >= num_nodes) | (cr < 0) | (cr >= num_nodes))
+        if bad.any():
+            raise MojoError(f"XGBoost tree {t} has child indices outside the tree", hint="corrupt MOJO")
+        depth = max(depth, _tree_depth(cl, cr, leaf, t))
+        left.append(np.where(leaf, -1, cl + base))
+        right.append(np.where(leaf, -1, cr + base))
+        feat.append((raw["sindex"] & 0x7FFFFFFF).astype(np.int64))
+        dleft.append((raw["sindex"] >> 31).astype(bool))
+        value.append(raw["value"].astype(f32))
+        roots.append(base)
+        base += num_nodes
+    groups = np.array(buf.unpack(f"{num_trees}i"), dtype=np.int64) if num_trees else np.zeros(0, np.int64)
+    if np.any((groups < 0) | (groups >= max(num_group, 1))):
+        raise MojoError("XGBoost tree_info names an unknown output group", hint="corrupt MOJO")
+    cat = (lambda xs, d: np.concatenate(xs) if xs else np.zeros(0, d))
+    b.left, b.right = cat(left, np.int64), cat(right, np.int64)
+    b.feature, b.default_left = cat(feat, np.int64), cat(dleft, bool)
+    b.value, b.roots, b.tree_group, b.depth = cat(value, f32), np.array(roots, np.int64), groups, depth
+    if b.name_gbm == "dart":
+        (n,) = buf.unpack("Q")
+        if n != num_trees:
+            raise MojoError("XGBoost DART weight_drop does not match the trees", hint="corrupt MOJO")
+        b.weight_drop = np.frombuffer(buf.take(4 * n), dtype="<f4").astype(f32)
+
+
+def _tree_depth(cl: np.ndarray, cr: np.ndarray, leaf: np.ndarray, t: int) -> int:
+    """Depth from node 0; a node reached twice means a cycle or a DAG, not a tree."""
+    seen = np.zeros(len(cl), dtype=bool)
+    frontier, depth = [0], 0
+    while frontier:
+        nxt = []
+        for node in frontier:
+            if seen[node]:
+                raise MojoError(f"XGBoost tree {t} is not a tree (a node is reached twice)")
+            seen[node] = True
+            if not leaf[node]:
+                nxt += [int(cl[node]), int(cr[node])]
+        frontier = nxt
+        depth += 1
+    return depth
+
+
+def parse_booster(data: bytes) -> Booster:
+    buf = _Buf(data)
+    if data[:4] == b"binf":
+        buf.take(4)
+    base_score, num_feature, num_class, _extra, _evals, major, minor = buf.unpack("fIiiiII")
+    buf.take(27 * 4)
+    b = Booster(float(base_score), num_feature, num_class, major, minor, buf.string(), buf.string())
+    if b.name_gbm in ("gbtree", "dart"):
+        _parse_trees(buf, b)
+    elif b.name_gbm == "gblinear":
+        nf, ng = buf.unpack("Ii")
+        buf.take(32 * 4)
+        (n,) = buf.unpack("Q")
+        if ng < 1 or n != (nf + 1) * ng:
+            raise MojoError("XGBoost gblinear weights do not match features x groups", hint="corrupt MOJO")
+        b.weights = np.frombuffer(buf.take(4 * n), dtype="<f4").astype(f32).reshape(nf + 1, ng)
+        b.num_feature = nf
+    else:
+        raise MojoError(f"unsupported XGBoost booster {b.name_gbm!r}", hint="gbtree, dart or gblinear")
+    return b
+
+
+def _prob_to_margin(obj: str, p: float) -> np.float32:
+    if obj in ("binary:logistic", "reg:logistic"):
+        t = f32(1.0) / f32(p) - f32(1.0)
+        return f32(-math.log(float(t))) if t > 0 else f32(-math.inf if t == 0 else math.nan)
+    if obj in ("reg:gamma", "reg:tweedie", "count:poisson"):
+        return f32(math.log(p)) if p > 0 else f32(math.nan)
+    return f32(p)
+
+
+_OBJECTIVES = (
+    "binary:logistic", "reg:logistic", "multi:softprob", "multi:softmax", "reg:squarederror",
+    "reg:linear", "count:poisson", "reg:gamma", "reg:tweedie",
+)  # fmt: skip
+
+
+class XGBoostScorer:
+    def __init__(self, reader: MojoReader, meta: Meta) -> None:
+        ini = reader.ini
+        self.meta = meta
+        self.cats = ini.get_int("cats", lo=0, hi=meta.n_features)
+        self.nums = ini.get_int("nums", lo=0, hi=meta.n_features)
+        self.cat_offsets = np.array(ini.get_ints("cat_offsets"), dtype=np.int64)
+        self.all_levels = ini.get_bool("use_all_factor_levels", True)
+        self.sparse = ini.get_bool("sparse", False)
+        if self.cats + self.nums != meta.n_features or len(self.cat_offsets) != self.cats + 1:
+            raise MojoError("XGBoost cats/nums/cat_offsets do not match the features", hint="corrupt MOJO")
+        if np.any(np.diff(self.cat_offsets) < 0) or (len(self.cat_offsets) and self.cat_offsets[0] != 0):
+            raise MojoError("XGBoost cat_offsets are malformed", hint="corrupt MOJO")
+        self.width = int(self.cat_offsets[-1]) + self.nums
+        self.booster = parse_booster(reader.read("boosterBytes"))
+        b = self.booster
+        if b.name_obj not in _OBJECTIVES:
+            raise MojoError(f"unsupported XGBoost objective {b.name_obj!r}")
+        if len(b.feature) and int(b.feature.max()) >= self.width:
+            raise MojoError("XGBoost tree splits on a feature outside the input vector", hint="corrupt MOJO")
+        if b.weights is not None and b.weights.shape[0] - 1 > self.width:
+            raise MojoError("XGBoost gblinear has more weights than input features", hint="corrupt MOJO")
+        self.groups = max(b.num_class, 1)
+        self.new_base = (b.major, b.minor) >= (1, 3)
+        self.base = _prob_to_margin(b.name_obj, b.base_score) if b.major >= 1 else f32(b.base_score)
+        if ini.get_bool("has_offset", False):
+            self.base = f32(0.0)  # the (absent) offset replaces the base margin
+        self.calibration = read_calibration(reader) if meta.category == "Binomial" else None
+        self.details = {"booster": b.name_gbm, "objective": b.name_obj}
+
+    def features(self, x: np.ndarray) -> np.ndarray:
+        n = len(x)
+        fill = np.nan if self.sparse else 0.0
+        out = np.full((n, self.width), fill, dtype=f32)
+        rows = np.arange(n)
+        for i in range(self.cats):
+            lo, hi = int(self.cat_offsets[i]), int(self.cat_offsets[i + 1])
+            if hi <= lo:
+                continue
+            v = x[:, i]
+            nan = np.isnan(v)
+            vi = np.trunc(np.clip(np.where(nan, 0, v), -(2.0**31), 2.0**31 - 1)).astype(np.int64)
+            hot = vi + lo if self.all_levels else vi - 1 + lo
+            hot = np.where(nan | (hot >= hi), hi - 1, hot)
+            keep = hot >= lo
+            out[rows[keep], hot[keep]] = 1.0
+        nums = x[:, self.cats :].astype(f32)
+        if self.sparse:
+            nums = np.where(nums == 0, f32(np.nan), nums)
+        out[:, int(self.cat_offsets[-1]) :] = nums
+        return out
+
+    def margins(self, feats: np.ndarray) -> np.ndarray:
+        b = self.booster
+        n = len(feats)
+        acc = np.full((n, self.groups), self.base if self.new_base else f32(0), dtype=f32)
+        if b.weights is not None:
+            w = b.weights
+            nf = w.shape[0] - 1
+            for g in range(self.groups):
+                s = np.full(n, w[nf, g] + self.base, dtype=f32)
+                for j in range(min(nf, feats.shape[1])):
+                    v = feats[:, j]
+                    s = np.where(np.isnan(v), s, s + v * w[j, g]).astype(f32)
+                acc[:, g] = s
+            return acc
+        leaves = self._leaves(feats)
+        for t, g in enumerate(b.tree_group.tolist()):
+            leaf = leaves[:, t]
+            if b.weight_drop is not None:
+                leaf = leaf * b.weight_drop[t]
+            acc[:, g] += leaf
+        if not self.new_base:
+            acc += self.base
+        return acc
+
+    def _leaves(self, feats: np.ndarray) -> np.ndarray:
+        b = self.booster
+        n, t = len(feats), len(b.roots)
+        out = np.empty((n, t), dtype=f32)
+        step = max(1, (1 << 19) // max(t, 1))
+        nfeat = feats.shape[1]
+        for lo in range(0, n, step):
+            hi = min(n, lo + step)
+            m = hi - lo
+            node = np.tile(b.roots, m)
+            row = np.repeat(np.arange(m), t)
+            flat = feats[lo:hi].ravel()
+            for _ in range(b.depth + 1):
+                c = b.feature[node]
+                v = flat[row * nfeat + np.minimum(c, nfeat - 1)]
+                go_left = np.where(np.isnan(v), b.default_left[node], v < b.value[node])
+                nxt = np.where(go_left, b.left[node], b.right[node])
+                node = np.where(nxt < 0, node, nxt)
+            out[lo:hi] = b.value[node].reshape(m, t)
+        return out
+
+    def score(self, x: np.ndarray) -> np.ndarray:
+        obj = self.booster.name_obj
+        m = self.margins(self.features(x))
+        n = len(x)
+        k = self.meta.n_classes
+        with np.errstate(over="ignore"):
+            if obj in ("binary:logistic", "reg:logistic"):
+                p = f32(1.0) / (f32(1.0) + np.exp(-m.astype(np.float64)).astype(f32))
+            elif obj in ("count:poisson", "reg:gamma", "reg:tweedie"):
+                p = np.exp(m.astype(np.float64)).astype(f32)
+            elif obj.startswith("multi:"):
+                z = m - m.max(axis=1, keepdims=True)
+                e = np.exp(z.astype(np.float64)).astype(f32)
+                total = e.astype(np.float64).sum(axis=1, keepdims=True).astype(f32)
+                p = e / total
+            else:
+                p = m
+        if k == 2 and p.shape[1] == 1:
+            p1 = p[:, 0].astype(np.float64)
+            preds = np.column_stack([binomial_labels(p1, self.meta.default_threshold), (f32(1) - p[:, 0]).astype(np.float64), p1])
+        elif k > 2:
+            probs = p.astype(np.float64)
+            preds = np.column_stack([multinomial_labels(probs, self.meta.prior_class_distrib, x), probs])
+        elif k == 1:
+            preds = np.column_stack([p[:, 0].astype(np.float64), np.zeros(n)])
+        else:
+            raise MojoError("XGBoost output groups do not match the response classes")
+        if self.calibration is not None:
+            preds = np.hstack([preds, self.calibration.calibrate(preds)])
+        return preds
