@@ -183,7 +183,12 @@ class MojoModel:
                 )
         else:
             x = self.encode(data).values
-        return self._scorer.score(np.ascontiguousarray(x))
+        return self.score_rows(x)
+
+    def score_rows(self, x: np.ndarray) -> np.ndarray:
+        # NaN/overflow are expected values here (missing inputs, exp of large margins).
+        with np.errstate(all="ignore"):
+            return self._scorer.score(np.ascontiguousarray(x, dtype=np.float64))
 
     def predict(self, data: Any, *, warnings: list[RowWarning] | None = None) -> Any:
         """Score records (a pandas DataFrame, a list of dicts or one dict) into a DataFrame.
@@ -198,7 +203,7 @@ class MojoModel:
         enc = self.encode(data)
         if warnings is not None:
             warnings.extend(enc.warnings)
-        raw = self._scorer.score(enc.values)
+        raw = self.score_rows(enc.values)
         return self.to_frame(raw, pd)
 
     def to_frame(self, raw: np.ndarray, pd: Any) -> Any:

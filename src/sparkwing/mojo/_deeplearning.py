@@ -1,0 +1,124 @@
+"""Deep Learning (feed-forward) MOJOs: Rectifier, Tanh, ExpRectifier and their dropout forms (§10).
+
+    >>> DeepLearningScorer(reader, meta).score(rows)   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sparkwing.errors import MojoError
+from sparkwing.mojo._container import MojoReader
+from sparkwing.mojo._labels import binomial_labels, correct_probabilities, multinomial_labels
+from sparkwing.mojo._meta import Meta
+
+_ACTIVATIONS = ("Rectifier", "Tanh", "ExpRectifier")
+
+
+def _activate(name: str, v: np.ndarray) -> np.ndarray:
+    if name == "Rectifier":
+        return 0.5 * (v + np.abs(v))
+    if name == "Tanh":
+        with np.errstate(over="ignore"):
+            return 1.0 - 2.0 / (1.0 + np.exp(2.0 * v))
+    with np.errstate(over="ignore"):
+        return np.where(v >= 0, v, np.exp(np.minimum(v, 0)) - 1.0)
+
+
+class DeepLearningScorer:
+    def __init__(self, reader: MojoReader, meta: Meta) -> None:
+        ini = reader.ini
+        self.meta = meta
+        self.cats = ini.get_int("cats", lo=0, hi=meta.n_features)
+        self.nums = ini.get_int("nums", lo=0, hi=meta.n_features)
+        self.cat_offsets = np.array(ini.get_ints("cat_offsets"), dtype=np.int64)
+        self.all_levels = ini.get_bool("use_all_factor_levels")
+        if self.cats + self.nums != meta.n_features or len(self.cat_offsets) != self.cats + 1:
+            raise MojoError("Deep Learning cats/nums/cat_offsets do not match the features")
+        if np.any(np.diff(self.cat_offsets) < 0) or self.cat_offsets[0] != 0:
+            raise MojoError("Deep Learning cat_offsets are malformed")
+        act = ini.get_str("activation")
+        self.dropout = act.endswith("WithDropout")
+        self.activation = act[: -len("WithDropout")] if self.dropout else act
+        if self.activation not in _ACTIVATIONS:
+            raise MojoError(f"unsupported Deep Learning activation {act!r}")
+        self.distribution = ini.get_str("distribution", "AUTO")
+        sizes = ini.get_ints("neural_network_sizes")
+        if len(sizes) < 2 or min(sizes) < 1 or max(sizes) > 1_000_000:
+            raise MojoError("Deep Learning neural_network_sizes are malformed")
+        if sizes[0] != int(self.cat_offsets[-1]) + self.nums:
+            raise MojoError("Deep Learning input layer does not match the encoded features")
+        self.weights: list[np.ndarray] = []
+        self.biases: list[np.ndarray] = []
+        for layer in range(len(sizes) - 1):
+            w = np.array(ini.get_floats(f"weight_layer{layer}"), dtype=np.float64)
+            b = np.array(ini.get_floats(f"bias_layer{layer}"), dtype=np.float64)
+            if w.size != sizes[layer + 1] * sizes[layer] or b.size != sizes[layer + 1]:
+                raise MojoError(f"Deep Learning layer {layer} has the wrong number of weights")
+            # Weights are float32 in H2O; the decimal text round-trips through float32 exactly.
+            self.weights.append(w.astype(np.float32).astype(np.float64).reshape(sizes[layer + 1], sizes[layer]))
+            self.biases.append(b)
+        mul = ini.get_floats("norm_mul", [])
+        sub = ini.get_floats("norm_sub", [])
+        self.norm_mul = np.array(mul if mul else [1.0] * self.nums)
+        self.norm_sub = np.array(sub if sub else [0.0] * self.nums)
+        if len(self.norm_mul) != self.nums or len(self.norm_sub) != self.nums:
+            raise MojoError("Deep Learning norm_mul/norm_sub do not match the numeric columns")
+        self.resp_mul = ini.get_floats("norm_resp_mul", None)
+        self.resp_sub = ini.get_floats("norm_resp_sub", None)
+        ratios = ini.get_floats("hidden_dropout_ratios", None)
+        n_hidden = len(sizes) - 2
+        self.ratios = list(ratios or [0.0] * (n_hidden + 1))
+        if self.dropout and len(self.ratios) < n_hidden:
+            raise MojoError("Deep Learning hidden_dropout_ratios are missing")
+        self.details = {"activation": act, "layers": sizes}
+
+    def _inputs(self, x: np.ndarray) -> np.ndarray:
+        n = len(x)
+        out = np.zeros((n, self.weights[0].shape[1]))
+        rows = np.arange(n)
+        for i in range(self.cats):
+            lo, hi = int(self.cat_offsets[i]), int(self.cat_offsets[i + 1])
+            if hi <= lo:
+                continue
+            v = x[:, i]
+            nan = np.isnan(v)
+            vi = np.trunc(np.clip(np.where(nan, 0, v), -(2.0**31), 2.0**31 - 1)).astype(np.int64)
+            hot = vi + lo if self.all_levels else vi - 1 + lo
+            hot = np.where(nan | (hot >= hi), hi - 1, hot)
+            keep = hot >= lo
+            out[rows[keep], hot[keep]] = 1.0
+        nums = (x[:, self.cats :] - self.norm_sub) * self.norm_mul
+        out[:, int(self.cat_offsets[-1]) :] = np.where(np.isnan(nums), 0.0, nums)
+        return out
+
+    def score(self, x: np.ndarray) -> np.ndarray:
+        a = self._inputs(x)
+        last = len(self.weights) - 1
+        for layer, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
+            a = a @ w.T + b
+            if layer < last:
+                a = _activate(self.activation, a)
+                if self.dropout:
+                    a = a * (1.0 - self.ratios[layer])
+        k = self.meta.n_classes
+        if k == 1:
+            v = a[:, 0]
+            if self.resp_mul is not None and self.resp_sub is not None:
+                v = v / self.resp_mul[0] + self.resp_sub[0]
+            with np.errstate(over="ignore"):
+                if self.distribution in ("poisson", "gamma", "tweedie"):
+                    v = np.exp(v)
+                elif self.distribution in ("bernoulli", "quasibinomial", "modified_huber"):
+                    v = 1.0 / (1.0 + np.exp(-v))
+            return np.column_stack([v, np.zeros(len(v))])
+        e = np.exp(a - a.max(axis=1, keepdims=True))
+        probs = e / e.sum(axis=1, keepdims=True)
+        meta = self.meta
+        if meta.balance_classes and meta.prior_class_distrib is not None and meta.model_class_distrib is not None:
+            probs = correct_probabilities(probs, meta.prior_class_distrib, meta.model_class_distrib)
+        if k == 2:
+            label = binomial_labels(probs[:, 1], meta.default_threshold)
+        else:
+            label = multinomial_labels(probs, meta.prior_class_distrib, x)
+        return np.column_stack([label, probs])
