@@ -51,57 +51,124 @@ class Forest:
     def n_trees(self) -> int:
         return len(self.roots)
 
-    def leaf_values(self, x: np.ndarray, chunk_pairs: int = 1 << 19) -> np.ndarray:
+    def __post_init__(self) -> None:
+        # Traversal form: leaves become self-looping nodes after the internal ones, so a batch
+        # can step every (row, tree) pair together without branching; value[] holds leaf values.
+        ni, nl = len(self.col), len(self.leaves)
+        leaf_ids = np.arange(ni, ni + nl, dtype=np.int64)
+
+        def ref(child: np.ndarray) -> np.ndarray:
+            return np.where(child >= 0, child, ni + ~child)
+
+        # Children interleaved: child[2 * node + go_right] is one gather instead of two.
+        child = np.empty(2 * (ni + nl), dtype=np.int64)
+        child[0::2] = np.concatenate([ref(self.left), leaf_ids])
+        child[1::2] = np.concatenate([ref(self.right), leaf_ids])
+        self._t_child = child
+        self._t_col = np.concatenate([self.col, np.zeros(nl, np.int64)])
+        # A leaf "splits" at -inf: every value goes right, i.e. stays on the leaf.  An NA-vs-rest
+        # node "splits" at NaN: every non-NA value goes left.  NA goes right where na_right.
+        split = np.where(self.na_vs_rest, np.nan, self.split)
+        self._t_split = np.concatenate([split, np.full(nl, -np.inf)])
+        self._t_na_right = np.concatenate([~self.na_left, np.ones(nl, bool)])
+        self._t_value = np.concatenate([np.zeros(ni), self.leaves])
+        self._t_roots = ref(self.roots).astype(np.int64)
+        # Level indices beyond a domain are made NaN up front (see leaf_values), so only bitset
+        # nodes need more than a comparison: a per-node lookup table over levels + an NA slot.
+        self._categorical = np.flatnonzero(self.domain_sizes != _NUMERIC)
+        self._t_bitset = np.concatenate([self.is_bitset, np.zeros(nl, bool)])
+        self._any_bitset = bool(self.is_bitset.any())
+        self._tables: np.ndarray | None = None
+        if self._any_bitset:
+            self._build_tables()
+
+    def _build_tables(self, max_entries: int = 1 << 25) -> None:
+        nodes = np.flatnonzero(self.is_bitset)
+        sizes = self.domain_sizes[self.col[nodes]]
+        if np.any(sizes == _NUMERIC) or int(sizes.sum()) + len(nodes) > max_entries:
+            return  # fall back to the general routing (hostile or enormous domains)
+        offsets = np.zeros(len(self._t_split), dtype=np.int64)
+        table = np.zeros(int(sizes.sum()) + len(nodes), dtype=bool)
+        self._t_na_slot = np.zeros(len(self._t_split), dtype=np.int64)
+        pos = 0
+        for b, size in zip(nodes.tolist(), sizes.tolist(), strict=True):
+            levels = np.arange(size, dtype=np.int64)
+            inside = (levels >= self.bitoff[b]) & (levels < self.bitoff[b] + self.nbits[b])
+            na_right = not self.na_left[b]
+            bits = np.full(size, na_right)
+            sel = levels[inside] - self.bitoff[b]
+            bits[inside] = self.bits[self.bit_start[b] + sel].astype(bool)
+            table[pos : pos + size] = bits
+            table[pos + size] = na_right  # the NA slot
+            offsets[b] = pos
+            self._t_na_slot[b] = size
+            pos += size + 1
+        self._tables, self._t_table_off = table, offsets
+
+    def leaf_values(self, x: np.ndarray, chunk_pairs: int = 1 << 17) -> np.ndarray:
         """``out[r, t]`` = leaf value of tree ``t`` for row ``r`` (float64)."""
         n, t = x.shape[0], self.n_trees
         out = np.empty((n, t))
         if n == 0 or t == 0:
             return out
+        if len(self._categorical):
+            # H2O routes a level index >= the domain size like NA; make it NaN once here.
+            x = x.copy()
+            for j in self._categorical.tolist():
+                col = x[:, j]
+                vi = np.trunc(np.clip(np.where(np.isnan(col), 0.0, col), _I32_MIN, _I32_MAX))
+                col[vi >= self.domain_sizes[j]] = np.nan
         step = max(1, chunk_pairs // t)
         for lo in range(0, n, step):
             hi = min(n, lo + step)
-            out[lo:hi] = self._walk(x[lo:hi])
+            out[lo:hi] = self._walk(np.ascontiguousarray(x[lo:hi]))
         return out
 
     def _walk(self, x: np.ndarray) -> np.ndarray:
         n, t = x.shape[0], self.n_trees
-        out = np.empty(n * t)
-        slot = np.arange(n * t, dtype=np.int64)  # where each (row, tree) pair writes
-        node = np.tile(self.roots, n)
-        row = np.repeat(np.arange(n, dtype=np.int64), t)
-        flat = x.ravel()
         nf = x.shape[1]
-        has_bitsets = bool(self.is_bitset.any())
-        for _ in range(self.depth + 2):
-            done = node < 0
-            if done.any():
-                out[slot[done]] = self.leaves[~node[done]]
-                keep = ~done
-                node, row, slot = node[keep], row[keep], slot[keep]
-            if node.size == 0:
-                break
-            c = self.col[node]
-            v = flat[row * nf + c]
+        node = np.tile(self._t_roots, n)
+        base = np.repeat(np.arange(n, dtype=np.int64) * nf, t)
+        flat = x.ravel()
+        child, col, split, na_right = self._t_child, self._t_col, self._t_split, self._t_na_right
+        for _ in range(self.depth + 1):
+            v = flat[base + col[node]]
+            go_right = v >= split[node]
             nan = np.isnan(v)
-            go_right = v >= self.split[node]
-            # Java casts with (int): truncation toward zero, saturating at the int range.
-            vi = np.trunc(np.clip(np.where(nan, 0.0, v), _I32_MIN, _I32_MAX)).astype(np.int64)
-            na = nan | (vi >= self.domain_sizes[c])
-            if has_bitsets:
-                bs = self.is_bitset[node]
-                if bs.any():
-                    off = vi - self.bitoff[node]
-                    inside = (off >= 0) & (off < self.nbits[node])
-                    na |= bs & ~inside
-                    pick = bs & inside
-                    go_right[bs] = False
-                    go_right[pick] = self.bits[self.bit_start[node[pick]] + off[pick]].astype(bool)
-            go_right &= ~self.na_vs_rest[node]
-            go_right = np.where(na, ~self.na_left[node], go_right)
-            node = np.where(go_right, self.right[node], self.left[node])
-        else:
-            raise MojoError("tree walk did not finish", hint="corrupt tree")  # pragma: no cover
-        return out.reshape(n, t)
+            if nan.any():
+                go_right |= nan & na_right[node]
+            if self._any_bitset:
+                sp = np.flatnonzero(self._t_bitset[node])
+                if sp.size:
+                    go_right[sp] = self._bitset(node[sp], v[sp])
+            node = child[2 * node + go_right]
+        return self._t_value[node].reshape(n, t)
+
+    def _bitset(self, node: np.ndarray, v: np.ndarray) -> np.ndarray:
+        if self._tables is None:
+            return self._special(node, v)
+        nan = np.isnan(v)
+        vi = np.where(nan, -1.0, v).astype(np.int64)  # values are already < domain size
+        slot = np.where(vi < 0, self._t_na_slot[node], vi)
+        return self._tables[self._t_table_off[node] + slot]
+
+    def _special(self, node: np.ndarray, v: np.ndarray) -> np.ndarray:
+        """Full H2O routing (bitsets, NA-vs-rest, level out of range) for some nodes."""
+        nan = np.isnan(v)
+        go_right = v >= self.split[node]
+        # Java casts with (int): truncation toward zero, saturating at the int range.
+        vi = np.trunc(np.clip(np.where(nan, 0.0, v), _I32_MIN, _I32_MAX)).astype(np.int64)
+        na = nan | (vi >= self.domain_sizes[self.col[node]])
+        bs = self.is_bitset[node]
+        if bs.any():
+            off = vi - self.bitoff[node]
+            inside = (off >= 0) & (off < self.nbits[node])
+            na |= bs & ~inside
+            pick = bs & inside
+            go_right[bs] = False
+            go_right[pick] = self.bits[self.bit_start[node[pick]] + off[pick]].astype(bool)
+        go_right &= ~self.na_vs_rest[node]
+        return np.where(na, ~self.na_left[node], go_right)
 
 
 class _Builder:

@@ -1,0 +1,67 @@
+"""Row building as EasyPredictModelWrapper does it, and the Java helpers it relies on."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sparkwing.errors import MojoError
+from sparkwing.mojo._jrandom import JavaRandom
+from sparkwing.mojo._labels import multinomial_labels
+from sparkwing.mojo._rows import RowEncoder, parse_java_double
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("1", 1.0), (" 2.5 ", 2.5), ("\t-3e2\n", -300.0), ("1d", 1.0), ("2.5F", 2.5), (".5", 0.5),
+     ("5.", 5.0), ("+7", 7.0), ("NaN", math.nan), ("-Infinity", -math.inf)],
+)  # fmt: skip
+def test_java_double_accepts(text: str, value: float) -> None:
+    got = parse_java_double(text)
+    assert got is not None and (got == value or (math.isnan(got) and math.isnan(value)))
+
+
+@pytest.mark.parametrize("text", ["", "abc", "1,5", "nan", "inf", "1_000", "0x10", "1e", "--1", "True"])
+def test_java_double_rejects(text: str) -> None:
+    assert parse_java_double(text) is None
+
+
+def test_encoder_matches_by_name_and_warns() -> None:
+    enc = RowEncoder(["x", "c"], [None, ["a", "b", "c.z"]])
+    out = enc.encode([{"c": "b", "x": 2, "ignored": 1}, {"x": "oops", "c": "nope"}, {"c": "z"}, {}])
+    assert out.values[0].tolist() == [2.0, 1.0]
+    assert np.isnan(out.values[1]).all()
+    assert out.values[2, 1] == 2.0  # "<column>.<level>" fallback, as genmodel
+    assert np.isnan(out.values[3]).all()
+    assert [(w.row, w.column) for w in out.warnings] == [(1, "x"), (1, "c")]
+
+
+def test_encoder_types() -> None:
+    enc = RowEncoder(["x", "c"], [None, ["1", "2", "True"]])
+    out = enc.encode([{"x": True, "c": 2}, {"x": None, "c": 1.0}, {"x": float("nan"), "c": True}])
+    assert np.isnan(out.values[0, 0]) and out.values[0, 1] == 1.0
+    assert out.values[1, 1] == 0.0 and out.values[2, 1] == 2.0
+    frame = pd.DataFrame({"x": [1.5, None], "c": pd.array([2, None], dtype="Int64")})
+    got = enc.encode(frame).values
+    assert got[0].tolist() == [1.5, 1.0] and np.isnan(got[1]).all()
+    with pytest.raises(MojoError):
+        enc.encode(42)
+
+
+def test_java_random_matches_jdk() -> None:
+    # Values printed by java.util.Random(42) on JDK 17.
+    r = JavaRandom(42)
+    assert r.next_double() == 0.7275636800328681
+    assert r.next_gaussian() == 1.102744497787456
+    assert r.next_gaussian() == -1.151236608168695
+
+
+def test_multinomial_ties_are_deterministic() -> None:
+    probs = np.array([[0.4, 0.4, 0.2], [0.1, 0.6, 0.3]])
+    rows = np.array([[1.0, np.nan], [2.0, 3.0]])
+    a = multinomial_labels(probs, np.array([0.3, 0.3, 0.4]), rows)
+    b = multinomial_labels(probs, np.array([0.3, 0.3, 0.4]), rows)
+    assert a.tolist() == b.tolist() and a[0] in (0.0, 1.0) and a[1] == 1.0
