@@ -30,6 +30,7 @@ class Isotonic:
         if len(xs) != len(ys) or len(xs) == 0 or np.any(np.diff(xs) < 0):
             raise MojoError("isotonic calibration knots are malformed", hint="corrupt MOJO")
         self.min_x, self.max_x, self.xs, self.ys = min_x, max_x, xs, ys
+        self._xs_list = xs.tolist()
 
     def calibrate(self, preds: np.ndarray) -> np.ndarray:
         x = np.minimum(np.maximum(preds[:, 2], self.min_x), self.max_x)
@@ -42,8 +43,24 @@ class Isotonic:
         with np.errstate(invalid="ignore", divide="ignore"):
             interp = y_lo + (x - x_lo) / (x_hi - x_lo) * (y_hi - y_lo)
         p1 = np.where(exact, ys[hi], interp)
+        # Knots can repeat; Java's Arrays.binarySearch decides which one an exact hit uses.
+        for r in np.flatnonzero(exact).tolist():
+            p1[r] = ys[_java_binary_search(self._xs_list, float(x[r]))]
         p1 = np.where(np.isnan(x), np.nan, p1)
         return np.column_stack([1.0 - p1, p1])
+
+
+def _java_binary_search(xs: list[float], key: float) -> int:
+    lo, hi = 0, len(xs) - 1
+    while lo <= hi:
+        mid = (lo + hi) >> 1
+        if xs[mid] < key:
+            lo = mid + 1
+        elif xs[mid] > key:
+            hi = mid - 1
+        else:
+            return mid
+    return lo  # not reached for exact hits
 
 
 def _doubles_be(reader: MojoReader, name: str) -> np.ndarray:

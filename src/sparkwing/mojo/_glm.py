@@ -64,6 +64,11 @@ class GlmScorer:
         ):
             raise MojoError(f"unsupported GLM link {self.link!r}")
         self.category = meta.category
+        # Python lists for the few-rows path (indexing a list beats indexing an array).
+        self._beta_list = self.beta.tolist()
+        self._offsets_list = [int(o) for o in self.cat_offsets]
+        self._means_list = self.num_means.tolist() if self.mean_imputation else []
+        self._modes_list = self.cat_modes.tolist() if self.mean_imputation else []
 
     # -- linear predictor ----------------------------------------------------------------------
     def _prepare(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -84,11 +89,11 @@ class GlmScorer:
             vi = np.where(ok, v, 0).astype(np.int64)
             if self.all_levels:
                 k = vi + self.cat_offsets[i]
-                use = ok & (k < self.cat_offsets[i + 1]) & (k >= 0)
+                use = ok & (k < self.cat_offsets[i + 1]) & (k >= self.cat_offsets[i])
                 bad |= ~ok
             else:
                 k = vi - 1 + self.cat_offsets[i]
-                use = ok & (vi != 0) & (k < self.cat_offsets[i + 1]) & (k >= 0)
+                use = ok & (vi != 0) & (k < self.cat_offsets[i + 1]) & (k >= self.cat_offsets[i])
                 bad |= ~ok & (v != 0)
             idx[:, i] = np.where(use, k, -1)
         return x, idx, bad
@@ -123,6 +128,8 @@ class GlmScorer:
 
     # -- scoring -------------------------------------------------------------------------------
     def score(self, x: np.ndarray) -> np.ndarray:
+        if len(x) <= 4 and self.family not in ("multinomial", "ordinal"):
+            return self._score_few(x)
         x, idx, bad = self._prepare(x)
         n = len(x)
         if self.family == "multinomial":
@@ -137,6 +144,42 @@ class GlmScorer:
                 preds = np.column_stack([mu, np.zeros(n)])
         preds[bad] = np.nan
         return preds
+
+    def _score_few(self, x: np.ndarray) -> np.ndarray:
+        """Plain-float path for a handful of rows (online scoring): same operations, same order."""
+        beta = self._beta_list
+        offs = self._offsets_list
+        noff = offs[-1]
+        binomial = self.family in _BINOMIAL
+        out = np.empty((len(x), 3 if binomial else 2))
+        for r, row in enumerate(x.tolist()):
+            eta = 0.0
+            bad = False
+            for i in range(self.cats):
+                v = row[i]
+                if v != v and self.mean_imputation:
+                    v = self._modes_list[i]
+                if not (v == v and v == int(v) and abs(v) < 2**31):
+                    if self.all_levels or v != 0:
+                        bad = True
+                    continue
+                k = int(v) + offs[i] if self.all_levels else int(v) - 1 + offs[i]
+                if (self.all_levels or v != 0) and offs[i] <= k < offs[i + 1]:
+                    eta += beta[k]
+            for j in range(self.nums):
+                v = row[self.cats + j]
+                if v != v and self.mean_imputation:
+                    v = self._means_list[j]
+                eta += beta[noff + j] * v
+            eta += beta[-1]
+            mu = float(self._link_inv(np.array([eta]))[0])
+            if bad:
+                out[r] = np.nan
+            elif binomial:
+                out[r] = (1.0 if mu >= self.meta.default_threshold else 0.0, 1.0 - mu, mu)
+            else:
+                out[r] = (mu, 0.0)
+        return out
 
     def _multinomial(self, x: np.ndarray, idx: np.ndarray) -> np.ndarray:
         k = self.blocks

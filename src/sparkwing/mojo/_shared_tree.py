@@ -98,9 +98,12 @@ class TreeScorer:
         n = x.shape[0]
         width = self.meta.n_classes + 1 if self.meta.n_classes > 1 else 2
         preds = np.zeros((n, width))
-        leaves = self.forest.leaf_values(x)
-        for t, target in enumerate(self.targets):
-            preds[:, target] += leaves[:, t]
+        leaves = self.forest.leaf_values(x)  # (trees, rows), group-major / class-minor
+        if n == 0 or not len(leaves):
+            return preds
+        # Reducing over axis 0 adds the trees of a class one by one, as genmodel's double sum.
+        for c in range(self.per_class):
+            preds[:, self.targets[c]] = np.add.reduce(leaves[c :: self.per_class], axis=0)
         return preds
 
     def score(self, x: np.ndarray) -> np.ndarray:

@@ -8,7 +8,7 @@ NumPy passes instead of ``rows × trees`` Python walks::
 
     >>> forest = decode_forest([b"\\x00\\xff\\xff\\x00\\x00\\x80\\x3f"], n_features=1, domain_sizes=[0])
     >>> forest.leaf_values(np.zeros((2, 1))).tolist()
-    [[1.0], [1.0]]
+    [[1.0, 1.0]]
 """
 
 from __future__ import annotations
@@ -106,9 +106,12 @@ class Forest:
         self._tables, self._t_table_off = table, offsets
 
     def leaf_values(self, x: np.ndarray, chunk_pairs: int = 1 << 17) -> np.ndarray:
-        """``out[r, t]`` = leaf value of tree ``t`` for row ``r`` (float64)."""
+        """``out[t, r]`` = leaf value of tree ``t`` for row ``r`` (float64, tree-major).
+
+        Tree-major so that ``out.sum(axis=0)`` adds trees one after another, in genmodel's order.
+        """
         n, t = x.shape[0], self.n_trees
-        out = np.empty((n, t))
+        out = np.empty((t, n))
         if n == 0 or t == 0:
             return out
         if len(self._categorical):
@@ -121,18 +124,19 @@ class Forest:
         step = max(1, chunk_pairs // t)
         for lo in range(0, n, step):
             hi = min(n, lo + step)
-            out[lo:hi] = self._walk(np.ascontiguousarray(x[lo:hi]))
+            out[:, lo:hi] = self._walk(x[lo:hi])
         return out
 
     def _walk(self, x: np.ndarray) -> np.ndarray:
         n, t = x.shape[0], self.n_trees
-        nf = x.shape[1]
-        node = np.tile(self._t_roots, n)
-        base = np.repeat(np.arange(n, dtype=np.int64) * nf, t)
-        flat = x.ravel()
+        # Column-major copy of the rows: pairs of one tree read neighbouring cells.
+        flat = np.ascontiguousarray(x.T).ravel()
+        node = np.repeat(self._t_roots, n)
+        base = np.tile(np.arange(n, dtype=np.int64), t)
+        col_stride = n
         child, col, split, na_right = self._t_child, self._t_col, self._t_split, self._t_na_right
         for _ in range(self.depth + 1):
-            v = flat[base + col[node]]
+            v = flat[base + col[node] * col_stride]
             go_right = v >= split[node]
             nan = np.isnan(v)
             if nan.any():
@@ -142,7 +146,7 @@ class Forest:
                 if sp.size:
                     go_right[sp] = self._bitset(node[sp], v[sp])
             node = child[2 * node + go_right]
-        return self._t_value[node].reshape(n, t)
+        return self._t_value[node].reshape(t, n)
 
     def _bitset(self, node: np.ndarray, v: np.ndarray) -> np.ndarray:
         if self._tables is None:
