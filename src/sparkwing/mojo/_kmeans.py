@@ -66,4 +66,4 @@ class KMeansScorer:
             better = d < best_d
             best = np.where(better, c, best)
             best_d = np.where(better, d, best_d)
-        return best.reshape(-1, 1).astype(np.float64)
+        return np.column_stack([best, np.zeros(n)])  # genmodel pads with an unused 0

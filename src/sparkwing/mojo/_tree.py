@@ -66,20 +66,21 @@ class Forest:
         child[1::2] = np.concatenate([ref(self.right), leaf_ids])
         self._t_child = child
         self._t_col = np.concatenate([self.col, np.zeros(nl, np.int64)])
-        # A leaf "splits" at -inf: every value goes right, i.e. stays on the leaf.  An NA-vs-rest
-        # node "splits" at NaN: every non-NA value goes left.  NA goes right where na_right.
-        split = np.where(self.na_vs_rest, np.nan, self.split)
-        self._t_split = np.concatenate([split, np.full(nl, -np.inf)])
-        self._t_na_right = np.concatenate([~self.na_left, np.ones(nl, bool)])
+        # A leaf "splits" at -inf: every value goes right, i.e. stays on the leaf.
+        self._t_split = np.concatenate([self.split, np.full(nl, -np.inf)])
+        nf = len(self.domain_sizes)
+        self._t_eff_col = np.concatenate([self.col + nf * self.na_left, np.zeros(nl, np.int64)])
+        special = self.is_bitset | self.na_vs_rest
+        self._t_special = np.concatenate([special, np.zeros(nl, bool)])
+        self._any_special = bool(special.any())
+        self._any_na_vs_rest = bool(self.na_vs_rest.any())
         self._t_value = np.concatenate([np.zeros(ni), self.leaves])
         self._t_roots = ref(self.roots).astype(np.int64)
         # Level indices beyond a domain are made NaN up front (see leaf_values), so only bitset
         # nodes need more than a comparison: a per-node lookup table over levels + an NA slot.
         self._categorical = np.flatnonzero(self.domain_sizes != _NUMERIC)
-        self._t_bitset = np.concatenate([self.is_bitset, np.zeros(nl, bool)])
-        self._any_bitset = bool(self.is_bitset.any())
         self._tables: np.ndarray | None = None
-        if self._any_bitset:
+        if self.is_bitset.any():
             self._build_tables()
 
     def _build_tables(self, max_entries: int = 1 << 25) -> None:
@@ -129,27 +130,29 @@ class Forest:
 
     def _walk(self, x: np.ndarray) -> np.ndarray:
         n, t = x.shape[0], self.n_trees
-        # Column-major copy of the rows: pairs of one tree read neighbouring cells.
-        flat = np.ascontiguousarray(x.T).ravel()
+        # Column-major rows (pairs of one tree read neighbouring cells), twice: NaN as +inf for
+        # nodes sending NA right and as -inf for nodes sending it left, so a single ">=" routes
+        # numbers and NA alike.  Bitset and NA-vs-rest nodes take the full routing.
+        xt = np.ascontiguousarray(x.T)
+        nan = np.isnan(xt)
+        flat = np.concatenate([np.where(nan, np.inf, xt).ravel(), np.where(nan, -np.inf, xt).ravel()])
+        orig = xt.ravel()
+        colofs = self._t_eff_col * n
         node = np.repeat(self._t_roots, n)
         base = np.tile(np.arange(n, dtype=np.int64), t)
-        col_stride = n
-        child, col, split, na_right = self._t_child, self._t_col, self._t_split, self._t_na_right
-        for _ in range(self.depth + 1):
-            v = flat[base + col[node] * col_stride]
-            go_right = v >= split[node]
-            nan = np.isnan(v)
-            if nan.any():
-                go_right |= nan & na_right[node]
-            if self._any_bitset:
-                sp = np.flatnonzero(self._t_bitset[node])
+        child, split = self._t_child, self._t_split
+        for _ in range(self.depth):
+            go_right = flat[base + colofs[node]] >= split[node]
+            if self._any_special:
+                sp = np.flatnonzero(self._t_special[node])
                 if sp.size:
-                    go_right[sp] = self._bitset(node[sp], v[sp])
+                    nsp = node[sp]
+                    go_right[sp] = self._route(nsp, orig[base[sp] + self._t_col[nsp] * n])
             node = child[2 * node + go_right]
         return self._t_value[node].reshape(t, n)
 
-    def _bitset(self, node: np.ndarray, v: np.ndarray) -> np.ndarray:
-        if self._tables is None:
+    def _route(self, node: np.ndarray, v: np.ndarray) -> np.ndarray:
+        if self._tables is None or self._any_na_vs_rest and self.na_vs_rest[node].any():
             return self._special(node, v)
         nan = np.isnan(v)
         vi = np.where(nan, -1.0, v).astype(np.int64)  # values are already < domain size

@@ -102,7 +102,7 @@ def _parse_trees(buf: _Buf, b: Booster) -> None:
         roots.append(base)
         base += num_nodes
     groups = np.array(buf.unpack(f"{num_trees}i"), dtype=np.int64) if num_trees else np.zeros(0, np.int64)
-    if np.any((groups < 0) | (groups >= max(num_group, 1))):
+    if np.any((groups < 0) | (groups >= max(num_group, b.num_class, 1))):
         raise MojoError("XGBoost tree_info names an unknown output group", hint="corrupt MOJO")
     cat = (lambda xs, d: np.concatenate(xs) if xs else np.zeros(0, d))
     b.left, b.right = cat(left, np.int64), cat(right, np.int64)
@@ -144,6 +144,9 @@ def parse_booster(data: bytes) -> Booster:
     elif b.name_gbm == "gblinear":
         nf, ng = buf.unpack("Ii")
         buf.take(32 * 4)
+        # Newer xgboost leaves these 0 and keeps the sizes in the learner parameters.
+        nf = nf or b.num_feature
+        ng = ng or max(b.num_class, 1)
         (n,) = buf.unpack("Q")
         if ng < 1 or n != (nf + 1) * ng:
             raise MojoError("XGBoost gblinear weights do not match features x groups", hint="corrupt MOJO")
