@@ -25,6 +25,33 @@ def _activate(name: str, v: np.ndarray) -> np.ndarray:
         return np.where(v >= 0, v, np.exp(np.minimum(v, 0)) - 1.0)
 
 
+def _layer(a: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a @ w.T + b`` summed in genmodel's order, so results match to the last bit.
+
+    genmodel accumulates each dot product in 8 interleaved partial sums over blocks of 8
+    inputs, adds them as (p0+p1+p2+p3) then (p4+p5+p6+p7), then the leftover inputs one by
+    one, then the bias.
+    """
+    n, cols = a.shape
+    full = (cols // 8) * 8
+    if full == 0:
+        res = np.zeros((n, w.shape[0]))
+    else:
+        # partial[k] = sum over blocks of a[:, 8j+k] * w[:, 8j+k], accumulated block by block.
+        blocks = full // 8
+        a3 = a[:, :full].reshape(n, blocks, 8)
+        w3 = w[:, :full].reshape(w.shape[0], blocks, 8)
+        partial = np.zeros((8, n, w.shape[0]))
+        for j in range(blocks):
+            partial += a3[:, j, :].T[:, :, None] * w3[:, j, :].T[:, None, :]
+        res = np.zeros((n, w.shape[0]))
+        res = res + (((partial[0] + partial[1]) + partial[2]) + partial[3])
+        res = res + (((partial[4] + partial[5]) + partial[6]) + partial[7])
+    for c in range(full, cols):
+        res = res + a[:, c : c + 1] * w[:, c][None, :]
+    return res + b
+
+
 class DeepLearningScorer:
     def __init__(self, reader: MojoReader, meta: Meta) -> None:
         ini = reader.ini
@@ -96,7 +123,7 @@ class DeepLearningScorer:
         a = self._inputs(x)
         last = len(self.weights) - 1
         for layer, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
-            a = a @ w.T + b
+            a = _layer(a, w, b)
             if layer < last:
                 a = _activate(self.activation, a)
                 if self.dropout:
