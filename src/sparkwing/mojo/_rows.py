@@ -173,6 +173,24 @@ class RowEncoder:
 
     def _encode_objects(self, j: int, values: np.ndarray, warnings: list[RowWarning]) -> np.ndarray:
         """Encode one column, converting each distinct value once."""
+        import pandas as pd  # only reached with a DataFrame, so pandas is there
+
+        # All-string columns (the usual case) go through pandas' hash table; mixed columns
+        # take the loop below, because 1, 1.0 and True hash alike but encode differently.
+        if pd.api.types.infer_dtype(values, skipna=True) == "string":
+            codes, uniques = pd.factorize(values, use_na_sentinel=True)
+            mapped = np.empty(len(uniques) + 1)
+            mapped[-1] = np.nan  # code -1 = missing
+            flagged: list[tuple[int, str]] = []
+            for u, value in enumerate(uniques.tolist()):
+                w: list[RowWarning] = []
+                mapped[u] = self._value(j, value, 0, w)
+                if w:
+                    flagged.append((u, w[0].message))
+            for u, message in flagged:
+                for r in np.flatnonzero(codes == u).tolist():
+                    warnings.append(RowWarning(r, self.names[j], message))
+            return mapped[codes]
         res = np.empty(len(values))
         cache: dict[Any, tuple[float, list[RowWarning]]] = {}
         for r, v in enumerate(values):

@@ -13,6 +13,7 @@ NumPy passes instead of ``rows × trees`` Python walks::
 
 from __future__ import annotations
 
+import math
 import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -112,9 +113,11 @@ class Forest:
         Tree-major so that ``out.sum(axis=0)`` adds trees one after another, in genmodel's order.
         """
         n, t = x.shape[0], self.n_trees
-        out = np.empty((t, n))
         if n == 0 or t == 0:
-            return out
+            return np.empty((t, n))
+        if n * t * max(self.depth, 1) <= 6000:
+            return self._walk_rows(x)  # online scoring: plain Python beats NumPy's call overhead
+        out = np.empty((t, n))
         if len(self._categorical):
             # H2O routes a level index >= the domain size like NA; make it NaN once here.
             x = x.copy()
@@ -150,6 +153,47 @@ class Forest:
                     go_right[sp] = self._route(nsp, orig[base[sp] + self._t_col[nsp] * n])
             node = child[2 * node + go_right]
         return self._t_value[node].reshape(t, n)
+
+    def _walk_rows(self, x: np.ndarray) -> np.ndarray:
+        """The same routing, one (row, tree) at a time on Python tuples (for a few rows)."""
+        if not hasattr(self, "_py"):
+            ni = len(self.col)
+            child = self._t_child.tolist()
+            kinds = np.where(self.na_vs_rest, 2, np.where(self.is_bitset, 1, 0))
+            # A bitset on a numeric column (only in a corrupt file) needs the saturating cast.
+            kinds = np.where((kinds == 1) & (self.domain_sizes[self.col] == _NUMERIC), 3, kinds)
+            nodes = [
+                (c, sp, child[2 * i], child[2 * i + 1], not nl, k, bo, nb, bs)
+                for i, (c, sp, nl, k, bo, nb, bs) in enumerate(zip(
+                    self.col.tolist(), self.split.tolist(), self.na_left.tolist(), kinds.tolist(),
+                    self.bitoff.tolist(), self.nbits.tolist(), self.bit_start.tolist(), strict=True))
+            ]  # fmt: skip
+            cats = [(j, d) for j, d in enumerate(self.domain_sizes.tolist()) if d != _NUMERIC]
+            self._py = (ni, nodes, self.bits.astype(bool).tolist(), self._t_value.tolist(),
+                        self._t_roots.tolist(), cats)  # fmt: skip
+        ni, nodes, bits, value, roots, cats = self._py
+        out = np.empty((len(roots), len(x)))
+        for r, row in enumerate(x.tolist()):
+            for j, size in cats:  # a level index past the domain is routed as NA
+                v = row[j]
+                if v == v and int(max(min(v, _I32_MAX), _I32_MIN)) >= size:
+                    row[j] = math.nan
+            for t, node in enumerate(roots):
+                while node < ni:
+                    c, split, left, right, na_right, kind, bitoff, nbits, bit_start = nodes[node]
+                    v = row[c]
+                    if v != v:
+                        go = na_right
+                    elif kind == 0:
+                        go = v >= split
+                    elif kind == 2:
+                        go = False
+                    else:
+                        off = (int(v) if kind == 1 else int(max(min(v, _I32_MAX), _I32_MIN))) - bitoff
+                        go = bits[bit_start + off] if 0 <= off < nbits else na_right
+                    node = right if go else left
+                out[t, r] = value[node]
+        return out
 
     def _route(self, node: np.ndarray, v: np.ndarray) -> np.ndarray:
         if self._tables is None or self._any_na_vs_rest and self.na_vs_rest[node].any():
