@@ -216,3 +216,29 @@ def test_recursion_depth_bomb() -> None:
     assert time.perf_counter() - start < 5
     files[name] = _deep_tree(600)  # deep but legal: decoded without recursion, scored level by level
     mojo.load(rezip(files)).predict_numpy([ROW])
+
+
+def test_predict_csv_and_inspect(tmp_path: Path) -> None:
+    src = tmp_path / "in.csv"
+    src.write_text('AGE,RACE,PSA,extra\n65,1,1.4,x\n,zz,"not a number",y\n', encoding="utf-8")
+    model = mojo.load(GBM)
+    out = tmp_path / "out.csv"
+    assert mojo.predict_csv(model, src, out) == 2
+    lines = out.read_text().splitlines()
+    assert lines[0] == "predict,p0,p1" and len(lines) == 3
+    expected = model.predict_numpy([{"AGE": "65", "RACE": "1", "PSA": "1.4"}])[0]
+    assert [float(v) for v in lines[1].split(",")[1:]] == expected[1:].tolist()
+    text = mojo.inspect_text(model)
+    assert "gbm" in text and "CAPSULE" in text and "RACE  categorical[3]" in text
+    with pytest.raises(MojoError, match="not found"):
+        mojo.predict_csv(model, tmp_path / "nope.csv", out)
+
+
+def test_ensemble_sub_model_paths_are_checked() -> None:
+    files = entries(FIXTURES / "se_logit_prostate.zip")
+    ini = files["model.ini"].decode()
+    bad = ini.replace("submodel_dir_0 = models/", "submodel_dir_0 = ../../", 1)
+    assert bad != ini
+    files["model.ini"] = bad.encode()
+    with pytest.raises(MojoError, match="not relative|missing"):
+        mojo.load(rezip(files))
