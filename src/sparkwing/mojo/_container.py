@@ -15,7 +15,7 @@ import io
 import os
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
@@ -156,9 +156,15 @@ class MojoReader:
         self._budget = budget
         self.prefix = prefix
         self.depth = depth
+        self.closer: Callable[[], None] | None = None
         from sparkwing.mojo._ini import parse_ini
 
         self.ini = parse_ini(self.read_text("model.ini"), limits)
+
+    def close(self) -> None:
+        if self.closer is not None:
+            self.closer()
+            self.closer = None
 
     def has(self, name: str) -> bool:
         return self.prefix + name in self._backend_names
@@ -221,10 +227,16 @@ def open_mojo(source: Any, limits: Limits = DEFAULT_LIMITS) -> MojoReader:
             raise MojoError(f"MOJO file not found: {path}", hint="check the path")
         if path.stat().st_size > limits.max_file_bytes:
             raise MojoError(f"MOJO file is larger than {limits.max_file_bytes} bytes: {path}")
-        # Read into memory: a zip's central directory is at the end, and holding the file open
-        # would leak descriptors across many loads.
-        with path.open("rb") as fh:
-            return MojoReader(_open_zip(io.BytesIO(fh.read()), limits), limits, budget)
+        # Stream entries from the file (memory stays bounded by the entry limits); load()
+        # closes it once the scorer is built.
+        fh = path.open("rb")
+        try:
+            reader = MojoReader(_open_zip(fh, limits), limits, budget)
+        except BaseException:
+            fh.close()
+            raise
+        reader.closer = fh.close
+        return reader
     if hasattr(source, "read"):
         data = source.read(limits.max_file_bytes + 1)
         if not isinstance(data, (bytes, bytearray)):

@@ -223,7 +223,10 @@ class MojoModel:
 def load(source: Any, *, limits: Limits = DEFAULT_LIMITS) -> MojoModel:
     """Load a MOJO from a path (zip or folder), ``bytes`` or a binary file object."""
     reader = open_mojo(source, limits)
-    meta, scorer = load_submodel(reader)
+    try:
+        meta, scorer = load_submodel(reader)
+    finally:
+        reader.close()
     return MojoModel(meta, scorer)
 
 
