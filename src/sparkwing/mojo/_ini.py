@@ -10,7 +10,6 @@ with the key that holds it::
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -163,9 +162,3 @@ def parse_ini(text: str, limits: Limits) -> ModelIni:
     if n_columns >= 0 and len(ini.columns) != n_columns:
         raise MojoError(f"model.ini lists {len(ini.columns)} columns, n_columns says {n_columns}")
     return ini
-
-
-def finite(key: str, value: float) -> float:
-    if not math.isfinite(value):
-        raise MojoError(f"model.ini key {key!r} must be finite, got {value}")
-    return value

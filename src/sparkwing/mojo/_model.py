@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -228,7 +227,3 @@ def load(source: Any, *, limits: Limits = DEFAULT_LIMITS) -> MojoModel:
     finally:
         reader.close()
     return MojoModel(meta, scorer)
-
-
-def finite_or_nan(v: float) -> float:
-    return v if math.isfinite(v) else math.nan
