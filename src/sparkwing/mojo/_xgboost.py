@@ -173,6 +173,7 @@ _OBJECTIVES = (
 
 
 class XGBoostScorer:
+    chunk_pairs = 1 << 17
     def __init__(self, reader: MojoReader, meta: Meta) -> None:
         ini = reader.ini
         self.meta = meta
@@ -224,11 +225,12 @@ class XGBoostScorer:
         out[:, int(self.cat_offsets[-1]) :] = nums
         return out
 
-    def margins(self, feats: np.ndarray) -> np.ndarray:
+    def margins(self, x: np.ndarray) -> np.ndarray:
         b = self.booster
-        n = len(feats)
+        n = len(x)
         acc = np.full((n, self.groups), self.base if self.new_base else f32(0), dtype=f32)
         if b.weights is not None:
+            feats = self.features(x)
             w = b.weights
             nf = w.shape[0] - 1
             for g in range(self.groups):
@@ -238,40 +240,106 @@ class XGBoostScorer:
                     s = np.where(np.isnan(v), s, s + v * w[j, g]).astype(f32)
                 acc[:, g] = s
             return acc
-        leaves = self._leaves(feats)
-        for t, g in enumerate(b.tree_group.tolist()):
-            leaf = leaves[:, t]
-            if b.weight_drop is not None:
-                leaf = leaf * b.weight_drop[t]
-            acc[:, g] += leaf
-        if not self.new_base:
-            acc += self.base
+        leaves = self._leaves(x)  # (trees, rows)
+        if b.weight_drop is not None:
+            leaves = leaves * b.weight_drop[:, None]
+        groups = b.tree_group
+        for g in range(self.groups):
+            idx = np.flatnonzero(groups == g)
+            if self.new_base:
+                # Reducing over axis 0 adds in tree order, in float32, starting from the base.
+                stack = np.vstack([acc[None, :, g], leaves[idx]])
+                acc[:, g] = np.add.reduce(stack, axis=0)
+            else:
+                acc[:, g] = np.add.reduce(np.vstack([np.zeros((1, n), f32), leaves[idx]]), axis=0) + self.base
         return acc
 
-    def _leaves(self, feats: np.ndarray) -> np.ndarray:
+    def _compile_nodes(self) -> None:
+        """Map each tree node to a raw input column, so the one-hot vector is never built.
+
+        A node on a one-hot slot sees 1.0 when the row's level is that slot's level (or the NA
+        slot for a missing level) and 0.0 (NaN if ``sparse``) otherwise, so its direction for
+        "hot" and "cold" is fixed at load time.  Per step a node then needs one comparison:
+        ``go_left = (v' < split) XOR (v == level AND flip)`` where ``v'`` reads a copy of the
+        rows with NaN as -inf (node sends NA left) or +inf (NA right).
+        """
         b = self.booster
-        n, t = len(feats), len(b.roots)
-        out = np.empty((n, t), dtype=f32)
-        step = max(1, (1 << 19) // max(t, 1))
-        nfeat = feats.shape[1]
+        f = b.feature
+        nf = self.cats + self.nums
+        ncat = int(self.cat_offsets[-1])
+        leaf = b.left < 0
+        onehot = (f < ncat) & ~leaf
+        block = np.clip(np.searchsorted(self.cat_offsets, f, side="right") - 1, 0, max(self.cats - 1, 0))
+        if self.cats:
+            slot = f - self.cat_offsets[block]
+            width = self.cat_offsets[block + 1] - self.cat_offsets[block]
+        else:
+            slot, width = np.zeros_like(f), np.ones_like(f)
+        level = np.where(slot == width - 1, -1, slot + (0 if self.all_levels else 1))
+        src = np.where(onehot, block, self.cats + (f - ncat))
+        src = np.where(leaf, 0, src)
+        # Copy 0 has NaN -> +inf (NA goes right), copy 1 has NaN -> -inf (NA goes left).
+        self._col = (src + nf * b.default_left.astype(np.int64)).astype(np.int64)
+        left_hot = f32(1.0) < b.value
+        left_cold = b.default_left.copy() if self.sparse else (f32(0.0) < b.value)
+        inf = f32(np.inf)
+        split = np.where(onehot, np.where(left_cold, inf, -inf), b.value).astype(f32)
+        self._split = np.where(leaf, -inf, split).astype(f32)
+        self._level = np.where(onehot, level, np.nan).astype(f32)
+        self._flip = onehot & (left_hot != left_cold)
+        n_nodes = len(f)
+        ids = np.arange(n_nodes, dtype=np.int64)
+        child = np.empty(2 * n_nodes, dtype=np.int64)  # [2i] = right, [2i+1] = left
+        child[0::2] = np.where(leaf, ids, b.right)
+        child[1::2] = np.where(leaf, ids, b.left)
+        self._child = child
+        self._levels_per_cat = (np.diff(self.cat_offsets) - 1 + (0 if self.all_levels else 1)).astype(np.float64)
+
+    def _raw32(self, x: np.ndarray) -> np.ndarray:
+        """Rows as float32, twice (NaN as +inf, then as -inf); categoricals hold level or -1."""
+        v = x.astype(f32)
+        for i in range(self.cats):
+            col = np.trunc(x[:, i])  # Java's (int) cast; past the block = the NA slot
+            bad = ~((col >= 0) & (col < self._levels_per_cat[i]))
+            v[:, i] = np.where(bad, f32(-1.0), col)
+        if self.sparse and self.nums:
+            nums = v[:, self.cats :]
+            nums[nums == 0] = np.nan
+        nan = np.isnan(v)
+        return np.hstack([np.where(nan, f32(np.inf), v), np.where(nan, f32(-np.inf), v)])
+
+    def _leaves(self, x: np.ndarray) -> np.ndarray:
+        """``out[t, r]``: leaf value of tree ``t`` for row ``r`` (float32, tree-major)."""
+        b = self.booster
+        if not hasattr(self, "_col"):
+            self._compile_nodes()
+        n, t = len(x), len(b.roots)
+        out = np.empty((t, n), dtype=f32)
+        if n == 0 or t == 0:
+            return out
+        raw = self._raw32(x)
+        step = max(1, self.chunk_pairs // max(t, 1))
+        col, split, level, flip, child = self._col, self._split, self._level, self._flip, self._child
+        any_flip = bool(flip.any())
         for lo in range(0, n, step):
             hi = min(n, lo + step)
             m = hi - lo
-            node = np.tile(b.roots, m)
-            row = np.repeat(np.arange(m), t)
-            flat = feats[lo:hi].ravel()
-            for _ in range(b.depth + 1):
-                c = b.feature[node]
-                v = flat[row * nfeat + np.minimum(c, nfeat - 1)]
-                go_left = np.where(np.isnan(v), b.default_left[node], v < b.value[node])
-                nxt = np.where(go_left, b.left[node], b.right[node])
-                node = np.where(nxt < 0, node, nxt)
-            out[lo:hi] = b.value[node].reshape(m, t)
+            flat = np.ascontiguousarray(raw[lo:hi].T).ravel()  # column-major: neighbours per tree
+            node = np.repeat(b.roots, m)
+            row = np.tile(np.arange(m, dtype=np.int64), t)
+            colm = col * m
+            for _ in range(b.depth - 1):  # depth counts levels; a root-only tree needs no step
+                v = flat[colm[node] + row]
+                go_left = v < split[node]
+                if any_flip:
+                    go_left ^= (v == level[node]) & flip[node]
+                node = child[2 * node + go_left]
+            out[:, lo:hi] = b.value[node].reshape(t, m)
         return out
 
     def score(self, x: np.ndarray) -> np.ndarray:
         obj = self.booster.name_obj
-        m = self.margins(self.features(x))
+        m = self.margins(x)
         n = len(x)
         k = self.meta.n_classes
         with np.errstate(over="ignore"):
