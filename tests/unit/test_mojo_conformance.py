@@ -103,3 +103,18 @@ class TestConformance:
             pytest.skip("GLRM results depend on how many rows the model has scored")
         enc = model.encode(rows[:50])
         assert _same(model.predict_numpy(enc.values), model.predict_numpy(rows[:50]))
+
+    def test_chunked_batches_match(self, name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Large batches are scored in chunks; the chunking must not change any value."""
+        from sparkwing.mojo._tree import Forest
+        from sparkwing.mojo._xgboost import XGBoostScorer
+
+        model, rows = _load(name)
+        if model.info.algorithm == "glrm":
+            pytest.skip("GLRM results depend on how many rows the model has scored")
+        x = model.encode(rows).values
+        one = model.predict_numpy(x)
+        monkeypatch.setattr(XGBoostScorer, "chunk_pairs", 999)
+        monkeypatch.setattr(Forest, "chunk_pairs", 999)
+        many = model.predict_numpy(np.tile(x, (12, 1)))  # 3,600 rows: several chunks everywhere
+        assert _same(many, np.tile(one, (12, 1)))

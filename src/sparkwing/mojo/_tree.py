@@ -17,6 +17,7 @@ import math
 import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
@@ -107,7 +108,9 @@ class Forest:
             pos += size + 1
         self._tables, self._t_table_off = table, offsets
 
-    def leaf_values(self, x: np.ndarray, chunk_pairs: int = 1 << 17) -> np.ndarray:
+    chunk_pairs: ClassVar[int] = 1 << 17  # (row, tree) pairs walked at once
+
+    def leaf_values(self, x: np.ndarray) -> np.ndarray:
         """``out[t, r]`` = leaf value of tree ``t`` for row ``r`` (float64, tree-major).
 
         Tree-major so that ``out.sum(axis=0)`` adds trees one after another, in genmodel's order.
@@ -125,7 +128,7 @@ class Forest:
                 col = x[:, j]
                 vi = np.trunc(np.clip(np.where(np.isnan(col), 0.0, col), _I32_MIN, _I32_MAX))
                 col[vi >= self.domain_sizes[j]] = np.nan
-        step = max(1, chunk_pairs // t)
+        step = max(1, self.chunk_pairs // t)
         for lo in range(0, n, step):
             hi = min(n, lo + step)
             out[:, lo:hi] = self._walk(x[lo:hi])
@@ -143,8 +146,10 @@ class Forest:
         colofs = self._t_eff_col * n
         node = np.repeat(self._t_roots, n)
         base = np.tile(np.arange(n, dtype=np.int64), t)
-        child, split = self._t_child, self._t_split
-        for _ in range(self.depth):
+        out = np.empty(n * t)
+        slot: np.ndarray | None = None  # which output cell each live pair fills
+        child, split, ni = self._t_child, self._t_split, len(self.col)
+        for step in range(self.depth):
             go_right = flat[base + colofs[node]] >= split[node]
             if self._any_special:
                 sp = np.flatnonzero(self._t_special[node])
@@ -152,7 +157,20 @@ class Forest:
                     nsp = node[sp]
                     go_right[sp] = self._route(nsp, orig[base[sp] + self._t_col[nsp] * n])
             node = child[2 * node + go_right]
-        return self._t_value[node].reshape(t, n)
+            if step % 2 == 1 and step + 1 < self.depth:
+                # Deep, unbalanced trees: once many pairs sit on leaves, stop carrying them.
+                done = node >= ni
+                n_done = int(np.count_nonzero(done))
+                if n_done * 4 > len(node):
+                    finished = np.flatnonzero(done)
+                    out[finished if slot is None else slot[finished]] = self._t_value[node[finished]]
+                    keep = np.flatnonzero(~done)
+                    node, base = node[keep], base[keep]
+                    slot = keep if slot is None else slot[keep]
+                    if node.size == 0:
+                        break
+        out[slice(None) if slot is None else slot] = self._t_value[node]
+        return out.reshape(t, n)
 
     def _walk_rows(self, x: np.ndarray) -> np.ndarray:
         """The same routing, one (row, tree) at a time on Python tuples (for a few rows)."""

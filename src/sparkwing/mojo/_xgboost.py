@@ -174,6 +174,7 @@ _OBJECTIVES = (
 
 class XGBoostScorer:
     chunk_pairs = 1 << 17
+    compact = True
     def __init__(self, reader: MojoReader, meta: Meta) -> None:
         ini = reader.ini
         self.meta = meta
@@ -284,9 +285,23 @@ class XGBoostScorer:
         left_cold = b.default_left.copy() if self.sparse else (f32(0.0) < b.value)
         inf = f32(np.inf)
         split = np.where(onehot, np.where(left_cold, inf, -inf), b.value).astype(f32)
+        split = np.where(leaf, -inf, split).astype(f32)
         self._split = np.where(leaf, -inf, split).astype(f32)
         self._level = np.where(onehot, level, np.nan).astype(f32)
         self._flip = onehot & (left_hot != left_cold)
+        # Nodes whose direction depends on the level get a virtual 0/1 column u per (column,
+        # level, polarity), built per chunk with one broadcast comparison; the node then goes
+        # left iff u < 0.5.  u = hot when a cold row goes left, else u = cold.
+        flips = np.flatnonzero(self._flip)
+        self._virtual = None
+        if 0 < len(flips) <= 4096:
+            keys = np.stack([src[flips], level[flips], left_cold[flips].astype(np.int64)], axis=1)
+            uniq, inverse = np.unique(keys, axis=0, return_inverse=True)
+            self._virtual = (uniq[:, 0], uniq[:, 1].astype(f32), ~uniq[:, 2].astype(bool))
+            self._col[flips] = 2 * nf + inverse.reshape(-1)
+            split[flips] = f32(0.5)
+            self._split = np.where(leaf, -inf, split).astype(f32)
+            self._flip = np.zeros_like(self._flip)
         n_nodes = len(f)
         ids = np.arange(n_nodes, dtype=np.int64)
         child = np.empty(2 * n_nodes, dtype=np.int64)  # [2i] = right, [2i+1] = left
@@ -318,23 +333,43 @@ class XGBoostScorer:
         if n == 0 or t == 0:
             return out
         raw = self._raw32(x)
-        step = max(1, self.chunk_pairs // max(t, 1))
+        rows_per_chunk = max(1, self.chunk_pairs // max(t, 1))
         col, split, level, flip, child = self._col, self._split, self._level, self._flip, self._child
         any_flip = bool(flip.any())
-        for lo in range(0, n, step):
-            hi = min(n, lo + step)
+        is_leaf = b.left < 0
+        for lo in range(0, n, rows_per_chunk):
+            hi = min(n, lo + rows_per_chunk)
             m = hi - lo
-            flat = np.ascontiguousarray(raw[lo:hi].T).ravel()  # column-major: neighbours per tree
+            cols = raw[lo:hi].T
+            if self._virtual is not None:
+                vcol, vlevel, cold = self._virtual
+                u = (raw[lo:hi, vcol] == vlevel) ^ cold  # (rows, virtual columns)
+                cols = np.vstack([cols, u.T.astype(f32)])
+            flat = np.ascontiguousarray(cols).ravel()  # column-major: neighbours per tree
             node = np.repeat(b.roots, m)
             row = np.tile(np.arange(m, dtype=np.int64), t)
             colm = col * m
-            for _ in range(b.depth - 1):  # depth counts levels; a root-only tree needs no step
+            res = np.empty(m * t, dtype=f32)
+            slot: np.ndarray | None = None
+            steps = b.depth - 1  # depth counts levels; a root-only tree needs no step
+            for k in range(steps):
                 v = flat[colm[node] + row]
                 go_left = v < split[node]
                 if any_flip:
                     go_left ^= (v == level[node]) & flip[node]
                 node = child[2 * node + go_left]
-            out[:, lo:hi] = b.value[node].reshape(t, m)
+                if self.compact and k % 2 == 1 and k + 1 < steps:
+                    done = is_leaf[node]  # stop carrying pairs that reached a leaf
+                    if int(np.count_nonzero(done)) * 4 > len(node):
+                        fin = np.flatnonzero(done)
+                        res[fin if slot is None else slot[fin]] = b.value[node[fin]]
+                        keep = np.flatnonzero(~done)
+                        node, row = node[keep], row[keep]
+                        slot = keep if slot is None else slot[keep]
+                        if node.size == 0:
+                            break
+            res[slice(None) if slot is None else slot] = b.value[node]
+            out[:, lo:hi] = res.reshape(t, m)
         return out
 
     def score(self, x: np.ndarray) -> np.ndarray:
