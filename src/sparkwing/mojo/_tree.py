@@ -214,12 +214,19 @@ class Forest:
         return out
 
     def _route(self, node: np.ndarray, v: np.ndarray) -> np.ndarray:
-        if self._tables is None or self._any_na_vs_rest and self.na_vs_rest[node].any():
+        """Bitset nodes by table lookup; NA-vs-rest nodes send exactly the NAs right."""
+        if self._tables is None:
             return self._special(node, v)
         nan = np.isnan(v)
-        vi = np.where(nan, -1.0, v).astype(np.int64)  # values are already < domain size
+        skip = nan
+        nvr = None
+        if self._any_na_vs_rest:
+            nvr = self.na_vs_rest[node]
+            skip = nan | nvr
+        vi = np.where(skip, -1.0, v).astype(np.int64)  # bitset values are already < domain size
         slot = np.where(vi < 0, self._t_na_slot[node], vi)
-        return self._tables[self._t_table_off[node] + slot]
+        go = self._tables[self._t_table_off[node] + slot]
+        return go if nvr is None else np.where(nvr, nan, go)
 
     def _special(self, node: np.ndarray, v: np.ndarray) -> np.ndarray:
         """Full H2O routing (bitsets, NA-vs-rest, level out of range) for some nodes."""
