@@ -184,10 +184,17 @@ class MojoModel:
             x = self.encode(data).values
         return self.score_rows(x)
 
+    #: rows scored per call of the algorithm scorer: bounds the (rows x trees) work arrays
+    batch_rows = 16384
+
     def score_rows(self, x: np.ndarray) -> np.ndarray:
+        x = np.ascontiguousarray(x, dtype=np.float64)
         # NaN/overflow are expected values here (missing inputs, exp of large margins).
         with np.errstate(all="ignore"):
-            return self._scorer.score(np.ascontiguousarray(x, dtype=np.float64))
+            if len(x) <= self.batch_rows:
+                return self._scorer.score(x)
+            parts = [self._scorer.score(x[i : i + self.batch_rows]) for i in range(0, len(x), self.batch_rows)]
+            return np.vstack(parts)
 
     def predict(self, data: Any, *, warnings: list[RowWarning] | None = None) -> Any:
         """Score records (a pandas DataFrame, a list of dicts or one dict) into a DataFrame.

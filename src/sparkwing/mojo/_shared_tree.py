@@ -101,9 +101,17 @@ class TreeScorer:
         leaves = self.forest.leaf_values(x)  # (trees, rows), group-major / class-minor
         if n == 0 or not len(leaves):
             return preds
-        # Reducing over axis 0 adds the trees of a class one by one, as genmodel's double sum.
+        # A running sum adds the trees of a class one by one, as genmodel's double sum
+        # (add.reduce could pair terms up when there is a single row).
         for c in range(self.per_class):
-            preds[:, self.targets[c]] = np.add.reduce(leaves[c :: self.per_class], axis=0)
+            trees = leaves[c :: self.per_class]
+            if n <= 256:
+                preds[:, self.targets[c]] = np.add.accumulate(trees, axis=0)[-1]
+            else:
+                acc = trees[0].copy()
+                for row in trees[1:]:
+                    acc += row
+                preds[:, self.targets[c]] = acc
         return preds
 
     def score(self, x: np.ndarray) -> np.ndarray:

@@ -248,11 +248,13 @@ class XGBoostScorer:
         for g in range(self.groups):
             idx = np.flatnonzero(groups == g)
             if self.new_base:
-                # Reducing over axis 0 adds in tree order, in float32, starting from the base.
+                # A running sum (add.accumulate is strictly sequential; add.reduce may pair up
+                # terms) adds the trees in order, in float32, starting from the base.
                 stack = np.vstack([acc[None, :, g], leaves[idx]])
-                acc[:, g] = np.add.reduce(stack, axis=0)
+                acc[:, g] = np.add.accumulate(stack, axis=0)[-1]
             else:
-                acc[:, g] = np.add.reduce(np.vstack([np.zeros((1, n), f32), leaves[idx]]), axis=0) + self.base
+                stack = np.vstack([np.zeros((1, n), f32), leaves[idx]])
+                acc[:, g] = np.add.accumulate(stack, axis=0)[-1] + self.base
         return acc
 
     def _compile_nodes(self) -> None:
