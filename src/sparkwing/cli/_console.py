@@ -5,13 +5,14 @@ from __future__ import annotations
 import logging
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
-from sparkwing.pipeline import LogReporter, RunRecord, StepRecord
+if TYPE_CHECKING:  # the pipeline package is imported only by commands that run one
+    from sparkwing.pipeline import RunRecord, StepRecord
 
 # Not a terminal (logs, CI, pipes): wide enough that tables and one-line errors stay whole.
 err = Console(stderr=True, soft_wrap=True, width=None if sys.stderr.isatty() else 200)
@@ -79,6 +80,8 @@ class LiveReporter:
 
 
 def reporter() -> Any:
+    from sparkwing.pipeline import LogReporter
+
     return LiveReporter() if interactive() else LogReporter()
 
 
