@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -36,38 +37,32 @@ class LocalStorage:
             raise SourceError(f"not found: {uri}", source=uri) from None
 
     def write_atomic(self, uri: str, data: bytes) -> None:
-        path = Path(_local(uri))
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
+        self._publish(uri, data, os.replace)
 
     def create_exclusive(self, uri: str, data: bytes) -> bool:
+        # Hard-linking the complete temporary file fails if the name exists, and a reader
+        # never sees a half-written file (O_EXCL alone would show one).
+        try:
+            self._publish(uri, data, os.link)
+        except FileExistsError:
+            return False
+        return True
+
+    @staticmethod
+    def _publish(uri: str, data: bytes, place: Callable[[str, Path], None]) -> None:
+        """Write ``data`` to a synced temporary file beside ``uri``, then ``place`` it there."""
         path = Path(_local(uri))
         path.parent.mkdir(parents=True, exist_ok=True)
-        # Write a temporary file, then hard-link it into place: the link fails if the name
-        # exists, and a reader never sees a half-written file (O_EXCL alone would show one).
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
                 fh.flush()
                 os.fsync(fh.fileno())
-            os.link(tmp, path)
-        except FileExistsError:
-            return False
+            place(tmp, path)
         finally:
             with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-        return True
+                os.unlink(tmp)  # after os.replace the name is gone; after os.link it is a 2nd name
 
     def exists(self, uri: str) -> bool:
         return Path(_local(uri)).exists()
