@@ -100,9 +100,10 @@ def hand_written(spark, hc, csv: Path, work: Path, max_models: int, nfolds: int)
     hand_clean(spark, csv, "credit_hand.loans_clean")
 
     table = spark.table("credit_hand.loans_clean")
-    data = table.drop("term").where(F.col("bad_loan").isNotNull())
+    data = table.where(F.col("bad_loan").isNotNull())
+    # Hash every column of the table (as sparkwing does, before dropping ignored ones).
     h = F.abs(F.xxhash64(*[F.col(c) for c in data.columns], F.lit(SEED))) % 1_000_000
-    data = data.withColumn("bad_loan", F.col("bad_loan").cast("string"))
+    data = data.withColumn("bad_loan", F.col("bad_loan").cast("string")).drop("term")
     train = data.where(h < 800_000).cache()
     holdout = data.where(h >= 800_000).cache()
     automl = H2OAutoML(labelCol="bad_loan", maxModels=max_models, nfolds=nfolds, seed=SEED,
