@@ -103,9 +103,9 @@ def hand_written(spark, hc, csv: Path, work: Path, max_models: int, nfolds: int)
     data = table.where(F.col("bad_loan").isNotNull())
     # Hash every column of the table (as sparkwing does, before dropping ignored ones).
     h = F.abs(F.xxhash64(*[F.col(c) for c in data.columns], F.lit(SEED))) % 1_000_000
-    data = data.withColumn("bad_loan", F.col("bad_loan").cast("string")).drop("term")
-    train = data.where(h < 800_000).cache()
-    holdout = data.where(h >= 800_000).cache()
+    data = data.withColumn("_h", h).withColumn("bad_loan", F.col("bad_loan").cast("string")).drop("term")
+    train = data.where(F.col("_h") < 800_000).drop("_h").cache()
+    holdout = data.where(F.col("_h") >= 800_000).drop("_h").cache()
     automl = H2OAutoML(labelCol="bad_loan", maxModels=max_models, nfolds=nfolds, seed=SEED,
                        excludeAlgos=["DeepLearning"], keepBinaryModels=True)
     with contextlib.redirect_stdout(io.StringIO()):
