@@ -141,8 +141,9 @@ def with_sparkwing(spec_path: Path, settings) -> dict:
     model = record.steps["loan_default"].details
     with contextlib.suppress(Exception):
         h2o.remove_all()
+    steps = " ".join(f"{k}={v.seconds:.1f}s" for k, v in record.steps.items())
     return {"auc": model["metrics"]["auc"], "rows": record.steps["credit.loan_scores"].rows_out,
-            "leader": model["algorithm"]}
+            "leader": model["algorithm"], "steps": steps}
 
 
 def main() -> None:
@@ -186,6 +187,8 @@ def main() -> None:
                 times[side].append(time.perf_counter() - t0)
                 print(f"round {r + 1} {side:<13} {times[side][-1]:7.2f} s  holdout AUC {out['auc']:.4f}  "
                       f"leader {out['leader']}  ({out['rows']:,} rows scored)", flush=True)
+                if "steps" in out:
+                    print(f"        sparkwing steps: {out['steps']}", flush=True)
         med = {k: statistics.median(v) for k, v in times.items()}
         print(f"\nrounds: {args.rounds}   AutoML max_models={args.max_models} nfolds={args.nfolds} "
               f"seed={SEED}   master: {args.master}")
