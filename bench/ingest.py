@@ -57,7 +57,7 @@ datasets:
       - filter: "annual_inc > 0"
       - derive:
           loan_to_income: "loan_amnt / annual_inc"
-          term_months: "cast(regexp_extract(term, '(\\\\d+)', 1) as int)"
+          term_months: "cast(regexp_extract(term, '([0-9]+)', 1) as int)"
       - clip: {{revol_util: [0, 150]}}
 tables:
   bench.loans_sparkwing: {{from: loans_clean, format: parquet}}
@@ -92,7 +92,7 @@ def hand_written(spark, csv: Path) -> int:
     df = df.fillna({c: medians[c] for c in ["emp_length", "revol_util", "annual_inc"]})
     df = df.filter("annual_inc > 0")
     df = df.withColumn("loan_to_income", F.expr("loan_amnt / annual_inc"))
-    df = df.withColumn("term_months", F.expr(r"cast(regexp_extract(term, '(\\d+)', 1) as int)"))
+    df = df.withColumn("term_months", F.expr(r"cast(regexp_extract(term, '([0-9]+)', 1) as int)"))
     df = df.withColumn("revol_util", F.least(F.greatest(F.col("revol_util"), F.lit(0.0)), F.lit(150.0)))
     spark.sql("CREATE DATABASE IF NOT EXISTS bench")
     df.write.mode("overwrite").format("parquet").saveAsTable("bench.loans_hand")

@@ -74,7 +74,7 @@ def hand_clean(spark, csv: Path, table: str) -> None:
     df = df.fillna({c: medians[c] for c in fill})
     df = df.filter("annual_inc > 0")
     df = df.withColumn("loan_to_income", F.expr("loan_amnt / annual_inc"))
-    df = df.withColumn("term_months", F.expr(r"cast(regexp_extract(term, '(\\d+)', 1) as int)"))
+    df = df.withColumn("term_months", F.expr(r"cast(regexp_extract(term, '([0-9]+)', 1) as int)"))
     df = df.withColumn("revol_util", F.least(F.greatest(F.col("revol_util"), F.lit(0.0)), F.lit(150.0)))
     df = df.cache()
     chk = df.agg(
