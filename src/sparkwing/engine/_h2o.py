@@ -15,6 +15,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from sparkwing.config import Settings, WorkspaceLayout
+from sparkwing.engine._cluster import cluster_kind, loopback_master
 from sparkwing.errors import EngineError
 
 if TYPE_CHECKING:
@@ -23,16 +24,14 @@ if TYPE_CHECKING:
 log = logging.getLogger("sparkwing.engine")
 _context: Any = None
 _url: str | None = None
+_size: int = 0  # nodes in the cloud when it formed
 
 LOOPBACK_ARGS = "-ip 127.0.0.1 -web_ip 127.0.0.1"
 
 
 def _loopback(settings: Settings) -> bool:
     # A multi-host cluster cannot form on 127.0.0.1; there, use H2O login and TLS instead.
-    master = settings.spark.master
-    return settings.h2o.bind_loopback and (
-        master.startswith("local") or master.startswith("spark://127.0.0.1")
-    )
+    return settings.h2o.bind_loopback and loopback_master(settings.spark.master)
 
 
 def h2o_conf(settings: Settings) -> dict[str, str]:
@@ -46,6 +45,8 @@ def h2o_conf(settings: Settings) -> dict[str, str]:
     ws = WorkspaceLayout.resolve(settings.workspace)
     if ws.local:  # otherwise H2O writes h2ologs/ into the current directory
         conf["spark.ext.h2o.log.dir"] = ws.join("logs", "h2o")
+    if settings.spark.executor_instances and cluster_kind(settings.spark.master) is not None:
+        conf["spark.ext.h2o.cluster.size"] = str(settings.spark.executor_instances)
     user = dict(settings.h2o.conf)
     if _loopback(settings):
         conf["spark.ext.h2o.client.ip"] = "127.0.0.1"
@@ -57,7 +58,7 @@ def h2o_conf(settings: Settings) -> dict[str, str]:
 
 def start_h2o(spark: SparkSession, settings: Settings) -> Any:
     """Start (once per process) the H2OContext on ``spark``; returns it."""
-    global _context, _url
+    global _context, _url, _size
     if _context is not None:
         return _context
     try:
@@ -90,7 +91,8 @@ def start_h2o(spark: SparkSession, settings: Settings) -> Any:
             hint="check executor memory (H2O needs ~4x the data) and the Java 17 flags",
         ) from exc
     log.debug("%s", banner.getvalue())
-    log.info("H2O %s ready at %s", _h2o_version(), _url)
+    _size = int(h2o_cloud()["size"])
+    log.info("H2O %s ready at %s: cloud of %d node(s)", _h2o_version(), _url, _size)
     _context = context
     return _context
 
@@ -100,7 +102,10 @@ def _direct_to_node(spark: SparkSession, settings: Settings) -> str:
     import h2o
 
     jvm = spark.sparkContext._jvm  # type: ignore[attr-defined]
-    url = str(jvm.water.H2O.getURL("http"))
+    if cluster_kind(settings.spark.master) is None:
+        url = str(jvm.water.H2O.getURL("http"))  # the node runs inside this (driver) JVM
+    else:  # nodes live in the executors: ask the cloud, through the proxy, where the first one is
+        url = "http://" + str(h2o.cluster().nodes[0]["ip_port"])
     h2o.connection().close()  # while the proxy still answers: no atexit noise later
     jvm.ai.h2o.sparkling.backend.utils.ProxyStarter.stopFlowProxy()
     auth = (settings.h2o.username, settings.h2o.password or "") if settings.h2o.username else None
@@ -121,12 +126,45 @@ def h2o_url() -> str:
     return _url
 
 
+def h2o_cloud() -> dict[str, Any]:
+    """The cloud as H2O reports it (``GET /3/Cloud``): size, health, node addresses.
+
+    >>> h2o_cloud()["size"]   # doctest: +SKIP
+    2
+    """
+    import h2o
+
+    cluster = h2o.api("GET /3/Cloud")
+    nodes = cluster.get("nodes") or []
+    return {
+        "size": int(cluster.get("cloud_size") or len(nodes)),
+        "healthy": bool(cluster.get("cloud_healthy", True)) and all(n.get("healthy", True) for n in nodes),
+        "nodes": [str(n.get("ip_port")) for n in nodes],
+    }
+
+
+def h2o_lost_node() -> str | None:
+    """Why the running cloud is broken (a node gone or unhealthy), or None if it still looks whole."""
+    if _context is None:
+        return None
+    try:
+        cloud = h2o_cloud()
+    except Exception as exc:  # noqa: BLE001 - an unreachable node is the answer itself
+        first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+        return f"the H2O node at {_url} does not answer ({first})"
+    if cloud["size"] < _size:
+        return f"the cloud has {cloud['size']} of its {_size} nodes"
+    if not cloud["healthy"]:
+        return f"the cloud of {cloud['size']} nodes is unhealthy"
+    return None
+
+
 def h2o_started() -> bool:
     return _context is not None
 
 
 def stop_h2o() -> None:
-    global _context, _url
+    global _context, _url, _size, _size
     if _context is not None:
         try:
             with contextlib.redirect_stdout(io.StringIO()):
@@ -134,3 +172,4 @@ def stop_h2o() -> None:
         finally:
             _context = None
             _url = None
+            _size = 0

@@ -32,7 +32,11 @@ def run_pipeline(
     With ``resume`` (a run id) only the steps that did not finish run again, under the
     same run id, so a half-written table version is replaced rather than duplicated.
     """
+    from sparkwing.engine import check_cluster, effective_settings
+
     reporter = reporter or LogReporter()
+    settings = effective_settings(settings)  # spark-submit's --master, if it launched us
+    check_cluster(settings)  # before the record, the lock or a JVM exist
     graph = build_graph(spec)
     layout = WorkspaceLayout.resolve(settings.workspace)
     storage = storage_for(layout.root, settings.s3)

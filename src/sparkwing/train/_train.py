@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from sparkwing import __version__
 from sparkwing.config import ModelSpec, Settings
-from sparkwing.engine import start_h2o
+from sparkwing.engine import h2o_lost_node, start_h2o
 from sparkwing.errors import SparkwingError, TrainingError
 from sparkwing.train import _artifacts, _evaluate
 from sparkwing.train._engines import build_algorithm, build_automl
@@ -58,8 +58,19 @@ def train_model(
         say(f"{prep.task} on {spec.target!r}: {rows['train']} training rows, {rows['holdout']} holdout rows, "
             f"{len(prep.features)} features")
         hc = start_h2o(spark, settings)
-        with _h2o_scratch():
-            return _fit(spark, settings, name, spec, prep, train, holdout, rows, hc, say)
+        try:
+            with _h2o_scratch():
+                return _fit(spark, settings, name, spec, prep, train, holdout, rows, hc, say)
+        except Exception as exc:
+            lost = h2o_lost_node()
+            if lost is None:
+                raise
+            # H2O has no high availability: a lost node ends the cloud, whatever the step did.
+            raise TrainingError(
+                f"the H2O cloud lost a node while training {name!r}: {lost}; "
+                "H2O has no high availability, so training stopped",
+                hint="bring the worker/executor back, then: sparkwing run SPEC --resume RUN_ID",
+            ) from exc
     finally:
         train.unpersist()
         holdout.unpersist()
