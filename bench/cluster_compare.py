@@ -26,17 +26,14 @@ sys.path.insert(0, str(ROOT / "tests" / "cluster"))
 sys.path.insert(0, str(ROOT / "src"))
 from standalone import StandaloneCluster, cluster_env  # noqa: E402
 
-BAD_LINES = '1000,"36 months"\n7,7\n1,"36 months",1,1,"RENT",1.0,"car","AZ",1,0,1,1,0,1,"verified",extra,fields\n'
+from clusterkit import loans_spec  # noqa: E402
 
 
 def make_spec(dest: Path, budget: str) -> Path:
-    shutil.copytree(ROOT / "examples" / "loans", dest)
-    spec = dest / "pipeline.yaml"
     if budget == "small":
-        spec.write_text(spec.read_text().replace("automl: {max_models: 6, nfolds: 3,", "automl: {max_models: 2, nfolds: 2,"))
-        with open(dest / "data" / "loan.csv", "a") as fh:
-            fh.write(BAD_LINES)
-    return spec
+        return loans_spec(dest)
+    shutil.copytree(ROOT / "examples" / "loans", dest)
+    return dest / "pipeline.yaml"
 
 
 def run(master: str, ws: Path, spec: Path, log: Path, extra_env: dict[str, str]) -> tuple[dict, float]:

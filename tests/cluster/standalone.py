@@ -87,7 +87,7 @@ class StandaloneCluster:
         cmd = [str(Path(spark_home()) / "bin" / "spark-class"), cls, *args]
         # Its own process group: stopping it also ends the JVM that spark-class execs.
         proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, env=cluster_env(),
-                                cwd=self.root, start_new_session=True)
+                                cwd=self.root, start_new_session=True, preexec_fn=_die_with_parent)
         fh.close()
         return Daemon(name, proc, log)
 
@@ -155,6 +155,19 @@ class StandaloneCluster:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: SIGTERM when this process dies, even if it never reaches stop().
+
+    spark-class execs the JVM, and the parent-death signal survives exec.
+    """
+    import ctypes
+
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
 
 
 def _cmdline(pid: int) -> bytes:

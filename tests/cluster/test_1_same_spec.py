@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import driver_env, finish, records, start_driver, step_status, wait_for
+from clusterkit import driver_env, finish, records, start_driver, step_status, wait_for
 
 pytestmark = [pytest.mark.cluster, pytest.mark.slow, pytest.mark.spark]
 

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import finish, records, start_driver, step_status, wait_for
+from clusterkit import finish, records, start_driver, step_status, wait_for
 
 pytestmark = [pytest.mark.cluster, pytest.mark.slow]
 

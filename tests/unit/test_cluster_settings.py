@@ -78,3 +78,14 @@ def test_spark_submit_settings_win_and_driver_launch_settings_are_not_reapplied(
             "spark.sql.shuffle.partitions": "8"}
     out = _merge_submitted(conf, {"spark.master": "yarn", "spark.executor.memory": "8g"})
     assert out == {"spark.sql.shuffle.partitions": "8"}
+
+
+def test_local_csv_source_on_yarn_is_a_config_error_but_arff_is_fine(tmp_path) -> None:
+    from sparkwing.config import PipelineSpec
+
+    spec = PipelineSpec.model_validate({"name": "p", "sources": {
+        "a": {"uri": "data/a.csv", "format": "csv"}, "b": {"uri": "data/b.arff", "format": "arff"}}})
+    with pytest.raises(ConfigError) as exc:
+        check_cluster(_settings("yarn", "s3://b/ws"), spec)
+    assert [p.path for p in exc.value.problems] == ["sources.a.uri"]
+    check_cluster(_settings("spark://127.0.0.1:7077"), spec)

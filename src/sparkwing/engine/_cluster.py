@@ -13,7 +13,7 @@ import os
 import shlex
 from pathlib import Path
 
-from sparkwing.config import Settings, is_remote
+from sparkwing.config import PipelineSpec, Settings, is_remote
 from sparkwing.errors import ConfigError, EngineError, Problem
 
 # Sparkling Water's internal backend: one H2O node per executor, formed once.  An executor that
@@ -48,8 +48,12 @@ def loopback_master(master: str) -> bool:
     return host in LOOPBACK_HOSTS
 
 
-def check_cluster(settings: Settings) -> None:
-    """Raise ``ConfigError`` for settings that cannot work with ``settings.spark.master``.
+# Parsed on the driver and handed to Spark with the plan: a driver-local file is fine.
+DRIVER_PARSED = ("arff", "svmlight", "libsvm")
+
+
+def check_cluster(settings: Settings, spec: PipelineSpec | None = None) -> None:
+    """Raise ``ConfigError`` for settings (and sources) that cannot work with the master.
 
     Looks at the workspace *as written*: ``WorkspaceLayout.resolve`` would make a relative
     path absolute on the driver, which executors elsewhere cannot see.
@@ -77,6 +81,13 @@ def check_cluster(settings: Settings) -> None:
                 "workspace", f"local path {raw!r} with a remote master {master}: write it as file:///... "
                 "only if every worker mounts it at the same path (shared filesystem)",
             ))
+    if spec is not None and kind in ("yarn", "k8s"):
+        for name, src in spec.sources.items():
+            if not is_remote(src.uri) and src.resolved_format not in DRIVER_PARSED:
+                problems.append(Problem(
+                    f"sources.{name}.uri", f"local file {src.uri!r} with master {master}: executors read "
+                    f"{src.resolved_format} sources themselves and cannot see the driver's disk",
+                ))
     if problems:
         raise ConfigError(
             f"settings cannot work with master {master}",
@@ -159,6 +170,7 @@ def submit_command(settings: Settings, spec: str, *, extra: list[str] | None = N
         line += ["--driver-memory", memory]
     if driver_opts:
         line += ["--driver-java-options", driver_opts]
+    conf.setdefault("spark.log.level", "WARN")  # the driver JVM logs INFO until sparkwing starts
     for key, value in conf.items():
         line += ["--conf", f"{key}={value}"]
     line += [main, "--workspace", settings.workspace, *(extra or []), "run", spec]

@@ -91,9 +91,9 @@ def start_h2o(spark: SparkSession, settings: Settings) -> Any:
             hint="check executor memory (H2O needs ~4x the data) and the Java 17 flags",
         ) from exc
     log.debug("%s", banner.getvalue())
+    _context = context
     _size = int(h2o_cloud()["size"])
     log.info("H2O %s ready at %s: cloud of %d node(s)", _h2o_version(), _url, _size)
-    _context = context
     return _context
 
 
@@ -134,11 +134,16 @@ def h2o_cloud() -> dict[str, Any]:
     """
     import h2o
 
-    cluster = h2o.api("GET /3/Cloud")
-    nodes = cluster.get("nodes") or []
+    cloud = h2o.api("GET /3/Cloud")  # an H2OCluster object (or a dict, by h2o-py version)
+
+    def get(key: str) -> Any:
+        return cloud.get(key) if isinstance(cloud, dict) else getattr(cloud, key, None)
+
+    nodes = [n if isinstance(n, dict) else vars(n) for n in (get("nodes") or [])]
+    healthy = get("cloud_healthy")
     return {
-        "size": int(cluster.get("cloud_size") or len(nodes)),
-        "healthy": bool(cluster.get("cloud_healthy", True)) and all(n.get("healthy", True) for n in nodes),
+        "size": int(get("cloud_size") or len(nodes)),
+        "healthy": (healthy is None or bool(healthy)) and all(n.get("healthy", True) for n in nodes),
         "nodes": [str(n.get("ip_port")) for n in nodes],
     }
 

@@ -146,11 +146,15 @@ def _merge_submitted(conf: dict[str, str], submitted: dict[str, str]) -> dict[st
     out = {}
     for key, value in conf.items():
         if key in submitted:
-            if submitted[key] != value and key not in DRIVER_LAUNCH:
+            if _plain(submitted[key]) != _plain(value) and key not in DRIVER_LAUNCH:
                 log.info("spark-submit sets %s=%s (sparkwing would use %s)", key, submitted[key], value)
         elif key not in DRIVER_LAUNCH:
             out[key] = value
     return out
+
+
+def _plain(value: str) -> str:
+    return ",".join(v.removeprefix("file://") for v in value.split(","))
 
 
 def stop_spark() -> None:

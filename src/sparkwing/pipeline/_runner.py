@@ -36,7 +36,7 @@ def run_pipeline(
 
     reporter = reporter or LogReporter()
     settings = effective_settings(settings)  # spark-submit's --master, if it launched us
-    check_cluster(settings)  # before the record, the lock or a JVM exist
+    check_cluster(settings, spec)  # before the record, the lock or a JVM exist
     graph = build_graph(spec)
     layout = WorkspaceLayout.resolve(settings.workspace)
     storage = storage_for(layout.root, settings.s3)

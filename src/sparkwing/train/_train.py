@@ -110,7 +110,7 @@ def _fit(spark: Any, settings: Settings, name: str, spec: ModelSpec, prep: Any, 
     board = _leaderboard(est, spec, mojo_model, metrics, model_id, algorithm)
 
     work = Path(tempfile.mkdtemp(prefix=f"sparkwing-train-{name}-"))
-    mojo_path = _artifacts.save_mojo(mojo_model, work / "model.mojo")
+    mojo_path = _artifacts.save_mojo(mojo_model, work / "model.mojo", h2o_model)
     jar = _artifacts.genmodel_jar(settings, work)
     pojo_dir, pojo_reason = _artifacts.pojo(h2o_model, algorithm, work)
     spark_types = {f.name: f.dataType.simpleString() for f in train.schema.fields}
