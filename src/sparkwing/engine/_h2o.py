@@ -45,8 +45,12 @@ def h2o_conf(settings: Settings) -> dict[str, str]:
     ws = WorkspaceLayout.resolve(settings.workspace)
     if ws.local:  # otherwise H2O writes h2ologs/ into the current directory
         conf["spark.ext.h2o.log.dir"] = ws.join("logs", "h2o")
-    if settings.spark.executor_instances and cluster_kind(settings.spark.master) is not None:
-        conf["spark.ext.h2o.cluster.size"] = str(settings.spark.executor_instances)
+    if cluster_kind(settings.spark.master) is not None:
+        # Busy clusters (and 2-core test machines) form a cloud slower than the 60 s default.
+        conf["spark.ext.h2o.cloud.timeout"] = "300000"
+        conf["spark.ext.h2o.spreadrdd.retries.timeout"] = "60000"
+        if settings.spark.executor_instances:
+            conf["spark.ext.h2o.cluster.size"] = str(settings.spark.executor_instances)
     user = dict(settings.h2o.conf)
     if _loopback(settings):
         conf["spark.ext.h2o.client.ip"] = "127.0.0.1"
@@ -87,7 +91,7 @@ def start_h2o(spark: SparkSession, settings: Settings) -> Any:
                 _url = _direct_to_node(spark, settings)
     except Exception as exc:
         raise EngineError(
-            f"H2O did not start: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}",
+            f"H2O did not start: {java_cause(exc)}",
             hint="check executor memory (H2O needs ~4x the data) and the Java 17 flags",
         ) from exc
     log.debug("%s", banner.getvalue())
@@ -95,6 +99,17 @@ def start_h2o(spark: SparkSession, settings: Settings) -> Any:
     _size = int(h2o_cloud()["size"])
     log.info("H2O %s ready at %s: cloud of %d node(s)", _h2o_version(), _url, _size)
     return _context
+
+
+def java_cause(exc: BaseException) -> str:
+    """The innermost Java exception line of a py4j error (else its first line), for one-line errors."""
+    import re
+
+    text = str(exc).strip()
+    causes = re.findall(r"^(?:Caused by: )?((?:[a-z]\w*\.)+[A-Z]\w*(?:Exception|Error)\b.*)$", text, re.M)
+    if causes:
+        return causes[-1].strip()[:300]
+    return text.splitlines()[0][:300] if text else type(exc).__name__
 
 
 def _direct_to_node(spark: SparkSession, settings: Settings) -> str:

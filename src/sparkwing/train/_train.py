@@ -72,8 +72,10 @@ def train_model(
                 hint="bring the worker/executor back, then: sparkwing run SPEC --resume RUN_ID",
             ) from exc
     finally:
-        train.unpersist()
-        holdout.unpersist()
+        # After a lost executor the JVM may be gone too: keep the real error, not a py4j one.
+        with contextlib.suppress(Exception):
+            train.unpersist()
+            holdout.unpersist()
 
 
 def _fit(spark: Any, settings: Settings, name: str, spec: ModelSpec, prep: Any, train: Any, holdout: Any,
@@ -169,6 +171,8 @@ def _jsonable(params: dict[str, Any]) -> dict[str, Any]:
     for key, value in params.items():
         if isinstance(value, dict):
             value = value.get("column_name") or value.get("name")
+        elif isinstance(value, list):  # e.g. a stacked ensemble's base_models: H2O key objects
+            value = [_plain(v) for v in value]
         if key.endswith("_frame") or key == "model_id" or (isinstance(value, list) and len(value) > 20):
             continue
         if value is None or isinstance(value, (str, int, float, bool, list)):
@@ -176,6 +180,13 @@ def _jsonable(params: dict[str, Any]) -> dict[str, Any]:
         else:
             out[key] = str(value)
     return out
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-safe value: H2O key objects (H2OResponse dicts) become their names."""
+    if isinstance(value, dict):
+        return value.get("name") or value.get("column_name") or str(dict(value))
+    return value if value is None or isinstance(value, (str, int, float, bool)) else str(value)
 
 
 @contextlib.contextmanager
