@@ -87,3 +87,25 @@ def finish(proc: subprocess.Popen[bytes], timeout: float = 900) -> int:
         os.killpg(proc.pid, 9)
         proc.wait()
         raise
+
+
+def start_submit(cluster: StandaloneCluster, workspace: Path, spec: Path, *args: str, log: Path) -> subprocess.Popen[bytes]:
+    """The same run through ``spark-submit`` (as an EMR step runs it), with sparkwing's submit line."""
+    from sparkwing.config import load_settings
+    from sparkwing.engine import submit_command
+    from standalone import spark_home
+
+    settings = load_settings({
+        "workspace": str(workspace),
+        "spark": {"master": cluster.master_url, "executor_memory": "2g", "executor_cores": 1,
+                  "executor_instances": 2, "shuffle_partitions": 4, "driver_memory": "1g"},
+    })
+    line = submit_command(settings, str(spec)) + list(args)
+    line[0] = str(Path(spark_home()) / "bin" / "spark-submit")
+    # The submitted driver gets no SPARKWING__ settings: the submit line carries them.
+    env = {k: v for k, v in driver_env(cluster).items() if not k.startswith("SPARKWING__")}
+    fh = open(log, "ab")  # noqa: SIM115 - handed to the child
+    proc = subprocess.Popen(line, stdout=fh, stderr=subprocess.STDOUT, env=env, cwd=workspace.parent,
+                            start_new_session=True)
+    fh.close()
+    return proc

@@ -7,7 +7,6 @@ Derby allows one JVM per metastore.
 
 from __future__ import annotations
 
-import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,14 +19,14 @@ from standalone import StandaloneCluster  # noqa: E402
 
 
 @pytest.fixture(scope="session")
-def cluster() -> Iterator[StandaloneCluster]:
-    c = StandaloneCluster(workers=2, cores=1, memory="3g")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StandaloneCluster]:
+    # Daemon and executor logs stay under pytest's temp dir for a look after a failure.
+    c = StandaloneCluster(workers=2, cores=1, memory="3g", root=tmp_path_factory.mktemp("daemons"))
     try:
         c.start()
         yield c
     finally:
         c.stop()
-        shutil.rmtree(c.root, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -89,3 +89,23 @@ def test_local_csv_source_on_yarn_is_a_config_error_but_arff_is_fine(tmp_path) -
         check_cluster(_settings("yarn", "s3://b/ws"), spec)
     assert [p.path for p in exc.value.problems] == ["sources.a.uri"]
     check_cluster(_settings("spark://127.0.0.1:7077"), spec)
+
+
+def test_java_cause_picks_the_innermost_java_exception() -> None:
+    from sparkwing.engine._h2o import java_cause
+
+    text = ("An error occurred while calling o1249.getOrCreate.\n: java.lang.RuntimeException: outer\n\tat a.b(C.java:1)\n"
+            "Caused by: ai.h2o.sparkling.backend.exceptions.H2OClusterNotReachableException: node gone\n\tat d.e")
+    assert java_cause(Exception(text)) == "ai.h2o.sparkling.backend.exceptions.H2OClusterNotReachableException: node gone"
+    assert java_cause(Exception("plain message\nmore")) == "plain message"
+
+
+def test_h2o_conf_on_a_cluster_waits_longer_for_the_cloud() -> None:
+    from sparkwing.engine import h2o_conf
+
+    conf = h2o_conf(_settings("spark://127.0.0.1:7077", executor_instances=2))
+    assert conf["spark.ext.h2o.cluster.size"] == "2" and int(conf["spark.ext.h2o.cloud.timeout"]) >= 120_000
+    assert "-ip 127.0.0.1" in conf["spark.ext.h2o.extra.properties"]  # loopback master: loopback nodes
+    assert "spark.ext.h2o.cloud.timeout" not in h2o_conf(_settings("local[2]"))
+    remote = h2o_conf(_settings("spark://10.0.0.5:7077", "file:///shared/ws"))
+    assert "spark.ext.h2o.extra.properties" not in remote

@@ -51,6 +51,11 @@ def h2o_conf(settings: Settings) -> dict[str, str]:
         conf["spark.ext.h2o.spreadrdd.retries.timeout"] = "60000"
         if settings.spark.executor_instances:
             conf["spark.ext.h2o.cluster.size"] = str(settings.spark.executor_instances)
+        if _loopback(settings):
+            # One machine shared with other H2O clouds: the default ports (54321 up) are probed
+            # and then bound, which races; start from ports the OS just handed out instead.
+            conf["spark.ext.h2o.base.port"] = str(_free_port(span=8))
+            conf["spark.ext.h2o.client.web.port"] = str(_free_port())
     user = dict(settings.h2o.conf)
     if _loopback(settings):
         conf["spark.ext.h2o.client.ip"] = "127.0.0.1"
@@ -90,6 +95,7 @@ def start_h2o(spark: SparkSession, settings: Settings) -> Any:
             if _loopback(settings):
                 _url = _direct_to_node(spark, settings)
     except Exception as exc:
+        log.debug("H2O start failed", exc_info=True)
         raise EngineError(
             f"H2O did not start: {java_cause(exc)}",
             hint="check executor memory (H2O needs ~4x the data) and the Java 17 flags",
@@ -99,6 +105,30 @@ def start_h2o(spark: SparkSession, settings: Settings) -> Any:
     _size = int(h2o_cloud()["size"])
     log.info("H2O %s ready at %s: cloud of %d node(s)", _h2o_version(), _url, _size)
     return _context
+
+
+def _free_port(span: int = 1) -> int:
+    """A port the OS reports free on every interface, with ``span - 1`` free ports after it."""
+    import socket
+
+    for _ in range(50):
+        with socket.socket() as s:
+            s.bind(("", 0))
+            port = int(s.getsockname()[1])
+        if port + span < 65535 and all(_bindable(port + i) for i in range(1, span)):
+            return port
+    raise EngineError("no free port range for H2O", hint="set spark.ext.h2o.base.port in h2o.conf")
+
+
+def _bindable(port: int) -> bool:
+    import socket
+
+    with socket.socket() as s:
+        try:
+            s.bind(("", port))
+        except OSError:
+            return False
+    return True
 
 
 def java_cause(exc: BaseException) -> str:
