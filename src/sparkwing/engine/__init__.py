@@ -8,7 +8,16 @@ from sparkwing.engine._cluster import (
     sparkling_jar,
     submit_command,
 )
-from sparkwing.engine._h2o import h2o_cloud, h2o_conf, h2o_lost_node, h2o_started, h2o_url, start_h2o, stop_h2o
+from sparkwing.engine._h2o import (
+    h2o_cloud,
+    h2o_conf,
+    h2o_lost_node,
+    h2o_started,
+    h2o_url,
+    run_watched,
+    start_h2o,
+    stop_h2o,
+)
 from sparkwing.engine._java import JavaRuntime, find_java, use_java
 from sparkwing.engine._spark import (
     JAVA17_FLAGS,
@@ -29,6 +38,7 @@ __all__ = [
     "format_command",
     "h2o_cloud",
     "h2o_lost_node",
+    "run_watched",
     "sparkling_jar",
     "submit_command",
     "submitted_conf",

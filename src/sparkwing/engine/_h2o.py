@@ -11,8 +11,13 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import logging
-from typing import TYPE_CHECKING, Any
+import threading
+import urllib.request
+from base64 import b64encode
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sparkwing.config import Settings, WorkspaceLayout
 from sparkwing.engine._cluster import cluster_kind, loopback_master
@@ -25,6 +30,9 @@ log = logging.getLogger("sparkwing.engine")
 _context: Any = None
 _url: str | None = None
 _size: int = 0  # nodes in the cloud when it formed
+_cluster: bool = False  # nodes live in executors (not in this driver JVM)
+_auth: tuple[str, str] | None = None
+T = TypeVar("T")
 
 LOOPBACK_ARGS = "-ip 127.0.0.1 -web_ip 127.0.0.1"
 
@@ -67,7 +75,7 @@ def h2o_conf(settings: Settings) -> dict[str, str]:
 
 def start_h2o(spark: SparkSession, settings: Settings) -> Any:
     """Start (once per process) the H2OContext on ``spark``; returns it."""
-    global _context, _url, _size
+    global _context, _url, _size, _cluster, _auth
     if _context is not None:
         return _context
     try:
@@ -102,6 +110,8 @@ def start_h2o(spark: SparkSession, settings: Settings) -> Any:
         ) from exc
     log.debug("%s", banner.getvalue())
     _context = context
+    _cluster = cluster_kind(settings.spark.master) is not None
+    _auth = (settings.h2o.username, settings.h2o.password or "") if settings.h2o.username else None
     _size = int(h2o_cloud()["size"])
     log.info("H2O %s ready at %s: cloud of %d node(s)", _h2o_version(), _url, _size)
     return _context
@@ -193,20 +203,59 @@ def h2o_cloud() -> dict[str, Any]:
     }
 
 
-def h2o_lost_node() -> str | None:
-    """Why the running cloud is broken (a node gone or unhealthy), or None if it still looks whole."""
-    if _context is None:
+def h2o_lost_node(*, health: bool = True) -> str | None:
+    """Why the running cloud is broken (a node gone, or with ``health`` unhealthy), else None.
+
+    Asks the node directly with a short timeout: a dead cloud must not hang the question.
+    """
+    if _context is None or _url is None:
         return None
+    req = urllib.request.Request(_url + "/3/Cloud")
+    if _auth:
+        req.add_header("Authorization", "Basic " + b64encode(f"{_auth[0]}:{_auth[1]}".encode()).decode())
     try:
-        cloud = h2o_cloud()
+        with urllib.request.urlopen(req, timeout=20) as resp:  # noqa: S310 - the H2O node's REST URL
+            cloud = json.loads(resp.read())
     except Exception as exc:  # noqa: BLE001 - an unreachable node is the answer itself
         first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
         return f"the H2O node at {_url} does not answer ({first})"
-    if cloud["size"] < _size:
-        return f"the cloud has {cloud['size']} of its {_size} nodes"
-    if not cloud["healthy"]:
-        return f"the cloud of {cloud['size']} nodes is unhealthy"
+    nodes = cloud.get("nodes") or []
+    size = int(cloud.get("cloud_size") or len(nodes))
+    if size < _size:
+        return f"the cloud has {size} of its {_size} nodes"
+    sick = [str(n.get("ip_port")) for n in nodes if not n.get("healthy", True)]
+    if health and (sick or cloud.get("cloud_healthy") is False):
+        return f"H2O reports node(s) {', '.join(sick) or '?'} of {size} unhealthy"
     return None
+
+
+def run_watched(call: Callable[[], T], every: float = 15.0) -> T:
+    """Run an H2O call; on a cluster, give up as soon as the cloud loses a node meanwhile.
+
+    Without this a call can wait for a node that is gone.  The call's thread is left behind
+    (a daemon); the run ends with the error and its process stops the JVM.
+    """
+    if not _cluster:
+        return call()
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["value"] = call()
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller below
+            box["error"] = exc
+
+    thread = threading.Thread(target=target, name="sparkwing-h2o-call", daemon=True)
+    thread.start()
+    while thread.is_alive():
+        thread.join(every)
+        # Size or reachability only: a busy machine makes heartbeats late ("unhealthy") for a while.
+        lost = h2o_lost_node(health=False) if thread.is_alive() else None
+        if lost is not None:
+            raise EngineError(f"the H2O cloud lost a node: {lost}", hint="H2O has no high availability")
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
 
 
 def h2o_started() -> bool:
@@ -214,7 +263,7 @@ def h2o_started() -> bool:
 
 
 def stop_h2o() -> None:
-    global _context, _url, _size, _size
+    global _context, _url, _size, _cluster, _size
     if _context is not None:
         try:
             with contextlib.redirect_stdout(io.StringIO()):
@@ -223,3 +272,4 @@ def stop_h2o() -> None:
             _context = None
             _url = None
             _size = 0
+            _cluster = False

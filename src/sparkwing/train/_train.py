@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from sparkwing import __version__
 from sparkwing.config import ModelSpec, Settings
-from sparkwing.engine import h2o_lost_node, start_h2o
+from sparkwing.engine import h2o_lost_node, run_watched, start_h2o
 from sparkwing.errors import SparkwingError, TrainingError
 from sparkwing.train import _artifacts, _evaluate
 from sparkwing.train._engines import build_algorithm, build_automl
@@ -93,7 +93,7 @@ def _fit(spark: Any, settings: Settings, name: str, spec: ModelSpec, prep: Any, 
     started = time.monotonic()
     try:
         with contextlib.redirect_stdout(io.StringIO()):  # H2O prints model summaries
-            mojo_model = est.fit(train)
+            mojo_model = run_watched(lambda: est.fit(train))
     except SparkwingError:
         raise
     except Exception as exc:
