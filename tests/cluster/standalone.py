@@ -74,6 +74,7 @@ class StandaloneCluster:
     root: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="sw-cluster-")))
     master: Daemon | None = None
     worker_daemons: list[Daemon] = field(default_factory=list)
+    lost: list[Daemon] = field(default_factory=list)  # killed on purpose
     port: int = 0
     webui: int = 0
 
@@ -102,7 +103,7 @@ class StandaloneCluster:
         return self
 
     def add_worker(self) -> Daemon:
-        i = len(self.worker_daemons)
+        i = len(self.worker_daemons) + len(self.lost)
         webui = free_port()
         work = self.root / f"work-{i}"
         work.mkdir(exist_ok=True)
@@ -144,6 +145,8 @@ class StandaloneCluster:
     def kill_worker(self, d: Daemon) -> None:
         """SIGKILL a worker and its executor (the whole process group, like a lost machine)."""
         _kill_group(d.proc)
+        self.worker_daemons.remove(d)
+        self.lost.append(d)
 
     def stop(self) -> None:
         for d in [*self.worker_daemons, self.master]:

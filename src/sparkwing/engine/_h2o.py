@@ -247,11 +247,13 @@ def run_watched(call: Callable[[], T], every: float = 15.0) -> T:
 
     thread = threading.Thread(target=target, name="sparkwing-h2o-call", daemon=True)
     thread.start()
+    strikes = 0
     while thread.is_alive():
         thread.join(every)
-        # Size or reachability only: a busy machine makes heartbeats late ("unhealthy") for a while.
-        lost = h2o_lost_node(health=False) if thread.is_alive() else None
-        if lost is not None:
+        lost = h2o_lost_node() if thread.is_alive() else None
+        # Twice in a row: on a busy machine a heartbeat can be late ("unhealthy") for a moment.
+        strikes = strikes + 1 if lost is not None else 0
+        if strikes >= 2:
             raise EngineError(f"the H2O cloud lost a node: {lost}", hint="H2O has no high availability")
     if "error" in box:
         raise box["error"]
