@@ -32,6 +32,7 @@ _url: str | None = None
 _size: int = 0  # nodes in the cloud when it formed
 _cluster: bool = False  # nodes live in executors (not in this driver JVM)
 _auth: tuple[str, str] | None = None
+_lost: str | None = None  # set once the cloud is known to be broken
 T = TypeVar("T")
 
 LOOPBACK_ARGS = "-ip 127.0.0.1 -web_ip 127.0.0.1"
@@ -203,13 +204,17 @@ def h2o_cloud() -> dict[str, Any]:
     }
 
 
-def h2o_lost_node(*, health: bool = True) -> str | None:
+def h2o_lost_node(*, health: bool = True, confirm: bool = True) -> str | None:
     """Why the running cloud is broken (a node gone, or with ``health`` unhealthy), else None.
 
     Asks the node directly with a short timeout: a dead cloud must not hang the question.
+    With ``confirm`` an answer marks the cloud broken: later client calls fail fast and
+    :func:`stop_h2o` does not wait for an orderly shutdown.
     """
     if _context is None or _url is None:
         return None
+    if _lost is not None:
+        return _lost
     req = urllib.request.Request(_url + "/3/Cloud")
     if _auth:
         req.add_header("Authorization", "Basic " + b64encode(f"{_auth[0]}:{_auth[1]}".encode()).decode())
@@ -218,15 +223,30 @@ def h2o_lost_node(*, health: bool = True) -> str | None:
             cloud = json.loads(resp.read())
     except Exception as exc:  # noqa: BLE001 - an unreachable node is the answer itself
         first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
-        return f"the H2O node at {_url} does not answer ({first})"
+        return _broken(f"the H2O node at {_url} does not answer ({first})")
     nodes = cloud.get("nodes") or []
     size = int(cloud.get("cloud_size") or len(nodes))
     if size < _size:
-        return f"the cloud has {size} of its {_size} nodes"
+        return _broken(f"the cloud has {size} of its {_size} nodes")
     sick = [str(n.get("ip_port")) for n in nodes if not n.get("healthy", True)]
     if health and (sick or cloud.get("cloud_healthy") is False):
-        return f"H2O reports node(s) {', '.join(sick) or '?'} of {size} unhealthy"
+        reason = f"H2O reports node(s) {', '.join(sick) or '?'} of {size} unhealthy"
+        return _broken(reason) if confirm else reason
     return None
+
+
+def _broken(reason: str) -> str:
+    """Remember that the cloud is gone; from now on client calls fail fast instead of waiting.
+
+    (A distributed call such as listing keys waits forever for a dead node.)
+    """
+    global _lost
+    _lost = reason
+    with contextlib.suppress(Exception):
+        import h2o
+
+        h2o.connection().timeout_interval = 10
+    return reason
 
 
 def run_watched(call: Callable[[], T], every: float = 15.0) -> T:
@@ -250,11 +270,11 @@ def run_watched(call: Callable[[], T], every: float = 15.0) -> T:
     strikes = 0
     while thread.is_alive():
         thread.join(every)
-        lost = h2o_lost_node() if thread.is_alive() else None
+        lost = h2o_lost_node(confirm=strikes > 0) if thread.is_alive() else None
         # Twice in a row: on a busy machine a heartbeat can be late ("unhealthy") for a moment.
         strikes = strikes + 1 if lost is not None else 0
         if strikes >= 2:
-            raise EngineError(f"the H2O cloud lost a node: {lost}", hint="H2O has no high availability")
+            raise EngineError(f"the H2O cloud lost a node: {_broken(str(lost))}", hint="H2O has no high availability")
     if "error" in box:
         raise box["error"]
     return box["value"]
@@ -265,7 +285,14 @@ def h2o_started() -> bool:
 
 
 def stop_h2o() -> None:
-    global _context, _url, _size, _cluster, _size
+    global _context, _url, _size, _cluster, _lost
+    if _context is not None and _lost is not None:
+        # A broken cloud cannot shut down in order (it would wait for the dead node): leave
+        # it; stopping Spark ends the executors that hold the remaining nodes.
+        log.warning("H2O cloud is broken (%s); not stopping it in order", _lost)
+        _context = _url = _lost = None
+        _size, _cluster = 0, False
+        return
     if _context is not None:
         try:
             with contextlib.redirect_stdout(io.StringIO()):
