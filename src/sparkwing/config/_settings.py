@@ -27,6 +27,24 @@ class SparkSettings(_Section):
     shuffle_partitions: int = Field(
         8, ge=1, description="spark.sql.shuffle.partitions; small by default for one machine."
     )
+    executor_memory: str | None = Field(
+        None, description="spark.executor.memory (cluster masters); H2O needs ~4x the data in all."
+    )
+    executor_cores: int | None = Field(None, ge=1, description="spark.executor.cores.")
+    executor_instances: int | None = Field(
+        None, ge=1, description="spark.executor.instances: one H2O node per executor."
+    )
+    driver_host: str | None = Field(
+        None,
+        description="spark.driver.host (and bindAddress) executors call back to; "
+        "127.0.0.1 for local[*] and spark://127.0.0.1 masters.",
+    )
+    task_max_failures: int = Field(
+        4, ge=1, description="spark.task.maxFailures: retries of a task on a lost executor."
+    )
+    executor_max_failures: int | None = Field(
+        None, ge=1, description="spark.executor.maxNumFailures (YARN): executors lost before the app fails."
+    )
     conf: dict[str, str] = Field(
         default_factory=dict, description="Any spark.* setting, passed through unchanged."
     )

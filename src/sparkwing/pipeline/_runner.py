@@ -32,7 +32,11 @@ def run_pipeline(
     With ``resume`` (a run id) only the steps that did not finish run again, under the
     same run id, so a half-written table version is replaced rather than duplicated.
     """
+    from sparkwing.engine import check_cluster, effective_settings
+
     reporter = reporter or LogReporter()
+    settings = effective_settings(settings)  # spark-submit's --master, if it launched us
+    check_cluster(settings, spec)  # before the record, the lock or a JVM exist
     graph = build_graph(spec)
     layout = WorkspaceLayout.resolve(settings.workspace)
     storage = storage_for(layout.root, settings.s3)
@@ -78,14 +82,20 @@ def run_pipeline(
         record.finished = utcnow_iso()
         record.seconds = round(time.monotonic() - t0, 3)
         for cleanup in ctx.cleanups if ctx is not None else []:
-            cleanup()
+            try:
+                cleanup()
+            except Exception as exc:  # noqa: BLE001 - a dead executor/JVM must not hide the run's error
+                log.warning("cleanup failed: %s", str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__)
         try:
             store.save(record)
         finally:
             lock.release()
             reporter.run_finished(record)
             if stop_engine:
-                _stop_engine()
+                try:
+                    _stop_engine()
+                except Exception as exc:  # noqa: BLE001 - same: the run's own error wins
+                    log.warning("stopping Spark/H2O failed: %s", str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__)
     return record
 
 

@@ -176,6 +176,10 @@ def run_model(ctx: RunContext, name: str, step: StepRecord) -> None:
         ctx.spark, ctx.settings, name, spec, df, holdout_df=holdout,
         progress=lambda text: log.info("%s: %s", name, text),
     )
+    from sparkwing.engine import h2o_cloud
+
+    cloud = h2o_cloud()  # the cloud the model was trained on: one node per executor on a cluster
+    step.details.update(h2o_cloud_size=cloud["size"], h2o_nodes=cloud["nodes"])
     card = result.card if hasattr(result, "card") else {}
     card = {
         **card,

@@ -18,13 +18,25 @@ NO_POJO = {"stackedensemble": "H2O cannot export a POJO for a Stacked Ensemble",
 _jar_cache: dict[str, Path] = {}
 
 
-def save_mojo(mojo_model: Any, dest: Path) -> Path:
-    """``model.write().save`` writes ``<dir>/mojo_model``; move it to ``dest``."""
+def save_mojo(mojo_model: Any, dest: Path, h2o_model: Any = None) -> Path:
+    """``model.write().save`` writes ``<dir>/mojo_model``; move it to ``dest``.
+
+    The path is a ``file://`` URI: on YARN a bare path means HDFS.  Where the Spark writer
+    cannot write the driver's disk (its metadata goes through an executor), the MOJO is
+    downloaded from the H2O node over REST instead.
+    """
     tmp = dest.parent / f".{dest.name}.d"
-    mojo_model.write().overwrite().save(str(tmp))
+    try:
+        mojo_model.write().overwrite().save(tmp.resolve().as_uri())
+        written: Exception | None = None
+    except Exception as exc:  # noqa: BLE001 - py4j errors; the REST download below decides
+        written = exc
     src = tmp / "mojo_model"
+    if not src.exists() and h2o_model is not None:
+        log.info("MOJO writer left no local file (%s); downloading it from the H2O node", written or "no error")
+        src = Path(h2o_model.download_mojo(path=str(dest.parent), get_genmodel_jar=False))
     if not src.exists():
-        raise TrainingError(f"H2O wrote no MOJO under {tmp}", hint="is the algorithm MOJO-capable?")
+        raise TrainingError(f"H2O wrote no MOJO under {tmp}", hint="is the algorithm MOJO-capable?") from written
     shutil.move(str(src), dest)
     shutil.rmtree(tmp, ignore_errors=True)
     return dest

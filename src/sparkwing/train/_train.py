@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from sparkwing import __version__
 from sparkwing.config import ModelSpec, Settings
-from sparkwing.engine import start_h2o
+from sparkwing.engine import h2o_lost_node, run_watched, start_h2o
 from sparkwing.errors import SparkwingError, TrainingError
 from sparkwing.train import _artifacts, _evaluate
 from sparkwing.train._engines import build_algorithm, build_automl
@@ -58,11 +58,24 @@ def train_model(
         say(f"{prep.task} on {spec.target!r}: {rows['train']} training rows, {rows['holdout']} holdout rows, "
             f"{len(prep.features)} features")
         hc = start_h2o(spark, settings)
-        with _h2o_scratch():
-            return _fit(spark, settings, name, spec, prep, train, holdout, rows, hc, say)
+        try:
+            with _h2o_scratch():
+                return _fit(spark, settings, name, spec, prep, train, holdout, rows, hc, say)
+        except Exception as exc:
+            lost = h2o_lost_node()
+            if lost is None:
+                raise
+            # H2O has no high availability: a lost node ends the cloud, whatever the step did.
+            raise TrainingError(
+                f"the H2O cloud lost a node while training {name!r}: {lost}; "
+                "H2O has no high availability, so training stopped",
+                hint="bring the worker/executor back, then: sparkwing run SPEC --resume RUN_ID",
+            ) from exc
     finally:
-        train.unpersist()
-        holdout.unpersist()
+        # After a lost executor the JVM may be gone too: keep the real error, not a py4j one.
+        with contextlib.suppress(Exception):
+            train.unpersist()
+            holdout.unpersist()
 
 
 def _fit(spark: Any, settings: Settings, name: str, spec: ModelSpec, prep: Any, train: Any, holdout: Any,
@@ -80,7 +93,7 @@ def _fit(spark: Any, settings: Settings, name: str, spec: ModelSpec, prep: Any, 
     started = time.monotonic()
     try:
         with contextlib.redirect_stdout(io.StringIO()):  # H2O prints model summaries
-            mojo_model = est.fit(train)
+            mojo_model = run_watched(lambda: est.fit(train))
     except SparkwingError:
         raise
     except Exception as exc:
@@ -99,7 +112,7 @@ def _fit(spark: Any, settings: Settings, name: str, spec: ModelSpec, prep: Any, 
     board = _leaderboard(est, spec, mojo_model, metrics, model_id, algorithm)
 
     work = Path(tempfile.mkdtemp(prefix=f"sparkwing-train-{name}-"))
-    mojo_path = _artifacts.save_mojo(mojo_model, work / "model.mojo")
+    mojo_path = _artifacts.save_mojo(mojo_model, work / "model.mojo", h2o_model)
     jar = _artifacts.genmodel_jar(settings, work)
     pojo_dir, pojo_reason = _artifacts.pojo(h2o_model, algorithm, work)
     spark_types = {f.name: f.dataType.simpleString() for f in train.schema.fields}
@@ -158,6 +171,8 @@ def _jsonable(params: dict[str, Any]) -> dict[str, Any]:
     for key, value in params.items():
         if isinstance(value, dict):
             value = value.get("column_name") or value.get("name")
+        elif isinstance(value, list):  # e.g. a stacked ensemble's base_models: H2O key objects
+            value = [_plain(v) for v in value]
         if key.endswith("_frame") or key == "model_id" or (isinstance(value, list) and len(value) > 20):
             continue
         if value is None or isinstance(value, (str, int, float, bool, list)):
@@ -165,6 +180,13 @@ def _jsonable(params: dict[str, Any]) -> dict[str, Any]:
         else:
             out[key] = str(value)
     return out
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-safe value: H2O key objects (H2OResponse dicts) become their names."""
+    if isinstance(value, dict):
+        return value.get("name") or value.get("column_name") or str(dict(value))
+    return value if value is None or isinstance(value, (str, int, float, bool)) else str(value)
 
 
 @contextlib.contextmanager
@@ -176,9 +198,11 @@ def _h2o_scratch() -> Iterator[None]:
     try:
         yield
     finally:
-        for key in _keys() - before:
-            with contextlib.suppress(Exception):
-                h2o.remove(key, cascade=True)
+        # A broken cloud answers no distributed call (listing keys would wait forever).
+        if h2o_lost_node(health=False) is None:
+            for key in _keys() - before:
+                with contextlib.suppress(Exception):
+                    h2o.remove(key, cascade=True)
 
 
 def _keys() -> set[str]:
