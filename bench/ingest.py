@@ -75,8 +75,8 @@ def make_input(rows: int, out: Path) -> Path:
     return path
 
 
-def hand_written(spark, csv: Path) -> int:
-    """What a data engineer would write by hand for the same cleaning job."""
+def clean_by_hand(spark, csv: Path):
+    """The loans cleaning steps written by hand in PySpark (shared with pipeline_overhead.py)."""
     from pyspark.sql import functions as F
 
     df = spark.read.csv(str(csv), header=True, inferSchema=True)
@@ -87,13 +87,18 @@ def hand_written(spark, csv: Path) -> int:
         df = df.withColumn(col, F.trim(F.col(col)))
     for col in ["home_ownership", "verification_status"]:
         df = df.withColumn(col, F.lower(F.col(col)))
-    medians = df.select(*[F.percentile_approx(c, 0.5).alias(c)
-                          for c in ["emp_length", "revol_util", "annual_inc"]]).first()
-    df = df.fillna({c: medians[c] for c in ["emp_length", "revol_util", "annual_inc"]})
+    fill = ["emp_length", "revol_util", "annual_inc"]
+    medians = df.select(*[F.percentile_approx(c, 0.5).alias(c) for c in fill]).first()
+    df = df.fillna({c: medians[c] for c in fill})
     df = df.filter("annual_inc > 0")
     df = df.withColumn("loan_to_income", F.expr("loan_amnt / annual_inc"))
     df = df.withColumn("term_months", F.expr(r"cast(regexp_extract(term, '([0-9]+)', 1) as int)"))
-    df = df.withColumn("revol_util", F.least(F.greatest(F.col("revol_util"), F.lit(0.0)), F.lit(150.0)))
+    return df.withColumn("revol_util", F.least(F.greatest(F.col("revol_util"), F.lit(0.0)), F.lit(150.0)))
+
+
+def hand_written(spark, csv: Path) -> int:
+    """What a data engineer would write by hand for the same cleaning job."""
+    df = clean_by_hand(spark, csv)
     spark.sql("CREATE DATABASE IF NOT EXISTS bench")
     df.write.mode("overwrite").format("parquet").saveAsTable("bench.loans_hand")
     return spark.table("bench.loans_hand").count()

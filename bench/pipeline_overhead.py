@@ -35,6 +35,7 @@ import time
 from pathlib import Path
 
 import yaml
+from ingest import clean_by_hand  # same directory: bench/ is on sys.path when run as a script
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "loans" / "pipeline.yaml"
@@ -61,21 +62,7 @@ def hand_clean(spark, csv: Path, table: str) -> None:
     """Hand-written ingest: read, clean, check, publish."""
     from pyspark.sql import functions as F
 
-    df = spark.read.csv(str(csv), header=True, inferSchema=True)
-    for col, typ in {"int_rate": "double", "annual_inc": "double", "revol_util": "double",
-                     "dti": "double", "emp_length": "int", "bad_loan": "int"}.items():
-        df = df.withColumn(col, F.col(col).cast(typ))
-    for col in ["term", "home_ownership", "purpose", "addr_state", "verification_status"]:
-        df = df.withColumn(col, F.trim(F.col(col)))
-    for col in ["home_ownership", "verification_status"]:
-        df = df.withColumn(col, F.lower(F.col(col)))
-    fill = ["emp_length", "revol_util", "annual_inc"]
-    medians = df.select(*[F.percentile_approx(c, 0.5).alias(c) for c in fill]).first()
-    df = df.fillna({c: medians[c] for c in fill})
-    df = df.filter("annual_inc > 0")
-    df = df.withColumn("loan_to_income", F.expr("loan_amnt / annual_inc"))
-    df = df.withColumn("term_months", F.expr(r"cast(regexp_extract(term, '([0-9]+)', 1) as int)"))
-    df = df.withColumn("revol_util", F.least(F.greatest(F.col("revol_util"), F.lit(0.0)), F.lit(150.0)))
+    df = clean_by_hand(spark, csv)
     df = df.cache()
     chk = df.agg(
         F.count(F.lit(1)).alias("rows"),
