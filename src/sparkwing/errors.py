@@ -8,6 +8,7 @@ Every error a user can see is one of these, with a one-line message and a hint::
     ├── CheckFailed        a quality gate with severity ``error`` failed
     ├── StepFailed         a pipeline step raised (keeps the user's traceback)
     ├── WorkspaceBusy      another run holds the pipeline lock
+    ├── RunNotFound        no run (or no single run) has the id asked for
     ├── WarehouseError     publishing, listing or rolling back a table failed
     ├── TrainingError      H2O training could not run or produced nothing usable
     ├── RegistryError      model version / alias missing, immutable, or checksum mismatch
@@ -16,14 +17,21 @@ Every error a user can see is one of these, with a one-line message and a hint::
     └── EngineError        Java / Spark / H2O could not start
 
 ``transient`` marks errors that a scheduler may retry (a busy workspace, an engine
-that did not start); everything else is terminal.  The CLI maps each class to an
-exit code (see ``EXIT_CODES``) and the REST service to a stable ``code`` string.
+that did not start); everything else is terminal.  The edges own what an error becomes:
+the CLI maps each class to an exit code (``sparkwing.cli.EXIT_CODES``), the REST service
+to an HTTP status (``sparkwing.serve``), both by class hierarchy.
+
+Foreign exceptions (Spark, Py4J, H2O, the OS) are turned into one-line messages by
+:func:`first_line`, :func:`java_cause` and :func:`describe`; they never raise, and this
+module stays free of pyspark/py4j (a Py4J error is recognised by its ``java_exception``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 
 class SparkwingError(Exception):
@@ -122,6 +130,16 @@ class WorkspaceBusy(SparkwingError):
         self.run_id = run_id
 
 
+class RunNotFound(SparkwingError):
+    """No run has the id asked for (``sparkwing runs show``, ``--resume``), or a prefix is ambiguous."""
+
+    code = "run_not_found"
+
+    def __init__(self, message: str, *, run_id: str, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.run_id = run_id
+
+
 class WarehouseError(SparkwingError):
     code = "warehouse_error"
 
@@ -147,37 +165,144 @@ class EngineError(SparkwingError):
     transient = True
 
 
-#: CLI exit codes, documented in the README.  0 = success, 1 = unexpected bug.
-EXIT_CODES: dict[type[SparkwingError], int] = {
-    ConfigError: 2,
-    SourceError: 3,
-    CheckFailed: 4,
-    StepFailed: 5,
-    WorkspaceBusy: 6,
-    WarehouseError: 7,
-    TrainingError: 8,
-    RegistryError: 9,
-    MojoError: 10,
-    ScoringError: 11,
-    EngineError: 12,
-}
+# --- one-line messages from foreign exceptions ------------------------------------------------
+
+_LIMIT = 300
+# A Java exception line: "java.time.DateTimeException: Invalid date 'MONTH 13'", optionally
+# after "Caused by: " or Py4J's ": " prefix.  Only class names ending like a throwable count,
+# so a dotted word at the start of an ordinary message is not mistaken for one.
+_JAVA_LINE = re.compile(
+    r"^\s*(?:Caused by:\s*|:\s*)?"
+    r"((?:[a-z_$][\w$]*\.)+[A-Z][\w$]*(?:Exception|Error|Throwable|Failure))\b(?::\s?(.*))?$"
+)
+# Lines that say where, not what: Py4J's call line, JVM stack frames, section titles.
+_NOISE = ("An error occurred while calling", "JVM stacktrace:", "Driver stacktrace:")
+_JVM_FRAME = re.compile(r"^(?:at [\w$.<>/-]+\(.*\)|\.\.\. \d+ more)$")
 
 
-def exit_code_for(error: SparkwingError) -> int:
-    for cls in type(error).__mro__:
-        if cls in EXIT_CODES:
-            return EXIT_CODES[cls]  # type: ignore[index]
-    return 1
+def _text(exc: BaseException) -> str:
+    try:  # a Py4J error's str() asks the JVM, which may be gone
+        return str(exc)
+    except Exception:  # noqa: BLE001 - the message is best effort, the error is the point
+        return ""
+
+
+def _clip(line: str, limit: int) -> str:
+    return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
+def _meaningful_line(text: str) -> str | None:
+    in_traceback = False
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line:
+            continue
+        if line.startswith("Traceback (most recent call last)"):
+            in_traceback = True  # frames are indented; the exception line is not
+            continue
+        if in_traceback and raw[:1].isspace():
+            continue
+        in_traceback = False
+        if line.startswith(_NOISE) or _JVM_FRAME.match(line):
+            continue
+        return line.removeprefix(": ").strip() or None
+    return None
+
+
+def first_line(exc: BaseException, *, limit: int = _LIMIT) -> str:
+    """The first line of ``exc``'s message that says what went wrong, at most ``limit`` chars.
+
+    Skips blank lines, Python ``Traceback`` frames, JVM ``at ...`` frames and Py4J's
+    ``An error occurred while calling o519.collectToPython`` line; an empty message gives
+    the class name.  Never raises::
+
+        first_line(ValueError(""))             # 'ValueError'
+        first_line(ValueError("bad\\nmore"))    # 'bad'
+    """
+    line = _meaningful_line(_text(exc))
+    return _clip(line, limit) if line else type(exc).__name__
+
+
+def _python_chain(exc: BaseException) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    node: BaseException | None = exc
+    while node is not None and id(node) not in seen:
+        seen.add(id(node))
+        yield node
+        node = node.__cause__ or (None if node.__suppress_context__ else node.__context__)
+
+
+def _java_root(jexc: Any, limit: int) -> str | None:
+    """Class and first message line of the innermost cause of a Py4J ``JavaObject`` throwable."""
+    try:
+        for _ in range(50):  # cause chains are short; a cycle must not hang the error path
+            cause = jexc.getCause()
+            if cause is None or cause.equals(jexc):
+                break
+            jexc = cause
+        name = str(jexc.getClass().getName())
+        message = jexc.getMessage()
+    except Exception:  # noqa: BLE001 - the JVM may be gone: fall back to the text form
+        return None
+    line = _meaningful_line(str(message)) if message is not None else None
+    return _clip(f"{name}: {line}" if line else name, limit)
+
+
+def _java_in_text(text: str, limit: int) -> str | None:
+    """The last Java exception line of a stack-trace text (the innermost ``Caused by:``)."""
+    found: str | None = None
+    for raw in text.splitlines():
+        m = _JAVA_LINE.match(raw)
+        if m:
+            found = f"{m.group(1)}: {m.group(2).strip()}" if (m.group(2) or "").strip() else m.group(1)
+    return _clip(found, limit) if found else None
+
+
+def _find_java_cause(exc: BaseException, limit: int) -> str | None:
+    for node in _python_chain(exc):
+        # Py4JJavaError keeps the throwable as ``java_exception``; pyspark's converted
+        # errors (AnalysisException, DateTimeException, ...) as ``_origin``.
+        jexc = getattr(node, "java_exception", None) or getattr(node, "_origin", None)
+        if jexc is not None and hasattr(jexc, "getCause"):
+            found = _java_root(jexc, limit)
+            if found:
+                return found
+        found = _java_in_text(_text(node), limit)
+        if found:
+            return found
+    return None
+
+
+def java_cause(exc: BaseException, *, limit: int = _LIMIT) -> str:
+    """For a Spark/Py4J error, the Java exception's own class and first message line.
+
+    Walks the cause chain (Python ``__cause__``, then the Java ``getCause()``) to the
+    innermost Java exception, e.g. ``java.time.DateTimeException: Invalid date 'MONTH 13'``
+    rather than ``An error occurred while calling o519.collectToPython``.  Without a Java
+    exception anywhere in the chain, :func:`first_line`.  Never raises.
+    """
+    return _find_java_cause(exc, limit) or first_line(exc, limit=limit)
+
+
+def describe(exc: BaseException, *, limit: int = _LIMIT) -> str:
+    """One line naming what failed: the Java cause of a Spark error, else ``Type: first line``."""
+    found = _find_java_cause(exc, limit)
+    if found:
+        return found
+    name = type(exc).__name__
+    line = first_line(exc, limit=limit)
+    return name if line == name else f"{name}: {line}"
+
 
 
 __all__ = [
-    "EXIT_CODES",
     "CheckFailed",
     "ConfigError",
     "EngineError",
     "MojoError",
     "Problem",
     "RegistryError",
+    "RunNotFound",
     "ScoringError",
     "SourceError",
     "SparkwingError",
@@ -185,5 +310,7 @@ __all__ = [
     "TrainingError",
     "WarehouseError",
     "WorkspaceBusy",
-    "exit_code_for",
+    "describe",
+    "first_line",
+    "java_cause",
 ]

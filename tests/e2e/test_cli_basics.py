@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from sparkwing.errors import EXIT_CODES, ConfigError
+from sparkwing.cli import EXIT_CODES
+from sparkwing.errors import ConfigError
 
 
 def test_validate_examples(run_cli, tmp_path) -> None:

@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sparkwing.errors import EXIT_CODES, WorkspaceBusy
+from sparkwing.cli import EXIT_CODES
+from sparkwing.errors import WorkspaceBusy
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.spark, pytest.mark.slow]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,7 +12,8 @@ from typing import Annotated, Any, Optional
 import typer
 
 from sparkwing.cli import _console as console
-from sparkwing.errors import ConfigError, SparkwingError, exit_code_for
+from sparkwing.cli._exit import INTERNAL_ERROR, INTERRUPTED, exit_code
+from sparkwing.errors import ConfigError, SparkwingError, describe
 
 app = typer.Typer(
     name="sparkwing", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
@@ -60,6 +62,14 @@ class Options:
 OPTS = Options()
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from sparkwing import __version__
+
+        typer.echo(f"sparkwing {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
 def _global(
     workspace: Annotated[Optional[str], typer.Option("--workspace", "-w", help="Workspace dir or s3:// URI.")] = None,
@@ -67,6 +77,8 @@ def _global(
     master: Annotated[Optional[str], typer.Option("--master", help="Spark master, e.g. local[*], yarn.")] = None,
     conf: Annotated[Optional[list[str]], typer.Option("--conf", help="Extra Spark setting key=value.")] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Full tracebacks and debug logs.")] = False,
+    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.",
+                                          callback=_print_version, is_eager=True)] = False,
 ) -> None:
     OPTS.workspace, OPTS.config, OPTS.master, OPTS.conf, OPTS.debug = workspace, config, master, conf or [], debug
     console.setup_logging(debug)
@@ -77,8 +89,11 @@ def _global(
 
 @app.command()
 def run(
-    spec: Annotated[Path, typer.Argument(help="Pipeline YAML file.")],
+    spec: Annotated[Path, typer.Argument(metavar="SPEC", help="Pipeline YAML file.")],
     resume: Annotated[Optional[str], typer.Option("--resume", help="Run id to resume.")] = None,
+    fail_fast: Annotated[bool, typer.Option(
+        "--fail-fast", help="Stop at the first failing step (default: run every step that does "
+        "not depend on a failure).")] = False,
 ) -> None:
     """Run a pipeline; with --resume, only the steps that did not finish."""
     from sparkwing.config import load_spec
@@ -86,24 +101,31 @@ def run(
 
     pipeline = load_spec(spec)
     settings = OPTS.settings()
+    reporter = console.Recording(console.reporter())
     try:
-        record = run_pipeline(pipeline, settings, resume=resume, reporter=console.reporter())
-    except SparkwingError:
-        _summary_of_last(settings, pipeline.name)
-        raise
+        record = run_pipeline(pipeline, settings, resume=resume, reporter=reporter,
+                              fail_fast=fail_fast)
+    except SparkwingError as exc:
+        if reporter.record is None:  # refused before a run began (busy, unknown run, spec)
+            raise
+        console.print_summary(reporter.record, show_error=False)
+        _print_error(exc)
+        if not isinstance(exc, ConfigError):  # resuming cannot fix a spec error
+            console.err.print(f"resume with: {_resume_command(spec, reporter.record.run_id)}",
+                              highlight=False, markup=False)
+        raise typer.Exit(exit_code(exc)) from None
     console.print_summary(record)
 
 
-def _summary_of_last(settings: Any, pipeline: str) -> None:
-    from sparkwing.config import WorkspaceLayout
-    from sparkwing.lake import storage_for
-    from sparkwing.pipeline import RunStore
-
-    layout = WorkspaceLayout.resolve(settings.workspace)
-    runs = RunStore(layout, storage_for(layout.root, settings.s3)).list(pipeline, limit=1)
-    if runs and runs[0].status == "failed":
-        console.print_summary(runs[0])
-        console.err.print(f"resume with: sparkwing run SPEC --resume {runs[0].run_id}")
+def _resume_command(spec: Path, run_id: str) -> str:
+    """The command line that resumes ``run_id``, with the options that locate its workspace."""
+    words = ["sparkwing"]
+    if OPTS.workspace:
+        words += ["--workspace", OPTS.workspace]
+    if OPTS.config:
+        words += ["--config", OPTS.config]
+    words += ["run", str(spec), "--resume", run_id]
+    return shlex.join(words)
 
 
 @app.command()
@@ -446,35 +468,32 @@ def keys_revoke(key: Annotated[str, typer.Argument(help="Key id or name.")]) -> 
     console.out.print(f"revoked key {revoked.id} ({revoked.name})")
 
 
+def _print_error(exc: SparkwingError) -> None:
+    if OPTS.debug:
+        console.err.print_exception()
+    console.err.print(f"[red]error:[/] {console.escape(str(exc))}"
+                      + (f"\n[dim]hint: {console.escape(exc.hint)}[/]" if exc.hint else ""),
+                      highlight=False)
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: sparkwing errors become one line and a documented exit code."""
+    """Entry point: sparkwing errors become one line and a documented exit code.
+
+    Usage mistakes (a missing argument, an unknown command or option) are click's: its usage
+    message and exit code 2.
+    """
     try:
-        app(args=argv, standalone_mode=False)
+        app(args=argv, prog_name="sparkwing")
     except SparkwingError as exc:
-        if OPTS.debug:
-            console.err.print_exception()
-        console.err.print(f"[red]error:[/] {exc}" + (f"\n[dim]hint: {exc.hint}[/]" if exc.hint else ""),
-                          highlight=False)
-        sys.exit(exit_code_for(exc))
+        _print_error(exc)
+        sys.exit(exit_code(exc))
     except KeyboardInterrupt:
         console.err.print("interrupted")
-        sys.exit(130)
-    except SystemExit:
-        raise
+        sys.exit(INTERRUPTED)
     except Exception as exc:
-        import click
-
-        if isinstance(exc, click.exceptions.Exit):
-            sys.exit(exc.exit_code)
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        if isinstance(exc, click.exceptions.Abort):
-            sys.exit(1)
         if OPTS.debug:
             console.err.print_exception()
         else:
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-            console.err.print(f"[red]internal error:[/] {type(exc).__name__}: {first}\n"
+            console.err.print(f"[red]internal error:[/] {console.escape(describe(exc))}\n"
                               "[dim]hint: rerun with --debug for the traceback[/]", highlight=False)
-        sys.exit(1)
+        sys.exit(INTERNAL_ERROR)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.live import Live
+from rich.markup import escape
 from rich.table import Table
 
 if TYPE_CHECKING:  # the pipeline package is imported only by commands that run one
@@ -85,12 +86,42 @@ def reporter() -> Any:
     return LiveReporter() if interactive() else LogReporter()
 
 
+class Recording:
+    """Passes progress on to ``inner`` and keeps the finished run's record.
+
+    ``record`` stays None when the run was refused before it began (busy, unknown run).
+    """
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.record: RunRecord | None = None
+
+    def run_started(self, record: RunRecord, order: list[str]) -> None:
+        self.inner.run_started(record, order)
+
+    def step_started(self, step: StepRecord) -> None:
+        self.inner.step_started(step)
+
+    def step_finished(self, step: StepRecord) -> None:
+        self.inner.step_finished(step)
+
+    def message(self, text: str) -> None:
+        self.inner.message(text)
+
+    def run_finished(self, record: RunRecord) -> None:
+        self.record = record
+        self.inner.run_finished(record)
+
+
 def _n(value: int | None) -> str:
     return f"{value:,}" if value is not None else ""
 
 
-def print_summary(record: RunRecord) -> None:
-    """The closing summary: steps, checks, tables, models, scores."""
+def print_summary(record: RunRecord, *, show_error: bool = True) -> None:
+    """The closing summary: steps, checks, tables, models, scores; a failing step's traceback.
+
+    ``show_error=False`` leaves the run's error line to the caller (so it prints once).
+    """
     table = Table(title=f"run {record.run_id} · {record.pipeline} · {record.status}")
     for col in ("step", "kind", "status", "rows in", "rows out", "quarantined", "time", "notes"):
         table.add_column(col)
@@ -98,7 +129,7 @@ def print_summary(record: RunRecord) -> None:
         table.add_row(
             s.name, s.kind, f"[{_STYLE.get(s.status, '')}]{s.status}[/]", _n(s.rows_in),
             _n(s.rows_out), _n(s.rows_quarantined),
-            f"{s.seconds:.1f}s" if s.seconds is not None else "", _notes(s),
+            f"{s.seconds:.1f}s" if s.seconds is not None else "", escape(_notes(s)),
         )
     out.print(table)
     checks = [(s.name, c) for s in record.steps.values() for c in s.checks]
@@ -125,8 +156,12 @@ def print_summary(record: RunRecord) -> None:
             out.print(f"model {s.name} version {s.details.get('version')} at {s.details.get('uri')}")
             if "promotion" in s.details:
                 out.print(f"promotion: {s.details['promotion'].get('reason', s.details['promotion'])}")
-    if record.error:
-        err.print(f"[red]error:[/] {record.error}")
+    for s in record.steps.values():
+        if s.status == "failed" and s.user_traceback:
+            err.print(f"[red]step {escape(s.name)} failed in your code:[/]", highlight=False)
+            err.print(s.user_traceback.rstrip(), highlight=False, markup=False)
+    if record.error and show_error:
+        err.print(f"[red]error:[/] {escape(record.error)}", highlight=False)
 
 
 def _fmt(v: Any) -> str:
@@ -137,6 +172,10 @@ def _fmt(v: Any) -> str:
 
 def _notes(s: StepRecord) -> str:
     d = s.details
+    if s.status == "skipped" and s.reason:
+        return s.reason
+    if s.status == "failed" and s.error:
+        return s.error[:120]
     if s.kind == "tables" or (s.kind == "scores" and "version" in d):
         return f"version {d.get('version')}" + (" (already published)" if d.get("skipped") else "")
     if s.kind == "models":

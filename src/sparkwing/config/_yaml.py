@@ -16,7 +16,7 @@ def load_with_lines(text: str, filename: str = "<spec>") -> tuple[Any, dict[Loc,
     >>> lines[("a", "b")]
     2
     """
-    from sparkwing.errors import ConfigError, Problem
+    from sparkwing.errors import ConfigError, Problem, first_line
 
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
@@ -24,7 +24,7 @@ def load_with_lines(text: str, filename: str = "<spec>") -> tuple[Any, dict[Loc,
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
-        reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        reason = getattr(exc, "problem", None) or first_line(exc)
         raise ConfigError(
             "spec is not valid YAML",
             problems=[Problem("", str(reason), file=filename, line=line)],

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from sparkwing.config import Settings, WorkspaceLayout
 from sparkwing.engine._cluster import cluster_kind, loopback_master
-from sparkwing.errors import EngineError
+from sparkwing.errors import EngineError, first_line, java_cause
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -142,17 +142,6 @@ def _bindable(port: int) -> bool:
     return True
 
 
-def java_cause(exc: BaseException) -> str:
-    """The innermost Java exception line of a py4j error (else its first line), for one-line errors."""
-    import re
-
-    text = str(exc).strip()
-    causes = re.findall(r"^(?:Caused by: )?((?:[a-z]\w*\.)+[A-Z]\w*(?:Exception|Error)\b.*)$", text, re.M)
-    if causes:
-        return causes[-1].strip()[:300]
-    return text.splitlines()[0][:300] if text else type(exc).__name__
-
-
 def _direct_to_node(spark: SparkSession, settings: Settings) -> str:
     """Stop the all-interfaces Flow proxy; point the Python client at the loopback node."""
     import h2o
@@ -222,7 +211,7 @@ def h2o_lost_node(*, health: bool = True, confirm: bool = True) -> str | None:
         with urllib.request.urlopen(req, timeout=20) as resp:  # noqa: S310 - the H2O node's REST URL
             cloud = json.loads(resp.read())
     except Exception as exc:  # noqa: BLE001 - an unreachable node is the answer itself
-        first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+        first = first_line(exc, limit=200)
         return _broken(f"the H2O node at {_url} does not answer ({first})")
     nodes = cloud.get("nodes") or []
     size = int(cloud.get("cloud_size") or len(nodes))

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from sparkwing.config import Settings, WorkspaceLayout
 from sparkwing.engine._cluster import check_cluster, cluster_conf, cluster_kind, driver_address, loopback_master
 from sparkwing.engine._java import find_java, use_java
-from sparkwing.errors import EngineError
+from sparkwing.errors import EngineError, java_cause
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -125,7 +125,7 @@ def start_spark(settings: Settings) -> SparkSession:
         spark = builder.enableHiveSupport().getOrCreate()
     except Exception as exc:  # py4j / launcher errors have no common base class
         raise EngineError(
-            f"Spark did not start: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}",
+            f"Spark did not start: {java_cause(exc)}",
             hint="run with --debug for the JVM output; check Java 17 and free memory",
         ) from exc
     spark.sparkContext.setLogLevel("ERROR")

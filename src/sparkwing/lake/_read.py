@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sparkwing.config import Settings, SourceSpec, WorkspaceLayout, is_remote
-from sparkwing.errors import SourceError, SparkwingError
+from sparkwing.errors import SourceError, SparkwingError, java_cause
 from sparkwing.lake._delimited import (
     delimiter_for,
     header_names,
@@ -129,7 +129,7 @@ def read_source(spark: SparkSession, name: str, spec: SourceSpec, ctx: SourceCon
         raise
     except Exception as exc:  # py4j/Spark errors share no base class; interrupts pass through
         raise SourceError(
-            f"source {name!r}: cannot read {uri} as {fmt}: {_first_line(exc)}", source=name,
+            f"source {name!r}: cannot read {uri} as {fmt}: {java_cause(exc)}", source=name,
             hint="check the format and the file",
         ) from exc
     rows_read = settled.rows_read + len(driver_bad)
@@ -233,12 +233,3 @@ def _spark_paths(spark: SparkSession, name: str, files: list[SourceFile], ctx: S
         return [with_scheme(f.uri, scheme) for f in files]
     staging = ctx.layout.staging(ctx.pipeline, ctx.run_id, f"sources/{name}")
     return [f.uri for f in stage_files(files, staging, ctx.settings.s3)]
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    for line in text.splitlines():
-        line = line.strip()
-        if line and not line.startswith(("Traceback", "at ", "py4j")):
-            return line[:300]
-    return type(exc).__name__

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sparkwing.config import S3Settings, Settings, is_remote
-from sparkwing.errors import SourceError
+from sparkwing.errors import SourceError, first_line
 from sparkwing.lake._storage import s3_client, split_s3
 
 if TYPE_CHECKING:
@@ -96,7 +96,7 @@ def _list_s3(uri: str, s3: S3Settings) -> list[SourceFile]:
                     out.append(SourceFile(f"{scheme}://{bucket}/{k}", obj["Size"], etag=etag))
     except (BotoCoreError, ClientError) as exc:
         raise SourceError(
-            f"cannot list {uri}: {str(exc).splitlines()[0]}",
+            f"cannot list {uri}: {first_line(exc)}",
             hint="check s3.endpoint_url and the credentials in the settings",
         ) from None
     return sorted(out, key=lambda f: f.uri)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sparkwing.config import S3Settings, Settings, is_remote
-from sparkwing.errors import ConfigError, SourceError
+from sparkwing.errors import ConfigError, SourceError, first_line
 from sparkwing.lake._storage import s3_client, split_s3
 from sparkwing.lake._uri import configure_s3a, resolve_uri, spark_s3_scheme, with_scheme
 
@@ -98,5 +98,5 @@ def upload_dir(local: str, uri: str, s3: S3Settings) -> None:
                 rel = os.path.relpath(os.path.join(root, name), local).replace(os.sep, "/")
                 client.upload_file(os.path.join(root, name), bucket, prefix + rel)
     except (BotoCoreError, ClientError) as exc:
-        first = str(exc).splitlines()[0]
+        first = first_line(exc)
         raise SourceError(f"cannot write {uri}: {first}", hint="check the s3 settings") from None

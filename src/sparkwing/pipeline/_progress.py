@@ -32,7 +32,8 @@ class LogReporter:
         rows = f" rows_out={step.rows_out}" if step.rows_out is not None else ""
         q = f" quarantined={step.rows_quarantined}" if step.rows_quarantined else ""
         secs = f" in {step.seconds:.1f}s" if step.seconds is not None else ""
-        log.info("step %s %s%s%s%s", step.name, step.status, rows, q, secs)
+        why = f": {step.reason}" if step.reason else ""
+        log.info("step %s %s%s%s%s%s", step.name, step.status, rows, q, secs, why)
 
     def message(self, text: str) -> None:
         log.info("%s", text)

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from sparkwing._types import utcnow_iso
 from sparkwing.config import WorkspaceLayout
-from sparkwing.errors import SparkwingError
+from sparkwing.errors import RunNotFound, SparkwingError
 from sparkwing.lake import Storage
 
 Status = Literal["pending", "running", "succeeded", "failed", "skipped"]
@@ -28,6 +28,8 @@ class StepRecord(BaseModel):
     checks: list[dict[str, Any]] = Field(default_factory=list)
     details: dict[str, Any] = Field(default_factory=dict)
     error: str | None = None
+    reason: str | None = None  # why a step was skipped, e.g. "upstream 'loans_raw' failed"
+    user_traceback: str | None = None  # a failing `python:` step's own frames
     attempt: int = 1
 
 
@@ -69,8 +71,9 @@ class RunStore:
     def load(self, pipeline: str, run_id: str) -> RunRecord:
         uri = self.path(pipeline, run_id)
         if not self.storage.exists(uri):
-            raise SparkwingError(
-                f"no run {run_id!r} of pipeline {pipeline!r}", hint="`sparkwing runs` lists the runs"
+            raise RunNotFound(
+                f"no run {run_id!r} of pipeline {pipeline!r}", run_id=run_id,
+                hint=f"`sparkwing runs -p {pipeline}` lists the runs",
             )
         return RunRecord.model_validate(json.loads(self.storage.read_bytes(uri)))
 
@@ -83,10 +86,12 @@ class RunStore:
             if r.startswith(run_id) and r != "lock.json"
         ]
         if not matches:
-            raise SparkwingError(f"no run {run_id!r}", hint="`sparkwing runs` lists the runs")
+            raise RunNotFound(f"no run {run_id!r}", run_id=run_id,
+                              hint="`sparkwing runs` lists the runs")
         if len(matches) > 1:
-            raise SparkwingError(
-                f"run id {run_id!r} is ambiguous ({len(matches)} runs)", hint="give more characters"
+            raise RunNotFound(
+                f"run id {run_id!r} is ambiguous ({len(matches)} runs)", run_id=run_id,
+                hint="give more characters",
             )
         return self.load(*matches[0])
 

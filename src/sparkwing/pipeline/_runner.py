@@ -9,7 +9,7 @@ from typing import Any
 
 from sparkwing._types import new_run_id, utcnow_iso
 from sparkwing.config import PipelineSpec, Settings, WorkspaceLayout, build_graph
-from sparkwing.errors import ConfigError, SparkwingError, StepFailed
+from sparkwing.errors import ConfigError, SparkwingError, StepFailed, describe, first_line
 from sparkwing.lake import storage_for
 from sparkwing.pipeline._lock import PipelineLock
 from sparkwing.pipeline._progress import LogReporter, Reporter
@@ -26,11 +26,18 @@ def run_pipeline(
     resume: str | None = None,
     reporter: Reporter | None = None,
     stop_engine: bool = True,
+    fail_fast: bool = False,
 ) -> RunRecord:
-    """Run ``spec`` and return its record; raises the first step's ``SparkwingError``.
+    """Run ``spec`` and return its record; raises the first failing step's ``SparkwingError``.
 
-    With ``resume`` (a run id) only the steps that did not finish run again, under the
-    same run id, so a half-written table version is replaced rather than duplicated.
+    A failing step skips the steps downstream of it (``skipped``, with the reason); steps
+    that do not depend on it still run, and the run ends ``failed`` with every step's
+    outcome in the record before the first failure is raised.  With ``fail_fast`` the run
+    stops at the first failure instead (the steps not reached stay ``pending``).
+
+    With ``resume`` (a run id) only the steps that did not finish (failed, skipped, never
+    reached) run again, under the same run id, so a half-written table version is replaced
+    rather than duplicated.
     """
     from sparkwing.engine import check_cluster, effective_settings
 
@@ -68,14 +75,13 @@ def run_pipeline(
         base = str(spec.base_dir)
         if base not in sys.path:
             sys.path.insert(0, base)  # custom `python:` steps live next to the spec
-        for name in graph.order:
-            if name not in todo:
-                continue
-            _run_step(ctx, name, record.steps[name], store, reporter)
+        failures = _run_steps(ctx, todo, store, reporter, fail_fast=fail_fast)
+        if failures:
+            raise failures[0]  # the run's error and exit code are those of the first failure
         record.status = "succeeded"
     except BaseException as exc:
         record.status = "failed"
-        record.error = exc.one_line() if isinstance(exc, SparkwingError) else f"{type(exc).__name__}: {exc}"
+        record.error = exc.one_line() if isinstance(exc, SparkwingError) else describe(exc)
         record.error_code = getattr(exc, "code", "internal_error")
         raise
     finally:
@@ -85,7 +91,7 @@ def run_pipeline(
             try:
                 cleanup()
             except Exception as exc:  # noqa: BLE001 - a dead executor/JVM must not hide the run's error
-                log.warning("cleanup failed: %s", str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__)
+                log.warning("cleanup failed: %s", first_line(exc, limit=200))
         try:
             store.save(record)
         finally:
@@ -95,7 +101,7 @@ def run_pipeline(
                 try:
                     _stop_engine()
                 except Exception as exc:  # noqa: BLE001 - same: the run's own error wins
-                    log.warning("stopping Spark/H2O failed: %s", str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__)
+                    log.warning("stopping Spark/H2O failed: %s", first_line(exc, limit=200))
     return record
 
 
@@ -143,12 +149,51 @@ def _steps_to_run(graph: Any, record: RunRecord, resuming: bool) -> set[str]:
     return todo
 
 
+def _run_steps(
+    ctx: RunContext, todo: set[str], store: RunStore, reporter: Reporter, *, fail_fast: bool
+) -> list[SparkwingError]:
+    """Run the steps of ``todo`` in graph order; returns the failures, first one first.
+
+    A step downstream of a failure is skipped, not run: its input does not exist.
+    """
+    failures: list[SparkwingError] = []
+    failed_upstream: dict[str, str] = {}  # blocked step -> the failed step it waits for
+    for name in ctx.graph.order:
+        if name not in todo:
+            continue
+        step = ctx.record.steps[name]
+        blocker = next((failed_upstream[d] for d in ctx.graph.nodes[name].depends_on
+                        if d in failed_upstream), None)
+        if blocker is not None:
+            failed_upstream[name] = blocker
+            _skip_step(ctx, step, f"upstream {blocker!r} failed", store, reporter)
+            continue
+        try:
+            _run_step(ctx, name, step, store, reporter)
+        except SparkwingError as exc:
+            if fail_fast:
+                raise
+            failures.append(exc)
+            failed_upstream[name] = name
+    return failures
+
+
+def _skip_step(ctx: RunContext, step: StepRecord, reason: str, store: RunStore,
+               reporter: Reporter) -> None:
+    step.status = "skipped"
+    step.reason = reason
+    step.started = step.finished = step.seconds = step.error = step.user_traceback = None
+    step.attempt = ctx.record.attempts
+    store.save(ctx.record)
+    reporter.step_finished(step)
+
+
 def _run_step(
     ctx: RunContext, name: str, step: StepRecord, store: RunStore, reporter: Reporter
 ) -> None:
     step.status = "running"
     step.started = utcnow_iso()
-    step.finished = step.error = None
+    step.finished = step.error = step.reason = step.user_traceback = None
     step.attempt = ctx.record.attempts
     store.save(ctx.record)
     reporter.step_started(step)
@@ -159,11 +204,12 @@ def _run_step(
     except SparkwingError as exc:
         step.status = "failed"
         step.error = exc.one_line()
+        if isinstance(exc, StepFailed):
+            step.user_traceback = exc.user_traceback  # a `python:` step's own frames
         raise
     except Exception as exc:
         step.status = "failed"
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        step.error = f"{type(exc).__name__}: {first}"
+        step.error = describe(exc)
         raise StepFailed(
             f"step {name!r} failed: {step.error}", step=name,
             hint="run with --debug for the full traceback",

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sparkwing.errors import ConfigError, StepFailed
+from sparkwing.errors import ConfigError, StepFailed, describe
 from sparkwing.prep._context import StepContext
 
 if TYPE_CHECKING:
@@ -28,7 +28,7 @@ def load_function(reference: str, where: str) -> Callable[..., Any]:
     try:
         module = importlib.import_module(module_name)
     except Exception as exc:  # noqa: BLE001 - any import-time failure is a spec problem here
-        msg = f"{where}: cannot import {module_name!r}: {type(exc).__name__}: {_first_line(exc)}"
+        msg = f"{where}: cannot import {module_name!r}: {describe(exc)}"
         raise ConfigError(
             msg,
             hint="put the module on PYTHONPATH (or next to the spec) and check its import-time code",
@@ -38,11 +38,6 @@ def load_function(reference: str, where: str) -> Callable[..., Any]:
         msg = f"{where}: module {module_name!r} has no function {attr!r}"
         raise ConfigError(msg, hint="write it as module:function")
     return function
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else ""
 
 
 def _is_ours(filename: str) -> bool:
@@ -70,7 +65,7 @@ def run_python(df: DataFrame, params: Any, ctx: StepContext) -> DataFrame:
         result = function(df, **params.params)
     except Exception as exc:  # noqa: BLE001 - KeyboardInterrupt/SystemExit pass through
         raise StepFailed(
-            f"{ctx.where} ({params.function}) raised {type(exc).__name__}: {_first_line(exc)}",
+            f"{ctx.where} ({params.function}) raised {describe(exc)}",
             step=ctx.where,
             user_traceback=user_traceback(exc),
             hint="see the user traceback",

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sparkwing.errors import ConfigError, SparkwingError, StepFailed
+from sparkwing.errors import ConfigError, SparkwingError, StepFailed, describe, first_line
 from sparkwing.prep import _columns, _features, _fill, _rows
 from sparkwing.prep._context import Pending, StepContext, unknown_column
 from sparkwing.prep._custom import run_python
@@ -116,13 +116,13 @@ def _translate(exc: Exception, df: DataFrame, where: str) -> Exception:
     from pyspark.errors import AnalysisException, ParseException
 
     if isinstance(exc, ParseException):
-        msg = f"{where}: cannot parse the SQL expression: {str(exc).strip().splitlines()[0]}"
+        msg = f"{where}: cannot parse the SQL expression: {first_line(exc)}"
         return ConfigError(msg, hint="check the expression's syntax")
     if isinstance(exc, AnalysisException):
         if (exc.getErrorClass() or "").startswith("UNRESOLVED_COLUMN"):
             name = (exc.getMessageParameters() or {}).get("objectName", "?").strip("`")
             return unknown_column(where, name, df.columns)
-        first = str(exc).strip().splitlines()[0]
+        first = first_line(exc)
         return StepFailed(f"{where}: {first}", step=where, hint="check the step's expressions and types")
     return exc
 
@@ -158,8 +158,7 @@ def apply_steps(
         except SparkwingError:
             raise
         except Exception as exc:  # noqa: BLE001 - e.g. a Spark failure in fill_missing's aggregate
-            first = (str(exc).strip().splitlines() or [""])[0]
-            raise StepFailed(f"{where}: {type(exc).__name__}: {first}", step=where) from exc
+            raise StepFailed(f"{where}: {describe(exc)}", step=where) from exc
         stat = StepStats(index, step.kind, ctx.notes)
         if ctx.pending:
             _PENDING[stat] = ctx.pending

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sparkwing.errors import ScoringError
+from sparkwing.errors import ScoringError, java_cause
 from sparkwing.registry import ModelVersion
 
 if TYPE_CHECKING:
@@ -68,7 +68,7 @@ def score_batch(spark: SparkSession, df: DataFrame, version: ModelVersion, *, al
     try:
         scored = model.transform(df)
     except Exception as exc:
-        raise ScoringError(f"scoring with {version.ref} failed: {str(exc).splitlines()[0][:300]}",
+        raise ScoringError(f"scoring with {version.ref} failed: {java_cause(exc)}",
                            hint="check the input's column types against the card") from exc
     out = scored.select(
         *[F.col(f"`{c}`") for c in original],
@@ -120,7 +120,7 @@ def _load(version: ModelVersion) -> Any:
     try:
         return H2OMOJOModel.createFromMojo("file://" + str(path.resolve()), settings)
     except Exception as exc:
-        raise ScoringError(f"cannot load the MOJO of {version.ref}: {str(exc).splitlines()[0][:300]}",
+        raise ScoringError(f"cannot load the MOJO of {version.ref}: {java_cause(exc)}",
                            hint=f"is {path} a valid H2O MOJO?") from exc
 
 

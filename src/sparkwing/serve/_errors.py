@@ -4,7 +4,36 @@ from __future__ import annotations
 
 from typing import Any
 
-from sparkwing.errors import ConfigError, MojoError, RegistryError, ScoringError, SparkwingError
+from sparkwing.errors import (
+    ConfigError,
+    EngineError,
+    MojoError,
+    RegistryError,
+    ScoringError,
+    SparkwingError,
+    WorkspaceBusy,
+)
+
+#: The HTTP status of a library error that reaches a route; an error class not listed takes
+#: the status of its nearest listed base class (documented in docs/serving.md).
+HTTP_STATUS: dict[type[SparkwingError], int] = {
+    SparkwingError: 500,
+    ConfigError: 400,
+    ScoringError: 422,
+    RegistryError: 503,
+    MojoError: 503,
+    WorkspaceBusy: 503,
+    EngineError: 503,
+}
+
+
+def http_status(exc: SparkwingError) -> int:
+    """The status of ``exc``: that of the first class in its MRO listed in ``HTTP_STATUS``."""
+    for cls in type(exc).__mro__:
+        status = HTTP_STATUS.get(cls)  # type: ignore[call-overload]
+        if status is not None:
+            return status
+    return 500
 
 
 class ServeError(SparkwingError):
@@ -28,5 +57,4 @@ def from_sparkwing(exc: SparkwingError) -> ServeError:
     """Map the library's errors to answers; the message is already one line, meant for users."""
     if isinstance(exc, ServeError):
         return exc
-    status = {RegistryError: 503, MojoError: 503, ScoringError: 422, ConfigError: 400}.get(type(exc), 500)
-    return ServeError(status, exc.code, exc.message, hint=exc.hint)
+    return ServeError(http_status(exc), exc.code, exc.message, hint=exc.hint)

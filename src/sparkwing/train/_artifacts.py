@@ -11,7 +11,7 @@ from typing import Any
 
 from sparkwing.config import Settings
 from sparkwing.engine import h2o_url
-from sparkwing.errors import TrainingError
+from sparkwing.errors import TrainingError, first_line
 
 log = logging.getLogger("sparkwing.train")
 NO_POJO = {"stackedensemble": "H2O cannot export a POJO for a Stacked Ensemble", "glrm": "H2O cannot export a POJO for GLRM"}
@@ -68,7 +68,7 @@ def pojo(h2o_model: Any, algorithm: str, work: Path) -> tuple[Path | None, str |
     try:
         h2o_model.download_pojo(path=str(dest), get_genmodel_jar=False)
     except Exception as exc:  # noqa: BLE001 - a POJO is optional; the MOJO is the artifact
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        reason = first_line(exc)
         log.warning("no POJO for %s: %s", algorithm, reason)
         shutil.rmtree(dest, ignore_errors=True)
         return None, f"POJO export failed: {reason}"

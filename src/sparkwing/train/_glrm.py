@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from sparkwing import __version__
 from sparkwing.config import GlrmParams, Settings
 from sparkwing.engine import start_h2o
-from sparkwing.errors import TrainingError
+from sparkwing.errors import TrainingError, java_cause
 from sparkwing.train import _artifacts
 from sparkwing.train._result import GlrmResult
 
@@ -53,7 +53,7 @@ def fit_glrm(spark: SparkSession, settings: Settings, df: DataFrame, params: Glr
         with contextlib.redirect_stdout(io.StringIO()):
             model = est.fit(df.select(*columns))
     except Exception as exc:
-        raise TrainingError(f"glrm: H2O training failed: {str(exc).splitlines()[0][:300]}",
+        raise TrainingError(f"glrm: H2O training failed: {java_cause(exc)}",
                             hint="check the input columns (numeric or categorical)") from exc
     scored = model.transform(df)
     arr = vector_to_array(F.col(raw)) if _is_vector(scored, raw) else F.col(raw)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from sparkwing import __version__
 from sparkwing.config import ModelSpec, Settings
 from sparkwing.engine import h2o_lost_node, run_watched, start_h2o
-from sparkwing.errors import SparkwingError, TrainingError
+from sparkwing.errors import SparkwingError, TrainingError, java_cause
 from sparkwing.train import _artifacts, _evaluate
 from sparkwing.train._engines import build_algorithm, build_automl
 from sparkwing.train._prepare import prepare
@@ -97,7 +97,7 @@ def _fit(spark: Any, settings: Settings, name: str, spec: ModelSpec, prep: Any, 
     except SparkwingError:
         raise
     except Exception as exc:
-        raise TrainingError(f"H2O training of {name!r} failed: {_first_line(exc)}",
+        raise TrainingError(f"H2O training of {name!r} failed: {java_cause(exc)}",
                             hint="see the H2O log under <workspace>/logs/h2o") from exc
     seconds = time.monotonic() - started
     model_id = est.getBinaryModel().modelId
@@ -221,11 +221,3 @@ def _dist_version(dist: str) -> str:
         return metadata.version(dist)
     except metadata.PackageNotFoundError:
         return "unknown"
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    for line in text.splitlines():
-        if line.strip() and not line.startswith("Traceback"):
-            return line.strip()[:300]
-    return type(exc).__name__

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from sparkwing.config import WorkspaceLayout
-from sparkwing.errors import WarehouseError
+from sparkwing.errors import WarehouseError, first_line
 from sparkwing.warehouse import _catalog as cat
 from sparkwing.warehouse._model import TableInfo, TableName
 from sparkwing.warehouse._versions import load_history
@@ -66,7 +66,7 @@ def run_sql(spark: SparkSession, query: str) -> DataFrame:
     try:
         return spark.sql(query)
     except AnalysisException as exc:
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        first = first_line(exc)
         raise WarehouseError(
             f"query failed: {first}", hint="check table and column names with DESCRIBE"
         ) from None
