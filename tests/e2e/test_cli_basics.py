@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from sparkwing.cli import EXIT_CODES
-from sparkwing.errors import ConfigError
+from sparkwing.errors import ConfigError, RunNotFound
 
 
 def test_validate_examples(run_cli, tmp_path) -> None:
@@ -44,3 +44,32 @@ def test_schema_is_json_schema(run_cli, tmp_path) -> None:
 def test_runs_on_empty_workspace(run_cli, tmp_path) -> None:
     result = run_cli("runs", workspace=tmp_path)
     assert result.returncode == 0, result.stderr
+
+
+def test_usage_mistakes_are_usage_errors(run_cli, tmp_path) -> None:
+    for args, says in ((["run"], "Missing argument"), (["rnu", "x.yaml"], "No such command 'rnu'"),
+                       (["run", "x.yaml", "--fail-fats"], "No such option")):
+        result = run_cli(*args, workspace=tmp_path)
+        assert result.returncode == 2, (args, result.stderr)
+        assert "Usage: sparkwing" in result.stderr and says in result.stderr
+        assert "internal error" not in result.stderr
+
+
+def test_version(run_cli, tmp_path) -> None:
+    from sparkwing import __version__
+
+    result = run_cli("--version", workspace=tmp_path)
+    assert result.returncode == 0 and result.stdout.strip() == f"sparkwing {__version__}"
+
+
+def test_a_missing_run_has_its_own_exit_code(run_cli, tmp_path) -> None:
+    shown = run_cli("runs", "show", "NOPE", workspace=tmp_path)
+    assert shown.returncode == EXIT_CODES[RunNotFound], shown.stderr
+    assert shown.stderr.count("error:") == 1 and "no run 'NOPE'" in shown.stderr
+
+    spec = tmp_path / "p.yaml"
+    spec.write_text("name: p\nsources:\n  a: {uri: a.csv}\n")
+    resumed = run_cli("run", str(spec), "--fail-fast", "--resume", "NOPE", workspace=tmp_path / "ws")
+    assert resumed.returncode == EXIT_CODES[RunNotFound], resumed.stderr
+    assert resumed.stderr.count("error:") == 1 and "no run 'NOPE' of pipeline 'p'" in resumed.stderr
+    assert "resume with" not in resumed.stderr and "internal error" not in resumed.stderr

@@ -1,0 +1,74 @@
+"""The CLI on a run with a missing source and a failing `python:` step next to a good branch."""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+
+from sparkwing.cli import EXIT_CODES
+from sparkwing.errors import SourceError
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = [pytest.mark.spark, pytest.mark.slow]
+
+SPEC = """\
+name: partial
+sources:
+  good: {uri: good.csv, format: csv}
+  missing: {uri: missing.csv, format: csv}
+  third: {uri: good.csv, format: csv}
+datasets:
+  third_clean:
+    from: third
+    steps:
+      - python: my_steps:explode
+tables:
+  partial.good: {from: good}
+  partial.missing: {from: missing}
+  partial.third: {from: third_clean}
+"""
+
+STEPS = '''\
+def explode(df, **params):
+    return _helper(df)
+
+
+def _helper(df):
+    raise ValueError("amount must be positive")
+'''
+
+
+def test_partial_run_summary_traceback_and_resume_hint(run_cli, tmp_path) -> None:
+    (tmp_path / "good.csv").write_text("id,amount\n1,2.5\n2,3.5\n")
+    (tmp_path / "my_steps.py").write_text(STEPS)
+    (tmp_path / "pipeline.yaml").write_text(SPEC)
+    ws = tmp_path / "ws"
+    result = run_cli("run", "pipeline.yaml", workspace=ws, cwd=tmp_path)
+
+    assert result.returncode == EXIT_CODES[SourceError], result.stderr  # the first failure's code
+    [run_dir] = (ws / "runs" / "partial").iterdir()
+    record = json.loads((run_dir / "run.json").read_text())
+    steps = record["steps"]
+    assert {n: s["status"] for n, s in steps.items()} == {
+        "good": "succeeded", "missing": "failed", "third": "succeeded", "third_clean": "failed",
+        "partial.good": "succeeded", "partial.missing": "skipped", "partial.third": "skipped"}
+    assert steps["partial.third"]["reason"] == "upstream 'third_clean' failed"
+    tb = steps["third_clean"]["user_traceback"]
+    assert "my_steps.py" in tb and "in _helper" in tb and tb.rstrip().endswith(
+        "ValueError: amount must be positive")
+    assert "sparkwing" not in tb.replace(str(tmp_path), "")  # the user's frames only
+
+    # The summary shows every step's outcome; the traceback is shown on the failing step.
+    assert "upstream 'missing' failed" in result.stdout and "skipped" in result.stdout
+    assert "step third_clean failed in your code:" in result.stderr
+    assert 'my_steps.py", line 6, in _helper' in result.stderr
+    # The error prints once, and the resume hint is a command that names the real spec.
+    assert len(re.findall(r"^error: ", result.stderr, re.M)) == 1, result.stderr
+    assert "error: source 'missing': not found" in result.stderr
+    [hint] = [line for line in result.stderr.splitlines() if line.startswith("resume with: ")]
+    words = shlex.split(hint.removeprefix("resume with: "))
+    assert words == ["sparkwing", "--workspace", str(ws), "run", "pipeline.yaml", "--resume", record["run_id"]]
