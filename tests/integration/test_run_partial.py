@@ -89,3 +89,20 @@ def test_fail_fast_stops_before_the_independent_table(spark, settings, tmp_path)
     with pytest.raises(SourceError, match=r"20 of 21 rows"):
         run_pipeline(load_spec(spec), settings, stop_engine=False)
     assert _tables(spark, "fail_fast") == {"good"}
+
+
+def test_a_python_step_traceback_keeps_the_users_frames_only(spark, tmp_path, monkeypatch):
+    from sparkwing.config import Step
+    from sparkwing.errors import StepFailed
+    from sparkwing.prep import apply_steps
+
+    (tmp_path / "spark_steps_user.py").write_text(
+        "def pick(df, **params):\n    return df.select('no_such_column')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    step = Step.model_validate({"python": "spark_steps_user:pick"})
+    with pytest.raises(StepFailed) as info:
+        apply_steps(spark.range(2), [step], dataset="d")
+    tb = info.value.user_traceback
+    frames = [line.strip() for line in tb.splitlines() if line.strip().startswith('File "')]
+    assert frames == [f'File "{tmp_path / "spark_steps_user.py"}", line 2, in pick']  # no pyspark/py4j
+    assert "UNRESOLVED_COLUMN" in tb

@@ -8,6 +8,7 @@ with a one-line message and ``user_traceback`` holding the user's own frames onl
 from __future__ import annotations
 
 import importlib
+import sys
 import traceback
 from collections.abc import Callable
 from pathlib import Path
@@ -40,18 +41,30 @@ def load_function(reference: str, where: str) -> Callable[..., Any]:
     return function
 
 
-def _is_ours(filename: str) -> bool:
-    return Path(filename).resolve().is_relative_to(_SPARKWING_DIR)
+def _framework_dirs() -> tuple[Path, ...]:
+    """Where frames a user did not write live: sparkwing, and pyspark/py4j once loaded."""
+    dirs = [_SPARKWING_DIR]
+    for name in ("pyspark", "py4j"):
+        module = sys.modules.get(name)
+        if module is not None and module.__file__:
+            dirs.append(Path(module.__file__).resolve().parent)
+    return tuple(dirs)
+
+
+def _is_framework(filename: str, dirs: tuple[Path, ...]) -> bool:
+    path = Path(filename).resolve()
+    return any(path.is_relative_to(d) for d in dirs)
 
 
 def user_traceback(exc: BaseException) -> str:
-    """The traceback of ``exc`` (and its causes) with sparkwing's own frames removed."""
+    """The traceback of ``exc`` (and its causes) with sparkwing's and pyspark's frames removed."""
     te = traceback.TracebackException(type(exc), exc, exc.__traceback__)
+    dirs = _framework_dirs()
     seen: set[int] = set()
     node: traceback.TracebackException | None = te
     while node is not None and id(node) not in seen:
         seen.add(id(node))
-        kept = [f for f in node.stack if not _is_ours(f.filename)]
+        kept = [f for f in node.stack if not _is_framework(f.filename, dirs)]
         node.stack = traceback.StackSummary.from_list(kept)
         node = node.__cause__ or (None if node.__suppress_context__ else node.__context__)
     return "".join(te.format())
