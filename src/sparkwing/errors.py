@@ -203,9 +203,9 @@ def _meaningful_line(text: str) -> str | None:
         if in_traceback and raw[:1].isspace():
             continue
         in_traceback = False
-        if line.startswith(_NOISE) or _JVM_FRAME.match(line):
-            continue
-        return line.removeprefix(": ").strip() or None
+        line = line[1:].strip() if line.startswith(":") else line  # Py4J's ": java.x.Y..."
+        if line and not line.startswith(_NOISE) and not _JVM_FRAME.match(line):
+            return line
     return None
 
 

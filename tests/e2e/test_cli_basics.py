@@ -24,6 +24,7 @@ def test_invalid_spec_is_one_line_per_problem_with_exit_2(run_cli, tmp_path) -> 
     assert result.returncode == EXIT_CODES[ConfigError]
     assert f"{spec}:8: datasets.b.steps[0]: unknown step 'derivee'" in result.stderr
     assert "Traceback" not in result.stderr
+    assert "resume with" not in result.stderr and result.stderr.count("error:") == 1
     assert not (tmp_path / "ws").exists()  # failed before any work
 
 

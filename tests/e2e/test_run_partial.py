@@ -71,4 +71,5 @@ def test_partial_run_summary_traceback_and_resume_hint(run_cli, tmp_path) -> Non
     assert "error: source 'missing': not found" in result.stderr
     [hint] = [line for line in result.stderr.splitlines() if line.startswith("resume with: ")]
     words = shlex.split(hint.removeprefix("resume with: "))
-    assert words == ["sparkwing", "--workspace", str(ws), "run", "pipeline.yaml", "--resume", record["run_id"]]
+    assert words == ["sparkwing", "--workspace", str(ws), "run", "pipeline.yaml",
+                     "--resume", record["run_id"]]

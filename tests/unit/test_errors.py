@@ -46,6 +46,7 @@ def test_first_line_skips_noise() -> None:
           "ZeroDivisionError: division by zero\n")
     assert first_line(Exception(tb)) == "ZeroDivisionError: division by zero"
     assert first_line(Exception("at least 3 rows are needed")) == "at least 3 rows are needed"
+    assert first_line(Exception(":\n: java.io.IOException: x")) == "java.io.IOException: x"
     assert len(first_line(Exception("x" * 1000))) == 300
     assert first_line(Exception("x" * 1000), limit=20) == "x" * 17 + "..."
 
@@ -89,7 +90,8 @@ class Py4JLike(Exception):
 
 def test_java_cause_walks_the_java_cause_chain() -> None:
     root = JavaThrowable("java.time.DateTimeException", "Invalid date 'MONTH 13'\nsecond line")
-    outer = JavaThrowable("org.apache.spark.SparkException", "Job aborted", JavaThrowable("x.YException", "y", root))
+    middle = JavaThrowable("x.YException", "y", root)
+    outer = JavaThrowable("org.apache.spark.SparkException", "Job aborted", middle)
     assert java_cause(Py4JLike(outer)) == "java.time.DateTimeException: Invalid date 'MONTH 13'"
     assert java_cause(Py4JLike(JavaThrowable("java.lang.NullPointerException", None))) == (
         "java.lang.NullPointerException")

@@ -11,8 +11,7 @@ import pytest
 from sparkwing.config import PipelineSpec, WorkspaceLayout, build_graph
 from sparkwing.errors import SourceError, StepFailed
 from sparkwing.lake import LocalStorage
-from sparkwing.pipeline import LogReporter, RunRecord, RunStore, StepRecord
-from sparkwing.pipeline import _runner, _stages
+from sparkwing.pipeline import LogReporter, RunRecord, RunStore, StepRecord, _runner, _stages
 
 SPEC = {
     "name": "two",
@@ -50,7 +49,8 @@ def walk(tmp_path, monkeypatch):
         ctx = _stages.RunContext(None, None, spec, graph, layout, record)  # type: ignore[arg-type]
         ctx.failing = failing  # type: ignore[attr-defined]
         ran.clear()
-        failures = _runner._run_steps(ctx, todo or set(graph.order), store, LogReporter(), fail_fast=fail_fast)
+        failures = _runner._run_steps(ctx, todo or set(graph.order), store, LogReporter(),
+                                      fail_fast=fail_fast)
         return failures, record, list(ran)
 
     return go
