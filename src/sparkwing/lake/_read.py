@@ -18,7 +18,7 @@ cache, so later steps do not re-read the files; call :meth:`SourceResult.release
 JSON lines add Spark's schema inference pass; Parquet/ORC without declared ``columns`` are
 neither cached nor scanned (footer counts).  ARFF and SVMLight are parsed on the driver.
 
->>> ctx = SourceContext(settings, workspace, "loans", run_id, Path("."))      # doctest: +SKIP
+>>> ctx = SourceContext(settings, workspace, "loans", run_id, Path("."))   # doctest: +SKIP
 >>> read_source(spark, "loans_raw", SourceSpec(uri="data/loan.csv"), ctx).rows_accepted  # doctest: +SKIP
 999
 """

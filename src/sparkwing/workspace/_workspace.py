@@ -84,9 +84,6 @@ class Workspace:
     def runs(self, pipeline: str = "", run_id: str = "") -> str:
         return self.join("runs", pipeline, run_id)
 
-    def locks(self) -> str:
-        return self.join("locks")
-
 
 def _absolute(uri: str) -> str:
     if is_remote(uri):
