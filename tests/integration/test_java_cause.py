@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from sparkwing.config import SourceSpec, WorkspaceLayout
+from sparkwing.config import SourceSpec
 from sparkwing.errors import SourceError, describe, first_line, java_cause
 from sparkwing.lake import SourceContext, read_source
+from sparkwing.workspace import Workspace
 
 pytestmark = pytest.mark.spark
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -24,7 +25,7 @@ def _raised(call) -> BaseException:
 
 def test_a_corrupt_file_read_shows_the_java_cause(spark, settings, tmp_path):
     (tmp_path / "broken.parquet").write_bytes(b"PAR1" + b"not a parquet file at all")
-    ctx = SourceContext(settings, WorkspaceLayout.resolve(str(tmp_path / "ws")), "p", "r1", tmp_path)
+    ctx = SourceContext(settings, Workspace(tmp_path / "ws"), "p", "r1", tmp_path)
     with pytest.raises(SourceError) as info:
         read_source(spark, "broken", SourceSpec(uri="broken.parquet", format="parquet"), ctx)
     msg = str(info.value)

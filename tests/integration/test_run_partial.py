@@ -37,11 +37,9 @@ def _spec(folder: Path, name: str, bad: str | None) -> Path:
 
 
 def _last(settings, pipeline: str) -> RunRecord:
-    from sparkwing.config import WorkspaceLayout
-    from sparkwing.lake import storage_for
+    from sparkwing.workspace import Workspace
 
-    layout = WorkspaceLayout.resolve(settings.workspace)
-    return RunStore(layout, storage_for(layout.root, settings.s3)).list(pipeline, limit=1)[0]
+    return RunStore(Workspace.from_settings(settings)).list(pipeline, limit=1)[0]
 
 
 def _tables(spark, db: str) -> set[str]:

@@ -184,11 +184,10 @@ def test_http_status_is_resolved_by_class_hierarchy() -> None:
 
 
 def test_a_missing_run_is_a_typed_error(tmp_path) -> None:
-    from sparkwing.config import WorkspaceLayout
-    from sparkwing.lake import LocalStorage
     from sparkwing.pipeline import RunStore
+    from sparkwing.workspace import Workspace
 
-    store = RunStore(WorkspaceLayout.resolve(str(tmp_path)), LocalStorage())
+    store = RunStore(Workspace(tmp_path))
     with pytest.raises(errors.RunNotFound) as info:
         store.find("NOPE")
     assert info.value.run_id == "NOPE" and info.value.code == "run_not_found"

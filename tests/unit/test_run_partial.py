@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import pytest
 
-from sparkwing.config import PipelineSpec, WorkspaceLayout, build_graph
+from sparkwing.config import PipelineSpec, build_graph
 from sparkwing.errors import SourceError, StepFailed
-from sparkwing.lake import LocalStorage
 from sparkwing.pipeline import LogReporter, RunRecord, RunStore, StepRecord, _runner, _stages
+from sparkwing.workspace import Workspace
 
 SPEC = {
     "name": "two",
@@ -41,12 +41,12 @@ def walk(tmp_path, monkeypatch):
            todo: set[str] | None = None):
         spec = PipelineSpec.model_validate(SPEC)
         graph = build_graph(spec)
-        layout = WorkspaceLayout.resolve(str(tmp_path))
-        store = RunStore(layout, LocalStorage())
+        workspace = Workspace(tmp_path)
+        store = RunStore(workspace)
         record = record or RunRecord(run_id="r1", pipeline="two", spec_hash="h")
         for name in graph.order:
             record.steps.setdefault(name, StepRecord(name=name, kind=graph.nodes[name].kind))
-        ctx = _stages.RunContext(None, None, spec, graph, layout, record)  # type: ignore[arg-type]
+        ctx = _stages.RunContext(None, None, spec, graph, workspace, record)  # type: ignore[arg-type]
         ctx.failing = failing  # type: ignore[attr-defined]
         ran.clear()
         failures = _runner._run_steps(ctx, todo or set(graph.order), store, LogReporter(),
@@ -73,7 +73,7 @@ def test_fail_fast_leaves_the_rest_pending(walk, tmp_path) -> None:
         walk({"bad"}, fail_fast=True, record=record)
     assert {n: s.status for n, s in record.steps.items() if s.status != "pending"} == {
         "good": "succeeded", "bad": "failed"}
-    assert RunStore(WorkspaceLayout.resolve(str(tmp_path)), LocalStorage()).load("two", "r2").steps[
+    assert RunStore(Workspace(tmp_path)).load("two", "r2").steps[
         "bad"].status == "failed"
 
 
