@@ -13,7 +13,7 @@ import os
 import shlex
 from pathlib import Path
 
-from sparkwing.config import PipelineSpec, Settings, is_remote
+from sparkwing.config import DRIVER_PARSED, PipelineSpec, Settings, is_remote
 from sparkwing.errors import ConfigError, EngineError, Problem
 
 # Sparkling Water's internal backend: one H2O node per executor, formed once.  An executor that
@@ -46,10 +46,6 @@ def loopback_master(master: str) -> bool:
         return True
     host = master[len("spark://") :].split(":")[0] if master.startswith("spark://") else ""
     return host in LOOPBACK_HOSTS
-
-
-# Parsed on the driver and handed to Spark with the plan: a driver-local file is fine.
-DRIVER_PARSED = ("arff", "svmlight", "libsvm")
 
 
 def check_cluster(settings: Settings, spec: PipelineSpec | None = None) -> None:
