@@ -45,7 +45,7 @@ class _Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
-def _one_key(value: Any, allowed: Mapping[str, Kind], what: str, extra: set[str] = frozenset()) -> Kind:
+def _one_key(value: Any, allowed: Mapping[str, Kind], what: str, extra: frozenset[str] = frozenset()) -> Kind:
     if not isinstance(value, dict):
         raise ValueError(f"a {what} is a one-key mapping like '- {next(iter(allowed))}: ...'")
     keys = [k for k in value if k not in extra]
@@ -106,7 +106,7 @@ class Step(_Spec):
         return [self.params.with_] if self.kind == "join" else []
 
 
-_SEVERITY = {
+_SEVERITY: dict[str, Any] = {
     "enum": ["error", "warn"],
     "default": "error",
     "description": "error stops the run before anything downstream is published; warn only records.",
@@ -125,7 +125,7 @@ class Check(_Spec):
     def _from_yaml(cls, value: Any) -> Any:
         if isinstance(value, dict) and "kind" in value:
             return value
-        kind = _one_key(value, CHECK_KINDS, "check", extra={"severity"})
+        kind = _one_key(value, CHECK_KINDS, "check", extra=frozenset({"severity"}))
         out = {"kind": kind.name, "params": _params(kind, value[kind.name])}
         if "severity" in value:
             out["severity"] = value["severity"]
@@ -278,7 +278,7 @@ class ModelSpec(_Spec):
     )
     ignore: list[str] = Field(default_factory=list, description="Columns that are not features.")
     weight_column: str | None = Field(None, description="Column of row weights.")
-    split: SplitSpec = Field(default_factory=SplitSpec, description="How the holdout rows are chosen.")
+    split: SplitSpec = Field(default_factory=lambda: SplitSpec(), description="How the holdout rows are chosen.")
     holdout_from: str | None = Field(None, description="Separate leaderboard/holdout data.")
     automl: AutoMLSpec | None = Field(None, description="Train with H2O AutoML (or set algorithm).")
     algorithm: AlgorithmSpec | None = Field(None, description="Train one algorithm (or set automl).")

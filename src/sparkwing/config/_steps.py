@@ -88,12 +88,13 @@ class DedupeParams(_Params):
 
 
 DatePart = Literal["year", "month", "day", "dayofweek", "dayofyear", "hour", "minute", "week", "quarter"]
+DEFAULT_PARTS: tuple[DatePart, ...] = ("year", "month", "day", "dayofweek")
 
 
 class DatePartsParams(_Params):
     column: str = Field(description="Date, timestamp or date-string column.")
     parts: list[DatePart] = Field(
-        default_factory=lambda: ["year", "month", "day", "dayofweek"], description="Parts to extract."
+        default_factory=lambda: list(DEFAULT_PARTS), description="Parts to extract."
     )
     format: str | None = Field(None, description="Spark datetime pattern when the column is a string.")
     prefix: str | None = Field(None, description="Output prefix; defaults to '<column>_'.")

@@ -157,7 +157,7 @@ def _direct_to_node(spark: SparkSession, settings: Settings) -> str:
     """Stop the all-interfaces Flow proxy; point the Python client at the loopback node."""
     import h2o
 
-    jvm = spark.sparkContext._jvm  # type: ignore[attr-defined]
+    jvm: Any = spark.sparkContext._jvm
     if cluster_kind(settings.spark.master) is None:
         url = str(jvm.water.H2O.getURL("http"))  # the node runs inside this (driver) JVM
     else:  # nodes live in the executors: ask the cloud, through the proxy, where the first one is

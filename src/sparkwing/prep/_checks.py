@@ -205,7 +205,7 @@ def _check_columns(df: DataFrame, check: Check, where: str, case_sensitive: bool
     given = list(params)
     names = [resolve_name(df, c, where, case_sensitive) for c in given]
     if isinstance(params, dict):
-        params = {n: params[g] for n, g in zip(names, given)}
+        params = {n: params[g] for n, g in zip(names, given, strict=True)}
     return names, params
 
 

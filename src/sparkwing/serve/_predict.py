@@ -163,7 +163,7 @@ def _predictions(lm: LoadedModel, raw: np.ndarray) -> list[dict[str, Any]]:
         idx = block[:, 0]
         ok = np.isfinite(idx)
         values[ok, 0] = labels[np.clip(idx[ok].astype(np.int64), 0, len(labels) - 1)]
-    return [dict(zip(names, row)) for row in values.tolist()]
+    return [dict(zip(names, row, strict=False)) for row in values.tolist()]
 
 
 def example_row(lm: LoadedModel) -> dict[str, Any]:
