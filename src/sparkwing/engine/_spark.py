@@ -8,13 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sparkwing.config import Settings, WorkspaceLayout
-from sparkwing.engine._cluster import (
-    check_cluster,
-    cluster_conf,
-    cluster_kind,
-    driver_address,
-    loopback_master,
-)
+from sparkwing.engine._cluster import check_cluster, cluster_conf, cluster_kind, driver_address, loopback_master
 from sparkwing.engine._java import find_java, use_java
 from sparkwing.errors import EngineError
 
