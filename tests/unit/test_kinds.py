@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import doctest
+import importlib
+
 import pytest
 from pydantic import ValidationError
 
@@ -76,3 +79,10 @@ def test_unknown_kind_lists_the_registry() -> None:
         parse_spec("name: x\nsources: {a: {uri: a.csv}}\ndatasets:\n  d:\n    from: a\n    checks:\n"
                    "      - not_nul: [a]\n")
     assert "known: " + ", ".join(sorted(CHECK_KINDS)) in info.value.problems[0].message
+
+
+@pytest.mark.parametrize("module", ["sparkwing.config._formats", "sparkwing.config._steps",
+                                    "sparkwing.config._yaml", "sparkwing.prep._kinds"])
+def test_docstring_examples_run(module: str) -> None:
+    result = doctest.testmod(importlib.import_module(module))
+    assert result.attempted and not result.failed

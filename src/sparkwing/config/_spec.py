@@ -278,7 +278,7 @@ class ModelSpec(_Spec):
     )
     ignore: list[str] = Field(default_factory=list, description="Columns that are not features.")
     weight_column: str | None = Field(None, description="Column of row weights.")
-    split: SplitSpec = Field(default_factory=lambda: SplitSpec(), description="How the holdout rows are chosen.")
+    split: SplitSpec = Field(default_factory=lambda: SplitSpec(), description="How holdout rows are chosen.")
     holdout_from: str | None = Field(None, description="Separate leaderboard/holdout data.")
     automl: AutoMLSpec | None = Field(None, description="Train with H2O AutoML (or set algorithm).")
     algorithm: AlgorithmSpec | None = Field(None, description="Train one algorithm (or set automl).")
@@ -327,6 +327,8 @@ class ScheduleSpec(_Spec):
 
 class PipelineSpec(_Spec):
     """A pipeline: sources -> datasets -> tables -> models -> scores, linked by ``from:``."""
+
+    model_config = ConfigDict(json_schema_extra={"$schema": "https://json-schema.org/draft/2020-12/schema"})
 
     name: str = Field(description="Pipeline name: letters, digits and _ (it names folders and locks).")
     description: str | None = Field(None, description="What the pipeline is for.")

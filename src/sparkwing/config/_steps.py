@@ -177,7 +177,7 @@ class GlrmParams(_Params):
     columns: list[str] | None = Field(None, description="Input columns; default all numeric/categorical.")
     prefix: str = Field("glrm_", description="Prefix of the added archetype columns.")
     seed: int = Field(42, description="Random seed of the GLRM fit.")
-    max_iterations: int = Field(100, ge=1, description="Iteration limit of the GLRM fit.")
+    max_iterations: int = Field(100, description="Iteration limit of the GLRM fit.")
     model_name: str | None = Field(None, description="Registry name for the GLRM model.")
 
 
