@@ -30,7 +30,11 @@ except ImportError:  # pragma: no cover - orjson is a dependency, but keep worki
         return json.dumps(obj, separators=(",", ":")).encode()
 
 
-_KINDS = (("unknown level", "unknown_level"), ("not a number", "unparseable"), ("unsupported type", "wrong_type"))
+_KINDS = (
+    ("unknown level", "unknown_level"),
+    ("not a number", "unparseable"),
+    ("unsupported type", "wrong_type"),
+)
 _KEYS = frozenset({"rows", "columns", "data", "strict"})
 
 
@@ -49,7 +53,12 @@ class PredictInput:
 
 
 def _invalid(where: str, message: str) -> ServeError:
-    return ServeError(422, "invalid_request", f"{where}: {message}", details=[{"loc": ["body", *where.split(".")[1:]], "msg": message}])
+    return ServeError(
+        422,
+        "invalid_request",
+        f"{where}: {message}",
+        details=[{"loc": ["body", *where.split(".")[1:]], "msg": message}],
+    )
 
 
 def parse_body(raw: bytes) -> PredictInput:
