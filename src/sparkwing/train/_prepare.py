@@ -38,7 +38,7 @@ def prepare(spec: ModelSpec, train_df: DataFrame, holdout_df: DataFrame | None) 
     counts = train_df.agg(
         F.count(F.lit(1)).alias("__all"), F.count(F.col(label)).alias("__labelled"),
         *[F.count(F.when(has_label, F.col(f"`{c}`"))).alias(f"c{i}") for i, c in enumerate(candidates)],
-    ).first()
+    ).collect()[0]  # a global aggregate: exactly one row
     dropped = counts["__all"] - counts["__labelled"]
     if dropped:
         warnings.append(f"dropped {dropped} training rows with a null target {label!r}")
@@ -99,7 +99,8 @@ def _task(spec: ModelSpec, df: DataFrame) -> str:
     if distinct == 0:
         raise TrainingError(f"target {label!r} has no non-null values", hint="is the training data empty?")
     if distinct == 1:
-        value = df.select(label).first()[0]
+        first = df.select(label).first()  # distinct == 1: there is a row
+        value = first[0] if first is not None else None
         raise TrainingError(
             f"target {label!r} is constant ({value!r}): nothing to learn",
             hint="check the target column and any filters upstream",
