@@ -104,7 +104,9 @@ def sparkling_jar() -> str:
         raise EngineError("Sparkling Water is not installed", hint="pip install 'h2o-pysparkling-3-5'")
     jar = Path(next(iter(spec.submodule_search_locations))) / "sparkling_water_assembly.jar"
     if not jar.is_file():
-        raise EngineError(f"Sparkling Water assembly jar missing: {jar}", hint="reinstall h2o-pysparkling-3-5")
+        raise EngineError(
+            f"Sparkling Water assembly jar missing: {jar}", hint="reinstall h2o-pysparkling-3-5"
+        )
     return str(jar)
 
 
@@ -148,7 +150,8 @@ def submit_command(settings: Settings, spec: str, *, extra: list[str] | None = N
     Driver JVM options (Java 17 flags, Derby home) must be on the line: the driver JVM starts
     before sparkwing's code runs.
 
-    >>> submit_command(load_settings({"spark": {"master": "yarn"}, "workspace": "s3://b/ws"}), "p.yaml")  # doctest: +SKIP
+    >>> settings = load_settings({"spark": {"master": "yarn"}, "workspace": "s3://b/ws"})  # doctest: +SKIP
+    >>> submit_command(settings, "p.yaml")  # doctest: +SKIP
     """
     from sparkwing.engine._spark import spark_conf
 

@@ -274,7 +274,9 @@ def run_watched(call: Callable[[], T], every: float = 15.0) -> T:
         # Twice in a row: on a busy machine a heartbeat can be late ("unhealthy") for a moment.
         strikes = strikes + 1 if lost is not None else 0
         if strikes >= 2:
-            raise EngineError(f"the H2O cloud lost a node: {_broken(str(lost))}", hint="H2O has no high availability")
+            raise EngineError(
+                f"the H2O cloud lost a node: {_broken(str(lost))}", hint="H2O has no high availability"
+            )
     if "error" in box:
         raise box["error"]
     return box["value"]
