@@ -41,7 +41,6 @@ from sparkwing.config._spec import (
     parse_spec,
 )
 from sparkwing.config._steps import CHECK_KINDS, STEP_KINDS, GlrmParams, Kind
-from sparkwing.config._workspace import WorkspaceLayout, is_remote
 
 __all__ = [
     "CHECK_KINDS",
@@ -78,11 +77,9 @@ __all__ = [
     "TableFormat",
     "TableSpec",
     "WarehouseSettings",
-    "WorkspaceLayout",
     "build_graph",
     "canonical_format",
     "format_for_path",
-    "is_remote",
     "load_settings",
     "load_spec",
     "parse_spec",
