@@ -23,7 +23,7 @@ from pydantic import (
 )
 
 from sparkwing.config._steps import CHECK_PARAMS, STEP_PARAMS
-from sparkwing.config._yaml import line_for, load_with_lines
+from sparkwing.config._yaml import MAX_SPEC_BYTES, line_for, load_with_lines
 from sparkwing.errors import ConfigError, Problem
 
 NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -338,6 +338,8 @@ def load_spec(path: str | Path) -> PipelineSpec:
     p = Path(path)
     if not p.exists():
         raise ConfigError(f"spec not found: {p}", hint="give the path to a pipeline YAML file")
+    if p.stat().st_size > MAX_SPEC_BYTES:  # refused before reading it
+        raise ConfigError(f"spec is larger than {MAX_SPEC_BYTES:,} bytes: {p}", hint="split it")
     text = p.read_text(encoding="utf-8")
     spec = parse_spec(text, filename=str(p))
     spec._path = p.resolve()
