@@ -121,3 +121,37 @@ def test_readyz_names_no_paths(workspace: Path, make_client: Any) -> None:
     assert str(workspace) not in json.dumps(body)
     assert {m["name"]: m["version"] for m in body["models"]} == {"prostate": 1, "iris": 1, "psa": 1}
     assert set(body["models"][0]) == {"name", "alias", "version", "state"}
+
+
+def test_rate_burst_follows_the_rate(workspace: Path) -> None:
+    # Before: the burst was 2,000 whatever --rate-limit said.
+    assert ServeConfig(workspace=str(workspace), rate_limit=5).burst == 10
+    assert ServeConfig(workspace=str(workspace), rate_limit=1000).burst == 2000
+    assert ServeConfig(workspace=str(workspace), rate_limit=5, rate_burst=3).burst == 3
+
+
+def test_rate_limit_5_per_s_refuses_the_11th_request_at_once(workspace: Path, make_client: Any) -> None:
+    token, _ = KeyStore(str(workspace)).create("predict")
+    client = make_client(require_keys=True, rate_limit=5)
+    codes = [client.get("/v1/models", headers={"Authorization": f"Bearer {token}"}).status_code for _ in range(12)]
+    assert codes.count(429) >= 1 and codes[:10] == [200] * 10
+
+
+def test_access_log_has_key_id_never_the_key(workspace: Path, make_client: Any, caplog: Any) -> None:
+    import logging
+
+    token, key = KeyStore(str(workspace)).create("predict")
+    quiet = make_client(require_keys=True)
+    with caplog.at_level(logging.INFO, logger="sparkwing.serve.access"):
+        quiet.get("/v1/models", headers={"Authorization": f"Bearer {token}"})
+    assert not [r for r in caplog.records if r.name == "sparkwing.serve.access"]  # off by default locally
+    logged = make_client(require_keys=True, access_log=True)
+    with caplog.at_level(logging.INFO, logger="sparkwing.serve.access"):
+        logged.post("/v1/models/prostate:predict", json={"rows": [PROSTATE_ROW]},
+                    headers={"Authorization": f"Bearer {token}"})
+        logged.get("/v1/models")
+    lines = [r.getMessage() for r in caplog.records if r.name == "sparkwing.serve.access"]
+    assert any(line.startswith("POST /v1/models/prostate:predict 200 ") and f"key={key.id}" in line for line in lines)
+    assert any(line.startswith("GET /v1/models 401 ") and "key=-" in line for line in lines)
+    assert not any(token in line or token.split("_", 2)[2] in line for line in lines)
+    assert ServeConfig(workspace=str(workspace), host="0.0.0.0").logs_access

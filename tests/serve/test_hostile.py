@@ -19,7 +19,6 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 from conftest import PROSTATE_ROW
@@ -181,8 +180,10 @@ def test_one_row_p99_beside_batch_clients_within_3x(workspace: Path, tmp_path: P
         with httpx.Client(base_url=base, timeout=60) as http:
             _p99(http, 50)  # warm up
             alone = _p99(http, 300)
+            # The batch clients stand in for remote machines: their own CPU (nice 19) is not the service's.
             clients = [subprocess.Popen([sys.executable, "-c", BATCH_CLIENT, base, str(batch), "25"],
-                                        env=ENV, stdout=subprocess.PIPE, text=True) for _ in range(2)]
+                                        env=ENV, stdout=subprocess.PIPE, text=True, preexec_fn=lambda: os.nice(19))
+                       for _ in range(2)]
             try:
                 for c in clients:  # both batch clients are scoring before we measure
                     assert c.stdout is not None and c.stdout.readline().strip() == "200"

@@ -1,7 +1,7 @@
 """Scoring processes: batch requests are scored off the event loop, in a bounded pool.
 
 The event loop only moves bytes: a body over ``inline_bytes`` is handed, unparsed, to one of
-``score_workers`` processes (one per core by default, at a lower CPU priority than the loop), which
+``score_workers`` processes (one per core by default, at the lowest CPU priority), which
 parses, scores and writes the JSON answer.  A single-row request therefore never waits behind
 a 10,000-row batch, and no Python thread of the loop competes for the GIL with scoring.  At most
 ``score_workers + score_queue`` batch requests are accepted at once; the next one is answered
@@ -29,7 +29,7 @@ from sparkwing.serve._errors import ServeError, from_sparkwing
 from sparkwing.serve._models import CACHE_SIZE, LoadedModel, load_version
 from sparkwing.serve._predict import ResponseLimits, predict_bytes
 
-NICENESS = 10  # scoring processes yield the CPU to the event loop (interactive requests first)
+NICENESS = 19  # scoring processes yield the CPU to the event loop (interactive requests first)
 
 
 class ScoringPool:
