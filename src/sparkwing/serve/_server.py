@@ -43,7 +43,10 @@ def run(config: ServeConfig) -> None:
             with os.fdopen(fd, "w") as fh:
                 fh.write(config.model_dump_json())
             os.environ[CONFIG_ENV] = path
-            uvicorn.run("sparkwing.serve._server:app_from_env", factory=True, workers=config.workers, **common)
+            # A worker busy loading models on a loaded machine answers the supervisor's ping late;
+            # uvicorn's 5 s would kill and restart it over and over.
+            uvicorn.run("sparkwing.serve._server:app_from_env", factory=True, workers=config.workers,
+                        timeout_worker_healthcheck=30, **common)
         finally:
             os.environ.pop(CONFIG_ENV, None)
             with contextlib.suppress(FileNotFoundError):
