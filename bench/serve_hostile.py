@@ -72,8 +72,9 @@ def _status_kb(pid: int, field: str) -> int:
 
 def bench_body(src: Path, ws: Path) -> None:
     from sparkwing.serve import KeyStore
+    from sparkwing.workspace import Workspace
 
-    KeyStore(str(ws)).create("predict")
+    KeyStore(Workspace(str(ws))).create("predict")
     body = b"x" * (9 * 1024 * 1024)
     with service(src, ws, "--require-keys") as (_, port, pid):
         before = _status_kb(pid, "VmRSS")

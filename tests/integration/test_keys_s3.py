@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from sparkwing.config import S3Settings
-from sparkwing.lake import S3Storage
 from sparkwing.serve import KeyStore
+from sparkwing.workspace import Workspace
+from sparkwing.workspace._storage import S3Storage
 
 pytestmark = pytest.mark.s3
 
@@ -38,7 +39,7 @@ def test_replace_if_is_a_compare_and_swap(s3: tuple[S3Settings, str]) -> None:
 
 def test_interleaved_key_changes_on_s3_are_not_lost(s3: tuple[S3Settings, str]) -> None:
     settings, root = s3
-    a, b = KeyStore(root, settings), KeyStore(root, settings)
+    a, b = KeyStore(Workspace(root, s3=settings)), KeyStore(Workspace(root, s3=settings))
     _, seed = a.create("predict", name="seed")
     errors: list[Any] = []
 
@@ -49,13 +50,13 @@ def test_interleaved_key_changes_on_s3_are_not_lost(s3: tuple[S3Settings, str]) 
         except Exception as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 
-    threads = [threading.Thread(target=create, args=(KeyStore(root, settings),)) for _ in range(3)]
+    threads = [threading.Thread(target=create, args=(KeyStore(Workspace(root, s3=settings)),)) for _ in range(3)]
     for t in threads:
         t.start()
     b.revoke("seed")
     for t in threads:
         t.join(timeout=60)
     assert not errors
-    keys = KeyStore(root, settings).keys()
+    keys = KeyStore(Workspace(root, s3=settings)).keys()
     assert len(keys) == 1 + 3 * 4
     assert next(k for k in keys if k.id == seed.id).revoked is not None

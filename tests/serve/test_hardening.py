@@ -10,6 +10,7 @@ from typing import Any
 from conftest import PROSTATE_ROW
 
 from sparkwing.serve import KeyStore, ServeConfig, create_app
+from sparkwing.workspace import Workspace
 
 
 def _call(app: Any, method: str, path: str, headers: list[tuple[bytes, bytes]], chunks: int,
@@ -39,7 +40,7 @@ def _call(app: Any, method: str, path: str, headers: list[tuple[bytes, bytes]], 
 
 def test_unauthenticated_body_is_never_read(workspace: Path) -> None:
     # Before: the body-limit middleware read (and held) up to 10 MB before the key was checked.
-    KeyStore(str(workspace)).create("predict")
+    KeyStore(Workspace(str(workspace))).create("predict")
     app = create_app(ServeConfig(workspace=str(workspace), host="0.0.0.0", poll_interval=0))
     chunked = [(b"content-type", b"application/json"), (b"transfer-encoding", b"chunked")]
     assert _call(app, "POST", "/v1/models/prostate:predict", chunked, chunks=150) == (401, 0)
@@ -48,7 +49,7 @@ def test_unauthenticated_body_is_never_read(workspace: Path) -> None:
 
 
 def test_authenticated_body_is_streamed_under_the_limit(workspace: Path) -> None:
-    token, _ = KeyStore(str(workspace)).create("predict")
+    token, _ = KeyStore(Workspace(str(workspace))).create("predict")
     app = create_app(ServeConfig(workspace=str(workspace), host="0.0.0.0", poll_interval=0,
                                  max_body_bytes=10 * 65536))
     app.state.service.store.refresh()
@@ -131,7 +132,7 @@ def test_rate_burst_follows_the_rate(workspace: Path) -> None:
 
 
 def test_rate_limit_5_per_s_refuses_the_11th_request_at_once(workspace: Path, make_client: Any) -> None:
-    token, _ = KeyStore(str(workspace)).create("predict")
+    token, _ = KeyStore(Workspace(str(workspace))).create("predict")
     client = make_client(require_keys=True, rate_limit=5)
     codes = [client.get("/v1/models", headers={"Authorization": f"Bearer {token}"}).status_code for _ in range(12)]
     assert codes.count(429) >= 1 and codes[:10] == [200] * 10
@@ -140,7 +141,7 @@ def test_rate_limit_5_per_s_refuses_the_11th_request_at_once(workspace: Path, ma
 def test_access_log_has_key_id_never_the_key(workspace: Path, make_client: Any, caplog: Any) -> None:
     import logging
 
-    token, key = KeyStore(str(workspace)).create("predict")
+    token, key = KeyStore(Workspace(str(workspace))).create("predict")
     quiet = make_client(require_keys=True)
     with caplog.at_level(logging.INFO, logger="sparkwing.serve.access"):
         quiet.get("/v1/models", headers={"Authorization": f"Bearer {token}"})

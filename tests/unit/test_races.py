@@ -15,10 +15,9 @@ import sys
 import time
 from pathlib import Path
 
-from sparkwing.config import WorkspaceLayout
-from sparkwing.lake import LocalStorage
 from sparkwing.pipeline import PipelineLock
 from sparkwing.serve import KeyStore
+from sparkwing.workspace import Workspace
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 ENV = {**os.environ, "PYTHONPATH": str(SRC)}
@@ -27,21 +26,20 @@ CONTENDER = r"""
 import os, random, sys, time
 kind, root, start, trials, period = sys.argv[1], sys.argv[2], float(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5])
 jitter = 0.001 if kind == "lock" else 0.02  # the takeover window is about a millisecond wide
-from sparkwing.config import WorkspaceLayout
 from sparkwing.errors import SparkwingError, exit_code_for
-from sparkwing.lake import LocalStorage
 from sparkwing.pipeline import PipelineLock
 from sparkwing.serve import KeyStore
+from sparkwing.workspace import Workspace
 for t in range(trials):
     time.sleep(max(0.0, start + t * period - time.time()) + random.uniform(0, jitter))
     try:
         if kind == "lock":
-            PipelineLock(WorkspaceLayout.resolve(root), LocalStorage(), f"p{t}").acquire(f"run-{os.getpid()}-{t}")
+            PipelineLock(Workspace(root), f"p{t}").acquire(f"run-{os.getpid()}-{t}")
             out = "held"
         elif kind == "create":
-            out = "created " + KeyStore(f"{root}/ws{t}").create("predict")[1].id
+            out = "created " + KeyStore(Workspace(f"{root}/ws{t}")).create("predict")[1].id
         else:
-            out = "revoked " + KeyStore(f"{root}/ws{t}").revoke("seed").id
+            out = "revoked " + KeyStore(Workspace(f"{root}/ws{t}")).revoke("seed").id
     except SparkwingError as exc:
         out = f"exit {exit_code_for(exc)} {type(exc).__name__}"
     except Exception as exc:
@@ -73,12 +71,12 @@ def _dead_pid() -> int:
 
 def test_stale_lock_takeover_has_exactly_one_winner(tmp_path: Path) -> None:
     # Before: 3 of 140 trials had 2-3 holders; 13 of 200 losers crashed with "not found: lock.json".
-    layout = WorkspaceLayout.resolve(str(tmp_path))
+    ws = Workspace(str(tmp_path))
     trials, contenders = 60, 12
     for t in range(trials):
-        uri = PipelineLock(layout, LocalStorage(), f"p{t}").uri
+        uri = PipelineLock(ws, f"p{t}").uri
         stale = {"run_id": f"dead-{t}", "pid": _dead_pid(), "host": socket.gethostname(), "started": "2020-01-01"}
-        LocalStorage().write_atomic(uri, json.dumps(stale).encode())
+        ws.storage.write_atomic(uri, json.dumps(stale).encode())
     results = _run(["lock"] * contenders, tmp_path, trials, period=0.15)
     not_one = [(t, outs) for t, outs in enumerate(results) if outs.count("held") != 1]
     bad_losers = [o for outs in results for o in outs if o not in ("held", "exit 6 WorkspaceBusy")]
@@ -87,7 +85,7 @@ def test_stale_lock_takeover_has_exactly_one_winner(tmp_path: Path) -> None:
     assert all(len(outs) == contenders for outs in results)
     assert not not_one and not bad_losers, (not_one[:3], bad_losers[:3])
     for t in range(trials):
-        holder = PipelineLock(layout, LocalStorage(), f"p{t}").holder()
+        holder = PipelineLock(ws, f"p{t}").holder()
         assert holder is not None and holder.run_id.endswith(f"-{t}")
 
 
@@ -95,12 +93,12 @@ def test_concurrent_key_changes_are_never_lost(tmp_path: Path) -> None:
     # Before: 20 trials of 6 creates + 1 revoke lost 102 of 120 creates and 15 of 20 revocations.
     trials = 20
     for t in range(trials):
-        KeyStore(str(tmp_path / f"ws{t}")).create("predict", name="seed")
+        KeyStore(Workspace(str(tmp_path / f"ws{t}"))).create("predict", name="seed")
     results = _run(["create"] * 6 + ["revoke"], tmp_path, trials, period=0.1)
     lost_creates = lost_revokes = 0
     failed = [o for outs in results for o in outs if not o.startswith(("created", "revoked"))]
     for t, outs in enumerate(results):
-        keys = {k.id: k for k in KeyStore(str(tmp_path / f"ws{t}")).keys()}
+        keys = {k.id: k for k in KeyStore(Workspace(str(tmp_path / f"ws{t}"))).keys()}
         created = [o.split()[1] for o in outs if o.startswith("created")]
         lost_creates += sum(1 for k in created if k not in keys)
         seed = next(k for k in keys.values() if k.name == "seed") if any(k.name == "seed" for k in keys.values()) else None
@@ -118,4 +116,4 @@ def test_corrupt_key_file_names_the_file(tmp_path: Path) -> None:
     (tmp_path / "serve").mkdir()
     (tmp_path / "serve" / "keys.json").write_text('{"keys": [')
     with pytest.raises(ConfigError, match=r"keys\.json is corrupt"):
-        KeyStore(str(tmp_path))
+        KeyStore(Workspace(str(tmp_path)))

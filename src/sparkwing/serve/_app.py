@@ -32,6 +32,7 @@ from sparkwing.serve._models import LoadedModel, ModelStore, default_refs
 from sparkwing.serve._pool import ScoringPool
 from sparkwing.serve._predict import ResponseLimits, example_row, predict_bytes
 from sparkwing.serve._schemas import ErrorOut, ModelStatus, PredictRequest, PredictResponse
+from sparkwing.workspace import Workspace
 
 log = logging.getLogger("sparkwing.serve")
 _bearer = HTTPBearer(auto_error=False, description="An API key from `sparkwing keys create`.")
@@ -48,17 +49,18 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 class Service:
     """Everything one app holds: config, registry, models, keys, limits, metrics, the poller."""
 
-    def __init__(self, config: ServeConfig) -> None:
+    def __init__(self, config: ServeConfig, workspace: Workspace | None = None) -> None:
         config.check()
         self.config = config
+        self.workspace = workspace or Workspace(config.workspace, s3=config.s3)
         self.metrics = Metrics()
-        self.registry = Registry(config.workspace, config.s3)
+        self.registry = Registry(self.workspace)
         refs = config.models or default_refs(self.registry)
         if not refs:
             raise ConfigError("no model to serve: no model has a production alias",
                               hint="sparkwing models promote NAME VERSION production, or pass --model NAME@ALIAS")
         self.store = ModelStore(self.registry, refs, self.metrics)
-        self.keys = KeyStore(config.workspace, config.s3)
+        self.keys = KeyStore(self.workspace)
         self.limiter = RateLimiter(config.rate_limit, config.burst)
         self.pool = ScoringPool(config)
         self.limits = ResponseLimits(config.max_rows, config.max_warnings, config.max_listed)

@@ -28,6 +28,7 @@ from sparkwing.serve._config import ServeConfig
 from sparkwing.serve._errors import ServeError, from_sparkwing
 from sparkwing.serve._models import CACHE_SIZE, LoadedModel, load_version
 from sparkwing.serve._predict import ResponseLimits, predict_bytes
+from sparkwing.workspace import Workspace
 
 NICENESS = 19  # scoring processes yield the CPU to the event loop (interactive requests first)
 
@@ -94,7 +95,7 @@ def _start(config_json: str) -> None:
     with contextlib.suppress(OSError):
         os.nice(NICENESS)
     config = ServeConfig.model_validate_json(config_json)
-    _registry = Registry(config.workspace, config.s3)
+    _registry = Registry(Workspace(config.workspace, s3=config.s3))
 
 
 def _model(name: str, version: int) -> LoadedModel:

@@ -12,6 +12,7 @@ from sparkwing.errors import ConfigError
 from sparkwing.serve._auth import KeyStore
 from sparkwing.serve._config import ServeConfig
 from sparkwing.serve._http import protocol_options
+from sparkwing.workspace import Workspace
 
 log = logging.getLogger("sparkwing.serve")
 #: with --workers: the path of a 0600 file holding the config (never the config itself: it can
@@ -27,7 +28,8 @@ def run(config: ServeConfig) -> None:
     import uvicorn
 
     config.check()
-    if config.auth_required and not KeyStore(config.workspace, config.s3).active():
+    workspace = Workspace(config.workspace, s3=config.s3)
+    if config.auth_required and not KeyStore(workspace).active():
         where = "on loopback with --require-keys" if config.loopback else f"on {config.host}"
         raise ConfigError(f"serving {where} needs an API key, and the workspace has none",
                           hint="sparkwing keys create --scope predict")
@@ -52,9 +54,9 @@ def run(config: ServeConfig) -> None:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(path)
         return
-    from sparkwing.serve._app import create_app
+    from sparkwing.serve._app import Service, create_app
 
-    uvicorn.run(create_app(config), **common)
+    uvicorn.run(create_app(config, service=Service(config, workspace)), **common)
 
 
 def app_from_env() -> object:
