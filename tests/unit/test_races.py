@@ -26,7 +26,11 @@ CONTENDER = r"""
 import os, random, sys, time
 kind, root, start, trials, period = sys.argv[1], sys.argv[2], float(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5])
 jitter = 0.001 if kind == "lock" else 0.02  # the takeover window is about a millisecond wide
-from sparkwing.errors import SparkwingError, exit_code_for
+from sparkwing.errors import SparkwingError
+try:  # the CLI's exit codes (their home moved from errors to cli)
+    from sparkwing.cli import exit_code as exit_code_for
+except ImportError:
+    from sparkwing.errors import exit_code_for
 from sparkwing.pipeline import PipelineLock
 from sparkwing.serve import KeyStore
 from sparkwing.workspace import Workspace
