@@ -46,8 +46,24 @@ def service(src: Path, ws: Path, *args: str) -> Iterator[tuple[str, int, int]]:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     env = {**os.environ, "PYTHONPATH": str(src)}
-    proc = subprocess.Popen([sys.executable, "-m", "sparkwing", "serve", "-w", str(ws), "--port", str(port),
-                             "--poll", "0", *args], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "sparkwing",
+            "serve",
+            "-w",
+            str(ws),
+            "--port",
+            str(port),
+            "--poll",
+            "0",
+            *args,
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120
@@ -130,8 +146,10 @@ def bench_slowloris(src: Path, ws: Path) -> None:
                 time.sleep(1)
         for s, _ in socks:
             s.close()
-    print(f"slowloris: of 300 slow sockets open after 12 s: {counts[12]}, after 35 s: {counts[35]}; "
-          f"/healthz median {statistics.median(lat):.1f} ms beside them")
+    print(
+        f"slowloris: of 300 slow sockets open after 12 s: {counts[12]}, after 35 s: {counts[35]}; "
+        f"/healthz median {statistics.median(lat):.1f} ms beside them"
+    )
 
 
 BATCH = r"""
@@ -156,13 +174,19 @@ def _p99(http: httpx.Client, n: int) -> float:
 
 def bench_latency(src: Path, ws: Path) -> None:
     batch = ws.parent / "batch.json"
-    batch.write_bytes(json.dumps({"rows": [{**PROSTATE_ROW, "AGE": 40 + i % 50} for i in range(10_000)]}).encode())
+    batch.write_bytes(
+        json.dumps({"rows": [{**PROSTATE_ROW, "AGE": 40 + i % 50} for i in range(10_000)]}).encode()
+    )
     with service(src, ws) as (base, _, _), httpx.Client(base_url=base, timeout=120) as http:
         _p99(http, 50)
         alone = _p99(http, 300)
         # The batch clients stand in for remote machines: their own CPU (nice 19) is not the service's.
-        clients = [subprocess.Popen([sys.executable, "-c", BATCH, base, str(batch), "40"],
-                                    preexec_fn=lambda: os.nice(19)) for _ in range(2)]
+        clients = [
+            subprocess.Popen(
+                [sys.executable, "-c", BATCH, base, str(batch), "40"], preexec_fn=lambda: os.nice(19)
+            )
+            for _ in range(2)
+        ]
         try:
             time.sleep(3)
             beside = _p99(http, 300)
@@ -170,20 +194,24 @@ def bench_latency(src: Path, ws: Path) -> None:
             for c in clients:
                 c.kill()
                 c.wait()
-    print(f"latency: 1-row p99 alone {alone:.1f} ms, beside two 10k-row clients {beside:.1f} ms "
-          f"({beside / alone:.1f}x)")
+    print(
+        f"latency: 1-row p99 alone {alone:.1f} ms, beside two 10k-row clients {beside:.1f} ms "
+        f"({beside / alone:.1f}x)"
+    )
 
 
 def bench_aborts(src: Path, ws: Path) -> None:
     with service(src, ws) as (base, port, _):
         for _ in range(20):
             with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
-                s.sendall(HEAD + b"Content-Length: 100000\r\n\r\n{\"rows\": [")
+                s.sendall(HEAD + b'Content-Length: 100000\r\n\r\n{"rows": [')
                 time.sleep(0.05)
         time.sleep(1)
         text = httpx.get(base + "/metrics", timeout=10).text
     samples = [line.rsplit(" ", 1) for line in text.splitlines() if line and not line.startswith("#")]
-    fives = sum(float(v) for k, v in samples if k.startswith("sparkwing_http_requests_total") and 'code="500"' in k)
+    fives = sum(
+        float(v) for k, v in samples if k.startswith("sparkwing_http_requests_total") and 'code="500"' in k
+    )
     aborts = sum(float(v) for k, v in samples if k.startswith("sparkwing_http_client_aborts_total"))
     print(f"aborts: 20 clients gone mid-body: {fives:.0f} counted as HTTP 500, {aborts:.0f} as client aborts")
 
@@ -193,8 +221,12 @@ def main() -> None:
     ap.add_argument("--src", type=Path, default=ROOT / "src")
     ap.add_argument("--only", choices=["body", "slowloris", "latency", "aborts"])
     args = ap.parse_args()
-    for name, fn in [("body", bench_body), ("slowloris", bench_slowloris), ("latency", bench_latency),
-                     ("aborts", bench_aborts)]:
+    for name, fn in [
+        ("body", bench_body),
+        ("slowloris", bench_slowloris),
+        ("latency", bench_latency),
+        ("aborts", bench_aborts),
+    ]:
         if args.only in (None, name):
             with tempfile.TemporaryDirectory(prefix="sw-hostile-") as tmp:
                 ws = Path(tmp) / "ws"

@@ -18,7 +18,9 @@ pytestmark = pytest.mark.s3
 
 @pytest.fixture()
 def s3(s3_server: str) -> tuple[S3Settings, str]:
-    settings = S3Settings(endpoint_url=s3_server, region="us-east-1", access_key_id="test", secret_access_key="test")
+    settings = S3Settings(
+        endpoint_url=s3_server, region="us-east-1", access_key_id="test", secret_access_key="test"
+    )
     bucket = f"keys-{uuid.uuid4().hex[:8]}"
     S3Storage(settings)._client.create_bucket(Bucket=bucket)
     return settings, f"s3://{bucket}/ws"
@@ -50,7 +52,9 @@ def test_interleaved_key_changes_on_s3_are_not_lost(s3: tuple[S3Settings, str]) 
         except Exception as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 
-    threads = [threading.Thread(target=create, args=(KeyStore(Workspace(root, s3=settings)),)) for _ in range(3)]
+    threads = [
+        threading.Thread(target=create, args=(KeyStore(Workspace(root, s3=settings)),)) for _ in range(3)
+    ]
     for t in threads:
         t.start()
     b.revoke("seed")

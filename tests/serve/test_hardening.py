@@ -13,8 +13,9 @@ from sparkwing.serve import KeyStore, ServeConfig, create_app
 from sparkwing.workspace import Workspace
 
 
-def _call(app: Any, method: str, path: str, headers: list[tuple[bytes, bytes]], chunks: int,
-          end: bool = True) -> tuple[int, int]:
+def _call(
+    app: Any, method: str, path: str, headers: list[tuple[bytes, bytes]], chunks: int, end: bool = True
+) -> tuple[int, int]:
     """Drive the ASGI app with a body of ``chunks`` x 64 KiB (then a stall, unless ``end``);
     returns (status, chunks it pulled)."""
     pulled = 0
@@ -31,9 +32,20 @@ def _call(app: Any, method: str, path: str, headers: list[tuple[bytes, bytes]], 
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)
 
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method,
-             "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
-             "headers": [(b"host", b"127.0.0.1"), *headers], "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80)}
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"127.0.0.1"), *headers],
+        "client": ("127.0.0.1", 1),
+        "server": ("127.0.0.1", 80),
+    }
     asyncio.run(asyncio.wait_for(app(scope, receive, send), timeout=20))
     return next(m["status"] for m in sent if m["type"] == "http.response.start"), pulled
 
@@ -50,8 +62,9 @@ def test_unauthenticated_body_is_never_read(workspace: Path) -> None:
 
 def test_authenticated_body_is_streamed_under_the_limit(workspace: Path) -> None:
     token, _ = KeyStore(Workspace(str(workspace))).create("predict")
-    app = create_app(ServeConfig(workspace=str(workspace), host="0.0.0.0", poll_interval=0,
-                                 max_body_bytes=10 * 65536))
+    app = create_app(
+        ServeConfig(workspace=str(workspace), host="0.0.0.0", poll_interval=0, max_body_bytes=10 * 65536)
+    )
     app.state.service.store.refresh()
     auth = [(b"authorization", f"Bearer {token}".encode()), (b"transfer-encoding", b"chunked")]
     status, pulled = _call(app, "POST", "/v1/models/prostate:predict", auth, chunks=1000)
@@ -63,8 +76,9 @@ def test_authenticated_body_is_streamed_under_the_limit(workspace: Path) -> None
 def test_slow_body_gets_408(workspace: Path) -> None:
     app = create_app(ServeConfig(workspace=str(workspace), poll_interval=0, body_timeout=0.5))
     app.state.service.store.refresh()
-    status, pulled = _call(app, "POST", "/v1/models/prostate:predict", [(b"content-length", b"900000")], chunks=2,
-                           end=False)
+    status, pulled = _call(
+        app, "POST", "/v1/models/prostate:predict", [(b"content-length", b"900000")], chunks=2, end=False
+    )
     assert status == 408 and pulled == 2
 
 
@@ -134,7 +148,9 @@ def test_rate_burst_follows_the_rate(workspace: Path) -> None:
 def test_rate_limit_5_per_s_refuses_the_11th_request_at_once(workspace: Path, make_client: Any) -> None:
     token, _ = KeyStore(Workspace(str(workspace))).create("predict")
     client = make_client(require_keys=True, rate_limit=5)
-    codes = [client.get("/v1/models", headers={"Authorization": f"Bearer {token}"}).status_code for _ in range(12)]
+    codes = [
+        client.get("/v1/models", headers={"Authorization": f"Bearer {token}"}).status_code for _ in range(12)
+    ]
     assert codes.count(429) >= 1 and codes[:10] == [200] * 10
 
 
@@ -148,11 +164,16 @@ def test_access_log_has_key_id_never_the_key(workspace: Path, make_client: Any, 
     assert not [r for r in caplog.records if r.name == "sparkwing.serve.access"]  # off by default locally
     logged = make_client(require_keys=True, access_log=True)
     with caplog.at_level(logging.INFO, logger="sparkwing.serve.access"):
-        logged.post("/v1/models/prostate:predict", json={"rows": [PROSTATE_ROW]},
-                    headers={"Authorization": f"Bearer {token}"})
+        logged.post(
+            "/v1/models/prostate:predict",
+            json={"rows": [PROSTATE_ROW]},
+            headers={"Authorization": f"Bearer {token}"},
+        )
         logged.get("/v1/models")
     lines = [r.getMessage() for r in caplog.records if r.name == "sparkwing.serve.access"]
-    assert any(line.startswith("POST /v1/models/prostate:predict 200 ") and f"key={key.id}" in line for line in lines)
+    assert any(
+        line.startswith("POST /v1/models/prostate:predict 200 ") and f"key={key.id}" in line for line in lines
+    )
     assert any(line.startswith("GET /v1/models 401 ") and "key=-" in line for line in lines)
     assert not any(token in line or token.split("_", 2)[2] in line for line in lines)
     assert ServeConfig(workspace=str(workspace), host="0.0.0.0").logs_access

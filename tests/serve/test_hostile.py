@@ -34,11 +34,28 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve(workspace: Path, *args: str, cwd: Path | None = None) -> Iterator[tuple[str, int, subprocess.Popen[bytes]]]:
+def serve(
+    workspace: Path, *args: str, cwd: Path | None = None
+) -> Iterator[tuple[str, int, subprocess.Popen[bytes]]]:
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "sparkwing", "serve", "-w", str(workspace), "--port", str(port), "--poll", "0", *args],
-        env=ENV, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        [
+            sys.executable,
+            "-m",
+            "sparkwing",
+            "serve",
+            "-w",
+            str(workspace),
+            "--port",
+            str(port),
+            "--poll",
+            "0",
+            *args,
+        ],
+        env=ENV,
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -80,6 +97,7 @@ def _closed_by_server(s: socket.socket) -> bool:
 
 
 HEAD = b"POST /v1/models/prostate:predict HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+JSON = {"content-type": "application/json"}
 
 
 def test_slowloris_sockets_are_closed_and_healthz_stays_fast(workspace: Path) -> None:
@@ -88,8 +106,10 @@ def test_slowloris_sockets_are_closed_and_healthz_stays_fast(workspace: Path) ->
         with httpx.Client(base_url=base, timeout=5) as http:
             quiet = [_timed(http, "/healthz") for _ in range(20)]
             partial = [_connect(port, HEAD + b"X-Slow: a") for _ in range(100)]  # head never ends
-            dribble = [_connect(port, HEAD + b"Content-Type: application/json\r\nContent-Length: 9000000\r\n\r\n{")
-                       for _ in range(100)]  # a 9 MB body, one byte now and then
+            dribble = [
+                _connect(port, HEAD + b"Content-Type: application/json\r\nContent-Length: 9000000\r\n\r\n{")
+                for _ in range(100)
+            ]  # a 9 MB body, one byte now and then
             idle = [_connect(port, b"") for _ in range(50)]  # connect, send nothing
             loaded = [_timed(http, "/healthz") for _ in range(20)]
             sockets = partial + dribble + idle
@@ -107,9 +127,14 @@ def test_slowloris_sockets_are_closed_and_healthz_stays_fast(workspace: Path) ->
         for s in sockets:
             s.close()
     assert not open_, f"{len(open_)} of {len(sockets)} slow sockets still open after the timeouts"
-    med = {k: statistics.median(ms for ms, _ in v) for k, v in (("quiet", quiet), ("loaded", loaded), ("after", after))}
-    print(f"healthz median ms: quiet {med['quiet']:.2f}, beside 250 slow sockets {med['loaded']:.2f}, "
-          f"after {med['after']:.2f}")
+    med = {
+        k: statistics.median(ms for ms, _ in v)
+        for k, v in (("quiet", quiet), ("loaded", loaded), ("after", after))
+    }
+    print(
+        f"healthz median ms: quiet {med['quiet']:.2f}, beside 250 slow sockets {med['loaded']:.2f}, "
+        f"after {med['after']:.2f}"
+    )
     assert all(ok for _, ok in [*loaded, *after])
 
 
@@ -138,7 +163,7 @@ def test_client_abort_is_not_counted_as_500(workspace: Path) -> None:
     with serve(workspace) as (base, port, _):
         for _ in range(5):
             s = socket.create_connection(("127.0.0.1", port), timeout=5)
-            s.sendall(HEAD + b"Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n{\"rows\": [")
+            s.sendall(HEAD + b'Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n{"rows": [')
             time.sleep(0.1)
             s.close()
         time.sleep(0.5)
@@ -156,7 +181,7 @@ body = open(path, "rb").read()
 end = time.monotonic() + seconds
 with httpx.Client(base_url=base, timeout=60) as http:
     while time.monotonic() < end:
-        r = http.post("/v1/models/prostate:predict", content=body, headers={"content-type": "application/json"})
+        r = http.post("/v1/models/prostate:predict", content=body, headers=JSON)
         print(r.status_code, flush=True)
 """
 
@@ -166,7 +191,9 @@ def _p99(http: httpx.Client, n: int) -> float:
     times = []
     for _ in range(n):
         t = time.perf_counter()
-        r = http.post("/v1/models/prostate:predict", content=body, headers={"content-type": "application/json"})
+        r = http.post(
+            "/v1/models/prostate:predict", content=body, headers={"content-type": "application/json"}
+        )
         times.append(time.perf_counter() - t)
         assert r.status_code == 200, r.text
     return statistics.quantiles(times, n=100)[98] * 1000
@@ -175,15 +202,24 @@ def _p99(http: httpx.Client, n: int) -> float:
 def test_one_row_p99_beside_batch_clients_within_3x(workspace: Path, tmp_path: Path) -> None:
     # Before: scoring ran on the event loop; 1-row p99 rose ~20x beside two 10k-row clients.
     batch = tmp_path / "batch.json"
-    batch.write_bytes(json.dumps({"rows": [{**PROSTATE_ROW, "AGE": 40 + i % 50} for i in range(10_000)]}).encode())
+    batch.write_bytes(
+        json.dumps({"rows": [{**PROSTATE_ROW, "AGE": 40 + i % 50} for i in range(10_000)]}).encode()
+    )
     with serve(workspace) as (base, _, _):
         with httpx.Client(base_url=base, timeout=60) as http:
             _p99(http, 50)  # warm up
             alone = _p99(http, 300)
             # The batch clients stand in for remote machines: their own CPU (nice 19) is not the service's.
-            clients = [subprocess.Popen([sys.executable, "-c", BATCH_CLIENT, base, str(batch), "25"],
-                                        env=ENV, stdout=subprocess.PIPE, text=True, preexec_fn=lambda: os.nice(19))
-                       for _ in range(2)]
+            clients = [
+                subprocess.Popen(
+                    [sys.executable, "-c", BATCH_CLIENT, base, str(batch), "25"],
+                    env=ENV,
+                    stdout=subprocess.PIPE,
+                    text=True,
+                    preexec_fn=lambda: os.nice(19),
+                )
+                for _ in range(2)
+            ]
             try:
                 for c in clients:  # both batch clients are scoring before we measure
                     assert c.stdout is not None and c.stdout.readline().strip() == "200"
@@ -194,15 +230,19 @@ def test_one_row_p99_beside_batch_clients_within_3x(workspace: Path, tmp_path: P
                     c.wait()
             alone_after = _p99(http, 300)
     baseline = max(alone, alone_after)  # the machine's own load moves both; take the kinder one
-    print(f"1-row p99 ms: alone {alone:.2f} / {alone_after:.2f}, beside two 10k-row clients {beside:.2f}, "
-          f"ratio {beside / baseline:.2f}")
+    print(
+        f"1-row p99 ms: alone {alone:.2f} / {alone_after:.2f}, beside two 10k-row clients {beside:.2f}, "
+        f"ratio {beside / baseline:.2f}"
+    )
     assert beside <= 3 * baseline
 
 
 def test_workers_get_the_config_through_a_private_file(workspace: Path, tmp_path: Path) -> None:
     # Before: --workers put the whole config, S3 secret included, in every worker's environment.
     secret = "sw-test-secret-4f1b9"
-    (tmp_path / "sparkwing.yaml").write_text(f"s3:\n  secret_access_key: {secret}\n  access_key_id: AKIATEST\n")
+    (tmp_path / "sparkwing.yaml").write_text(
+        f"s3:\n  secret_access_key: {secret}\n  access_key_id: AKIATEST\n"
+    )
     with serve(workspace, "--workers", "2", cwd=tmp_path) as (_, _, proc):
         leaked = []
         for pid in [proc.pid, *_descendants(proc.pid)]:
@@ -210,8 +250,11 @@ def test_workers_get_the_config_through_a_private_file(workspace: Path, tmp_path
                 env = (Path("/proc") / str(pid) / "environ").read_bytes()
                 if secret.encode() in env:
                     leaked.append(pid)
-        files = [p for p in Path(os.environ.get("TMPDIR", "/tmp")).glob("sparkwing-serve-*.json")
-                 if secret in p.read_text()]
+        files = [
+            p
+            for p in Path(os.environ.get("TMPDIR", "/tmp")).glob("sparkwing-serve-*.json")
+            if secret in p.read_text()
+        ]
         assert all(oct(p.stat().st_mode)[-3:] == "600" for p in files)
     assert not leaked
     assert not [p for p in files if p.exists()]  # removed when the service stops

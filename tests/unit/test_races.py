@@ -24,7 +24,8 @@ ENV = {**os.environ, "PYTHONPATH": str(SRC)}
 
 CONTENDER = r"""
 import os, random, sys, time
-kind, root, start, trials, period = sys.argv[1], sys.argv[2], float(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5])
+kind, root = sys.argv[1], sys.argv[2]
+start, trials, period = float(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5])
 jitter = 0.001 if kind == "lock" else 0.02  # the takeover window is about a millisecond wide
 from sparkwing.errors import SparkwingError
 try:  # the CLI's exit codes (their home moved from errors to cli)
@@ -55,8 +56,16 @@ for t in range(trials):
 def _run(kinds: list[str], root: Path, trials: int, period: float) -> list[list[str]]:
     """Every contender's output lines, per trial."""
     start = time.time() + 6.0  # every process imported and waiting before the first trial
-    procs = [subprocess.Popen([sys.executable, "-c", CONTENDER, k, str(root), str(start), str(trials), str(period)],
-                              env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for k in kinds]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", CONTENDER, k, str(root), str(start), str(trials), str(period)],
+            env=ENV,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for k in kinds
+    ]
     by_trial: list[list[str]] = [[] for _ in range(trials)]
     for p in procs:
         out, err = p.communicate(timeout=120)
@@ -79,13 +88,20 @@ def test_stale_lock_takeover_has_exactly_one_winner(tmp_path: Path) -> None:
     trials, contenders = 60, 12
     for t in range(trials):
         uri = PipelineLock(ws, f"p{t}").uri
-        stale = {"run_id": f"dead-{t}", "pid": _dead_pid(), "host": socket.gethostname(), "started": "2020-01-01"}
+        stale = {
+            "run_id": f"dead-{t}",
+            "pid": _dead_pid(),
+            "host": socket.gethostname(),
+            "started": "2020-01-01",
+        }
         ws.storage.write_atomic(uri, json.dumps(stale).encode())
     results = _run(["lock"] * contenders, tmp_path, trials, period=0.15)
     not_one = [(t, outs) for t, outs in enumerate(results) if outs.count("held") != 1]
     bad_losers = [o for outs in results for o in outs if o not in ("held", "exit 6 WorkspaceBusy")]
-    print(f"{trials} trials x {contenders} runs: {len(not_one)} trials without exactly one holder, "
-          f"{len(bad_losers)} losers not exit 6")
+    print(
+        f"{trials} trials x {contenders} runs: {len(not_one)} trials without exactly one holder, "
+        f"{len(bad_losers)} losers not exit 6"
+    )
     assert all(len(outs) == contenders for outs in results)
     assert not not_one and not bad_losers, (not_one[:3], bad_losers[:3])
     for t in range(trials):
@@ -105,10 +121,16 @@ def test_concurrent_key_changes_are_never_lost(tmp_path: Path) -> None:
         keys = {k.id: k for k in KeyStore(Workspace(str(tmp_path / f"ws{t}"))).keys()}
         created = [o.split()[1] for o in outs if o.startswith("created")]
         lost_creates += sum(1 for k in created if k not in keys)
-        seed = next(k for k in keys.values() if k.name == "seed") if any(k.name == "seed" for k in keys.values()) else None
+        seed = (
+            next(k for k in keys.values() if k.name == "seed")
+            if any(k.name == "seed" for k in keys.values())
+            else None
+        )
         lost_revokes += int(seed is None or seed.revoked is None)
-    print(f"{trials} trials of 6 creates + 1 revoke: lost {lost_creates} of {6 * trials} creates, "
-          f"{lost_revokes} of {trials} revocations, {len(failed)} failed commands")
+    print(
+        f"{trials} trials of 6 creates + 1 revoke: lost {lost_creates} of {6 * trials} creates, "
+        f"{lost_revokes} of {trials} revocations, {len(failed)} failed commands"
+    )
     assert (lost_creates, lost_revokes, failed) == (0, 0, [])
 
 

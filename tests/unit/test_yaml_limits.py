@@ -20,7 +20,11 @@ def laughs(levels: int, width: int, *, flow: bool = True) -> str:
     lines = ["name: bomb", 'a0: &a0 "lol"']
     for i in range(1, levels):
         items = ", ".join([f"*a{i - 1}"] * width)
-        lines.append(f"a{i}: &a{i} [{items}]" if flow else f"a{i}: &a{i}\n" + "".join(f"  - *a{i - 1}\n" for _ in range(width)).rstrip())
+        lines.append(
+            f"a{i}: &a{i} [{items}]"
+            if flow
+            else f"a{i}: &a{i}\n" + "".join(f"  - *a{i - 1}\n" for _ in range(width)).rstrip()
+        )
     lines.append(f"sources: *a{levels - 1}")
     return "\n".join(lines) + "\n"
 
@@ -28,11 +32,15 @@ def laughs(levels: int, width: int, *, flow: bool = True) -> str:
 BOMBS = {
     "laughs_9x9": laughs(9, 9),  # ~350 bytes, 9^8 = 43M leaves
     "laughs_10x10_block": laughs(10, 10, flow=False),
-    "mapping_bomb": "name: b\nx0: &x0 {k: v}\n" + "".join(
-        f"x{i}: &x{i} {{{', '.join(f'k{j}: *x{i - 1}' for j in range(8))}}}\n" for i in range(1, 10)) + "datasets: *x9\n",
-    "merge_keys": "name: b\nm0: &m0 {k: v}\n" + "".join(
+    "mapping_bomb": "name: b\nx0: &x0 {k: v}\n"
+    + "".join(f"x{i}: &x{i} {{{', '.join(f'k{j}: *x{i - 1}' for j in range(8))}}}\n" for i in range(1, 10))
+    + "datasets: *x9\n",
+    "merge_keys": "name: b\nm0: &m0 {k: v}\n"
+    + "".join(
         f"m{i}: &m{i} {{<<: [*m{i - 1}], " + ", ".join(f"k{i}_{j}: *m{i - 1}" for j in range(6)) + "}\n"
-        for i in range(1, 10)) + "sources: *m9\n",
+        for i in range(1, 10)
+    )
+    + "sources: *m9\n",
     "recursive": "name: b\nsources: &r [*r]\n",
 }
 
@@ -55,8 +63,18 @@ def test_alias_bombs_are_refused_fast(name: str) -> None:
     # Before: a 351-byte bomb took 48.8 s and 1.1 GB.  A child process, so a regression cannot
     # hang or swamp the test run (killed after 30 s, 2 GB of address space).
     env = {**os.environ, "PYTHONPATH": str(SRC)}
-    out = subprocess.run([sys.executable, "-c", "import resource; resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))\n" + SCRIPT],
-                         input=BOMBS[name], capture_output=True, text=True, timeout=30, env=env)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import resource; resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))\n" + SCRIPT,
+        ],
+        input=BOMBS[name],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env=env,
+    )
     assert out.returncode == 0, out.stderr[-1000:]
     kind, seconds, *message = out.stdout.split(" ", 2)
     print(name, f"{len(BOMBS[name])} bytes", kind, f"{float(seconds):.3f} s", *message)

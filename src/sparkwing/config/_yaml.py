@@ -1,5 +1,9 @@
 """YAML loading that remembers the line of every mapping key and sequence item.
 
+Booleans are YAML 1.2's: only ``true``/``false``.  YAML 1.1 (PyYAML's default) also reads
+``on``, ``off``, ``yes`` and ``no`` as booleans, which turned ``join: {on: [id]}`` into a
+``True`` key; pydantic still accepts ``yes``/``no`` for boolean fields.
+
 Specs come from users and from CI, so parsing is bounded: at most :data:`MAX_SPEC_BYTES` of
 text, and aliases may expand the document to at most :data:`MAX_NODES` nodes.  An alias costs
 nothing to parse but everything after it (the line walker, pydantic) visits the aliased
@@ -8,6 +12,7 @@ subtree again at every use, so a 350-byte "billion laughs" would expand to 10^8 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import yaml
@@ -15,6 +20,32 @@ import yaml
 Loc = tuple[str | int, ...]
 MAX_SPEC_BYTES = 1 << 20
 MAX_NODES = 100_000  # nodes of the spec once every alias is expanded
+
+
+_BOOL = "tag:yaml.org,2002:bool"
+
+
+class SpecLoader(yaml.SafeLoader):
+    """PyYAML's safe loader with YAML 1.2 booleans."""
+
+
+SpecLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != _BOOL]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+SpecLoader.add_implicit_resolver(_BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+
+
+def load_yaml(text: str, filename: str = "<yaml>") -> Any:
+    """Parse one YAML document the way specs are parsed (aliases bounded, see the module).
+
+    >>> load_yaml("join: {with: b, on: [id]}")
+    {'join': {'with': 'b', 'on': ['id']}}
+    """
+    node = yaml.compose(text, Loader=SpecLoader)
+    if node is not None:
+        _check_expansion(node, filename)
+    return yaml.load(text, Loader=SpecLoader)  # noqa: S506 - SpecLoader is a SafeLoader
 
 
 def load_with_lines(text: str, filename: str = "<spec>") -> tuple[Any, dict[Loc, int]]:
@@ -31,10 +62,8 @@ def load_with_lines(text: str, filename: str = "<spec>") -> tuple[Any, dict[Loc,
                           problems=[Problem("", "too large", file=filename)],
                           hint="split it, or move data out of the spec")
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        if node is not None:
-            _check_expansion(node, filename)
-        data = yaml.safe_load(text)
+        node = yaml.compose(text, Loader=SpecLoader)
+        data = load_yaml(text, filename)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
@@ -83,7 +112,8 @@ def _check_expansion(root: yaml.Node, filename: str) -> None:
             continue
         if key in active:
             raise ConfigError("spec has a YAML alias that refers to itself",
-                              problems=[Problem("", "recursive alias", file=filename, line=node.start_mark.line + 1)],
+                              problems=[Problem("", "recursive alias", file=filename,
+                                                line=node.start_mark.line + 1)],
                               hint="remove the recursive alias (*name inside its own &name)")
         active.add(key)
         stack.append((node, True))

@@ -75,7 +75,11 @@ def _output_names(meta: Meta, scorer: Any) -> list[str]:
     if cat == "Clustering":
         return ["cluster"]
     if cat == "AnomalyDetection":
-        return ["predict", "score", "mean_length"] if getattr(scorer, "flag", False) else ["predict", "mean_length"]
+        return (
+            ["predict", "score", "mean_length"]
+            if getattr(scorer, "flag", False)
+            else ["predict", "mean_length"]
+        )
     if cat == "DimReduction":
         return [f"Arch{i + 1}" for i in range(scorer.k)]
     raise MojoError(f"unsupported model category {cat}")
@@ -213,7 +217,9 @@ class MojoModel:
         try:
             import pandas as pd
         except ImportError as exc:  # pragma: no cover - pandas is optional
-            raise MojoError("predict() needs pandas", hint="pip install pandas, or use predict_numpy()") from exc
+            raise MojoError(
+                "predict() needs pandas", hint="pip install pandas, or use predict_numpy()"
+            ) from exc
         enc = self.encode(data)
         if warnings is not None:
             warnings.extend(enc.warnings)
@@ -230,7 +236,8 @@ class MojoModel:
             idx = raw[:, 0]
             labels = np.array(classes, dtype=object)
             safe = np.where(np.isnan(idx), 0, idx).astype(np.int64)
-            cols["predict"] = np.where(np.isnan(idx), None, labels[np.clip(safe, 0, len(labels) - 1)])
+            missing: Any = None
+            cols["predict"] = np.where(np.isnan(idx), missing, labels[np.clip(safe, 0, len(labels) - 1)])
         return pd.DataFrame(cols, columns=names)
 
 

@@ -64,7 +64,8 @@ class TreeScorer:
         default_tpc = 1 if (k == 2 and not self.double_trees) else k
         self.per_class = ini.get_int("n_trees_per_class", default_tpc, lo=1, hi=k if k > 1 else 1)
         if self.n_groups * self.per_class > limits.max_trees:
-            raise MojoError(f"MOJO declares {self.n_groups * self.per_class:,} trees (limit {limits.max_trees:,})",
+            declared = self.n_groups * self.per_class
+            raise MojoError(f"MOJO declares {declared:,} trees (limit {limits.max_trees:,})",
                             hint="corrupt or hostile MOJO; raise Limits.max_trees if it is genuine")
         blobs: list[bytes] = []
         names: list[str] = []
@@ -183,8 +184,14 @@ class TreeScorer:
 
     def _label(self, preds: np.ndarray, x: np.ndarray) -> np.ndarray:
         meta = self.meta
-        if meta.balance_classes and meta.prior_class_distrib is not None and meta.model_class_distrib is not None:
-            preds[:, 1:] = correct_probabilities(preds[:, 1:], meta.prior_class_distrib, meta.model_class_distrib)
+        if (
+            meta.balance_classes
+            and meta.prior_class_distrib is not None
+            and meta.model_class_distrib is not None
+        ):
+            preds[:, 1:] = correct_probabilities(
+                preds[:, 1:], meta.prior_class_distrib, meta.model_class_distrib
+            )
         if meta.n_classes == 2:
             preds[:, 0] = binomial_labels(preds[:, 2], meta.default_threshold)
         else:

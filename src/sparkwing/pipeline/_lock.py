@@ -75,7 +75,8 @@ class PipelineLock:
             if self.storage.replace_if(self.uri, data, got[1]):
                 return held
             # another run took it over first: loop to see who holds it now
-        who = f"run {held.run_id} (pid {held.pid} on {held.host}, since {held.started})" if held else "another run"
+        who = (f"run {held.run_id} (pid {held.pid} on {held.host}, since {held.started})" if held
+               else "another run")
         raise WorkspaceBusy(
             f"pipeline {self.pipeline!r} is already running: {who}",
             run_id=held.run_id if held else None,

@@ -68,8 +68,10 @@ class KeyStore:
             raw = json.loads(data)
             return {k["id"]: ApiKey(**k) for k in raw.get("keys", [])}
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
-            raise ConfigError(f"the API key file {self.uri} is corrupt: {type(exc).__name__}: {str(exc)[:100]}",
-                              hint="restore it from a backup, or delete it and create the keys again") from None
+            raise ConfigError(
+                f"the API key file {self.uri} is corrupt: {type(exc).__name__}: {str(exc)[:100]}",
+                hint="restore it from a backup, or delete it and create the keys again",
+            ) from None
 
     def _update(self, change: Callable[[dict[str, ApiKey]], ApiKey]) -> ApiKey:
         """Read-modify-write of the key file as one compare-and-swap, retried on a conflict.

@@ -33,7 +33,9 @@ class ModelRef(BaseModel):
         """
         m = _REF.match(text.strip())
         if not m:
-            raise ConfigError(f"invalid model reference {text!r}", hint="NAME or NAME@ALIAS, e.g. loan_default@production")
+            raise ConfigError(
+                f"invalid model reference {text!r}", hint="NAME or NAME@ALIAS, e.g. loan_default@production"
+            )
         name, tag = m.group(1), m.group(2)
         if tag and tag.isdigit():
             return cls(name=name, alias="", version=int(tag))
@@ -50,7 +52,9 @@ class ServeConfig(BaseModel):
 
     workspace: str = Field(description="Workspace directory or s3:// URI holding the registry.")
     s3: S3Settings | None = None
-    models: list[ModelRef] = Field(default_factory=list, description="Empty: every model with a production alias.")
+    models: list[ModelRef] = Field(
+        default_factory=list, description="Empty: every model with a production alias."
+    )
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=0, le=65535)
     workers: int = Field(1, ge=1, le=64)
@@ -59,17 +63,25 @@ class ServeConfig(BaseModel):
     max_body_bytes: int = Field(10 * 1024 * 1024, ge=1)
     max_rows: int = Field(10_000, ge=1)
     rate_limit: float = Field(1000.0, ge=0, description="Requests per second per API key; 0 = unlimited.")
-    rate_burst: int | None = Field(None, ge=1, description="Bucket size per key; default: 2 s of --rate-limit (at least 10).")
+    rate_burst: int | None = Field(
+        None, ge=1, description="Bucket size per key; default: 2 s of --rate-limit (at least 10).")
     max_warnings: int = Field(1000, ge=0, description="Warnings listed per response; the rest are counted.")
-    max_listed: int = Field(100, ge=0, description="Names listed in unknown_columns / missing_features; the rest are counted.")
-    header_timeout: float = Field(10.0, gt=0, description="Seconds a connection may take to send a request's headers.")
+    max_listed: int = Field(100, ge=0,
+                            description="Names listed in unknown_columns / missing_features; rest counted.")
+    header_timeout: float = Field(
+        10.0, gt=0, description="Seconds a connection may take to send a request's headers.")
     body_timeout: float = Field(30.0, gt=0, description="Seconds a request may take to send its whole body.")
     keep_alive: int = Field(5, ge=1, description="Seconds an idle keep-alive connection stays open.")
-    max_connections: int = Field(1000, ge=1, description="Open connections per worker process; beyond it: 503.")
-    score_workers: int = Field(0, ge=0, le=64, description="Scoring processes per worker; 0 = one per CPU core.")
-    score_queue: int = Field(16, ge=0, description="Batch requests waiting for a scoring process; beyond it: 503.")
-    inline_bytes: int = Field(64 * 1024, ge=0, description="Bodies up to this size are scored on the event loop.")
-    access_log: bool | None = Field(None, description="Log every request (method, path, status, ms, key id); default: on beyond loopback.")
+    max_connections: int = Field(1000, ge=1,
+                                 description="Open connections per worker process; beyond it: 503.")
+    score_workers: int = Field(0, ge=0, le=64,
+                               description="Scoring processes per worker; 0 = one per CPU core.")
+    score_queue: int = Field(16, ge=0,
+                             description="Batch requests waiting for a scoring process; beyond it: 503.")
+    inline_bytes: int = Field(64 * 1024, ge=0,
+                              description="Bodies up to this size are scored on the event loop.")
+    access_log: bool | None = Field(None,
+        description="Log every request (method, path, status, ms, key id); default: on beyond loopback.")
     tls_cert: str | None = None
     tls_key: str | None = None
 
@@ -87,7 +99,8 @@ class ServeConfig(BaseModel):
 
     @property
     def scoring_processes(self) -> int:
-        return self.score_workers or max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        return self.score_workers or max(1, cores)
 
     @property
     def auth_required(self) -> bool:

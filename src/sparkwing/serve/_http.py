@@ -62,5 +62,8 @@ class GuardedHttp(_Base):  # type: ignore[misc, valid-type]
 def protocol_options(config: Any) -> dict[str, Any]:
     """The uvicorn options that bound connections: read timeouts, keep-alive, the connection cap."""
     GuardedHttp.header_timeout = config.header_timeout
-    return {"http": GuardedHttp, "timeout_keep_alive": config.keep_alive,
-            "limit_concurrency": config.max_connections}
+    return {
+        "http": GuardedHttp,
+        "timeout_keep_alive": config.keep_alive,
+        "limit_concurrency": config.max_connections,
+    }

@@ -35,7 +35,8 @@ class Metrics:
                             ["model", "alias"], registry=r)
         self.load_failures = Counter("sparkwing_model_load_failures", "Model versions that failed to load.",
                                      ["model", "version"], registry=r)
-        self.aborts = Counter("sparkwing_http_client_aborts", "Requests whose client went away before the answer.",
+        self.aborts = Counter("sparkwing_http_client_aborts",
+                              "Requests whose client went away before the answer.",
                               ["endpoint"], registry=r)
         self.swaps = Counter("sparkwing_model_swaps", "Times a served alias switched version.",
                              ["model", "alias"], registry=r)
@@ -87,7 +88,8 @@ class RecordRequests:
         finally:
             endpoint = _endpoint(scope)
             m = self.metrics
-            aborted = (disconnected or bool(scope.get("sparkwing.client_abort"))) and not (finished and status < 499)
+            gone = disconnected or bool(scope.get("sparkwing.client_abort"))
+            aborted = gone and not (finished and status < 499)
             if aborted:
                 status = 499  # nginx's "client closed request"
                 m.aborts.labels(endpoint).inc()

@@ -8,7 +8,7 @@ a 10,000-row batch, and no Python thread of the loop competes for the GIL with s
 ``503 busy`` with ``Retry-After``::
 
     >>> pool = ScoringPool(config)                                   # doctest: +SKIP
-    >>> body, rows, kinds = await pool.score("iris", 1, raw, strict=False, alias="production")  # doctest: +SKIP
+    >>> out = await pool.score("iris", 1, raw, strict=False, alias="production")  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -47,25 +47,37 @@ class ScoringPool:
     def _pool(self) -> ProcessPoolExecutor:
         if self._executor is None:
             self._executor = ProcessPoolExecutor(
-                self.size, mp_context=multiprocessing.get_context("spawn"),
-                initializer=_start, initargs=(self._config,),
+                self.size,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_start,
+                initargs=(self._config,),
             )
         return self._executor
 
-    async def score(self, name: str, version: int, raw: bytes, *, strict: bool,
-                    alias: str | None) -> tuple[bytes, int, list[str]]:
+    async def score(
+        self, name: str, version: int, raw: bytes, *, strict: bool, alias: str | None
+    ) -> tuple[bytes, int, list[str]]:
         if self.active >= self.capacity:
-            raise ServeError(503, "busy", f"{self.active} batch requests are being scored or waiting "
-                             f"(limit {self.capacity})", hint="retry after a second, or send smaller requests",
-                             headers={"Retry-After": "1"})
+            raise ServeError(
+                503,
+                "busy",
+                f"{self.active} batch requests are being scored or waiting (limit {self.capacity})",
+                hint="retry after a second, or send smaller requests",
+                headers={"Retry-After": "1"},
+            )
         self.active += 1
         try:
             future = self._pool().submit(_score, name, version, raw, strict, alias, self.limits)
             out = await asyncio.wrap_future(future)
         except BrokenProcessPool:
             self._reset()
-            raise ServeError(503, "scoring_failed", "a scoring process died (out of memory?)",
-                             hint="retry, or send fewer rows", headers={"Retry-After": "1"}) from None
+            raise ServeError(
+                503,
+                "scoring_failed",
+                "a scoring process died (out of memory?)",
+                hint="retry, or send fewer rows",
+                headers={"Retry-After": "1"},
+            ) from None
         finally:
             self.active -= 1
         if out[0] == "error":
@@ -109,8 +121,9 @@ def _model(name: str, version: int) -> LoadedModel:
     return hit
 
 
-def _score(name: str, version: int, raw: bytes, strict: bool, alias: str | None,
-           limits: ResponseLimits) -> tuple[Any, ...]:
+def _score(
+    name: str, version: int, raw: bytes, strict: bool, alias: str | None, limits: ResponseLimits
+) -> tuple[Any, ...]:
     # Errors travel back as plain tuples: an exception with a custom __init__ does not unpickle.
     try:
         out, n, kinds = predict_bytes(_model(name, version), raw, strict=strict, alias=alias, limits=limits)
@@ -118,6 +131,13 @@ def _score(name: str, version: int, raw: bytes, strict: bool, alias: str | None,
         err = from_sparkwing(exc)
         return ("error", err.status, err.code, err.message, err.hint, err.details, err.headers)
     except MemoryError:
-        return ("error", 503, "insufficient_memory", "not enough memory to score this request",
-                "send fewer rows per request", None, {"Retry-After": "1"})
+        return (
+            "error",
+            503,
+            "insufficient_memory",
+            "not enough memory to score this request",
+            "send fewer rows per request",
+            None,
+            {"Retry-After": "1"},
+        )
     return ("ok", out, n, kinds)

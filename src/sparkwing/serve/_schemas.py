@@ -15,7 +15,9 @@ class PredictRequest(BaseModel):
     rows: list[dict[str, Any]] | None = Field(None, description="One object per row: feature name -> value.")
     columns: list[str] | None = Field(None, description="Column names of `data`.")
     data: list[list[Any]] | None = Field(None, description="Rows as arrays, in the order of `columns`.")
-    strict: bool = Field(False, description="Refuse rows that lack a feature (422) instead of scoring it as NA.")
+    strict: bool = Field(
+        False, description="Refuse rows that lack a feature (422) instead of scoring it as NA."
+    )
 
     @model_validator(mode="after")
     def _one_shape(self) -> PredictRequest:
@@ -50,9 +52,11 @@ class PredictResponse(BaseModel):
     predictions: list[dict[str, Any]]
     warnings: list[RowWarningOut]
     warnings_total: int = Field(description="All warnings, also those past the listed ones.")
-    unknown_columns: list[str] = Field(description="Input columns that are not features (ignored); the first 100.")
+    unknown_columns: list[str] = Field(
+        description="Input columns that are not features (ignored); the first 100.")
     unknown_columns_total: int = Field(description="All unknown columns, also those past the listed ones.")
-    missing_features: list[str] = Field(description="Features absent from at least one row (scored as NA); the first 100.")
+    missing_features: list[str] = Field(
+        description="Features absent from at least one row (scored as NA); the first 100.")
     missing_features_total: int = Field(description="All missing features, also those past the listed ones.")
 
 

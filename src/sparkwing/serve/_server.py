@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 import tempfile
+from typing import Any
 
 from sparkwing.errors import ConfigError
 from sparkwing.serve._auth import KeyStore
@@ -34,8 +35,9 @@ def run(config: ServeConfig) -> None:
         raise ConfigError(f"serving {where} needs an API key, and the workspace has none",
                           hint="sparkwing keys create --scope predict")
     ssl = {"ssl_certfile": config.tls_cert, "ssl_keyfile": config.tls_key} if config.tls_cert else {}
-    common = dict(host=config.host, port=config.port, log_level="info", access_log=False,
-                  server_header=False, timeout_graceful_shutdown=10, **protocol_options(config), **ssl)
+    common: dict[str, Any] = dict(host=config.host, port=config.port, log_level="info", access_log=False,
+                                  server_header=False, timeout_graceful_shutdown=10,
+                                  **protocol_options(config), **ssl)
     _access_log(config)
     if config.workers > 1:
         # Worker processes import the app by name and read the config from a private file,
