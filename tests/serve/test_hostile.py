@@ -97,7 +97,6 @@ def _closed_by_server(s: socket.socket) -> bool:
 
 
 HEAD = b"POST /v1/models/prostate:predict HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-JSON = {"content-type": "application/json"}
 
 
 def test_slowloris_sockets_are_closed_and_healthz_stays_fast(workspace: Path) -> None:
@@ -181,7 +180,8 @@ body = open(path, "rb").read()
 end = time.monotonic() + seconds
 with httpx.Client(base_url=base, timeout=60) as http:
     while time.monotonic() < end:
-        r = http.post("/v1/models/prostate:predict", content=body, headers=JSON)
+        r = http.post("/v1/models/prostate:predict", content=body,
+                      headers={"content-type": "application/json"})
         print(r.status_code, flush=True)
 """
 
