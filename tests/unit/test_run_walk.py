@@ -1,7 +1,7 @@
 """The runner's walk over the step graph: a failure skips its downstream, not its neighbours.
 
 Steps here are stand-ins (no JVM): the walk, the skip reasons and the record are what is tested;
-tests/e2e/test_run_partial.py runs the same through the CLI on real Spark.
+tests/e2e/test_cli_partial_run.py runs the same through the CLI on real Spark.
 """
 
 from __future__ import annotations
