@@ -11,6 +11,12 @@ def test_public_names() -> None:
     assert set(sparkwing.registry.__all__) == {
         "CARD", "GENMODEL_JAR", "MOJO", "POJO_DIR", "ModelVersion", "PromotionDecision", "Registry",
         "decide_promotion",
+        # the typed card.json and its parts
+        "CARD_VERSION", "ModelCard", "Artifact", "ConfusionMatrix", "Curves", "Feature", "Glrm", "Lineage",
+        "Metrics", "Pojo", "PrCurve", "RocCurve", "Rows", "SourceLineage", "TableLineage",
+        "VariableImportance", "Versions",
+        # the headline metric: one vocabulary for the CLI, promotion and the service
+        "HEADLINE_METRIC", "headline_metric", "higher_is_better",
     }
     assert set(sparkwing.train.__all__) == {"GlrmResult", "TrainResult", "fit_glrm", "train_model"}
     assert set(sparkwing.score.__all__) == {

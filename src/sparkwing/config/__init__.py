@@ -1,6 +1,7 @@
 """Settings (where and how sparkwing runs) and the pipeline spec (what a pipeline does)."""
 
 from sparkwing.config._graph import Node, StepGraph, build_graph
+from sparkwing.config._reference import ModelRef, check_alias, check_model_name, is_model_name
 from sparkwing.config._settings import (
     H2OSettings,
     LakeSettings,
@@ -40,6 +41,7 @@ __all__ = [
     "GlrmParams",
     "H2OSettings",
     "LakeSettings",
+    "ModelRef",
     "ModelSpec",
     "Node",
     "PipelineSpec",
@@ -57,6 +59,9 @@ __all__ = [
     "WarehouseSettings",
     "WorkspaceLayout",
     "build_graph",
+    "check_alias",
+    "check_model_name",
+    "is_model_name",
     "is_remote",
     "load_settings",
     "load_spec",

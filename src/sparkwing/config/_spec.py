@@ -22,9 +22,10 @@ from pydantic import (
     model_validator,
 )
 
+from sparkwing.config._reference import REFERENCE_PATTERN, ModelRef
 from sparkwing.config._steps import CHECK_PARAMS, STEP_PARAMS
 from sparkwing.config._yaml import line_for, load_with_lines
-from sparkwing.errors import ConfigError, Problem
+from sparkwing.errors import ConfigError, Problem, RegistryError
 
 NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 TABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$")
@@ -251,15 +252,32 @@ class ModelSpec(_Spec):
 
 
 class ScoreSpec(_Spec):
-    model: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*(@[A-Za-z0-9_.-]+)?$")
+    model: str = Field(
+        description="Registered model: NAME (newest version), NAME@VERSION, NAME@latest or NAME@ALIAS.",
+        json_schema_extra={"pattern": REFERENCE_PATTERN},  # validated by ModelRef.parse (clearer errors)
+    )
     from_: str = Field(alias="from")
     output: str | None = Field(None, description="Write to this lake URI instead of a table.")
     format: Literal["parquet", "orc", "csv"] | None = None
     allow_missing: bool = False
 
+    @field_validator("model")
+    @classmethod
+    def _reference(cls, v: str) -> str:
+        try:
+            ModelRef.parse(v)
+        except RegistryError as exc:
+            raise ValueError(exc.message) from None
+        return v
+
+    @property
+    def model_ref(self) -> ModelRef:
+        """``model`` parsed (a bare name means the newest version)."""
+        return ModelRef.parse(self.model)
+
     @property
     def model_name(self) -> str:
-        return self.model.split("@", 1)[0]
+        return self.model_ref.name
 
     @property
     def references(self) -> list[str]:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from sparkwing._types import utcnow_iso
 from sparkwing.config import WorkspaceLayout
 from sparkwing.errors import SparkwingError
 from sparkwing.lake import Storage
+from sparkwing.pipeline._details import SourceDetails, StepDetails
 
 Status = Literal["pending", "running", "succeeded", "failed", "skipped"]
 
@@ -26,9 +27,19 @@ class StepRecord(BaseModel):
     rows_out: int | None = None
     rows_quarantined: int | None = None
     checks: list[dict[str, Any]] = Field(default_factory=list)
-    details: dict[str, Any] = Field(default_factory=dict)
+    # Always set by _details_of_kind from the step's kind; the default only satisfies type checkers.
+    details: StepDetails = Field(default_factory=SourceDetails)
     error: str | None = None
     attempt: int = 1
+
+    @model_validator(mode="before")
+    @classmethod
+    def _details_of_kind(cls, data: Any) -> Any:
+        """New steps start with empty details of their kind; old records lack ``details.kind``."""
+        if isinstance(data, dict) and isinstance(data.get("details", {}), dict):
+            details = data.get("details") or {}
+            data = {**data, "details": {**details, "kind": details.get("kind", data.get("kind"))}}
+        return data
 
 
 class RunRecord(BaseModel):
