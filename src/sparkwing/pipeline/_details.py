@@ -64,7 +64,7 @@ class SourceDetails(_Details):
     quarantine: str | None = Field(default=None, description="Where the quarantined rows were written.")
     quarantine_reasons: dict[str, int] = Field(default_factory=dict, description="Reason -> rows.")
     fingerprint: Fingerprint | None = None
-    extra_keys: dict[str, int] | None = Field(default=None, description="Keys beyond the declared columns -> rows.")
+    extra_keys: dict[str, int] | None = Field(default=None, description="Undeclared key -> rows.")
     notes: list[str] = Field(default_factory=list, description="Decisions the reader took (e.g. index base).")
 
 

@@ -228,9 +228,8 @@ def _lineage(ctx: RunContext, model: str) -> Lineage:
         if rec is None:
             continue
         if isinstance(rec.details, SourceDetails):
-            fp = rec.details.fingerprint
-            known = fp.model_dump(exclude_unset=False) if fp else {}
-            known = {k: v for k, v in known.items() if k in SourceLineage.model_fields}
+            fp = rec.details.fingerprint.model_dump() if rec.details.fingerprint else {}
+            known = {k: v for k, v in fp.items() if k in SourceLineage.model_fields and k not in ("name", "rows")}
             sources.append(SourceLineage(**known, name=up, rows=rec.rows_out))
         elif isinstance(rec.details, TableDetails):
             tables.append(TableLineage(name=up, version=rec.details.version, rows=rec.rows_out))

@@ -40,7 +40,7 @@ class Feature(_Part):
 
     name: str
     type: str | None = Field(default=None, description="H2O's column type: real, int, enum, ...")
-    spark_type: str | None = Field(default=None, description="Spark type of the training column, e.g. double.")
+    spark_type: str | None = Field(default=None, description="Training Spark type, e.g. double.")
     domain: list[str] | None = Field(default=None, description="Categorical levels seen in training.")
 
 
@@ -77,7 +77,7 @@ class Metrics(_Part):
 
     holdout: dict[str, float] = Field(default_factory=dict)
     cv: dict[str, float] = Field(default_factory=dict)
-    confusion_matrix: ConfusionMatrix | None = Field(default=None, description="Holdout, at the max-F1 threshold.")
+    confusion_matrix: ConfusionMatrix | None = Field(default=None, description="Holdout, at max-F1.")
 
     @field_validator("holdout", "cv", mode="before")
     @classmethod
@@ -136,7 +136,7 @@ class Lineage(_Part):
 
 
 class Versions(_Part):
-    """Software that trained the model (scoring checks the H2O version against the MOJO's)."""
+    """Software that trained the model."""
 
     sparkwing: str = Field(default_factory=lambda: __version__)
     h2o: str | None = None
@@ -151,7 +151,7 @@ class Artifact(_Part):
 
 class Pojo(_Part):
     available: bool = False
-    reason: str | None = Field(default=None, description="Why there is no POJO (e.g. Stacked Ensembles have none).")
+    reason: str | None = Field(default=None, description="Why there is no POJO.")
 
 
 class Glrm(_Part):
@@ -173,7 +173,7 @@ class ModelCard(_Part):
     target: str | None = None
     algorithm: str | None = None
     model_id: str | None = Field(default=None, description="H2O's id of the chosen model.")
-    classes: list[str] | None = Field(default=None, description="Class labels in H2O's order (classification).")
+    classes: list[str] | None = Field(default=None, description="Class labels, H2O's order.")
     threshold: float | None = Field(default=None, description="Default threshold turning p_1 into the label.")
     features: list[Feature] = Field(default_factory=list)
     metrics: Metrics = Field(default_factory=Metrics)
@@ -188,7 +188,7 @@ class ModelCard(_Part):
     glrm: Glrm | None = None
     lineage: Lineage = Field(default_factory=Lineage)
     versions: Versions = Field(default_factory=Versions)
-    artifacts: dict[str, Artifact] = Field(default_factory=dict, description="Relative path -> checksum, size.")
+    artifacts: dict[str, Artifact] = Field(default_factory=dict, description="Path -> checksum, size.")
     pojo: Pojo = Field(default_factory=Pojo)
     extra: dict[str, Any] = Field(default_factory=dict, description="Keys of an old card with no field here.")
 

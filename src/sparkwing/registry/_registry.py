@@ -89,12 +89,13 @@ class Registry:
         for rel, data in files.items():
             if not self._storage.create_exclusive(f"{uri}/{rel}", data):
                 raise RegistryError(f"{name}@{version}: {rel} already exists", hint="versions are immutable")
+        pojo = Pojo(available=pojo_dir is not None, reason=card.pojo.reason if pojo_dir is None else None)
         full = card.model_copy(update={
             "name": name,
             "version": version,
             "created": utcnow_iso(),
             "artifacts": {rel: Artifact(sha256=sha256(d), size=len(d)) for rel, d in files.items()},
-            "pojo": Pojo(available=pojo_dir is not None, reason=card.pojo.reason if pojo_dir is None else None),
+            "pojo": pojo,
         })
         if not self._storage.create_exclusive(f"{uri}/{CARD}", full.to_json()):
             raise RegistryError(f"{name}@{version} already has a card", hint="versions are immutable")
