@@ -8,6 +8,7 @@ from pathlib import Path
 
 from sparkwing.errors import EXIT_CODES, RegistryError
 from sparkwing.registry import Metrics, ModelCard, Registry
+from sparkwing.workspace import Workspace
 
 V1_LOANS = Path(__file__).resolve().parents[1] / "fixtures" / "cards" / "v1_loans_automl.json"
 
@@ -15,7 +16,7 @@ V1_LOANS = Path(__file__).resolve().parents[1] / "fixtures" / "cards" / "v1_loan
 def _workspace(tmp_path: Path) -> Path:
     ws = tmp_path / "ws"
     (tmp_path / "m.zip").write_bytes(b"PK not really a mojo")
-    reg = Registry(str(ws))
+    reg = Registry(Workspace(ws))
     card = ModelCard(task="multiclass", target="species", classes=["a", "b"],
                      metrics=Metrics(holdout={"logloss": 0.25, "rmse": 0.125}))
     reg.register("iris", mojo_path=tmp_path / "m.zip", card=card)

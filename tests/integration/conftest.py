@@ -35,10 +35,11 @@ def loan_model(spark, settings, h2o, loans):
 @pytest.fixture(scope="session")
 def loan_registry(tmp_path_factory, loan_model):
     from sparkwing.registry import Registry
+    from sparkwing.workspace import Workspace
 
-    reg = Registry(str(tmp_path_factory.mktemp("registry_ws")))
     from sparkwing.registry import Lineage, SourceLineage
 
+    reg = Registry(Workspace(tmp_path_factory.mktemp("registry_ws")))
     lineage = Lineage(run_id="test-run", spec_hash="abc", sources=[SourceLineage(uri=str(DATA / "loan.csv"))])
     card = loan_model.card.model_copy(update={"lineage": lineage})
     version = reg.register(

@@ -19,6 +19,7 @@ from sparkwing.registry import (
     decide_promotion,
     headline_metric,
 )
+from sparkwing.workspace import Workspace
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "cards"
 V1_LOANS = FIXTURES / "v1_loans_automl.json"  # written by `sparkwing run examples/loans/pipeline.yaml`
@@ -113,7 +114,7 @@ def test_nan_figures_are_left_out_not_written_as_null() -> None:
 
 def test_registry_stores_and_reads_typed_cards(tmp_path: Path) -> None:
     (tmp_path / "m.zip").write_bytes(b"PK mojo")
-    reg = Registry(str(tmp_path / "ws"))
+    reg = Registry(Workspace(tmp_path / "ws"))
     card = ModelCard(task="multiclass", target="species", classes=["a", "b", "c"],
                      features=[Feature(name="x", type="real", spark_type="double")],
                      metrics=Metrics(holdout={"logloss": 0.3, "rmse": 0.2}, cv={"logloss": 0.35}))
@@ -133,7 +134,7 @@ def test_an_old_card_on_disk_is_read_by_the_registry(tmp_path: Path) -> None:
     folder = tmp_path / "ws" / "models" / "loan_default" / "1"
     folder.mkdir(parents=True)
     shutil.copy(V1_LOANS, folder / "card.json")
-    reg = Registry(str(tmp_path / "ws"))
+    reg = Registry(Workspace(tmp_path / "ws"))
     (mv,) = reg.versions("loan_default")
     assert mv.card.task == "binary" and mv.card.lineage.pipeline == "loans"
     assert reg.models() == ["loan_default"]
@@ -150,4 +151,4 @@ def test_a_corrupt_card_on_disk_names_the_version(tmp_path: Path) -> None:
     folder.mkdir(parents=True)
     (folder / "card.json").write_text('{"card_version": 2, "task": "binary", "threshold": "x"}')
     with pytest.raises(RegistryError, match=r"card.json of m@1 is invalid: threshold"):
-        Registry(str(tmp_path / "ws")).get("m@1")
+        Registry(Workspace(tmp_path / "ws")).get("m@1")

@@ -12,6 +12,7 @@ from sparkwing.config import ModelRef, parse_spec
 from sparkwing.errors import ConfigError, RegistryError
 from sparkwing.registry import Registry
 from sparkwing.serve import ServeConfig
+from sparkwing.workspace import Workspace
 
 names = st.from_regex(r"\A[A-Za-z_][A-Za-z0-9_]{0,20}\Z")
 aliases = st.from_regex(r"\A[A-Za-z_][A-Za-z0-9_.-]{0,20}\Z").filter(lambda a: a != "latest")
@@ -79,7 +80,7 @@ def test_the_spec_uses_the_same_grammar() -> None:
 
 
 def test_the_registry_and_the_service_use_the_same_grammar(tmp_path: Path) -> None:
-    reg = Registry(str(tmp_path / "ws"))
+    reg = Registry(Workspace(tmp_path / "ws"))
     with pytest.raises(RegistryError, match="invalid model name"):
         reg.get("../etc@1")
     with pytest.raises(RegistryError, match="neither a version nor an alias"):

@@ -29,7 +29,6 @@ from sparkwing.config._spec import (
     parse_spec,
 )
 from sparkwing.config._steps import CHECK_PARAMS, STEP_PARAMS, GlrmParams
-from sparkwing.config._workspace import WorkspaceLayout, is_remote
 
 __all__ = [
     "CHECK_PARAMS",
@@ -57,12 +56,10 @@ __all__ = [
     "StepGraph",
     "TableSpec",
     "WarehouseSettings",
-    "WorkspaceLayout",
     "build_graph",
     "check_alias",
     "check_model_name",
     "is_model_name",
-    "is_remote",
     "load_settings",
     "load_spec",
     "parse_spec",

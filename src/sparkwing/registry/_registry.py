@@ -20,16 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from sparkwing._types import utcnow_iso
-from sparkwing.config import (
-    ModelRef,
-    S3Settings,
-    WorkspaceLayout,
-    check_alias,
-    check_model_name,
-    is_model_name,
-)
+from sparkwing.config import ModelRef, check_alias, check_model_name, is_model_name
 from sparkwing.errors import RegistryError, SourceError
-from sparkwing.lake import Storage, storage_for
 from sparkwing.registry._card import Artifact, ModelCard, Pojo
 from sparkwing.registry._version import (
     CARD,
@@ -40,6 +32,7 @@ from sparkwing.registry._version import (
     sha256,
     verify_bytes,
 )
+from sparkwing.workspace import Storage, Workspace
 
 CLAIM = "_claim.json"
 LOG = "aliases.log"
@@ -48,15 +41,15 @@ LOG = "aliases.log"
 class Registry:
     """Model versions and aliases under ``<workspace>/models``.
 
-    >>> reg = Registry("/tmp/ws")                                        # doctest: +SKIP
+    >>> reg = Registry(Workspace("/tmp/ws"))                             # doctest: +SKIP
     >>> mv = reg.register("loan_default", mojo_path="m.zip", card={...})  # doctest: +SKIP
     >>> reg.set_alias("loan_default", "production", mv.version, reason="first")  # doctest: +SKIP
     """
 
-    def __init__(self, workspace_uri: str, s3: S3Settings | None = None) -> None:
-        self.layout = WorkspaceLayout.resolve(workspace_uri)
-        self.root = self.layout.models()
-        self._storage: Storage = storage_for(self.root, s3)
+    def __init__(self, workspace: Workspace) -> None:
+        self.workspace = workspace
+        self.root = workspace.models()
+        self._storage: Storage = workspace.storage
 
     # --- writing ----------------------------------------------------------------------------
 
