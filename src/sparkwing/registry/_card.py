@@ -26,7 +26,7 @@ from sparkwing.errors import RegistryError
 from sparkwing.registry._card_v1 import upgrade_v1
 from sparkwing.registry._metrics import headline_metric
 
-CARD_VERSION = 2
+CARD_VERSION: Literal[2] = 2
 _EDITED = "was card.json edited by hand?"
 Task = Literal["binary", "multiclass", "regression", "glrm"]
 
