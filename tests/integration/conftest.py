@@ -34,10 +34,8 @@ def loan_model(spark, settings, h2o, loans):
 
 @pytest.fixture(scope="session")
 def loan_registry(tmp_path_factory, loan_model):
-    from sparkwing.registry import Registry
+    from sparkwing.registry import Lineage, Registry, SourceLineage
     from sparkwing.workspace import Workspace
-
-    from sparkwing.registry import Lineage, SourceLineage
 
     reg = Registry(Workspace(tmp_path_factory.mktemp("registry_ws")))
     lineage = Lineage(run_id="test-run", spec_hash="abc", sources=[SourceLineage(uri=str(DATA / "loan.csv"))])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sparkwing.config import ModelRef, parse_spec
@@ -19,6 +19,11 @@ aliases = st.from_regex(r"\A[A-Za-z_][A-Za-z0-9_.-]{0,20}\Z").filter(lambda a: a
 versions = st.integers(min_value=1, max_value=10**6)
 
 
+# Regex strategies are slow to warm up on a loaded machine; the properties are what count.
+relaxed = settings(suppress_health_check=[HealthCheck.too_slow], deadline=None)
+
+
+@relaxed
 @given(names, aliases)
 def test_alias_references_round_trip(name: str, alias: str) -> None:
     ref = ModelRef.parse(f"{name}@{alias}")
@@ -26,6 +31,7 @@ def test_alias_references_round_trip(name: str, alias: str) -> None:
     assert ModelRef.parse(str(ref)) == ref
 
 
+@relaxed
 @given(names, versions)
 def test_version_references_round_trip(name: str, version: int) -> None:
     ref = ModelRef.parse(f"{name}@{version}")
@@ -33,12 +39,14 @@ def test_version_references_round_trip(name: str, version: int) -> None:
     assert str(ref) == f"{name}@{version}" and ModelRef.parse(str(ref)) == ref
 
 
+@relaxed
 @given(names)
 def test_a_bare_name_is_the_latest_unless_a_default_alias_is_given(name: str) -> None:
     assert ModelRef.parse(name).latest and ModelRef.parse(f"{name}@latest") == ModelRef.parse(name)
     assert ModelRef.parse(name, default_alias="production").alias == "production"
 
 
+@relaxed
 @given(st.text(max_size=30))
 def test_any_text_parses_or_is_a_registry_error(text: str) -> None:
     try:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sparkwing.config import ModelRef, PipelineSpec, Settings, StepGraph, TableSpec
+from sparkwing.config import TABLE_FORMATS, ModelRef, PipelineSpec, Settings, StepGraph, TableSpec
 from sparkwing.errors import ConfigError
 from sparkwing.pipeline._details import (
     DatasetDetails,
@@ -230,7 +230,8 @@ def _lineage(ctx: RunContext, model: str) -> Lineage:
             continue
         if isinstance(rec.details, SourceDetails):
             fp = rec.details.fingerprint.model_dump() if rec.details.fingerprint else {}
-            known = {k: v for k, v in fp.items() if k in SourceLineage.model_fields and k not in ("name", "rows")}
+            fields = set(SourceLineage.model_fields) - {"name", "rows"}
+            known = {k: v for k, v in fp.items() if k in fields}
             sources.append(SourceLineage(**known, name=up, rows=rec.rows_out))
         elif isinstance(rec.details, TableDetails):
             tables.append(TableLineage(name=up, version=rec.details.version, rows=rec.rows_out))
@@ -261,7 +262,7 @@ def run_score(ctx: RunContext, name: str, step: StepRecord) -> None:
         return
     from sparkwing.warehouse import publish_table
 
-    fmt = spec.format if spec.format in ("parquet", "orc") else None
+    fmt = spec.format if spec.format in TABLE_FORMATS else None
     table = TableSpec.model_validate({"from": spec.from_, "format": fmt})
     published = publish_table(
         ctx.spark, result.df, name, table, workspace=ctx.workspace, version=ctx.run_id,

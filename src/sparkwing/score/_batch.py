@@ -35,7 +35,9 @@ def prob_column(cls: str) -> str:
     return "p_" + re.sub(r"[^0-9A-Za-z_]", "_", str(cls))
 
 
-def score_batch(spark: SparkSession, df: DataFrame, version: ModelVersion, *, allow_missing: bool = False) -> ScoreResult:
+def score_batch(
+    spark: SparkSession, df: DataFrame, version: ModelVersion, *, allow_missing: bool = False
+) -> ScoreResult:
     """Add ``predict`` (label or value), ``p_<class>`` per class, ``model_name``, ``model_version``.
 
     Extra columns pass through; a missing feature is an error (or all-NA with ``allow_missing``);
@@ -49,7 +51,9 @@ def score_batch(spark: SparkSession, df: DataFrame, version: ModelVersion, *, al
     card = version.card
     features = card.features
     if not features:
-        raise ScoringError(f"{version.ref} has no feature list in its card", hint="register it with sparkwing")
+        raise ScoringError(
+            f"{version.ref} has no feature list in its card", hint="register it with sparkwing"
+        )
     outputs = [*output_columns(card), "model_name", "model_version"]
     clash = [c for c in outputs if c in df.columns]
     if clash:

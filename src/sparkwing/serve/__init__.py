@@ -7,10 +7,9 @@ itself with API keys, limits and metrics::
     >>> app = create_app(ServeConfig(workspace="sparkwing-home"))    # doctest: +SKIP
 """
 
-from sparkwing.config import ModelRef
 from sparkwing.serve._app import Service, create_app
 from sparkwing.serve._auth import ApiKey, KeyStore
-from sparkwing.serve._config import DEFAULT_ALIAS, ServeConfig, is_loopback
+from sparkwing.serve._config import DEFAULT_ALIAS, ModelRef, ServeConfig, is_loopback
 from sparkwing.serve._errors import ServeError
 from sparkwing.serve._models import LoadedModel, ModelStore
 from sparkwing.serve._server import run

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from sparkwing.config import ModelRef, S3Settings
+from sparkwing.config import ModelRef, S3Settings  # ModelRef: the one reference grammar, re-exported
 from sparkwing.errors import ConfigError
 
 DEFAULT_ALIAS = "production"  # what a bare NAME serves
