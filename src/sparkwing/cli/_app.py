@@ -404,6 +404,28 @@ def serve(
     ] = 1000.0,
     max_rows: Annotated[int, typer.Option("--max-rows")] = 10_000,
     max_body_mb: Annotated[float, typer.Option("--max-body-mb")] = 10.0,
+    rate_burst: Annotated[
+        int | None, typer.Option("--rate-burst", help="Burst per key (default: 2 s of --rate-limit).")
+    ] = None,
+    header_timeout: Annotated[
+        float, typer.Option("--header-timeout", help="Seconds to send a request's headers.")
+    ] = 10.0,
+    body_timeout: Annotated[
+        float, typer.Option("--body-timeout", help="Seconds to send a request's body.")
+    ] = 30.0,
+    max_connections: Annotated[
+        int, typer.Option("--max-connections", help="Open connections per worker; beyond: 503.")
+    ] = 1000,
+    score_workers: Annotated[
+        int, typer.Option("--score-workers", help="Scoring processes per worker (0 = one per core).")
+    ] = 0,
+    score_queue: Annotated[
+        int, typer.Option("--score-queue", help="Batch requests that may wait; beyond: 503.")
+    ] = 16,
+    access_log: Annotated[
+        bool | None,
+        typer.Option("--access-log/--no-access-log", help="Log every request (default: on beyond loopback)."),
+    ] = None,
     tls_cert: Annotated[Path | None, typer.Option("--tls-cert")] = None,
     tls_key: Annotated[Path | None, typer.Option("--tls-key")] = None,
 ) -> None:
@@ -419,6 +441,9 @@ def serve(
         models=[ModelRef.parse(m, default_alias=DEFAULT_ALIAS) for m in model or []],
         host=host, port=port, workers=workers, poll_interval=poll, require_keys=require_keys,
         rate_limit=rate_limit, max_rows=max_rows, max_body_bytes=int(max_body_mb * 1024 * 1024),
+        rate_burst=rate_burst, header_timeout=header_timeout, body_timeout=body_timeout,
+        max_connections=max_connections, score_workers=score_workers, score_queue=score_queue,
+        access_log=access_log,
         tls_cert=str(tls_cert) if tls_cert else None, tls_key=str(tls_key) if tls_key else None,
     ))
 

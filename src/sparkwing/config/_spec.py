@@ -35,7 +35,7 @@ from sparkwing.config._formats import (
 )
 from sparkwing.config._reference import REFERENCE_PATTERN, ModelRef
 from sparkwing.config._steps import CHECK_KINDS, STEP_KINDS, Kind
-from sparkwing.config._yaml import line_for, load_with_lines
+from sparkwing.config._yaml import MAX_SPEC_BYTES, line_for, load_with_lines
 from sparkwing.errors import ConfigError, Problem, RegistryError
 
 NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -411,6 +411,8 @@ def load_spec(path: str | Path) -> PipelineSpec:
     p = Path(path)
     if not p.exists():
         raise ConfigError(f"spec not found: {p}", hint="give the path to a pipeline YAML file")
+    if p.stat().st_size > MAX_SPEC_BYTES:  # refused before reading it
+        raise ConfigError(f"spec is larger than {MAX_SPEC_BYTES:,} bytes: {p}", hint="split it")
     text = p.read_text(encoding="utf-8")
     spec = parse_spec(text, filename=str(p))
     spec._path = p.resolve()

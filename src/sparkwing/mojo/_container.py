@@ -36,6 +36,10 @@ class Limits:
     max_levels: int = 5_000_000  # levels in one domain
     max_columns: int = 1_000_000
     max_submodel_depth: int = 4  # stacked ensembles inside stacked ensembles
+    # Work, not just bytes: a small file can declare a model that is slow or huge to score.
+    max_trees: int = 100_000  # declared trees (H2O's own limit on ntrees); absent trees cost nothing
+    max_row_cost: int = 20_000_000  # node steps to score one row (trees x depth, summed over sub-models)
+    max_batch_bytes: int = 256 << 20  # work arrays of one scoring pass; rows are scored in chunks under it
 
 
 DEFAULT_LIMITS = Limits()

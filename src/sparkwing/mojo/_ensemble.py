@@ -51,6 +51,13 @@ class EnsembleScorer:
             raise MojoError(
                 f"metalearner expects {self.meta_meta.n_features} inputs, ensemble gives {width}"
             )
+        subs = [scorer for _, scorer, _, _ in self.bases] + [self.metalearner]
+        self.row_cost = sum(int(getattr(sc, "row_cost", 0)) for sc in subs)
+        if self.row_cost > reader.limits.max_row_cost:
+            raise MojoError(f"stacked ensemble needs {self.row_cost:,} tree steps per row "
+                            f"(limit {reader.limits.max_row_cost:,})", hint="raise Limits.max_row_cost")
+        # Base models score one after another: the largest one's work arrays, plus the stack.
+        self.row_bytes = max([int(getattr(sc, "row_bytes", 0)) for sc in subs] + [0]) + 8 * (width + 2)
         self.details = {"base_models": len(self.bases), "metalearner": self.meta_meta.algo,
                         "transform": self.transform}  # fmt: skip
 

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from sparkwing.errors import MojoError
+from sparkwing.errors import MojoError, ScoringError
 from sparkwing.mojo._container import DEFAULT_LIMITS, Limits, MojoReader, open_mojo
 from sparkwing.mojo._meta import Meta, read_meta
 from sparkwing.mojo._rows import EncodedRows, RowEncoder, RowWarning
@@ -136,10 +136,13 @@ def load_submodel(reader: MojoReader) -> tuple[Meta, Any]:
 class MojoModel:
     """A loaded MOJO: :meth:`predict` for records/DataFrames, :meth:`predict_numpy` for arrays."""
 
-    def __init__(self, meta: Meta, scorer: Any) -> None:
+    def __init__(self, meta: Meta, scorer: Any, limits: Limits = DEFAULT_LIMITS) -> None:
         self._meta = meta
         self._scorer = scorer
         self._encoder = RowEncoder(meta.feature_names, meta.feature_domains)
+        # Rows per scoring pass, so that the work arrays stay under the budget (trees x rows).
+        row_bytes = max(8 * meta.n_features, int(getattr(scorer, "row_bytes", 0)))
+        self._chunk_rows = max(1, min(self.batch_rows, limits.max_batch_bytes // max(1, row_bytes)))
         names = _output_names(meta, scorer)
         features = tuple(
             Feature(n, "numeric" if d is None else "categorical", None if d is None else tuple(d))
@@ -188,19 +191,22 @@ class MojoModel:
             x = self.encode(data).values
         return self.score_rows(x)
 
-    #: rows scored per call of the algorithm scorer: bounds the (rows x trees) work arrays
+    #: rows scored per call of the algorithm scorer at most: bounds the (rows x trees) work arrays
     batch_rows = 16384
 
     def score_rows(self, x: np.ndarray) -> np.ndarray:
         x = np.ascontiguousarray(x, dtype=np.float64)
-        # NaN/overflow are expected values here (missing inputs, exp of large margins).
-        with np.errstate(all="ignore"):
-            if len(x) <= self.batch_rows:
-                return self._scorer.score(x)
-            parts = [
-                self._scorer.score(x[i : i + self.batch_rows]) for i in range(0, len(x), self.batch_rows)
-            ]
-            return np.vstack(parts)
+        step = self._chunk_rows
+        try:
+            # NaN/overflow are expected values here (missing inputs, exp of large margins).
+            with np.errstate(all="ignore"):
+                if len(x) <= step:
+                    return self._scorer.score(x)
+                parts = [self._scorer.score(x[i : i + step]) for i in range(0, len(x), step)]
+                return np.vstack(parts)
+        except MemoryError:
+            raise ScoringError(f"not enough memory to score {len(x):,} rows with this model",
+                               hint="score fewer rows at a time") from None
 
     def predict(self, data: Any, *, warnings: list[RowWarning] | None = None) -> Any:
         """Score records (a pandas DataFrame, a list of dicts or one dict) into a DataFrame.
@@ -242,4 +248,4 @@ def load(source: Any, *, limits: Limits = DEFAULT_LIMITS) -> MojoModel:
         meta, scorer = load_submodel(reader)
     finally:
         reader.close()
-    return MojoModel(meta, scorer)
+    return MojoModel(meta, scorer, limits)

@@ -57,24 +57,39 @@ class TreeScorer:
         ini = reader.ini
         self.meta = meta
         self.algo = meta.algo
-        self.n_groups = ini.get_int("n_trees", lo=0, hi=1_000_000)
+        limits = reader.limits
+        self.n_groups = ini.get_int("n_trees", lo=0, hi=limits.max_trees)
         k = meta.n_classes
         self.double_trees = ini.get_bool("binomial_double_trees", False)
         default_tpc = 1 if (k == 2 and not self.double_trees) else k
         self.per_class = ini.get_int("n_trees_per_class", default_tpc, lo=1, hi=k if k > 1 else 1)
-        if self.n_groups * self.per_class > 1_000_000:
-            raise MojoError("MOJO declares too many trees", hint="corrupt MOJO")
-        blobs: list[bytes | None] = []
+        if self.n_groups * self.per_class > limits.max_trees:
+            declared = self.n_groups * self.per_class
+            raise MojoError(f"MOJO declares {declared:,} trees (limit {limits.max_trees:,})",
+                            hint="corrupt or hostile MOJO; raise Limits.max_trees if it is genuine")
+        blobs: list[bytes] = []
         names: list[str] = []
-        self.targets: list[int] = []
-        # Tree order = Java's scoring order: group-major, class inner.
+        self.tree_class: list[int] = []
+        # Tree order = Java's scoring order: group-major, class inner.  Only the trees present are
+        # decoded: an absent tree scores 0 (genmodel skips it), so it must cost nothing either --
+        # a declared count cannot make work that the file does not hold.
         for g in range(self.n_groups):
             for c in range(self.per_class):
                 name = f"trees/t{c:02d}_{g:03d}.bin"
-                blobs.append(reader.read(name) if reader.has(name) else None)
-                names.append(name)
-                self.targets.append(0 if k == 1 else 1 + c)
+                if reader.has(name):
+                    blobs.append(reader.read(name))
+                    names.append(name)
+                    self.tree_class.append(c)
+        self.targets = [0 if k == 1 else 1 + c for c in range(self.per_class)]
         self.forest: Forest = decode_forest(blobs, meta.n_features, meta.domain_sizes, names)
+        #: node steps to score one row (the vectorised walk takes ``depth`` steps for every tree)
+        self.row_cost = self.forest.n_trees * max(1, self.forest.depth)
+        if self.row_cost > limits.max_row_cost:
+            raise MojoError(
+                f"MOJO needs {self.row_cost:,} tree steps per row ({self.forest.n_trees:,} trees, depth "
+                f"{self.forest.depth}; limit {limits.max_row_cost:,})",
+                hint="raise Limits.max_row_cost to score this model")
+        self.row_bytes = 8 * (self.forest.n_trees + meta.n_classes + 4)  # leaf values + outputs per row
         self.calibration = read_calibration(reader) if meta.category == "Binomial" else None
         if self.algo == "gbm":
             self.distribution = ini.get_str("distribution")
@@ -103,8 +118,12 @@ class TreeScorer:
             return preds
         # A running sum adds the trees of a class one by one, as genmodel's double sum
         # (add.reduce could pair terms up when there is a single row).
+        complete = len(self.tree_class) == self.n_groups * self.per_class
+        classes = np.asarray(self.tree_class)
         for c in range(self.per_class):
-            trees = leaves[c :: self.per_class]
+            trees = leaves[c :: self.per_class] if complete else leaves[classes == c]
+            if not len(trees):
+                continue
             if n <= 256:
                 preds[:, self.targets[c]] = np.add.accumulate(trees, axis=0)[-1]
             else:

@@ -205,6 +205,13 @@ class XGBoostScorer:
         if ini.get_bool("has_offset", False):
             self.base = f32(0.0)  # the (absent) offset replaces the base margin
         self.calibration = read_calibration(reader) if meta.category == "Binomial" else None
+        self.row_cost = len(b.roots) * max(1, b.depth)  # node steps per row (see TreeScorer)
+        if self.row_cost > reader.limits.max_row_cost:
+            raise MojoError(f"XGBoost MOJO needs {self.row_cost:,} tree steps per row "
+                            f"({len(b.roots):,} trees, "
+                            f"depth {b.depth}; limit {reader.limits.max_row_cost:,})",
+                            hint="raise Limits.max_row_cost to score this model")
+        self.row_bytes = 8 * (len(b.roots) + meta.n_classes + 4)
         self.details = {"booster": b.name_gbm, "objective": b.name_obj}
 
     def features(self, x: np.ndarray) -> np.ndarray:

@@ -33,6 +33,16 @@ class LockInfo:
         return False
 
 
+_ATTEMPTS = 5
+
+
+def _parse(data: bytes) -> LockInfo:
+    try:
+        return LockInfo(**json.loads(data))
+    except (ValueError, TypeError):
+        return LockInfo("unknown", -1, "unknown", "unknown")
+
+
 class PipelineLock:
     def __init__(self, workspace: Workspace, pipeline: str) -> None:
         self.uri = workspace.runs(pipeline) + "/lock.json"
@@ -40,26 +50,33 @@ class PipelineLock:
         self.pipeline = pipeline
 
     def holder(self) -> LockInfo | None:
-        if not self.storage.exists(self.uri):
-            return None
-        try:
-            return LockInfo(**json.loads(self.storage.read_bytes(self.uri)))
-        except (ValueError, TypeError):
-            return LockInfo("unknown", -1, "unknown", "unknown")
+        got = self.storage.read_versioned(self.uri)
+        return None if got is None else _parse(got[0])
 
     def acquire(self, run_id: str, *, clear_stale: bool = True) -> LockInfo | None:
-        """Take the lock for ``run_id``; returns the stale lock it cleared, if any."""
+        """Take the lock for ``run_id``; returns the stale lock it cleared, if any.
+
+        A stale lock is taken over in one compare-and-swap from the very lock judged stale to
+        ours, so of several runs starting together exactly one wins; the others see a live
+        holder and raise :class:`WorkspaceBusy` (exit 6).
+        """
         info = LockInfo(run_id, os.getpid(), socket.gethostname(), utcnow_iso())
         data = json.dumps(info.__dict__).encode()
-        if self.storage.create_exclusive(self.uri, data):
-            return None
-        held = self.holder()
-        if held is not None and held.stale and clear_stale:
-            self.storage.delete(self.uri)
+        held: LockInfo | None = None
+        for _ in range(_ATTEMPTS):
             if self.storage.create_exclusive(self.uri, data):
+                return None
+            got = self.storage.read_versioned(self.uri)
+            if got is None:
+                continue  # released between our two steps: try again
+            held = _parse(got[0])
+            if not (held.stale and clear_stale):
+                break
+            if self.storage.replace_if(self.uri, data, got[1]):
                 return held
-        held = self.holder()
-        who = f"run {held.run_id} (pid {held.pid} on {held.host}, since {held.started})" if held else "?"
+            # another run took it over first: loop to see who holds it now
+        who = (f"run {held.run_id} (pid {held.pid} on {held.host}, since {held.started})" if held
+               else "another run")
         raise WorkspaceBusy(
             f"pipeline {self.pipeline!r} is already running: {who}",
             run_id=held.run_id if held else None,

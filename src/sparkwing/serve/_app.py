@@ -26,10 +26,11 @@ from sparkwing.registry import Registry
 from sparkwing.serve._auth import ApiKey, KeyStore
 from sparkwing.serve._config import ServeConfig
 from sparkwing.serve._errors import ServeError, from_sparkwing
-from sparkwing.serve._limits import BodyLimit, RateLimiter
+from sparkwing.serve._limits import ClientAborted, DeclaredLength, RateLimiter, read_body
 from sparkwing.serve._metrics import Metrics, RecordRequests
 from sparkwing.serve._models import LoadedModel, ModelStore, default_refs
-from sparkwing.serve._predict import dumps, example_row, parse_body, score
+from sparkwing.serve._pool import ScoringPool
+from sparkwing.serve._predict import ResponseLimits, example_row, predict_bytes
 from sparkwing.serve._schemas import ErrorOut, ModelStatus, PredictRequest, PredictResponse
 from sparkwing.workspace import Workspace
 
@@ -49,7 +50,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     s: {"model": ErrorOut, "description": d} for s, d in
     [(401, "no valid API key"), (403, "key lacks the scope"), (404, "unknown model, alias or version"),
      (413, "body or row count over the limit"), (422, "invalid request"), (429, "rate limit"),
-     (503, "model not loaded")]
+     (503, "model not loaded, or busy (Retry-After)")]
 }
 
 
@@ -70,7 +71,9 @@ class Service:
             )
         self.store = ModelStore(self.registry, refs, self.metrics)
         self.keys = KeyStore(self.workspace)
-        self.limiter = RateLimiter(config.rate_limit, config.rate_burst)
+        self.limiter = RateLimiter(config.rate_limit, config.burst)
+        self.pool = ScoringPool(config)
+        self.limits = ResponseLimits(config.max_rows, config.max_warnings, config.max_listed)
         self._stop = threading.Event()
         self._poller: threading.Thread | None = None
 
@@ -83,6 +86,7 @@ class Service:
         self._stop.set()
         if self._poller is not None:
             self._poller.join(timeout=10)
+        self.pool.close()
 
     def wait_ready(self, timeout: float = 30.0) -> bool:
         deadline = threading.Event()
@@ -119,6 +123,7 @@ class Service:
             raise ServeError(401, "unauthorized", "a valid API key is required",
                              hint="send 'Authorization: Bearer <key>'; `sparkwing keys create` makes one",
                              headers={"WWW-Authenticate": "Bearer"})
+        request.scope["sparkwing.key_id"] = key.id
         if not key.allows(scope):
             raise ServeError(403, "forbidden", f"key {key.id} has scope {key.scope!r}, this needs {scope!r}")
         if not self.limiter.allow(key.id):
@@ -143,7 +148,10 @@ def create_app(config: ServeConfig, *, service: Service | None = None) -> FastAP
         finally:
             svc.stop()
 
+    # redirect_slashes=False: Starlette's trailing-slash redirect builds its Location from the
+    # request's Host header (an open redirect, before auth); an unknown path is a plain 404.
     app = FastAPI(title="sparkwing scoring service", version=__version__, lifespan=lifespan,
+                  redirect_slashes=False,
                   description="Scores registered H2O MOJO models in pure Python (no JVM).")
     app.state.service = svc
 
@@ -162,8 +170,9 @@ def create_app(config: ServeConfig, *, service: Service | None = None) -> FastAP
 
     @app.get("/readyz", tags=["health"], responses={503: {"description": "some model is not loaded"}})
     async def readyz() -> JSONResponse:
-        """Ready when every requested model is loaded."""
-        states = [s.status() for s in svc.store.served.values()]
+        """Ready when every requested model is loaded (names, versions and states only: this is open)."""
+        shown = ("name", "alias", "version", "state")
+        states = [{k: s.status()[k] for k in shown} for s in svc.store.served.values()]
         ready = svc.store.ready
         return JSONResponse({"ready": ready, "models": states}, status_code=200 if ready else 503)
 
@@ -200,11 +209,8 @@ def create_app(config: ServeConfig, *, service: Service | None = None) -> FastAP
         """Score rows with the model at its served alias (default), `alias` or `version`."""
         if alias is not None and version is not None:
             raise ServeError(422, "invalid_request", "give `alias` or `version`, not both")
-        body = parse_body(await request.body())
-        n = body.count
-        if n > config.max_rows:
-            raise ServeError(413, "too_many_rows", f"{n:,} rows is over the limit of {config.max_rows:,}",
-                             hint="split the request")
+        # The key was checked (a dependency, from the headers): only now is the body read.
+        raw = await read_body(request, config.max_body_bytes, config.body_timeout)
         # The one model this request scores with, even if the alias moves meanwhile.
         picked = svc.store.pick(name, alias, version)
         lm = (
@@ -212,15 +218,17 @@ def create_app(config: ServeConfig, *, service: Service | None = None) -> FastAP
             if isinstance(picked, LoadedModel)
             else await run_in_threadpool(svc.store.load_extra, name, picked)
         )
-        body.strict = body.strict or strict
         default_alias = svc.store.served[name].ref.alias or None
         served_alias = alias if alias is not None else (None if version is not None else default_alias)
-        result = score(lm, body, alias=served_alias, max_warnings=config.max_warnings)
+        if len(raw) <= config.inline_bytes:
+            # A few rows: cheaper here than the hop to a scoring process (bounded by inline_bytes).
+            out, n, kinds = predict_bytes(lm, raw, strict=strict, alias=served_alias, limits=svc.limits)
+        else:
+            out, n, kinds = await svc.pool.score(lm.name, lm.version, raw, strict=strict, alias=served_alias)
         svc.metrics.rows.labels(lm.name, str(lm.version)).inc(n)
-        if result["warnings_total"]:
-            for w in result["warnings"]:
-                svc.metrics.row_warnings.labels(lm.name, w["kind"]).inc()
-        return Response(dumps(result), media_type="application/json")
+        for kind in kinds:
+            svc.metrics.row_warnings.labels(lm.name, kind).inc()
+        return Response(out, media_type="application/json")
 
     @app.post("/v1/admin/reload", tags=["admin"], dependencies=[need("admin")], responses=_ERRORS)
     def admin_reload() -> dict[str, Any]:
@@ -229,8 +237,8 @@ def create_app(config: ServeConfig, *, service: Service | None = None) -> FastAP
 
     _install_errors(app)
     _install_openapi(app, svc)
-    app.add_middleware(BodyLimit, max_bytes=config.max_body_bytes)
-    app.add_middleware(RecordRequests, metrics=svc.metrics)
+    app.add_middleware(DeclaredLength, max_bytes=config.max_body_bytes)
+    app.add_middleware(RecordRequests, metrics=svc.metrics, access_log=config.logs_access)
     return app
 
 
@@ -293,6 +301,11 @@ def _install_errors(app: FastAPI) -> None:
         code = _STATUS_CODES.get(exc.status_code, f"http_{exc.status_code}")
         return answer(request, ServeError(exc.status_code, code, str(exc.detail),
                                           headers=getattr(exc, "headers", None)))
+
+    @app.exception_handler(ClientAborted)
+    async def on_abort(request: Request, exc: ClientAborted) -> Response:
+        request.scope["sparkwing.client_abort"] = True  # nobody reads this answer; metrics say so
+        return Response(status_code=499)
 
     @app.exception_handler(Exception)
     async def on_bug(request: Request, exc: Exception) -> JSONResponse:

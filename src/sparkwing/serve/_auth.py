@@ -15,17 +15,21 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import random
 import secrets
+import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Literal
 
 from sparkwing._types import utcnow_iso
-from sparkwing.errors import ConfigError, SourceError
+from sparkwing.errors import ConfigError
 from sparkwing.workspace import Storage, Workspace
 
 Scope = Literal["predict", "admin"]
 SCOPES: tuple[str, ...] = ("predict", "admin")
 PREFIX = "swk_"
+_ATTEMPTS = 200
 
 
 @dataclass(frozen=True)
@@ -56,11 +60,38 @@ class KeyStore:
         self.reload()
 
     def reload(self) -> None:
+        got = self._storage.read_versioned(self.uri)
+        self._keys = self._parse(got[0]) if got is not None else {}
+
+    def _parse(self, data: bytes) -> dict[str, ApiKey]:
         try:
-            raw = json.loads(self._storage.read_bytes(self.uri))
-        except SourceError:
-            raw = {"keys": []}
-        self._keys = {k["id"]: ApiKey(**k) for k in raw.get("keys", [])}
+            raw = json.loads(data)
+            return {k["id"]: ApiKey(**k) for k in raw.get("keys", [])}
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            raise ConfigError(
+                f"the API key file {self.uri} is corrupt: {type(exc).__name__}: {str(exc)[:100]}",
+                hint="restore it from a backup, or delete it and create the keys again",
+            ) from None
+
+    def _update(self, change: Callable[[dict[str, ApiKey]], ApiKey]) -> ApiKey:
+        """Read-modify-write of the key file as one compare-and-swap, retried on a conflict.
+
+        ``change`` edits the keys it is given and returns the key it made or changed; when another
+        process wrote the file in between, the write is refused and ``change`` runs again on the
+        fresh keys, so no concurrent create or revoke is lost.
+        """
+        for attempt in range(_ATTEMPTS):
+            got = self._storage.read_versioned(self.uri)
+            keys = self._parse(got[0]) if got is not None else {}
+            key = change(keys)
+            body = {"keys": [asdict(k) for k in sorted(keys.values(), key=lambda k: k.created)]}
+            if self._storage.replace_if(self.uri, json.dumps(body, indent=2).encode(),
+                                        got[1] if got is not None else None):
+                self._keys = keys
+                return key
+            time.sleep(random.uniform(0, 0.002 * min(attempt + 1, 50)))  # back off, out of step
+        raise ConfigError(f"could not update {self.uri}: {_ATTEMPTS} concurrent writers in a row",
+                          hint="retry the command")
 
     def keys(self) -> list[ApiKey]:
         return sorted(self._keys.values(), key=lambda k: k.created)
@@ -73,28 +104,31 @@ class KeyStore:
         """A new key; returns the token (shown once) and its stored record."""
         if scope not in SCOPES:
             raise ConfigError(f"unknown scope {scope!r}", hint="predict or admin")
-        self.reload()
-        key_id = secrets.token_hex(4)
-        while key_id in self._keys:
-            key_id = secrets.token_hex(4)
         secret = secrets.token_urlsafe(24)
-        key = ApiKey(key_id, name or f"key-{key_id}", scope, _hash(secret), utcnow_iso())
-        self._keys[key_id] = key
-        self._save()
-        return f"{PREFIX}{key_id}_{secret}", key
+
+        def add(keys: dict[str, ApiKey]) -> ApiKey:
+            key_id = secrets.token_hex(4)
+            while key_id in keys:
+                key_id = secrets.token_hex(4)
+            keys[key_id] = ApiKey(key_id, name or f"key-{key_id}", scope, _hash(secret), utcnow_iso())
+            return keys[key_id]
+
+        key = self._update(add)
+        return f"{PREFIX}{key.id}_{secret}", key
 
     def revoke(self, key_id_or_name: str) -> ApiKey:
-        self.reload()
-        matches = [k for k in self._keys.values() if key_id_or_name in (k.id, k.name)]
-        if len(matches) != 1:
-            raise ConfigError(
-                f"{'no' if not matches else 'more than one'} key matches {key_id_or_name!r}",
-                hint="`sparkwing keys list` shows ids",
-            )
-        key = ApiKey(**{**asdict(matches[0]), "revoked": matches[0].revoked or utcnow_iso()})
-        self._keys[key.id] = key
-        self._save()
-        return key
+        def mark(keys: dict[str, ApiKey]) -> ApiKey:
+            matches = [k for k in keys.values() if key_id_or_name in (k.id, k.name)]
+            if len(matches) != 1:
+                raise ConfigError(
+                    f"{'no' if not matches else 'more than one'} key matches {key_id_or_name!r}",
+                    hint="`sparkwing keys list` shows ids",
+                )
+            key = ApiKey(**{**asdict(matches[0]), "revoked": matches[0].revoked or utcnow_iso()})
+            keys[key.id] = key
+            return key
+
+        return self._update(mark)
 
     def verify(self, token: str) -> ApiKey | None:
         """The key a token belongs to, or ``None`` (unknown, malformed or revoked)."""
@@ -105,10 +139,6 @@ class KeyStore:
         if not sep or key is None or key.revoked is not None:
             return None
         return key if hmac.compare_digest(key.sha256, _hash(secret)) else None
-
-    def _save(self) -> None:
-        body = {"keys": [asdict(k) for k in self.keys()]}
-        self._storage.write_atomic(self.uri, json.dumps(body, indent=2).encode())
 
 
 def _hash(secret: str) -> str:

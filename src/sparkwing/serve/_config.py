@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ipaddress
+import math
+import os
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -33,8 +35,25 @@ class ServeConfig(BaseModel):
     max_body_bytes: int = Field(10 * 1024 * 1024, ge=1)
     max_rows: int = Field(10_000, ge=1)
     rate_limit: float = Field(1000.0, ge=0, description="Requests per second per API key; 0 = unlimited.")
-    rate_burst: int = Field(2000, ge=1)
+    rate_burst: int | None = Field(
+        None, ge=1, description="Bucket size per key; default: 2 s of --rate-limit (at least 10).")
     max_warnings: int = Field(1000, ge=0, description="Warnings listed per response; the rest are counted.")
+    max_listed: int = Field(100, ge=0,
+                            description="Names listed in unknown_columns / missing_features; rest counted.")
+    header_timeout: float = Field(
+        10.0, gt=0, description="Seconds a connection may take to send a request's headers.")
+    body_timeout: float = Field(30.0, gt=0, description="Seconds a request may take to send its whole body.")
+    keep_alive: int = Field(5, ge=1, description="Seconds an idle keep-alive connection stays open.")
+    max_connections: int = Field(1000, ge=1,
+                                 description="Open connections per worker process; beyond it: 503.")
+    score_workers: int = Field(0, ge=0, le=64,
+                               description="Scoring processes per worker; 0 = one per CPU core.")
+    score_queue: int = Field(16, ge=0,
+                             description="Batch requests waiting for a scoring process; beyond it: 503.")
+    inline_bytes: int = Field(64 * 1024, ge=0,
+                              description="Bodies up to this size are scored on the event loop.")
+    access_log: bool | None = Field(None,
+        description="Log every request (method, path, status, ms, key id); default: on beyond loopback.")
     tls_cert: str | None = None
     tls_key: str | None = None
 
@@ -49,6 +68,19 @@ class ServeConfig(BaseModel):
     @property
     def loopback(self) -> bool:
         return is_loopback(self.host)
+
+    @property
+    def burst(self) -> int:
+        return self.rate_burst or max(10, math.ceil(2 * self.rate_limit))
+
+    @property
+    def logs_access(self) -> bool:
+        return self.access_log if self.access_log is not None else not self.loopback
+
+    @property
+    def scoring_processes(self) -> int:
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        return self.score_workers or max(1, cores)
 
     @property
     def auth_required(self) -> bool:

@@ -1,7 +1,8 @@
-"""Request limits: a token bucket per API key and an ASGI guard on the body size."""
+"""Request limits: a token bucket per API key, the body size and read time, concurrent scoring."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import time
@@ -47,56 +48,69 @@ def error_body(code: str, message: str, **extra: Any) -> bytes:
     return json.dumps({"code": code, "message": message, **extra}).encode()
 
 
-class BodyLimit:
-    """Refuse request bodies over ``max_bytes`` with a 413 before the app parses them.
+class DeclaredLength:
+    """Refuse a request whose ``Content-Length`` is over ``max_bytes`` (413) from its headers alone.
 
-    A declared ``Content-Length`` over the limit is refused without reading; a chunked body is
-    read up to the limit and then replayed to the app.
+    Nothing here reads a body: bodies are read by :func:`read_body`, inside the route, after the
+    API key was checked, so an unauthenticated client can make the service hold no body at all.
     """
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app, self.max_bytes = app, max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
-            await self.app(scope, receive, send)
-            return
-        length = _content_length(scope)
-        if length is not None and length > self.max_bytes:
-            await self._too_large(send)
-            return
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
+        if scope["type"] == "http":
+            length = _content_length(scope)
+            if length is not None and length > self.max_bytes:
+                await _answer(send, 413, error_body(
+                    "body_too_large", f"request body over the limit of {self.max_bytes:,} bytes"))
                 return
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.max_bytes:
-                await self._too_large(send)
-                return
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
-        body = b"".join(chunks)
-        sent = False
+        await self.app(scope, receive, send)
 
-        async def replay() -> Message:
-            nonlocal sent
-            if not sent:
-                sent = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
 
-        await self.app(scope, replay, send)
+async def read_body(request: Any, max_bytes: int, timeout: float) -> bytes:
+    """The request body, streamed: 413 past ``max_bytes``, 408 if it takes over ``timeout`` s.
 
-    async def _too_large(self, send: Send) -> None:
-        body = error_body("body_too_large", f"request body over the limit of {self.max_bytes:,} bytes")
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/json"), (b"connection", b"close"),
-                                (b"content-length", str(len(body)).encode())]})
-        await send({"type": "http.response.body", "body": body})
+    A client dribbling a body byte by byte (slowloris) is cut off at ``timeout``; a chunked body
+    is counted while it arrives, never buffered beyond the limit.
+    """
+    from starlette.requests import ClientDisconnect
+
+    from sparkwing.serve._errors import ServeError
+
+    chunks: list[bytes] = []
+    size = 0
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    stream = request.stream().__aiter__()
+    while True:
+        left = deadline - loop.time()
+        try:
+            chunk = await asyncio.wait_for(stream.__anext__(), timeout=max(left, 0.001))
+        except StopAsyncIteration:
+            break
+        except (asyncio.TimeoutError, TimeoutError):
+            raise ServeError(408, "body_timeout", f"request body not received within {timeout:g} s",
+                             headers={"Connection": "close"}) from None
+        except ClientDisconnect:
+            raise ClientAborted() from None
+        size += len(chunk)
+        if size > max_bytes:
+            raise ServeError(413, "body_too_large", f"request body over the limit of {max_bytes:,} bytes",
+                             headers={"Connection": "close"})
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+class ClientAborted(Exception):
+    """The client went away before its request was read; nobody is left to answer."""
+
+
+async def _answer(send: Send, status: int, body: bytes) -> None:
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"connection", b"close"),
+                            (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
 
 
 def _content_length(scope: Scope) -> int | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
@@ -9,6 +10,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 
 from sparkwing.serve._limits import ASGIApp, Message, Receive, Scope, Send
 
+access = logging.getLogger("sparkwing.serve.access")
 # Scoring is sub-millisecond to tens of milliseconds; finer buckets at the low end.
 BUCKETS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
@@ -33,6 +35,9 @@ class Metrics:
                             ["model", "alias"], registry=r)
         self.load_failures = Counter("sparkwing_model_load_failures", "Model versions that failed to load.",
                                      ["model", "version"], registry=r)
+        self.aborts = Counter("sparkwing_http_client_aborts",
+                              "Requests whose client went away before the answer.",
+                              ["endpoint"], registry=r)
         self.swaps = Counter("sparkwing_model_swaps", "Times a served alias switched version.",
                              ["model", "alias"], registry=r)
 
@@ -41,10 +46,16 @@ class Metrics:
 
 
 class RecordRequests:
-    """ASGI middleware: count every answer by route template and status, and time it."""
+    """ASGI middleware: count every answer by route template and status, time it, log it.
 
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
-        self.app, self.metrics = app, metrics
+    A client that disconnects before its answer is sent is counted in
+    ``sparkwing_http_client_aborts_total`` (and with code ``499``), never as a 5xx: a 5xx means
+    the service failed.  The access log (logger ``sparkwing.serve.access``) has the method, path,
+    status, milliseconds and the API key's id -- never the key.
+    """
+
+    def __init__(self, app: ASGIApp, metrics: Metrics, access_log: bool = False) -> None:
+        self.app, self.metrics, self.access_log = app, metrics, access_log
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -52,23 +63,44 @@ class RecordRequests:
             return
         start = time.perf_counter()
         status = 500
+        started = finished = disconnected = False
+
+        async def receive_and_note() -> Message:
+            nonlocal disconnected
+            message = await receive()
+            if message["type"] == "http.disconnect" and not finished:
+                disconnected = True
+            return message
 
         async def send_and_note(message: Message) -> None:
-            nonlocal status
+            nonlocal status, started, finished
             if message["type"] == "http.response.start":
-                status = int(message["status"])
+                status, started = int(message["status"]), True
+            elif message["type"] == "http.response.body" and not message.get("more_body", False):
+                finished = True
             await send(message)
 
         try:
-            await self.app(scope, receive, send_and_note)
+            await self.app(scope, receive_and_note, send_and_note)
+        except Exception:
+            if not (disconnected or scope.get("sparkwing.client_abort")):
+                raise
         finally:
             endpoint = _endpoint(scope)
             m = self.metrics
+            gone = disconnected or bool(scope.get("sparkwing.client_abort"))
+            aborted = gone and not (finished and status < 499)
+            if aborted:
+                status = 499  # nginx's "client closed request"
+                m.aborts.labels(endpoint).inc()
             m.requests.labels(endpoint, scope["method"], str(status)).inc()
             m.latency.labels(endpoint).observe(time.perf_counter() - start)
             code = scope.get("sparkwing.error_code")
-            if status >= 400:
+            if status >= 400 and not aborted:
                 m.errors.labels(endpoint, code or str(status)).inc()
+            if self.access_log:
+                access.info("%s %s %d %.1fms key=%s", scope["method"], scope.get("path", ""), status,
+                            1000 * (time.perf_counter() - start), scope.get("sparkwing.key_id") or "-")
 
 
 def _endpoint(scope: dict[str, Any] | Scope) -> str:

@@ -175,13 +175,18 @@ class ModelStore:
         log.error("%s@%s", served.ref.name, served.error)
 
     def _load(self, name: str, version: int) -> LoadedModel:
-        mv = self.registry.get(ModelRef(name=name, version=version))  # verifies every artifact's checksum
-        data = mv.local_mojo().read_bytes()
-        # Check the very bytes we load: the file could change between verification and here.
-        listed = mv.artifacts.get(MOJO)
-        if listed is None or hashlib.sha256(data).hexdigest() != listed.sha256:
-            raise RegistryError(f"checksum mismatch in {mv.ref}: {MOJO}", hint="register the model again")
-        return LoadedModel(name, version, mojo.load(data), mv.card, utcnow_iso())
+        return load_version(self.registry, name, version)
+
+
+def load_version(registry: Registry, name: str, version: int) -> LoadedModel:
+    """One registered version, its checksums verified (also used by the scoring processes)."""
+    mv = registry.get(ModelRef(name=name, version=version))  # verifies every artifact's checksum
+    data = mv.local_mojo().read_bytes()
+    # Check the very bytes we load: the file could change between verification and here.
+    listed = mv.artifacts.get(MOJO)
+    if listed is None or hashlib.sha256(data).hexdigest() != listed.sha256:
+        raise RegistryError(f"checksum mismatch in {mv.ref}: {MOJO}", hint="register the model again")
+    return LoadedModel(name, version, mojo.load(data), mv.card, utcnow_iso())
 
 
 def default_refs(registry: Registry, alias: str = "production") -> list[ModelRef]:

@@ -7,6 +7,7 @@ in ``_schemas`` still documents the body in the OpenAPI).
 
 from __future__ import annotations
 
+import heapq
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -103,7 +104,35 @@ def parse_body(raw: bytes) -> PredictInput:
     return PredictInput(columns=columns, data=data, strict=strict)
 
 
-def score(lm: LoadedModel, inp: PredictInput, *, alias: str | None, max_warnings: int) -> dict[str, Any]:
+@dataclass(frozen=True)
+class ResponseLimits:
+    """What one predict request may ask for and how much its answer lists."""
+
+    max_rows: int = 10_000
+    max_warnings: int = 1000
+    max_listed: int = 100
+
+
+def predict_bytes(lm: LoadedModel, raw: bytes, *, strict: bool, alias: str | None,
+                  limits: ResponseLimits) -> tuple[bytes, int, list[str]]:
+    """Parse, check and score one body; returns the JSON answer, its row count and warning kinds."""
+    body = parse_body(raw)
+    n = body.count
+    if n > limits.max_rows:
+        raise ServeError(413, "too_many_rows", f"{n:,} rows is over the limit of {limits.max_rows:,}",
+                         hint="split the request")
+    body.strict = body.strict or strict
+    try:
+        result = score(lm, body, alias=alias, max_warnings=limits.max_warnings, max_listed=limits.max_listed)
+        out = dumps(result)
+    except MemoryError:
+        raise ServeError(503, "insufficient_memory", f"not enough memory to score {n:,} rows with this model",
+                         hint="send fewer rows per request", headers={"Retry-After": "1"}) from None
+    return out, n, [w["kind"] for w in result["warnings"]]
+
+
+def score(lm: LoadedModel, inp: PredictInput, *, alias: str | None, max_warnings: int,
+          max_listed: int = 100) -> dict[str, Any]:
     """The response body of ``POST /v1/models/{name}:predict`` (see ``PredictResponse``)."""
     features = lm.model.info.feature_names
     feature_set = frozenset(features)
@@ -134,7 +163,8 @@ def score(lm: LoadedModel, inp: PredictInput, *, alias: str | None, max_warnings
         rows = sorted({r for r, _ in missing_rows})[:100]
         raise ServeError(422, "missing_feature", f"rows lack features: {', '.join(missing_names[:20])}",
                          hint="send every feature, or drop strict to score missing ones as NA",
-                         details={"missing": missing_names, "rows": rows})
+                         details={"missing": missing_names[:max_listed], "missing_total": len(missing_names),
+                                  "rows": rows})
     warnings: list[dict[str, Any]] = [
         {"row": r, "column": f, "kind": "missing_feature", "message": "feature not given; scored as NA"}
         for r, f in missing_rows[:max_warnings]
@@ -149,6 +179,7 @@ def score(lm: LoadedModel, inp: PredictInput, *, alias: str | None, max_warnings
             kind = next((k for prefix, k in _KINDS if w.message.startswith(prefix)), "unparseable")
             warnings.append({"row": w.row, "column": w.column, "kind": kind, "message": w.message})
         warnings.sort(key=lambda w: w["row"])
+    unknown = seen - feature_set  # can be every key of every row: list only the first names
     return {
         "model": lm.name,
         "version": lm.version,
@@ -156,8 +187,10 @@ def score(lm: LoadedModel, inp: PredictInput, *, alias: str | None, max_warnings
         "predictions": predictions,
         "warnings": warnings,
         "warnings_total": total,
-        "unknown_columns": sorted(seen - feature_set),
-        "missing_features": missing_names,
+        "unknown_columns": heapq.nsmallest(max_listed, unknown),
+        "unknown_columns_total": len(unknown),
+        "missing_features": missing_names[:max_listed],
+        "missing_features_total": len(missing_names),
     }
 
 

@@ -52,8 +52,12 @@ class PredictResponse(BaseModel):
     predictions: list[dict[str, Any]]
     warnings: list[RowWarningOut]
     warnings_total: int = Field(description="All warnings, also those past the listed ones.")
-    unknown_columns: list[str] = Field(description="Input columns that are not features (ignored).")
-    missing_features: list[str] = Field(description="Features absent from at least one row (scored as NA).")
+    unknown_columns: list[str] = Field(
+        description="Input columns that are not features (ignored); the first 100.")
+    unknown_columns_total: int = Field(description="All unknown columns, also those past the listed ones.")
+    missing_features: list[str] = Field(
+        description="Features absent from at least one row (scored as NA); the first 100.")
+    missing_features_total: int = Field(description="All missing features, also those past the listed ones.")
 
 
 class ErrorOut(BaseModel):

@@ -3,15 +3,20 @@ local or S3.
 
 Everything that must be atomic goes through :meth:`Storage.write_atomic` (local: write a
 temporary file, then rename; S3: one PUT is atomic) and :meth:`Storage.create_exclusive`
-(local: ``O_EXCL``; S3: conditional PUT with ``If-None-Match: *``).
+(local: ``O_EXCL``; S3: conditional PUT with ``If-None-Match: *``).  A read-modify-write
+(the API keys, a stale lock's takeover) is :meth:`Storage.read_versioned` then
+:meth:`Storage.replace_if`, a compare-and-swap on the file's version (local: its content hash,
+checked and replaced under an ``flock`` on a guard file beside it; S3: its ETag, with a PUT
+conditional on ``If-Match``, or ``If-None-Match: *`` when it did not exist).
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -28,6 +33,8 @@ class Storage(Protocol):
     def read_bytes(self, uri: str) -> bytes: ...
     def write_atomic(self, uri: str, data: bytes) -> None: ...
     def create_exclusive(self, uri: str, data: bytes) -> bool: ...
+    def read_versioned(self, uri: str) -> tuple[bytes, str] | None: ...
+    def replace_if(self, uri: str, data: bytes, version: str | None) -> bool: ...
     def exists(self, uri: str) -> bool: ...
     def list(self, uri: str) -> list[str]: ...
     def delete(self, uri: str) -> None: ...
@@ -52,6 +59,30 @@ class LocalStorage:
             self._publish(uri, data, os.link)
         except FileExistsError:
             return False
+        return True
+
+    def read_versioned(self, uri: str) -> tuple[bytes, str] | None:
+        """The content and its version (for :meth:`replace_if`), or ``None`` if there is none."""
+        try:
+            data = Path(_local(uri)).read_bytes()
+        except FileNotFoundError:
+            return None
+        return data, _digest(data)
+
+    def replace_if(self, uri: str, data: bytes, version: str | None) -> bool:
+        """Write ``data`` only if the file is still at ``version`` (``None``: still absent)."""
+        path = Path(_local(uri))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with _flocked(path.parent / f".{path.name}.cas"):
+            try:
+                current: str | None = _digest(path.read_bytes())
+            except FileNotFoundError:
+                current = None
+            if current != version:
+                return False
+            if version is None:
+                return self.create_exclusive(uri, data)
+            self._publish(uri, data, os.replace)
         return True
 
     @staticmethod
@@ -113,6 +144,28 @@ class S3Storage:
             raise
         return True
 
+    def read_versioned(self, uri: str) -> tuple[bytes, str] | None:
+        bucket, key = split_s3(uri)
+        try:
+            got = self._client.get_object(Bucket=bucket, Key=key)
+        except self._client.exceptions.NoSuchKey:
+            return None
+        return got["Body"].read(), str(got["ETag"])
+
+    def replace_if(self, uri: str, data: bytes, version: str | None) -> bool:
+        from botocore.exceptions import ClientError
+
+        bucket, key = split_s3(uri)
+        condition = {"IfNoneMatch": "*"} if version is None else {"IfMatch": version}
+        try:
+            self._client.put_object(Bucket=bucket, Key=key, Body=data, **condition)
+        except ClientError as exc:
+            # 412: the version moved; 409: a concurrent conditional write won; 404: it was deleted
+            if exc.response.get("Error", {}).get("Code") in _CONFLICT:
+                return False
+            raise
+        return True
+
     def exists(self, uri: str) -> bool:
         from botocore.exceptions import ClientError
 
@@ -136,6 +189,26 @@ class S3Storage:
     def delete(self, uri: str) -> None:
         bucket, key = split_s3(uri)
         self._client.delete_object(Bucket=bucket, Key=key)
+
+
+_CONFLICT = {"PreconditionFailed", "412", "ConditionalRequestConflict", "409", "NoSuchKey", "404"}
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@contextlib.contextmanager
+def _flocked(guard: Path) -> Iterator[None]:
+    """An exclusive ``flock`` on ``guard``: released by the kernel if the process dies, never stale."""
+    import fcntl
+
+    fd = os.open(guard, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
 
 
 def storage_for(uri: str, s3: S3Settings) -> Storage:
