@@ -133,8 +133,8 @@ def with_sparkwing(spec_path: Path, settings) -> dict:
     with contextlib.suppress(Exception):
         h2o.remove_all()
     steps = " ".join(f"{k}={v.seconds:.1f}s" for k, v in record.steps.items())
-    return {"auc": model["metrics"]["auc"], "rows": record.steps["credit.loan_scores"].rows_out,
-            "leader": model["algorithm"], "steps": steps}
+    return {"auc": model.metrics["auc"], "rows": record.steps["credit.loan_scores"].rows_out,
+            "leader": model.algorithm, "steps": steps}
 
 
 def main() -> None:

@@ -34,12 +34,12 @@ def loan_model(spark, settings, h2o, loans):
 
 @pytest.fixture(scope="session")
 def loan_registry(tmp_path_factory, loan_model):
-    from sparkwing.registry import Registry
+    from sparkwing.registry import Lineage, Registry, SourceLineage
     from sparkwing.workspace import Workspace
 
     reg = Registry(Workspace(tmp_path_factory.mktemp("registry_ws")))
-    card = {**loan_model.card, "run_id": "test-run", "spec_hash": "abc",
-            "training_data": {"sources": [{"uri": str(DATA / "loan.csv")}]}}
+    lineage = Lineage(run_id="test-run", spec_hash="abc", sources=[SourceLineage(uri=str(DATA / "loan.csv"))])
+    card = loan_model.card.model_copy(update={"lineage": lineage})
     version = reg.register(
         "loan_default", mojo_path=loan_model.mojo_path, genmodel_jar_path=loan_model.genmodel_jar_path,
         pojo_dir=loan_model.pojo_dir, card=card,

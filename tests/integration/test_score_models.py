@@ -27,7 +27,7 @@ def test_score_batch_adds_flat_prediction_columns(spark, loans, loan_registry) -
         assert r.predict in ("0", "1") and r.p_0 + r.p_1 == pytest.approx(1.0)
         assert (r.model_name, r.model_version) == ("loan_default", version.version)
         # The label follows the model's max-F1 threshold on p_1, as H2O does.
-        assert r.predict == ("1" if r.p_1 >= mv.card["threshold"] else "0")
+        assert r.predict == ("1" if r.p_1 >= mv.card.threshold else "0")
 
 
 def test_unseen_levels_are_counted_and_score_as_na(spark, loans, loan_registry) -> None:
@@ -77,7 +77,7 @@ def test_java_predictcsv_matches_spark_scores(spark, loans, loan_registry, tmp_p
     folder = Path(mv.uri)
     sample = loans.orderBy("loan_amnt", "annual_inc", "addr_state").limit(120)
     rows = sample.collect()
-    features = [f["name"] for f in mv.card["features"]]
+    features = mv.card.feature_names()
     src = tmp_path / "in.csv"
     with src.open("w", newline="") as fh:
         w = csv.writer(fh)
@@ -118,9 +118,10 @@ def test_predict_file_scores_a_csv(spark, loan_registry, tmp_path, data_dir) -> 
 def test_card_in_the_registry_is_complete(loan_registry) -> None:
     reg, mv = loan_registry
     card = reg.get("loan_default@latest").card
-    for key in ("task", "target", "classes", "threshold", "features", "metrics", "leaderboard",
-                "variable_importance", "training_data", "run_id", "spec_hash", "sparkwing_version",
-                "h2o_version", "spark_version", "artifacts"):
-        assert key in card, key
-    assert set(card["artifacts"]) >= {"model.mojo", "h2o-genmodel.jar"}
-    assert any(a.startswith("pojo/") for a in card["artifacts"])
+    assert card == mv.card and card.task == "binary" and card.target == "bad_loan"
+    assert card.classes == ["0", "1"] and card.threshold is not None and card.features
+    assert card.metrics.holdout and card.metrics.cv and card.leaderboard and card.variable_importance
+    assert card.lineage.run_id == "test-run" and card.lineage.spec_hash == "abc" and card.lineage.sources
+    assert card.versions.sparkwing and card.versions.h2o and card.versions.spark
+    assert set(card.artifacts) >= {"model.mojo", "h2o-genmodel.jar"}
+    assert any(a.startswith("pojo/") for a in card.artifacts)

@@ -37,8 +37,16 @@ def test_automl_binary_result_holds_everything_the_card_needs(loan_model) -> Non
     assert r.mojo_path.stat().st_size > 1000 and r.genmodel_jar_path.stat().st_size > 1_000_000
     assert r.pojo_dir is not None and list(r.pojo_dir.glob("*.java"))
     card = r.card
-    assert card["h2o_version"] == "3.46.0.6" and card["spark_version"].startswith("3.5")
-    assert card["params"]["engine"] == "automl" and card["params"]["spec"]["max_models"] == 2
+    assert card.versions.h2o == "3.46.0.6" and card.versions.spark and card.versions.spark.startswith("3.5")
+    assert card.versions.sparkling_water == "3.46.0.6.post1"
+    assert card.params["engine"] == "automl" and card.params["spec"]["max_models"] == 2
+    assert card.metrics.holdout["auc"] == r.metrics["auc"] and card.metrics.confusion_matrix is not None
+    # cross-validation figures of the chosen model (3 folds) and the holdout curves
+    assert 0.5 < card.metrics.cv["auc"] <= 1 and "logloss" in card.metrics.cv
+    roc = card.curves.roc
+    assert roc is not None and 2 <= len(roc.fpr) == len(roc.tpr) == len(roc.thresholds) <= 101
+    assert card.curves.pr is not None and len(card.curves.pr.precision) == len(roc.fpr)
+    assert card.headline() == ("auc", r.metrics["auc"])
 
 
 def test_automl_is_reproducible_with_max_models_and_a_seed(spark, settings, h2o, prostate) -> None:
@@ -133,7 +141,7 @@ def test_bad_input_is_a_one_line_training_error(spark, settings, prostate, kw, m
 
 def test_fit_glrm_adds_archetype_columns(spark, settings, h2o, prostate, tmp_path) -> None:
     from sparkwing.config import GlrmParams
-    from sparkwing.registry import Registry
+    from sparkwing.registry import Pojo, Registry
     from sparkwing.train import fit_glrm
 
     out, res = fit_glrm(
@@ -144,4 +152,5 @@ def test_fit_glrm_adds_archetype_columns(spark, settings, h2o, prostate, tmp_pat
     assert out.count() == prostate.count() and out.where("glrm_1 IS NULL").count() == 0
     mv = Registry(Workspace(tmp_path)).register("prostate_glrm", mojo_path=res.mojo_path,
                                           genmodel_jar_path=res.genmodel_jar_path, card=res.card)
-    assert mv.card["pojo"] == {"available": False, "reason": "H2O cannot export a POJO for GLRM"}
+    assert mv.card.pojo == Pojo(available=False, reason="H2O cannot export a POJO for GLRM")
+    assert mv.card.glrm is not None and mv.card.glrm.output_columns == ["glrm_1", "glrm_2"]

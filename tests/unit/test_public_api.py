@@ -27,11 +27,11 @@ PUBLIC: dict[str, str] = {
     "sparkwing.cli": "EXIT_CODES app exit_code main",
     "sparkwing.config": (
         "AlgorithmSpec AutoMLSpec CHECK_KINDS Check DRIVER_PARSED DatasetSpec FORMAT_ALIASES GlrmParams "
-        "H2OSettings Kind LakeSettings ModelSpec Node OUTPUT_FORMATS OutputFormat PipelineSpec "
+        "H2OSettings Kind LakeSettings ModelRef ModelSpec Node OUTPUT_FORMATS OutputFormat PipelineSpec "
         "PromoteSpec S3Settings SOURCE_FORMATS STEP_KINDS ScheduleSpec ScoreSpec Settings SourceFormat "
         "SourceFormatName SourceSpec SparkSettings SplitSpec Step StepGraph TABLE_FORMATS TableFormat "
-        "TableSpec WarehouseSettings build_graph canonical_format format_for_path load_settings load_spec "
-        "parse_spec"
+        "TableSpec WarehouseSettings build_graph canonical_format check_alias check_model_name "
+        "format_for_path is_model_name load_settings load_spec parse_spec"
     ),
     "sparkwing.engine": (
         "JAVA17_FLAGS JavaRuntime check_cluster cluster_conf cluster_kind effective_settings find_java "
@@ -43,17 +43,22 @@ PUBLIC: dict[str, str] = {
         "EncodedRows Feature Limits ModelInfo MojoModel RowWarning inspect_text load predict_csv"
     ),
     "sparkwing.pipeline": (
-        "LockInfo LogReporter PipelineLock Reporter RunRecord RunStore StepRecord run_pipeline"
+        "DatasetDetails Fingerprint LockInfo LogReporter ModelDetails PipelineLock PrepStepStats Reporter "
+        "RunRecord RunStore ScoreDetails SourceDetails StepDetails StepRecord TableDetails run_pipeline"
     ),
     "sparkwing.prep": "CheckResult StepStats apply_steps gate resolve_stats run_checks",
     "sparkwing.registry": (
-        "CARD GENMODEL_JAR MOJO ModelVersion POJO_DIR PromotionDecision Registry decide_promotion"
+        "CARD GENMODEL_JAR MOJO ModelVersion POJO_DIR PromotionDecision Registry decide_promotion "
+        # the typed card.json and its parts; the headline metric (one vocabulary)
+        "CARD_VERSION Artifact ConfusionMatrix Curves Feature Glrm Lineage Metrics ModelCard Pojo PrCurve "
+        "RocCurve Rows SourceLineage TableLineage VariableImportance Versions "
+        "HEADLINE_METRIC headline_metric higher_is_better"
     ),
     "sparkwing.schedule": "",
     "sparkwing.score": "ScoreResult output_columns predict_file prob_column score_batch",
     "sparkwing.serve": (
-        "ApiKey KeyStore LoadedModel ModelRef ModelStore ServeConfig ServeError Service create_app "
-        "is_loopback run"
+        "ApiKey DEFAULT_ALIAS KeyStore LoadedModel ModelRef ModelStore ServeConfig ServeError Service "
+        "create_app is_loopback run"
     ),
     "sparkwing.train": "GlrmResult TrainResult fit_glrm train_model",
     "sparkwing.ui": "",

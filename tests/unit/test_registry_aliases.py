@@ -10,7 +10,7 @@ import pytest
 
 from sparkwing.config import PromoteSpec
 from sparkwing.errors import RegistryError
-from sparkwing.registry import Registry, decide_promotion
+from sparkwing.registry import Metrics, ModelCard, Registry, decide_promotion
 from sparkwing.workspace import Workspace
 
 
@@ -91,7 +91,7 @@ def test_promotion_is_direction_aware(
     metric: str, new: float, cur: float, margin: float, promote: bool
 ) -> None:
     rule = PromoteSpec(alias="production", metric=metric, min_improvement=margin)
-    d = decide_promotion({"metrics": {metric: new}}, {"version": 4, "metrics": {metric: cur}}, rule)
+    d = decide_promotion(_card("binary", {metric: new}), _card("binary", {metric: cur}, version=4), rule)
     assert d.promote is promote
     assert (d.new_value, d.current_value, d.current_version) == (new, cur, 4)
     assert d.to_dict()["reason"]
@@ -99,7 +99,11 @@ def test_promotion_is_direction_aware(
 
 def test_promotion_without_a_current_model_and_auto_metric() -> None:
     rule = PromoteSpec()
-    d = decide_promotion({"task": "regression", "metrics": {"rmse": 2.0}}, None, rule)
+    d = decide_promotion(_card("regression", {"rmse": 2.0}), None, rule)
     assert d.promote and d.metric == "rmse" and d.current_value is None
-    d = decide_promotion({"task": "binary", "metrics": {}}, None, rule)
+    d = decide_promotion(_card("binary", {}), None, rule)
     assert not d.promote and "no holdout auc" in d.reason
+
+
+def _card(task: str, holdout: dict[str, float], version: int | None = None) -> ModelCard:
+    return ModelCard(task=task, version=version, metrics=Metrics(holdout=holdout))  # type: ignore[arg-type]

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from sparkwing.errors import RegistryError
-from sparkwing.registry import ModelVersion, Registry
+from sparkwing.registry import ModelVersion, Pojo, Registry
 from sparkwing.workspace import Workspace
 
 
@@ -56,7 +56,7 @@ def test_versions_count_up_and_refs_resolve(tmp_path: Path) -> None:
     assert reg.models() == ["loan_default"]
     assert reg.get("loan_default").version == 3
     assert reg.get("loan_default@latest").version == 3
-    assert reg.get("loan_default@2").card["run_id"] == "r1"
+    assert reg.get("loan_default@2").card.lineage.run_id == "r1"
 
 
 def test_a_version_is_immutable(tmp_path: Path) -> None:
@@ -68,7 +68,7 @@ def test_a_version_is_immutable(tmp_path: Path) -> None:
     assert storage.create_exclusive(f"{mv.uri}/model.mojo", b"x") is False
     # A new registration never reuses the number.
     assert _register(reg, tmp_path / "b").version == 2
-    assert reg.get("loan_default@1").card["artifacts"] == mv.card["artifacts"]
+    assert reg.get("loan_default@1").card.artifacts == mv.card.artifacts
 
 
 def test_concurrent_writers_get_distinct_versions(tmp_path: Path) -> None:
@@ -147,7 +147,7 @@ def test_register_without_pojo_records_why(tmp_path: Path) -> None:
     reg = Registry(Workspace(tmp_path / "ws"))
     a = _artifacts(tmp_path / "a")
     mv = reg.register("ens", mojo_path=a["mojo"], card={**CARD, "pojo_reason": "StackedEnsemble has no POJO"})
-    assert mv.card["pojo"] == {"available": False, "reason": "StackedEnsemble has no POJO"}
+    assert mv.card.pojo == Pojo(available=False, reason="StackedEnsemble has no POJO")
     assert "h2o-genmodel.jar" not in mv.artifacts
     with pytest.raises(RegistryError, match="no artifact 'h2o-genmodel.jar'"):
         mv.artifact("h2o-genmodel.jar")

@@ -299,11 +299,8 @@ def models_list(ctx: typer.Context) -> None:
         versions = reg.versions(name)
         latest = versions[-1] if versions else None
         aliases = ", ".join(f"{a}→v{v}" for a, v in sorted(reg.aliases(name).items()))
-        metric = ""
-        if latest is not None:
-            m = latest.card.get("metrics", {})
-            key = next((k for k in ("auc", "rmse", "logloss") if k in m), None)
-            metric = f"{key}={m[key]:.4f}" if key else ""
+        headline = latest.card.headline() if latest is not None else None
+        metric = f"{headline[0]}={headline[1]:.4f}" if headline else ""
         table.add_row(name, str(len(versions)), f"v{latest.version}" if latest else "", aliases, metric)
     console.out.print(table)
 
@@ -315,22 +312,25 @@ def models_show(
 ) -> None:
     """Show a model version's card: task, features, metrics, leaderboard, artifacts."""
     mv = _registry().get(ref)
-    if as_json:
-        typer.echo(json.dumps(mv.card, indent=2, default=str))
-        return
     card = mv.card
+    if as_json:
+        typer.echo(card.to_json().decode())
+        return
     console.out.print(f"[bold]{mv.name}[/] version {mv.version}  ({mv.uri})")
-    for key in ("task", "target", "algorithm", "classes", "threshold", "run_id", "created"):
-        if key in card:
-            console.out.print(f"  {key}: {card[key]}")
-    for k, v in (card.get("metrics") or {}).items():
-        if isinstance(v, (int, float)):
-            console.out.print(f"  metric {k}: {v:.6g}")
-    feats = card.get("features") or []
+    shown = {"task": card.task, "target": card.target, "algorithm": card.algorithm, "classes": card.classes,
+             "threshold": card.threshold, "run_id": card.lineage.run_id, "created": card.created}
+    for key, value in shown.items():
+        if value is not None:
+            console.out.print(f"  {key}: {value}")
+    for k, v in card.metrics.holdout.items():
+        console.out.print(f"  metric {k}: {v:.6g}")
+    for k, v in card.metrics.cv.items():
+        console.out.print(f"  cv metric {k}: {v:.6g}")
+    feats = card.features
     console.out.print(f"  features ({len(feats)}): " + ", ".join(
-        f"{f.get('name')}:{f.get('type')}" for f in feats[:30]) + (" ..." if len(feats) > 30 else ""))
-    for name, info in (card.get("artifacts") or {}).items():
-        console.out.print(f"  artifact {name}: sha256 {str(info.get('sha256', info))[:16]}...")
+        f"{f.name}:{f.type}" for f in feats[:30]) + (" ..." if len(feats) > 30 else ""))
+    for name, info in card.artifacts.items():
+        console.out.print(f"  artifact {name}: sha256 {info.sha256[:16]}...")
 
 
 @models_app.command("promote")
@@ -339,8 +339,10 @@ def models_promote(name: str, version: int, alias: str,
     """Point ALIAS of model NAME at VERSION (atomic; recorded in the audit log)."""
     import getpass
 
+    from sparkwing.config import ModelRef
+
     reg = _registry()
-    reg.get(f"{name}@{version}")  # verifies it exists and its checksums hold
+    reg.get(ModelRef.parse(f"{name}@{version}"))  # verifies it exists and its checksums hold
     reg.set_alias(name, alias, version, reason=reason, actor=getpass.getuser())
     console.out.print(f"{name}@{alias} -> v{version}")
 
@@ -453,13 +455,15 @@ def serve(
     tls_key: Annotated[Path | None, typer.Option("--tls-key")] = None,
 ) -> None:
     """Serve registered models over REST, scoring in pure Python (no JVM)."""
-    from sparkwing.serve import ModelRef, ServeConfig, run
+    from sparkwing.config import ModelRef
+    from sparkwing.serve import DEFAULT_ALIAS, ServeConfig, run
 
     if workspace:
         OPTS.workspace = workspace
     settings = OPTS.settings()
     run(ServeConfig(
-        workspace=settings.workspace, s3=settings.s3, models=[ModelRef.parse(m) for m in model or []],
+        workspace=settings.workspace, s3=settings.s3,
+        models=[ModelRef.parse(m, default_alias=DEFAULT_ALIAS) for m in model or []],
         host=host, port=port, workers=workers, poll_interval=poll, require_keys=require_keys,
         rate_limit=rate_limit, max_rows=max_rows, max_body_bytes=int(max_body_mb * 1024 * 1024),
         rate_burst=rate_burst, header_timeout=header_timeout, body_timeout=body_timeout,

@@ -143,8 +143,9 @@ def print_summary(record: RunRecord, *, show_error: bool = True) -> None:
             ct.add_row(name, c.get("kind", ""), c.get("severity", ""), ok, c.get("message", ""))
         out.print(ct)
     for s in record.steps.values():
-        board = s.details.get("leaderboard")
-        if s.kind == "models" and board:
+        d = s.details
+        if d.kind == "models" and d.leaderboard:
+            board = d.leaderboard
             lt = Table(title=f"model {s.name} · leaderboard top 5")
             keys = [k for k in board[0] if k not in ("training_time_ms", "predict_time_per_row_ms")][:6]
             keys += [k for k in ("training_time_ms", "predict_time_per_row_ms") if k in board[0]]
@@ -153,9 +154,9 @@ def print_summary(record: RunRecord, *, show_error: bool = True) -> None:
             for row in board[:5]:
                 lt.add_row(*[_fmt(row.get(k)) for k in keys])
             out.print(lt)
-            out.print(f"model {s.name} version {s.details.get('version')} at {s.details.get('uri')}")
-            if "promotion" in s.details:
-                out.print(f"promotion: {s.details['promotion'].get('reason', s.details['promotion'])}")
+            out.print(f"model {s.name} version {d.version} at {d.uri}")
+            if d.promotion is not None:
+                out.print(f"promotion: {d.promotion.reason}")
     for s in record.steps.values():
         if s.status == "failed" and s.user_traceback:
             err.print(f"[red]step {escape(s.name)} failed in your code:[/]", highlight=False)
@@ -176,12 +177,14 @@ def _notes(s: StepRecord) -> str:
         return s.reason
     if s.status == "failed" and s.error:
         return s.error[:120]
-    if s.kind == "tables" or (s.kind == "scores" and "version" in d):
-        return f"version {d.get('version')}" + (" (already published)" if d.get("skipped") else "")
-    if s.kind == "models":
-        return f"v{d.get('version')} {d.get('algorithm', '')}"
-    if s.kind == "sources" and d.get("quarantine") and s.rows_quarantined:
-        return f"quarantine: {d['quarantine']}"
+    if d.kind == "tables":
+        return f"version {d.version}" + (" (already published)" if d.skipped else "")
+    if d.kind == "scores" and d.version is not None:
+        return f"version {d.version}"
+    if d.kind == "models":
+        return f"v{d.version} {d.algorithm or ''}"
+    if d.kind == "sources" and d.quarantine and s.rows_quarantined:
+        return f"quarantine: {d.quarantine}"
     if s.kind == "datasets" and s.checks:
         failed = sum(1 for c in s.checks if not c.get("passed"))
         return f"{len(s.checks)} checks, {failed} failed"

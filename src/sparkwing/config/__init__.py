@@ -14,6 +14,7 @@ from sparkwing.config._formats import (
     format_for_path,
 )
 from sparkwing.config._graph import Node, StepGraph, build_graph
+from sparkwing.config._reference import ModelRef, check_alias, check_model_name, is_model_name
 from sparkwing.config._settings import (
     H2OSettings,
     LakeSettings,
@@ -58,6 +59,7 @@ __all__ = [
     "H2OSettings",
     "Kind",
     "LakeSettings",
+    "ModelRef",
     "ModelSpec",
     "Node",
     "OutputFormat",
@@ -79,7 +81,10 @@ __all__ = [
     "WarehouseSettings",
     "build_graph",
     "canonical_format",
+    "check_alias",
+    "check_model_name",
     "format_for_path",
+    "is_model_name",
     "load_settings",
     "load_spec",
     "parse_spec",

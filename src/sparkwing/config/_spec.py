@@ -33,9 +33,10 @@ from sparkwing.config._formats import (
     canonical_format,
     format_for_path,
 )
+from sparkwing.config._reference import REFERENCE_PATTERN, ModelRef
 from sparkwing.config._steps import CHECK_KINDS, STEP_KINDS, Kind
 from sparkwing.config._yaml import MAX_SPEC_BYTES, line_for, load_with_lines
-from sparkwing.errors import ConfigError, Problem
+from sparkwing.errors import ConfigError, Problem, RegistryError
 
 NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 TABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$")
@@ -299,8 +300,8 @@ class ScoreSpec(_Spec):
     """Batch scoring of a table or dataset with a registered model version."""
 
     model: str = Field(
-        pattern=r"^[A-Za-z_][A-Za-z0-9_]*(@[A-Za-z0-9_.-]+)?$",
-        description="name, name@alias or name@version of a registered model.",
+        description="Registered model: NAME (newest version), NAME@VERSION, NAME@latest or NAME@ALIAS.",
+        json_schema_extra={"pattern": REFERENCE_PATTERN},  # validated by ModelRef.parse (clearer errors)
     )
     from_: str = Field(alias="from", description="The table or dataset to score.")
     output: str | None = Field(None, description="Write to this lake URI instead of a table.")
@@ -309,9 +310,23 @@ class ScoreSpec(_Spec):
     )
     allow_missing: bool = Field(False, description="Score missing feature columns as NA.")
 
+    @field_validator("model")
+    @classmethod
+    def _reference(cls, v: str) -> str:
+        try:
+            ModelRef.parse(v)
+        except RegistryError as exc:
+            raise ValueError(exc.message) from None
+        return v
+
+    @property
+    def model_ref(self) -> ModelRef:
+        """``model`` parsed (a bare name means the newest version)."""
+        return ModelRef.parse(self.model)
+
     @property
     def model_name(self) -> str:
-        return self.model.split("@", 1)[0]
+        return self.model_ref.name
 
     @property
     def references(self) -> list[str]:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from sparkwing._types import utcnow_iso
 from sparkwing.errors import RunNotFound, SparkwingError
+from sparkwing.pipeline._details import SourceDetails, StepDetails
 from sparkwing.workspace import Workspace
 
 Status = Literal["pending", "running", "succeeded", "failed", "skipped"]
@@ -25,11 +26,21 @@ class StepRecord(BaseModel):
     rows_out: int | None = None
     rows_quarantined: int | None = None
     checks: list[dict[str, Any]] = Field(default_factory=list)
-    details: dict[str, Any] = Field(default_factory=dict)
+    # Always set by _details_of_kind from the step's kind; the default only satisfies type checkers.
+    details: StepDetails = Field(default_factory=SourceDetails)
     error: str | None = None
     reason: str | None = None  # why a step was skipped, e.g. "upstream 'loans_raw' failed"
     user_traceback: str | None = None  # a failing `python:` step's own frames
     attempt: int = 1
+
+    @model_validator(mode="before")
+    @classmethod
+    def _details_of_kind(cls, data: Any) -> Any:
+        """New steps start with empty details of their kind; old records lack ``details.kind``."""
+        if isinstance(data, dict) and isinstance(data.get("details", {}), dict):
+            details = data.get("details") or {}
+            data = {**data, "details": {**details, "kind": details.get("kind", data.get("kind"))}}
+        return data
 
 
 class RunRecord(BaseModel):

@@ -7,9 +7,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sparkwing.config import TABLE_FORMATS, PipelineSpec, Settings, StepGraph, TableSpec
+from sparkwing.config import TABLE_FORMATS, ModelRef, PipelineSpec, Settings, StepGraph, TableSpec
 from sparkwing.errors import ConfigError
+from sparkwing.pipeline._details import (
+    DatasetDetails,
+    Fingerprint,
+    ModelDetails,
+    PrepStepStats,
+    ScoreDetails,
+    SourceDetails,
+    TableDetails,
+)
 from sparkwing.pipeline._record import RunRecord, StepRecord
+from sparkwing.registry import Lineage, SourceLineage, TableLineage
 from sparkwing.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -65,12 +75,12 @@ def run_source(ctx: RunContext, name: str, step: StepRecord) -> None:
     step.rows_in = result.rows_read
     step.rows_out = result.rows_accepted
     step.rows_quarantined = result.rows_quarantined
-    step.details.update(
+    step.details = SourceDetails(
         format=src.resolved_format,
         uri=src.uri,
         quarantine=result.quarantine_uri,
         quarantine_reasons=result.reasons,
-        fingerprint=result.fingerprint,
+        fingerprint=Fingerprint.model_validate(result.fingerprint),
     )
 
 
@@ -119,7 +129,13 @@ def record_step_stats(step: StepRecord, stats: list[Any]) -> None:
     from sparkwing.prep import resolve_stats
 
     resolve_stats(stats)
-    step.details["steps"] = [s.to_dict() for s in stats if s.notes]
+    _dataset_details(step).steps = [PrepStepStats.model_validate(s.to_dict()) for s in stats if s.notes]
+
+
+def _dataset_details(step: StepRecord) -> DatasetDetails:
+    if not isinstance(step.details, DatasetDetails):
+        step.details = DatasetDetails()
+    return step.details
 
 
 def _row_count(results: list[Any]) -> int | None:
@@ -135,11 +151,12 @@ def _run_glrm(ctx: RunContext, dataset: str, df: DataFrame, params: Any, step: S
 
     out, result = fit_glrm(ctx.spark, ctx.settings, df, params)
     name = params.model_name or f"{ctx.spec.name}_{dataset}_glrm"
+    lineage = Lineage(run_id=ctx.run_id, spec_hash=ctx.spec.spec_hash)
+    card = result.card.model_copy(update={"lineage": lineage})
     version = ctx.registry.register(
-        name, mojo_path=result.mojo_path, genmodel_jar_path=result.genmodel_jar_path,
-        card={**result.card, "run_id": ctx.run_id, "spec_hash": ctx.spec.spec_hash},
+        name, mojo_path=result.mojo_path, genmodel_jar_path=result.genmodel_jar_path, card=card,
     )
-    step.details.setdefault("glrm_models", []).append(f"{name}@{version.version}")
+    _dataset_details(step).glrm_models.append(f"{name}@{version.version}")
     return out
 
 
@@ -154,7 +171,7 @@ def run_table(ctx: RunContext, name: str, step: StepRecord) -> None:
         keep_versions=keep, default_format=ctx.settings.warehouse.default_format,
     )
     step.rows_out = result.rows
-    step.details.update(
+    step.details = TableDetails(
         version=result.version, location=result.location,
         previous_version=result.previous_version, skipped=result.skipped,
     )
@@ -180,29 +197,22 @@ def run_model(ctx: RunContext, name: str, step: StepRecord) -> None:
     from sparkwing.engine import h2o_cloud
 
     cloud = h2o_cloud()  # the cloud the model was trained on: one node per executor on a cluster
-    step.details.update(h2o_cloud_size=cloud["size"], h2o_nodes=cloud["nodes"])
-    card = result.card if hasattr(result, "card") else {}
-    card = {
-        **card,
-        "run_id": ctx.run_id,
-        "pipeline": ctx.spec.name,
-        "spec_hash": ctx.spec.spec_hash,
-        "training_data": _lineage(ctx, name),
-    }
+    details = ModelDetails(h2o_cloud_size=cloud["size"], h2o_nodes=cloud["nodes"])
+    step.details = details
+    card = result.card.model_copy(update={"lineage": _lineage(ctx, name)})
     version = ctx.registry.register(
         name, mojo_path=result.mojo_path, genmodel_jar_path=result.genmodel_jar_path,
         pojo_dir=result.pojo_dir, card=card,
     )
     ctx.outputs[name] = version
-    step.details.update(
-        version=version.version, uri=version.uri, algorithm=result.algorithm,
-        metrics=result.metrics, leaderboard=result.leaderboard[:10],
-    )
+    details.version, details.uri, details.algorithm = version.version, version.uri, result.algorithm
+    details.metrics = dict(version.card.metrics.holdout)
+    details.leaderboard = result.leaderboard[:10]
     if spec.promote:
         current_version = ctx.registry.aliases(name).get(spec.promote.alias)
-        current = ctx.registry.get(f"{name}@{current_version}") if current_version else None
+        current = ctx.registry.get(ModelRef(name=name, version=current_version)) if current_version else None
         decision = decide_promotion(version.card, current.card if current else None, spec.promote)
-        step.details["promotion"] = decision.to_dict() if hasattr(decision, "to_dict") else vars(decision)
+        details.promotion = decision
         if decision.promote:
             ctx.registry.set_alias(
                 name, spec.promote.alias, version.version,
@@ -211,31 +221,35 @@ def run_model(ctx: RunContext, name: str, step: StepRecord) -> None:
         ctx.record.note(f"model {name} v{version.version}: {decision.reason}")
 
 
-def _lineage(ctx: RunContext, model: str) -> dict[str, Any]:
-    """Sources (fingerprints) and table versions upstream of a model."""
+def _lineage(ctx: RunContext, model: str) -> Lineage:
+    """The run, the spec, and the sources (fingerprints) and table versions upstream of a model."""
     sources, tables = [], []
     for up in ctx.graph.upstream(model):
         rec = ctx.record.steps.get(up)
         if rec is None:
             continue
-        if rec.kind == "sources":
-            sources.append({"name": up, **rec.details.get("fingerprint", {}), "rows": rec.rows_out})
-        elif rec.kind == "tables":
-            tables.append({"name": up, "version": rec.details.get("version"), "rows": rec.rows_out})
-    return {"sources": sources, "tables": tables}
+        if isinstance(rec.details, SourceDetails):
+            fp = rec.details.fingerprint.model_dump() if rec.details.fingerprint else {}
+            fields = set(SourceLineage.model_fields) - {"name", "rows"}
+            known = {k: v for k, v in fp.items() if k in fields}
+            sources.append(SourceLineage(**known, name=up, rows=rec.rows_out))
+        elif isinstance(rec.details, TableDetails):
+            tables.append(TableLineage(name=up, version=rec.details.version, rows=rec.rows_out))
+    return Lineage(run_id=ctx.run_id, pipeline=ctx.spec.name, spec_hash=ctx.spec.spec_hash,
+                   sources=sources, tables=tables)
 
 
 def run_score(ctx: RunContext, name: str, step: StepRecord) -> None:
     from sparkwing.score import score_batch
 
     spec = ctx.spec.scores[name]
-    version = ctx.registry.get(spec.model)
+    version = ctx.registry.get(spec.model_ref)
     df = ctx.dataframe(spec.from_)
     result = score_batch(ctx.spark, df, version, allow_missing=spec.allow_missing)
-    step.details.update(
-        model=f"{version.name}@{version.version}", unseen_levels=result.unseen_levels,
-        missing_features=result.missing_features,
+    details = ScoreDetails(
+        model=version.ref, unseen_levels=result.unseen_levels, missing_features=result.missing_features,
     )
+    step.details = details
     if spec.output:
         from sparkwing.lake import write_output
 
@@ -244,7 +258,7 @@ def run_score(ctx: RunContext, name: str, step: StepRecord) -> None:
             base_dir=Path(ctx.spec.base_dir),
         )
         step.rows_out = result.rows
-        step.details["output"] = uri
+        details.output = uri
         return
     from sparkwing.warehouse import publish_table
 
@@ -256,7 +270,7 @@ def run_score(ctx: RunContext, name: str, step: StepRecord) -> None:
         default_format=ctx.settings.warehouse.default_format,
     )
     step.rows_out = published.rows
-    step.details.update(version=published.version, location=published.location)
+    details.version, details.location = published.version, published.location
 
 
 RUNNERS = {

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict
+
 from sparkwing.config import PromoteSpec
-
-HIGHER_IS_BETTER = {"auc", "aucpr", "r2", "f1", "accuracy"}
-LOWER_IS_BETTER = {"logloss", "rmse", "mse", "mae", "deviance", "mean_per_class_error", "rmsle"}
-AUTO_METRIC = {"binary": "auc", "multiclass": "logloss", "regression": "rmse"}
+from sparkwing.registry._card import ModelCard
+from sparkwing.registry._metrics import headline_metric, higher_is_better
 
 
-@dataclass(frozen=True)
-class PromotionDecision:
+class PromotionDecision(BaseModel):
     """The verdict and both figures, as the run record keeps them."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     promote: bool
     alias: str
@@ -28,32 +28,36 @@ class PromotionDecision:
     reason: str
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return self.model_dump(mode="json")
 
 
 def decide_promotion(
-    card_new: dict[str, Any], card_current: dict[str, Any] | None, rule: PromoteSpec
+    card_new: ModelCard, card_current: ModelCard | None, rule: PromoteSpec
 ) -> PromotionDecision:
     """Promote when the new holdout metric beats the current one by at least ``min_improvement``.
 
-    "Beats" is strict (an equal figure keeps the current model) and direction-aware.
+    "Beats" is strict (an equal figure keeps the current model) and direction-aware; ``auto``
+    is the task's headline metric (:func:`headline_metric`).
 
+    >>> from sparkwing.registry._card import Metrics
+    >>> def card(auc): return ModelCard(task="binary", metrics=Metrics(holdout={"auc": auc}))
     >>> rule = PromoteSpec(alias="production", metric="auc", min_improvement=0.01)
-    >>> decide_promotion({"metrics": {"auc": 0.80}}, {"metrics": {"auc": 0.78}}, rule).promote
+    >>> decide_promotion(card(0.80), card(0.78), rule).promote
     True
     """
     metric = rule.metric.lower()
     if metric == "auto":
-        metric = AUTO_METRIC.get(str(card_new.get("task")), "auc")
-    higher = metric not in LOWER_IS_BETTER
-    new = _metric(card_new, metric)
-    current = _metric(card_current, metric) if card_current else None
-    current_version = card_current.get("version") if card_current else None
+        metric = headline_metric(card_new.task)
+    higher = higher_is_better(metric)
+    new = card_new.metrics.holdout.get(metric)
+    current = card_current.metrics.holdout.get(metric) if card_current else None
+    current_version = card_current.version if card_current else None
 
     def decision(promote: bool, reason: str, improvement: float | None = None) -> PromotionDecision:
         return PromotionDecision(
-            promote, rule.alias, metric, higher, new, current, current_version,
-            rule.min_improvement, improvement, reason,
+            promote=promote, alias=rule.alias, metric=metric, higher_is_better=higher, new_value=new,
+            current_value=current, current_version=current_version, min_improvement=rule.min_improvement,
+            improvement=improvement, reason=reason,
         )  # fmt: skip
 
     if new is None:
@@ -72,7 +76,3 @@ def decide_promotion(
         improvement,
     )
 
-
-def _metric(card: dict[str, Any] | None, metric: str) -> float | None:
-    value = ((card or {}).get("metrics") or {}).get(metric)
-    return float(value) if isinstance(value, (int, float)) else None

@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import getpass
 import json
-import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from sparkwing import __version__
 from sparkwing._types import utcnow_iso
+from sparkwing.config import ModelRef, check_alias, check_model_name, is_model_name
 from sparkwing.errors import RegistryError, SourceError
+from sparkwing.registry._card import Artifact, ModelCard, Pojo
 from sparkwing.registry._version import (
     CARD,
     GENMODEL_JAR,
@@ -33,8 +34,6 @@ from sparkwing.registry._version import (
 )
 from sparkwing.workspace import Storage, Workspace
 
-NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-ALIAS = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
 CLAIM = "_claim.json"
 LOG = "aliases.log"
 
@@ -61,10 +60,16 @@ class Registry:
         mojo_path: str | Path,
         genmodel_jar_path: str | Path | None = None,
         pojo_dir: str | Path | None = None,
-        card: dict[str, Any],
+        card: ModelCard | Mapping[str, Any],
     ) -> ModelVersion:
-        """Store the artifacts as the next version of ``name``; returns that version."""
-        _check_name(name)
+        """Store the artifacts as the next version of ``name``; returns that version.
+
+        The registry fills the card's ``name``, ``version``, ``created``, ``artifacts`` and
+        ``pojo.available``; a mapping is read as a stored card would be (older shapes upgrade).
+        """
+        check_model_name(name)
+        if not isinstance(card, ModelCard):
+            card = ModelCard.load(card, where=f"the card given for {name}")
         files: dict[str, bytes] = {MOJO: _read(mojo_path, "MOJO")}
         if genmodel_jar_path is not None:
             files[GENMODEL_JAR] = _read(genmodel_jar_path, "genmodel jar")
@@ -77,17 +82,15 @@ class Registry:
         for rel, data in files.items():
             if not self._storage.create_exclusive(f"{uri}/{rel}", data):
                 raise RegistryError(f"{name}@{version}: {rel} already exists", hint="versions are immutable")
-        full = {
-            **card,
+        pojo = Pojo(available=pojo_dir is not None, reason=card.pojo.reason if pojo_dir is None else None)
+        full = card.model_copy(update={
             "name": name,
             "version": version,
             "created": utcnow_iso(),
-            "sparkwing_version": card.get("sparkwing_version", __version__),
-            "artifacts": {rel: {"sha256": sha256(d), "size": len(d)} for rel, d in files.items()},
-        }
-        full.setdefault("pojo", {"available": pojo_dir is not None, "reason": card.get("pojo_reason")})
-        data = json.dumps(full, indent=2, sort_keys=True, default=str).encode()
-        if not self._storage.create_exclusive(f"{uri}/{CARD}", data):
+            "artifacts": {rel: Artifact(sha256=sha256(d), size=len(d)) for rel, d in files.items()},
+            "pojo": pojo,
+        })
+        if not self._storage.create_exclusive(f"{uri}/{CARD}", full.to_json()):
             raise RegistryError(f"{name}@{version} already has a card", hint="versions are immutable")
         return ModelVersion(name, version, uri, full, self._storage)
 
@@ -105,8 +108,7 @@ class Registry:
         self, name: str, alias: str, version: int, *, reason: str = "", actor: str = ""
     ) -> None:
         """Point ``alias`` at ``version``; the change is appended to the audit log first."""
-        if not ALIAS.match(alias) or alias.isdigit() or alias == "latest":
-            raise RegistryError(f"invalid alias {alias!r}", hint="letters, digits, _ . -; not a number")
+        check_alias(alias)
         self._load(name, version, verify=False)  # the version must exist and be complete
         for _ in range(100):
             seq, current = self._alias_state(name)
@@ -133,7 +135,7 @@ class Registry:
     # --- reading ----------------------------------------------------------------------------
 
     def models(self) -> list[str]:
-        return sorted(n for n in self._storage.list(self.root) if NAME.match(n) and self.versions(n))
+        return sorted(n for n in self._storage.list(self.root) if is_model_name(n) and self.versions(n))
 
     def versions(self, name: str) -> list[ModelVersion]:
         """Complete versions of ``name``, oldest first (checksums are not verified here)."""
@@ -141,7 +143,7 @@ class Registry:
         for n in self._numbers(name):
             uri = f"{self._version_uri(name, n)}/{CARD}"
             try:
-                card = json.loads(self._storage.read_bytes(uri))
+                card = ModelCard.from_json(self._storage.read_bytes(uri), where=f"card.json of {name}@{n}")
             except SourceError:
                 continue  # being written, or abandoned before its card
             out.append(ModelVersion(name, n, self._version_uri(name, n), card, self._storage))
@@ -158,17 +160,18 @@ class Registry:
                 entries.append(json.loads(self._storage.read_bytes(f"{self.root}/{name}/{LOG}/{item}")))
         return sorted(entries, key=lambda e: e["seq"])
 
-    def get(self, ref: str) -> ModelVersion:
+    def get(self, ref: str | ModelRef) -> ModelVersion:
         """``name`` (latest version), ``name@3``, ``name@latest`` or ``name@<alias>``; verified."""
-        name, _, tag = ref.partition("@")
-        _check_name(name)
-        if not tag or tag == "latest":
+        parsed = ref if isinstance(ref, ModelRef) else ModelRef.parse(ref)
+        name = parsed.name
+        if parsed.latest:
             versions = self._numbers(name, complete=True)
             if not versions:
                 raise self._unknown_model(name)
             return self._load(name, versions[-1], verify=True)
-        if tag.isdigit():
-            return self._load(name, int(tag), verify=True)
+        if parsed.version is not None:
+            return self._load(name, parsed.version, verify=True)
+        tag = str(parsed.alias)
         aliases = self.aliases(name)
         if tag not in aliases:
             if not self._numbers(name, complete=True):
@@ -199,7 +202,7 @@ class Registry:
     def _load(self, name: str, version: int, *, verify: bool) -> ModelVersion:
         uri = self._version_uri(name, version)
         try:
-            card = json.loads(self._storage.read_bytes(f"{uri}/{CARD}"))
+            data = self._storage.read_bytes(f"{uri}/{CARD}")
         except SourceError:
             if not self._numbers(name, complete=True):
                 raise self._unknown_model(name) from None
@@ -208,8 +211,7 @@ class Registry:
                 f"model {name!r} has no version {version} (versions: {known})",
                 hint="`sparkwing models show NAME` lists versions and aliases",
             ) from None
-        except json.JSONDecodeError:
-            raise RegistryError(f"{name}@{version}: card.json is not valid JSON", hint=uri) from None
+        card = ModelCard.from_json(data, where=f"card.json of {name}@{version}")
         mv = ModelVersion(name, version, uri, card, self._storage)
         if verify:
             for rel in mv.artifacts:
@@ -253,11 +255,6 @@ class Registry:
             f"no model named {name!r} in the registry (models: {known})",
             hint="`sparkwing models` lists registered models",
         )
-
-
-def _check_name(name: str) -> None:
-    if not NAME.match(name):
-        raise RegistryError(f"invalid model name {name!r}", hint="letters, digits and _")
 
 
 def _read(path: str | Path, what: str) -> bytes:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from sparkwing.errors import RegistryError
+from sparkwing.registry._card import Artifact, ModelCard
 from sparkwing.workspace import Storage, is_remote
 
 MOJO = "model.mojo"
@@ -30,7 +31,7 @@ class ModelVersion:
     name: str
     version: int
     uri: str
-    card: dict[str, Any]
+    card: ModelCard
     _storage: Storage | None = field(default=None, repr=False, compare=False)
     _cache: Path | None = field(default=None, repr=False, compare=False)
 
@@ -39,9 +40,9 @@ class ModelVersion:
         return f"{self.name}@{self.version}"
 
     @property
-    def artifacts(self) -> dict[str, dict[str, Any]]:
-        """Relative path → {"sha256", "size"} for every artifact, as the card lists them."""
-        return dict(self.card.get("artifacts") or {})
+    def artifacts(self) -> dict[str, Artifact]:
+        """Relative path → sha256 and size of every artifact, as the card lists them."""
+        return dict(self.card.artifacts)
 
     def artifact(self, name: str) -> str:
         """The URI of an artifact (``model.mojo``, ``h2o-genmodel.jar``, ``pojo/X.java``)."""
@@ -77,7 +78,8 @@ class ModelVersion:
         return self.local_path(GENMODEL_JAR)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "version": self.version, "uri": self.uri, "card": self.card}
+        return {"name": self.name, "version": self.version, "uri": self.uri,
+                "card": self.card.model_dump(mode="json")}
 
 
 def sha256(data: bytes) -> str:
@@ -85,7 +87,8 @@ def sha256(data: bytes) -> str:
 
 
 def verify_bytes(mv: ModelVersion, name: str, data: bytes) -> None:
-    expected = mv.artifacts.get(name, {}).get("sha256")
+    listed = mv.artifacts.get(name)
+    expected = listed.sha256 if listed is not None else None
     actual = sha256(data)
     if expected != actual:
         raise RegistryError(

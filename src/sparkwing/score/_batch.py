@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sparkwing.errors import ScoringError, java_cause
-from sparkwing.registry import ModelVersion
+from sparkwing.registry import Feature, ModelCard, ModelVersion
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame, SparkSession
@@ -25,12 +25,10 @@ class ScoreResult:
     missing_features: list[str] = field(default_factory=list)
 
 
-def output_columns(card: dict[str, Any]) -> list[str]:
+def output_columns(card: ModelCard) -> list[str]:
     """The prediction columns a model adds: ``predict`` and ``p_<class>``, or ``predict`` alone."""
-    classes = card.get("classes") or []
-    return (
-        ["predict", *[prob_column(c) for c in classes]] if card.get("task") != "regression" else ["predict"]
-    )
+    classes = card.classes or []
+    return ["predict", *[prob_column(c) for c in classes]] if card.task != "regression" else ["predict"]
 
 
 def prob_column(cls: str) -> str:
@@ -51,7 +49,7 @@ def score_batch(
     from pyspark.sql import functions as F
 
     card = version.card
-    features = card.get("features") or []
+    features = card.features
     if not features:
         raise ScoringError(
             f"{version.ref} has no feature list in its card", hint="register it with sparkwing"
@@ -61,7 +59,7 @@ def score_batch(
     if clash:
         raise ScoringError(f"input already has column(s) {clash} that scoring adds",
                            hint="drop or rename them before scoring")
-    missing = [f["name"] for f in features if f["name"] not in df.columns]
+    missing = [f.name for f in features if f.name not in df.columns]
     if missing and not allow_missing:
         raise ScoringError(
             f"input lacks feature(s) of {version.ref}: {', '.join(missing)}",
@@ -85,13 +83,13 @@ def score_batch(
     return ScoreResult(out, rows, unseen, missing)
 
 
-def _align(df: DataFrame, features: list[dict[str, Any]], missing: list[str]) -> DataFrame:
+def _align(df: DataFrame, features: list[Feature], missing: list[str]) -> DataFrame:
     """Missing features as typed nulls; others cast to the training type (bad casts become NA)."""
     from pyspark.sql import functions as F
 
     types = dict(df.dtypes)
     for f in features:
-        name, want = f["name"], f.get("spark_type") or ("string" if f.get("domain") else "double")
+        name, want = f.name, f.spark_type or ("string" if f.domain else "double")
         if name in missing:
             df = df.withColumn(name, F.lit(None).cast(want))
         elif types.get(name) != want and _simple(want):
@@ -104,19 +102,18 @@ def _simple(spark_type: str) -> bool:
                           "date", "timestamp"} or spark_type.startswith("decimal")
 
 
-def _input_stats(df: DataFrame, features: list[dict[str, Any]]) -> tuple[int, dict[str, int]]:
+def _input_stats(df: DataFrame, features: list[Feature]) -> tuple[int, dict[str, int]]:
     """Row count and, per categorical feature, rows whose level the model never saw: one pass."""
     from pyspark.sql import functions as F
 
-    cats = [f for f in features if f.get("domain")]
+    cats = [f for f in features if f.domain]
     aggs: list[Column] = [F.count(F.lit(1)).alias("__rows")]
     for i, f in enumerate(cats):
-        col = F.col(f"`{f['name']}`").cast("string")
-        aggs.append(
-            F.sum(F.when(col.isNotNull() & ~col.isin(list(f["domain"])), 1).otherwise(0)).alias(f"u{i}")
-        )
+        col = F.col(f"`{f.name}`").cast("string")
+        new_level = col.isNotNull() & ~col.isin(list(f.domain or []))
+        aggs.append(F.sum(F.when(new_level, 1).otherwise(0)).alias(f"u{i}"))
     row = df.agg(*aggs).first()
-    unseen = {f["name"]: int(row[f"u{i}"] or 0) for i, f in enumerate(cats)}
+    unseen = {f.name: int(row[f"u{i}"] or 0) for i, f in enumerate(cats)}
     return int(row["__rows"]), {k: v for k, v in unseen.items() if v}
 
 
@@ -132,12 +129,12 @@ def _load(version: ModelVersion) -> Any:
                            hint=f"is {path} a valid H2O MOJO?") from exc
 
 
-def _prediction_columns(card: dict[str, Any]) -> list[Column]:
+def _prediction_columns(card: ModelCard) -> list[Column]:
     from pyspark.sql import functions as F
 
-    if card.get("task") == "regression":
+    if card.task == "regression":
         return [F.col("prediction").cast("double").alias("predict")]
     cols = [F.col("prediction").cast("string").alias("predict")]
-    for cls in card.get("classes") or []:
+    for cls in card.classes or []:
         cols.append(F.col("detailed_prediction.probabilities").getField(str(cls)).alias(prob_column(cls)))
     return cols

@@ -9,12 +9,13 @@ itself with API keys, limits and metrics::
 
 from sparkwing.serve._app import Service, create_app
 from sparkwing.serve._auth import ApiKey, KeyStore
-from sparkwing.serve._config import ModelRef, ServeConfig, is_loopback
+from sparkwing.serve._config import DEFAULT_ALIAS, ModelRef, ServeConfig, is_loopback
 from sparkwing.serve._errors import ServeError
 from sparkwing.serve._models import LoadedModel, ModelStore
 from sparkwing.serve._server import run
 
 __all__ = [
+    "DEFAULT_ALIAS",
     "ApiKey",
     "KeyStore",
     "LoadedModel",

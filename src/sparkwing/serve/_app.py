@@ -244,8 +244,8 @@ def create_app(config: ServeConfig, *, service: Service | None = None) -> FastAP
 
 def _detail(svc: Service, name: str, current: LoadedModel | None, status: dict[str, Any]) -> dict[str, Any]:
     versions = [
-        {"version": mv.version, "created": mv.card.get("created"), "algorithm": mv.card.get("algorithm"),
-         "metrics": _numbers(mv.card.get("metrics"))}
+        {"version": mv.version, "created": mv.card.created, "algorithm": mv.card.algorithm,
+         "metrics": dict(mv.card.metrics.holdout)}
         for mv in svc.registry.versions(name)
     ]
     out: dict[str, Any] = {
@@ -256,29 +256,22 @@ def _detail(svc: Service, name: str, current: LoadedModel | None, status: dict[s
     }
     if current is not None:
         info, card = current.model.info, current.card
-        card_feats = {f.get("name"): f for f in card.get("features") or [] if isinstance(f, dict)}
+        spark_types = {f.name: f.spark_type for f in card.features}
         out.update(
             version=current.version,
             algorithm=info.algorithm,
             category=info.category,
-            task=card.get("task"),
-            target=card.get("target") or info.response,
+            task=card.task,
+            target=card.target or info.response,
             classes=list(info.classes) if info.classes is not None else None,
             threshold=info.default_threshold,
             outputs=list(info.output_names),
             features=[{"name": f.name, "type": f.type, "domain": list(f.domain) if f.domain else None,
-                       "spark_type": card_feats.get(f.name, {}).get("spark_type")} for f in info.features],
-            metrics=_numbers(card.get("metrics")),
+                       "spark_type": spark_types.get(f.name)} for f in info.features],
+            metrics=dict(card.metrics.holdout),
             h2o_version=info.h2o_version,
         )
     return out
-
-
-def _numbers(metrics: Any) -> dict[str, float]:
-    # The card also holds confusion matrices etc.; the summary lists the scalar figures.
-    return {
-        k: v for k, v in (metrics or {}).items() if isinstance(v, (int, float)) and not isinstance(v, bool)
-    }
 
 
 def _install_errors(app: FastAPI) -> None:

@@ -5,44 +5,14 @@ from __future__ import annotations
 import ipaddress
 import math
 import os
-import re
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from sparkwing.config import S3Settings
+from sparkwing.config import ModelRef, S3Settings  # ModelRef: the one reference grammar, re-exported
 from sparkwing.errors import ConfigError
 
-_REF = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(?:@([A-Za-z0-9_][A-Za-z0-9_.-]*))?$")
-
-
-class ModelRef(BaseModel):
-    """A served model: ``name`` at ``alias`` (or pinned to ``version``)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    name: str
-    alias: str = "production"
-    version: int | None = None
-
-    @classmethod
-    def parse(cls, text: str) -> ModelRef:
-        """``NAME``, ``NAME@ALIAS`` or ``NAME@VERSION``.
-
-        >>> ModelRef.parse("loan_default@staging").alias
-        'staging'
-        """
-        m = _REF.match(text.strip())
-        if not m:
-            raise ConfigError(
-                f"invalid model reference {text!r}", hint="NAME or NAME@ALIAS, e.g. loan_default@production"
-            )
-        name, tag = m.group(1), m.group(2)
-        if tag and tag.isdigit():
-            return cls(name=name, alias="", version=int(tag))
-        return cls(name=name, alias=tag or "production")
-
-    def __str__(self) -> str:
-        return f"{self.name}@{self.version if self.version is not None else self.alias}"
+DEFAULT_ALIAS = "production"  # what a bare NAME serves
 
 
 class ServeConfig(BaseModel):
@@ -53,7 +23,9 @@ class ServeConfig(BaseModel):
     workspace: str = Field(description="Workspace directory or s3:// URI holding the registry.")
     s3: S3Settings | None = None
     models: list[ModelRef] = Field(
-        default_factory=list, description="Empty: every model with a production alias."
+        default_factory=list,
+        description="NAME (its production alias), NAME@ALIAS or NAME@VERSION; "
+        "empty: every model with a production alias.",
     )
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=0, le=65535)
@@ -85,6 +57,14 @@ class ServeConfig(BaseModel):
     tls_cert: str | None = None
     tls_key: str | None = None
 
+    @field_validator("models", mode="before")
+    @classmethod
+    def _served_refs(cls, v: Any) -> Any:
+        """A served model follows an alias (``production`` unless named) or is pinned to a version."""
+        if not isinstance(v, list):
+            return v
+        return [_served(item) for item in v]
+
     @property
     def loopback(self) -> bool:
         return is_loopback(self.host)
@@ -109,6 +89,19 @@ class ServeConfig(BaseModel):
     def check(self) -> None:
         if bool(self.tls_cert) != bool(self.tls_key):
             raise ConfigError("TLS needs both a certificate and a key", hint="--tls-cert FILE --tls-key FILE")
+
+
+def _served(item: Any) -> Any:
+    if isinstance(item, str):
+        item = ModelRef.parse(item, default_alias=DEFAULT_ALIAS)
+    elif isinstance(item, dict):
+        fields = {**item, "alias": item.get("alias") or None}
+        if fields["alias"] is None and fields.get("version") is None:
+            fields["alias"] = DEFAULT_ALIAS
+        item = ModelRef.model_validate(fields)
+    if isinstance(item, ModelRef) and item.latest:
+        raise ConfigError(f"{item.name}@latest cannot be served", hint="serve NAME@ALIAS or pin NAME@VERSION")
+    return item
 
 
 def is_loopback(host: str) -> bool:

@@ -17,9 +17,9 @@ from typing import Any
 
 from sparkwing import mojo
 from sparkwing._types import utcnow_iso
+from sparkwing.config import ModelRef
 from sparkwing.errors import ConfigError, RegistryError, SparkwingError
-from sparkwing.registry import MOJO, Registry
-from sparkwing.serve._config import ModelRef
+from sparkwing.registry import MOJO, ModelCard, Registry
 from sparkwing.serve._errors import ServeError
 from sparkwing.serve._metrics import Metrics
 
@@ -34,7 +34,7 @@ class LoadedModel:
     name: str
     version: int
     model: mojo.MojoModel
-    card: dict[str, Any]
+    card: ModelCard
     loaded_at: str
 
 
@@ -142,7 +142,7 @@ class ModelStore:
         except SparkwingError as exc:
             served.error = f"cannot read aliases: {exc.message}"
             return
-        target = ref.version if ref.version is not None else served.aliases.get(ref.alias)
+        target = ref.version if ref.version is not None else served.aliases.get(ref.alias or "")
         if target is None:
             served.error = f"model {ref.name!r} has no alias {ref.alias!r}"
             return
@@ -180,11 +180,11 @@ class ModelStore:
 
 def load_version(registry: Registry, name: str, version: int) -> LoadedModel:
     """One registered version, its checksums verified (also used by the scoring processes)."""
-    mv = registry.get(f"{name}@{version}")  # verifies every artifact's checksum
+    mv = registry.get(ModelRef(name=name, version=version))  # verifies every artifact's checksum
     data = mv.local_mojo().read_bytes()
     # Check the very bytes we load: the file could change between verification and here.
-    expected = mv.artifacts.get(MOJO, {}).get("sha256")
-    if hashlib.sha256(data).hexdigest() != expected:
+    listed = mv.artifacts.get(MOJO)
+    if listed is None or hashlib.sha256(data).hexdigest() != listed.sha256:
         raise RegistryError(f"checksum mismatch in {mv.ref}: {MOJO}", hint="register the model again")
     return LoadedModel(name, version, mojo.load(data), mv.card, utcnow_iso())
 

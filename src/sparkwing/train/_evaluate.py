@@ -5,10 +5,16 @@ from __future__ import annotations
 import math
 from typing import Any
 
+MAX_CURVE_POINTS = 101  # enough to draw a curve; H2O keeps ~400 thresholds
+SCALARS = {
+    "binary": ("auc", "aucpr", "logloss", "rmse", "mean_per_class_error"),
+    "multiclass": ("logloss", "mean_per_class_error", "rmse"),
+    "regression": ("rmse", "mae", "r2", "mean_residual_deviance"),
+}
 
-def holdout_metrics(h2o_model: Any, frame: Any, task: str) -> dict[str, Any]:
-    """H2O's own metrics of ``h2o_model`` on the holdout H2OFrame ``frame``."""
-    perf = h2o_model.model_performance(frame)
+
+def holdout_metrics(perf: Any, task: str) -> dict[str, Any]:
+    """H2O's own metrics of a model on the holdout (``model.model_performance(holdout)``)."""
     if task == "binary":
         thr, f1 = perf.F1()[0]
         cm = perf.confusion_matrix(thresholds=thr)
@@ -27,6 +33,43 @@ def holdout_metrics(h2o_model: Any, frame: Any, task: str) -> dict[str, Any]:
         "rmse": perf.rmse(), "mae": perf.mae(), "r2": perf.r2(),
         "deviance": perf.mean_residual_deviance(), "rows": perf.nobs(),
     }  # fmt: skip
+
+
+def cv_metrics(h2o_model: Any, task: str) -> dict[str, float]:
+    """The chosen model's cross-validation figures; empty when it was trained without folds."""
+    try:
+        perf = h2o_model.model_performance(xval=True)
+    except Exception:  # noqa: BLE001 - no folds (or a model kind without xval metrics)
+        return {}
+    if perf is None:
+        return {}
+    out: dict[str, float] = {}
+    for name in SCALARS.get(task, ()):
+        try:
+            value = _first(getattr(perf, name)())
+        except Exception:  # noqa: BLE001 - a figure H2O did not compute for this model
+            continue
+        if isinstance(value, (int, float)) and not math.isnan(value):
+            out["deviance" if name == "mean_residual_deviance" else name] = float(value)
+    return out
+
+
+def curves(perf: Any, task: str) -> dict[str, Any]:
+    """ROC and precision/recall points on the holdout (binary only), thinned to ``MAX_CURVE_POINTS``."""
+    if task != "binary":
+        return {}
+    try:
+        table = perf._metric_json["thresholds_and_metric_scores"]
+        cols = {c: list(table[c]) for c in ("threshold", "fpr", "tpr", "precision", "recall")}
+    except Exception:  # noqa: BLE001 - curves are a nicety; the metrics are what counts
+        return {}
+    n = len(cols["threshold"])
+    keep = sorted({round(i * (n - 1) / (MAX_CURVE_POINTS - 1)) for i in range(MAX_CURVE_POINTS)}) if n else []
+    pick = {c: [float(v[i]) for i in keep] for c, v in cols.items()}
+    return {
+        "roc": {"thresholds": pick["threshold"], "fpr": pick["fpr"], "tpr": pick["tpr"]},
+        "pr": {"thresholds": pick["threshold"], "recall": pick["recall"], "precision": pick["precision"]},
+    }
 
 
 def _first(value: Any) -> Any:

@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from sparkwing.registry import (
+    ConfusionMatrix,
+    Curves,
+    Feature,
+    Glrm,
+    Metrics,
+    ModelCard,
+    Pojo,
+    Rows,
+    VariableImportance,
+    Versions,
+)
 
 
 @dataclass
@@ -12,8 +25,9 @@ class TrainResult:
     """The outcome of :func:`train_model`; ``card`` is the registry card without lineage.
 
     ``features`` items: ``{"name", "type" ("numeric"|"enum"|...), "spark_type", "domain"}``;
-    ``metrics`` are holdout figures (``auc``, ``logloss``, ``rmse``, ...);
-    ``warnings`` lists what was dropped or changed on the way (never silently).
+    ``metrics`` are holdout figures (``auc``, ``logloss``, ``rmse``, ...), ``cv_metrics`` the
+    chosen model's cross-validation figures (empty without folds); ``warnings`` lists what was
+    dropped or changed on the way (never silently).
     """
 
     task: str
@@ -35,15 +49,35 @@ class TrainResult:
     rows: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     versions: dict[str, str] = field(default_factory=dict)
+    cv_metrics: dict[str, float] = field(default_factory=dict)
+    curves: dict[str, Any] = field(default_factory=dict)
 
     @property
-    def card(self) -> dict[str, Any]:
-        """The card fields sparkwing.registry stores (the caller adds run id, spec hash, lineage)."""
-        out = asdict(self)
-        for key in ("mojo_path", "genmodel_jar_path", "pojo_dir"):
-            out.pop(key)
-        out.update(self.versions)
-        return out
+    def card(self) -> ModelCard:
+        """The card sparkwing.registry stores (the caller adds the lineage; the registry the rest)."""
+        cm = self.metrics.get("confusion_matrix")
+        return ModelCard(
+            task=self.task,  # type: ignore[arg-type]
+            target=self.target,
+            algorithm=self.algorithm,
+            model_id=self.model_id,
+            classes=self.classes,
+            threshold=self.threshold,
+            features=[Feature.model_validate(f) for f in self.features],
+            metrics=Metrics(
+                holdout={k: v for k, v in self.metrics.items() if _figure(v) and k != "rows"},
+                cv=self.cv_metrics,
+                confusion_matrix=ConfusionMatrix.model_validate(cm) if cm else None,
+            ),
+            curves=Curves.model_validate(self.curves),
+            leaderboard=self.leaderboard,
+            variable_importance=[VariableImportance.model_validate(v) for v in self.variable_importance],
+            params=self.params,
+            rows=Rows.model_validate(self.rows),
+            warnings=self.warnings,
+            versions=_versions(self.versions, self.h2o_version),
+            pojo=Pojo(available=self.pojo_dir is not None, reason=self.pojo_reason),
+        )
 
 
 @dataclass
@@ -59,14 +93,23 @@ class GlrmResult:
     versions: dict[str, str] = field(default_factory=dict)
 
     @property
-    def card(self) -> dict[str, Any]:
-        return {
-            "task": "glrm",
-            "algorithm": "glrm",
-            "k": self.k,
-            "features": [{"name": c} for c in self.input_columns],
-            "output_columns": self.columns,
-            "h2o_version": self.h2o_version,
-            "pojo_reason": "H2O cannot export a POJO for GLRM",
-            **self.versions,
-        }
+    def card(self) -> ModelCard:
+        return ModelCard(
+            task="glrm",
+            algorithm="glrm",
+            features=[Feature(name=c) for c in self.input_columns],
+            glrm=Glrm(k=self.k, output_columns=self.columns),
+            versions=_versions(self.versions, self.h2o_version),
+            pojo=Pojo(available=False, reason="H2O cannot export a POJO for GLRM"),
+        )
+
+
+def _figure(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _versions(found: dict[str, str], h2o_version: str) -> Versions:
+    """``{"sparkwing_version": ..., "h2o_version": ...}`` as the card's ``Versions``."""
+    names = {k.removesuffix("_version"): v for k, v in found.items()}
+    names.setdefault("h2o", h2o_version)
+    return Versions.model_validate(names)

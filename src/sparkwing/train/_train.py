@@ -110,7 +110,8 @@ def _fit(spark: Any, settings: Settings, name: str, spec: ModelSpec, prep: Any, 
     frame = hc.asH2OFrame(holdout)
     if prep.task != "regression":
         frame[spec.target] = frame[spec.target].asfactor()
-    metrics = _evaluate.holdout_metrics(h2o_model, frame, prep.task)
+    perf = h2o_model.model_performance(frame)
+    metrics = _evaluate.holdout_metrics(perf, prep.task)
     board = _leaderboard(est, spec, mojo_model, metrics, model_id, algorithm)
 
     work = Path(tempfile.mkdtemp(prefix=f"sparkwing-train-{name}-"))
@@ -132,6 +133,7 @@ def _fit(spark: Any, settings: Settings, name: str, spec: ModelSpec, prep: Any, 
         versions={"sparkwing_version": __version__, "h2o_version": h2o_version,
                   "spark_version": spark.version,
                   "sparkling_water_version": _dist_version("h2o-pysparkling-3-5")},
+        cv_metrics=_evaluate.cv_metrics(h2o_model, prep.task), curves=_evaluate.curves(perf, prep.task),
     )  # fmt: skip
 
 

@@ -1,0 +1,141 @@
+"""What each kind of step reports in its run record: one typed ``details`` per step kind.
+
+``run.json`` keeps them as JSON objects with a ``kind`` (the step's kind); records written
+before the details were typed have no ``kind`` inside ``details`` and still load, since the step
+record supplies it.  Unknown keys of an old record are kept in ``extra``, never dropped.
+
+>>> StepDetailsAdapter.validate_python({"kind": "tables", "version": "v1"}).version
+'v1'
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
+
+from sparkwing.registry import PromotionDecision
+
+
+class _Details(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    extra: dict[str, Any] = Field(
+        default_factory=dict, description="Keys of an older record with no field here."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _keep_unknown(cls, data: Any) -> Any:
+        """Keys this version has no field for (an older or newer record) move to ``extra``."""
+        if not isinstance(data, dict):
+            return data
+        known = set(cls.model_fields)
+        unknown = {k: v for k, v in data.items() if k not in known}
+        if not unknown:
+            return data
+        kept = {k: v for k, v in data.items() if k in known}
+        kept["extra"] = {**dict(data.get("extra") or {}), **unknown}
+        return kept
+
+
+class Fingerprint(BaseModel):
+    """What a source looked like when it was read (``sparkwing.lake.fingerprint_files``)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    uri: str | None = None
+    format: str | None = None
+    files: int | None = None
+    size_bytes: int | None = None
+    modified: str | None = None
+    etag: str | None = None
+    signature: str | None = None
+    rows_read: int | None = None
+    rows_accepted: int | None = None
+    rows_quarantined: int | None = None
+
+
+class SourceDetails(_Details):
+    kind: Literal["sources"] = "sources"
+    format: str | None = None
+    uri: str | None = None
+    quarantine: str | None = Field(default=None, description="Where the quarantined rows were written.")
+    quarantine_reasons: dict[str, int] = Field(default_factory=dict, description="Reason -> rows.")
+    fingerprint: Fingerprint | None = None
+    extra_keys: dict[str, int] | None = Field(default=None, description="Undeclared key -> rows.")
+    notes: list[str] = Field(default_factory=list, description="Decisions the reader took (e.g. index base).")
+
+
+class PrepStepStats(BaseModel):
+    """Figures one prep step observed (cast failures, rows filtered out, fill values)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    index: int
+    kind: str
+    notes: dict[str, Any] = Field(default_factory=dict)
+
+
+class DatasetDetails(_Details):
+    kind: Literal["datasets"] = "datasets"
+    steps: list[PrepStepStats] = Field(default_factory=list, description="Steps with something to report.")
+    glrm_models: list[str] = Field(default_factory=list, description="GLRM models registered, NAME@VERSION.")
+
+
+class TableDetails(_Details):
+    kind: Literal["tables"] = "tables"
+    version: str | None = None
+    location: str | None = None
+    previous_version: str | None = None
+    skipped: bool = Field(default=False, description="This run had already published the version.")
+
+
+class ModelDetails(_Details):
+    kind: Literal["models"] = "models"
+    h2o_cloud_size: int | None = None
+    h2o_nodes: list[str] = Field(default_factory=list)
+    version: int | None = Field(default=None, description="The registered version.")
+    uri: str | None = None
+    algorithm: str | None = None
+    metrics: dict[str, float] = Field(default_factory=dict, description="Holdout figures (the card has all).")
+    leaderboard: list[dict[str, Any]] = Field(default_factory=list, description="Top rows.")
+    promotion: PromotionDecision | None = None
+
+    @field_validator("metrics", mode="before")
+    @classmethod
+    def _figures(cls, v: Any) -> Any:
+        """Scalar figures only (older records also held the confusion matrix and row count)."""
+        if not isinstance(v, dict):
+            return v
+        return {
+            k: x for k, x in v.items()
+            if k != "rows" and isinstance(x, (int, float)) and not isinstance(x, bool) and not math.isnan(x)
+        }  # fmt: skip
+
+
+class ScoreDetails(_Details):
+    kind: Literal["scores"] = "scores"
+    model: str | None = Field(default=None, description="The version scored with, NAME@VERSION.")
+    unseen_levels: dict[str, int] = Field(default_factory=dict, description="Column -> rows, new levels.")
+    missing_features: list[str] = Field(default_factory=list)
+    output: str | None = Field(default=None, description="The lake URI written (scores with an output).")
+    version: str | None = Field(default=None, description="The table version published.")
+    location: str | None = None
+
+
+StepDetails = Annotated[
+    SourceDetails | DatasetDetails | TableDetails | ModelDetails | ScoreDetails,
+    Field(discriminator="kind"),
+]
+StepDetailsAdapter: TypeAdapter[StepDetails] = TypeAdapter(StepDetails)
+DETAILS: dict[str, type[_Details]] = {
+    "sources": SourceDetails, "datasets": DatasetDetails, "tables": TableDetails,
+    "models": ModelDetails, "scores": ScoreDetails,
+}  # fmt: skip
+
+
+def details_for(kind: str) -> _Details:
+    """Empty details of a step kind."""
+    return DETAILS[kind]()
