@@ -6,7 +6,8 @@ import json
 import shutil
 from pathlib import Path
 
-from sparkwing.errors import EXIT_CODES, RegistryError
+from sparkwing.cli import EXIT_CODES
+from sparkwing.errors import RegistryError
 from sparkwing.registry import Metrics, ModelCard, Registry
 from sparkwing.workspace import Workspace
 
