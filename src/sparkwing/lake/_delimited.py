@@ -221,8 +221,10 @@ def read_csv_spark(
     df = spark.read.schema(schema).options(**opts).csv(paths)
     file = F.lit(file_uri) if file_uri else F.input_file_name()
     nulls = [] if typed else markers
+    # Every column, not only the declared ones: Spark's column pruning would skip the
+    # field-count check of the columns left out.  The caller projects after settling.
     cols = [(F.when(F.col(q(n)).isin(nulls), F.lit(None)).otherwise(F.col(q(n))) if nulls else F.col(q(n))).alias(n)
-            for n in plan.output]  # fmt: skip
+            for n in plan.names]  # fmt: skip
     df = df.select(*cols, F.col(BAD), file.alias(FILE))
     # SQL, so that try_cast can reach into the re-split struct (pyspark 3.5 has no Column.try_cast).
     split_opts = {k: v for k, v in opts.items() if k not in ("header", "columnNameOfCorruptRecord", "mode")}
@@ -613,6 +615,7 @@ def _read_fast(
 ) -> Settled | None:
     df, detail = read_csv_spark(spark, plan, paths, file_uri)
     settled = settle(df, source=plan.name, declared={}, infer=[], delimiter=plan.delimiter, bad_detail=detail)
+    settled.df = settled.df.select(*[q(c) for c in plan.output])
     if not settled.rows_quarantined:
         settled.records = []
         return settled
