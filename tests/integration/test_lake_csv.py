@@ -76,8 +76,11 @@ def test_fraction_in_an_int_column_is_quarantined_with_its_line(spark, ctx):
 
 def test_date_and_timestamp_formats_and_bad_values_do_not_abort(spark, ctx):
     data = "day\twhen\tv\n1/2/21\t2021-01-02 03:04:05\t1\n13/45/21\t2021-13-45 00:00:00\t2\n2/3/21\tnope\t3\n"
-    spec = {"format": "tsv", "columns": {"day": {"type": "date", "format": "M/d/yy"}, "when": "timestamp"},
-            "timestamp_format": "yyyy-MM-dd HH:mm:ss"}  # fmt: skip
+    spec = {
+        "format": "tsv",
+        "columns": {"day": {"type": "date", "format": "M/d/yy"}, "when": "timestamp"},
+        "timestamp_format": "yyyy-MM-dd HH:mm:ss",
+    }
     r = read(spark, ctx, "t.tsv", data, **spec)
     assert records(r) == [
         (3, "13/45/21\t2021-13-45 00:00:00\t2", "day: '13/45/21' is not a valid date (M/d/yy)"),
@@ -103,7 +106,9 @@ def test_large_file_in_many_splits_reads_like_one(spark, ctx, monkeypatch):
     import sparkwing.lake._delimited as delimited
 
     monkeypatch.setattr(delimited, "SPLIT_BYTES", 4096)
-    body = "".join(f'{i},"note {i}\nmore",{i % 7}\n' if i % 50 == 0 else f"{i},n{i},{i % 7}\n" for i in range(3000))
+    body = "".join(
+        f'{i},"note {i}\nmore",{i % 7}\n' if i % 50 == 0 else f"{i},n{i},{i % 7}\n" for i in range(3000)
+    )
     data = "id,note,k\n" + body + '3000,"stray,1\n3001,z,2\n'
     r = read(spark, ctx, "big.csv", data, columns={"id": "int", "note": "string", "k": "int"})
     line_of_stray = 2 + 3000 + 3000 // 50

@@ -72,11 +72,17 @@ def test_multiline_csv_read_by_byte_ranges_from_s3(spark, s3ctx, monkeypatch):
 
     monkeypatch.setattr(delimited, "SPLIT_BYTES", 64)
     body = "".join(f'{i},"a\nb {i}"\n' for i in range(40)) + '40,"open\n41,z\n'
-    s3_client(s3ctx.settings.s3).put_object(Bucket="lake", Key="raw/multi.csv", Body=("k,v\n" + body).encode())
-    spec = SourceSpec(uri="s3://lake/raw/multi.csv", columns={"k": "int", "v": "string"}, max_quarantine_share=0.1)
+    s3_client(s3ctx.settings.s3).put_object(
+        Bucket="lake", Key="raw/multi.csv", Body=("k,v\n" + body).encode()
+    )
+    spec = SourceSpec(
+        uri="s3://lake/raw/multi.csv", columns={"k": "int", "v": "string"}, max_quarantine_share=0.1
+    )
     r = read_source(spark, "multi", spec, s3ctx)
     assert (r.rows_read, r.rows_accepted, r.rows_quarantined) == (42, 41, 1)
-    records = [json.loads(x) for f in Path(r.quarantine_uri).glob("*.json") for x in f.read_text().splitlines()]
+    records = [
+        json.loads(x) for f in Path(r.quarantine_uri).glob("*.json") for x in f.read_text().splitlines()
+    ]
     assert [(x["line"], x["raw"], x["reason"]) for x in records] == [(82, '40,"open', "unterminated quote")]
     assert records[0]["file"] == "s3://lake/raw/multi.csv"
     assert sorted(r.df.collect())[5]["v"] == "a\nb 5"

@@ -67,8 +67,9 @@ def delimiter_for(spec: SourceSpec, fmt: str) -> str:
     return spec.delimiter or ("\t" if fmt == "tsv" else ",")
 
 
-def header_fields(head: bytes, *, delimiter: str, quote: str, escape: str = '"', encoding: str,
-                  where: str = "") -> list[str]:  # fmt: skip
+def header_fields(
+    head: bytes, *, delimiter: str, quote: str, escape: str = '"', encoding: str, where: str = ""
+) -> list[str]:
     """The fields of the first record of a file (from its first MiB), read like every record."""
     if b"\x00" in head[:8192]:
         raise SourceError(f"{where}: looks like a binary file, not text", hint="check the format")
@@ -76,8 +77,9 @@ def header_fields(head: bytes, *, delimiter: str, quote: str, escape: str = '"',
         "".encode(encoding)
     except LookupError:
         raise SourceError(f"{where}: unknown encoding {encoding!r}") from None
-    fmt = CsvFormat(names=(), delimiter=delimiter, quote_char=quote, escape=escape, encoding=encoding,
-                    raw_only=True)  # fmt: skip
+    fmt = CsvFormat(
+        names=(), delimiter=delimiter, quote_char=quote, escape=escape, encoding=encoding, raw_only=True
+    )
     reader = LineReader(io.BytesIO(head), 0, 1, where)
     for block in fmt.parse_records(reader, -1):
         for _line, raw, reason in block.bad:
@@ -91,8 +93,9 @@ def header_fields(head: bytes, *, delimiter: str, quote: str, escape: str = '"',
     raise SourceError(f"{where}: empty file", hint="a CSV source needs a header line (or header: false)")
 
 
-def header_names(head: bytes, *, delimiter: str, quote: str, escape: str = '"', encoding: str,
-                 where: str = "") -> list[str]:  # fmt: skip
+def header_names(
+    head: bytes, *, delimiter: str, quote: str, escape: str = '"', encoding: str, where: str = ""
+) -> list[str]:
     """Column names from the header line; blanks become ``_c<i>``, repeats get ``_2``, ``_3``."""
     fields = header_fields(
         head, delimiter=delimiter, quote=quote, escape=escape, encoding=encoding, where=where
@@ -133,9 +136,16 @@ class CsvPlan:
 
     def record_format(self, **kw: Any) -> CsvFormat:
         s = self.spec
-        return CsvFormat(names=tuple(self.names), delimiter=self.delimiter, quote_char=s.quote, escape=s.escape,
-                         nulls=frozenset(s.null_values), header=tuple(self.fields) if s.header else None,
-                         encoding=s.encoding, **kw)  # fmt: skip
+        return CsvFormat(
+            names=tuple(self.names),
+            delimiter=self.delimiter,
+            quote_char=s.quote,
+            escape=s.escape,
+            nulls=frozenset(s.null_values),
+            header=tuple(self.fields) if s.header else None,
+            encoding=s.encoding,
+            **kw,
+        )
 
 
 def plan_csv(name: str, spec: SourceSpec, fmt: str, head: bytes, where: str) -> CsvPlan:
@@ -144,14 +154,24 @@ def plan_csv(name: str, spec: SourceSpec, fmt: str, head: bytes, where: str) -> 
 
     delimiter = delimiter_for(spec, fmt)
     if spec.encoding.lower().replace("-", "").replace("_", "").startswith(("utf16", "utf32")):
-        raise SourceError(f"source {name!r}: encoding {spec.encoding} is not supported for {fmt}",
-                          source=name, hint="convert the file to UTF-8")  # fmt: skip
-    fields = header_fields(head, delimiter=delimiter, quote=spec.quote, escape=spec.escape, encoding=spec.encoding,
-                           where=where)  # fmt: skip
+        raise SourceError(
+            f"source {name!r}: encoding {spec.encoding} is not supported for {fmt}",
+            source=name,
+            hint="convert the file to UTF-8",
+        )
+    fields = header_fields(
+        head, delimiter=delimiter, quote=spec.quote, escape=spec.escape, encoding=spec.encoding, where=where
+    )
     declared = {c: sql_type(t, source=name, column=c) for c, t in spec.column_types.items()}
     if spec.header:
-        names = header_names(head, delimiter=delimiter, quote=spec.quote, escape=spec.escape,
-                             encoding=spec.encoding, where=where)  # fmt: skip
+        names = header_names(
+            head,
+            delimiter=delimiter,
+            quote=spec.quote,
+            escape=spec.escape,
+            encoding=spec.encoding,
+            where=where,
+        )
     elif declared:  # no header: the declared columns name the fields, in order
         names = list(declared)
     else:
@@ -195,9 +215,16 @@ def read_csv_spark(
     spec = plan.spec
     markers = [v for v in spec.null_values if v != ""]
     typed = len(markers) <= 1
-    opts = {"header": str(spec.header).lower(), "sep": plan.delimiter, "quote": spec.quote,
-            "escape": spec.escape, "encoding": spec.encoding, "nullValue": markers[0] if markers and typed else "",
-            "mode": "PERMISSIVE", "columnNameOfCorruptRecord": BAD}  # fmt: skip
+    opts = {
+        "header": str(spec.header).lower(),
+        "sep": plan.delimiter,
+        "quote": spec.quote,
+        "escape": spec.escape,
+        "encoding": spec.encoding,
+        "nullValue": markers[0] if markers and typed else "",
+        "mode": "PERMISSIVE",
+        "columnNameOfCorruptRecord": BAD,
+    }
     dates = {plan.formats[c] for c, t in plan.declared.items() if t == "date" and c in plan.formats}
     stamps = {plan.formats[c] for c, t in plan.declared.items() if t == "timestamp" and c in plan.formats}
     if dates or spec.date_format:
@@ -223,8 +250,12 @@ def read_csv_spark(
     nulls = [] if typed else markers
     # Every column, not only the declared ones: Spark's column pruning would skip the
     # field-count check of the columns left out.  The caller projects after settling.
-    cols = [(F.when(F.col(q(n)).isin(nulls), F.lit(None)).otherwise(F.col(q(n))) if nulls else F.col(q(n))).alias(n)
-            for n in plan.names]  # fmt: skip
+    cols = [
+        (F.when(F.col(q(n)).isin(nulls), F.lit(None)).otherwise(F.col(q(n))) if nulls else F.col(q(n))).alias(
+            n
+        )
+        for n in plan.names
+    ]
     df = df.select(*cols, F.col(BAD), file.alias(FILE))
     # SQL, so that try_cast can reach into the re-split struct (pyspark 3.5 has no Column.try_cast).
     split_opts = {k: v for k, v in opts.items() if k not in ("header", "columnNameOfCorruptRecord", "mode")}
@@ -243,10 +274,16 @@ def read_csv_spark(
         value = f"{split}.{q(f.name)}"
         conv = cast_sql("_sw_v", sql, fmt).replace(q("_sw_v"), value)
         null = opts["nullValue"]
-        cond = f"{split}.{_SPLIT} IS NULL AND {value} IS NOT NULL AND {value} != {sql_str(null)} AND {conv} IS NULL"
+        cond = (
+            f"{split}.{_SPLIT} IS NULL AND {value} IS NOT NULL AND {value} != {sql_str(null)} "
+            f"AND {conv} IS NULL"
+        )
         key = f"{f.name}: {cast_reason_key(sql, fmt)}"
-        reason = F.concat(F.lit(f"{f.name}: '"), F.substring(F.expr(value), 1, 200),
-                          F.lit("' is " + cast_reason_key(sql, fmt)))  # fmt: skip
+        reason = F.concat(
+            F.lit(f"{f.name}: '"),
+            F.substring(F.expr(value), 1, 200),
+            F.lit("' is " + cast_reason_key(sql, fmt)),
+        )
         detail.append((key, reason, F.expr(cond)))
     return df, detail
 
@@ -560,8 +597,12 @@ class CsvProbe(Probe):
 
     def end(self, state: _ProbeState) -> dict[str, bool]:
         clean = not (state.odd or state.quoted_break or state.bad_text or state.header_again)
-        return {"clean": clean, "quoted_break": state.quoted_break or state.odd,
-                "bad_text": state.bad_text, "header_again": state.header_again}  # fmt: skip
+        return {
+            "clean": clean,
+            "quoted_break": state.quoted_break or state.odd,
+            "bad_text": state.bad_text,
+            "header_again": state.header_again,
+        }
 
 
 def spark_can_parse(splits: Sequence[Any]) -> bool:
@@ -600,11 +641,17 @@ def read_csv(
     dates = {f for c, f in plan.formats.items() if plan.declared[c] == "date"}
     stamps = {f for c, f in plan.formats.items() if plan.declared[c] == "timestamp"}
     fast = (
-        rec.splittable and hdr is not None and len(markers) <= 1 and len(dates) <= 1 and len(stamps) <= 1
+        rec.splittable
+        and hdr is not None
+        and len(markers) <= 1
+        and len(dates) <= 1
+        and len(stamps) <= 1
         and spark_can_parse(splits)
-    )  # fmt: skip
+    )
     if fast:
-        settled = _read_fast(spark, plan, splits, s3, spark_paths(), files[0].uri if len(files) == 1 else None)
+        settled = _read_fast(
+            spark, plan, splits, s3, spark_paths(), files[0].uri if len(files) == 1 else None
+        )
         if settled is not None:
             return settled
     return _read_records(spark, plan, rec, splits, s3)
@@ -637,19 +684,32 @@ def _read_fast(
     return settled
 
 
-def _read_records(spark: SparkSession, plan: CsvPlan, rec: CsvFormat, splits: list[Split], s3: Any) -> Settled:
+def _read_records(
+    spark: SparkSession, plan: CsvPlan, rec: CsvFormat, splits: list[Split], s3: Any
+) -> Settled:
     from pyspark.sql import functions as F
 
     declared = plan.declared
     infer = [c for c in plan.output if c not in declared]
     while True:
-        df = parse_splits(spark, rec, splits, s3).select(*[q(c) for c in plan.output], LINE, BAD, REASON, FILE)
-        settled = settle(df, source=plan.name, declared=declared, infer=infer, formats=plan.formats,
-                         infer_formats=plan.infer_formats, raw_as="none")  # fmt: skip
+        df = parse_splits(spark, rec, splits, s3).select(
+            *[q(c) for c in plan.output], LINE, BAD, REASON, FILE
+        )
+        settled = settle(
+            df,
+            source=plan.name,
+            declared=declared,
+            infer=infer,
+            formats=plan.formats,
+            infer_formats=plan.infer_formats,
+            raw_as="none",
+        )
         if RESYNC not in settled.reasons:
             break
         assert settled.bad is not None
-        files = [r[0] for r in settled.bad.filter(F.col("reason") == RESYNC).select("file").distinct().collect()]
+        files = [
+            r[0] for r in settled.bad.filter(F.col("reason") == RESYNC).select("file").distinct().collect()
+        ]
         settled.cached.unpersist()
         splits = whole_files(splits, files)
     records: list[dict[str, Any]] = []
@@ -659,7 +719,14 @@ def _read_records(spark: SparkSession, plan: CsvPlan, rec: CsvFormat, splits: li
         raws = raw_records(spark, plan, splits, s3, wanted) if wanted else {}
         for r in sorted(rows, key=lambda r: (r["file"], r["line"])):
             raw = r["raw"] if r["raw"] is not None else raws.get((r["file"], int(r["line"])), "")
-            records.append({"source": plan.name, "file": r["file"], "line": int(r["line"]), "reason": r["reason"],
-                            "raw": raw})  # fmt: skip
+            records.append(
+                {
+                    "source": plan.name,
+                    "file": r["file"],
+                    "line": int(r["line"]),
+                    "reason": r["reason"],
+                    "raw": raw,
+                }
+            )
     settled.bad, settled.records = None, records
     return settled

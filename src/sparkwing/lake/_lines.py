@@ -257,8 +257,8 @@ def reader_at(split: Split, s3: S3Settings | None) -> LineReader:
     # Read from one byte before the start: the piece up to the first line break is the
     # previous split's; whether its break lies in this split decides the line number.
     reader = LineReader(open_range(split.uri, start - 1, s3), start - 1, 0, split.uri)
-    piece = reader.next()
-    inside = piece is not None and piece not in (b"\n", b"\r", b"\r\n")
+    piece = reader.next() or b""
+    inside = piece not in (b"", b"\n", b"\r", b"\r\n")
     reader.line = 1 + split.lines_before + (1 if inside and piece[-1:] in (b"\n", b"\r") else 0)
     return reader
 
