@@ -178,3 +178,11 @@ def test_messy_text_reads_the_same_for_any_split_size(tmp_path_factory, body, sp
     assert split[:2] == whole[:2]
     n_records = len(whole[0]) + len(whole[1])
     assert n_records <= _breaks(body) + 1  # never more records than lines
+
+
+@pytest.mark.parametrize("split_bytes", SPLITS)
+def test_quote_that_closes_by_chance_with_the_wrong_shape_keeps_the_next_rows(tmp_path, split_bytes):
+    data = b'a,b,c\n2,"bob,20\n3,carol,30"\n4,dan,40\n'
+    good, bad, _ = read(tmp_path / "f.csv", data, split_bytes)
+    assert bad == [(2, '2,"bob,20', "unterminated quote")]
+    assert good == [(3, ["3", "carol", '30"']), (4, ["4", "dan", "40"])]

@@ -5,13 +5,14 @@ The contract (RFC 4180, strict but fair):
 * A record is one physical line, or several when a quoted field holds line breaks.  LF,
   CR LF and bare CR all end a line, mixed in one file too; inside a quoted field they are
   kept exactly as written.  The header is read by the same rules.  A UTF-8 BOM is dropped.
-  Blank lines are not records.  A quote inside an unquoted field is a literal character (as
-  Spark reads it); quoted values (``"42"``) are values like any other.
+  Blank (or whitespace-only) lines are not records.  A quote inside an unquoted field is a
+  literal character (as Spark reads it); quoted values (``"42"``) are values like any other.
 * ``N fields, expected M``: a record with the wrong number of fields.
-* ``unterminated quote``: a quoted field that is never closed, or whose closing quote is
-  followed by text on a later line, or that runs over ``max_record_lines`` (10,000) lines.
-  Only the record's **first physical line** is quarantined; reading resynchronises at the
-  next line, so the rows after a stray quote are read as they are.
+* ``unterminated quote``: a record spanning several lines that is not a valid record: its
+  quoted field is never closed, or its closing quote is followed by text, or it has the wrong
+  number of fields, or it runs over ``max_record_lines`` (10,000) lines.  Only the record's
+  **first physical line** is quarantined; reading resynchronises at the next line, so the
+  rows after a stray quote are read as they are (never swallowed).
 * ``text after a closing quote``: ``"ab"c`` within one line.
 * ``repeated header``: a record equal to the header, anywhere after the first line.
 * ``not valid <encoding> text``: a record with bytes the encoding cannot decode.
@@ -420,31 +421,41 @@ class CsvFormat(LineFormat):
         good: list[list[str]] = []
         good_lines: list[int] = []
         bad: list[tuple[int, str, str]] = []
+
+        def resync(reason: str) -> None:
+            """Quarantine the record's first line; read its other lines again as new records."""
+            first_line, first_offset = state["line"], state["offset"]
+            rest = cur[1:]
+            for k in range(len(rest) - 1, -1, -1):
+                pending.append((-1, 0, rest[k]))
+            start = first_offset + state["bom"] if first_offset == 0 else first_offset
+            _renumber(pending, len(rest), first_line, start, cur[0], enc)
+            bad.append((first_line, _text(_strip(cur[0])), reason))
+            cur.clear()
+            state["badtext"] = False
+
         while True:
             try:
                 fields = next(reader)
             except StopIteration:
                 break
             except (csv.Error, _Overlong) as exc:
-                reason = _quote_reason(exc) if len(cur) == 1 else "unterminated quote"
                 if len(cur) > 1:  # resynchronise at the record's second line
-                    first_line, first_offset = state["line"], state["offset"]
-                    rest = cur[1:]
-                    for k in range(len(rest) - 1, -1, -1):
-                        pending.append((-1, 0, rest[k]))
-                    start = first_offset + state["bom"] if first_offset == 0 else first_offset
-                    _renumber(pending, len(rest), first_line, start, cur[0], enc)
-                    head = cur[0]
-                    cur.clear()
-                    bad.append((first_line, _text(_strip(head)), reason))
+                    resync("unterminated quote")
                 else:
-                    bad.append((state["line"], _text(_strip("".join(cur))), reason))
+                    bad.append((state["line"], _text(_strip("".join(cur))), _quote_reason(exc)))
                     cur.clear()
-                state["badtext"] = False
+                    state["badtext"] = False
+                reader = csv.reader(feed(), **self.dialect())
+                continue
+            if width and len(cur) > 1 and len(fields) != width:
+                # A multi-line record of the wrong shape is an unterminated quote that closed
+                # by chance later on: keep the lines after its first one.
+                resync("unterminated quote")
                 reader = csv.reader(feed(), **self.dialect())
                 continue
             number = state["line"]
-            if not fields:  # a blank line is not a record
+            if not fields or (len(cur) == 1 and not cur[0].strip()):  # blank lines are not records
                 cur.clear()
                 continue
             if skip_header:
@@ -640,8 +651,10 @@ def read_csv(
     markers = [v for v in spec.null_values if v != ""]
     dates = {f for c, f in plan.formats.items() if plan.declared[c] == "date"}
     stamps = {f for c, f in plan.formats.items() if plan.declared[c] == "timestamp"}
+    bom = head.startswith("\ufeff".encode(spec.encoding, "ignore") or b"\xef\xbb\xbf")
     fast = (
-        rec.splittable
+        not (bom and not spec.header)  # Spark would keep the BOM in the first value
+        and rec.splittable
         and hdr is not None
         and len(markers) <= 1
         and len(dates) <= 1
