@@ -7,15 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from sparkwing.config import SourceSpec, WorkspaceLayout
+from sparkwing.config import SourceSpec
 from sparkwing.lake import SourceContext, SourceResult, read_source
+from sparkwing.workspace import Workspace
 
 pytestmark = pytest.mark.spark
 
 
 @pytest.fixture()
 def ctx(settings, tmp_path: Path) -> SourceContext:
-    return SourceContext(settings, WorkspaceLayout.resolve(str(tmp_path / "ws")), "p", "r1", tmp_path)
+    return SourceContext(settings, Workspace(tmp_path / "ws"), "p", "r1", tmp_path)
 
 
 def records(r: SourceResult) -> list[tuple[int, str, str]]:
