@@ -186,3 +186,25 @@ def test_quote_that_closes_by_chance_with_the_wrong_shape_keeps_the_next_rows(tm
     good, bad, _ = read(tmp_path / "f.csv", data, split_bytes)
     assert bad == [(2, '2,"bob,20', "unterminated quote")]
     assert good == [(3, ["3", "carol", '30"']), (4, ["4", "dan", "40"])]
+
+
+def probe(tmp_path: Path, data: bytes, split_bytes: int, header: bytes = b"a,b"):
+    from sparkwing.lake._delimited import CsvProbe, spark_can_parse
+
+    path = tmp_path / "p.csv"
+    path.write_bytes(data)
+    files = [SourceFile(str(path), len(data))]
+    splits = scan_local(plan_splits(files, split_bytes), None, '"', CsvProbe('"', header, "utf-8"))
+    return spark_can_parse(splits)
+
+
+@pytest.mark.parametrize("split_bytes", [5, 11, 1 << 20])
+def test_probe_sends_only_line_exact_files_to_spark(tmp_path, split_bytes):
+    assert probe(tmp_path, b'a,b\r\n1,"x,y"\r\n2,"z"\r3,w\n', split_bytes)
+    assert not probe(tmp_path, b'a,b\n1,"x\ny"\n2,z\n', split_bytes)  # a quoted line break
+    assert not probe(tmp_path, b'a,b\n1,x"\n2,z\n', split_bytes)  # an odd quote
+    assert not probe(tmp_path, b"a,b\n1,x\na,b\n2,z\n", split_bytes)  # the header again
+    assert not probe(tmp_path, "a,b\n1,\u00e9\n2,\xff\n".encode("utf-8")[:-3] + b"\xff\n", split_bytes)
+    assert probe(
+        tmp_path, "a,b\n1,\u00e9\u00e9\u00e9\u00e9\n2,z\n".encode(), split_bytes
+    )  # splits cut characters

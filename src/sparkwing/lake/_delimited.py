@@ -33,7 +33,7 @@ import csv
 import io
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sparkwing.config import SourceSpec
@@ -535,8 +535,10 @@ def _quote_reason(exc: BaseException) -> str:
 
 @dataclass
 class _ProbeState:
-    odd: bool = False  # inside a quoted field (from an even start)
-    quoted_break: bool = False
+    # Inside a quoted field now / a line break seen inside quotes, for a split that starts
+    # outside (index 0) or inside (index 1) a quoted field.
+    odd: list[bool] = field(default_factory=lambda: [False, True])
+    quoted_break: list[bool] = field(default_factory=lambda: [False, False])
     bad_text: bool = False
     header_again: bool = False
     tail: bytes = b""  # the last bytes of the previous block (a header may straddle)
@@ -593,32 +595,42 @@ class CsvProbe(Probe):
         else:
             state.tail = data[-1:]
         q = ord(self.quote) if self.quote else -1
-        if q < 0 or state.quoted_break:
+        if q < 0:
             return state
         arr = np.frombuffer(data, np.uint8)
         quotes = np.flatnonzero(arr == q)
-        if not len(quotes):
-            state.quoted_break = state.odd and bool(data.count(b"\n") or data.count(b"\r"))
-            return state
-        breaks = np.flatnonzero((arr == 10) | (arr == 13))
-        before = np.searchsorted(quotes, breaks) + (1 if state.odd else 0)
-        state.quoted_break = bool((before % 2 == 1).any())
-        state.odd = (len(quotes) + (1 if state.odd else 0)) % 2 == 1
+        has_break = bool(data.count(b"\n") or data.count(b"\r"))
+        breaks = np.flatnonzero((arr == 10) | (arr == 13)) if len(quotes) and has_break else None
+        for k in (0, 1):
+            odd = state.odd[k]
+            if breaks is None:
+                state.quoted_break[k] = state.quoted_break[k] or (odd and has_break)
+            elif not state.quoted_break[k]:
+                before = np.searchsorted(quotes, breaks) + (1 if odd else 0)
+                state.quoted_break[k] = bool((before % 2 == 1).any())
+            state.odd[k] = (len(quotes) + (1 if odd else 0)) % 2 == 1
         return state
 
-    def end(self, state: _ProbeState) -> dict[str, bool]:
-        clean = not (state.odd or state.quoted_break or state.bad_text or state.header_again)
+    def end(self, state: _ProbeState) -> dict[str, Any]:
         return {
-            "clean": clean,
-            "quoted_break": state.quoted_break or state.odd,
-            "bad_text": state.bad_text,
-            "header_again": state.header_again,
+            "text": not (state.bad_text or state.header_again),
+            "no_quoted_break": [not b for b in state.quoted_break],
+            "ends_inside": list(state.odd),
         }
 
 
-def spark_can_parse(splits: Sequence[Any]) -> bool:
-    """True when pass 1 found every split clean for Spark's line-based CSV parser."""
-    return all(isinstance(s.probe, dict) and s.probe["clean"] for s in splits)
+def spark_can_parse(splits: Sequence[Split]) -> bool:
+    """True when pass 1 found every split line-exact for Spark's line-based CSV parser."""
+    for s in splits:
+        parts = s.probe if isinstance(s.probe, list) else [s.probe]  # a folded file: its splits
+        k = 1 if s.in_quote else 0
+        for p in parts:
+            if not isinstance(p, dict) or not p["text"] or not p["no_quoted_break"][k]:
+                return False
+            k = 1 if p["ends_inside"][k] else 0
+        if s.end < 0 and k:
+            return False
+    return True
 
 
 # -- the read: pass 1, then Spark's parser or the record reader -----------------------------

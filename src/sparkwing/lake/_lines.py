@@ -435,8 +435,8 @@ def place_splits(splits: list[Split], scans: list[Scan], quote: str | None) -> l
                                       first_record_line=1 + lines + before, in_quote=in_quote))  # fmt: skip
             lines += scan.breaks
             quotes += scan.quotes
-        if not placed:
-            out.append(Split(0, uri, 0, -1))
+        if not placed:  # one split for the file; its probe results stay, in order
+            out.append(Split(0, uri, 0, -1, probe=[scans[i].probe for i in idx]))
             continue
         if quote is not None:
             for k in range(len(placed) - 1):
