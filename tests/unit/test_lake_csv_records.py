@@ -208,3 +208,11 @@ def test_probe_sends_only_line_exact_files_to_spark(tmp_path, split_bytes):
     assert probe(
         tmp_path, "a,b\n1,\u00e9\u00e9\u00e9\u00e9\n2,z\n".encode(), split_bytes
     )  # splits cut characters
+
+
+def test_time_parser_policy_turns_bad_dates_into_nulls_not_job_failures():
+    from sparkwing.config import load_settings
+    from sparkwing.engine._spark import spark_conf
+
+    conf = spark_conf(load_settings({"workspace": "/tmp/sw-unit"}))
+    assert conf["spark.sql.legacy.timeParserPolicy"] == "CORRECTED"

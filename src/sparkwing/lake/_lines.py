@@ -31,8 +31,11 @@ attributes) and pass it to :func:`read_text` / :func:`parse_splits`:
   are rejected as ``not valid <encoding> text``).  It returns a :class:`Block`: one list per
   column for the good records, their line numbers, and ``(line, raw, reason)`` for the bad
   ones.  It runs on executors: it must be picklable and must not touch Spark.
-* ``skip_first``: lines at the start of each file that are not data (a header; ARFF uses
-  ``header_lines`` per file via ``first_record``).
+* ``skip_first``: physical lines at the start of each file that are not records (a header).
+  A format whose header has no fixed length (ARFF) can override ``parse_records`` and skip
+  until its own marker when ``lines.offset == 0``; ``skip_blank`` drops empty lines.
+* Pass 1 can carry a :class:`Probe` (per-split inspection, result on ``Split.probe``); CSV
+  uses one to decide whether Spark's own parser is line-exact for the file.
 
 A record whose split cannot be aligned exactly (a quoted format whose quotes are not
 balanced: a stray or unterminated quote) is detected by the split before it; the reader then
