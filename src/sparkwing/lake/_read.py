@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sparkwing.config import Settings, SourceSpec
+from sparkwing.config import DRIVER_PARSED, Settings, SourceSpec
 from sparkwing.errors import SourceError, SparkwingError
 from sparkwing.lake._delimited import read_csv
 from sparkwing.lake._driver import read_arff, read_svmlight
@@ -136,7 +136,8 @@ def read_source(spark: SparkSession, name: str, spec: SourceSpec, ctx: SourceCon
             if settled.bad is not None:
                 write_frame(settled.bad.drop("_kind").coalesce(1), qdir, "json", ctx.settings)
             if settled.records:
-                ctx.workspace.storage.write_atomic(qdir + "/records-00000.json", records_json(settled.records))
+                data = records_json(settled.records)
+                ctx.workspace.storage.write_atomic(qdir + "/records-00000.json", data)
             if driver_bad:
                 ctx.workspace.storage.write_atomic(qdir + "/driver-00000.json", records_json(driver_bad))
         limit = spec.max_quarantine_share
@@ -163,7 +164,7 @@ def _parse(
 ) -> tuple[Settled, list[dict[str, Any]]]:
     s3 = ctx.settings.s3
     declared = {c: sql_type(t, source=name, column=c) for c, t in spec.column_types.items()}
-    if fmt in ("arff", "svmlight", "libsvm"):
+    if fmt in DRIVER_PARSED:
         reader = read_arff if fmt == "arff" else read_svmlight
         parsed = reader(spark, name, spec, files, s3)
         _check_declared(name, declared, parsed.df.columns)
