@@ -78,15 +78,22 @@ BAD_CSV = """id,name,amount
 
 def test_malformed_lines_and_uncastable_values_are_quarantined(spark, ctx, tmp_path):
     (tmp_path / "bad.csv").write_text(BAD_CSV)
-    spec = SourceSpec(uri="bad.csv", columns={"id": "int", "amount": "double"}, max_quarantine_share=0.6)
+    columns = {"id": "int", "name": "string", "amount": "double"}
+    spec = SourceSpec(uri="bad.csv", columns=columns, max_quarantine_share=0.6)
     r = read_source(spark, "bad", spec, ctx.__class__(**{**ctx.__dict__, "base_dir": tmp_path}))
     records = reconciles(r)
     assert (r.rows_read, r.rows_accepted, r.rows_quarantined) == (8, 4, 4)
-    assert r.reasons == {"malformed record": 3, "cannot cast amount to double": 1}
+    assert r.reasons == {"2 fields, expected 3": 1, "unterminated quote": 1, "4 fields, expected 3": 1,
+                         "amount: not a double": 1}  # fmt: skip
     assert r.quarantine_uri == ctx.workspace.quarantine("p", "r1", "bad")
-    raws = {rec["raw"] for rec in records}
-    assert {"3,carol", '5,"eve,30', "6,frank,40,extra"} <= raws
-    assert any(rec["raw"].startswith("4,dave,abc") for rec in records)
+    got = sorted((rec["line"], rec["raw"], rec["reason"]) for rec in records)
+    assert got == [
+        (4, "3,carol", "2 fields, expected 3"),
+        (5, "4,dave,abc", "amount: 'abc' is not a double"),
+        (6, '5,"eve,30', "unterminated quote"),
+        (7, "6,frank,40,extra", "4 fields, expected 3"),
+    ]
+    assert all(rec["file"] == str(tmp_path / "bad.csv") for rec in records)
     rows = {row["id"]: row for row in r.df.collect()}
     assert rows[2]["name"] == "bob, jr" and rows[7]["amount"] is None and rows[8]["name"] is None
 
@@ -158,7 +165,7 @@ def test_json_lines_parquet_orc(spark, ctx, tmp_path):
     spec = SourceSpec(uri="e.jsonl", columns={"a": "int"}, max_quarantine_share=0.5)
     j = read_source(spark, "j", spec, base)
     records = reconciles(j)
-    assert j.rows_read == 4 and j.reasons == {"malformed record": 1, "cannot cast a to int": 1}
+    assert j.rows_read == 4 and j.reasons == {"malformed record": 1, "a: not an int": 1}
     assert '{"a": 3, "b"' in {r["raw"] for r in records}
     table = pa.table({"x": [1, 2, 3], "s": ["1", "2", "oops"]})
     pq.write_table(table, tmp_path / "t.parquet")

@@ -68,6 +68,25 @@ def test_yaml_syntax_error_has_line() -> None:
     assert info.value.problems[0].line is not None
 
 
+def test_source_columns_short_and_long_form_with_formats() -> None:
+    from sparkwing.config import SourceSpec
+
+    columns = {"id": "int", "day": {"type": "date", "format": "M/d/yy"}, "other": "date", "ts": "timestamp"}
+    spec = SourceSpec.model_validate(
+        {
+            "uri": "x.csv",
+            "date_format": "d.M.yyyy",
+            "timestamp_format": "yyyy-MM-dd HH:mm",
+            "columns": columns,
+        },
+    )
+    assert spec.column_types == {"id": "int", "day": "date", "other": "date", "ts": "timestamp"}
+    assert spec.column_formats == {"day": "M/d/yy", "other": "d.M.yyyy", "ts": "yyyy-MM-dd HH:mm"}
+    assert SourceSpec(uri="x.csv", columns={"id": "int"}).column_formats == {}
+    with pytest.raises(ValueError, match="format applies to date and timestamp"):
+        SourceSpec.model_validate({"uri": "x.csv", "columns": {"n": {"type": "int", "format": "x"}}})
+
+
 def test_yaml_1_1_booleans_stay_strings() -> None:
     """``on`` is a join key, not True (PyYAML's YAML 1.1 default read it as a boolean)."""
     spec = parse_spec(
