@@ -271,7 +271,7 @@ def test_svmlight_one_based_by_default_quarantines_index_0_with_its_line():
     assert (decision.zero_based, decision.how) == (False, "default")
     width, _ = inferred_width(stats, False)
     block = SvmlightReader(zero_based=False, width=width).parse(lines(*SVM))
-    assert block.labels == [1.0, 0.0, 1.0, -1.0]
+    assert block.labels.tolist() == [1.0, 0.0, 1.0, -1.0] and block.lines == [1, 2, 7, 8]
     assert [(line, reason.split(" (")[0]) for line, reason, _ in block.bad] == [
         (5, "feature index 0 in a one-based file"), (6, "label is not a number"),
     ]  # fmt: skip
@@ -310,6 +310,50 @@ def test_svmlight_rows_round_trip_into_dense_columns(rows):
     dense = block.dense(width)
     for k, r in enumerate(rows):
         assert {i + 1: v for i, v in enumerate(dense[k].tolist()) if v} == {i: v for i, v in r.items() if v}
+
+
+def reference_svmlight(text: str, start: int, end: int) -> tuple[float, dict[int, float]] | str | None:
+    """What one line must become: (label, features), a reason, or None (not a record)."""
+    try:
+        parsed = parse_svmlight_line(text)
+    except ValueError as exc:
+        return str(exc)
+    if parsed is None:
+        return None
+    if parsed[1] and (min(parsed[1]) < start or max(parsed[1]) >= end):
+        return "range"
+    return parsed
+
+
+TOKENS = st.one_of(
+    st.integers(0, 12).map(lambda i: f"{i}:1.5"), st.integers(0, 12).map(lambda i: f"{i}:-2e3"),
+    st.sampled_from(["qid:4", "3:x", "a:1", ":1", "4", "#c", "7:nan", "2:.5", "1:+1"]),
+)  # fmt: skip
+LINES = st.builds(
+    lambda label, toks: " ".join([label] + toks),
+    st.sampled_from(["1", "-1", "0.5", "+1", "x", "nan", ""]), st.lists(TOKENS, max_size=6),
+)
+
+
+@given(st.lists(LINES, max_size=30), st.booleans())
+def test_svmlight_vectorised_path_equals_the_exact_parser(texts, zero_based):
+    start, width = (0 if zero_based else 1), 10
+    block = SvmlightReader(zero_based=zero_based, width=width).parse(lines(*texts))
+    dense = block.dense(width)
+    got = {}
+    for k, line in enumerate(block.lines):
+        got[line] = (block.labels[k], {i + start: v for i, v in enumerate(dense[k].tolist()) if v != 0})
+    bad = {line: reason for line, reason, _ in block.bad}
+    for line, text in lines(*texts):
+        want = reference_svmlight(text, start, start + width)
+        if want is None:
+            assert line not in got and line not in bad
+        elif isinstance(want, str):
+            assert line in bad and (want == "range" or bad[line] == want)
+        else:
+            label, feats = got[line]
+            assert label == want[0] or (label != label and want[0] != want[0])
+            assert feats == {i: v for i, v in want[1].items() if v != 0} or any(v != v for v in feats.values())
 
 
 # --- ARFF ------------------------------------------------------------------------------------

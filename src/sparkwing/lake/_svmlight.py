@@ -15,6 +15,7 @@ past ``n_features``, is quarantined alone; the other rows are unaffected.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -136,12 +137,19 @@ def inferred_width(stats: SvmlightStats, zero_based: bool) -> tuple[int, int]:
     return max(stats.max_index_no_0, 0), stats.max_line_no_0
 
 
+_NUM = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
+# A line the vectorised path may take: label, optional qid, index:value pairs with indices of at
+# most 15 digits (exact as float64), optional comment.  Anything else takes the exact path.
+_PLAIN = re.compile(rf"[ \t]*({_NUM})(?:[ \t]+qid:\d+)?((?:[ \t]+\d{{1,15}}:{_NUM})*)[ \t]*(?:#.*)?")
+
+
 @dataclass
 class SvmlightBlock:
-    labels: list[float] = field(default_factory=list)
-    rows: list[int] = field(default_factory=list)  # row position of each (col, value)
-    cols: list[int] = field(default_factory=list)
-    values: list[float] = field(default_factory=list)
+    labels: Any  # float64 array, one per accepted row
+    rows: Any  # int64 array: row position of each stored feature
+    cols: Any  # int64 array: its column (index minus the index base)
+    values: Any  # float64 array
+    lines: list[int] = field(default_factory=list)  # line number of each accepted row
     bad: list[tuple[int, str, str]] = field(default_factory=list)  # (line, reason, raw)
 
     def dense(self, width: int) -> Any:
@@ -149,8 +157,8 @@ class SvmlightBlock:
         import numpy as np
 
         out = np.zeros((len(self.labels), width), dtype=np.float64, order="F")
-        if self.values:
-            out[np.asarray(self.rows), np.asarray(self.cols)] = np.asarray(self.values)
+        if len(self.values):
+            out[self.rows, self.cols] = self.values
         return out
 
 
@@ -174,10 +182,66 @@ class SvmlightReader:
         return out
 
     def parse(self, lines: Iterable[tuple[int, str]]) -> SvmlightBlock:
-        block = SvmlightBlock()
+        """Accepted rows as arrays, bad lines with reasons.
+
+        Plain lines are parsed together by numpy (one C parse of all their numbers) and checked
+        with array operations; a line that is not plain or fails a check is parsed alone by
+        :func:`parse_svmlight_line`, which names the reason.
+        """
+        import numpy as np
+
         start = 0 if self.zero_based else 1
-        end = start + self.width  # first index past the columns
+        end = start + self.width
+        plain: list[tuple[int, str]] = []
+        labels: list[str] = []
+        bodies: list[str] = []
+        counts: list[int] = []
+        slow: list[tuple[int, str]] = []
         for line, text in lines:
+            m = _PLAIN.fullmatch(text)
+            if m is None:
+                slow.append((line, text))
+                continue
+            plain.append((line, text))
+            labels.append(m.group(1))
+            bodies.append(m.group(2))
+            counts.append(m.group(2).count(":"))
+        n = len(plain)
+        total = sum(counts)
+        numbers = np.fromstring(" ".join(bodies).replace(":", " "), sep=" ") if total else np.zeros(0)
+        if len(numbers) != 2 * total:  # cannot happen for lines the pattern matched
+            raise AssertionError("svmlight: numpy parsed another number of tokens than matched")
+        idx = numbers[0::2].astype(np.int64)
+        row = np.repeat(np.arange(n, dtype=np.int64), np.asarray(counts, dtype=np.int64))
+        ok = np.ones(n, dtype=bool)
+        if total:
+            same = row[1:] == row[:-1]
+            ok[row[1:][same & (idx[1:] <= idx[:-1])]] = False  # not strictly increasing
+            ok[row[(idx < start) | (idx >= end)]] = False  # index 0 (one-based) or past the width
+        keep = ok[row]
+        renumber = np.cumsum(ok) - 1
+        block = SvmlightBlock(
+            labels=np.asarray(labels, dtype=np.float64)[ok] if n else np.zeros(0),
+            rows=renumber[row[keep]],
+            cols=idx[keep] - start,
+            values=numbers[1::2][keep],
+            lines=[plain[i][0] for i in np.flatnonzero(ok)],
+        )
+        slow += [plain[i] for i in np.flatnonzero(~ok)]
+        if slow:
+            self._exact(block, slow, start, end)
+        return block
+
+    def _exact(self, block: SvmlightBlock, items: list[tuple[int, str]], start: int, end: int) -> None:
+        """Parse ``items`` one by one; append the accepted rows to ``block``, the rest to bad."""
+        import numpy as np
+
+        labels: list[float] = []
+        rows: list[int] = []
+        cols: list[int] = []
+        values: list[float] = []
+        base = len(block.labels)
+        for line, text in sorted(items):
             try:
                 parsed = parse_svmlight_line(text)
             except ValueError as exc:
@@ -192,13 +256,16 @@ class SvmlightReader:
                     continue
                 top = next(reversed(feats))
                 if top >= end:
-                    reason = f"feature index {top} beyond n_features {self.width}"
-                    block.bad.append((line, reason, text))
+                    block.bad.append((line, f"feature index {top} beyond n_features {self.width}", text))
                     continue
-            row = len(block.labels)
-            block.labels.append(label)
             for i, v in feats.items():
-                block.rows.append(row)
-                block.cols.append(i - start)
-                block.values.append(v)
-        return block
+                rows.append(base + len(labels))
+                cols.append(i - start)
+                values.append(v)
+            labels.append(label)
+            block.lines.append(line)
+        if labels:
+            block.labels = np.concatenate([block.labels, np.asarray(labels, dtype=np.float64)])
+            block.rows = np.concatenate([block.rows, np.asarray(rows, dtype=np.int64)])
+            block.cols = np.concatenate([block.cols, np.asarray(cols, dtype=np.int64)])
+            block.values = np.concatenate([block.values, np.asarray(values, dtype=np.float64)])
