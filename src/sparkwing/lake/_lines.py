@@ -1,0 +1,544 @@
+"""Text files parsed on the executors, by byte-range splits, with exact physical line numbers.
+
+No file is ever held whole in driver (or executor) memory, and a large file is parsed in
+parallel.  The steps, for a list of files:
+
+1. :func:`plan_splits` (driver) cuts each uncompressed file into ~64 MiB byte ranges; a gzip
+   file is one split (streamed decompression).
+2. :func:`scan_splits` (pass 1, executors; skipped when every file is a single split) counts
+   each split's physical line breaks -- LF, CR LF and bare CR each count as one, a CR LF that
+   straddles a boundary counts once -- and, for a quoted format, its quote characters and
+   where its first record would start if the split began outside / inside a quoted field.
+   The driver prefix-sums them: each split learns the line number of its first line and,
+   from the quote parity (RFC 4180: a doubled quote counts twice, so parity is exact for
+   well-formed files), where its first record starts.
+3. :func:`parse_splits` (pass 2, executors, ``mapInArrow`` over a small DataFrame of splits)
+   streams each split in 8 MiB blocks and hands its records to the format's parser.  A split
+   owns the records that *start* inside it; the last one may run past its end.
+
+How a format plugs in: subclass :class:`LineFormat` (or give an object with the same
+attributes) and pass it to :func:`read_text` / :func:`parse_splits`:
+
+* ``columns``: the output column names (the Arrow schema is ``columns`` as ``types``, strings
+  by default, plus ``_sw_line`` (physical line of the record's first line), ``_sw_bad`` (raw
+  text of a rejected record, exactly as in the file, without its final line break),
+  ``_sw_reason`` (why it was rejected) and ``_sw_file``).
+* ``quote``: ``None`` for line-based formats (JSON lines, SVMLight, ARFF: one record per
+  physical line); a quote character for CSV (records may span lines; the CSV reader supplies
+  its own ``parse_records`` that walks lines with the quote rules).
+* ``parse_block(records) -> Block``: called with a list of ``(line_number, text)`` (text
+  without its line break, decoded with ``encoding``; undecodable lines never reach it, they
+  are rejected as ``not valid <encoding> text``).  It returns a :class:`Block`: one list per
+  column for the good records, their line numbers, and ``(line, raw, reason)`` for the bad
+  ones.  It runs on executors: it must be picklable and must not touch Spark.
+* ``skip_first``: lines at the start of each file that are not data (a header; ARFF uses
+  ``header_lines`` per file via ``first_record``).
+
+A record whose split cannot be aligned exactly (a quoted format whose quotes are not
+balanced: a stray or unterminated quote) is detected by the split before it; the reader then
+re-reads that file as one split (sequential, still on an executor), so the result never
+depends on where the splits fell.
+
+>>> [len(p) for p in _pieces(b"a\\r\\nb\\rc\\nd")]
+[3, 2, 2, 1]
+"""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+from sparkwing.config import S3Settings, is_remote
+from sparkwing.errors import SourceError
+from sparkwing.lake._quarantine import BAD, FILE
+from sparkwing.lake._uri import SourceFile
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+    from pyspark.sql import DataFrame, SparkSession
+
+LINE, REASON = "_sw_line", "_sw_reason"
+RESYNC = "_sw_resync"  # reason of the marker row a split emits when its successor mis-aligned
+SPLIT_BYTES = 64 << 20
+BLOCK_BYTES = 8 << 20
+MAX_LINE_BYTES = 64 << 20  # a longer physical line is a file-level error (not a text file)
+BATCH_RECORDS = 32_768
+
+
+@dataclass(frozen=True)
+class Split:
+    """One byte range of one file; ``end`` is exclusive (``-1``: to the end, e.g. gzip)."""
+
+    index: int
+    uri: str
+    start: int
+    end: int
+    lines_before: int = 0  # physical line breaks before ``start`` (first line is 1 + this + ...)
+    first_record: int = -1  # byte offset where the split's first record starts (-1: find it)
+    first_record_line: int = 0  # its physical line number (0: unknown)
+    next_record: int = -1  # where the next split's first record is expected (-1: end of file)
+    in_quote: bool = False
+
+    @property
+    def whole(self) -> bool:
+        return self.start == 0 and self.end < 0
+
+
+@dataclass
+class Block:
+    """What a format's ``parse_block`` returns for a list of records."""
+
+    columns: list[list[Any]]  # one list per output column, the good records only
+    lines: list[int]  # line number of each good record
+    bad: list[tuple[int, str, str]] = field(default_factory=list)  # (line, raw, reason)
+
+
+class LineFormat:
+    """A line-based format: one record per physical line.  Override ``parse_block``."""
+
+    columns: Sequence[str] = ()
+    types: Sequence[Any] | None = None  # pyarrow types per column; strings when None
+    quote: str | None = None
+    encoding: str = "utf-8"
+    skip_first: int = 0  # leading lines of every file that are not records (e.g. a header)
+    skip_blank: bool = True  # empty lines are not records
+
+    def parse_block(self, records: list[tuple[int, str]]) -> Block:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def parse_records(self, lines: LineReader, end: int) -> Iterator[Block]:
+        """Records of one split: lines starting before ``end``, in blocks."""
+        batch: list[tuple[int, str]] = []
+        bad: list[tuple[int, str, str]] = []
+        skip = self.skip_first if lines.offset == 0 else 0
+        for _offset, number, raw in lines.until(end):
+            if skip:
+                skip -= 1
+                continue
+            text = strip_break(raw)
+            if not text and self.skip_blank:
+                continue
+            try:
+                batch.append((number, text.decode(self.encoding)))
+            except UnicodeDecodeError:
+                bad.append(
+                    (
+                        number,
+                        text.decode(self.encoding, "backslashreplace"),
+                        f"not valid {self.encoding} text",
+                    )
+                )
+            if len(batch) >= BATCH_RECORDS:
+                yield self._block(batch, bad)
+                batch, bad = [], []
+        if batch or bad:
+            yield self._block(batch, bad)
+
+    def _block(self, batch: list[tuple[int, str]], bad: list[tuple[int, str, str]]) -> Block:
+        block = self.parse_block(batch) if batch else Block([[] for _ in self.columns], [])
+        block.bad.extend(bad)
+        return block
+
+
+def strip_break(raw: bytes) -> bytes:
+    """A physical line without its LF, CR LF or CR."""
+    if raw.endswith(b"\n"):
+        return raw[:-2] if raw.endswith(b"\r\n") else raw[:-1]
+    return raw[:-1] if raw.endswith(b"\r") else raw
+
+
+def _pieces(data: bytes) -> list[bytes]:
+    """Physical lines with their line breaks (LF, CR LF, CR only; bytes.splitlines is exactly that)."""
+    return data.splitlines(keepends=True)
+
+
+def count_breaks(data: bytes, prev: int = -1) -> int:
+    """Line breaks in ``data``; ``prev`` is the byte before it (-1: none), so that a CR LF
+    split across two buffers counts once (at its CR)."""
+    n = data.count(b"\r") + data.count(b"\n") - data.count(b"\r\n")
+    if prev == 0x0D and data[:1] == b"\n":
+        n -= 1
+    return n
+
+
+# -- reading byte ranges (local or S3, gzip streamed) ----------------------------------------
+
+
+def open_range(uri: str, start: int, s3: S3Settings | None) -> BinaryIO:
+    """A stream of a file's bytes from ``start`` (gunzipped from the start for ``.gz``)."""
+    gz = uri.endswith(".gz")
+    if is_remote(uri):
+        from sparkwing.lake._storage import s3_client, split_s3
+
+        bucket, key = split_s3(uri)
+        kwargs = {"Range": f"bytes={start}-"} if start and not gz else {}
+        body = s3_client(s3 or S3Settings()).get_object(Bucket=bucket, Key=key, **kwargs)["Body"]
+        raw: Any = body
+    else:
+        raw = open(uri, "rb")  # noqa: SIM115 - closed by the caller
+        if start and not gz:
+            raw.seek(start)
+    if gz:
+        return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
+    return raw  # type: ignore[no-any-return]
+
+
+class LineReader:
+    """Physical lines of a stream: ``(offset, line number, raw bytes with line break)``.
+
+    Reads ``BLOCK_BYTES`` at a time; a line break split across two reads, and a CR LF
+    whose halves fall in different reads, are joined.  Pushed-back lines come first.
+    """
+
+    def __init__(self, stream: BinaryIO, offset: int, line: int, where: str) -> None:
+        self._stream, self.offset, self.line, self._where = stream, offset, line, where
+        self._pending: list[bytes] = []
+        self._carry = b""
+        self._eof = False
+
+    def _fill(self) -> bool:
+        while not self._pending and not self._eof:
+            block = self._stream.read(BLOCK_BYTES)
+            data = self._carry + block
+            if not block:
+                self._eof = True
+                self._carry = b""
+                if data:
+                    self._pending = [data]
+                break
+            parts = _pieces(data)
+            last = parts[-1]
+            # An unterminated last piece, or one ending in CR (its LF may come next), waits.
+            if not last.endswith(b"\n"):
+                self._carry = parts.pop()
+                if len(self._carry) > MAX_LINE_BYTES:
+                    raise SourceError(
+                        f"{self._where}: a line longer than {MAX_LINE_BYTES >> 20} MiB; not a text file?"
+                    )
+            else:
+                self._carry = b""
+            parts.reverse()  # pop() from the end is cheap
+            self._pending = parts
+        return bool(self._pending)
+
+    def next(self) -> bytes | None:
+        """The next physical line (with its break), or None at the end of the file."""
+        if not self._pending and not self._fill():
+            return None
+        raw = self._pending.pop()
+        self.offset += len(raw)
+        if raw[-1:] in (b"\n", b"\r"):
+            self.line += 1
+        return raw
+
+    def until(self, end: int) -> Iterator[tuple[int, int, bytes]]:
+        """Lines that start before ``end`` (every line when ``end < 0``)."""
+        while end < 0 or self.offset < end:
+            offset, number = self.offset, self.line
+            raw = self.next()
+            if raw is None:
+                return
+            yield offset, number, raw
+
+    def close(self) -> None:
+        self._stream.close()
+
+
+def reader_at(split: Split, s3: S3Settings | None) -> LineReader:
+    """A :class:`LineReader` positioned at the split's first line (or first record)."""
+    start = split.first_record if split.first_record >= 0 else split.start
+    if start == 0 or split.first_record >= 0:
+        line = split.first_record_line or (1 + split.lines_before)
+        return LineReader(open_range(split.uri, start, s3), start, line, split.uri)
+    # Read from one byte before the start: the piece up to the first line break is the
+    # previous split's; whether its break lies in this split decides the line number.
+    reader = LineReader(open_range(split.uri, start - 1, s3), start - 1, 0, split.uri)
+    piece = reader.next()
+    inside = piece is not None and piece not in (b"\n", b"\r", b"\r\n")
+    reader.line = 1 + split.lines_before + (1 if inside and piece[-1:] in (b"\n", b"\r") else 0)
+    return reader
+
+
+# -- planning and pass 1 ---------------------------------------------------------------------
+
+
+def plan_splits(files: Sequence[SourceFile], split_bytes: int = SPLIT_BYTES) -> list[Split]:
+    """Byte-range splits of the files; gzip files and files up to ``split_bytes`` are one split."""
+    out: list[Split] = []
+    for f in files:
+        if f.uri.endswith(".gz") or f.size <= split_bytes:
+            out.append(Split(len(out), f.uri, 0, -1))
+            continue
+        n = max(1, round(f.size / split_bytes))
+        step = -(-f.size // n)
+        for start in range(0, f.size, step):
+            end = min(start + step, f.size)
+            out.append(Split(len(out), f.uri, start, -1 if end >= f.size else end))
+    return out
+
+
+@dataclass(frozen=True)
+class Scan:
+    """Pass 1 over one split."""
+
+    breaks: int
+    quotes: int
+    # Where the first record starts (offset, breaks before it) if the split began outside /
+    # inside a quoted field; -1 when no record starts in the split.
+    start_out: tuple[int, int] = (-1, 0)
+    start_in: tuple[int, int] = (-1, 0)
+
+
+def scan_split(split: Split, s3: S3Settings | None, quote: str | None) -> Scan:
+    """Count the split's line breaks (and quotes, and candidate record starts)."""
+    begin = max(split.start - 1, 0)
+    stream = open_range(split.uri, begin, s3)
+    try:
+        remaining = (split.end - begin) if split.end >= 0 else -1
+        prev = -1
+        breaks = quotes = 0
+        q = quote.encode() if quote else b""
+        first = True
+        head = b""  # the first bytes, to place the first record
+        while remaining != 0:
+            want = BLOCK_BYTES if remaining < 0 else min(BLOCK_BYTES, remaining)
+            data = stream.read(want)
+            if not data:
+                break
+            if remaining > 0:
+                remaining -= len(data)
+            if first and split.start > 0:
+                prev, data = data[0], data[1:]
+            first = False
+            breaks += count_breaks(data, prev)
+            if q:
+                quotes += data.count(q)
+                if len(head) < (1 << 20):
+                    head += data[: (1 << 20) - len(head)]
+            prev = data[-1] if data else prev
+    finally:
+        stream.close()
+    if not q or split.start == 0:
+        return Scan(breaks, quotes)
+    return Scan(breaks, quotes, _record_start(split, s3, q, False), _record_start(split, s3, q, True))
+
+
+def _record_start(split: Split, s3: S3Settings | None, q: bytes, in_quote: bool) -> tuple[int, int]:
+    """(offset, breaks since start) of the first line start in the split at which the quote
+    parity (starting from ``in_quote``) is even; (-1, 0) if none before the split's end."""
+    reader = LineReader(open_range(split.uri, split.start - 1, s3), split.start - 1, 0, split.uri)
+    try:
+        piece = reader.next()
+        if piece is None:
+            return (-1, 0)
+        inside = piece not in (b"\n", b"\r", b"\r\n")
+        breaks = 1 if inside and piece[-1:] in (b"\n", b"\r") else 0
+        odd = in_quote ^ (inside and piece.count(q) % 2 == 1)
+        end = split.end
+        while odd:
+            if end >= 0 and reader.offset >= end:
+                return (-1, 0)
+            raw = reader.next()
+            if raw is None:
+                return (-1, 0)
+            breaks += 1 if raw[-1:] in (b"\n", b"\r") else 0
+            odd ^= raw.count(q) % 2 == 1
+        if end >= 0 and reader.offset >= end:
+            return (-1, 0)
+        return (reader.offset, breaks)
+    finally:
+        reader.close()
+
+
+def scan_splits(
+    spark: SparkSession, splits: list[Split], s3: S3Settings | None, quote: str | None
+) -> list[Split]:
+    """Pass 1 on the executors; returns the splits with line numbers and record starts set.
+
+    Skipped (no job) when every file is one split.
+    """
+    if all(s.whole for s in splits):
+        return splits
+    rdd = spark.sparkContext.parallelize(list(enumerate(splits)), len(splits))
+    scans = dict(rdd.map(lambda item: (item[0], scan_split(item[1], s3, quote))).collect())
+    return place_splits(splits, [scans[i] for i in range(len(splits))], quote)
+
+
+def scan_local(splits: list[Split], s3: S3Settings | None, quote: str | None) -> list[Split]:
+    """Pass 1 in this process (tests, tools): the same result as :func:`scan_splits`."""
+    if all(s.whole for s in splits):
+        return splits
+    return place_splits(splits, [scan_split(s, s3, quote) for s in splits], quote)
+
+
+def place_splits(splits: list[Split], scans: list[Scan], quote: str | None) -> list[Split]:
+    """Prefix-sum pass-1 counts: line numbers, quote parity and record starts per split.
+
+    A quoted split in which no record starts (a record longer than the split) folds its file
+    into one split.
+    """
+    out: list[Split] = []
+    by_file: dict[str, list[int]] = {}
+    for i, s in enumerate(splits):
+        by_file.setdefault(s.uri, []).append(i)
+    for uri, idx in by_file.items():
+        if len(idx) == 1:
+            out.append(splits[idx[0]])
+            continue
+        placed: list[Split] = []
+        lines = quotes = 0
+        for i in idx:
+            s, scan = splits[i], scans[i]
+            if s.start == 0:
+                placed.append(replace(s, lines_before=0, first_record=0, first_record_line=1))
+            elif quote is None:
+                placed.append(replace(s, lines_before=lines))
+            else:
+                in_quote = quotes % 2 == 1
+                offset, before = scan.start_in if in_quote else scan.start_out
+                if offset < 0:  # no record starts here: read the file sequentially
+                    placed = []
+                    break
+                placed.append(replace(s, lines_before=lines, first_record=offset,
+                                      first_record_line=1 + lines + before, in_quote=in_quote))  # fmt: skip
+            lines += scan.breaks
+            quotes += scan.quotes
+        if not placed:
+            out.append(Split(0, uri, 0, -1))
+            continue
+        if quote is not None:
+            for k in range(len(placed) - 1):
+                placed[k] = replace(placed[k], next_record=placed[k + 1].first_record)
+        out.extend(placed)
+    return [replace(s, index=i) for i, s in enumerate(out)]
+
+
+# -- pass 2 ----------------------------------------------------------------------------------
+
+
+def arrow_schema(fmt: LineFormat) -> pa.Schema:
+    import pyarrow as pa
+
+    types = fmt.types or [pa.string()] * len(fmt.columns)
+    fields = [pa.field(n, t) for n, t in zip(fmt.columns, types, strict=True)]
+    return pa.schema(
+        fields + [pa.field(LINE, pa.int64()), pa.field(BAD, pa.string()), pa.field(REASON, pa.string()),
+                  pa.field(FILE, pa.string())]
+    )  # fmt: skip
+
+
+def block_batch(fmt: LineFormat, block: Block, uri: str) -> pa.RecordBatch:
+    """One Arrow batch: the good records, then the bad ones (data columns null)."""
+    import pyarrow as pa
+
+    schema = arrow_schema(fmt)
+    n_good, n_bad = len(block.lines), len(block.bad)
+    arrays = []
+    for i, col in enumerate(block.columns):
+        typ = schema.field(i).type
+        arrays.append(pa.array(col + [None] * n_bad if n_bad else col, type=typ))
+    lines = block.lines + [b[0] for b in block.bad]
+    arrays.append(pa.array(lines, type=pa.int64()))
+    arrays.append(pa.array([None] * n_good + [b[1] for b in block.bad], type=pa.string()))
+    arrays.append(pa.array([None] * n_good + [b[2] for b in block.bad], type=pa.string()))
+    arrays.append(pa.array([uri] * (n_good + n_bad), type=pa.string()))
+    return pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+
+def parse_split(fmt: LineFormat, split: Split, s3: S3Settings | None) -> Iterator[pa.RecordBatch]:
+    """Pass 2 for one split (on an executor): Arrow batches of its records."""
+    reader = reader_at(split, s3)
+    try:
+        for block in fmt.parse_records(reader, split.end):
+            yield block_batch(fmt, block, split.uri)
+        # A quoted format checks that it stopped where the next split starts.
+        if fmt.quote is not None and split.next_record >= 0 and reader.offset != split.next_record:
+            yield block_batch(fmt, Block([[] for _ in fmt.columns], [], [(0, split.uri, RESYNC)]), split.uri)
+    finally:
+        reader.close()
+
+
+def parse_splits(
+    spark: SparkSession, fmt: LineFormat, splits: list[Split], s3: S3Settings | None
+) -> DataFrame:
+    """Pass 2: a DataFrame of every split's records (``mapInArrow``, one split per task)."""
+    import pickle
+
+    from pyspark.sql import types as T
+
+    payload = [(i, pickle.dumps(s)) for i, s in enumerate(splits)]
+    schema = T.StructType([T.StructField("i", T.IntegerType()), T.StructField("split", T.BinaryType())])
+    rdd = spark.sparkContext.parallelize(payload, max(1, len(payload)))
+    tasks = spark.createDataFrame(rdd, schema)
+
+    def run(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        for batch in batches:
+            for blob in batch.column(1).to_pylist():
+                yield from parse_split(fmt, pickle.loads(blob), s3)
+
+    return tasks.mapInArrow(run, _spark_schema(fmt))
+
+
+def _spark_schema(fmt: LineFormat) -> Any:
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    return from_arrow_schema(arrow_schema(fmt))
+
+
+def read_text(
+    spark: SparkSession,
+    fmt: LineFormat,
+    files: Sequence[SourceFile],
+    s3: S3Settings | None,
+    split_bytes: int = SPLIT_BYTES,
+) -> tuple[DataFrame, list[Split]]:
+    """Plan, pass 1 and pass 2 in one call: the lazy DataFrame of records and its splits."""
+    splits = scan_splits(spark, plan_splits(files, split_bytes), s3, fmt.quote)
+    return parse_splits(spark, fmt, splits, s3), splits
+
+
+def parse_local(fmt: LineFormat, splits: Sequence[Split], s3: S3Settings | None = None) -> pa.Table:
+    """Pass 2 in this process (tests, tools): every split's batches as one table."""
+    import pyarrow as pa
+
+    batches = [b for s in splits for b in parse_split(fmt, s, s3)]
+    return pa.Table.from_batches(batches, schema=arrow_schema(fmt))
+
+
+def whole_files(splits: Sequence[Split], uris: Iterable[str]) -> list[Split]:
+    """The splits with the given files folded into one split each (after a mis-alignment)."""
+    fold = set(uris)
+    out: list[Split] = []
+    for s in splits:
+        if s.uri not in fold:
+            out.append(s)
+        elif s.start == 0:
+            out.append(Split(0, s.uri, 0, -1))
+    return [replace(s, index=i) for i, s in enumerate(out)]
+
+
+__all__ = [
+    "BAD",
+    "FILE",
+    "LINE",
+    "REASON",
+    "RESYNC",
+    "Block",
+    "LineFormat",
+    "LineReader",
+    "Split",
+    "count_breaks",
+    "open_range",
+    "parse_local",
+    "parse_splits",
+    "plan_splits",
+    "read_text",
+    "place_splits",
+    "scan_local",
+    "scan_split",
+    "scan_splits",
+    "strip_break",
+    "whole_files",
+]

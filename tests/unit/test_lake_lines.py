@@ -1,0 +1,112 @@
+"""Executor-side line infrastructure (lake/_lines.py) run in-process: splits, line numbers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sparkwing.lake._lines import (
+    Block,
+    LineFormat,
+    count_breaks,
+    parse_local,
+    plan_splits,
+    scan_local,
+    strip_break,
+)
+from sparkwing.lake._uri import SourceFile
+
+
+class Echo(LineFormat):
+    """Every line as one string column; a line 'bad' is rejected."""
+
+    columns = ("text",)
+
+    def parse_block(self, records):
+        good = [(n, t) for n, t in records if t != "bad"]
+        return Block(
+            [[t for _, t in good]], [n for n, _ in good], [(n, t, "is bad") for n, t in records if t == "bad"]
+        )
+
+
+def lines_of(data: bytes) -> list[tuple[int, str]]:
+    """Ground truth: physical lines (LF, CR LF, CR) numbered from 1, blank ones left out."""
+    physical = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n")
+    return [(i, ln.decode()) for i, ln in enumerate(physical, 1) if ln]
+
+
+def read(tmp_path: Path, data: bytes, split_bytes: int, fmt: LineFormat | None = None, name: str = "f.txt"):
+    path = tmp_path / name
+    path.write_bytes(data)
+    files = [SourceFile(str(path), len(data))]
+    splits = scan_local(plan_splits(files, split_bytes), None, None)
+    return parse_local(fmt or Echo(), splits), splits
+
+
+def test_count_breaks_crlf_across_buffers():
+    assert count_breaks(b"a\r\nb\rc\n") == 3
+    assert count_breaks(b"a\r") + count_breaks(b"\nb", prev=ord("\r")) == 1
+    assert count_breaks(b"\n\n") == 2
+    assert strip_break(b"x\r\n") == b"x" and strip_break(b"x\r") == b"x" and strip_break(b"x") == b"x"
+
+
+def test_plan_splits_cover_the_file():
+    f = SourceFile("/x.csv", 1000)
+    splits = plan_splits([f], 300)
+    assert [(s.start, s.end) for s in splits] == [(0, 334), (334, 668), (668, -1)]
+    assert [s.whole for s in plan_splits([SourceFile("/x.csv.gz", 10**9)], 300)] == [True]
+
+
+@pytest.mark.parametrize("split_bytes", [1, 2, 3, 5, 7, 64])
+def test_mixed_line_breaks_and_bad_lines(tmp_path, split_bytes):
+    data = b"one\r\ntwo\rthree\nbad\r\n\r\nsix\rseven"
+    table, _ = read(tmp_path, data, split_bytes)
+    rows = table.to_pylist()
+    good = [(r["_sw_line"], r["text"]) for r in rows if r["_sw_bad"] is None]
+    bad = [(r["_sw_line"], r["_sw_bad"], r["_sw_reason"]) for r in rows if r["_sw_bad"] is not None]
+    assert good == [(1, "one"), (2, "two"), (3, "three"), (6, "six"), (7, "seven")]
+    assert bad == [(4, "bad", "is bad")]
+    assert all(r["_sw_file"].endswith("f.txt") for r in rows)
+
+
+def test_gzip_is_one_streamed_split(tmp_path):
+    import gzip
+
+    data = b"a\nb\r\nc\rd\n" * 1000
+    path = tmp_path / "f.txt.gz"
+    path.write_bytes(gzip.compress(data))
+    splits = scan_local(plan_splits([SourceFile(str(path), path.stat().st_size)], 10), None, None)
+    assert len(splits) == 1
+    table = parse_local(Echo(), splits)
+    assert [(r["_sw_line"], r["text"]) for r in table.to_pylist()] == lines_of(data)
+
+
+def test_undecodable_line_is_rejected_not_fatal(tmp_path):
+    table, _ = read(tmp_path, b"ok\n\xff\xfe\nfine\n", 4)
+    rows = table.to_pylist()
+    assert [r["text"] for r in rows if r["_sw_bad"] is None] == ["ok", "fine"]
+    (bad,) = [r for r in rows if r["_sw_bad"] is not None]
+    assert bad["_sw_line"] == 2 and bad["_sw_reason"] == "not valid utf-8 text"
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    parts=st.lists(
+        st.tuples(st.text('ab,"x', max_size=6), st.sampled_from(["\n", "\r\n", "\r"])), max_size=30
+    ),
+    split_bytes=st.integers(1, 40),
+)
+def test_any_split_size_gives_every_line_once_with_its_number(tmp_path_factory, parts, split_bytes):
+    data = "".join(t + br for t, br in parts).encode()
+    tmp = tmp_path_factory.mktemp("h")
+    table, _ = read(tmp, data, split_bytes, fmt=_Keep())
+    got = [(r["_sw_line"], r["text"]) for r in table.to_pylist()]
+    assert got == lines_of(data)
+
+
+class _Keep(Echo):
+    def parse_block(self, records):
+        return Block([[t for _, t in records]], [n for n, _ in records])
