@@ -212,11 +212,11 @@ def test_json_block_with_declared_columns_projects_and_counts_extra_keys():
     )
     assert block.columns == {"id": [1, 5], "day": [dt.date(2021, 1, 2), None]}
     assert block.bad == [
-        (3, "id: 2.5 is not an int", '{"id": 2.5, "day": "1/2/21"}'),
-        (4, "trailing data after JSON object", '{"id": 3}  {"id": 4}'),
-        (6, "day: '13/2/21' is not a valid date (M/d/yy)", '{"id": 6, "day": "13/2/21"}'),
+        (3, '{"id": 2.5, "day": "1/2/21"}', "id: 2.5 is not an int"),
+        (4, '{"id": 3}  {"id": 4}', "trailing data after JSON object"),
+        (6, '{"id": 6, "day": "13/2/21"}', "day: '13/2/21' is not a valid date (M/d/yy)"),
     ]
-    assert block.extra_keys == {"station": 2, "extra": 1}
+    assert block.extra_keys == {"station": 2, "extra": 1} and block.lines == [1, 5]
 
 
 def test_extra_key_counts_are_bounded():
@@ -272,17 +272,17 @@ def test_svmlight_one_based_by_default_quarantines_index_0_with_its_line():
     width, _ = inferred_width(stats, False)
     block = SvmlightReader(zero_based=False, width=width).parse(lines(*SVM))
     assert block.labels.tolist() == [1.0, 0.0, 1.0, -1.0] and block.lines == [1, 2, 7, 8]
-    assert [(line, reason.split(" (")[0]) for line, reason, _ in block.bad] == [
+    assert [(line, reason.split(" (")[0]) for line, _, reason in block.bad] == [
         (5, "feature index 0 in a one-based file"), (6, "label is not a number"),
     ]  # fmt: skip
-    assert block.bad[0][2] == "1 qid:3 0:1 1:1"
+    assert block.bad[0][1] == "1 qid:3 0:1 1:1"
     dense = block.dense(width)
     assert dense.shape == (4, 7) and dense[0].tolist() == [0.5, 0, 2, 0, 0, 0, 0] and dense[3, 3] == 2
 
 
 def test_svmlight_n_features_quarantines_wider_rows_only():
     block = SvmlightReader(zero_based=False, width=4).parse(lines(*SVM))
-    assert [(line, reason) for line, reason, _ in block.bad][-1] == (7, "feature index 7 beyond n_features 4")
+    assert [(line, reason) for line, _, reason in block.bad][-1] == (7, "feature index 7 beyond n_features 4")
     assert len(block.labels) == 3
 
 
@@ -343,7 +343,7 @@ def test_svmlight_vectorised_path_equals_the_exact_parser(texts, zero_based):
     got = {}
     for k, line in enumerate(block.lines):
         got[line] = (block.labels[k], {i + start: v for i, v in enumerate(dense[k].tolist()) if v != 0})
-    bad = {line: reason for line, reason, _ in block.bad}
+    bad = {line: reason for line, _, reason in block.bad}
     for line, text in lines(*texts):
         want = reference_svmlight(text, start, start + width)
         if want is None:
@@ -415,7 +415,8 @@ def test_arff_reader_skips_the_header_and_keeps_line_numbers():
     data = ARFF + ["1, a, x, ?, 1", "", "2, zz, y, ?, 2", "% c", "3, 'b c', z, ?, 3"]
     block = ArffReader(h, "UTC").parse(lines(*data), h.data_line)
     assert block.columns[0] == [1.0, 3.0] and block.columns[1] == ["a", "b c"]
-    assert block.bad == [(11, "c: not in the nominal domain (got 'zz')", "2, zz, y, ?, 2")]
+    assert block.bad == [(11, "2, zz, y, ?, 2", "c: not in the nominal domain (got 'zz')")]
+    assert block.lines == [9, 13]
 
 
 def test_arff_header_errors_for_unsupported_things():

@@ -317,7 +317,8 @@ def parse_arff_row(
 @dataclass
 class ArffBlock:
     columns: list[list[object]]
-    bad: list[tuple[int, str, str]] = field(default_factory=list)  # (line, reason, raw)
+    lines: list[int] = field(default_factory=list)  # line of each accepted row
+    bad: list[tuple[int, str, str]] = field(default_factory=list)  # (line, raw, reason)
 
 
 @dataclass(frozen=True)
@@ -338,9 +339,10 @@ class ArffReader:
             try:
                 row = parse_arff_row(text, self.header, zone, convs)
             except ArffRowError as exc:
-                block.bad.append((line, str(exc), text))
+                block.bad.append((line, text, str(exc)))
                 continue
             if row is not None:
+                block.lines.append(line)
                 for column, value in zip(block.columns, row):
                     column.append(value)
         return block

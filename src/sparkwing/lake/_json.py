@@ -129,9 +129,9 @@ def _lenient(text: str, options: JsonOptions, error: Exception) -> Any:
 
 
 def _orjson_reason(error: Exception) -> str:
-    msg = str(error)
-    m = re.search(r": line \d+ column (\d+) \(char \d+\)$", msg)
-    return f"{msg[: m.start()]} (column {m.group(1)})" if m else msg
+    """orjson's message without its position (the raw line is in the record; a reason that
+    names a class of error counts usefully in the run record)."""
+    return re.sub(r": line \d+ column \d+ \(char \d+\)$", "", str(error))
 
 
 def _double_quoted(text: str) -> str:
@@ -392,7 +392,8 @@ class JsonBlock:
     """Parsed lines: typed column values, bad lines, undeclared keys seen in accepted rows."""
 
     columns: dict[str, list[Any]]
-    bad: list[tuple[int, str, str]] = field(default_factory=list)  # (line, reason, raw)
+    lines: list[int] = field(default_factory=list)  # line of each accepted row
+    bad: list[tuple[int, str, str]] = field(default_factory=list)  # (line, raw, reason)
     extra_keys: dict[str, int] = field(default_factory=dict)
 
 
@@ -427,8 +428,9 @@ class JsonReader:
                     except RowError as exc:
                         raise RowError(f"{name}: {exc}") from None
             except RowError as exc:
-                block.bad.append((line, str(exc), text))
+                block.bad.append((line, text, str(exc)))
                 continue
+            block.lines.append(line)
             for column, value in zip(values, row):
                 column.append(value)
             if self.declared and not known.issuperset(obj):

@@ -150,7 +150,7 @@ class SvmlightBlock:
     cols: Any  # int64 array: its column (index minus the index base)
     values: Any  # float64 array
     lines: list[int] = field(default_factory=list)  # line number of each accepted row
-    bad: list[tuple[int, str, str]] = field(default_factory=list)  # (line, reason, raw)
+    bad: list[tuple[int, str, str]] = field(default_factory=list)  # (line, raw, reason)
 
     def dense(self, width: int) -> Any:
         """The features as a column-major ``len(labels) x width`` float64 array."""
@@ -245,18 +245,18 @@ class SvmlightReader:
             try:
                 parsed = parse_svmlight_line(text)
             except ValueError as exc:
-                block.bad.append((line, str(exc), text))
+                block.bad.append((line, text, str(exc)))
                 continue
             if parsed is None:
                 continue
             label, feats = parsed
             if feats:
                 if start and 0 in feats:
-                    block.bad.append((line, "feature index 0 in a one-based file (zero_based: true reads it)", text))
+                    block.bad.append((line, text, "feature index 0 in a one-based file (zero_based: true reads it)"))
                     continue
                 top = next(reversed(feats))
                 if top >= end:
-                    block.bad.append((line, f"feature index {top} beyond n_features {self.width}", text))
+                    block.bad.append((line, text, f"feature index {top} beyond n_features {self.width}"))
                     continue
             for i, v in feats.items():
                 rows.append(base + len(labels))
