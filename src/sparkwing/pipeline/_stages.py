@@ -71,6 +71,10 @@ def run_source(ctx: RunContext, name: str, step: StepRecord) -> None:
         quarantine_reasons=result.reasons,
         fingerprint=result.fingerprint,
     )
+    if result.extra_keys:  # JSON keys not in the declared columns (dropped from the data)
+        step.details["extra_keys"] = result.extra_keys
+    if result.zero_based is not None:  # SVMLight: the index base and how it was chosen
+        step.details["zero_based"] = result.zero_based.to_dict()
 
 
 def run_dataset(ctx: RunContext, name: str, step: StepRecord) -> None:
