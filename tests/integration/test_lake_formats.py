@@ -178,10 +178,10 @@ def test_arff_quoted_sparse_dates_and_bad_rows(spark, ctx, tmp_path):
     (tmp_path / "a.arff").write_text(ARFF, newline="")
     r = read_source(spark, "a", SourceSpec(uri="a.arff", max_quarantine_share=1), ctx)
     assert reconciled(r) == {
-        11: ("x: not a number (got 'zz')", "zz, f, x, ?"),
-        12: ("c: not in the nominal domain (got 'q')", "1, q, x, ?"),
-        13: ("t: not a date (got '13/2/2021 00:00', expected M/d/yyyy HH:mm)", "1, f, x, '13/2/2021 00:00'"),
-        14: ("wrong number of values (expected 4, got 2)", "1, f"),
+        11: ("x: 'zz' is not a number", "zz, f, x, ?"),
+        12: ("c: 'q' is not in the nominal domain", "1, q, x, ?"),
+        13: ("t: '13/2/2021 00:00' is not a valid date (M/d/yyyy HH:mm)", "1, f, x, '13/2/2021 00:00'"),
+        14: ("2 values, expected 4", "1, f"),
         15: ("sparse indices not increasing (got 0 after 1)", "{1 f, 0 2}"),
     }
     assert dict(r.df.dtypes) == {"x": "double", "c": "string", "s": "string", "t": "timestamp"}

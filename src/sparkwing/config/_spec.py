@@ -111,6 +111,19 @@ class Check(_Spec):
         return out
 
 
+class ColumnSpec(_Spec):
+    """One declared column in the long form: ``{type: date, format: M/d/yy}``."""
+
+    type: str
+    format: str | None = Field(None, description="date/timestamp: Spark datetime pattern, e.g. M/d/yy.")
+
+    @model_validator(mode="after")
+    def _format_for_times(self) -> ColumnSpec:
+        if self.format and self.type.strip().lower() not in ("date", "timestamp", "datetime"):
+            raise ValueError(f"format applies to date and timestamp columns, not {self.type!r}")
+        return self
+
+
 class SourceSpec(_Spec):
     """A raw input in the lake."""
 
@@ -122,8 +135,16 @@ class SourceSpec(_Spec):
     escape: str = '"'
     null_values: list[str] = Field(default_factory=lambda: ["", "NA"], description="Cells read as null.")
     encoding: str = "UTF-8"
-    columns: dict[str, str] | None = Field(
-        None, description="Expected column types; cells that do not cast are quarantined."
+    columns: dict[str, str | ColumnSpec] | None = Field(
+        None,
+        description="Expected columns: {name: type} or {name: {type, format}}; they project the data "
+        "and cells that do not cast are quarantined.",
+    )
+    date_format: str | None = Field(
+        None, description="CSV/TSV: Spark datetime pattern of dates, e.g. M/d/yy (default yyyy-MM-dd)."
+    )
+    timestamp_format: str | None = Field(
+        None, description="CSV/TSV: Spark datetime pattern of timestamps, e.g. M/d/yy H:mm."
     )
     feature_prefix: str = Field("f", description="SVMLight: feature column prefix (f1..fn).")
     label_column: str = Field("label", description="SVMLight: name of the label column.")
@@ -138,6 +159,24 @@ class SourceSpec(_Spec):
     max_quarantine_share: float | None = Field(
         None, ge=0, le=1, description="Overrides lake.max_quarantine_share for this source."
     )
+
+    @property
+    def column_types(self) -> dict[str, str]:
+        """Declared column name -> type name, as written (both forms of ``columns``)."""
+        return {c: (v if isinstance(v, str) else v.type) for c, v in (self.columns or {}).items()}
+
+    @property
+    def column_formats(self) -> dict[str, str]:
+        """Declared date/timestamp columns -> their pattern (the column's own, else the source's)."""
+        out: dict[str, str] = {}
+        for c, v in (self.columns or {}).items():
+            kind = (v if isinstance(v, str) else v.type).strip().lower()
+            own = None if isinstance(v, str) else v.format
+            if kind == "date" and (own or self.date_format):
+                out[c] = own or self.date_format  # type: ignore[assignment]
+            elif kind in ("timestamp", "datetime") and (own or self.timestamp_format):
+                out[c] = own or self.timestamp_format  # type: ignore[assignment]
+        return out
 
     @property
     def resolved_format(self) -> str:

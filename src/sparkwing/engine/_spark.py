@@ -41,6 +41,9 @@ def spark_conf(settings: Settings) -> dict[str, str]:
         "spark.sql.catalogImplementation": "hive",
         "spark.ui.showConsoleProgress": "false",
         "spark.sql.session.timeZone": "UTC",
+        # A date or timestamp that does not fit its pattern becomes null (the row is then
+        # quarantined), instead of failing the whole job as the EXCEPTION policy does.
+        "spark.sql.legacy.timeParserPolicy": "CORRECTED",
         "spark.sql.legacy.createHiveTableByDefault": "false",
         "spark.locality.wait": "3000",
         **cluster_conf(settings),

@@ -1,10 +1,28 @@
-"""CSV/TSV into Spark in one parse: every column read as a string, then try-cast or inferred.
+"""CSV/TSV: the reading contract, the executor-side record reader, the header.
 
-The header is read in Python from the first file (no Spark pass); Spark then parses the files
-once with that all-string schema plus a corrupt-record column (PERMISSIVE mode), so lines with
-the wrong number of fields or broken quotes keep their raw text instead of failing the job.
+The contract (RFC 4180, strict but fair):
 
->>> header_names(b'"a","b",b\\n1,2,3\\n', delimiter=",", quote='"', encoding="utf-8")
+* A record is one physical line, or several when a quoted field holds line breaks.  LF,
+  CR LF and bare CR all end a line, mixed in one file too; inside a quoted field they are
+  kept exactly as written.  The header is read by the same rules.  A UTF-8 BOM is dropped.
+  Blank lines are not records.  A quote inside an unquoted field is a literal character (as
+  Spark reads it); quoted values (``"42"``) are values like any other.
+* ``N fields, expected M``: a record with the wrong number of fields.
+* ``unterminated quote``: a quoted field that is never closed, or whose closing quote is
+  followed by text on a later line, or that runs over ``max_record_lines`` (10,000) lines.
+  Only the record's **first physical line** is quarantined; reading resynchronises at the
+  next line, so the rows after a stray quote are read as they are.
+* ``text after a closing quote``: ``"ab"c`` within one line.
+* ``repeated header``: a record equal to the header, anywhere after the first line.
+* ``not valid <encoding> text``: a record with bytes the encoding cannot decode.
+* Declared types and date/timestamp formats are checked by Spark afterwards
+  (:mod:`sparkwing.lake._quarantine`): ``amount: 'abc' is not a double``,
+  ``day: '2021-13-40' is not a valid date (yyyy-MM-dd)``.
+
+Every quarantined record carries its physical line number and its raw text, exactly as in the
+file (without the final line break).
+
+>>> header_names(b'"a","b",b\\r1,2,3\\r', delimiter=",", quote='"', encoding="utf-8")
 ['a', 'b', 'b_2']
 """
 
@@ -12,11 +30,32 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import TYPE_CHECKING
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from sparkwing.config import SourceSpec
 from sparkwing.errors import SourceError
-from sparkwing.lake._quarantine import BAD, FILE, q
+from sparkwing.lake._lines import (
+    BATCH_RECORDS,
+    FILE,
+    LINE,
+    REASON,
+    RESYNC,
+    SPLIT_BYTES,
+    Block,
+    LineFormat,
+    LineReader,
+    Probe,
+    Split,
+    parse_splits,
+    plan_splits,
+    scan_splits,
+    whole_files,
+)
+from sparkwing.lake._quarantine import BAD, MALFORMED, Settled, cast_reason_key, cast_sql, q, settle, sql_str
+from sparkwing.lake._uri import SourceFile, read_head
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame, SparkSession
@@ -28,27 +67,36 @@ def delimiter_for(spec: SourceSpec, fmt: str) -> str:
     return spec.delimiter or ("\t" if fmt == "tsv" else ",")
 
 
-def first_line(head: bytes, *, encoding: str, where: str) -> str:
-    """The first line of a text file, or :class:`SourceError` when it does not look like text."""
+def header_fields(head: bytes, *, delimiter: str, quote: str, escape: str = '"', encoding: str,
+                  where: str = "") -> list[str]:  # fmt: skip
+    """The fields of the first record of a file (from its first MiB), read like every record."""
     if b"\x00" in head[:8192]:
         raise SourceError(f"{where}: looks like a binary file, not text", hint="check the format")
-    end = head.find(b"\n")
-    if end < 0 and len(head) >= (1 << 20):
-        raise SourceError(f"{where}: no line break in the first MiB; not a text file?")
-    line = head if end < 0 else head[:end]
     try:
-        return line.decode(encoding).removeprefix("\ufeff").rstrip("\r")
-    except (UnicodeDecodeError, LookupError) as exc:
-        raise SourceError(f"{where}: first line is not {encoding} text ({exc.__class__.__name__})") from None
+        "".encode(encoding)
+    except LookupError:
+        raise SourceError(f"{where}: unknown encoding {encoding!r}") from None
+    fmt = CsvFormat(names=(), delimiter=delimiter, quote_char=quote, escape=escape, encoding=encoding,
+                    raw_only=True)  # fmt: skip
+    reader = LineReader(io.BytesIO(head), 0, 1, where)
+    for block in fmt.parse_records(reader, -1):
+        for _line, raw, reason in block.bad:
+            if reason:  # raw_only marks good records with an empty reason
+                problem = "is not " + encoding + " text" if "text" in reason else f"has an {reason}"
+                raise SourceError(f"{where}: the first line {problem}")
+            fields = next(csv.reader([raw], **fmt.dialect()), [])
+            return fields
+    if len(head) >= (1 << 20):
+        raise SourceError(f"{where}: no complete line in the first MiB; not a text file?")
+    raise SourceError(f"{where}: empty file", hint="a CSV source needs a header line (or header: false)")
 
 
-def header_names(head: bytes, *, delimiter: str, quote: str, encoding: str, where: str = "") -> list[str]:
+def header_names(head: bytes, *, delimiter: str, quote: str, escape: str = '"', encoding: str,
+                 where: str = "") -> list[str]:  # fmt: skip
     """Column names from the header line; blanks become ``_c<i>``, repeats get ``_2``, ``_3``."""
-    line = first_line(head, encoding=encoding, where=where)
-    try:
-        fields = next(csv.reader(io.StringIO(line), delimiter=delimiter, quotechar=quote or None), [])
-    except csv.Error as exc:
-        raise SourceError(f"{where}: unreadable header line ({exc})") from None
+    fields = header_fields(
+        head, delimiter=delimiter, quote=quote, escape=escape, encoding=encoding, where=where
+    )
     names: list[str] = []
     for i, raw in enumerate(fields):
         name = raw.strip() or f"_c{i}"
@@ -61,109 +109,554 @@ def header_names(head: bytes, *, delimiter: str, quote: str, encoding: str, wher
     return names
 
 
-def read_csv_strings(
-    spark: SparkSession, paths: list[str], names: list[str], spec: SourceSpec, delimiter: str,
-    file_uri: str | None = None,
-) -> DataFrame:
-    """All columns as strings (null markers → null), plus ``_sw_bad`` and ``_sw_file``.
+@dataclass(frozen=True)
+class CsvPlan:
+    """What both CSV paths need to know about a source."""
 
-    ``file_uri`` names the file of a single-file source (else Spark reports each row's file).
-    """
-    from pyspark.sql import functions as F
-    from pyspark.sql import types as T
+    name: str
+    spec: SourceSpec
+    delimiter: str
+    fields: list[str]  # the header's fields (or the first record's, without a header)
+    names: list[str]  # the column names of the file, in order
+    declared: dict[str, str]  # declared column -> Spark SQL type
+    formats: dict[str, str]  # declared date/timestamp column -> pattern
 
-    schema = T.StructType(
-        [T.StructField(n, T.StringType()) for n in names] + [T.StructField(BAD, T.StringType())]
-    )
-    df = (
-        spark.read.schema(schema)
-        .options(
-            header=str(spec.header).lower(),
-            sep=delimiter,
-            quote=spec.quote,
-            escape=spec.escape,
-            encoding=spec.encoding,
-            mode="PERMISSIVE",
-            columnNameOfCorruptRecord=BAD,
+    @property
+    def output(self) -> list[str]:
+        """The columns of the result: the declared ones (projection), else all."""
+        return list(self.declared) if self.declared else self.names
+
+    @property
+    def infer_formats(self) -> dict[str, str]:
+        out = {"date": self.spec.date_format, "timestamp": self.spec.timestamp_format}
+        return {k: v for k, v in out.items() if v}
+
+    def record_format(self, **kw: Any) -> CsvFormat:
+        s = self.spec
+        return CsvFormat(names=tuple(self.names), delimiter=self.delimiter, quote_char=s.quote, escape=s.escape,
+                         nulls=frozenset(s.null_values), header=tuple(self.fields) if s.header else None,
+                         encoding=s.encoding, **kw)  # fmt: skip
+
+
+def plan_csv(name: str, spec: SourceSpec, fmt: str, head: bytes, where: str) -> CsvPlan:
+    """Read the header (first record of the first file) and check the declared columns."""
+    from sparkwing.lake._quarantine import sql_type
+
+    delimiter = delimiter_for(spec, fmt)
+    if spec.encoding.lower().replace("-", "").replace("_", "").startswith(("utf16", "utf32")):
+        raise SourceError(f"source {name!r}: encoding {spec.encoding} is not supported for {fmt}",
+                          source=name, hint="convert the file to UTF-8")  # fmt: skip
+    fields = header_fields(head, delimiter=delimiter, quote=spec.quote, escape=spec.escape, encoding=spec.encoding,
+                           where=where)  # fmt: skip
+    declared = {c: sql_type(t, source=name, column=c) for c, t in spec.column_types.items()}
+    if spec.header:
+        names = header_names(head, delimiter=delimiter, quote=spec.quote, escape=spec.escape,
+                             encoding=spec.encoding, where=where)  # fmt: skip
+    elif declared:  # no header: the declared columns name the fields, in order
+        names = list(declared)
+    else:
+        names = [f"_c{i}" for i in range(len(fields))]
+    missing = [c for c in declared if c not in names]
+    if missing:
+        raise SourceError(
+            f"source {name!r}: declared column(s) {', '.join(missing)} not in the data "
+            f"(found: {', '.join(names)[:300]})",
+            source=name,
+            hint="fix 'columns' or the header",
         )
-        .csv(paths)
-    )
-    nulls = [v for v in spec.null_values if v != ""]  # Spark already reads empty cells as null
-    cols = [
-        (F.when(F.col(q(n)).isin(nulls), F.lit(None)).otherwise(F.col(q(n))) if nulls else F.col(q(n)))
-        .alias(n)
-        for n in names
-    ]
-    # input_file_name() costs a little on every row; a single-file source knows its file.
-    file = F.lit(file_uri) if file_uri else F.input_file_name()
-    return df.select(*cols, F.col(BAD), file.alias(FILE))
+    formats = {c: f for c, f in spec.column_formats.items() if c in declared}
+    return CsvPlan(name, spec, delimiter, fields, names, declared, formats)
 
 
-def single_null_marker(spec: SourceSpec) -> str | None:
-    """The one non-empty null marker Spark's typed parser can honour, "" if none, None if several."""
-    markers = [v for v in spec.null_values if v != ""]
-    return (markers[0] if markers else "") if len(markers) <= 1 else None
+def header_line(head: bytes, spec: SourceSpec) -> bytes | None:
+    """The header's bytes when it is one physical line (Spark skips exactly one), else None."""
+    body = head[3:] if head.startswith(b"\xef\xbb\xbf") else head
+    end = min((i for i in (body.find(b"\n"), body.find(b"\r")) if i >= 0), default=len(body))
+    line = body[:end]
+    if spec.quote and line.count(spec.quote.encode()) % 2:
+        return None
+    return line
 
 
-def read_csv_typed(
-    spark: SparkSession,
-    paths: list[str],
-    names: list[str],
-    spec: SourceSpec,
-    delimiter: str,
-    declared: dict[str, str],
-    file_uri: str | None = None,
-) -> tuple[DataFrame, list[tuple[str, Column]]]:
-    """Typed columns parsed by Spark itself (the fast path), plus ``_sw_bad``/``_sw_file``.
+def read_csv_spark(
+    spark: SparkSession, plan: CsvPlan, paths: list[str], file_uri: str | None
+) -> tuple[DataFrame, list[tuple[str, Column, Column]]]:
+    """The fast path: Spark's own CSV parser (PERMISSIVE), for files pass 1 found line-exact.
 
-    Undeclared column types come from Spark's ``inferSchema`` pass (the same pass a hand-written
-    job pays).  A value that does not parse to its type makes the row corrupt; the returned
-    (reason, condition) pairs re-split such a line to name the column that failed.
+    Undeclared column types come from Spark's ``inferSchema`` pass (the same pass a
+    hand-written job pays), unless several null markers are set (Spark honours one): then
+    every column is read as a string and typed by :func:`settle`.  A declared value that does
+    not parse makes the row corrupt; the (kind, reason, condition) triples re-split such a
+    line to name the column and value that failed.
     """
     from pyspark.sql import functions as F
     from pyspark.sql import types as T
 
-    null = single_null_marker(spec)
-    opts = {
-        "header": str(spec.header).lower(), "sep": delimiter, "quote": spec.quote,
-        "escape": spec.escape, "encoding": spec.encoding, "nullValue": null or "",
-    }  # fmt: skip
+    spec = plan.spec
+    markers = [v for v in spec.null_values if v != ""]
+    typed = len(markers) <= 1
+    opts = {"header": str(spec.header).lower(), "sep": plan.delimiter, "quote": spec.quote,
+            "escape": spec.escape, "encoding": spec.encoding, "nullValue": markers[0] if markers and typed else "",
+            "mode": "PERMISSIVE", "columnNameOfCorruptRecord": BAD}  # fmt: skip
+    dates = {plan.formats[c] for c, t in plan.declared.items() if t == "date" and c in plan.formats}
+    stamps = {plan.formats[c] for c, t in plan.declared.items() if t == "timestamp" and c in plan.formats}
+    if dates or spec.date_format:
+        opts["dateFormat"] = next(iter(dates)) if dates else spec.date_format  # type: ignore[assignment]
+    if stamps or spec.timestamp_format:
+        opts["timestampFormat"] = next(iter(stamps)) if stamps else spec.timestamp_format  # type: ignore[assignment]
     inferred: list[T.StructField] = []
-    if any(n not in declared for n in names):
-        inferred = spark.read.options(**opts, inferSchema="true").csv(paths).schema.fields
+    if typed and any(n not in plan.declared for n in plan.names):
+        infer_opts = {k: v for k, v in opts.items() if k not in ("mode", "columnNameOfCorruptRecord")}
+        inferred = spark.read.options(**infer_opts, inferSchema="true").csv(paths).schema.fields
     fields = []
-    for i, n in enumerate(names):
-        if n in declared:
-            dtype = T._parse_datatype_string(declared[n])
+    for i, n in enumerate(plan.names):
+        if n in plan.declared:
+            dtype = T._parse_datatype_string(plan.declared[n])
+        elif typed and i < len(inferred):
+            dtype = inferred[i].dataType
         else:
-            dtype = inferred[i].dataType if i < len(inferred) else T.StringType()
+            dtype = T.StringType()
         fields.append(T.StructField(n, dtype))
     schema = T.StructType(fields + [T.StructField(BAD, T.StringType())])
-    df = (
-        spark.read.schema(schema)
-        .options(**opts, mode="PERMISSIVE", columnNameOfCorruptRecord=BAD)
-        .csv(paths)
-    )
+    df = spark.read.schema(schema).options(**opts).csv(paths)
     file = F.lit(file_uri) if file_uri else F.input_file_name()
-    df = df.select(*[F.col(q(n)) for n in names], F.col(BAD), file.alias(FILE))
+    nulls = [] if typed else markers
+    cols = [(F.when(F.col(q(n)).isin(nulls), F.lit(None)).otherwise(F.col(q(n))) if nulls else F.col(q(n))).alias(n)
+            for n in plan.output]  # fmt: skip
+    df = df.select(*cols, F.col(BAD), file.alias(FILE))
     # SQL, so that try_cast can reach into the re-split struct (pyspark 3.5 has no Column.try_cast).
-    split_opts = {**{k: v for k, v in opts.items() if k != "header"}, "columnNameOfCorruptRecord": _SPLIT}
-    ddl = ", ".join(f"{q(n)} STRING" for n in names) + f", {_SPLIT} STRING"
-    options = ", ".join(f"{_sql_str(k)}, {_sql_str(v)}" for k, v in split_opts.items())
-    split = f"from_csv({BAD}, {_sql_str(ddl)}, map({options}))"
+    split_opts = {k: v for k, v in opts.items() if k not in ("header", "columnNameOfCorruptRecord", "mode")}
+    split_opts["columnNameOfCorruptRecord"] = _SPLIT
+    ddl = ", ".join(f"{q(n)} STRING" for n in plan.names) + f", {_SPLIT} STRING"
+    options = ", ".join(f"{sql_str(k)}, {sql_str(v)}" for k, v in split_opts.items())
+    split = f"from_csv({BAD}, {sql_str(ddl)}, map({options}))"
     detail = []
     for f in fields:
-        if isinstance(f.dataType, T.StringType):
+        if f.name not in plan.declared or isinstance(f.dataType, T.StringType):
             continue
         sql = f.dataType.simpleString()
+        fmt = plan.formats.get(f.name) or (opts.get("dateFormat") if sql == "date" else None)
+        if sql == "timestamp":
+            fmt = plan.formats.get(f.name) or opts.get("timestampFormat")
         value = f"{split}.{q(f.name)}"
-        cond = (
-            f"{split}.{_SPLIT} IS NULL AND {value} IS NOT NULL AND {value} != {_sql_str(null or '')} "
-            f"AND try_cast({value} AS {sql}) IS NULL"
-        )
-        detail.append((f"cannot cast {f.name} to {sql}", F.expr(cond)))
+        conv = cast_sql("_sw_v", sql, fmt).replace(q("_sw_v"), value)
+        null = opts["nullValue"]
+        cond = f"{split}.{_SPLIT} IS NULL AND {value} IS NOT NULL AND {value} != {sql_str(null)} AND {conv} IS NULL"
+        key = f"{f.name}: {cast_reason_key(sql, fmt)}"
+        reason = F.concat(F.lit(f"{f.name}: '"), F.substring(F.expr(value), 1, 200),
+                          F.lit("' is " + cast_reason_key(sql, fmt)))  # fmt: skip
+        detail.append((key, reason, F.expr(cond)))
     return df, detail
 
 
-def _sql_str(text: str) -> str:
-    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+class _Locate(LineFormat):
+    """Physical lines whose text is one of ``wanted`` (a clean file: one record per line)."""
+
+    def __init__(self, wanted: frozenset[str], header: bool, encoding: str) -> None:
+        self.columns, self.wanted, self.skip_first, self.encoding = (), wanted, 1 if header else 0, encoding
+
+    def parse_block(self, records: list[tuple[int, str]]) -> Block:
+        return Block([], [], [(n, t, "") for n, t in records if t in self.wanted])
+
+
+def locate_lines(
+    spark: SparkSession, plan: CsvPlan, splits: list[Split], s3: Any, raws: set[str]
+) -> list[tuple[str, int, str]]:
+    """(file, line, raw) of every data line whose text is in ``raws`` (executor job)."""
+    fmt = _Locate(frozenset(raws), plan.spec.header, plan.spec.encoding)
+    df = parse_splits(spark, fmt, splits, s3)
+    return [(r[FILE], int(r[LINE]), r[BAD]) for r in df.select(FILE, LINE, BAD).collect()]
+
+
+def raw_records(
+    spark: SparkSession, plan: CsvPlan, splits: list[Split], s3: Any, wanted: set[tuple[str, int]]
+) -> dict[tuple[str, int], str]:
+    """The raw text of the records starting at the wanted (file, line)s (executor job)."""
+    files = {f for f, _ in wanted}
+    fmt = plan.record_format(raw_only=True, wanted=frozenset(wanted))
+    df = parse_splits(spark, fmt, [s for s in splits if s.uri in files], s3)
+    return {(r[FILE], int(r[LINE])): r[BAD] for r in df.select(FILE, LINE, BAD).collect()}
+
+
+def structural_reason(raw: str, plan: CsvPlan) -> str | None:
+    """Why Spark rejected a line by its shape (field count), as the record reader says it."""
+    fmt = plan.record_format()
+    try:
+        fields = next(csv.reader([raw], **fmt.dialect()), [])
+    except csv.Error:
+        return "malformed record"
+    if len(fields) != len(plan.names):
+        return f"{len(fields)} fields, expected {len(plan.names)}"
+    return None
+
+
+# -- the executor-side CSV reader (RFC 4180 records over physical lines) --------------------
+
+MAX_RECORD_LINES = 10_000  # a quoted field may span at most this many physical lines
+
+
+class _Overlong(Exception):
+    pass
+
+
+@dataclass
+class CsvFormat(LineFormat):
+    """CSV/TSV records for :mod:`sparkwing.lake._lines`; every column a string (nulls applied).
+
+    See the module docstring for the rules.  ``names`` are the output columns; a record must
+    have exactly ``len(names)`` fields.  ``header`` (the header's fields) makes the first record
+    of every file skipped and a record equal to it ``repeated header``.
+    """
+
+    names: Sequence[str] = ()
+    delimiter: str = ","
+    quote_char: str = '"'
+    escape: str = '"'
+    nulls: frozenset[str] = frozenset({""})
+    header: tuple[str, ...] | None = None
+    encoding: str = "utf-8"
+    max_record_lines: int = MAX_RECORD_LINES
+    raw_only: bool = False  # emit every record's raw text (as a "bad" row with an empty reason)
+    wanted: frozenset[tuple[str, int]] | None = None  # raw_only: just these (file, line)s
+
+    def __post_init__(self) -> None:
+        self.columns = () if self.raw_only else tuple(self.names)
+        self.types = None
+        # Quote parity aligns splits only when a quote inside a field is doubled (RFC 4180).
+        self.quote = self.quote_char or None
+        self.splittable = not self.quote_char or self.escape == self.quote_char
+
+    def dialect(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"delimiter": self.delimiter, "strict": True}
+        if self.quote_char:
+            d["quotechar"] = self.quote_char
+            if self.escape and self.escape != self.quote_char:
+                d |= {"escapechar": self.escape, "doublequote": False}
+        else:
+            d["quoting"] = csv.QUOTE_NONE
+        return d
+
+    def parse_block(self, records: list[tuple[int, str]]) -> Block:  # pragma: no cover - unused
+        raise NotImplementedError("CSV walks lines itself (parse_records)")
+
+    def parse_records(self, lines: LineReader, end: int) -> Iterator[Block]:
+        enc, width, nulls = self.encoding, len(self.names), self.nulls
+        pending: list[tuple[int, int, str]] = []  # pushed-back lines (offset, number, text), last first
+        cur: list[str] = []  # the lines of the record being read
+        state: dict[str, Any] = {"line": 0, "offset": 0, "badtext": False, "bom": 0}
+        limit = self.max_record_lines
+
+        def feed() -> Iterator[str]:
+            while True:
+                if pending:
+                    offset, number, text = pending[-1]
+                    if not cur and 0 <= end <= offset:
+                        return
+                    pending.pop()
+                else:
+                    offset, number = lines.offset, lines.line
+                    if not cur and 0 <= end <= offset:
+                        return
+                    raw = lines.next()
+                    if raw is None:
+                        return
+                    try:
+                        text = raw.decode(enc)
+                    except UnicodeDecodeError:
+                        text = raw.decode(enc, "surrogateescape")
+                        state["badtext"] = True
+                    if offset == 0 and text.startswith("\ufeff"):
+                        text = text[1:]
+                        state["bom"] = len(raw) - len(text.encode(enc, "surrogateescape"))
+                if not cur:
+                    state["line"], state["offset"] = number, offset
+                elif len(cur) >= limit:
+                    pending.append((offset, number, text))
+                    raise _Overlong
+                cur.append(text)
+                yield text
+
+        reader = csv.reader(feed(), **self.dialect())
+        skip_header = self.header is not None and lines.offset == 0
+        good: list[list[str]] = []
+        good_lines: list[int] = []
+        bad: list[tuple[int, str, str]] = []
+        while True:
+            try:
+                fields = next(reader)
+            except StopIteration:
+                break
+            except (csv.Error, _Overlong) as exc:
+                reason = _quote_reason(exc) if len(cur) == 1 else "unterminated quote"
+                if len(cur) > 1:  # resynchronise at the record's second line
+                    first_line, first_offset = state["line"], state["offset"]
+                    rest = cur[1:]
+                    for k in range(len(rest) - 1, -1, -1):
+                        pending.append((-1, 0, rest[k]))
+                    start = first_offset + state["bom"] if first_offset == 0 else first_offset
+                    _renumber(pending, len(rest), first_line, start, cur[0], enc)
+                    head = cur[0]
+                    cur.clear()
+                    bad.append((first_line, _text(_strip(head)), reason))
+                else:
+                    bad.append((state["line"], _text(_strip("".join(cur))), reason))
+                    cur.clear()
+                state["badtext"] = False
+                reader = csv.reader(feed(), **self.dialect())
+                continue
+            number = state["line"]
+            if not fields:  # a blank line is not a record
+                cur.clear()
+                continue
+            if skip_header:
+                skip_header = False
+                cur.clear()
+                continue
+            if state["badtext"]:
+                bad.append((number, _text(_strip("".join(cur))), f"not valid {enc} text"))
+            elif self.raw_only:
+                if self.wanted is None or (lines.uri, number) in self.wanted:
+                    bad.append((number, _text(_strip("".join(cur))), ""))
+            elif len(fields) != width:
+                bad.append((number, _text(_strip("".join(cur))), f"{len(fields)} fields, expected {width}"))
+            elif self.header is not None and tuple(fields) == self.header:
+                bad.append((number, _text(_strip("".join(cur))), "repeated header"))
+            else:
+                good.append(fields)
+                good_lines.append(number)
+            state["badtext"] = False
+            cur.clear()
+            if len(good) + len(bad) >= BATCH_RECORDS:
+                yield self._csv_block(good, good_lines, bad, nulls)
+                good, good_lines, bad = [], [], []
+        lines.stop = pending[-1][0] if pending else lines.offset
+        if good or bad:
+            yield self._csv_block(good, good_lines, bad, nulls)
+
+    def _csv_block(
+        self,
+        good: list[list[str]],
+        good_lines: list[int],
+        bad: list[tuple[int, str, str]],
+        nulls: frozenset[str],
+    ) -> Block:
+        if self.raw_only or not good:
+            return Block([[] for _ in self.columns], [], bad)
+        columns = [[None if v in nulls else v for v in col] for col in zip(*good, strict=True)]
+        return Block(columns, good_lines, bad)
+
+
+def _renumber(
+    pending: list[tuple[int, int, str]], n: int, line: int, offset: int, head: str, enc: str
+) -> None:
+    """Give the ``n`` lines just pushed back (the end of ``pending``) their offsets and numbers."""
+    pos = offset + len(head.encode(enc, "surrogateescape"))
+    number = line + 1
+    for k in range(len(pending) - 1, len(pending) - 1 - n, -1):
+        _, _, text = pending[k]
+        pending[k] = (pos, number, text)
+        pos += len(text.encode(enc, "surrogateescape"))
+        number += 1
+
+
+def _strip(text: str) -> str:
+    if text.endswith("\n"):
+        return text[:-2] if text.endswith("\r\n") else text[:-1]
+    return text[:-1] if text.endswith("\r") else text
+
+
+def _text(text: str) -> str:
+    """Raw text for a quarantine record (undecodable bytes shown as \\x escapes)."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def _quote_reason(exc: BaseException) -> str:
+    msg = str(exc)
+    if isinstance(exc, _Overlong) or "unexpected end of data" in msg:
+        return "unterminated quote"
+    if "expected after" in msg:
+        return "text after a closing quote"
+    return f"malformed record ({msg})"
+
+
+@dataclass
+class _ProbeState:
+    odd: bool = False  # inside a quoted field (from an even start)
+    quoted_break: bool = False
+    bad_text: bool = False
+    header_again: bool = False
+    tail: bytes = b""  # the last bytes of the previous block (a header may straddle)
+    decoder: Any = None
+    mid: bool = False  # the next block is the first of a split that starts mid-file
+
+
+@dataclass
+class CsvProbe(Probe):
+    """Pass 1 for CSV: may Spark's line-based parser read this split exactly?
+
+    Not when a line break lies inside quotes (multi-line records or an odd quote), when the
+    header line appears again, or when the bytes are not valid text in the encoding; then the
+    file is read by :class:`CsvFormat` instead.
+    """
+
+    quote: str = '"'
+    header: bytes = b""  # the header line's bytes (without its break); b"" when none
+    encoding: str = "utf-8"
+
+    def begin(self, split: Any) -> _ProbeState:
+        import codecs
+
+        state = _ProbeState()
+        try:
+            state.decoder = codecs.getincrementaldecoder(self.encoding)()
+        except LookupError:
+            state.bad_text = True
+        state.tail = b"" if split.start == 0 else b"\n"  # the split starts a line or is skipped
+        state.mid = split.start > 0
+        return state
+
+    def feed(self, state: _ProbeState, data: bytes, first: bool) -> _ProbeState:
+        import numpy as np
+
+        if not data:
+            return state
+        mid, state.mid = state.mid, False
+        if b"\x00" in data:
+            state.bad_text = True
+        if state.decoder is not None and not state.bad_text:
+            chunk = data
+            if mid and self.encoding.lower().replace("-", "").replace("_", "") == "utf8":
+                chunk = chunk[:4].lstrip(bytes(range(0x80, 0xC0))) + chunk[4:]  # a split may cut a character
+            try:
+                state.decoder.decode(chunk)
+            except UnicodeDecodeError:
+                state.bad_text = True
+        if self.header:
+            window = state.tail + data
+            if window.find(b"\n" + self.header) >= 0 or window.find(b"\r" + self.header) >= 0:
+                state.header_again = True
+            state.tail = window[-(len(self.header) + 1) :]
+        else:
+            state.tail = data[-1:]
+        q = ord(self.quote) if self.quote else -1
+        if q < 0 or state.quoted_break:
+            return state
+        arr = np.frombuffer(data, np.uint8)
+        quotes = np.flatnonzero(arr == q)
+        if not len(quotes):
+            state.quoted_break = state.odd and bool(data.count(b"\n") or data.count(b"\r"))
+            return state
+        breaks = np.flatnonzero((arr == 10) | (arr == 13))
+        before = np.searchsorted(quotes, breaks) + (1 if state.odd else 0)
+        state.quoted_break = bool((before % 2 == 1).any())
+        state.odd = (len(quotes) + (1 if state.odd else 0)) % 2 == 1
+        return state
+
+    def end(self, state: _ProbeState) -> dict[str, bool]:
+        clean = not (state.odd or state.quoted_break or state.bad_text or state.header_again)
+        return {"clean": clean, "quoted_break": state.quoted_break or state.odd,
+                "bad_text": state.bad_text, "header_again": state.header_again}  # fmt: skip
+
+
+def spark_can_parse(splits: Sequence[Any]) -> bool:
+    """True when pass 1 found every split clean for Spark's line-based CSV parser."""
+    return all(isinstance(s.probe, dict) and s.probe["clean"] for s in splits)
+
+
+# -- the read: pass 1, then Spark's parser or the record reader -----------------------------
+
+
+def read_csv(
+    spark: SparkSession,
+    name: str,
+    spec: SourceSpec,
+    fmt: str,
+    files: list[SourceFile],
+    s3: Any,
+    spark_paths: Callable[[], list[str]],
+) -> Settled:
+    """Read CSV/TSV files: counts, typed accepted rows and the quarantine records.
+
+    Pass 1 (executors) counts lines and checks each file; when every file is line-exact for
+    Spark's parser (no line break inside quotes, no odd quote, no repeated header, valid
+    text, at most one null marker) Spark parses it (the fast path) and the few rejected lines
+    are then found by their text to get their line numbers.  Otherwise :class:`CsvFormat`
+    parses the splits on the executors.  The result's ``records`` hold the quarantine.
+    """
+    head = read_head(files[0], s3)
+    plan = plan_csv(name, spec, fmt, head, files[0].uri)
+    rec = plan.record_format()
+    splits = plan_splits(files, SPLIT_BYTES if rec.splittable else 1 << 62)
+    hdr = header_line(head, spec) if spec.header else b""
+    probe = CsvProbe(spec.quote, hdr or b"", spec.encoding)
+    splits = scan_splits(spark, splits, s3, rec.quote if rec.splittable else None, probe)
+    markers = [v for v in spec.null_values if v != ""]
+    dates = {f for c, f in plan.formats.items() if plan.declared[c] == "date"}
+    stamps = {f for c, f in plan.formats.items() if plan.declared[c] == "timestamp"}
+    fast = (
+        rec.splittable and hdr is not None and len(markers) <= 1 and len(dates) <= 1 and len(stamps) <= 1
+        and spark_can_parse(splits)
+    )  # fmt: skip
+    if fast:
+        settled = _read_fast(spark, plan, splits, s3, spark_paths(), files[0].uri if len(files) == 1 else None)
+        if settled is not None:
+            return settled
+    return _read_records(spark, plan, rec, splits, s3)
+
+
+def _read_fast(
+    spark: SparkSession, plan: CsvPlan, splits: list[Split], s3: Any, paths: list[str], file_uri: str | None
+) -> Settled | None:
+    df, detail = read_csv_spark(spark, plan, paths, file_uri)
+    settled = settle(df, source=plan.name, declared={}, infer=[], delimiter=plan.delimiter, bad_detail=detail)
+    if not settled.rows_quarantined:
+        settled.records = []
+        return settled
+    assert settled.bad is not None
+    groups = settled.bad.groupBy("raw", "reason", "_kind").count().collect()
+    reason_of = {g["raw"]: (g["reason"], g["_kind"]) for g in groups}
+    located = locate_lines(spark, plan, splits, s3, set(reason_of))
+    if len(located) != settled.rows_quarantined:  # cannot pair lines exactly: read the records
+        settled.cached.unpersist()
+        return None
+    records, reasons = [], Counter[str]()
+    for file, line, raw in sorted(located):
+        reason, kind = reason_of[raw]
+        if kind == MALFORMED:
+            reason = kind = structural_reason(raw, plan) or MALFORMED
+        records.append({"source": plan.name, "file": file, "line": line, "reason": reason, "raw": raw})
+        reasons[kind] += 1
+    settled.bad, settled.records, settled.reasons = None, records, dict(reasons)
+    return settled
+
+
+def _read_records(spark: SparkSession, plan: CsvPlan, rec: CsvFormat, splits: list[Split], s3: Any) -> Settled:
+    from pyspark.sql import functions as F
+
+    declared = plan.declared
+    infer = [c for c in plan.output if c not in declared]
+    while True:
+        df = parse_splits(spark, rec, splits, s3).select(*[q(c) for c in plan.output], LINE, BAD, REASON, FILE)
+        settled = settle(df, source=plan.name, declared=declared, infer=infer, formats=plan.formats,
+                         infer_formats=plan.infer_formats, raw_as="none")  # fmt: skip
+        if RESYNC not in settled.reasons:
+            break
+        assert settled.bad is not None
+        files = [r[0] for r in settled.bad.filter(F.col("reason") == RESYNC).select("file").distinct().collect()]
+        settled.cached.unpersist()
+        splits = whole_files(splits, files)
+    records: list[dict[str, Any]] = []
+    if settled.bad is not None:
+        rows = settled.bad.select("file", "line", "reason", "raw").collect()
+        wanted = {(r["file"], int(r["line"])) for r in rows if r["raw"] is None}
+        raws = raw_records(spark, plan, splits, s3, wanted) if wanted else {}
+        for r in sorted(rows, key=lambda r: (r["file"], r["line"])):
+            raw = r["raw"] if r["raw"] is not None else raws.get((r["file"], int(r["line"])), "")
+            records.append({"source": plan.name, "file": r["file"], "line": int(r["line"]), "reason": r["reason"],
+                            "raw": raw})  # fmt: skip
+    settled.bad, settled.records = None, records
+    return settled

@@ -70,6 +70,24 @@ MAX_REASONS = 100  # distinct reasons kept in the run record; the rest are summe
 OTHER_REASONS = "(other reasons)"
 ARFF_HEAD_BYTES = 16 << 20  # an ARFF header must end within the first 16 MiB of its file
 _DECIMAL = re.compile(r"^decimal\((\d+),(\d+)\)$")
+# A record's reason names the value (``id: 2.5 is not an int``, ``x: 'zz' is not a number``,
+# ``feature index repeated (got 2)``); the run record counts its kind, without the value
+# (``id: not an int``), as the CSV reader does.  One pattern, used by Spark SQL and Python.
+_VALUE_REASON = (
+    r"^(.+?): (?:'.*'|\".*\"|an object|an array|\S+) (?:is )?"
+    r"((?:not an? |out of range for |does not fit |not in the nominal domain).*)$"
+)
+_GOT_DETAIL = r" \(got .*\)$"
+
+
+def reason_kind(reason: str) -> str:
+    """The run-record kind of a quarantine reason: the reason without the value it names.
+
+    >>> reason_kind("id: 2.5 is not an int"), reason_kind("feature index repeated (got 2)")
+    ('id: not an int', 'feature index repeated')
+    """
+    kind = re.sub(_VALUE_REASON, r"\1: \2", reason)
+    return re.sub(_GOT_DETAIL, "", kind)
 
 
 @dataclass
@@ -371,9 +389,9 @@ def read_arff(
 def settle_lines(df: DataFrame, *, source: str, extra: str | None = None) -> tuple[Settled, list[str]]:
     """Persist a parse-pass DataFrame, count it once, split accepted from quarantined rows.
 
-    Rows with a ``_sw_reason`` are quarantined as ``{source, file, line, reason, raw}``.  The
-    reasons keep the :data:`MAX_REASONS` most frequent texts; the rest count under
-    ``(other reasons)``.  ``extra`` names a column of per-block notes returned as a list.
+    Rows with a ``_sw_reason`` are quarantined as ``{source, file, line, reason, raw, _kind}``
+    (the caller drops ``_kind``).  The reasons count kinds (:func:`reason_kind`): the
+    :data:`MAX_REASONS` most frequent, the rest under ``(other reasons)``.  ``extra`` names a column of per-block notes returned as a list.
     """
     from pyspark import StorageLevel
     from pyspark.sql import functions as F
@@ -394,12 +412,13 @@ def settle_lines(df: DataFrame, *, source: str, extra: str | None = None) -> tup
     bad = None
     reasons: dict[str, int] = {}
     if n_bad:
+        kind = F.regexp_replace(F.regexp_replace(F.col(REASON), _VALUE_REASON, "$1: $2"), _GOT_DETAIL, "")
         bad = cached.filter(F.col(REASON).isNotNull()).select(
             F.lit(source).alias("source"), F.col(FILE).alias("file"), F.col(LINE).alias("line"),
-            F.col(REASON).alias("reason"), F.col(BAD).alias("raw"),
+            F.col(REASON).alias("reason"), F.col(BAD).alias("raw"), kind.alias("_kind"),
         )  # fmt: skip
-        top = bad.groupBy("reason").count().orderBy(F.desc("count"), "reason").limit(MAX_REASONS).collect()
-        reasons = {r["reason"]: int(r["count"]) for r in top}
+        top = bad.groupBy("_kind").count().orderBy(F.desc("count"), "_kind").limit(MAX_REASONS).collect()
+        reasons = {r["_kind"]: int(r["count"]) for r in top}
         rest = n_bad - sum(reasons.values())
         if rest:
             reasons[OTHER_REASONS] = rest

@@ -80,6 +80,7 @@ class Split:
     first_record_line: int = 0  # its physical line number (0: unknown)
     next_record: int = -1  # where the next split's first record is expected (-1: end of file)
     in_quote: bool = False
+    probe: Any = None  # what the pass-1 probe (if any) found in this split
 
     @property
     def whole(self) -> bool:
@@ -194,10 +195,11 @@ class LineReader:
     """
 
     def __init__(self, stream: BinaryIO, offset: int, line: int, where: str) -> None:
-        self._stream, self.offset, self.line, self._where = stream, offset, line, where
+        self._stream, self.offset, self.line, self.uri = stream, offset, line, where
         self._pending: list[bytes] = []
         self._carry = b""
         self._eof = False
+        self.stop: int | None = None  # set by a quoted format: where its next record starts
 
     def _fill(self) -> bool:
         while not self._pending and not self._eof:
@@ -216,7 +218,7 @@ class LineReader:
                 self._carry = parts.pop()
                 if len(self._carry) > MAX_LINE_BYTES:
                     raise SourceError(
-                        f"{self._where}: a line longer than {MAX_LINE_BYTES >> 20} MiB; not a text file?"
+                        f"{self.uri}: a line longer than {MAX_LINE_BYTES >> 20} MiB; not a text file?"
                     )
             else:
                 self._carry = b""
@@ -290,9 +292,27 @@ class Scan:
     # inside a quoted field; -1 when no record starts in the split.
     start_out: tuple[int, int] = (-1, 0)
     start_in: tuple[int, int] = (-1, 0)
+    probe: Any = None
 
 
-def scan_split(split: Split, s3: S3Settings | None, quote: str | None) -> Scan:
+class Probe:
+    """Pass-1 extra: inspects every block of a split (e.g. CSV: is Spark's line parser exact?).
+
+    ``begin`` returns a fresh state, ``feed`` sees each block (``first`` for the file's first
+    bytes), ``end`` returns the picklable result stored on :attr:`Split.probe`.
+    """
+
+    def begin(self, split: Split) -> Any:
+        return None
+
+    def feed(self, state: Any, data: bytes, first: bool) -> Any:
+        return state
+
+    def end(self, state: Any) -> Any:
+        return state
+
+
+def scan_split(split: Split, s3: S3Settings | None, quote: str | None, probe: Probe | None = None) -> Scan:
     """Count the split's line breaks (and quotes, and candidate record starts)."""
     begin = max(split.start - 1, 0)
     stream = open_range(split.uri, begin, s3)
@@ -303,6 +323,7 @@ def scan_split(split: Split, s3: S3Settings | None, quote: str | None) -> Scan:
         q = quote.encode() if quote else b""
         first = True
         head = b""  # the first bytes, to place the first record
+        state = probe.begin(split) if probe else None
         while remaining != 0:
             want = BLOCK_BYTES if remaining < 0 else min(BLOCK_BYTES, remaining)
             data = stream.read(want)
@@ -312,6 +333,8 @@ def scan_split(split: Split, s3: S3Settings | None, quote: str | None) -> Scan:
                 remaining -= len(data)
             if first and split.start > 0:
                 prev, data = data[0], data[1:]
+            if probe:
+                state = probe.feed(state, data, first and split.start == 0)
             first = False
             breaks += count_breaks(data, prev)
             if q:
@@ -321,9 +344,10 @@ def scan_split(split: Split, s3: S3Settings | None, quote: str | None) -> Scan:
             prev = data[-1] if data else prev
     finally:
         stream.close()
+    found = probe.end(state) if probe else None
     if not q or split.start == 0:
-        return Scan(breaks, quotes)
-    return Scan(breaks, quotes, _record_start(split, s3, q, False), _record_start(split, s3, q, True))
+        return Scan(breaks, quotes, probe=found)
+    return Scan(breaks, quotes, _record_start(split, s3, q, False), _record_start(split, s3, q, True), found)
 
 
 def _record_start(split: Split, s3: S3Settings | None, q: bytes, in_quote: bool) -> tuple[int, int]:
@@ -354,24 +378,30 @@ def _record_start(split: Split, s3: S3Settings | None, q: bytes, in_quote: bool)
 
 
 def scan_splits(
-    spark: SparkSession, splits: list[Split], s3: S3Settings | None, quote: str | None
+    spark: SparkSession,
+    splits: list[Split],
+    s3: S3Settings | None,
+    quote: str | None,
+    probe: Probe | None = None,
 ) -> list[Split]:
     """Pass 1 on the executors; returns the splits with line numbers and record starts set.
 
-    Skipped (no job) when every file is one split.
+    Skipped (no job) when every file is one split and there is no ``probe``.
     """
-    if all(s.whole for s in splits):
+    if all(s.whole for s in splits) and probe is None:
         return splits
     rdd = spark.sparkContext.parallelize(list(enumerate(splits)), len(splits))
-    scans = dict(rdd.map(lambda item: (item[0], scan_split(item[1], s3, quote))).collect())
+    scans = dict(rdd.map(lambda item: (item[0], scan_split(item[1], s3, quote, probe))).collect())
     return place_splits(splits, [scans[i] for i in range(len(splits))], quote)
 
 
-def scan_local(splits: list[Split], s3: S3Settings | None, quote: str | None) -> list[Split]:
+def scan_local(
+    splits: list[Split], s3: S3Settings | None, quote: str | None, probe: Probe | None = None
+) -> list[Split]:
     """Pass 1 in this process (tests, tools): the same result as :func:`scan_splits`."""
-    if all(s.whole for s in splits):
+    if all(s.whole for s in splits) and probe is None:
         return splits
-    return place_splits(splits, [scan_split(s, s3, quote) for s in splits], quote)
+    return place_splits(splits, [scan_split(s, s3, quote, probe) for s in splits], quote)
 
 
 def place_splits(splits: list[Split], scans: list[Scan], quote: str | None) -> list[Split]:
@@ -386,12 +416,13 @@ def place_splits(splits: list[Split], scans: list[Scan], quote: str | None) -> l
         by_file.setdefault(s.uri, []).append(i)
     for uri, idx in by_file.items():
         if len(idx) == 1:
-            out.append(splits[idx[0]])
+            out.append(replace(splits[idx[0]], probe=scans[idx[0]].probe))
             continue
         placed: list[Split] = []
         lines = quotes = 0
         for i in idx:
             s, scan = splits[i], scans[i]
+            s = replace(s, probe=scan.probe)
             if s.start == 0:
                 placed.append(replace(s, lines_before=0, first_record=0, first_record_line=1))
             elif quote is None:
@@ -457,7 +488,8 @@ def parse_split(fmt: LineFormat, split: Split, s3: S3Settings | None) -> Iterato
         for block in fmt.parse_records(reader, split.end):
             yield block_batch(fmt, block, split.uri)
         # A quoted format checks that it stopped where the next split starts.
-        if fmt.quote is not None and split.next_record >= 0 and reader.offset != split.next_record:
+        stop = reader.offset if reader.stop is None else reader.stop
+        if fmt.quote is not None and split.next_record >= 0 and stop != split.next_record:
             yield block_batch(fmt, Block([[] for _ in fmt.columns], [], [(0, split.uri, RESYNC)]), split.uri)
     finally:
         reader.close()
@@ -531,6 +563,7 @@ __all__ = [
     "Block",
     "LineFormat",
     "LineReader",
+    "Probe",
     "Split",
     "count_breaks",
     "open_range",

@@ -1,14 +1,19 @@
 """Settle a parsed DataFrame: cast, infer types, count, quarantine bad rows, enforce the limit.
 
 Input: a DataFrame of parsed values (typed, or strings for the string path), plus ``_sw_bad``
-(the raw text of a record the parser rejected, else null) and ``_sw_file``.  The input is
+(the raw text of a record the parser rejected, else null), ``_sw_file`` and, when the parser
+knows them, ``_sw_line`` (physical line number) and ``_sw_reason`` (why it rejected the record).  The input is
 persisted once (MEMORY_AND_DISK); a single aggregate over it materialises the cache and yields
 the counts and, for the string path, the inferred types.  Only when rows are bad: a group-by
 over the bad rows counts reasons, and the caller writes them as JSON lines
-``{source, file, reason, raw}`` to the quarantine folder.
+``{source, file, line, reason, raw}`` to the quarantine folder.
 
->>> sql_type("integer"), _pick(0, 2), _pick(0, 3)
-('int', 'double', 'string')
+A declared type that does not fit quarantines the row with the value in the reason
+(``amount: 'abc' is not a double``, ``day: '2021-13-40' is not a valid date (M/d/yy)``); the
+run record counts such reasons without the value (``amount: not a double``).
+
+>>> sql_type("integer"), _pick(0, 2), _pick(0, 3), cast_reason_key("int")
+('int', 'double', 'string', 'not an int')
 """
 
 from __future__ import annotations
@@ -24,8 +29,9 @@ from sparkwing.errors import ConfigError, SourceError
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame
 
-BAD, FILE = "_sw_bad", "_sw_file"
+BAD, FILE, LINE, REASON = "_sw_bad", "_sw_file", "_sw_line", "_sw_reason"
 MALFORMED = "malformed record"
+DATE_DEFAULT, TIMESTAMP_DEFAULT = "yyyy-MM-dd", "yyyy-MM-dd HH:mm:ss"
 _ALIASES = {
     "integer": "int", "int": "int", "long": "bigint", "bigint": "bigint", "short": "smallint",
     "smallint": "smallint", "byte": "tinyint", "tinyint": "tinyint", "float": "float",
@@ -52,6 +58,32 @@ def sql_type(name: str, *, source: str = "", column: str = "") -> str:
     )
 
 
+def cast_reason_key(sql: str, fmt: str | None = None) -> str:
+    """The run-record reason of a failed cast to ``sql`` (without the value)."""
+    if sql in ("date", "timestamp"):
+        return f"not a valid {sql} ({fmt or (DATE_DEFAULT if sql == 'date' else TIMESTAMP_DEFAULT)})"
+    return f"not an {sql}" if sql[:1] in "aeiou" else f"not a {sql}"
+
+
+def cast_sql(col: str, sql: str, fmt: str | None = None) -> str:
+    """SQL converting string column ``col`` to ``sql``; null where the value does not fit.
+
+    Dates and timestamps with a format use ``to_date``/``to_timestamp`` (Spark datetime
+    patterns; the session's CORRECTED parser policy turns a bad value into null, never an
+    error); everything else ``try_cast``.
+    """
+    c = q(col)
+    if fmt and sql == "date":
+        return f"to_date({c}, {sql_str(fmt)})"
+    if fmt and sql == "timestamp":
+        return f"to_timestamp({c}, {sql_str(fmt)})"
+    return f"try_cast({c} AS {sql})"
+
+
+def sql_str(text: str) -> str:
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
 def q(name: str) -> str:
     """A column name quoted for Spark SQL expressions."""
     return "`" + name.replace("`", "``") + "`"
@@ -69,7 +101,7 @@ _TIMESTAMP = (
 )
 
 
-def _rank(col: str) -> str:
+def _rank(col: str, formats: dict[str, str] | None = None) -> str:
     """SQL: the index in ``_INFER`` of the first type a well-formed row's value fits.
 
     6 means "only a string"; null for nulls and malformed rows (they do not vote).  The CASE
@@ -78,10 +110,16 @@ def _rank(col: str) -> str:
     """
     c = q(col)
     tests = [f"{c} RLIKE '{_NUMBER[t]}'" for t in _INFER[:3]]
+    formats = formats or {}
+    date, ts = formats.get("date"), formats.get("timestamp")
     tests += [
         f"lower(trim({c})) IN ('true', 'false')",
-        f"trim({c}) RLIKE '{_DATE}' AND try_cast(trim({c}) AS date) IS NOT NULL",
-        f"trim({c}) RLIKE '{_TIMESTAMP}' AND try_cast(trim({c}) AS timestamp) IS NOT NULL",
+        f"to_date(trim({c}), {sql_str(date)}) IS NOT NULL"
+        if date
+        else f"trim({c}) RLIKE '{_DATE}' AND try_cast(trim({c}) AS date) IS NOT NULL",
+        f"to_timestamp(trim({c}), {sql_str(ts)}) IS NOT NULL"
+        if ts
+        else f"trim({c}) RLIKE '{_TIMESTAMP}' AND try_cast(trim({c}) AS timestamp) IS NOT NULL",
     ]
     whens = " ".join(f"WHEN {t} THEN {i}" for i, t in enumerate(tests))
     return f"CASE WHEN {BAD} IS NOT NULL OR {c} IS NULL THEN NULL {whens} ELSE {len(tests)} END"
@@ -108,7 +146,8 @@ class Settled:
     rows_quarantined: int
     reasons: dict[str, int] = field(default_factory=dict)
     types: dict[str, str] = field(default_factory=dict)
-    bad: DataFrame | None = None  # quarantined rows, {source, file, reason, raw}
+    bad: DataFrame | None = None  # quarantined rows, {source, file, line, reason, raw, _kind}
+    records: list[dict[str, Any]] | None = None  # or: the quarantine records, built on the driver
 
 
 def settle(
@@ -119,39 +158,56 @@ def settle(
     infer: list[str],
     raw_as: str = "csv",
     delimiter: str = ",",
-    bad_detail: Sequence[tuple[str, Column]] = (),
+    bad_detail: Sequence[tuple[str, Column, Column]] = (),
+    formats: dict[str, str] | None = None,
+    infer_formats: dict[str, str] | None = None,
 ) -> Settled:
     """Persist ``df``, count it, decide column types and split accepted from quarantined rows.
 
     ``declared`` maps columns to Spark SQL types (cells that do not cast quarantine their row);
-    ``infer`` lists string columns whose type is inferred from the data (never quarantines);
-    ``bad_detail`` are (reason, condition) pairs that explain a malformed row more precisely.
+    ``formats`` gives date/timestamp patterns of declared columns; ``infer`` lists string
+    columns whose type is inferred from the data (never quarantines), ``infer_formats`` the
+    source's ``date``/``timestamp`` patterns used by that inference; ``bad_detail`` are
+    (reason, condition) pairs that explain a malformed row more precisely.
     """
     from pyspark import StorageLevel
     from pyspark.sql import functions as F
 
-    data = [c for c in df.columns if c not in (BAD, FILE)]
+    formats = formats or {}
+    data = [c for c in df.columns if c not in (BAD, FILE, LINE, REASON)]
     if BAD not in df.columns:
         df = df.withColumn(BAD, F.lit(None).cast("string"))
     if FILE not in df.columns:
         df = df.withColumn(FILE, F.lit(None).cast("string"))
+    has_reason, has_line = REASON in df.columns, LINE in df.columns
     cached = df.persist(StorageLevel.MEMORY_AND_DISK)
 
     # Small expressions on the hot path: well-formed rows only test their declared casts; the
     # finer reasons for malformed rows are computed on those rows alone, after counting.
+    casts = {c: cast_sql(c, t, formats.get(c)) for c, t in declared.items()}
+    failed = {c: F.expr(f"{q(c)} IS NOT NULL AND {casts[c]} IS NULL") for c in declared}
+    cast_kind: Column = F.lit(None).cast("string")
     cast_reason: Column = F.lit(None).cast("string")
     for c, t in reversed(declared.items()):
-        failed = F.expr(f"{q(c)} IS NOT NULL AND try_cast({q(c)} AS {t}) IS NULL")
-        cast_reason = F.when(failed, F.lit(f"cannot cast {c} to {t}")).otherwise(cast_reason)
-    malformed: Column = F.lit(MALFORMED)
-    for text, cond in reversed(bad_detail):
-        malformed = F.when(cond, F.lit(text)).otherwise(malformed)
+        key = cast_reason_key(t, formats.get(c))
+        value = F.concat(F.lit("'"), F.substring(F.col(q(c)).cast("string"), 1, 200), F.lit("'"))
+        cast_kind = F.when(failed[c], F.lit(f"{c}: {key}")).otherwise(cast_kind)
+        specific = F.concat(F.lit(f"{c}: "), value, F.lit(" is " + key))
+        cast_reason = F.when(failed[c], specific).otherwise(cast_reason)
+    malformed: Column = F.col(REASON) if has_reason else F.lit(MALFORMED)
+    malformed_kind: Column = malformed
+    for kind, reason, cond in reversed(bad_detail):
+        malformed = F.when(cond, reason).otherwise(malformed)
+        malformed_kind = F.when(cond, F.lit(kind)).otherwise(malformed_kind)
 
+    any_failed: Column | None = None
+    for cond in failed.values():
+        any_failed = cond if any_failed is None else (any_failed | cond)
     aggs = [F.count(F.lit(1)).alias("n"), F.count(F.col(BAD)).alias("bad")]
     if declared:
-        aggs.append(F.count(F.when(F.col(BAD).isNull(), cast_reason)).alias("cast"))
+        aggs.append(F.count(F.when(F.col(BAD).isNull() & any_failed, F.lit(1))).alias("cast"))
     for i, c in enumerate(infer):
-        rank = _rank(c)
+        rank = _rank(c, infer_formats or {})
         aggs += [F.expr(f"min({rank})").alias(f"lo{i}"), F.expr(f"max({rank})").alias(f"hi{i}")]
     stats = cached.agg(*aggs).first()
     assert stats is not None
@@ -163,28 +219,36 @@ def settle(
 
     def typed(c: str) -> Column:
         if c in declared:
-            return F.expr(f"try_cast({q(c)} AS {declared[c]})").alias(c)
+            return F.expr(casts[c]).alias(c)
         if c in infer and types[c] != "string":  # every value matched the type's pattern
-            return F.expr(f"cast(trim({q(c)}) AS {types[c]})").alias(c)
+            t, value = types[c], f"trim({q(c)})"
+            fmt = (infer_formats or {}).get(t)
+            if fmt and t in ("date", "timestamp"):
+                return F.expr(f"to_{t}({value}, {sql_str(fmt)})").alias(c)
+            return F.expr(f"cast({value} AS {t})").alias(c)
         return F.col(q(c))
 
-    good = F.col(BAD).isNull() & cast_reason.isNull() if declared else F.col(BAD).isNull()
+    good = F.col(BAD).isNull() & ~any_failed if any_failed is not None else F.col(BAD).isNull()
     accepted = cached.filter(good).select(*[typed(c) for c in data])
     bad = None
     reasons: dict[str, int] = {}
     if n_bad:
         if raw_as == "json":
             raw = F.to_json(F.struct(*[F.col(q(c)) for c in data]))
+        elif raw_as == "none":  # the caller finds the raw text (by line) itself
+            raw = F.lit(None).cast("string")
         else:
             raw = F.to_csv(F.struct(*[F.col(q(c)) for c in data]), {"sep": delimiter})
-        reason = F.when(F.col(BAD).isNotNull(), malformed).otherwise(cast_reason)
+        is_bad = F.col(BAD).isNotNull()
         bad = cached.filter(~good).select(
             F.lit(source).alias("source"),
             F.col(FILE).alias("file"),
-            reason.alias("reason"),
-            F.coalesce(F.col(BAD), raw).alias("raw"),
+            (F.col(LINE) if has_line else F.lit(None).cast("long")).alias("line"),
+            F.when(is_bad, malformed).otherwise(cast_reason).alias("reason"),
+            F.when(is_bad, F.col(BAD)).otherwise(raw).alias("raw"),
+            F.when(is_bad, malformed_kind).otherwise(cast_kind).alias("_kind"),
         )
-        reasons = {r["reason"]: int(r["count"]) for r in bad.groupBy("reason").count().collect()}
+        reasons = {r["_kind"]: int(r["count"]) for r in bad.groupBy("_kind").count().collect()}
     return Settled(accepted, cached, int(stats["n"]), n_bad, reasons, types, bad)
 
 

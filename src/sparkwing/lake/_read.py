@@ -1,20 +1,22 @@
 """Read a source into Spark: resolve the URI, parse, quarantine bad rows, fingerprint.
 
-Passes over the data for CSV/TSV (the hot path), with at most one non-empty null marker:
+Passes over the data for CSV/TSV (the hot path; see :mod:`sparkwing.lake._delimited`):
 
-1. Spark's ``inferSchema`` pass for the undeclared columns (skipped when ``columns`` declares
-   them all) -- the same pass a hand-written ``inferSchema=True`` job pays.
-2. Spark parses the files with those types (PERMISSIVE, corrupt-record column) into a
-   MEMORY_AND_DISK cache; one aggregate over it counts rows and malformed rows.  A value that
-   does not parse to its type makes its row malformed; only those rows are re-split to name
-   the failing column.
-3. Only when rows were quarantined: a group-by for the reasons and a write of the bad rows,
-   both over the filtered cache.
+0. Pass 1 on the executors (Python, ~64 MiB splits): line breaks, quote parity and whether
+   each file is line-exact for Spark's parser (cheap: byte counts, vectorised).
+1. Fast path (line-exact files, at most one non-empty null marker): Spark's ``inferSchema``
+   pass for the undeclared columns -- the same pass a hand-written ``inferSchema=True`` job
+   pays -- then Spark parses the files with those types (PERMISSIVE, corrupt-record column)
+   into a MEMORY_AND_DISK cache; one aggregate over it counts rows and malformed rows.  Only
+   when rows were rejected: a group-by of the bad rows and one executor pass that finds their
+   line numbers by their text.
+2. Otherwise (multi-line records, stray quotes, repeated headers, bad bytes, several null
+   markers): the record reader parses every split on the executors (``mapInArrow``) into
+   strings with line numbers; one aggregate over the cache counts and infers types.
 
-The header comes from Python (first MiB of the first file).  With several null markers
-(Spark's parser honours one) every column is read as a string and types are inferred by one
-aggregate over the cache instead (slower).  The returned ``df`` is typed and derived from the
-cache, so later steps do not re-read the files; call :meth:`SourceResult.release` when done.
+The header comes from Python (first MiB of the first file).  The returned ``df`` is typed and
+derived from the cache, so later steps do not re-read the files; call
+:meth:`SourceResult.release` when done.
 Parquet/ORC without declared ``columns`` are neither cached nor scanned (footer counts).
 JSON lines, SVMLight and ARFF are parsed on the executors by byte-range splits (see
 ``_line_formats``): a line-count pass for files larger than one split, a kinds pass for JSON
@@ -34,23 +36,17 @@ from typing import TYPE_CHECKING, Any
 
 from sparkwing.config import Settings, SourceSpec, WorkspaceLayout, is_remote
 from sparkwing.errors import SourceError, SparkwingError
-from sparkwing.lake._delimited import (
-    delimiter_for,
-    header_names,
-    read_csv_strings,
-    read_csv_typed,
-    single_null_marker,
-)
+from sparkwing.lake._delimited import read_csv
 from sparkwing.lake._fingerprint import fingerprint_files
 from sparkwing.lake._line_formats import FormatNotes, read_arff, read_json, read_svmlight
-from sparkwing.lake._quarantine import Settled, check_share, settle, sql_type
+from sparkwing.lake._quarantine import Settled, check_share, records_json, settle, sql_type
+from sparkwing.lake._storage import storage_for
 from sparkwing.lake._svmlight import ZeroBased
 from sparkwing.lake._uri import (
     SourceFile,
     configure_s3a,
     list_files,
-    read_head,
-    resolve_uri,
+        resolve_uri,
     spark_s3_scheme,
     stage_files,
     with_scheme,
@@ -145,7 +141,10 @@ def read_source(spark: SparkSession, name: str, spec: SourceSpec, ctx: SourceCon
         if rows_bad:
             quarantine_uri = qdir
             if settled.bad is not None:
-                write_frame(settled.bad.coalesce(1), qdir, "json", ctx.settings)
+                write_frame(settled.bad.drop("_kind").coalesce(1), qdir, "json", ctx.settings)
+            if settled.records:
+                storage = storage_for(qdir, ctx.settings.s3)
+                storage.write_atomic(qdir + "/records-00000.json", records_json(settled.records))
         limit = spec.max_quarantine_share
         if limit is None:
             limit = ctx.settings.lake.max_quarantine_share
@@ -170,43 +169,25 @@ def _parse(
     spark: SparkSession, name: str, spec: SourceSpec, fmt: str, files: list[SourceFile], ctx: SourceContext
 ) -> tuple[Settled, FormatNotes]:
     s3 = ctx.settings.s3
-    declared = {c: sql_type(t, source=name, column=c) for c, t in (spec.columns or {}).items()}
+    declared = {c: sql_type(t, source=name, column=c) for c, t in spec.column_types.items()}
     if fmt == "json":
-        return read_json(spark, name, spec, files, s3, {c: (t, None) for c, t in declared.items()})
+        formats = spec.column_formats
+        return read_json(spark, name, spec, files, s3, {c: (t, formats.get(c)) for c, t in declared.items()})
     if fmt in ("arff", "svmlight", "libsvm"):
         reader = read_arff if fmt == "arff" else read_svmlight
         settled, notes = reader(spark, name, spec, files, s3)
         _check_declared(name, declared, settled.df.columns)
         _check_own_types(name, fmt, declared, settled.types)
         return settled, notes
-    paths = _spark_paths(spark, name, files, ctx)
     if fmt in ("csv", "tsv"):
-        delimiter = delimiter_for(spec, fmt)
-        names = _csv_names(name, spec, files[0], delimiter, s3)
-        _check_declared(name, declared, names)
-        file_uri = files[0].uri if len(files) == 1 else None
-        if single_null_marker(spec) is not None:  # Spark's own typed parser: the fast path
-            df, detail = read_csv_typed(spark, paths, names, spec, delimiter, declared, file_uri)
-            settled = settle(df, source=name, declared={}, infer=[], delimiter=delimiter, bad_detail=detail)
-            return settled, FormatNotes()
-        df = read_csv_strings(spark, paths, names, spec, delimiter, file_uri)
-        infer = [c for c in names if c not in declared]
-        return settle(df, source=name, declared=declared, infer=infer, delimiter=delimiter), FormatNotes()
+        settled = read_csv(spark, name, spec, fmt, files, s3, lambda: _spark_paths(spark, name, files, ctx))
+        return settled, FormatNotes()
+    paths = _spark_paths(spark, name, files, ctx)
     df = spark.read.format(fmt).load(paths)  # parquet, orc
     _check_declared(name, declared, df.columns)
     if not declared:  # typed formats: nothing to quarantine, footers give the count
         return Settled(df, df, df.count(), 0), FormatNotes()
     return settle(df, source=name, declared=declared, infer=[], raw_as="json"), FormatNotes()
-
-
-def _csv_names(name: str, spec: SourceSpec, first: SourceFile, delimiter: str, s3: Any) -> list[str]:
-    head = read_head(first, s3)
-    names = header_names(head, delimiter=delimiter, quote=spec.quote, encoding=spec.encoding, where=first.uri)
-    if spec.header:
-        return names
-    if spec.columns:  # no header: the declared columns name the fields, in order
-        return list(spec.columns)
-    return [f"_c{i}" for i in range(len(names))]
 
 
 def _check_declared(name: str, declared: dict[str, str], columns: list[str]) -> None:

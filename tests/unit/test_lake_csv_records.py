@@ -1,0 +1,175 @@
+"""The CSV record reader (lake/_delimited.CsvFormat) over lake/_lines splits, in-process."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sparkwing.errors import SourceError
+from sparkwing.lake._delimited import CsvFormat, header_names
+from sparkwing.lake._lines import BAD, LINE, REASON, RESYNC, parse_local, plan_splits, scan_local, whole_files
+from sparkwing.lake._uri import SourceFile
+
+
+def read(path: Path, data: bytes, split_bytes: int = 1 << 20, **opts):
+    """(good rows as (line, fields), bad as (line, raw, reason), number of splits used)."""
+    path.write_bytes(data)
+    names = opts.pop("names", None)
+    fmt = CsvFormat(names=names or header_names(data, delimiter=opts.get("delimiter", ","), quote='"',
+                                                encoding="utf-8"),
+                    header=None if names else tuple(header_names(data, delimiter=opts.get("delimiter", ","),
+                                                                 quote='"', encoding="utf-8")),
+                    **opts)  # fmt: skip
+    files = [SourceFile(str(path), len(data))]
+    splits = scan_local(plan_splits(files, split_bytes), None, fmt.quote if fmt.splittable else None)
+    if not fmt.splittable:
+        splits = whole_files(splits, [str(path)])
+    rows = parse_local(fmt, splits).to_pylist()
+    if any(r[REASON] == RESYNC for r in rows):
+        splits = whole_files(splits, [str(path)])
+        rows = parse_local(fmt, splits).to_pylist()
+    good = [(r[LINE], [r[c] for c in fmt.names]) for r in rows if r[BAD] is None]
+    bad = [(r[LINE], r[BAD], r[REASON]) for r in rows if r[BAD] is not None]
+    return good, sorted(bad), len(splits)
+
+
+SPLITS = [3, 7, 16, 1 << 20]
+
+
+@pytest.mark.parametrize("split_bytes", SPLITS)
+@pytest.mark.parametrize("eol", ["\n", "\r\n", "\r"])
+def test_quoted_line_breaks_and_every_line_ending(tmp_path, split_bytes, eol):
+    text = f'id,note,n{eol}1,"two{eol}lines",3{eol}2,"a ""quoted"" word",4{eol}3,plain,5{eol}'
+    good, bad, _ = read(tmp_path / "f.csv", text.encode(), split_bytes)
+    assert bad == []
+    assert good == [
+        (2, ["1", f"two{eol}lines", "3"]),
+        (4, ["2", 'a "quoted" word', "4"]),
+        (5, ["3", "plain", "5"]),
+    ]
+
+
+def test_mixed_endings_in_one_file_and_in_the_header(tmp_path):
+    data = b'a,"b\r\nc"\r1,x\n2,"y\rz"\r\n3,w'
+    good, bad, _ = read(tmp_path / "f.csv", data, 4)
+    assert header_names(data, delimiter=",", quote='"', encoding="utf-8") == ["a", "b\r\nc"]
+    assert bad == [] and good == [(3, ["1", "x"]), (4, ["2", "y\rz"]), (6, ["3", "w"])]
+
+
+@pytest.mark.parametrize("split_bytes", SPLITS)
+def test_unterminated_quote_resynchronises_at_the_next_line(tmp_path, split_bytes):
+    data = b'id,name,amount\n1,alice,10\n2,"bob,20\n3,carol,30\n4,"dan",40\n5,eve,50\n'
+    good, bad, _ = read(tmp_path / "f.csv", data, split_bytes)
+    assert bad == [(3, '2,"bob,20', "unterminated quote")]
+    assert [n for n, _ in good] == [2, 4, 5, 6] and good[2][1] == ["4", "dan", "40"]
+
+
+def test_unterminated_quote_at_the_end_and_text_after_closing_quote(tmp_path):
+    good, bad, _ = read(tmp_path / "f.csv", b'a,b\n1,"x"y\n2,z\n3,"open\n')
+    assert bad == [(2, '1,"x"y', "text after a closing quote"), (4, '3,"open', "unterminated quote")]
+    assert good == [(3, ["2", "z"])]
+
+
+def test_record_spanning_too_many_lines_is_cut(tmp_path):
+    data = b'a,b\n1,"never closed\n' + b"2,x\n" * 50
+    good, bad, _ = read(tmp_path / "f.csv", data, max_record_lines=5)
+    assert bad == [(2, '1,"never closed', "unterminated quote")]
+    assert len(good) == 50 and good[0] == (3, ["2", "x"])
+
+
+@pytest.mark.parametrize("split_bytes", SPLITS)
+def test_field_counts_repeated_header_bom_blank_lines(tmp_path, split_bytes):
+    data = '\ufeffid,name,amount\r\n1,a,2\r\n\r\n2,b\r\nid,name,amount\r\n3,c,4,5\r\n4,"d","7"\r\n'.encode()
+    good, bad, _ = read(tmp_path / "f.csv", data, split_bytes)
+    assert good == [(2, ["1", "a", "2"]), (7, ["4", "d", "7"])]
+    assert bad == [(4, "2,b", "2 fields, expected 3"), (5, "id,name,amount", "repeated header"),
+                   (6, "3,c,4,5", "4 fields, expected 3")]  # fmt: skip
+
+
+def test_null_markers_and_undecodable_bytes(tmp_path):
+    good, bad, _ = read(tmp_path / "f.csv", b"a,b\n1,NA\n,x\n\xff\xfe,y\n", nulls=frozenset({"", "NA"}))
+    assert good == [(2, ["1", None]), (3, [None, "x"])]
+    assert bad == [(4, "\\xff\\xfe,y", "not valid utf-8 text")]
+
+
+def test_headerless_tab_and_backslash_escape(tmp_path):
+    good, bad, n = read(
+        tmp_path / "f.tsv", b'1\t"a\\"b"\n2\tc\n', 4, names=("n", "s"), delimiter="\t", escape="\\"
+    )
+    assert n == 1 and bad == [] and good == [(1, ["1", 'a"b']), (2, ["2", "c"])]
+
+
+def test_header_errors():
+    with pytest.raises(SourceError, match="binary"):
+        header_names(b"\x00\x01", delimiter=",", quote='"', encoding="utf-8", where="x.csv")
+    with pytest.raises(SourceError, match="unterminated quote"):
+        header_names(b'"a,b\n', delimiter=",", quote='"', encoding="utf-8", where="x.csv")
+    with pytest.raises(SourceError, match="empty file"):
+        header_names(b"", delimiter=",", quote='"', encoding="utf-8", where="x.csv")
+
+
+CELL = st.text(st.sampled_from('ab ,"\n\r\t'), max_size=6)
+
+
+def rfc4180(rows: list[list[str]], eol: str, quote_all: bool) -> str:
+    """RFC 4180 text: a field with a delimiter, quote, CR or LF (or any, with quote_all) is quoted."""
+
+    def field(v: str) -> str:
+        if quote_all or any(c in v for c in ',"\r\n'):
+            return '"' + v.replace('"', '""') + '"'
+        return v
+
+    return "".join(",".join(field(v) for v in r) + eol for r in rows)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    rows=st.lists(st.lists(CELL, min_size=3, max_size=3), min_size=1, max_size=25),
+    eol=st.sampled_from(["\n", "\r\n", "\r"]),
+    quote_all=st.booleans(),
+    split_bytes=st.integers(1, 60),
+)
+def test_any_rfc4180_table_reads_back_exactly_for_any_split_size(
+    tmp_path_factory, rows, eol, quote_all, split_bytes
+):
+    data = rfc4180([["x", "y", "z"], *rows], eol, quote_all).encode()
+    good, bad, _ = read(tmp_path_factory.mktemp("h") / "f.csv", data, split_bytes, nulls=frozenset())
+    assert bad == []
+    assert [f for _, f in good] == rows
+
+
+def _breaks(text: str) -> int:
+    return text.count("\r") + text.count("\n") - text.count("\r\n")
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    rows=st.lists(st.lists(CELL, min_size=3, max_size=3), min_size=1, max_size=15),
+    eol=st.sampled_from(["\n", "\r"]),
+)
+def test_line_numbers_count_physical_lines(tmp_path_factory, rows, eol):
+    text = rfc4180([["x", "y", "z"], *rows], eol, quote_all=True)
+    good, _, _ = read(tmp_path_factory.mktemp("h") / "f.csv", text.encode(), 5, nulls=frozenset())
+    expect, line = [], 2
+    for r in rows:
+        expect.append(line)
+        line += _breaks(rfc4180([r], eol, quote_all=True))
+    assert [n for n, _ in good] == expect
+
+
+MESSY = st.text(st.sampled_from('ab,"\n\r'), max_size=80)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=MESSY, split_bytes=st.integers(1, 30))
+def test_messy_text_reads_the_same_for_any_split_size(tmp_path_factory, body, split_bytes):
+    data = ("a,b\n" + body).encode()
+    tmp = tmp_path_factory.mktemp("h")
+    whole = read(tmp / "w.csv", data, 1 << 20, nulls=frozenset())
+    split = read(tmp / "w.csv", data, split_bytes, nulls=frozenset())
+    assert split[:2] == whole[:2]
+    n_records = len(whole[0]) + len(whole[1])
+    assert n_records <= _breaks(body) + 1  # never more records than lines
