@@ -178,10 +178,10 @@ def test_arff_quoted_sparse_dates_and_bad_rows(spark, ctx, tmp_path):
     (tmp_path / "a.arff").write_text(ARFF, newline="")
     r = read_source(spark, "a", SourceSpec(uri="a.arff", max_quarantine_share=1), ctx)
     assert reconciled(r) == {
-        11: ("x: 'zz' is not a number", "zz, f, x, ?"),
-        12: ("c: 'q' is not in the nominal domain", "1, q, x, ?"),
-        13: ("t: '13/2/2021 00:00' is not a valid date (M/d/yyyy HH:mm)", "1, f, x, '13/2/2021 00:00'"),
-        14: ("2 values, expected 4", "1, f"),
+        11: ("x: not a number (got 'zz')", "zz, f, x, ?"),
+        12: ("c: not in the nominal domain (got 'q')", "1, q, x, ?"),
+        13: ("t: not a date (got '13/2/2021 00:00', expected M/d/yyyy HH:mm)", "1, f, x, '13/2/2021 00:00'"),
+        14: ("wrong number of values (expected 4, got 2)", "1, f"),
         15: ("sparse indices not increasing (got 0 after 1)", "{1 f, 0 2}"),
     }
     assert dict(r.df.dtypes) == {"x": "double", "c": "string", "s": "string", "t": "timestamp"}
@@ -228,3 +228,11 @@ def test_formats_on_s3(spark, settings, s3_server, tmp_path):
     assert set(reconciled(v)) == {4, 5, 6}
     a = read_source(spark, "a", SourceSpec(uri="s3://fmt/raw/a.arff", max_quarantine_share=1), c)
     assert set(reconciled(a)) == {11, 12, 13, 14, 15} and a.rows_accepted == 3
+
+
+def test_empty_sources_are_file_level_errors(spark, ctx, tmp_path):
+    for name, text in [("e.jsonl", ""), ("b.jsonl", "\n  \n"), ("e.svm", ""), ("c.svm", "# only\n"),
+                       ("e.arff", ""), ("h.arff", "@relation r\n@attribute a numeric\n@data\n% none\n")]:  # fmt: skip
+        (tmp_path / name).write_text(text)
+        with pytest.raises(SourceError, match=r"is empty"):
+            read_source(spark, name.replace(".", "_"), SourceSpec(uri=name), ctx)

@@ -191,7 +191,8 @@ def test_arff_files(spark, ctx, tmp_path):
     records = reconciles(b)
     assert (b.rows_read, b.rows_accepted) == (5, 2)
     assert b.reasons == {
-        "x: not a number": 1, "c: not in the nominal domain": 1, "1 values, expected 2": 1,
+        "x: not a number": 1, "c: not in the nominal domain": 1,
+        "wrong number of values (expected 2, got 1)": 1,
     }  # fmt: skip
     assert {(r["line"], r["raw"]) for r in records} == {(6, "zz,a"), (7, "2,q"), (8, "3")}
     (tmp_path / "h.arff").write_text("@relation r\n@attribute x numeric\n@attribute y {a,b\n@data\n1,a\n")
@@ -211,7 +212,7 @@ def test_svmlight_named_columns_and_bad_lines(spark, ctx, tmp_path):
     assert s.df.columns == ["y", "x1", "x2", "x3", "x4"]
     rows = [tuple(r) for r in s.df.orderBy("x2").collect()]
     assert rows == [(1.0, 0.5, 0.0, 2.0, 0.0), (0.0, 0.0, 1.0, 0.0, 0.0)]
-    assert s.reasons == {"label: not a number": 1, "feature index beyond n_features 4": 1}
+    assert s.reasons == {"label is not a number": 1, "feature index beyond n_features 4": 1}
     assert {(r["line"], r["raw"]) for r in quarantined(s)} == {(4, "x 1:1"), (5, "1 9:1")}
     assert s.zero_based is not None and s.zero_based.to_dict()["zero_based"] is False
 

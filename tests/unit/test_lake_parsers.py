@@ -57,11 +57,11 @@ def test_arff_rows_missing_quotes_comments_sparse():
 @pytest.mark.parametrize(
     ("line", "reason"),
     [
-        ("1, a, x", "3 values, expected 5"),
-        ("abc, a, x, ?, 1", "age: 'abc' is not a number"),
-        ("1, z, x, ?, 1", "kind of thing: 'z' is not in the nominal domain"),
-        ("1, a, x, 'yesterday', 1", "when: 'yesterday' is not a valid date"),
-        ("1, a, x, ?, 1.5", "n: '1.5' is not an integer"),
+        ("1, a, x", "wrong number of values"),
+        ("abc, a, x, ?, 1", "age: not a number"),
+        ("1, z, x, ?, 1", "kind of thing: not in the nominal domain"),
+        ("1, a, x, 'yesterday', 1", "when: not a date"),
+        ("1, a, x, ?, 1.5", "n: not an integer"),
         ("1, 'a, x, ?, 1", "unterminated quote"),
     ],
 )
@@ -102,7 +102,7 @@ def test_svmlight_lines():
 @pytest.mark.parametrize(
     ("line", "reason"),
     [
-        ("x 1:2", "label: 'x' is not a number"),
+        ("x 1:2", "label is not a number"),
         ("1 12", "not index:value"),
         ("1 a:2", "feature index is not a non-negative integer"),
         ("1 -3:2", "feature index is not a non-negative integer"),

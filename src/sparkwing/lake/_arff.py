@@ -234,7 +234,7 @@ def _converter(attr: ArffAttribute, zone: ZoneInfo) -> Convert:
             try:
                 return _number(value)
             except ValueError:
-                raise ArffRowError(f"{name}: {value[:40]!r} is not a number") from None
+                raise ArffRowError(f"{name}: not a number (got {value[:40]!r})") from None
 
         return numeric
     if attr.kind == "integer":
@@ -248,12 +248,12 @@ def _converter(attr: ArffAttribute, zone: ZoneInfo) -> Convert:
                 try:
                     real = _number(value)
                 except ValueError:
-                    raise ArffRowError(f"{name}: {value[:40]!r} is not an integer") from None
+                    raise ArffRowError(f"{name}: not an integer (got {value[:40]!r})") from None
                 if not real.is_integer():
-                    raise ArffRowError(f"{name}: {value[:40]!r} is not an integer")
+                    raise ArffRowError(f"{name}: not an integer (got {value[:40]!r})")
                 number = int(real)
             if not _INT64[0] <= number <= _INT64[1]:
-                raise ArffRowError(f"{name}: {value[:40]!r} is out of range for bigint")
+                raise ArffRowError(f"{name}: out of range for bigint (got {value[:40]!r})")
             return number
 
         return integer
@@ -262,7 +262,7 @@ def _converter(attr: ArffAttribute, zone: ZoneInfo) -> Convert:
 
         def nominal(value: str) -> object:
             if value not in domain:
-                raise ArffRowError(f"{name}: {value[:40]!r} is not in the nominal domain")
+                raise ArffRowError(f"{name}: not in the nominal domain (got {value[:40]!r})")
             return value
 
         return nominal
@@ -273,7 +273,7 @@ def _converter(attr: ArffAttribute, zone: ZoneInfo) -> Convert:
             try:
                 return pattern.timestamp(value, zone)
             except ValueError:
-                raise ArffRowError(f"{name}: {value[:40]!r} is not a valid date ({pattern.label})") from None
+                raise ArffRowError(f"{name}: not a date (got {value[:40]!r}, expected {pattern.label})") from None
 
         return date
     return str
@@ -298,7 +298,7 @@ def _raw_values(text: str, attrs: list[ArffAttribute]) -> list[str | None]:
         last = raw[-1] if raw else None
         if len(raw) == n + 1 and last and last.startswith("{") and last.endswith("}"):
             raise ArffRowError("instance weights are not supported")
-        raise ArffRowError(f"{len(raw)} values, expected {n}")
+        raise ArffRowError(f"wrong number of values (expected {n}, got {len(raw)})")
     return raw
 
 

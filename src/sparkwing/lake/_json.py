@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -330,6 +330,11 @@ def kind_of(value: Any) -> int:
     return NESTED
 
 
+_KIND_BITS: dict[type, int] = {
+    type(None): 0, bool: BOOL, int: INT, float: FLOAT, Decimal: FLOAT, str: STRING, dict: NESTED, list: NESTED,
+}  # fmt: skip
+
+
 @dataclass
 class KeyKinds:
     """The JSON kinds seen under every key, in order of first appearance (one split or merged)."""
@@ -340,7 +345,21 @@ class KeyKinds:
     def add(self, obj: dict[str, Any]) -> None:
         kinds = self.kinds
         for key, value in obj.items():
-            bit = kind_of(value)
+            bit = _KIND_BITS.get(type(value))
+            if bit is None or bit == INT:
+                bit = kind_of(value)
+            if key in kinds:
+                kinds[key] |= bit
+            elif len(kinds) < MAX_KEYS:
+                kinds[key] = bit
+            else:
+                self.too_many = True
+
+    def add_shape(self, keys: tuple[str, ...], types: tuple[type, ...]) -> None:
+        """Like :meth:`add` for an object with these keys and value types."""
+        kinds = self.kinds
+        for key, tp in zip(keys, types, strict=True):
+            bit = _KIND_BITS.get(tp, NESTED)
             if key in kinds:
                 kinds[key] |= bit
             elif len(kinds) < MAX_KEYS:
@@ -377,6 +396,68 @@ def infer_types(kinds: KeyKinds) -> dict[str, str]:
     return out
 
 
+# --- Arrow columns --------------------------------------------------------------------------
+
+_NONE = type(None)
+_TEXTS = frozenset({str, _NONE})
+# The Python kinds a column holds when every value fits as it is (Arrow converts those exactly).
+_FAST_KINDS: dict[str, frozenset[type]] = {
+    **dict.fromkeys(("tinyint", "smallint", "int", "bigint"), frozenset({int, _NONE})),
+    "double": frozenset({int, float, _NONE}), "boolean": frozenset({bool, _NONE}),
+    "string": frozenset({str, _NONE}),
+}  # fmt: skip
+
+
+def arrow_type(sql: str) -> Any:
+    """The Arrow type Spark reads as the Spark SQL type ``sql``."""
+    import pyarrow as pa
+
+    if m := _DECIMAL.match(sql):
+        return pa.decimal128(int(m.group(1)), int(m.group(2)))
+    return {
+        "tinyint": pa.int8(), "smallint": pa.int16(), "int": pa.int32(), "bigint": pa.int64(),
+        "float": pa.float32(), "double": pa.float64(), "boolean": pa.bool_(), "string": pa.string(),
+        "date": pa.date32(), "timestamp": pa.timestamp("us", tz="UTC"),
+    }[sql]  # fmt: skip
+
+
+def _column(values: list[Any], sql: str, name: str, convert: Converter, failed: dict[int, str]) -> Any:
+    """One column as an Arrow array; rows whose value does not fit are recorded in ``failed``."""
+    import pyarrow as pa
+
+    typ = arrow_type(sql)
+    fast = _FAST_KINDS.get(sql)
+    if fast is not None and fast.issuperset(map(type, values)):
+        try:
+            return pa.array(values, type=typ)  # exact for these kinds; overflow raises
+        except (pa.ArrowInvalid, OverflowError):
+            pass
+    if sql in ("date", "timestamp") and _TEXTS.issuperset(map(type, values)):
+        # Dates and timestamps repeat: convert each distinct text once.
+        memo: dict[Any, Any] = {}
+        for text in set(values):
+            try:
+                memo[text] = convert(text)
+            except RowError as exc:
+                memo[text] = exc
+        out = [memo[v] for v in values]
+        if not any(isinstance(v, RowError) for v in memo.values()):
+            return pa.array(out, type=typ)
+        for i, value in enumerate(out):
+            if isinstance(value, RowError):
+                failed.setdefault(i, f"{name}: {value}")
+                out[i] = None
+        return pa.array(out, type=typ)
+    out = []
+    for i, value in enumerate(values):
+        try:
+            out.append(convert(value))
+        except RowError as exc:
+            failed.setdefault(i, f"{name}: {exc}")
+            out.append(None)
+    return pa.array(out, type=typ)
+
+
 # --- one block of lines ---------------------------------------------------------------------
 
 
@@ -391,7 +472,7 @@ class JsonColumn:
 class JsonBlock:
     """Parsed lines: typed column values, bad lines, undeclared keys seen in accepted rows."""
 
-    columns: dict[str, list[Any]]
+    columns: dict[str, Any]  # name -> Arrow array of the accepted rows
     lines: list[int] = field(default_factory=list)  # line of each accepted row
     bad: list[tuple[int, str, str]] = field(default_factory=list)  # (line, raw, reason)
     extra_keys: dict[str, int] = field(default_factory=dict)
@@ -411,29 +492,40 @@ class JsonReader:
         return [(c.name, converter(c.sql, pattern=c.pattern, zone=zone)) for c in self.columns]
 
     def parse(self, lines: Iterable[tuple[int, str]], converters: list[tuple[str, Converter]]) -> JsonBlock:
-        names = [n for n, _ in converters]
-        known = set(names)
-        values: list[list[Any]] = [[] for _ in names]
-        block = JsonBlock(dict(zip(names, values)))
-        extra = block.extra_keys
-        for line, text in lines:
-            if is_blank(text):
-                continue
-            try:
-                obj = parse_object(text, self.options, first=line == 1)
-                row = []
-                for name, convert in converters:
-                    try:
-                        row.append(convert(obj.get(name)))
-                    except RowError as exc:
-                        raise RowError(f"{name}: {exc}") from None
-            except RowError as exc:
-                block.bad.append((line, text, str(exc)))
-                continue
-            block.lines.append(line)
-            for column, value in zip(values, row):
-                column.append(value)
-            if self.declared and not known.issuperset(obj):
+        """Typed Arrow columns of the lines that are objects whose values fit their columns.
+
+        Column by column: when every value is already of the column's Python kind (the common
+        case) Arrow converts the whole column at once; otherwise each value goes through its
+        converter and the first failing column (in declared order) names the row's reason.
+        """
+        import pyarrow as pa
+
+        objs: list[dict[str, Any]] = []
+        good: list[tuple[int, str]] = []
+        bad: list[tuple[int, str, str]] = []
+        for line, text, obj in self._objects(lines, bad):
+            objs.append(obj)
+            good.append((line, text))
+        failed: dict[int, str] = {}
+        arrays: dict[str, pa.Array] = {}
+        for column, (name, convert) in zip(self.columns, converters, strict=True):
+            values = [o.get(name) for o in objs]
+            arrays[name] = _column(values, column.sql, name, convert, failed)
+        keep = range(len(objs))
+        if failed:
+            mask = pa.array([i not in failed for i in range(len(objs))])
+            arrays = {n: a.filter(mask) for n, a in arrays.items()}
+            bad += [(good[i][0], good[i][1], reason) for i, reason in failed.items()]
+            bad.sort()
+            keep = [i for i in range(len(objs)) if i not in failed]
+        block = JsonBlock(arrays, [good[i][0] for i in keep], bad)
+        if self.declared:
+            known = {c.name for c in self.columns}
+            extra = block.extra_keys
+            for i in keep:
+                obj = objs[i]
+                if known.issuperset(obj):
+                    continue
                 for key in obj:
                     if key not in known:
                         if key in extra or len(extra) < MAX_EXTRA_KEYS:
@@ -442,16 +534,48 @@ class JsonReader:
                             extra[OTHER_KEYS] = extra.get(OTHER_KEYS, 0) + 1
         return block
 
-    def kinds(self, lines: Iterable[tuple[int, str]]) -> KeyKinds:
-        """The inference pass over one split: kinds per key of every line that is an object."""
-        kinds = KeyKinds()
+    def _objects(
+        self, lines: Iterable[tuple[int, str]], bad: list[tuple[int, str, str]] | None
+    ) -> Iterator[tuple[int, str, dict[str, Any]]]:
+        """(line, text, object) of each line that is one object; other non-blank lines → ``bad``.
+
+        orjson first (the hot path); only a line it rejects goes through :func:`parse_object`.
+        """
+        options = self.options
+        loads = _loads_decimal if options.exact_decimals else orjson.loads
         for line, text in lines:
-            if is_blank(text):
-                continue
             try:
-                kinds.add(parse_object(text, self.options, first=line == 1))
-            except RowError:
-                continue  # quarantined by the parse pass; it does not vote
+                obj = loads(text)
+            except (orjson.JSONDecodeError, ValueError):
+                if is_blank(text):
+                    continue
+                obj = None
+            if type(obj) is not dict:
+                try:
+                    obj = parse_object(text, options, first=line == 1)
+                except RowError as exc:
+                    if bad is not None:
+                        bad.append((line, text, str(exc)))
+                    continue
+            yield line, text, obj
+
+    def kinds(self, lines: Iterable[tuple[int, str]]) -> KeyKinds:
+        """The inference pass over one split: kinds per key of every line that is an object.
+
+        A line that is not an object does not vote (the parse pass quarantines it).
+        """
+        # Rows of one source mostly share a shape: tally distinct (keys, value types) pairs,
+        # in order of first appearance, then fold each shape into the kinds once.
+        shapes: dict[tuple[tuple[str, ...], tuple[type, ...]], None] = {}
+        kinds = KeyKinds()
+        for _, _, obj in self._objects(lines, None):
+            shapes[(tuple(obj), tuple(map(type, obj.values())))] = None
+            if len(shapes) >= 4096:  # many shapes (ragged rows): fold them, keep memory flat
+                for keys, types in shapes:
+                    kinds.add_shape(keys, types)
+                shapes.clear()
+        for keys, types in shapes:
+            kinds.add_shape(keys, types)
         return kinds
 
 

@@ -11,8 +11,8 @@ and small per-split summaries.  Passes over the data, each a Spark job over the 
 * the parse pass: typed Arrow batches (good rows, and bad ones with line, raw text, reason)
   into a MEMORY_AND_DISK cache; one aggregate over it counts rows, bad rows and extra keys.
 
->>> arrow_type("decimal(10,2)")
-Decimal128Type(decimal128(10, 2))
+>>> reason_kind("amount: 2.5 is not an int")
+'amount: not an int'
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from sparkwing.errors import SourceError
 from sparkwing.lake._arff import ArffHeader, ArffReader, parse_arff_header
 from sparkwing.lake._json import (
     OTHER_KEYS,
+    arrow_type,
     JsonColumn,
     JsonOptions,
     JsonReader,
@@ -96,19 +97,6 @@ class FormatNotes:
 
     extra_keys: dict[str, int] = field(default_factory=dict)
     zero_based: ZeroBased | None = None
-
-
-def arrow_type(sql: str) -> pa.DataType:
-    """The Arrow type Spark reads as the Spark SQL type ``sql``."""
-    import pyarrow as pa
-
-    if m := _DECIMAL.match(sql):
-        return pa.decimal128(int(m.group(1)), int(m.group(2)))
-    return {
-        "tinyint": pa.int8(), "smallint": pa.int16(), "int": pa.int32(), "bigint": pa.int64(),
-        "float": pa.float32(), "double": pa.float64(), "boolean": pa.bool_(), "string": pa.string(),
-        "date": pa.date32(), "timestamp": pa.timestamp("us", tz="UTC"),
-    }[sql]  # fmt: skip
 
 
 # --- the formats as _lines sees them ---------------------------------------------------------
@@ -251,6 +239,23 @@ def _summary(spark: SparkSession, fmt: _Summary, splits: list[Split], s3: S3Sett
     return total
 
 
+def _empty(name: str, files: list[SourceFile]) -> SourceError:
+    where = files[0].uri if len(files) == 1 else f"{len(files)} files"
+    return SourceError(
+        f"source {name!r}: {where} is empty (no records)", source=name,
+        hint="a source must hold at least one record; check the upstream export",
+    )  # fmt: skip
+
+
+def _settled(df: DataFrame, name: str, files: list[SourceFile], extra: str | None = None) -> tuple[Settled, list[str]]:
+    """:func:`settle_lines`, with a source of no records as a file-level error."""
+    settled, notes = settle_lines(df, source=name, extra=extra)
+    if settled.rows_read == 0:
+        settled.cached.unpersist()
+        raise _empty(name, files)
+    return settled, notes
+
+
 def _zone(spark: SparkSession) -> str:
     return str(spark.conf.get("spark.sql.session.timeZone", "UTC"))
 
@@ -265,6 +270,8 @@ def read_json(
         allow_nan=spec.allow_nan,
         exact_decimals=any(_DECIMAL.match(t) for t, _ in declared.values()),
     )
+    if all(f.size == 0 for f in files):
+        raise _empty(name, files)
     zone = _zone(spark)
     splits = _splits(spark, files, s3, split_bytes)
     if declared:
@@ -278,7 +285,7 @@ def read_json(
         reader = JsonReader(tuple(JsonColumn(k, t) for k, t in types.items()), options, zone, declared=False)
     fmt = JsonLines(reader, spec.encoding)
     df = parse_splits(spark, fmt, splits, s3)
-    settled, extras = settle_lines(df, source=name, extra=EXTRA if reader.declared else None)
+    settled, extras = _settled(df, name, files, EXTRA if reader.declared else None)
     return settled, FormatNotes(extra_keys=merge_extra_keys(orjson.loads(e) for e in extras))
 
 
@@ -308,6 +315,8 @@ def read_svmlight(
     split_bytes: int = SPLIT_BYTES,
 ) -> tuple[Settled, FormatNotes]:  # fmt: skip
     """SVMLight/LibSVM as ``label, f1..fn`` (absent features are 0.0)."""
+    if all(f.size == 0 for f in files):
+        raise _empty(name, files)
     splits = _splits(spark, files, s3, split_bytes)
     option = spec.zero_based
     how_set = "zero_based" in spec.model_fields_set
@@ -330,13 +339,15 @@ def read_svmlight(
     if spec.label_column in names:
         raise SourceError(f"source {name!r}: label column {spec.label_column!r} clashes with a feature name")
     fmt = SvmlightLines(SvmlightReader(decision.zero_based, width), spec.label_column, names, spec.encoding)
-    settled, _ = settle_lines(parse_splits(spark, fmt, splits, s3), source=name)
+    settled, _ = _settled(parse_splits(spark, fmt, splits, s3), name, files)
     return settled, FormatNotes(zero_based=decision)
 
 
 def arff_header(file: SourceFile, s3: S3Settings, encoding: str) -> ArffHeader:
     """The header of one ARFF file from a bounded read of its head."""
     head = read_head(file, s3, ARFF_HEAD_BYTES)
+    if not head.strip():
+        raise SourceError(f"{file.uri} is empty (no ARFF header)")
     if b"\x00" in head[:8192]:
         raise SourceError(f"{file.uri}: looks like a binary file, not ARFF")
     try:
@@ -361,6 +372,8 @@ def read_arff(
     split_bytes: int = SPLIT_BYTES,
 ) -> tuple[Settled, FormatNotes]:  # fmt: skip
     """ARFF files (one header each; all must declare the same attributes)."""
+    if all(f.size == 0 for f in files):
+        raise _empty(name, files)
     header: ArffHeader | None = None
     for file in files:
         try:
@@ -374,7 +387,7 @@ def read_arff(
     assert header is not None
     splits = _splits(spark, files, s3, max(split_bytes, 2 * ARFF_HEAD_BYTES))
     fmt = ArffLines(ArffReader(header, _zone(spark)), spec.encoding)
-    settled, _ = settle_lines(parse_splits(spark, fmt, splits, s3), source=name)
+    settled, _ = _settled(parse_splits(spark, fmt, splits, s3), name, files)
     df = settled.df
     for a in header.attributes:
         if a.kind == "nominal":  # keep the domain: H2O and model cards use the level order

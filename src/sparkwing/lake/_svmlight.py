@@ -41,7 +41,7 @@ def parse_svmlight_line(line: str) -> tuple[float, dict[int, float]] | None:
     try:
         label = _number(tokens[0])
     except ValueError:
-        raise ValueError(f"label: {tokens[0][:40]!r} is not a number") from None
+        raise ValueError(f"label is not a number (got {tokens[0][:40]!r})") from None
     features: dict[int, float] = {}
     last = -1
     for token in tokens[1:]:
