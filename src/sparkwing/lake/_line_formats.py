@@ -321,7 +321,7 @@ def read_svmlight(
     option = spec.zero_based
     how_set = "zero_based" in spec.model_fields_set
     if spec.n_features is not None and option != "auto":
-        decision = ZeroBased(bool(option), "declared" if how_set else "default", 0, 0)
+        decision = ZeroBased(bool(option), "declared" if how_set else "default", None, None)
         width = spec.n_features
     else:
         stats: SvmlightStats = _summary(spark, _SvmlightStats(spec.encoding), splits, s3) or SvmlightStats()

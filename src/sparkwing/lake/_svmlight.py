@@ -102,8 +102,8 @@ class ZeroBased:
 
     zero_based: bool
     how: Literal["default", "declared", "auto"]
-    rows_with_index_0: int
-    rows_with_features: int
+    rows_with_index_0: int | None  # None: not counted (n_features given, base not auto)
+    rows_with_features: int | None
 
     def to_dict(self) -> dict[str, Any]:
         return {
