@@ -9,18 +9,19 @@ from pathlib import Path
 
 import pytest
 
-from sparkwing.config import S3Settings, SourceSpec, WorkspaceLayout
+from sparkwing.config import S3Settings, SourceSpec
 from sparkwing.errors import SourceError
-from sparkwing.lake import SourceContext, SourceResult, read_source, s3_client
+from sparkwing.lake import SourceContext, SourceResult, read_source
 from sparkwing.lake._line_formats import read_arff, read_json, read_svmlight
 from sparkwing.lake._uri import list_files
+from sparkwing.workspace import Workspace, s3_client
 
 pytestmark = pytest.mark.spark
 
 
 @pytest.fixture()
 def ctx(settings, tmp_path: Path) -> SourceContext:
-    return SourceContext(settings, WorkspaceLayout.resolve(str(tmp_path / "ws")), "p", "r1", tmp_path)
+    return SourceContext(settings, Workspace(tmp_path / "ws"), "p", "r1", tmp_path)
 
 
 def records(r: SourceResult) -> list[dict]:
@@ -100,10 +101,14 @@ def test_json_lines_inferred_schema_gzip_and_splits(spark, ctx, tmp_path):
     got = {row["i"]: row for row in r.df.collect()}
     assert got[1]["o"] == '{"k":[1,2]}' and got[2]["m"] == "two" and got[1]["m"] == "1"
     # Many byte-range splits (a tiny split size): same rows, same line numbers.
-    big = "".join(f'{{"n": {i}, "v": "{"x" * (i % 7)}"}}\n' if i % 97 else f"bad {i}\n" for i in range(1, 2001))
+    big = "".join(
+        f'{{"n": {i}, "v": "{"x" * (i % 7)}"}}\n' if i % 97 else f"bad {i}\n" for i in range(1, 2001)
+    )
     (tmp_path / "big.jsonl").write_text(big)
     files = list_files(str(tmp_path / "big.jsonl"), ctx.settings.s3)
-    settled, _ = read_json(spark, "big", SourceSpec(uri="big.jsonl"), files, ctx.settings.s3, {}, split_bytes=4096)
+    settled, _ = read_json(
+        spark, "big", SourceSpec(uri="big.jsonl"), files, ctx.settings.s3, {}, split_bytes=4096
+    )
     try:
         assert (settled.rows_read, settled.rows_quarantined) == (2000, 20)
         assert sorted(r["line"] for r in settled.bad.collect()) == list(range(97, 2001, 97))
@@ -148,7 +153,9 @@ def test_svmlight_width_from_many_splits(spark, ctx, tmp_path):
     lines[1234] = "1 40:1"  # the widest row, in the middle of the file
     (tmp_path / "m.svm").write_text("\n".join(lines) + "\n")
     files = list_files(str(tmp_path / "m.svm"), ctx.settings.s3)
-    settled, notes = read_svmlight(spark, "m", SourceSpec(uri="m.svm"), files, ctx.settings.s3, split_bytes=2048)
+    settled, notes = read_svmlight(
+        spark, "m", SourceSpec(uri="m.svm"), files, ctx.settings.s3, split_bytes=2048
+    )
     try:
         assert (settled.rows_read, settled.rows_quarantined) == (3000, 0) and len(settled.df.columns) == 41
         assert settled.df.filter("f40 = 1").count() == 1 and notes.zero_based.rows_with_features == 3000
@@ -187,7 +194,11 @@ def test_arff_quoted_sparse_dates_and_bad_rows(spark, ctx, tmp_path):
     assert dict(r.df.dtypes) == {"x": "double", "c": "string", "s": "string", "t": "timestamp"}
     assert r.df.schema["c"].metadata["sparkwing"]["nominal"] == ["b c", "d,e", "f"]
     rows = sorted(r.df.collect(), key=lambda row: str(row["c"]))
-    assert [tuple(row)[:3] for row in rows] == [(1.5, "b c", "hello, world"), (None, "d,e", None), (2.0, "f", None)]
+    assert [tuple(row)[:3] for row in rows] == [
+        (1.5, "b c", "hello, world"),
+        (None, "d,e", None),
+        (2.0, "f", None),
+    ]
     zone = spark.conf.get("spark.sql.session.timeZone")
     want = dt.datetime(2021, 1, 2, 3, 4)  # wall-clock in the session zone, as Spark shows it
     assert rows[0]["t"] == want, zone
@@ -212,27 +223,33 @@ def test_arff_many_splits_skip_only_the_header(spark, ctx, tmp_path):
 
 @pytest.mark.s3
 def test_formats_on_s3(spark, settings, s3_server, tmp_path):
-    s3 = S3Settings(endpoint_url=s3_server, region="us-east-1", access_key_id="test", secret_access_key="test")
+    s3 = S3Settings(
+        endpoint_url=s3_server, region="us-east-1", access_key_id="test", secret_access_key="test"
+    )
     s = settings.model_copy(update={"s3": s3})
     client = s3_client(s3)
     client.create_bucket(Bucket="fmt")
     client.put_object(Bucket="fmt", Key="raw/e.jsonl", Body=JSONL.encode())
     client.put_object(Bucket="fmt", Key="raw/s.svm.gz", Body=gzip.compress(SVM.encode()))
     client.put_object(Bucket="fmt", Key="raw/a.arff", Body=ARFF.encode())
-    c = SourceContext(s, WorkspaceLayout.resolve(str(tmp_path / "ws")), "p", "r1", tmp_path)
-    j = read_source(spark, "j", SourceSpec(uri="s3://fmt/raw/e.jsonl", columns={"id": "int", "amount": "double",
-                                                                                 "day": "date"},
-                                           max_quarantine_share=1), c)  # fmt: skip
+    c = SourceContext(s, Workspace(tmp_path / "ws", s3=s3), "p", "r1", tmp_path)
+    cols = {"id": "int", "amount": "double", "day": "date"}
+    j = read_source(
+        spark, "j", SourceSpec(uri="s3://fmt/raw/e.jsonl", columns=cols, max_quarantine_share=1), c
+    )
     assert set(reconciled(j)) == {4, 5, 6, 7, 8, 9, 10} and j.fingerprint["etag"]
-    v = read_source(spark, "v", SourceSpec(uri="s3://fmt/raw/s.svm.gz", format="svmlight", max_quarantine_share=1), c)
+    v = read_source(
+        spark, "v", SourceSpec(uri="s3://fmt/raw/s.svm.gz", format="svmlight", max_quarantine_share=1), c
+    )
     assert set(reconciled(v)) == {4, 5, 6}
     a = read_source(spark, "a", SourceSpec(uri="s3://fmt/raw/a.arff", max_quarantine_share=1), c)
     assert set(reconciled(a)) == {11, 12, 13, 14, 15} and a.rows_accepted == 3
 
 
 def test_empty_sources_are_file_level_errors(spark, ctx, tmp_path):
-    for name, text in [("e.jsonl", ""), ("b.jsonl", "\n  \n"), ("e.svm", ""), ("c.svm", "# only\n"),
-                       ("e.arff", ""), ("h.arff", "@relation r\n@attribute a numeric\n@data\n% none\n")]:  # fmt: skip
+    header_only = "@relation r\n@attribute a numeric\n@data\n% none\n"
+    cases = [("e.jsonl", ""), ("b.jsonl", "\n  \n"), ("e.svm", ""), ("c.svm", "# only\n"), ("e.arff", "")]
+    for name, text in [*cases, ("h.arff", header_only)]:
         (tmp_path / name).write_text(text)
         with pytest.raises(SourceError, match=r"is empty"):
             read_source(spark, name.replace(".", "_"), SourceSpec(uri=name), ctx)

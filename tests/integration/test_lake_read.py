@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from sparkwing.config import SourceSpec, WorkspaceLayout
+from sparkwing.config import SourceSpec
 from sparkwing.errors import SourceError
 from sparkwing.lake import SourceContext, SourceResult, read_source, write_output
+from sparkwing.workspace import Workspace
 
 pytestmark = pytest.mark.spark
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -18,7 +19,7 @@ DATA = Path(__file__).resolve().parents[1] / "data"
 
 @pytest.fixture()
 def ctx(settings, tmp_path: Path) -> SourceContext:
-    return SourceContext(settings, WorkspaceLayout.resolve(str(tmp_path / "ws")), "p", "r1", DATA)
+    return SourceContext(settings, Workspace(tmp_path / "ws"), "p", "r1", DATA)
 
 
 def quarantined(r: SourceResult) -> list[dict]:
@@ -77,13 +78,14 @@ BAD_CSV = """id,name,amount
 
 def test_malformed_lines_and_uncastable_values_are_quarantined(spark, ctx, tmp_path):
     (tmp_path / "bad.csv").write_text(BAD_CSV)
-    spec = SourceSpec(uri="bad.csv", columns={"id": "int", "amount": "double"}, max_quarantine_share=0.6)
+    columns = {"id": "int", "name": "string", "amount": "double"}
+    spec = SourceSpec(uri="bad.csv", columns=columns, max_quarantine_share=0.6)
     r = read_source(spark, "bad", spec, ctx.__class__(**{**ctx.__dict__, "base_dir": tmp_path}))
     records = reconciles(r)
     assert (r.rows_read, r.rows_accepted, r.rows_quarantined) == (8, 4, 4)
     assert r.reasons == {"2 fields, expected 3": 1, "unterminated quote": 1, "4 fields, expected 3": 1,
                          "amount: not a double": 1}  # fmt: skip
-    assert r.quarantine_uri == ctx.layout.quarantine("p", "r1", "bad")
+    assert r.quarantine_uri == ctx.workspace.quarantine("p", "r1", "bad")
     got = sorted((rec["line"], rec["raw"], rec["reason"]) for rec in records)
     assert got == [
         (4, "3,carol", "2 fields, expected 3"),
@@ -102,12 +104,13 @@ def test_quarantine_share_over_limit_raises(spark, ctx, tmp_path):
     with pytest.raises(SourceError) as info:
         read_source(spark, "bad", spec, ctx)
     msg = str(info.value)
-    assert "'bad'" in msg and "4 of 8 rows (50.0%)" in msg and ctx.layout.quarantine("p", "r1", "bad") in msg
+    assert "'bad'" in msg and "4 of 8 rows (50.0%)" in msg
+    assert ctx.workspace.quarantine("p", "r1", "bad") in msg
     assert "\n" not in msg and len(quarantined_dir(ctx, "bad")) == 4
 
 
 def quarantined_dir(ctx: SourceContext, name: str) -> list[str]:
-    folder = Path(ctx.layout.quarantine("p", "r1", name))
+    folder = Path(ctx.workspace.quarantine("p", "r1", name))
     return [x for f in folder.glob("*.json") for x in f.read_text().splitlines() if x.strip()]
 
 

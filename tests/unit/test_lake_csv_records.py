@@ -18,11 +18,13 @@ def read(path: Path, data: bytes, split_bytes: int = 1 << 20, **opts):
     """(good rows as (line, fields), bad as (line, raw, reason), number of splits used)."""
     path.write_bytes(data)
     names = opts.pop("names", None)
-    fmt = CsvFormat(names=names or header_names(data, delimiter=opts.get("delimiter", ","), quote='"',
-                                                encoding="utf-8"),
-                    header=None if names else tuple(header_names(data, delimiter=opts.get("delimiter", ","),
-                                                                 quote='"', encoding="utf-8")),
-                    **opts)  # fmt: skip
+    fmt = CsvFormat(
+        names=names or header_names(data, delimiter=opts.get("delimiter", ","), quote='"', encoding="utf-8"),
+        header=None
+        if names
+        else tuple(header_names(data, delimiter=opts.get("delimiter", ","), quote='"', encoding="utf-8")),
+        **opts,
+    )
     files = [SourceFile(str(path), len(data))]
     splits = scan_local(plan_splits(files, split_bytes), None, fmt.quote if fmt.splittable else None)
     if not fmt.splittable:
@@ -85,8 +87,11 @@ def test_field_counts_repeated_header_bom_blank_lines(tmp_path, split_bytes):
     data = '\ufeffid,name,amount\r\n1,a,2\r\n\r\n2,b\r\nid,name,amount\r\n3,c,4,5\r\n4,"d","7"\r\n'.encode()
     good, bad, _ = read(tmp_path / "f.csv", data, split_bytes)
     assert good == [(2, ["1", "a", "2"]), (7, ["4", "d", "7"])]
-    assert bad == [(4, "2,b", "2 fields, expected 3"), (5, "id,name,amount", "repeated header"),
-                   (6, "3,c,4,5", "4 fields, expected 3")]  # fmt: skip
+    assert bad == [
+        (4, "2,b", "2 fields, expected 3"),
+        (5, "id,name,amount", "repeated header"),
+        (6, "3,c,4,5", "4 fields, expected 3"),
+    ]
 
 
 def test_null_markers_and_undecodable_bytes(tmp_path):
@@ -173,3 +178,11 @@ def test_messy_text_reads_the_same_for_any_split_size(tmp_path_factory, body, sp
     assert split[:2] == whole[:2]
     n_records = len(whole[0]) + len(whole[1])
     assert n_records <= _breaks(body) + 1  # never more records than lines
+
+
+@pytest.mark.parametrize("split_bytes", SPLITS)
+def test_quote_that_closes_by_chance_with_the_wrong_shape_keeps_the_next_rows(tmp_path, split_bytes):
+    data = b'a,b,c\n2,"bob,20\n3,carol,30"\n4,dan,40\n'
+    good, bad, _ = read(tmp_path / "f.csv", data, split_bytes)
+    assert bad == [(2, '2,"bob,20', "unterminated quote")]
+    assert good == [(3, ["3", "carol", '30"']), (4, ["4", "dan", "40"])]

@@ -128,7 +128,7 @@ def test_json_lines_that_are_not_one_object(line, reason):
 
 def test_json_options_allow_single_quotes_and_nan():
     loose = JsonOptions(allow_single_quotes=True, allow_nan=True)
-    assert parse_object("{'a': 'it\\'s \"q\"', \"b\": 'x'}", loose) == {"a": "it's \"q\"", "b": "x"}
+    assert parse_object("{'a': 'it\\'s \"q\"', \"b\": 'x'}", loose) == {"a": 'it\'s "q"', "b": "x"}
     nan = parse_object('{"a": NaN, "b": Infinity}', loose)
     assert nan["a"] != nan["a"] and nan["b"] == float("inf")
     with pytest.raises(RowError, match="trailing data"):
@@ -210,7 +210,10 @@ def test_json_block_with_declared_columns_projects_and_counts_extra_keys():
         ),
         reader.converters(),
     )
-    assert {k: v.to_pylist() for k, v in block.columns.items()} == {"id": [1, 5], "day": [dt.date(2021, 1, 2), None]}
+    assert {k: v.to_pylist() for k, v in block.columns.items()} == {
+        "id": [1, 5],
+        "day": [dt.date(2021, 1, 2), None],
+    }
     assert block.bad == [
         (3, '{"id": 2.5, "day": "1/2/21"}', "id: 2.5 is not an int"),
         (4, '{"id": 3}  {"id": 4}', "trailing data after JSON object"),
@@ -282,7 +285,10 @@ def test_svmlight_one_based_by_default_quarantines_index_0_with_its_line():
 
 def test_svmlight_n_features_quarantines_wider_rows_only():
     block = SvmlightReader(zero_based=False, width=4).parse(lines(*SVM))
-    assert [(line, reason) for line, _, reason in block.bad][-1] == (7, "feature index beyond n_features 4 (got 7)")
+    assert [(line, reason) for line, _, reason in block.bad][-1] == (
+        7,
+        "feature index beyond n_features 4 (got 7)",
+    )
     assert len(block.labels) == 3
 
 
@@ -295,12 +301,19 @@ def test_svmlight_zero_based_auto_needs_a_majority():
     for i in range(10):
         many.add(i + 1, {0: 1.0} if i < 6 else {2: 1.0})
     auto = decide_zero_based("auto", many)
-    assert (auto.zero_based, auto.how, auto.rows_with_index_0, auto.rows_with_features) == (True, "auto", 6, 10)
+    assert (auto.zero_based, auto.how, auto.rows_with_index_0, auto.rows_with_features) == (
+        True,
+        "auto",
+        6,
+        10,
+    )
     assert decide_zero_based(True, few).to_dict()["how"] == "declared"
     assert inferred_width(many, True) == (3, 7)
 
 
-@given(st.lists(st.dictionaries(st.integers(1, 50), st.floats(-1e6, 1e6), max_size=8), min_size=1, max_size=20))
+@given(
+    st.lists(st.dictionaries(st.integers(1, 50), st.floats(-1e6, 1e6), max_size=8), min_size=1, max_size=20)
+)
 def test_svmlight_rows_round_trip_into_dense_columns(rows):
     texts = ["1 " + " ".join(f"{i}:{v!r}" for i, v in sorted(r.items())) for r in rows]
     stats = SvmlightReader().stats(lines(*texts))
@@ -331,7 +344,8 @@ TOKENS = st.one_of(
 )  # fmt: skip
 LINES = st.builds(
     lambda label, toks: " ".join([label] + toks),
-    st.sampled_from(["1", "-1", "0.5", "+1", "x", "nan", ""]), st.lists(TOKENS, max_size=6),
+    st.sampled_from(["1", "-1", "0.5", "+1", "x", "nan", ""]),
+    st.lists(TOKENS, max_size=6),
 )
 
 
@@ -353,7 +367,9 @@ def test_svmlight_vectorised_path_equals_the_exact_parser(texts, zero_based):
         else:
             label, feats = got[line]
             assert label == want[0] or (label != label and want[0] != want[0])
-            assert feats == {i: v for i, v in want[1].items() if v != 0} or any(v != v for v in feats.values())
+            assert feats == {i: v for i, v in want[1].items() if v != 0} or any(
+                v != v for v in feats.values()
+            )
 
 
 # --- ARFF ------------------------------------------------------------------------------------
@@ -398,7 +414,10 @@ def test_arff_sparse_rows_with_quotes_and_comments():
         ("{0 1}, {5}", "instance weights are not supported"),
         ("1, a, x, ?, 1, {2}", "instance weights are not supported"),
         ("1_0, a, x, ?, 1", "x: not a number"),
-        ("1, a, x, '31/02/2021 00:00', 1", "t: not a date (got '31/02/2021 00:00', expected dd/MM/yyyy HH:mm)"),
+        (
+            "1, a, x, '31/02/2021 00:00', 1",
+            "t: not a date (got '31/02/2021 00:00', expected dd/MM/yyyy HH:mm)",
+        ),
         ("1, a, x, ?, 99999999999999999999", "n: out of range for bigint"),
         ("1, a, x, ?, 2.5", "n: not an integer"),
         ("1, a, x", "wrong number of values (expected 5, got 3)"),

@@ -66,3 +66,17 @@ def test_yaml_syntax_error_has_line() -> None:
     with pytest.raises(ConfigError) as info:
         parse_spec("name: x\nsources: [\n")
     assert info.value.problems[0].line is not None
+
+
+def test_source_columns_short_and_long_form_with_formats() -> None:
+    from sparkwing.config import SourceSpec
+
+    spec = SourceSpec.model_validate({
+        "uri": "x.csv", "date_format": "d.M.yyyy", "timestamp_format": "yyyy-MM-dd HH:mm",
+        "columns": {"id": "int", "day": {"type": "date", "format": "M/d/yy"}, "other": "date", "ts": "timestamp"},
+    })  # fmt: skip
+    assert spec.column_types == {"id": "int", "day": "date", "other": "date", "ts": "timestamp"}
+    assert spec.column_formats == {"day": "M/d/yy", "other": "d.M.yyyy", "ts": "yyyy-MM-dd HH:mm"}
+    assert SourceSpec(uri="x.csv", columns={"id": "int"}).column_formats == {}
+    with pytest.raises(ValueError, match="format applies to date and timestamp"):
+        SourceSpec.model_validate({"uri": "x.csv", "columns": {"n": {"type": "int", "format": "x"}}})

@@ -75,7 +75,7 @@ def _read_value(text: str, i: int, stops: str) -> tuple[str | None, int]:
         while i < n and text[i] in " \t":
             i += 1
         if i < n and text[i] not in stops:
-            raise ArffRowError(f"text after a quoted value (got {text[i:i + 20]!r})")
+            raise ArffRowError(f"text after a quoted value (got {text[i : i + 20]!r})")
         return "".join(buf), i
     j = i
     while j < n and text[j] not in stops:
@@ -113,7 +113,7 @@ def _sparse_values(text: str, attrs: list[ArffAttribute]) -> list[str | None]:
         while j < n and text[j].isdigit() and text[j].isascii():
             j += 1
         if j == i or j >= n or text[j] not in " \t":
-            raise ArffRowError(f"bad sparse item (got {text[i:i + 40].split(',')[0].strip()!r})")
+            raise ArffRowError(f"bad sparse item (got {text[i : i + 40].split(',')[0].strip()!r})")
         index = int(text[i:j])
         if index >= width:
             raise ArffRowError(f"sparse index {index} out of range ({width} attributes)")
@@ -207,12 +207,13 @@ def parse_arff_header(lines: Iterable[str]) -> ArffHeader:
             if not attrs:
                 raise SourceError(f"ARFF header line {lineno}: @data before any @attribute")
             if text[len("@data") :].strip() and not text[len("@data") :].strip().startswith("%"):
-                raise SourceError(f"ARFF header line {lineno}: text after @data (put rows on their own lines)")
+                raise SourceError(
+                    f"ARFF header line {lineno}: text after @data (put rows on their own lines)"
+                )
             return ArffHeader(relation or "", attrs, lineno)
         else:
             raise SourceError(
-                f"ARFF header line {lineno}: expected @relation, @attribute or @data, "
-                f"got {text[:40]!r}"
+                f"ARFF header line {lineno}: expected @relation, @attribute or @data, got {text[:40]!r}"
             )
     raise SourceError(f"ARFF header has no @data line (read {lineno} lines)", hint="is this an ARFF file?")
 
@@ -273,7 +274,9 @@ def _converter(attr: ArffAttribute, zone: ZoneInfo) -> Convert:
             try:
                 return pattern.timestamp(value, zone)
             except ValueError:
-                raise ArffRowError(f"{name}: not a date (got {value[:40]!r}, expected {pattern.label})") from None
+                raise ArffRowError(
+                    f"{name}: not a date (got {value[:40]!r}, expected {pattern.label})"
+                ) from None
 
         return date
     return str
@@ -311,7 +314,7 @@ def parse_arff_row(
         return None
     convs = converters or [_converter(a, zone) for a in header.attributes]
     raw = _raw_values(text, header.attributes)
-    return [None if v is None else c(v) for v, c in zip(raw, convs)]
+    return [None if v is None else c(v) for v, c in zip(raw, convs, strict=True)]
 
 
 @dataclass
@@ -343,7 +346,6 @@ class ArffReader:
                 continue
             if row is not None:
                 block.lines.append(line)
-                for column, value in zip(block.columns, row):
+                for column, value in zip(block.columns, row, strict=True):
                     column.append(value)
         return block
-

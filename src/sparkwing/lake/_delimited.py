@@ -5,13 +5,14 @@ The contract (RFC 4180, strict but fair):
 * A record is one physical line, or several when a quoted field holds line breaks.  LF,
   CR LF and bare CR all end a line, mixed in one file too; inside a quoted field they are
   kept exactly as written.  The header is read by the same rules.  A UTF-8 BOM is dropped.
-  Blank lines are not records.  A quote inside an unquoted field is a literal character (as
-  Spark reads it); quoted values (``"42"``) are values like any other.
+  Blank (or whitespace-only) lines are not records.  A quote inside an unquoted field is a
+  literal character (as Spark reads it); quoted values (``"42"``) are values like any other.
 * ``N fields, expected M``: a record with the wrong number of fields.
-* ``unterminated quote``: a quoted field that is never closed, or whose closing quote is
-  followed by text on a later line, or that runs over ``max_record_lines`` (10,000) lines.
-  Only the record's **first physical line** is quarantined; reading resynchronises at the
-  next line, so the rows after a stray quote are read as they are.
+* ``unterminated quote``: a record spanning several lines that is not a valid record: its
+  quoted field is never closed, or its closing quote is followed by text, or it has the wrong
+  number of fields, or it runs over ``max_record_lines`` (10,000) lines.  Only the record's
+  **first physical line** is quarantined; reading resynchronises at the next line, so the
+  rows after a stray quote are read as they are (never swallowed).
 * ``text after a closing quote``: ``"ab"c`` within one line.
 * ``repeated header``: a record equal to the header, anywhere after the first line.
 * ``not valid <encoding> text``: a record with bytes the encoding cannot decode.
@@ -67,8 +68,9 @@ def delimiter_for(spec: SourceSpec, fmt: str) -> str:
     return spec.delimiter or ("\t" if fmt == "tsv" else ",")
 
 
-def header_fields(head: bytes, *, delimiter: str, quote: str, escape: str = '"', encoding: str,
-                  where: str = "") -> list[str]:  # fmt: skip
+def header_fields(
+    head: bytes, *, delimiter: str, quote: str, escape: str = '"', encoding: str, where: str = ""
+) -> list[str]:
     """The fields of the first record of a file (from its first MiB), read like every record."""
     if b"\x00" in head[:8192]:
         raise SourceError(f"{where}: looks like a binary file, not text", hint="check the format")
@@ -76,8 +78,9 @@ def header_fields(head: bytes, *, delimiter: str, quote: str, escape: str = '"',
         "".encode(encoding)
     except LookupError:
         raise SourceError(f"{where}: unknown encoding {encoding!r}") from None
-    fmt = CsvFormat(names=(), delimiter=delimiter, quote_char=quote, escape=escape, encoding=encoding,
-                    raw_only=True)  # fmt: skip
+    fmt = CsvFormat(
+        names=(), delimiter=delimiter, quote_char=quote, escape=escape, encoding=encoding, raw_only=True
+    )
     reader = LineReader(io.BytesIO(head), 0, 1, where)
     for block in fmt.parse_records(reader, -1):
         for _line, raw, reason in block.bad:
@@ -91,8 +94,9 @@ def header_fields(head: bytes, *, delimiter: str, quote: str, escape: str = '"',
     raise SourceError(f"{where}: empty file", hint="a CSV source needs a header line (or header: false)")
 
 
-def header_names(head: bytes, *, delimiter: str, quote: str, escape: str = '"', encoding: str,
-                 where: str = "") -> list[str]:  # fmt: skip
+def header_names(
+    head: bytes, *, delimiter: str, quote: str, escape: str = '"', encoding: str, where: str = ""
+) -> list[str]:
     """Column names from the header line; blanks become ``_c<i>``, repeats get ``_2``, ``_3``."""
     fields = header_fields(
         head, delimiter=delimiter, quote=quote, escape=escape, encoding=encoding, where=where
@@ -133,9 +137,16 @@ class CsvPlan:
 
     def record_format(self, **kw: Any) -> CsvFormat:
         s = self.spec
-        return CsvFormat(names=tuple(self.names), delimiter=self.delimiter, quote_char=s.quote, escape=s.escape,
-                         nulls=frozenset(s.null_values), header=tuple(self.fields) if s.header else None,
-                         encoding=s.encoding, **kw)  # fmt: skip
+        return CsvFormat(
+            names=tuple(self.names),
+            delimiter=self.delimiter,
+            quote_char=s.quote,
+            escape=s.escape,
+            nulls=frozenset(s.null_values),
+            header=tuple(self.fields) if s.header else None,
+            encoding=s.encoding,
+            **kw,
+        )
 
 
 def plan_csv(name: str, spec: SourceSpec, fmt: str, head: bytes, where: str) -> CsvPlan:
@@ -144,14 +155,24 @@ def plan_csv(name: str, spec: SourceSpec, fmt: str, head: bytes, where: str) -> 
 
     delimiter = delimiter_for(spec, fmt)
     if spec.encoding.lower().replace("-", "").replace("_", "").startswith(("utf16", "utf32")):
-        raise SourceError(f"source {name!r}: encoding {spec.encoding} is not supported for {fmt}",
-                          source=name, hint="convert the file to UTF-8")  # fmt: skip
-    fields = header_fields(head, delimiter=delimiter, quote=spec.quote, escape=spec.escape, encoding=spec.encoding,
-                           where=where)  # fmt: skip
+        raise SourceError(
+            f"source {name!r}: encoding {spec.encoding} is not supported for {fmt}",
+            source=name,
+            hint="convert the file to UTF-8",
+        )
+    fields = header_fields(
+        head, delimiter=delimiter, quote=spec.quote, escape=spec.escape, encoding=spec.encoding, where=where
+    )
     declared = {c: sql_type(t, source=name, column=c) for c, t in spec.column_types.items()}
     if spec.header:
-        names = header_names(head, delimiter=delimiter, quote=spec.quote, escape=spec.escape,
-                             encoding=spec.encoding, where=where)  # fmt: skip
+        names = header_names(
+            head,
+            delimiter=delimiter,
+            quote=spec.quote,
+            escape=spec.escape,
+            encoding=spec.encoding,
+            where=where,
+        )
     elif declared:  # no header: the declared columns name the fields, in order
         names = list(declared)
     else:
@@ -195,9 +216,16 @@ def read_csv_spark(
     spec = plan.spec
     markers = [v for v in spec.null_values if v != ""]
     typed = len(markers) <= 1
-    opts = {"header": str(spec.header).lower(), "sep": plan.delimiter, "quote": spec.quote,
-            "escape": spec.escape, "encoding": spec.encoding, "nullValue": markers[0] if markers and typed else "",
-            "mode": "PERMISSIVE", "columnNameOfCorruptRecord": BAD}  # fmt: skip
+    opts = {
+        "header": str(spec.header).lower(),
+        "sep": plan.delimiter,
+        "quote": spec.quote,
+        "escape": spec.escape,
+        "encoding": spec.encoding,
+        "nullValue": markers[0] if markers and typed else "",
+        "mode": "PERMISSIVE",
+        "columnNameOfCorruptRecord": BAD,
+    }
     dates = {plan.formats[c] for c, t in plan.declared.items() if t == "date" and c in plan.formats}
     stamps = {plan.formats[c] for c, t in plan.declared.items() if t == "timestamp" and c in plan.formats}
     if dates or spec.date_format:
@@ -221,8 +249,14 @@ def read_csv_spark(
     df = spark.read.schema(schema).options(**opts).csv(paths)
     file = F.lit(file_uri) if file_uri else F.input_file_name()
     nulls = [] if typed else markers
-    cols = [(F.when(F.col(q(n)).isin(nulls), F.lit(None)).otherwise(F.col(q(n))) if nulls else F.col(q(n))).alias(n)
-            for n in plan.output]  # fmt: skip
+    # Every column, not only the declared ones: Spark's column pruning would skip the
+    # field-count check of the columns left out.  The caller projects after settling.
+    cols = [
+        (F.when(F.col(q(n)).isin(nulls), F.lit(None)).otherwise(F.col(q(n))) if nulls else F.col(q(n))).alias(
+            n
+        )
+        for n in plan.names
+    ]
     df = df.select(*cols, F.col(BAD), file.alias(FILE))
     # SQL, so that try_cast can reach into the re-split struct (pyspark 3.5 has no Column.try_cast).
     split_opts = {k: v for k, v in opts.items() if k not in ("header", "columnNameOfCorruptRecord", "mode")}
@@ -241,10 +275,16 @@ def read_csv_spark(
         value = f"{split}.{q(f.name)}"
         conv = cast_sql("_sw_v", sql, fmt).replace(q("_sw_v"), value)
         null = opts["nullValue"]
-        cond = f"{split}.{_SPLIT} IS NULL AND {value} IS NOT NULL AND {value} != {sql_str(null)} AND {conv} IS NULL"
+        cond = (
+            f"{split}.{_SPLIT} IS NULL AND {value} IS NOT NULL AND {value} != {sql_str(null)} "
+            f"AND {conv} IS NULL"
+        )
         key = f"{f.name}: {cast_reason_key(sql, fmt)}"
-        reason = F.concat(F.lit(f"{f.name}: '"), F.substring(F.expr(value), 1, 200),
-                          F.lit("' is " + cast_reason_key(sql, fmt)))  # fmt: skip
+        reason = F.concat(
+            F.lit(f"{f.name}: '"),
+            F.substring(F.expr(value), 1, 200),
+            F.lit("' is " + cast_reason_key(sql, fmt)),
+        )
         detail.append((key, reason, F.expr(cond)))
     return df, detail
 
@@ -381,31 +421,41 @@ class CsvFormat(LineFormat):
         good: list[list[str]] = []
         good_lines: list[int] = []
         bad: list[tuple[int, str, str]] = []
+
+        def resync(reason: str) -> None:
+            """Quarantine the record's first line; read its other lines again as new records."""
+            first_line, first_offset = state["line"], state["offset"]
+            rest = cur[1:]
+            for k in range(len(rest) - 1, -1, -1):
+                pending.append((-1, 0, rest[k]))
+            start = first_offset + state["bom"] if first_offset == 0 else first_offset
+            _renumber(pending, len(rest), first_line, start, cur[0], enc)
+            bad.append((first_line, _text(_strip(cur[0])), reason))
+            cur.clear()
+            state["badtext"] = False
+
         while True:
             try:
                 fields = next(reader)
             except StopIteration:
                 break
             except (csv.Error, _Overlong) as exc:
-                reason = _quote_reason(exc) if len(cur) == 1 else "unterminated quote"
                 if len(cur) > 1:  # resynchronise at the record's second line
-                    first_line, first_offset = state["line"], state["offset"]
-                    rest = cur[1:]
-                    for k in range(len(rest) - 1, -1, -1):
-                        pending.append((-1, 0, rest[k]))
-                    start = first_offset + state["bom"] if first_offset == 0 else first_offset
-                    _renumber(pending, len(rest), first_line, start, cur[0], enc)
-                    head = cur[0]
-                    cur.clear()
-                    bad.append((first_line, _text(_strip(head)), reason))
+                    resync("unterminated quote")
                 else:
-                    bad.append((state["line"], _text(_strip("".join(cur))), reason))
+                    bad.append((state["line"], _text(_strip("".join(cur))), _quote_reason(exc)))
                     cur.clear()
-                state["badtext"] = False
+                    state["badtext"] = False
+                reader = csv.reader(feed(), **self.dialect())
+                continue
+            if width and len(cur) > 1 and len(fields) != width:
+                # A multi-line record of the wrong shape is an unterminated quote that closed
+                # by chance later on: keep the lines after its first one.
+                resync("unterminated quote")
                 reader = csv.reader(feed(), **self.dialect())
                 continue
             number = state["line"]
-            if not fields:  # a blank line is not a record
+            if not fields or (len(cur) == 1 and not cur[0].strip()):  # blank lines are not records
                 cur.clear()
                 continue
             if skip_header:
@@ -558,8 +608,12 @@ class CsvProbe(Probe):
 
     def end(self, state: _ProbeState) -> dict[str, bool]:
         clean = not (state.odd or state.quoted_break or state.bad_text or state.header_again)
-        return {"clean": clean, "quoted_break": state.quoted_break or state.odd,
-                "bad_text": state.bad_text, "header_again": state.header_again}  # fmt: skip
+        return {
+            "clean": clean,
+            "quoted_break": state.quoted_break or state.odd,
+            "bad_text": state.bad_text,
+            "header_again": state.header_again,
+        }
 
 
 def spark_can_parse(splits: Sequence[Any]) -> bool:
@@ -597,12 +651,20 @@ def read_csv(
     markers = [v for v in spec.null_values if v != ""]
     dates = {f for c, f in plan.formats.items() if plan.declared[c] == "date"}
     stamps = {f for c, f in plan.formats.items() if plan.declared[c] == "timestamp"}
+    bom = head.startswith("\ufeff".encode(spec.encoding, "ignore") or b"\xef\xbb\xbf")
     fast = (
-        rec.splittable and hdr is not None and len(markers) <= 1 and len(dates) <= 1 and len(stamps) <= 1
+        not (bom and not spec.header)  # Spark would keep the BOM in the first value
+        and rec.splittable
+        and hdr is not None
+        and len(markers) <= 1
+        and len(dates) <= 1
+        and len(stamps) <= 1
         and spark_can_parse(splits)
-    )  # fmt: skip
+    )
     if fast:
-        settled = _read_fast(spark, plan, splits, s3, spark_paths(), files[0].uri if len(files) == 1 else None)
+        settled = _read_fast(
+            spark, plan, splits, s3, spark_paths(), files[0].uri if len(files) == 1 else None
+        )
         if settled is not None:
             return settled
     return _read_records(spark, plan, rec, splits, s3)
@@ -613,6 +675,7 @@ def _read_fast(
 ) -> Settled | None:
     df, detail = read_csv_spark(spark, plan, paths, file_uri)
     settled = settle(df, source=plan.name, declared={}, infer=[], delimiter=plan.delimiter, bad_detail=detail)
+    settled.df = settled.df.select(*[q(c) for c in plan.output])
     if not settled.rows_quarantined:
         settled.records = []
         return settled
@@ -634,19 +697,32 @@ def _read_fast(
     return settled
 
 
-def _read_records(spark: SparkSession, plan: CsvPlan, rec: CsvFormat, splits: list[Split], s3: Any) -> Settled:
+def _read_records(
+    spark: SparkSession, plan: CsvPlan, rec: CsvFormat, splits: list[Split], s3: Any
+) -> Settled:
     from pyspark.sql import functions as F
 
     declared = plan.declared
     infer = [c for c in plan.output if c not in declared]
     while True:
-        df = parse_splits(spark, rec, splits, s3).select(*[q(c) for c in plan.output], LINE, BAD, REASON, FILE)
-        settled = settle(df, source=plan.name, declared=declared, infer=infer, formats=plan.formats,
-                         infer_formats=plan.infer_formats, raw_as="none")  # fmt: skip
+        df = parse_splits(spark, rec, splits, s3).select(
+            *[q(c) for c in plan.output], LINE, BAD, REASON, FILE
+        )
+        settled = settle(
+            df,
+            source=plan.name,
+            declared=declared,
+            infer=infer,
+            formats=plan.formats,
+            infer_formats=plan.infer_formats,
+            raw_as="none",
+        )
         if RESYNC not in settled.reasons:
             break
         assert settled.bad is not None
-        files = [r[0] for r in settled.bad.filter(F.col("reason") == RESYNC).select("file").distinct().collect()]
+        files = [
+            r[0] for r in settled.bad.filter(F.col("reason") == RESYNC).select("file").distinct().collect()
+        ]
         settled.cached.unpersist()
         splits = whole_files(splits, files)
     records: list[dict[str, Any]] = []
@@ -656,7 +732,14 @@ def _read_records(spark: SparkSession, plan: CsvPlan, rec: CsvFormat, splits: li
         raws = raw_records(spark, plan, splits, s3, wanted) if wanted else {}
         for r in sorted(rows, key=lambda r: (r["file"], r["line"])):
             raw = r["raw"] if r["raw"] is not None else raws.get((r["file"], int(r["line"])), "")
-            records.append({"source": plan.name, "file": r["file"], "line": int(r["line"]), "reason": r["reason"],
-                            "raw": raw})  # fmt: skip
+            records.append(
+                {
+                    "source": plan.name,
+                    "file": r["file"],
+                    "line": int(r["line"]),
+                    "reason": r["reason"],
+                    "raw": raw,
+                }
+            )
     settled.bad, settled.records = None, records
     return settled

@@ -117,10 +117,14 @@ def _lenient(text: str, options: JsonOptions, error: Exception) -> Any:
     except _NonFinite as exc:
         raise RowError(f"{exc} is not valid JSON (allow_nan: true accepts it)") from None
     except json.JSONDecodeError as exc:
-        if "enclosed in double quotes" in exc.msg and body[exc.pos : exc.pos + 1] == "'" or (
-            exc.msg == "Expecting value" and body[exc.pos : exc.pos + 1] == "'"
+        if (
+            "enclosed in double quotes" in exc.msg
+            and body[exc.pos : exc.pos + 1] == "'"
+            or (exc.msg == "Expecting value" and body[exc.pos : exc.pos + 1] == "'")
         ):
-            raise RowError("single-quoted string is not valid JSON (allow_single_quotes: true accepts it)") from None
+            raise RowError(
+                "single-quoted string is not valid JSON (allow_single_quotes: true accepts it)"
+            ) from None
         raise RowError(f"invalid JSON: {_orjson_reason(error)}") from None
     if body[end:].strip(_BLANK):
         kind = "object" if isinstance(value, dict) else "value"
@@ -331,7 +335,8 @@ def kind_of(value: Any) -> int:
 
 
 _KIND_BITS: dict[type, int] = {
-    type(None): 0, bool: BOOL, int: INT, float: FLOAT, Decimal: FLOAT, str: STRING, dict: NESTED, list: NESTED,
+    type(None): 0, bool: BOOL, int: INT, float: FLOAT, Decimal: FLOAT, str: STRING,
+    dict: NESTED, list: NESTED,
 }  # fmt: skip
 
 

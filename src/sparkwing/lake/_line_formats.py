@@ -30,11 +30,11 @@ from sparkwing.errors import SourceError
 from sparkwing.lake._arff import ArffHeader, ArffReader, parse_arff_header
 from sparkwing.lake._json import (
     OTHER_KEYS,
-    arrow_type,
     JsonColumn,
     JsonOptions,
     JsonReader,
     KeyKinds,
+    arrow_type,
     infer_types,
     merge_extra_keys,
 )
@@ -247,7 +247,9 @@ def _empty(name: str, files: list[SourceFile]) -> SourceError:
     )  # fmt: skip
 
 
-def _settled(df: DataFrame, name: str, files: list[SourceFile], extra: str | None = None) -> tuple[Settled, list[str]]:
+def _settled(
+    df: DataFrame, name: str, files: list[SourceFile], extra: str | None = None
+) -> tuple[Settled, list[str]]:
     """:func:`settle_lines`, with a source of no records as a file-level error."""
     settled, notes = settle_lines(df, source=name, extra=extra)
     if settled.rows_read == 0:
@@ -298,8 +300,11 @@ def _check_keys(name: str, kinds: KeyKinds) -> None:
     seen: dict[str, str] = {}
     for key in kinds.kinds:
         if key.startswith("_sw_"):
-            raise SourceError(f"source {name!r}: JSON key {key!r} uses the reserved prefix _sw_", source=name,
-                              hint="declare 'columns' without it (the key is then dropped and counted)")  # fmt: skip
+            raise SourceError(
+                f"source {name!r}: JSON key {key!r} uses the reserved prefix _sw_",
+                source=name,
+                hint="declare 'columns' without it (the key is then dropped and counted)",
+            )
         low = key.lower()
         if low in seen:
             raise SourceError(
@@ -362,7 +367,8 @@ def arff_header(file: SourceFile, s3: S3Settings, encoding: str) -> ArffHeader:
     except SourceError as exc:
         if "no @data" in exc.message and len(head) >= ARFF_HEAD_BYTES:
             raise SourceError(
-                f"{file.uri}: no @data line in the first {ARFF_HEAD_BYTES >> 20} MiB", hint="is this an ARFF file?"
+                f"{file.uri}: no @data line in the first {ARFF_HEAD_BYTES >> 20} MiB",
+                hint="is this an ARFF file?",
             ) from None
         raise SourceError(f"{file.uri}: {exc.message}", hint=exc.hint) from None
 
@@ -404,7 +410,8 @@ def settle_lines(df: DataFrame, *, source: str, extra: str | None = None) -> tup
 
     Rows with a ``_sw_reason`` are quarantined as ``{source, file, line, reason, raw, _kind}``
     (the caller drops ``_kind``).  The reasons count kinds (:func:`reason_kind`): the
-    :data:`MAX_REASONS` most frequent, the rest under ``(other reasons)``.  ``extra`` names a column of per-block notes returned as a list.
+    :data:`MAX_REASONS` most frequent, the rest under ``(other reasons)``.  ``extra`` names a
+    column of per-block notes, returned as a list.
     """
     from pyspark import StorageLevel
     from pyspark.sql import functions as F

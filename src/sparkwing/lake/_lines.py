@@ -50,10 +50,11 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from sparkwing.config import S3Settings, is_remote
+from sparkwing.config import S3Settings
 from sparkwing.errors import SourceError
 from sparkwing.lake._quarantine import BAD, FILE
 from sparkwing.lake._uri import SourceFile
+from sparkwing.workspace import is_remote, s3_client, split_s3
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -172,8 +173,6 @@ def open_range(uri: str, start: int, s3: S3Settings | None) -> BinaryIO:
     """A stream of a file's bytes from ``start`` (gunzipped from the start for ``.gz``)."""
     gz = uri.endswith(".gz")
     if is_remote(uri):
-        from sparkwing.lake._storage import s3_client, split_s3
-
         bucket, key = split_s3(uri)
         kwargs = {"Range": f"bytes={start}-"} if start and not gz else {}
         body = s3_client(s3 or S3Settings()).get_object(Bucket=bucket, Key=key, **kwargs)["Body"]
@@ -258,8 +257,8 @@ def reader_at(split: Split, s3: S3Settings | None) -> LineReader:
     # Read from one byte before the start: the piece up to the first line break is the
     # previous split's; whether its break lies in this split decides the line number.
     reader = LineReader(open_range(split.uri, start - 1, s3), start - 1, 0, split.uri)
-    piece = reader.next()
-    inside = piece is not None and piece not in (b"\n", b"\r", b"\r\n")
+    piece = reader.next() or b""
+    inside = piece not in (b"", b"\n", b"\r", b"\r\n")
     reader.line = 1 + split.lines_before + (1 if inside and piece[-1:] in (b"\n", b"\r") else 0)
     return reader
 

@@ -168,7 +168,7 @@ def settle(
     ``formats`` gives date/timestamp patterns of declared columns; ``infer`` lists string
     columns whose type is inferred from the data (never quarantines), ``infer_formats`` the
     source's ``date``/``timestamp`` patterns used by that inference; ``bad_detail`` are
-    (reason, condition) pairs that explain a malformed row more precisely.
+    (kind, reason, condition) triples that explain a malformed row more precisely.
     """
     from pyspark import StorageLevel
     from pyspark.sql import functions as F
@@ -204,7 +204,7 @@ def settle(
     for cond in failed.values():
         any_failed = cond if any_failed is None else (any_failed | cond)
     aggs = [F.count(F.lit(1)).alias("n"), F.count(F.col(BAD)).alias("bad")]
-    if declared:
+    if any_failed is not None:
         aggs.append(F.count(F.when(F.col(BAD).isNull() & any_failed, F.lit(1))).alias("cast"))
     for i, c in enumerate(infer):
         rank = _rank(c, infer_formats or {})
@@ -252,9 +252,7 @@ def settle(
     return Settled(accepted, cached, int(stats["n"]), n_bad, reasons, types, bad)
 
 
-def check_share(
-    source: str, rows_read: int, rows_quarantined: int, limit: float, where: str | None
-) -> None:
+def check_share(source: str, rows_read: int, rows_quarantined: int, limit: float, where: str | None) -> None:
     """Raise :class:`SourceError` when the quarantined share of ``source`` exceeds ``limit``."""
     share = rows_quarantined / rows_read if rows_read else 0.0
     if share > limit:

@@ -23,7 +23,7 @@ JSON lines, SVMLight and ARFF are parsed on the executors by byte-range splits (
 without ``columns`` and a width pass for SVMLight without ``n_features``, then one parse into
 the cache and one aggregate over it.
 
->>> ctx = SourceContext(settings, layout, "loans", run_id, Path("."))      # doctest: +SKIP
+>>> ctx = SourceContext(settings, workspace, "loans", run_id, Path("."))   # doctest: +SKIP
 >>> read_source(spark, "loans_raw", SourceSpec(uri="data/loan.csv"), ctx).rows_accepted  # doctest: +SKIP
 999
 """
@@ -34,13 +34,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sparkwing.config import Settings, SourceSpec, WorkspaceLayout, is_remote
+from sparkwing.config import Settings, SourceSpec
 from sparkwing.errors import SourceError, SparkwingError
 from sparkwing.lake._delimited import read_csv
 from sparkwing.lake._fingerprint import fingerprint_files
 from sparkwing.lake._line_formats import FormatNotes, read_arff, read_json, read_svmlight
 from sparkwing.lake._quarantine import Settled, check_share, records_json, settle, sql_type
-from sparkwing.lake._storage import storage_for
 from sparkwing.lake._svmlight import ZeroBased
 from sparkwing.lake._uri import (
     SourceFile,
@@ -52,6 +51,7 @@ from sparkwing.lake._uri import (
     with_scheme,
 )
 from sparkwing.lake._write import write_frame
+from sparkwing.workspace import Workspace, is_remote
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -62,7 +62,7 @@ class SourceContext:
     """Where a run reads from and writes quarantine/staging to."""
 
     settings: Settings
-    layout: WorkspaceLayout
+    workspace: Workspace  # quarantine and staging live here
     pipeline: str
     run_id: str
     base_dir: Path  # relative source URIs resolve against it (the spec's folder)
@@ -124,7 +124,7 @@ def read_source(spark: SparkSession, name: str, spec: SourceSpec, ctx: SourceCon
     fmt = spec.resolved_format
     uri = resolve_uri(spec.uri, ctx.base_dir)
     files = _files(uri, spec, ctx, name)
-    qdir = ctx.layout.quarantine(ctx.pipeline, ctx.run_id, name)
+    qdir = ctx.workspace.quarantine(ctx.pipeline, ctx.run_id, name)
     try:
         settled, notes = _parse(spark, name, spec, fmt, files, ctx)
     except SparkwingError:
@@ -143,8 +143,7 @@ def read_source(spark: SparkSession, name: str, spec: SourceSpec, ctx: SourceCon
             if settled.bad is not None:
                 write_frame(settled.bad.drop("_kind").coalesce(1), qdir, "json", ctx.settings)
             if settled.records:
-                storage = storage_for(qdir, ctx.settings.s3)
-                storage.write_atomic(qdir + "/records-00000.json", records_json(settled.records))
+                ctx.workspace.storage.write_atomic(qdir + "/records-00000.json", records_json(settled.records))
         limit = spec.max_quarantine_share
         if limit is None:
             limit = ctx.settings.lake.max_quarantine_share
@@ -220,7 +219,7 @@ def _spark_paths(spark: SparkSession, name: str, files: list[SourceFile], ctx: S
     if scheme is not None:
         configure_s3a(spark, ctx.settings.s3)
         return [with_scheme(f.uri, scheme) for f in files]
-    staging = ctx.layout.staging(ctx.pipeline, ctx.run_id, f"sources/{name}")
+    staging = ctx.workspace.staging(ctx.pipeline, ctx.run_id, f"sources/{name}")
     return [f.uri for f in stage_files(files, staging, ctx.settings.s3)]
 
 

@@ -252,11 +252,15 @@ class SvmlightReader:
             label, feats = parsed
             if feats:
                 if start and 0 in feats:
-                    block.bad.append((line, text, "feature index 0 in a one-based file (zero_based: true reads it)"))
+                    block.bad.append(
+                        (line, text, "feature index 0 in a one-based file (zero_based: true reads it)")
+                    )
                     continue
                 top = next(reversed(feats))
                 if top >= end:
-                    block.bad.append((line, text, f"feature index beyond n_features {self.width} (got {top})"))
+                    block.bad.append(
+                        (line, text, f"feature index beyond n_features {self.width} (got {top})")
+                    )
                     continue
             for i, v in feats.items():
                 rows.append(base + len(labels))

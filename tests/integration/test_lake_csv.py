@@ -1,0 +1,128 @@
+"""CSV/TSV through read_source on the real local Spark: both paths, the contract's reasons."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from sparkwing.config import SourceSpec
+from sparkwing.lake import SourceContext, SourceResult, read_source
+from sparkwing.workspace import Workspace
+
+pytestmark = pytest.mark.spark
+
+
+@pytest.fixture()
+def ctx(settings, tmp_path: Path) -> SourceContext:
+    return SourceContext(settings, Workspace(tmp_path / "ws"), "p", "r1", tmp_path)
+
+
+def records(r: SourceResult) -> list[tuple[int, str, str]]:
+    """(line, raw, reason) of every quarantine record; checks that the counts reconcile."""
+    out = []
+    if r.quarantine_uri:
+        for f in sorted(Path(r.quarantine_uri).glob("*.json")):
+            out += [json.loads(x) for x in f.read_text().splitlines() if x.strip()]
+    assert r.rows_read == r.rows_accepted + r.rows_quarantined
+    assert r.df.count() == r.rows_accepted
+    assert len(out) == r.rows_quarantined == sum(r.reasons.values())
+    return sorted((rec["line"], rec["raw"], rec["reason"]) for rec in out)
+
+
+def read(spark, ctx, name: str, data: bytes | str, **spec):
+    path = ctx.base_dir / name
+    path.write_bytes(data.encode() if isinstance(data, str) else data)
+    spec.setdefault("max_quarantine_share", 1)
+    return read_source(spark, name.split(".")[0], SourceSpec(uri=name, **spec), ctx)
+
+
+def test_quoted_line_breaks_bare_cr_and_mixed_endings(spark, ctx):
+    data = 'id,note,amount\r1,"two\nlines",10\r\n2,"cr\rinside",20\n3,plain,30\r4,"x",oops\r'
+    r = read(spark, ctx, "m.csv", data, columns={"id": "int", "note": "string", "amount": "int"})
+    assert records(r) == [(7, '4,"x",oops', "amount: 'oops' is not an int")]
+    rows = sorted(tuple(x) for x in r.df.collect())
+    assert rows == [(1, "two\nlines", 10), (2, "cr\rinside", 20), (3, "plain", 30)]
+    r.release()
+
+
+def test_bare_cr_file_on_the_fast_path_infers_types(spark, ctx):
+    r = read(spark, ctx, "cr.csv", "a,b\r1,x\r2,y\r3\r")
+    assert records(r) == [(4, "3", "1 fields, expected 2")]
+    assert dict(r.df.dtypes) == {"a": "int", "b": "string"} and r.rows_accepted == 2
+
+
+def test_unterminated_quote_keeps_the_rows_after_it(spark, ctx):
+    data = 'id,name\n1,"alice\n2,bob\n3,"carol"\n4,dan\n'
+    r = read(spark, ctx, "u.csv", data)
+    assert records(r) == [(2, '1,"alice', "unterminated quote")]
+    assert sorted(tuple(x) for x in r.df.collect()) == [(2, "bob"), (3, "carol"), (4, "dan")]
+
+
+def test_repeated_header_bom_quoted_numbers_wrong_counts(spark, ctx):
+    data = '\ufeffid,amount\n"1","2.5"\nid,amount\n2,3\n4,5,6\n'.encode()
+    r = read(spark, ctx, "h.csv", data)
+    assert records(r) == [(3, "id,amount", "repeated header"), (5, "4,5,6", "3 fields, expected 2")]
+    assert dict(r.df.dtypes) == {"id": "int", "amount": "double"}
+    assert sorted(tuple(x) for x in r.df.collect()) == [(1, 2.5), (2, 3.0)]
+
+
+def test_fraction_in_an_int_column_is_quarantined_with_its_line(spark, ctx):
+    r = read(spark, ctx, "i.csv", "n,s\n1,a\n2.5,b\n3,c\n", columns={"n": "int"})
+    assert records(r) == [(3, "2.5,b", "n: '2.5' is not an int")]
+    assert r.df.columns == ["n"]  # declared columns project the data
+    assert r.reasons == {"n: not an int": 1}
+
+
+def test_date_and_timestamp_formats_and_bad_values_do_not_abort(spark, ctx):
+    data = "day\twhen\tv\n1/2/21\t2021-01-02 03:04:05\t1\n13/45/21\t2021-13-45 00:00:00\t2\n2/3/21\tnope\t3\n"
+    spec = {
+        "format": "tsv",
+        "columns": {"day": {"type": "date", "format": "M/d/yy"}, "when": "timestamp"},
+        "timestamp_format": "yyyy-MM-dd HH:mm:ss",
+    }
+    r = read(spark, ctx, "t.tsv", data, **spec)
+    assert records(r) == [
+        (3, "13/45/21\t2021-13-45 00:00:00\t2", "day: '13/45/21' is not a valid date (M/d/yy)"),
+        (4, "2/3/21\tnope\t3", "when: 'nope' is not a valid timestamp (yyyy-MM-dd HH:mm:ss)"),
+    ]
+    (row,) = r.df.collect()
+    assert str(row["day"]) == "2021-01-02" and str(row["when"]) == "2021-01-02 03:04:05"
+
+
+def test_source_date_format_drives_inference(spark, ctx):
+    r = read(spark, ctx, "d.csv", 'id,day\n1,"1/2/21"\n2,12/31/20\n', date_format="M/d/yy")
+    assert records(r) == []
+    assert dict(r.df.dtypes)["day"] == "date"
+
+
+def test_several_null_markers_on_the_record_reader(spark, ctx):
+    r = read(spark, ctx, "n.csv", "a,b\n1,NA\n-,x\n3,y\n", null_values=["", "NA", "-"])
+    assert records(r) == []
+    assert sorted((x["a"] or 0, x["b"]) for x in r.df.collect()) == [(0, "x"), (1, None), (3, "y")]
+
+
+def test_large_file_in_many_splits_reads_like_one(spark, ctx, monkeypatch):
+    import sparkwing.lake._delimited as delimited
+
+    monkeypatch.setattr(delimited, "SPLIT_BYTES", 4096)
+    body = "".join(
+        f'{i},"note {i}\nmore",{i % 7}\n' if i % 50 == 0 else f"{i},n{i},{i % 7}\n" for i in range(3000)
+    )
+    data = "id,note,k\n" + body + '3000,"stray,1\n3001,z,2\n'
+    r = read(spark, ctx, "big.csv", data, columns={"id": "int", "note": "string", "k": "int"})
+    line_of_stray = 2 + 3000 + 3000 // 50
+    assert records(r) == [(line_of_stray, '3000,"stray,1', "unterminated quote")]
+    assert r.rows_accepted == 3001
+    ids = [x["id"] for x in r.df.orderBy("id").collect()]
+    assert ids == list(range(3000)) + [3001]
+
+
+def test_fast_path_many_splits_line_numbers(spark, ctx, monkeypatch):
+    import sparkwing.lake._delimited as delimited
+
+    monkeypatch.setattr(delimited, "SPLIT_BYTES", 2048)
+    lines = [f"{i},{'x' if i % 997 == 5 else i}" for i in range(2000)]
+    r = read(spark, ctx, "f.csv", "a,b\r\n" + "\r\n".join(lines) + "\r\n", columns={"a": "int", "b": "int"})
+    assert records(r) == [(i + 2, f"{i},x", "b: 'x' is not an int") for i in range(2000) if i % 997 == 5]
