@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import orjson
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sparkwing.errors import ConfigError
@@ -93,6 +93,7 @@ def test_unknown_pattern_letters_are_config_errors():
         DatePattern.compile("yyyy'T")
 
 
+@settings(deadline=None)
 @given(st.dates(min_value=dt.date(1000, 1, 1)))
 def test_dates_round_trip_through_their_pattern(day):
     assert DatePattern.compile("yyyy-MM-dd").date(day.isoformat()) == day
@@ -136,6 +137,7 @@ def test_json_options_allow_single_quotes_and_nan():
     assert parse_object('\ufeff{"a": 1}', STRICT, first=True) == {"a": 1}
 
 
+@settings(deadline=None)
 @given(
     st.dictionaries(
         st.text(max_size=8),
@@ -311,6 +313,7 @@ def test_svmlight_zero_based_auto_needs_a_majority():
     assert inferred_width(many, True) == (3, 7)
 
 
+@settings(deadline=None)
 @given(
     st.lists(st.dictionaries(st.integers(1, 50), st.floats(-1e6, 1e6), max_size=8), min_size=1, max_size=20)
 )
@@ -349,6 +352,7 @@ LINES = st.builds(
 )
 
 
+@settings(deadline=None)
 @given(st.lists(LINES, max_size=30), st.booleans())
 def test_svmlight_vectorised_path_equals_the_exact_parser(texts, zero_based):
     start, width = (0 if zero_based else 1), 10

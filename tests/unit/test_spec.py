@@ -73,10 +73,25 @@ def test_source_columns_short_and_long_form_with_formats() -> None:
 
     spec = SourceSpec.model_validate({
         "uri": "x.csv", "date_format": "d.M.yyyy", "timestamp_format": "yyyy-MM-dd HH:mm",
-        "columns": {"id": "int", "day": {"type": "date", "format": "M/d/yy"}, "other": "date", "ts": "timestamp"},
+        "columns": {
+            "id": "int", "day": {"type": "date", "format": "M/d/yy"}, "other": "date", "ts": "timestamp",
+        },
     })  # fmt: skip
     assert spec.column_types == {"id": "int", "day": "date", "other": "date", "ts": "timestamp"}
     assert spec.column_formats == {"day": "M/d/yy", "other": "d.M.yyyy", "ts": "yyyy-MM-dd HH:mm"}
     assert SourceSpec(uri="x.csv", columns={"id": "int"}).column_formats == {}
     with pytest.raises(ValueError, match="format applies to date and timestamp"):
         SourceSpec.model_validate({"uri": "x.csv", "columns": {"n": {"type": "int", "format": "x"}}})
+
+
+def test_yaml_1_1_booleans_stay_strings() -> None:
+    """``on`` is a join key, not True (PyYAML's YAML 1.1 default read it as a boolean)."""
+    spec = parse_spec(
+        "name: j\nsources:\n  a: {uri: a.csv, header: no}\n  b: {uri: b.csv}\n"
+        "datasets:\n  d:\n    from: a\n    steps:\n      - join: {with: b, on: [id]}\n"
+        "      - map_values: {column: flag, mapping: {Y: yes, N: off}}\n"
+    )
+    join, mapping = spec.datasets["d"].steps
+    assert join.params.on == ["id"]
+    assert mapping.params.mapping == {"Y": "yes", "N": "off"}
+    assert spec.sources["a"].header is False  # pydantic still reads yes/no for a boolean field

@@ -143,7 +143,8 @@ def read_source(spark: SparkSession, name: str, spec: SourceSpec, ctx: SourceCon
             if settled.bad is not None:
                 write_frame(settled.bad.drop("_kind").coalesce(1), qdir, "json", ctx.settings)
             if settled.records:
-                ctx.workspace.storage.write_atomic(qdir + "/records-00000.json", records_json(settled.records))
+                data = records_json(settled.records)
+                ctx.workspace.storage.write_atomic(qdir + "/records-00000.json", data)
         limit = spec.max_quarantine_share
         if limit is None:
             limit = ctx.settings.lake.max_quarantine_share
@@ -172,7 +173,7 @@ def _parse(
     if fmt == "json":
         formats = spec.column_formats
         return read_json(spark, name, spec, files, s3, {c: (t, formats.get(c)) for c, t in declared.items()})
-    if fmt in ("arff", "svmlight", "libsvm"):
+    if fmt in ("arff", "svmlight"):  # "libsvm" is an alias, resolved by the spec
         reader = read_arff if fmt == "arff" else read_svmlight
         settled, notes = reader(spark, name, spec, files, s3)
         _check_declared(name, declared, settled.df.columns)
