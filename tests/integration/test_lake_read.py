@@ -165,8 +165,9 @@ def test_json_lines_parquet_orc(spark, ctx, tmp_path):
     spec = SourceSpec(uri="e.jsonl", columns={"a": "int"}, max_quarantine_share=0.5)
     j = read_source(spark, "j", spec, base)
     records = reconciles(j)
-    assert j.rows_read == 4 and j.reasons == {"malformed record": 1, "a: not an int": 1}
-    assert '{"a": 3, "b"' in {r["raw"] for r in records}
+    assert j.rows_read == 4 and j.reasons == {"invalid JSON: unexpected end of data": 1, "a: not an int": 1}
+    assert {(r["line"], r["raw"]) for r in records} == {(3, '{"a": 3, "b"'), (4, '{"a": "q"}')}
+    assert j.df.columns == ["a"] and j.extra_keys == {"b": 2}
     table = pa.table({"x": [1, 2, 3], "s": ["1", "2", "oops"]})
     pq.write_table(table, tmp_path / "t.parquet")
     orc.write_table(table, str(tmp_path / "t.orc"))
@@ -192,8 +193,11 @@ def test_arff_files(spark, ctx, tmp_path):
     b = read_source(spark, "b", SourceSpec(uri="b.arff", max_quarantine_share=1), base)
     records = reconciles(b)
     assert (b.rows_read, b.rows_accepted) == (5, 2)
-    assert b.reasons == {"x: not a number": 1, "c: not in the nominal domain": 1, "wrong number of values": 1}
-    assert {r["line"] for r in records} == {6, 7, 8}
+    assert b.reasons == {
+        "x: not a number": 1, "c: not in the nominal domain": 1,
+        "wrong number of values (expected 2, got 1)": 1,
+    }  # fmt: skip
+    assert {(r["line"], r["raw"]) for r in records} == {(6, "zz,a"), (7, "2,q"), (8, "3")}
     (tmp_path / "h.arff").write_text("@relation r\n@attribute x numeric\n@attribute y {a,b\n@data\n1,a\n")
     with pytest.raises(SourceError, match=r"source 'h': .*h\.arff: ARFF header line 3: .*'y'"):
         read_source(spark, "h", SourceSpec(uri="h.arff"), base)
@@ -211,7 +215,9 @@ def test_svmlight_named_columns_and_bad_lines(spark, ctx, tmp_path):
     assert s.df.columns == ["y", "x1", "x2", "x3", "x4"]
     rows = [tuple(r) for r in s.df.orderBy("x2").collect()]
     assert rows == [(1.0, 0.5, 0.0, 2.0, 0.0), (0.0, 0.0, 1.0, 0.0, 0.0)]
-    assert s.reasons == {"label is not a number": 1, "feature index beyond n_features": 1}
+    assert s.reasons == {"label is not a number": 1, "feature index beyond n_features 4": 1}
+    assert {(r["line"], r["raw"]) for r in quarantined(s)} == {(4, "x 1:1"), (5, "1 9:1")}
+    assert s.zero_based is not None and s.zero_based.to_dict()["zero_based"] is False
 
 
 def test_write_output_round_trip(spark, ctx, settings, tmp_path):

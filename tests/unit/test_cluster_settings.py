@@ -84,14 +84,15 @@ def test_spark_submit_settings_win_and_driver_launch_settings_are_not_reapplied(
     assert out == {"spark.sql.shuffle.partitions": "8"}
 
 
-def test_local_csv_source_on_yarn_is_a_config_error_but_arff_is_fine(tmp_path) -> None:
+def test_local_sources_on_yarn_are_config_errors_arff_too(tmp_path) -> None:
+    """Every format is read by the executors (ARFF and SVMLight too, since issue 9)."""
     from sparkwing.config import PipelineSpec
 
     spec = PipelineSpec.model_validate({"name": "p", "sources": {
         "a": {"uri": "data/a.csv", "format": "csv"}, "b": {"uri": "data/b.arff", "format": "arff"}}})
     with pytest.raises(ConfigError) as exc:
         check_cluster(_settings("yarn", "s3://b/ws"), spec)
-    assert [p.path for p in exc.value.problems] == ["sources.a.uri"]
+    assert [p.path for p in exc.value.problems] == ["sources.a.uri", "sources.b.uri"]
     check_cluster(_settings("spark://127.0.0.1:7077"), spec)
 
 

@@ -45,7 +45,7 @@ def test_arff_header_types_and_domain():
 def test_arff_rows_missing_quotes_comments_sparse():
     h = header()
     assert parse_arff_row("1.5, 'b c', x, '2020-01-02 03:04:05', 7 % tail", h) == [
-        1.5, "b c", "x", dt.datetime(2020, 1, 2, 3, 4, 5), 7
+        1.5, "b c", "x", dt.datetime(2020, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc), 7
     ]  # fmt: skip
     assert parse_arff_row(r"?, d, 'it\'s', ?, ?", h) == [None, "d", "it's", None, None]
     assert parse_arff_row("% only a comment", h) is None

@@ -30,8 +30,9 @@ SOURCE_FORMATS: tuple[SourceFormat, ...] = get_args(SourceFormat)
 TABLE_FORMATS: tuple[TableFormat, ...] = get_args(TableFormat)
 OUTPUT_FORMATS: tuple[OutputFormat, ...] = get_args(OutputFormat)
 
-DRIVER_PARSED: tuple[SourceFormat, ...] = ("arff", "svmlight")
-"""Parsed in Python on the driver, then handed to Spark: a driver-local file is fine."""
+DRIVER_PARSED: tuple[SourceFormat, ...] = ()
+"""Formats parsed on the driver (a driver-local file would do): none -- since issue 9 every text
+format, ARFF and SVMLight included, is read by the executors, which must see the file."""
 
 EXTENSIONS: dict[str, SourceFormat] = {
     ".csv": "csv", ".tsv": "tsv", ".txt": "csv", ".parquet": "parquet", ".orc": "orc",

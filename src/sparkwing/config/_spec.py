@@ -175,6 +175,13 @@ class SourceSpec(_Spec):
     feature_prefix: str = Field("f", description="SVMLight: feature column prefix (f1..fn).")
     label_column: str = Field("label", description="SVMLight: name of the label column.")
     n_features: int | None = Field(None, ge=1, description="SVMLight: feature count (inferred).")
+    zero_based: bool | Literal["auto"] = Field(
+        False,
+        description="SVMLight: feature indices start at 0 (false: at 1, the libsvm convention; "
+        "auto: zero-based only if most rows hold index 0, recorded in the run).",
+    )
+    allow_single_quotes: bool = Field(False, description="JSON: accept 'single-quoted' strings.")
+    allow_nan: bool = Field(False, description="JSON: accept NaN, Infinity and -Infinity.")
     max_quarantine_share: float | None = Field(
         None, ge=0, le=1, description="Overrides lake.max_quarantine_share for this source."
     )

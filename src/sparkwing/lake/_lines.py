@@ -109,6 +109,7 @@ class LineFormat:
     encoding: str = "utf-8"
     skip_first: int = 0  # leading lines of every file that are not records (e.g. a header)
     skip_blank: bool = True  # empty lines are not records
+    batch_records: int = BATCH_RECORDS  # records per parse_block call (wide formats use fewer)
 
     def parse_block(self, records: list[tuple[int, str]]) -> Block:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -135,7 +136,7 @@ class LineFormat:
                         f"not valid {self.encoding} text",
                     )
                 )
-            if len(batch) >= BATCH_RECORDS:
+            if len(batch) >= self.batch_records:
                 yield self._block(batch, bad)
                 batch, bad = [], []
         if batch or bad:
@@ -471,7 +472,9 @@ def block_batch(fmt: LineFormat, block: Block, uri: str) -> pa.RecordBatch:
     arrays = []
     for i, col in enumerate(block.columns):
         typ = schema.field(i).type
-        arrays.append(pa.array(col + [None] * n_bad if n_bad else col, type=typ))
+        # A column may be a list or an array (numpy/Arrow: a wide numeric format builds those).
+        good = col if isinstance(col, pa.Array) else pa.array(col, type=typ)
+        arrays.append(pa.concat_arrays([good, pa.nulls(n_bad, typ)]) if n_bad else good)
     lines = block.lines + [b[0] for b in block.bad]
     arrays.append(pa.array(lines, type=pa.int64()))
     arrays.append(pa.array([None] * n_good + [b[1] for b in block.bad], type=pa.string()))

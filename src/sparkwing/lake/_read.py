@@ -17,8 +17,11 @@ Passes over the data for CSV/TSV (the hot path; see :mod:`sparkwing.lake._delimi
 The header comes from Python (first MiB of the first file).  The returned ``df`` is typed and
 derived from the cache, so later steps do not re-read the files; call
 :meth:`SourceResult.release` when done.
-JSON lines add Spark's schema inference pass; Parquet/ORC without declared ``columns`` are
-neither cached nor scanned (footer counts).  ARFF and SVMLight are parsed on the driver.
+Parquet/ORC without declared ``columns`` are neither cached nor scanned (footer counts).
+JSON lines, SVMLight and ARFF are parsed on the executors by byte-range splits (see
+``_line_formats``): a line-count pass for files larger than one split, a kinds pass for JSON
+without ``columns`` and a width pass for SVMLight without ``n_features``, then one parse into
+the cache and one aggregate over it.
 
 >>> ctx = SourceContext(settings, workspace, "loans", run_id, Path("."))   # doctest: +SKIP
 >>> read_source(spark, "loans_raw", SourceSpec(uri="data/loan.csv"), ctx).rows_accepted  # doctest: +SKIP
@@ -31,12 +34,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sparkwing.config import DRIVER_PARSED, Settings, SourceSpec
+from sparkwing.config import Settings, SourceSpec
 from sparkwing.errors import SourceError, SparkwingError, java_cause
 from sparkwing.lake._delimited import read_csv
-from sparkwing.lake._driver import read_arff, read_svmlight
 from sparkwing.lake._fingerprint import fingerprint_files
-from sparkwing.lake._quarantine import BAD, FILE, Settled, check_share, records_json, settle, sql_type
+from sparkwing.lake._line_formats import FormatNotes, read_arff, read_json, read_svmlight
+from sparkwing.lake._quarantine import Settled, check_share, records_json, settle, sql_type
+from sparkwing.lake._svmlight import ZeroBased
 from sparkwing.lake._uri import (
     SourceFile,
     configure_s3a,
@@ -76,6 +80,9 @@ class SourceResult:
     quarantine_uri: str | None
     fingerprint: dict[str, Any]
     reasons: dict[str, int]  # reason -> count
+    # JSON with declared columns: undeclared keys dropped from the data -> rows holding them
+    extra_keys: dict[str, int] = field(default_factory=dict)
+    zero_based: ZeroBased | None = None  # SVMLight: the index base and how it was chosen
     _cached: Any = field(default=None, repr=False, compare=False)
 
     def release(self) -> None:
@@ -119,7 +126,7 @@ def read_source(spark: SparkSession, name: str, spec: SourceSpec, ctx: SourceCon
     files = _files(uri, spec, ctx, name)
     qdir = ctx.workspace.quarantine(ctx.pipeline, ctx.run_id, name)
     try:
-        settled, driver_bad = _parse(spark, name, spec, fmt, files, ctx)
+        settled, notes = _parse(spark, name, spec, fmt, files, ctx)
     except SparkwingError:
         raise
     except Exception as exc:  # py4j/Spark errors share no base class; interrupts pass through
@@ -127,8 +134,8 @@ def read_source(spark: SparkSession, name: str, spec: SourceSpec, ctx: SourceCon
             f"source {name!r}: cannot read {uri} as {fmt}: {java_cause(exc)}", source=name,
             hint="check the format and the file",
         ) from exc
-    rows_read = settled.rows_read + len(driver_bad)
-    rows_bad = settled.rows_quarantined + len(driver_bad)
+    rows_read = settled.rows_read
+    rows_bad = settled.rows_quarantined
     quarantine_uri = None
     try:
         if rows_bad:
@@ -138,8 +145,6 @@ def read_source(spark: SparkSession, name: str, spec: SourceSpec, ctx: SourceCon
             if settled.records:
                 data = records_json(settled.records)
                 ctx.workspace.storage.write_atomic(qdir + "/records-00000.json", data)
-            if driver_bad:
-                ctx.workspace.storage.write_atomic(qdir + "/driver-00000.json", records_json(driver_bad))
         limit = spec.max_quarantine_share
         if limit is None:
             limit = ctx.settings.lake.max_quarantine_share
@@ -155,40 +160,34 @@ def read_source(spark: SparkSession, name: str, spec: SourceSpec, ctx: SourceCon
     return SourceResult(
         name=name, df=settled.df, rows_read=rows_read, rows_accepted=rows_read - rows_bad,
         rows_quarantined=rows_bad, quarantine_uri=quarantine_uri, fingerprint=fingerprint,
-        reasons=settled.reasons, _cached=settled.cached,
+        reasons=settled.reasons, extra_keys=notes.extra_keys, zero_based=notes.zero_based,
+        _cached=settled.cached,
     )  # fmt: skip
 
 
 def _parse(
     spark: SparkSession, name: str, spec: SourceSpec, fmt: str, files: list[SourceFile], ctx: SourceContext
-) -> tuple[Settled, list[dict[str, Any]]]:
+) -> tuple[Settled, FormatNotes]:
     s3 = ctx.settings.s3
     declared = {c: sql_type(t, source=name, column=c) for c, t in spec.column_types.items()}
-    if fmt in DRIVER_PARSED:
+    if fmt == "json":
+        formats = spec.column_formats
+        return read_json(spark, name, spec, files, s3, {c: (t, formats.get(c)) for c, t in declared.items()})
+    if fmt in ("arff", "svmlight"):  # "libsvm" is an alias, resolved by the spec
         reader = read_arff if fmt == "arff" else read_svmlight
-        parsed = reader(spark, name, spec, files, s3)
-        _check_declared(name, declared, parsed.df.columns)
-        settled = settle(parsed.df, source=name, declared=declared, infer=[], raw_as="json")
-        for k, v in parsed.reasons.items():
-            settled.reasons[k] = settled.reasons.get(k, 0) + v
-        return settled, parsed.bad
+        settled, notes = reader(spark, name, spec, files, s3)
+        _check_declared(name, declared, settled.df.columns)
+        _check_own_types(name, fmt, declared, settled.types)
+        return settled, notes
     if fmt in ("csv", "tsv"):
         settled = read_csv(spark, name, spec, fmt, files, s3, lambda: _spark_paths(spark, name, files, ctx))
-        return settled, []
+        return settled, FormatNotes()
     paths = _spark_paths(spark, name, files, ctx)
-    if fmt == "json":
-        from pyspark.sql import functions as F
-
-        reader = spark.read.options(mode="PERMISSIVE", columnNameOfCorruptRecord=BAD, encoding=spec.encoding)
-        df = reader.json(paths)
-        _check_declared(name, declared, df.columns)
-        df = df.withColumn(FILE, F.input_file_name())
-        return settle(df, source=name, declared=declared, infer=[], raw_as="json"), []
     df = spark.read.format(fmt).load(paths)  # parquet, orc
     _check_declared(name, declared, df.columns)
     if not declared:  # typed formats: nothing to quarantine, footers give the count
-        return Settled(df, df, df.count(), 0), []
-    return settle(df, source=name, declared=declared, infer=[], raw_as="json"), []
+        return Settled(df, df, df.count(), 0), FormatNotes()
+    return settle(df, source=name, declared=declared, infer=[], raw_as="json"), FormatNotes()
 
 
 def _check_declared(name: str, declared: dict[str, str], columns: list[str]) -> None:
@@ -199,6 +198,17 @@ def _check_declared(name: str, declared: dict[str, str], columns: list[str]) -> 
             f"(found: {', '.join(c for c in columns if not c.startswith('_sw_'))[:300]})",
             source=name,
             hint="fix 'columns' or the header",
+        )
+
+
+def _check_own_types(name: str, fmt: str, declared: dict[str, str], types: dict[str, str]) -> None:
+    """ARFF and SVMLight type their own columns; ``columns`` may restate those types only."""
+    wrong = [f"{c} is {types[c]}, declared {t}" for c, t in declared.items() if types.get(c) != t]
+    if wrong:
+        raise SourceError(
+            f"source {name!r}: {fmt} gives its own column types: {'; '.join(wrong)[:300]}",
+            source=name,
+            hint="drop those entries from 'columns', or cast in a dataset step",
         )
 
 

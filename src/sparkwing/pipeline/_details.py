@@ -65,6 +65,9 @@ class SourceDetails(_Details):
     quarantine_reasons: dict[str, int] = Field(default_factory=dict, description="Reason -> rows.")
     fingerprint: Fingerprint | None = None
     extra_keys: dict[str, int] | None = Field(default=None, description="Undeclared key -> rows.")
+    zero_based: dict[str, Any] | None = Field(
+        default=None, description="SVMLight: the index base and how it was chosen (declared or inferred)."
+    )
     notes: list[str] = Field(default_factory=list, description="Decisions the reader took (e.g. index base).")
 
 

@@ -81,6 +81,10 @@ def run_source(ctx: RunContext, name: str, step: StepRecord) -> None:
         quarantine=result.quarantine_uri,
         quarantine_reasons=result.reasons,
         fingerprint=Fingerprint.model_validate(result.fingerprint),
+        # JSON keys not in the declared columns (dropped from the data, counted here)
+        extra_keys=result.extra_keys or None,
+        # SVMLight: the index base and how it was chosen
+        zero_based=result.zero_based.to_dict() if result.zero_based is not None else None,
     )
 
 

@@ -1,0 +1,596 @@
+"""JSON lines (RFC 8259) in plain Python: one object per line, strict by default, typed per column.
+
+Runs on the executors, one block of lines at a time.  A line is parsed by orjson (strict RFC
+8259); only a line orjson rejects is parsed again to explain why (trailing data, NaN, single
+quotes) or to accept it when an option allows (``allow_nan``, ``allow_single_quotes``).
+
+With declared ``columns`` they are the read schema: each value must be of its column's JSON
+kind (see :func:`converter`), a missing key is null, other keys are dropped and counted.
+Without ``columns`` a first pass tallies the JSON kinds of every key (:class:`KeyKinds`) and
+:func:`infer_types` picks one type per key; objects and arrays are kept as their JSON text.
+
+>>> parse_object('{"a": 1, "b": [2]}', JsonOptions())
+{'a': 1, 'b': [2]}
+>>> parse_object('{"a": 1} {"a": 2}', JsonOptions())
+Traceback (most recent call last):
+...
+sparkwing.lake._json.RowError: trailing data after JSON object
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import orjson
+
+from sparkwing.lake._dates import DatePattern
+
+MAX_KEYS = 10_000  # distinct keys of an undeclared source; more is an error, not a schema
+MAX_EXTRA_KEYS = 100  # distinct undeclared keys counted per source; the rest are summed
+OTHER_KEYS = "(other keys)"
+_BLANK = " \t\r\n"
+_INT_RANGE = {
+    "tinyint": (-(2**7), 2**7 - 1), "smallint": (-(2**15), 2**15 - 1),
+    "int": (-(2**31), 2**31 - 1), "bigint": (-(2**63), 2**63 - 1),
+}  # fmt: skip
+_FLOAT_MAX = 3.4028234663852886e38
+_DECIMAL = re.compile(r"^decimal\((\d+),(\d+)\)$")
+
+
+class RowError(ValueError):
+    """A line that cannot become a row; the message is the quarantine reason."""
+
+
+@dataclass(frozen=True)
+class JsonOptions:
+    allow_single_quotes: bool = False
+    allow_nan: bool = False
+    exact_decimals: bool = False  # parse fractions as Decimal (a decimal column is declared)
+
+
+class _NonFinite(Exception):
+    pass
+
+
+def _reject_constant(token: str) -> None:
+    raise _NonFinite(token)
+
+
+_STRICT = json.JSONDecoder(parse_constant=_reject_constant)
+
+
+def is_blank(text: str) -> bool:
+    """A line of JSON whitespace only: not a record (neither read nor quarantined)."""
+    return not text.strip(_BLANK)
+
+
+def parse_object(text: str, options: JsonOptions, *, first: bool = False) -> dict[str, Any]:
+    """The object on one line; :class:`RowError` naming why the line is not exactly one object.
+
+    ``first`` marks the first line of a file, where a UTF-8 byte order mark is allowed.
+    """
+    if first and text.startswith("\ufeff"):
+        text = text[1:]
+    try:
+        value = _loads_decimal(text) if options.exact_decimals else orjson.loads(text)
+    except (orjson.JSONDecodeError, ValueError) as exc:
+        value = _lenient(text, options, exc)
+    if not isinstance(value, dict):
+        raise RowError(f"top-level JSON value is {_kind_name(value)}, not an object")
+    return value
+
+
+def _loads_decimal(text: str) -> Any:
+    try:
+        return json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
+    except _NonFinite as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _lenient(text: str, options: JsonOptions, error: Exception) -> Any:
+    """Accept a line an option allows, or raise the precise reason orjson's error stands for."""
+    candidate = text
+    if options.allow_single_quotes and "'" in text:
+        try:
+            candidate = _double_quoted(text)
+        except RowError:
+            candidate = text
+    if candidate is not text or options.allow_nan or options.exact_decimals:
+        try:
+            return json.loads(
+                candidate,
+                parse_float=Decimal if options.exact_decimals else float,
+                parse_constant=float if options.allow_nan else _reject_constant,
+            )
+        except (ValueError, _NonFinite):
+            pass
+    body = candidate.lstrip(_BLANK)
+    try:
+        value, end = _STRICT.raw_decode(body)
+    except _NonFinite as exc:
+        raise RowError(f"{exc} is not valid JSON (allow_nan: true accepts it)") from None
+    except json.JSONDecodeError as exc:
+        if (
+            "enclosed in double quotes" in exc.msg
+            and body[exc.pos : exc.pos + 1] == "'"
+            or (exc.msg == "Expecting value" and body[exc.pos : exc.pos + 1] == "'")
+        ):
+            raise RowError(
+                "single-quoted string is not valid JSON (allow_single_quotes: true accepts it)"
+            ) from None
+        raise RowError(f"invalid JSON: {_orjson_reason(error)}") from None
+    if body[end:].strip(_BLANK):
+        kind = "object" if isinstance(value, dict) else "value"
+        raise RowError(f"trailing data after JSON {kind}")
+    raise RowError(f"invalid JSON: {_orjson_reason(error)}")  # valid for Python's json, not RFC 8259
+
+
+def _orjson_reason(error: Exception) -> str:
+    """orjson's message without its position (the raw line is in the record; a reason that
+    names a class of error counts usefully in the run record)."""
+    return re.sub(r": line \d+ column \d+ \(char \d+\)$", "", str(error))
+
+
+def _double_quoted(text: str) -> str:
+    """``text`` with every single-quoted string rewritten as a double-quoted JSON string."""
+    out: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c not in "'\"":
+            out.append(c)
+            i += 1
+            continue
+        j, buf = i + 1, []
+        while j < n and text[j] != c:
+            if text[j] == "\\" and j + 1 < n:
+                if c == "'" and text[j + 1] == "'":
+                    buf.append("'")
+                else:
+                    buf.append(text[j : j + 2])
+                j += 2
+                continue
+            buf.append('\\"' if c == "'" and text[j] == '"' else text[j])
+            j += 1
+        if j >= n:
+            raise RowError("unterminated string")
+        out.append('"' + "".join(buf) + '"')
+        i = j + 1
+    return "".join(out)
+
+
+def _kind_name(value: Any) -> str:
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, str):
+        return "a string"
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    return "a number"
+
+
+def shown(value: Any) -> str:
+    """A JSON value as a reason shows it: ``2.5``, ``"abc"``, ``true``, ``an object``."""
+    if isinstance(value, (dict, list)):
+        return _kind_name(value)
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    text = orjson.dumps(value).decode()
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float, Decimal)) and not isinstance(value, bool)
+
+
+def as_text(value: Any) -> str:
+    """The string a non-string JSON value becomes in a string column: its compact JSON text."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, Decimal):
+        return str(value)
+    return orjson.dumps(value).decode()
+
+
+Converter = Callable[[Any], Any]
+
+
+def converter(sql: str, *, pattern: str | None, zone: ZoneInfo) -> Converter:
+    """A function from a JSON value to the value of a ``sql``-typed column.
+
+    Raises :class:`RowError` with the reason (without the column name).  ``null`` is null for
+    every type.  Integers take JSON numbers with an integral value in range; ``double``/``float``
+    take any number; ``decimal(p,s)`` takes numbers that fit exactly; ``boolean`` takes
+    ``true``/``false``; ``date``/``timestamp`` take strings in ``pattern`` (ISO by default);
+    ``string`` takes strings as they are and any other value as its compact JSON text.
+    """
+    if sql in _INT_RANGE:
+        return _int_converter(sql)
+    if sql in ("double", "float"):
+        return _float_converter(sql)
+    if m := _DECIMAL.match(sql):
+        return _decimal_converter(sql, int(m.group(1)), int(m.group(2)))
+    if sql == "boolean":
+        return _bool_value
+    if sql == "string":
+        return lambda v: None if v is None else as_text(v)
+    if sql in ("date", "timestamp"):
+        parsed = DatePattern.compile(pattern, kind=sql)
+
+        def temporal(value: Any) -> Any:
+            if value is None:
+                return None
+            try:
+                if sql == "date":
+                    return parsed.date(_date_text(value, sql))
+                return parsed.timestamp(_date_text(value, sql), zone)
+            except RowError:
+                raise
+            except ValueError as exc:
+                raise RowError(str(exc)) from None
+
+        return temporal
+    raise ValueError(f"no JSON converter for type {sql!r}")
+
+
+def _date_text(value: Any, sql: str) -> str:
+    if not isinstance(value, str):
+        raise RowError(f"{shown(value)} is not a {sql}")
+    return value
+
+
+def _bool_value(value: Any) -> bool | None:
+    if value is None or isinstance(value, bool):
+        return value
+    raise RowError(f"{shown(value)} is not a boolean")
+
+
+def _int_converter(sql: str) -> Converter:
+    lo, hi = _INT_RANGE[sql]
+    article = "an" if sql == "int" else "a"
+
+    def convert(value: Any) -> int | None:
+        if value is None:
+            return None
+        if type(value) is int:
+            number = value
+        elif isinstance(value, (float, Decimal)) and _is_number(value):
+            if not (math.isfinite(value) and value == int(value)):
+                raise RowError(f"{shown(value)} is not {article} {sql}")
+            number = int(value)
+        else:
+            raise RowError(f"{shown(value)} is not {article} {sql}")
+        if not lo <= number <= hi:
+            raise RowError(f"{shown(value)} is out of range for {sql}")
+        return number
+
+    return convert
+
+
+def _float_converter(sql: str) -> Converter:
+    def convert(value: Any) -> float | None:
+        if value is None:
+            return None
+        if not _is_number(value):
+            raise RowError(f"{shown(value)} is not a {sql}")
+        number = float(value)
+        if sql == "float" and math.isfinite(number) and abs(number) > _FLOAT_MAX:
+            raise RowError(f"{shown(value)} is out of range for float")
+        return number
+
+    return convert
+
+
+def _decimal_converter(sql: str, precision: int, scale: int) -> Converter:
+    step = Decimal(1).scaleb(-scale)
+
+    def convert(value: Any) -> Decimal | None:
+        if value is None:
+            return None
+        if not _is_number(value):
+            raise RowError(f"{shown(value)} is not a {sql}")
+        number = value if isinstance(value, Decimal) else Decimal(str(value))
+        try:
+            exact = number.quantize(step)
+        except InvalidOperation:
+            raise RowError(f"{shown(value)} does not fit {sql}") from None
+        if exact != number or (exact and exact.adjusted() + 1 > precision - scale):
+            raise RowError(f"{shown(value)} does not fit {sql}")
+        return exact
+
+    return convert
+
+
+# --- inference (columns not declared) -------------------------------------------------------
+
+BOOL, INT, FLOAT, STRING, NESTED = 1, 2, 4, 8, 16
+
+
+def kind_of(value: Any) -> int:
+    """The kind bit of a JSON value (0 for null)."""
+    if value is None:
+        return 0
+    if isinstance(value, bool):
+        return BOOL
+    if isinstance(value, int):
+        return INT if -(2**63) <= value < 2**63 else FLOAT
+    if isinstance(value, (float, Decimal)):
+        return FLOAT
+    if isinstance(value, str):
+        return STRING
+    return NESTED
+
+
+_KIND_BITS: dict[type, int] = {
+    type(None): 0, bool: BOOL, int: INT, float: FLOAT, Decimal: FLOAT, str: STRING,
+    dict: NESTED, list: NESTED,
+}  # fmt: skip
+
+
+@dataclass
+class KeyKinds:
+    """The JSON kinds seen under every key, in order of first appearance (one split or merged)."""
+
+    kinds: dict[str, int] = field(default_factory=dict)
+    too_many: bool = False
+
+    def add(self, obj: dict[str, Any]) -> None:
+        kinds = self.kinds
+        for key, value in obj.items():
+            bit = _KIND_BITS.get(type(value))
+            if bit is None or bit == INT:
+                bit = kind_of(value)
+            if key in kinds:
+                kinds[key] |= bit
+            elif len(kinds) < MAX_KEYS:
+                kinds[key] = bit
+            else:
+                self.too_many = True
+
+    def add_shape(self, keys: tuple[str, ...], types: tuple[type, ...]) -> None:
+        """Like :meth:`add` for an object with these keys and value types."""
+        kinds = self.kinds
+        for key, tp in zip(keys, types, strict=True):
+            bit = _KIND_BITS.get(tp, NESTED)
+            if key in kinds:
+                kinds[key] |= bit
+            elif len(kinds) < MAX_KEYS:
+                kinds[key] = bit
+            else:
+                self.too_many = True
+
+    def merge(self, other: KeyKinds) -> KeyKinds:
+        for key, bits in other.kinds.items():
+            if key in self.kinds:
+                self.kinds[key] |= bits
+            elif len(self.kinds) < MAX_KEYS:
+                self.kinds[key] = bits
+            else:
+                self.too_many = True
+        self.too_many |= other.too_many
+        return self
+
+
+def infer_types(kinds: KeyKinds) -> dict[str, str]:
+    """One Spark SQL type per key: only booleans → boolean, only integers → bigint, integers
+    and fractions → double, anything else (strings, objects, arrays, mixed kinds, all null)
+    → string, where non-string values are kept as their compact JSON text."""
+    out = {}
+    for key, bits in kinds.kinds.items():
+        if bits == BOOL:
+            out[key] = "boolean"
+        elif bits == INT:
+            out[key] = "bigint"
+        elif bits and not bits & ~(INT | FLOAT):
+            out[key] = "double"
+        else:
+            out[key] = "string"
+    return out
+
+
+# --- Arrow columns --------------------------------------------------------------------------
+
+_NONE = type(None)
+_TEXTS = frozenset({str, _NONE})
+# The Python kinds a column holds when every value fits as it is (Arrow converts those exactly).
+_FAST_KINDS: dict[str, frozenset[type]] = {
+    **dict.fromkeys(("tinyint", "smallint", "int", "bigint"), frozenset({int, _NONE})),
+    "double": frozenset({int, float, _NONE}), "boolean": frozenset({bool, _NONE}),
+    "string": frozenset({str, _NONE}),
+}  # fmt: skip
+
+
+def arrow_type(sql: str) -> Any:
+    """The Arrow type Spark reads as the Spark SQL type ``sql``."""
+    import pyarrow as pa
+
+    if m := _DECIMAL.match(sql):
+        return pa.decimal128(int(m.group(1)), int(m.group(2)))
+    return {
+        "tinyint": pa.int8(), "smallint": pa.int16(), "int": pa.int32(), "bigint": pa.int64(),
+        "float": pa.float32(), "double": pa.float64(), "boolean": pa.bool_(), "string": pa.string(),
+        "date": pa.date32(), "timestamp": pa.timestamp("us", tz="UTC"),
+    }[sql]  # fmt: skip
+
+
+def _column(values: list[Any], sql: str, name: str, convert: Converter, failed: dict[int, str]) -> Any:
+    """One column as an Arrow array; rows whose value does not fit are recorded in ``failed``."""
+    import pyarrow as pa
+
+    typ = arrow_type(sql)
+    fast = _FAST_KINDS.get(sql)
+    if fast is not None and fast.issuperset(map(type, values)):
+        try:
+            return pa.array(values, type=typ)  # exact for these kinds; overflow raises
+        except (pa.ArrowInvalid, OverflowError):
+            pass
+    if sql in ("date", "timestamp") and _TEXTS.issuperset(map(type, values)):
+        # Dates and timestamps repeat: convert each distinct text once.
+        memo: dict[Any, Any] = {}
+        for text in set(values):
+            try:
+                memo[text] = convert(text)
+            except RowError as exc:
+                memo[text] = exc
+        out = [memo[v] for v in values]
+        if not any(isinstance(v, RowError) for v in memo.values()):
+            return pa.array(out, type=typ)
+        for i, value in enumerate(out):
+            if isinstance(value, RowError):
+                failed.setdefault(i, f"{name}: {value}")
+                out[i] = None
+        return pa.array(out, type=typ)
+    out = []
+    for i, value in enumerate(values):
+        try:
+            out.append(convert(value))
+        except RowError as exc:
+            failed.setdefault(i, f"{name}: {exc}")
+            out.append(None)
+    return pa.array(out, type=typ)
+
+
+# --- one block of lines ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class JsonColumn:
+    name: str
+    sql: str  # Spark SQL type
+    pattern: str | None = None  # date/timestamp pattern
+
+
+@dataclass
+class JsonBlock:
+    """Parsed lines: typed column values, bad lines, undeclared keys seen in accepted rows."""
+
+    columns: dict[str, Any]  # name -> Arrow array of the accepted rows
+    lines: list[int] = field(default_factory=list)  # line of each accepted row
+    bad: list[tuple[int, str, str]] = field(default_factory=list)  # (line, raw, reason)
+    extra_keys: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class JsonReader:
+    """Turns lines into typed columns; built on the driver, pickled to the executors."""
+
+    columns: tuple[JsonColumn, ...]
+    options: JsonOptions
+    zone: str
+    declared: bool  # declared columns: count other keys; inferred: every key is a column
+
+    def converters(self) -> list[tuple[str, Converter]]:
+        zone = ZoneInfo(self.zone)
+        return [(c.name, converter(c.sql, pattern=c.pattern, zone=zone)) for c in self.columns]
+
+    def parse(self, lines: Iterable[tuple[int, str]], converters: list[tuple[str, Converter]]) -> JsonBlock:
+        """Typed Arrow columns of the lines that are objects whose values fit their columns.
+
+        Column by column: when every value is already of the column's Python kind (the common
+        case) Arrow converts the whole column at once; otherwise each value goes through its
+        converter and the first failing column (in declared order) names the row's reason.
+        """
+        import pyarrow as pa
+
+        objs: list[dict[str, Any]] = []
+        good: list[tuple[int, str]] = []
+        bad: list[tuple[int, str, str]] = []
+        for line, text, obj in self._objects(lines, bad):
+            objs.append(obj)
+            good.append((line, text))
+        failed: dict[int, str] = {}
+        arrays: dict[str, pa.Array] = {}
+        for column, (name, convert) in zip(self.columns, converters, strict=True):
+            values = [o.get(name) for o in objs]
+            arrays[name] = _column(values, column.sql, name, convert, failed)
+        keep: list[int] | range = range(len(objs))
+        if failed:
+            mask = pa.array([i not in failed for i in range(len(objs))])
+            arrays = {n: a.filter(mask) for n, a in arrays.items()}
+            bad += [(good[i][0], good[i][1], reason) for i, reason in failed.items()]
+            bad.sort()
+            keep = [i for i in range(len(objs)) if i not in failed]
+        block = JsonBlock(arrays, [good[i][0] for i in keep], bad)
+        if self.declared:
+            known = {c.name for c in self.columns}
+            extra = block.extra_keys
+            for i in keep:
+                obj = objs[i]
+                if known.issuperset(obj):
+                    continue
+                for key in obj:
+                    if key not in known:
+                        if key in extra or len(extra) < MAX_EXTRA_KEYS:
+                            extra[key] = extra.get(key, 0) + 1
+                        else:
+                            extra[OTHER_KEYS] = extra.get(OTHER_KEYS, 0) + 1
+        return block
+
+    def _objects(
+        self, lines: Iterable[tuple[int, str]], bad: list[tuple[int, str, str]] | None
+    ) -> Iterator[tuple[int, str, dict[str, Any]]]:
+        """(line, text, object) of each line that is one object; other non-blank lines → ``bad``.
+
+        orjson first (the hot path); only a line it rejects goes through :func:`parse_object`.
+        """
+        options = self.options
+        loads = _loads_decimal if options.exact_decimals else orjson.loads
+        for line, text in lines:
+            try:
+                obj = loads(text)
+            except (orjson.JSONDecodeError, ValueError):
+                if is_blank(text):
+                    continue
+                obj = None
+            if type(obj) is not dict:
+                try:
+                    obj = parse_object(text, options, first=line == 1)
+                except RowError as exc:
+                    if bad is not None:
+                        bad.append((line, text, str(exc)))
+                    continue
+            yield line, text, obj
+
+    def kinds(self, lines: Iterable[tuple[int, str]]) -> KeyKinds:
+        """The inference pass over one split: kinds per key of every line that is an object.
+
+        A line that is not an object does not vote (the parse pass quarantines it).
+        """
+        # Rows of one source mostly share a shape: tally distinct (keys, value types) pairs,
+        # in order of first appearance, then fold each shape into the kinds once.
+        shapes: dict[tuple[tuple[str, ...], tuple[type, ...]], None] = {}
+        kinds = KeyKinds()
+        for _, _, obj in self._objects(lines, None):
+            shapes[(tuple(obj), tuple(map(type, obj.values())))] = None
+            if len(shapes) >= 4096:  # many shapes (ragged rows): fold them, keep memory flat
+                for keys, types in shapes:
+                    kinds.add_shape(keys, types)
+                shapes.clear()
+        for keys, types in shapes:
+            kinds.add_shape(keys, types)
+        return kinds
+
+
+def merge_extra_keys(parts: Iterable[dict[str, int]]) -> dict[str, int]:
+    """Per-split undeclared-key counts summed, keeping at most :data:`MAX_EXTRA_KEYS` names."""
+    total: dict[str, int] = {}
+    for part in parts:
+        for key, n in part.items():
+            if key in total or len(total) < MAX_EXTRA_KEYS or key == OTHER_KEYS:
+                total[key] = total.get(key, 0) + n
+            else:
+                total[OTHER_KEYS] = total.get(OTHER_KEYS, 0) + n
+    return total

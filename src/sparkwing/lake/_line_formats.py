@@ -1,0 +1,453 @@
+"""JSON lines, SVMLight and ARFF read on the executors, through the byte-range splits of ``_lines``.
+
+The driver never holds rows: it reads at most a bounded head of each ARFF file (the header)
+and small per-split summaries.  Passes over the data, each a Spark job over the splits:
+
+* ``_lines`` pass 1 (line breaks per split; skipped when every file is a single split);
+* JSON without ``columns``: the kinds of every key (:class:`~sparkwing.lake._json.KeyKinds`),
+  from which the driver infers the schema -- the same extra pass Spark's own JSON reader pays;
+* SVMLight without ``n_features`` or with ``zero_based: auto``: the largest index and how many
+  rows hold index 0 (:class:`~sparkwing.lake._svmlight.SvmlightStats`);
+* the parse pass: typed Arrow batches (good rows, and bad ones with line, raw text, reason)
+  into a MEMORY_AND_DISK cache; one aggregate over it counts rows, bad rows and extra keys.
+
+>>> reason_kind("amount: 2.5 is not an int")
+'amount: not an int'
+"""
+
+from __future__ import annotations
+
+import pickle
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from sparkwing.config import S3Settings, SourceSpec
+from sparkwing.errors import SourceError
+from sparkwing.lake._arff import ArffHeader, ArffReader, parse_arff_header
+from sparkwing.lake._json import (
+    OTHER_KEYS,
+    JsonColumn,
+    JsonOptions,
+    JsonReader,
+    KeyKinds,
+    arrow_type,
+    infer_types,
+    merge_extra_keys,
+)
+from sparkwing.lake._lines import (
+    LINE,
+    REASON,
+    SPLIT_BYTES,
+    Block,
+    LineFormat,
+    LineReader,
+    Split,
+    parse_splits,
+    plan_splits,
+    scan_splits,
+)
+from sparkwing.lake._quarantine import BAD, FILE, Settled
+from sparkwing.lake._svmlight import (
+    MAX_INFERRED_WIDTH,
+    SvmlightReader,
+    SvmlightStats,
+    ZeroBased,
+    decide_zero_based,
+    feature_names,
+    inferred_width,
+)
+from sparkwing.lake._uri import SourceFile, read_head
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+    from pyspark.sql import DataFrame, SparkSession
+
+EXTRA = "_sw_extra"  # JSON: the undeclared-key counts of a block, on its first row
+MAX_REASONS = 100  # distinct reasons kept in the run record; the rest are summed
+OTHER_REASONS = "(other reasons)"
+ARFF_HEAD_BYTES = 16 << 20  # an ARFF header must end within the first 16 MiB of its file
+_DECIMAL = re.compile(r"^decimal\((\d+),(\d+)\)$")
+# A record's reason names the value (``id: 2.5 is not an int``, ``x: 'zz' is not a number``,
+# ``feature index repeated (got 2)``); the run record counts its kind, without the value
+# (``id: not an int``), as the CSV reader does.  One pattern, used by Spark SQL and Python.
+_VALUE_REASON = (
+    r"^(.+?): (?:'.*'|\".*\"|an object|an array|\S+) (?:is )?"
+    r"((?:not an? |out of range for |does not fit |not in the nominal domain).*)$"
+)
+_GOT_DETAIL = r" \(got .*\)$"
+
+
+def reason_kind(reason: str) -> str:
+    """The run-record kind of a quarantine reason: the reason without the value it names.
+
+    >>> reason_kind("id: 2.5 is not an int"), reason_kind("feature index repeated (got 2)")
+    ('id: not an int', 'feature index repeated')
+    """
+    kind = re.sub(_VALUE_REASON, r"\1: \2", reason)
+    return re.sub(_GOT_DETAIL, "", kind)
+
+
+@dataclass
+class FormatNotes:
+    """What a read decided or saw beyond counts; the pipeline stores it in the step details."""
+
+    extra_keys: dict[str, int] = field(default_factory=dict)
+    zero_based: ZeroBased | None = None
+
+
+# --- the formats as _lines sees them ---------------------------------------------------------
+
+
+class _Lazy(LineFormat):
+    """A format whose executor-side helpers are built on first use, not pickled."""
+
+    _cache: Any = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k != "_cache"}
+
+
+class JsonLines(_Lazy):
+    def __init__(self, reader: JsonReader, encoding: str) -> None:
+        self.reader, self.encoding = reader, encoding
+        self.columns = [c.name for c in reader.columns] + ([EXTRA] if reader.declared else [])
+        self.types = [arrow_type(c.sql) for c in reader.columns] + ([_string()] if reader.declared else [])
+
+    def parse_block(self, records: list[tuple[int, str]]) -> Block:
+        if self._cache is None:
+            self._cache = self.reader.converters()
+        block = self.reader.parse(records, self._cache)
+        columns = list(block.columns.values())
+        if self.reader.declared:
+            note = orjson.dumps(block.extra_keys).decode() if block.extra_keys else None
+            columns.append([note] + [None] * (len(block.lines) - 1) if block.lines else [])
+        return Block(columns, block.lines, block.bad)
+
+
+class _Summary(_Lazy):
+    """A pass that returns one pickled summary per split instead of rows."""
+
+    columns = ("summary",)
+
+    def __init__(self, encoding: str) -> None:
+        import pyarrow as pa
+
+        self.encoding = encoding
+        self.types = [pa.binary()]
+
+    def summarise(self, records: list[tuple[int, str]]) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def merge(self, a: Any, b: Any) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def parse_block(self, records: list[tuple[int, str]]) -> Block:
+        return Block([[pickle.dumps(self.summarise(records))]], [records[0][0] if records else 0])
+
+    def parse_records(self, lines: LineReader, end: int) -> Iterator[Block]:
+        total = None
+        for block in super().parse_records(lines, end):
+            for blob in block.columns[0]:
+                part = pickle.loads(blob)
+                total = part if total is None else self.merge(total, part)
+        if total is not None:
+            yield Block([[pickle.dumps(total)]], [0])
+
+
+class _JsonKinds(_Summary):
+    def __init__(self, reader: JsonReader, encoding: str) -> None:
+        super().__init__(encoding)
+        self.reader = reader
+
+    def summarise(self, records: list[tuple[int, str]]) -> KeyKinds:
+        return self.reader.kinds(records)
+
+    def merge(self, a: KeyKinds, b: KeyKinds) -> KeyKinds:
+        return a.merge(b)
+
+
+class _SvmlightStats(_Summary):
+    def summarise(self, records: list[tuple[int, str]]) -> SvmlightStats:
+        return SvmlightReader().stats(records)
+
+    def merge(self, a: SvmlightStats, b: SvmlightStats) -> SvmlightStats:
+        return a.merge(b)
+
+
+class SvmlightLines(LineFormat):
+    def __init__(self, reader: SvmlightReader, label: str, names: list[str], encoding: str) -> None:
+        import pyarrow as pa
+
+        self.reader, self.encoding = reader, encoding
+        self.columns = [label, *names]
+        self.types = [pa.float64()] * len(self.columns)
+        # ~32 MiB of dense doubles per batch, whatever the width
+        self.batch_records = max(64, min(self.batch_records, (4 << 20) // max(1, len(names))))
+
+    def parse_block(self, records: list[tuple[int, str]]) -> Block:
+        block = self.reader.parse(records)
+        dense = block.dense(self.reader.width)
+        columns = [block.labels] + [dense[:, k] for k in range(dense.shape[1])]
+        return Block(columns, block.lines, block.bad)
+
+
+class ArffLines(_Lazy):
+    def __init__(self, reader: ArffReader, encoding: str) -> None:
+        self.reader, self.encoding = reader, encoding
+        self.columns = [a.name for a in reader.header.attributes]
+        self.types = [arrow_type(a.spark_type) for a in reader.header.attributes]
+
+    def parse_records(self, lines: LineReader, end: int) -> Iterator[Block]:
+        if lines.offset == 0:  # a file's first split: its header ends at the @data line
+            while (raw := lines.next()) is not None and not _is_data_keyword(raw):
+                pass
+        yield from super().parse_records(lines, end)
+
+    def parse_block(self, records: list[tuple[int, str]]) -> Block:
+        block = self.reader.parse(records, 0)
+        return Block(block.columns, block.lines, block.bad)
+
+
+def _is_data_keyword(raw: bytes) -> bool:
+    """The line :func:`parse_arff_header` ends at (the driver has checked the header)."""
+    text = raw.strip().removeprefix(b"\xef\xbb\xbf").strip()
+    return text[:5].lower() == b"@data" and (len(text) == 5 or text[5:6].isspace() or text[5:6] == b"%")
+
+
+def _string() -> pa.DataType:
+    import pyarrow as pa
+
+    return pa.string()
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def _splits(spark: SparkSession, files: list[SourceFile], s3: S3Settings, split_bytes: int) -> list[Split]:
+    return scan_splits(spark, plan_splits(files, split_bytes), s3, None)
+
+
+def _summary(spark: SparkSession, fmt: _Summary, splits: list[Split], s3: S3Settings) -> Any:
+    total = None
+    for row in parse_splits(spark, fmt, splits, s3).select("summary").collect():
+        part = pickle.loads(row[0])
+        total = part if total is None else fmt.merge(total, part)
+    return total
+
+
+def _empty(name: str, files: list[SourceFile]) -> SourceError:
+    where = files[0].uri if len(files) == 1 else f"{len(files)} files"
+    return SourceError(
+        f"source {name!r}: {where} is empty (no records)", source=name,
+        hint="a source must hold at least one record; check the upstream export",
+    )  # fmt: skip
+
+
+def _settled(
+    df: DataFrame, name: str, files: list[SourceFile], extra: str | None = None
+) -> tuple[Settled, list[str]]:
+    """:func:`settle_lines`, with a source of no records as a file-level error."""
+    settled, notes = settle_lines(df, source=name, extra=extra)
+    if settled.rows_read == 0:
+        settled.cached.unpersist()
+        raise _empty(name, files)
+    return settled, notes
+
+
+def _zone(spark: SparkSession) -> str:
+    return str(spark.conf.get("spark.sql.session.timeZone", "UTC"))
+
+
+def read_json(
+    spark: SparkSession, name: str, spec: SourceSpec, files: list[SourceFile], s3: S3Settings,
+    declared: dict[str, tuple[str, str | None]], split_bytes: int = SPLIT_BYTES,
+) -> tuple[Settled, FormatNotes]:  # fmt: skip
+    """JSON lines; ``declared`` maps columns to (Spark SQL type, date/timestamp pattern)."""
+    options = JsonOptions(
+        allow_single_quotes=spec.allow_single_quotes,
+        allow_nan=spec.allow_nan,
+        exact_decimals=any(_DECIMAL.match(t) for t, _ in declared.values()),
+    )
+    if all(f.size == 0 for f in files):
+        raise _empty(name, files)
+    zone = _zone(spark)
+    splits = _splits(spark, files, s3, split_bytes)
+    if declared:
+        cols = tuple(JsonColumn(c, t, p) for c, (t, p) in declared.items())
+        reader = JsonReader(cols, options, zone, declared=True)
+    else:
+        probe = JsonReader((), options, zone, declared=False)
+        kinds: KeyKinds | None = _summary(spark, _JsonKinds(probe, spec.encoding), splits, s3)
+        types = infer_types(kinds or KeyKinds())
+        _check_keys(name, kinds or KeyKinds())
+        reader = JsonReader(tuple(JsonColumn(k, t) for k, t in types.items()), options, zone, declared=False)
+    fmt = JsonLines(reader, spec.encoding)
+    df = parse_splits(spark, fmt, splits, s3)
+    settled, extras = _settled(df, name, files, EXTRA if reader.declared else None)
+    return settled, FormatNotes(extra_keys=merge_extra_keys(orjson.loads(e) for e in extras))
+
+
+def _check_keys(name: str, kinds: KeyKinds) -> None:
+    if kinds.too_many:
+        raise SourceError(
+            f"source {name!r}: more than {len(kinds.kinds)} distinct JSON keys; not a table",
+            source=name, hint="declare 'columns' (other keys are dropped and counted)",
+        )  # fmt: skip
+    seen: dict[str, str] = {}
+    for key in kinds.kinds:
+        if key.startswith("_sw_"):
+            raise SourceError(
+                f"source {name!r}: JSON key {key!r} uses the reserved prefix _sw_",
+                source=name,
+                hint="declare 'columns' without it (the key is then dropped and counted)",
+            )
+        low = key.lower()
+        if low in seen:
+            raise SourceError(
+                f"source {name!r}: JSON keys {seen[low]!r} and {key!r} differ only in case "
+                "(Spark column names are case-insensitive)",
+                source=name, hint="declare 'columns' with the one to keep",
+            )  # fmt: skip
+        seen[low] = key
+
+
+def read_svmlight(
+    spark: SparkSession, name: str, spec: SourceSpec, files: list[SourceFile], s3: S3Settings,
+    split_bytes: int = SPLIT_BYTES,
+) -> tuple[Settled, FormatNotes]:  # fmt: skip
+    """SVMLight/LibSVM as ``label, f1..fn`` (absent features are 0.0)."""
+    if all(f.size == 0 for f in files):
+        raise _empty(name, files)
+    splits = _splits(spark, files, s3, split_bytes)
+    option = spec.zero_based
+    how_set = "zero_based" in spec.model_fields_set
+    if spec.n_features is not None and option != "auto":
+        decision = ZeroBased(bool(option), "declared" if how_set else "default", None, None)
+        width = spec.n_features
+    else:
+        stats: SvmlightStats = _summary(spark, _SvmlightStats(spec.encoding), splits, s3) or SvmlightStats()
+        decision = decide_zero_based(option if (how_set or option == "auto") else None, stats)
+        width, line = inferred_width(stats, decision.zero_based)
+        if spec.n_features is not None:
+            width = spec.n_features
+        elif width > MAX_INFERRED_WIDTH:
+            raise SourceError(
+                f"source {name!r}: the largest feature index ({width}, line {line}) would make "
+                f"{width} columns, more than {MAX_INFERRED_WIDTH}",
+                source=name, hint="set n_features to the real width (rows past it are quarantined)",
+            )  # fmt: skip
+    names = feature_names(width, zero_based=decision.zero_based, prefix=spec.feature_prefix)
+    if spec.label_column in names:
+        raise SourceError(f"source {name!r}: label column {spec.label_column!r} clashes with a feature name")
+    fmt = SvmlightLines(SvmlightReader(decision.zero_based, width), spec.label_column, names, spec.encoding)
+    settled, _ = _settled(parse_splits(spark, fmt, splits, s3), name, files)
+    return settled, FormatNotes(zero_based=decision)
+
+
+def arff_header(file: SourceFile, s3: S3Settings, encoding: str) -> ArffHeader:
+    """The header of one ARFF file from a bounded read of its head."""
+    head = read_head(file, s3, ARFF_HEAD_BYTES)
+    if not head.strip():
+        raise SourceError(f"{file.uri} is empty (no ARFF header)")
+    if b"\x00" in head[:8192]:
+        raise SourceError(f"{file.uri}: looks like a binary file, not ARFF")
+    try:
+        text = head.decode(encoding, errors="replace")
+    except LookupError:
+        raise SourceError(f"{file.uri}: unknown encoding {encoding!r}") from None
+    lines = re.split(r"\r\n|\r|\n", text)
+    if len(head) >= ARFF_HEAD_BYTES:
+        lines = lines[:-1]  # the last piece may be cut
+    try:
+        return parse_arff_header(lines)
+    except SourceError as exc:
+        if "no @data" in exc.message and len(head) >= ARFF_HEAD_BYTES:
+            raise SourceError(
+                f"{file.uri}: no @data line in the first {ARFF_HEAD_BYTES >> 20} MiB",
+                hint="is this an ARFF file?",
+            ) from None
+        raise SourceError(f"{file.uri}: {exc.message}", hint=exc.hint) from None
+
+
+def read_arff(
+    spark: SparkSession, name: str, spec: SourceSpec, files: list[SourceFile], s3: S3Settings,
+    split_bytes: int = SPLIT_BYTES,
+) -> tuple[Settled, FormatNotes]:  # fmt: skip
+    """ARFF files (one header each; all must declare the same attributes)."""
+    if all(f.size == 0 for f in files):
+        raise _empty(name, files)
+    header: ArffHeader | None = None
+    for file in files:
+        try:
+            this = arff_header(file, s3, spec.encoding)
+        except SourceError as exc:
+            raise SourceError(f"source {name!r}: {exc.message}", source=name, hint=exc.hint) from None
+        if header is not None and this.attributes != header.attributes:
+            raise SourceError(f"source {name!r}: {file.uri} declares other attributes than {files[0].uri}",
+                              source=name)  # fmt: skip
+        header = header or this
+    assert header is not None
+    splits = _splits(spark, files, s3, max(split_bytes, 2 * ARFF_HEAD_BYTES))
+    fmt = ArffLines(ArffReader(header, _zone(spark)), spec.encoding)
+    settled, _ = _settled(parse_splits(spark, fmt, splits, s3), name, files)
+    df = settled.df
+    for a in header.attributes:
+        if a.kind == "nominal":  # keep the domain: H2O and model cards use the level order
+            df = df.withMetadata(a.name, {"sparkwing": {"nominal": list(a.domain)}})
+    settled.df = df
+    return settled, FormatNotes()
+
+
+# --- settling a parsed DataFrame --------------------------------------------------------------
+
+
+def settle_lines(df: DataFrame, *, source: str, extra: str | None = None) -> tuple[Settled, list[str]]:
+    """Persist a parse-pass DataFrame, count it once, split accepted from quarantined rows.
+
+    Rows with a ``_sw_reason`` are quarantined as ``{source, file, line, reason, raw, _kind}``
+    (the caller drops ``_kind``).  The reasons count kinds (:func:`reason_kind`): the
+    :data:`MAX_REASONS` most frequent, the rest under ``(other reasons)``.  ``extra`` names a
+    column of per-block notes, returned as a list.
+    """
+    from pyspark import StorageLevel
+    from pyspark.sql import functions as F
+
+    internal = {LINE, BAD, REASON, FILE} | ({extra} if extra else set())
+    data = [c for c in df.columns if c not in internal]
+    cached = df.persist(StorageLevel.MEMORY_AND_DISK)
+    aggs = [F.count(F.lit(1)).alias("n"), F.count(F.col(REASON)).alias("bad")]
+    if extra:
+        aggs.append(F.count(F.col(extra)).alias("extra"))
+    stats = cached.agg(*aggs).first()
+    assert stats is not None
+    n, n_bad = int(stats["n"]), int(stats["bad"])
+    notes: list[str] = []
+    if extra and stats["extra"]:
+        notes = [r[0] for r in cached.filter(F.col(extra).isNotNull()).select(extra).collect()]
+    accepted = cached.filter(F.col(REASON).isNull()).select(*[F.col(_q(c)) for c in data])
+    bad = None
+    reasons: dict[str, int] = {}
+    if n_bad:
+        kind = F.regexp_replace(F.regexp_replace(F.col(REASON), _VALUE_REASON, "$1: $2"), _GOT_DETAIL, "")
+        bad = cached.filter(F.col(REASON).isNotNull()).select(
+            F.lit(source).alias("source"), F.col(FILE).alias("file"), F.col(LINE).alias("line"),
+            F.col(REASON).alias("reason"), F.col(BAD).alias("raw"), kind.alias("_kind"),
+        )  # fmt: skip
+        top = bad.groupBy("_kind").count().orderBy(F.desc("count"), "_kind").limit(MAX_REASONS).collect()
+        reasons = {r["_kind"]: int(r["count"]) for r in top}
+        rest = n_bad - sum(reasons.values())
+        if rest:
+            reasons[OTHER_REASONS] = rest
+    types = {f.name: f.dataType.simpleString() for f in accepted.schema.fields}
+    return Settled(accepted, cached, n, n_bad, reasons, types, bad), notes
+
+
+def _q(name: str) -> str:
+    return "`" + name.replace("`", "``") + "`"
+
+
+__all__ = ["EXTRA", "OTHER_KEYS", "FormatNotes", "read_arff", "read_json", "read_svmlight", "settle_lines"]

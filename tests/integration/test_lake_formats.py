@@ -1,0 +1,255 @@
+"""JSON lines, SVMLight and ARFF through read_source (executor-side parsing), local, gzip and S3."""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+
+from sparkwing.config import S3Settings, SourceSpec
+from sparkwing.errors import SourceError
+from sparkwing.lake import SourceContext, SourceResult, read_source
+from sparkwing.lake._line_formats import read_arff, read_json, read_svmlight
+from sparkwing.lake._uri import list_files
+from sparkwing.workspace import Workspace, s3_client
+
+pytestmark = pytest.mark.spark
+
+
+@pytest.fixture()
+def ctx(settings, tmp_path: Path) -> SourceContext:
+    return SourceContext(settings, Workspace(tmp_path / "ws"), "p", "r1", tmp_path)
+
+
+def records(r: SourceResult) -> list[dict]:
+    if r.quarantine_uri is None:
+        return []
+    out = []
+    for f in sorted(Path(r.quarantine_uri).glob("*.json")):
+        out += [json.loads(x) for x in f.read_text().splitlines() if x.strip()]
+    return out
+
+
+def reconciled(r: SourceResult) -> dict[int, tuple[str, str]]:
+    """Counts agree with the data and the quarantine; returns {line: (reason, raw)}."""
+    recs = records(r)
+    assert r.rows_read == r.rows_accepted + r.rows_quarantined
+    assert r.df.count() == r.rows_accepted
+    assert len(recs) == r.rows_quarantined == sum(r.reasons.values())
+    assert all(rec["line"] >= 1 and rec["file"] for rec in recs)
+    return {rec["line"]: (rec["reason"], rec["raw"]) for rec in recs}
+
+
+JSONL = (
+    '{"id": 1, "amount": 2.5, "day": "2021-01-02", "station": "a"}\n'  # 1
+    "\n"  # 2: blank, not a record
+    '{"amount": 3,   "id": 2}\r\n'  # 3: CR LF, keys in another order
+    '{"id": 2.5, "amount": 1}\n'  # 4
+    '{"id": 3, "amount": 1} {"id": 4, "amount": 2}\n'  # 5
+    "{'id': 5, 'amount': 1}\n"  # 6
+    '{"id": 6, "amount": NaN}\r'  # 7: bare CR
+    '[{"id": 7}]\n'  # 8
+    '{"id": 8, "amount": "12"}\n'  # 9
+    '{"id": 9, "day": "2021-13-40"}\n'  # 10
+    '{"id": 10, "amount": 1e2, "station": null, "other": {"x": 1}}\n'  # 11
+)
+
+
+def test_json_lines_strict_by_default_with_declared_columns(spark, ctx, tmp_path):
+    (tmp_path / "e.jsonl").write_bytes(b"\xef\xbb\xbf" + JSONL.encode())
+    cols = {"id": "int", "amount": "double", "day": "date"}
+    r = read_source(spark, "e", SourceSpec(uri="e.jsonl", columns=cols, max_quarantine_share=1), ctx)
+    bad = reconciled(r)
+    assert (r.rows_read, r.rows_accepted) == (10, 3)
+    assert bad == {
+        4: ("id: 2.5 is not an int", '{"id": 2.5, "amount": 1}'),
+        5: ("trailing data after JSON object", '{"id": 3, "amount": 1} {"id": 4, "amount": 2}'),
+        6: ("single-quoted string is not valid JSON (allow_single_quotes: true accepts it)",
+            "{'id': 5, 'amount': 1}"),
+        7: ("NaN is not valid JSON (allow_nan: true accepts it)", '{"id": 6, "amount": NaN}'),
+        8: ("top-level JSON value is an array, not an object", '[{"id": 7}]'),
+        9: ('amount: "12" is not a double', '{"id": 8, "amount": "12"}'),
+        10: ("day: '2021-13-40' is not a valid date (yyyy-MM-dd)", '{"id": 9, "day": "2021-13-40"}'),
+    }  # fmt: skip
+    assert r.df.columns == ["id", "amount", "day"] and dict(r.df.dtypes)["id"] == "int"
+    rows = sorted(tuple(x) for x in r.df.collect())
+    assert rows == [(1, 2.5, dt.date(2021, 1, 2)), (2, 3.0, None), (10, 100.0, None)]
+    assert r.extra_keys == {"station": 2, "other": 1}
+    loose = SourceSpec(uri="e.jsonl", columns=cols, allow_single_quotes=True, allow_nan=True,
+                       max_quarantine_share=1)  # fmt: skip
+    r2 = read_source(spark, "e2", loose, ctx)
+    assert set(reconciled(r2)) == {4, 5, 8, 9, 10} and r2.rows_accepted == 5
+
+
+def test_json_lines_inferred_schema_gzip_and_splits(spark, ctx, tmp_path):
+    text = (
+        '{"i": 1, "f": 1, "b": true, "s": "x", "m": 1, "o": {"k": [1, 2]}}\n'
+        '{"i": 2, "f": 2.5, "b": false, "m": "two", "o": [1], "late": "z"}\n'
+        '{"i": 3} trailing\n'
+    )
+    with gzip.open(tmp_path / "e.jsonl.gz", "wt") as fh:
+        fh.write(text)
+    r = read_source(spark, "g", SourceSpec(uri="e.jsonl.gz", max_quarantine_share=1), ctx)
+    assert reconciled(r) == {3: ("trailing data after JSON object", '{"i": 3} trailing')}
+    assert dict(r.df.dtypes) == {
+        "i": "bigint", "f": "double", "b": "boolean", "s": "string", "m": "string", "o": "string",
+        "late": "string",
+    }  # fmt: skip
+    got = {row["i"]: row for row in r.df.collect()}
+    assert got[1]["o"] == '{"k":[1,2]}' and got[2]["m"] == "two" and got[1]["m"] == "1"
+    # Many byte-range splits (a tiny split size): same rows, same line numbers.
+    big = "".join(
+        f'{{"n": {i}, "v": "{"x" * (i % 7)}"}}\n' if i % 97 else f"bad {i}\n" for i in range(1, 2001)
+    )
+    (tmp_path / "big.jsonl").write_text(big)
+    files = list_files(str(tmp_path / "big.jsonl"), ctx.settings.s3)
+    settled, _ = read_json(
+        spark, "big", SourceSpec(uri="big.jsonl"), files, ctx.settings.s3, {}, split_bytes=4096
+    )
+    try:
+        assert (settled.rows_read, settled.rows_quarantined) == (2000, 20)
+        assert sorted(r["line"] for r in settled.bad.collect()) == list(range(97, 2001, 97))
+        assert sorted(r[0] for r in settled.df.select("n").collect()) == [i for i in range(1, 2001) if i % 97]
+    finally:
+        settled.cached.unpersist()
+
+
+SVM = "1 1:0.5 3:2\n0 2:1 # c\n\n1 qid:2 0:1 1:1\n1 3:1 2:1\n1 2:1 2:2\n-1 4:1\n"
+
+
+def test_svmlight_one_based_default_zero_based_and_auto(spark, ctx, tmp_path):
+    (tmp_path / "s.svm").write_text(SVM)
+    r = read_source(spark, "s", SourceSpec(uri="s.svm", max_quarantine_share=1), ctx)
+    assert reconciled(r) == {
+        4: ("feature index 0 in a one-based file (zero_based: true reads it)", "1 qid:2 0:1 1:1"),
+        5: ("feature indices not increasing (got 2 after 3)", "1 3:1 2:1"),
+        6: ("feature index repeated (got 2)", "1 2:1 2:2"),
+    }
+    assert r.df.columns == ["label", "f1", "f2", "f3", "f4"] and r.rows_accepted == 3
+    assert r.zero_based.to_dict() == {"zero_based": False, "how": "default", "rows_with_index_0": 1,
+                                      "rows_with_features": 4}  # fmt: skip
+    z = read_source(spark, "z", SourceSpec(uri="s.svm", zero_based=True, max_quarantine_share=1), ctx)
+    assert z.df.columns[:2] == ["label", "f0"] and len(z.df.columns) == 6 and z.rows_accepted == 4
+    assert z.zero_based.how == "declared"
+    a = read_source(spark, "a", SourceSpec(uri="s.svm", zero_based="auto", max_quarantine_share=1), ctx)
+    assert (a.zero_based.zero_based, a.zero_based.how) == (False, "auto")
+    (tmp_path / "zero.svm").write_text("1 0:1 2:1\n0 0:2\n1 1:1\n")
+    with gzip.open(tmp_path / "zero.svm.gz", "wt") as fh:
+        fh.write("1 0:1 2:1\n0 0:2\n1 1:1\n")
+    za = read_source(spark, "za", SourceSpec(uri="zero.svm.gz", format="svmlight", zero_based="auto"), ctx)
+    assert za.zero_based.zero_based is True and za.rows_accepted == 3 and za.df.columns[1] == "f0"
+    assert sorted(tuple(x) for x in za.df.collect()) == [(0.0, 2.0, 0.0, 0.0), (1.0, 0.0, 1.0, 0.0),
+                                                         (1.0, 1.0, 0.0, 1.0)]  # fmt: skip
+    (tmp_path / "wide.svm").write_text("1 1:1\n1 50000:1\n")
+    with pytest.raises(SourceError, match=r"largest feature index \(50000, line 2\).*more than 10000"):
+        read_source(spark, "w", SourceSpec(uri="wide.svm"), ctx)
+
+
+def test_svmlight_width_from_many_splits(spark, ctx, tmp_path):
+    lines = [f"{i % 2} {i % 5 + 1}:1 {i % 5 + 7}:{i}" for i in range(3000)]
+    lines[1234] = "1 40:1"  # the widest row, in the middle of the file
+    (tmp_path / "m.svm").write_text("\n".join(lines) + "\n")
+    files = list_files(str(tmp_path / "m.svm"), ctx.settings.s3)
+    settled, notes = read_svmlight(
+        spark, "m", SourceSpec(uri="m.svm"), files, ctx.settings.s3, split_bytes=2048
+    )
+    try:
+        assert (settled.rows_read, settled.rows_quarantined) == (3000, 0) and len(settled.df.columns) == 41
+        assert settled.df.filter("f40 = 1").count() == 1 and notes.zero_based.rows_with_features == 3000
+    finally:
+        settled.cached.unpersist()
+
+
+ARFF = """% a comment\r
+@relation 'r'\r
+@attribute x numeric\r
+@attribute c {'b c', 'd,e', f}\r
+@attribute s string\r
+@attribute t date "M/d/yyyy HH:mm"\r
+@data\r
+1.5, 'b c', 'hello, world', '1/2/2021 03:04'\r
+?, 'd,e', ?, ?\r
+{0 2, 1 f}\r
+zz, f, x, ?\r
+1, q, x, ?\r
+1, f, x, '13/2/2021 00:00'\r
+1, f\r
+{1 f, 0 2}\r
+"""
+
+
+def test_arff_quoted_sparse_dates_and_bad_rows(spark, ctx, tmp_path):
+    (tmp_path / "a.arff").write_text(ARFF, newline="")
+    r = read_source(spark, "a", SourceSpec(uri="a.arff", max_quarantine_share=1), ctx)
+    assert reconciled(r) == {
+        11: ("x: not a number (got 'zz')", "zz, f, x, ?"),
+        12: ("c: not in the nominal domain (got 'q')", "1, q, x, ?"),
+        13: ("t: not a date (got '13/2/2021 00:00', expected M/d/yyyy HH:mm)", "1, f, x, '13/2/2021 00:00'"),
+        14: ("wrong number of values (expected 4, got 2)", "1, f"),
+        15: ("sparse indices not increasing (got 0 after 1)", "{1 f, 0 2}"),
+    }
+    assert dict(r.df.dtypes) == {"x": "double", "c": "string", "s": "string", "t": "timestamp"}
+    assert r.df.schema["c"].metadata["sparkwing"]["nominal"] == ["b c", "d,e", "f"]
+    rows = sorted(r.df.collect(), key=lambda row: str(row["c"]))
+    assert [tuple(row)[:3] for row in rows] == [
+        (1.5, "b c", "hello, world"),
+        (None, "d,e", None),
+        (2.0, "f", None),
+    ]
+    zone = spark.conf.get("spark.sql.session.timeZone")
+    want = dt.datetime(2021, 1, 2, 3, 4)  # wall-clock in the session zone, as Spark shows it
+    assert rows[0]["t"] == want, zone
+    with gzip.open(tmp_path / "a.arff.gz", "wt", newline="") as fh:
+        fh.write(ARFF)
+    g = read_source(spark, "g", SourceSpec(uri="a.arff.gz", max_quarantine_share=1), ctx)
+    assert set(reconciled(g)) == {11, 12, 13, 14, 15} and g.rows_accepted == 3
+
+
+def test_arff_many_splits_skip_only_the_header(spark, ctx, tmp_path):
+    header = "@relation r\n@attribute n integer\n@attribute c {a,b}\n@data\n"
+    body = "".join(f"{i},{'a' if i % 3 else 'z'}\n" for i in range(1, 3001))
+    (tmp_path / "m.arff").write_text(header + body)
+    files = list_files(str(tmp_path / "m.arff"), ctx.settings.s3)
+    settled, _ = read_arff(spark, "m", SourceSpec(uri="m.arff"), files, ctx.settings.s3, split_bytes=1024)
+    try:
+        assert (settled.rows_read, settled.rows_quarantined) == (3000, 1000)
+        assert sorted(r["line"] for r in settled.bad.collect()) == [i + 4 for i in range(3, 3001, 3)]
+    finally:
+        settled.cached.unpersist()
+
+
+@pytest.mark.s3
+def test_formats_on_s3(spark, settings, s3_server, tmp_path):
+    s3 = S3Settings(
+        endpoint_url=s3_server, region="us-east-1", access_key_id="test", secret_access_key="test"
+    )
+    s = settings.model_copy(update={"s3": s3})
+    client = s3_client(s3)
+    client.create_bucket(Bucket="fmt")
+    client.put_object(Bucket="fmt", Key="raw/e.jsonl", Body=JSONL.encode())
+    client.put_object(Bucket="fmt", Key="raw/s.svm.gz", Body=gzip.compress(SVM.encode()))
+    client.put_object(Bucket="fmt", Key="raw/a.arff", Body=ARFF.encode())
+    c = SourceContext(s, Workspace(tmp_path / "ws", s3=s3), "p", "r1", tmp_path)
+    cols = {"id": "int", "amount": "double", "day": "date"}
+    j = read_source(
+        spark, "j", SourceSpec(uri="s3://fmt/raw/e.jsonl", columns=cols, max_quarantine_share=1), c
+    )
+    assert set(reconciled(j)) == {4, 5, 6, 7, 8, 9, 10} and j.fingerprint["etag"]
+    v = read_source(
+        spark, "v", SourceSpec(uri="s3://fmt/raw/s.svm.gz", format="svmlight", max_quarantine_share=1), c
+    )
+    assert set(reconciled(v)) == {4, 5, 6}
+    a = read_source(spark, "a", SourceSpec(uri="s3://fmt/raw/a.arff", max_quarantine_share=1), c)
+    assert set(reconciled(a)) == {11, 12, 13, 14, 15} and a.rows_accepted == 3
+
+
+def test_empty_sources_are_file_level_errors(spark, ctx, tmp_path):
+    header_only = "@relation r\n@attribute a numeric\n@data\n% none\n"
+    cases = [("e.jsonl", ""), ("b.jsonl", "\n  \n"), ("e.svm", ""), ("c.svm", "# only\n"), ("e.arff", "")]
+    for name, text in [*cases, ("h.arff", header_only)]:
+        (tmp_path / name).write_text(text)
+        with pytest.raises(SourceError, match=r"is empty"):
+            read_source(spark, name.replace(".", "_"), SourceSpec(uri=name), ctx)

@@ -1,0 +1,478 @@
+"""JSON lines, SVMLight and ARFF parsers and the date patterns they share: no JVM."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import orjson
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sparkwing.errors import ConfigError
+from sparkwing.lake._arff import ArffReader, ArffRowError, parse_arff_header, parse_arff_row
+from sparkwing.lake._dates import DatePattern
+from sparkwing.lake._json import (
+    MAX_EXTRA_KEYS,
+    OTHER_KEYS,
+    JsonColumn,
+    JsonOptions,
+    JsonReader,
+    KeyKinds,
+    RowError,
+    converter,
+    infer_types,
+    merge_extra_keys,
+    parse_object,
+)
+from sparkwing.lake._svmlight import (
+    SvmlightReader,
+    SvmlightStats,
+    decide_zero_based,
+    inferred_width,
+    parse_svmlight_line,
+)
+
+UTC = ZoneInfo("UTC")
+STRICT = JsonOptions()
+
+# --- dates -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("pattern", "text", "expected"),
+    [
+        ("M/d/yy", "3/7/21", dt.date(2021, 3, 7)),
+        ("M/d/yy", "12/31/99", dt.date(2099, 12, 31)),
+        ("dd.MM.yyyy", "01.02.2020", dt.date(2020, 2, 1)),
+        ("d MMM yyyy", "5 Feb 2020", dt.date(2020, 2, 5)),
+        ("yyyyMMdd", "20200229", dt.date(2020, 2, 29)),
+        (None, "2021-01-31", dt.date(2021, 1, 31)),
+    ],
+)
+def test_date_patterns(pattern, text, expected):
+    assert DatePattern.compile(pattern).date(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("pattern", "text", "reason"),
+    [
+        (None, "2021-13-40", "'2021-13-40' is not a valid date (yyyy-MM-dd)"),
+        (None, "2021-02-30", "'2021-02-30' is not a valid date (yyyy-MM-dd)"),
+        (None, "20210102", "is not a valid date"),  # ISO basic form is not the declared pattern
+        ("MM/dd/yyyy", "1/2/2021", "'1/2/2021' is not a valid date (MM/dd/yyyy)"),
+        ("M/d/yy", "3/7/2021", "is not a valid date (M/d/yy)"),
+    ],
+)
+def test_bad_dates_name_value_and_pattern(pattern, text, reason):
+    with pytest.raises(ValueError, match=reason.replace("(", r"\(").replace(")", r"\)")):
+        DatePattern.compile(pattern).date(text)
+
+
+def test_timestamps_zone_offsets_and_fractions():
+    iso = DatePattern.compile(None, kind="timestamp")
+    paris = ZoneInfo("Europe/Paris")
+    assert iso.timestamp("2021-06-01T12:00:00", paris) == dt.datetime(2021, 6, 1, 10, tzinfo=dt.timezone.utc)
+    assert iso.timestamp("2021-06-01 12:00:00.5Z", paris).microsecond == 500000
+    assert iso.timestamp("2021-06-01T12:00+02:00", UTC).hour == 10
+    us = DatePattern.compile("M/d/yyyy h:mm a", kind="timestamp")
+    assert us.timestamp("6/1/2021 1:05 PM", UTC) == dt.datetime(2021, 6, 1, 13, 5, tzinfo=dt.timezone.utc)
+    assert us.timestamp("6/1/2021 12:05 am", UTC).hour == 0
+    for bad in ("2021-06-01T25:00:00", "2021-06-01T12:00:00.1234567", "2021-06-01T12:00+25:00"):
+        with pytest.raises(ValueError, match="is not a valid timestamp"):
+            iso.timestamp(bad, UTC)
+
+
+def test_unknown_pattern_letters_are_config_errors():
+    with pytest.raises(ConfigError, match="unsupported letter 'Q'"):
+        DatePattern.compile("yyyy-Q")
+    with pytest.raises(ConfigError, match="unterminated quote"):
+        DatePattern.compile("yyyy'T")
+
+
+@settings(deadline=None)
+@given(st.dates(min_value=dt.date(1000, 1, 1)))
+def test_dates_round_trip_through_their_pattern(day):
+    assert DatePattern.compile("yyyy-MM-dd").date(day.isoformat()) == day
+    assert DatePattern.compile("d/M/yyyy").date(f"{day.day}/{day.month}/{day.year:04d}") == day
+
+
+# --- JSON lines ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        ('{"a": 1} {"a": 2}', "trailing data after JSON object"),
+        ('{"a": 1}{"a": 2}', "trailing data after JSON object"),
+        ('{"a": 1} x', "trailing data after JSON object"),
+        ("[1, 2]", "top-level JSON value is an array, not an object"),
+        ('"text"', "top-level JSON value is a string, not an object"),
+        ("12", "top-level JSON value is a number, not an object"),
+        ("{'a': 1}", "single-quoted string is not valid JSON (allow_single_quotes: true accepts it)"),
+        ('{"a": NaN}', "NaN is not valid JSON (allow_nan: true accepts it)"),
+        ('{"a": -Infinity}', "-Infinity is not valid JSON"),
+        ('{"a": 1,}', "invalid JSON: "),
+        ('{"a": 1', "invalid JSON: "),
+        ('{"a": "\\ud800"}', "invalid JSON: "),
+        ('\ufeff{"a": 1}', "invalid JSON: "),  # a BOM is only allowed on a file's first line
+    ],
+)
+def test_json_lines_that_are_not_one_object(line, reason):
+    with pytest.raises(RowError) as info:
+        parse_object(line, STRICT)
+    assert str(info.value).startswith(reason)
+
+
+def test_json_options_allow_single_quotes_and_nan():
+    loose = JsonOptions(allow_single_quotes=True, allow_nan=True)
+    assert parse_object("{'a': 'it\\'s \"q\"', \"b\": 'x'}", loose) == {"a": 'it\'s "q"', "b": "x"}
+    nan = parse_object('{"a": NaN, "b": Infinity}', loose)
+    assert nan["a"] != nan["a"] and nan["b"] == float("inf")
+    with pytest.raises(RowError, match="trailing data"):
+        parse_object("{'a': 1} {'a': 2}", loose)
+    assert parse_object('\ufeff{"a": 1}', STRICT, first=True) == {"a": 1}
+
+
+@settings(deadline=None)
+@given(
+    st.dictionaries(
+        st.text(max_size=8),
+        st.one_of(st.none(), st.booleans(), st.integers(-(2**63), 2**63 - 1), st.text(max_size=20),
+                  st.floats(allow_nan=False, allow_infinity=False)),
+        max_size=6,
+    )
+)  # fmt: skip
+def test_any_serialised_object_parses_back_and_two_never_do(obj):
+    line = orjson.dumps(obj).decode()
+    assert parse_object(line, STRICT) == obj
+    with pytest.raises(RowError, match="trailing data after JSON object"):
+        parse_object(line + " " + line, STRICT)
+
+
+@pytest.mark.parametrize(
+    ("sql", "value", "expected"),
+    [
+        ("int", 7, 7), ("int", 2.0, 2), ("bigint", 2**62, 2**62), ("int", None, None),
+        ("double", 2, 2.0), ("double", 2.5, 2.5), ("float", 1.5, 1.5),
+        ("boolean", True, True), ("string", "x", "x"), ("string", 12, "12"),
+        ("string", {"b": [1, 2]}, '{"b":[1,2]}'), ("string", True, "true"),
+        ("date", "2021-03-04", dt.date(2021, 3, 4)),
+        ("decimal(5,2)", Decimal("1.5"), Decimal("1.50")), ("decimal(5,2)", 12, Decimal("12.00")),
+    ],
+)  # fmt: skip
+def test_json_values_that_fit_their_column(sql, value, expected):
+    assert converter(sql, pattern=None, zone=UTC)(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("sql", "value", "reason"),
+    [
+        ("int", 2.5, "2.5 is not an int"),
+        ("int", "2", '"2" is not an int'),
+        ("int", True, "true is not an int"),
+        ("int", 2**31, "2147483648 is out of range for int"),
+        ("bigint", 1e30, "1e+30 is out of range for bigint"),
+        ("double", "1.5", '"1.5" is not a double'),
+        ("double", [1], "an array is not a double"),
+        ("boolean", 1, "1 is not a boolean"),
+        ("boolean", "true", '"true" is not a boolean'),
+        ("date", "2021-13-40", "'2021-13-40' is not a valid date (yyyy-MM-dd)"),
+        ("date", 20210101, "20210101 is not a date"),
+        ("decimal(5,2)", Decimal("1.234"), "1.234 does not fit decimal(5,2)"),
+        ("decimal(5,2)", Decimal("1234"), "1234 does not fit decimal(5,2)"),
+        ("float", 1e39, "1e+39 is out of range for float"),
+    ],
+)
+def test_json_values_that_do_not_fit_are_named(sql, value, reason):
+    with pytest.raises(ValueError) as info:
+        converter(sql, pattern=None, zone=UTC)(value)
+    assert str(info.value) == reason
+
+
+def lines(*texts: str) -> list[tuple[int, str]]:
+    return list(enumerate(texts, 1))
+
+
+def test_json_block_with_declared_columns_projects_and_counts_extra_keys():
+    reader = JsonReader(
+        (JsonColumn("id", "int"), JsonColumn("day", "date", "M/d/yy")), STRICT, "UTC", declared=True
+    )
+    block = reader.parse(
+        lines(
+            '{"id": 1, "day": "1/2/21", "station": "x"}',
+            "",
+            '{"id": 2.5, "day": "1/2/21"}',
+            '{"id": 3}  {"id": 4}',
+            '  {"id": 5, "station": null, "extra": 1}\r',
+            '{"id": 6, "day": "13/2/21"}',
+        ),
+        reader.converters(),
+    )
+    assert {k: v.to_pylist() for k, v in block.columns.items()} == {
+        "id": [1, 5],
+        "day": [dt.date(2021, 1, 2), None],
+    }
+    assert block.bad == [
+        (3, '{"id": 2.5, "day": "1/2/21"}', "id: 2.5 is not an int"),
+        (4, '{"id": 3}  {"id": 4}', "trailing data after JSON object"),
+        (6, '{"id": 6, "day": "13/2/21"}', "day: '13/2/21' is not a valid date (M/d/yy)"),
+    ]
+    assert block.extra_keys == {"station": 2, "extra": 1} and block.lines == [1, 5]
+
+
+def test_extra_key_counts_are_bounded():
+    parts = [{f"k{i}": 1 for i in range(MAX_EXTRA_KEYS)}, {"late": 2, "k1": 1}]
+    total = merge_extra_keys(parts)
+    assert len(total) == MAX_EXTRA_KEYS + 1 and total[OTHER_KEYS] == 2 and total["k1"] == 2
+
+
+def test_json_inference_rules():
+    reader = JsonReader((), STRICT, "UTC", declared=False)
+    kinds = reader.kinds(
+        lines(
+            '{"i": 1, "f": 1, "b": true, "s": "x", "m": 1, "o": {"x": 1}, "n": null}',
+            '{"i": 2, "f": 2.5, "b": false, "s": "y", "m": "two", "o": [1], "n": null, "late": 1}',
+            "not json",
+        )
+    )
+    assert list(kinds.kinds) == ["i", "f", "b", "s", "m", "o", "n", "late"]  # first appearance
+    assert infer_types(kinds) == {
+        "i": "bigint", "f": "double", "b": "boolean", "s": "string", "m": "string",
+        "o": "string", "n": "string", "late": "bigint",
+    }  # fmt: skip
+    merged = KeyKinds({"i": 4}).merge(kinds)
+    assert infer_types(merged)["i"] == "double"
+
+
+# --- SVMLight --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        ("1 3:1 2:1", "feature indices not increasing (got 2 after 3)"),
+        ("1 2:1 2:3", "feature index repeated (got 2)"),
+        ("1 ²:1", "feature index is not a non-negative integer"),
+        ("1_0 1:1", "label is not a number"),
+        ("1 1:1_0", "feature value is not a number"),
+    ],
+)
+def test_svmlight_index_order_and_strict_numbers(line, reason):
+    with pytest.raises(ValueError, match=re.escape(reason)):
+        parse_svmlight_line(line)
+
+
+SVM = ["1 1:0.5 3:2", "0 2:1 # note", "", "# only a comment", "1 qid:3 0:1 1:1", "x 1:1", "1 7:1", "-1 4:2"]
+
+
+def test_svmlight_one_based_by_default_quarantines_index_0_with_its_line():
+    stats = SvmlightReader().stats(lines(*SVM))
+    assert (stats.rows, stats.rows_with_index_0, stats.max_index, stats.max_line) == (5, 1, 7, 7)
+    decision = decide_zero_based(None, stats)
+    assert (decision.zero_based, decision.how) == (False, "default")
+    width, _ = inferred_width(stats, False)
+    block = SvmlightReader(zero_based=False, width=width).parse(lines(*SVM))
+    assert block.labels.tolist() == [1.0, 0.0, 1.0, -1.0] and block.lines == [1, 2, 7, 8]
+    assert [(line, reason.split(" (")[0]) for line, _, reason in block.bad] == [
+        (5, "feature index 0 in a one-based file"), (6, "label is not a number"),
+    ]  # fmt: skip
+    assert block.bad[0][1] == "1 qid:3 0:1 1:1"
+    dense = block.dense(width)
+    assert dense.shape == (4, 7) and dense[0].tolist() == [0.5, 0, 2, 0, 0, 0, 0] and dense[3, 3] == 2
+
+
+def test_svmlight_n_features_quarantines_wider_rows_only():
+    block = SvmlightReader(zero_based=False, width=4).parse(lines(*SVM))
+    assert [(line, reason) for line, _, reason in block.bad][-1] == (
+        7,
+        "feature index beyond n_features 4 (got 7)",
+    )
+    assert len(block.labels) == 3
+
+
+def test_svmlight_zero_based_auto_needs_a_majority():
+    few = SvmlightStats()
+    for i in range(10):
+        few.add(i + 1, {0: 1.0, 3: 1.0} if i == 0 else {1: 1.0, 3: 1.0})
+    assert decide_zero_based("auto", few).zero_based is False
+    many = SvmlightStats()
+    for i in range(10):
+        many.add(i + 1, {0: 1.0} if i < 6 else {2: 1.0})
+    auto = decide_zero_based("auto", many)
+    assert (auto.zero_based, auto.how, auto.rows_with_index_0, auto.rows_with_features) == (
+        True,
+        "auto",
+        6,
+        10,
+    )
+    assert decide_zero_based(True, few).to_dict()["how"] == "declared"
+    assert inferred_width(many, True) == (3, 7)
+
+
+@settings(deadline=None)
+@given(
+    st.lists(st.dictionaries(st.integers(1, 50), st.floats(-1e6, 1e6), max_size=8), min_size=1, max_size=20)
+)
+def test_svmlight_rows_round_trip_into_dense_columns(rows):
+    texts = ["1 " + " ".join(f"{i}:{v!r}" for i, v in sorted(r.items())) for r in rows]
+    stats = SvmlightReader().stats(lines(*texts))
+    width, _ = inferred_width(stats, False)
+    block = SvmlightReader(width=width).parse(lines(*texts))
+    assert not block.bad and len(block.labels) == len(rows)
+    dense = block.dense(width)
+    for k, r in enumerate(rows):
+        assert {i + 1: v for i, v in enumerate(dense[k].tolist()) if v} == {i: v for i, v in r.items() if v}
+
+
+def reference_svmlight(text: str, start: int, end: int) -> tuple[float, dict[int, float]] | str | None:
+    """What one line must become: (label, features), a reason, or None (not a record)."""
+    try:
+        parsed = parse_svmlight_line(text)
+    except ValueError as exc:
+        return str(exc)
+    if parsed is None:
+        return None
+    if parsed[1] and (min(parsed[1]) < start or max(parsed[1]) >= end):
+        return "range"
+    return parsed
+
+
+TOKENS = st.one_of(
+    st.integers(0, 12).map(lambda i: f"{i}:1.5"), st.integers(0, 12).map(lambda i: f"{i}:-2e3"),
+    st.sampled_from(["qid:4", "3:x", "a:1", ":1", "4", "#c", "7:nan", "2:.5", "1:+1"]),
+)  # fmt: skip
+LINES = st.builds(
+    lambda label, toks: " ".join([label] + toks),
+    st.sampled_from(["1", "-1", "0.5", "+1", "x", "nan", ""]),
+    st.lists(TOKENS, max_size=6),
+)
+
+
+@settings(deadline=None)
+@given(st.lists(LINES, max_size=30), st.booleans())
+def test_svmlight_vectorised_path_equals_the_exact_parser(texts, zero_based):
+    start, width = (0 if zero_based else 1), 10
+    block = SvmlightReader(zero_based=zero_based, width=width).parse(lines(*texts))
+    dense = block.dense(width)
+    got = {}
+    for k, line in enumerate(block.lines):
+        got[line] = (block.labels[k], {i + start: v for i, v in enumerate(dense[k].tolist()) if v != 0})
+    bad = {line: reason for line, _, reason in block.bad}
+    for line, text in lines(*texts):
+        want = reference_svmlight(text, start, start + width)
+        if want is None:
+            assert line not in got and line not in bad
+        elif isinstance(want, str):
+            assert line in bad and (want == "range" or bad[line] == want)
+        else:
+            label, feats = got[line]
+            assert label == want[0] or (label != label and want[0] != want[0])
+            assert feats == {i: v for i, v in want[1].items() if v != 0} or any(
+                v != v for v in feats.values()
+            )
+
+
+# --- ARFF ------------------------------------------------------------------------------------
+
+ARFF = [
+    "% comment",
+    "@relation r",
+    "@attribute x numeric",
+    "@attribute c {a, 'b c', 'd,e'}",
+    "@attribute s string",
+    "@attribute t date 'dd/MM/yyyy HH:mm'",
+    "@attribute n integer",
+    "@data",
+]
+
+
+def arff_header():
+    return parse_arff_header(ARFF)
+
+
+def test_arff_quoted_nominals_escapes_and_dates():
+    h = arff_header()
+    row = parse_arff_row("1, 'd,e', 'line\\nnext\\ttab \\'q\\'', '02/03/2021 04:05', 12345678901234567", h)
+    assert row == [1.0, "d,e", "line\nnext\ttab 'q'", dt.datetime(2021, 3, 2, 4, 5, tzinfo=dt.timezone.utc),
+                   12345678901234567]  # fmt: skip
+    assert parse_arff_row("?, ?, ?, ?, ?", h) == [None] * 5
+
+
+def test_arff_sparse_rows_with_quotes_and_comments():
+    h = arff_header()
+    assert parse_arff_row("{1 'd,e', 2 'x, y'} % tail", h) == [0.0, "d,e", "x, y", None, 0]
+    assert parse_arff_row("{}", h) == [0.0, "a", None, None, 0]
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        ("{2 x, 1 a}", "sparse indices not increasing (got 1 after 2)"),
+        ("{1 a, 1 b}", "sparse indices not increasing (got 1 after 1)"),
+        ("{9 x}", "sparse index 9 out of range (5 attributes)"),
+        ("{1 a", "sparse row without closing '}'"),
+        ("{0 1}, {5}", "instance weights are not supported"),
+        ("1, a, x, ?, 1, {2}", "instance weights are not supported"),
+        ("1_0, a, x, ?, 1", "x: not a number"),
+        (
+            "1, a, x, '31/02/2021 00:00', 1",
+            "t: not a date (got '31/02/2021 00:00', expected dd/MM/yyyy HH:mm)",
+        ),
+        ("1, a, x, ?, 99999999999999999999", "n: out of range for bigint"),
+        ("1, a, x, ?, 2.5", "n: not an integer"),
+        ("1, a, x", "wrong number of values (expected 5, got 3)"),
+    ],
+)
+def test_arff_bad_rows(line, reason):
+    with pytest.raises(ArffRowError) as info:
+        parse_arff_row(line, arff_header())
+    assert str(info.value).startswith(reason)
+
+
+def test_arff_reader_skips_the_header_and_keeps_line_numbers():
+    h = arff_header()
+    data = ARFF + ["1, a, x, ?, 1", "", "2, zz, y, ?, 2", "% c", "3, 'b c', z, ?, 3"]
+    block = ArffReader(h, "UTC").parse(lines(*data), h.data_line)
+    assert block.columns[0] == [1.0, 3.0] and block.columns[1] == ["a", "b c"]
+    assert block.bad == [(11, "2, zz, y, ?, 2", "c: not in the nominal domain (got 'zz')")]
+    assert block.lines == [9, 13]
+
+
+def test_arff_header_errors_for_unsupported_things():
+    from sparkwing.errors import SourceError
+
+    with pytest.raises(SourceError, match="relational attribute 'bag' is not supported"):
+        parse_arff_header(["@relation r", "@attribute bag relational", "@data"])
+    with pytest.raises(SourceError, match="line 2: attribute 'd': .*unsupported letter"):
+        parse_arff_header(["@relation r", "@attribute d date 'yyyy-QQ'", "@data"])
+    with pytest.raises(SourceError, match="text after @data"):
+        parse_arff_header(["@relation r", "@attribute a numeric", "@data 1"])
+
+
+@pytest.mark.parametrize(
+    ("reason", "kind"),
+    [
+        ("id: 2.5 is not an int", "id: not an int"),
+        ('amount: "12" is not a double', "amount: not a double"),
+        ("o: an object is not a boolean", "o: not a boolean"),
+        ("n: 3000000000 is out of range for int", "n: out of range for int"),
+        ("p: 1.234 does not fit decimal(5,2)", "p: does not fit decimal(5,2)"),
+        ("day: '2021-13-40' is not a valid date (yyyy-MM-dd)", "day: not a valid date (yyyy-MM-dd)"),
+        ("c: not in the nominal domain (got 'q r')", "c: not in the nominal domain"),
+        ("x: not a number (got 'zz')", "x: not a number"),
+        ("t: not a date (got '1/2/21', expected yyyy-MM-dd)", "t: not a date"),
+        ("label is not a number (got 'x')", "label is not a number"),
+        ("wrong number of values (expected 5, got 3)", "wrong number of values (expected 5, got 3)"),
+        ("feature indices not increasing (got 2 after 3)", "feature indices not increasing"),
+        ("feature index beyond n_features 4 (got 7)", "feature index beyond n_features 4"),
+        ("trailing data after JSON object", "trailing data after JSON object"),
+    ],
+)
+def test_reason_kinds_drop_the_value(reason, kind):
+    from sparkwing.lake._line_formats import reason_kind
+
+    assert reason_kind(reason) == kind
