@@ -30,7 +30,7 @@ HERE = Path(__file__).resolve().parent
 DATA = HERE.parent
 BREAK = re.compile(r"\r\n|\r|\n")
 
-# Reason keywords: the quarantine reason must contain this text (case-insensitive).
+# Reason keywords: a quarantine record's reason must contain its expected text (ignoring case).
 UNTERMINATED = "unterminated quote"
 FIELDS = "fields, expected"
 HEADER = "header"
@@ -40,7 +40,10 @@ NOT_INT = "is not an int"
 TRAILING = "trailing data"
 NOT_JSON = "json"
 NOT_OBJECT = "object"
-INDEX = "index"
+ZERO_INDEX = "index 0"
+NOT_INCREASING = "not increasing"
+REPEATED = "repeated"
+BEYOND = "beyond n_features"
 LABEL = "label"
 VALUE = "value"
 NOMINAL = "nominal"
@@ -79,7 +82,7 @@ class Doc:
 
     def bad(self, text: str, reason: str, eol: str | None = None) -> None:
         self.rows_read += 1
-        self.quarantine.append({"line": self._add(text, eol), "reason": reason, "raw": text})
+        self.quarantine.append({"line": self._add(text, eol), "reason_contains": reason, "raw": text})
 
     def text(self) -> str:
         return "".join(self.chunks)
@@ -505,15 +508,15 @@ def svm_doc(kind: str, eol: str = "\n") -> Doc:
         feats = {k: round(v * rng.uniform(0.5, 2), 3) for k, v in feats.items()}  # real values, distinct rows
         text = svm_text(label, feats)
         if kind == "zero_index" and i == 11:
-            doc.bad("1 0:1 " + text.split(" ", 1)[1], INDEX)
+            doc.bad("1 0:1 " + text.split(" ", 1)[1], ZERO_INDEX)
         elif kind == "order" and i == 5 and len(feats) >= 2:
             keys = list(feats)
             swapped = {keys[1]: feats[keys[1]], keys[0]: feats[keys[0]], **{k: feats[k] for k in keys[2:]}}
-            doc.bad(svm_text(label, swapped), INDEX)
+            doc.bad(svm_text(label, swapped), NOT_INCREASING)
         elif kind == "order" and i == 14:
             k, v = next(iter(feats.items()))
             head, rest = text.split(" ", 1)
-            doc.bad(f"{head} {k}:{v:g} {rest}", INDEX)  # the first index twice
+            doc.bad(f"{head} {k}:{v:g} {rest}", REPEATED)  # the first index twice
         elif kind == "labels" and i in (2, 16):
             doc.bad(text.replace(f"{label:g} ", "yes " if i == 2 else "1.0.0 ", 1), LABEL)
         elif kind == "labels" and i == 24:
@@ -521,7 +524,7 @@ def svm_doc(kind: str, eol: str = "\n") -> Doc:
         elif kind == "labels" and i == 27:
             doc.bad(text + " 7:abc", VALUE)
         elif kind == "beyond" and i in (6, 20):
-            doc.bad(text + " 25:1", INDEX)
+            doc.bad(text + " 25:1", BEYOND)
         else:
             doc.good(text, svm_values(label, feats, 20))
     return doc
@@ -821,7 +824,7 @@ def typed_cases() -> dict[str, dict[str, Any]]:
     plain = [{"ID": table["ID"][i], "AGE": table["AGE"][i], "PSA_text": psa[i], "GLEASON_text": gleason[i]}
              for i in range(30)]
     declared = {"ID": "int", "AGE": "int", "PSA_text": "double", "GLEASON_text": "int"}
-    quarantine = [{"line": None, "reason": r, "raw": None} for r in ("double", NOT_INT, "double")]
+    quarantine = [{"line": None, "reason_contains": r, "raw": None} for r in ("double", NOT_INT, "double")]
     out = {}
     for ext in ("parquet", "orc"):
         out[f"{ext}_typed"] = {"path": f"typed/prostate.{ext}", "table": table, "options": {},
