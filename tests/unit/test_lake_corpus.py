@@ -99,7 +99,7 @@ def test_every_fault_class_is_covered_for_every_format() -> None:
         "tsv": {c.FIELDS, c.NOT_INT, c.BAD_TIMESTAMP},
         "json": {c.TRAILING, c.NOT_JSON, c.NOT_OBJECT, c.NOT_INT, c.BAD_DATE},
         "svmlight": {c.ZERO_INDEX, c.NOT_INCREASING, c.REPEATED, c.BEYOND, c.LABEL, c.VALUE},
-        "arff": {c.NOMINAL, c.ARITY, c.UNTERMINATED, c.NOT_INT, c.BAD_DATE, c.NOT_NUMBER},
+        "arff": {c.NOMINAL, c.ARITY, c.UNTERMINATED, c.NOT_INTEGER, c.NOT_A_DATE, c.NOT_NUMBER},
         "parquet": {c.NOT_INT},
         "orc": {c.NOT_INT},
     }

@@ -47,7 +47,9 @@ BEYOND = "beyond n_features"
 LABEL = "label"
 VALUE = "value"
 NOMINAL = "nominal"
-ARITY = "values, expected"
+ARITY = "wrong number of values"
+NOT_INTEGER = "not an integer"  # ARFF's integer attributes
+NOT_A_DATE = "not a date"  # ARFF's date attributes
 NOT_NUMBER = "not a number"
 
 ALWAYS = {"max_quarantine_share": 1.0}  # every case: quarantine, never fail on the share
@@ -271,7 +273,7 @@ def csv_fraction_in_int() -> Doc:
     for i, r in enumerate(loans_clean(30)):
         if i in (4, 21):
             bad = dict(r, emp_length=f"{r['emp_length']}.5")
-            doc.bad(loan_line(bad), f"{bad['emp_length']} {NOT_INT}")
+            doc.bad(loan_line(bad), NOT_INT)
         else:
             doc.good(loan_line(r), loan_values(r))
     return doc
@@ -313,7 +315,7 @@ def csv_dates(fmt: str, sep: str = ",") -> Doc:
         short = f"{day.month}/{day.day}/{day.year % 100:02d}"
         if i in impossible:
             text = impossible[i][0 if fmt == "short" else 1]
-            doc.bad(sep.join([str(row["id"]), text, row["primary_type"]]), f"'{text}' {BAD_DATE}")
+            doc.bad(sep.join([str(row["id"]), text, row["primary_type"]]), f"'{text}' is {BAD_DATE}")
             continue
         text = short if fmt == "short" else day.isoformat()
         doc.good(sep.join([str(row["id"]), text, row["primary_type"]]),
@@ -332,10 +334,10 @@ def tsv_timestamps(chicago_format: bool) -> Doc:
         if i in (3, 22):  # month 13, day 45
             text = text.replace(f"{w.month:02d}/{w.day:02d}/", "13/45/") if chicago_format else (
                 f"{w.year}-13-45 {w:%H:%M:%S}")
-            doc.bad("\t".join([str(row["id"]), text, row["block"], row["beat"]]), f"'{text}' {BAD_TIMESTAMP}")
+            doc.bad("\t".join([str(row["id"]), text, row["block"], row["beat"]]), f"'{text}' is {BAD_TIMESTAMP}")
         elif i == 12:  # 25 o'clock
             text = text.replace(f" {w:%I}:", " 25:") if chicago_format else f"{w:%Y-%m-%d} 25:{w:%M:%S}"
-            doc.bad("\t".join([str(row["id"]), text, row["block"], row["beat"]]), f"'{text}' {BAD_TIMESTAMP}")
+            doc.bad("\t".join([str(row["id"]), text, row["block"], row["beat"]]), f"'{text}' is {BAD_TIMESTAMP}")
         else:
             doc.good("\t".join([str(row["id"]), text, row["block"], row["beat"]]), values)
     return doc
@@ -355,7 +357,7 @@ def tsv_faults(eol: str) -> Doc:
             doc.bad("\t".join(cells + ["spill"]), f"6 {FIELDS} 5")
         elif i == 24:
             cells[3] = cells[3] + ".5"
-            doc.bad("\t".join(cells), f"{cells[3]} {NOT_INT}")
+            doc.bad("\t".join(cells), NOT_INT)
         else:
             doc.good("\t".join(cells), values)
     return doc
@@ -470,7 +472,7 @@ def json_crimes(eol: str) -> Doc:
                "arrest": row["arrest"], "latitude": row["latitude"]}
         if i == 9:
             bad = dict(obj, day="2021-13-40")
-            doc.bad(jdump(bad), f"'2021-13-40' {BAD_DATE}")
+            doc.bad(jdump(bad), f"'2021-13-40' is {BAD_DATE}")
         else:
             doc.good(jdump(obj), obj)
     return doc
@@ -584,9 +586,9 @@ def arff_iris(kind: str, eol: str = "\n") -> Doc:
         if kind == "faults" and i == 4:
             doc.bad(line.replace("Iris-", "Iris_"), NOMINAL)
         elif kind == "faults" and i == 9:
-            doc.bad(line.rsplit(",", 1)[0], f"4 {ARITY} 5")
+            doc.bad(line.rsplit(",", 1)[0], f"{ARITY} (expected 5, got 4)")
         elif kind == "faults" and i == 15:
-            doc.bad(line + ",0.3", f"6 {ARITY} 5")
+            doc.bad(line + ",0.3", f"{ARITY} (expected 5, got 6)")
         elif kind == "faults" and i == 21:
             cells = line.split(",")
             doc.bad(",".join([cells[0], "n/a", *cells[2:]]), NOT_NUMBER)
@@ -654,9 +656,9 @@ def arff_types() -> Doc:
         values = {"ID": int(r["ID"]), "AGE": int(r["AGE"]), "PSA": float(r["PSA"]),
                   "visit": f"{visit.isoformat()} 00:00:00", "GLEASON": int(r["GLEASON"])}
         if i == 6:
-            doc.bad(text.replace(f",{r['AGE']},", f",{r['AGE']}.5,", 1), NOT_INT)
+            doc.bad(text.replace(f",{r['AGE']},", f",{r['AGE']}.5,", 1), f"AGE: {NOT_INTEGER}")
         elif i == 13:
-            doc.bad(text.replace(visit.isoformat(), "2015-13-45"), BAD_DATE)
+            doc.bad(text.replace(visit.isoformat(), "2015-13-45"), f"visit: {NOT_A_DATE}")
         elif i % 5 == 2:  # sparse form: index value pairs, PSA omitted means 0
             sparse = f"{{0 {r['ID']}, 1 {r['AGE']}, 3 {visit.isoformat()}, 4 {r['GLEASON']}}}"
             doc.good(sparse, dict(values, PSA=0.0))
