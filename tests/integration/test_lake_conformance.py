@@ -66,6 +66,7 @@ class Outcome:
     rows: list[dict[str, Any]] = field(default_factory=list)
     dtypes: list[tuple[str, str]] = field(default_factory=list)
     fingerprint_rows: int | None = None
+    extra_keys: dict[str, int] | None = None
 
 
 def _quarantine_records(uri: str | None) -> list[dict[str, Any]]:
@@ -101,6 +102,7 @@ def _read(spark: Any, ctx: SourceContext, name: str) -> Outcome:
             reasons=dict(result.reasons), df_count=result.df.count(),
             records=_quarantine_records(result.quarantine_uri), rows=rows, dtypes=list(result.df.dtypes),
             fingerprint_rows=result.fingerprint.get("rows_read"),
+            extra_keys=getattr(result, "extra_keys", None),
         )  # fmt: skip
     finally:
         result.release()
@@ -198,6 +200,13 @@ def test_columns_and_types(name: str, outcome) -> None:
     assert dict(out.dtypes) == e["schema"]
     if not e["file"].removesuffix(".gz").endswith(".jsonl"):  # JSON keys have no order to keep
         assert [c for c, _ in out.dtypes] == list(e["schema"])
+
+
+@pytest.mark.parametrize("name", _params("extra_keys", [n for n in ROWS if "extra_keys" in MANIFEST[n]]))
+def test_dropped_keys_are_counted(name: str, outcome) -> None:
+    out = outcome(name)
+    _ok(out)
+    assert out.extra_keys == MANIFEST[name]["extra_keys"]
 
 
 @pytest.mark.parametrize("name", _params("file_level", FILE_LEVEL))

@@ -456,7 +456,7 @@ def json_unknown_keys() -> Doc:
         obj = json_small(r)
         if i % 7 == 3:
             doc.good(jdump(dict(obj, station="ORD", purpose=r["purpose"])), obj)
-        elif i == 10:
+        elif i == 12:
             short = {k: v for k, v in obj.items() if k != "emp_length"}
             doc.good(jdump(short), dict(obj, emp_length=None))
         else:
@@ -683,10 +683,11 @@ def arff_vote_crlf() -> Doc:
 # ---------------------------------------------------------------- cases
 
 def text_case(path: str, doc: Doc, options: dict[str, Any], schema: dict[str, str] | None,
-              *, gz: bool = False, bom: bool = False, note: str = "") -> dict[str, Any]:
+              *, gz: bool = False, bom: bool = False, note: str = "",
+              extra_keys: dict[str, int] | None = None) -> dict[str, Any]:
     data = (("\ufeff" if bom else "") + doc.text()).encode("utf-8")
     return {"path": path + (".gz" if gz else ""), "bytes": gzip.compress(data, mtime=0) if gz else data,
-            "doc": doc, "options": options, "schema": schema, "note": note}  # fmt: skip
+            "doc": doc, "options": options, "schema": schema, "note": note, "extra_keys": extra_keys}  # fmt: skip
 
 
 def cases() -> dict[str, dict[str, Any]]:
@@ -771,7 +772,8 @@ def cases() -> dict[str, dict[str, Any]]:
     c["json_single_quotes_allowed"] = text_case("json/single_quotes.jsonl", json_single_quotes(True),
                                                 dict(jcols, allow_single_quotes=True), JSON_COLUMNS)
     c["json_fraction_in_int"] = text_case("json/fraction_in_int.jsonl", json_fraction_in_int(), jcols, JSON_COLUMNS)
-    c["json_unknown_keys"] = text_case("json/unknown_keys.jsonl", json_unknown_keys(), jcols, JSON_COLUMNS)
+    c["json_unknown_keys"] = text_case("json/unknown_keys.jsonl", json_unknown_keys(), jcols, JSON_COLUMNS,
+                                      extra_keys={"station": 4, "purpose": 4})
     ccols = {"id": "int", "day": "date", "notes": "string", "arrest": "boolean", "latitude": "double"}
     c["json_crimes_bom"] = text_case("json/crimes.jsonl", json_crimes("\n"), {"columns": ccols}, ccols, bom=True)
     # SVMLight
@@ -866,6 +868,8 @@ def build() -> tuple[dict[str, bytes], dict[str, Any], dict[str, dict[str, Any]]
             "expected": f"expected/{name}.jsonl",
             "quarantine": doc.quarantine,
         }
+        if case.get("extra_keys"):
+            entry["extra_keys"] = case["extra_keys"]  # JSON keys not in columns: dropped, counted
         files[entry["expected"]] = _jsonl(doc.accepted)
         manifest[name] = entry
     for name, case in typed_cases().items():
