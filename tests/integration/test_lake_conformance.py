@@ -38,7 +38,7 @@ MANIFEST: dict[str, dict[str, Any]] = json.loads((MESSY / "manifest.json").read_
 # What the readers do not do yet: "case" (every check) or "case::check" -> the gap.
 GAPS: dict[str, str] = {}
 
-CHECKS_ROWS = ("counts", "quarantine", "values", "schema")
+CHECKS_ROWS = ("counts", "quarantine", "values", "schema")  # the checks of an accepted-rows case
 
 
 def _params(check: str, names: list[str]) -> list[Any]:
@@ -216,3 +216,10 @@ def test_file_level_outcome(name: str, outcome) -> None:
     msg = str(out.error)
     assert "\n" not in msg and f"'{name}'" in msg
     assert (e.get("error") or "empty") in msg.lower()
+
+
+def test_gaps_name_real_cases_and_checks() -> None:
+    checks = {*CHECKS_ROWS, "extra_keys", "file_level"}
+    for key in GAPS:
+        case, _, check = key.partition("::")
+        assert case in MANIFEST and (not check or check in checks), key
