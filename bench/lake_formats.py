@@ -41,10 +41,11 @@ import argparse
 import io
 import os
 import shutil
+import signal
+import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -95,7 +96,8 @@ def _svm_chunk(templates: np.ndarray, labels: np.ndarray, rng: np.random.Generat
     idx = templates[pick]  # n x 22 feature indices (the real index sets)
     vals = rng.integers(1, 1000, idx.shape)  # values 0.01..9.99: distinct rows
     label = np.where(labels[pick] > 0, "1 ", "0 ")
-    return "".join(a + " ".join(row) + "\n" for a, row in zip(label.tolist(), _TOKENS[idx, vals].tolist()))
+    rows = _TOKENS[idx, vals].tolist()
+    return "".join(a + " ".join(row) + "\n" for a, row in zip(label.tolist(), rows, strict=True))
 
 
 def _csv_text(df: pd.DataFrame, header: bool) -> str:
@@ -240,12 +242,6 @@ def plain_spark(spark: Any, fmt: str, path: Path, out: Path) -> int:
     return -1  # the plain side does not count rows (a count would be one more pass)
 
 
-def timed(fn: Callable[[], int]) -> tuple[float, int]:
-    t0 = time.perf_counter()
-    rows = fn()
-    return time.perf_counter() - t0, rows
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="250,1000", help="file sizes in MB (before --scale)")
@@ -263,10 +259,15 @@ def main() -> None:
     from sparkwing.lake import SourceContext
 
     tmp = Path(tempfile.mkdtemp(prefix="sparkwing-bench-lake-"))
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a timeout still removes the inputs
     print(f"inputs and outputs under {tmp}; load average {os.getloadavg()[0]:.1f} at start")
     try:
-        settings = load_settings({"workspace": str(tmp / "ws"),
-                                  "spark": {"master": args.master, "driver_memory": args.driver_memory}})
+        settings = load_settings(
+            {
+                "workspace": str(tmp / "ws"),
+                "spark": {"master": args.master, "driver_memory": args.driver_memory},
+            }
+        )
         spark = start_spark(settings)
         ctx = SourceContext(settings, WorkspaceLayout.resolve(str(tmp / "ws")), "bench", "r1", tmp)
         pids = {"python": os.getpid()}
@@ -293,23 +294,27 @@ def main() -> None:
                         continue
                     spark.catalog.clearCache()
                     with PeakRss(pids) as mem:
+                        t0 = time.perf_counter()
                         if side == "sparkwing":
-                            secs[side], rows = timed(lambda: with_sparkwing(spark, ctx, fmt, path, tmp / "out"))
+                            rows = with_sparkwing(spark, ctx, fmt, path, tmp / "out")
                         else:
-                            secs[side], _ = timed(lambda: plain_spark(spark, fmt, path, tmp / "out"))
+                            plain_spark(spark, fmt, path, tmp / "out")
+                        secs[side] = time.perf_counter() - t0
                     peak[side] = mem.peak.get("python", 0.0), mem.peak.get("jvm", 0.0)  # type: ignore[assignment]
                 size_mb = path.stat().st_size / 1e6
                 results.append((fmt, size_mb, rows, secs, peak))
                 ratio = secs["plain"] / secs["sparkwing"] if "plain" in secs else None
+                plain = f"plain {secs['plain']:7.1f} s  ratio {ratio:.2f}" if ratio else "plain      n/a"
                 print(f"  {size_mb:8,.0f} MB  {rows:>11,} rows  sparkwing {secs['sparkwing']:7.1f} s  "
-                      + (f"plain {secs['plain']:7.1f} s  ratio {ratio:.2f}" if ratio else "plain      n/a")
-                      + f"  load {os.getloadavg()[0]:.1f}")  # fmt: skip
+                      f"{plain}  load {os.getloadavg()[0]:.1f}")  # fmt: skip
             for p in [warm, *inputs]:
                 p.unlink()
         print(f"\nmaster {args.master}, driver memory {args.driver_memory}, "
               f"load average now {', '.join(f'{x:.1f}' for x in os.getloadavg())}")  # fmt: skip
-        print("| format | size MB | rows | sparkwing s | plain Spark s | ratio (target >= 0.8) | sparkwing MB/s "
-              "| peak RSS python MiB | peak RSS JVM MiB |")
+        print(
+            "| format | size MB | rows | sparkwing s | plain Spark s | ratio (target >= 0.8) | sparkwing MB/s "
+            "| peak RSS python MiB | peak RSS JVM MiB |"
+        )
         print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
         for fmt, size_mb, rows, secs, peak in results:
             plain = secs.get("plain")

@@ -36,7 +36,15 @@ MESSY = Path(__file__).resolve().parents[1] / "data" / "messy"
 MANIFEST: dict[str, dict[str, Any]] = json.loads((MESSY / "manifest.json").read_text())
 
 # What the readers do not do yet: "case" (every check) or "case::check" -> the gap.
-GAPS: dict[str, str] = {}
+_UNNAMED = "CSV/TSV: the empty-file SourceError does not name the source ('<path>: empty file')"
+_SILENT = "an empty file reads as 0 rows with no error and no note; contract: SourceError 'empty file'"
+GAPS: dict[str, str] = {
+    "csv_empty::file_level": _UNNAMED,
+    "csv_empty_gz::file_level": _UNNAMED,
+    "tsv_empty::file_level": _UNNAMED,
+    "json_empty::file_level": f"JSON lines: {_SILENT}",
+    "svmlight_empty::file_level": f"SVMLight: {_SILENT}",
+}
 
 CHECKS_ROWS = ("counts", "quarantine", "values", "schema")  # the checks of an accepted-rows case
 
@@ -69,12 +77,17 @@ class Outcome:
     extra_keys: dict[str, int] | None = None
 
 
+def _jsonl(path: Path) -> list[str]:
+    """Lines of a JSON-lines file, split at LF only (U+2028 inside a string is not a break)."""
+    return [x for x in path.read_text(encoding="utf-8").split("\n") if x.strip()]
+
+
 def _quarantine_records(uri: str | None) -> list[dict[str, Any]]:
     if uri is None:
         return []
     out = []
     for f in sorted(Path(uri).rglob("*.json")):
-        out += [json.loads(x) for x in f.read_text(encoding="utf-8").splitlines() if x.strip()]
+        out += [json.loads(x) for x in _jsonl(f)]
     return out
 
 
@@ -183,7 +196,7 @@ def test_quarantine_records_name_line_raw_and_reason(name: str, outcome) -> None
 def test_accepted_values_equal_the_ground_truth(name: str, outcome) -> None:
     out, e = outcome(name), MANIFEST[name]
     _ok(out)
-    want = Counter(x for x in (MESSY / e["expected"]).read_text(encoding="utf-8").splitlines())
+    want = Counter(_jsonl(MESSY / e["expected"]))
     want = Counter({_canon(json.loads(k)): v for k, v in want.items()})
     got = Counter(_canon(r) for r in out.rows)
     missing, extra = want - got, got - want

@@ -92,6 +92,7 @@ class Doc:
 
 # ---------------------------------------------------------------- real data
 
+
 def _csv_rows(name: str) -> list[dict[str, str]]:
     with open(DATA / name, newline="", encoding="utf-8") as fh:
         return list(csv.DictReader(fh))
@@ -102,19 +103,21 @@ def chicago(n: int, start: int = 0) -> list[dict[str, Any]]:
     out = []
     for r in _csv_rows("chicagoCrimes10k.csv")[start : start + n]:
         when = dt.datetime.strptime(r["Date"], "%m/%d/%Y %I:%M:%S %p")
-        out.append({
-            "id": int(r["ID"]),
-            "case_number": r["Case Number"],
-            "date_raw": r["Date"],
-            "when": when,
-            "primary_type": r["Primary Type"],
-            "description": r["Description"],
-            "block": r["Block"],
-            "location": r["Location Description"],
-            "arrest": r["Arrest"] == "true",
-            "beat": r["Beat"],
-            "latitude": float(r["Latitude"]) if r["Latitude"] else None,
-        })
+        out.append(
+            {
+                "id": int(r["ID"]),
+                "case_number": r["Case Number"],
+                "date_raw": r["Date"],
+                "when": when,
+                "primary_type": r["Primary Type"],
+                "description": r["Description"],
+                "block": r["Block"],
+                "location": r["Location Description"],
+                "arrest": r["Arrest"] == "true",
+                "beat": r["Beat"],
+                "latitude": float(r["Latitude"]) if r["Latitude"] else None,
+            }
+        )
     return out
 
 
@@ -292,7 +295,8 @@ def csv_unterminated_quote(position: str) -> Doc:
     for i, row in enumerate(rows):
         if i == at:
             lat = repr(row["latitude"]) if row["latitude"] is not None else ""
-            text = f'{row["id"]},{row["case_number"]},{row["primary_type"]},"{row["description"]} at {row["block"]},true,{lat}'
+            opened = f'"{row["description"]} at {row["block"]}'  # no closing quote
+            text = f"{row['id']},{row['case_number']},{row['primary_type']},{opened},true,{lat}"
             doc.bad(text, UNTERMINATED, eol="" if position == "last" else None)
         else:
             note = notes(row, None).replace('"', "").replace(",", ";")  # needs no quotes
@@ -305,21 +309,65 @@ def csv_unterminated_quote(position: str) -> Doc:
     return doc
 
 
+def csv_odd_characters() -> Doc:
+    """Characters that are not line breaks in CSV: U+2028, NEL, form feed, vertical tab, a
+    quote inside an unquoted field (a literal, as Spark reads it)."""
+    doc = Doc()
+    doc.other(",".join(CRIME_COLUMNS))
+    odd = {2: "\u2028", 5: "\x85", 8: "\x0c", 11: "\x0b", 14: "\x1c"}
+    for i, row in enumerate(chicago(20, 1500)):
+        if i in odd:
+            row = dict(row, description=row["description"] + odd[i] + "(see note)")
+        if i in (3, 16):  # unquoted, with a literal quote inside
+            note = f'{row["description"]} ABOUT 5" LONG'.replace(",", ";")
+            lat = "" if row["latitude"] is None else repr(row["latitude"])
+            arrest = "true" if row["arrest"] else "false"
+            text = ",".join([str(row["id"]), row["case_number"], row["primary_type"], note, arrest, lat])
+            values = {
+                "id": row["id"], "case_number": row["case_number"], "primary_type": row["primary_type"],
+                "notes": note, "arrest": row["arrest"], "latitude": row["latitude"],
+            }  # fmt: skip
+            doc.good(text, values)
+        else:
+            doc.good(*crime_line(row, "\n" if i % 4 == 0 else None))
+    return doc
+
+
+def csv_unterminated_then_quotes() -> Doc:
+    """A stray opening quote followed by ordinary quoted fields (some with line breaks): the
+    quote pairs with a later one, which must not glue the rows after it into one field."""
+    doc = Doc()
+    doc.other(",".join(CRIME_COLUMNS))
+    for i, row in enumerate(chicago(20, 1700)):
+        if i == 6:
+            lat = "" if row["latitude"] is None else repr(row["latitude"])
+            doc.bad(f'{row["id"]},{row["case_number"]},{row["primary_type"]},"{row["description"]},true,{lat}',
+                    UNTERMINATED)  # fmt: skip
+        else:
+            doc.good(*crime_line(row, "\n" if i % 3 == 1 else None))
+    return doc
+
+
 def csv_dates(fmt: str, sep: str = ",") -> Doc:
     """Crime days as ``M/d/yy`` (fmt "short") or ``yyyy-MM-dd`` (fmt "iso"), some impossible."""
     doc = Doc()
     doc.other(sep.join(["id", "day", "primary_type"]))
-    impossible = {5: ("13/45/15", "2015-13-45"), 17: ("2/30/15", "2015-02-30"), 26: ("0/12/15", "2015-00-12")}
+    impossible = {
+        5: ("13/45/15", "2015-13-45"), 17: ("2/30/15", "2015-02-30"), 26: ("0/12/15", "2015-00-12"),
+        22: ("2/29/15", "2015-02-29"),
+    }  # fmt: skip
     for i, row in enumerate(chicago(30, 500)):
-        day = row["when"].date()
+        day = row["when"].date() if i != 10 else dt.date(2016, 2, 29)  # a leap day is a date
         short = f"{day.month}/{day.day}/{day.year % 100:02d}"
         if i in impossible:
             text = impossible[i][0 if fmt == "short" else 1]
             doc.bad(sep.join([str(row["id"]), text, row["primary_type"]]), f"'{text}' is {BAD_DATE}")
             continue
         text = short if fmt == "short" else day.isoformat()
-        doc.good(sep.join([str(row["id"]), text, row["primary_type"]]),
-                 {"id": row["id"], "day": day.isoformat(), "primary_type": row["primary_type"]})
+        doc.good(
+            sep.join([str(row["id"]), text, row["primary_type"]]),
+            {"id": row["id"], "day": day.isoformat(), "primary_type": row["primary_type"]},
+        )
     return doc
 
 
@@ -332,12 +380,19 @@ def tsv_timestamps(chicago_format: bool) -> Doc:
         text = row["date_raw"] if chicago_format else ts(w)
         values = {"id": row["id"], "when": ts(w), "block": row["block"], "beat": row["beat"]}
         if i in (3, 22):  # month 13, day 45
-            text = text.replace(f"{w.month:02d}/{w.day:02d}/", "13/45/") if chicago_format else (
-                f"{w.year}-13-45 {w:%H:%M:%S}")
-            doc.bad("\t".join([str(row["id"]), text, row["block"], row["beat"]]), f"'{text}' is {BAD_TIMESTAMP}")
+            text = (
+                text.replace(f"{w.month:02d}/{w.day:02d}/", "13/45/")
+                if chicago_format
+                else (f"{w.year}-13-45 {w:%H:%M:%S}")
+            )
+            doc.bad(
+                "\t".join([str(row["id"]), text, row["block"], row["beat"]]), f"'{text}' is {BAD_TIMESTAMP}"
+            )
         elif i == 12:  # 25 o'clock
             text = text.replace(f" {w:%I}:", " 25:") if chicago_format else f"{w:%Y-%m-%d} 25:{w:%M:%S}"
-            doc.bad("\t".join([str(row["id"]), text, row["block"], row["beat"]]), f"'{text}' is {BAD_TIMESTAMP}")
+            doc.bad(
+                "\t".join([str(row["id"]), text, row["block"], row["beat"]]), f"'{text}' is {BAD_TIMESTAMP}"
+            )
         else:
             doc.good("\t".join([str(row["id"]), text, row["block"], row["beat"]]), values)
     return doc
@@ -349,8 +404,13 @@ def tsv_faults(eol: str) -> Doc:
     doc.other("\t".join(["id", "case_number", "primary_type", "district", "latitude"]))
     for i, r in enumerate(_csv_rows("chicagoCrimes10k.csv")[1000:1030]):
         cells = [r["ID"], r["Case Number"], r["Primary Type"], r["District"], r["Latitude"]]
-        values = {"id": int(r["ID"]), "case_number": r["Case Number"], "primary_type": r["Primary Type"],
-                  "district": int(r["District"]), "latitude": float(r["Latitude"]) if r["Latitude"] else None}
+        values = {
+            "id": int(r["ID"]),
+            "case_number": r["Case Number"],
+            "primary_type": r["Primary Type"],
+            "district": int(r["District"]),
+            "latitude": float(r["Latitude"]) if r["Latitude"] else None,
+        }
         if i == 6:
             doc.bad("\t".join(cells[:4]), f"4 {FIELDS} 5")
         elif i == 15:
@@ -364,6 +424,7 @@ def tsv_faults(eol: str) -> Doc:
 
 
 # ---------------------------------------------------------------- JSON lines
+
 
 def loan_object(r: dict[str, str]) -> dict[str, Any]:
     return loan_values(r)
@@ -420,11 +481,20 @@ def json_faults() -> Doc:
 
 def json_single_quotes(allowed: bool) -> Doc:
     doc = Doc()
-    for i, r in enumerate(loans_clean(20, )):
+    for i, r in enumerate(
+        loans_clean(
+            20,
+        )
+    ):
         obj = json_small(r)
         if i % 4 == 1:
-            text = "{" + ", ".join(f"'{k}': " + (f"'{v}'" if isinstance(v, str) else jdump(v))
-                                   for k, v in obj.items()) + "}"
+            text = (
+                "{"
+                + ", ".join(
+                    f"'{k}': " + (f"'{v}'" if isinstance(v, str) else jdump(v)) for k, v in obj.items()
+                )
+                + "}"
+            )
             if allowed:
                 doc.good(text, obj)
             else:
@@ -444,6 +514,9 @@ def json_fraction_in_int() -> Doc:
         elif i == 11:
             bad = dict(obj, bad_loan=2.5)
             doc.bad(jdump(bad), f"2.5 {NOT_INT}")
+        elif i == 25:
+            bad = dict(obj, loan_amnt=3_000_000_000)
+            doc.bad(jdump(bad), "3000000000 is out of range for int")
         else:
             doc.good(jdump(obj), obj)
     return doc
@@ -468,8 +541,15 @@ def json_crimes(eol: str) -> Doc:
     """Crime objects: notes with escaped line breaks and quotes, dates, one impossible date."""
     doc = Doc(eol)
     for i, row in enumerate(chicago(24, 1200)):
-        obj = {"id": row["id"], "day": row["when"].date().isoformat(), "notes": notes(row, "\n"),
-               "arrest": row["arrest"], "latitude": row["latitude"]}
+        obj = {
+            "id": row["id"],
+            "day": row["when"].date().isoformat(),
+            "notes": notes(row, "\n"),
+            "arrest": row["arrest"],
+            "latitude": row["latitude"],
+        }
+        if i == 3:  # characters str.splitlines() breaks at; JSON allows them raw in strings
+            obj["notes"] = obj["notes"].replace(" at ", " \u2028at\u0085 ", 1)
         if i == 9:
             bad = dict(obj, day="2021-13-40")
             doc.bad(jdump(bad), f"'2021-13-40' is {BAD_DATE}")
@@ -479,6 +559,7 @@ def json_crimes(eol: str) -> Doc:
 
 
 # ---------------------------------------------------------------- SVMLight
+
 
 def svm_parse(line: str, limit: int | None) -> tuple[float, dict[int, float]]:
     label, *items = line.split()
@@ -524,7 +605,8 @@ def svm_doc(kind: str, eol: str = "\n") -> Doc:
         elif kind == "labels" and i == 24:
             doc.bad(text.replace(":", "=", 1), VALUE)  # a token that is not index:value
         elif kind == "labels" and i == 27:
-            doc.bad(text + " 7:abc", VALUE)
+            k = next(iter(feats))
+            doc.bad(text.replace(f" {k}:{feats[k]:g}", f" {k}:abc", 1), VALUE)
         elif kind == "beyond" and i in (6, 20):
             doc.bad(text + " 25:1", BEYOND)
         else:
@@ -545,6 +627,16 @@ def svm_comments_qid() -> Doc:
             text += f"  # row {i}"
         if i == 10:
             doc.other("")
+        if i % 5 == 2:  # -1 / +1 labels, as in many libsvm data sets
+            label = -1.0
+            text = "-1" + text[text.index(" ") :]
+        elif i % 5 == 3:
+            text = "+1" + text[text.index(" ") :]
+            label = 1.0
+        if i == 6:
+            k = next(iter(feats))
+            feats[k] = 0.001
+            text = text.replace(f" {k}:1", f" {k}:1e-3", 1)
         doc.good(text, svm_values(label, feats, 20))
     return doc
 
@@ -574,7 +666,7 @@ IRIS_COLUMNS = ["sepallength", "sepalwidth", "petallength", "petalwidth", "class
 
 def iris_values(line: str) -> dict[str, Any]:
     cells = [c.strip() for c in line.split(",")]
-    return {**{k: float(v) for k, v in zip(IRIS_COLUMNS[:4], cells[:4])}, "class": cells[4]}
+    return {**{k: float(v) for k, v in zip(IRIS_COLUMNS[:4], cells[:4], strict=True)}, "class": cells[4]}
 
 
 def arff_iris(kind: str, eol: str = "\n") -> Doc:
@@ -620,11 +712,19 @@ def arff_credit() -> Doc:
     for i, line in enumerate(data[:30]):
         cells = _arff_split(line)
         vals = [cells[idx[k]] for k in keep]
-        note = f"{vals[2]}, {vals[0]}; amount {vals[3]}" if i % 3 else f"said \"ok\", {vals[4]}"
-        quoted_note = ("'" + note.replace("'", "\\'") + "'") if i % 2 else ('"' + note.replace('"', '\\"') + '"')
+        note = f"{vals[2]}, {vals[0]}; amount {vals[3]}" if i % 3 else f'said "ok", {vals[4]}'
+        quoted_note = (
+            ("'" + note.replace("'", "\\'") + "'") if i % 2 else ('"' + note.replace('"', '\\"') + '"')
+        )
         text = ",".join(_arff_quote(v) for v in vals) + "," + quoted_note
-        values = {"checking_status": vals[0], "duration": float(vals[1]), "purpose": vals[2],
-                  "credit_amount": float(vals[3]), "class": vals[4], "note": note}
+        values = {
+            "checking_status": vals[0],
+            "duration": float(vals[1]),
+            "purpose": vals[2],
+            "credit_amount": float(vals[3]),
+            "class": vals[4],
+            "note": note,
+        }
         if i == 13:
             doc.bad(text[: text.rfind(quoted_note)] + quoted_note[:-1], UNTERMINATED)
         elif i == 22:
@@ -653,8 +753,13 @@ def arff_types() -> Doc:
     for i, r in enumerate(prostate(30, 100)):
         visit = base + dt.timedelta(days=int(r["ID"]) * 3)
         text = f"{r['ID']},{r['AGE']},{r['PSA']},{visit.isoformat()},{r['GLEASON']}"
-        values = {"ID": int(r["ID"]), "AGE": int(r["AGE"]), "PSA": float(r["PSA"]),
-                  "visit": f"{visit.isoformat()} 00:00:00", "GLEASON": int(r["GLEASON"])}
+        values = {
+            "ID": int(r["ID"]),
+            "AGE": int(r["AGE"]),
+            "PSA": float(r["PSA"]),
+            "visit": f"{visit.isoformat()} 00:00:00",
+            "GLEASON": int(r["GLEASON"]),
+        }
         if i == 6:
             doc.bad(text.replace(f",{r['AGE']},", f",{r['AGE']}.5,", 1), f"AGE: {NOT_INTEGER}")
         elif i == 13:
@@ -676,18 +781,29 @@ def arff_vote_crlf() -> Doc:
         doc.other(h)
     for line in data[:25]:
         cells = [c.strip() for c in line.split(",")]
-        doc.good(line, {n: (None if c == "?" else c.strip("'")) for n, c in zip(names, cells)})
+        doc.good(line, {n: (None if c == "?" else c.strip("'")) for n, c in zip(names, cells, strict=True)})
     return doc
 
 
 # ---------------------------------------------------------------- cases
 
-def text_case(path: str, doc: Doc, options: dict[str, Any], schema: dict[str, str] | None,
-              *, gz: bool = False, bom: bool = False, note: str = "",
-              extra_keys: dict[str, int] | None = None) -> dict[str, Any]:
+
+def text_case(
+    path: str,
+    doc: Doc,
+    options: dict[str, Any],
+    schema: dict[str, str] | None,
+    *,
+    gz: bool = False,
+    bom: bool = False,
+    note: str = "",
+    extra_keys: dict[str, int] | None = None,
+) -> dict[str, Any]:
     data = (("\ufeff" if bom else "") + doc.text()).encode("utf-8")
-    return {"path": path + (".gz" if gz else ""), "bytes": gzip.compress(data, mtime=0) if gz else data,
-            "doc": doc, "options": options, "schema": schema, "note": note, "extra_keys": extra_keys}  # fmt: skip
+    return {
+        "path": path + (".gz" if gz else ""), "bytes": gzip.compress(data, mtime=0) if gz else data,
+        "doc": doc, "options": options, "schema": schema, "note": note, "extra_keys": extra_keys,
+    }  # fmt: skip
 
 
 def cases() -> dict[str, dict[str, Any]]:
@@ -695,121 +811,232 @@ def cases() -> dict[str, dict[str, Any]]:
     prost = {k: v for k, v in PROSTATE_TYPES.items()}
     c: dict[str, dict[str, Any]] = {}
     # CSV
-    c["csv_loans_inferred"] = text_case("csv/loans.csv", csv_loans(), {}, LOAN_TYPES,
-                                        note="clean baseline, types inferred")
-    c["csv_quoted_numbers"] = text_case("csv/quoted_numbers.csv", csv_loans(quote_numbers=True),
-                                        {"columns": LOAN_TYPES}, LOAN_TYPES)
-    c["csv_quoted_numbers_inferred"] = text_case("csv/quoted_numbers.csv", csv_loans(quote_numbers=True),
-                                                 {}, LOAN_TYPES, note="quoted numbers still infer as numbers")
+    c["csv_loans_inferred"] = text_case(
+        "csv/loans.csv", csv_loans(), {}, LOAN_TYPES, note="clean baseline, types inferred"
+    )
+    c["csv_quoted_numbers"] = text_case(
+        "csv/quoted_numbers.csv", csv_loans(quote_numbers=True), {"columns": LOAN_TYPES}, LOAN_TYPES
+    )
+    c["csv_quoted_numbers_inferred"] = text_case(
+        "csv/quoted_numbers.csv",
+        csv_loans(quote_numbers=True),
+        {},
+        LOAN_TYPES,
+        note="quoted numbers still infer as numbers",
+    )
     c["csv_quoted_lf"] = text_case("csv/quoted_lf.csv", csv_quoted_newlines("\n", "\n"), crime, CRIME_COLUMNS)
-    c["csv_quoted_crlf"] = text_case("csv/quoted_crlf.csv", csv_quoted_newlines("\r\n", "\r\n", start=30),
-                                     crime, CRIME_COLUMNS)
-    c["csv_quoted_cr"] = text_case("csv/quoted_cr.csv", csv_quoted_newlines("\r", "\r", start=60),
-                                   crime, CRIME_COLUMNS)
-    c["csv_quoted_lf_in_crlf_file"] = text_case("csv/quoted_lf_in_crlf.csv",
-                                                csv_quoted_newlines("\r\n", "\n", start=90), crime, CRIME_COLUMNS)
+    c["csv_quoted_crlf"] = text_case(
+        "csv/quoted_crlf.csv", csv_quoted_newlines("\r\n", "\r\n", start=30), crime, CRIME_COLUMNS
+    )
+    c["csv_quoted_cr"] = text_case(
+        "csv/quoted_cr.csv", csv_quoted_newlines("\r", "\r", start=60), crime, CRIME_COLUMNS
+    )
+    c["csv_quoted_lf_in_crlf_file"] = text_case(
+        "csv/quoted_lf_in_crlf.csv", csv_quoted_newlines("\r\n", "\n", start=90), crime, CRIME_COLUMNS
+    )
     c["csv_mixed_endings"] = text_case("csv/mixed_endings.csv", csv_mixed_endings(), crime, CRIME_COLUMNS)
-    c["csv_quoted_lf_gz"] = text_case("csv/quoted_lf.csv", csv_quoted_newlines("\n", "\n", start=130),
-                                      crime, CRIME_COLUMNS, gz=True)
-    c["csv_bare_cr"] = text_case("csv/prostate_cr.csv", prostate_doc("\r"), {}, prost,
-                                 note="old-Mac line ends, header read the same way")
-    c["csv_bare_cr_no_header"] = text_case("csv/prostate_cr_no_header.csv",
-                                           prostate_doc("\r", start=30, header=False),
-                                           {"header": False, "columns": PROSTATE_TYPES}, prost)
+    c["csv_quoted_lf_gz"] = text_case(
+        "csv/quoted_lf.csv", csv_quoted_newlines("\n", "\n", start=130), crime, CRIME_COLUMNS, gz=True
+    )
+    c["csv_bare_cr"] = text_case(
+        "csv/prostate_cr.csv",
+        prostate_doc("\r"),
+        {},
+        prost,
+        note="old-Mac line ends, header read the same way",
+    )
+    c["csv_bare_cr_no_header"] = text_case(
+        "csv/prostate_cr_no_header.csv",
+        prostate_doc("\r", start=30, header=False),
+        {"header": False, "columns": PROSTATE_TYPES},
+        prost,
+    )
     c["csv_crlf"] = text_case("csv/prostate_crlf.csv", prostate_doc("\r\n", start=60), {}, prost)
-    c["csv_mixed_endings_prostate"] = text_case("csv/prostate_mixed.csv", prostate_doc("\n", start=90, mixed=True),
-                                                {}, prost)
+    c["csv_mixed_endings_prostate"] = text_case(
+        "csv/prostate_mixed.csv", prostate_doc("\n", start=90, mixed=True), {}, prost
+    )
     c["csv_bom"] = text_case("csv/prostate_bom.csv", prostate_doc("\n", start=120), {}, prost, bom=True)
-    c["csv_bom_crlf_gz"] = text_case("csv/prostate_bom_crlf.csv", prostate_doc("\r\n", start=150), {}, prost,
-                                     bom=True, gz=True)
-    c["csv_wrong_field_counts"] = text_case("csv/wrong_field_counts.csv", csv_wrong_field_counts(),
-                                            {"columns": LOAN_TYPES}, LOAN_TYPES)
-    c["csv_wrong_field_counts_gz"] = text_case("csv/wrong_field_counts.csv", csv_wrong_field_counts(),
-                                               {"columns": LOAN_TYPES}, LOAN_TYPES, gz=True)
-    c["csv_repeated_header"] = text_case("csv/repeated_header.csv", csv_repeated_header(),
-                                         {"columns": LOAN_TYPES}, LOAN_TYPES)
-    c["csv_repeated_header_inferred"] = text_case("csv/repeated_header.csv", csv_repeated_header(), {},
-                                                  LOAN_TYPES, note="the repeated header must not turn columns into strings")
-    c["csv_fraction_in_int"] = text_case("csv/fraction_in_int.csv", csv_fraction_in_int(),
-                                         {"columns": LOAN_TYPES}, LOAN_TYPES)
-    c["csv_unterminated_quote_mid"] = text_case("csv/unterminated_quote_mid.csv", csv_unterminated_quote("mid"),
-                                                crime, CRIME_COLUMNS)
-    c["csv_unterminated_quote_last"] = text_case("csv/unterminated_quote_last.csv",
-                                                 csv_unterminated_quote("last"), crime, CRIME_COLUMNS)
+    c["csv_bom_crlf_gz"] = text_case(
+        "csv/prostate_bom_crlf.csv", prostate_doc("\r\n", start=150), {}, prost, bom=True, gz=True
+    )
+    c["csv_wrong_field_counts"] = text_case(
+        "csv/wrong_field_counts.csv", csv_wrong_field_counts(), {"columns": LOAN_TYPES}, LOAN_TYPES
+    )
+    c["csv_wrong_field_counts_gz"] = text_case(
+        "csv/wrong_field_counts.csv", csv_wrong_field_counts(), {"columns": LOAN_TYPES}, LOAN_TYPES, gz=True
+    )
+    c["csv_repeated_header"] = text_case(
+        "csv/repeated_header.csv", csv_repeated_header(), {"columns": LOAN_TYPES}, LOAN_TYPES
+    )
+    c["csv_repeated_header_inferred"] = text_case(
+        "csv/repeated_header.csv",
+        csv_repeated_header(),
+        {},
+        LOAN_TYPES,
+        note="the repeated header must not turn columns into strings",
+    )
+    c["csv_fraction_in_int"] = text_case(
+        "csv/fraction_in_int.csv", csv_fraction_in_int(), {"columns": LOAN_TYPES}, LOAN_TYPES
+    )
+    c["csv_unterminated_quote_mid"] = text_case(
+        "csv/unterminated_quote_mid.csv", csv_unterminated_quote("mid"), crime, CRIME_COLUMNS
+    )
+    c["csv_unterminated_quote_last"] = text_case(
+        "csv/unterminated_quote_last.csv", csv_unterminated_quote("last"), crime, CRIME_COLUMNS
+    )
+    c["csv_odd_characters"] = text_case("csv/odd_characters.csv", csv_odd_characters(), crime, CRIME_COLUMNS)
+    c["csv_unterminated_then_quotes"] = text_case(
+        "csv/unterminated_then_quotes.csv", csv_unterminated_then_quotes(), crime, CRIME_COLUMNS
+    )
     day = {"id": "int", "day": "date", "primary_type": "string"}
     c["csv_impossible_dates"] = text_case("csv/impossible_dates.csv", csv_dates("iso"), {"columns": day}, day)
-    c["csv_date_format"] = text_case("csv/short_dates.csv", csv_dates("short"),
-                                     {"columns": day, "date_format": "M/d/yy"}, day)
+    c["csv_date_format"] = text_case(
+        "csv/short_dates.csv", csv_dates("short"), {"columns": day, "date_format": "M/d/yy"}, day
+    )
     c["csv_date_format_per_column"] = text_case(
-        "csv/short_dates.csv", csv_dates("short"),
-        {"columns": {"id": "int", "day": {"type": "date", "format": "M/d/yy"}, "primary_type": "string"}}, day)
+        "csv/short_dates.csv",
+        csv_dates("short"),
+        {"columns": {"id": "int", "day": {"type": "date", "format": "M/d/yy"}, "primary_type": "string"}},
+        day,
+    )
     # TSV
     when = {"id": "int", "when": "timestamp", "block": "string", "beat": "string"}
-    c["tsv_impossible_timestamps"] = text_case("tsv/impossible_timestamps.tsv", tsv_timestamps(False),
-                                               {"columns": when}, when)
-    c["tsv_timestamp_format"] = text_case("tsv/chicago_times.tsv", tsv_timestamps(True),
-                                          {"columns": when, "timestamp_format": "MM/dd/yyyy hh:mm:ss a"}, when)
+    c["tsv_impossible_timestamps"] = text_case(
+        "tsv/impossible_timestamps.tsv", tsv_timestamps(False), {"columns": when}, when
+    )
+    c["tsv_timestamp_format"] = text_case(
+        "tsv/chicago_times.tsv",
+        tsv_timestamps(True),
+        {"columns": when, "timestamp_format": "MM/dd/yyyy hh:mm:ss a"},
+        when,
+    )
     c["tsv_timestamp_format_per_column"] = text_case(
-        "tsv/chicago_times.tsv", tsv_timestamps(True),
-        {"columns": dict(when, when={"type": "timestamp", "format": "MM/dd/yyyy hh:mm:ss a"})}, when)
-    tsv_cols = {"id": "int", "case_number": "string", "primary_type": "string", "district": "int",
-                "latitude": "double"}
+        "tsv/chicago_times.tsv",
+        tsv_timestamps(True),
+        {"columns": dict(when, when={"type": "timestamp", "format": "MM/dd/yyyy hh:mm:ss a"})},
+        when,
+    )
+    tsv_cols = {
+        "id": "int",
+        "case_number": "string",
+        "primary_type": "string",
+        "district": "int",
+        "latitude": "double",
+    }
     c["tsv_faults"] = text_case("tsv/faults.tsv", tsv_faults("\n"), {"columns": tsv_cols}, tsv_cols)
     c["tsv_faults_cr"] = text_case("tsv/faults_cr.tsv", tsv_faults("\r"), {"columns": tsv_cols}, tsv_cols)
-    c["tsv_faults_crlf_bom_gz"] = text_case("tsv/faults_crlf.tsv", tsv_faults("\r\n"), {"columns": tsv_cols},
-                                            tsv_cols, gz=True, bom=True)
+    c["tsv_faults_crlf_bom_gz"] = text_case(
+        "tsv/faults_crlf.tsv", tsv_faults("\r\n"), {"columns": tsv_cols}, tsv_cols, gz=True, bom=True
+    )
     # JSON lines
     jcols = {"columns": JSON_COLUMNS}
     c["json_clean"] = text_case("json/loans.jsonl", json_clean(), jcols, JSON_COLUMNS)
-    c["json_inferred"] = text_case("json/loans.jsonl", json_clean(), {},
-                                   {k: ("bigint" if t == "int" else t) for k, t in JSON_COLUMNS.items()},
-                                   note="no columns: Spark's JSON inference (integers are bigint)")
-    c["json_crlf_blank_lines"] = text_case("json/loans_crlf.jsonl", json_clean("\r\n", blank_lines=True), jcols,
-                                           JSON_COLUMNS)
+    c["json_inferred"] = text_case(
+        "json/loans.jsonl",
+        json_clean(),
+        {},
+        {k: ("bigint" if t == "int" else t) for k, t in JSON_COLUMNS.items()},
+        note="no columns: Spark's JSON inference (integers are bigint)",
+    )
+    c["json_crlf_blank_lines"] = text_case(
+        "json/loans_crlf.jsonl", json_clean("\r\n", blank_lines=True), jcols, JSON_COLUMNS
+    )
     c["json_faults"] = text_case("json/faults.jsonl", json_faults(), jcols, JSON_COLUMNS)
     c["json_faults_gz"] = text_case("json/faults.jsonl", json_faults(), jcols, JSON_COLUMNS, gz=True)
-    c["json_single_quotes"] = text_case("json/single_quotes.jsonl", json_single_quotes(False), jcols, JSON_COLUMNS)
-    c["json_single_quotes_allowed"] = text_case("json/single_quotes.jsonl", json_single_quotes(True),
-                                                dict(jcols, allow_single_quotes=True), JSON_COLUMNS)
-    c["json_fraction_in_int"] = text_case("json/fraction_in_int.jsonl", json_fraction_in_int(), jcols, JSON_COLUMNS)
-    c["json_unknown_keys"] = text_case("json/unknown_keys.jsonl", json_unknown_keys(), jcols, JSON_COLUMNS,
-                                      extra_keys={"station": 4, "purpose": 4})
+    c["json_single_quotes"] = text_case(
+        "json/single_quotes.jsonl", json_single_quotes(False), jcols, JSON_COLUMNS
+    )
+    c["json_single_quotes_allowed"] = text_case(
+        "json/single_quotes.jsonl",
+        json_single_quotes(True),
+        dict(jcols, allow_single_quotes=True),
+        JSON_COLUMNS,
+    )
+    c["json_fraction_in_int"] = text_case(
+        "json/fraction_in_int.jsonl", json_fraction_in_int(), jcols, JSON_COLUMNS
+    )
+    c["json_unknown_keys"] = text_case(
+        "json/unknown_keys.jsonl",
+        json_unknown_keys(),
+        jcols,
+        JSON_COLUMNS,
+        extra_keys={"station": 4, "purpose": 4},
+    )
     ccols = {"id": "int", "day": "date", "notes": "string", "arrest": "boolean", "latitude": "double"}
-    c["json_crimes_bom"] = text_case("json/crimes.jsonl", json_crimes("\n"), {"columns": ccols}, ccols, bom=True)
+    c["json_crimes_bom"] = text_case(
+        "json/crimes.jsonl", json_crimes("\n"), {"columns": ccols}, ccols, bom=True
+    )
     # SVMLight
     svm20 = {"label": "double", **{f"f{i}": "double" for i in range(1, 21)}}
     n20 = {"n_features": 20}
     for kind in ("zero_index", "order", "labels", "beyond"):
         c[f"svm_{kind}"] = text_case(f"svmlight/{kind}.svm", svm_doc(kind), dict(n20), svm20)
-    c["svm_zero_index_gz"] = text_case("svmlight/zero_index.svm", svm_doc("zero_index"), dict(n20), svm20, gz=True)
+    c["svm_zero_index_gz"] = text_case(
+        "svmlight/zero_index.svm", svm_doc("zero_index"), dict(n20), svm20, gz=True
+    )
     c["svm_comments_qid"] = text_case("svmlight/comments_qid.svm", svm_comments_qid(), dict(n20), svm20)
-    c["svm_zero_based"] = text_case("svmlight/zero_based.svm", svm_zero_based(), {"n_features": 20, "zero_based": True},
-                                    {"label": "double", **{f"f{i}": "double" for i in range(20)}})
-    c["svm_full_width"] = text_case("svmlight/agaricus.svm", svm_full(), {"n_features": 126},
-                                    {"label": "double", **{f"f{i}": "double" for i in range(1, 127)}})
+    c["svm_zero_based"] = text_case(
+        "svmlight/zero_based.svm",
+        svm_zero_based(),
+        {"n_features": 20, "zero_based": True},
+        {"label": "double", **{f"f{i}": "double" for i in range(20)}},
+    )
+    c["svm_full_width"] = text_case(
+        "svmlight/agaricus.svm",
+        svm_full(),
+        {"n_features": 126},
+        {"label": "double", **{f"f{i}": "double" for i in range(1, 127)}},
+    )
     # ARFF
     iris = {**{k: "double" for k in IRIS_COLUMNS[:4]}, "class": "string"}
     c["arff_iris"] = text_case("arff/iris.arff", arff_iris("clean"), {}, iris)
     c["arff_iris_faults"] = text_case("arff/iris_faults.arff", arff_iris("faults"), {}, iris)
-    c["arff_iris_faults_gz"] = text_case("arff/iris_faults_crlf.arff", arff_iris("faults", "\r\n"), {}, iris, gz=True)
-    credit = {"checking_status": "string", "duration": "double", "purpose": "string", "credit_amount": "double",
-              "class": "string", "note": "string"}
+    c["arff_iris_faults_gz"] = text_case(
+        "arff/iris_faults_crlf.arff", arff_iris("faults", "\r\n"), {}, iris, gz=True
+    )
+    credit = {
+        "checking_status": "string",
+        "duration": "double",
+        "purpose": "string",
+        "credit_amount": "double",
+        "class": "string",
+        "note": "string",
+    }
     c["arff_credit_quoted"] = text_case("arff/credit_notes.arff", arff_credit(), {}, credit)
-    c["arff_types"] = text_case("arff/prostate_visits.arff", arff_types(), {},
-                                {"ID": "bigint", "AGE": "bigint", "PSA": "double", "visit": "timestamp",
-                                 "GLEASON": "bigint"})
+    c["arff_types"] = text_case(
+        "arff/prostate_visits.arff",
+        arff_types(),
+        {},
+        {"ID": "bigint", "AGE": "bigint", "PSA": "double", "visit": "timestamp", "GLEASON": "bigint"},
+    )
     vote_doc = arff_vote_crlf()
-    c["arff_vote_crlf"] = text_case("arff/vote_crlf.arff", vote_doc, {},
-                                    dict.fromkeys(vote_doc.accepted[0], "string"))
+    c["arff_vote_crlf"] = text_case(
+        "arff/vote_crlf.arff", vote_doc, {}, dict.fromkeys(vote_doc.accepted[0], "string")
+    )
     # empty files: one per text format
-    for fmt, ext in (("csv", "csv"), ("tsv", "tsv"), ("json", "jsonl"), ("svmlight", "svm"), ("arff", "arff")):
+    for fmt, ext in (
+        ("csv", "csv"),
+        ("tsv", "tsv"),
+        ("json", "jsonl"),
+        ("svmlight", "svm"),
+        ("arff", "arff"),
+    ):
         c[f"{fmt}_empty"] = {"path": f"empty/empty.{ext}", "bytes": b"", "options": {}, "outcome": "empty"}
-    c["csv_empty_gz"] = {"path": "empty/empty.csv.gz", "bytes": gzip.compress(b"", mtime=0), "options": {},
-                         "outcome": "empty"}
+    c["csv_empty_gz"] = {
+        "path": "empty/empty.csv.gz",
+        "bytes": gzip.compress(b"", mtime=0),
+        "options": {},
+        "outcome": "empty",
+    }
     # missing files
     for fmt, ext in (("csv", "csv"), ("json", "jsonl"), ("parquet", "parquet"), ("arff", "arff")):
-        c[f"{fmt}_missing"] = {"path": f"missing/not_there.{ext}", "bytes": None, "options": {},
-                               "outcome": "source_error", "error": "not found"}
+        c[f"{fmt}_missing"] = {
+            "path": f"missing/not_there.{ext}",
+            "bytes": None,
+            "options": {},
+            "outcome": "source_error",
+            "error": "not found",
+        }
     return c
 
 
@@ -820,24 +1047,39 @@ def typed_cases() -> dict[str, dict[str, Any]]:
     psa[7], psa[18] = "n/a", "2.5e"  # a text column declared double
     gleason = [r["GLEASON"] for r in rows]
     gleason[11] = "6.5"  # declared int
-    table = {"ID": [int(r["ID"]) for r in rows], "AGE": [int(r["AGE"]) for r in rows], "PSA_text": psa,
-             "GLEASON_text": gleason}
+    table = {
+        "ID": [int(r["ID"]) for r in rows],
+        "AGE": [int(r["AGE"]) for r in rows],
+        "PSA_text": psa,
+        "GLEASON_text": gleason,
+    }
     good = [i for i in range(30) if i not in (7, 11, 18)]
     accepted = [{"ID": table["ID"][i], "AGE": table["AGE"][i], "PSA_text": float(psa[i]),
                  "GLEASON_text": int(gleason[i])} for i in good]  # fmt: skip
-    plain = [{"ID": table["ID"][i], "AGE": table["AGE"][i], "PSA_text": psa[i], "GLEASON_text": gleason[i]}
-             for i in range(30)]
+    plain = [
+        {"ID": table["ID"][i], "AGE": table["AGE"][i], "PSA_text": psa[i], "GLEASON_text": gleason[i]}
+        for i in range(30)
+    ]
     declared = {"ID": "int", "AGE": "int", "PSA_text": "double", "GLEASON_text": "int"}
     quarantine = [{"line": None, "reason_contains": r, "raw": None} for r in ("double", NOT_INT, "double")]
     out = {}
     for ext in ("parquet", "orc"):
-        out[f"{ext}_typed"] = {"path": f"typed/prostate.{ext}", "table": table, "options": {},
-                               "accepted": plain, "quarantine": [],
-                               "schema": {"ID": "bigint", "AGE": "bigint", "PSA_text": "string",
-                                          "GLEASON_text": "string"}}
-        out[f"{ext}_declared"] = {"path": f"typed/prostate.{ext}", "table": table,
-                                  "options": {"columns": declared}, "accepted": accepted,
-                                  "quarantine": quarantine, "schema": declared}
+        out[f"{ext}_typed"] = {
+            "path": f"typed/prostate.{ext}",
+            "table": table,
+            "options": {},
+            "accepted": plain,
+            "quarantine": [],
+            "schema": {"ID": "bigint", "AGE": "bigint", "PSA_text": "string", "GLEASON_text": "string"},
+        }
+        out[f"{ext}_declared"] = {
+            "path": f"typed/prostate.{ext}",
+            "table": table,
+            "options": {"columns": declared},
+            "accepted": accepted,
+            "quarantine": quarantine,
+            "schema": declared,
+        }
     return out
 
 
@@ -877,7 +1119,8 @@ def build() -> tuple[dict[str, bytes], dict[str, Any], dict[str, dict[str, Any]]
         n = len(next(iter(case["table"].values())))
         manifest[name] = {
             "file": case["path"], "options": {**case["options"], **ALWAYS}, "outcome": "rows",
-            "rows_read": n, "rows_accepted": len(case["accepted"]), "rows_quarantined": len(case["quarantine"]),
+            "rows_read": n, "rows_accepted": len(case["accepted"]),
+            "rows_quarantined": len(case["quarantine"]),
             "schema": case["schema"], "expected": f"expected/{name}.jsonl", "quarantine": case["quarantine"],
         }  # fmt: skip
         files[f"expected/{name}.jsonl"] = _jsonl(case["accepted"])
@@ -915,8 +1158,11 @@ def differences(root: Path = HERE) -> list[str]:
     out = [p for p, data in files.items() if not (root / p).is_file() or (root / p).read_bytes() != data]
     out += [p for p, t in tables.items() if not (root / p).is_file() or read_table(root / p) != t]
     known = set(files) | set(tables) | {"make_corpus.py", "README.md"}
-    out += [str(p.relative_to(root)) + " (not generated)" for p in root.rglob("*")
-            if p.is_file() and str(p.relative_to(root)) not in known and "__pycache__" not in p.parts]
+    out += [
+        str(p.relative_to(root)) + " (not generated)"
+        for p in root.rglob("*")
+        if p.is_file() and str(p.relative_to(root)) not in known and "__pycache__" not in p.parts
+    ]
     return sorted(out)
 
 
