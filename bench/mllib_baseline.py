@@ -39,10 +39,11 @@ DATASETS = [  # name, file, target, ignored columns
 
 
 def load(spark, settings, tmp: Path, name: str, path: Path):
-    from sparkwing.config import SourceSpec, WorkspaceLayout
+    from sparkwing.config import SourceSpec
     from sparkwing.lake import SourceContext, read_source
+    from sparkwing.workspace import Workspace
 
-    ctx = SourceContext(settings, WorkspaceLayout.resolve(settings.workspace), "mllib_bench", "r1", tmp)
+    ctx = SourceContext(settings, Workspace.from_settings(settings), "mllib_bench", "r1", tmp)
     return read_source(spark, name, SourceSpec(uri=str(path)), ctx).df
 
 

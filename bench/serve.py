@@ -154,14 +154,15 @@ def main() -> None:
     sys.path.insert(0, str(ROOT / "src"))
     from sparkwing import mojo
     from sparkwing.registry import Registry
+    from sparkwing.workspace import Workspace
 
     tmp = Path(tempfile.mkdtemp(prefix="sparkwing-bench-serve-"))
     if args.workspace:
         workspace, name = args.workspace, args.model
-        model = mojo.load(Registry(workspace).get(f"{name}@production").local_mojo())
+        model = mojo.load(Registry(Workspace(workspace)).get(f"{name}@production").local_mojo())
     else:
         workspace, name = str(tmp / "ws"), args.model
-        reg = Registry(workspace)
+        reg = Registry(Workspace(workspace))
         info = mojo.load(FIXTURES / f"{args.fixture}.zip").info
         mv = reg.register(name, mojo_path=FIXTURES / f"{args.fixture}.zip",
                           card={"task": "binary", "algorithm": info.algorithm, "features": []})

@@ -33,11 +33,12 @@ def _say(**data: object) -> None:
 
 
 def _publish(spark, workspace: str, df, version: str):  # noqa: ANN001, ANN202
-    from sparkwing.config import TableSpec, WorkspaceLayout
+    from sparkwing.config import TableSpec
     from sparkwing.warehouse import publish_table
+    from sparkwing.workspace import Workspace
 
     return publish_table(
-        spark, df, TABLE, TableSpec(**{"from": "events"}), layout=WorkspaceLayout.resolve(workspace),
+        spark, df, TABLE, TableSpec(**{"from": "events"}), workspace=Workspace(workspace),
         version=version, run_id=f"run-{version}", keep_versions=3,
     )  # fmt: skip
 
@@ -65,15 +66,15 @@ def publish_twice(workspace: str) -> None:
 
 def check_and_resume(workspace: str) -> None:
     spark = _session(workspace)
-    from sparkwing.config import WorkspaceLayout
     from sparkwing.warehouse import table_info
+    from sparkwing.workspace import Workspace
 
-    layout = WorkspaceLayout.resolve(workspace)
+    ws = Workspace(workspace)
     seen = spark.sql(f"SELECT kind, count(*) AS n FROM {TABLE} GROUP BY kind").collect()
-    _say(step="check", version=table_info(spark, TABLE, layout).version, rows={r.kind: r.n for r in seen})
+    _say(step="check", version=table_info(spark, TABLE, ws).version, rows={r.kind: r.n for r in seen})
     result = _publish(spark, workspace, _v2(spark, slow=False), "2")
     seen = spark.sql(f"SELECT kind, count(*) AS n FROM {TABLE} GROUP BY kind").collect()
-    info = table_info(spark, TABLE, layout)
+    info = table_info(spark, TABLE, ws)
     _say(step="resumed", skipped=result.skipped, result_rows=result.rows, version=info.version,
          versions=info.versions, rows={r.kind: r.n for r in seen})  # fmt: skip
 

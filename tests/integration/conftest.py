@@ -35,8 +35,9 @@ def loan_model(spark, settings, h2o, loans):
 @pytest.fixture(scope="session")
 def loan_registry(tmp_path_factory, loan_model):
     from sparkwing.registry import Registry
+    from sparkwing.workspace import Workspace
 
-    reg = Registry(str(tmp_path_factory.mktemp("registry_ws")))
+    reg = Registry(Workspace(tmp_path_factory.mktemp("registry_ws")))
     card = {**loan_model.card, "run_id": "test-run", "spec_hash": "abc",
             "training_data": {"sources": [{"uri": str(DATA / "loan.csv")}]}}
     version = reg.register(

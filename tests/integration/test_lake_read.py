@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from sparkwing.config import SourceSpec, WorkspaceLayout
+from sparkwing.config import SourceSpec
 from sparkwing.errors import SourceError
 from sparkwing.lake import SourceContext, SourceResult, read_source, write_output
+from sparkwing.workspace import Workspace
 
 pytestmark = pytest.mark.spark
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -18,7 +19,7 @@ DATA = Path(__file__).resolve().parents[1] / "data"
 
 @pytest.fixture()
 def ctx(settings, tmp_path: Path) -> SourceContext:
-    return SourceContext(settings, WorkspaceLayout.resolve(str(tmp_path / "ws")), "p", "r1", DATA)
+    return SourceContext(settings, Workspace(tmp_path / "ws"), "p", "r1", DATA)
 
 
 def quarantined(r: SourceResult) -> list[dict]:
@@ -82,7 +83,7 @@ def test_malformed_lines_and_uncastable_values_are_quarantined(spark, ctx, tmp_p
     records = reconciles(r)
     assert (r.rows_read, r.rows_accepted, r.rows_quarantined) == (8, 4, 4)
     assert r.reasons == {"malformed record": 3, "cannot cast amount to double": 1}
-    assert r.quarantine_uri == ctx.layout.quarantine("p", "r1", "bad")
+    assert r.quarantine_uri == ctx.workspace.quarantine("p", "r1", "bad")
     raws = {rec["raw"] for rec in records}
     assert {"3,carol", '5,"eve,30', "6,frank,40,extra"} <= raws
     assert any(rec["raw"].startswith("4,dave,abc") for rec in records)
@@ -96,12 +97,13 @@ def test_quarantine_share_over_limit_raises(spark, ctx, tmp_path):
     with pytest.raises(SourceError) as info:
         read_source(spark, "bad", spec, ctx)
     msg = str(info.value)
-    assert "'bad'" in msg and "4 of 8 rows (50.0%)" in msg and ctx.layout.quarantine("p", "r1", "bad") in msg
+    assert "'bad'" in msg and "4 of 8 rows (50.0%)" in msg
+    assert ctx.workspace.quarantine("p", "r1", "bad") in msg
     assert "\n" not in msg and len(quarantined_dir(ctx, "bad")) == 4
 
 
 def quarantined_dir(ctx: SourceContext, name: str) -> list[str]:
-    folder = Path(ctx.layout.quarantine("p", "r1", name))
+    folder = Path(ctx.workspace.quarantine("p", "r1", name))
     return [x for f in folder.glob("*.json") for x in f.read_text().splitlines() if x.strip()]
 
 

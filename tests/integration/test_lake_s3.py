@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from sparkwing.config import S3Settings, SourceSpec, WorkspaceLayout
+from sparkwing.config import S3Settings, SourceSpec
 from sparkwing.errors import SourceError
-from sparkwing.lake import SourceContext, fingerprint_source, read_source, s3_client, write_output
+from sparkwing.lake import SourceContext, fingerprint_source, read_source, write_output
+from sparkwing.workspace import Workspace, s3_client
 
 pytestmark = [pytest.mark.s3]
 CSV = "id,amount\n1,10\n2,x\n3,30\n4\n5,50\n6,60\n7,70\n8,80\n9,90\n10,100\n"
@@ -26,7 +27,7 @@ def s3ctx(settings, s3_server, tmp_path: Path) -> SourceContext:
     client.put_object(Bucket="lake", Key="raw/loans.csv", Body=CSV.encode())
     client.put_object(Bucket="lake", Key="raw/parts/a.csv", Body=b"k\n1\n")
     client.put_object(Bucket="lake", Key="raw/parts/b.csv", Body=b"k\n2\n")
-    return SourceContext(s, WorkspaceLayout.resolve(str(tmp_path / "ws")), "p", "r1", tmp_path)
+    return SourceContext(s, Workspace(tmp_path / "ws", s3=s3), "p", "r1", tmp_path)
 
 
 def test_fingerprint_on_s3_needs_no_spark(s3ctx):
@@ -48,7 +49,7 @@ def test_read_csv_from_s3_reconciles(spark, s3ctx):
     ]
     assert len(records) == 2 and {rec["raw"] for rec in records} == {"2,x", "4"}
     assert r.fingerprint["etag"] and r.fingerprint["uri"] == "s3://lake/raw/loans.csv"
-    staged = Path(s3ctx.layout.staging("p", "r1", "sources/loans"))
+    staged = Path(s3ctx.workspace.staging("p", "r1", "sources/loans"))
     assert any(staged.iterdir())  # the copy Spark read
     parts = read_source(spark, "parts", SourceSpec(uri="s3a://lake/raw/parts", format="csv"), s3ctx)
     assert sorted(r[0] for r in parts.df.collect()) == [1, 2]

@@ -13,6 +13,7 @@ import pytest
 from sparkwing.config import S3Settings
 from sparkwing.errors import RegistryError
 from sparkwing.registry import Registry
+from sparkwing.workspace import Workspace, s3_client
 
 pytestmark = pytest.mark.s3
 
@@ -26,8 +27,6 @@ def s3() -> S3Settings:
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     settings = S3Settings(endpoint_url=f"http://127.0.0.1:{port}", region="us-east-1",
                           access_key_id="test", secret_access_key="test")
-    from sparkwing.lake import s3_client
-
     client = s3_client(settings)
     for _ in range(100):
         try:
@@ -44,7 +43,7 @@ def test_registry_on_s3(s3: S3Settings, tmp_path: Path) -> None:
     (tmp_path / "m.zip").write_bytes(b"mojo-bytes")
     (tmp_path / "pojo").mkdir()
     (tmp_path / "pojo" / "M.java").write_text("class M {}")
-    reg = Registry("s3://lake/ws", s3)
+    reg = Registry(Workspace("s3://lake/ws", s3=s3))
     v1 = reg.register("churn", mojo_path=tmp_path / "m.zip", pojo_dir=tmp_path / "pojo", card={"task": "binary"})
     v2 = reg.register("churn", mojo_path=tmp_path / "m.zip", card={"task": "binary"})
     assert (v1.version, v2.version) == (1, 2) and v1.uri == "s3://lake/ws/models/churn/1"

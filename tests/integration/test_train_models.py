@@ -6,6 +6,7 @@ import pytest
 
 from sparkwing.config import ModelSpec
 from sparkwing.errors import TrainingError
+from sparkwing.workspace import Workspace
 
 pytestmark = [pytest.mark.spark, pytest.mark.h2o, pytest.mark.slow]
 
@@ -137,6 +138,6 @@ def test_fit_glrm_adds_archetype_columns(spark, settings, h2o, prostate, tmp_pat
     assert res.columns == ["glrm_1", "glrm_2"]
     assert out.columns == [*prostate.columns, "glrm_1", "glrm_2"]
     assert out.count() == prostate.count() and out.where("glrm_1 IS NULL").count() == 0
-    mv = Registry(str(tmp_path)).register("prostate_glrm", mojo_path=res.mojo_path,
+    mv = Registry(Workspace(tmp_path)).register("prostate_glrm", mojo_path=res.mojo_path,
                                           genmodel_jar_path=res.genmodel_jar_path, card=res.card)
     assert mv.card["pojo"] == {"available": False, "reason": "H2O cannot export a POJO for GLRM"}

@@ -10,6 +10,7 @@ import pytest
 
 from sparkwing import mojo
 from sparkwing.registry import Registry
+from sparkwing.workspace import Workspace
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "mojo"
 PROSTATE_ROW = {"AGE": 65, "RACE": "1", "DPROS": "2", "DCAPS": "1", "PSA": 1.4, "VOL": 0.0, "GLEASON": 6}
@@ -41,7 +42,7 @@ def register(reg: Registry, name: str, fixture: str) -> int:
 def build_workspace(root: Path) -> Registry:
     """prostate v1 (GLM, production) and v2 (GBM, staging); iris v1 (DRF, production);
     psa v1 (GBM regression, production); unpromoted v1 (no alias)."""
-    reg = Registry(str(root))
+    reg = Registry(Workspace(root))
     register(reg, "prostate", "glm_binomial_prostate")
     register(reg, "prostate", "gbm_bernoulli_prostate")
     reg.set_alias("prostate", "production", 1, reason="test")

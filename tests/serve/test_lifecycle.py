@@ -9,6 +9,7 @@ from typing import Any
 from conftest import FIXTURES, PROSTATE_ROW, card_for
 
 from sparkwing.registry import Registry
+from sparkwing.workspace import Workspace
 
 
 def _version(client: Any) -> int:
@@ -17,7 +18,7 @@ def _version(client: Any) -> int:
 
 def test_admin_reload_switches_to_the_new_alias_target(workspace: Path, client: Any) -> None:
     assert _version(client) == 1
-    Registry(str(workspace)).set_alias("prostate", "production", 2, reason="better")
+    Registry(Workspace(workspace)).set_alias("prostate", "production", 2, reason="better")
     assert _version(client) == 1  # nothing polled yet
     states = client.post("/v1/admin/reload").json()["models"]
     assert next(s for s in states if s["name"] == "prostate")["version"] == 2
@@ -29,7 +30,7 @@ def test_admin_reload_switches_to_the_new_alias_target(workspace: Path, client: 
 
 def test_poller_follows_the_alias(workspace: Path, make_client: Any) -> None:
     client = make_client(poll_interval=0.05)
-    Registry(str(workspace)).set_alias("prostate", "production", 2)
+    Registry(Workspace(workspace)).set_alias("prostate", "production", 2)
     deadline = time.monotonic() + 20
     while _version(client) != 2:
         assert time.monotonic() < deadline, "the poller did not switch"
@@ -37,7 +38,7 @@ def test_poller_follows_the_alias(workspace: Path, make_client: Any) -> None:
 
 
 def test_checksum_failure_keeps_the_previous_version(workspace: Path, client: Any) -> None:
-    reg = Registry(str(workspace))
+    reg = Registry(Workspace(workspace))
     mv = reg.register("prostate", mojo_path=FIXTURES / "gbm_bernoulli_prostate.zip",
                       card=card_for("gbm_bernoulli_prostate"))
     path = Path(mv.uri) / "model.mojo"
@@ -60,7 +61,7 @@ def test_checksum_failure_keeps_the_previous_version(workspace: Path, client: An
 def test_unloadable_mojo_keeps_the_previous_version(workspace: Path, tmp_path: Path, client: Any) -> None:
     junk = tmp_path / "junk.zip"
     junk.write_bytes(b"PK\x03\x04 not really a zip")
-    reg = Registry(str(workspace))
+    reg = Registry(Workspace(workspace))
     mv = reg.register("prostate", mojo_path=junk, card=card_for("glm_binomial_prostate"))
     reg.set_alias("prostate", "production", mv.version)
     state = next(s for s in client.post("/v1/admin/reload").json()["models"] if s["name"] == "prostate")
@@ -74,7 +75,7 @@ def test_unloadable_mojo_keeps_the_previous_version(workspace: Path, tmp_path: P
 def test_in_flight_request_keeps_its_version(workspace: Path, client: Any) -> None:
     store = client.app.state.service.store
     held = store.pick("prostate", None, None)  # what a request takes when it starts
-    Registry(str(workspace)).set_alias("prostate", "production", 2)
+    Registry(Workspace(workspace)).set_alias("prostate", "production", 2)
     store.refresh()
     assert store.pick("prostate", None, None).version == 2
     assert held.version == 1 and len(held.model.predict_numpy([PROSTATE_ROW])) == 1  # still usable

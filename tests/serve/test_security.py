@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from sparkwing.cli import app as cli_app
 from sparkwing.errors import ConfigError
 from sparkwing.serve import KeyStore, ServeConfig, run
+from sparkwing.workspace import Workspace
 
 
 def _predict(client: Any, token: str | None = None, **kw: Any) -> Any:
@@ -22,13 +23,13 @@ def _predict(client: Any, token: str | None = None, **kw: Any) -> Any:
 
 
 def test_keys_are_stored_hashed_and_verified(workspace: Path) -> None:
-    store = KeyStore(str(workspace))
+    store = KeyStore(Workspace(workspace))
     token, key = store.create("predict", name="batch")
     raw = (workspace / "serve" / "keys.json").read_text()
     assert token.split("_", 2)[2] not in raw and key.sha256 in raw
     assert store.verify(token) == key and store.verify(token + "x") is None
     assert store.verify("swk_nothing") is None and store.verify("Bearer x") is None
-    other = KeyStore(str(workspace))  # a second process sees it
+    other = KeyStore(Workspace(workspace))  # a second process sees it
     assert [k.name for k in other.keys()] == ["batch"]
     store.revoke("batch")
     assert store.verify(token) is None and not store.active()
@@ -43,12 +44,12 @@ def test_cli_keys_create_list_revoke(workspace: Path) -> None:
     made = runner.invoke(cli_app, ["-w", str(workspace), "keys", "create", "--scope", "admin", "--name", "ops"])
     assert made.exit_code == 0, made.output
     token = made.stdout.strip().splitlines()[-1]
-    key = KeyStore(str(workspace)).verify(token)
+    key = KeyStore(Workspace(workspace)).verify(token)
     assert key is not None and key.scope == "admin" and key.name == "ops"
     listed = runner.invoke(cli_app, ["-w", str(workspace), "keys", "list"])
     assert key.id in listed.stdout and token not in listed.stdout
     assert runner.invoke(cli_app, ["-w", str(workspace), "keys", "revoke", key.id]).exit_code == 0
-    assert KeyStore(str(workspace)).verify(token) is None
+    assert KeyStore(Workspace(workspace)).verify(token) is None
 
 
 def test_keys_required_beyond_loopback(workspace: Path) -> None:
@@ -60,7 +61,7 @@ def test_keys_required_beyond_loopback(workspace: Path) -> None:
 
 
 def test_401_403_and_scopes(workspace: Path, make_client: Any) -> None:
-    store = KeyStore(str(workspace))
+    store = KeyStore(Workspace(workspace))
     predict_key, _ = store.create("predict")
     admin_key, _ = store.create("admin")
     client = make_client(host="0.0.0.0")  # not bound: TestClient is in process
@@ -82,7 +83,7 @@ def test_401_403_and_scopes(workspace: Path, make_client: Any) -> None:
 
 
 def test_rate_limit_per_key(workspace: Path, make_client: Any) -> None:
-    store = KeyStore(str(workspace))
+    store = KeyStore(Workspace(workspace))
     a, _ = store.create("predict")
     b, _ = store.create("predict")
     client = make_client(require_keys=True, rate_limit=0.01, rate_burst=2)

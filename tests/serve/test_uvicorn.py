@@ -23,6 +23,7 @@ from conftest import FIXTURES, PROSTATE_ROW
 
 from sparkwing import mojo
 from sparkwing.registry import Registry
+from sparkwing.workspace import Workspace
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 JVM_BRIDGES = ("pyspark", "py4j", "pysparkling")
@@ -146,7 +147,7 @@ def test_alias_switch_under_load(server: tuple[str, Any], workspace: Path) -> No
     threads = [threading.Thread(target=client) for _ in range(4)]
     for t in threads:
         t.start()
-    reg = Registry(str(workspace))
+    reg = Registry(Workspace(workspace))
     seen: set[int] = set()
     try:
         for i in range(8):

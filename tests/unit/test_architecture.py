@@ -21,7 +21,7 @@ def _imports_after(code: str) -> set[str]:
 
 
 @pytest.mark.parametrize(
-    "module", ["sparkwing", "sparkwing.config", "sparkwing.errors", "sparkwing.lake",
+    "module", ["sparkwing", "sparkwing.config", "sparkwing.errors", "sparkwing.workspace", "sparkwing.lake",
                "sparkwing.registry", "sparkwing.mojo", "sparkwing.pipeline"]
 )
 def test_light_modules_do_not_load_a_jvm_bridge(module: str) -> None:

@@ -8,21 +8,21 @@ from pathlib import Path
 import pytest
 
 import sparkwing.lake as lake
-from sparkwing.config import SourceSpec, WorkspaceLayout, load_settings
+from sparkwing.config import SourceSpec, load_settings
 from sparkwing.errors import SourceError
 from sparkwing.lake import SourceContext, fingerprint_source
 from sparkwing.lake._uri import resolve_uri
+from sparkwing.workspace import Workspace
 
 
 def ctx(tmp_path: Path) -> SourceContext:
     settings = load_settings({"workspace": str(tmp_path / "ws")})
-    return SourceContext(settings, WorkspaceLayout.resolve(settings.workspace), "p", "r1", tmp_path)
+    return SourceContext(settings, Workspace.from_settings(settings), "p", "r1", tmp_path)
 
 
 def test_public_api():
     assert sorted(lake.__all__) == sorted(
-        ["LocalStorage", "S3Storage", "SourceContext", "SourceResult", "Storage", "fingerprint_source",
-         "read_source", "s3_client", "split_s3", "storage_for", "write_output"]
+        ["SourceContext", "SourceResult", "fingerprint_source", "read_source", "write_output"]
     )  # fmt: skip
 
 

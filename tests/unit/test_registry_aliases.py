@@ -11,11 +11,12 @@ import pytest
 from sparkwing.config import PromoteSpec
 from sparkwing.errors import RegistryError
 from sparkwing.registry import Registry, decide_promotion
+from sparkwing.workspace import Workspace
 
 
 @pytest.fixture()
 def reg(tmp_path: Path) -> Registry:
-    r = Registry(str(tmp_path / "ws"))
+    r = Registry(Workspace(tmp_path / "ws"))
     (tmp_path / "m.zip").write_bytes(b"mojo")
     for _ in range(3):
         r.register("churn", mojo_path=tmp_path / "m.zip", card={"task": "binary"})
@@ -55,7 +56,7 @@ def test_aliases_json_lagging_behind_the_log_is_rolled_forward(reg: Registry) ->
 
 def test_concurrent_alias_switches_lose_nothing(reg: Registry) -> None:
     def work(alias: str, version: int) -> None:
-        Registry(str(Path(reg.root).parent)).set_alias("churn", alias, version)
+        Registry(Workspace(Path(reg.root).parent)).set_alias("churn", alias, version)
 
     threads = [threading.Thread(target=work, args=(f"a{i}", 1 + i % 3)) for i in range(8)]
     for t in threads:

@@ -10,6 +10,7 @@ import pytest
 
 from sparkwing.errors import RegistryError
 from sparkwing.registry import ModelVersion, Registry
+from sparkwing.workspace import Workspace
 
 
 def _artifacts(tmp: Path, payload: bytes = b"PK mojo bytes") -> dict[str, Path]:
@@ -33,7 +34,7 @@ def _register(reg: Registry, tmp: Path, name: str = "loan_default", **card: obje
 
 
 def test_register_writes_artifacts_card_and_checksums(tmp_path: Path) -> None:
-    reg = Registry(str(tmp_path / "ws"))
+    reg = Registry(Workspace(tmp_path / "ws"))
     mv = _register(reg, tmp_path / "a")
     assert (mv.name, mv.version) == ("loan_default", 1)
     folder = tmp_path / "ws" / "models" / "loan_default" / "1"
@@ -48,7 +49,7 @@ def test_register_writes_artifacts_card_and_checksums(tmp_path: Path) -> None:
 
 
 def test_versions_count_up_and_refs_resolve(tmp_path: Path) -> None:
-    reg = Registry(str(tmp_path / "ws"))
+    reg = Registry(Workspace(tmp_path / "ws"))
     for i in range(3):
         _register(reg, tmp_path / f"a{i}", run_id=f"r{i}")
     assert [v.version for v in reg.versions("loan_default")] == [1, 2, 3]
@@ -59,7 +60,7 @@ def test_versions_count_up_and_refs_resolve(tmp_path: Path) -> None:
 
 
 def test_a_version_is_immutable(tmp_path: Path) -> None:
-    reg = Registry(str(tmp_path / "ws"))
+    reg = Registry(Workspace(tmp_path / "ws"))
     mv = _register(reg, tmp_path / "a")
     storage = reg._storage
     # Every artifact and the card were created exclusively: a second write is refused.
@@ -71,12 +72,12 @@ def test_a_version_is_immutable(tmp_path: Path) -> None:
 
 
 def test_concurrent_writers_get_distinct_versions(tmp_path: Path) -> None:
-    reg = Registry(str(tmp_path / "ws"))
+    reg = Registry(Workspace(tmp_path / "ws"))
     got: list[int] = []
     lock = threading.Lock()
 
     def work(i: int) -> None:
-        mv = _register(Registry(str(tmp_path / "ws")), tmp_path / f"t{i}")
+        mv = _register(Registry(Workspace(tmp_path / "ws")), tmp_path / f"t{i}")
         with lock:
             got.append(mv.version)
 
@@ -90,7 +91,7 @@ def test_concurrent_writers_get_distinct_versions(tmp_path: Path) -> None:
 
 
 def test_a_half_written_version_is_invisible_and_skipped(tmp_path: Path) -> None:
-    reg = Registry(str(tmp_path / "ws"))
+    reg = Registry(Workspace(tmp_path / "ws"))
     _register(reg, tmp_path / "a")
     # A writer that died after claiming version 2, before its card.
     reg._storage.create_exclusive(f"{reg.root}/loan_default/2/_claim.json", b"{}")
@@ -100,7 +101,7 @@ def test_a_half_written_version_is_invisible_and_skipped(tmp_path: Path) -> None
 
 
 def test_changed_artifact_is_a_checksum_error_naming_the_file(tmp_path: Path) -> None:
-    reg = Registry(str(tmp_path / "ws"))
+    reg = Registry(Workspace(tmp_path / "ws"))
     mv = _register(reg, tmp_path / "a")
     (Path(mv.uri) / "h2o-genmodel.jar").write_bytes(b"tampered")
     with pytest.raises(RegistryError, match=r"checksum mismatch in loan_default@1: h2o-genmodel.jar"):
@@ -108,7 +109,7 @@ def test_changed_artifact_is_a_checksum_error_naming_the_file(tmp_path: Path) ->
 
 
 def test_corrupted_mojo_is_a_clear_error(tmp_path: Path) -> None:
-    reg = Registry(str(tmp_path / "ws"))
+    reg = Registry(Workspace(tmp_path / "ws"))
     mv = _register(reg, tmp_path / "a")
     mojo = Path(mv.uri) / "model.mojo"
     mojo.write_bytes(mojo.read_bytes()[:5])  # truncated
@@ -121,7 +122,7 @@ def test_corrupted_mojo_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_unknown_model_version_and_alias_are_clear_errors(tmp_path: Path) -> None:
-    reg = Registry(str(tmp_path / "ws"))
+    reg = Registry(Workspace(tmp_path / "ws"))
     with pytest.raises(RegistryError, match="no model named 'nope'"):
         reg.get("nope")
     _register(reg, tmp_path / "a")
@@ -134,7 +135,7 @@ def test_unknown_model_version_and_alias_are_clear_errors(tmp_path: Path) -> Non
 
 
 def test_export_copies_verified_artifacts(tmp_path: Path) -> None:
-    reg = Registry(str(tmp_path / "ws"))
+    reg = Registry(Workspace(tmp_path / "ws"))
     _register(reg, tmp_path / "a")
     out = reg.export("loan_default@1", tmp_path / "out")
     assert {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()} == {
@@ -143,7 +144,7 @@ def test_export_copies_verified_artifacts(tmp_path: Path) -> None:
 
 
 def test_register_without_pojo_records_why(tmp_path: Path) -> None:
-    reg = Registry(str(tmp_path / "ws"))
+    reg = Registry(Workspace(tmp_path / "ws"))
     a = _artifacts(tmp_path / "a")
     mv = reg.register("ens", mojo_path=a["mojo"], card={**CARD, "pojo_reason": "StackedEnsemble has no POJO"})
     assert mv.card["pojo"] == {"available": False, "reason": "StackedEnsemble has no POJO"}

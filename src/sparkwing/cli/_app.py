@@ -60,6 +60,13 @@ class Options:
 OPTS = Options()
 
 
+def _workspace(settings: Any | None = None) -> Any:
+    """The workspace of the settings (or of the command's options): built once per command."""
+    from sparkwing.workspace import Workspace
+
+    return Workspace.from_settings(settings if settings is not None else OPTS.settings())
+
+
 @app.callback()
 def _global(
     workspace: Annotated[Optional[str], typer.Option("--workspace", "-w", help="Workspace dir or s3:// URI.")] = None,
@@ -95,12 +102,9 @@ def run(
 
 
 def _summary_of_last(settings: Any, pipeline: str) -> None:
-    from sparkwing.config import WorkspaceLayout
-    from sparkwing.lake import storage_for
     from sparkwing.pipeline import RunStore
 
-    layout = WorkspaceLayout.resolve(settings.workspace)
-    runs = RunStore(layout, storage_for(layout.root, settings.s3)).list(pipeline, limit=1)
+    runs = RunStore(_workspace(settings)).list(pipeline, limit=1)
     if runs and runs[0].status == "failed":
         console.print_summary(runs[0])
         console.err.print(f"resume with: sparkwing run SPEC --resume {runs[0].run_id}")
@@ -132,13 +136,9 @@ def schema() -> None:
 
 
 def _run_store() -> Any:
-    from sparkwing.config import WorkspaceLayout
-    from sparkwing.lake import storage_for
     from sparkwing.pipeline import RunStore
 
-    settings = OPTS.settings()
-    layout = WorkspaceLayout.resolve(settings.workspace)
-    return RunStore(layout, storage_for(layout.root, settings.s3))
+    return RunStore(_workspace())
 
 
 @runs_app.callback()
@@ -179,7 +179,7 @@ def runs_unlock(pipeline: str) -> None:
     from sparkwing.pipeline import PipelineLock
 
     store = _run_store()
-    lock = PipelineLock(store.layout, store.storage, pipeline)
+    lock = PipelineLock(store.workspace, pipeline)
     held = lock.holder()
     if held is None:
         console.out.print(f"pipeline {pipeline!r} is not locked")
@@ -197,12 +197,6 @@ def _spark() -> Any:
     return start_spark(OPTS.settings())
 
 
-def _layout() -> Any:
-    from sparkwing.config import WorkspaceLayout
-
-    return WorkspaceLayout.resolve(OPTS.settings().workspace)
-
-
 @tables_app.callback()
 def tables_list(ctx: typer.Context) -> None:
     """List warehouse tables with versions and row counts."""
@@ -215,7 +209,7 @@ def tables_list(ctx: typer.Context) -> None:
     table = Table(title="tables")
     for col in ("table", "version", "rows", "format", "partitioned by", "versions kept", "updated"):
         table.add_column(col)
-    for t in list_tables(_spark(), _layout()):
+    for t in list_tables(_spark(), _workspace()):
         table.add_row(t.name, str(t.version), console._n(t.rows), str(t.format),
                       ", ".join(t.partition_by), str(len(t.versions)), str(t.updated))
     console.out.print(table)
@@ -228,7 +222,7 @@ def tables_rollback(
     """Switch a table back to its previous (or a given) version."""
     from sparkwing.warehouse import rollback_table
 
-    info = rollback_table(_spark(), name, _layout(), to)
+    info = rollback_table(_spark(), name, _workspace(), to)
     console.out.print(f"{name} now at version {info.version}")
 
 
@@ -257,8 +251,7 @@ def sql(
 def _registry() -> Any:
     from sparkwing.registry import Registry
 
-    settings = OPTS.settings()
-    return Registry(settings.workspace, settings.s3)
+    return Registry(_workspace())
 
 
 @models_app.callback()
@@ -411,8 +404,7 @@ def serve(
 def _keys() -> Any:
     from sparkwing.serve import KeyStore
 
-    settings = OPTS.settings()
-    return KeyStore(settings.workspace, settings.s3)
+    return KeyStore(_workspace())
 
 
 @keys_app.command("create")

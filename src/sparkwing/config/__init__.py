@@ -28,7 +28,6 @@ from sparkwing.config._spec import (
     parse_spec,
 )
 from sparkwing.config._steps import CHECK_PARAMS, STEP_PARAMS, GlrmParams
-from sparkwing.config._workspace import WorkspaceLayout, is_remote
 
 __all__ = [
     "CHECK_PARAMS",
@@ -55,9 +54,7 @@ __all__ = [
     "StepGraph",
     "TableSpec",
     "WarehouseSettings",
-    "WorkspaceLayout",
     "build_graph",
-    "is_remote",
     "load_settings",
     "load_spec",
     "parse_spec",

@@ -60,6 +60,8 @@ class H2OSettings(_Section):
 
 
 class S3Settings(_Section):
+    model_config = ConfigDict(frozen=True)  # held by the immutable Workspace
+
     endpoint_url: str | None = Field(None, description="S3 endpoint; None means AWS.")
     region: str | None = Field(None, description="AWS region.")
     access_key_id: str | None = Field(None, description="Access key; None uses the AWS chain.")

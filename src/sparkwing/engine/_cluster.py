@@ -13,8 +13,9 @@ import os
 import shlex
 from pathlib import Path
 
-from sparkwing.config import PipelineSpec, Settings, is_remote
+from sparkwing.config import PipelineSpec, Settings
 from sparkwing.errors import ConfigError, EngineError, Problem
+from sparkwing.workspace import is_remote
 
 # Sparkling Water's internal backend: one H2O node per executor, formed once.  An executor that
 # joins late or is replaced cannot join the cloud, so no dynamic allocation and wait for all.
@@ -55,7 +56,7 @@ DRIVER_PARSED = ("arff", "svmlight", "libsvm")
 def check_cluster(settings: Settings, spec: PipelineSpec | None = None) -> None:
     """Raise ``ConfigError`` for settings (and sources) that cannot work with the master.
 
-    Looks at the workspace *as written*: ``WorkspaceLayout.resolve`` would make a relative
+    Looks at the workspace *as written*: ``Workspace(...)`` would make a relative
     path absolute on the driver, which executors elsewhere cannot see.
     """
     master = settings.spark.master

@@ -19,9 +19,10 @@ from base64 import b64encode
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sparkwing.config import Settings, WorkspaceLayout
+from sparkwing.config import Settings
 from sparkwing.engine._cluster import cluster_kind, loopback_master
 from sparkwing.errors import EngineError
+from sparkwing.workspace import Workspace
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -51,7 +52,7 @@ def h2o_conf(settings: Settings) -> dict[str, str]:
         "spark.ext.h2o.model.print.after.training.enabled": "false",
         "spark.ext.h2o.backend.cluster.mode": "internal",
     }
-    ws = WorkspaceLayout.resolve(settings.workspace)
+    ws = Workspace.from_settings(settings)
     if ws.local:  # otherwise H2O writes h2ologs/ into the current directory
         conf["spark.ext.h2o.log.dir"] = ws.join("logs", "h2o")
     if cluster_kind(settings.spark.master) is not None:

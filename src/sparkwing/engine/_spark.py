@@ -7,10 +7,11 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sparkwing.config import Settings, WorkspaceLayout
+from sparkwing.config import Settings
 from sparkwing.engine._cluster import check_cluster, cluster_conf, cluster_kind, driver_address, loopback_master
 from sparkwing.engine._java import find_java, use_java
 from sparkwing.errors import EngineError
+from sparkwing.workspace import Workspace
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -32,7 +33,7 @@ LOGGED = ("spark.master", "spark.dynamicAllocation.enabled", "spark.scheduler.mi
 
 def spark_conf(settings: Settings) -> dict[str, str]:
     """Every Spark setting sparkwing applies, before the user's ``spark.conf`` overrides."""
-    ws = WorkspaceLayout.resolve(settings.workspace)
+    ws = Workspace.from_settings(settings)
     conf: dict[str, str] = {
         "spark.master": settings.spark.master,
         "spark.app.name": settings.spark.app_name,
@@ -111,7 +112,7 @@ def start_spark(settings: Settings) -> SparkSession:
     os.environ.setdefault("PYSPARK_PYTHON", _python())
     if loopback_master(settings.spark.master):
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    ws = WorkspaceLayout.resolve(settings.workspace)
+    ws = Workspace.from_settings(settings)
     if ws.local:
         Path(ws.metastore).mkdir(parents=True, exist_ok=True)
         Path(ws.warehouse).mkdir(parents=True, exist_ok=True)

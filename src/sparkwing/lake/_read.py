@@ -18,7 +18,7 @@ cache, so later steps do not re-read the files; call :meth:`SourceResult.release
 JSON lines add Spark's schema inference pass; Parquet/ORC without declared ``columns`` are
 neither cached nor scanned (footer counts).  ARFF and SVMLight are parsed on the driver.
 
->>> ctx = SourceContext(settings, layout, "loans", run_id, Path("."))      # doctest: +SKIP
+>>> ctx = SourceContext(settings, workspace, "loans", run_id, Path("."))   # doctest: +SKIP
 >>> read_source(spark, "loans_raw", SourceSpec(uri="data/loan.csv"), ctx).rows_accepted  # doctest: +SKIP
 999
 """
@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sparkwing.config import Settings, SourceSpec, WorkspaceLayout, is_remote
+from sparkwing.config import Settings, SourceSpec
 from sparkwing.errors import SourceError, SparkwingError
 from sparkwing.lake._delimited import (
     delimiter_for,
@@ -41,7 +41,6 @@ from sparkwing.lake._delimited import (
 from sparkwing.lake._driver import read_arff, read_svmlight
 from sparkwing.lake._fingerprint import fingerprint_files
 from sparkwing.lake._quarantine import BAD, FILE, Settled, check_share, records_json, settle, sql_type
-from sparkwing.lake._storage import storage_for
 from sparkwing.lake._uri import (
     SourceFile,
     configure_s3a,
@@ -53,6 +52,7 @@ from sparkwing.lake._uri import (
     with_scheme,
 )
 from sparkwing.lake._write import write_frame
+from sparkwing.workspace import Workspace, is_remote
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -63,7 +63,7 @@ class SourceContext:
     """Where a run reads from and writes quarantine/staging to."""
 
     settings: Settings
-    layout: WorkspaceLayout
+    workspace: Workspace  # quarantine and staging live here
     pipeline: str
     run_id: str
     base_dir: Path  # relative source URIs resolve against it (the spec's folder)
@@ -122,7 +122,7 @@ def read_source(spark: SparkSession, name: str, spec: SourceSpec, ctx: SourceCon
     fmt = spec.resolved_format
     uri = resolve_uri(spec.uri, ctx.base_dir)
     files = _files(uri, spec, ctx, name)
-    qdir = ctx.layout.quarantine(ctx.pipeline, ctx.run_id, name)
+    qdir = ctx.workspace.quarantine(ctx.pipeline, ctx.run_id, name)
     try:
         settled, driver_bad = _parse(spark, name, spec, fmt, files, ctx)
     except SparkwingError:
@@ -141,8 +141,7 @@ def read_source(spark: SparkSession, name: str, spec: SourceSpec, ctx: SourceCon
             if settled.bad is not None:
                 write_frame(settled.bad.coalesce(1), qdir, "json", ctx.settings)
             if driver_bad:
-                storage = storage_for(qdir, ctx.settings.s3)
-                storage.write_atomic(qdir + "/driver-00000.json", records_json(driver_bad))
+                ctx.workspace.storage.write_atomic(qdir + "/driver-00000.json", records_json(driver_bad))
         limit = spec.max_quarantine_share
         if limit is None:
             limit = ctx.settings.lake.max_quarantine_share
@@ -231,7 +230,7 @@ def _spark_paths(spark: SparkSession, name: str, files: list[SourceFile], ctx: S
     if scheme is not None:
         configure_s3a(spark, ctx.settings.s3)
         return [with_scheme(f.uri, scheme) for f in files]
-    staging = ctx.layout.staging(ctx.pipeline, ctx.run_id, f"sources/{name}")
+    staging = ctx.workspace.staging(ctx.pipeline, ctx.run_id, f"sources/{name}")
     return [f.uri for f in stage_files(files, staging, ctx.settings.s3)]
 
 

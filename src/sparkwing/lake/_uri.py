@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sparkwing.config import S3Settings, Settings, is_remote
+from sparkwing.config import S3Settings, Settings
 from sparkwing.errors import SourceError
-from sparkwing.lake._storage import s3_client, split_s3
+from sparkwing.workspace import is_remote, s3_client, split_s3
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession

@@ -16,10 +16,10 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sparkwing.config import S3Settings, Settings, is_remote
+from sparkwing.config import S3Settings, Settings
 from sparkwing.errors import ConfigError, SourceError
-from sparkwing.lake._storage import s3_client, split_s3
 from sparkwing.lake._uri import configure_s3a, resolve_uri, spark_s3_scheme, with_scheme
+from sparkwing.workspace import is_remote, s3_client, split_s3
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame

@@ -8,9 +8,8 @@ import socket
 from dataclasses import dataclass
 
 from sparkwing._types import utcnow_iso
-from sparkwing.config import WorkspaceLayout
 from sparkwing.errors import WorkspaceBusy
-from sparkwing.lake import Storage
+from sparkwing.workspace import Workspace
 
 
 @dataclass(frozen=True)
@@ -35,9 +34,9 @@ class LockInfo:
 
 
 class PipelineLock:
-    def __init__(self, layout: WorkspaceLayout, storage: Storage, pipeline: str) -> None:
-        self.uri = layout.runs(pipeline) + "/lock.json"
-        self.storage = storage
+    def __init__(self, workspace: Workspace, pipeline: str) -> None:
+        self.uri = workspace.runs(pipeline) + "/lock.json"
+        self.storage = workspace.storage
         self.pipeline = pipeline
 
     def holder(self) -> LockInfo | None:

@@ -8,9 +8,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from sparkwing._types import utcnow_iso
-from sparkwing.config import WorkspaceLayout
 from sparkwing.errors import SparkwingError
-from sparkwing.lake import Storage
+from sparkwing.workspace import Workspace
 
 Status = Literal["pending", "running", "succeeded", "failed", "skipped"]
 
@@ -55,12 +54,12 @@ class RunRecord(BaseModel):
 class RunStore:
     """Reads and writes run records under ``<workspace>/runs/<pipeline>/<run_id>/run.json``."""
 
-    def __init__(self, layout: WorkspaceLayout, storage: Storage) -> None:
-        self.layout = layout
-        self.storage = storage
+    def __init__(self, workspace: Workspace) -> None:
+        self.workspace = workspace
+        self.storage = workspace.storage
 
     def path(self, pipeline: str, run_id: str) -> str:
-        return self.layout.runs(pipeline, run_id) + "/run.json"
+        return self.workspace.runs(pipeline, run_id) + "/run.json"
 
     def save(self, record: RunRecord) -> None:
         data = record.model_dump_json(indent=2).encode()
@@ -78,8 +77,8 @@ class RunStore:
         """Find a run by id (or unique prefix) across pipelines."""
         matches = [
             (p, r)
-            for p in self.storage.list(self.layout.runs())
-            for r in self.storage.list(self.layout.runs(p))
+            for p in self.storage.list(self.workspace.runs())
+            for r in self.storage.list(self.workspace.runs(p))
             if r.startswith(run_id) and r != "lock.json"
         ]
         if not matches:
@@ -91,10 +90,10 @@ class RunStore:
         return self.load(*matches[0])
 
     def list(self, pipeline: str | None = None, limit: int = 50) -> list[RunRecord]:
-        pipelines = [pipeline] if pipeline else self.storage.list(self.layout.runs())
+        pipelines = [pipeline] if pipeline else self.storage.list(self.workspace.runs())
         out: list[RunRecord] = []
         for p in pipelines:
-            for run_id in self.storage.list(self.layout.runs(p)):
+            for run_id in self.storage.list(self.workspace.runs(p)):
                 if run_id.endswith(".json"):
                     continue
                 try:

@@ -8,13 +8,13 @@ import time
 from typing import Any
 
 from sparkwing._types import new_run_id, utcnow_iso
-from sparkwing.config import PipelineSpec, Settings, WorkspaceLayout, build_graph
+from sparkwing.config import PipelineSpec, Settings, build_graph
 from sparkwing.errors import ConfigError, SparkwingError, StepFailed
-from sparkwing.lake import storage_for
 from sparkwing.pipeline._lock import PipelineLock
 from sparkwing.pipeline._progress import LogReporter, Reporter
 from sparkwing.pipeline._record import RunRecord, RunStore, StepRecord
 from sparkwing.pipeline._stages import DURABLE, RUNNERS, RunContext
+from sparkwing.workspace import Workspace
 
 log = logging.getLogger("sparkwing.pipeline")
 
@@ -38,11 +38,10 @@ def run_pipeline(
     settings = effective_settings(settings)  # spark-submit's --master, if it launched us
     check_cluster(settings, spec)  # before the record, the lock or a JVM exist
     graph = build_graph(spec)
-    layout = WorkspaceLayout.resolve(settings.workspace)
-    storage = storage_for(layout.root, settings.s3)
-    store = RunStore(layout, storage)
+    workspace = Workspace.from_settings(settings)  # the one value the whole run shares
+    store = RunStore(workspace)
     record = _open_record(store, spec, settings, resume)
-    lock = PipelineLock(layout, storage, spec.name)
+    lock = PipelineLock(workspace, spec.name)
     cleared = lock.acquire(record.run_id)
     if cleared is not None:
         record.note("cleared a stale lock", stale_run=cleared.run_id, stale_pid=cleared.pid)
@@ -60,7 +59,7 @@ def run_pipeline(
         from sparkwing.engine import start_spark
 
         spark = start_spark(settings)
-        ctx = RunContext(spark, settings, spec, graph, layout, record)
+        ctx = RunContext(spark, settings, spec, graph, workspace, record)
         for node in graph.nodes.values():
             for dep in set(node.depends_on):
                 if node.name in todo:

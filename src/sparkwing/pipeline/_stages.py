@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sparkwing.config import PipelineSpec, Settings, StepGraph, TableSpec, WorkspaceLayout
+from sparkwing.config import PipelineSpec, Settings, StepGraph, TableSpec
 from sparkwing.errors import ConfigError
 from sparkwing.pipeline._record import RunRecord, StepRecord
+from sparkwing.workspace import Workspace
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -23,7 +24,7 @@ class RunContext:
     settings: Settings
     spec: PipelineSpec
     graph: StepGraph
-    layout: WorkspaceLayout
+    workspace: Workspace
     record: RunRecord
     outputs: dict[str, Any] = field(default_factory=dict)  # node name -> DataFrame / ModelVersion
     consumers: dict[str, int] = field(default_factory=dict)  # node name -> downstream count
@@ -40,7 +41,7 @@ class RunContext:
         if self._registry is None:
             from sparkwing.registry import Registry
 
-            self._registry = Registry(self.layout.root, self.settings.s3)
+            self._registry = Registry(self.workspace)
         return self._registry
 
     def dataframe(self, name: str) -> DataFrame:
@@ -57,7 +58,7 @@ def run_source(ctx: RunContext, name: str, step: StepRecord) -> None:
     from sparkwing.lake import SourceContext, read_source
 
     src = ctx.spec.sources[name]
-    sctx = SourceContext(ctx.settings, ctx.layout, ctx.spec.name, ctx.run_id, ctx.spec.base_dir)
+    sctx = SourceContext(ctx.settings, ctx.workspace, ctx.spec.name, ctx.run_id, ctx.spec.base_dir)
     result = read_source(ctx.spark, name, src, sctx)
     ctx.outputs[name] = result.df
     ctx.cleanups.append(result.release)
@@ -149,7 +150,7 @@ def run_table(ctx: RunContext, name: str, step: StepRecord) -> None:
     df = ctx.dataframe(spec.from_)
     keep = spec.keep_versions or ctx.settings.warehouse.keep_versions
     result = publish_table(
-        ctx.spark, df, name, spec, layout=ctx.layout, version=ctx.run_id, run_id=ctx.run_id,
+        ctx.spark, df, name, spec, workspace=ctx.workspace, version=ctx.run_id, run_id=ctx.run_id,
         keep_versions=keep, default_format=ctx.settings.warehouse.default_format,
     )
     step.rows_out = result.rows
@@ -250,7 +251,7 @@ def run_score(ctx: RunContext, name: str, step: StepRecord) -> None:
     fmt = spec.format if spec.format in ("parquet", "orc") else None
     table = TableSpec.model_validate({"from": spec.from_, "format": fmt})
     published = publish_table(
-        ctx.spark, result.df, name, table, layout=ctx.layout, version=ctx.run_id,
+        ctx.spark, result.df, name, table, workspace=ctx.workspace, version=ctx.run_id,
         run_id=ctx.run_id, keep_versions=ctx.settings.warehouse.keep_versions,
         default_format=ctx.settings.warehouse.default_format,
     )

@@ -1,6 +1,6 @@
 """The model registry: immutable versions (MOJO, genmodel jar, POJO, card) and audited aliases.
 
-Plain files through ``sparkwing.lake`` storage, so it works the same locally and on S3; never
+Plain files through the workspace's storage, so it works the same locally and on S3; never
 imports pyspark.
 """
 

@@ -21,9 +21,7 @@ from typing import Any
 
 from sparkwing import __version__
 from sparkwing._types import utcnow_iso
-from sparkwing.config import S3Settings, WorkspaceLayout
 from sparkwing.errors import RegistryError, SourceError
-from sparkwing.lake import Storage, storage_for
 from sparkwing.registry._version import (
     CARD,
     GENMODEL_JAR,
@@ -33,6 +31,7 @@ from sparkwing.registry._version import (
     sha256,
     verify_bytes,
 )
+from sparkwing.workspace import Storage, Workspace
 
 NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 ALIAS = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
@@ -43,15 +42,15 @@ LOG = "aliases.log"
 class Registry:
     """Model versions and aliases under ``<workspace>/models``.
 
-    >>> reg = Registry("/tmp/ws")                                        # doctest: +SKIP
+    >>> reg = Registry(Workspace("/tmp/ws"))                             # doctest: +SKIP
     >>> mv = reg.register("loan_default", mojo_path="m.zip", card={...})  # doctest: +SKIP
     >>> reg.set_alias("loan_default", "production", mv.version, reason="first")  # doctest: +SKIP
     """
 
-    def __init__(self, workspace_uri: str, s3: S3Settings | None = None) -> None:
-        self.layout = WorkspaceLayout.resolve(workspace_uri)
-        self.root = self.layout.models()
-        self._storage: Storage = storage_for(self.root, s3)
+    def __init__(self, workspace: Workspace) -> None:
+        self.workspace = workspace
+        self.root = workspace.models()
+        self._storage: Storage = workspace.storage
 
     # --- writing ----------------------------------------------------------------------------
 

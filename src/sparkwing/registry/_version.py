@@ -9,9 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sparkwing.config import is_remote
 from sparkwing.errors import RegistryError
-from sparkwing.lake import Storage
+from sparkwing.workspace import Storage, is_remote
 
 MOJO = "model.mojo"
 GENMODEL_JAR = "h2o-genmodel.jar"

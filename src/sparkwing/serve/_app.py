@@ -31,6 +31,7 @@ from sparkwing.serve._metrics import Metrics, RecordRequests
 from sparkwing.serve._models import LoadedModel, ModelStore, default_refs
 from sparkwing.serve._predict import dumps, example_row, parse_body, score
 from sparkwing.serve._schemas import ErrorOut, ModelStatus, PredictRequest, PredictResponse
+from sparkwing.workspace import Workspace
 
 log = logging.getLogger("sparkwing.serve")
 _bearer = HTTPBearer(auto_error=False, description="An API key from `sparkwing keys create`.")
@@ -47,17 +48,18 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 class Service:
     """Everything one app holds: config, registry, models, keys, limits, metrics, the poller."""
 
-    def __init__(self, config: ServeConfig) -> None:
+    def __init__(self, config: ServeConfig, workspace: Workspace | None = None) -> None:
         config.check()
         self.config = config
+        self.workspace = workspace or Workspace(config.workspace, s3=config.s3)
         self.metrics = Metrics()
-        self.registry = Registry(config.workspace, config.s3)
+        self.registry = Registry(self.workspace)
         refs = config.models or default_refs(self.registry)
         if not refs:
             raise ConfigError("no model to serve: no model has a production alias",
                               hint="sparkwing models promote NAME VERSION production, or pass --model NAME@ALIAS")
         self.store = ModelStore(self.registry, refs, self.metrics)
-        self.keys = KeyStore(config.workspace, config.s3)
+        self.keys = KeyStore(self.workspace)
         self.limiter = RateLimiter(config.rate_limit, config.rate_burst)
         self._stop = threading.Event()
         self._poller: threading.Thread | None = None

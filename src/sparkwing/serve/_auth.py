@@ -4,7 +4,7 @@
 and whether it is revoked.  A key reads ``swk_<id>_<secret>``; the id finds the record, the
 secret's hash is compared in constant time.
 
-    >>> store = KeyStore("/tmp/ws")                           # doctest: +SKIP
+    >>> store = KeyStore(Workspace("/tmp/ws"))                 # doctest: +SKIP
     >>> token, key = store.create("predict", name="batch")     # doctest: +SKIP
     >>> store.verify(token).scope                              # doctest: +SKIP
     'predict'
@@ -20,9 +20,8 @@ from dataclasses import asdict, dataclass
 from typing import Literal
 
 from sparkwing._types import utcnow_iso
-from sparkwing.config import S3Settings, WorkspaceLayout
 from sparkwing.errors import ConfigError, SourceError
-from sparkwing.lake import Storage, storage_for
+from sparkwing.workspace import Storage, Workspace
 
 Scope = Literal["predict", "admin"]
 SCOPES: tuple[str, ...] = ("predict", "admin")
@@ -50,10 +49,9 @@ class ApiKey:
 class KeyStore:
     """The workspace's API keys; :meth:`reload` picks up keys created or revoked elsewhere."""
 
-    def __init__(self, workspace_uri: str, s3: S3Settings | None = None) -> None:
-        layout = WorkspaceLayout.resolve(workspace_uri)
-        self.uri = layout.join("serve", "keys.json")
-        self._storage: Storage = storage_for(self.uri, s3)
+    def __init__(self, workspace: Workspace) -> None:
+        self.uri = workspace.join("serve", "keys.json")
+        self._storage: Storage = workspace.storage
         self._keys: dict[str, ApiKey] = {}
         self.reload()
 

@@ -8,6 +8,7 @@ import os
 from sparkwing.errors import ConfigError
 from sparkwing.serve._auth import KeyStore
 from sparkwing.serve._config import ServeConfig
+from sparkwing.workspace import Workspace
 
 log = logging.getLogger("sparkwing.serve")
 CONFIG_ENV = "SPARKWING_SERVE_CONFIG"
@@ -21,7 +22,8 @@ def run(config: ServeConfig) -> None:
     import uvicorn
 
     config.check()
-    if config.auth_required and not KeyStore(config.workspace, config.s3).active():
+    workspace = Workspace(config.workspace, s3=config.s3)
+    if config.auth_required and not KeyStore(workspace).active():
         where = "on loopback with --require-keys" if config.loopback else f"on {config.host}"
         raise ConfigError(f"serving {where} needs an API key, and the workspace has none",
                           hint="sparkwing keys create --scope predict")
@@ -33,9 +35,9 @@ def run(config: ServeConfig) -> None:
         os.environ[CONFIG_ENV] = config.model_dump_json()
         uvicorn.run("sparkwing.serve._server:app_from_env", factory=True, workers=config.workers, **common)
         return
-    from sparkwing.serve._app import create_app
+    from sparkwing.serve._app import Service, create_app
 
-    uvicorn.run(create_app(config), **common)
+    uvicorn.run(create_app(config, service=Service(config, workspace)), **common)
 
 
 def app_from_env() -> object:

@@ -4,20 +4,20 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sparkwing.config import WorkspaceLayout
 from sparkwing.errors import WarehouseError
 from sparkwing.warehouse import _catalog as cat
 from sparkwing.warehouse._model import TableInfo, TableName
 from sparkwing.warehouse._versions import load_history
+from sparkwing.workspace import Workspace
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
 
-def table_info(spark: SparkSession, name: str, layout: WorkspaceLayout) -> TableInfo:
+def table_info(spark: SparkSession, name: str, workspace: Workspace) -> TableInfo:
     """The current version of a published table, from metadata only (no scan).
 
-    >>> table_info(spark, "credit.loans", layout).version  # doctest: +SKIP
+    >>> table_info(spark, "credit.loans", workspace).version  # doctest: +SKIP
     '2'
     """
     table = TableName.parse(name)
@@ -27,7 +27,7 @@ def table_info(spark: SparkSession, name: str, layout: WorkspaceLayout) -> Table
             f"table {table} does not exist", hint="`sparkwing tables` lists published tables"
         )
     record = cat.record_of(spark, physical)
-    versions = load_history(layout, table).versions
+    versions = load_history(workspace, table).versions
     if record.version not in versions:
         versions.append(record.version)
     return TableInfo(
@@ -42,7 +42,7 @@ def table_info(spark: SparkSession, name: str, layout: WorkspaceLayout) -> Table
     )
 
 
-def list_tables(spark: SparkSession, layout: WorkspaceLayout) -> list[TableInfo]:
+def list_tables(spark: SparkSession, workspace: Workspace) -> list[TableInfo]:
     """Every sparkwing-published table in the metastore, sorted by name."""
     out: list[TableInfo] = []
     for db in sorted(d.name for d in spark.catalog.listDatabases()):
@@ -51,7 +51,7 @@ def list_tables(spark: SparkSession, layout: WorkspaceLayout) -> list[TableInfo]
                 continue
             table = TableName(db, row.tableName)
             if cat.properties(spark, table).get(cat.MANAGED) == "true":
-                out.append(table_info(spark, str(table), layout))
+                out.append(table_info(spark, str(table), workspace))
     return sorted(out, key=lambda t: t.name)
 
 

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
-from sparkwing.config import TableSpec, WorkspaceLayout
+from sparkwing.config import TableSpec
 from sparkwing.errors import WarehouseError
 from sparkwing.warehouse import _catalog as cat
 from sparkwing.warehouse._inspect import table_info
@@ -19,6 +19,7 @@ from sparkwing.warehouse._model import (
     check_version,
 )
 from sparkwing.warehouse._versions import History, load_history, save_history
+from sparkwing.workspace import Workspace
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -30,7 +31,7 @@ def publish_table(
     name: str,
     spec: TableSpec,
     *,
-    layout: WorkspaceLayout,
+    workspace: Workspace,
     version: str,
     run_id: str,
     keep_versions: int,
@@ -44,7 +45,7 @@ def publish_table(
     crash clears the partial directory first.
 
     >>> publish_table(spark, df, "credit.loans", TableSpec(**{"from": "loans"}),
-    ...               layout=layout, version="2", run_id="r2", keep_versions=3).rows  # doctest: +SKIP
+    ...               workspace=workspace, version="2", run_id="r2", keep_versions=3).rows  # doctest: +SKIP
     1000
     """
     table = TableName.parse(name)
@@ -57,21 +58,21 @@ def publish_table(
     if keep < 1:
         raise WarehouseError(f"{name}: keep_versions must be at least 1", hint="set keep_versions: 1 or more")
 
-    cat.ensure_database(spark, table.db, layout.join("warehouse", f"{table.db}.db"))
+    cat.ensure_database(spark, table.db, workspace.join("warehouse", f"{table.db}.db"))
     current = cat.current_physical(spark, table)
-    history = _history(spark, layout, table, current)
+    history = _history(spark, workspace, table, current)
     if history.current == version:
         record = history.get(version)
         assert record is not None  # _history records the current version
-        if load_history(layout, table).get(version) is None:  # died after the switch: finish up
+        if load_history(workspace, table).get(version) is None:  # died after the switch: finish up
             history.keep_last(keep)
-            save_history(layout, table, history)
-            _prune(spark, layout, table, history)
+            save_history(workspace, table, history)
+            _prune(spark, workspace, table, history)
         return PublishResult(str(table), version, record.location, record.rows, version, True)
 
     physical = table.physical(version)
     _check_collision(spark, physical, version)
-    location = layout.table_version(table.db, table.table, version)
+    location = workspace.table_version(table.db, table.table, version)
     # Leftovers of an attempt that died before its switch: nobody reads them.
     cat.drop_table(spark, physical)
     cat.delete_dir(spark, location)
@@ -94,24 +95,24 @@ def publish_table(
     history.add(record)
     history.current = version
     history.keep_last(keep)
-    save_history(layout, table, history)
-    _prune(spark, layout, table, history)
+    save_history(workspace, table, history)
+    _prune(spark, workspace, table, history)
     return PublishResult(str(table), version, location, rows, previous, False)
 
 
 def rollback_table(
-    spark: SparkSession, name: str, layout: WorkspaceLayout, to_version: str | None = None
+    spark: SparkSession, name: str, workspace: Workspace, to_version: str | None = None
 ) -> TableInfo:
     """Switch ``name`` back to the previous kept version (or ``to_version``) in one ALTER VIEW.
 
-    >>> rollback_table(spark, "credit.loans", layout).version  # doctest: +SKIP
+    >>> rollback_table(spark, "credit.loans", workspace).version  # doctest: +SKIP
     '1'
     """
     table = TableName.parse(name)
     current = cat.current_physical(spark, table)
     if current is None:
         raise WarehouseError(f"table {table} does not exist", hint="publish it first")
-    history = _history(spark, layout, table, current)
+    history = _history(spark, workspace, table, current)
     versions = history.versions
     if to_version is None:
         at = versions.index(history.current) if history.current in versions else len(versions)
@@ -134,19 +135,19 @@ def rollback_table(
             )
         cat.switch(spark, table, physical, record.columns)
         history.current = to_version
-        save_history(layout, table, history)
-    return table_info(spark, str(table), layout)
+        save_history(workspace, table, history)
+    return table_info(spark, str(table), workspace)
 
 
 def _history(
-    spark: SparkSession, layout: WorkspaceLayout, table: TableName, current: TableName | None
+    spark: SparkSession, workspace: Workspace, table: TableName, current: TableName | None
 ) -> History:
     """The version file, reconciled with the metastore (the metastore says what is current).
 
     The file is written after the switch, so a crash in between leaves the current version
     unrecorded; its physical table's properties hold the record.
     """
-    history = load_history(layout, table)
+    history = load_history(workspace, table)
     history.current = None
     if current is not None:
         record = cat.record_of(spark, current)
@@ -169,7 +170,7 @@ def _write(df: DataFrame, location: str, fmt: str, partition_by: list[str]) -> i
     return int(observation.get["rows"])
 
 
-def _prune(spark: SparkSession, layout: WorkspaceLayout, table: TableName, history: History) -> None:
+def _prune(spark: SparkSession, workspace: Workspace, table: TableName, history: History) -> None:
     """Delete every version the history no longer keeps: its table, then its directory.
 
     Sweeping by listing (not by the dropped records alone) also removes what an earlier,
@@ -180,7 +181,7 @@ def _prune(spark: SparkSession, layout: WorkspaceLayout, table: TableName, histo
         if version not in kept:
             cat.drop_table(spark, physical)
     kept_dirs = {f"v={v}" for v in kept}
-    table_dir = layout.table_dir(table.db, table.table)
+    table_dir = workspace.table_dir(table.db, table.table)
     for name in cat.list_dirs(spark, table_dir):
         if name.startswith("v=") and name not in kept_dirs:
             cat.delete_dir(spark, f"{table_dir}/{name}")

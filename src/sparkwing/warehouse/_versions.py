@@ -10,10 +10,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from sparkwing.config import WorkspaceLayout
 from sparkwing.errors import SourceError, WarehouseError
-from sparkwing.lake import storage_for
 from sparkwing.warehouse._model import TableName, VersionRecord
+from sparkwing.workspace import Workspace
 
 FILE = "_versions.json"
 
@@ -49,13 +48,13 @@ class History:
         return json.dumps(data, indent=2).encode()
 
 
-def history_uri(layout: WorkspaceLayout, name: TableName) -> str:
-    return layout.join("warehouse", f"{name.db}.db", name.table, FILE)
+def history_uri(workspace: Workspace, name: TableName) -> str:
+    return f"{workspace.table_dir(name.db, name.table)}/{FILE}"
 
 
-def load_history(layout: WorkspaceLayout, name: TableName) -> History:
-    uri = history_uri(layout, name)
-    storage = storage_for(uri)
+def load_history(workspace: Workspace, name: TableName) -> History:
+    uri = history_uri(workspace, name)
+    storage = workspace.storage
     if not storage.exists(uri):
         return History(str(name))
     try:
@@ -69,6 +68,6 @@ def load_history(layout: WorkspaceLayout, name: TableName) -> History:
     return History(str(name), data.get("current"), records)
 
 
-def save_history(layout: WorkspaceLayout, name: TableName, history: History) -> None:
-    uri = history_uri(layout, name)
-    storage_for(uri).write_atomic(uri, history.to_bytes())
+def save_history(workspace: Workspace, name: TableName, history: History) -> None:
+    uri = history_uri(workspace, name)
+    workspace.storage.write_atomic(uri, history.to_bytes())

@@ -1,4 +1,5 @@
-"""Plain-file storage for workspace state (run records, registry, locks): local or S3.
+"""Plain-file storage for workspace state (run records, registry, keys, locks, table history),
+local or S3.
 
 Everything that must be atomic goes through :meth:`Storage.write_atomic` (local: write a
 temporary file, then rename; S3: one PUT is atomic) and :meth:`Storage.create_exclusive`
@@ -14,8 +15,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
-from sparkwing.config import S3Settings, is_remote
+from sparkwing.config import S3Settings
 from sparkwing.errors import SourceError
+
+
+def is_remote(uri: str) -> bool:
+    """Whether ``uri`` names S3 (``s3://``, ``s3a://``, ``s3n://``) rather than a local path."""
+    return uri.startswith(("s3://", "s3a://", "s3n://"))
 
 
 class Storage(Protocol):
@@ -132,10 +138,14 @@ class S3Storage:
         self._client.delete_object(Bucket=bucket, Key=key)
 
 
-def storage_for(uri: str, s3: S3Settings | None = None) -> Storage:
-    """The storage that serves ``uri``: S3 for s3:// URIs, else the local filesystem."""
+def storage_for(uri: str, s3: S3Settings) -> Storage:
+    """The storage that serves ``uri``: S3 (with these settings) for s3:// URIs, else local files.
+
+    ``s3`` is required: a default client would send an S3 workspace's files to AWS, not to
+    the configured endpoint.  Workspace code uses :attr:`Workspace.storage` instead.
+    """
     if is_remote(uri):
-        return S3Storage(s3 or S3Settings())
+        return S3Storage(s3)
     return LocalStorage()
 
 
