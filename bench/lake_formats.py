@@ -254,9 +254,10 @@ def main() -> None:
     formats = [f.strip() for f in args.formats.split(",") if f.strip()]
     sizes = [int(float(s) * args.scale * (1 << 20)) for s in args.sizes.split(",")]
 
-    from sparkwing.config import WorkspaceLayout, load_settings
+    from sparkwing.config import load_settings
     from sparkwing.engine import start_spark, stop_spark
     from sparkwing.lake import SourceContext
+    from sparkwing.workspace import Workspace
 
     tmp = Path(tempfile.mkdtemp(prefix="sparkwing-bench-lake-"))
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a timeout still removes the inputs
@@ -269,7 +270,7 @@ def main() -> None:
             }
         )
         spark = start_spark(settings)
-        ctx = SourceContext(settings, WorkspaceLayout.resolve(str(tmp / "ws")), "bench", "r1", tmp)
+        ctx = SourceContext(settings, Workspace(tmp / "ws"), "bench", "r1", tmp)
         pids = {"python": os.getpid()}
         if (pid := jvm_pid(spark)) is not None:
             pids["jvm"] = pid
@@ -312,8 +313,8 @@ def main() -> None:
         print(f"\nmaster {args.master}, driver memory {args.driver_memory}, "
               f"load average now {', '.join(f'{x:.1f}' for x in os.getloadavg())}")  # fmt: skip
         print(
-            "| format | size MB | rows | sparkwing s | plain Spark s | ratio (target >= 0.8) | sparkwing MB/s "
-            "| peak RSS python MiB | peak RSS JVM MiB |"
+            "| format | size MB | rows | sparkwing s | plain Spark s | ratio (target >= 0.8) "
+            "| sparkwing MB/s | peak RSS python MiB | peak RSS JVM MiB |"
         )
         print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
         for fmt, size_mb, rows, secs, peak in results:

@@ -27,9 +27,10 @@ from typing import Any
 
 import pytest
 
-from sparkwing.config import SourceSpec, WorkspaceLayout
+from sparkwing.config import SourceSpec
 from sparkwing.errors import SourceError
 from sparkwing.lake import SourceContext, read_source
+from sparkwing.workspace import Workspace
 
 pytestmark = pytest.mark.spark
 MESSY = Path(__file__).resolve().parents[1] / "data" / "messy"
@@ -124,7 +125,7 @@ def _read(spark: Any, ctx: SourceContext, name: str) -> Outcome:
 @pytest.fixture(scope="module")
 def ctx(settings, tmp_path_factory: pytest.TempPathFactory) -> SourceContext:
     ws = tmp_path_factory.mktemp("conformance-ws")
-    return SourceContext(settings, WorkspaceLayout.resolve(str(ws)), "conformance", "r1", MESSY)
+    return SourceContext(settings, Workspace(ws), "conformance", "r1", MESSY)
 
 
 @pytest.fixture(scope="module")
