@@ -1,12 +1,17 @@
 # Two commands do all set-up on a fresh machine with Python 3.11 and make:
 #   make demo   - create .venv, install, run the example pipeline on the embedded defaults
 #   make test   - create .venv, install with test extras, run the whole suite
+# and for development:
+#   make test-fast - the tests that need no JVM, S3 server or cluster (seconds to a few minutes)
+#   make lint      - ruff, import-linter (layering) and mypy, as CI runs them
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 PYTEST_ARGS ?=
+# Markers of tests that start a JVM or a server (pyproject.toml, [tool.pytest.ini_options]).
+FAST_MARKERS := not spark and not h2o and not s3 and not cluster
 
-.PHONY: demo test install install-test lint bench clean
+.PHONY: demo test test-fast install install-test lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,8 +34,13 @@ demo: install
 test: install-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+test-fast: install-test
+	$(BIN)/python -m pytest -m "$(FAST_MARKERS)" $(PYTEST_ARGS)
+
 lint: install-test
+	$(BIN)/ruff check src tests bench
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 bench: install-test
 	$(BIN)/python bench/ingest.py

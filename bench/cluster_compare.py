@@ -24,9 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "cluster"))
 sys.path.insert(0, str(ROOT / "src"))
-from standalone import StandaloneCluster, cluster_env  # noqa: E402
-
 from clusterkit import loans_spec  # noqa: E402
+from standalone import StandaloneCluster, cluster_env  # noqa: E402
 
 
 def make_spec(dest: Path, budget: str) -> Path:
@@ -40,8 +39,13 @@ def run(master: str, ws: Path, spec: Path, log: Path, extra_env: dict[str, str])
     env = {**cluster_env(), "SPARKWING__SPARK__SHUFFLE_PARTITIONS": "4", **extra_env}
     t0 = time.monotonic()
     with open(log, "wb") as fh:
-        rc = subprocess.run([sys.executable, "-m", "sparkwing", "--master", master, "--workspace", str(ws), "run",
-                             str(spec)], stdout=fh, stderr=subprocess.STDOUT, env=env, cwd=ws.parent).returncode
+        rc = subprocess.run(
+            [sys.executable, "-m", "sparkwing", "--master", master, "--workspace", str(ws), "run", str(spec)],
+            stdout=fh,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=ws.parent,
+        ).returncode
     seconds = time.monotonic() - t0
     rec = json.loads(sorted((ws / "runs" / "loans").glob("*/run.json"))[-1].read_text())
     if rc != 0:
@@ -79,7 +83,9 @@ def main() -> None:
     spec = make_spec(tmp / "loans", args.budget)
     (tmp / "local").mkdir()
     (tmp / "cluster").mkdir()
-    local, local_s = run("local[2]", tmp / "local" / "ws", spec, tmp / "local.log", {"SPARKWING__SPARK__DRIVER_MEMORY": "3g"})
+    local, local_s = run(
+        "local[2]", tmp / "local" / "ws", spec, tmp / "local.log", {"SPARKWING__SPARK__DRIVER_MEMORY": "3g"}
+    )
     with StandaloneCluster(workers=2, cores=1, memory="3g") as cluster:
         remote, remote_s = run(cluster.master_url, tmp / "cluster" / "ws", spec, tmp / "cluster.log", {
             "SPARKWING__SPARK__EXECUTOR_MEMORY": "2g", "SPARKWING__SPARK__EXECUTOR_CORES": "1",
@@ -92,7 +98,11 @@ def main() -> None:
         if key.startswith("holdout"):  # trained on 1 vs 2 H2O nodes: close, not equal
             same = f"diff {abs(float(a[key]) - float(b[key])):.3f}"
         else:
-            same = "yes" if a[key] == b[key] else ("-" if key in ("wall time s", "train step s", "H2O cloud size") else "no")
+            same = (
+                "yes"
+                if a[key] == b[key]
+                else ("-" if key in ("wall time s", "train step s", "H2O cloud size") else "no")
+            )
         print(f"{key:<{width}}  {a[key]:>14}  {b[key]:>14}  {same}")
     if args.keep:
         print(f"\nworkspaces and logs: {tmp}")

@@ -138,7 +138,9 @@ def main() -> None:
             for side in (("sparkwing", "hand-written") if r % 2 == 0 else ("hand-written", "sparkwing")):
                 spark.catalog.clearCache()
                 t0 = time.perf_counter()
-                rows[side] = with_sparkwing(spec_path, settings) if side == "sparkwing" else hand_written(spark, csv)
+                rows[side] = (
+                    with_sparkwing(spec_path, settings) if side == "sparkwing" else hand_written(spark, csv)
+                )
                 times[side].append(time.perf_counter() - t0)
                 print(f"round {r + 1} {side:<13} {times[side][-1]:7.2f} s  "
                       f"{args.rows / times[side][-1]:12,.0f} rows/s  ({rows[side]:,} rows out)")

@@ -97,13 +97,24 @@ def mllib_best(train, holdout, target: str):
     rf = RandomForestClassifier(seed=SEED, numTrees=100, maxBins=64)
     lr = LogisticRegression(maxIter=100, standardization=True)
     candidates = {
-        "GBT": (base + [tree_vec], gbt,
-                ParamGridBuilder().addGrid(gbt.maxDepth, [3, 5]).addGrid(gbt.stepSize, [0.1, 0.2]).build()),
-        "RandomForest": (base + [tree_vec], rf,
-                         ParamGridBuilder().addGrid(rf.maxDepth, [5, 10]).addGrid(rf.minInstancesPerNode, [1, 5]).build()),
-        "LogisticRegression": (base + lr_stages + [lr_vec], lr,
-                               ParamGridBuilder().addGrid(lr.regParam, [0.0, 0.01, 0.1])
-                               .addGrid(lr.elasticNetParam, [0.0, 0.5]).build()),
+        "GBT": (
+            base + [tree_vec],
+            gbt,
+            ParamGridBuilder().addGrid(gbt.maxDepth, [3, 5]).addGrid(gbt.stepSize, [0.1, 0.2]).build(),
+        ),
+        "RandomForest": (
+            base + [tree_vec],
+            rf,
+            ParamGridBuilder().addGrid(rf.maxDepth, [5, 10]).addGrid(rf.minInstancesPerNode, [1, 5]).build(),
+        ),
+        "LogisticRegression": (
+            base + lr_stages + [lr_vec],
+            lr,
+            ParamGridBuilder()
+            .addGrid(lr.regParam, [0.0, 0.01, 0.1])
+            .addGrid(lr.elasticNetParam, [0.0, 0.5])
+            .build(),
+        ),
     }
     evaluator = BinaryClassificationEvaluator(metricName="areaUnderROC")
     best = None
@@ -158,8 +169,10 @@ def main() -> None:
               "difference (H2O - MLlib) |")
         print("|---|---|---|---|---|---|")
         for name, n_train, n_hold, auc_h2o, algo, ml_name, auc_ml in rows:
-            print(f"| {name} | {n_train:,} / {n_hold:,} | {auc_h2o:.4f} ({algo}) | {ml_name} | {auc_ml:.4f} | "
-                  f"{auc_h2o - auc_ml:+.4f} |")
+            print(
+                f"| {name} | {n_train:,} / {n_hold:,} | {auc_h2o:.4f} ({algo}) | {ml_name} | {auc_ml:.4f} | "
+                f"{auc_h2o - auc_ml:+.4f} |"
+            )
         stop_h2o()
         stop_spark()
     finally:

@@ -2,7 +2,8 @@
 
 Prerequisites (once, needs Spark + H2O)::
 
-    PYTHONPATH=src .venv/bin/python tests/fixtures/mojo/make_fixtures.py --only none --no-se --bench bench/models
+    PYTHONPATH=src .venv/bin/python tests/fixtures/mojo/make_fixtures.py \
+        --only none --no-se --bench bench/models
 
 That trains the benchmark models on chicagoCrimes10k (GBM 50x5 and 300x10, DRF 50 trees depth 12,
 GLM binomial, XGBoost 100x6, an AutoML Stacked Ensemble), writes their MOJOs and a scoring file
@@ -96,7 +97,10 @@ def main(argv: list[str] | None = None) -> int:
     raw = pd.read_csv(tsv, sep="\t", dtype=str, keep_default_na=False)
     records_all = [{k: v for k, v in r.items() if v != ""} for r in raw.head(2000).to_dict("records")]
     print(f"rows={args.rows}  python={sys.version.split()[0]}  numpy={np.__version__}")
-    header = f"{'model':<15}{'genmodel rows/s':>17}{'sparkwing rows/s':>18}{'ratio':>8}{'1-row p50 µs':>14}{'1-row p99 µs':>14}"
+    header = (
+        f"{'model':<15}{'genmodel rows/s':>17}{'sparkwing rows/s':>18}{'ratio':>8}"
+        f"{'1-row p50 µs':>14}{'1-row p99 µs':>14}"
+    )
     print(header)
     print("-" * len(header))
     for name in args.models.split(","):

@@ -66,9 +66,13 @@ def hand_clean(spark, csv: Path, table: str) -> None:
     df = df.cache()
     chk = df.agg(
         F.count(F.lit(1)).alias("rows"),
-        F.sum(F.when(F.col("bad_loan").isNull() | F.col("loan_amnt").isNull(), 1).otherwise(0)).alias("nulls"),
+        F.sum(F.when(F.col("bad_loan").isNull() | F.col("loan_amnt").isNull(), 1).otherwise(0)).alias(
+            "nulls"
+        ),
         F.sum(F.when(~F.col("bad_loan").isin(0, 1), 1).otherwise(0)).alias("not_in_set"),
-        F.sum(F.when((F.col("int_rate") < 0) | (F.col("int_rate") > 40), 1).otherwise(0)).alias("out_of_range"),
+        F.sum(F.when((F.col("int_rate") < 0) | (F.col("int_rate") > 40), 1).otherwise(0)).alias(
+            "out_of_range"
+        ),
         F.avg(F.col("longest_credit_length").isNull().cast("double")).alias("null_share"),
     ).first()
     if chk["rows"] < 500 or chk["nulls"] or chk["not_in_set"] or chk["out_of_range"]:

@@ -103,7 +103,9 @@ def run_wrk(url: str, body: bytes, conns: int, seconds: float) -> dict[str, floa
     return {"rps": rps, "p50": latency("50"), "p99": latency("99"), "errors": n_err}
 
 
-async def _client(host: str, port: int, request: bytes, deadline: float, lat: list[float], errs: list[int]) -> None:
+async def _client(
+    host: str, port: int, request: bytes, deadline: float, lat: list[float], errs: list[int]
+) -> None:
     reader, writer = await asyncio.open_connection(host, port)
     try:
         while time.perf_counter() < deadline:
@@ -148,7 +150,9 @@ def main() -> None:
     ap.add_argument("--fixture", default="gbm_bernoulli_loan", help="MOJO fixture to register and serve")
     ap.add_argument("--workspace", help="serve --model from this workspace instead")
     ap.add_argument("--model", default="loan")
-    ap.add_argument("--python-load", action="store_true", help="use the Python load generator even if wrk exists")
+    ap.add_argument(
+        "--python-load", action="store_true", help="use the Python load generator even if wrk exists"
+    )
     args = ap.parse_args()
 
     sys.path.insert(0, str(ROOT / "src"))
@@ -196,7 +200,9 @@ def main() -> None:
         url = f"{base}/v1/models/{name}:predict"
         one_body = json.dumps({"rows": [one]}).encode()
         batch_body = json.dumps({"rows": batch}).encode()
-        check = httpx.post(url, content=batch_body, headers={"content-type": "application/json"}, timeout=30).json()
+        check = httpx.post(
+            url, content=batch_body, headers={"content-type": "application/json"}, timeout=30
+        ).json()
         if len(check.get("predictions", [])) != 1000:
             raise SystemExit(f"unexpected answer: {str(check)[:300]}")
         use_wrk = shutil.which("wrk") is not None and not args.python_load
@@ -207,8 +213,12 @@ def main() -> None:
         print(f"start-up to ready: {startup:.2f} s")
         load(url, one_body, 4, 2.0)  # warm-up
         results = []
-        for label, body, conns, rows in [("1 row, c=1", one_body, 1, 1), ("1 row, c=16", one_body, 16, 1),
-                                         ("1 row, c=64", one_body, 64, 1), ("1,000 rows, c=2", batch_body, 2, 1000)]:
+        for label, body, conns, rows in [
+            ("1 row, c=1", one_body, 1, 1),
+            ("1 row, c=16", one_body, 16, 1),
+            ("1 row, c=64", one_body, 64, 1),
+            ("1,000 rows, c=2", batch_body, 2, 1000),
+        ]:
             cpu0 = cpu_seconds(server.pid)
             r = load(url, body, conns, args.seconds)
             # The service's own CPU per request: a figure the machine's other load barely moves.

@@ -12,6 +12,9 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
 EXAMPLES = ROOT / "examples"
+# A test that uses one of these fixtures carries its marker even if the module forgot it, so
+# that `make test-fast` (-m "not spark and not h2o and not s3 and not cluster") starts no JVM.
+FIXTURE_MARKERS = {"spark": "spark", "h2o": "h2o", "s3_server": "s3"}
 
 
 @pytest.fixture(scope="session")
@@ -110,7 +113,12 @@ def copy_data(tmp_path: Path):
     return _copy
 
 
+@pytest.hookimpl(tryfirst=True)  # before -m deselects by marker
 def pytest_collection_modifyitems(config, items):  # noqa: ARG001
+    for item in items:
+        for fixture, marker in FIXTURE_MARKERS.items():
+            if fixture in getattr(item, "fixturenames", ()):
+                item.add_marker(marker)
     # Integration tests marked spark/h2o run after the fast unit tests.
     items.sort(key=lambda it: ("h2o" in it.keywords, "spark" in it.keywords or "s3" in it.keywords))
     os.environ.setdefault("SPARKWING_TESTING", "1")

@@ -14,7 +14,9 @@ from standalone import StandaloneCluster, cluster_env
 
 ROOT = Path(__file__).resolve().parents[2]
 # Bad lines appended to the loans CSV so that ingest quarantines something (2 short, 1 long).
-BAD_LINES = '1000,"36 months"\n7,7\n1,"36 months",1,1,"RENT",1.0,"car","AZ",1,0,1,1,0,1,"verified",extra,fields\n'
+BAD_LINES = (
+    '1000,"36 months"\n7,7\n1,"36 months",1,1,"RENT",1.0,"car","AZ",1,0,1,1,0,1,"verified",extra,fields\n'
+)
 
 
 def loans_spec(dest: Path) -> Path:
@@ -42,12 +44,21 @@ def driver_env(cluster: StandaloneCluster) -> dict[str, str]:
     return env
 
 
-def start_driver(cluster: StandaloneCluster, workspace: Path, *args: str, log: Path) -> subprocess.Popen[bytes]:
+def start_driver(
+    cluster: StandaloneCluster, workspace: Path, *args: str, log: Path
+) -> subprocess.Popen[bytes]:
     """``python -m sparkwing --master <cluster> --workspace <ws> ARGS`` as a child process."""
     fh = open(log, "ab")  # noqa: SIM115 - handed to the child
-    cmd = [sys.executable, "-m", "sparkwing", "--master", cluster.master_url, "--workspace", str(workspace), *args]
-    proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, env=driver_env(cluster), cwd=workspace.parent,
-                            start_new_session=True)
+    cmd = [sys.executable, "-m", "sparkwing", "--master", cluster.master_url, "--workspace", str(workspace)]
+    cmd += args
+    proc = subprocess.Popen(
+        cmd,
+        stdout=fh,
+        stderr=subprocess.STDOUT,
+        env=driver_env(cluster),
+        cwd=workspace.parent,
+        start_new_session=True,
+    )
     fh.close()
     return proc
 
@@ -62,7 +73,9 @@ def records(workspace: Path, pipeline: str = "loans") -> list[dict]:
     return out
 
 
-def wait_for(pred, timeout: float, what: str, proc: subprocess.Popen[bytes] | None = None, log: Path | None = None):
+def wait_for(
+    pred, timeout: float, what: str, proc: subprocess.Popen[bytes] | None = None, log: Path | None = None
+):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         got = pred()
@@ -89,11 +102,14 @@ def finish(proc: subprocess.Popen[bytes], timeout: float = 900) -> int:
         raise
 
 
-def start_submit(cluster: StandaloneCluster, workspace: Path, spec: Path, *args: str, log: Path) -> subprocess.Popen[bytes]:
+def start_submit(
+    cluster: StandaloneCluster, workspace: Path, spec: Path, *args: str, log: Path
+) -> subprocess.Popen[bytes]:
     """The same run through ``spark-submit`` (as an EMR step runs it), with sparkwing's submit line."""
+    from standalone import spark_home
+
     from sparkwing.config import load_settings
     from sparkwing.engine import submit_command
-    from standalone import spark_home
 
     settings = load_settings({
         "workspace": str(workspace),

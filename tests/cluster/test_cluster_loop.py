@@ -33,7 +33,9 @@ def ws(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def test_worker_lost_during_training_fails_clearly_with_nothing_registered(cluster, spec_dir: Path, ws: Path) -> None:
+def test_worker_lost_during_training_fails_clearly_with_nothing_registered(
+    cluster, spec_dir: Path, ws: Path
+) -> None:
     log = ws.parent / "driver.log"
     t0 = time.monotonic()
     proc = start_driver(cluster, ws, "run", str(spec_dir / "pipeline.yaml"), log=log)

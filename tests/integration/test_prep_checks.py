@@ -55,7 +55,7 @@ CASES = {
 
 @pytest.fixture(scope="module")
 def results(df) -> dict[str, CheckResult]:
-    return dict(zip(CASES, run_checks(df, checks(*CASES.values()))))
+    return dict(zip(CASES, run_checks(df, checks(*CASES.values())), strict=True))
 
 
 def test_not_null(results):

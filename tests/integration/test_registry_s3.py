@@ -44,7 +44,9 @@ def test_registry_on_s3(s3: S3Settings, tmp_path: Path) -> None:
     (tmp_path / "pojo").mkdir()
     (tmp_path / "pojo" / "M.java").write_text("class M {}")
     reg = Registry(Workspace("s3://lake/ws", s3=s3))
-    v1 = reg.register("churn", mojo_path=tmp_path / "m.zip", pojo_dir=tmp_path / "pojo", card={"task": "binary"})
+    v1 = reg.register(
+        "churn", mojo_path=tmp_path / "m.zip", pojo_dir=tmp_path / "pojo", card={"task": "binary"}
+    )
     v2 = reg.register("churn", mojo_path=tmp_path / "m.zip", card={"task": "binary"})
     assert (v1.version, v2.version) == (1, 2) and v1.uri == "s3://lake/ws/models/churn/1"
     assert reg.models() == ["churn"]

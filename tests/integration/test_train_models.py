@@ -49,7 +49,9 @@ def test_automl_is_reproducible_with_max_models_and_a_seed(spark, settings, h2o,
 
     def board():
         r = train_model(spark, settings, "repro", spec, prostate)
-        return [(row["algo"], round(row["auc"], 10), round(row["logloss"], 10)) for row in r.leaderboard], r.metrics
+        return [
+            (row["algo"], round(row["auc"], 10), round(row["logloss"], 10)) for row in r.leaderboard
+        ], r.metrics
 
     first, m1 = board()
     second, m2 = board()
@@ -134,7 +136,9 @@ def test_fit_glrm_adds_archetype_columns(spark, settings, h2o, prostate, tmp_pat
     from sparkwing.registry import Registry
     from sparkwing.train import fit_glrm
 
-    out, res = fit_glrm(spark, settings, prostate, GlrmParams(k=2, columns=["AGE", "PSA", "VOL"], max_iterations=20))
+    out, res = fit_glrm(
+        spark, settings, prostate, GlrmParams(k=2, columns=["AGE", "PSA", "VOL"], max_iterations=20)
+    )
     assert res.columns == ["glrm_1", "glrm_2"]
     assert out.columns == [*prostate.columns, "glrm_1", "glrm_2"]
     assert out.count() == prostate.count() and out.where("glrm_1 IS NULL").count() == 0

@@ -64,7 +64,9 @@ def test_alias_and_version_select_the_model(client: Any) -> None:
 def test_regression_and_multiclass(client: Any) -> None:
     psa = _predict(client, "psa", {"rows": [PROSTATE_ROW]}).json()
     assert list(psa["predictions"][0]) == ["predict"] and isinstance(psa["predictions"][0]["predict"], float)
-    iris = _predict(client, "iris", {"rows": [{"sepal_len": 5.1, "sepal_wid": 3.5, "petal_len": 1.4, "petal_wid": 0.2}]})
+    iris = _predict(
+        client, "iris", {"rows": [{"sepal_len": 5.1, "sepal_wid": 3.5, "petal_len": 1.4, "petal_wid": 0.2}]}
+    )
     assert iris.json()["predictions"][0]["predict"] == "Iris-setosa"
 
 
@@ -134,7 +136,9 @@ def test_error_answers(client: Any, path: str, params: dict, body: Any, status: 
 
 
 def test_invalid_json_and_unknown_routes(client: Any) -> None:
-    r = client.post("/v1/models/prostate:predict", content=b"{bad", headers={"content-type": "application/json"})
+    r = client.post(
+        "/v1/models/prostate:predict", content=b"{bad", headers={"content-type": "application/json"}
+    )
     assert (r.status_code, r.json()["code"]) == (400, "invalid_json")
     r = client.get("/v1/nothing")
     assert (r.status_code, r.json()["code"]) == (404, "not_found")
@@ -148,8 +152,13 @@ def test_metrics_count_requests_errors_rows_and_versions(client: Any) -> None:
     _predict(client, "prostate", {"rows": [PROSTATE_ROW] * 3})
     _predict(client, "nope", {"rows": []})
     text = client.get("/metrics").text
-    assert 'sparkwing_http_requests_total{code="200",endpoint="/v1/models/{name}:predict",method="POST"} 1.0' in text
-    assert 'sparkwing_http_errors_total{code="unknown_model",endpoint="/v1/models/{name}:predict"} 1.0' in text
+    assert (
+        'sparkwing_http_requests_total{code="200",endpoint="/v1/models/{name}:predict",method="POST"} 1.0'
+        in text
+    )
+    assert (
+        'sparkwing_http_errors_total{code="unknown_model",endpoint="/v1/models/{name}:predict"} 1.0' in text
+    )
     assert 'sparkwing_rows_scored_total{model="prostate",version="1"} 3.0' in text
     assert 'sparkwing_model_loaded_version{alias="production",model="prostate"} 1.0' in text
     assert "sparkwing_http_request_duration_seconds_bucket" in text

@@ -18,7 +18,12 @@ from sparkwing.serve import ServeConfig, create_app
 def _check(case: Any) -> None:
     response = case.call()
     # 503 ("model not loaded") cannot happen here: every served model is loaded.
-    assert response.status_code < 500, (case.method, case.formatted_path, response.status_code, response.text[:300])
+    assert response.status_code < 500, (
+        case.method,
+        case.formatted_path,
+        response.status_code,
+        response.text[:300],
+    )
     if response.status_code >= 400:
         body = response.json()  # every error is JSON with a stable code
         assert isinstance(body.get("code"), str) and "Traceback" not in response.text

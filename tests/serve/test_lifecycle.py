@@ -51,8 +51,10 @@ def test_checksum_failure_keeps_the_previous_version(workspace: Path, client: An
     assert "checksum mismatch" in state["error"] and "still serving version 1" in state["error"]
     assert _version(client) == 1
     assert client.get("/readyz").status_code == 200  # still serving
-    assert f'sparkwing_model_load_failures_total{{model="prostate",version="{mv.version}"}} 1.0' in client.get(
-        "/metrics").text
+    assert (
+        f'sparkwing_model_load_failures_total{{model="prostate",version="{mv.version}"}} 1.0'
+        in client.get("/metrics").text
+    )
     # Asked for explicitly, the broken version is refused, not served.
     r = client.post(f"/v1/models/prostate:predict?version={mv.version}", json={"rows": []})
     assert (r.status_code, r.json()["code"]) == (503, "model_unavailable")

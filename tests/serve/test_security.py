@@ -41,7 +41,9 @@ def test_keys_are_stored_hashed_and_verified(workspace: Path) -> None:
 
 def test_cli_keys_create_list_revoke(workspace: Path) -> None:
     runner = CliRunner()
-    made = runner.invoke(cli_app, ["-w", str(workspace), "keys", "create", "--scope", "admin", "--name", "ops"])
+    made = runner.invoke(
+        cli_app, ["-w", str(workspace), "keys", "create", "--scope", "admin", "--name", "ops"]
+    )
     assert made.exit_code == 0, made.output
     token = made.stdout.strip().splitlines()[-1]
     key = KeyStore(Workspace(workspace)).verify(token)
@@ -78,7 +80,9 @@ def test_401_403_and_scopes(workspace: Path, make_client: Any) -> None:
     assert (r.status_code, r.json()["code"]) == (403, "forbidden")
     assert _predict(client, admin_key).status_code == 200
     store.revoke(store.verify(predict_key).id)  # type: ignore[union-attr]
-    assert client.post("/v1/admin/reload", headers={"Authorization": f"Bearer {admin_key}"}).status_code == 200
+    assert (
+        client.post("/v1/admin/reload", headers={"Authorization": f"Bearer {admin_key}"}).status_code == 200
+    )
     assert _predict(client, predict_key).status_code == 401  # revocation seen at the reload
 
 
@@ -105,7 +109,9 @@ def test_body_and_row_limits(make_client: Any) -> None:
             yield json.dumps(PROSTATE_ROW).encode() + b","
         yield b"{}]}"
 
-    r = client.post("/v1/models/prostate:predict", content=chunks(), headers={"content-type": "application/json"})
+    r = client.post(
+        "/v1/models/prostate:predict", content=chunks(), headers={"content-type": "application/json"}
+    )
     assert (r.status_code, r.json()["code"]) == (413, "body_too_large")
     r = _predict(client, body={"rows": [PROSTATE_ROW] * 4})
     assert (r.status_code, r.json()["code"]) == (413, "too_many_rows")

@@ -38,7 +38,11 @@ def _free_port() -> int:
 def _genmodel_rows(fixture: str) -> tuple[list[dict[str, str]], list[list[float]]]:
     lines = (FIXTURES / "inputs" / "prostate.tsv").read_text().split("\n")
     header = lines[0].split("\t")
-    rows = [{h: c for h, c in zip(header, line.split("\t")) if c != ""} for line in lines[1:] if line]
+    rows = [
+        {h: c for h, c in zip(header, line.split("\t"), strict=False) if c != ""}
+        for line in lines[1:]
+        if line
+    ]
     expected = [[float(c) for c in line.split(",")]
                 for line in (FIXTURES / f"{fixture}.expected.csv").read_text().split("\n") if line]
     return rows, expected
@@ -49,8 +53,21 @@ def server(workspace: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     port = _free_port()
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")])}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "sparkwing", "serve", "-w", str(workspace), "--port", str(port), "--poll", "0.1"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        [
+            sys.executable,
+            "-m",
+            "sparkwing",
+            "serve",
+            "-w",
+            str(workspace),
+            "--port",
+            str(port),
+            "--poll",
+            "0.1",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -102,7 +119,7 @@ def test_scores_match_genmodel_over_http_and_no_jvm(server: tuple[str, Any]) -> 
         out = http.post("/v1/models/prostate:predict", json={"rows": rows}).json()
         staged = http.post("/v1/models/prostate:predict?alias=staging", json={"rows": rows}).json()
     assert out["version"] == 1 and len(out["predictions"]) == len(rows) == len(expected)
-    for got, exp in zip(out["predictions"], expected):
+    for got, exp in zip(out["predictions"], expected, strict=True):
         assert got["predict"] == str(int(exp[0])) and got["p1"] == pytest.approx(exp[2], abs=1e-9)
     _, expected2 = _genmodel_rows("gbm_bernoulli_prostate")
     assert [p["p1"] for p in staged["predictions"]] == pytest.approx([e[2] for e in expected2], abs=1e-9)
@@ -114,7 +131,7 @@ def test_scores_match_genmodel_over_http_and_no_jvm(server: tuple[str, Any]) -> 
 def test_serve_imports_no_jvm_bridge() -> None:
     code = ("import sys, sparkwing.cli, sparkwing.serve, uvicorn\n"
             "from sparkwing.serve._server import run\n"
-            "print(','.join(m for m in sys.modules if m.split('.')[0] in %r))" % (JVM_BRIDGES,))
+            f"print(','.join(m for m in sys.modules if m.split('.')[0] in {JVM_BRIDGES!r}))")
     env = {**os.environ, "PYTHONPATH": str(SRC)}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
     assert out.stdout.strip() == ""
@@ -141,7 +158,9 @@ def test_alias_switch_under_load(server: tuple[str, Any], workspace: Path) -> No
                     continue
                 body = r.json()
                 v = body.get("version", -1)
-                same = v in by_version and [p["p1"] for p in body["predictions"]] == pytest.approx(by_version[v])
+                same = v in by_version and [p["p1"] for p in body["predictions"]] == pytest.approx(
+                    by_version[v]
+                )
                 results.append((r.status_code, v, bool(same)))
 
     threads = [threading.Thread(target=client) for _ in range(4)]

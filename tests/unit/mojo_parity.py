@@ -24,7 +24,7 @@ def read_tsv(path: Path) -> list[dict[str, str]]:
         if not line:
             continue
         cells = line.split("\t")
-        rows.append({h: c for h, c in zip(header, cells) if c != ""})
+        rows.append({h: c for h, c in zip(header, cells, strict=False) if c != ""})
     return rows
 
 

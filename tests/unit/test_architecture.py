@@ -41,3 +41,12 @@ def test_import_layers_hold() -> None:
     lint = Path(sys.executable).with_name("lint-imports")
     result = subprocess.run([str(lint)], capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_ruff_is_clean() -> None:
+    """The `make lint` ruff rules (pyproject.toml) hold, so a full test run shows a lapse too."""
+    ruff = Path(sys.executable).with_name("ruff")
+    assert ruff.exists(), "ruff is missing: pip install -e '.[test]'"
+    result = subprocess.run([str(ruff), "check", "src", "tests", "bench"], capture_output=True, text=True,
+                            cwd=ROOT)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr

@@ -50,7 +50,11 @@ def test_cluster_conf_has_the_h2o_backend_settings_and_the_jar() -> None:
     assert conf["spark.scheduler.minRegisteredResourcesRatio"] == "1"
     assert conf["spark.task.maxFailures"] == "4"
     assert conf["spark.executor.maxNumFailures"] == "2"
-    assert (conf["spark.executor.memory"], conf["spark.executor.instances"], conf["spark.cores.max"]) == ("2g", "2", "2")
+    assert (conf["spark.executor.memory"], conf["spark.executor.instances"], conf["spark.cores.max"]) == (
+        "2g",
+        "2",
+        "2",
+    )
     assert conf["spark.driver.host"] == conf["spark.driver.bindAddress"] == "127.0.0.1"
     assert conf["spark.jars"] == sparkling_jar() and sparkling_jar().endswith("sparkling_water_assembly.jar")
     assert all(f in conf["spark.executor.extraJavaOptions"] for f in JAVA17_FLAGS)
@@ -94,9 +98,15 @@ def test_local_csv_source_on_yarn_is_a_config_error_but_arff_is_fine(tmp_path) -
 def test_java_cause_picks_the_innermost_java_exception() -> None:
     from sparkwing.engine._h2o import java_cause
 
-    text = ("An error occurred while calling o1249.getOrCreate.\n: java.lang.RuntimeException: outer\n\tat a.b(C.java:1)\n"
-            "Caused by: ai.h2o.sparkling.backend.exceptions.H2OClusterNotReachableException: node gone\n\tat d.e")
-    assert java_cause(Exception(text)) == "ai.h2o.sparkling.backend.exceptions.H2OClusterNotReachableException: node gone"
+    text = (
+        "An error occurred while calling o1249.getOrCreate.\n"
+        ": java.lang.RuntimeException: outer\n\tat a.b(C.java:1)\n"
+        "Caused by: ai.h2o.sparkling.backend.exceptions.H2OClusterNotReachableException: node gone\n\tat d.e"
+    )
+    assert (
+        java_cause(Exception(text))
+        == "ai.h2o.sparkling.backend.exceptions.H2OClusterNotReachableException: node gone"
+    )
     assert java_cause(Exception("plain message\nmore")) == "plain message"
 
 

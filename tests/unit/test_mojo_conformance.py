@@ -72,7 +72,10 @@ class TestConformance:
 
     def test_unseen_levels_and_bad_numbers_warn(self, name: str) -> None:
         model, _ = _load(name)
-        record = {f.name: ("zz_never_seen" if f.type == "categorical" else "not-a-number") for f in model.info.features}
+        record = {
+            f.name: ("zz_never_seen" if f.type == "categorical" else "not-a-number")
+            for f in model.info.features
+        }
         warnings: list[mojo.RowWarning] = []
         out = model.predict([record, {}], warnings=warnings)
         assert len(warnings) == len(model.info.features)

@@ -39,14 +39,17 @@ def rezip(files: dict[str, bytes]) -> bytes:
 def with_ini(key: str, value: str) -> bytes:
     files = entries()
     lines = files["model.ini"].decode().split("\n")
-    files["model.ini"] = "\n".join(f"{key} = {value}" if ln.startswith(key + " ") else ln for ln in lines).encode()
+    files["model.ini"] = "\n".join(
+        f"{key} = {value}" if ln.startswith(key + " ") else ln for ln in lines
+    ).encode()
     return rezip(files)
 
 
 def test_import_does_not_load_jvm_bridges() -> None:
     code = (
         "import sys, sparkwing.mojo\n"
-        "bad = [m for m in sys.modules if m.split('.')[0] in ('pyspark', 'py4j', 'h2o', 'pysparkling', 'pandas')]\n"
+        "bridges = ('pyspark', 'py4j', 'h2o', 'pysparkling', 'pandas')\n"
+        "bad = [m for m in sys.modules if m.split('.')[0] in bridges]\n"
         "assert not bad, bad\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
@@ -73,7 +76,10 @@ def test_load_from_path_bytes_file_and_folder(tmp_path: Path) -> None:
 
 
 def test_ini_grammar() -> None:
-    text = "# comment\n[info]\n n_columns = 2 \nalgo=gbm\nx = a = b\n\n[columns]\nage\nmy col\n[domains]\n1: 3 d000.txt\n5: 2 d001.txt\n"
+    text = (
+        "# comment\n[info]\n n_columns = 2 \nalgo=gbm\nx = a = b\n\n"
+        "[columns]\nage\nmy col\n[domains]\n1: 3 d000.txt\n5: 2 d001.txt\n"
+    )
     ini = parse_ini(text, DEFAULT_LIMITS)
     assert ini.get_int("n_columns") == 2 and ini.get_str("x") == "a = b"
     assert ini.columns == ["age", "my col"]

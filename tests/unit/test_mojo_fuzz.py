@@ -66,7 +66,11 @@ def mutated(draw: st.DrawFn) -> tuple[bytes, list[dict[str, str]]]:
         lines = files[ini_name].decode().split("\n")
         i = draw(st.integers(0, len(lines) - 1))
         key = lines[i].split("=")[0].strip() if "=" in lines[i] else lines[i]
-        lines[i] = f"{key} = {draw(_INI_VALUES)}" if "=" in lines[i] else draw(st.sampled_from(["", "x", "[info]", "9: 1 d000.txt"]))
+        lines[i] = (
+            f"{key} = {draw(_INI_VALUES)}"
+            if "=" in lines[i]
+            else draw(st.sampled_from(["", "x", "[info]", "9: 1 d000.txt"]))
+        )
         files[ini_name] = "\n".join(lines).encode()
         return _rezip(files), rows
     if kind == "drop":

@@ -87,7 +87,9 @@ def test_alias_to_a_missing_version_or_bad_name_is_refused(reg: Registry) -> Non
         ("r2", 0.5, 0.6, 0.0, False),
     ],
 )
-def test_promotion_is_direction_aware(metric: str, new: float, cur: float, margin: float, promote: bool) -> None:
+def test_promotion_is_direction_aware(
+    metric: str, new: float, cur: float, margin: float, promote: bool
+) -> None:
     rule = PromoteSpec(alias="production", metric=metric, min_improvement=margin)
     d = decide_promotion({"metrics": {metric: new}}, {"version": 4, "metrics": {metric: cur}}, rule)
     assert d.promote is promote

@@ -66,3 +66,16 @@ def test_yaml_syntax_error_has_line() -> None:
     with pytest.raises(ConfigError) as info:
         parse_spec("name: x\nsources: [\n")
     assert info.value.problems[0].line is not None
+
+
+def test_yaml_1_1_booleans_stay_strings() -> None:
+    """``on`` is a join key, not True (PyYAML's YAML 1.1 default read it as a boolean)."""
+    spec = parse_spec(
+        "name: j\nsources:\n  a: {uri: a.csv, header: no}\n  b: {uri: b.csv}\n"
+        "datasets:\n  d:\n    from: a\n    steps:\n      - join: {with: b, on: [id]}\n"
+        "      - map_values: {column: flag, mapping: {Y: yes, N: off}}\n"
+    )
+    join, mapping = spec.datasets["d"].steps
+    assert join.params.on == ["id"]
+    assert mapping.params.mapping == {"Y": "yes", "N": "off"}
+    assert spec.sources["a"].header is False  # pydantic still reads yes/no for a boolean field

@@ -6,7 +6,7 @@ import json
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
@@ -69,13 +69,18 @@ def _workspace(settings: Any | None = None) -> Any:
 
 @app.callback()
 def _global(
-    workspace: Annotated[Optional[str], typer.Option("--workspace", "-w", help="Workspace dir or s3:// URI.")] = None,
-    config: Annotated[Optional[str], typer.Option("--config", help="Settings file (default ./sparkwing.yaml).")] = None,
-    master: Annotated[Optional[str], typer.Option("--master", help="Spark master, e.g. local[*], yarn.")] = None,
-    conf: Annotated[Optional[list[str]], typer.Option("--conf", help="Extra Spark setting key=value.")] = None,
+    workspace: Annotated[
+        str | None, typer.Option("--workspace", "-w", help="Workspace dir or s3:// URI.")
+    ] = None,
+    config: Annotated[
+        str | None, typer.Option("--config", help="Settings file (default ./sparkwing.yaml).")
+    ] = None,
+    master: Annotated[str | None, typer.Option("--master", help="Spark master, e.g. local[*], yarn.")] = None,
+    conf: Annotated[list[str] | None, typer.Option("--conf", help="Extra Spark setting key=value.")] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Full tracebacks and debug logs.")] = False,
 ) -> None:
-    OPTS.workspace, OPTS.config, OPTS.master, OPTS.conf, OPTS.debug = workspace, config, master, conf or [], debug
+    OPTS.workspace, OPTS.config, OPTS.master = workspace, config, master
+    OPTS.conf, OPTS.debug = conf or [], debug
     console.setup_logging(debug)
 
 
@@ -85,7 +90,7 @@ def _global(
 @app.command()
 def run(
     spec: Annotated[Path, typer.Argument(help="Pipeline YAML file.")],
-    resume: Annotated[Optional[str], typer.Option("--resume", help="Run id to resume.")] = None,
+    resume: Annotated[str | None, typer.Option("--resume", help="Run id to resume.")] = None,
 ) -> None:
     """Run a pipeline; with --resume, only the steps that did not finish."""
     from sparkwing.config import load_spec
@@ -144,7 +149,7 @@ def _run_store() -> Any:
 @runs_app.callback()
 def runs_list(
     ctx: typer.Context,
-    pipeline: Annotated[Optional[str], typer.Option("--pipeline", "-p")] = None,
+    pipeline: Annotated[str | None, typer.Option("--pipeline", "-p")] = None,
     limit: Annotated[int, typer.Option("--limit", "-n")] = 20,
 ) -> None:
     """List recent runs."""
@@ -217,7 +222,7 @@ def tables_list(ctx: typer.Context) -> None:
 
 @tables_app.command("rollback")
 def tables_rollback(
-    name: str, to: Annotated[Optional[str], typer.Option("--to", help="Version to go back to.")] = None
+    name: str, to: Annotated[str | None, typer.Option("--to", help="Version to go back to.")] = None
 ) -> None:
     """Switch a table back to its previous (or a given) version."""
     from sparkwing.warehouse import rollback_table
@@ -374,18 +379,31 @@ app.add_typer(keys_app, name="keys")
 
 @app.command()
 def serve(
-    model: Annotated[Optional[list[str]], typer.Option("--model", "-m", help="NAME or NAME@ALIAS; repeat. Default: every model with a production alias.")] = None,
-    workspace: Annotated[Optional[str], typer.Option("--workspace", "-w", help="Workspace dir or s3:// URI.")] = None,
-    host: Annotated[str, typer.Option("--host", help="Address to bind; beyond loopback, API keys are required.")] = "127.0.0.1",
+    model: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--model", "-m", help="NAME or NAME@ALIAS; repeat. Default: every model with a production alias."
+        ),
+    ] = None,
+    workspace: Annotated[
+        str | None, typer.Option("--workspace", "-w", help="Workspace dir or s3:// URI.")
+    ] = None,
+    host: Annotated[
+        str, typer.Option("--host", help="Address to bind; beyond loopback, API keys are required.")
+    ] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port")] = 8080,
     workers: Annotated[int, typer.Option("--workers", help="Worker processes.")] = 1,
     poll: Annotated[float, typer.Option("--poll", help="Seconds between registry polls (0 = never).")] = 5.0,
-    require_keys: Annotated[bool, typer.Option("--require-keys", help="Require API keys on loopback too.")] = False,
-    rate_limit: Annotated[float, typer.Option("--rate-limit", help="Requests/s per API key (0 = off).")] = 1000.0,
+    require_keys: Annotated[
+        bool, typer.Option("--require-keys", help="Require API keys on loopback too.")
+    ] = False,
+    rate_limit: Annotated[
+        float, typer.Option("--rate-limit", help="Requests/s per API key (0 = off).")
+    ] = 1000.0,
     max_rows: Annotated[int, typer.Option("--max-rows")] = 10_000,
     max_body_mb: Annotated[float, typer.Option("--max-body-mb")] = 10.0,
-    tls_cert: Annotated[Optional[Path], typer.Option("--tls-cert")] = None,
-    tls_key: Annotated[Optional[Path], typer.Option("--tls-key")] = None,
+    tls_cert: Annotated[Path | None, typer.Option("--tls-cert")] = None,
+    tls_key: Annotated[Path | None, typer.Option("--tls-key")] = None,
 ) -> None:
     """Serve registered models over REST, scoring in pure Python (no JVM)."""
     from sparkwing.serve import ModelRef, ServeConfig, run
@@ -409,7 +427,9 @@ def _keys() -> Any:
 
 @keys_app.command("create")
 def keys_create(
-    scope: Annotated[str, typer.Option("--scope", help="predict or admin (admin includes predict).")] = "predict",
+    scope: Annotated[
+        str, typer.Option("--scope", help="predict or admin (admin includes predict).")
+    ] = "predict",
     name: Annotated[str, typer.Option("--name")] = "",
 ) -> None:
     """Create an API key; the key is printed once and stored only as a hash."""

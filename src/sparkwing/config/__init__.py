@@ -1,5 +1,18 @@
 """Settings (where and how sparkwing runs) and the pipeline spec (what a pipeline does)."""
 
+from sparkwing.config._formats import (
+    DRIVER_PARSED,
+    FORMAT_ALIASES,
+    OUTPUT_FORMATS,
+    SOURCE_FORMATS,
+    TABLE_FORMATS,
+    OutputFormat,
+    SourceFormat,
+    SourceFormatName,
+    TableFormat,
+    canonical_format,
+    format_for_path,
+)
 from sparkwing.config._graph import Node, StepGraph, build_graph
 from sparkwing.config._settings import (
     H2OSettings,
@@ -27,34 +40,46 @@ from sparkwing.config._spec import (
     load_spec,
     parse_spec,
 )
-from sparkwing.config._steps import CHECK_PARAMS, STEP_PARAMS, GlrmParams
+from sparkwing.config._steps import CHECK_KINDS, STEP_KINDS, GlrmParams, Kind
 
 __all__ = [
-    "CHECK_PARAMS",
-    "STEP_PARAMS",
+    "CHECK_KINDS",
+    "DRIVER_PARSED",
+    "FORMAT_ALIASES",
+    "OUTPUT_FORMATS",
+    "SOURCE_FORMATS",
+    "STEP_KINDS",
+    "TABLE_FORMATS",
     "AlgorithmSpec",
     "AutoMLSpec",
     "Check",
     "DatasetSpec",
     "GlrmParams",
     "H2OSettings",
+    "Kind",
     "LakeSettings",
     "ModelSpec",
     "Node",
+    "OutputFormat",
     "PipelineSpec",
     "PromoteSpec",
     "S3Settings",
     "ScheduleSpec",
     "ScoreSpec",
     "Settings",
+    "SourceFormat",
+    "SourceFormatName",
     "SourceSpec",
     "SparkSettings",
     "SplitSpec",
     "Step",
     "StepGraph",
+    "TableFormat",
     "TableSpec",
     "WarehouseSettings",
     "build_graph",
+    "canonical_format",
+    "format_for_path",
     "load_settings",
     "load_spec",
     "parse_spec",

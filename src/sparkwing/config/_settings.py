@@ -6,10 +6,11 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from sparkwing.config._formats import TableFormat
+from sparkwing.config._yaml import load_yaml
 from sparkwing.errors import ConfigError, Problem
 
 SETTINGS_FILE = "sparkwing.yaml"
@@ -81,7 +82,7 @@ class LakeSettings(_Section):
 
 class WarehouseSettings(_Section):
     keep_versions: int = Field(3, ge=1, description="Table versions kept for rollback.")
-    default_format: str = Field("parquet", description="parquet or orc.")
+    default_format: TableFormat = Field("parquet", description="Storage of tables that set no format.")
 
 
 class Settings(BaseSettings):
@@ -92,11 +93,11 @@ class Settings(BaseSettings):
     )
 
     workspace: str = Field("./sparkwing-home", description="Workspace directory or s3:// URI.")
-    spark: SparkSettings = Field(default_factory=SparkSettings)
-    h2o: H2OSettings = Field(default_factory=H2OSettings)
-    s3: S3Settings = Field(default_factory=S3Settings)
-    lake: LakeSettings = Field(default_factory=LakeSettings)
-    warehouse: WarehouseSettings = Field(default_factory=WarehouseSettings)
+    spark: SparkSettings = Field(default_factory=SparkSettings, description="The Spark session.")
+    h2o: H2OSettings = Field(default_factory=H2OSettings, description="H2O Sparkling Water.")
+    s3: S3Settings = Field(default_factory=S3Settings, description="S3 access for the lake and workspace.")
+    lake: LakeSettings = Field(default_factory=LakeSettings, description="Reading sources.")
+    warehouse: WarehouseSettings = Field(default_factory=WarehouseSettings, description="Hive tables.")
 
     @classmethod
     def settings_customise_sources(
@@ -121,7 +122,7 @@ class _YamlFileSource(PydanticBaseSettingsSource):
         path = _YamlFileSource.path
         if path is None or not path.exists():
             return {}
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = load_yaml(path.read_text(encoding="utf-8")) or {}
         if not isinstance(data, dict):
             raise ConfigError(f"{path}: settings must be a mapping", hint="see README, Settings")
         return data

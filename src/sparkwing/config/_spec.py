@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -15,36 +16,36 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    GetJsonSchemaHandler,
     PrivateAttr,
-    TypeAdapter,
     ValidationError,
     field_validator,
     model_validator,
 )
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
-from sparkwing.config._steps import CHECK_PARAMS, STEP_PARAMS
+from sparkwing.config._formats import (
+    OutputFormat,
+    SourceFormat,
+    SourceFormatName,
+    TableFormat,
+    canonical_format,
+    format_for_path,
+)
+from sparkwing.config._steps import CHECK_KINDS, STEP_KINDS, Kind
 from sparkwing.config._yaml import line_for, load_with_lines
 from sparkwing.errors import ConfigError, Problem
 
 NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 TABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$")
-SourceFormat = Literal["csv", "tsv", "parquet", "orc", "json", "svmlight", "libsvm", "arff"]
-_EXT_FORMATS = {
-    ".csv": "csv", ".tsv": "tsv", ".txt": "csv", ".parquet": "parquet", ".orc": "orc",
-    ".json": "json", ".jsonl": "json", ".ndjson": "json", ".svm": "svmlight",
-    ".svmlight": "svmlight", ".libsvm": "libsvm", ".arff": "arff",
-}  # fmt: skip
 
 
 class _Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
-def _adapter(tp: Any) -> TypeAdapter[Any]:
-    return TypeAdapter(tp)
-
-
-def _one_key(value: Any, allowed: dict[str, Any], what: str, extra: set[str] = frozenset()) -> str:
+def _one_key(value: Any, allowed: Mapping[str, Kind], what: str, extra: frozenset[str] = frozenset()) -> Kind:
     if not isinstance(value, dict):
         raise ValueError(f"a {what} is a one-key mapping like '- {next(iter(allowed))}: ...'")
     keys = [k for k in value if k not in extra]
@@ -53,75 +54,99 @@ def _one_key(value: Any, allowed: dict[str, Any], what: str, extra: set[str] = f
     key = keys[0]
     if key not in allowed:
         raise ValueError(f"unknown {what} {key!r}; known: {', '.join(sorted(allowed))}")
-    return key
+    return allowed[key]
 
 
-def _params_error(kind: str, exc: ValidationError) -> ValueError:
-    first = exc.errors()[0]
-    sub = ".".join(str(p) for p in first["loc"] if p != "root")
-    return ValueError(f"{kind}{'.' + sub if sub else ''}: {first['msg']}")
+def _params(kind: Kind, raw: Any) -> Any:
+    try:
+        return kind.validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        sub = ".".join(str(p) for p in first["loc"] if p != "root")
+        raise ValueError(f"{kind.name}{'.' + sub if sub else ''}: {first['msg']}") from None
+
+
+def _one_key_schema(
+    kinds: Mapping[str, Kind], handler: GetJsonSchemaHandler, what: str, extra: dict[str, Any] | None = None
+) -> JsonSchemaValue:
+    """The JSON Schema of a list item as written in YAML: one of ``{<kind>: <params>}``."""
+    variants = []
+    for kind in kinds.values():
+        variants.append({
+            "type": "object",
+            "title": kind.name,
+            "description": kind.summary,
+            "properties": {kind.name: handler(kind.adapter.core_schema), **(extra or {})},
+            "required": [kind.name],
+            "additionalProperties": False,
+        })  # fmt: skip
+    return {"description": f"One {what}, a one-key mapping: {', '.join(kinds)}.", "oneOf": variants}
 
 
 class Step(_Spec):
     """One prep step, written ``- <kind>: <params>``."""
 
-    kind: str
-    params: Any = None
+    kind: str = Field(description="The step kind, a key of STEP_KINDS.")
+    params: Any = Field(None, description="The kind's validated parameters.")
 
     @model_validator(mode="before")
     @classmethod
     def _from_yaml(cls, value: Any) -> Any:
         if isinstance(value, dict) and "kind" in value:
             return value
-        kind = _one_key(value, STEP_PARAMS, "step")
-        raw = value[kind]
-        if kind == "python" and isinstance(raw, str):
-            raw = {"function": raw}
-        try:
-            params = _adapter(STEP_PARAMS[kind]).validate_python(raw)
-        except ValidationError as exc:
-            raise _params_error(kind, exc) from None
-        return {"kind": kind, "params": getattr(params, "root", params)}
+        kind = _one_key(value, STEP_KINDS, "step")
+        return {"kind": kind.name, "params": _params(kind, value[kind.name])}
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, _: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        return _one_key_schema(STEP_KINDS, handler, "prep step")
 
     @property
     def references(self) -> list[str]:
         return [self.params.with_] if self.kind == "join" else []
 
 
+_SEVERITY: dict[str, Any] = {
+    "enum": ["error", "warn"],
+    "default": "error",
+    "description": "error stops the run before anything downstream is published; warn only records.",
+}
+
+
 class Check(_Spec):
     """One quality check, ``- not_null: [a, b]``, optionally with ``severity: warn``."""
 
-    kind: str
-    params: Any = None
-    severity: Literal["error", "warn"] = "error"
+    kind: str = Field(description="The check kind, a key of CHECK_KINDS.")
+    params: Any = Field(None, description="The kind's validated parameters.")
+    severity: Literal["error", "warn"] = Field("error", description=_SEVERITY["description"])
 
     @model_validator(mode="before")
     @classmethod
     def _from_yaml(cls, value: Any) -> Any:
         if isinstance(value, dict) and "kind" in value:
             return value
-        kind = _one_key(value, CHECK_PARAMS, "check", extra={"severity"})
-        try:
-            params = _adapter(CHECK_PARAMS[kind]).validate_python(value[kind])
-        except ValidationError as exc:
-            raise _params_error(kind, exc) from None
-        out = {"kind": kind, "params": getattr(params, "root", params)}
+        kind = _one_key(value, CHECK_KINDS, "check", extra=frozenset({"severity"}))
+        out = {"kind": kind.name, "params": _params(kind, value[kind.name])}
         if "severity" in value:
             out["severity"] = value["severity"]
         return out
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, _: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        return _one_key_schema(CHECK_KINDS, handler, "quality check", {"severity": _SEVERITY})
 
 
 class SourceSpec(_Spec):
     """A raw input in the lake."""
 
     uri: str = Field(description="Local path, file://, s3:// or s3a:// URI; a directory or glob.")
-    format: SourceFormat | None = Field(None, description="Inferred from the extension if absent.")
+    format: SourceFormatName | None = Field(None, description="Inferred from the extension if absent.")
     header: bool = Field(True, description="CSV/TSV: first line holds column names.")
     delimiter: str | None = Field(None, description="CSV: ',' by default, TSV: tab.")
-    quote: str = '"'
-    escape: str = '"'
+    quote: str = Field('"', description="CSV/TSV: quote character.")
+    escape: str = Field('"', description="CSV/TSV: escape character inside quotes.")
     null_values: list[str] = Field(default_factory=lambda: ["", "NA"], description="Cells read as null.")
-    encoding: str = "UTF-8"
+    encoding: str = Field("UTF-8", description="Text formats: character encoding of the files.")
     columns: dict[str, str] | None = Field(
         None, description="Expected column types; cells that do not cast are quarantined."
     )
@@ -133,14 +158,14 @@ class SourceSpec(_Spec):
     )
 
     @property
-    def resolved_format(self) -> str:
+    def resolved_format(self) -> SourceFormat:
+        """The canonical format: ``format`` (an alias resolved) or the one the extension implies."""
         if self.format:
-            return self.format
-        name = self.uri.lower().removesuffix(".gz")
-        for ext, fmt in _EXT_FORMATS.items():
-            if name.endswith(ext):
-                return fmt
-        raise ValueError(f"cannot infer the format of {self.uri!r}; set 'format'")
+            return canonical_format(self.format)
+        fmt = format_for_path(self.uri)
+        if fmt is None:
+            raise ValueError(f"cannot infer the format of {self.uri!r}; set 'format'")
+        return fmt
 
     @model_validator(mode="after")
     def _format_known(self) -> SourceSpec:
@@ -151,9 +176,11 @@ class SourceSpec(_Spec):
 class DatasetSpec(_Spec):
     """A cleaned dataset: prep steps applied to a source, a dataset or a table, then checks."""
 
-    from_: str = Field(alias="from")
-    steps: list[Step] = Field(default_factory=list)
-    checks: list[Check] = Field(default_factory=list)
+    from_: str = Field(alias="from", description="The source, dataset or table it starts from.")
+    steps: list[Step] = Field(default_factory=list, description="Prep steps, applied in order.")
+    checks: list[Check] = Field(
+        default_factory=list, description="Quality checks on the result, all in one aggregate pass."
+    )
 
     @property
     def references(self) -> list[str]:
@@ -163,11 +190,13 @@ class DatasetSpec(_Spec):
 class TableSpec(_Spec):
     """A Hive table published from a dataset or source."""
 
-    from_: str = Field(alias="from")
-    format: Literal["parquet", "orc"] | None = None
-    partition_by: list[str] = Field(default_factory=list)
-    keep_versions: int | None = Field(None, ge=1)
-    description: str | None = None
+    from_: str = Field(alias="from", description="The dataset or source it publishes.")
+    format: TableFormat | None = Field(None, description="Storage; warehouse.default_format if absent.")
+    partition_by: list[str] = Field(default_factory=list, description="Partition columns, in order.")
+    keep_versions: int | None = Field(
+        None, ge=1, description="Versions kept for rollback; overrides warehouse.keep_versions."
+    )
+    description: str | None = Field(None, description="Table comment in the metastore.")
 
     @property
     def references(self) -> list[str]:
@@ -175,10 +204,12 @@ class TableSpec(_Spec):
 
 
 class SplitSpec(_Spec):
+    """How training rows are split from the holdout rows that rank and promote models."""
+
     ratio: float = Field(0.8, gt=0, lt=1, description="Training share of a random split.")
-    seed: int = 42
+    seed: int = Field(42, description="Seed of the random split.")
     time_column: str | None = Field(None, description="Split on time: rows before cutoff train.")
-    cutoff: str | None = None
+    cutoff: str | None = Field(None, description="With time_column: rows from this value on are holdout.")
 
     @model_validator(mode="after")
     def _time(self) -> SplitSpec:
@@ -188,15 +219,17 @@ class SplitSpec(_Spec):
 
 
 class AutoMLSpec(_Spec):
-    max_models: int | None = Field(None, ge=1)
-    max_runtime_secs: float | None = Field(None, gt=0)
-    max_runtime_secs_per_model: float | None = Field(None, gt=0)
-    include: list[str] | None = None
-    exclude: list[str] | None = None
-    sort_metric: str | None = None
-    nfolds: int | None = Field(None, ge=0)
-    seed: int | None = None
-    balance_classes: bool = False
+    """H2O AutoML: a budget and which algorithms it may try."""
+
+    max_models: int | None = Field(None, ge=1, description="Most models to train (stacked ensembles apart).")
+    max_runtime_secs: float | None = Field(None, gt=0, description="Time budget for the whole search.")
+    max_runtime_secs_per_model: float | None = Field(None, gt=0, description="Time budget for one model.")
+    include: list[str] | None = Field(None, description="Only these algorithms, e.g. [GBM, XGBoost, GLM].")
+    exclude: list[str] | None = Field(None, description="Every algorithm but these.")
+    sort_metric: str | None = Field(None, description="Leaderboard metric; H2O picks one if absent.")
+    nfolds: int | None = Field(None, ge=0, description="Cross-validation folds; 0 turns CV off.")
+    seed: int | None = Field(None, description="Seed for reproducible runs (with max_models).")
+    balance_classes: bool = Field(False, description="Over/under-sample classes to balance them.")
 
     @model_validator(mode="after")
     def _budget(self) -> AutoMLSpec:
@@ -208,36 +241,48 @@ class AutoMLSpec(_Spec):
 
 
 class GridSpec(_Spec):
-    hyper_params: dict[str, list[Any]]
-    strategy: Literal["cartesian", "random"] = "cartesian"
-    max_models: int | None = Field(None, ge=1)
-    max_runtime_secs: float | None = Field(None, gt=0)
-    seed: int | None = None
+    """An H2O grid search over hyper-parameters of one algorithm."""
+
+    hyper_params: dict[str, list[Any]] = Field(description="Parameter name to the values to try.")
+    strategy: Literal["cartesian", "random"] = Field(
+        "cartesian", description="Every combination, or a random sample of them."
+    )
+    max_models: int | None = Field(None, ge=1, description="Random strategy: most models to train.")
+    max_runtime_secs: float | None = Field(None, gt=0, description="Random strategy: time budget.")
+    seed: int | None = Field(None, description="Random strategy: seed of the sampling.")
 
 
 class AlgorithmSpec(_Spec):
-    name: Literal["xgboost", "gbm", "drf", "glm", "deeplearning"]
-    params: dict[str, Any] = Field(default_factory=dict)
-    grid: GridSpec | None = None
+    """One H2O algorithm with fixed parameters, or a grid search over them."""
+
+    name: Literal["xgboost", "gbm", "drf", "glm", "deeplearning"] = Field(description="The H2O algorithm.")
+    params: dict[str, Any] = Field(default_factory=dict, description="H2O parameters, e.g. {ntrees: 100}.")
+    grid: GridSpec | None = Field(None, description="Search these hyper-parameters instead of one fit.")
 
 
 class PromoteSpec(_Spec):
-    alias: str = "production"
-    metric: str = "auto"
-    min_improvement: float = 0.0
+    """When a new model version takes over an alias."""
+
+    alias: str = Field("production", description="The registry alias to move to the new version.")
+    metric: str = Field("auto", description="Holdout metric compared; auto picks one for the task.")
+    min_improvement: float = Field(0.0, description="Promote only when the metric improves by this much.")
 
 
 class ModelSpec(_Spec):
-    from_: str = Field(alias="from")
-    target: str
-    task: Literal["auto", "binary", "multiclass", "regression"] = "auto"
-    ignore: list[str] = Field(default_factory=list)
-    weight_column: str | None = None
-    split: SplitSpec = Field(default_factory=SplitSpec)
+    """An H2O model trained from a table or dataset and registered as a new version."""
+
+    from_: str = Field(alias="from", description="The table or dataset it trains on.")
+    target: str = Field(description="The column to predict.")
+    task: Literal["auto", "binary", "multiclass", "regression"] = Field(
+        "auto", description="auto infers it from the target's type and values."
+    )
+    ignore: list[str] = Field(default_factory=list, description="Columns that are not features.")
+    weight_column: str | None = Field(None, description="Column of row weights.")
+    split: SplitSpec = Field(default_factory=lambda: SplitSpec(), description="How holdout rows are chosen.")
     holdout_from: str | None = Field(None, description="Separate leaderboard/holdout data.")
-    automl: AutoMLSpec | None = None
-    algorithm: AlgorithmSpec | None = None
-    promote: PromoteSpec | None = None
+    automl: AutoMLSpec | None = Field(None, description="Train with H2O AutoML (or set algorithm).")
+    algorithm: AlgorithmSpec | None = Field(None, description="Train one algorithm (or set automl).")
+    promote: PromoteSpec | None = Field(None, description="Move an alias to a better new version.")
 
     @model_validator(mode="after")
     def _one_engine(self) -> ModelSpec:
@@ -251,11 +296,18 @@ class ModelSpec(_Spec):
 
 
 class ScoreSpec(_Spec):
-    model: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*(@[A-Za-z0-9_.-]+)?$")
-    from_: str = Field(alias="from")
+    """Batch scoring of a table or dataset with a registered model version."""
+
+    model: str = Field(
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*(@[A-Za-z0-9_.-]+)?$",
+        description="name, name@alias or name@version of a registered model.",
+    )
+    from_: str = Field(alias="from", description="The table or dataset to score.")
     output: str | None = Field(None, description="Write to this lake URI instead of a table.")
-    format: Literal["parquet", "orc", "csv"] | None = None
-    allow_missing: bool = False
+    format: OutputFormat | None = Field(
+        None, description="Format of output (parquet if absent) or of the scores table (parquet or orc)."
+    )
+    allow_missing: bool = Field(False, description="Score missing feature columns as NA.")
 
     @property
     def model_name(self) -> str:
@@ -267,19 +319,25 @@ class ScoreSpec(_Spec):
 
 
 class ScheduleSpec(_Spec):
-    cron: str | None = None
+    """When ``sparkwing schedule`` runs the pipeline."""
+
+    cron: str | None = Field(None, description="Cron expression, e.g. '0 2 * * *'.")
     on_arrival: list[str] = Field(default_factory=list, description="Sources whose change triggers a run.")
 
 
 class PipelineSpec(_Spec):
-    name: str
-    description: str | None = None
-    sources: dict[str, SourceSpec] = Field(default_factory=dict)
-    datasets: dict[str, DatasetSpec] = Field(default_factory=dict)
-    tables: dict[str, TableSpec] = Field(default_factory=dict)
-    models: dict[str, ModelSpec] = Field(default_factory=dict)
-    scores: dict[str, ScoreSpec] = Field(default_factory=dict)
-    schedule: ScheduleSpec | None = None
+    """A pipeline: sources -> datasets -> tables -> models -> scores, linked by ``from:``."""
+
+    model_config = ConfigDict(json_schema_extra={"$schema": "https://json-schema.org/draft/2020-12/schema"})
+
+    name: str = Field(description="Pipeline name: letters, digits and _ (it names folders and locks).")
+    description: str | None = Field(None, description="What the pipeline is for.")
+    sources: dict[str, SourceSpec] = Field(default_factory=dict, description="Raw inputs, by name.")
+    datasets: dict[str, DatasetSpec] = Field(default_factory=dict, description="Prepared data, by name.")
+    tables: dict[str, TableSpec] = Field(default_factory=dict, description="Hive tables, by db.table.")
+    models: dict[str, ModelSpec] = Field(default_factory=dict, description="Models, by registry name.")
+    scores: dict[str, ScoreSpec] = Field(default_factory=dict, description="Batch scores, by db.table.")
+    schedule: ScheduleSpec | None = Field(None, description="When `sparkwing schedule` runs it.")
 
     _path: Path | None = PrivateAttr(None)
     _text: str = PrivateAttr("")

@@ -1,14 +1,32 @@
-"""Parameter models of the declarative prep steps and quality checks.
+"""The step and check kinds: one registry of names, summaries and parameter models.
 
 A step in YAML is a one-key mapping, ``- cast: {int_rate: double}``; the key picks the
-model below that validates its parameters.  ``prep`` implements each step by the same name.
+:class:`Kind` in :data:`STEP_KINDS` whose model validates the parameters.  Checks work the
+same way with :data:`CHECK_KINDS`.  ``prep`` registers one implementation per kind (a test
+holds the two sides equal), and the JSON Schema of the spec is generated from these tables.
+
+>>> STEP_KINDS["cast"].validate({"int_rate": "DOUBLE"})
+{'int_rate': 'double'}
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from types import MappingProxyType
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    RootModel,
+    TypeAdapter,
+    field_validator,
+    model_validator,
+)
 
 Scalar = str | int | float | bool
 SPARK_TYPES = {
@@ -51,7 +69,7 @@ class TrimParams(RootModel[Columns | Literal["all"]]):
 
 
 class Constant(_Params):
-    constant: Scalar
+    constant: Scalar = Field(description="The value that replaces nulls.")
 
 
 FillRule = Literal["mean", "median", "mode"] | Constant | int | float | bool
@@ -62,27 +80,34 @@ class FillMissingParams(RootModel[dict[str, FillRule]]):
 
 
 class DedupeParams(_Params):
-    keys: Columns
+    keys: Columns = Field(description="Columns that together identify a row.")
     order_by: str | None = Field(None, description="Column deciding which duplicate is kept.")
-    keep: Literal["first", "last"] = "first"
+    keep: Literal["first", "last"] = Field(
+        "first", description="Keep the row with the smallest (first) or largest (last) order_by."
+    )
 
 
 DatePart = Literal["year", "month", "day", "dayofweek", "dayofyear", "hour", "minute", "week", "quarter"]
+DEFAULT_PARTS: tuple[DatePart, ...] = ("year", "month", "day", "dayofweek")
 
 
 class DatePartsParams(_Params):
-    column: str
-    parts: list[DatePart] = Field(default_factory=lambda: ["year", "month", "day", "dayofweek"])
+    column: str = Field(description="Date, timestamp or date-string column.")
+    parts: list[DatePart] = Field(
+        default_factory=lambda: list(DEFAULT_PARTS), description="Parts to extract."
+    )
     format: str | None = Field(None, description="Spark datetime pattern when the column is a string.")
     prefix: str | None = Field(None, description="Output prefix; defaults to '<column>_'.")
-    drop: bool = False
+    drop: bool = Field(False, description="Drop the source column afterwards.")
 
 
 class BucketizeParams(_Params):
-    column: str
-    splits: Annotated[list[float], Field(min_length=2)]
-    output: str | None = None
-    labels: list[str] | None = None
+    column: str = Field(description="Numeric column to bucket.")
+    splits: Annotated[list[float], Field(min_length=2)] = Field(
+        description="Increasing bucket edges; a value outside them becomes null."
+    )
+    output: str | None = Field(None, description="Output column; defaults to '<column>_bucket'.")
+    labels: list[str] | None = Field(None, description="One label per bucket instead of its index.")
 
     @model_validator(mode="after")
     def _sorted(self) -> BucketizeParams:
@@ -109,10 +134,10 @@ class ClipParams(RootModel[dict[str, Bounds]]):
 
 
 class MapValuesParams(_Params):
-    column: str
-    mapping: dict[str, Scalar | None]
+    column: str = Field(description="Column whose values are replaced.")
+    mapping: dict[str, Scalar | None] = Field(description="Old value (as text) to new value.")
     default: Scalar | None = Field(None, description="Value for unmapped entries; None keeps them.")
-    keep_unmapped: bool = True
+    keep_unmapped: bool = Field(True, description="Keep values not in mapping (else they become null).")
 
     @model_validator(mode="after")
     def _one_fallback(self) -> MapValuesParams:
@@ -123,44 +148,87 @@ class MapValuesParams(_Params):
 
 class JoinParams(_Params):
     with_: str = Field(alias="with", description="Source or dataset to join with.")
-    on: Columns
-    how: Literal["inner", "left", "right", "full", "left_semi", "left_anti"] = "left"
+    on: Columns = Field(description="Key columns present on both sides.")
+    how: Literal["inner", "left", "right", "full", "left_semi", "left_anti"] = Field(
+        "left", description="Spark join type."
+    )
+
+
+FUNCTION_REF = r"^[\w.]+:\w+$"
 
 
 class PythonParams(_Params):
-    function: str = Field(pattern=r"^[\w.]+:\w+$", description="module:function")
-    params: dict[str, Any] = Field(default_factory=dict)
+    function: str = Field(pattern=FUNCTION_REF, description="module:function, called as f(df, **params).")
+    params: dict[str, Any] = Field(default_factory=dict, description="Keyword arguments for the function.")
+
+
+def _python_shorthand(value: Any) -> Any:
+    return {"function": value} if isinstance(value, str) else value
+
+
+FunctionRef = Annotated[str, Field(pattern=FUNCTION_REF, description="module:function, called as f(df).")]
+PythonStep = Annotated[
+    PythonParams, BeforeValidator(_python_shorthand, json_schema_input_type=FunctionRef | PythonParams)
+]
 
 
 class GlrmParams(_Params):
     k: int = Field(3, ge=1, description="Number of archetype features to add.")
     columns: list[str] | None = Field(None, description="Input columns; default all numeric/categorical.")
-    prefix: str = "glrm_"
-    seed: int = 42
-    max_iterations: int = 100
+    prefix: str = Field("glrm_", description="Prefix of the added archetype columns.")
+    seed: int = Field(42, description="Random seed of the GLRM fit.")
+    max_iterations: int = Field(100, description="Iteration limit of the GLRM fit.")
     model_name: str | None = Field(None, description="Registry name for the GLRM model.")
 
 
-STEP_PARAMS: dict[str, Any] = {
-    "select": ColumnList,
-    "drop": ColumnList,
-    "rename": StrMap,
-    "cast": CastParams,
-    "trim": TrimParams,
-    "lower": ColumnList,
-    "upper": ColumnList,
-    "fill_missing": FillMissingParams,
-    "filter": str,
-    "derive": StrMap,
-    "dedupe": DedupeParams,
-    "date_parts": DatePartsParams,
-    "bucketize": BucketizeParams,
-    "clip": ClipParams,
-    "map_values": MapValuesParams,
-    "join": JoinParams,
-    "python": PythonParams,
-    "glrm": GlrmParams,
-}
+@dataclass(frozen=True)
+class Kind:
+    """A step or check kind: its YAML key, one line on what it does, its parameter model."""
+
+    name: str
+    params: Any
+    summary: str
+
+    @cached_property
+    def adapter(self) -> TypeAdapter[Any]:
+        return TypeAdapter(self.params)
+
+    def validate(self, raw: Any) -> Any:
+        """The validated parameters (a root model's value unwrapped); pydantic errors propagate."""
+        params = self.adapter.validate_python(raw)
+        return getattr(params, "root", params)
+
+
+def _registry(*kinds: Kind) -> Mapping[str, Kind]:
+    table: dict[str, Kind] = {}
+    for kind in kinds:
+        if kind.name in table:
+            raise ValueError(f"kind {kind.name!r} declared twice")
+        table[kind.name] = kind
+    return MappingProxyType(table)
+
+
+STEP_KINDS: Mapping[str, Kind] = _registry(
+    Kind("select", ColumnList, "Keep only these columns, in this order."),
+    Kind("drop", ColumnList, "Remove these columns."),
+    Kind("rename", StrMap, "Rename columns: old name to new name."),
+    Kind("cast", CastParams, "Cast columns to Spark types; values that become null are counted."),
+    Kind("trim", TrimParams, "Strip surrounding whitespace from these string columns (or all)."),
+    Kind("lower", ColumnList, "Lower-case these string columns."),
+    Kind("upper", ColumnList, "Upper-case these string columns."),
+    Kind("fill_missing", FillMissingParams, "Replace nulls: mean, median, mode or {constant: v}."),
+    Kind("filter", str, "Keep the rows where this Spark SQL condition holds; removed rows are counted."),
+    Kind("derive", StrMap, "Add or replace columns from Spark SQL expressions."),
+    Kind("dedupe", DedupeParams, "Keep one row per key."),
+    Kind("date_parts", DatePartsParams, "Add year, month, day ... columns from a date column."),
+    Kind("bucketize", BucketizeParams, "Bin a numeric column by split points."),
+    Kind("clip", ClipParams, "Clamp numeric columns to [low, high]; null means unbounded."),
+    Kind("map_values", MapValuesParams, "Replace values of a column by a mapping."),
+    Kind("join", JoinParams, "Join another source or dataset."),
+    Kind("python", PythonStep, "Call your function f(df, **params) -> DataFrame."),
+    Kind("glrm", GlrmParams, "Add H2O GLRM archetype features (run by the training stage)."),
+)
+"""Every prep step kind; ``sparkwing.prep`` implements each one."""
 
 
 class RangeBounds(RootModel[tuple[float | None, float | None]]):
@@ -168,8 +236,8 @@ class RangeBounds(RootModel[tuple[float | None, float | None]]):
 
 
 class RowCountParams(_Params):
-    min: int | None = Field(None, ge=0)
-    max: int | None = Field(None, ge=0)
+    min: int | None = Field(None, ge=0, description="Fewest rows allowed.")
+    max: int | None = Field(None, ge=0, description="Most rows allowed.")
 
     @model_validator(mode="after")
     def _order(self) -> RowCountParams:
@@ -178,12 +246,25 @@ class RowCountParams(_Params):
         return self
 
 
-CHECK_PARAMS: dict[str, Any] = {
-    "not_null": ColumnList,
-    "unique": ColumnList,
-    "in_range": RootModel[dict[str, RangeBounds]],
-    "in_set": RootModel[dict[str, list[Scalar]]],
-    "regex": StrMap,
-    "row_count": RowCountParams,
-    "max_null_share": RootModel[dict[str, Annotated[float, Field(ge=0, le=1)]]],
-}
+class InRangeParams(RootModel[dict[str, RangeBounds]]):
+    pass
+
+
+class InSetParams(RootModel[dict[str, list[Scalar]]]):
+    pass
+
+
+class MaxNullShareParams(RootModel[dict[str, Annotated[float, Field(ge=0, le=1)]]]):
+    pass
+
+
+CHECK_KINDS: Mapping[str, Kind] = _registry(
+    Kind("not_null", ColumnList, "These columns have no nulls."),
+    Kind("unique", ColumnList, "These columns together are a key (nulls compare equal)."),
+    Kind("in_range", InRangeParams, "Non-null values lie in [low, high]; NaN never does."),
+    Kind("in_set", InSetParams, "Non-null values are among the listed ones."),
+    Kind("regex", StrMap, "Non-null values match the (Java) regular expression as a whole."),
+    Kind("row_count", RowCountParams, "The row count lies in [min, max]."),
+    Kind("max_null_share", MaxNullShareParams, "At most this share (0..1) of a column is null."),
+)
+"""Every quality check kind; ``sparkwing.prep`` implements each one."""

@@ -1,12 +1,39 @@
-"""YAML loading that remembers the line of every mapping key and sequence item."""
+"""YAML loading that remembers the line of every mapping key and sequence item.
+
+Booleans are YAML 1.2's: only ``true``/``false``.  YAML 1.1 (PyYAML's default) also reads
+``on``, ``off``, ``yes`` and ``no`` as booleans, which turned ``join: {on: [id]}`` into a
+``True`` key; pydantic still accepts ``yes``/``no`` for boolean fields.
+"""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import yaml
 
 Loc = tuple[str | int, ...]
+_BOOL = "tag:yaml.org,2002:bool"
+
+
+class SpecLoader(yaml.SafeLoader):
+    """PyYAML's safe loader with YAML 1.2 booleans."""
+
+
+SpecLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != _BOOL]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+SpecLoader.add_implicit_resolver(_BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+
+
+def load_yaml(text: str) -> Any:
+    """Parse one YAML document the way specs are parsed.
+
+    >>> load_yaml("join: {with: b, on: [id]}")
+    {'join': {'with': 'b', 'on': ['id']}}
+    """
+    return yaml.load(text, Loader=SpecLoader)  # noqa: S506 - SpecLoader is a SafeLoader
 
 
 def load_with_lines(text: str, filename: str = "<spec>") -> tuple[Any, dict[Loc, int]]:
@@ -19,8 +46,8 @@ def load_with_lines(text: str, filename: str = "<spec>") -> tuple[Any, dict[Loc,
     from sparkwing.errors import ConfigError, Problem
 
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node = yaml.compose(text, Loader=SpecLoader)
+        data = load_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None

@@ -13,7 +13,7 @@ import os
 import shlex
 from pathlib import Path
 
-from sparkwing.config import PipelineSpec, Settings
+from sparkwing.config import DRIVER_PARSED, PipelineSpec, Settings
 from sparkwing.errors import ConfigError, EngineError, Problem
 from sparkwing.workspace import is_remote
 
@@ -47,10 +47,6 @@ def loopback_master(master: str) -> bool:
         return True
     host = master[len("spark://") :].split(":")[0] if master.startswith("spark://") else ""
     return host in LOOPBACK_HOSTS
-
-
-# Parsed on the driver and handed to Spark with the plan: a driver-local file is fine.
-DRIVER_PARSED = ("arff", "svmlight", "libsvm")
 
 
 def check_cluster(settings: Settings, spec: PipelineSpec | None = None) -> None:
@@ -109,7 +105,9 @@ def sparkling_jar() -> str:
         raise EngineError("Sparkling Water is not installed", hint="pip install 'h2o-pysparkling-3-5'")
     jar = Path(next(iter(spec.submodule_search_locations))) / "sparkling_water_assembly.jar"
     if not jar.is_file():
-        raise EngineError(f"Sparkling Water assembly jar missing: {jar}", hint="reinstall h2o-pysparkling-3-5")
+        raise EngineError(
+            f"Sparkling Water assembly jar missing: {jar}", hint="reinstall h2o-pysparkling-3-5"
+        )
     return str(jar)
 
 
@@ -153,7 +151,8 @@ def submit_command(settings: Settings, spec: str, *, extra: list[str] | None = N
     Driver JVM options (Java 17 flags, Derby home) must be on the line: the driver JVM starts
     before sparkwing's code runs.
 
-    >>> submit_command(load_settings({"spark": {"master": "yarn"}, "workspace": "s3://b/ws"}), "p.yaml")  # doctest: +SKIP
+    >>> settings = load_settings({"spark": {"master": "yarn"}, "workspace": "s3://b/ws"})  # doctest: +SKIP
+    >>> submit_command(settings, "p.yaml")  # doctest: +SKIP
     """
     from sparkwing.engine._spark import spark_conf
 

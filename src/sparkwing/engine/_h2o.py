@@ -158,7 +158,7 @@ def _direct_to_node(spark: SparkSession, settings: Settings) -> str:
     """Stop the all-interfaces Flow proxy; point the Python client at the loopback node."""
     import h2o
 
-    jvm = spark.sparkContext._jvm  # type: ignore[attr-defined]
+    jvm: Any = spark.sparkContext._jvm
     if cluster_kind(settings.spark.master) is None:
         url = str(jvm.water.H2O.getURL("http"))  # the node runs inside this (driver) JVM
     else:  # nodes live in the executors: ask the cloud, through the proxy, where the first one is
@@ -275,7 +275,9 @@ def run_watched(call: Callable[[], T], every: float = 15.0) -> T:
         # Twice in a row: on a busy machine a heartbeat can be late ("unhealthy") for a moment.
         strikes = strikes + 1 if lost is not None else 0
         if strikes >= 2:
-            raise EngineError(f"the H2O cloud lost a node: {_broken(str(lost))}", hint="H2O has no high availability")
+            raise EngineError(
+                f"the H2O cloud lost a node: {_broken(str(lost))}", hint="H2O has no high availability"
+            )
     if "error" in box:
         raise box["error"]
     return box["value"]

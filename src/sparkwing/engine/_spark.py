@@ -8,7 +8,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sparkwing.config import Settings
-from sparkwing.engine._cluster import check_cluster, cluster_conf, cluster_kind, driver_address, loopback_master
+from sparkwing.engine._cluster import (
+    check_cluster,
+    cluster_conf,
+    cluster_kind,
+    driver_address,
+    loopback_master,
+)
 from sparkwing.engine._java import find_java, use_java
 from sparkwing.errors import EngineError
 from sparkwing.workspace import Workspace
@@ -143,7 +149,9 @@ def _merge_submitted(conf: dict[str, str], submitted: dict[str, str]) -> dict[st
     opts = submitted.get("spark.driver.extraJavaOptions", "")
     missing = [f for f in JAVA17_FLAGS if f not in opts]
     if missing:
-        log.warning("spark-submit without the Java 17 flags: add --driver-java-options '%s'", " ".join(JAVA17_FLAGS))
+        log.warning(
+            "spark-submit without the Java 17 flags: add --driver-java-options '%s'", " ".join(JAVA17_FLAGS)
+        )
     out = {}
     for key, value in conf.items():
         if key in submitted:

@@ -229,4 +229,4 @@ def parse_arff_row(line: str, header: ArffHeader) -> list[object] | None:
         raw = split_values(text)
         if len(raw) != len(attrs):
             raise ArffRowError(f"wrong number of values (expected {len(attrs)}, got {len(raw)})")
-    return [_convert(v, a) for v, a in zip(raw, attrs)]
+    return [_convert(v, a) for v, a in zip(raw, attrs, strict=True)]

@@ -58,7 +58,7 @@ def _frame(spark: SparkSession, columns: dict[str, list[Any]], ddl: dict[str, st
     schema = T.StructType([T.StructField(n, T._parse_datatype_string(t)) for n, t in ddl.items()])
     pdf = pd.DataFrame({n: pd.Series(v, dtype="object") for n, v in columns.items()})
     key = "spark.sql.execution.arrow.pyspark.enabled"
-    before = spark.conf.get(key, "false")
+    before = spark.conf.get(key, "false") or "false"
     spark.conf.set(key, "true")  # Arrow makes wide frames (126 SVMLight features) fast
     try:
         return spark.createDataFrame(pdf, schema)

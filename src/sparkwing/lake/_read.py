@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sparkwing.config import Settings, SourceSpec
+from sparkwing.config import DRIVER_PARSED, Settings, SourceSpec
 from sparkwing.errors import SourceError, SparkwingError
 from sparkwing.lake._delimited import (
     delimiter_for,
@@ -166,7 +166,7 @@ def _parse(
 ) -> tuple[Settled, list[dict[str, Any]]]:
     s3 = ctx.settings.s3
     declared = {c: sql_type(t, source=name, column=c) for c, t in (spec.columns or {}).items()}
-    if fmt in ("arff", "svmlight", "libsvm"):
+    if fmt in DRIVER_PARSED:
         reader = read_arff if fmt == "arff" else read_svmlight
         parsed = reader(spark, name, spec, files, s3)
         _check_declared(name, declared, parsed.df.columns)

@@ -142,7 +142,7 @@ def spark_s3_scheme(spark: SparkSession, settings: Settings) -> str | None:
     mode = settings.lake.spark_s3
     if mode != "auto":
         return "" if mode == "always" else None
-    jvm = spark.sparkContext._jvm
+    jvm: Any = spark.sparkContext._jvm
     for scheme, cls in (
         ("s3", "com.amazon.ws.emr.hadoop.fs.EmrFileSystem"),
         ("s3a", "org.apache.hadoop.fs.s3a.S3AFileSystem"),

@@ -1,10 +1,7 @@
 """Write DataFrames to lake URIs: local paths (atomic swap of the folder) or S3.
 
 When Spark cannot reach S3 (no hadoop-aws), the frame is written to a local temporary folder
-and uploaded with boto3.
-
->>> sorted(OUTPUT_FORMATS)
-['csv', 'orc', 'parquet']
+and uploaded with boto3.  The formats a score may write are ``sparkwing.config.OUTPUT_FORMATS``.
 """
 
 from __future__ import annotations
@@ -16,15 +13,13 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sparkwing.config import S3Settings, Settings
+from sparkwing.config import OUTPUT_FORMATS, S3Settings, Settings
 from sparkwing.errors import ConfigError, SourceError
 from sparkwing.lake._uri import configure_s3a, resolve_uri, spark_s3_scheme, with_scheme
 from sparkwing.workspace import is_remote, s3_client, split_s3
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
-
-OUTPUT_FORMATS = {"parquet", "orc", "csv"}
 
 
 def write_output(df: DataFrame, uri: str, format: str, *, settings: Settings, base_dir: Path) -> str:

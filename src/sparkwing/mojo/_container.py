@@ -204,7 +204,9 @@ def _open_zip(fh: IO[bytes], limits: Limits) -> _ZipBackend:
     except MojoError:
         raise
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError) as exc:
-        raise MojoError(f"not a readable MOJO zip: {exc}", hint="the file is truncated or not a MOJO") from exc
+        raise MojoError(
+            f"not a readable MOJO zip: {exc}", hint="the file is truncated or not a MOJO"
+        ) from exc
     except Exception as exc:  # corrupt central directories raise odd errors
         raise MojoError(
             f"not a readable MOJO zip: {type(exc).__name__}: {exc}", hint="the file is corrupt"

@@ -83,7 +83,9 @@ class DeepLearningScorer:
             if w.size != sizes[layer + 1] * sizes[layer] or b.size != sizes[layer + 1]:
                 raise MojoError(f"Deep Learning layer {layer} has the wrong number of weights")
             # Weights are float32 in H2O; the decimal text round-trips through float32 exactly.
-            self.weights.append(w.astype(np.float32).astype(np.float64).reshape(sizes[layer + 1], sizes[layer]))
+            self.weights.append(
+                w.astype(np.float32).astype(np.float64).reshape(sizes[layer + 1], sizes[layer])
+            )
             self.biases.append(b)
         mul = ini.get_floats("norm_mul", [])
         sub = ini.get_floats("norm_sub", [])
@@ -142,7 +144,11 @@ class DeepLearningScorer:
         e = np.exp(a - a.max(axis=1, keepdims=True))
         probs = e / e.sum(axis=1, keepdims=True)
         meta = self.meta
-        if meta.balance_classes and meta.prior_class_distrib is not None and meta.model_class_distrib is not None:
+        if (
+            meta.balance_classes
+            and meta.prior_class_distrib is not None
+            and meta.model_class_distrib is not None
+        ):
             probs = correct_probabilities(probs, meta.prior_class_distrib, meta.model_class_distrib)
         if k == 2:
             label = binomial_labels(probs[:, 1], meta.default_threshold)

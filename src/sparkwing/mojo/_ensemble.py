@@ -36,7 +36,9 @@ class EnsembleScorer:
             try:
                 cols = np.array([position[n] for n in sub_meta.feature_names], dtype=np.int64)
             except KeyError as exc:
-                raise MojoError(f"base model {key!r} needs column {exc.args[0]!r}, absent from the ensemble") from exc
+                raise MojoError(
+                    f"base model {key!r} needs column {exc.args[0]!r}, absent from the ensemble"
+                ) from exc
             self.bases.append((i, scorer, cols, sub_meta))
         meta_key = ini.get_str("metalearner")
         if meta_key not in dirs:

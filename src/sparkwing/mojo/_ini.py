@@ -152,7 +152,9 @@ def parse_ini(text: str, limits: Limits) -> ModelIni:
             col = parse_int("[domains]", idx)
             n = parse_int("[domains]", parts[0])
             if n < 0 or n > limits.max_levels:
-                raise MojoError(f"model.ini: domain of column {col} has {n} levels (limit {limits.max_levels})")
+                raise MojoError(
+                    f"model.ini: domain of column {col} has {n} levels (limit {limits.max_levels})"
+                )
             if 0 <= col < n_columns:
                 ini.domain_files[col] = (n, parts[1])
         else:

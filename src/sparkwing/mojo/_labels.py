@@ -10,6 +10,7 @@ import numpy as np
 
 from sparkwing.mojo._jrandom import JavaRandom, to_long
 
+
 def binomial_labels(p1: np.ndarray, threshold: float) -> np.ndarray:
     """1 where ``p1 >= threshold`` (NaN → 0, as Java's comparison is false)."""
     return (p1 >= threshold).astype(np.float64)

@@ -75,7 +75,11 @@ def _output_names(meta: Meta, scorer: Any) -> list[str]:
     if cat == "Clustering":
         return ["cluster"]
     if cat == "AnomalyDetection":
-        return ["predict", "score", "mean_length"] if getattr(scorer, "flag", False) else ["predict", "mean_length"]
+        return (
+            ["predict", "score", "mean_length"]
+            if getattr(scorer, "flag", False)
+            else ["predict", "mean_length"]
+        )
     if cat == "DimReduction":
         return [f"Arch{i + 1}" for i in range(scorer.k)]
     raise MojoError(f"unsupported model category {cat}")
@@ -193,7 +197,9 @@ class MojoModel:
         with np.errstate(all="ignore"):
             if len(x) <= self.batch_rows:
                 return self._scorer.score(x)
-            parts = [self._scorer.score(x[i : i + self.batch_rows]) for i in range(0, len(x), self.batch_rows)]
+            parts = [
+                self._scorer.score(x[i : i + self.batch_rows]) for i in range(0, len(x), self.batch_rows)
+            ]
             return np.vstack(parts)
 
     def predict(self, data: Any, *, warnings: list[RowWarning] | None = None) -> Any:
@@ -205,7 +211,9 @@ class MojoModel:
         try:
             import pandas as pd
         except ImportError as exc:  # pragma: no cover - pandas is optional
-            raise MojoError("predict() needs pandas", hint="pip install pandas, or use predict_numpy()") from exc
+            raise MojoError(
+                "predict() needs pandas", hint="pip install pandas, or use predict_numpy()"
+            ) from exc
         enc = self.encode(data)
         if warnings is not None:
             warnings.extend(enc.warnings)
@@ -222,7 +230,8 @@ class MojoModel:
             idx = raw[:, 0]
             labels = np.array(classes, dtype=object)
             safe = np.where(np.isnan(idx), 0, idx).astype(np.int64)
-            cols["predict"] = np.where(np.isnan(idx), None, labels[np.clip(safe, 0, len(labels) - 1)])
+            missing: Any = None
+            cols["predict"] = np.where(np.isnan(idx), missing, labels[np.clip(safe, 0, len(labels) - 1)])
         return pd.DataFrame(cols, columns=names)
 
 

@@ -72,7 +72,7 @@ class RowEncoder:
         self.domains = list(domains)
         self.index = {n: i for i, n in enumerate(self.names)}
         self.levels: list[dict[str, int] | None] = []
-        for name, dom in zip(self.names, self.domains, strict=True):
+        for _name, dom in zip(self.names, self.domains, strict=True):
             if dom is None:
                 self.levels.append(None)
                 continue
@@ -199,7 +199,7 @@ class RowEncoder:
             except TypeError:  # unhashable
                 hit = None
             if hit is None:
-                w: list[RowWarning] = []
+                w = []
                 hit = (self._value(j, v, 0, w), w)
                 try:
                     cache[v] = hit

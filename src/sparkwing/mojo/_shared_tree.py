@@ -165,8 +165,14 @@ class TreeScorer:
 
     def _label(self, preds: np.ndarray, x: np.ndarray) -> np.ndarray:
         meta = self.meta
-        if meta.balance_classes and meta.prior_class_distrib is not None and meta.model_class_distrib is not None:
-            preds[:, 1:] = correct_probabilities(preds[:, 1:], meta.prior_class_distrib, meta.model_class_distrib)
+        if (
+            meta.balance_classes
+            and meta.prior_class_distrib is not None
+            and meta.model_class_distrib is not None
+        ):
+            preds[:, 1:] = correct_probabilities(
+                preds[:, 1:], meta.prior_class_distrib, meta.model_class_distrib
+            )
         if meta.n_classes == 2:
             preds[:, 0] = binomial_labels(preds[:, 2], meta.default_threshold)
         else:

@@ -104,7 +104,10 @@ def _parse_trees(buf: _Buf, b: Booster) -> None:
     groups = np.array(buf.unpack(f"{num_trees}i"), dtype=np.int64) if num_trees else np.zeros(0, np.int64)
     if np.any((groups < 0) | (groups >= max(num_group, b.num_class, 1))):
         raise MojoError("XGBoost tree_info names an unknown output group", hint="corrupt MOJO")
-    cat = (lambda xs, d: np.concatenate(xs) if xs else np.zeros(0, d))
+
+    def cat(xs: list[np.ndarray], d: type) -> np.ndarray:
+        return np.concatenate(xs) if xs else np.zeros(0, d)
+
     b.left, b.right = cat(left, np.int64), cat(right, np.int64)
     b.feature, b.default_left = cat(feat, np.int64), cat(dleft, bool)
     b.value, b.roots, b.tree_group, b.depth = cat(value, f32), np.array(roots, np.int64), groups, depth
@@ -310,7 +313,9 @@ class XGBoostScorer:
         child[0::2] = np.where(leaf, ids, b.right)
         child[1::2] = np.where(leaf, ids, b.left)
         self._child = child
-        self._levels_per_cat = (np.diff(self.cat_offsets) - 1 + (0 if self.all_levels else 1)).astype(np.float64)
+        self._levels_per_cat = (np.diff(self.cat_offsets) - 1 + (0 if self.all_levels else 1)).astype(
+            np.float64
+        )
 
     def _raw32(self, x: np.ndarray) -> np.ndarray:
         """Rows as float32, twice (NaN as +inf, then as -inf); categoricals hold level or -1."""
@@ -393,7 +398,9 @@ class XGBoostScorer:
                 p = m
         if k == 2 and p.shape[1] == 1:
             p1 = p[:, 0].astype(np.float64)
-            preds = np.column_stack([binomial_labels(p1, self.meta.default_threshold), (f32(1) - p[:, 0]).astype(np.float64), p1])
+            preds = np.column_stack(
+                [binomial_labels(p1, self.meta.default_threshold), (f32(1) - p[:, 0]).astype(np.float64), p1]
+            )
         elif k > 2:
             probs = p.astype(np.float64)
             preds = np.column_stack([multinomial_labels(probs, self.meta.prior_class_distrib, x), probs])

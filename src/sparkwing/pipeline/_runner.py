@@ -84,7 +84,9 @@ def run_pipeline(
             try:
                 cleanup()
             except Exception as exc:  # noqa: BLE001 - a dead executor/JVM must not hide the run's error
-                log.warning("cleanup failed: %s", str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__)
+                log.warning(
+                    "cleanup failed: %s", str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+                )
         try:
             store.save(record)
         finally:
@@ -94,7 +96,10 @@ def run_pipeline(
                 try:
                     _stop_engine()
                 except Exception as exc:  # noqa: BLE001 - same: the run's own error wins
-                    log.warning("stopping Spark/H2O failed: %s", str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__)
+                    log.warning(
+                        "stopping Spark/H2O failed: %s",
+                        str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__,
+                    )
     return record
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sparkwing.config import PipelineSpec, Settings, StepGraph, TableSpec
+from sparkwing.config import TABLE_FORMATS, PipelineSpec, Settings, StepGraph, TableSpec
 from sparkwing.errors import ConfigError
 from sparkwing.pipeline._record import RunRecord, StepRecord
 from sparkwing.workspace import Workspace
@@ -248,7 +248,7 @@ def run_score(ctx: RunContext, name: str, step: StepRecord) -> None:
         return
     from sparkwing.warehouse import publish_table
 
-    fmt = spec.format if spec.format in ("parquet", "orc") else None
+    fmt = spec.format if spec.format in TABLE_FORMATS else None
     table = TableSpec.model_validate({"from": spec.from_, "format": fmt})
     published = publish_table(
         ctx.spark, result.df, name, table, workspace=ctx.workspace, version=ctx.run_id,

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
+from sparkwing.config import CHECK_KINDS
 from sparkwing.errors import CheckFailed, ConfigError
 from sparkwing.prep._columns import count_where, is_numeric, is_string
 from sparkwing.prep._context import col, resolve_name
+from sparkwing.prep._kinds import implement
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame
@@ -188,10 +190,11 @@ def _max_null_share(plan: _Plan, names: list[str], params: dict[str, float], _: 
     return read
 
 
-CHECKS = {
-    "not_null": _not_null, "unique": _unique, "in_range": _in_range, "in_set": _in_set,
-    "regex": _regex, "row_count": _row_count, "max_null_share": _max_null_share,
-}  # fmt: skip
+CHECKS: Mapping[str, Callable[..., Reader]] = implement(
+    CHECK_KINDS, "check",
+    not_null=_not_null, unique=_unique, in_range=_in_range, in_set=_in_set,
+    regex=_regex, row_count=_row_count, max_null_share=_max_null_share,
+)  # fmt: skip
 
 
 def _check_columns(df: DataFrame, check: Check, where: str, case_sensitive: bool) -> tuple[list[str], Any]:
@@ -202,7 +205,7 @@ def _check_columns(df: DataFrame, check: Check, where: str, case_sensitive: bool
     given = list(params)
     names = [resolve_name(df, c, where, case_sensitive) for c in given]
     if isinstance(params, dict):
-        params = {n: params[g] for n, g in zip(names, given)}
+        params = {n: params[g] for n, g in zip(names, given, strict=True)}
     return names, params
 
 

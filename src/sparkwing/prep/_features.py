@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 from sparkwing.prep._columns import cast_expr, count_where, is_numeric, is_string, type_error
@@ -74,7 +75,7 @@ def bucketize(df: DataFrame, params: Any, ctx: StepContext) -> DataFrame:
     labels = params.labels or list(range(len(splits) - 1))
     expr = F.when(F.isnan(source), F.lit(None))
     last = len(splits) - 2
-    for i, (low, high) in enumerate(zip(splits, splits[1:])):
+    for i, (low, high) in enumerate(pairwise(splits)):
         upper_ok = source <= high if i == last else source < high
         expr = expr.when((source >= low) & upper_ok, F.lit(labels[i]))
     bucket = expr.otherwise(F.lit(None))

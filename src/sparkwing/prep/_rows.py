@@ -93,7 +93,7 @@ def join(df: DataFrame, params: Any, ctx: StepContext) -> DataFrame:
     keys = ctx.names(df, params.on)
     other_where = f"{ctx.where} (in {other_name!r})"
     other_keys = [resolve_name(other, k, other_where, ctx.case_sensitive) for k in keys]
-    other = other.withColumnsRenamed({o: k for o, k in zip(other_keys, keys) if o != k})
+    other = other.withColumnsRenamed({o: k for o, k in zip(other_keys, keys, strict=True) if o != k})
     fold = (lambda s: s) if ctx.case_sensitive else str.lower
     taken = {fold(c) for c in df.columns}
     renamed: dict[str, str] = {}

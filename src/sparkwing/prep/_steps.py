@@ -13,10 +13,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from sparkwing.config import STEP_KINDS
 from sparkwing.errors import ConfigError, SparkwingError, StepFailed
 from sparkwing.prep import _columns, _features, _fill, _rows
 from sparkwing.prep._context import Pending, StepContext, unknown_column
 from sparkwing.prep._custom import run_python
+from sparkwing.prep._kinds import implement
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
@@ -33,26 +35,27 @@ def _glrm(df: DataFrame, params: Any, ctx: StepContext) -> DataFrame:  # noqa: A
     )
 
 
-STEPS: dict[str, StepFunction] = {
-    "select": _columns.select,
-    "drop": _columns.drop,
-    "rename": _columns.rename,
-    "cast": _columns.cast,
-    "trim": _columns.trim,
-    "lower": _columns.lower,
-    "upper": _columns.upper,
-    "fill_missing": _fill.fill_missing,
-    "filter": _rows.filter_rows,
-    "derive": _columns.derive,
-    "dedupe": _rows.dedupe,
-    "date_parts": _features.date_parts,
-    "bucketize": _features.bucketize,
-    "clip": _columns.clip,
-    "map_values": _columns.map_values,
-    "join": _rows.join,
-    "python": run_python,
-    "glrm": _glrm,
-}
+STEPS: Mapping[str, StepFunction] = implement(
+    STEP_KINDS, "step",
+    select=_columns.select,
+    drop=_columns.drop,
+    rename=_columns.rename,
+    cast=_columns.cast,
+    trim=_columns.trim,
+    lower=_columns.lower,
+    upper=_columns.upper,
+    fill_missing=_fill.fill_missing,
+    filter=_rows.filter_rows,
+    derive=_columns.derive,
+    dedupe=_rows.dedupe,
+    date_parts=_features.date_parts,
+    bucketize=_features.bucketize,
+    clip=_columns.clip,
+    map_values=_columns.map_values,
+    join=_rows.join,
+    python=run_python,
+    glrm=_glrm,
+)  # fmt: skip
 
 
 # Observations waiting for an action, kept outside the StepStats so that ``vars(stats)``

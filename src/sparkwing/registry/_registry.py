@@ -264,7 +264,9 @@ def _read(path: str | Path, what: str) -> bytes:
     try:
         return Path(path).read_bytes()
     except OSError as exc:
-        raise RegistryError(f"cannot read the {what} at {path}: {exc.strerror}", hint="was training run?") from None
+        raise RegistryError(
+            f"cannot read the {what} at {path}: {exc.strerror}", hint="was training run?"
+        ) from None
 
 
 def _actor() -> str:

@@ -1,1 +1,3 @@
-"""sparkwing.schedule"""
+"""Schedules and data triggers for pipelines (not built yet)."""
+
+__all__: list[str] = []

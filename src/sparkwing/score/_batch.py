@@ -28,14 +28,18 @@ class ScoreResult:
 def output_columns(card: dict[str, Any]) -> list[str]:
     """The prediction columns a model adds: ``predict`` and ``p_<class>``, or ``predict`` alone."""
     classes = card.get("classes") or []
-    return ["predict", *[prob_column(c) for c in classes]] if card.get("task") != "regression" else ["predict"]
+    return (
+        ["predict", *[prob_column(c) for c in classes]] if card.get("task") != "regression" else ["predict"]
+    )
 
 
 def prob_column(cls: str) -> str:
     return "p_" + re.sub(r"[^0-9A-Za-z_]", "_", str(cls))
 
 
-def score_batch(spark: SparkSession, df: DataFrame, version: ModelVersion, *, allow_missing: bool = False) -> ScoreResult:
+def score_batch(
+    spark: SparkSession, df: DataFrame, version: ModelVersion, *, allow_missing: bool = False
+) -> ScoreResult:
     """Add ``predict`` (label or value), ``p_<class>`` per class, ``model_name``, ``model_version``.
 
     Extra columns pass through; a missing feature is an error (or all-NA with ``allow_missing``);
@@ -49,7 +53,9 @@ def score_batch(spark: SparkSession, df: DataFrame, version: ModelVersion, *, al
     card = version.card
     features = card.get("features") or []
     if not features:
-        raise ScoringError(f"{version.ref} has no feature list in its card", hint="register it with sparkwing")
+        raise ScoringError(
+            f"{version.ref} has no feature list in its card", hint="register it with sparkwing"
+        )
     outputs = [*output_columns(card), "model_name", "model_version"]
     clash = [c for c in outputs if c in df.columns]
     if clash:
@@ -106,7 +112,9 @@ def _input_stats(df: DataFrame, features: list[dict[str, Any]]) -> tuple[int, di
     aggs: list[Column] = [F.count(F.lit(1)).alias("__rows")]
     for i, f in enumerate(cats):
         col = F.col(f"`{f['name']}`").cast("string")
-        aggs.append(F.sum(F.when(col.isNotNull() & ~col.isin(list(f["domain"])), 1).otherwise(0)).alias(f"u{i}"))
+        aggs.append(
+            F.sum(F.when(col.isNotNull() & ~col.isin(list(f["domain"])), 1).otherwise(0)).alias(f"u{i}")
+        )
     row = df.agg(*aggs).first()
     unseen = {f["name"]: int(row[f"u{i}"] or 0) for i, f in enumerate(cats)}
     return int(row["__rows"]), {k: v for k, v in unseen.items() if v}

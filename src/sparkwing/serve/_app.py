@@ -35,8 +35,16 @@ from sparkwing.workspace import Workspace
 
 log = logging.getLogger("sparkwing.serve")
 _bearer = HTTPBearer(auto_error=False, description="An API key from `sparkwing keys create`.")
-_STATUS_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-                 405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type", 429: "rate_limited"}
+_STATUS_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "too_large",
+    415: "unsupported_media_type",
+    429: "rate_limited",
+}
 _ERRORS: dict[int | str, dict[str, Any]] = {
     s: {"model": ErrorOut, "description": d} for s, d in
     [(401, "no valid API key"), (403, "key lacks the scope"), (404, "unknown model, alias or version"),
@@ -56,8 +64,10 @@ class Service:
         self.registry = Registry(self.workspace)
         refs = config.models or default_refs(self.registry)
         if not refs:
-            raise ConfigError("no model to serve: no model has a production alias",
-                              hint="sparkwing models promote NAME VERSION production, or pass --model NAME@ALIAS")
+            raise ConfigError(
+                "no model to serve: no model has a production alias",
+                hint="sparkwing models promote NAME VERSION production, or pass --model NAME@ALIAS",
+            )
         self.store = ModelStore(self.registry, refs, self.metrics)
         self.keys = KeyStore(self.workspace)
         self.limiter = RateLimiter(config.rate_limit, config.rate_burst)
@@ -98,7 +108,9 @@ class Service:
 
     # --- auth -------------------------------------------------------------------------------
 
-    def authorize(self, request: Request, creds: HTTPAuthorizationCredentials | None, scope: str) -> ApiKey | None:
+    def authorize(
+        self, request: Request, creds: HTTPAuthorizationCredentials | None, scope: str
+    ) -> ApiKey | None:
         if not self.config.auth_required:
             return None
         token = creds.credentials if creds is not None else request.headers.get("x-api-key")
@@ -110,8 +122,12 @@ class Service:
         if not key.allows(scope):
             raise ServeError(403, "forbidden", f"key {key.id} has scope {key.scope!r}, this needs {scope!r}")
         if not self.limiter.allow(key.id):
-            raise ServeError(429, "rate_limited", f"key {key.id} is over {self.config.rate_limit:g} requests/s",
-                             headers={"Retry-After": str(self.limiter.retry_after())})
+            raise ServeError(
+                429,
+                "rate_limited",
+                f"key {key.id} is over {self.config.rate_limit:g} requests/s",
+                headers={"Retry-After": str(self.limiter.retry_after())},
+            )
         return key
 
 
@@ -133,7 +149,9 @@ def create_app(config: ServeConfig, *, service: Service | None = None) -> FastAP
 
     def need(scope: str) -> Any:
         # async: a plain ``def`` dependency would cost a thread-pool hop on every request.
-        async def check(request: Request, creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> None:
+        async def check(
+            request: Request, creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+        ) -> None:
             svc.authorize(request, creds, scope)
         return Depends(check)
 
@@ -165,7 +183,10 @@ def create_app(config: ServeConfig, *, service: Service | None = None) -> FastAP
         served = svc.store._served(name)
         return _detail(svc, served.ref.name, served.current, served.status())
 
-    body_doc = {"required": True, "content": {"application/json": {"schema": PredictRequest.model_json_schema()}}}
+    body_doc = {
+        "required": True,
+        "content": {"application/json": {"schema": PredictRequest.model_json_schema()}},
+    }
 
     @app.post("/v1/models/{name}:predict", tags=["models"], dependencies=[need("predict")],
               response_model=PredictResponse, responses=_ERRORS, openapi_extra={"requestBody": body_doc})
@@ -186,7 +207,11 @@ def create_app(config: ServeConfig, *, service: Service | None = None) -> FastAP
                              hint="split the request")
         # The one model this request scores with, even if the alias moves meanwhile.
         picked = svc.store.pick(name, alias, version)
-        lm = picked if isinstance(picked, LoadedModel) else await run_in_threadpool(svc.store.load_extra, name, picked)
+        lm = (
+            picked
+            if isinstance(picked, LoadedModel)
+            else await run_in_threadpool(svc.store.load_extra, name, picked)
+        )
         body.strict = body.strict or strict
         default_alias = svc.store.served[name].ref.alias or None
         served_alias = alias if alias is not None else (None if version is not None else default_alias)
@@ -215,7 +240,12 @@ def _detail(svc: Service, name: str, current: LoadedModel | None, status: dict[s
          "metrics": _numbers(mv.card.get("metrics"))}
         for mv in svc.registry.versions(name)
     ]
-    out: dict[str, Any] = {"name": name, "status": status, "aliases": svc.registry.aliases(name), "versions": versions}
+    out: dict[str, Any] = {
+        "name": name,
+        "status": status,
+        "aliases": svc.registry.aliases(name),
+        "versions": versions,
+    }
     if current is not None:
         info, card = current.model.info, current.card
         card_feats = {f.get("name"): f for f in card.get("features") or [] if isinstance(f, dict)}
@@ -238,7 +268,9 @@ def _detail(svc: Service, name: str, current: LoadedModel | None, status: dict[s
 
 def _numbers(metrics: Any) -> dict[str, float]:
     # The card also holds confusion matrices etc.; the summary lists the scalar figures.
-    return {k: v for k, v in (metrics or {}).items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+    return {
+        k: v for k, v in (metrics or {}).items() if isinstance(v, (int, float)) and not isinstance(v, bool)
+    }
 
 
 def _install_errors(app: FastAPI) -> None:
@@ -256,7 +288,9 @@ def _install_errors(app: FastAPI) -> None:
         if any(e.get("type") == "json_invalid" for e in errors):
             return answer(request, ServeError(400, "invalid_json", "the body is not valid JSON"))
         # No "input" echo: a body can be megabytes; location and message say enough.
-        details = [{"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", ""))} for e in errors[:20]]
+        details = [
+            {"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", ""))} for e in errors[:20]
+        ]
         first = details[0] if details else {"loc": [], "msg": "invalid"}
         return answer(request, ServeError(422, "invalid_request",
                                           f"{'.'.join(first['loc'])}: {first['msg']}", details=details))

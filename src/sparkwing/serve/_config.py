@@ -31,7 +31,9 @@ class ModelRef(BaseModel):
         """
         m = _REF.match(text.strip())
         if not m:
-            raise ConfigError(f"invalid model reference {text!r}", hint="NAME or NAME@ALIAS, e.g. loan_default@production")
+            raise ConfigError(
+                f"invalid model reference {text!r}", hint="NAME or NAME@ALIAS, e.g. loan_default@production"
+            )
         name, tag = m.group(1), m.group(2)
         if tag and tag.isdigit():
             return cls(name=name, alias="", version=int(tag))
@@ -48,7 +50,9 @@ class ServeConfig(BaseModel):
 
     workspace: str = Field(description="Workspace directory or s3:// URI holding the registry.")
     s3: S3Settings | None = None
-    models: list[ModelRef] = Field(default_factory=list, description="Empty: every model with a production alias.")
+    models: list[ModelRef] = Field(
+        default_factory=list, description="Empty: every model with a production alias."
+    )
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=0, le=65535)
     workers: int = Field(1, ge=1, le=64)

@@ -11,7 +11,7 @@ follow exactly sparkwing.mojo's (= genmodel's) rules at a fraction of the per-va
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -22,7 +22,9 @@ _NUMBERS = frozenset({int, float, type(None)})
 SMALL = 8  # rows up to which the record encoder is faster than the column one
 
 
-def encode_columns(model: MojoModel, n: int, columns: dict[str, Sequence[Any]]) -> tuple[np.ndarray, list[RowWarning]]:
+def encode_columns(
+    model: MojoModel, n: int, columns: Mapping[str, Sequence[Any]]
+) -> tuple[np.ndarray, list[RowWarning]]:
     """``columns`` maps feature name -> its ``n`` values (absent features stay NaN)."""
     if n <= SMALL:
         # A few rows: one pass of the scorer's own record encoder beats per-column set-up.

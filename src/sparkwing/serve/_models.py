@@ -90,7 +90,9 @@ class ModelStore:
                 return served.current
             if alias not in served.aliases:
                 known = ", ".join(sorted(served.aliases)) or "none"
-                raise ServeError(404, "unknown_alias", f"model {name!r} has no alias {alias!r} (aliases: {known})")
+                raise ServeError(
+                    404, "unknown_alias", f"model {name!r} has no alias {alias!r} (aliases: {known})"
+                )
             version = served.aliases[alias]
         current = served.current
         if current is not None and current.version == version:

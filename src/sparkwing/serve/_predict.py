@@ -30,7 +30,11 @@ except ImportError:  # pragma: no cover - orjson is a dependency, but keep worki
         return json.dumps(obj, separators=(",", ":")).encode()
 
 
-_KINDS = (("unknown level", "unknown_level"), ("not a number", "unparseable"), ("unsupported type", "wrong_type"))
+_KINDS = (
+    ("unknown level", "unknown_level"),
+    ("not a number", "unparseable"),
+    ("unsupported type", "wrong_type"),
+)
 _KEYS = frozenset({"rows", "columns", "data", "strict"})
 
 
@@ -49,7 +53,12 @@ class PredictInput:
 
 
 def _invalid(where: str, message: str) -> ServeError:
-    return ServeError(422, "invalid_request", f"{where}: {message}", details=[{"loc": ["body", *where.split(".")[1:]], "msg": message}])
+    return ServeError(
+        422,
+        "invalid_request",
+        f"{where}: {message}",
+        details=[{"loc": ["body", *where.split(".")[1:]], "msg": message}],
+    )
 
 
 def parse_body(raw: bytes) -> PredictInput:
@@ -163,7 +172,7 @@ def _predictions(lm: LoadedModel, raw: np.ndarray) -> list[dict[str, Any]]:
         idx = block[:, 0]
         ok = np.isfinite(idx)
         values[ok, 0] = labels[np.clip(idx[ok].astype(np.int64), 0, len(labels) - 1)]
-    return [dict(zip(names, row)) for row in values.tolist()]
+    return [dict(zip(names, row, strict=False)) for row in values.tolist()]
 
 
 def example_row(lm: LoadedModel) -> dict[str, Any]:

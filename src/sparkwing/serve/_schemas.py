@@ -15,7 +15,9 @@ class PredictRequest(BaseModel):
     rows: list[dict[str, Any]] | None = Field(None, description="One object per row: feature name -> value.")
     columns: list[str] | None = Field(None, description="Column names of `data`.")
     data: list[list[Any]] | None = Field(None, description="Rows as arrays, in the order of `columns`.")
-    strict: bool = Field(False, description="Refuse rows that lack a feature (422) instead of scoring it as NA.")
+    strict: bool = Field(
+        False, description="Refuse rows that lack a feature (422) instead of scoring it as NA."
+    )
 
     @model_validator(mode="after")
     def _one_shape(self) -> PredictRequest:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from typing import Any
 
 from sparkwing.errors import ConfigError
 from sparkwing.serve._auth import KeyStore
@@ -28,7 +29,7 @@ def run(config: ServeConfig) -> None:
         raise ConfigError(f"serving {where} needs an API key, and the workspace has none",
                           hint="sparkwing keys create --scope predict")
     ssl = {"ssl_certfile": config.tls_cert, "ssl_keyfile": config.tls_key} if config.tls_cert else {}
-    common = dict(host=config.host, port=config.port, log_level="info", access_log=False,
+    common: dict[str, Any] = dict(host=config.host, port=config.port, log_level="info", access_log=False,
                   server_header=False, timeout_graceful_shutdown=10, **ssl)
     if config.workers > 1:
         # Worker processes import the app by name; they read the config from the environment.

@@ -14,7 +14,10 @@ from sparkwing.engine import h2o_url
 from sparkwing.errors import TrainingError
 
 log = logging.getLogger("sparkwing.train")
-NO_POJO = {"stackedensemble": "H2O cannot export a POJO for a Stacked Ensemble", "glrm": "H2O cannot export a POJO for GLRM"}
+NO_POJO = {
+    "stackedensemble": "H2O cannot export a POJO for a Stacked Ensemble",
+    "glrm": "H2O cannot export a POJO for GLRM",
+}
 _jar_cache: dict[str, Path] = {}
 
 
@@ -33,10 +36,14 @@ def save_mojo(mojo_model: Any, dest: Path, h2o_model: Any = None) -> Path:
         written = exc
     src = tmp / "mojo_model"
     if not src.exists() and h2o_model is not None:
-        log.info("MOJO writer left no local file (%s); downloading it from the H2O node", written or "no error")
+        log.info(
+            "MOJO writer left no local file (%s); downloading it from the H2O node", written or "no error"
+        )
         src = Path(h2o_model.download_mojo(path=str(dest.parent), get_genmodel_jar=False))
     if not src.exists():
-        raise TrainingError(f"H2O wrote no MOJO under {tmp}", hint="is the algorithm MOJO-capable?") from written
+        raise TrainingError(
+            f"H2O wrote no MOJO under {tmp}", hint="is the algorithm MOJO-capable?"
+        ) from written
     shutil.move(str(src), dest)
     shutil.rmtree(tmp, ignore_errors=True)
     return dest

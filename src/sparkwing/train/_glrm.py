@@ -19,7 +19,9 @@ if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
 
-def fit_glrm(spark: SparkSession, settings: Settings, df: DataFrame, params: GlrmParams) -> tuple[DataFrame, GlrmResult]:
+def fit_glrm(
+    spark: SparkSession, settings: Settings, df: DataFrame, params: GlrmParams
+) -> tuple[DataFrame, GlrmResult]:
     """Fit a GLRM on ``params.columns`` and add ``<prefix>1..k`` columns to every row.
 
     The caller registers ``result.mojo_path`` like any model (no POJO exists for GLRM).
@@ -38,7 +40,9 @@ def fit_glrm(spark: SparkSession, settings: Settings, df: DataFrame, params: Glr
     columns = params.columns or usable
     missing = [c for c in columns if c not in df.columns]
     if missing:
-        raise TrainingError(f"glrm: column(s) {missing} not in the data", hint="check the glrm step's columns")
+        raise TrainingError(
+            f"glrm: column(s) {missing} not in the data", hint="check the glrm step's columns"
+        )
     if params.k > len(columns):
         raise TrainingError(f"glrm: k={params.k} exceeds the {len(columns)} input columns", hint="lower k")
     out_cols = [f"{params.prefix}{i + 1}" for i in range(params.k)]

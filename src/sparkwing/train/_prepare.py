@@ -38,7 +38,7 @@ def prepare(spec: ModelSpec, train_df: DataFrame, holdout_df: DataFrame | None) 
     counts = train_df.agg(
         F.count(F.lit(1)).alias("__all"), F.count(F.col(label)).alias("__labelled"),
         *[F.count(F.when(has_label, F.col(f"`{c}`"))).alias(f"c{i}") for i, c in enumerate(candidates)],
-    ).first()
+    ).collect()[0]  # a global aggregate: exactly one row
     dropped = counts["__all"] - counts["__labelled"]
     if dropped:
         warnings.append(f"dropped {dropped} training rows with a null target {label!r}")
@@ -55,7 +55,10 @@ def prepare(spec: ModelSpec, train_df: DataFrame, holdout_df: DataFrame | None) 
         train, holdout = labelled, holdout_df.where(F.col(label).isNotNull())
     elif spec.split.time_column:
         t = F.col(spec.split.time_column)
-        train, holdout = labelled.where(t < F.lit(spec.split.cutoff)), labelled.where(t >= F.lit(spec.split.cutoff))
+        train, holdout = (
+            labelled.where(t < F.lit(spec.split.cutoff)),
+            labelled.where(t >= F.lit(spec.split.cutoff)),
+        )
     else:
         # A hash of the row and the seed: the same rows land on the same side whatever the
         # partitioning, which randomSplit does not promise.
@@ -74,12 +77,17 @@ def _require(df: DataFrame, spec: ModelSpec, what: str) -> None:
             f"target column {spec.target!r} is not in the {what} (columns: {', '.join(df.columns)})",
             hint="check models.<name>.target in the spec",
         )
-    for kind, names in (("ignored", spec.ignore), ("weight", [spec.weight_column] if spec.weight_column else [])):
+    for kind, names in (
+        ("ignored", spec.ignore),
+        ("weight", [spec.weight_column] if spec.weight_column else []),
+    ):
         missing = [n for n in names if n not in cols]
         if missing:
             raise TrainingError(f"{kind} column(s) {missing} not in the {what}", hint="check the spec")
     if spec.split.time_column and spec.split.time_column not in cols:
-        raise TrainingError(f"split time_column {spec.split.time_column!r} not in the {what}", hint="check split")
+        raise TrainingError(
+            f"split time_column {spec.split.time_column!r} not in the {what}", hint="check split"
+        )
 
 
 def _task(spec: ModelSpec, df: DataFrame) -> str:
@@ -91,15 +99,18 @@ def _task(spec: ModelSpec, df: DataFrame) -> str:
     if distinct == 0:
         raise TrainingError(f"target {label!r} has no non-null values", hint="is the training data empty?")
     if distinct == 1:
-        value = df.select(label).first()[0]
+        first = df.select(label).first()  # distinct == 1: there is a row
+        value = first[0] if first is not None else None
         raise TrainingError(
             f"target {label!r} is constant ({value!r}): nothing to learn",
             hint="check the target column and any filters upstream",
         )
     if spec.task == "regression":
         if not isinstance(dtype, NumericType):
-            raise TrainingError(f"task regression needs a numeric target; {label!r} is {dtype.simpleString()}",
-                                hint="cast it, or use task: binary/multiclass")
+            raise TrainingError(
+                f"task regression needs a numeric target; {label!r} is {dtype.simpleString()}",
+                hint="cast it, or use task: binary/multiclass",
+            )
         return "regression"
     if spec.task in ("binary", "multiclass"):
         want = 2 if spec.task == "binary" else None
@@ -122,7 +133,9 @@ def _candidates(spec: ModelSpec, df: DataFrame) -> list[str]:
     skip = {spec.target, *spec.ignore, spec.weight_column, spec.split.time_column}
     candidates = [c for c in df.columns if c not in skip]
     if not candidates:
-        raise TrainingError("no feature columns left after ignore/weight/target", hint="check models.<name>.ignore")
+        raise TrainingError(
+            "no feature columns left after ignore/weight/target", hint="check models.<name>.ignore"
+        )
     return candidates
 
 

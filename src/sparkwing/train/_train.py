@@ -84,7 +84,9 @@ def _fit(spark: Any, settings: Settings, name: str, spec: ModelSpec, prep: Any, 
 
     if spec.automl is not None:
         est = build_automl(spec, spec.automl, holdout)
-        what = f"AutoML (max_models={spec.automl.max_models}, max_runtime_secs={spec.automl.max_runtime_secs})"
+        what = (
+            f"AutoML (max_models={spec.automl.max_models}, max_runtime_secs={spec.automl.max_runtime_secs})"
+        )
     else:
         assert spec.algorithm is not None
         est = build_algorithm(spec, spec.algorithm, prep.task)
@@ -127,7 +129,8 @@ def _fit(spark: Any, settings: Settings, name: str, spec: ModelSpec, prep: Any, 
         genmodel_jar_path=jar, pojo_dir=pojo_dir, pojo_reason=pojo_reason, algorithm=algorithm,
         model_id=model_id, h2o_version=h2o_version, params=_params(spec, h2o_model), rows=rows,
         warnings=prep.warnings,
-        versions={"sparkwing_version": __version__, "h2o_version": h2o_version, "spark_version": spark.version,
+        versions={"sparkwing_version": __version__, "h2o_version": h2o_version,
+                  "spark_version": spark.version,
                   "sparkling_water_version": _dist_version("h2o-pysparkling-3-5")},
     )  # fmt: skip
 
@@ -158,7 +161,9 @@ def _threshold(mojo_model: Any) -> float | None:
 
 
 def _params(spec: ModelSpec, h2o_model: Any) -> dict[str, Any]:
-    engine = spec.automl.model_dump() if spec.automl else spec.algorithm.model_dump() if spec.algorithm else {}
+    engine = (
+        spec.automl.model_dump() if spec.automl else spec.algorithm.model_dump() if spec.algorithm else {}
+    )
     actual = {k: v.get("actual") for k, v in (h2o_model.params or {}).items()
               if isinstance(v, dict) and v.get("actual") != v.get("default")}
     return {"engine": "automl" if spec.automl else "algorithm", "spec": engine,

@@ -7,7 +7,7 @@ A published table ``db.t`` is a view over one immutable physical table ``db.t__v
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sparkwing.errors import WarehouseError
 from sparkwing.warehouse._model import TableName, VersionRecord, literal, quote
@@ -147,7 +147,7 @@ def drop_table(spark: SparkSession, physical: TableName) -> None:
 
 
 def _fs(spark: SparkSession, uri: str):  # noqa: ANN202 - py4j objects
-    jvm = spark._jvm  # type: ignore[attr-defined]
+    jvm: Any = spark._jvm  # type: ignore[attr-defined]
     path = jvm.org.apache.hadoop.fs.Path(uri)
     return path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()), path  # type: ignore[union-attr]
 

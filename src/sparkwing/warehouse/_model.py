@@ -10,7 +10,6 @@ from sparkwing.errors import WarehouseError
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-FORMATS = ("parquet", "orc")
 
 
 def quote(ident: str) -> str:

@@ -6,12 +6,11 @@ import uuid
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
-from sparkwing.config import TableSpec
+from sparkwing.config import TABLE_FORMATS, TableSpec
 from sparkwing.errors import WarehouseError
 from sparkwing.warehouse import _catalog as cat
 from sparkwing.warehouse._inspect import table_info
 from sparkwing.warehouse._model import (
-    FORMATS,
     PublishResult,
     TableInfo,
     TableName,
@@ -51,8 +50,10 @@ def publish_table(
     table = TableName.parse(name)
     check_version(version)
     fmt = (spec.format or default_format).lower()
-    if fmt not in FORMATS:
-        raise WarehouseError(f"{name}: unknown table format {fmt!r}", hint="use parquet or orc")
+    if fmt not in TABLE_FORMATS:
+        raise WarehouseError(
+            f"{name}: unknown table format {fmt!r}", hint=f"use one of {', '.join(TABLE_FORMATS)}"
+        )
     _check_partitions(name, df.columns, spec.partition_by)
     keep = spec.keep_versions or keep_versions
     if keep < 1:

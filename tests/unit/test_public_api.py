@@ -1,0 +1,113 @@
+"""The public surface of every package is pinned: nothing leaks, nothing is forgotten.
+
+Each package's names live in PUBLIC below, once; change a package's ``__all__`` and its
+entry here in the same commit.  A new package under ``src/sparkwing`` needs an entry too.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import pkgutil
+from pathlib import Path
+
+import pytest
+
+import sparkwing
+
+SRC = Path(sparkwing.__file__).parent
+
+PUBLIC: dict[str, str] = {
+    "sparkwing": "SparkwingError __version__",
+    "sparkwing.errors": (
+        "CheckFailed ConfigError EXIT_CODES EngineError MojoError Problem RegistryError ScoringError "
+        "SourceError SparkwingError StepFailed TrainingError WarehouseError WorkspaceBusy exit_code_for"
+    ),
+    "sparkwing.cli": "app main",
+    "sparkwing.config": (
+        "AlgorithmSpec AutoMLSpec CHECK_KINDS Check DRIVER_PARSED DatasetSpec FORMAT_ALIASES GlrmParams "
+        "H2OSettings Kind LakeSettings ModelSpec Node OUTPUT_FORMATS OutputFormat PipelineSpec "
+        "PromoteSpec S3Settings SOURCE_FORMATS STEP_KINDS ScheduleSpec ScoreSpec Settings SourceFormat "
+        "SourceFormatName SourceSpec SparkSettings SplitSpec Step StepGraph TABLE_FORMATS TableFormat "
+        "TableSpec WarehouseSettings build_graph canonical_format format_for_path load_settings load_spec "
+        "parse_spec"
+    ),
+    "sparkwing.engine": (
+        "JAVA17_FLAGS JavaRuntime check_cluster cluster_conf cluster_kind effective_settings find_java "
+        "format_command h2o_cloud h2o_conf h2o_lost_node h2o_started h2o_url run_watched spark_conf "
+        "sparkling_jar start_h2o start_spark stop_h2o stop_spark submit_command submitted_conf use_java"
+    ),
+    "sparkwing.lake": "SourceContext SourceResult fingerprint_source read_source write_output",
+    "sparkwing.mojo": (
+        "EncodedRows Feature Limits ModelInfo MojoModel RowWarning inspect_text load predict_csv"
+    ),
+    "sparkwing.pipeline": (
+        "LockInfo LogReporter PipelineLock Reporter RunRecord RunStore StepRecord run_pipeline"
+    ),
+    "sparkwing.prep": "CheckResult StepStats apply_steps gate resolve_stats run_checks",
+    "sparkwing.registry": (
+        "CARD GENMODEL_JAR MOJO ModelVersion POJO_DIR PromotionDecision Registry decide_promotion"
+    ),
+    "sparkwing.schedule": "",
+    "sparkwing.score": "ScoreResult output_columns predict_file prob_column score_batch",
+    "sparkwing.serve": (
+        "ApiKey KeyStore LoadedModel ModelRef ModelStore ServeConfig ServeError Service create_app "
+        "is_loopback run"
+    ),
+    "sparkwing.train": "GlrmResult TrainResult fit_glrm train_model",
+    "sparkwing.ui": "",
+    "sparkwing.workspace": "Storage Workspace is_remote s3_client split_s3",
+    "sparkwing.warehouse": (
+        "PublishResult TableInfo VersionRecord list_tables publish_table rollback_table run_sql "
+        "table_info"
+    ),
+}
+
+
+def _expected(package: str) -> list[str]:
+    return sorted(PUBLIC[package].split())
+
+
+def test_every_package_is_pinned() -> None:
+    packages = {"sparkwing", "sparkwing.errors"} | {
+        f"sparkwing.{m.name}" for m in pkgutil.iter_modules(sparkwing.__path__) if m.ispkg
+    }
+    assert sorted(packages) == sorted(PUBLIC)
+
+
+@pytest.mark.parametrize("package", sorted(PUBLIC))
+def test_all_is_pinned_and_resolves(package: str) -> None:
+    module = importlib.import_module(package)
+    names = list(module.__all__)
+    assert len(names) == len(set(names)), f"{package}.__all__ lists a name twice"
+    expected = _expected(package)
+    added, dropped = sorted(set(names) - set(expected)), sorted(set(expected) - set(names))
+    assert not added and not dropped, f"{package}: new {added}, gone {dropped}: update PUBLIC[{package!r}]"
+    for name in names:
+        assert hasattr(module, name), f"{package}.{name} does not resolve"
+
+
+@pytest.mark.parametrize("package", sorted(PUBLIC))
+def test_nothing_of_ours_leaks(package: str) -> None:
+    """Every public sparkwing object reachable on the package is in ``__all__``."""
+    module = importlib.import_module(package)
+    leaked = [
+        name for name, value in vars(module).items()
+        if not name.startswith("_") and name not in module.__all__
+        and getattr(value, "__module__", "").startswith("sparkwing")
+    ]  # fmt: skip
+    assert leaked == []
+
+
+@pytest.mark.parametrize("package", sorted(p for p in PUBLIC if p != "sparkwing.errors"))
+def test_init_imports_explicitly(package: str) -> None:
+    """``__init__`` holds a docstring, explicit ``from sparkwing... import name`` lines and ``__all__``."""
+    init = SRC.joinpath(*package.split(".")[1:], "__init__.py")
+    tree = ast.parse(init.read_text(encoding="utf-8"))
+    assert ast.get_docstring(tree), f"{init} has no docstring"
+    for node in tree.body[1:]:
+        if isinstance(node, ast.ImportFrom):
+            assert node.module and node.module.startswith(package + "."), ast.unparse(node)
+            assert all(alias.name != "*" for alias in node.names), ast.unparse(node)
+        else:
+            assert isinstance(node, (ast.Assign, ast.AnnAssign)), f"{init}: {ast.unparse(node)[:60]}"
