@@ -1,0 +1,334 @@
+"""Lake formats benchmark: sparkwing's readers vs plain ``spark.read``, and the driver's memory.
+
+Inputs (generated into a temp dir outside the repo, removed at the end; seeded numpy, seed 9):
+
+* ``csv``: loan.csv resampled with replacement, every numeric column perturbed and a running
+  ``id`` first, so no two rows are equal;
+* ``csv_multiline``: chicagoCrimes10k.csv resampled the same way, with a free-text ``notes``
+  field that holds a quoted line break on every other row (RFC 4180);
+* ``json``: the loans rows as JSON lines;
+* ``svmlight``: agaricus.txt.train lines with each feature value replaced by a random real
+  (the real index sets, 22 features a row, one-based, 126 features);
+* ``arff``: credit-g.arff rows resampled, numbers perturbed, nominal values kept (quoted).
+
+Each format at two sizes (default ~250 MB and ~1 GB; ``--scale 0.01`` for a quick run).
+
+What each side does (one SparkSession, ``--master local[2]``, both sides warmed up once on a
+small file of the same format, then timed alternately, sparkwing first on the first size):
+
+* sparkwing: ``read_source`` (quarantine on, ``max_quarantine_share: 1``; types inferred as
+  the reader does; ``n_features: 126`` for SVMLight) then ``result.df.write.parquet``;
+* plain Spark: ``spark.read.csv(header, inferSchema)`` (``multiLine`` for the quoted-newline
+  file), ``spark.read.json``, ``spark.read.format("libsvm")`` (``numFeatures`` 126), then
+  ``df.write.parquet``.  ARFF has no Spark reader: sparkwing's time only.
+
+So both sides end with every row parsed and written once as Parquet (a count alone lets Spark
+skip the parse of unused columns).  Plain Spark does no quarantine, no line numbers and no
+counting; sparkwing's side includes all of that.  Printed per format and size: seconds for each
+side, the throughput ratio plain-time / sparkwing-time (higher is better; target >= 0.8), MB/s,
+and the peak RSS during the sparkwing read of the Python driver and of the local-mode JVM
+(sampled from ``/proc/<pid>/status`` every 50 ms; the JVM's heap is capped by
+``--driver-memory``, the Python driver has no cap: it must stay flat as the file grows).
+
+    python bench/lake_formats.py --scale 0.01            # a minute: proves it works
+    python bench/lake_formats.py                         # ~250 MB and ~1 GB per format
+    python bench/lake_formats.py --formats csv,json --sizes 100,400
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "tests" / "data"
+FORMATS = ("csv", "csv_multiline", "json", "svmlight", "arff")
+EXT = {"csv": "csv", "csv_multiline": "csv", "json": "jsonl", "svmlight": "svm", "arff": "arff"}
+CHUNK_ROWS = 100_000
+
+
+# ---------------------------------------------------------------- inputs
+
+
+def _loans_chunk(base: pd.DataFrame, rng: np.random.Generator, start: int, n: int) -> pd.DataFrame:
+    df = base.iloc[rng.integers(0, len(base), n)].reset_index(drop=True)
+    df.insert(0, "id", np.arange(start, start + n))
+    df["loan_amnt"] = df["loan_amnt"] + rng.integers(0, 500, n)
+    df["int_rate"] = (df["int_rate"] + rng.normal(0, 0.5, n)).round(2)
+    df["annual_inc"] = (df["annual_inc"] * rng.uniform(0.9, 1.1, n)).round(0)
+    df["dti"] = (df["dti"] + rng.normal(0, 1, n)).round(2)
+    df["revol_util"] = (df["revol_util"] + rng.normal(0, 2, n)).round(1)
+    return df
+
+
+def _crimes_chunk(base: pd.DataFrame, rng: np.random.Generator, start: int, n: int) -> pd.DataFrame:
+    df = base.iloc[rng.integers(0, len(base), n)].reset_index(drop=True)
+    ids = np.arange(start, start + n)
+    nl = np.where(ids % 2 == 0, "\n", " / ")
+    notes = (df["Description"].astype(str) + nl + "at " + df["Block"].astype(str) + ", "
+             + df["Location Description"].fillna("").astype(str) + ' ("' + df["Case Number"].astype(str)
+             + '")')  # fmt: skip
+    return pd.DataFrame({
+        "id": ids, "case_number": df["Case Number"], "date": df["Date"], "primary_type": df["Primary Type"],
+        "notes": notes, "arrest": df["Arrest"], "beat": df["Beat"],
+        "latitude": (df["Latitude"] + rng.normal(0, 0.001, n)).round(6),
+        "longitude": (df["Longitude"] + rng.normal(0, 0.001, n)).round(6),
+    })  # fmt: skip
+
+
+_TOKENS = np.array([[f"{i}:{v / 100:.2f}" for v in range(1000)] for i in range(127)], dtype=object)
+
+
+def _svm_chunk(templates: np.ndarray, labels: np.ndarray, rng: np.random.Generator, n: int) -> str:
+    pick = rng.integers(0, len(templates), n)
+    idx = templates[pick]  # n x 22 feature indices (the real index sets)
+    vals = rng.integers(1, 1000, idx.shape)  # values 0.01..9.99: distinct rows
+    label = np.where(labels[pick] > 0, "1 ", "0 ")
+    rows = _TOKENS[idx, vals].tolist()
+    return "".join(a + " ".join(row) + "\n" for a, row in zip(label.tolist(), rows, strict=True))
+
+
+def _csv_text(df: pd.DataFrame, header: bool) -> str:
+    """RFC 4180 text (strings quoted, quotes doubled) via Arrow's writer: 8x pandas' speed."""
+    import pyarrow as pa
+    import pyarrow.csv as pc
+
+    buf = io.BytesIO()
+    pc.write_csv(pa.Table.from_pandas(df, preserve_index=False), buf, pc.WriteOptions(include_header=header))
+    return buf.getvalue().decode()
+
+
+def _arff_header_and_base() -> tuple[str, pd.DataFrame]:
+    lines = (DATA / "credit-g.arff").read_text().splitlines()
+    at = next(i for i, x in enumerate(lines) if x.strip().lower() == "@data")
+    header = "\n".join(x for x in lines[: at + 1] if not x.startswith("%")) + "\n"
+    import csv
+
+    rows = list(csv.reader([x for x in lines[at + 1 :] if x.strip() and not x.startswith("%")],
+                           quotechar="'", skipinitialspace=True))  # fmt: skip
+    return header, pd.DataFrame(rows)
+
+
+def make_input(fmt: str, target_bytes: int, out: Path, seed: int = 9) -> Path:
+    """Write ~``target_bytes`` of ``fmt`` to ``out`` (distinct rows, derived from tests/data)."""
+    rng = np.random.default_rng(seed)
+    path = out / f"{fmt}_{target_bytes >> 20}mb.{EXT[fmt]}"
+    written, start = 0, 0
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        if fmt in ("csv", "json"):
+            base = pd.read_csv(DATA / "loan.csv")
+        elif fmt == "csv_multiline":
+            base = pd.read_csv(DATA / "chicagoCrimes10k.csv", dtype={"Beat": str})
+        elif fmt == "svmlight":
+            lines = (DATA / "agaricus.txt.train").read_text().splitlines()
+            labels = np.array([float(x.split()[0]) for x in lines])
+            templates = np.array([[int(t.split(":")[0]) for t in x.split()[1:]] for x in lines])
+        else:
+            header, base = _arff_header_and_base()
+            fh.write(header)
+            written += len(header)
+        n = 2_000  # rows per chunk; resized from the bytes per row seen, so sizes land close
+        while written < target_bytes:
+            if fmt in ("csv", "csv_multiline"):
+                chunk = (_loans_chunk if fmt == "csv" else _crimes_chunk)(base, rng, start, n)
+                text = _csv_text(chunk, header=start == 0)
+            elif fmt == "json":
+                text = _loans_chunk(base, rng, start, n).to_json(orient="records", lines=True)
+                text = text if text.endswith("\n") else text + "\n"
+            elif fmt == "svmlight":
+                text = _svm_chunk(templates, labels, rng, n)
+            else:
+                df = base.iloc[rng.integers(0, len(base), n)].reset_index(drop=True)
+                for col in (7, 10, 15, 17):  # the other numeric attributes, as numbers
+                    df[col] = df[col].astype(float)
+                for col in (1, 4, 12):  # duration, credit_amount, age: perturbed
+                    df[col] = (df[col].astype(float) * rng.uniform(0.8, 1.2, n)).round(1)
+                text = df.to_csv(index=False, header=False, quotechar="'", quoting=2)  # QUOTE_NONNUMERIC
+            fh.write(text)
+            size = len(text.encode())
+            written += size
+            start += n
+            n = int(max(100, min(CHUNK_ROWS, (target_bytes - written) / (size / n) + 1)))
+    return path
+
+
+# ---------------------------------------------------------------- memory
+
+
+class PeakRss:
+    """Samples VmRSS of some processes every ``every`` seconds; ``peak`` in MiB per pid."""
+
+    def __init__(self, pids: dict[str, int], every: float = 0.05) -> None:
+        self.pids, self.every = pids, every
+        self.peak = dict.fromkeys(pids, 0.0)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    @staticmethod
+    def rss(pid: int) -> float:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+        except OSError:
+            pass
+        return 0.0
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            for name, pid in self.pids.items():
+                self.peak[name] = max(self.peak[name], self.rss(pid))
+            self._stop.wait(self.every)
+
+    def __enter__(self) -> PeakRss:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def jvm_pid(spark: Any) -> int | None:
+    proc = getattr(spark.sparkContext._gateway, "proc", None)  # set by pyspark's launch_gateway
+    return proc.pid if proc is not None else None
+
+
+# ---------------------------------------------------------------- the two sides
+
+
+def with_sparkwing(spark: Any, ctx: Any, fmt: str, path: Path, out: Path) -> int:
+    from sparkwing.config import SourceSpec
+    from sparkwing.lake import read_source
+
+    opts: dict[str, Any] = {"max_quarantine_share": 1.0}
+    if fmt == "svmlight":
+        opts["n_features"] = 126
+    r = read_source(spark, f"bench_{fmt}", SourceSpec(uri=str(path), **opts), ctx)
+    try:
+        r.df.write.mode("overwrite").parquet(str(out))
+    finally:
+        r.release()
+    if r.rows_quarantined:
+        print(f"   note: sparkwing quarantined {r.rows_quarantined:,} of {r.rows_read:,} rows: {r.reasons}")
+    return r.rows_read
+
+
+def plain_spark(spark: Any, fmt: str, path: Path, out: Path) -> int:
+    p = str(path)
+    if fmt == "csv":
+        df = spark.read.csv(p, header=True, inferSchema=True)
+    elif fmt == "csv_multiline":
+        df = spark.read.csv(p, header=True, inferSchema=True, multiLine=True, escape='"')
+    elif fmt == "json":
+        df = spark.read.json(p)
+    elif fmt == "svmlight":
+        df = spark.read.format("libsvm").option("numFeatures", "126").load(p)
+    else:
+        raise ValueError(fmt)
+    df.write.mode("overwrite").parquet(str(out))
+    return -1  # the plain side does not count rows (a count would be one more pass)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="250,1000", help="file sizes in MB (before --scale)")
+    parser.add_argument("--scale", type=float, default=1.0, help="multiply the sizes (0.01: quick run)")
+    parser.add_argument("--formats", default=",".join(FORMATS))
+    parser.add_argument("--master", default="local[2]")
+    parser.add_argument("--driver-memory", default="3g")
+    parser.add_argument("--keep", action="store_true", help="keep the temp dir (inputs and outputs)")
+    args = parser.parse_args()
+    formats = [f.strip() for f in args.formats.split(",") if f.strip()]
+    sizes = [int(float(s) * args.scale * (1 << 20)) for s in args.sizes.split(",")]
+
+    from sparkwing.config import load_settings
+    from sparkwing.engine import start_spark, stop_spark
+    from sparkwing.lake import SourceContext
+    from sparkwing.workspace import Workspace
+
+    tmp = Path(tempfile.mkdtemp(prefix="sparkwing-bench-lake-"))
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a timeout still removes the inputs
+    print(f"inputs and outputs under {tmp}; load average {os.getloadavg()[0]:.1f} at start")
+    try:
+        settings = load_settings(
+            {
+                "workspace": str(tmp / "ws"),
+                "spark": {"master": args.master, "driver_memory": args.driver_memory},
+            }
+        )
+        spark = start_spark(settings)
+        ctx = SourceContext(settings, Workspace(tmp / "ws"), "bench", "r1", tmp)
+        pids = {"python": os.getpid()}
+        if (pid := jvm_pid(spark)) is not None:
+            pids["jvm"] = pid
+        results = []
+        for fmt in formats:
+            t0 = time.perf_counter()
+            warm = make_input(fmt, 4 << 20, tmp, seed=1)
+            inputs = [make_input(fmt, size, tmp) for size in sizes]
+            print(f"{fmt}: generated {', '.join(f'{p.stat().st_size / 1e6:,.0f} MB' for p in inputs)} "
+                  f"in {time.perf_counter() - t0:.0f} s")  # fmt: skip
+            has_plain = fmt != "arff"
+            with_sparkwing(spark, ctx, fmt, warm, tmp / "out_w")  # warm-up: JIT, code paths, file cache
+            if has_plain:
+                plain_spark(spark, fmt, warm, tmp / "out_w")
+            for k, path in enumerate(inputs):
+                order = ("sparkwing", "plain") if k % 2 == 0 else ("plain", "sparkwing")
+                secs: dict[str, float] = {}
+                peak: dict[str, float] = {}
+                rows = 0
+                for side in order:
+                    if side == "plain" and not has_plain:
+                        continue
+                    spark.catalog.clearCache()
+                    with PeakRss(pids) as mem:
+                        t0 = time.perf_counter()
+                        if side == "sparkwing":
+                            rows = with_sparkwing(spark, ctx, fmt, path, tmp / "out")
+                        else:
+                            plain_spark(spark, fmt, path, tmp / "out")
+                        secs[side] = time.perf_counter() - t0
+                    peak[side] = mem.peak.get("python", 0.0), mem.peak.get("jvm", 0.0)  # type: ignore[assignment]
+                size_mb = path.stat().st_size / 1e6
+                results.append((fmt, size_mb, rows, secs, peak))
+                ratio = secs["plain"] / secs["sparkwing"] if "plain" in secs else None
+                plain = f"plain {secs['plain']:7.1f} s  ratio {ratio:.2f}" if ratio else "plain      n/a"
+                print(f"  {size_mb:8,.0f} MB  {rows:>11,} rows  sparkwing {secs['sparkwing']:7.1f} s  "
+                      f"{plain}  load {os.getloadavg()[0]:.1f}")  # fmt: skip
+            for p in [warm, *inputs]:
+                p.unlink()
+        print(f"\nmaster {args.master}, driver memory {args.driver_memory}, "
+              f"load average now {', '.join(f'{x:.1f}' for x in os.getloadavg())}")  # fmt: skip
+        print(
+            "| format | size MB | rows | sparkwing s | plain Spark s | ratio (target >= 0.8) "
+            "| sparkwing MB/s | peak RSS python MiB | peak RSS JVM MiB |"
+        )
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for fmt, size_mb, rows, secs, peak in results:
+            plain = secs.get("plain")
+            ratio = f"{plain / secs['sparkwing']:.2f}" if plain else "n/a (no Spark reader)"
+            py, jvm = peak["sparkwing"]  # type: ignore[misc]
+            print(f"| {fmt} | {size_mb:,.0f} | {rows:,} | {secs['sparkwing']:.1f} | "
+                  f"{f'{plain:.1f}' if plain else '-'} | {ratio} | {size_mb / secs['sparkwing']:.1f} | "
+                  f"{py:,.0f} | {jvm:,.0f} |")  # fmt: skip
+        stop_spark()
+    finally:
+        if not args.keep:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
