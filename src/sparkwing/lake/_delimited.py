@@ -160,19 +160,17 @@ def plan_csv(name: str, spec: SourceSpec, fmt: str, head: bytes, where: str) -> 
             source=name,
             hint="convert the file to UTF-8",
         )
-    fields = header_fields(
-        head, delimiter=delimiter, quote=spec.quote, escape=spec.escape, encoding=spec.encoding, where=where
-    )
+    try:  # file-level problems of the first record (empty, binary, undecodable) name the source
+        opts = {"delimiter": delimiter, "quote": spec.quote, "escape": spec.escape, "encoding": spec.encoding}
+        fields = header_fields(head, **opts, where=where)
+        header = header_names(head, **opts, where=where) if spec.header else []
+    except SourceError as exc:
+        if exc.source is not None:
+            raise
+        raise SourceError(f"source {name!r}: {exc.message}", source=name, hint=exc.hint) from None
     declared = {c: sql_type(t, source=name, column=c) for c, t in spec.column_types.items()}
     if spec.header:
-        names = header_names(
-            head,
-            delimiter=delimiter,
-            quote=spec.quote,
-            escape=spec.escape,
-            encoding=spec.encoding,
-            where=where,
-        )
+        names = header
     elif declared:  # no header: the declared columns name the fields, in order
         names = list(declared)
     else:
