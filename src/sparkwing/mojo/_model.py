@@ -188,7 +188,7 @@ class MojoModel:
                     hint="columns must follow model.info.feature_names",
                 )
         else:
-            x = self.encode(data).values
+            x = self._encoder.encode(data, collect=False).values
         return self.score_rows(x)
 
     #: rows scored per call of the algorithm scorer at most: bounds the (rows x trees) work arrays
@@ -220,7 +220,7 @@ class MojoModel:
             raise MojoError(
                 "predict() needs pandas", hint="pip install pandas, or use predict_numpy()"
             ) from exc
-        enc = self.encode(data)
+        enc = self._encoder.encode(data, collect=warnings is not None)
         if warnings is not None:
             warnings.extend(enc.warnings)
         raw = self.score_rows(enc.values)
