@@ -110,7 +110,8 @@ def harness_classpath() -> str:
     if not (classes / "GenmodelHarness.class").exists():
         classes.mkdir(parents=True, exist_ok=True)
         subprocess.run(
-            ["javac", "--release", "17", "-cp", str(jar), "-d", str(classes), str(FIXTURES / "GenmodelHarness.java")],
+            ["javac", "--release", "17", "-cp", str(jar), "-d", str(classes),
+             str(FIXTURES / "GenmodelHarness.java")],
             check=True,
         )  # fmt: skip
     return f"{jar}{os.pathsep}{classes}"

@@ -72,12 +72,13 @@ def parse_numbers(strs: list[str]) -> tuple[np.ndarray, np.ndarray]:
         odd = np.searchsorted(newlines, np.flatnonzero(~_PLAIN_BYTE[blob]))
         slow = np.union1d(odd, np.flatnonzero(starts == ends))
     if len(slow) < n:
-        fast = np.ones(n, dtype=bool)
-        fast[slow] = False
-        idx = np.flatnonzero(fast)
-        cells = strs if len(slow) == 0 else [strs[i] for i in idx.tolist()]
+        cells = strs
+        if len(slow):
+            cells = strs.copy()
+            for i in slow.tolist():
+                cells[i] = "nan"  # overwritten below
         try:
-            values[idx] = np.fromiter(map(float, cells), dtype=np.float64, count=len(idx))
+            values = np.fromiter(map(float, cells), dtype=np.float64, count=n)
         except ValueError:  # right alphabet, wrong grammar ("1-2", "1e"): the exact way
             slow = np.arange(n)
     cache: dict[str, float | None] = {}
@@ -89,6 +90,7 @@ def parse_numbers(strs: list[str]) -> tuple[np.ndarray, np.ndarray]:
             got = cache[text] = parse_java_double(text)
         if got is None:
             rejected[i] = True
+            values[i] = math.nan
         else:
             values[i] = got
     return values, rejected
@@ -164,6 +166,33 @@ class RowEncoder:
             return math.nan
         return float(idx)
 
+    def encode_one(self, record: Mapping[str, Any]) -> np.ndarray:
+        """One record as a ``(1, n_features)`` array, no warnings: the online path."""
+        row = [math.nan] * len(self.names)
+        index, levels = self.index, self.levels
+        scratch: list[RowWarning] = []
+        for key, v in record.items():
+            j = index.get(key) if isinstance(key, str) else None
+            if j is None:
+                continue
+            if type(v) is str:
+                lookup = levels[j]
+                if lookup is None:
+                    if _PLAIN.fullmatch(v):
+                        row[j] = float(v)
+                        continue
+                else:
+                    idx = lookup.get(v)
+                    if idx is not None:
+                        row[j] = float(idx)
+                        continue
+            elif type(v) is float or type(v) is int:
+                if levels[j] is None:
+                    row[j] = float(v)
+                    continue
+            row[j] = self._value(j, v, 0, scratch)
+        return np.array([row])
+
     # -- many records ------------------------------------------------------------------------
     def encode(self, data: Any, *, collect: bool = True) -> EncodedRows:
         """Encode a pandas DataFrame, a sequence of mappings, or one mapping.
@@ -171,7 +200,7 @@ class RowEncoder:
         With ``collect=False`` no :class:`RowWarning` is built (the values are the same).
         """
         if isinstance(data, Mapping):
-            return self._encode_records([data])
+            return EncodedRows(self.encode_one(data)) if not collect else self._encode_records([data])
         if _is_dataframe(data):
             return self._encode_frame(data, collect)
         if isinstance(data, np.ndarray):
