@@ -29,9 +29,9 @@ sparkwing.mojo: ``model.predict_numpy(frame)`` where ``frame`` is the same file 
 passes after a warm-up pass.  ``parity`` is the largest |difference| to genmodel's output on the
 first 2,000 realistic rows (labels must match, so it is the probability/value difference).
 
-Single-row latency (realistic rows, one at a time, p50 µs): ``model.predict(one_dict)`` -- the
-call docs/mojo.md shows for online scoring, returning a DataFrame -- and ``model.score_rows`` on the
-already-encoded row (the model's own compute).
+Single-row latency (realistic rows, one at a time, p50 µs): ``model.predict(one_dict)`` (returns a
+one-row DataFrame), ``model.predict_row(one_dict)`` (returns a dict; the online call docs/mojo.md
+shows) and ``model.score_rows`` on the already-encoded row (the model's own compute).
 
 Ratios > 1 mean sparkwing is faster.  The machine is shared: ``uptime`` is printed with the
 table; compare ratios, not absolute figures.
@@ -250,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
     print("uptime:", subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
     header = (
         f"{'model':<20}{'repeated x':>11}{'realistic x':>12}{'genmodel r/s':>13}{'sparkwing r/s':>14}"
-        f"{'parity':>9}{'predict(dict) µs':>17}{'compute µs':>11}"
+        f"{'parity':>9}{'predict(dict) µs':>17}{'predict_row µs':>15}{'compute µs':>11}"
     )
     print(header)
     print("-" * len(header))
@@ -278,13 +278,14 @@ def main(argv: list[str] | None = None) -> int:
                 for rec in read_frame(files["parity"]).to_dict("records")
             ]
             online = latency_us(model.predict, records)
+            row_path = latency_us(model.predict_row, records) if hasattr(model, "predict_row") else math.nan
             encoded = [model.encode(rec).values for rec in records]
             compute = latency_us(model.score_rows, encoded)
             rr, java, py = ratios["realistic"]
             realistic_ratios.append(rr)
             print(
                 f"{label:<20}{ratios['repeated'][0]:>11.2f}{rr:>12.2f}{java:>13,.0f}{py:>14,.0f}"
-                f"{par:>9.1e}{online:>17.1f}{compute:>11.1f}",
+                f"{par:>9.1e}{online:>17.1f}{row_path:>15.1f}{compute:>11.1f}",
                 flush=True,
             )
     if realistic_ratios and not args.no_java:

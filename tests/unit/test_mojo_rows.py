@@ -96,3 +96,22 @@ def test_multinomial_ties_are_deterministic() -> None:
     a = multinomial_labels(probs, np.array([0.3, 0.3, 0.4]), rows)
     b = multinomial_labels(probs, np.array([0.3, 0.3, 0.4]), rows)
     assert a.tolist() == b.tolist() and a[0] in (0.0, 1.0) and a[1] == 1.0
+
+
+@pytest.mark.parametrize("name", ["glrm_prostate", "glrm_iris"])
+def test_glrm_lockstep_is_the_one_row_solver(name: str) -> None:
+    """All rows projected together give bit-identical results to the one-row reference."""
+    from mojo_parity import FIXTURES, manifest
+    from sparkwing import mojo
+
+    model = mojo.load(FIXTURES / manifest()[name]["mojo"])
+    sc = model._scorer
+    rnd = np.random.default_rng(1)
+    x = rnd.normal(0, 3, (60, len(model.info.features)))
+    for j, f in enumerate(model.info.features):
+        if f.domain is not None:
+            x[:, j] = rnd.integers(-1, len(f.domain) + 2, 60)  # out-of-domain levels too
+    x[rnd.random(x.shape) < 0.2] = np.nan
+    got = model.predict_numpy(x)
+    want = np.array([sc._project(x[r].tolist(), sc.seed + r) for r in range(len(x))])
+    assert np.array_equal(got, want)
