@@ -13,7 +13,7 @@ from sparkwing.cli import _console as console
 from sparkwing.cli._context import CliState, state
 from sparkwing.cli._errors import SparkwingGroup, print_error
 from sparkwing.cli._exit import exit_code
-from sparkwing.errors import ConfigError, SparkwingError
+from sparkwing.errors import SparkwingError
 
 app = typer.Typer(
     name="sparkwing", cls=SparkwingGroup, no_args_is_help=True, add_completion=False,
@@ -86,7 +86,7 @@ def run(
             raise
         console.print_summary(reporter.record, show_error=False)
         print_error(exc, debug=st.debug)
-        if not isinstance(exc, ConfigError):  # resuming cannot fix a spec error
+        if not exc.in_spec:  # a fixed spec makes a resume refuse: no hint then
             console.err.print(f"resume with: {_resume_command(st, spec, reporter.record.run_id)}",
                               highlight=False, markup=False)
         raise typer.Exit(exit_code(exc)) from None

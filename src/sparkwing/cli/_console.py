@@ -154,7 +154,8 @@ def print_summary(record: RunRecord, *, show_error: bool = True) -> None:
             for row in board[:5]:
                 lt.add_row(*[_fmt(row.get(k)) for k in keys])
             out.print(lt)
-            out.print(f"model {s.name} version {d.version} at {d.uri}")
+            if d.version is not None:
+                out.print(f"model {s.name} version {d.version} at {d.uri}")
             if d.promotion is not None:
                 out.print(f"promotion: {d.promotion.reason}")
     for s in record.steps.values():
@@ -177,12 +178,12 @@ def _notes(s: StepRecord) -> str:
         return s.reason
     if s.status == "failed" and s.error:
         return s.error[:120]
-    if d.kind == "tables":
+    if d.kind == "tables" and d.version is not None:
         return f"version {d.version}" + (" (already published)" if d.skipped else "")
     if d.kind == "scores" and d.version is not None:
         return f"version {d.version}"
-    if d.kind == "models":
-        return f"v{d.version} {d.algorithm or ''}"
+    if d.kind == "models" and d.version is not None:
+        return f"v{d.version} {d.algorithm or ''}".rstrip()
     if d.kind == "sources" and d.quarantine and s.rows_quarantined:
         return f"quarantine: {d.quarantine}"
     if s.kind == "datasets" and s.checks:

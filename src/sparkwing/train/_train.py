@@ -46,7 +46,7 @@ def train_model(
     say = progress or (lambda text: log.info("%s: %s", name, text))
     from pyspark import StorageLevel
 
-    prep = prepare(spec, train_df, holdout_df)
+    prep = prepare(spec, train_df, holdout_df, name=name)
     train = prep.train.persist(StorageLevel.MEMORY_AND_DISK)
     holdout = prep.holdout.persist(StorageLevel.MEMORY_AND_DISK)
     try:
@@ -69,7 +69,7 @@ def train_model(
             raise TrainingError(
                 f"the H2O cloud lost a node while training {name!r}: {lost}; "
                 "H2O has no high availability, so training stopped",
-                hint="bring the worker/executor back, then: sparkwing run SPEC --resume RUN_ID",
+                hint="bring the worker/executor back, then resume the run",
             ) from exc
     finally:
         # After a lost executor the JVM may be gone too: keep the real error, not a py4j one.
