@@ -40,7 +40,7 @@ PUBLIC: dict[str, str] = {
     ),
     "sparkwing.lake": "SourceContext SourceResult fingerprint_source read_source write_output",
     "sparkwing.mojo": (
-        "EncodedRows Feature Limits ModelInfo MojoModel RowWarning inspect_text load predict_csv"
+        "EncodedRows Feature Limits ModelInfo MojoModel RowWarning class_column inspect_text load predict_csv"
     ),
     "sparkwing.pipeline": (
         "DatasetDetails Fingerprint LockInfo LogReporter ModelDetails PipelineLock PrepStepStats Reporter "
@@ -55,7 +55,10 @@ PUBLIC: dict[str, str] = {
         "HEADLINE_METRIC headline_metric higher_is_better"
     ),
     "sparkwing.schedule": "",
-    "sparkwing.score": "Prediction ScoreResult output_columns predict predict_file prob_column score_batch",
+    "sparkwing.score": (
+        "InputReport PYTHON_MAX_BYTES Prediction ScoreResult choose_engine output_columns predict "
+        "predict_file prob_column score_batch"
+    ),
     "sparkwing.serve": (
         "ApiKey DEFAULT_ALIAS KeyStore LoadedModel ModelRef ModelStore ServeConfig ServeError Service "
         "create_app is_loopback run"

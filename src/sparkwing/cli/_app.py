@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from sparkwing.cli import _console as console
+from sparkwing.cli import _predict
 from sparkwing.cli._context import CliState, state
 from sparkwing.cli._errors import SparkwingGroup, print_error
 from sparkwing.cli._exit import exit_code
@@ -300,22 +301,6 @@ def models_export(ctx: typer.Context, ref: str, dest: Path) -> None:
     console.out.print(f"exported {ref} to {path}")
 
 
-@app.command()
-def predict(
-    ctx: typer.Context,
-    model: Annotated[str, typer.Argument(help="NAME@ALIAS, NAME@VERSION, or a .mojo/.zip file")],
-    input_path: Annotated[Path, typer.Argument(metavar="INPUT", help="CSV or Parquet file")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Output file (CSV or Parquet)")],
-) -> None:
-    """Score a file with a registered model (Spark MOJO scoring, no H2O cluster)."""
-    from sparkwing.score import predict as score_file
-
-    st = state(ctx)
-    done = score_file(model, input_path, output, registry=st.registry(), spark=st.spark)
-    how = " (pure Python)" if done.engine == "python" else ""
-    console.out.print(f"scored {done.rows:,} rows with {done.model}{how} -> {done.output}")
-
-
 # --- mojo -----------------------------------------------------------------------------------
 
 
@@ -327,17 +312,7 @@ def mojo_inspect(path: Path) -> None:
     typer.echo(mojo.inspect_text(mojo.load(path)))
 
 
-@mojo_app.command("predict")
-def mojo_predict(
-    path: Path,
-    input_path: Annotated[Path, typer.Argument(metavar="INPUT.csv")],
-    output: Annotated[Path, typer.Option("--output", "-o")],
-) -> None:
-    """Score a CSV with a MOJO in pure Python (no JVM)."""
-    from sparkwing import mojo
-
-    rows = mojo.predict_csv(mojo.load(path), input_path, output)
-    console.out.print(f"scored {rows:,} rows -> {output}")
+_predict.register(app, mojo_app)
 
 
 # --- serve (REST scoring; sparkwing.serve is imported inside the commands) -----------------

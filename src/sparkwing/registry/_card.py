@@ -174,7 +174,7 @@ class ModelCard(_Part):
     algorithm: str | None = None
     model_id: str | None = Field(default=None, description="H2O's id of the chosen model.")
     classes: list[str] | None = Field(default=None, description="Class labels, H2O's order.")
-    threshold: float | None = Field(default=None, description="Default threshold turning p_1 into the label.")
+    threshold: float | None = Field(default=None, description="Default threshold turning p1 into the label.")
     features: list[Feature] = Field(default_factory=list)
     metrics: Metrics = Field(default_factory=Metrics)
     curves: Curves = Field(default_factory=Curves)
