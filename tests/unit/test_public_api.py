@@ -67,8 +67,8 @@ PUBLIC: dict[str, str] = {
     "sparkwing.ui": "",
     "sparkwing.workspace": "Storage Workspace is_remote s3_client split_s3",
     "sparkwing.warehouse": (
-        "PublishResult TableInfo VersionRecord list_tables publish_table rollback_table run_sql "
-        "table_info"
+        "PublishResult TableInfo VersionRecord list_published list_tables publish_table published_table "
+        "rollback_table run_sql table_info"
     ),
 }
 

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from sparkwing.cli import _console as console
-from sparkwing.cli import _predict
+from sparkwing.cli import _predict, _tables
 from sparkwing.cli._context import CliState, state
 from sparkwing.cli._errors import SparkwingGroup, print_error
 from sparkwing.cli._exit import exit_code
@@ -22,7 +22,7 @@ app = typer.Typer(
     help="Raw data-lake files to models in production: Spark, Hive, H2O, MOJO.",
 )
 runs_app = typer.Typer(help="Run records: list, show, unlock.", invoke_without_command=True)
-tables_app = typer.Typer(help="Warehouse tables: list, rollback.", invoke_without_command=True)
+tables_app = typer.Typer(help="Warehouse tables: list, show, rollback.", invoke_without_command=True)
 models_app = typer.Typer(help="Model registry: list, show, promote, export.", invoke_without_command=True)
 mojo_app = typer.Typer(help="Read and score MOJO files in pure Python (no JVM).", no_args_is_help=True)
 app.add_typer(runs_app, name="runs")
@@ -181,23 +181,7 @@ def runs_unlock(ctx: typer.Context, pipeline: str) -> None:
 # --- warehouse ------------------------------------------------------------------------------
 
 
-@tables_app.callback()
-def tables_list(ctx: typer.Context) -> None:
-    """List warehouse tables with versions and row counts."""
-    if ctx.invoked_subcommand:
-        return
-    from rich.table import Table
-
-    from sparkwing.warehouse import list_tables
-
-    table = Table(title="tables")
-    for col in ("table", "version", "rows", "format", "partitioned by", "versions kept", "updated"):
-        table.add_column(col)
-    st = state(ctx)
-    for t in list_tables(st.spark(), st.workspace()):
-        table.add_row(t.name, str(t.version), console._n(t.rows), str(t.format),
-                      ", ".join(t.partition_by), str(len(t.versions)), str(t.updated))
-    console.out.print(table)
+_tables.register(tables_app)
 
 
 @tables_app.command("rollback")

@@ -1,9 +1,12 @@
 """Hive publication: versioned table locations, one atomic switch, rollback, listing.
 
+``list_published`` / ``published_table`` read the tables' history files only (no Spark).
+
 >>> from sparkwing.warehouse import publish_table, list_tables  # doctest: +SKIP
 """
 
 from sparkwing.warehouse._inspect import list_tables, run_sql, table_info
+from sparkwing.warehouse._listing import list_published, published_table
 from sparkwing.warehouse._model import PublishResult, TableInfo, VersionRecord
 from sparkwing.warehouse._publish import publish_table, rollback_table
 
@@ -11,8 +14,10 @@ __all__ = [
     "PublishResult",
     "TableInfo",
     "VersionRecord",
+    "list_published",
     "list_tables",
     "publish_table",
+    "published_table",
     "rollback_table",
     "run_sql",
     "table_info",
