@@ -11,6 +11,7 @@ import typer
 
 from sparkwing.cli import _console as console
 from sparkwing.cli import _predict, _tables
+from sparkwing.cli._cards import show_card
 from sparkwing.cli._context import CliState, state
 from sparkwing.cli._errors import SparkwingGroup, print_error
 from sparkwing.cli._exit import exit_code
@@ -229,7 +230,7 @@ def models_list(ctx: typer.Context) -> None:
 
     reg = state(ctx).registry()
     table = Table(title="models")
-    for col in ("model", "versions", "latest", "aliases", "metric (latest)"):
+    for col in ("model", "versions", "latest", "aliases", "holdout metric (latest)"):
         table.add_column(col)
     for name in reg.models():
         versions = reg.versions(name)
@@ -253,21 +254,7 @@ def models_show(
     if as_json:
         typer.echo(card.to_json().decode())
         return
-    console.out.print(f"[bold]{mv.name}[/] version {mv.version}  ({mv.uri})")
-    shown = {"task": card.task, "target": card.target, "algorithm": card.algorithm, "classes": card.classes,
-             "threshold": card.threshold, "run_id": card.lineage.run_id, "created": card.created}
-    for key, value in shown.items():
-        if value is not None:
-            console.out.print(f"  {key}: {value}")
-    for k, v in card.metrics.holdout.items():
-        console.out.print(f"  metric {k}: {v:.6g}")
-    for k, v in card.metrics.cv.items():
-        console.out.print(f"  cv metric {k}: {v:.6g}")
-    feats = card.features
-    console.out.print(f"  features ({len(feats)}): " + ", ".join(
-        f"{f.name}:{f.type}" for f in feats[:30]) + (" ..." if len(feats) > 30 else ""))
-    for name, info in card.artifacts.items():
-        console.out.print(f"  artifact {name}: sha256 {info.sha256[:16]}...")
+    show_card(mv)
 
 
 @models_app.command("promote")

@@ -139,8 +139,10 @@ def _fit(spark: Any, settings: Settings, name: str, spec: ModelSpec, prep: Any, 
 
 def _leaderboard(est: Any, spec: ModelSpec, mojo_model: Any, metrics: dict[str, Any], model_id: str,
                  algorithm: str) -> list[dict[str, Any]]:
-    if spec.automl is not None:
-        return _evaluate.leaderboard([r.asDict() for r in est.getLeaderboard("ALL").collect()])
+    if spec.automl is not None:  # ranked on cross-validation, or on the holdout without folds
+        on = "holdout" if spec.automl.nfolds == 0 else "cross-validation"
+        return _evaluate.leaderboard([{**r.asDict(), "metrics_on": on}
+                                      for r in est.getLeaderboard("ALL").collect()])
     if spec.algorithm is not None and spec.algorithm.grid is not None:
         params = {r.asDict().get("MOJO Model ID"): r.asDict() for r in est.getGridModelsParams().collect()}
         rows = []
