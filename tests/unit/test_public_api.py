@@ -38,7 +38,9 @@ PUBLIC: dict[str, str] = {
         "format_command h2o_cloud h2o_conf h2o_lost_node h2o_started h2o_url run_watched spark_conf "
         "sparkling_jar start_h2o start_spark stop_h2o stop_spark submit_command submitted_conf use_java"
     ),
-    "sparkwing.lake": "SourceContext SourceResult fingerprint_source read_source write_output",
+    "sparkwing.lake": (
+        "SourceContext SourceResult clean_staging fingerprint_source read_source staging_dir write_output"
+    ),
     "sparkwing.mojo": (
         "EncodedRows Feature Limits ModelInfo MojoModel RowWarning class_column inspect_text load predict_csv"
     ),
