@@ -99,7 +99,8 @@ def _resume_command(st: CliState, spec: Path, run_id: str) -> str:
 
 
 @app.command()
-def validate(ctx: typer.Context, spec: Annotated[Path, typer.Argument(help="Pipeline YAML file.")]) -> None:
+def validate(ctx: typer.Context,
+             spec: Annotated[Path, typer.Argument(help="Pipeline YAML file.")]) -> None:
     """Check a spec, its step graph, parameters, local sources and settings, without running anything."""
     from sparkwing.config import build_graph, check_source_paths, load_spec
     from sparkwing.engine import check_cluster
