@@ -512,6 +512,11 @@ def keys_revoke(key: Annotated[str, typer.Argument(help="Key id or name.")]) -> 
     console.out.print(f"revoked key {revoked.id} ({revoked.name})")
 
 
+from sparkwing.cli._shell import shell  # noqa: E402 - needs OPTS above
+
+app.command("shell")(shell)
+
+
 def _print_error(exc: SparkwingError) -> None:
     if OPTS.debug:
         console.err.print_exception()
