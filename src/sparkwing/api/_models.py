@@ -17,7 +17,7 @@ from sparkwing._types import new_run_id
 from sparkwing.api._data import WorkspaceLike
 from sparkwing.api._kinds import as_item
 from sparkwing.api._session import spark, workspace_of
-from sparkwing.config import ModelRef, ModelSpec
+from sparkwing.config import ModelSpec
 from sparkwing.mojo import MojoModel, load
 from sparkwing.registry import MOJO, Lineage, ModelVersion, Registry, TableLineage
 from sparkwing.train import TrainResult, register_result, train_model
@@ -134,10 +134,8 @@ class Models:
         self, name: str, version: int, alias: str = "production", *, reason: str = ""
     ) -> ModelVersion:
         """Point ``alias`` at ``version`` (checksums verified first; audited)."""
-        mv = self.registry.get(ModelRef(name=name, version=version))
-        self.registry.set_alias(name, alias, version, reason=reason or "sw.models().promote",
-                                actor=getpass.getuser())
-        return mv
+        return self.registry.promote(name, version, alias, reason=reason or "sw.models().promote",
+                                     actor=getpass.getuser())
 
     def load(self, ref: str | ModelVersion) -> MojoModel:
         """A pure-Python scorer for a registered model (``predict(rows or pandas)``, no JVM)."""

@@ -15,21 +15,22 @@ from typing import Annotated, Any
 
 import typer
 
+from sparkwing.cli._context import state
 from sparkwing.config import Settings
 
 MAX_TABLES = 20  # listed in the banner; sw.tables(ws) has them all
 
 
 def shell(
+    ctx: typer.Context,
     master: Annotated[str | None, typer.Option("--master", help="Spark master, e.g. local[*], yarn.")] = None,
     plain: Annotated[bool, typer.Option("--plain", help="The plain REPL, not IPython.")] = False,
 ) -> None:
     """Interactive Python with spark, sw, ws and h2o() ready (IPython when installed)."""
-    from sparkwing.cli._app import OPTS  # the global options; _app imports this module
-
+    st = state(ctx)
     if master:
-        OPTS.master = master
-    run_shell(OPTS.settings(), ipython=not plain and _has_ipython())
+        st.master = master  # before anything resolved the settings
+    run_shell(st.settings(), ipython=not plain and _has_ipython())
 
 
 def run_shell(settings: Settings, *, ipython: bool) -> None:
