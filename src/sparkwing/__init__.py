@@ -14,6 +14,8 @@ no py4j; ``sw.Workspace`` and ``sw.models`` start no JVM either)::
     sw.models(ws).promote("loan_default", model.version.version, alias="production")
 """
 
+from typing import Any
+
 from sparkwing.errors import CheckFailed, ConfigError, SparkwingError
 
 __version__ = "0.1.0"
@@ -27,7 +29,7 @@ _LAZY = (
 __all__ = ["CheckFailed", "ConfigError", "SparkwingError", "__version__", *_LAZY]
 
 
-def __getattr__(name: str) -> object:
+def __getattr__(name: str) -> Any:
     if name not in _LAZY:
         raise AttributeError(f"module 'sparkwing' has no attribute {name!r}")
     # importlib, not an import statement: lower layers import this package (for __version__)
