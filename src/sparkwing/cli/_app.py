@@ -13,6 +13,7 @@ from sparkwing.cli import _console as console
 from sparkwing.cli._context import CliState, state
 from sparkwing.cli._errors import SparkwingGroup, print_error
 from sparkwing.cli._exit import exit_code
+from sparkwing.cli._shell import shell
 from sparkwing.errors import ConfigError, SparkwingError
 
 app = typer.Typer(
@@ -460,6 +461,9 @@ def keys_revoke(ctx: typer.Context, key: Annotated[str, typer.Argument(help="Key
     """Revoke an API key (services pick it up at their next registry poll)."""
     revoked = _keys(ctx).revoke(key)
     console.out.print(f"revoked key {revoked.id} ({revoked.name})")
+
+
+app.command("shell")(shell)
 
 
 def main(argv: list[str] | None = None) -> None:
