@@ -80,7 +80,9 @@ def timeline(bars: Sequence[Bar], *, width: int = 760, row: int = 22, label_widt
         t = total * k / 4
         x = label_width + plot * k / 4
         body.append(f'<line class="grid" x1="{_n(x)}" y1="0" x2="{_n(x)}" y2="{height - 16}"/>')
-        body.append(f'<text class="tick" x="{_n(x)}" y="{height - 4}" text-anchor="middle">{_n(t)}s</text>')
+        anchor = "start" if k == 0 else "end" if k == 4 else "middle"
+        text = f"{t:.0f}" if total >= 20 else _n(t)
+        body.append(f'<text class="tick" x="{_n(x)}" y="{height - 4}" text-anchor="{anchor}">{text}s</text>')
     for i, b in enumerate(bars):
         y = i * row + 3
         x0 = label_width + plot * max(b.start, 0.0) / total
