@@ -19,7 +19,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import QUARANTINE_LINES, Built
+
+from ui_workspace import QUARANTINE_LINES, Built
+from ui_workspace import ui_workspace as ui_workspace  # the fixture
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -10,7 +10,6 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from conftest import HOSTILE, QUARANTINE_LINES, Built
 from fastapi import HTTPException, Request
 from fastapi.testclient import TestClient
 
@@ -18,6 +17,8 @@ from sparkwing.errors import ConfigError
 from sparkwing.ui import UiConfig, Viewer, create_app
 from sparkwing.ui._data import WorkspaceView
 from sparkwing.workspace import Workspace
+from ui_workspace import HOSTILE, QUARANTINE_LINES, Built
+from ui_workspace import ui_workspace as ui_workspace  # the fixture
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 

@@ -1,4 +1,5 @@
-"""A workspace for the UI: the fixture run record and card, plus runs, quarantine, tables and
+"""A workspace for the UI (a helper module, not a conftest: ``tests/serve`` imports its own
+``conftest`` by name): the fixture run record and card, plus runs, quarantine, tables and
 model versions written the way the pipeline writes them, including a failed run, a running one
 and hostile names and values."""
 
@@ -131,6 +132,7 @@ def _tables(ws: Workspace) -> None:
     ws.storage.write_atomic(uri, history.to_bytes())
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def ui_workspace(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    """The workspace, built once per test module that imports this fixture."""
     return build_workspace(tmp_path_factory.mktemp("ui") / "ws")
