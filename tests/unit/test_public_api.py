@@ -31,7 +31,7 @@ PUBLIC: dict[str, str] = {
         "PromoteSpec S3Settings SOURCE_FORMATS STEP_KINDS ScheduleSpec ScoreSpec Settings SourceFormat "
         "SourceFormatName SourceSpec SparkSettings SplitSpec Step StepGraph TABLE_FORMATS TableFormat "
         "TableSpec WarehouseSettings build_graph canonical_format check_alias check_model_name "
-        "format_for_path is_model_name load_settings load_spec parse_spec"
+        "check_source_paths format_for_path is_model_name load_settings load_spec parse_spec"
     ),
     "sparkwing.engine": (
         "JAVA17_FLAGS JavaRuntime check_cluster cluster_conf cluster_kind effective_settings find_java "
@@ -55,7 +55,7 @@ PUBLIC: dict[str, str] = {
         "HEADLINE_METRIC headline_metric higher_is_better"
     ),
     "sparkwing.schedule": "",
-    "sparkwing.score": "ScoreResult output_columns predict_file prob_column score_batch",
+    "sparkwing.score": "Prediction ScoreResult output_columns predict predict_file prob_column score_batch",
     "sparkwing.serve": (
         "ApiKey DEFAULT_ALIAS KeyStore LoadedModel ModelRef ModelStore ServeConfig ServeError Service "
         "create_app is_loopback run"

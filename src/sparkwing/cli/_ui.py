@@ -6,8 +6,11 @@ from typing import Annotated
 
 import typer
 
+from sparkwing.cli._context import state
+
 
 def ui(
+    ctx: typer.Context,
     workspace: Annotated[
         str | None, typer.Option("--workspace", "-w", help="Workspace dir or s3:// URI.")
     ] = None,
@@ -18,11 +21,10 @@ def ui(
     recent: Annotated[int, typer.Option("--recent", help="Runs per pipeline shown.")] = 20,
 ) -> None:
     """Browse runs, quarantine, tables and models in a web browser (read-only)."""
-    from sparkwing.cli._app import OPTS
     from sparkwing.ui import UiConfig, run
 
-    if workspace:
-        OPTS.workspace = workspace
-    settings = OPTS.settings()
+    st = state(ctx)
+    st.use_workspace(workspace)
+    settings = st.settings()
     typer.echo(f"sparkwing ui on http://{host}:{port}/ (workspace {settings.workspace})", err=True)
     run(UiConfig(workspace=settings.workspace, s3=settings.s3, host=host, port=port, recent_runs=recent))
