@@ -70,11 +70,11 @@ PUBLIC: dict[str, str] = {
         "create_app is_loopback run"
     ),
     "sparkwing.train": "GlrmResult TrainResult fit_glrm register_result train_model",
-    "sparkwing.ui": "",
+    "sparkwing.ui": "Authenticate UiConfig Viewer create_app local_viewer run",
     "sparkwing.workspace": "Storage Workspace is_remote s3_client split_s3",
     "sparkwing.warehouse": (
-        "PublishResult TableInfo VersionRecord list_tables publish_table rollback_table run_sql "
-        "table_info"
+        "History PublishResult TableInfo TableName VersionRecord list_tables load_history publish_table "
+        "rollback_table run_sql table_histories table_info"
     ),
 }
 

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from sparkwing.cli import _console as console
+from sparkwing.cli import _ui
 from sparkwing.cli._context import CliState, state
 from sparkwing.cli._errors import SparkwingGroup, print_error
 from sparkwing.cli._exit import exit_code
@@ -464,6 +465,7 @@ def keys_revoke(ctx: typer.Context, key: Annotated[str, typer.Argument(help="Key
 
 
 app.command("shell")(shell)
+app.command(name="ui")(_ui.ui)  # web pages: src/sparkwing/cli/_ui.py
 
 
 def main(argv: list[str] | None = None) -> None:
