@@ -53,7 +53,8 @@ def test_python_and_spark_scorers_write_the_same_file(spark, tmp_path, data_dir)
         with out.open(newline="") as fh:
             runs[engine] = (done.report, list(csv.DictReader(fh)))
     (py_report, py_rows), (sp_report, sp_rows) = runs["python"], runs["spark"]
-    assert list(py_rows[0]) == list(sp_rows[0]) == ["id", "predict", "p0", "p1", "model_name", "model_version"]
+    header = ["id", "predict", "p0", "p1", "model_name", "model_version"]
+    assert list(py_rows[0]) == list(sp_rows[0]) == header
     assert py_report == sp_report and py_report.rows == 200
     assert py_report.missing_features == ["dti"] and py_report.unseen_levels == {"home_ownership": 5}
     assert py_report.unparseable == {"int_rate": 2} and py_report.examples["int_rate"] == ["ten"]

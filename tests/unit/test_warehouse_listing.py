@@ -65,7 +65,8 @@ def test_cli_tables_and_show(ws: Workspace) -> None:
 def test_tables_starts_no_jvm(ws: Workspace) -> None:
     code = (
         "import sys\nfrom sparkwing.cli import main\n"
-        f"try:\n    main(['-w', {ws.root!r}, 'tables'])\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
+        f"try:\n    main(['-w', {ws.root!r}, 'tables'])\n"
+        "except SystemExit as e:\n    assert not e.code, e.code\n"
         "print(sorted({m.split('.')[0] for m in sys.modules} & {'pyspark', 'py4j', 'pysparkling'}))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)

@@ -10,29 +10,14 @@ from __future__ import annotations
 
 from sparkwing.errors import WarehouseError
 from sparkwing.warehouse._model import TableInfo, TableName, VersionRecord
-from sparkwing.warehouse._versions import FILE, History, load_history
+from sparkwing.warehouse._versions import History, load_history, table_histories
 from sparkwing.workspace import Workspace
 
 
 def list_published(workspace: Workspace) -> list[TableInfo]:
     """Every table with a current version under ``<workspace>/warehouse``, sorted by name."""
-    storage = workspace.storage
-    root = workspace.warehouse
-    out: list[TableInfo] = []
-    for db_dir in storage.list(root):
-        if not db_dir.endswith(".db"):
-            continue
-        for table in storage.list(f"{root}/{db_dir}"):
-            if not storage.exists(f"{root}/{db_dir}/{table}/{FILE}"):
-                continue  # not published by sparkwing (or a file)
-            try:
-                name = TableName.parse(f"{db_dir[:-3]}.{table}")
-            except WarehouseError:
-                continue
-            info = _info(load_history(workspace, name))
-            if info is not None:
-                out.append(info)
-    return sorted(out, key=lambda t: t.name)
+    infos = (_info(h) for h in table_histories(workspace))
+    return sorted((i for i in infos if i is not None), key=lambda t: t.name)
 
 
 def published_table(workspace: Workspace, name: str) -> tuple[TableInfo, list[VersionRecord]]:
