@@ -154,7 +154,10 @@ class WorkspaceView:
             want = self.config.sample_lines - len(view.sample)
             if want <= 0 or budget <= 0:
                 break
-            lines, used = self._head_lines(f"{folder}/{f.name}", f.size, want, budget)
+            try:
+                lines, used = self._head_lines(f"{folder}/{f.name}", f.size, want, budget)
+            except OSError:  # a folder or an unreadable file among the parts: nothing to sample
+                continue
             budget -= used
             view.sampled_bytes += used
             view.sample.extend(self._quarantine_line(f.name, raw) for raw in lines[:want])
