@@ -14,6 +14,7 @@ from sparkwing.cli import _ui
 from sparkwing.cli._context import CliState, state
 from sparkwing.cli._errors import SparkwingGroup, print_error
 from sparkwing.cli._exit import exit_code
+from sparkwing.cli._shell import shell
 from sparkwing.errors import ConfigError, SparkwingError
 
 app = typer.Typer(
@@ -102,7 +103,7 @@ def _resume_command(st: CliState, spec: Path, run_id: str) -> str:
 @app.command()
 def validate(ctx: typer.Context,
              spec: Annotated[Path, typer.Argument(help="Pipeline YAML file.")]) -> None:
-    """Check a spec and its step graph without running anything."""
+    """Check a spec, its step graph, parameters, local sources and settings, without running anything."""
     from sparkwing.config import build_graph, check_source_paths, load_spec
     from sparkwing.engine import check_cluster
 
@@ -463,6 +464,7 @@ def keys_revoke(ctx: typer.Context, key: Annotated[str, typer.Argument(help="Key
     console.out.print(f"revoked key {revoked.id} ({revoked.name})")
 
 
+app.command("shell")(shell)
 app.command(name="ui")(_ui.ui)  # web pages: src/sparkwing/cli/_ui.py
 
 
