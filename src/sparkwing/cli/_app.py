@@ -36,6 +36,8 @@ class Options:
     master: str | None = None
     conf: list[str] = field(default_factory=list)
     debug: bool = False
+    verbose: bool = False  # -v: engine logs (JVM, Spark, H2O) stream to the console too
+    quiet: bool = False  # -q: only the result and errors
 
     def settings(self) -> Any:
         from sparkwing.config import load_settings
@@ -88,12 +90,19 @@ def _global(
     master: Annotated[str | None, typer.Option("--master", help="Spark master, e.g. local[*], yarn.")] = None,
     conf: Annotated[list[str] | None, typer.Option("--conf", help="Extra Spark setting key=value.")] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Full tracebacks and debug logs.")] = False,
+    verbose: Annotated[bool, typer.Option(
+        "--verbose", "-v", help="Also stream engine logs (JVM, Spark, H2O, XGBoost) to the console; "
+        "they always go to <workspace>/logs/.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the result and errors.")] = False,
     version: Annotated[bool, typer.Option("--version", help="Print the version and exit.",
                                           callback=_print_version, is_eager=True)] = False,
 ) -> None:
     OPTS.workspace, OPTS.config, OPTS.master = workspace, config, master
     OPTS.conf, OPTS.debug = conf or [], debug
-    console.setup_logging(debug)
+    if verbose and quiet:
+        raise typer.BadParameter("--verbose and --quiet exclude each other")
+    OPTS.verbose, OPTS.quiet = verbose, quiet
+    console.setup_logging(debug, quiet=quiet)
 
 
 # --- pipeline -------------------------------------------------------------------------------
@@ -113,10 +122,10 @@ def run(
 
     pipeline = load_spec(spec)
     settings = OPTS.settings()
-    reporter = console.Recording(console.reporter())
+    reporter = console.Recording(console.reporter(quiet=OPTS.quiet))
     try:
         record = run_pipeline(pipeline, settings, resume=resume, reporter=reporter,
-                              fail_fast=fail_fast)
+                              fail_fast=fail_fast, echo_engine_logs=OPTS.verbose)
     except SparkwingError as exc:
         if reporter.record is None:  # refused before a run began (busy, unknown run, spec)
             raise
@@ -222,9 +231,12 @@ def runs_unlock(pipeline: str) -> None:
 
 
 def _spark() -> Any:
-    from sparkwing.engine import start_spark
+    from sparkwing.engine import EngineLogs, start_spark
 
-    return start_spark(OPTS.settings())
+    settings = OPTS.settings()
+    logs = EngineLogs.under(_workspace(settings), "session", echo=OPTS.verbose,
+                            level="INFO" if OPTS.debug else "WARN")
+    return start_spark(settings, logs=logs)
 
 
 @tables_app.callback()

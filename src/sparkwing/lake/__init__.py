@@ -3,6 +3,7 @@
 Importing this package does not import pyspark; the readers import it when called.
 """
 
+from sparkwing.lake._locality import source_problems
 from sparkwing.lake._read import SourceContext, SourceResult, fingerprint_source, read_source
 from sparkwing.lake._write import write_output
 
@@ -11,5 +12,6 @@ __all__ = [
     "SourceResult",
     "fingerprint_source",
     "read_source",
+    "source_problems",
     "write_output",
 ]

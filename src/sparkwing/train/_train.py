@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from sparkwing import __version__
 from sparkwing.config import ModelSpec, Settings
-from sparkwing.engine import h2o_lost_node, run_watched, start_h2o
+from sparkwing.engine import H2OCloud, start_h2o
 from sparkwing.errors import SparkwingError, TrainingError, java_cause
 from sparkwing.train import _artifacts, _evaluate
 from sparkwing.train._engines import build_algorithm, build_automl
@@ -37,8 +37,12 @@ def train_model(
     *,
     holdout_df: DataFrame | None = None,
     progress: Callable[[str], None] | None = None,
+    cloud: H2OCloud | None = None,
 ) -> TrainResult:
     """Train ``spec`` on ``train_df``; the holdout is split off (or given) and never trained on.
+
+    ``cloud`` is the H2O cloud to train on (default: started, or attached, on ``spark``);
+    ``progress`` receives sparkwing's own one-line progress messages.
 
     >>> result = train_model(spark, settings, "loan_default", spec, df)   # doctest: +SKIP
     >>> result.metrics["auc"], result.mojo_path                           # doctest: +SKIP
@@ -57,12 +61,12 @@ def train_model(
                                 hint="check split.ratio / split.cutoff or holdout_from")
         say(f"{prep.task} on {spec.target!r}: {rows['train']} training rows, {rows['holdout']} holdout rows, "
             f"{len(prep.features)} features")
-        hc = start_h2o(spark, settings)
+        cloud = cloud or start_h2o(spark, settings)
         try:
-            with _h2o_scratch():
-                return _fit(spark, settings, name, spec, prep, train, holdout, rows, hc, say)
+            with _h2o_scratch(cloud):
+                return _fit(spark, name, spec, prep, train, holdout, rows, cloud, say)
         except Exception as exc:
-            lost = h2o_lost_node()
+            lost = cloud.lost_node()
             if lost is None:
                 raise
             # H2O has no high availability: a lost node ends the cloud, whatever the step did.
@@ -78,8 +82,8 @@ def train_model(
             holdout.unpersist()
 
 
-def _fit(spark: Any, settings: Settings, name: str, spec: ModelSpec, prep: Any, train: Any, holdout: Any,
-         rows: dict[str, int], hc: Any, say: Callable[[str], None]) -> TrainResult:
+def _fit(spark: Any, name: str, spec: ModelSpec, prep: Any, train: Any, holdout: Any,
+         rows: dict[str, int], cloud: H2OCloud, say: Callable[[str], None]) -> TrainResult:
     import h2o
 
     if spec.automl is not None:
@@ -95,19 +99,20 @@ def _fit(spark: Any, settings: Settings, name: str, spec: ModelSpec, prep: Any, 
     started = time.monotonic()
     try:
         with contextlib.redirect_stdout(io.StringIO()):  # H2O prints model summaries
-            mojo_model = run_watched(lambda: est.fit(train))
+            mojo_model = cloud.run_watched(lambda: est.fit(train))
     except SparkwingError:
         raise
     except Exception as exc:
+        log.debug("H2O training of %r failed", name, exc_info=True)
         raise TrainingError(f"H2O training of {name!r} failed: {java_cause(exc)}",
-                            hint="see the H2O log under <workspace>/logs/h2o") from exc
+                            hint=f"the H2O log is in {cloud.log_dir or '<workspace>/logs'}") from exc
     seconds = time.monotonic() - started
     model_id = est.getBinaryModel().modelId
     h2o_model = h2o.get_model(model_id)
     algorithm = str(h2o_model.algo).lower().replace("_", "")
     say(f"trained in {seconds:.1f}s; leader {model_id}; evaluating on the holdout")
 
-    frame = hc.asH2OFrame(holdout)
+    frame = cloud.context.asH2OFrame(holdout)
     if prep.task != "regression":
         frame[spec.target] = frame[spec.target].asfactor()
     perf = h2o_model.model_performance(frame)
@@ -116,7 +121,7 @@ def _fit(spark: Any, settings: Settings, name: str, spec: ModelSpec, prep: Any, 
 
     work = Path(tempfile.mkdtemp(prefix=f"sparkwing-train-{name}-"))
     mojo_path = _artifacts.save_mojo(mojo_model, work / "model.mojo", h2o_model)
-    jar = _artifacts.genmodel_jar(settings, work)
+    jar = _artifacts.genmodel_jar(cloud, work)
     pojo_dir, pojo_reason = _artifacts.pojo(h2o_model, algorithm, work)
     spark_types = {f.name: f.dataType.simpleString() for f in train.schema.fields}
     domains = mojo_model.getDomainValues()
@@ -197,7 +202,7 @@ def _plain(value: Any) -> Any:
 
 
 @contextlib.contextmanager
-def _h2o_scratch() -> Iterator[None]:
+def _h2o_scratch(cloud: H2OCloud) -> Iterator[None]:
     """Remove what this training left in the H2O node (frames, models) once its artifacts are out."""
     import h2o
 
@@ -206,7 +211,7 @@ def _h2o_scratch() -> Iterator[None]:
         yield
     finally:
         # A broken cloud answers no distributed call (listing keys would wait forever).
-        if h2o_lost_node(health=False) is None:
+        if cloud.lost_node(health=False) is None:
             for key in _keys() - before:
                 with contextlib.suppress(Exception):
                     h2o.remove(key, cascade=True)
