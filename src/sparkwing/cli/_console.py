@@ -57,7 +57,8 @@ def _own_warnings_only(record: logging.LogRecord) -> bool:
     """Python warnings raised in sparkwing's code pass; the engine clients' (h2o, pyspark) do not."""
     if record.name != "py.warnings":
         return True
-    first = str(record.args[0] if record.args else record.msg).split(":", 1)[0]
+    args = record.args
+    first = str(args[0] if isinstance(args, tuple) and args else record.msg).split(":", 1)[0]
     return "/sparkwing/" in first.replace("\\", "/")
 
 

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import logging
 import tempfile
+import threading
 import time
+import urllib.parse
+import urllib.request
 import warnings
 from collections.abc import Callable, Iterator
 from importlib import metadata
@@ -97,8 +101,10 @@ def _fit(spark: Any, name: str, spec: ModelSpec, prep: Any, train: Any, holdout:
         what = spec.algorithm.name + (" grid search" if spec.algorithm.grid else "")
     say(f"training {what}")
     started = time.monotonic()
+    progress = (_automl_progress(cloud, spec.automl.max_models, spec.automl.max_runtime_secs, say)
+                if spec.automl is not None else contextlib.nullcontext())
     try:
-        with contextlib.redirect_stdout(io.StringIO()):  # H2O prints model summaries
+        with contextlib.redirect_stdout(io.StringIO()), progress:  # H2O prints model summaries
             mojo_model = cloud.run_watched(lambda: est.fit(train))
     except SparkwingError:
         raise
@@ -226,6 +232,55 @@ def _keys() -> set[str]:
             return set(h2o.ls()["key"].tolist())
         except Exception:  # noqa: BLE001 - cleanup is best effort
             return set()
+
+
+@contextlib.contextmanager
+def _automl_progress(cloud: H2OCloud, max_models: int | None, budget: float | None,
+                     say: Callable[[str], None], every: float = 15.0) -> Iterator[None]:
+    """While AutoML runs, say how many models it has trained (of ``max_models``), every ``every`` s.
+
+    sparkwing's own progress line instead of the H2O client's progress bars.  Best effort: an
+    H2O that does not answer in time just skips a report.
+    """
+    done = threading.Event()
+    started = time.monotonic()
+
+    def watch() -> None:
+        seen = -1
+        while not done.wait(every):
+            count = _automl_models(cloud)
+            if count is None or count == seen:
+                continue
+            seen = count
+            of = f" of {max_models}" if max_models else ""
+            spent = f", {time.monotonic() - started:.0f}s" + (f" of {budget:.0f}s" if budget else "")
+            say(f"AutoML: {count}{of} models trained{spent}")
+
+    thread = threading.Thread(target=watch, name="sparkwing-automl-progress", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+
+
+def _automl_models(cloud: H2OCloud) -> int | None:
+    """Models (stacked ensembles aside) on the leaderboard of the AutoML job running now."""
+    def get(path: str) -> Any:
+        req = urllib.request.Request(cloud.url + path, headers=cloud.auth_header())
+        with urllib.request.urlopen(req, timeout=10) as resp:  # noqa: S310 - the H2O node's REST URL
+            return json.loads(resp.read())
+
+    try:
+        jobs = [j for j in get("/3/Jobs").get("jobs", [])
+                if j.get("status") == "RUNNING" and "AutoML" in str((j.get("dest") or {}).get("type"))]
+        if not jobs:
+            return None
+        state = get("/99/AutoML/" + urllib.parse.quote(str(jobs[-1]["dest"]["name"]), safe=""))
+        models = [m.get("name", "") for m in (state.get("leaderboard") or {}).get("models") or []]
+    except Exception:  # noqa: BLE001 - progress is best effort
+        return None
+    return sum(1 for m in models if not str(m).startswith("StackedEnsemble"))
 
 
 def _dist_version(dist: str) -> str:
