@@ -57,7 +57,7 @@ PUBLIC: dict[str, str] = {
         "HEADLINE_METRIC headline_metric higher_is_better"
     ),
     "sparkwing.schedule": "",
-    "sparkwing.score": "ScoreResult output_columns predict_file prob_column score_batch",
+    "sparkwing.score": "Prediction ScoreResult output_columns predict predict_file prob_column score_batch",
     "sparkwing.serve": (
         "ApiKey DEFAULT_ALIAS KeyStore LoadedModel ModelRef ModelStore ServeConfig ServeError Service "
         "create_app is_loopback run"
