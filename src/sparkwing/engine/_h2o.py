@@ -316,12 +316,18 @@ def _running(spark: SparkSession, h2o_context: Any) -> Any:
     try:
         module = getattr(jvm.ai.h2o.sparkling, "H2OContext$").__getattr__("MODULE$")
         active = module.get()
-        if not active.isDefined():
+        if not active.isDefined() or _stopped(active.get()):
             return None
     except Exception:  # noqa: BLE001 - no Sparkling Water classes on this JVM: nothing runs
         return None
     with contextlib.redirect_stdout(io.StringIO()):
         return h2o_context.getOrCreate()  # wraps the running context; no new cloud, no reconnect
+
+
+def _stopped(jhc: Any) -> bool:
+    field = jhc.getClass().getDeclaredField("stopped")  # what pysparkling itself looks at
+    field.setAccessible(True)
+    return bool(field.get(jhc))
 
 
 def _client_url() -> str:
