@@ -10,9 +10,11 @@ from typing import Annotated, Any
 import typer
 
 from sparkwing.cli import _console as console
+from sparkwing.cli import _ui
 from sparkwing.cli._context import CliState, state
 from sparkwing.cli._errors import SparkwingGroup, print_error
 from sparkwing.cli._exit import exit_code
+from sparkwing.cli._shell import shell
 from sparkwing.errors import ConfigError, SparkwingError
 
 app = typer.Typer(
@@ -105,12 +107,18 @@ def _resume_command(st: CliState, spec: Path, run_id: str) -> str:
 
 
 @app.command()
-def validate(spec: Annotated[Path, typer.Argument(help="Pipeline YAML file.")]) -> None:
-    """Check a spec and its step graph without running anything."""
-    from sparkwing.config import build_graph, load_spec
+def validate(ctx: typer.Context,
+             spec: Annotated[Path, typer.Argument(help="Pipeline YAML file.")]) -> None:
+    """Check a spec, its step graph, parameters, local sources and settings, without running anything."""
+    from sparkwing.config import build_graph, check_source_paths, load_spec
+    from sparkwing.lake import check_locations
 
     pipeline = load_spec(spec)
     graph = build_graph(pipeline)
+    check_locations(state(ctx).settings(), pipeline)  # what run refuses before any work
+    warnings = check_source_paths(pipeline)  # a missing local file is an error; s3:// is not looked at
+    for problem in warnings:
+        console.err.print(f"warning: {problem}", highlight=False, markup=False)
     console.out.print(f"[green]ok[/] {spec}: pipeline {pipeline.name!r}, {len(graph.order)} steps")
     for name in graph.order:
         node = graph.nodes[name]
@@ -460,6 +468,10 @@ def keys_revoke(ctx: typer.Context, key: Annotated[str, typer.Argument(help="Key
     """Revoke an API key (services pick it up at their next registry poll)."""
     revoked = _keys(ctx).revoke(key)
     console.out.print(f"revoked key {revoked.id} ({revoked.name})")
+
+
+app.command("shell")(shell)
+app.command(name="ui")(_ui.ui)  # web pages: src/sparkwing/cli/_ui.py
 
 
 def main(argv: list[str] | None = None) -> None:

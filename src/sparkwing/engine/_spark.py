@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import subprocess
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -74,6 +75,15 @@ def spark_conf(settings: Settings, logs: EngineLogs | None = None) -> dict[str, 
             f"jdbc:derby:;databaseName={metastore / 'db'};create=true"
         )
         driver_opts.append(f"-Dderby.system.home={metastore}")
+    elif settings.spark.master.startswith("local"):
+        # An s3:// workspace on one machine holds no tables (lake.check_locations refuses them), but Hive
+        # still boots a Derby metastore: keep its metastore_db/ and derby.log out of the current
+        # folder, in a scratch folder of this process.
+        scratch = Path(tempfile.gettempdir()) / f"sparkwing-metastore-{os.getpid()}"
+        conf["spark.hadoop.javax.jdo.option.ConnectionURL"] = (
+            f"jdbc:derby:;databaseName={scratch / 'db'};create=true"
+        )
+        driver_opts.append(f"-Dderby.system.home={scratch}")
     if logs is not None:
         driver_opts.append(f"-Dlog4j2.configurationFile={Path(logs.log4j_conf).as_uri()}")
     host = driver_address(settings)

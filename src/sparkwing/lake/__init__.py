@@ -3,13 +3,14 @@
 Importing this package does not import pyspark; the readers import it when called.
 """
 
-from sparkwing.lake._locality import source_problems
+from sparkwing.lake._locality import check_locations, source_problems
 from sparkwing.lake._read import SourceContext, SourceResult, fingerprint_source, read_source
 from sparkwing.lake._write import write_output
 
 __all__ = [
     "SourceContext",
     "SourceResult",
+    "check_locations",
     "fingerprint_source",
     "read_source",
     "source_problems",

@@ -45,13 +45,13 @@ def run_pipeline(
     Engine output (JVM, Spark, H2O, XGBoost) goes to ``<workspace>/logs/<run_id>/`` (named in
     ``record.logs``); with ``echo_engine_logs`` it also streams to the console.
     """
-    from sparkwing.engine import EngineLogs, check_cluster, effective_settings
-    from sparkwing.lake import source_problems
+    from sparkwing.engine import EngineLogs, effective_settings
+    from sparkwing.lake import check_locations
 
     reporter = reporter or LogReporter()
     settings = effective_settings(settings)  # spark-submit's --master, if it launched us
     # Before the record, the lock or a JVM exist: settings and sources a cluster cannot use.
-    check_cluster(settings, source_problems(spec.sources, settings.spark.master))
+    check_locations(settings, spec)
     graph = build_graph(spec)
     workspace = Workspace.from_settings(settings)  # the one value the whole run shares
     store = RunStore(workspace)
