@@ -48,11 +48,11 @@ PUBLIC: dict[str, str] = {
         "sparkling_jar start_h2o start_spark stop_h2o stop_spark submitted_conf use_java"
     ),
     "sparkwing.lake": (
-        "SourceContext SourceResult check_locations fingerprint_source read_source source_problems "
-        "write_output"
+        "SourceContext SourceResult check_locations clean_staging fingerprint_source read_source "
+        "source_problems staging_dir write_output"
     ),
     "sparkwing.mojo": (
-        "EncodedRows Feature Limits ModelInfo MojoModel RowWarning inspect_text load predict_csv"
+        "EncodedRows Feature Limits ModelInfo MojoModel RowWarning class_column inspect_text load predict_csv"
     ),
     "sparkwing.pipeline": (
         "DatasetDetails Fingerprint LockInfo LogReporter ModelDetails PipelineLock PrepStepStats Reporter "
@@ -67,7 +67,10 @@ PUBLIC: dict[str, str] = {
         "HEADLINE_METRIC headline_metric higher_is_better"
     ),
     "sparkwing.schedule": "",
-    "sparkwing.score": "Prediction ScoreResult output_columns predict predict_file prob_column score_batch",
+    "sparkwing.score": (
+        "InputReport PYTHON_MAX_BYTES Prediction ScoreResult choose_engine output_columns predict "
+        "predict_file prob_column score_batch"
+    ),
     "sparkwing.serve": (
         "ApiKey DEFAULT_ALIAS KeyStore LoadedModel ModelRef ModelStore ServeConfig ServeError Service "
         "create_app is_loopback run"
@@ -76,8 +79,8 @@ PUBLIC: dict[str, str] = {
     "sparkwing.ui": "Authenticate UiConfig Viewer create_app local_viewer run",
     "sparkwing.workspace": "Storage Workspace is_remote s3_client split_s3",
     "sparkwing.warehouse": (
-        "History PublishResult TableInfo TableName VersionRecord list_tables load_history publish_table "
-        "rollback_table run_sql table_histories table_info"
+        "History PublishResult TableInfo TableName VersionRecord list_published list_tables load_history "
+        "publish_table published_table rollback_table run_sql table_histories table_info"
     ),
 }
 
