@@ -20,18 +20,18 @@ SRC = Path(sparkwing.__file__).parent
 PUBLIC: dict[str, str] = {
     "sparkwing": "SparkwingError __version__",
     "sparkwing.errors": (
-        "CheckFailed ConfigError EngineError MojoError Problem RegistryError RunNotFound ScoringError "
-        "SourceError SparkwingError StepFailed TrainingError WarehouseError WorkspaceBusy describe "
-        "first_line java_cause"
+        "CheckFailed ConfigError EngineError MojoError Problem RegistryError RunNotFound RunStopped "
+        "ScoringError SourceError SparkwingError StepFailed TrainingError WarehouseError WorkspaceBusy "
+        "describe first_line is_transient java_cause looks_transient"
     ),
     "sparkwing.cli": "EXIT_CODES app exit_code main",
     "sparkwing.config": (
-        "AlgorithmSpec AutoMLSpec CHECK_KINDS Check DRIVER_PARSED DatasetSpec FORMAT_ALIASES GlrmParams "
-        "H2OSettings Kind LakeSettings ModelRef ModelSpec Node OUTPUT_FORMATS OutputFormat PipelineSpec "
-        "PromoteSpec S3Settings SOURCE_FORMATS STEP_KINDS ScheduleSpec ScoreSpec Settings SourceFormat "
-        "SourceFormatName SourceSpec SparkSettings SplitSpec Step StepGraph TABLE_FORMATS TableFormat "
-        "TableSpec WarehouseSettings build_graph canonical_format check_alias check_model_name "
-        "format_for_path is_model_name load_settings load_spec parse_spec"
+        "AlgorithmSpec AutoMLSpec CHECK_KINDS Check DRIVER_PARSED DataTrigger DatasetSpec FORMAT_ALIASES "
+        "GlrmParams H2OSettings Kind LakeSettings ModelRef ModelSpec Node OUTPUT_FORMATS OutputFormat "
+        "PipelineSpec PromoteSpec RetryPolicy S3Settings SOURCE_FORMATS STEP_KINDS ScheduleSpec ScoreSpec "
+        "Settings SourceFormat SourceFormatName SourceSpec SparkSettings SplitSpec Step StepGraph "
+        "TABLE_FORMATS TableFormat TableSpec WarehouseSettings build_graph canonical_format check_alias "
+        "check_model_name format_for_path is_model_name load_settings load_spec parse_spec"
     ),
     "sparkwing.engine": (
         "JAVA17_FLAGS JavaRuntime check_cluster cluster_conf cluster_kind effective_settings find_java "
@@ -43,8 +43,9 @@ PUBLIC: dict[str, str] = {
         "EncodedRows Feature Limits ModelInfo MojoModel RowWarning inspect_text load predict_csv"
     ),
     "sparkwing.pipeline": (
-        "DatasetDetails Fingerprint LockInfo LogReporter ModelDetails PipelineLock PrepStepStats Reporter "
-        "RunRecord RunStore ScoreDetails SourceDetails StepDetails StepRecord TableDetails run_pipeline"
+        "DatasetDetails FailedTry Fingerprint LockInfo LogReporter ModelDetails PipelineLock PrepStepStats "
+        "Reporter RunRecord RunStore ScoreDetails SourceDetails StepDetails StepRecord TableDetails Trigger "
+        "run_pipeline"
     ),
     "sparkwing.prep": "CheckResult StepStats apply_steps gate resolve_stats run_checks",
     "sparkwing.registry": (
@@ -54,7 +55,11 @@ PUBLIC: dict[str, str] = {
         "RocCurve Rows SourceLineage TableLineage VariableImportance Versions "
         "HEADLINE_METRIC headline_metric higher_is_better"
     ),
-    "sparkwing.schedule": "",
+    "sparkwing.schedule": (
+        "EXPORTERS Arrival Clock CronSchedule Deployment Fired LakeObject PipelineState Scheduler "
+        "SchedulerInfo SchedulerLock StateStore SystemClock check_arrival deployment emr_configurations "
+        "emr_steps instant_of list_objects run_job_flow_args stop_scheduler submit_steps"
+    ),
     "sparkwing.score": "ScoreResult output_columns predict_file prob_column score_batch",
     "sparkwing.serve": (
         "ApiKey DEFAULT_ALIAS KeyStore LoadedModel ModelRef ModelStore ServeConfig ServeError Service "

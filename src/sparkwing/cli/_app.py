@@ -12,6 +12,7 @@ from typing import Annotated, Any
 import typer
 
 from sparkwing.cli import _console as console
+from sparkwing.cli import _schedule
 from sparkwing.cli._exit import INTERNAL_ERROR, INTERRUPTED, exit_code
 from sparkwing.errors import ConfigError, SparkwingError, describe
 
@@ -510,6 +511,9 @@ def keys_revoke(key: Annotated[str, typer.Argument(help="Key id or name.")]) -> 
     """Revoke an API key (services pick it up at their next registry poll)."""
     revoked = _keys().revoke(key)
     console.out.print(f"revoked key {revoked.id} ({revoked.name})")
+
+
+_schedule.register(app, OPTS)  # scheduler start|status|stop, schedules, export
 
 
 def _print_error(exc: SparkwingError) -> None:

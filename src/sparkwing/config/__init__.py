@@ -15,6 +15,7 @@ from sparkwing.config._formats import (
 )
 from sparkwing.config._graph import Node, StepGraph, build_graph
 from sparkwing.config._reference import ModelRef, check_alias, check_model_name, is_model_name
+from sparkwing.config._schedule import DataTrigger, RetryPolicy, ScheduleSpec
 from sparkwing.config._settings import (
     H2OSettings,
     LakeSettings,
@@ -32,7 +33,6 @@ from sparkwing.config._spec import (
     ModelSpec,
     PipelineSpec,
     PromoteSpec,
-    ScheduleSpec,
     ScoreSpec,
     SourceSpec,
     SplitSpec,
@@ -54,6 +54,7 @@ __all__ = [
     "AlgorithmSpec",
     "AutoMLSpec",
     "Check",
+    "DataTrigger",
     "DatasetSpec",
     "GlrmParams",
     "H2OSettings",
@@ -65,6 +66,7 @@ __all__ = [
     "OutputFormat",
     "PipelineSpec",
     "PromoteSpec",
+    "RetryPolicy",
     "S3Settings",
     "ScheduleSpec",
     "ScoreSpec",

@@ -34,6 +34,7 @@ from sparkwing.config._formats import (
     format_for_path,
 )
 from sparkwing.config._reference import REFERENCE_PATTERN, ModelRef
+from sparkwing.config._schedule import ScheduleSpec
 from sparkwing.config._steps import CHECK_KINDS, STEP_KINDS, Kind
 from sparkwing.config._yaml import MAX_SPEC_BYTES, line_for, load_with_lines
 from sparkwing.errors import ConfigError, Problem, RegistryError
@@ -379,13 +380,6 @@ class ScoreSpec(_Spec):
         return [self.from_, self.model_name]
 
 
-class ScheduleSpec(_Spec):
-    """When ``sparkwing schedule`` runs the pipeline."""
-
-    cron: str | None = Field(None, description="Cron expression, e.g. '0 2 * * *'.")
-    on_arrival: list[str] = Field(default_factory=list, description="Sources whose change triggers a run.")
-
-
 class PipelineSpec(_Spec):
     """A pipeline: sources -> datasets -> tables -> models -> scores, linked by ``from:``."""
 
@@ -398,7 +392,9 @@ class PipelineSpec(_Spec):
     tables: dict[str, TableSpec] = Field(default_factory=dict, description="Hive tables, by db.table.")
     models: dict[str, ModelSpec] = Field(default_factory=dict, description="Models, by registry name.")
     scores: dict[str, ScoreSpec] = Field(default_factory=dict, description="Batch scores, by db.table.")
-    schedule: ScheduleSpec | None = Field(None, description="When `sparkwing schedule` runs it.")
+    schedule: ScheduleSpec | None = Field(
+        None, description="When it runs unattended: cron and/or data arrival, catch-up, retries."
+    )
 
     _path: Path | None = PrivateAttr(None)
     _text: str = PrivateAttr("")
@@ -426,6 +422,14 @@ class PipelineSpec(_Spec):
             if not TABLE.match(key) and not NAME.match(key):
                 raise ValueError(f"{key!r}: a table is named db.table")
         return v
+
+    @model_validator(mode="after")
+    def _step_retries(self) -> PipelineSpec:
+        if self.schedule is not None:
+            unknown = [n for n in self.schedule.step_retries if self.node_kind(n) is None]
+            if unknown:
+                raise ValueError(f"schedule.step_retries: unknown step(s) {sorted(unknown)}")
+        return self
 
     @property
     def base_dir(self) -> Path:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from sparkwing.config import Settings
 from sparkwing.engine._cluster import cluster_kind, loopback_master
-from sparkwing.errors import EngineError, first_line, java_cause
+from sparkwing.errors import EngineError, first_line, java_cause, looks_transient
 from sparkwing.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -109,6 +109,7 @@ def start_h2o(spark: SparkSession, settings: Settings) -> Any:
         raise EngineError(
             f"H2O did not start: {java_cause(exc)}",
             hint="check executor memory (H2O needs ~4x the data) and the Java 17 flags",
+            transient=looks_transient(exc),  # a start-up timeout passes; a bad setting does not
         ) from exc
     log.debug("%s", banner.getvalue())
     _context = context
@@ -129,7 +130,8 @@ def _free_port(span: int = 1) -> int:
             port = int(s.getsockname()[1])
         if port + span < 65535 and all(_bindable(port + i) for i in range(1, span)):
             return port
-    raise EngineError("no free port range for H2O", hint="set spark.ext.h2o.base.port in h2o.conf")
+    raise EngineError("no free port range for H2O", hint="set spark.ext.h2o.base.port in h2o.conf",
+                      transient=True)
 
 
 def _bindable(port: int) -> bool:
@@ -265,7 +267,8 @@ def run_watched(call: Callable[[], T], every: float = 15.0) -> T:
         strikes = strikes + 1 if lost is not None else 0
         if strikes >= 2:
             raise EngineError(
-                f"the H2O cloud lost a node: {_broken(str(lost))}", hint="H2O has no high availability"
+                f"the H2O cloud lost a node: {_broken(str(lost))}", hint="H2O has no high availability",
+                transient=True,
             )
     if "error" in box:
         raise box["error"]

@@ -16,7 +16,7 @@ from sparkwing.engine._cluster import (
     loopback_master,
 )
 from sparkwing.engine._java import find_java, use_java
-from sparkwing.errors import EngineError, java_cause
+from sparkwing.errors import EngineError, java_cause, looks_transient
 from sparkwing.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -137,6 +137,7 @@ def start_spark(settings: Settings) -> SparkSession:
         raise EngineError(
             f"Spark did not start: {java_cause(exc)}",
             hint="run with --debug for the JVM output; check Java 17 and free memory",
+            transient=looks_transient(exc),  # a start-up timeout passes; a bad setting does not
         ) from exc
     spark.sparkContext.setLogLevel("ERROR")
     log.info("Spark %s started, master=%s%s", spark.version, settings.spark.master,

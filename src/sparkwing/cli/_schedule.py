@@ -1,0 +1,224 @@
+"""``sparkwing scheduler start|status|stop``, ``sparkwing schedules`` and ``sparkwing export``.
+
+Registered on the main app by :func:`register`; the scheduler and exporters are imported
+inside the commands so that ``--help`` stays light.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import typer
+
+from sparkwing.cli import _console as console
+from sparkwing.errors import ConfigError
+
+scheduler_app = typer.Typer(help="The embedded scheduler: start, status, stop.", no_args_is_help=True)
+SpecsArg = Annotated[list[Path], typer.Argument(
+    metavar="SPEC...", help="Pipeline YAML files, or folders of them (*.yaml, */pipeline.yaml).")]
+_OPTS: Any = None  # the main app's global options, set by register()
+
+
+def register(app: typer.Typer, opts: Any) -> None:
+    global _OPTS
+    _OPTS = opts
+    app.add_typer(scheduler_app, name="scheduler")
+    app.command("schedules")(schedules)
+    app.command("export")(export)
+
+
+def spec_files(paths: list[Path]) -> list[Path]:
+    """The spec files named, folders expanded; the settings file (sparkwing.yaml) is left out."""
+    out: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found = sorted({*path.glob("*.yaml"), *path.glob("*.yml"), *path.glob("*/pipeline.yaml")})
+            out += [p for p in found if p.name not in ("sparkwing.yaml", "sparkwing.yml")]
+        else:
+            out.append(path)
+    if not out:
+        raise ConfigError(f"no pipeline specs in {', '.join(map(str, paths))}")
+    return out
+
+
+def _load(paths: list[Path]) -> list[Any]:
+    from sparkwing.config import load_spec
+
+    return [load_spec(p) for p in spec_files(paths)]
+
+
+def _scheduled(paths: list[Path]) -> list[Any]:
+    specs = [s for s in _load(paths) if s.schedule is not None]
+    if not specs:
+        raise ConfigError("none of these specs has a `schedule:` section",
+                          hint="add e.g. schedule: {cron: '0 2 * * *'}")
+    return specs
+
+
+def _workspace() -> Any:
+    from sparkwing.workspace import Workspace
+
+    return Workspace.from_settings(_OPTS.settings())
+
+
+@scheduler_app.command("start")
+def scheduler_start(
+    specs: SpecsArg,
+    foreground: Annotated[bool, typer.Option(
+        "--foreground", help="Run in this process (logs to stderr).")] = False,
+    poll: Annotated[float, typer.Option("--poll", min=0.1, help="Seconds between two looks.")] = 30.0,
+) -> None:
+    """Run the due pipelines of SPEC... until stopped (SIGTERM stops after the current step)."""
+    pipelines = _scheduled(specs)
+    settings = _OPTS.settings()
+    if not foreground:
+        _start_background(specs, poll, settings)
+        return
+    from sparkwing.schedule import Scheduler
+
+    scheduler = Scheduler(pipelines, settings)
+
+    def _stop(signum: int, _frame: Any) -> None:
+        console.err.print(f"{signal.Signals(signum).name}: stopping after the current step", highlight=False)
+        scheduler.stop_event.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    names = ", ".join(p.name for p in pipelines)
+    console.err.print(f"scheduler pid {os.getpid()} on {scheduler.workspace.root}: {names}", highlight=False)
+    scheduler.serve(poll)
+    console.err.print("scheduler stopped", highlight=False)
+
+
+def _global_args() -> list[str]:
+    args: list[str] = []
+    if _OPTS.workspace:
+        args += ["--workspace", _OPTS.workspace]
+    if _OPTS.config:
+        args += ["--config", _OPTS.config]
+    if _OPTS.master:
+        args += ["--master", _OPTS.master]
+    for item in _OPTS.conf:
+        args += ["--conf", item]
+    return args
+
+
+def _start_background(specs: list[Path], poll: float, settings: Any) -> None:
+    from sparkwing.schedule import SchedulerLock
+    from sparkwing.workspace import Workspace
+
+    workspace = Workspace.from_settings(settings)
+    if not workspace.local:
+        raise ConfigError("a background scheduler keeps its log in a local workspace",
+                          hint="run `sparkwing scheduler start --foreground` under your service manager")
+    log_path = Path(workspace.join("schedule", "scheduler.log"))
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    argv = [sys.executable, "-m", "sparkwing", *_global_args(), "scheduler", "start", "--foreground",
+            "--poll", str(poll), *map(str, specs)]
+    with log_path.open("ab") as log:
+        child = subprocess.Popen(argv, stdout=log, stderr=log, stdin=subprocess.DEVNULL,
+                                 start_new_session=True)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        held = SchedulerLock(workspace).holder()
+        if held is not None and held.pid == child.pid:
+            console.out.print(f"scheduler started: pid {child.pid}, log {log_path}", highlight=False)
+            return
+        if child.poll() is not None:
+            tail = log_path.read_text(errors="replace").strip().splitlines()[-1:] or ["(no output)"]
+            raise ConfigError(f"the scheduler exited at start (code {child.returncode}): {tail[0]}",
+                              hint=f"see {log_path}")
+        time.sleep(0.2)
+    raise ConfigError(f"the scheduler did not take the workspace within 30 s (pid {child.pid})",
+                      hint=f"see {log_path}")
+
+
+@scheduler_app.command("status")
+def scheduler_status() -> None:
+    """Whether a scheduler runs on the workspace, and the state of each pipeline it scheduled."""
+    from datetime import datetime, timezone
+
+    from sparkwing.schedule import SchedulerLock, StateStore
+
+    workspace = _workspace()
+    held = SchedulerLock(workspace).holder()
+    if held is None:
+        console.out.print("no scheduler runs on this workspace")
+    else:
+        alive = held.alive(datetime.now(timezone.utc), 90.0)
+        console.out.print(f"scheduler pid {held.pid} on {held.host}, since {held.started}, last heartbeat "
+                          f"{held.heartbeat}{'' if alive else ' [red](not running: stale)[/]'}")
+    store = StateStore(workspace)
+    for name in sorted(n[:-5] for n in workspace.storage.list(workspace.join("schedule"))
+                       if n.endswith(".json") and n != "scheduler.json"):
+        state = store.load(name)
+        if state is not None:
+            console.out.print(f"  {name}: last {state.last_outcome or '-'} (run {state.last_run_id or '-'}), "
+                              f"last fire {state.last_fire.isoformat() if state.last_fire else '-'}"
+                              + (", running now" if state.running else ""), highlight=False)
+
+
+@scheduler_app.command("stop")
+def scheduler_stop() -> None:
+    """Ask the workspace's scheduler to stop (SIGTERM): it finishes the current step first."""
+    from sparkwing.schedule import stop_scheduler
+
+    held = stop_scheduler(_workspace())
+    console.out.print("no scheduler runs on this workspace" if held is None
+                      else f"asked scheduler pid {held.pid} to stop")
+
+
+def schedules(
+    specs: SpecsArg,
+    count: Annotated[int, typer.Option("--next", min=1, max=100, help="Fire times to show.")] = 3,
+) -> None:
+    """Each scheduled pipeline: its triggers, next fire times, last outcome."""
+    from sparkwing.schedule import Scheduler
+
+    pipelines = _scheduled(specs)
+    scheduler = Scheduler(pipelines, _OPTS.settings())
+    for spec in pipelines:
+        sched = spec.schedule
+        state = scheduler.states.load(spec.name)
+        what = []
+        if sched.cron:
+            what.append(f"cron '{sched.cron}' {sched.timezone}")
+        if sched.on_data:
+            flag = f" ({sched.on_data.done_flag})" if sched.on_data.done_flag else ""
+            what.append(f"on_data {sched.on_data.uri}{flag}")
+        console.out.print(f"[bold]{spec.name}[/]: {' + '.join(what)}; catch_up {sched.catch_up}; "
+                          f"retries {sched.retries.max}", highlight=False)
+        for fire in scheduler.next_fires(spec, count):
+            console.out.print(f"  next {fire.astimezone(sched.tz).isoformat()}", highlight=False)
+        if state is not None and state.last_outcome:
+            console.out.print(f"  last {state.last_outcome} (run {state.last_run_id or '-'}"
+                              f"{', ' + state.last_error if state.last_error else ''})", highlight=False)
+
+
+Target = Literal["oozie", "airflow", "emr-steps"]
+
+
+def export(
+    target: Annotated[str, typer.Argument(metavar="oozie|airflow|emr-steps", help="What to write.")],
+    spec: Annotated[Path, typer.Argument(metavar="SPEC", help="Pipeline YAML file.")],
+    out: Annotated[Path, typer.Option("--output", "-o", help="Folder to write into.")] = Path("."),
+    deploy_uri: Annotated[str | None, typer.Option(
+        "--deploy-uri", help="Folder the cluster reads the spec and driver script from "
+        "(default: <workspace>/deploy/<pipeline>); upload OUTPUT/deploy there.")] = None,
+) -> None:
+    """Write the files a cluster scheduler runs this pipeline from (Oozie, Airflow/MWAA, EMR steps)."""
+    from sparkwing.config import load_spec
+    from sparkwing.schedule import EXPORTERS
+
+    if target not in EXPORTERS:
+        raise ConfigError(f"unknown export target {target!r}; known: {', '.join(EXPORTERS)}")
+    pipeline = load_spec(spec)
+    written = EXPORTERS[target](pipeline, _OPTS.settings(), out, deploy_uri=deploy_uri, spec_path=str(spec))
+    for path in written:
+        console.out.print(f"wrote {path}", highlight=False)
