@@ -60,7 +60,7 @@ PUBLIC: dict[str, str] = {
         "SchedulerInfo SchedulerLock StateStore SystemClock check_arrival deployment emr_configurations "
         "emr_steps instant_of list_objects run_job_flow_args stop_scheduler submit_steps"
     ),
-    "sparkwing.score": "ScoreResult output_columns predict_file prob_column score_batch",
+    "sparkwing.score": "Prediction ScoreResult output_columns predict predict_file prob_column score_batch",
     "sparkwing.serve": (
         "ApiKey DEFAULT_ALIAS KeyStore LoadedModel ModelRef ModelStore ServeConfig ServeError Service "
         "create_app is_loopback run"

@@ -49,7 +49,8 @@ REQUIRED_ATTRS = {
     f"{{{COORD}}}dataset": {"name", "frequency", "initial-instance", "timezone"},
     f"{{{COORD}}}data-in": {"name", "dataset"},
 }
-REQUIRED_CHILDREN = {f"{{{SPARK}}}spark": {"master", "name", "jar"}, f"{{{WF}}}workflow-app": {"start", "end"},
+REQUIRED_CHILDREN = {f"{{{SPARK}}}spark": {"master", "name", "jar"},
+                     f"{{{WF}}}workflow-app": {"start", "end"},
                      f"{{{COORD}}}workflow": {"app-path"}}
 WF_NODES = {"decision", "fork", "join", "kill", "action"}
 
@@ -142,7 +143,8 @@ def test_oozie_carries_the_schedule(exported) -> None:
     assert spark.findtext("s:master", namespaces=ns) == "yarn"
     assert spark.findtext("s:mode", namespaces=ns) == "cluster"
     assert spark.findtext("s:jar", namespaces=ns) == "s3://warehouse/ws/deploy/nightly_sales/sparkwing_main.py"
-    assert [a.text for a in spark.findall("s:arg", ns)] == ["--workspace", "s3://warehouse/ws", "run", "nightly.yaml"]
+    args = [a.text for a in spark.findall("s:arg", ns)]
+    assert args == ["--workspace", "s3://warehouse/ws", "run", "nightly.yaml"]
     assert "spark.dynamicAllocation.enabled=false" in spark.findtext("s:spark-opts", namespaces=ns)
     props = (out / "oozie" / "job.properties").read_text()
     assert "oozie.coord.application.path=s3://warehouse/ws/deploy/nightly_sales/oozie" in props
@@ -165,7 +167,8 @@ def test_the_airflow_dag_compiles_and_carries_the_schedule(exported) -> None:
     source = (out / "airflow" / "sparkwing_nightly_sales.py").read_text()
     compile(source, "sparkwing_nightly_sales.py", "exec")
     tree = ast.parse(source)
-    dag_call = next(n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "DAG")
+    dag_call = next(n for n in ast.walk(tree)
+                    if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "DAG")
     kw = {k.arg: k.value for k in dag_call.keywords}
     assert ast.literal_eval(kw["schedule"]) == "30 2 * * *"
     assert ast.literal_eval(kw["catchup"]) is True
@@ -182,7 +185,8 @@ def test_the_airflow_dag_compiles_and_carries_the_schedule(exported) -> None:
 def test_emr_files_have_the_api_shapes(exported) -> None:
     out, _, _, _ = exported
     steps = json.loads((out / "emr" / "steps.json").read_text())
-    assert steps[0]["ActionOnFailure"] in {"TERMINATE_JOB_FLOW", "TERMINATE_CLUSTER", "CANCEL_AND_WAIT", "CONTINUE"}
+    assert steps[0]["ActionOnFailure"] in {
+        "TERMINATE_JOB_FLOW", "TERMINATE_CLUSTER", "CANCEL_AND_WAIT", "CONTINUE"}
     assert steps[0]["HadoopJarStep"]["Jar"] == "command-runner.jar"
     args = steps[0]["HadoopJarStep"]["Args"]
     assert args[:5] == ["spark-submit", "--master", "yarn", "--deploy-mode", "cluster"]
@@ -190,7 +194,8 @@ def test_emr_files_have_the_api_shapes(exported) -> None:
     props = configs[0]["Properties"]
     assert configs[0]["Classification"] == "spark-defaults"
     assert props["spark.dynamicAllocation.enabled"] == "false"
-    assert "--add-exports=java.base/sun.net.www.protocol.http=ALL-UNNAMED" in props["spark.driver.extraJavaOptions"]
+    flag = "--add-exports=java.base/sun.net.www.protocol.http=ALL-UNNAMED"
+    assert flag in props["spark.driver.extraJavaOptions"]
     flow = json.loads((out / "emr" / "run_job_flow.json").read_text())
     assert flow["BootstrapActions"][0]["ScriptBootstrapAction"]["Path"].endswith("/bootstrap.sh")
     script = (out / "deploy" / "bootstrap.sh").read_text()

@@ -17,17 +17,15 @@ from typing import Annotated, Any, Literal
 import typer
 
 from sparkwing.cli import _console as console
+from sparkwing.cli._context import CliState, state
 from sparkwing.errors import ConfigError
 
 scheduler_app = typer.Typer(help="The embedded scheduler: start, status, stop.", no_args_is_help=True)
 SpecsArg = Annotated[list[Path], typer.Argument(
     metavar="SPEC...", help="Pipeline YAML files, or folders of them (*.yaml, */pipeline.yaml).")]
-_OPTS: Any = None  # the main app's global options, set by register()
 
 
-def register(app: typer.Typer, opts: Any) -> None:
-    global _OPTS
-    _OPTS = opts
+def register(app: typer.Typer) -> None:
     app.add_typer(scheduler_app, name="scheduler")
     app.command("schedules")(schedules)
     app.command("export")(export)
@@ -61,24 +59,20 @@ def _scheduled(paths: list[Path]) -> list[Any]:
     return specs
 
 
-def _workspace() -> Any:
-    from sparkwing.workspace import Workspace
-
-    return Workspace.from_settings(_OPTS.settings())
-
-
 @scheduler_app.command("start")
 def scheduler_start(
+    ctx: typer.Context,
     specs: SpecsArg,
     foreground: Annotated[bool, typer.Option(
         "--foreground", help="Run in this process (logs to stderr).")] = False,
     poll: Annotated[float, typer.Option("--poll", min=0.1, help="Seconds between two looks.")] = 30.0,
 ) -> None:
     """Run the due pipelines of SPEC... until stopped (SIGTERM stops after the current step)."""
+    st = state(ctx)
     pipelines = _scheduled(specs)
-    settings = _OPTS.settings()
+    settings = st.settings()
     if not foreground:
-        _start_background(specs, poll, settings)
+        _start_background(st, specs, poll, settings)
         return
     from sparkwing.schedule import Scheduler
 
@@ -96,20 +90,16 @@ def scheduler_start(
     console.err.print("scheduler stopped", highlight=False)
 
 
-def _global_args() -> list[str]:
-    args: list[str] = []
-    if _OPTS.workspace:
-        args += ["--workspace", _OPTS.workspace]
-    if _OPTS.config:
-        args += ["--config", _OPTS.config]
-    if _OPTS.master:
-        args += ["--master", _OPTS.master]
-    for item in _OPTS.conf:
+def _global_args(st: CliState) -> list[str]:
+    args = st.location_args()
+    if st.master:
+        args += ["--master", st.master]
+    for item in st.conf:
         args += ["--conf", item]
     return args
 
 
-def _start_background(specs: list[Path], poll: float, settings: Any) -> None:
+def _start_background(st: CliState, specs: list[Path], poll: float, settings: Any) -> None:
     from sparkwing.schedule import SchedulerLock
     from sparkwing.workspace import Workspace
 
@@ -119,7 +109,7 @@ def _start_background(specs: list[Path], poll: float, settings: Any) -> None:
                           hint="run `sparkwing scheduler start --foreground` under your service manager")
     log_path = Path(workspace.join("schedule", "scheduler.log"))
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    argv = [sys.executable, "-m", "sparkwing", *_global_args(), "scheduler", "start", "--foreground",
+    argv = [sys.executable, "-m", "sparkwing", *_global_args(st), "scheduler", "start", "--foreground",
             "--poll", str(poll), *map(str, specs)]
     with log_path.open("ab") as log:
         child = subprocess.Popen(argv, stdout=log, stderr=log, stdin=subprocess.DEVNULL,
@@ -140,13 +130,13 @@ def _start_background(specs: list[Path], poll: float, settings: Any) -> None:
 
 
 @scheduler_app.command("status")
-def scheduler_status() -> None:
+def scheduler_status(ctx: typer.Context) -> None:
     """Whether a scheduler runs on the workspace, and the state of each pipeline it scheduled."""
     from datetime import datetime, timezone
 
     from sparkwing.schedule import SchedulerLock, StateStore
 
-    workspace = _workspace()
+    workspace = state(ctx).workspace()
     held = SchedulerLock(workspace).holder()
     if held is None:
         console.out.print("no scheduler runs on this workspace")
@@ -157,24 +147,25 @@ def scheduler_status() -> None:
     store = StateStore(workspace)
     for name in sorted(n[:-5] for n in workspace.storage.list(workspace.join("schedule"))
                        if n.endswith(".json") and n != "scheduler.json"):
-        state = store.load(name)
-        if state is not None:
-            console.out.print(f"  {name}: last {state.last_outcome or '-'} (run {state.last_run_id or '-'}), "
-                              f"last fire {state.last_fire.isoformat() if state.last_fire else '-'}"
-                              + (", running now" if state.running else ""), highlight=False)
+        saved = store.load(name)
+        if saved is not None:
+            console.out.print(f"  {name}: last {saved.last_outcome or '-'} (run {saved.last_run_id or '-'}), "
+                              f"last fire {saved.last_fire.isoformat() if saved.last_fire else '-'}"
+                              + (", running now" if saved.running else ""), highlight=False)
 
 
 @scheduler_app.command("stop")
-def scheduler_stop() -> None:
+def scheduler_stop(ctx: typer.Context) -> None:
     """Ask the workspace's scheduler to stop (SIGTERM): it finishes the current step first."""
     from sparkwing.schedule import stop_scheduler
 
-    held = stop_scheduler(_workspace())
+    held = stop_scheduler(state(ctx).workspace())
     console.out.print("no scheduler runs on this workspace" if held is None
                       else f"asked scheduler pid {held.pid} to stop")
 
 
 def schedules(
+    ctx: typer.Context,
     specs: SpecsArg,
     count: Annotated[int, typer.Option("--next", min=1, max=100, help="Fire times to show.")] = 3,
 ) -> None:
@@ -182,10 +173,10 @@ def schedules(
     from sparkwing.schedule import Scheduler
 
     pipelines = _scheduled(specs)
-    scheduler = Scheduler(pipelines, _OPTS.settings())
+    scheduler = Scheduler(pipelines, state(ctx).settings())
     for spec in pipelines:
         sched = spec.schedule
-        state = scheduler.states.load(spec.name)
+        saved = scheduler.states.load(spec.name)
         what = []
         if sched.cron:
             what.append(f"cron '{sched.cron}' {sched.timezone}")
@@ -196,15 +187,16 @@ def schedules(
                           f"retries {sched.retries.max}", highlight=False)
         for fire in scheduler.next_fires(spec, count):
             console.out.print(f"  next {fire.astimezone(sched.tz).isoformat()}", highlight=False)
-        if state is not None and state.last_outcome:
-            console.out.print(f"  last {state.last_outcome} (run {state.last_run_id or '-'}"
-                              f"{', ' + state.last_error if state.last_error else ''})", highlight=False)
+        if saved is not None and saved.last_outcome:
+            console.out.print(f"  last {saved.last_outcome} (run {saved.last_run_id or '-'}"
+                              f"{', ' + saved.last_error if saved.last_error else ''})", highlight=False)
 
 
 Target = Literal["oozie", "airflow", "emr-steps"]
 
 
 def export(
+    ctx: typer.Context,
     target: Annotated[str, typer.Argument(metavar="oozie|airflow|emr-steps", help="What to write.")],
     spec: Annotated[Path, typer.Argument(metavar="SPEC", help="Pipeline YAML file.")],
     out: Annotated[Path, typer.Option("--output", "-o", help="Folder to write into.")] = Path("."),
@@ -219,6 +211,7 @@ def export(
     if target not in EXPORTERS:
         raise ConfigError(f"unknown export target {target!r}; known: {', '.join(EXPORTERS)}")
     pipeline = load_spec(spec)
-    written = EXPORTERS[target](pipeline, _OPTS.settings(), out, deploy_uri=deploy_uri, spec_path=str(spec))
+    written = EXPORTERS[target](pipeline, state(ctx).settings(), out, deploy_uri=deploy_uri,
+                                spec_path=str(spec))
     for path in written:
         console.out.print(f"wrote {path}", highlight=False)
