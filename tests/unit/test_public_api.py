@@ -28,10 +28,10 @@ PUBLIC: dict[str, str] = {
     "sparkwing.config": (
         "AlgorithmSpec AutoMLSpec CHECK_KINDS Check DRIVER_PARSED DataTrigger DatasetSpec FORMAT_ALIASES "
         "GlrmParams H2OSettings Kind LakeSettings ModelRef ModelSpec Node OUTPUT_FORMATS OutputFormat "
-        "PipelineSpec PromoteSpec RetryPolicy S3Settings SOURCE_FORMATS STEP_KINDS ScheduleSpec ScoreSpec "
-        "Settings SourceFormat SourceFormatName SourceSpec SparkSettings SplitSpec Step StepGraph "
+        "ParamSpec PipelineSpec PromoteSpec RetryPolicy S3Settings SOURCE_FORMATS STEP_KINDS ScheduleSpec "
+        "ScoreSpec Settings SourceFormat SourceFormatName SourceSpec SparkSettings SplitSpec Step StepGraph "
         "TABLE_FORMATS TableFormat TableSpec WarehouseSettings build_graph canonical_format check_alias "
-        "check_model_name format_for_path is_model_name load_settings load_spec parse_spec"
+        "check_model_name format_for_path is_model_name load_settings load_spec parse_assignments parse_spec"
     ),
     "sparkwing.engine": (
         "JAVA17_FLAGS JavaRuntime check_cluster cluster_conf cluster_kind effective_settings find_java "
@@ -56,9 +56,10 @@ PUBLIC: dict[str, str] = {
         "HEADLINE_METRIC headline_metric higher_is_better"
     ),
     "sparkwing.schedule": (
-        "EXPORTERS Arrival Clock CronSchedule Deployment Fired LakeObject PipelineState Scheduler "
-        "SchedulerInfo SchedulerLock StateStore SystemClock check_arrival deployment emr_configurations "
-        "emr_steps instant_of list_objects run_job_flow_args stop_scheduler submit_steps"
+        "EXPORTERS Arrival BackfillDay Clock CronSchedule Deployment Fired LakeObject PipelineState "
+        "Scheduler SchedulerInfo SchedulerLock StateStore SystemClock check_arrival deployment "
+        "emr_configurations emr_steps instant_of list_objects run_backfill run_job_flow_args stop_scheduler "
+        "submit_steps"
     ),
     "sparkwing.score": "Prediction ScoreResult output_columns predict predict_file prob_column score_batch",
     "sparkwing.serve": (

@@ -29,6 +29,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(scheduler_app, name="scheduler")
     app.command("schedules")(schedules)
     app.command("export")(export)
+    app.command("backfill")(backfill)
 
 
 def spec_files(paths: list[Path]) -> list[Path]:
@@ -215,3 +216,37 @@ def export(
                                 spec_path=str(spec))
     for path in written:
         console.out.print(f"wrote {path}", highlight=False)
+
+
+def backfill(
+    ctx: typer.Context,
+    spec: Annotated[Path, typer.Argument(metavar="SPEC", help="Pipeline YAML file.")],
+    start: Annotated[str, typer.Option("--from", help="First date, YYYY-MM-DD.")],
+    end: Annotated[str, typer.Option("--to", help="Last date, YYYY-MM-DD (inclusive).")],
+    param: Annotated[str, typer.Option("--param", help="The date parameter to set.")] = "ds",
+    parallel: Annotated[int, typer.Option("--parallel", min=1, max=1, help="Runs at a time (1).")] = 1,
+    force: Annotated[bool, typer.Option("--force", help="Run dates that already succeeded again.")] = False,
+) -> None:
+    """Run SPEC once per date from --from to --to, in order; resumable, done dates skipped."""
+    from datetime import date
+
+    from sparkwing.cli._exit import exit_code
+    from sparkwing.errors import StepFailed
+    from sparkwing.schedule import BackfillDay, run_backfill
+
+    try:
+        first, last = date.fromisoformat(start), date.fromisoformat(end)
+    except ValueError as exc:
+        raise ConfigError(f"--from/--to: {exc}", hint="dates are YYYY-MM-DD") from None
+
+    def show(day: BackfillDay) -> None:
+        style = {"succeeded": "green", "failed": "bold red", "skipped": "dim"}[day.outcome]
+        console.out.print(f"{day.day} [{style}]{day.outcome}[/] {day.run_id or ''}"
+                          + (f": {day.error}" if day.error else ""), highlight=False)
+
+    days = run_backfill(spec, state(ctx).settings(), first, last, param=param, force=force, progress=show)
+    failed = [d for d in days if d.outcome == "failed"]
+    if failed:
+        console.err.print(f"stopped at {failed[0].day}; run the same backfill again to resume it",
+                          highlight=False)
+        raise typer.Exit(exit_code(StepFailed(failed[0].error or "failed", step=failed[0].day)))

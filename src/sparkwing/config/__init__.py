@@ -14,6 +14,7 @@ from sparkwing.config._formats import (
     format_for_path,
 )
 from sparkwing.config._graph import Node, StepGraph, build_graph
+from sparkwing.config._params import ParamSpec, parse_assignments
 from sparkwing.config._reference import ModelRef, check_alias, check_model_name, is_model_name
 from sparkwing.config._schedule import DataTrigger, RetryPolicy, ScheduleSpec
 from sparkwing.config._settings import (
@@ -64,6 +65,7 @@ __all__ = [
     "ModelSpec",
     "Node",
     "OutputFormat",
+    "ParamSpec",
     "PipelineSpec",
     "PromoteSpec",
     "RetryPolicy",
@@ -89,5 +91,6 @@ __all__ = [
     "is_model_name",
     "load_settings",
     "load_spec",
+    "parse_assignments",
     "parse_spec",
 ]

@@ -33,6 +33,7 @@ from sparkwing.config._formats import (
     canonical_format,
     format_for_path,
 )
+from sparkwing.config._params import ParamSpec, resolve_params, substitute
 from sparkwing.config._reference import REFERENCE_PATTERN, ModelRef
 from sparkwing.config._schedule import ScheduleSpec
 from sparkwing.config._steps import CHECK_KINDS, STEP_KINDS, Kind
@@ -392,6 +393,9 @@ class PipelineSpec(_Spec):
     tables: dict[str, TableSpec] = Field(default_factory=dict, description="Hive tables, by db.table.")
     models: dict[str, ModelSpec] = Field(default_factory=dict, description="Models, by registry name.")
     scores: dict[str, ScoreSpec] = Field(default_factory=dict, description="Batch scores, by db.table.")
+    params: dict[str, ParamSpec] = Field(
+        default_factory=dict, description="Parameters used as ${name} anywhere in the spec, by name."
+    )
     schedule: ScheduleSpec | None = Field(
         None, description="When it runs unattended: cron and/or data arrival, catch-up, retries."
     )
@@ -399,12 +403,21 @@ class PipelineSpec(_Spec):
     _path: Path | None = PrivateAttr(None)
     _text: str = PrivateAttr("")
     _lines: dict[tuple[str | int, ...], int] = PrivateAttr(default_factory=dict)
+    _param_values: dict[str, str] = PrivateAttr(default_factory=dict)
 
     @field_validator("name")
     @classmethod
     def _name(cls, v: str) -> str:
         if not NAME.match(v):
             raise ValueError("name must be letters, digits and _ (it names folders and locks)")
+        return v
+
+    @field_validator("params")
+    @classmethod
+    def _param_names(cls, v: dict[str, Any]) -> dict[str, Any]:
+        for key in v:
+            if not NAME.match(key):
+                raise ValueError(f"{key!r}: parameter names are letters, digits and _")
         return v
 
     @field_validator("sources", "datasets", "models")
@@ -437,6 +450,11 @@ class PipelineSpec(_Spec):
         return self._path.parent if self._path else Path.cwd()
 
     @property
+    def param_values(self) -> dict[str, str]:
+        """The parameter values this spec was loaded with (substituted into its text)."""
+        return dict(self._param_values)
+
+    @property
     def spec_hash(self) -> str:
         return hashlib.sha256(self._text.encode()).hexdigest()[:16]
 
@@ -450,11 +468,12 @@ class PipelineSpec(_Spec):
         return None
 
 
-def load_spec(path: str | Path) -> PipelineSpec:
+def load_spec(path: str | Path, params: Mapping[str, str] | None = None) -> PipelineSpec:
     """Read and validate a pipeline spec; every problem is reported with its YAML line.
 
     Also checks the step graph (unknown references, cycles) so that a broken spec fails
-    before any work starts.
+    before any work starts.  ``params`` (name -> value) fill the spec's ``params:``; the
+    values, or their defaults, replace ``${name}`` in the text before it is validated.
     """
     from sparkwing.config._graph import build_graph
 
@@ -465,6 +484,12 @@ def load_spec(path: str | Path) -> PipelineSpec:
         raise ConfigError(f"spec is larger than {MAX_SPEC_BYTES:,} bytes: {p}", hint="split it")
     text = p.read_text(encoding="utf-8")
     spec = parse_spec(text, filename=str(p))
+    if spec.params or params:
+        from datetime import datetime, timezone
+
+        values = resolve_params(spec.params, params or {}, datetime.now(timezone.utc).date())
+        spec = parse_spec(substitute(text, values), filename=str(p))
+        spec._param_values = values
     spec._path = p.resolve()
     build_graph(spec)
     return spec

@@ -79,6 +79,7 @@ class RunRecord(BaseModel):
     error_code: str | None = None
     settings: dict[str, Any] = Field(default_factory=dict)
     trigger: Trigger = Field(default_factory=Trigger)
+    params: dict[str, str] = Field(default_factory=dict)  # the values the spec was loaded with
     steps: dict[str, StepRecord] = Field(default_factory=dict)
     events: list[dict[str, Any]] = Field(default_factory=list)
 

@@ -132,7 +132,7 @@ def _open_record(
     if resume is None:
         return RunRecord(
             run_id=new_run_id(), pipeline=spec.name, spec_hash=spec.spec_hash,
-            spec_path=str(spec._path) if spec._path else None,
+            spec_path=str(spec._path) if spec._path else None, params=spec.param_values,
             settings={"workspace": settings.workspace, "master": settings.spark.master},
         )
     record = store.load(spec.name, resume)

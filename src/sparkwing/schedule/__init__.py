@@ -4,6 +4,8 @@ The scheduler acts on cron and data-arrival triggers with catch-up; the exporter
 same spec to Oozie, Airflow and EMR through one spark-submit line.
 """
 
+from sparkwing.schedule._backfill import BackfillDay
+from sparkwing.schedule._backfill import backfill as run_backfill
 from sparkwing.schedule._cron import CronSchedule, instant_of
 from sparkwing.schedule._data import Arrival, LakeObject, check_arrival, list_objects
 from sparkwing.schedule._emr import emr_configurations, emr_steps, run_job_flow_args, submit_steps
@@ -16,6 +18,7 @@ from sparkwing.schedule._submit import Deployment, deployment
 __all__ = [
     "EXPORTERS",
     "Arrival",
+    "BackfillDay",
     "Clock",
     "CronSchedule",
     "Deployment",
@@ -33,6 +36,7 @@ __all__ = [
     "emr_steps",
     "instant_of",
     "list_objects",
+    "run_backfill",
     "run_job_flow_args",
     "stop_scheduler",
     "submit_steps",

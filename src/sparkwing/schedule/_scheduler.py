@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Protocol
 
-from sparkwing.config import PipelineSpec, Settings
+from sparkwing.config import PipelineSpec, Settings, load_spec
 from sparkwing.errors import RunStopped, SparkwingError, WorkspaceBusy
 from sparkwing.pipeline import RunRecord, RunStore, Trigger, run_pipeline
 from sparkwing.schedule._cron import CronSchedule
@@ -275,8 +275,19 @@ class Scheduler:
 
     def _run_pipeline(self, spec: PipelineSpec, trigger: Trigger, resume: str | None,
                       stop: Callable[[], bool]) -> RunRecord:
+        spec = self._with_day(spec, trigger)
         return run_pipeline(spec, self.settings, resume=resume, trigger=trigger, stop=stop,
                             stop_engine=False)  # one SparkSession serves every run of the process
+
+    @staticmethod
+    def _with_day(spec: PipelineSpec, trigger: Trigger) -> PipelineSpec:
+        """A spec with a date parameter ``ds`` runs with the scheduled day (in the schedule's zone)."""
+        declared = spec.params.get("ds")
+        if declared is None or declared.type != "date" or not trigger.scheduled or spec._path is None:
+            return spec
+        assert spec.schedule is not None
+        day = datetime.fromisoformat(trigger.scheduled).astimezone(spec.schedule.tz).date()
+        return load_spec(spec._path, {"ds": day.isoformat()})
 
     # --- reporting -----------------------------------------------------------------------
 
