@@ -221,3 +221,29 @@ def test_a_run_left_running_by_a_killed_scheduler_is_resumed_or_failed(tmp_path:
         record = RunStore(again.workspace).load("nightly", "20261130T235500Z-dead")
         assert record.status == "failed" and record.error_code == "interrupted"
     assert StateStore(again.workspace).load("nightly").running is None
+
+
+def test_a_run_stopped_by_sigterm_is_resumed_by_the_next_scheduler(tmp_path: Path) -> None:
+    from sparkwing.errors import RunStopped
+
+    spec = _spec(tmp_path, "  cron: '0 * * * *'\n")
+    clock = FakeClock(START)
+    sched, runs = _scheduler(tmp_path, spec, clock)
+    sched.tick()
+    clock.sleep(600)
+
+    def stopped(spec_, trigger, resume, stop):  # noqa: ARG001
+        RunStore(sched.workspace).save(RunRecord(run_id="r-stopped", pipeline=spec_.name,
+                                                 spec_hash=spec_.spec_hash, status="failed"))
+        sched.stop_event.set()
+        raise RunStopped("run r-stopped stopped before step 'a'", run_id="r-stopped")
+
+    sched.run = stopped
+    assert [f.outcome for f in sched.tick()] == ["stopped"]
+    state = StateStore(sched.workspace).load("nightly")
+    assert state is not None and state.running is not None and state.running.run_id == "r-stopped"
+    again, runs = _scheduler(tmp_path, spec, clock)
+    fired = again.tick()
+    assert [(f.outcome, f.trigger.kind) for f in fired] == [("succeeded", "retry")]
+    assert runs.calls[0][2] == "r-stopped"  # resumed under the same run id
+    assert StateStore(again.workspace).load("nightly").running is None

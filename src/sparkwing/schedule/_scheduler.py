@@ -233,7 +233,9 @@ class Scheduler:
             fired.outcome, fired.error = "failed", exc.one_line()
         if fired.run_id is None and fired.outcome != "busy":
             fired.run_id = self._newest_run_id(spec.name)
-        state.running = None
+        # A run stopped on request stays in flight: the next scheduler resumes it (on_interrupted).
+        state.running = state.running.model_copy(update={"run_id": fired.run_id}) \
+            if fired.outcome == "stopped" and state.running is not None else None
         state.last_run_id = fired.run_id or state.last_run_id
         state.last_outcome = fired.outcome  # type: ignore[assignment]
         state.last_error = fired.error
@@ -251,9 +253,13 @@ class Scheduler:
         """The previous scheduler died while a run was going: resume it or mark it failed."""
         assert spec.schedule is not None and state.running is not None
         flight = state.running
-        # The newest run of the pipeline, if it is still marked running (a live manual run
-        # would hold the lock: resuming it is refused as busy).
-        record = next((r for r in self.runs.list(spec.name, limit=1) if r.status == "running"), None)
+        # The run stopped on request, else the newest run if it is still marked running (a
+        # live manual run would hold the lock: resuming it is refused as busy).
+        if flight.run_id is not None:
+            record = next((r for r in self.runs.list(spec.name, limit=20)
+                           if r.run_id == flight.run_id and r.status != "succeeded"), None)
+        else:
+            record = next((r for r in self.runs.list(spec.name, limit=1) if r.status == "running"), None)
         trigger = Trigger(kind="retry", scheduled=_iso(flight.scheduled) if flight.scheduled else None,
                           detail="the scheduler stopped during this run")
         if record is None:  # it never got a record (died before), or it ended after all

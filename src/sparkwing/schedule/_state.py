@@ -24,6 +24,7 @@ class InFlight(BaseModel):
     started: datetime
     trigger: str
     scheduled: datetime | None = None
+    run_id: str | None = None  # known once the run stopped on request (SIGTERM): resume that one
 
 
 class PipelineState(BaseModel):
