@@ -60,3 +60,24 @@ def test_add_the_step_to_a_running_cluster(emr, dep) -> None:
     listed = emr.list_steps(ClusterId=cluster)["Steps"]
     assert [s["Id"] for s in listed] == step_ids
     assert listed[0]["Name"] == "sparkwing emr_nightly"
+
+
+def test_the_cli_submits_the_step_to_moto(s3_server, tmp_path: Path, emr, capsys) -> None:
+    from sparkwing.cli import main
+
+    spec = tmp_path / "emr_nightly.yaml"
+    spec.write_text(SPEC)
+    base = ["--workspace", "s3://warehouse/ws", "--conf", "spark.executor.memory=2g", "emr", "submit",
+            str(spec), "--endpoint-url", s3_server, "--region", "us-east-1"]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("AWS_ACCESS_KEY_ID", "test")
+        mp.setenv("AWS_SECRET_ACCESS_KEY", "test")
+        with pytest.raises(SystemExit) as info:
+            main([*base, "--create"])
+        assert info.value.code in (0, None)
+        cluster = capsys.readouterr().out.split()[1].rstrip(":")
+        with pytest.raises(SystemExit) as info:
+            main([*base, "--cluster-id", cluster])
+        assert info.value.code in (0, None)
+    steps = emr.list_steps(ClusterId=cluster)["Steps"]
+    assert len(steps) == 2 and all(s["Config"]["Args"][0] == "spark-submit" for s in steps)

@@ -21,12 +21,15 @@ from sparkwing.cli._context import CliState, state
 from sparkwing.errors import ConfigError
 
 scheduler_app = typer.Typer(help="The embedded scheduler: start, status, stop.", no_args_is_help=True)
+emr_app = typer.Typer(help="Run a pipeline as an EMR step: submit to a cluster, or create one.",
+                      no_args_is_help=True)
 SpecsArg = Annotated[list[Path], typer.Argument(
     metavar="SPEC...", help="Pipeline YAML files, or folders of them (*.yaml, */pipeline.yaml).")]
 
 
 def register(app: typer.Typer) -> None:
     app.add_typer(scheduler_app, name="scheduler")
+    app.add_typer(emr_app, name="emr")
     app.command("schedules")(schedules)
     app.command("export")(export)
     app.command("backfill")(backfill)
@@ -250,3 +253,33 @@ def backfill(
         console.err.print(f"stopped at {failed[0].day}; run the same backfill again to resume it",
                           highlight=False)
         raise typer.Exit(exit_code(StepFailed(failed[0].error or "failed", step=failed[0].day)))
+
+
+@emr_app.command("submit")
+def emr_submit(
+    ctx: typer.Context,
+    spec: Annotated[Path, typer.Argument(metavar="SPEC", help="Pipeline YAML file.")],
+    cluster_id: Annotated[str | None, typer.Option(
+        "--cluster-id", help="Add the step to this cluster.")] = None,
+    create: Annotated[bool, typer.Option("--create", help="Create a cluster (bootstrap, configurations) "
+                                         "that runs the step.")] = False,
+    deploy_uri: Annotated[str | None, typer.Option("--deploy-uri", help="As for `export`.")] = None,
+    region: Annotated[str | None, typer.Option("--region", help="AWS region (default: s3.region).")] = None,
+    endpoint_url: Annotated[str | None, typer.Option(
+        "--endpoint-url", help="EMR endpoint (tests: a moto server); default AWS.")] = None,
+) -> None:
+    """Add the pipeline's spark-submit step to an EMR cluster (upload `export`'s deploy/ first)."""
+    import boto3
+
+    from sparkwing.config import load_spec
+    from sparkwing.schedule import deployment, submit_steps
+
+    if bool(cluster_id) == create:
+        raise ConfigError("give either --cluster-id ID or --create")
+    settings = state(ctx).settings()
+    dep = deployment(load_spec(spec), settings, deploy_uri)
+    s3 = settings.s3
+    client = boto3.client("emr", region_name=region or s3.region or "us-east-1", endpoint_url=endpoint_url,
+                          aws_access_key_id=s3.access_key_id, aws_secret_access_key=s3.secret_access_key)
+    cluster, steps = submit_steps(dep, client, cluster_id=cluster_id, create=create)
+    console.out.print(f"cluster {cluster}: step(s) {', '.join(steps)}", highlight=False)
