@@ -162,9 +162,9 @@ def submit_command(settings: Settings, spec: str, *, extra: list[str] | None = N
     conf.pop("spark.app.name", None)
     jars = conf.pop("spark.jars", None) or sparkling_jar()
     memory = conf.pop("spark.driver.memory", None)
-    import sparkwing
-
-    main = str(Path(sparkwing.__file__).parent / "__main__.py")
+    # The package's own __main__.py, found from this file: importing the top package from the
+    # engine would be an import cycle (sparkwing -> ... -> engine -> sparkwing).
+    main = str(Path(__file__).resolve().parents[1] / "__main__.py")
     line = ["spark-submit", "--master", master, "--name", settings.spark.app_name, "--jars", jars]
     if memory:
         line += ["--driver-memory", memory]
