@@ -31,7 +31,8 @@ PUBLIC: dict[str, str] = {
         "ParamSpec PipelineSpec PromoteSpec RetryPolicy S3Settings SOURCE_FORMATS STEP_KINDS ScheduleSpec "
         "ScoreSpec Settings SourceFormat SourceFormatName SourceSpec SparkSettings SplitSpec Step StepGraph "
         "TABLE_FORMATS TableFormat TableSpec WarehouseSettings build_graph canonical_format check_alias "
-        "check_model_name format_for_path is_model_name load_settings load_spec parse_assignments parse_spec"
+        "check_model_name check_source_paths format_for_path is_model_name load_settings load_spec "
+        "parse_assignments parse_spec"
     ),
     "sparkwing.engine": (
         "JAVA17_FLAGS JavaRuntime check_cluster cluster_conf cluster_kind effective_settings find_java "

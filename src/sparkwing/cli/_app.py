@@ -104,12 +104,18 @@ def _resume_command(st: CliState, spec: Path, run_id: str, params: dict[str, str
 
 
 @app.command()
-def validate(spec: Annotated[Path, typer.Argument(help="Pipeline YAML file.")]) -> None:
+def validate(ctx: typer.Context,
+             spec: Annotated[Path, typer.Argument(help="Pipeline YAML file.")]) -> None:
     """Check a spec and its step graph without running anything."""
-    from sparkwing.config import build_graph, load_spec
+    from sparkwing.config import build_graph, check_source_paths, load_spec
+    from sparkwing.engine import check_cluster
 
     pipeline = load_spec(spec)
     graph = build_graph(pipeline)
+    check_cluster(state(ctx).settings(), pipeline)  # what run refuses before any work
+    warnings = check_source_paths(pipeline)  # a missing local file is an error; s3:// is not looked at
+    for problem in warnings:
+        console.err.print(f"warning: {problem}", highlight=False, markup=False)
     console.out.print(f"[green]ok[/] {spec}: pipeline {pipeline.name!r}, {len(graph.order)} steps")
     for name in graph.order:
         node = graph.nodes[name]
