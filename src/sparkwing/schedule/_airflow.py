@@ -96,7 +96,7 @@ with DAG(
     start_date=pendulum.datetime(2026, 1, 1, tz={timezone!r}),
     catchup={catchup!r},
     max_active_runs=1,
-    params={{"mode": "cluster"}},
+    params={{"mode": {mode!r}}},
     default_args={{
         "retries": {retries},
         "retry_delay": timedelta(seconds={backoff!r}),
@@ -123,7 +123,7 @@ with DAG(
 '''
 
 
-def dag_source(dep: Deployment, *, local_spec: str) -> str:
+def dag_source(dep: Deployment, *, local_spec: str, cluster: bool = True) -> str:
     """The DAG file's Python source."""
     spec = dep.spec
     sched = spec.schedule
@@ -139,7 +139,8 @@ def dag_source(dep: Deployment, *, local_spec: str) -> str:
     return _TEMPLATE.format(
         name=spec.name, dag_id=f"sparkwing_{spec.name}",
         description=spec.description or f"sparkwing {spec.name}",
-        cluster=dep.submit_line(), local=dep.local_line(local_spec), terminal=TERMINAL_EXIT_CODES,
+        cluster=dep.submit_line() if cluster else None, local=dep.local_line(local_spec),
+        mode="cluster" if cluster else "local", terminal=TERMINAL_EXIT_CODES,
         on_data=on_data, schedule=sched.cron if sched and sched.cron else None,
         timezone=sched.timezone if sched else "UTC", catchup=bool(sched and sched.catch_up == "all"),
         retries=retries.max if retries else 0, backoff=retries.backoff_seconds if retries else 30.0,
@@ -147,10 +148,10 @@ def dag_source(dep: Deployment, *, local_spec: str) -> str:
     )
 
 
-def export_airflow(dep: Deployment, out: Path, *, local_spec: str) -> list[Path]:
-    """Write ``airflow/sparkwing_<pipeline>.py``."""
+def export_airflow(dep: Deployment, out: Path, *, local_spec: str, cluster: bool = True) -> list[Path]:
+    """Write ``airflow/sparkwing_<pipeline>.py`` (``cluster=False``: a local workspace, CLI only)."""
     folder = out / "airflow"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"sparkwing_{dep.spec.name}.py"
-    path.write_text(dag_source(dep, local_spec=local_spec), encoding="utf-8")
-    return [path, *copy_deploy_files(dep, out)]
+    path.write_text(dag_source(dep, local_spec=local_spec, cluster=cluster), encoding="utf-8")
+    return [path, *copy_deploy_files(dep, out)] if cluster else [path]

@@ -6,10 +6,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from sparkwing.config import PipelineSpec, Settings
+from sparkwing.errors import ConfigError
 from sparkwing.schedule._airflow import export_airflow
 from sparkwing.schedule._emr import export_emr
 from sparkwing.schedule._oozie import export_oozie
-from sparkwing.schedule._submit import deployment
+from sparkwing.schedule._submit import Deployment, deployment
+from sparkwing.workspace import is_remote
 
 Exporter = Callable[..., list[Path]]
 
@@ -22,7 +24,15 @@ def _oozie(spec: PipelineSpec, settings: Settings, out: Path, *, deploy_uri: str
 def _airflow(spec: PipelineSpec, settings: Settings, out: Path, *, deploy_uri: str | None = None,
              spec_path: str | None = None) -> list[Path]:
     local = spec_path or (str(spec._path) if spec._path else f"{spec.name}.yaml")
-    return export_airflow(deployment(spec, settings, deploy_uri), out, local_spec=local)
+    try:
+        dep = deployment(spec, settings, deploy_uri)
+    except ConfigError:
+        if is_remote(settings.workspace):
+            raise
+        # A local workspace: the DAG runs the sparkwing CLI on the Airflow worker only.
+        name = spec._path.name if spec._path else f"{spec.name}.yaml"
+        return export_airflow(Deployment(spec, settings, "", name), out, local_spec=local, cluster=False)
+    return export_airflow(dep, out, local_spec=local)
 
 
 def _emr(spec: PipelineSpec, settings: Settings, out: Path, *, deploy_uri: str | None = None,
