@@ -18,7 +18,16 @@ import sparkwing
 SRC = Path(sparkwing.__file__).parent
 
 PUBLIC: dict[str, str] = {
-    "sparkwing": "SparkwingError __version__",
+    # `import sparkwing as sw`: the errors users catch, then the API (loaded lazily from sparkwing.api)
+    "sparkwing": (
+        "CheckFailed ConfigError SparkwingError __version__ "
+        "Kinds Models Pipeline TrainedModel Workspace check checks fit h2o models predict prepare publish "
+        "read spark steps table tables"
+    ),
+    "sparkwing.api": (
+        "Kinds Models Pipeline TrainedModel Workspace check checks fit h2o models predict prepare publish "
+        "read spark steps table tables"
+    ),
     "sparkwing.errors": (
         "CheckFailed ConfigError EngineError MojoError Problem RegistryError RunNotFound RunStopped "
         "ScoringError SourceError SparkwingError StepFailed TrainingError WarehouseError WorkspaceBusy "
@@ -67,12 +76,12 @@ PUBLIC: dict[str, str] = {
         "ApiKey DEFAULT_ALIAS KeyStore LoadedModel ModelRef ModelStore ServeConfig ServeError Service "
         "create_app is_loopback run"
     ),
-    "sparkwing.train": "GlrmResult TrainResult fit_glrm train_model",
-    "sparkwing.ui": "",
+    "sparkwing.train": "GlrmResult TrainResult fit_glrm register_result train_model",
+    "sparkwing.ui": "Authenticate UiConfig Viewer create_app local_viewer run",
     "sparkwing.workspace": "Storage Workspace is_remote s3_client split_s3",
     "sparkwing.warehouse": (
-        "PublishResult TableInfo VersionRecord list_tables publish_table rollback_table run_sql "
-        "table_info"
+        "History PublishResult TableInfo TableName VersionRecord list_tables load_history publish_table "
+        "rollback_table run_sql table_histories table_info"
     ),
 }
 
@@ -119,8 +128,34 @@ def test_init_imports_explicitly(package: str) -> None:
     tree = ast.parse(init.read_text(encoding="utf-8"))
     assert ast.get_docstring(tree), f"{init} has no docstring"
     for node in tree.body[1:]:
+        if package == "sparkwing" and (isinstance(node, ast.FunctionDef) or (
+                isinstance(node, ast.ImportFrom) and node.module == "typing")):
+            assert getattr(node, "name", "__getattr__") in {"__getattr__", "__dir__"}  # the lazy API loader
+            continue
         if isinstance(node, ast.ImportFrom):
-            assert node.module and node.module.startswith(package + "."), ast.unparse(node)
+            assert node.module and node.module.startswith("sparkwing."), ast.unparse(node)
+            assert package == "sparkwing" or node.module.startswith(package + "."), ast.unparse(node)
             assert all(alias.name != "*" for alias in node.names), ast.unparse(node)
         else:
             assert isinstance(node, (ast.Assign, ast.AnnAssign)), f"{init}: {ast.unparse(node)[:60]}"
+
+
+def test_the_api_names_match_the_lazy_loader() -> None:
+    import sparkwing.api
+
+    assert sorted(sparkwing._LAZY) == sorted(sparkwing.api.__all__)
+    assert all(getattr(sparkwing, n) is getattr(sparkwing.api, n) for n in sparkwing.api.__all__)
+
+
+def test_import_sparkwing_loads_no_jvm_bridge() -> None:
+    """``import sparkwing as sw; sw.Workspace; sw.models(...)`` imports no pyspark/py4j."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, sparkwing as sw\n"
+        "ws = sw.Workspace('/tmp/sw-no-jvm'); sw.models(ws); sw.steps.cast(a='int'); sw.Pipeline\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'pyspark', 'py4j', 'pysparkling', 'h2o'}))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

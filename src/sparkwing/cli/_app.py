@@ -10,10 +10,11 @@ from typing import Annotated, Any
 import typer
 
 from sparkwing.cli import _console as console
-from sparkwing.cli import _schedule
+from sparkwing.cli import _schedule, _ui
 from sparkwing.cli._context import CliState, state
 from sparkwing.cli._errors import SparkwingGroup, print_error
 from sparkwing.cli._exit import exit_code
+from sparkwing.cli._shell import shell
 from sparkwing.errors import ConfigError, SparkwingError
 
 app = typer.Typer(
@@ -106,7 +107,7 @@ def _resume_command(st: CliState, spec: Path, run_id: str, params: dict[str, str
 @app.command()
 def validate(ctx: typer.Context,
              spec: Annotated[Path, typer.Argument(help="Pipeline YAML file.")]) -> None:
-    """Check a spec and its step graph without running anything."""
+    """Check a spec, its step graph, parameters, local sources and settings, without running anything."""
     from sparkwing.config import build_graph, check_source_paths, load_spec
     from sparkwing.engine import check_cluster
 
@@ -467,7 +468,9 @@ def keys_revoke(ctx: typer.Context, key: Annotated[str, typer.Argument(help="Key
     console.out.print(f"revoked key {revoked.id} ({revoked.name})")
 
 
-_schedule.register(app)  # scheduler start|status|stop, schedules, export
+app.command("shell")(shell)
+app.command(name="ui")(_ui.ui)  # web pages: src/sparkwing/cli/_ui.py
+_schedule.register(app)  # scheduler start|status|stop, schedules, export, backfill, emr submit
 
 
 def main(argv: list[str] | None = None) -> None:

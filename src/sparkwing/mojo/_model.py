@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -163,6 +164,7 @@ class MojoModel:
             output_names=tuple(names),
             details=dict(getattr(scorer, "details", {})),
         )
+        self._label_array = np.array(classes or [], dtype=object)
 
     def __repr__(self) -> str:
         i = self.info
@@ -188,7 +190,7 @@ class MojoModel:
                     hint="columns must follow model.info.feature_names",
                 )
         else:
-            x = self.encode(data).values
+            x = self._encoder.encode(data, collect=False).values
         return self.score_rows(x)
 
     #: rows scored per call of the algorithm scorer at most: bounds the (rows x trees) work arrays
@@ -220,25 +222,52 @@ class MojoModel:
             raise MojoError(
                 "predict() needs pandas", hint="pip install pandas, or use predict_numpy()"
             ) from exc
-        enc = self.encode(data)
+        enc = self._encoder.encode(data, collect=warnings is not None)
         if warnings is not None:
             warnings.extend(enc.warnings)
         raw = self.score_rows(enc.values)
         return self.to_frame(raw, pd)
 
     def to_frame(self, raw: np.ndarray, pd: Any) -> Any:
-        names = list(self.info.output_names)
-        cols: dict[str, Any] = {}
-        classes = self.info.classes
-        for j, name in enumerate(names):
-            cols[name] = raw[:, j]
-        if classes is not None:
-            idx = raw[:, 0]
-            labels = np.array(classes, dtype=object)
-            safe = np.where(np.isnan(idx), 0, idx).astype(np.int64)
-            missing: Any = None
-            cols["predict"] = np.where(np.isnan(idx), missing, labels[np.clip(safe, 0, len(labels) - 1)])
-        return pd.DataFrame(cols, columns=names)
+        # A dict in column order, no reindexing and no copies: the cheapest DataFrame pandas builds.
+        cols = {name: raw[:, j] for j, name in enumerate(self.info.output_names)}
+        if self.info.classes is not None:
+            cols["predict"] = self._labels(raw[:, 0])
+        return pd.DataFrame(cols, copy=False)
+
+    def _labels(self, idx: np.ndarray) -> np.ndarray:
+        """Class labels (object array; ``None`` where the index is NaN)."""
+        labels = self._label_array
+        nan = np.isnan(idx)
+        safe = np.clip(np.where(nan, 0, idx).astype(np.int64), 0, len(labels) - 1)
+        out = labels[safe]
+        if nan.any():
+            out[nan] = None
+        return out
+
+    def predict_row(self, record: Mapping[str, Any]) -> dict[str, Any]:
+        """Score one record into a plain dict ``{output name: value}`` -- the online call.
+
+        The same values as one row of :meth:`predict` (the class label as its text, floats as
+        ``float``), without pandas: for request/response services scoring one row at a time.
+        Unknown levels and unparseable numbers are scored as NA, as in :meth:`predict`.
+
+            >>> model.predict_row({"AGE": 65, "RACE": "1", "PSA": "1.4"})  # doctest: +SKIP
+            {'predict': '0', 'p0': 0.812..., 'p1': 0.187...}
+        """
+        if not isinstance(record, Mapping):
+            raise MojoError(
+                f"predict_row() takes one mapping of column -> value, not a {type(record).__name__}",
+                hint="use predict() for many rows",
+            )
+        x = self._encoder.encode_one(record)
+        row = self.score_rows(x)[0].tolist()
+        out = dict(zip(self.info.output_names, row, strict=False))  # regression: 1 of 2 columns
+        if self.info.classes is not None:
+            idx = row[0]
+            classes = self.info.classes
+            out["predict"] = None if idx != idx else classes[min(max(int(idx), 0), len(classes) - 1)]
+        return out
 
 
 def load(source: Any, *, limits: Limits = DEFAULT_LIMITS) -> MojoModel:

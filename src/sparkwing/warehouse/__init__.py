@@ -4,16 +4,21 @@
 """
 
 from sparkwing.warehouse._inspect import list_tables, run_sql, table_info
-from sparkwing.warehouse._model import PublishResult, TableInfo, VersionRecord
+from sparkwing.warehouse._model import PublishResult, TableInfo, TableName, VersionRecord
 from sparkwing.warehouse._publish import publish_table, rollback_table
+from sparkwing.warehouse._versions import History, load_history, table_histories
 
 __all__ = [
+    "History",
     "PublishResult",
     "TableInfo",
+    "TableName",
     "VersionRecord",
     "list_tables",
+    "load_history",
     "publish_table",
     "rollback_table",
     "run_sql",
+    "table_histories",
     "table_info",
 ]
