@@ -214,7 +214,7 @@ def test_refuses_to_listen_beyond_loopback_without_a_login() -> None:
 
 def test_the_ui_loads_no_jvm_bridge() -> None:
     code = ("import sys, sparkwing.ui, sparkwing.ui._app; "
-            "print([m for m in ('pyspark', 'py4j', 'pysparkling') if m in sys.modules])")  # fmt: skip
+            "print([m for m in ('pyspark', 'py4j', 'pysparkling', 'h2o') if m in sys.modules])")  # fmt: skip
     out = subprocess.run([sys.executable, "-c", code], env={**os.environ, "PYTHONPATH": str(SRC)},
                          capture_output=True, text=True, timeout=120, check=True)  # fmt: skip
     assert out.stdout.strip() == "[]"

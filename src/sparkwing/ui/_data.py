@@ -151,19 +151,29 @@ class WorkspaceView:
         view.files = self._quarantine_files(folder)
         budget = self.config.sample_bytes
         for f in view.files:
-            if len(view.sample) >= self.config.sample_lines or budget <= 0:
+            want = self.config.sample_lines - len(view.sample)
+            if want <= 0 or budget <= 0:
                 break
-            head = self.read_head(f"{folder}/{f.name}", budget)
-            budget -= len(head)
-            view.sampled_bytes += len(head)
-            lines = head.split(b"\n")
-            if f.size is None or len(head) < f.size:
-                lines = lines[:-1]  # the last piece may be a line cut by the byte limit
-            for raw in lines:
-                if len(view.sample) >= self.config.sample_lines:
-                    break
-                if raw.strip():
-                    view.sample.append(self._quarantine_line(f.name, raw))
+            try:
+                lines, used = self._head_lines(f"{folder}/{f.name}", f.size, want, budget)
+            except OSError:  # a folder or an unreadable file among the parts: nothing to sample
+                continue
+            budget -= used
+            view.sampled_bytes += used
+            view.sample.extend(self._quarantine_line(f.name, raw) for raw in lines[:want])
+
+    def _head_lines(self, uri: str, size: int | None, want: int, budget: int) -> tuple[list[bytes], int]:
+        """The first whole, non-blank lines of a file, reading a growing head up to ``budget`` bytes."""
+        chunk = min(16 * 1024, budget)
+        while True:
+            head = self.read_head(uri, chunk)
+            pieces = head.split(b"\n")
+            if size is None or len(head) < size:
+                pieces = pieces[:-1]  # the last piece may be a line cut by the byte limit
+            lines = [p for p in pieces if p.strip()]
+            if len(lines) >= want or len(head) < chunk or chunk >= budget:
+                return lines, len(head)
+            chunk = min(chunk * 4, budget)
 
     def _quarantine_line(self, file: str, raw: bytes) -> QuarantineLine:
         text = raw.decode("utf-8", errors="replace")
