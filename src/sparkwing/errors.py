@@ -21,7 +21,9 @@ Every error a user can see is one of these, with a one-line message and a hint::
 (a lost executor, an H2O cloud that lost a node, S3 throttling, a start-up timeout, a busy
 workspace); everything else is terminal (an invalid spec, a failed check, a missing install,
 bad data over the quarantine limit).  :func:`is_transient` decides for any exception, a
-foreign one by its text (:func:`looks_transient`).  The edges own what an error becomes:
+foreign one by its text (:func:`looks_transient`).  ``in_spec`` marks errors whose fix is a
+change to the spec (every ``ConfigError``; a model's ``target`` that is not a column): resuming
+a run cannot help there, since a resume refuses a changed spec.  The edges own what an error becomes:
 the CLI maps each class to an exit code (``sparkwing.cli.EXIT_CODES``), the REST service
 to an HTTP status (``sparkwing.serve``), both by class hierarchy.
 
@@ -43,11 +45,15 @@ class SparkwingError(Exception):
 
     code = "sparkwing_error"
     transient = False  # the class default; a raise site may say otherwise
+    in_spec = False
 
-    def __init__(self, message: str, *, hint: str | None = None, transient: bool | None = None) -> None:
+    def __init__(self, message: str, *, hint: str | None = None, in_spec: bool | None = None,
+                 transient: bool | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
+        if in_spec is not None:
+            self.in_spec = in_spec
         if transient is not None:
             self.transient = transient
 
@@ -79,6 +85,7 @@ class ConfigError(SparkwingError):
     """A pipeline spec or settings file is invalid; ``problems`` lists each location."""
 
     code = "config_error"
+    in_spec = True
 
     def __init__(
         self, message: str, *, problems: Sequence[Problem] = (), hint: str | None = None

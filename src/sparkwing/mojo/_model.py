@@ -58,15 +58,19 @@ class ModelInfo:
         return [f.name for f in self.features]
 
 
-def _class_column(level: str) -> str:
-    # H2O prefixes integer-looking class names with "p" ("1" -> "p1") so they are valid names.
+def class_column(level: str) -> str:
+    """The probability column of a class, as H2O names it: ``"1"`` -> ``p1``, ``"yes"`` -> ``yes``.
+
+    H2O prefixes number-looking class names with ``p`` so that they are valid names; MOJO,
+    genmodel (Java), REST and Spark scoring all use this name.
+    """
     return "p" + level if _NUMBER.match(level) else level
 
 
 def _output_names(meta: Meta, scorer: Any) -> list[str]:
     cat = meta.category
     if cat in ("Binomial", "Multinomial", "Ordinal"):
-        classes = [_class_column(c) for c in meta.response_domain or []]
+        classes = [class_column(c) for c in meta.response_domain or []]
         names = ["predict", *classes]
         if getattr(scorer, "calibration", None) is not None:
             names += ["cal_" + c for c in classes]
