@@ -8,6 +8,7 @@ Every error a user can see is one of these, with a one-line message and a hint::
     ├── CheckFailed        a quality gate with severity ``error`` failed
     ├── StepFailed         a pipeline step raised (keeps the user's traceback)
     ├── WorkspaceBusy      another run holds the pipeline lock
+    ├── RunStopped         asked to stop (SIGTERM) between two steps; the run is resumable
     ├── RunNotFound        no run (or no single run) has the id asked for
     ├── WarehouseError     publishing, listing or rolling back a table failed
     ├── TrainingError      H2O training could not run or produced nothing usable
@@ -16,8 +17,11 @@ Every error a user can see is one of these, with a one-line message and a hint::
     ├── ScoringError       batch or online scoring failed (e.g. a missing feature)
     └── EngineError        Java / Spark / H2O could not start
 
-``transient`` marks errors that a scheduler may retry (a busy workspace, an engine
-that did not start); everything else is terminal.  ``in_spec`` marks errors whose fix is a
+``transient`` marks errors that a scheduler may retry: each raise site says so when it knows
+(a lost executor, an H2O cloud that lost a node, S3 throttling, a start-up timeout, a busy
+workspace); everything else is terminal (an invalid spec, a failed check, a missing install,
+bad data over the quarantine limit).  :func:`is_transient` decides for any exception, a
+foreign one by its text (:func:`looks_transient`).  ``in_spec`` marks errors whose fix is a
 change to the spec (every ``ConfigError``; a model's ``target`` that is not a column): resuming
 a run cannot help there, since a resume refuses a changed spec.  The edges own what an error becomes:
 the CLI maps each class to an exit code (``sparkwing.cli.EXIT_CODES``), the REST service
@@ -40,15 +44,18 @@ class SparkwingError(Exception):
     """Base of every sparkwing error: a one-line ``message`` and an optional ``hint``."""
 
     code = "sparkwing_error"
-    transient = False
+    transient = False  # the class default; a raise site may say otherwise
     in_spec = False
 
-    def __init__(self, message: str, *, hint: str | None = None, in_spec: bool | None = None) -> None:
+    def __init__(self, message: str, *, hint: str | None = None, in_spec: bool | None = None,
+                 transient: bool | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
         if in_spec is not None:
             self.in_spec = in_spec
+        if transient is not None:
+            self.transient = transient
 
     def __str__(self) -> str:
         return self.message
@@ -83,7 +90,7 @@ class ConfigError(SparkwingError):
     def __init__(
         self, message: str, *, problems: Sequence[Problem] = (), hint: str | None = None
     ) -> None:
-        super().__init__(message, hint=hint)
+        super().__init__(message, hint=hint, transient=False)  # a spec never heals by itself
         self.problems = list(problems)
 
     def __str__(self) -> str:
@@ -97,8 +104,9 @@ class SourceError(SparkwingError):
 
     code = "source_error"
 
-    def __init__(self, message: str, *, source: str | None = None, hint: str | None = None):
-        super().__init__(message, hint=hint)
+    def __init__(self, message: str, *, source: str | None = None, hint: str | None = None,
+                 transient: bool | None = None):
+        super().__init__(message, hint=hint, transient=transient)
         self.source = source
 
 
@@ -118,9 +126,10 @@ class StepFailed(SparkwingError):
     code = "step_failed"
 
     def __init__(
-        self, message: str, *, step: str, user_traceback: str | None = None, hint: str | None = None
+        self, message: str, *, step: str, user_traceback: str | None = None, hint: str | None = None,
+        transient: bool | None = None,
     ) -> None:
-        super().__init__(message, hint=hint)
+        super().__init__(message, hint=hint, transient=transient)
         self.step = step
         self.user_traceback = user_traceback
 
@@ -132,6 +141,16 @@ class WorkspaceBusy(SparkwingError):
     transient = True
 
     def __init__(self, message: str, *, run_id: str | None = None, hint: str | None = None):
+        super().__init__(message, hint=hint)
+        self.run_id = run_id
+
+
+class RunStopped(SparkwingError):
+    """The run was asked to stop (e.g. the scheduler got SIGTERM); it stopped between two steps."""
+
+    code = "run_stopped"
+
+    def __init__(self, message: str, *, run_id: str, hint: str | None = None) -> None:
         super().__init__(message, hint=hint)
         self.run_id = run_id
 
@@ -167,8 +186,9 @@ class ScoringError(SparkwingError):
 
 
 class EngineError(SparkwingError):
+    """Java / Spark / H2O could not start or broke; terminal unless the raise site says transient."""
+
     code = "engine_error"
-    transient = True
 
 
 # --- one-line messages from foreign exceptions ------------------------------------------------
@@ -300,6 +320,53 @@ def describe(exc: BaseException, *, limit: int = _LIMIT) -> str:
     return name if line == name else f"{name}: {line}"
 
 
+# --- transient or terminal ---------------------------------------------------------------------
+
+# Words of foreign errors that pass with time: lost executors and nodes, throttling, time-outs.
+_TRANSIENT_TEXT = re.compile(
+    r"ExecutorLostFailure|Lost executor|executor lost|FetchFailed|lost a node|"
+    r"SlowDown|Throttl|TooManyRequests|RequestLimitExceeded|ServiceUnavailable|"
+    r"Please reduce your request rate|\b503\b|"
+    r"TimeoutException|timed out|Read timeout|Connect timeout|Connection reset|"
+    r"EndpointConnectionError|Could not connect to the endpoint",
+    re.IGNORECASE,
+)
+_AWS_TRANSIENT_CODES = frozenset({
+    "SlowDown", "Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException",
+    "ServiceUnavailable", "InternalError", "RequestTimeout", "RequestTimeTooSkewed", "503", "500",
+})
+
+
+def looks_transient(exc: BaseException) -> bool:
+    """Whether a foreign error (Spark, Py4J, boto, the OS) reads like one that passes with time.
+
+    An AWS error counts by its error code (``SlowDown``, ``Throttling``, ...); any other by
+    the text of its cause chain::
+
+        looks_transient(RuntimeError("ExecutorLostFailure (executor 2 exited)"))  # True
+        looks_transient(ValueError("column x not found"))                         # False
+    """
+    for node in _python_chain(exc):
+        response = getattr(node, "response", None)
+        if isinstance(response, dict):
+            code = str(response.get("Error", {}).get("Code", ""))
+            if code in _AWS_TRANSIENT_CODES:
+                return True
+        if isinstance(node, TimeoutError | ConnectionResetError):
+            return True
+        if _TRANSIENT_TEXT.search(_text(node)[:20_000]) or _TRANSIENT_TEXT.search(describe(node)):
+            return True
+    return False
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether retrying may help: a sparkwing error's own mark, else :func:`looks_transient`."""
+    if isinstance(exc, SparkwingError):
+        return bool(exc.transient)
+    if isinstance(exc, KeyboardInterrupt | SystemExit | MemoryError):
+        return False
+    return looks_transient(exc)
+
 
 __all__ = [
     "CheckFailed",
@@ -309,6 +376,7 @@ __all__ = [
     "Problem",
     "RegistryError",
     "RunNotFound",
+    "RunStopped",
     "ScoringError",
     "SourceError",
     "SparkwingError",
@@ -318,5 +386,7 @@ __all__ = [
     "WorkspaceBusy",
     "describe",
     "first_line",
+    "is_transient",
     "java_cause",
+    "looks_transient",
 ]

@@ -29,18 +29,19 @@ PUBLIC: dict[str, str] = {
         "read spark steps table tables"
     ),
     "sparkwing.errors": (
-        "CheckFailed ConfigError EngineError MojoError Problem RegistryError RunNotFound ScoringError "
-        "SourceError SparkwingError StepFailed TrainingError WarehouseError WorkspaceBusy describe "
-        "first_line java_cause"
+        "CheckFailed ConfigError EngineError MojoError Problem RegistryError RunNotFound RunStopped "
+        "ScoringError SourceError SparkwingError StepFailed TrainingError WarehouseError WorkspaceBusy "
+        "describe first_line is_transient java_cause looks_transient"
     ),
     "sparkwing.cli": "EXIT_CODES app exit_code format_command main submit_command",
     "sparkwing.config": (
-        "AlgorithmSpec AutoMLSpec CHECK_KINDS Check DRIVER_PARSED DatasetSpec FORMAT_ALIASES GlrmParams "
-        "H2OSettings Kind LakeSettings ModelRef ModelSpec Node OUTPUT_FORMATS OutputFormat PipelineSpec "
-        "PromoteSpec S3Settings SOURCE_FORMATS STEP_KINDS ScheduleSpec ScoreSpec Settings SourceFormat "
-        "SourceFormatName SourceSpec SparkSettings SplitSpec Step StepGraph TABLE_FORMATS TableFormat "
-        "TableSpec WarehouseSettings build_graph canonical_format check_alias check_model_name "
-        "check_source_paths format_for_path is_model_name load_settings load_spec parse_spec"
+        "AlgorithmSpec AutoMLSpec CHECK_KINDS Check DRIVER_PARSED DataTrigger DatasetSpec FORMAT_ALIASES "
+        "GlrmParams H2OSettings Kind LakeSettings ModelRef ModelSpec Node OUTPUT_FORMATS OutputFormat "
+        "ParamSpec PipelineSpec PromoteSpec RetryPolicy S3Settings SOURCE_FORMATS STEP_KINDS ScheduleSpec "
+        "ScoreSpec Settings SourceFormat SourceFormatName SourceSpec SparkSettings SplitSpec Step StepGraph "
+        "TABLE_FORMATS TableFormat TableSpec WarehouseSettings build_graph canonical_format check_alias "
+        "check_model_name check_source_paths format_for_path is_model_name load_settings load_spec "
+        "parse_assignments parse_spec"
     ),
     "sparkwing.engine": (
         "JAVA17_FLAGS CloudInfo EngineLogs H2OCloud JavaRuntime check_cluster cluster_conf cluster_kind "
@@ -55,8 +56,9 @@ PUBLIC: dict[str, str] = {
         "EncodedRows Feature Limits ModelInfo MojoModel RowWarning class_column inspect_text load predict_csv"
     ),
     "sparkwing.pipeline": (
-        "DatasetDetails Fingerprint LockInfo LogReporter ModelDetails PipelineLock PrepStepStats Reporter "
-        "RunRecord RunStore ScoreDetails SourceDetails StepDetails StepRecord TableDetails run_pipeline"
+        "DatasetDetails FailedTry Fingerprint LockInfo LogReporter ModelDetails PipelineLock PrepStepStats "
+        "Reporter RunRecord RunStore ScoreDetails SourceDetails StepDetails StepRecord TableDetails Trigger "
+        "run_pipeline"
     ),
     "sparkwing.prep": "CheckResult StepStats apply_steps gate resolve_stats run_checks",
     "sparkwing.registry": (
@@ -66,7 +68,12 @@ PUBLIC: dict[str, str] = {
         "RocCurve Rows SourceLineage TableLineage VariableImportance Versions "
         "HEADLINE_METRIC headline_metric higher_is_better"
     ),
-    "sparkwing.schedule": "",
+    "sparkwing.schedule": (
+        "EXPORTERS Arrival BackfillDay Clock CronSchedule Deployment Fired LakeObject PipelineState "
+        "Scheduler SchedulerInfo SchedulerLock StateStore SystemClock check_arrival deployment "
+        "emr_configurations emr_steps instant_of list_objects run_backfill run_job_flow_args stop_scheduler "
+        "submit_steps"
+    ),
     "sparkwing.score": (
         "InputReport PYTHON_MAX_BYTES Prediction ScoreResult choose_engine output_columns predict "
         "predict_file prob_column score_batch"

@@ -54,7 +54,7 @@ def test_an_empty_glob_is_a_warning_and_s3_is_not_looked_at(tmp_path: Path) -> N
 
 
 def test_a_source_the_schedule_waits_for_may_be_missing(tmp_path: Path) -> None:
-    spec = load_spec(write(tmp_path, SPEC + "schedule: {on_arrival: [loans]}\n"))
+    spec = load_spec(write(tmp_path, SPEC + "schedule: {on_data: {uri: data}}\n"))
     (warning,) = [w for w in check_source_paths(spec) if w.path == "sources.loans.uri"]
     assert "does not exist yet" in warning.message
 

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from sparkwing.cli import _console as console
-from sparkwing.cli import _predict, _tables, _ui
+from sparkwing.cli import _predict, _schedule, _tables, _ui
 from sparkwing.cli._cards import show_card
 from sparkwing.cli._context import CliState, state
 from sparkwing.cli._errors import SparkwingGroup, print_error
@@ -78,13 +78,15 @@ def run(
     fail_fast: Annotated[bool, typer.Option(
         "--fail-fast", help="Stop at the first failing step (default: run every step that does "
         "not depend on a failure).")] = False,
+    param: Annotated[list[str] | None, typer.Option(
+        "--param", "-p", help="A parameter of the spec's params:, name=value (repeatable).")] = None,
 ) -> None:
     """Run a pipeline; with --resume, only the steps that did not finish."""
-    from sparkwing.config import load_spec
+    from sparkwing.config import load_spec, parse_assignments
     from sparkwing.pipeline import run_pipeline
 
     st = state(ctx)
-    pipeline = load_spec(spec)
+    pipeline = load_spec(spec, parse_assignments(param or []))
     settings = st.settings()
     reporter = console.Recording(console.reporter(quiet=st.quiet))
     try:
@@ -96,15 +98,17 @@ def run(
         console.print_summary(reporter.record, show_error=False)
         print_error(exc, debug=st.debug)
         if not exc.in_spec:  # a fixed spec makes a resume refuse: no hint then
-            console.err.print(f"resume with: {_resume_command(st, spec, reporter.record.run_id)}",
+            again = _resume_command(st, spec, reporter.record.run_id, pipeline.param_values)
+            console.err.print(f"resume with: {again}",
                               highlight=False, markup=False)
         raise typer.Exit(exit_code(exc)) from None
     console.print_summary(record)
 
 
-def _resume_command(st: CliState, spec: Path, run_id: str) -> str:
+def _resume_command(st: CliState, spec: Path, run_id: str, params: dict[str, str] | None = None) -> str:
     """The command line that resumes ``run_id``, with the options that locate its workspace."""
-    return shlex.join(["sparkwing", *st.location_args(), "run", str(spec), "--resume", run_id])
+    given = [w for k, v in (params or {}).items() for w in ("-p", f"{k}={v}")]
+    return shlex.join(["sparkwing", *st.location_args(), "run", str(spec), *given, "--resume", run_id])
 
 
 @app.command()
@@ -417,6 +421,7 @@ def keys_revoke(ctx: typer.Context, key: Annotated[str, typer.Argument(help="Key
 
 app.command("shell")(shell)
 app.command(name="ui")(_ui.ui)  # web pages: src/sparkwing/cli/_ui.py
+_schedule.register(app)  # scheduler start|status|stop, schedules, export, backfill, emr submit
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -9,6 +9,7 @@ from sparkwing.errors import (
     MojoError,
     RegistryError,
     RunNotFound,
+    RunStopped,
     ScoringError,
     SourceError,
     SparkwingError,
@@ -34,6 +35,7 @@ EXIT_CODES: dict[type[SparkwingError], int] = {
     ScoringError: 11,
     EngineError: 12,
     RunNotFound: 13,
+    RunStopped: 14,
 }
 INTERNAL_ERROR = 1
 USAGE_ERROR = 2

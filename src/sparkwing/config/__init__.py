@@ -14,7 +14,9 @@ from sparkwing.config._formats import (
     format_for_path,
 )
 from sparkwing.config._graph import Node, StepGraph, build_graph
+from sparkwing.config._params import ParamSpec, parse_assignments
 from sparkwing.config._reference import ModelRef, check_alias, check_model_name, is_model_name
+from sparkwing.config._schedule import DataTrigger, RetryPolicy, ScheduleSpec
 from sparkwing.config._settings import (
     H2OSettings,
     LakeSettings,
@@ -33,7 +35,6 @@ from sparkwing.config._spec import (
     ModelSpec,
     PipelineSpec,
     PromoteSpec,
-    ScheduleSpec,
     ScoreSpec,
     SourceSpec,
     SplitSpec,
@@ -55,6 +56,7 @@ __all__ = [
     "AlgorithmSpec",
     "AutoMLSpec",
     "Check",
+    "DataTrigger",
     "DatasetSpec",
     "GlrmParams",
     "H2OSettings",
@@ -64,8 +66,10 @@ __all__ = [
     "ModelSpec",
     "Node",
     "OutputFormat",
+    "ParamSpec",
     "PipelineSpec",
     "PromoteSpec",
+    "RetryPolicy",
     "S3Settings",
     "ScheduleSpec",
     "ScoreSpec",
@@ -89,5 +93,6 @@ __all__ = [
     "is_model_name",
     "load_settings",
     "load_spec",
+    "parse_assignments",
     "parse_spec",
 ]

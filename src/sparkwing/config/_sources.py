@@ -32,10 +32,14 @@ def local_path(uri: str, base_dir: Path) -> Path | None:
 def check_source_paths(spec: PipelineSpec) -> list[Problem]:
     """Raise ``ConfigError`` for local sources that do not exist; return warnings (empty globs).
 
-    A source the schedule waits for (``schedule.on_arrival``) may be missing: that is a warning.
+    A source the schedule waits for (under ``schedule.on_data.uri``) may be missing: that is a
+    warning.
     """
     file = os.path.relpath(spec._path) if spec._path else None
-    waiting = set(spec.schedule.on_arrival) if spec.schedule else set()
+    trigger = spec.schedule.on_data if spec.schedule else None
+    watched = local_path(trigger.uri.split("${", 1)[0], spec.base_dir) if trigger else None
+    waiting = {name for name, source in spec.sources.items()
+               if watched is not None and _under(local_path(source.uri, spec.base_dir), watched)}
     errors: list[Problem] = []
     warnings: list[Problem] = []
     for name, source in spec.sources.items():
@@ -58,3 +62,7 @@ def check_source_paths(spec: PipelineSpec) -> list[Problem]:
             hint=f"relative paths resolve against the spec's folder, {spec.base_dir}",
         )
     return warnings
+
+
+def _under(path: Path | None, folder: Path) -> bool:
+    return path is not None and (path == folder or folder in path.parents)

@@ -36,7 +36,9 @@ from sparkwing.config._formats import (
     format_for_path,
 )
 from sparkwing.config._h2o_params import automl_algo, check_params, check_value, declared
+from sparkwing.config._params import ParamSpec, resolve_params, substitute
 from sparkwing.config._reference import REFERENCE_PATTERN, ModelRef
+from sparkwing.config._schedule import ScheduleSpec
 from sparkwing.config._steps import CHECK_KINDS, STEP_KINDS, Kind
 from sparkwing.config._yaml import MAX_SPEC_BYTES, line_for, load_with_lines
 from sparkwing.errors import ConfigError, Problem, RegistryError
@@ -426,13 +428,6 @@ class ScoreSpec(_Spec):
         return [self.from_, self.model_name]
 
 
-class ScheduleSpec(_Spec):
-    """When ``sparkwing schedule`` runs the pipeline."""
-
-    cron: str | None = Field(None, description="Cron expression, e.g. '0 2 * * *'.")
-    on_arrival: list[str] = Field(default_factory=list, description="Sources whose change triggers a run.")
-
-
 class PipelineSpec(_Spec):
     """A pipeline: sources -> datasets -> tables -> models -> scores, linked by ``from:``."""
 
@@ -445,17 +440,31 @@ class PipelineSpec(_Spec):
     tables: dict[str, TableSpec] = Field(default_factory=dict, description="Hive tables, by db.table.")
     models: dict[str, ModelSpec] = Field(default_factory=dict, description="Models, by registry name.")
     scores: dict[str, ScoreSpec] = Field(default_factory=dict, description="Batch scores, by db.table.")
-    schedule: ScheduleSpec | None = Field(None, description="When `sparkwing schedule` runs it.")
+    params: dict[str, ParamSpec] = Field(
+        default_factory=dict, description="Parameters used as ${name} anywhere in the spec, by name."
+    )
+    schedule: ScheduleSpec | None = Field(
+        None, description="When it runs unattended: cron and/or data arrival, catch-up, retries."
+    )
 
     _path: Path | None = PrivateAttr(None)
     _text: str = PrivateAttr("")
     _lines: dict[tuple[str | int, ...], int] = PrivateAttr(default_factory=dict)
+    _param_values: dict[str, str] = PrivateAttr(default_factory=dict)
 
     @field_validator("name")
     @classmethod
     def _name(cls, v: str) -> str:
         if not NAME.match(v):
             raise ValueError("name must be letters, digits and _ (it names folders and locks)")
+        return v
+
+    @field_validator("params")
+    @classmethod
+    def _param_names(cls, v: dict[str, Any]) -> dict[str, Any]:
+        for key in v:
+            if not NAME.match(key):
+                raise ValueError(f"{key!r}: parameter names are letters, digits and _")
         return v
 
     @field_validator("sources", "datasets", "models")
@@ -474,10 +483,23 @@ class PipelineSpec(_Spec):
                 raise ValueError(f"{key!r}: a table is named db.table")
         return v
 
+    @model_validator(mode="after")
+    def _step_retries(self) -> PipelineSpec:
+        if self.schedule is not None:
+            unknown = [n for n in self.schedule.step_retries if self.node_kind(n) is None]
+            if unknown:
+                raise ValueError(f"schedule.step_retries: unknown step(s) {sorted(unknown)}")
+        return self
+
     @property
     def base_dir(self) -> Path:
         """Relative source URIs resolve against the spec's folder."""
         return self._path.parent if self._path else Path.cwd()
+
+    @property
+    def param_values(self) -> dict[str, str]:
+        """The parameter values this spec was loaded with (substituted into its text)."""
+        return dict(self._param_values)
 
     @property
     def spec_hash(self) -> str:
@@ -493,11 +515,12 @@ class PipelineSpec(_Spec):
         return None
 
 
-def load_spec(path: str | Path) -> PipelineSpec:
+def load_spec(path: str | Path, params: Mapping[str, str] | None = None) -> PipelineSpec:
     """Read and validate a pipeline spec; every problem is reported with its YAML line.
 
     Also checks the step graph (unknown references, cycles) so that a broken spec fails
-    before any work starts.
+    before any work starts.  ``params`` (name -> value) fill the spec's ``params:``; the
+    values, or their defaults, replace ``${name}`` in the text before it is validated.
     """
     from sparkwing.config._graph import build_graph
 
@@ -508,6 +531,12 @@ def load_spec(path: str | Path) -> PipelineSpec:
         raise ConfigError(f"spec is larger than {MAX_SPEC_BYTES:,} bytes: {p}", hint="split it")
     text = p.read_text(encoding="utf-8")
     spec = parse_spec(text, filename=str(p))
+    if spec.params or params:
+        from datetime import datetime, timezone
+
+        values = resolve_params(spec.params, params or {}, datetime.now(timezone.utc).date())
+        spec = parse_spec(substitute(text, values), filename=str(p))
+        spec._param_values = values
     spec._path = p.resolve()
     build_graph(spec)
     return spec

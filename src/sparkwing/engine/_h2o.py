@@ -31,7 +31,7 @@ from sparkwing.config import Settings
 from sparkwing.engine._cluster import cluster_kind, loopback_master
 from sparkwing.engine._logs import EngineLogs
 from sparkwing.engine._ports import free_port, port_in_use
-from sparkwing.errors import EngineError, first_line, java_cause
+from sparkwing.errors import EngineError, first_line, java_cause, looks_transient
 from sparkwing.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -174,6 +174,7 @@ class H2OCloud:
                 raise EngineError(
                     f"the H2O cloud lost a node: {self._broken(str(lost))}",
                     hint="H2O has no high availability",
+                    transient=True,  # a new cloud on the next try can succeed
                 )
         if "error" in box:
             raise box["error"]
@@ -284,10 +285,11 @@ def start_h2o(spark: SparkSession, settings: Settings, *, logs: EngineLogs | Non
         if port_in_use(exc):
             ports = ", ".join(f"{k}={values[k]}" for k in (BASE_PORT, WEB_PORT) if k in values)
             raise EngineError(f"H2O did not start: port in use ({ports}): {java_cause(exc)}",
-                              hint=PORT_HINT) from exc
+                              hint=PORT_HINT, transient=True) from exc
         raise EngineError(
             f"H2O did not start: {java_cause(exc)}",
             hint="check executor memory (H2O needs ~4x the data) and the Java 17 flags",
+            transient=looks_transient(exc),  # a start-up timeout passes; a bad setting does not
         ) from exc
     log.debug("%s", banner.getvalue())
     cloud = H2OCloud(context=context, url=url, size=0, cluster=cluster, auth=auth,

@@ -17,7 +17,7 @@ def free_port(span: int = 1, *, hint: str = "free some ports, or set the port se
             port = int(s.getsockname()[1])
         if port + span < 65535 and all(_bindable(port + i) for i in range(1, span)):
             return port
-    raise EngineError(f"no {span} free port(s) in a row on this machine", hint=hint)
+    raise EngineError(f"no {span} free port(s) in a row on this machine", hint=hint, transient=True)
 
 
 def _bindable(port: int) -> bool:

@@ -20,7 +20,7 @@ from sparkwing.engine._cluster import (
 from sparkwing.engine._java import find_java, use_java
 from sparkwing.engine._logs import EngineLogs
 from sparkwing.engine._ports import free_port, port_in_use
-from sparkwing.errors import EngineError, java_cause
+from sparkwing.errors import EngineError, java_cause, looks_transient
 from sparkwing.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -173,10 +173,12 @@ def start_spark(settings: Settings, *, logs: EngineLogs | None = None) -> SparkS
     except Exception as exc:  # py4j / launcher errors have no common base class
         log.debug("Spark start failed", exc_info=True)
         if port_in_use(exc):
-            raise EngineError(f"Spark did not start: port in use: {java_cause(exc)}", hint=PORT_HINT) from exc
+            raise EngineError(f"Spark did not start: port in use: {java_cause(exc)}", hint=PORT_HINT,
+                              transient=True) from exc
         raise EngineError(
             f"Spark did not start: {java_cause(exc)}",
             hint=f"see the JVM output in {logs.jvm_out}; check Java 17 and free memory",
+            transient=looks_transient(exc),  # a start-up timeout passes; a bad setting does not
         ) from exc
     log.info("Spark %s started, master=%s%s", spark.version, settings.spark.master,
              " (spark-submit)" if submitted is not None else "")

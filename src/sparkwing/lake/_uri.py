@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sparkwing.config import S3Settings, Settings
-from sparkwing.errors import SourceError, first_line
+from sparkwing.errors import SourceError, first_line, looks_transient
 from sparkwing.workspace import is_remote, s3_client, split_s3
 
 if TYPE_CHECKING:
@@ -98,6 +98,7 @@ def _list_s3(uri: str, s3: S3Settings) -> list[SourceFile]:
         raise SourceError(
             f"cannot list {uri}: {first_line(exc)}",
             hint="check s3.endpoint_url and the credentials in the settings",
+            transient=looks_transient(exc),  # S3 throttling (SlowDown) passes; a bad key does not
         ) from None
     return sorted(out, key=lambda f: f.uri)
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sparkwing.config import OUTPUT_FORMATS, S3Settings, Settings
-from sparkwing.errors import ConfigError, SourceError, first_line
+from sparkwing.errors import ConfigError, SourceError, first_line, looks_transient
 from sparkwing.lake._uri import configure_s3a, resolve_uri, spark_s3_scheme, with_scheme
 from sparkwing.workspace import is_remote, s3_client, split_s3
 
@@ -94,4 +94,5 @@ def upload_dir(local: str, uri: str, s3: S3Settings) -> None:
                 client.upload_file(os.path.join(root, name), bucket, prefix + rel)
     except (BotoCoreError, ClientError) as exc:
         first = first_line(exc)
-        raise SourceError(f"cannot write {uri}: {first}", hint="check the s3 settings") from None
+        raise SourceError(f"cannot write {uri}: {first}", hint="check the s3 settings",
+                          transient=looks_transient(exc)) from None

@@ -12,11 +12,12 @@ from sparkwing.pipeline._details import (
 )
 from sparkwing.pipeline._lock import LockInfo, PipelineLock
 from sparkwing.pipeline._progress import LogReporter, Reporter
-from sparkwing.pipeline._record import RunRecord, RunStore, StepRecord
+from sparkwing.pipeline._record import FailedTry, RunRecord, RunStore, StepRecord, Trigger
 from sparkwing.pipeline._runner import run_pipeline
 
 __all__ = [
     "DatasetDetails",
+    "FailedTry",
     "Fingerprint",
     "LockInfo",
     "LogReporter",
@@ -31,5 +32,6 @@ __all__ = [
     "StepDetails",
     "StepRecord",
     "TableDetails",
+    "Trigger",
     "run_pipeline",
 ]

@@ -13,6 +13,26 @@ from sparkwing.pipeline._details import SourceDetails, StepDetails
 from sparkwing.workspace import Workspace
 
 Status = Literal["pending", "running", "succeeded", "failed", "skipped"]
+TriggerKind = Literal["manual", "cron", "data", "backfill", "retry"]
+
+
+class Trigger(BaseModel):
+    """What started a run: a person, a cron fire, data arriving, a backfill or a retry."""
+
+    kind: TriggerKind = "manual"
+    scheduled: str | None = None  # the cron fire time (UTC, ISO) the run stands for
+    files: list[str] = Field(default_factory=list)  # data trigger: what arrived (first 100)
+    files_total: int = 0
+    detail: str | None = None  # e.g. "catch-up 2 of 3", "done flag s3://.../_SUCCESS"
+
+
+class FailedTry(BaseModel):
+    """A try of a step that failed with a transient error and was tried again."""
+
+    error: str
+    code: str
+    finished: str
+    waited_seconds: float
 
 
 class StepRecord(BaseModel):
@@ -32,6 +52,8 @@ class StepRecord(BaseModel):
     reason: str | None = None  # why a step was skipped, e.g. "upstream 'loans_raw' failed"
     user_traceback: str | None = None  # a failing `python:` step's own frames
     attempt: int = 1
+    tries: int = 1  # in this attempt: 1 + the retries after transient errors
+    failed_tries: list[FailedTry] = Field(default_factory=list)  # the retried ones, oldest first
 
     @model_validator(mode="before")
     @classmethod
@@ -57,6 +79,8 @@ class RunRecord(BaseModel):
     error_code: str | None = None
     settings: dict[str, Any] = Field(default_factory=dict)
     logs: str | None = None  # the engine's log directory (JVM, Spark, H2O): <workspace>/logs/<run_id>
+    trigger: Trigger = Field(default_factory=Trigger)
+    params: dict[str, str] = Field(default_factory=dict)  # the values the spec was loaded with
     steps: dict[str, StepRecord] = Field(default_factory=dict)
     events: list[dict[str, Any]] = Field(default_factory=list)
 

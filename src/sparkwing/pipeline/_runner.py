@@ -7,14 +7,24 @@ import os
 import sys
 import time
 import traceback
+from collections.abc import Callable
 from typing import Any
 
 from sparkwing._types import new_run_id, utcnow_iso
-from sparkwing.config import PipelineSpec, Settings, build_graph
-from sparkwing.errors import ConfigError, SparkwingError, StepFailed, describe, first_line
+from sparkwing.config import PipelineSpec, RetryPolicy, Settings, build_graph
+from sparkwing.config._schedule import NO_RETRIES
+from sparkwing.errors import (
+    ConfigError,
+    RunStopped,
+    SparkwingError,
+    StepFailed,
+    describe,
+    first_line,
+    looks_transient,
+)
 from sparkwing.pipeline._lock import PipelineLock
 from sparkwing.pipeline._progress import LogReporter, Reporter
-from sparkwing.pipeline._record import RunRecord, RunStore, StepRecord
+from sparkwing.pipeline._record import FailedTry, RunRecord, RunStore, StepRecord, Trigger
 from sparkwing.pipeline._stages import DURABLE, RUNNERS, RunContext
 from sparkwing.workspace import Workspace
 
@@ -30,6 +40,9 @@ def run_pipeline(
     stop_engine: bool = True,
     fail_fast: bool = False,
     echo_engine_logs: bool = False,
+    trigger: Trigger | None = None,
+    stop: Callable[[], bool] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> RunRecord:
     """Run ``spec`` and return its record; raises the first failing step's ``SparkwingError``.
 
@@ -44,6 +57,11 @@ def run_pipeline(
 
     Engine output (JVM, Spark, H2O, XGBoost) goes to ``<workspace>/logs/<run_id>/`` (named in
     ``record.logs``); with ``echo_engine_logs`` it also streams to the console.
+    A step failing with a *transient* error (:func:`sparkwing.errors.is_transient`) is tried
+    again per the spec's ``schedule.retries`` (or its ``step_retries`` entry), waiting with
+    ``sleep``; each retried try is kept in the step's ``failed_tries``.  ``trigger`` says what
+    started the run (default: manual).  When ``stop()`` turns true the run stops before the
+    next step with :class:`~sparkwing.errors.RunStopped`, leaving a resumable record.
     """
     from sparkwing.engine import EngineLogs, effective_settings
     from sparkwing.lake import check_locations
@@ -59,6 +77,8 @@ def run_pipeline(
     logs = EngineLogs.under(workspace, record.run_id, echo=echo_engine_logs,
                             level="INFO" if log.isEnabledFor(logging.DEBUG) else "WARN")
     record.logs = logs.dir
+    if trigger is not None:
+        record.trigger = trigger
     lock = PipelineLock(workspace, spec.name)
     cleared = lock.acquire(record.run_id)
     if cleared is not None:
@@ -85,7 +105,8 @@ def run_pipeline(
         base = str(spec.base_dir)
         if base not in sys.path:
             sys.path.insert(0, base)  # custom `python:` steps live next to the spec
-        failures = _run_steps(ctx, todo, store, reporter, fail_fast=fail_fast)
+        failures = _run_steps(ctx, todo, store, reporter, fail_fast=fail_fast,
+                              stop=stop or (lambda: False), sleep=sleep)
         if failures:
             raise failures[0]  # the run's error and exit code are those of the first failure
         record.status = "succeeded"
@@ -129,7 +150,7 @@ def _open_record(
     if resume is None:
         return RunRecord(
             run_id=new_run_id(), pipeline=spec.name, spec_hash=spec.spec_hash,
-            spec_path=str(spec._path) if spec._path else None,
+            spec_path=str(spec._path) if spec._path else None, params=spec.param_values,
             settings={"workspace": settings.workspace, "master": settings.spark.master},
         )
     record = store.load(spec.name, resume)
@@ -168,7 +189,8 @@ def _steps_to_run(graph: Any, record: RunRecord, resuming: bool) -> set[str]:
 
 
 def _run_steps(
-    ctx: RunContext, todo: set[str], store: RunStore, reporter: Reporter, *, fail_fast: bool
+    ctx: RunContext, todo: set[str], store: RunStore, reporter: Reporter, *, fail_fast: bool,
+    stop: Callable[[], bool] = lambda: False, sleep: Callable[[float], None] = time.sleep,
 ) -> list[SparkwingError]:
     """Run the steps of ``todo`` in graph order; returns the failures, first one first.
 
@@ -179,6 +201,11 @@ def _run_steps(
     for name in ctx.graph.order:
         if name not in todo:
             continue
+        if stop():
+            raise RunStopped(
+                f"run {ctx.record.run_id} stopped before step {name!r}", run_id=ctx.record.run_id,
+                hint=f"resume it: sparkwing run SPEC --resume {ctx.record.run_id}",
+            )
         step = ctx.record.steps[name]
         blocker = next((failed_upstream[d] for d in ctx.graph.nodes[name].depends_on
                         if d in failed_upstream), None)
@@ -187,7 +214,7 @@ def _run_steps(
             _skip_step(ctx, step, f"upstream {blocker!r} failed", store, reporter)
             continue
         try:
-            _run_step(ctx, name, step, store, reporter)
+            _run_step_with_retries(ctx, name, step, store, reporter, stop, sleep)
         except SparkwingError as exc:
             if fail_fast:
                 raise
@@ -204,6 +231,40 @@ def _skip_step(ctx: RunContext, step: StepRecord, reason: str, store: RunStore,
     step.attempt = ctx.record.attempts
     store.save(ctx.record)
     reporter.step_finished(step)
+
+
+def _retry_policy(spec: PipelineSpec, step: str) -> RetryPolicy:
+    return spec.schedule.retry_policy(step) if spec.schedule is not None else NO_RETRIES
+
+
+def _run_step_with_retries(
+    ctx: RunContext, name: str, step: StepRecord, store: RunStore, reporter: Reporter,
+    stop: Callable[[], bool], sleep: Callable[[float], None],
+) -> None:
+    """Run one step; a transient failure is tried again per its retry policy, terminal never."""
+    policy = _retry_policy(ctx.spec, name)
+    step.tries = 1
+    step.failed_tries = []
+    while True:
+        try:
+            _run_step(ctx, name, step, store, reporter)
+            return
+        except SparkwingError as exc:
+            retry = step.tries  # the number of the retry we would make
+            if not exc.transient or retry > policy.max or stop():
+                raise
+            wait = policy.delay(retry)
+            step.failed_tries.append(FailedTry(
+                error=step.error or exc.one_line(), code=exc.code, finished=step.finished or utcnow_iso(),
+                waited_seconds=wait,
+            ))
+            step.tries += 1
+            ctx.record.note("retrying step", step=name, retry=retry, of=policy.max, error=exc.code,
+                            wait_seconds=wait)
+            store.save(ctx.record)
+            reporter.message(f"step {name!r} failed with a transient error ({first_line(exc, limit=120)}); "
+                             f"retry {retry} of {policy.max} in {wait:g}s")
+            sleep(wait)
 
 
 def _run_step(
@@ -233,6 +294,7 @@ def _run_step(
         raise StepFailed(
             f"step {name!r} failed: {step.error}", step=name,
             hint="run with --debug for the full traceback",
+            transient=looks_transient(exc),  # a lost executor, S3 throttling, a time-out
         ) from exc
     finally:
         step.finished = utcnow_iso()

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sparkwing.errors import ConfigError, StepFailed, describe
+from sparkwing.errors import ConfigError, StepFailed, describe, is_transient
 from sparkwing.prep._context import StepContext
 
 if TYPE_CHECKING:
@@ -82,6 +82,7 @@ def run_python(df: DataFrame, params: Any, ctx: StepContext) -> DataFrame:
             step=ctx.where,
             user_traceback=user_traceback(exc),
             hint="see the user traceback",
+            transient=is_transient(exc),  # e.g. the user's own TimeoutError: the scheduler may retry
         ) from exc
     if not isinstance(result, SparkDataFrame):
         raise StepFailed(

@@ -1,3 +1,43 @@
-"""Schedules and data triggers for pipelines (not built yet)."""
+"""Running pipelines unattended: the embedded scheduler and the cluster-scheduler exporters.
 
-__all__: list[str] = []
+The scheduler acts on cron and data-arrival triggers with catch-up; the exporters hand the
+same spec to Oozie, Airflow and EMR through one spark-submit line.
+"""
+
+from sparkwing.schedule._backfill import BackfillDay
+from sparkwing.schedule._backfill import backfill as run_backfill
+from sparkwing.schedule._cron import CronSchedule, instant_of
+from sparkwing.schedule._data import Arrival, LakeObject, check_arrival, list_objects
+from sparkwing.schedule._emr import emr_configurations, emr_steps, run_job_flow_args, submit_steps
+from sparkwing.schedule._export import EXPORTERS
+from sparkwing.schedule._process import SchedulerInfo, SchedulerLock, stop_scheduler
+from sparkwing.schedule._scheduler import Clock, Fired, Scheduler, SystemClock
+from sparkwing.schedule._state import PipelineState, StateStore
+from sparkwing.schedule._submit import Deployment, deployment
+
+__all__ = [
+    "EXPORTERS",
+    "Arrival",
+    "BackfillDay",
+    "Clock",
+    "CronSchedule",
+    "Deployment",
+    "Fired",
+    "LakeObject",
+    "PipelineState",
+    "Scheduler",
+    "SchedulerInfo",
+    "SchedulerLock",
+    "StateStore",
+    "SystemClock",
+    "check_arrival",
+    "deployment",
+    "emr_configurations",
+    "emr_steps",
+    "instant_of",
+    "list_objects",
+    "run_backfill",
+    "run_job_flow_args",
+    "stop_scheduler",
+    "submit_steps",
+]

@@ -78,6 +78,7 @@ def train_model(
                 f"the H2O cloud lost a node while training {name!r}: {lost}; "
                 "H2O has no high availability, so training stopped",
                 hint="bring the worker/executor back, then resume the run",
+                transient=True,  # a new run (a new cloud) may well succeed
             ) from exc
     finally:
         # After a lost executor the JVM may be gone too: keep the real error, not a py4j one.
