@@ -208,6 +208,14 @@ def test_probe_sends_only_line_exact_files_to_spark(tmp_path, split_bytes):
     assert probe(
         tmp_path, "a,b\n1,\u00e9\u00e9\u00e9\u00e9\n2,z\n".encode(), split_bytes
     )  # splits cut characters
+    assert not probe(tmp_path, b'a,b\n1,"x"y\n2,z\n', split_bytes)  # text after a closing quote
+    assert not probe(tmp_path, b'a,b\n1,"x" \n2,z\n', split_bytes)
+    assert probe(tmp_path, b'a,b\n"1","x""y"\n"",""\n2,"z"', split_bytes)  # doubled, empty, at EOF
+
+
+def test_probe_checks_the_byte_after_a_closing_quote_across_splits(tmp_path):
+    assert not probe(tmp_path, b'a,b\n1,"x"z\n2,w\n3,v', 9)  # the first split ends on the quote
+    assert probe(tmp_path, b'a,b\n1,"x",\n2,w\n3,v', 9)
 
 
 def test_time_parser_policy_turns_bad_dates_into_nulls_not_job_failures():
@@ -216,3 +224,17 @@ def test_time_parser_policy_turns_bad_dates_into_nulls_not_job_failures():
 
     conf = spark_conf(load_settings({"workspace": "/tmp/sw-unit"}))
     assert conf["spark.sql.legacy.timeParserPolicy"] == "CORRECTED"
+
+
+def test_a_well_formed_file_aligns_at_every_split_size(tmp_path):
+    """No re-read as one split (RESYNC) for a valid file, wherever the splits fall -- also
+    when a split starts just after a quote (that quote belongs to the split before)."""
+    data = b'id,"note",n\n1,"ab","x\ny"\n2,"c""d","e"\n3,"f\n""g""\nh",i\n4,j,k\n'
+    path = tmp_path / "a.csv"
+    path.write_bytes(data)
+    fmt = CsvFormat(names=["id", "note", "n"], header=("id", "note", "n"))
+    for split_bytes in range(3, len(data) + 1):
+        splits = scan_local(plan_splits([SourceFile(str(path), len(data))], split_bytes), None, '"')
+        rows = parse_local(fmt, splits).to_pylist()
+        assert [r[REASON] for r in rows] == [None] * 4, split_bytes
+        assert [r[LINE] for r in rows] == [2, 4, 5, 8], split_bytes

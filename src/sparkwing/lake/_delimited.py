@@ -331,6 +331,9 @@ def structural_reason(raw: str, plan: CsvPlan) -> str | None:
 # -- the executor-side CSV reader (RFC 4180 records over physical lines) --------------------
 
 MAX_RECORD_LINES = 10_000  # a quoted field may span at most this many physical lines
+# Up to this many quarantined rows are gathered on the driver (sorted, one small file); more
+# are written by Spark from the executors, so the driver's memory does not grow with them.
+QUARANTINE_ON_DRIVER = 10_000
 
 
 class _Overlong(Exception):
@@ -542,20 +545,27 @@ class _ProbeState:
     tail: bytes = b""  # the last bytes of the previous block (a header may straddle)
     decoder: Any = None
     mid: bool = False  # the next block is the first of a split that starts mid-file
+    # A closing quote followed by text (``"a"b``), for either start state; ``open_close``: the
+    # block ended on a closing quote, so the next block's first byte is checked.
+    text_after: list[bool] = field(default_factory=lambda: [False, False])
+    open_close: list[bool] = field(default_factory=lambda: [False, False])
+    first_ok: bool | None = None  # the split's first byte may follow a closing quote
 
 
 @dataclass
 class CsvProbe(Probe):
     """Pass 1 for CSV: may Spark's line-based parser read this split exactly?
 
-    Not when a line break lies inside quotes (multi-line records or an odd quote), when the
-    header line appears again, or when the bytes are not valid text in the encoding; then the
-    file is read by :class:`CsvFormat` instead.
+    Not when a line break lies inside quotes (multi-line records or an odd quote), when a
+    closing quote is followed by text (``"a"b``: Spark would accept it), when the header line
+    appears again, or when the bytes are not valid text in the encoding; then the file is read
+    by :class:`CsvFormat` instead.
     """
 
     quote: str = '"'
     header: bytes = b""  # the header line's bytes (without its break); b"" when none
     encoding: str = "utf-8"
+    delimiter: str = ","
 
     def begin(self, split: Any) -> _ProbeState:
         import codecs
@@ -597,6 +607,7 @@ class CsvProbe(Probe):
             return state
         arr = np.frombuffer(data, np.uint8)
         quotes = np.flatnonzero(arr == q)
+        self._closing(state, arr, quotes, q)
         has_break = bool(data.count(b"\n") or data.count(b"\r"))
         breaks = np.flatnonzero((arr == 10) | (arr == 13)) if len(quotes) and has_break else None
         for k in (0, 1):
@@ -609,22 +620,55 @@ class CsvProbe(Probe):
             state.odd[k] = (len(quotes) + (1 if odd else 0)) % 2 == 1
         return state
 
+    def _closing(self, state: _ProbeState, arr: Any, quotes: Any, q: int) -> None:
+        """Flag a closing quote (by parity) followed by anything but a quote, delimiter or break."""
+        import numpy as np
+
+        sep = self.delimiter.encode(self.encoding, "ignore")
+        d = sep[0] if len(sep) == 1 else -1  # a multi-byte delimiter: any text after a quote flags
+
+        def bad(b: Any) -> Any:
+            return ~((b == q) | (b == d) | (b == 10) | (b == 13))
+
+        if state.first_ok is None:
+            state.first_ok = not bool(bad(arr[:1]).any())
+        for k in (0, 1):
+            if state.open_close[k]:
+                state.open_close[k] = False
+                state.text_after[k] = state.text_after[k] or bool(bad(arr[:1]).any())
+            if not len(quotes) or state.text_after[k]:
+                continue
+            closing = quotes[(np.arange(len(quotes)) + (1 if state.odd[k] else 0)) % 2 == 1]
+            nxt = closing + 1
+            inside = nxt < len(arr)
+            state.text_after[k] = bool(bad(arr[nxt[inside]]).any())
+            state.open_close[k] = not inside.all()
+
     def end(self, state: _ProbeState) -> dict[str, Any]:
         return {
             "text": not (state.bad_text or state.header_again),
             "no_quoted_break": [not b for b in state.quoted_break],
+            "no_text_after_quote": [not a for a in state.text_after],
+            # A split ending on a closing quote: the next split's first byte decides.
+            "ends_on_close": list(state.open_close),
+            "first_ok": state.first_ok is not False,
             "ends_inside": list(state.odd),
         }
 
 
 def spark_can_parse(splits: Sequence[Split]) -> bool:
     """True when pass 1 found every split line-exact for Spark's line-based CSV parser."""
+    after_close = False  # the previous split of the file ended on a closing quote
     for s in splits:
         parts = s.probe if isinstance(s.probe, list) else [s.probe]  # a folded file: its splits
         k = 1 if s.in_quote else 0
+        after_close = after_close and s.start > 0
         for p in parts:
             if not isinstance(p, dict) or not p["text"] or not p["no_quoted_break"][k]:
                 return False
+            if not p["no_text_after_quote"][k] or (after_close and not p["first_ok"]):
+                return False
+            after_close = p["ends_on_close"][k]
             k = 1 if p["ends_inside"][k] else 0
         if s.end < 0 and k:
             return False
@@ -656,7 +700,7 @@ def read_csv(
     rec = plan.record_format()
     splits = plan_splits(files, SPLIT_BYTES if rec.splittable else 1 << 62)
     hdr = header_line(head, spec) if spec.header else b""
-    probe = CsvProbe(spec.quote, hdr or b"", spec.encoding)
+    probe = CsvProbe(spec.quote, hdr or b"", spec.encoding, plan.delimiter)
     splits = scan_splits(spark, splits, s3, rec.quote if rec.splittable else None, probe)
     markers = [v for v in spec.null_values if v != ""]
     dates = {f for c, f in plan.formats.items() if plan.declared[c] == "date"}
@@ -690,6 +734,9 @@ def _read_fast(
         settled.records = []
         return settled
     assert settled.bad is not None
+    if settled.rows_quarantined > QUARANTINE_ON_DRIVER:  # the record reader writes them from the executors
+        settled.cached.unpersist()
+        return None
     groups = settled.bad.groupBy("raw", "reason", "_kind").count().collect()
     reason_of = {g["raw"]: (g["reason"], g["_kind"]) for g in groups}
     located = locate_lines(spark, plan, splits, s3, set(reason_of))
@@ -736,6 +783,9 @@ def _read_records(
         settled.cached.unpersist()
         splits = whole_files(splits, files)
     records: list[dict[str, Any]] = []
+    if settled.bad is not None and settled.rows_quarantined > QUARANTINE_ON_DRIVER:
+        settled.bad = _bad_with_raw(spark, plan, splits, s3, settled.bad)
+        return settled
     if settled.bad is not None:
         rows = settled.bad.select("file", "line", "reason", "raw").collect()
         wanted = {(r["file"], int(r["line"])) for r in rows if r["raw"] is None}
@@ -753,3 +803,23 @@ def _read_records(
             )
     settled.bad, settled.records = None, records
     return settled
+
+
+def _bad_with_raw(
+    spark: SparkSession, plan: CsvPlan, splits: list[Split], s3: Any, bad: DataFrame
+) -> DataFrame:
+    """The quarantine rows with the raw text of cast failures joined in on the executors.
+
+    A row quarantined for a cast carries no raw text (the parse keeps strings only): the
+    records starting at those lines are read again (``raw_only``) and joined by (file, line),
+    so no bad row passes through the driver.
+    """
+    from pyspark.sql import functions as F
+
+    raws = parse_splits(spark, plan.record_format(raw_only=True), splits, s3).select(
+        F.col(FILE).alias("file"), F.col(LINE).alias("line"), F.col(BAD).alias("_raw")
+    )
+    cols = ["source", "file", "line", "reason", "raw", "_kind"]
+    missing = bad.filter(F.col("raw").isNull()).join(raws, ["file", "line"], "left")
+    filled = missing.select(*[F.coalesce("_raw", F.lit("")).alias("raw") if c == "raw" else c for c in cols])
+    return bad.filter(F.col("raw").isNotNull()).select(*cols).unionByName(filled)
