@@ -334,6 +334,7 @@ MAX_RECORD_LINES = 10_000  # a quoted field may span at most this many physical 
 # Up to this many quarantined rows are gathered on the driver (sorted, one small file); more
 # are written by Spark from the executors, so the driver's memory does not grow with them.
 QUARANTINE_ON_DRIVER = 10_000
+ARROW_CHUNK_BYTES = 2 << 20  # bytes per chunk on the vectorised path
 
 
 class _Overlong(Exception):
@@ -381,6 +382,129 @@ class CsvFormat(LineFormat):
         raise NotImplementedError("CSV walks lines itself (parse_records)")
 
     def parse_records(self, lines: LineReader, end: int) -> Iterator[Block]:
+        if self._arrow_ok() and (yield from self._arrow_records(lines, end)):
+            return
+        yield from self._python_records(lines, end)
+
+    # -- the vectorised path: Arrow's CSV parser on chunks proven to read exactly as below --
+
+    def _arrow_ok(self) -> bool:
+        utf8 = self.encoding.lower().replace("-", "").replace("_", "") == "utf8"
+        return (
+            utf8 and not self.raw_only and len(self.names) > 1 and len(self.quote_char) == 1
+            and self.escape == self.quote_char and len(self.delimiter.encode()) == 1
+            and self.delimiter not in (self.quote_char, "\r", "\n")
+        )  # fmt: skip
+
+    def _arrow_records(self, lines: LineReader, end: int) -> Iterator[Block]:
+        """Chunks of whole records parsed by Arrow; True when the split is done, False when a
+        chunk does not qualify (then ``lines`` is back at that chunk's start for the record
+        reader, which reads the rest of the split)."""
+        qb = self.quote_char.encode()
+        while True:
+            start, number, at_start = lines.offset, lines.line, lines.offset == 0
+            batch: list[bytes] = []
+            size = quotes = 0
+            done = False
+            while size < ARROW_CHUNK_BYTES or quotes % 2:
+                if quotes % 2 == 0 and 0 <= end <= lines.offset:
+                    done = True
+                    break
+                if size > 4 * ARROW_CHUNK_BYTES or len(batch) > BATCH_RECORDS:
+                    break  # a very long record (or a stray quote): the record reader decides
+                raw = lines.next()
+                if raw is None:
+                    done = True
+                    break
+                batch.append(raw)
+                size += len(raw)
+                quotes += raw.count(qb)
+            block = None if quotes % 2 else self._arrow_chunk(b"".join(batch), number, at_start)
+            if block is None:
+                lines.push_back(batch, start, number)
+                return False
+            if block.lines:
+                yield block
+            if done or (0 <= end <= lines.offset):
+                lines.stop = lines.offset
+                return True
+
+    def _arrow_chunk(self, data: bytes, first_line: int, at_start: bool) -> Block | None:
+        """The chunk's records, or None unless Arrow reads it exactly as the record reader would.
+
+        It must: every quote opens at a field start and closes before a delimiter, quote or
+        line break (then quote parity is the RFC 4180 parse); no NUL byte; no record longer
+        than the csv module's field limit or ``max_record_lines``; every record of the right
+        width (Arrow raises otherwise), valid UTF-8, not the header again.  Line numbers come
+        from the line breaks before each record.
+        """
+        import numpy as np
+        import pyarrow as pa
+        import pyarrow.compute as pc
+        import pyarrow.csv as pcsv
+
+        if at_start and data.startswith(b"\xef\xbb\xbf"):
+            data = data[3:]
+        if not data:
+            return Block([[] for _ in self.columns], [])
+        if b"\x00" in data:
+            return None
+        arr = np.frombuffer(data, np.uint8)
+        n = len(arr)
+        q, d = ord(self.quote_char), self.delimiter.encode()[0]
+        qpos = np.flatnonzero(arr == q)
+        if len(qpos):
+            opening, closing = qpos[0::2], qpos[1::2]
+            before = arr[opening[opening > 0] - 1]
+            after = arr[closing[closing < n - 1] + 1]
+            if not (np.isin(before, (q, d, 10, 13)).all() and np.isin(after, (q, d, 10, 13)).all()):
+                return None
+        cr = np.flatnonzero(arr == 13)
+        cr = cr[(cr == n - 1) | (arr[np.minimum(cr + 1, n - 1)] != 10)]
+        breaks = np.sort(np.concatenate([np.flatnonzero(arr == 10), cr]))  # last byte of each break
+        outside = np.flatnonzero(np.searchsorted(qpos, breaks) % 2 == 0)  # record-ending breaks
+        ends = breaks[outside]
+        starts = np.concatenate([[0], ends + 1])
+        first = np.concatenate([[0], outside + 1])  # breaks before each record's start
+        stop = np.concatenate([ends, [n]])
+        keep = starts < n
+        starts, first, stop = starts[keep], first[keep], stop[keep]
+        nonblank = ~np.isin(arr[starts], (10, 13))  # an empty line is not a record
+        starts, first, stop = starts[nonblank], first[nonblank], stop[nonblank]
+        spans = np.diff(np.concatenate([first, [len(breaks) + 1]]))  # lines per record (and blanks)
+        if len(starts) and ((stop - starts).max() > 131_072 or spans.max() > self.max_record_lines):
+            return None
+        try:
+            table = pcsv.read_csv(
+                pa.py_buffer(data),
+                read_options=pcsv.ReadOptions(column_names=list(self.names), use_threads=False,
+                                              block_size=max(n + 1, 1 << 20)),
+                parse_options=pcsv.ParseOptions(delimiter=self.delimiter, quote_char=self.quote_char,
+                                                double_quote=True, newlines_in_values=True,
+                                                ignore_empty_lines=True),
+                convert_options=pcsv.ConvertOptions(column_types=dict.fromkeys(self.names, pa.string()),
+                                                    strings_can_be_null=False, check_utf8=True),
+            )  # fmt: skip
+        except (pa.ArrowInvalid, pa.ArrowException):
+            return None
+        if table.num_rows != len(starts):
+            return None
+        numbers = (first + first_line).tolist()
+        if at_start and self.header is not None and numbers:
+            table, numbers = table.slice(1), numbers[1:]
+        cols = [table.column(i).combine_chunks() for i in range(table.num_columns)]
+        if self.header is not None and table.num_rows:
+            same = pc.equal(cols[0], self.header[0])
+            for c, h in zip(cols[1:], self.header[1:], strict=True):
+                same = pc.and_(same, pc.equal(c, h))
+            if pc.any(same).as_py():
+                return None
+        if self.nulls:
+            marks = pa.array(sorted(self.nulls), pa.string())
+            cols = [pc.if_else(pc.is_in(c, value_set=marks), pa.scalar(None, pa.string()), c) for c in cols]
+        return Block(cols, numbers)
+
+    def _python_records(self, lines: LineReader, end: int) -> Iterator[Block]:
         enc, width, nulls = self.encoding, len(self.names), self.nulls
         pending: list[tuple[int, int, str]] = []  # pushed-back lines (offset, number, text), last first
         cur: list[str] = []  # the lines of the record being read

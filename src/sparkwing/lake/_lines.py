@@ -247,6 +247,11 @@ class LineReader:
                 return
             yield offset, number, raw
 
+    def push_back(self, raws: list[bytes], offset: int, line: int) -> None:
+        """Return lines just read (in order) so that they are read again from ``offset``."""
+        self._pending.extend(reversed(raws))
+        self.offset, self.line = offset, line
+
     def close(self) -> None:
         self._stream.close()
 
