@@ -2,16 +2,17 @@
 #   make demo   - create .venv, install, run the example pipeline on the embedded defaults
 #   make test   - create .venv, install with test extras, run the whole suite
 # and for development:
-#   make test-fast - the tests that need no JVM, S3 server or cluster (seconds to a few minutes)
+#   make test-fast - the tests that need no JVM, S3 server, cluster or browser (seconds to a few minutes)
 #   make lint      - ruff, import-linter (layering) and mypy, as CI runs them
+#   make h2o-params - regenerate the H2O parameter table the spec checks (after a Sparkling Water upgrade)
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 PYTEST_ARGS ?=
 # Markers of tests that start a JVM or a server (pyproject.toml, [tool.pytest.ini_options]).
-FAST_MARKERS := not spark and not h2o and not s3 and not cluster
+FAST_MARKERS := not spark and not h2o and not s3 and not cluster and not browser
 
-.PHONY: demo test test-fast install install-test lint bench clean
+.PHONY: demo test test-fast install install-test lint bench clean h2o-params
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +42,10 @@ lint: install-test
 	$(BIN)/ruff check src tests bench
 	$(BIN)/lint-imports
 	$(BIN)/mypy
+
+h2o-params: install
+	$(BIN)/python -m sparkwing.train._param_table > src/sparkwing/config/h2o_params.json.new
+	mv src/sparkwing/config/h2o_params.json.new src/sparkwing/config/h2o_params.json
 
 bench: install-test
 	$(BIN)/python bench/ingest.py

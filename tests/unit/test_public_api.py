@@ -18,7 +18,16 @@ import sparkwing
 SRC = Path(sparkwing.__file__).parent
 
 PUBLIC: dict[str, str] = {
-    "sparkwing": "SparkwingError __version__",
+    # `import sparkwing as sw`: the errors users catch, then the API (loaded lazily from sparkwing.api)
+    "sparkwing": (
+        "CheckFailed ConfigError SparkwingError __version__ "
+        "Kinds Models Pipeline TrainedModel Workspace check checks fit h2o models predict prepare publish "
+        "read spark steps table tables"
+    ),
+    "sparkwing.api": (
+        "Kinds Models Pipeline TrainedModel Workspace check checks fit h2o models predict prepare publish "
+        "read spark steps table tables"
+    ),
     "sparkwing.errors": (
         "CheckFailed ConfigError EngineError MojoError Problem RegistryError RunNotFound ScoringError "
         "SourceError SparkwingError StepFailed TrainingError WarehouseError WorkspaceBusy describe "
@@ -31,16 +40,18 @@ PUBLIC: dict[str, str] = {
         "PromoteSpec S3Settings SOURCE_FORMATS STEP_KINDS ScheduleSpec ScoreSpec Settings SourceFormat "
         "SourceFormatName SourceSpec SparkSettings SplitSpec Step StepGraph TABLE_FORMATS TableFormat "
         "TableSpec WarehouseSettings build_graph canonical_format check_alias check_model_name "
-        "format_for_path is_model_name load_settings load_spec parse_spec"
+        "check_source_paths format_for_path is_model_name load_settings load_spec parse_spec"
     ),
     "sparkwing.engine": (
         "JAVA17_FLAGS JavaRuntime check_cluster cluster_conf cluster_kind effective_settings find_java "
         "format_command h2o_cloud h2o_conf h2o_lost_node h2o_started h2o_url run_watched spark_conf "
         "sparkling_jar start_h2o start_spark stop_h2o stop_spark submit_command submitted_conf use_java"
     ),
-    "sparkwing.lake": "SourceContext SourceResult fingerprint_source read_source write_output",
+    "sparkwing.lake": (
+        "SourceContext SourceResult clean_staging fingerprint_source read_source staging_dir write_output"
+    ),
     "sparkwing.mojo": (
-        "EncodedRows Feature Limits ModelInfo MojoModel RowWarning inspect_text load predict_csv"
+        "EncodedRows Feature Limits ModelInfo MojoModel RowWarning class_column inspect_text load predict_csv"
     ),
     "sparkwing.pipeline": (
         "DatasetDetails Fingerprint LockInfo LogReporter ModelDetails PipelineLock PrepStepStats Reporter "
@@ -55,17 +66,20 @@ PUBLIC: dict[str, str] = {
         "HEADLINE_METRIC headline_metric higher_is_better"
     ),
     "sparkwing.schedule": "",
-    "sparkwing.score": "ScoreResult output_columns predict_file prob_column score_batch",
+    "sparkwing.score": (
+        "InputReport PYTHON_MAX_BYTES Prediction ScoreResult choose_engine output_columns predict "
+        "predict_file prob_column score_batch"
+    ),
     "sparkwing.serve": (
         "ApiKey DEFAULT_ALIAS KeyStore LoadedModel ModelRef ModelStore ServeConfig ServeError Service "
         "create_app is_loopback run"
     ),
-    "sparkwing.train": "GlrmResult TrainResult fit_glrm train_model",
-    "sparkwing.ui": "",
+    "sparkwing.train": "GlrmResult TrainResult fit_glrm register_result train_model",
+    "sparkwing.ui": "Authenticate UiConfig Viewer create_app local_viewer run",
     "sparkwing.workspace": "Storage Workspace is_remote s3_client split_s3",
     "sparkwing.warehouse": (
-        "PublishResult TableInfo VersionRecord list_tables publish_table rollback_table run_sql "
-        "table_info"
+        "History PublishResult TableInfo TableName VersionRecord list_published list_tables load_history "
+        "publish_table published_table rollback_table run_sql table_histories table_info"
     ),
 }
 
@@ -112,8 +126,34 @@ def test_init_imports_explicitly(package: str) -> None:
     tree = ast.parse(init.read_text(encoding="utf-8"))
     assert ast.get_docstring(tree), f"{init} has no docstring"
     for node in tree.body[1:]:
+        if package == "sparkwing" and (isinstance(node, ast.FunctionDef) or (
+                isinstance(node, ast.ImportFrom) and node.module == "typing")):
+            assert getattr(node, "name", "__getattr__") in {"__getattr__", "__dir__"}  # the lazy API loader
+            continue
         if isinstance(node, ast.ImportFrom):
-            assert node.module and node.module.startswith(package + "."), ast.unparse(node)
+            assert node.module and node.module.startswith("sparkwing."), ast.unparse(node)
+            assert package == "sparkwing" or node.module.startswith(package + "."), ast.unparse(node)
             assert all(alias.name != "*" for alias in node.names), ast.unparse(node)
         else:
             assert isinstance(node, (ast.Assign, ast.AnnAssign)), f"{init}: {ast.unparse(node)[:60]}"
+
+
+def test_the_api_names_match_the_lazy_loader() -> None:
+    import sparkwing.api
+
+    assert sorted(sparkwing._LAZY) == sorted(sparkwing.api.__all__)
+    assert all(getattr(sparkwing, n) is getattr(sparkwing.api, n) for n in sparkwing.api.__all__)
+
+
+def test_import_sparkwing_loads_no_jvm_bridge() -> None:
+    """``import sparkwing as sw; sw.Workspace; sw.models(...)`` imports no pyspark/py4j."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, sparkwing as sw\n"
+        "ws = sw.Workspace('/tmp/sw-no-jvm'); sw.models(ws); sw.steps.cast(a='int'); sw.Pipeline\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'pyspark', 'py4j', 'pysparkling', 'h2o'}))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -107,3 +107,14 @@ def test_promotion_without_a_current_model_and_auto_metric() -> None:
 
 def _card(task: str, holdout: dict[str, float], version: int | None = None) -> ModelCard:
     return ModelCard(task=task, version=version, metrics=Metrics(holdout=holdout))  # type: ignore[arg-type]
+
+
+def test_promote_verifies_checksums_before_moving_the_alias(reg: Registry) -> None:
+    reg.promote("churn", 1, "production", reason="first", actor="ana")
+    assert reg.aliases("churn") == {"production": 1}
+    (Path(reg.root) / "churn" / "2" / "model.mojo").write_bytes(b"tampered")
+    with pytest.raises(RegistryError, match=r"checksum mismatch in churn@2: model.mojo"):
+        reg.promote("churn", 2, "production", actor="ana")
+    assert reg.aliases("churn") == {"production": 1}  # unchanged
+    with pytest.raises(RegistryError, match="versions start at 1"):
+        reg.promote("churn", 0, "production")

@@ -15,7 +15,7 @@ import jsonschema
 import pytest
 import yaml
 
-from sparkwing.config import CHECK_KINDS, STEP_KINDS, PipelineSpec, Settings, parse_spec
+from sparkwing.config import CHECK_KINDS, STEP_KINDS, PipelineSpec, Settings, build_graph, parse_spec
 from sparkwing.config._yaml import load_yaml
 from sparkwing.errors import ConfigError
 
@@ -71,7 +71,9 @@ def test_docs_snippets_match_the_schema(where: str, data: Any) -> None:
     if set(data) <= SPEC_KEYS:
         spec = {"name": "snippet", **data}
         assert schema_errors(spec) == [], where
-        parse_spec(yaml.safe_dump(spec), filename=where)
+        parsed = parse_spec(yaml.safe_dump(spec), filename=where)  # pydantic: params, references, ...
+        if "name" in data:  # a whole spec: its step graph holds together too
+            build_graph(parsed)
     elif set(data) <= SETTINGS_KEYS:
         assert schema_errors(data, Settings) == [], where
         Settings.model_validate(data)
@@ -91,6 +93,28 @@ def test_docs_step_table_covers_every_step_and_matches_the_schema() -> None:
     steps = [load_yaml(row)[0] for _, row in rows]
     spec = {"name": "steps", "datasets": {"d": {"from": "d", "steps": steps}}}
     assert schema_errors(spec) == []
+    parse_spec(yaml.safe_dump(spec))
+
+
+INLINE = re.compile(r"`((?:- )?([a-z_]+): [^`]+)`")  # `join: {with: customers, on: [customer_id]}`
+
+
+def inline_steps() -> list[tuple[str, str]]:
+    """Every inline `kind: ...` of the README and docs/ whose key is a step kind."""
+    out = []
+    for doc in DOCS:
+        text = doc.read_text(encoding="utf-8")
+        for match in INLINE.finditer(text):
+            if match.group(2) in STEP_KINDS:
+                out.append((f"{doc.name}:{text[: match.start()].count(chr(10)) + 1}", match.group(1)))
+    return out
+
+
+@pytest.mark.parametrize(("where", "snippet"), inline_steps(), ids=[w for w, _ in inline_steps()])
+def test_inline_step_snippets_of_the_docs_validate(where: str, snippet: str) -> None:
+    """As users copy them into a spec, read by the spec's YAML loader (``on`` is not ``true``)."""
+    text = f"name: s\ndatasets:\n  d:\n    from: d\n    steps:\n      - {snippet.removeprefix('- ')}\n"
+    parse_spec(text, filename=where)
 
 
 def test_every_field_is_described() -> None:
@@ -169,3 +193,12 @@ def test_cli_prints_this_schema() -> None:
     result = CliRunner().invoke(app, ["schema"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == PipelineSpec.model_json_schema(by_alias=True)
+
+
+def test_the_readme_spec_in_two_parts_is_one_valid_pipeline() -> None:
+    """The README shows a spec, then "the rest of the loop, in the same file": together they hold."""
+    parts = [data for where, data in SNIPPETS if where.startswith("README.md") and set(data) <= SPEC_KEYS]
+    assert len(parts) == 2 and "name" in parts[0]
+    spec = parse_spec(yaml.safe_dump({**parts[0], **parts[1]}), filename="README.md")
+    order = build_graph(spec).order
+    assert set(order) >= {"loans_raw", "credit.loans_clean", "loan_default", "credit.loan_scores"}

@@ -4,62 +4,33 @@ from __future__ import annotations
 
 import json
 import shlex
-import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from sparkwing.cli import _console as console
-from sparkwing.cli._exit import INTERNAL_ERROR, INTERRUPTED, exit_code
-from sparkwing.errors import ConfigError, SparkwingError, describe
+from sparkwing.cli import _predict, _tables, _ui
+from sparkwing.cli._cards import show_card
+from sparkwing.cli._context import CliState, state
+from sparkwing.cli._errors import SparkwingGroup, print_error
+from sparkwing.cli._exit import exit_code
+from sparkwing.cli._shell import shell
+from sparkwing.errors import SparkwingError
 
 app = typer.Typer(
-    name="sparkwing", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+    name="sparkwing", cls=SparkwingGroup, no_args_is_help=True, add_completion=False,
+    pretty_exceptions_enable=False,
     help="Raw data-lake files to models in production: Spark, Hive, H2O, MOJO.",
 )
 runs_app = typer.Typer(help="Run records: list, show, unlock.", invoke_without_command=True)
-tables_app = typer.Typer(help="Warehouse tables: list, rollback.", invoke_without_command=True)
+tables_app = typer.Typer(help="Warehouse tables: list, show, rollback.", invoke_without_command=True)
 models_app = typer.Typer(help="Model registry: list, show, promote, export.", invoke_without_command=True)
 mojo_app = typer.Typer(help="Read and score MOJO files in pure Python (no JVM).", no_args_is_help=True)
 app.add_typer(runs_app, name="runs")
 app.add_typer(tables_app, name="tables")
 app.add_typer(models_app, name="models")
 app.add_typer(mojo_app, name="mojo")
-
-
-@dataclass
-class Options:
-    workspace: str | None = None
-    config: str | None = None
-    master: str | None = None
-    conf: list[str] = field(default_factory=list)
-    debug: bool = False
-
-    def settings(self) -> Any:
-        from sparkwing.config import load_settings
-
-        overrides: dict[str, Any] = {}
-        if self.workspace:
-            overrides["workspace"] = self.workspace
-        spark: dict[str, Any] = {}
-        if self.master:
-            spark["master"] = self.master
-        if self.conf:
-            pairs = {}
-            for item in self.conf:
-                key, sep, value = item.partition("=")
-                if not sep:
-                    raise ConfigError(f"--conf expects key=value, got {item!r}")
-                pairs[key.strip()] = value.strip()
-            spark["conf"] = pairs
-        if spark:
-            overrides["spark"] = spark
-        return load_settings(overrides, settings_file=self.config)
-
-
-OPTS = Options()
 
 
 def _print_version(value: bool) -> None:
@@ -70,15 +41,9 @@ def _print_version(value: bool) -> None:
         raise typer.Exit()
 
 
-def _workspace(settings: Any | None = None) -> Any:
-    """The workspace of the settings (or of the command's options): built once per command."""
-    from sparkwing.workspace import Workspace
-
-    return Workspace.from_settings(settings if settings is not None else OPTS.settings())
-
-
 @app.callback()
 def _global(
+    ctx: typer.Context,
     workspace: Annotated[
         str | None, typer.Option("--workspace", "-w", help="Workspace dir or s3:// URI.")
     ] = None,
@@ -91,8 +56,8 @@ def _global(
     version: Annotated[bool, typer.Option("--version", help="Print the version and exit.",
                                           callback=_print_version, is_eager=True)] = False,
 ) -> None:
-    OPTS.workspace, OPTS.config, OPTS.master = workspace, config, master
-    OPTS.conf, OPTS.debug = conf or [], debug
+    ctx.obj = CliState(workspace_uri=workspace, config_file=config, master=master, conf=conf or [],
+                       debug=debug)
     console.setup_logging(debug)
 
 
@@ -101,6 +66,7 @@ def _global(
 
 @app.command()
 def run(
+    ctx: typer.Context,
     spec: Annotated[Path, typer.Argument(metavar="SPEC", help="Pipeline YAML file.")],
     resume: Annotated[str | None, typer.Option("--resume", help="Run id to resume.")] = None,
     fail_fast: Annotated[bool, typer.Option(
@@ -111,8 +77,9 @@ def run(
     from sparkwing.config import load_spec
     from sparkwing.pipeline import run_pipeline
 
+    st = state(ctx)
     pipeline = load_spec(spec)
-    settings = OPTS.settings()
+    settings = st.settings()
     reporter = console.Recording(console.reporter())
     try:
         record = run_pipeline(pipeline, settings, resume=resume, reporter=reporter,
@@ -121,32 +88,32 @@ def run(
         if reporter.record is None:  # refused before a run began (busy, unknown run, spec)
             raise
         console.print_summary(reporter.record, show_error=False)
-        _print_error(exc)
-        if not isinstance(exc, ConfigError):  # resuming cannot fix a spec error
-            console.err.print(f"resume with: {_resume_command(spec, reporter.record.run_id)}",
+        print_error(exc, debug=st.debug)
+        if not exc.in_spec:  # a fixed spec makes a resume refuse: no hint then
+            console.err.print(f"resume with: {_resume_command(st, spec, reporter.record.run_id)}",
                               highlight=False, markup=False)
         raise typer.Exit(exit_code(exc)) from None
     console.print_summary(record)
 
 
-def _resume_command(spec: Path, run_id: str) -> str:
+def _resume_command(st: CliState, spec: Path, run_id: str) -> str:
     """The command line that resumes ``run_id``, with the options that locate its workspace."""
-    words = ["sparkwing"]
-    if OPTS.workspace:
-        words += ["--workspace", OPTS.workspace]
-    if OPTS.config:
-        words += ["--config", OPTS.config]
-    words += ["run", str(spec), "--resume", run_id]
-    return shlex.join(words)
+    return shlex.join(["sparkwing", *st.location_args(), "run", str(spec), "--resume", run_id])
 
 
 @app.command()
-def validate(spec: Annotated[Path, typer.Argument(help="Pipeline YAML file.")]) -> None:
-    """Check a spec and its step graph without running anything."""
-    from sparkwing.config import build_graph, load_spec
+def validate(ctx: typer.Context,
+             spec: Annotated[Path, typer.Argument(help="Pipeline YAML file.")]) -> None:
+    """Check a spec, its step graph, parameters, local sources and settings, without running anything."""
+    from sparkwing.config import build_graph, check_source_paths, load_spec
+    from sparkwing.engine import check_cluster
 
     pipeline = load_spec(spec)
     graph = build_graph(pipeline)
+    check_cluster(state(ctx).settings(), pipeline)  # what run refuses before any work
+    warnings = check_source_paths(pipeline)  # a missing local file is an error; s3:// is not looked at
+    for problem in warnings:
+        console.err.print(f"warning: {problem}", highlight=False, markup=False)
     console.out.print(f"[green]ok[/] {spec}: pipeline {pipeline.name!r}, {len(graph.order)} steps")
     for name in graph.order:
         node = graph.nodes[name]
@@ -165,10 +132,10 @@ def schema() -> None:
 # --- runs -----------------------------------------------------------------------------------
 
 
-def _run_store() -> Any:
+def _run_store(ctx: typer.Context) -> Any:
     from sparkwing.pipeline import RunStore
 
-    return RunStore(_workspace())
+    return RunStore(state(ctx).workspace())
 
 
 @runs_app.callback()
@@ -185,7 +152,7 @@ def runs_list(
     table = Table(title="runs")
     for col in ("run id", "pipeline", "status", "started", "seconds", "attempts", "error"):
         table.add_column(col)
-    for r in _run_store().list(pipeline, limit):
+    for r in _run_store(ctx).list(pipeline, limit):
         table.add_row(r.run_id, r.pipeline, r.status, r.started, f"{r.seconds or 0:.1f}",
                       str(r.attempts), (r.error or "")[:60])
     console.out.print(table)
@@ -193,10 +160,11 @@ def runs_list(
 
 @runs_app.command("show")
 def runs_show(
+    ctx: typer.Context,
     run_id: str, as_json: Annotated[bool, typer.Option("--json", help="Print the raw record.")] = False
 ) -> None:
     """Show one run: steps, counts, checks."""
-    record = _run_store().find(run_id)
+    record = _run_store(ctx).find(run_id)
     if as_json:
         typer.echo(record.model_dump_json(indent=2))
     else:
@@ -204,11 +172,11 @@ def runs_show(
 
 
 @runs_app.command("unlock")
-def runs_unlock(pipeline: str) -> None:
+def runs_unlock(ctx: typer.Context, pipeline: str) -> None:
     """Clear the lock of a pipeline whose run died (check it is not running first)."""
     from sparkwing.pipeline import PipelineLock
 
-    store = _run_store()
+    store = _run_store(ctx)
     lock = PipelineLock(store.workspace, pipeline)
     held = lock.holder()
     if held is None:
@@ -221,43 +189,25 @@ def runs_unlock(pipeline: str) -> None:
 # --- warehouse ------------------------------------------------------------------------------
 
 
-def _spark() -> Any:
-    from sparkwing.engine import start_spark
-
-    return start_spark(OPTS.settings())
-
-
-@tables_app.callback()
-def tables_list(ctx: typer.Context) -> None:
-    """List warehouse tables with versions and row counts."""
-    if ctx.invoked_subcommand:
-        return
-    from rich.table import Table
-
-    from sparkwing.warehouse import list_tables
-
-    table = Table(title="tables")
-    for col in ("table", "version", "rows", "format", "partitioned by", "versions kept", "updated"):
-        table.add_column(col)
-    for t in list_tables(_spark(), _workspace()):
-        table.add_row(t.name, str(t.version), console._n(t.rows), str(t.format),
-                      ", ".join(t.partition_by), str(len(t.versions)), str(t.updated))
-    console.out.print(table)
+_tables.register(tables_app)
 
 
 @tables_app.command("rollback")
 def tables_rollback(
+    ctx: typer.Context,
     name: str, to: Annotated[str | None, typer.Option("--to", help="Version to go back to.")] = None
 ) -> None:
     """Switch a table back to its previous (or a given) version."""
     from sparkwing.warehouse import rollback_table
 
-    info = rollback_table(_spark(), name, _workspace(), to)
+    st = state(ctx)
+    info = rollback_table(st.spark(), name, st.workspace(), to)
     console.out.print(f"{name} now at version {info.version}")
 
 
 @app.command()
 def sql(
+    ctx: typer.Context,
     query: str, limit: Annotated[int, typer.Option("--limit", "-n", help="Rows to show.")] = 50
 ) -> None:
     """Run a SQL query against the warehouse tables."""
@@ -265,7 +215,7 @@ def sql(
 
     from sparkwing.warehouse import run_sql
 
-    df = run_sql(_spark(), query)
+    df = run_sql(state(ctx).spark(), query)
     rows = df.limit(limit).collect()
     table = Table()
     for col in df.columns:
@@ -278,12 +228,6 @@ def sql(
 # --- models -------------------------------------------------------------------------------
 
 
-def _registry() -> Any:
-    from sparkwing.registry import Registry
-
-    return Registry(_workspace())
-
-
 @models_app.callback()
 def models_list(ctx: typer.Context) -> None:
     """List registered models with their versions and aliases."""
@@ -291,9 +235,9 @@ def models_list(ctx: typer.Context) -> None:
         return
     from rich.table import Table
 
-    reg = _registry()
+    reg = state(ctx).registry()
     table = Table(title="models")
-    for col in ("model", "versions", "latest", "aliases", "metric (latest)"):
+    for col in ("model", "versions", "latest", "aliases", "holdout metric (latest)"):
         table.add_column(col)
     for name in reg.models():
         versions = reg.versions(name)
@@ -307,71 +251,32 @@ def models_list(ctx: typer.Context) -> None:
 
 @models_app.command("show")
 def models_show(
+    ctx: typer.Context,
     ref: Annotated[str, typer.Argument(help="NAME, NAME@VERSION or NAME@ALIAS")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the whole card.")] = False,
 ) -> None:
     """Show a model version's card: task, features, metrics, leaderboard, artifacts."""
-    mv = _registry().get(ref)
+    mv = state(ctx).registry().get(ref)
     card = mv.card
     if as_json:
         typer.echo(card.to_json().decode())
         return
-    console.out.print(f"[bold]{mv.name}[/] version {mv.version}  ({mv.uri})")
-    shown = {"task": card.task, "target": card.target, "algorithm": card.algorithm, "classes": card.classes,
-             "threshold": card.threshold, "run_id": card.lineage.run_id, "created": card.created}
-    for key, value in shown.items():
-        if value is not None:
-            console.out.print(f"  {key}: {value}")
-    for k, v in card.metrics.holdout.items():
-        console.out.print(f"  metric {k}: {v:.6g}")
-    for k, v in card.metrics.cv.items():
-        console.out.print(f"  cv metric {k}: {v:.6g}")
-    feats = card.features
-    console.out.print(f"  features ({len(feats)}): " + ", ".join(
-        f"{f.name}:{f.type}" for f in feats[:30]) + (" ..." if len(feats) > 30 else ""))
-    for name, info in card.artifacts.items():
-        console.out.print(f"  artifact {name}: sha256 {info.sha256[:16]}...")
+    show_card(mv)
 
 
 @models_app.command("promote")
-def models_promote(name: str, version: int, alias: str,
+def models_promote(ctx: typer.Context, name: str, version: int, alias: str,
                    reason: Annotated[str, typer.Option("--reason")] = "manual promotion") -> None:
-    """Point ALIAS of model NAME at VERSION (atomic; recorded in the audit log)."""
-    import getpass
-
-    from sparkwing.config import ModelRef
-
-    reg = _registry()
-    reg.get(ModelRef.parse(f"{name}@{version}"))  # verifies it exists and its checksums hold
-    reg.set_alias(name, alias, version, reason=reason, actor=getpass.getuser())
+    """Point ALIAS of model NAME at VERSION (checksums verified; recorded in the audit log)."""
+    state(ctx).registry().promote(name, version, alias, reason=reason)
     console.out.print(f"{name}@{alias} -> v{version}")
 
 
 @models_app.command("export")
-def models_export(ref: str, dest: Path) -> None:
+def models_export(ctx: typer.Context, ref: str, dest: Path) -> None:
     """Copy a model version's artifacts (MOJO, genmodel jar, POJO, card) to DEST."""
-    path = _registry().export(ref, dest)
+    path = state(ctx).registry().export(ref, dest)
     console.out.print(f"exported {ref} to {path}")
-
-
-@app.command()
-def predict(
-    model: Annotated[str, typer.Argument(help="NAME@ALIAS, NAME@VERSION, or a .mojo/.zip file")],
-    input_path: Annotated[Path, typer.Argument(metavar="INPUT", help="CSV or Parquet file")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Output file (CSV or Parquet)")],
-) -> None:
-    """Score a file with a registered model (Spark MOJO scoring, no H2O cluster)."""
-    if Path(model).is_file():
-        from sparkwing import mojo
-
-        rows = mojo.predict_csv(mojo.load(model), input_path, output)
-        console.out.print(f"scored {rows:,} rows with {model} (pure Python) -> {output}")
-        return
-    from sparkwing.score import predict_file
-
-    version = _registry().get(model)
-    rows = predict_file(_spark(), version, input_path, output)
-    console.out.print(f"scored {rows:,} rows with {version.name}@{version.version} -> {output}")
 
 
 # --- mojo -----------------------------------------------------------------------------------
@@ -385,17 +290,7 @@ def mojo_inspect(path: Path) -> None:
     typer.echo(mojo.inspect_text(mojo.load(path)))
 
 
-@mojo_app.command("predict")
-def mojo_predict(
-    path: Path,
-    input_path: Annotated[Path, typer.Argument(metavar="INPUT.csv")],
-    output: Annotated[Path, typer.Option("--output", "-o")],
-) -> None:
-    """Score a CSV with a MOJO in pure Python (no JVM)."""
-    from sparkwing import mojo
-
-    rows = mojo.predict_csv(mojo.load(path), input_path, output)
-    console.out.print(f"scored {rows:,} rows -> {output}")
+_predict.register(app, mojo_app)
 
 
 # --- serve (REST scoring; sparkwing.serve is imported inside the commands) -----------------
@@ -406,6 +301,7 @@ app.add_typer(keys_app, name="keys")
 
 @app.command()
 def serve(
+    ctx: typer.Context,
     model: Annotated[
         list[str] | None,
         typer.Option(
@@ -458,9 +354,9 @@ def serve(
     from sparkwing.config import ModelRef
     from sparkwing.serve import DEFAULT_ALIAS, ServeConfig, run
 
-    if workspace:
-        OPTS.workspace = workspace
-    settings = OPTS.settings()
+    st = state(ctx)
+    st.use_workspace(workspace)
+    settings = st.settings()
     run(ServeConfig(
         workspace=settings.workspace, s3=settings.s3,
         models=[ModelRef.parse(m, default_alias=DEFAULT_ALIAS) for m in model or []],
@@ -473,71 +369,54 @@ def serve(
     ))
 
 
-def _keys() -> Any:
+def _keys(ctx: typer.Context) -> Any:
     from sparkwing.serve import KeyStore
 
-    return KeyStore(_workspace())
+    return KeyStore(state(ctx).workspace())
 
 
 @keys_app.command("create")
 def keys_create(
+    ctx: typer.Context,
     scope: Annotated[
         str, typer.Option("--scope", help="predict or admin (admin includes predict).")
     ] = "predict",
     name: Annotated[str, typer.Option("--name")] = "",
 ) -> None:
     """Create an API key; the key is printed once and stored only as a hash."""
-    token, key = _keys().create(scope, name=name)
+    token, key = _keys(ctx).create(scope, name=name)
     console.err.print(f"created key {key.id} ({key.name}, scope {key.scope}); it is shown only once:")
     typer.echo(token)
 
 
 @keys_app.command("list")
-def keys_list() -> None:
+def keys_list(ctx: typer.Context) -> None:
     """List API keys (never their secrets)."""
     from rich.table import Table
 
     table = Table(title="API keys")
     for col in ("id", "name", "scope", "created", "revoked"):
         table.add_column(col)
-    for k in _keys().keys():
+    for k in _keys(ctx).keys():
         table.add_row(k.id, k.name, k.scope, k.created, k.revoked or "")
     console.out.print(table)
 
 
 @keys_app.command("revoke")
-def keys_revoke(key: Annotated[str, typer.Argument(help="Key id or name.")]) -> None:
+def keys_revoke(ctx: typer.Context, key: Annotated[str, typer.Argument(help="Key id or name.")]) -> None:
     """Revoke an API key (services pick it up at their next registry poll)."""
-    revoked = _keys().revoke(key)
+    revoked = _keys(ctx).revoke(key)
     console.out.print(f"revoked key {revoked.id} ({revoked.name})")
 
 
-def _print_error(exc: SparkwingError) -> None:
-    if OPTS.debug:
-        console.err.print_exception()
-    console.err.print(f"[red]error:[/] {console.escape(str(exc))}"
-                      + (f"\n[dim]hint: {console.escape(exc.hint)}[/]" if exc.hint else ""),
-                      highlight=False)
+app.command("shell")(shell)
+app.command(name="ui")(_ui.ui)  # web pages: src/sparkwing/cli/_ui.py
 
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: sparkwing errors become one line and a documented exit code.
 
-    Usage mistakes (a missing argument, an unknown command or option) are click's: its usage
-    message and exit code 2.
+    Usage mistakes (a missing argument, an unknown command or option) are typer's: its usage
+    line, a did-you-mean, and exit code 2.  See :class:`~sparkwing.cli._errors.SparkwingGroup`.
     """
-    try:
-        app(args=argv, prog_name="sparkwing")
-    except SparkwingError as exc:
-        _print_error(exc)
-        sys.exit(exit_code(exc))
-    except KeyboardInterrupt:
-        console.err.print("interrupted")
-        sys.exit(INTERRUPTED)
-    except Exception as exc:
-        if OPTS.debug:
-            console.err.print_exception()
-        else:
-            console.err.print(f"[red]internal error:[/] {console.escape(describe(exc))}\n"
-                              "[dim]hint: rerun with --debug for the traceback[/]", highlight=False)
-        sys.exit(INTERNAL_ERROR)
+    app(args=argv, prog_name="sparkwing")

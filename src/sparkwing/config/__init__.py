@@ -24,6 +24,7 @@ from sparkwing.config._settings import (
     WarehouseSettings,
     load_settings,
 )
+from sparkwing.config._sources import check_source_paths
 from sparkwing.config._spec import (
     AlgorithmSpec,
     AutoMLSpec,
@@ -81,6 +82,7 @@ __all__ = [
     "WarehouseSettings",
     "build_graph",
     "canonical_format",
+    "check_source_paths",
     "check_alias",
     "check_model_name",
     "format_for_path",

@@ -6,11 +6,13 @@ Each entry names what it is built ``from``; those references make the step graph
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from types import UnionType
+from typing import Any, Literal, Union, get_args, get_origin
 
 from pydantic import (
     BaseModel,
@@ -23,7 +25,7 @@ from pydantic import (
     model_validator,
 )
 from pydantic.json_schema import JsonSchemaValue
-from pydantic_core import CoreSchema
+from pydantic_core import CoreSchema, InitErrorDetails, PydanticCustomError
 
 from sparkwing.config._formats import (
     OutputFormat,
@@ -33,6 +35,7 @@ from sparkwing.config._formats import (
     canonical_format,
     format_for_path,
 )
+from sparkwing.config._h2o_params import automl_algo, check_params, check_value, declared
 from sparkwing.config._reference import REFERENCE_PATTERN, ModelRef
 from sparkwing.config._steps import CHECK_KINDS, STEP_KINDS, Kind
 from sparkwing.config._yaml import MAX_SPEC_BYTES, line_for, load_with_lines
@@ -64,7 +67,24 @@ def _params(kind: Kind, raw: Any) -> Any:
     except ValidationError as exc:
         first = exc.errors()[0]
         sub = ".".join(str(p) for p in first["loc"] if p != "root")
-        raise ValueError(f"{kind.name}{'.' + sub if sub else ''}: {first['msg']}") from None
+        message = first["msg"]
+        if first["type"] == "extra_forbidden" and isinstance(kind.params, type) and len(first["loc"]) == 1:
+            message = "unknown field" + _suggest(str(first["loc"][0]), kind.params)
+        raise ValueError(f"{kind.name}{'.' + sub if sub else ''}: {message}") from None
+
+
+Loc = tuple[str | int, ...]
+
+
+def _raise_at(title: str, problems: list[tuple[Loc, str, Any]]) -> None:
+    """Raise one validation error per problem, each at its own location (so at its own YAML line)."""
+    if problems:
+        errors = [
+            InitErrorDetails(type=PydanticCustomError("spec_param", "{message}", {"message": message}),
+                             loc=loc, input=value)
+            for loc, message, value in problems
+        ]  # fmt: skip
+        raise ValidationError.from_exception_data(title, errors)
 
 
 def _one_key_schema(
@@ -284,6 +304,18 @@ class AutoMLSpec(_Spec):
             raise ValueError("set max_models or max_runtime_secs")
         if self.include and self.exclude:
             raise ValueError("use include or exclude, not both")
+        problems: list[tuple[Loc, str, Any]] = []
+        for field in ("include", "exclude"):
+            for i, algo in enumerate(getattr(self, field) or []):
+                if automl_algo(algo) is None:
+                    message = check_value("enum", algo, declared("automl")["includeAlgos"]["values"])
+                    problems.append(((field, i), f"unknown AutoML algorithm: {message}", algo))
+        if self.sort_metric is not None:
+            metric = declared("automl")["sortMetric"]
+            message = check_value(metric["type"], self.sort_metric, metric["values"])
+            if message:
+                problems.append((("sort_metric",), message, self.sort_metric))
+        _raise_at(type(self).__name__, problems)
         return self
 
 
@@ -305,6 +337,21 @@ class AlgorithmSpec(_Spec):
     name: Literal["xgboost", "gbm", "drf", "glm", "deeplearning"] = Field(description="The H2O algorithm.")
     params: dict[str, Any] = Field(default_factory=dict, description="H2O parameters, e.g. {ntrees: 100}.")
     grid: GridSpec | None = Field(None, description="Search these hyper-parameters instead of one fit.")
+
+    @model_validator(mode="after")
+    def _declared_params(self) -> AlgorithmSpec:
+        """Names, types and enum values as Sparkling Water declares them (see config/_h2o_params)."""
+        problems: list[tuple[Loc, str, Any]] = [
+            (("params", key), message, value) for key, message, value in check_params(self.name, self.params)
+        ]
+        if self.grid is not None:
+            problems += [
+                (("grid", "hyper_params", key), message, value)
+                for key, message, value in check_params(self.name, self.grid.hyper_params, grid=True)
+            ]
+        _raise_at(type(self).__name__, problems)
+        return self
+
 
 
 class PromoteSpec(_Spec):
@@ -480,6 +527,8 @@ def parse_spec(text: str, filename: str = "<spec>") -> PipelineSpec:
         for err in exc.errors():
             loc = tuple(p for p in err["loc"] if not _is_internal(p))
             msg = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "extra_forbidden":
+                msg = "unknown field" + _did_you_mean(loc)
             problems.append(Problem(_dotted(loc), msg, file=filename, line=line_for(loc, lines)))
         raise ConfigError(
             f"invalid spec: {len(problems)} problem(s)",
@@ -489,6 +538,41 @@ def parse_spec(text: str, filename: str = "<spec>") -> PipelineSpec:
     spec._text = text
     spec._lines = lines
     return spec
+
+
+def _did_you_mean(loc: Loc) -> str:
+    """``; did you mean max_models?`` for a misspelt field at ``loc``, or the known fields."""
+    model = _model_at(loc[:-1])
+    return "" if model is None else _suggest(str(loc[-1]), model)
+
+
+def _suggest(name: str, model: type[BaseModel]) -> str:
+    names = [field.alias or key for key, field in model.model_fields.items()]
+    close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+    return f"; did you mean {close[0]}?" if close else f"; known: {', '.join(names)}"
+
+
+def _model_at(loc: Loc) -> type[BaseModel] | None:
+    """The spec model that validates the value at ``loc`` (through dicts, lists and optionals)."""
+    current: Any = PipelineSpec
+    for part in loc:
+        current = _unwrap(current)
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            fields = {field.alias or name: field for name, field in current.model_fields.items()}
+            if part not in fields:
+                return None
+            current = fields[part].annotation
+        elif get_origin(current) in (dict, list):
+            current = get_args(current)[-1]
+        else:
+            return None
+    current = _unwrap(current)
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def _unwrap(annotation: Any) -> Any:
+    args = [a for a in get_args(annotation) if a is not type(None)]
+    return args[0] if get_origin(annotation) in (Union, UnionType) and len(args) == 1 else annotation
 
 
 def _is_internal(part: Any) -> bool:

@@ -58,6 +58,7 @@ def check_cluster(settings: Settings, spec: PipelineSpec | None = None) -> None:
     master = settings.spark.master
     kind = cluster_kind(master)
     if kind is None:
+        _check_local(settings, spec)
         return
     raw = settings.workspace
     problems: list[Problem] = []
@@ -91,6 +92,31 @@ def check_cluster(settings: Settings, spec: PipelineSpec | None = None) -> None:
             problems=problems,
             hint="use an absolute file:/// workspace on one machine, s3://bucket/prefix on EMR/YARN",
         )
+
+
+def _check_local(settings: Settings, spec: PipelineSpec | None) -> None:
+    """An ``s3://`` workspace with tables needs an S3 filesystem in Spark, which local Spark lacks.
+
+    Without one, Hive fails at the first publish with ``No FileSystem for scheme "s3"`` (after
+    the sources were read and cleaned), and leaves ``metastore_db/`` and ``derby.log`` in the
+    current folder. ``lake.spark_s3: always`` says this Spark has one (hadoop-aws, EMRFS).
+    """
+    raw = settings.workspace
+    if spec is None or not is_remote(raw) or settings.lake.spark_s3 == "always":
+        return
+    tables = [*spec.tables, *(name for name, score in spec.scores.items() if score.output is None)]
+    if not tables:
+        return
+    raise ConfigError(
+        f"an {raw.split('://')[0]}:// workspace cannot hold Hive tables with master {settings.spark.master}",
+        problems=[Problem(
+            "workspace", f"{raw!r}: local Spark has no S3 filesystem for the Hive warehouse, so publishing "
+            f"{', '.join(tables)} would fail; sources and models could use S3, tables cannot",
+            file="settings",
+        )],  # fmt: skip
+        hint="use a local workspace here (--workspace ./sparkwing-home) and s3:// on EMR/YARN; if this "
+        "Spark has hadoop-aws or EMRFS for s3://, set lake.spark_s3: always",
+    )
 
 
 def sparkling_jar() -> str:

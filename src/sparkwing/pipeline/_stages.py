@@ -151,15 +151,12 @@ def _row_count(results: list[Any]) -> int | None:
 
 
 def _run_glrm(ctx: RunContext, dataset: str, df: DataFrame, params: Any, step: StepRecord) -> DataFrame:
-    from sparkwing.train import fit_glrm
+    from sparkwing.train import fit_glrm, register_result
 
     out, result = fit_glrm(ctx.spark, ctx.settings, df, params)
     name = params.model_name or f"{ctx.spec.name}_{dataset}_glrm"
     lineage = Lineage(run_id=ctx.run_id, spec_hash=ctx.spec.spec_hash)
-    card = result.card.model_copy(update={"lineage": lineage})
-    version = ctx.registry.register(
-        name, mojo_path=result.mojo_path, genmodel_jar_path=result.genmodel_jar_path, card=card,
-    )
+    version = register_result(ctx.registry, name, result, lineage)
     _dataset_details(step).glrm_models.append(f"{name}@{version.version}")
     return out
 
@@ -189,7 +186,7 @@ def run_table(ctx: RunContext, name: str, step: StepRecord) -> None:
 
 def run_model(ctx: RunContext, name: str, step: StepRecord) -> None:
     from sparkwing.registry import decide_promotion
-    from sparkwing.train import train_model
+    from sparkwing.train import register_result, train_model
 
     spec = ctx.spec.models[name]
     df = ctx.dataframe(spec.from_)
@@ -203,11 +200,7 @@ def run_model(ctx: RunContext, name: str, step: StepRecord) -> None:
     cloud = h2o_cloud()  # the cloud the model was trained on: one node per executor on a cluster
     details = ModelDetails(h2o_cloud_size=cloud["size"], h2o_nodes=cloud["nodes"])
     step.details = details
-    card = result.card.model_copy(update={"lineage": _lineage(ctx, name)})
-    version = ctx.registry.register(
-        name, mojo_path=result.mojo_path, genmodel_jar_path=result.genmodel_jar_path,
-        pojo_dir=result.pojo_dir, card=card,
-    )
+    version = register_result(ctx.registry, name, result, _lineage(ctx, name))
     ctx.outputs[name] = version
     details.version, details.uri, details.algorithm = version.version, version.uri, result.algorithm
     details.metrics = dict(version.card.metrics.holdout)

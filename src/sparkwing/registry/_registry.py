@@ -132,6 +132,18 @@ class Registry:
                 return
         raise RegistryError(f"alias {name}@{alias} is contended", hint="retry")
 
+    def promote(
+        self, name: str, version: int, alias: str, *, reason: str = "", actor: str = ""
+    ) -> ModelVersion:
+        """Point ``alias`` at ``version`` once every artifact's checksum holds; returns the version.
+
+        What a person promotes by hand goes through here: a version whose files changed since
+        it was registered is refused (:meth:`set_alias` alone checks only that it is complete).
+        """
+        mv = self.get(ModelRef.parse(f"{name}@{version}"))  # a bad number is a one-line error
+        self.set_alias(name, alias, version, reason=reason, actor=actor)
+        return mv
+
     # --- reading ----------------------------------------------------------------------------
 
     def models(self) -> list[str]:

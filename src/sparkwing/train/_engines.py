@@ -2,27 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from sparkwing.config import AlgorithmSpec, AutoMLSpec, ModelSpec
+from sparkwing.config._h2o_params import AUTOML_ALGOS, ESTIMATORS, RENAMED, automl_algo, param_name
 from sparkwing.errors import TrainingError
 
-AUTOML_ALGOS = {
-    "xgboost": "XGBoost", "gbm": "GBM", "drf": "DRF", "glm": "GLM",
-    "deeplearning": "DeepLearning", "stackedensemble": "StackedEnsemble",
-}  # fmt: skip
-ESTIMATORS = {
-    "xgboost": "H2OXGBoost", "gbm": "H2OGBM", "drf": "H2ODRF", "glm": "H2OGLM",
-    "deeplearning": "H2ODeepLearning",
-}  # fmt: skip
 GRID_NFOLDS = 3  # grids pick their best model on cross-validation unless nfolds is given
-
-
-def camel(name: str) -> str:
-    """``lambda_search`` → ``lambdaSearch`` (PySparkling's parameter names)."""
-    head, *rest = name.split("_")
-    return head + "".join(p[:1].upper() + p[1:] for p in rest)
 
 
 def build_automl(spec: ModelSpec, automl: AutoMLSpec, holdout: Any) -> Any:
@@ -72,7 +58,7 @@ def build_algorithm(spec: ModelSpec, algo: AlgorithmSpec, task: str) -> Any:
     from pysparkling.ml import H2OGridSearch
 
     grid = algo.grid
-    hyper = {camel(RENAMED.get(k, k)): list(v) for k, v in grid.hyper_params.items()}
+    hyper = {param_name(k): list(v) for k, v in grid.hyper_params.items()}
     for key in hyper:
         if not hasattr(est, "set" + _upper_first(key)):
             raise TrainingError(f"{algo.name} has no parameter {key!r} to search",
@@ -88,11 +74,8 @@ def build_algorithm(spec: ModelSpec, algo: AlgorithmSpec, task: str) -> Any:
     return gs
 
 
-RENAMED = {"alpha": "alpha_value", "lambda": "lambda_value"}  # PySparkling avoids Python's `lambda`
-
-
 def _set(est: Any, algo: str, key: str, value: Any) -> None:
-    setter = getattr(est, "set" + _upper_first(camel(RENAMED.get(key, key))), None)
+    setter = getattr(est, "set" + _upper_first(param_name(key)), None)
     if setter is None:
         raise TrainingError(f"{algo} has no parameter {key!r}",
                             hint="parameters are H2O's names in snake_case, e.g. max_depth, ntrees")
@@ -109,11 +92,11 @@ def _set(est: Any, algo: str, key: str, value: Any) -> None:
 def _algos(names: list[str]) -> list[str]:
     out = []
     for n in names:
-        key = re.sub(r"[^a-z]", "", n.lower())
-        if key not in AUTOML_ALGOS:
+        algo = automl_algo(n)
+        if algo is None:  # the spec refuses it already; a hand-built AutoMLSpec may not
             raise TrainingError(f"unknown AutoML algorithm {n!r}",
                                 hint="one of " + ", ".join(AUTOML_ALGOS.values()))
-        out.append(AUTOML_ALGOS[key])
+        out.append(algo)
     return out
 
 

@@ -1,0 +1,66 @@
+"""``sparkwing shell`` driven through a pty: SQL on a published table, then a small GLM."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+pexpect = pytest.importorskip("pexpect")
+
+pytestmark = [pytest.mark.spark, pytest.mark.h2o, pytest.mark.slow]
+
+SPEC = """
+name: shell_demo
+sources:
+  loans_raw: {{uri: {data}}}
+datasets:
+  loans:
+    from: loans_raw
+    steps:
+      - cast: {{bad_loan: int}}
+      - select: [loan_amnt, int_rate, annual_inc, bad_loan]
+tables:
+  demo.loans: {{from: loans}}
+"""
+PROMPT = r"(In \[\d+\]: |>>> )"
+
+
+def test_shell_runs_sql_on_a_published_table_and_trains(run_cli, tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    spec = tmp_path / "demo.yaml"
+    spec.write_text(SPEC.format(data=ROOT / "examples" / "loans" / "data" / "loan.csv"))
+    published = run_cli("run", str(spec), workspace=ws)
+    assert published.returncode == 0, published.stderr
+
+    env = {**os.environ, "TERM": "dumb", "SPARKWING__SPARK__SHUFFLE_PARTITIONS": "2",
+           "SPARKWING__SPARK__DRIVER_MEMORY": "2g"}
+    child = pexpect.spawn(sys.executable, ["-m", "sparkwing", "--workspace", str(ws), "shell",
+                                           "--master", "local[2]"],
+                          cwd=str(tmp_path), env=env, encoding="utf-8", timeout=300)
+    try:
+        child.expect(r"Spark UI: (\S+)")
+        ui = child.match.group(1)
+        assert ui.startswith("http://"), ui
+        child.expect(r"demo\.loans \(v\S+, 999 rows\)")
+        child.expect(PROMPT)
+        child.sendline('print("ROWS", spark.sql("SELECT count(*) AS n FROM demo.loans WHERE bad_loan = 1")'
+                       '.first().n)')
+        child.expect(r"ROWS (\d+)")
+        assert int(child.match.group(1)) > 0
+        child.expect(PROMPT)
+        child.sendline('m = sw.fit("demo.loans", target="bad_loan", algorithm={"name": "glm", '
+                       '"params": {"seed": 1}}, workspace=ws, register="shell_glm"); '
+                       'print("TRAINED", m.algorithm, m.ref)')
+        child.expect(r"TRAINED (\S+) (\S+)", timeout=600)
+        assert child.match.group(1).lower() == "glm" and child.match.group(2) == "shell_glm@1"
+        child.expect(PROMPT)
+        child.sendline("exit()")
+        child.expect(pexpect.EOF, timeout=120)
+    finally:
+        child.close(force=True)
+    assert child.exitstatus == 0, child.before
+    assert (ws / "models" / "shell_glm" / "1" / "card.json").exists()
