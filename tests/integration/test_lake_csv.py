@@ -126,3 +126,56 @@ def test_fast_path_many_splits_line_numbers(spark, ctx, monkeypatch):
     lines = [f"{i},{'x' if i % 997 == 5 else i}" for i in range(2000)]
     r = read(spark, ctx, "f.csv", "a,b\r\n" + "\r\n".join(lines) + "\r\n", columns={"a": "int", "b": "int"})
     assert records(r) == [(i + 2, f"{i},x", "b: 'x' is not an int") for i in range(2000) if i % 997 == 5]
+
+
+def test_text_after_a_closing_quote_is_quarantined_on_every_path(spark, ctx):
+    # One-line records only (the fast path's kind of file): must read like the record reader.
+    data = 'id,name\n1,"a"b\n2,"c"\n3,"d""e"\n'
+    r = read(spark, ctx, "tq.csv", data)
+    assert records(r) == [(2, '1,"a"b', "text after a closing quote")]
+    assert sorted(tuple(x) for x in r.df.collect()) == [(2, "c"), (3, 'd"e')]
+
+
+@pytest.mark.parametrize("kind", ["fast", "records"])
+def test_many_bad_rows_are_written_from_the_executors(spark, ctx, monkeypatch, kind):
+    """Over QUARANTINE_ON_DRIVER bad rows the driver collects none of them; counts reconcile."""
+    from pyspark.sql import DataFrame
+
+    import sparkwing.lake._delimited as delimited
+
+    monkeypatch.setattr(delimited, "QUARANTINE_ON_DRIVER", 20)
+    collected: list[int] = []
+    real = DataFrame.collect
+
+    def spy(self):
+        rows = real(self)
+        collected.append(len(rows))
+        return rows
+
+    monkeypatch.setattr(DataFrame, "collect", spy)
+    multi = kind == "records"
+    lines = []
+    for i in range(600):
+        if i % 3 == 1:
+            lines.append(f"{i},x{i},{i}")  # n: not an int
+        elif i % 3 == 2:
+            lines.append(f"{i},{i},{i},{i}")  # 4 fields
+        else:
+            lines.append(f'{i},{i},"note\n{i}"' if multi and i % 2 == 0 else f"{i},{i},n{i}")
+    data = "id,n,note\n" + "\n".join(lines) + "\n"
+    r = read(spark, ctx, f"many_{kind}.csv", data, columns={"id": "int", "n": "int", "note": "string"})
+    got = records(r)
+    assert r.rows_quarantined == 400 and r.rows_accepted == 200
+    assert r.reasons == {"n: not an int": 200, "4 fields, expected 3": 200}
+    line = {}  # physical line of each record
+    k = 2
+    for i, text in enumerate(lines):
+        line[i] = k
+        k += text.count("\n") + 1
+    expected = sorted(
+        (line[i], lines[i], f"n: 'x{i}' is not an int" if i % 3 == 1 else "4 fields, expected 3")
+        for i in range(600)
+        if i % 3
+    )
+    assert got == expected
+    assert max(collected, default=0) < 20  # no collect brought the bad rows to the driver

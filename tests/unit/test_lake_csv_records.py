@@ -208,6 +208,14 @@ def test_probe_sends_only_line_exact_files_to_spark(tmp_path, split_bytes):
     assert probe(
         tmp_path, "a,b\n1,\u00e9\u00e9\u00e9\u00e9\n2,z\n".encode(), split_bytes
     )  # splits cut characters
+    assert not probe(tmp_path, b'a,b\n1,"x"y\n2,z\n', split_bytes)  # text after a closing quote
+    assert not probe(tmp_path, b'a,b\n1,"x" \n2,z\n', split_bytes)
+    assert probe(tmp_path, b'a,b\n"1","x""y"\n"",""\n2,"z"', split_bytes)  # doubled, empty, at EOF
+
+
+def test_probe_checks_the_byte_after_a_closing_quote_across_splits(tmp_path):
+    assert not probe(tmp_path, b'a,b\n1,"x"z\n2,w\n3,v', 9)  # the first split ends on the quote
+    assert probe(tmp_path, b'a,b\n1,"x",\n2,w\n3,v', 9)
 
 
 def test_time_parser_policy_turns_bad_dates_into_nulls_not_job_failures():
@@ -216,3 +224,65 @@ def test_time_parser_policy_turns_bad_dates_into_nulls_not_job_failures():
 
     conf = spark_conf(load_settings({"workspace": "/tmp/sw-unit"}))
     assert conf["spark.sql.legacy.timeParserPolicy"] == "CORRECTED"
+
+
+def test_a_well_formed_file_aligns_at_every_split_size(tmp_path):
+    """No re-read as one split (RESYNC) for a valid file, wherever the splits fall -- also
+    when a split starts just after a quote (that quote belongs to the split before)."""
+    data = b'id,"note",n\n1,"ab","x\ny"\n2,"c""d","e"\n3,"f\n""g""\nh",i\n4,j,k\n'
+    path = tmp_path / "a.csv"
+    path.write_bytes(data)
+    fmt = CsvFormat(names=["id", "note", "n"], header=("id", "note", "n"))
+    for split_bytes in range(3, len(data) + 1):
+        splits = scan_local(plan_splits([SourceFile(str(path), len(data))], split_bytes), None, '"')
+        rows = parse_local(fmt, splits).to_pylist()
+        assert [r[REASON] for r in rows] == [None] * 4, split_bytes
+        assert [r[LINE] for r in rows] == [2, 4, 5, 8], split_bytes
+
+
+def _both_paths(path: Path, data: bytes, **opts):
+    """(vectorised result, record-reader result) of one whole-file split, as plain rows."""
+    import io
+
+    from sparkwing.lake._lines import LineReader, block_batch
+
+    path.write_bytes(data)
+    fmt = CsvFormat(names=("a", "b"), header=("a", "b"), **opts)
+
+    def rows(blocks):
+        out = []
+        for b in blocks:
+            out += [tuple(r.values())[:-1] for r in block_batch(fmt, b, "f").to_pylist()]
+        return sorted(out, key=lambda r: (r[2], str(r)))
+
+    fast = rows(fmt.parse_records(LineReader(io.BytesIO(data), 0, 1, "f"), -1))
+    slow = rows(fmt._python_records(LineReader(io.BytesIO(data), 0, 1, "f"), -1))
+    return fast, slow
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    body=st.lists(st.sampled_from(['a', 'b', ' ', ',', '"', '\n', '\r', '\r\n', 'a,b\n', '""', '\x00', 'é']),
+                  max_size=60).map("".join),
+    nulls=st.sampled_from([frozenset(), frozenset({""}), frozenset({"", "a"})]),
+)  # fmt: skip
+def test_vectorised_path_reads_exactly_like_the_record_reader(tmp_path_factory, body, nulls):
+    data = ("\ufeffa,b\n" + body).encode()
+    fast, slow = _both_paths(tmp_path_factory.mktemp("v") / "f.csv", data, nulls=nulls)
+    assert fast == slow
+
+
+def test_vectorised_path_is_taken_for_clean_multiline_chunks(tmp_path, monkeypatch):
+    import sparkwing.lake._delimited as delimited
+
+    monkeypatch.setattr(delimited, "ARROW_CHUNK_BYTES", 64)
+    body = "".join(f'{i},"x\r\n""{i}"""\n' if i % 3 else f"{i},\n\n" for i in range(200))
+    data = ("a,b\n" + body).encode()
+    path = tmp_path / "c.csv"
+    path.write_bytes(data)
+    fmt = CsvFormat(names=("a", "b"), header=("a", "b"))
+    monkeypatch.setattr(CsvFormat, "_python_records", None)  # must not be needed
+    splits = scan_local(plan_splits([SourceFile(str(path), len(data))], 1000), None, '"')
+    rows = parse_local(fmt, splits).to_pylist()
+    assert len(splits) > 1 and len(rows) == 200 and all(r[REASON] is None for r in rows)
+    assert (rows[1]["a"], rows[1]["b"], rows[1][LINE]) == ("1", 'x\r\n"1"', 4)

@@ -331,6 +331,10 @@ def structural_reason(raw: str, plan: CsvPlan) -> str | None:
 # -- the executor-side CSV reader (RFC 4180 records over physical lines) --------------------
 
 MAX_RECORD_LINES = 10_000  # a quoted field may span at most this many physical lines
+# Up to this many quarantined rows are gathered on the driver (sorted, one small file); more
+# are written by Spark from the executors, so the driver's memory does not grow with them.
+QUARANTINE_ON_DRIVER = 10_000
+ARROW_CHUNK_BYTES = 2 << 20  # bytes per chunk on the vectorised path
 
 
 class _Overlong(Exception):
@@ -378,6 +382,129 @@ class CsvFormat(LineFormat):
         raise NotImplementedError("CSV walks lines itself (parse_records)")
 
     def parse_records(self, lines: LineReader, end: int) -> Iterator[Block]:
+        if self._arrow_ok() and (yield from self._arrow_records(lines, end)):
+            return
+        yield from self._python_records(lines, end)
+
+    # -- the vectorised path: Arrow's CSV parser on chunks proven to read exactly as below --
+
+    def _arrow_ok(self) -> bool:
+        utf8 = self.encoding.lower().replace("-", "").replace("_", "") == "utf8"
+        return (
+            utf8 and not self.raw_only and len(self.names) > 1 and len(self.quote_char) == 1
+            and self.escape == self.quote_char and len(self.delimiter.encode()) == 1
+            and self.delimiter not in (self.quote_char, "\r", "\n")
+        )  # fmt: skip
+
+    def _arrow_records(self, lines: LineReader, end: int) -> Iterator[Block]:
+        """Chunks of whole records parsed by Arrow; True when the split is done, False when a
+        chunk does not qualify (then ``lines`` is back at that chunk's start for the record
+        reader, which reads the rest of the split)."""
+        qb = self.quote_char.encode()
+        while True:
+            start, number, at_start = lines.offset, lines.line, lines.offset == 0
+            batch: list[bytes] = []
+            size = quotes = 0
+            done = False
+            while size < ARROW_CHUNK_BYTES or quotes % 2:
+                if quotes % 2 == 0 and 0 <= end <= lines.offset:
+                    done = True
+                    break
+                if size > 4 * ARROW_CHUNK_BYTES or len(batch) > BATCH_RECORDS:
+                    break  # a very long record (or a stray quote): the record reader decides
+                raw = lines.next()
+                if raw is None:
+                    done = True
+                    break
+                batch.append(raw)
+                size += len(raw)
+                quotes += raw.count(qb)
+            block = None if quotes % 2 else self._arrow_chunk(b"".join(batch), number, at_start)
+            if block is None:
+                lines.push_back(batch, start, number)
+                return False
+            if block.lines:
+                yield block
+            if done or (0 <= end <= lines.offset):
+                lines.stop = lines.offset
+                return True
+
+    def _arrow_chunk(self, data: bytes, first_line: int, at_start: bool) -> Block | None:
+        """The chunk's records, or None unless Arrow reads it exactly as the record reader would.
+
+        It must: every quote opens at a field start and closes before a delimiter, quote or
+        line break (then quote parity is the RFC 4180 parse); no NUL byte; no record longer
+        than the csv module's field limit or ``max_record_lines``; every record of the right
+        width (Arrow raises otherwise), valid UTF-8, not the header again.  Line numbers come
+        from the line breaks before each record.
+        """
+        import numpy as np
+        import pyarrow as pa
+        import pyarrow.compute as pc
+        import pyarrow.csv as pcsv
+
+        if at_start and data.startswith(b"\xef\xbb\xbf"):
+            data = data[3:]
+        if not data:
+            return Block([[] for _ in self.columns], [])
+        if b"\x00" in data:
+            return None
+        arr = np.frombuffer(data, np.uint8)
+        n = len(arr)
+        q, d = ord(self.quote_char), self.delimiter.encode()[0]
+        qpos = np.flatnonzero(arr == q)
+        if len(qpos):
+            opening, closing = qpos[0::2], qpos[1::2]
+            before = arr[opening[opening > 0] - 1]
+            after = arr[closing[closing < n - 1] + 1]
+            if not (np.isin(before, (q, d, 10, 13)).all() and np.isin(after, (q, d, 10, 13)).all()):
+                return None
+        cr = np.flatnonzero(arr == 13)
+        cr = cr[(cr == n - 1) | (arr[np.minimum(cr + 1, n - 1)] != 10)]
+        breaks = np.sort(np.concatenate([np.flatnonzero(arr == 10), cr]))  # last byte of each break
+        outside = np.flatnonzero(np.searchsorted(qpos, breaks) % 2 == 0)  # record-ending breaks
+        ends = breaks[outside]
+        starts = np.concatenate([[0], ends + 1])
+        first = np.concatenate([[0], outside + 1])  # breaks before each record's start
+        stop = np.concatenate([ends, [n]])
+        keep = starts < n
+        starts, first, stop = starts[keep], first[keep], stop[keep]
+        nonblank = ~np.isin(arr[starts], (10, 13))  # an empty line is not a record
+        starts, first, stop = starts[nonblank], first[nonblank], stop[nonblank]
+        spans = np.diff(np.concatenate([first, [len(breaks) + 1]]))  # lines per record (and blanks)
+        if len(starts) and ((stop - starts).max() > 131_072 or spans.max() > self.max_record_lines):
+            return None
+        try:
+            table = pcsv.read_csv(
+                pa.py_buffer(data),
+                read_options=pcsv.ReadOptions(column_names=list(self.names), use_threads=False,
+                                              block_size=max(n + 1, 1 << 20)),
+                parse_options=pcsv.ParseOptions(delimiter=self.delimiter, quote_char=self.quote_char,
+                                                double_quote=True, newlines_in_values=True,
+                                                ignore_empty_lines=True),
+                convert_options=pcsv.ConvertOptions(column_types=dict.fromkeys(self.names, pa.string()),
+                                                    strings_can_be_null=False, check_utf8=True),
+            )  # fmt: skip
+        except (pa.ArrowInvalid, pa.ArrowException):
+            return None
+        if table.num_rows != len(starts):
+            return None
+        numbers = (first + first_line).tolist()
+        if at_start and self.header is not None and numbers:
+            table, numbers = table.slice(1), numbers[1:]
+        cols = [table.column(i).combine_chunks() for i in range(table.num_columns)]
+        if self.header is not None and table.num_rows:
+            same = pc.equal(cols[0], self.header[0])
+            for c, h in zip(cols[1:], self.header[1:], strict=True):
+                same = pc.and_(same, pc.equal(c, h))
+            if pc.any(same).as_py():
+                return None
+        if self.nulls:
+            marks = pa.array(sorted(self.nulls), pa.string())
+            cols = [pc.if_else(pc.is_in(c, value_set=marks), pa.scalar(None, pa.string()), c) for c in cols]
+        return Block(cols, numbers)
+
+    def _python_records(self, lines: LineReader, end: int) -> Iterator[Block]:
         enc, width, nulls = self.encoding, len(self.names), self.nulls
         pending: list[tuple[int, int, str]] = []  # pushed-back lines (offset, number, text), last first
         cur: list[str] = []  # the lines of the record being read
@@ -542,20 +669,27 @@ class _ProbeState:
     tail: bytes = b""  # the last bytes of the previous block (a header may straddle)
     decoder: Any = None
     mid: bool = False  # the next block is the first of a split that starts mid-file
+    # A closing quote followed by text (``"a"b``), for either start state; ``open_close``: the
+    # block ended on a closing quote, so the next block's first byte is checked.
+    text_after: list[bool] = field(default_factory=lambda: [False, False])
+    open_close: list[bool] = field(default_factory=lambda: [False, False])
+    first_ok: bool | None = None  # the split's first byte may follow a closing quote
 
 
 @dataclass
 class CsvProbe(Probe):
     """Pass 1 for CSV: may Spark's line-based parser read this split exactly?
 
-    Not when a line break lies inside quotes (multi-line records or an odd quote), when the
-    header line appears again, or when the bytes are not valid text in the encoding; then the
-    file is read by :class:`CsvFormat` instead.
+    Not when a line break lies inside quotes (multi-line records or an odd quote), when a
+    closing quote is followed by text (``"a"b``: Spark would accept it), when the header line
+    appears again, or when the bytes are not valid text in the encoding; then the file is read
+    by :class:`CsvFormat` instead.
     """
 
     quote: str = '"'
     header: bytes = b""  # the header line's bytes (without its break); b"" when none
     encoding: str = "utf-8"
+    delimiter: str = ","
 
     def begin(self, split: Any) -> _ProbeState:
         import codecs
@@ -597,6 +731,7 @@ class CsvProbe(Probe):
             return state
         arr = np.frombuffer(data, np.uint8)
         quotes = np.flatnonzero(arr == q)
+        self._closing(state, arr, quotes, q)
         has_break = bool(data.count(b"\n") or data.count(b"\r"))
         breaks = np.flatnonzero((arr == 10) | (arr == 13)) if len(quotes) and has_break else None
         for k in (0, 1):
@@ -609,22 +744,55 @@ class CsvProbe(Probe):
             state.odd[k] = (len(quotes) + (1 if odd else 0)) % 2 == 1
         return state
 
+    def _closing(self, state: _ProbeState, arr: Any, quotes: Any, q: int) -> None:
+        """Flag a closing quote (by parity) followed by anything but a quote, delimiter or break."""
+        import numpy as np
+
+        sep = self.delimiter.encode(self.encoding, "ignore")
+        d = sep[0] if len(sep) == 1 else -1  # a multi-byte delimiter: any text after a quote flags
+
+        def bad(b: Any) -> Any:
+            return ~((b == q) | (b == d) | (b == 10) | (b == 13))
+
+        if state.first_ok is None:
+            state.first_ok = not bool(bad(arr[:1]).any())
+        for k in (0, 1):
+            if state.open_close[k]:
+                state.open_close[k] = False
+                state.text_after[k] = state.text_after[k] or bool(bad(arr[:1]).any())
+            if not len(quotes) or state.text_after[k]:
+                continue
+            closing = quotes[(np.arange(len(quotes)) + (1 if state.odd[k] else 0)) % 2 == 1]
+            nxt = closing + 1
+            inside = nxt < len(arr)
+            state.text_after[k] = bool(bad(arr[nxt[inside]]).any())
+            state.open_close[k] = not inside.all()
+
     def end(self, state: _ProbeState) -> dict[str, Any]:
         return {
             "text": not (state.bad_text or state.header_again),
             "no_quoted_break": [not b for b in state.quoted_break],
+            "no_text_after_quote": [not a for a in state.text_after],
+            # A split ending on a closing quote: the next split's first byte decides.
+            "ends_on_close": list(state.open_close),
+            "first_ok": state.first_ok is not False,
             "ends_inside": list(state.odd),
         }
 
 
 def spark_can_parse(splits: Sequence[Split]) -> bool:
     """True when pass 1 found every split line-exact for Spark's line-based CSV parser."""
+    after_close = False  # the previous split of the file ended on a closing quote
     for s in splits:
         parts = s.probe if isinstance(s.probe, list) else [s.probe]  # a folded file: its splits
         k = 1 if s.in_quote else 0
+        after_close = after_close and s.start > 0
         for p in parts:
             if not isinstance(p, dict) or not p["text"] or not p["no_quoted_break"][k]:
                 return False
+            if not p["no_text_after_quote"][k] or (after_close and not p["first_ok"]):
+                return False
+            after_close = p["ends_on_close"][k]
             k = 1 if p["ends_inside"][k] else 0
         if s.end < 0 and k:
             return False
@@ -656,7 +824,7 @@ def read_csv(
     rec = plan.record_format()
     splits = plan_splits(files, SPLIT_BYTES if rec.splittable else 1 << 62)
     hdr = header_line(head, spec) if spec.header else b""
-    probe = CsvProbe(spec.quote, hdr or b"", spec.encoding)
+    probe = CsvProbe(spec.quote, hdr or b"", spec.encoding, plan.delimiter)
     splits = scan_splits(spark, splits, s3, rec.quote if rec.splittable else None, probe)
     markers = [v for v in spec.null_values if v != ""]
     dates = {f for c, f in plan.formats.items() if plan.declared[c] == "date"}
@@ -690,6 +858,9 @@ def _read_fast(
         settled.records = []
         return settled
     assert settled.bad is not None
+    if settled.rows_quarantined > QUARANTINE_ON_DRIVER:  # the record reader writes them from the executors
+        settled.cached.unpersist()
+        return None
     groups = settled.bad.groupBy("raw", "reason", "_kind").count().collect()
     reason_of = {g["raw"]: (g["reason"], g["_kind"]) for g in groups}
     located = locate_lines(spark, plan, splits, s3, set(reason_of))
@@ -736,6 +907,9 @@ def _read_records(
         settled.cached.unpersist()
         splits = whole_files(splits, files)
     records: list[dict[str, Any]] = []
+    if settled.bad is not None and settled.rows_quarantined > QUARANTINE_ON_DRIVER:
+        settled.bad = _bad_with_raw(spark, plan, splits, s3, settled.bad)
+        return settled
     if settled.bad is not None:
         rows = settled.bad.select("file", "line", "reason", "raw").collect()
         wanted = {(r["file"], int(r["line"])) for r in rows if r["raw"] is None}
@@ -753,3 +927,23 @@ def _read_records(
             )
     settled.bad, settled.records = None, records
     return settled
+
+
+def _bad_with_raw(
+    spark: SparkSession, plan: CsvPlan, splits: list[Split], s3: Any, bad: DataFrame
+) -> DataFrame:
+    """The quarantine rows with the raw text of cast failures joined in on the executors.
+
+    A row quarantined for a cast carries no raw text (the parse keeps strings only): the
+    records starting at those lines are read again (``raw_only``) and joined by (file, line),
+    so no bad row passes through the driver.
+    """
+    from pyspark.sql import functions as F
+
+    raws = parse_splits(spark, plan.record_format(raw_only=True), splits, s3).select(
+        F.col(FILE).alias("file"), F.col(LINE).alias("line"), F.col(BAD).alias("_raw")
+    )
+    cols = ["source", "file", "line", "reason", "raw", "_kind"]
+    missing = bad.filter(F.col("raw").isNull()).join(raws, ["file", "line"], "left")
+    filled = missing.select(*[F.coalesce("_raw", F.lit("")).alias("raw") if c == "raw" else c for c in cols])
+    return bad.filter(F.col("raw").isNotNull()).select(*cols).unionByName(filled)

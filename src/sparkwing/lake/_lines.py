@@ -247,6 +247,11 @@ class LineReader:
                 return
             yield offset, number, raw
 
+    def push_back(self, raws: list[bytes], offset: int, line: int) -> None:
+        """Return lines just read (in order) so that they are read again from ``offset``."""
+        self._pending.extend(reversed(raws))
+        self.offset, self.line = offset, line
+
     def close(self) -> None:
         self._stream.close()
 
@@ -362,7 +367,8 @@ def _record_start(split: Split, s3: S3Settings | None, q: bytes, in_quote: bool)
             return (-1, 0)
         inside = piece not in (b"\n", b"\r", b"\r\n")
         breaks = 1 if inside and piece[-1:] in (b"\n", b"\r") else 0
-        odd = in_quote ^ (inside and piece.count(q) % 2 == 1)
+        # piece[0] is the previous split's last byte: its quote (if it is one) is counted there.
+        odd = in_quote ^ (inside and piece[1:].count(q) % 2 == 1)
         end = split.end
         while odd:
             if end >= 0 and reader.offset >= end:

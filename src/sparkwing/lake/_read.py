@@ -142,7 +142,8 @@ def read_source(spark: SparkSession, name: str, spec: SourceSpec, ctx: SourceCon
         if rows_bad:
             quarantine_uri = qdir
             if settled.bad is not None:
-                write_frame(settled.bad.drop("_kind").coalesce(1), qdir, "json", ctx.settings)
+                bad = settled.bad.drop("_kind").coalesce(1).sortWithinPartitions("file", "line")
+                write_frame(bad, qdir, "json", ctx.settings)
             if settled.records:
                 data = records_json(settled.records)
                 ctx.workspace.storage.write_atomic(qdir + "/records-00000.json", data)
