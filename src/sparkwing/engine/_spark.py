@@ -92,9 +92,6 @@ def spark_conf(settings: Settings, logs: EngineLogs | None = None) -> dict[str, 
         conf["spark.driver.bindAddress"] = host
     if settings.spark.master.startswith("local"):
         conf["spark.ui.enabled"] = "false"
-    if conf.get("spark.ui.enabled", "true") == "true" and "spark.ui.port" not in settings.spark.conf:
-        # Not 4040 and up, which every Spark on the host probes.
-        conf["spark.ui.port"] = str(free_port(hint="set spark.conf spark.ui.port"))
     if settings.spark.driver_memory:
         conf["spark.driver.memory"] = settings.spark.driver_memory
     user = dict(settings.spark.conf)
@@ -159,7 +156,7 @@ def start_spark(settings: Settings, *, logs: EngineLogs | None = None) -> SparkS
     if ws.local:
         Path(ws.metastore).mkdir(parents=True, exist_ok=True)
         Path(ws.warehouse).mkdir(parents=True, exist_ok=True)
-    conf = spark_conf(settings, logs)
+    conf = _with_free_ports(spark_conf(settings, logs), settings)
     try:
         if submitted is not None:
             conf = _merge_submitted(conf, submitted)
@@ -189,6 +186,15 @@ def start_spark(settings: Settings, *, logs: EngineLogs | None = None) -> SparkS
         if got.get("spark.ui.enabled", "true") == "true" and spark.sparkContext.uiWebUrl:
             log.info("Spark UI at %s", spark.sparkContext.uiWebUrl)
     return spark
+
+
+def _with_free_ports(conf: dict[str, str], settings: Settings) -> dict[str, str]:
+    """``conf`` with the ports this start binds chosen free now (not in :func:`spark_conf`, whose
+    output also goes into exported spark-submit lines that run on other hosts)."""
+    if conf.get("spark.ui.enabled", "true") == "true" and "spark.ui.port" not in settings.spark.conf:
+        # Not 4040 and up, which every Spark on the host probes.
+        conf["spark.ui.port"] = str(free_port(hint="set spark.conf spark.ui.port"))
+    return conf
 
 
 def _launch_jvm(conf: dict[str, str], logs: EngineLogs) -> None:
