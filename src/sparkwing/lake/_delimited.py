@@ -32,7 +32,7 @@ from __future__ import annotations
 import csv
 import io
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -396,7 +396,7 @@ class CsvFormat(LineFormat):
             and self.delimiter not in (self.quote_char, "\r", "\n")
         )  # fmt: skip
 
-    def _arrow_records(self, lines: LineReader, end: int) -> Iterator[Block]:
+    def _arrow_records(self, lines: LineReader, end: int) -> Generator[Block, None, bool]:
         """Chunks of whole records parsed by Arrow; True when the split is done, False when a
         chunk does not qualify (then ``lines`` is back at that chunk's start for the record
         reader, which reads the rest of the split)."""
