@@ -2,7 +2,7 @@
 #   make demo   - create .venv, install, run the example pipeline on the embedded defaults
 #   make test   - create .venv, install with test extras, run the whole suite
 # and for development:
-#   make test-fast - the tests that need no JVM, S3 server or cluster (seconds to a few minutes)
+#   make test-fast - the tests that need no JVM, S3 server, cluster or browser (seconds to a few minutes)
 #   make lint      - ruff, import-linter (layering) and mypy, as CI runs them
 #   make h2o-params - regenerate the H2O parameter table the spec checks (after a Sparkling Water upgrade)
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -10,7 +10,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PYTEST_ARGS ?=
 # Markers of tests that start a JVM or a server (pyproject.toml, [tool.pytest.ini_options]).
-FAST_MARKERS := not spark and not h2o and not s3 and not cluster
+FAST_MARKERS := not spark and not h2o and not s3 and not cluster and not browser
 
 .PHONY: demo test test-fast install install-test lint bench clean h2o-params
 

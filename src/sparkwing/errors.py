@@ -17,7 +17,9 @@ Every error a user can see is one of these, with a one-line message and a hint::
     └── EngineError        Java / Spark / H2O could not start
 
 ``transient`` marks errors that a scheduler may retry (a busy workspace, an engine
-that did not start); everything else is terminal.  The edges own what an error becomes:
+that did not start); everything else is terminal.  ``in_spec`` marks errors whose fix is a
+change to the spec (every ``ConfigError``; a model's ``target`` that is not a column): resuming
+a run cannot help there, since a resume refuses a changed spec.  The edges own what an error becomes:
 the CLI maps each class to an exit code (``sparkwing.cli.EXIT_CODES``), the REST service
 to an HTTP status (``sparkwing.serve``), both by class hierarchy.
 
@@ -39,11 +41,14 @@ class SparkwingError(Exception):
 
     code = "sparkwing_error"
     transient = False
+    in_spec = False
 
-    def __init__(self, message: str, *, hint: str | None = None) -> None:
+    def __init__(self, message: str, *, hint: str | None = None, in_spec: bool | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
+        if in_spec is not None:
+            self.in_spec = in_spec
 
     def __str__(self) -> str:
         return self.message
@@ -73,6 +78,7 @@ class ConfigError(SparkwingError):
     """A pipeline spec or settings file is invalid; ``problems`` lists each location."""
 
     code = "config_error"
+    in_spec = True
 
     def __init__(
         self, message: str, *, problems: Sequence[Problem] = (), hint: str | None = None

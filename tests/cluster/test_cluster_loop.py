@@ -105,7 +105,7 @@ def test_resume_through_spark_submit_survives_an_executor_lost_while_scoring(
     assert local.select(*clean.columns).exceptAll(clean).count() == 0
     scores = spark.read.parquet(steps["credit.loan_scores"]["details"]["location"])
     assert scores.count() == 999  # no rows lost or doubled by the retried tasks
-    assert scores.filter("p_1 is null").count() == 0
+    assert scores.filter("p1 is null").count() == 0
     print(f"\nresume via spark-submit with an executor killed while scoring: {outcome} "
           f"in {time.monotonic() - t0:.0f}s; holdout AUC {model['details']['metrics']['auc']:.4f}")
 

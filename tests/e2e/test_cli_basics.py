@@ -48,8 +48,11 @@ def test_runs_on_empty_workspace(run_cli, tmp_path) -> None:
 
 
 def test_usage_mistakes_are_usage_errors(run_cli, tmp_path) -> None:
-    for args, says in ((["run"], "Missing argument"), (["rnu", "x.yaml"], "No such command 'rnu'"),
-                       (["run", "x.yaml", "--fail-fats"], "No such option")):
+    for args, says in ((["run"], "Missing argument 'SPEC'"), (["sql"], "Missing argument 'query'"),
+                       (["rnu", "x.yaml"], "No such command 'rnu'. Did you mean 'run'?"),
+                       (["models", "shwo"], "Did you mean 'show'?"),
+                       (["run", "x.yaml", "--fail-fats"], "No such option: --fail-fats (Possible options: "
+                        "--fail-fast)")):
         result = run_cli(*args, workspace=tmp_path)
         assert result.returncode == 2, (args, result.stderr)
         assert "Usage: sparkwing" in result.stderr and says in result.stderr

@@ -46,7 +46,7 @@ def test_models_show_prints_the_typed_card(run_cli, tmp_path) -> None:
     assert card["card_version"] == 2 and card["name"] == "iris"
     assert card["metrics"]["holdout"]["logloss"] == 0.25
     result = run_cli("models", "show", "iris", workspace=ws)
-    assert result.returncode == 0 and "metric logloss: 0.25" in result.stdout
+    assert result.returncode == 0 and "holdout logloss: 0.25" in result.stdout
 
 
 def test_a_bad_reference_is_one_line_with_the_registry_exit_code(run_cli, tmp_path) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from sparkwing.cli import EXIT_CODES
-from sparkwing.errors import SourceError
+from sparkwing.errors import SourceError, TrainingError
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
@@ -73,3 +73,28 @@ def test_partial_run_summary_traceback_and_resume_hint(run_cli, tmp_path) -> Non
     words = shlex.split(hint.removeprefix("resume with: "))
     assert words == ["sparkwing", "--workspace", str(ws), "run", "pipeline.yaml",
                      "--resume", record["run_id"]]
+
+
+WRONG_TARGET = """\
+name: wrongtarget
+sources:
+  good: {uri: good.csv, format: csv}
+tables:
+  wt.good: {from: good}
+models:
+  loan_default: {from: wt.good, target: bad_loan, algorithm: {name: glm}}
+scores:
+  wt.scores: {model: loan_default@latest, from: wt.good}
+"""
+
+
+def test_a_spec_mistake_found_at_run_time_names_the_model_and_offers_no_resume(run_cli, tmp_path) -> None:
+    (tmp_path / "good.csv").write_text("id,amount\n1,2.5\n2,3.5\n")
+    (tmp_path / "pipeline.yaml").write_text(WRONG_TARGET)
+    result = run_cli("run", "pipeline.yaml", "--fail-fast", workspace=tmp_path / "ws", cwd=tmp_path)
+
+    assert result.returncode == EXIT_CODES[TrainingError], result.stderr
+    assert len(re.findall(r"^error: ", result.stderr, re.M)) == 1, result.stderr
+    assert "hint: check models.loan_default.target in the spec" in result.stderr
+    assert "<name>" not in result.stderr and "resume with" not in result.stderr  # a fixed spec refuses
+    assert "None" not in result.stdout, result.stdout  # the score step that never ran says nothing

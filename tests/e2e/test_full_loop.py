@@ -43,9 +43,9 @@ def test_prostate_loop_and_python_scoring_agree(run_cli, tmp_path) -> None:
         version = steps[model]["details"]["version"]
         assert set(scores["model_version"].astype(int)) == {version}
         python_model = mojo.load(ws / "models" / model / str(version) / "model.mojo")
-        ours = python_model.predict(scores.drop(columns=["predict", "p_0", "p_1", "model_name",
+        ours = python_model.predict(scores.drop(columns=["predict", "p0", "p1", "model_name",
                                                          "model_version"]))
-        assert np.allclose(ours["p1"].to_numpy(), scores["p_1"].to_numpy(), atol=1e-9, rtol=0)
+        assert np.allclose(ours["p1"].to_numpy(), scores["p1"].to_numpy(), atol=1e-9, rtol=0)
         assert (ours["predict"].astype(str).to_numpy() == scores["predict"].astype(str).to_numpy()).all()
 
     listed = run_cli("models", workspace=ws)

@@ -87,3 +87,20 @@ def test_multiline_csv_read_by_byte_ranges_from_s3(spark, s3ctx, monkeypatch):
     assert [(x["line"], x["raw"], x["reason"]) for x in records] == [(82, '40,"open', "unterminated quote")]
     assert records[0]["file"] == "s3://lake/raw/multi.csv"
     assert sorted(r.df.collect())[5]["v"] == "a\nb 5"
+
+
+@pytest.mark.spark
+def test_a_successful_run_removes_its_staged_copies(spark, settings, s3ctx, tmp_path):
+    from sparkwing.config import parse_spec
+    from sparkwing.lake import staging_dir
+    from sparkwing.pipeline import run_pipeline
+    from sparkwing.workspace import Workspace
+
+    s = settings.model_copy(update={"s3": s3ctx.settings.s3})
+    spec = parse_spec("name: staged\nsources:\n  parts: {uri: 's3://lake/raw/parts/', format: csv}\n",
+                      str(tmp_path / "p.yaml"))
+    record = run_pipeline(spec, s, stop_engine=False)
+    assert record.status == "succeeded" and record.steps["parts"].rows_out == 2
+    staged = staging_dir(Workspace.from_settings(s), "staged", record.run_id)
+    assert not staged.exists() and not staged.parent.exists()
+    assert any(e["message"] == "removed the staged copies of S3 sources" for e in record.events)

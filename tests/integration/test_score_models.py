@@ -20,14 +20,14 @@ def test_score_batch_adds_flat_prediction_columns(spark, loans, loan_registry) -
     mv = reg.get("loan_default@1")
     result = score_batch(spark, loans, mv)
     assert result.rows == 999 and result.unseen_levels == {} and result.missing_features == []
-    assert result.df.columns == [*loans.columns, "predict", "p_0", "p_1", "model_name", "model_version"]
-    rows = result.df.select("predict", "p_0", "p_1", "model_name", "model_version").collect()
+    assert result.df.columns == [*loans.columns, "predict", "p0", "p1", "model_name", "model_version"]
+    rows = result.df.select("predict", "p0", "p1", "model_name", "model_version").collect()
     assert len(rows) == 999
     for r in rows[:50]:
-        assert r.predict in ("0", "1") and r.p_0 + r.p_1 == pytest.approx(1.0)
+        assert r.predict in ("0", "1") and r.p0 + r.p1 == pytest.approx(1.0)
         assert (r.model_name, r.model_version) == ("loan_default", version.version)
-        # The label follows the model's max-F1 threshold on p_1, as H2O does.
-        assert r.predict == ("1" if r.p_1 >= mv.card.threshold else "0")
+        # The label follows the model's max-F1 threshold on p1, as H2O does.
+        assert r.predict == ("1" if r.p1 >= mv.card.threshold else "0")
 
 
 def test_unseen_levels_are_counted_and_score_as_na(spark, loans, loan_registry) -> None:
@@ -42,7 +42,7 @@ def test_unseen_levels_are_counted_and_score_as_na(spark, loans, loan_registry) 
     expected = loans.where("loan_amnt < 5000").count()
     result = score_batch(spark, odd, mv)
     assert result.unseen_levels == {"addr_state": expected}
-    assert result.df.where("p_1 IS NULL").count() == 0
+    assert result.df.where("p1 IS NULL").count() == 0
 
 
 def test_missing_feature_is_an_error_naming_it_unless_allowed(spark, loans, loan_registry) -> None:
@@ -98,8 +98,8 @@ def test_java_predictcsv_matches_spark_scores(spark, loans, loan_registry, tmp_p
     assert len(java_rows) == len(spark_rows) == 120
     for j, s in zip(java_rows, spark_rows, strict=True):
         assert j["predict"] == s.predict
-        assert float(j["p1"]) == pytest.approx(s.p_1, abs=1e-6)
-        assert float(j["p0"]) == pytest.approx(s.p_0, abs=1e-6)
+        assert float(j["p1"]) == pytest.approx(s.p1, abs=1e-6)
+        assert float(j["p0"]) == pytest.approx(s.p0, abs=1e-6)
 
 
 def test_predict_file_scores_a_csv(spark, loan_registry, tmp_path, data_dir) -> None:
@@ -111,7 +111,7 @@ def test_predict_file_scores_a_csv(spark, loan_registry, tmp_path, data_dir) -> 
     assert rows == 999
     with out.open() as fh:
         header = next(csv.reader(fh))
-        assert header[-5:] == ["predict", "p_0", "p_1", "model_name", "model_version"]
+        assert header[-5:] == ["predict", "p0", "p1", "model_name", "model_version"]
         assert sum(1 for _ in fh) == 999
 
 

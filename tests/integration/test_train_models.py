@@ -139,6 +139,21 @@ def test_bad_input_is_a_one_line_training_error(spark, settings, prostate, kw, m
     assert message in str(err.value) and err.value.hint and "\n" not in str(err.value)
 
 
+
+def test_a_column_the_spec_names_is_a_spec_error_naming_the_model(spark, settings, prostate) -> None:
+    from pyspark.sql import functions as F
+
+    from sparkwing.train import train_model
+
+    with pytest.raises(TrainingError) as err:  # before any H2O: a spec fix, not a resume
+        train_model(spark, settings, "loan_default", _spec(target="nope", algorithm={"name": "glm"}),
+                    prostate)
+    assert err.value.hint == "check models.loan_default.target in the spec" and err.value.in_spec
+    with pytest.raises(TrainingError) as err:
+        train_model(spark, settings, "m", _spec(target="constant", algorithm={"name": "glm"}),
+                    prostate.withColumn("constant", F.lit(1)))
+    assert not err.value.in_spec  # the data's problem: fixing the data and resuming can work
+
 def test_fit_glrm_adds_archetype_columns(spark, settings, h2o, prostate, tmp_path) -> None:
     from sparkwing.config import GlrmParams
     from sparkwing.registry import Pojo, Registry

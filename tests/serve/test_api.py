@@ -184,3 +184,27 @@ def test_pinned_version_and_named_models(make_client: Any) -> None:
     assert out["version"] == 2 and out["alias"] is None
     r = _predict(client, "unpromoted", {"rows": []})
     assert (r.status_code, r.json()["code"]) == (503, "model_unavailable")
+
+
+def test_wrong_method_on_predict_is_405_with_allow(client: Any) -> None:
+    for method in ("GET", "PUT", "DELETE"):
+        r = client.request(method, "/v1/models/prostate:predict")
+        assert (r.status_code, r.json()["code"]) == (405, "method_not_allowed"), (method, r.text)
+        assert r.headers["allow"] == "POST"
+    r = client.post("/v1/models/prostate")
+    assert r.status_code == 405
+
+
+def test_docs_page_needs_nothing_from_outside(client: Any) -> None:
+    import re
+
+    page = client.get("/docs")
+    assert page.status_code == 200 and "swagger-ui" in page.text
+    urls = re.findall(r"""(?:src|href)=["']([^"']+)["']""", page.text)
+    urls += re.findall(r"""url:\s*['"]([^'"]+)['"]""", page.text)
+    assert urls and not [u for u in urls if "//" in u], urls  # no CDN, no other host
+    for url in urls:
+        r = client.get(url)
+        assert r.status_code == 200 and r.content, url
+    assert client.get("/docs/assets/../../_app.py").status_code == 404
+    assert client.get("/redoc").status_code == 404  # FastAPI's CDN page is off

@@ -107,3 +107,27 @@ def test_the_parameters_users_write_are_accepted() -> None:
     parse_spec(spec_with("automl: {max_models: 2, exclude: [deeplearning], sort_metric: MSE}\n"))
     for algo in ESTIMATORS:
         assert check_params(algo, {"seed": 1, "nfolds": 0}) == []
+
+
+def test_misspelt_step_check_and_section_fields_get_a_suggestion() -> None:
+    text = """\
+name: s
+sources:
+  raw: {uri: d.csv, delimitr: ";"}
+datasets:
+  d:
+    from: raw
+    steps:
+      - dedupe: {keys: [a], kep: last}
+      - join: {with: raw, on: [a], hw: left}
+    checks:
+      - row_count: {mn: 1}
+"""
+    with pytest.raises(ConfigError) as info:
+        parse_spec(text, filename="s.yaml")
+    assert [str(p) for p in info.value.problems] == [
+        "s.yaml:3: sources.raw.delimitr: unknown field; did you mean delimiter?",
+        "s.yaml:8: datasets.d.steps[0]: dedupe.kep: unknown field; did you mean keep?",
+        "s.yaml:9: datasets.d.steps[1]: join.hw: unknown field; did you mean how?",
+        "s.yaml:11: datasets.d.checks[0]: row_count.mn: unknown field; did you mean min?",
+    ]

@@ -22,7 +22,8 @@ def ctx(tmp_path: Path) -> SourceContext:
 
 def test_public_api():
     assert sorted(lake.__all__) == sorted(
-        ["SourceContext", "SourceResult", "fingerprint_source", "read_source", "write_output"]
+        ["SourceContext", "SourceResult", "clean_staging", "fingerprint_source", "read_source",
+         "staging_dir", "write_output"]
     )  # fmt: skip
 
 

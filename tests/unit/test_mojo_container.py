@@ -58,7 +58,7 @@ def test_import_does_not_load_jvm_bridges() -> None:
 def test_public_names_are_pinned() -> None:
     assert mojo.__all__ == [
         "EncodedRows", "Feature", "Limits", "ModelInfo", "MojoModel", "RowWarning",
-        "inspect_text", "load", "predict_csv",
+        "class_column", "inspect_text", "load", "predict_csv",
     ]  # fmt: skip
 
 

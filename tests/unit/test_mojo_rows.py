@@ -11,7 +11,7 @@ import pytest
 from sparkwing.errors import MojoError
 from sparkwing.mojo._jrandom import JavaRandom
 from sparkwing.mojo._labels import multinomial_labels
-from sparkwing.mojo._rows import RowEncoder, parse_java_double
+from sparkwing.mojo._rows import RowEncoder, parse_java_double, parse_numbers
 
 
 @pytest.mark.parametrize(
@@ -24,9 +24,40 @@ def test_java_double_accepts(text: str, value: float) -> None:
     assert got is not None and (got == value or (math.isnan(got) and math.isnan(value)))
 
 
-@pytest.mark.parametrize("text", ["", "abc", "1,5", "nan", "inf", "1_000", "0x10", "1e", "--1", "True"])
+@pytest.mark.parametrize(
+    "text", ["", "abc", "1,5", "nan", "inf", "1_000", "0x10", "1e", "--1", "True", "\u0661", "1\u00a0"]
+)
 def test_java_double_rejects(text: str) -> None:
     assert parse_java_double(text) is None
+
+
+TRICKY = ["1", " 2.5 ", "\t-3e2\n", "1d", "2.5F", ".5", "5.", "+7", "NaN", "-Infinity", "", "abc", "1,5",
+          "nan", "inf", "1_000", "0x10", "1e", "--1", "1-2", "1.2.3", "e5", ".", "+", "\u0661", "1\u00a0",
+          "1e400", "4.9e-325", "-0", "0.1000000000000000055511151231257827", "12345678901234567890",
+          "1\n2", "x\x00", "\x01 3"]  # fmt: skip
+
+
+@pytest.mark.parametrize("cells", [TRICKY, ["1.5", "2", "-3e-2"] * 50, ["1.5", "1e"], ["a\nb", "2"]])
+def test_parse_numbers_is_parse_java_double(cells: list[str]) -> None:
+    values, rejected = parse_numbers(cells)
+    for text, v, bad in zip(cells, values.tolist(), rejected.tolist(), strict=True):
+        want = parse_java_double(text)
+        assert bad == (want is None), text
+        if want is not None:
+            same = v == want or (math.isnan(v) and math.isnan(want))
+            assert same and math.copysign(1, v) == math.copysign(1, want), text
+
+
+def test_frame_of_number_strings_matches_records() -> None:
+    enc = RowEncoder(["x", "c"], [None, ["a", "b"]])
+    cells = [*TRICKY, None]
+    frame = pd.DataFrame({"x": cells, "c": ["a"] * len(cells)})
+    by_frame = enc.encode(frame)
+    by_records = enc.encode([{"x": v, "c": "a"} for v in cells])
+    np.testing.assert_array_equal(by_frame.values, by_records.values)
+    pairs = [(w.row, w.message) for w in by_frame.warnings]
+    assert pairs == [(w.row, w.message) for w in by_records.warnings]
+    assert enc.encode(frame, collect=False).warnings == []
 
 
 def test_encoder_matches_by_name_and_warns() -> None:
@@ -65,3 +96,22 @@ def test_multinomial_ties_are_deterministic() -> None:
     a = multinomial_labels(probs, np.array([0.3, 0.3, 0.4]), rows)
     b = multinomial_labels(probs, np.array([0.3, 0.3, 0.4]), rows)
     assert a.tolist() == b.tolist() and a[0] in (0.0, 1.0) and a[1] == 1.0
+
+
+@pytest.mark.parametrize("name", ["glrm_prostate", "glrm_iris"])
+def test_glrm_lockstep_is_the_one_row_solver(name: str) -> None:
+    """All rows projected together give bit-identical results to the one-row reference."""
+    from mojo_parity import FIXTURES, manifest
+    from sparkwing import mojo
+
+    model = mojo.load(FIXTURES / manifest()[name]["mojo"])
+    sc = model._scorer
+    rnd = np.random.default_rng(1)
+    x = rnd.normal(0, 3, (60, len(model.info.features)))
+    for j, f in enumerate(model.info.features):
+        if f.domain is not None:
+            x[:, j] = rnd.integers(-1, len(f.domain) + 2, 60)  # out-of-domain levels too
+    x[rnd.random(x.shape) < 0.2] = np.nan
+    got = model.predict_numpy(x)
+    want = np.array([sc._project(x[r].tolist(), sc.seed + r) for r in range(len(x))])
+    assert np.array_equal(got, want)

@@ -47,9 +47,11 @@ PUBLIC: dict[str, str] = {
         "format_command h2o_cloud h2o_conf h2o_lost_node h2o_started h2o_url run_watched spark_conf "
         "sparkling_jar start_h2o start_spark stop_h2o stop_spark submit_command submitted_conf use_java"
     ),
-    "sparkwing.lake": "SourceContext SourceResult fingerprint_source read_source write_output",
+    "sparkwing.lake": (
+        "SourceContext SourceResult clean_staging fingerprint_source read_source staging_dir write_output"
+    ),
     "sparkwing.mojo": (
-        "EncodedRows Feature Limits ModelInfo MojoModel RowWarning inspect_text load predict_csv"
+        "EncodedRows Feature Limits ModelInfo MojoModel RowWarning class_column inspect_text load predict_csv"
     ),
     "sparkwing.pipeline": (
         "DatasetDetails Fingerprint LockInfo LogReporter ModelDetails PipelineLock PrepStepStats Reporter "
@@ -64,17 +66,20 @@ PUBLIC: dict[str, str] = {
         "HEADLINE_METRIC headline_metric higher_is_better"
     ),
     "sparkwing.schedule": "",
-    "sparkwing.score": "Prediction ScoreResult output_columns predict predict_file prob_column score_batch",
+    "sparkwing.score": (
+        "InputReport PYTHON_MAX_BYTES Prediction ScoreResult choose_engine output_columns predict "
+        "predict_file prob_column score_batch"
+    ),
     "sparkwing.serve": (
         "ApiKey DEFAULT_ALIAS KeyStore LoadedModel ModelRef ModelStore ServeConfig ServeError Service "
         "create_app is_loopback run"
     ),
     "sparkwing.train": "GlrmResult TrainResult fit_glrm register_result train_model",
-    "sparkwing.ui": "",
+    "sparkwing.ui": "Authenticate UiConfig Viewer create_app local_viewer run",
     "sparkwing.workspace": "Storage Workspace is_remote s3_client split_s3",
     "sparkwing.warehouse": (
-        "PublishResult TableInfo VersionRecord list_tables publish_table rollback_table run_sql "
-        "table_info"
+        "History PublishResult TableInfo TableName VersionRecord list_published list_tables load_history "
+        "publish_table published_table rollback_table run_sql table_histories table_info"
     ),
 }
 

@@ -193,3 +193,12 @@ def test_cli_prints_this_schema() -> None:
     result = CliRunner().invoke(app, ["schema"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == PipelineSpec.model_json_schema(by_alias=True)
+
+
+def test_the_readme_spec_in_two_parts_is_one_valid_pipeline() -> None:
+    """The README shows a spec, then "the rest of the loop, in the same file": together they hold."""
+    parts = [data for where, data in SNIPPETS if where.startswith("README.md") and set(data) <= SPEC_KEYS]
+    assert len(parts) == 2 and "name" in parts[0]
+    spec = parse_spec(yaml.safe_dump({**parts[0], **parts[1]}), filename="README.md")
+    order = build_graph(spec).order
+    assert set(order) >= {"loans_raw", "credit.loans_clean", "loan_default", "credit.loan_scores"}

@@ -120,3 +120,13 @@ def test_an_s3_workspace_is_fine_without_tables_or_when_spark_has_s3(tmp_path: P
     (tmp_path / "pipeline.yaml").write_text(TABLES.split("tables:")[0])
     check_cluster(local, load_spec(tmp_path / "pipeline.yaml"))
     check_cluster(local.model_copy(update={"workspace": str(tmp_path / "ws")}), spec)
+
+
+def test_a_local_session_on_an_s3_workspace_keeps_derby_out_of_the_current_folder() -> None:
+    from sparkwing.engine import spark_conf
+
+    conf = spark_conf(load_settings({"workspace": "s3://bucket/ws", "spark": {"master": "local[2]"}}))
+    url = conf["spark.hadoop.javax.jdo.option.ConnectionURL"]
+    home = conf["spark.driver.extraJavaOptions"].split("-Dderby.system.home=")[1].split()[0]
+    assert os.path.isabs(home) and not home.startswith(os.getcwd())
+    assert url == f"jdbc:derby:;databaseName={home}/db;create=true"

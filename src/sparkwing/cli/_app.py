@@ -10,11 +10,13 @@ from typing import Annotated, Any
 import typer
 
 from sparkwing.cli import _console as console
+from sparkwing.cli import _predict, _tables, _ui
+from sparkwing.cli._cards import show_card
 from sparkwing.cli._context import CliState, state
 from sparkwing.cli._errors import SparkwingGroup, print_error
 from sparkwing.cli._exit import exit_code
 from sparkwing.cli._shell import shell
-from sparkwing.errors import ConfigError, SparkwingError
+from sparkwing.errors import SparkwingError
 
 app = typer.Typer(
     name="sparkwing", cls=SparkwingGroup, no_args_is_help=True, add_completion=False,
@@ -22,7 +24,7 @@ app = typer.Typer(
     help="Raw data-lake files to models in production: Spark, Hive, H2O, MOJO.",
 )
 runs_app = typer.Typer(help="Run records: list, show, unlock.", invoke_without_command=True)
-tables_app = typer.Typer(help="Warehouse tables: list, rollback.", invoke_without_command=True)
+tables_app = typer.Typer(help="Warehouse tables: list, show, rollback.", invoke_without_command=True)
 models_app = typer.Typer(help="Model registry: list, show, promote, export.", invoke_without_command=True)
 mojo_app = typer.Typer(help="Read and score MOJO files in pure Python (no JVM).", no_args_is_help=True)
 app.add_typer(runs_app, name="runs")
@@ -87,7 +89,7 @@ def run(
             raise
         console.print_summary(reporter.record, show_error=False)
         print_error(exc, debug=st.debug)
-        if not isinstance(exc, ConfigError):  # resuming cannot fix a spec error
+        if not exc.in_spec:  # a fixed spec makes a resume refuse: no hint then
             console.err.print(f"resume with: {_resume_command(st, spec, reporter.record.run_id)}",
                               highlight=False, markup=False)
         raise typer.Exit(exit_code(exc)) from None
@@ -102,7 +104,7 @@ def _resume_command(st: CliState, spec: Path, run_id: str) -> str:
 @app.command()
 def validate(ctx: typer.Context,
              spec: Annotated[Path, typer.Argument(help="Pipeline YAML file.")]) -> None:
-    """Check a spec and its step graph without running anything."""
+    """Check a spec, its step graph, parameters, local sources and settings, without running anything."""
     from sparkwing.config import build_graph, check_source_paths, load_spec
     from sparkwing.engine import check_cluster
 
@@ -187,23 +189,7 @@ def runs_unlock(ctx: typer.Context, pipeline: str) -> None:
 # --- warehouse ------------------------------------------------------------------------------
 
 
-@tables_app.callback()
-def tables_list(ctx: typer.Context) -> None:
-    """List warehouse tables with versions and row counts."""
-    if ctx.invoked_subcommand:
-        return
-    from rich.table import Table
-
-    from sparkwing.warehouse import list_tables
-
-    table = Table(title="tables")
-    for col in ("table", "version", "rows", "format", "partitioned by", "versions kept", "updated"):
-        table.add_column(col)
-    st = state(ctx)
-    for t in list_tables(st.spark(), st.workspace()):
-        table.add_row(t.name, str(t.version), console._n(t.rows), str(t.format),
-                      ", ".join(t.partition_by), str(len(t.versions)), str(t.updated))
-    console.out.print(table)
+_tables.register(tables_app)
 
 
 @tables_app.command("rollback")
@@ -251,7 +237,7 @@ def models_list(ctx: typer.Context) -> None:
 
     reg = state(ctx).registry()
     table = Table(title="models")
-    for col in ("model", "versions", "latest", "aliases", "metric (latest)"):
+    for col in ("model", "versions", "latest", "aliases", "holdout metric (latest)"):
         table.add_column(col)
     for name in reg.models():
         versions = reg.versions(name)
@@ -275,21 +261,7 @@ def models_show(
     if as_json:
         typer.echo(card.to_json().decode())
         return
-    console.out.print(f"[bold]{mv.name}[/] version {mv.version}  ({mv.uri})")
-    shown = {"task": card.task, "target": card.target, "algorithm": card.algorithm, "classes": card.classes,
-             "threshold": card.threshold, "run_id": card.lineage.run_id, "created": card.created}
-    for key, value in shown.items():
-        if value is not None:
-            console.out.print(f"  {key}: {value}")
-    for k, v in card.metrics.holdout.items():
-        console.out.print(f"  metric {k}: {v:.6g}")
-    for k, v in card.metrics.cv.items():
-        console.out.print(f"  cv metric {k}: {v:.6g}")
-    feats = card.features
-    console.out.print(f"  features ({len(feats)}): " + ", ".join(
-        f"{f.name}:{f.type}" for f in feats[:30]) + (" ..." if len(feats) > 30 else ""))
-    for name, info in card.artifacts.items():
-        console.out.print(f"  artifact {name}: sha256 {info.sha256[:16]}...")
+    show_card(mv)
 
 
 @models_app.command("promote")
@@ -307,22 +279,6 @@ def models_export(ctx: typer.Context, ref: str, dest: Path) -> None:
     console.out.print(f"exported {ref} to {path}")
 
 
-@app.command()
-def predict(
-    ctx: typer.Context,
-    model: Annotated[str, typer.Argument(help="NAME@ALIAS, NAME@VERSION, or a .mojo/.zip file")],
-    input_path: Annotated[Path, typer.Argument(metavar="INPUT", help="CSV or Parquet file")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Output file (CSV or Parquet)")],
-) -> None:
-    """Score a file with a registered model (Spark MOJO scoring, no H2O cluster)."""
-    from sparkwing.score import predict as score_file
-
-    st = state(ctx)
-    done = score_file(model, input_path, output, registry=st.registry(), spark=st.spark)
-    how = " (pure Python)" if done.engine == "python" else ""
-    console.out.print(f"scored {done.rows:,} rows with {done.model}{how} -> {done.output}")
-
-
 # --- mojo -----------------------------------------------------------------------------------
 
 
@@ -334,17 +290,7 @@ def mojo_inspect(path: Path) -> None:
     typer.echo(mojo.inspect_text(mojo.load(path)))
 
 
-@mojo_app.command("predict")
-def mojo_predict(
-    path: Path,
-    input_path: Annotated[Path, typer.Argument(metavar="INPUT.csv")],
-    output: Annotated[Path, typer.Option("--output", "-o")],
-) -> None:
-    """Score a CSV with a MOJO in pure Python (no JVM)."""
-    from sparkwing import mojo
-
-    rows = mojo.predict_csv(mojo.load(path), input_path, output)
-    console.out.print(f"scored {rows:,} rows -> {output}")
+_predict.register(app, mojo_app)
 
 
 # --- serve (REST scoring; sparkwing.serve is imported inside the commands) -----------------
@@ -464,6 +410,7 @@ def keys_revoke(ctx: typer.Context, key: Annotated[str, typer.Argument(help="Key
 
 
 app.command("shell")(shell)
+app.command(name="ui")(_ui.ui)  # web pages: src/sparkwing/cli/_ui.py
 
 
 def main(argv: list[str] | None = None) -> None:

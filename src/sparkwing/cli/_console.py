@@ -145,16 +145,9 @@ def print_summary(record: RunRecord, *, show_error: bool = True) -> None:
     for s in record.steps.values():
         d = s.details
         if d.kind == "models" and d.leaderboard:
-            board = d.leaderboard
-            lt = Table(title=f"model {s.name} · leaderboard top 5")
-            keys = [k for k in board[0] if k not in ("training_time_ms", "predict_time_per_row_ms")][:6]
-            keys += [k for k in ("training_time_ms", "predict_time_per_row_ms") if k in board[0]]
-            for k in keys:
-                lt.add_column(k)
-            for row in board[:5]:
-                lt.add_row(*[_fmt(row.get(k)) for k in keys])
-            out.print(lt)
-            out.print(f"model {s.name} version {d.version} at {d.uri}")
+            out.print(leaderboard_table(d.leaderboard, f"model {s.name} · leaderboard top 5", top=5))
+            if d.version is not None:
+                out.print(f"model {s.name} version {d.version} at {d.uri}")
             if d.promotion is not None:
                 out.print(f"promotion: {d.promotion.reason}")
     for s in record.steps.values():
@@ -163,6 +156,22 @@ def print_summary(record: RunRecord, *, show_error: bool = True) -> None:
             err.print(s.user_traceback.rstrip(), highlight=False, markup=False)
     if record.error and show_error:
         err.print(f"[red]error:[/] {escape(record.error)}", highlight=False)
+
+
+def leaderboard_table(board: list[dict[str, Any]], title: str, *, top: int,
+                      metrics_on: str | None = None) -> Table:
+    """The first ``top`` leaderboard rows; the title says what the figures were measured on."""
+    first = board[0]
+    on = metrics_on or first.get("metrics_on")
+    timing = ("training_time_ms", "predict_time_per_row_ms")
+    keys = [k for k in first if k not in (*timing, "metrics_on")][:7]
+    keys += [k for k in timing if k in first]
+    lt = Table(title=f"{title} · metrics on {on}" if on else title)
+    for k in keys:
+        lt.add_column(k)
+    for row in board[:top]:
+        lt.add_row(*[_fmt(row.get(k)) for k in keys])
+    return lt
 
 
 def _fmt(v: Any) -> str:
@@ -177,12 +186,12 @@ def _notes(s: StepRecord) -> str:
         return s.reason
     if s.status == "failed" and s.error:
         return s.error[:120]
-    if d.kind == "tables":
+    if d.kind == "tables" and d.version is not None:
         return f"version {d.version}" + (" (already published)" if d.skipped else "")
     if d.kind == "scores" and d.version is not None:
         return f"version {d.version}"
-    if d.kind == "models":
-        return f"v{d.version} {d.algorithm or ''}"
+    if d.kind == "models" and d.version is not None:
+        return f"v{d.version} {d.algorithm or ''}".rstrip()
     if d.kind == "sources" and d.quarantine and s.rows_quarantined:
         return f"quarantine: {d.quarantine}"
     if s.kind == "datasets" and s.checks:

@@ -67,7 +67,10 @@ def _params(kind: Kind, raw: Any) -> Any:
     except ValidationError as exc:
         first = exc.errors()[0]
         sub = ".".join(str(p) for p in first["loc"] if p != "root")
-        raise ValueError(f"{kind.name}{'.' + sub if sub else ''}: {first['msg']}") from None
+        message = first["msg"]
+        if first["type"] == "extra_forbidden" and isinstance(kind.params, type) and len(first["loc"]) == 1:
+            message = "unknown field" + _suggest(str(first["loc"][0]), kind.params)
+        raise ValueError(f"{kind.name}{'.' + sub if sub else ''}: {message}") from None
 
 
 Loc = tuple[str | int, ...]
@@ -540,10 +543,12 @@ def parse_spec(text: str, filename: str = "<spec>") -> PipelineSpec:
 def _did_you_mean(loc: Loc) -> str:
     """``; did you mean max_models?`` for a misspelt field at ``loc``, or the known fields."""
     model = _model_at(loc[:-1])
-    if model is None:
-        return ""
-    names = [field.alias or name for name, field in model.model_fields.items()]
-    close = difflib.get_close_matches(str(loc[-1]), names, n=1, cutoff=0.6)
+    return "" if model is None else _suggest(str(loc[-1]), model)
+
+
+def _suggest(name: str, model: type[BaseModel]) -> str:
+    names = [field.alias or key for key, field in model.model_fields.items()]
+    close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
     return f"; did you mean {close[0]}?" if close else f"; known: {', '.join(names)}"
 
 

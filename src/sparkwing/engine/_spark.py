@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -62,6 +63,15 @@ def spark_conf(settings: Settings) -> dict[str, str]:
             f"jdbc:derby:;databaseName={metastore / 'db'};create=true"
         )
         driver_opts.append(f"-Dderby.system.home={metastore}")
+    elif settings.spark.master.startswith("local"):
+        # An s3:// workspace on one machine holds no tables (check_cluster refuses them), but Hive
+        # still boots a Derby metastore: keep its metastore_db/ and derby.log out of the current
+        # folder, in a scratch folder of this process.
+        scratch = Path(tempfile.gettempdir()) / f"sparkwing-metastore-{os.getpid()}"
+        conf["spark.hadoop.javax.jdo.option.ConnectionURL"] = (
+            f"jdbc:derby:;databaseName={scratch / 'db'};create=true"
+        )
+        driver_opts.append(f"-Dderby.system.home={scratch}")
     host = driver_address(settings)
     if host:
         conf["spark.driver.host"] = host

@@ -4,12 +4,15 @@ Importing this package does not import pyspark; the readers import it when calle
 """
 
 from sparkwing.lake._read import SourceContext, SourceResult, fingerprint_source, read_source
+from sparkwing.lake._staging import clean_staging, staging_dir
 from sparkwing.lake._write import write_output
 
 __all__ = [
     "SourceContext",
     "SourceResult",
+    "clean_staging",
     "fingerprint_source",
     "read_source",
+    "staging_dir",
     "write_output",
 ]

@@ -40,6 +40,7 @@ from sparkwing.lake._delimited import read_csv
 from sparkwing.lake._fingerprint import fingerprint_files
 from sparkwing.lake._line_formats import FormatNotes, read_arff, read_json, read_svmlight
 from sparkwing.lake._quarantine import Settled, check_share, records_json, settle, sql_type
+from sparkwing.lake._staging import staging_dir
 from sparkwing.lake._svmlight import ZeroBased
 from sparkwing.lake._uri import (
     SourceFile,
@@ -220,5 +221,5 @@ def _spark_paths(spark: SparkSession, name: str, files: list[SourceFile], ctx: S
     if scheme is not None:
         configure_s3a(spark, ctx.settings.s3)
         return [with_scheme(f.uri, scheme) for f in files]
-    staging = ctx.workspace.staging(ctx.pipeline, ctx.run_id, f"sources/{name}")
-    return [f.uri for f in stage_files(files, staging, ctx.settings.s3)]
+    staging = staging_dir(ctx.workspace, ctx.pipeline, ctx.run_id) / "sources" / name
+    return [f.uri for f in stage_files(files, str(staging), ctx.settings.s3)]

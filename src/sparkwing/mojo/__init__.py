@@ -8,7 +8,7 @@ No JVM, no pyspark/py4j/h2o: NumPy only (pandas optional, for DataFrame in/out):
 """
 
 from sparkwing.mojo._container import Limits
-from sparkwing.mojo._model import Feature, ModelInfo, MojoModel, load
+from sparkwing.mojo._model import Feature, ModelInfo, MojoModel, class_column, load
 from sparkwing.mojo._rows import EncodedRows, RowWarning
 from sparkwing.mojo._tools import inspect_text, predict_csv
 
@@ -19,6 +19,7 @@ __all__ = [
     "ModelInfo",
     "MojoModel",
     "RowWarning",
+    "class_column",
     "inspect_text",
     "load",
     "predict_csv",

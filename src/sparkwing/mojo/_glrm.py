@@ -66,6 +66,7 @@ class GlrmScorer:
             raise MojoError("GLRM archetypes blob has the wrong size", hint="corrupt MOJO")
         y = struct.unpack(f">{nrow_y * ncol_y}d", blob)
         self.y = [list(y[r * ncol_y : (r + 1) * ncol_y]) for r in range(nrow_y)]
+        self._y = np.array(self.y, dtype=np.float64).reshape(nrow_y, ncol_y)
         self._count = 0
         self._lock = threading.Lock()
         self.details = {"k": self.k, "losses": sorted(set(losses))}
@@ -79,10 +80,120 @@ class GlrmScorer:
         with self._lock:
             first = self._count
             self._count += len(x)
-        out = np.zeros((len(x), self.k))
+        if len(x) == 0:
+            return np.zeros((0, self.k))
+        x0 = np.empty((len(x), self.k))
         for r in range(len(x)):
-            out[r] = self._project(x[r].tolist(), self.seed + first + r)
-        return out
+            rnd = JavaRandom(self.seed + first + r)
+            x0[r] = [rnd.next_gaussian() for _ in range(self.k)]
+        return self._project_many(self._rows(x), x0)
+
+    # -- all rows in lockstep ----------------------------------------------------------------
+    # The same IEEE operations in the same order as the one-row code below (kept as the
+    # reference, see tests), each applied to a vector of rows; a row whose loop would have
+    # stopped is masked out, so its values never change again.
+    def _rows(self, x: np.ndarray) -> dict[str, np.ndarray]:
+        a = np.ascontiguousarray(x[:, self.perm], dtype=np.float64)
+        levels = np.array(self.levels[: self.n_cat], dtype=np.int64)
+        cats = a[:, : self.n_cat]
+        with np.errstate(invalid="ignore"):
+            cats[cats >= levels] = np.nan  # past the domain: missing (as _columns)
+        valid = ~np.isnan(cats)
+        width = valid * levels  # genmodel advances the offset only past present categoricals
+        offset = np.cumsum(width, axis=1) - width
+        return {
+            "cat_valid": valid,
+            "cat_target": np.trunc(np.where(valid, cats, 0.0)),
+            "cat_offset": offset,
+            "num_offset": width.sum(axis=1),
+            "num": a[:, self.n_cat :],
+        }
+
+    def _objective_many(self, x: np.ndarray, rows: dict[str, np.ndarray]) -> np.ndarray:
+        y, k = self._y, self.k
+        f = np.zeros(len(x))
+        for j in range(self.n_cat):
+            valid, target, idx = rows["cat_valid"][:, j], rows["cat_target"][:, j], rows["cat_offset"][:, j]
+            s = np.zeros(len(x))
+            ua = np.zeros(len(x))
+            for level in range(self.levels[j]):
+                col = idx + level
+                u = np.zeros(len(x))
+                for t in range(k):
+                    u = u + x[:, t] * y[t, col]
+                s = s + np.maximum(1 + u, 0.0)
+                ua = np.where(target == level, u, ua)
+            f = np.where(valid, f + (s + np.maximum(1 - ua, 0.0) - np.maximum(1 + ua, 0.0)), f)
+        for j in range(self.n_num):
+            v = rows["num"][:, j]
+            col = rows["num_offset"] + j
+            u = np.zeros(len(x))
+            for t in range(k):
+                u = u + x[:, t] * y[t, col]
+            d = u - (v - self.norm_sub[j]) * self.norm_mul[j]
+            f = np.where(np.isnan(v), f, f + d * d)
+        return f
+
+    def _gradient_many(self, x: np.ndarray, rows: dict[str, np.ndarray]) -> np.ndarray:
+        y, k = self._y, self.k
+        g = np.zeros_like(x)
+        for j in range(self.n_cat):
+            valid, target, idx = rows["cat_valid"][:, j], rows["cat_target"][:, j], rows["cat_offset"][:, j]
+            for level in range(self.levels[j]):
+                col = idx + level
+                u = np.zeros(len(x))
+                for t in range(k):
+                    u = u + x[:, t] * y[t, col]
+                hinge = np.where(1 - u > 0, -1.0, 0.0)
+                grad = np.where(target == level, hinge, np.where(1 + u > 0, 1.0, 0.0))
+                use = valid & (grad != 0.0)
+                for t in range(k):
+                    g[:, t] = np.where(use, g[:, t] + grad * y[t, col], g[:, t])
+        for j in range(self.n_num):
+            v = rows["num"][:, j]
+            col = rows["num_offset"] + j
+            u = np.zeros(len(x))
+            for t in range(k):
+                u = u + x[:, t] * y[t, col]
+            grad = 2 * (u - (v - self.norm_sub[j]) * self.norm_mul[j])
+            present = ~np.isnan(v)
+            for t in range(k):
+                g[:, t] = np.where(present, g[:, t] + grad * y[t, col], g[:, t])
+        return g
+
+    def _project_many(self, rows: dict[str, np.ndarray], x0: np.ndarray) -> np.ndarray:
+        x = x0.copy()
+        obj = self._objective_many(x, rows)
+        active = np.ones(len(x), dtype=bool)
+        for _ in range(self.iters):
+            active &= obj != 0
+            act = np.flatnonzero(active)
+            if len(act) == 0:
+                break
+            sub = {key: val[act] for key, val in rows.items()}
+            xa, oa = x[act], obj[act]
+            g = self._gradient_many(xa, sub)
+            best_x, best = xa.copy(), np.full(len(act), np.inf)
+            searching = np.ones(len(act), dtype=bool)
+            for i in range(10):
+                alpha = 0.5 ** (i + 1)
+                step = np.where(oa > 10, alpha / oa, alpha)
+                cand = xa - step[:, None] * g
+                c_obj = self._objective_many(cand, sub)
+                better = searching & (c_obj < best)
+                best_x[better] = cand[better]
+                best[better] = c_obj[better]
+                searching &= ~(better & (best == 0))
+                if not searching.any():
+                    break
+            with np.errstate(divide="ignore", invalid="ignore"):
+                improvement = 1 - best / oa
+            moved = best < oa
+            x[act[moved]] = best_x[moved]
+            obj[act[moved]] = best[moved]
+            stop = ~moved | (improvement < 1e-10)
+            active[act[stop]] = False
+        return x
 
     # -- one row ---------------------------------------------------------------------------
     def _columns(self, row: list[float]) -> list[float]:

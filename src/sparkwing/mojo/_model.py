@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -57,15 +58,19 @@ class ModelInfo:
         return [f.name for f in self.features]
 
 
-def _class_column(level: str) -> str:
-    # H2O prefixes integer-looking class names with "p" ("1" -> "p1") so they are valid names.
+def class_column(level: str) -> str:
+    """The probability column of a class, as H2O names it: ``"1"`` -> ``p1``, ``"yes"`` -> ``yes``.
+
+    H2O prefixes number-looking class names with ``p`` so that they are valid names; MOJO,
+    genmodel (Java), REST and Spark scoring all use this name.
+    """
     return "p" + level if _NUMBER.match(level) else level
 
 
 def _output_names(meta: Meta, scorer: Any) -> list[str]:
     cat = meta.category
     if cat in ("Binomial", "Multinomial", "Ordinal"):
-        classes = [_class_column(c) for c in meta.response_domain or []]
+        classes = [class_column(c) for c in meta.response_domain or []]
         names = ["predict", *classes]
         if getattr(scorer, "calibration", None) is not None:
             names += ["cal_" + c for c in classes]
@@ -163,6 +168,7 @@ class MojoModel:
             output_names=tuple(names),
             details=dict(getattr(scorer, "details", {})),
         )
+        self._label_array = np.array(classes or [], dtype=object)
 
     def __repr__(self) -> str:
         i = self.info
@@ -188,7 +194,7 @@ class MojoModel:
                     hint="columns must follow model.info.feature_names",
                 )
         else:
-            x = self.encode(data).values
+            x = self._encoder.encode(data, collect=False).values
         return self.score_rows(x)
 
     #: rows scored per call of the algorithm scorer at most: bounds the (rows x trees) work arrays
@@ -220,25 +226,52 @@ class MojoModel:
             raise MojoError(
                 "predict() needs pandas", hint="pip install pandas, or use predict_numpy()"
             ) from exc
-        enc = self.encode(data)
+        enc = self._encoder.encode(data, collect=warnings is not None)
         if warnings is not None:
             warnings.extend(enc.warnings)
         raw = self.score_rows(enc.values)
         return self.to_frame(raw, pd)
 
     def to_frame(self, raw: np.ndarray, pd: Any) -> Any:
-        names = list(self.info.output_names)
-        cols: dict[str, Any] = {}
-        classes = self.info.classes
-        for j, name in enumerate(names):
-            cols[name] = raw[:, j]
-        if classes is not None:
-            idx = raw[:, 0]
-            labels = np.array(classes, dtype=object)
-            safe = np.where(np.isnan(idx), 0, idx).astype(np.int64)
-            missing: Any = None
-            cols["predict"] = np.where(np.isnan(idx), missing, labels[np.clip(safe, 0, len(labels) - 1)])
-        return pd.DataFrame(cols, columns=names)
+        # A dict in column order, no reindexing and no copies: the cheapest DataFrame pandas builds.
+        cols = {name: raw[:, j] for j, name in enumerate(self.info.output_names)}
+        if self.info.classes is not None:
+            cols["predict"] = self._labels(raw[:, 0])
+        return pd.DataFrame(cols, copy=False)
+
+    def _labels(self, idx: np.ndarray) -> np.ndarray:
+        """Class labels (object array; ``None`` where the index is NaN)."""
+        labels = self._label_array
+        nan = np.isnan(idx)
+        safe = np.clip(np.where(nan, 0, idx).astype(np.int64), 0, len(labels) - 1)
+        out = labels[safe]
+        if nan.any():
+            out[nan] = None
+        return out
+
+    def predict_row(self, record: Mapping[str, Any]) -> dict[str, Any]:
+        """Score one record into a plain dict ``{output name: value}`` -- the online call.
+
+        The same values as one row of :meth:`predict` (the class label as its text, floats as
+        ``float``), without pandas: for request/response services scoring one row at a time.
+        Unknown levels and unparseable numbers are scored as NA, as in :meth:`predict`.
+
+            >>> model.predict_row({"AGE": 65, "RACE": "1", "PSA": "1.4"})  # doctest: +SKIP
+            {'predict': '0', 'p0': 0.812..., 'p1': 0.187...}
+        """
+        if not isinstance(record, Mapping):
+            raise MojoError(
+                f"predict_row() takes one mapping of column -> value, not a {type(record).__name__}",
+                hint="use predict() for many rows",
+            )
+        x = self._encoder.encode_one(record)
+        row = self.score_rows(x)[0].tolist()
+        out = dict(zip(self.info.output_names, row, strict=False))  # regression: 1 of 2 columns
+        if self.info.classes is not None:
+            idx = row[0]
+            classes = self.info.classes
+            out["predict"] = None if idx != idx else classes[min(max(int(idx), 0), len(classes) - 1)]
+        return out
 
 
 def load(source: Any, *, limits: Limits = DEFAULT_LIMITS) -> MojoModel:

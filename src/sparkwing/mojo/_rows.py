@@ -23,13 +23,21 @@ import numpy as np
 from sparkwing.errors import MojoError
 
 # Java's Double.parseDouble accepts an optional sign, NaN/Infinity, decimal with exponent and an
-# optional float/double suffix, after trimming every char <= ' '.
-_JAVA_DOUBLE = re.compile(r"[+-]?(NaN|Infinity|(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?[fFdD]?)")
+# optional float/double suffix, after trimming every char <= ' '.  Digits are ASCII only (Python's
+# ``\\d`` and ``float`` also take other scripts' digits, Java does not).
+_JAVA_DOUBLE = re.compile(r"[+-]?(NaN|Infinity|([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?[fFdD]?)")
+# The plain decimal form: here Python's ``float`` and Java agree exactly (both round correctly).
+_PLAIN = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
 _TRIM = "".join(chr(i) for i in range(33))
+# Bytes a plain decimal cell may contain (plus the newline that joins cells in parse_numbers).
+_PLAIN_BYTE = np.zeros(256, dtype=bool)
+_PLAIN_BYTE[list(b"0123456789+-.eE\n")] = True
 
 
 def parse_java_double(text: str) -> float | None:
     """``Double.parseDouble`` for decimal input; ``None`` if Java would throw."""
+    if _PLAIN.fullmatch(text):
+        return float(text)
     s = text.strip(_TRIM)
     if not _JAVA_DOUBLE.fullmatch(s):
         return None
@@ -37,6 +45,55 @@ def parse_java_double(text: str) -> float | None:
         s = s[:-1]
     return float(s)
 
+
+def parse_numbers(strs: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`parse_java_double` over many strings at once: ``(values, rejected)``.
+
+    ``values`` is NaN where Java would throw and ``rejected`` marks those cells.  Cells made only
+    of ``0-9 + - . e E`` are checked in one vectorised pass over the joined bytes and parsed with
+    ``float`` (on that alphabet Python and Java accept the same strings and round alike); any
+    other cell (whitespace, suffixes, ``NaN``, text) takes the exact per-value path.
+
+        >>> parse_numbers(["1.5", " 2 ", "x"])[0].tolist()
+        [1.5, 2.0, nan]
+    """
+    n = len(strs)
+    values = np.full(n, np.nan)
+    rejected = np.zeros(n, dtype=bool)
+    if n == 0:
+        return values, rejected
+    blob = np.frombuffer("\n".join(strs).encode("utf-8", "surrogatepass"), dtype=np.uint8)
+    newlines = np.flatnonzero(blob == 10)
+    if len(newlines) != n - 1:  # a cell holds a newline itself: every cell the exact way
+        slow = np.arange(n)
+    else:
+        starts = np.concatenate(([0], newlines + 1))
+        ends = np.concatenate((newlines, [len(blob)]))
+        odd = np.searchsorted(newlines, np.flatnonzero(~_PLAIN_BYTE[blob]))
+        slow = np.union1d(odd, np.flatnonzero(starts == ends))
+    if len(slow) < n:
+        cells = strs
+        if len(slow):
+            cells = strs.copy()
+            for i in slow.tolist():
+                cells[i] = "nan"  # overwritten below
+        try:
+            values = np.fromiter(map(float, cells), dtype=np.float64, count=n)
+        except ValueError:  # right alphabet, wrong grammar ("1-2", "1e"): the exact way
+            slow = np.arange(n)
+    cache: dict[str, float | None] = {}
+    for i in slow.tolist():
+        text = strs[i]
+        if text in cache:
+            got = cache[text]
+        else:
+            got = cache[text] = parse_java_double(text)
+        if got is None:
+            rejected[i] = True
+            values[i] = math.nan
+        else:
+            values[i] = got
+    return values, rejected
 
 @dataclass(frozen=True)
 class RowWarning:
@@ -109,13 +166,43 @@ class RowEncoder:
             return math.nan
         return float(idx)
 
+    def encode_one(self, record: Mapping[str, Any]) -> np.ndarray:
+        """One record as a ``(1, n_features)`` array, no warnings: the online path."""
+        row = [math.nan] * len(self.names)
+        index, levels = self.index, self.levels
+        scratch: list[RowWarning] = []
+        for key, v in record.items():
+            j = index.get(key) if isinstance(key, str) else None
+            if j is None:
+                continue
+            if type(v) is str:
+                lookup = levels[j]
+                if lookup is None:
+                    if _PLAIN.fullmatch(v):
+                        row[j] = float(v)
+                        continue
+                else:
+                    idx = lookup.get(v)
+                    if idx is not None:
+                        row[j] = float(idx)
+                        continue
+            elif type(v) is float or type(v) is int:
+                if levels[j] is None:
+                    row[j] = float(v)
+                    continue
+            row[j] = self._value(j, v, 0, scratch)
+        return np.array([row])
+
     # -- many records ------------------------------------------------------------------------
-    def encode(self, data: Any) -> EncodedRows:
-        """Encode a pandas DataFrame, a sequence of mappings, or one mapping."""
+    def encode(self, data: Any, *, collect: bool = True) -> EncodedRows:
+        """Encode a pandas DataFrame, a sequence of mappings, or one mapping.
+
+        With ``collect=False`` no :class:`RowWarning` is built (the values are the same).
+        """
         if isinstance(data, Mapping):
-            return self._encode_records([data])
+            return EncodedRows(self.encode_one(data)) if not collect else self._encode_records([data])
         if _is_dataframe(data):
-            return self._encode_frame(data)
+            return self._encode_frame(data, collect)
         if isinstance(data, np.ndarray):
             raise MojoError(
                 "predict() takes records or a DataFrame; use predict_numpy() for a float matrix",
@@ -146,7 +233,7 @@ class RowEncoder:
                     row[j] = self._value(j, v, r, warnings)
         return EncodedRows(out, warnings)
 
-    def _encode_frame(self, frame: Any) -> EncodedRows:
+    def _encode_frame(self, frame: Any, collect: bool = True) -> EncodedRows:
         n = len(frame)
         out = np.full((n, len(self.names)), np.nan)
         warnings: list[RowWarning] = []
@@ -163,21 +250,41 @@ class RowEncoder:
                 continue
             if kind == "b" and self.levels[j] is None:
                 # Java parses "True"/"False" as invalid numbers → NA.
-                for r in range(n):
-                    warnings.append(RowWarning(r, col, "not a number: boolean"))
+                if collect:
+                    warnings.extend(RowWarning(r, col, "not a number: boolean") for r in range(n))
                 continue
-            out[:, j] = self._encode_objects(j, series.to_numpy(dtype=object), warnings)
+            sink: list[RowWarning] | None = warnings if collect else None
+            out[:, j] = self._encode_objects(j, series.to_numpy(dtype=object), sink)
         if warnings:
             warnings.sort(key=lambda w: w.row)
         return EncodedRows(out, warnings)
 
-    def _encode_objects(self, j: int, values: np.ndarray, warnings: list[RowWarning]) -> np.ndarray:
-        """Encode one column, converting each distinct value once."""
+    def _encode_objects(self, j: int, values: np.ndarray, warnings: list[RowWarning] | None) -> np.ndarray:
+        """Encode one column; ``warnings=None``: build none."""
         import pandas as pd  # only reached with a DataFrame, so pandas is there
 
-        # All-string columns (the usual case) go through pandas' hash table; mixed columns
-        # take the loop below, because 1, 1.0 and True hash alike but encode differently.
-        if pd.api.types.infer_dtype(values, skipna=True) == "string":
+        name = self.names[j]
+        # All-string columns (the usual case) are vectorised; mixed columns take the loop
+        # below, because 1, 1.0 and True hash alike but encode differently.
+        kind = pd.api.types.infer_dtype(values, skipna=True)
+        if kind == "empty":
+            return np.full(len(values), np.nan)
+        if kind == "string" and self.levels[j] is None:
+            missing = pd.isna(values)
+            present = np.flatnonzero(~missing) if missing.any() else None
+            strs = values.tolist() if present is None else values[present].tolist()
+            parsed, rejected = parse_numbers(strs)
+            if present is None:
+                res = parsed
+            else:
+                res = np.full(len(values), np.nan)
+                res[present] = parsed
+            if warnings is not None and rejected.any():
+                for i in np.flatnonzero(rejected).tolist():
+                    r = i if present is None else int(present[i])
+                    warnings.append(RowWarning(r, name, f"not a number: {strs[i][:40]!r}"))
+            return res
+        if kind == "string":
             codes, uniques = pd.factorize(values, use_na_sentinel=True)
             mapped = np.empty(len(uniques) + 1)
             mapped[-1] = np.nan  # code -1 = missing
@@ -187,9 +294,10 @@ class RowEncoder:
                 mapped[u] = self._value(j, value, 0, w)
                 if w:
                     flagged.append((u, w[0].message))
-            for u, message in flagged:
-                for r in np.flatnonzero(codes == u).tolist():
-                    warnings.append(RowWarning(r, self.names[j], message))
+            if warnings is not None:
+                for u, message in flagged:
+                    for r in np.flatnonzero(codes == u).tolist():
+                        warnings.append(RowWarning(r, name, message))
             return mapped[codes]
         res = np.empty(len(values))
         cache: dict[Any, tuple[float, list[RowWarning]]] = {}
@@ -206,8 +314,9 @@ class RowEncoder:
                 except TypeError:
                     pass
             res[r] = hit[0]
-            for warn in hit[1]:
-                warnings.append(RowWarning(r, warn.column, warn.message))
+            if warnings is not None:
+                for warn in hit[1]:
+                    warnings.append(RowWarning(r, warn.column, warn.message))
         return res
 
 

@@ -256,15 +256,13 @@ class XGBoostScorer:
             leaves = leaves * b.weight_drop[:, None]
         groups = b.tree_group
         for g in range(self.groups):
-            idx = np.flatnonzero(groups == g)
-            if self.new_base:
-                # A running sum (add.accumulate is strictly sequential; add.reduce may pair up
-                # terms) adds the trees in order, in float32, starting from the base.
-                stack = np.vstack([acc[None, :, g], leaves[idx]])
-                acc[:, g] = np.add.accumulate(stack, axis=0)[-1]
-            else:
-                stack = np.vstack([np.zeros((1, n), f32), leaves[idx]])
-                acc[:, g] = np.add.accumulate(stack, axis=0)[-1] + self.base
+            # The trees are added in order, one float32 addition per tree and row, starting from
+            # the base (new format) or from 0 with the base added last: the same operations as
+            # genmodel.  A running vector sum does that with one NumPy op per tree.
+            s = acc[:, g].copy() if self.new_base else np.zeros(n, dtype=f32)
+            for t in np.flatnonzero(groups == g).tolist():
+                s += leaves[t]
+            acc[:, g] = s if self.new_base else s + self.base
         return acc
 
     def _compile_nodes(self) -> None:

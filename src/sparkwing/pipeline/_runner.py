@@ -91,6 +91,14 @@ def run_pipeline(
                 cleanup()
             except Exception as exc:  # noqa: BLE001 - a dead executor/JVM must not hide the run's error
                 log.warning("cleanup failed: %s", first_line(exc, limit=200))
+        if record.status == "succeeded":  # a failed run keeps its S3 copies for a look
+            from sparkwing.lake import clean_staging
+
+            try:
+                if clean_staging(workspace, record.pipeline, record.run_id):
+                    record.note("removed the staged copies of S3 sources")
+            except OSError as exc:
+                log.warning("could not remove staged copies: %s", exc)
         try:
             store.save(record)
         finally:

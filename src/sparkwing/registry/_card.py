@@ -174,7 +174,7 @@ class ModelCard(_Part):
     algorithm: str | None = None
     model_id: str | None = Field(default=None, description="H2O's id of the chosen model.")
     classes: list[str] | None = Field(default=None, description="Class labels, H2O's order.")
-    threshold: float | None = Field(default=None, description="Default threshold turning p_1 into the label.")
+    threshold: float | None = Field(default=None, description="Default threshold turning p1 into the label.")
     features: list[Feature] = Field(default_factory=list)
     metrics: Metrics = Field(default_factory=Metrics)
     curves: Curves = Field(default_factory=Curves)
@@ -234,6 +234,21 @@ class ModelCard(_Part):
         metric = headline_metric(self.task)
         value = self.metrics.holdout.get(metric)
         return (metric, value) if value is not None else None
+
+    def leaderboard_metrics_on(self) -> str | None:
+        """What the leaderboard's figures were measured on: ``"cross-validation"`` or ``"holdout"``.
+
+        Recorded per row (``metrics_on``) since cards say so; for older cards, a model trained
+        with folds ranked on cross-validation (H2O's rule).  None when the card cannot tell.
+        """
+        for row in self.leaderboard[:1]:
+            if isinstance(row.get("metrics_on"), str):
+                return str(row["metrics_on"])
+        model = self.params.get("model")
+        folds = model.get("nfolds") if isinstance(model, Mapping) else None
+        if self.leaderboard and (self.metrics.cv or (isinstance(folds, int) and folds > 1)):
+            return "cross-validation"
+        return None
 
     def feature_names(self) -> list[str]:
         return [f.name for f in self.features]

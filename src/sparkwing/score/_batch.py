@@ -7,12 +7,16 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sparkwing.errors import ScoringError, java_cause
+from sparkwing.mojo import class_column
 from sparkwing.registry import Feature, ModelCard, ModelVersion
+from sparkwing.score._report import EXAMPLES
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame, SparkSession
 
 RAW = ("prediction", "detailed_prediction")
+# Characters Parquet (and so a Spark table) cannot hold in a column name.
+_NOT_IN_PARQUET = re.compile(r"[ ,;{}()\n\t=]")
 
 
 @dataclass
@@ -23,28 +27,34 @@ class ScoreResult:
     rows: int
     unseen_levels: dict[str, int] = field(default_factory=dict)
     missing_features: list[str] = field(default_factory=list)
+    unparseable: dict[str, int] = field(default_factory=dict)
+    examples: dict[str, list[str]] = field(default_factory=dict)
 
 
 def output_columns(card: ModelCard) -> list[str]:
-    """The prediction columns a model adds: ``predict`` and ``p_<class>``, or ``predict`` alone."""
+    """The prediction columns a model adds: ``predict`` and one per class, or ``predict`` alone."""
     classes = card.classes or []
     return ["predict", *[prob_column(c) for c in classes]] if card.task != "regression" else ["predict"]
 
 
 def prob_column(cls: str) -> str:
-    return "p_" + re.sub(r"[^0-9A-Za-z_]", "_", str(cls))
+    """A class's probability column: H2O's name (``"1"`` -> ``p1``, as MOJO, Java and REST name
+    it), with characters a Parquet column name cannot hold replaced by ``_``."""
+    return _NOT_IN_PARQUET.sub("_", class_column(str(cls)))
 
 
 def score_batch(
     spark: SparkSession, df: DataFrame, version: ModelVersion, *, allow_missing: bool = False
 ) -> ScoreResult:
-    """Add ``predict`` (label or value), ``p_<class>`` per class, ``model_name``, ``model_version``.
+    """Add ``predict`` (label or value), one probability per class (:func:`prob_column`: ``p0``,
+    ``p1``, ...), ``model_name``, ``model_version``.
 
     Extra columns pass through; a missing feature is an error (or all-NA with ``allow_missing``);
-    unseen categorical levels score as NA, as H2O does, and are counted per column.
+    unseen categorical levels and values that do not parse as the feature's type score as NA,
+    as H2O does, and are counted per column (with the first few values as examples).
 
     >>> result = score_batch(spark, df, Registry(ws).get("loan_default@production"))  # doctest: +SKIP
-    >>> result.df.select("predict", "p_1").show()                                     # doctest: +SKIP
+    >>> result.df.select("predict", "p1").show()                                      # doctest: +SKIP
     """
     from pyspark.sql import functions as F
 
@@ -66,8 +76,8 @@ def score_batch(
             hint="add them, or set allow_missing: true to score them as NA",
         )
     original = df.columns
+    rows, unseen, unparseable, examples = _input_stats(df, features, missing)
     df = _align(df, features, missing)
-    rows, unseen = _input_stats(df, features)
     model = _load(version)
     try:
         scored = model.transform(df)
@@ -80,7 +90,7 @@ def score_batch(
         F.lit(version.name).alias("model_name"),
         F.lit(version.version).alias("model_version"),
     )
-    return ScoreResult(out, rows, unseen, missing)
+    return ScoreResult(out, rows, unseen, missing, unparseable, examples)
 
 
 def _align(df: DataFrame, features: list[Feature], missing: list[str]) -> DataFrame:
@@ -102,19 +112,41 @@ def _simple(spark_type: str) -> bool:
                           "date", "timestamp"} or spark_type.startswith("decimal")
 
 
-def _input_stats(df: DataFrame, features: list[Feature]) -> tuple[int, dict[str, int]]:
-    """Row count and, per categorical feature, rows whose level the model never saw: one pass."""
+def _input_stats(
+    df: DataFrame, features: list[Feature], missing: list[str]
+) -> tuple[int, dict[str, int], dict[str, int], dict[str, list[str]]]:
+    """Rows; per feature, rows with a level the model never saw, or a value that does not parse
+    as the feature's type (both score as NA): one pass, then a few examples per bad column."""
     from pyspark.sql import functions as F
 
-    cats = [f for f in features if f.domain]
+    types = dict(df.dtypes)
+    present = [f for f in features if f.name not in missing]
+    conds: dict[str, tuple[str, Column]] = {}
+    for f in present:
+        col = F.col(f"`{f.name}`")
+        want = f.spark_type or ("string" if f.domain else "double")
+        if f.domain:
+            text = col.cast("string")
+            conds[f.name] = ("unseen", text.isNotNull() & ~text.isin(list(f.domain)))
+        elif types.get(f.name) != want and _simple(want):
+            conds[f.name] = ("unparseable", col.isNotNull() & col.cast(want).isNull())
     aggs: list[Column] = [F.count(F.lit(1)).alias("__rows")]
-    for i, f in enumerate(cats):
-        col = F.col(f"`{f.name}`").cast("string")
-        new_level = col.isNotNull() & ~col.isin(list(f.domain or []))
-        aggs.append(F.sum(F.when(new_level, 1).otherwise(0)).alias(f"u{i}"))
+    names = list(conds)
+    for i, name in enumerate(names):
+        aggs.append(F.sum(F.when(conds[name][1], 1).otherwise(0)).alias(f"c{i}"))
     row = df.agg(*aggs).first()
-    unseen = {f.name: int(row[f"u{i}"] or 0) for i, f in enumerate(cats)}
-    return int(row["__rows"]), {k: v for k, v in unseen.items() if v}
+    unseen: dict[str, int] = {}
+    unparseable: dict[str, int] = {}
+    examples: dict[str, list[str]] = {}
+    for i, name in enumerate(names):
+        count = int(row[f"c{i}"] or 0)
+        if not count:
+            continue
+        kind, cond = conds[name]
+        (unseen if kind == "unseen" else unparseable)[name] = count
+        found = df.where(cond).select(F.col(f"`{name}`").cast("string")).distinct().limit(EXAMPLES).collect()
+        examples[name] = [str(r[0]) for r in found]
+    return int(row["__rows"]), unseen, unparseable, examples
 
 
 def _load(version: ModelVersion) -> Any:

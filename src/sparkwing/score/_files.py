@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sparkwing.errors import ScoringError, SourceError
 from sparkwing.registry import ModelVersion
 from sparkwing.score._batch import score_batch
+from sparkwing.score._report import InputReport
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -30,13 +32,43 @@ def predict_file(
     >>> predict_file(spark, reg.get("loan_default@production"), "new.csv", "scores.csv")  # doctest: +SKIP
     1000
     """
-    src, dst = Path(input_path), Path(output_path)
+    return score_file_spark(spark, version, Path(input_path), Path(output_path),
+                            allow_missing=allow_missing).rows
+
+
+def score_file_spark(
+    spark: SparkSession,
+    version: ModelVersion,
+    src: Path,
+    dst: Path,
+    *,
+    keep: Sequence[str] | None = None,
+    allow_missing: bool = False,
+    strict: bool = False,
+) -> InputReport:
+    """Score one file with Spark; the output holds ``keep`` (default: every input column), the
+    prediction columns, ``model_name`` and ``model_version``.  ``strict``: refuse any value the
+    model cannot use (before writing anything)."""
     if not src.exists():
         raise SourceError(f"input not found: {src}", source=str(src), hint="give a CSV or Parquet file")
     df = _read(spark, src)
-    result = score_batch(spark, df, version, allow_missing=allow_missing)
-    _write_one(result.df, dst)
-    return result.rows
+    if keep is not None:
+        absent = [c for c in keep if c not in df.columns]
+        if absent:
+            raise ScoringError(f"--keep: the input has no column(s) {', '.join(absent)}",
+                               hint=f"its columns: {', '.join(df.columns)}")
+    result = score_batch(spark, df, version, allow_missing=allow_missing or strict)
+    report = InputReport(rows=result.rows, missing_features=list(result.missing_features),
+                         unseen_levels=dict(result.unseen_levels), unparseable=dict(result.unparseable),
+                         examples=dict(result.examples))
+    if strict:
+        report.raise_if_dirty(version.ref)
+    out = result.df
+    if keep is not None:
+        added = [c for c in out.columns if c not in df.columns]
+        out = out.select(*[f"`{c}`" for c in [*keep, *added]])
+    _write_one(out, dst)
+    return report
 
 
 def _read(spark: SparkSession, path: Path) -> DataFrame:

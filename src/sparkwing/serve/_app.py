@@ -10,6 +10,7 @@ import logging
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Query, Request
@@ -150,8 +151,10 @@ def create_app(config: ServeConfig, *, service: Service | None = None) -> FastAP
 
     # redirect_slashes=False: Starlette's trailing-slash redirect builds its Location from the
     # request's Host header (an open redirect, before auth); an unknown path is a plain 404.
+    # docs_url/redoc_url=None: FastAPI's pages load Swagger UI from a CDN (blank offline);
+    # /docs is served below from the assets of the swagger-ui-bundle package.
     app = FastAPI(title="sparkwing scoring service", version=__version__, lifespan=lifespan,
-                  redirect_slashes=False,
+                  redirect_slashes=False, docs_url=None, redoc_url=None,
                   description="Scores registered H2O MOJO models in pure Python (no JVM).")
     app.state.service = svc
 
@@ -185,6 +188,12 @@ def create_app(config: ServeConfig, *, service: Service | None = None) -> FastAP
     async def list_models() -> dict[str, list[ModelStatus]]:
         """The served models and their state."""
         return {"models": [ModelStatus(**s.status()) for s in svc.store.served.values()]}
+
+    # Registered before GET /v1/models/{name}, which would take "x:predict" for a model name.
+    @app.api_route("/v1/models/{name}:predict", methods=["GET", "HEAD", "PUT", "PATCH", "DELETE"],
+                   include_in_schema=False)
+    async def predict_wrong_method(name: str) -> None:
+        raise StarletteHTTPException(405, "use POST to score", headers={"Allow": "POST"})
 
     @app.get("/v1/models/{name}", tags=["models"], dependencies=[need("predict")], responses=_ERRORS)
     def model_detail(name: str) -> dict[str, Any]:
@@ -237,6 +246,7 @@ def create_app(config: ServeConfig, *, service: Service | None = None) -> FastAP
 
     _install_errors(app)
     _install_openapi(app, svc)
+    _install_docs(app)
     app.add_middleware(DeclaredLength, max_bytes=config.max_body_bytes)
     app.add_middleware(RecordRequests, metrics=svc.metrics, access_log=config.logs_access)
     return app
@@ -311,6 +321,33 @@ def _install_errors(app: FastAPI) -> None:
     async def on_bug(request: Request, exc: Exception) -> JSONResponse:
         log.exception("internal error on %s %s", request.method, request.url.path)
         return answer(request, ServeError(500, "internal_error", "internal error; see the service log"))
+
+
+#: The Swagger UI files /docs needs, from the swagger-ui-bundle package (nothing from a CDN).
+DOCS_ASSETS = {"swagger-ui-bundle.js": "text/javascript", "swagger-ui.css": "text/css",
+               "favicon-32x32.png": "image/png"}
+
+
+def _install_docs(app: FastAPI) -> None:
+    """``/docs``: Swagger UI on this service's OpenAPI schema, every file served from here."""
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from fastapi.responses import FileResponse, HTMLResponse
+    from swagger_ui_bundle import swagger_ui_path
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json", title=f"{app.title} - docs",
+            swagger_js_url="/docs/assets/swagger-ui-bundle.js", swagger_css_url="/docs/assets/swagger-ui.css",
+            swagger_favicon_url="/docs/assets/favicon-32x32.png",
+        )
+
+    @app.get("/docs/assets/{name}", include_in_schema=False)
+    async def docs_asset(name: str) -> FileResponse:
+        if name not in DOCS_ASSETS:
+            raise StarletteHTTPException(404, "not found")
+        return FileResponse(Path(str(swagger_ui_path)) / name, media_type=DOCS_ASSETS[name],
+                            headers={"Cache-Control": "public, max-age=86400"})
 
 
 def _install_openapi(app: FastAPI, svc: Service) -> None:

@@ -23,16 +23,21 @@ class Prepared:
     warnings: list[str] = field(default_factory=list)
 
 
-def prepare(spec: ModelSpec, train_df: DataFrame, holdout_df: DataFrame | None) -> Prepared:
-    """Check columns, choose the task, make a classification label a string, split."""
+def prepare(
+    spec: ModelSpec, train_df: DataFrame, holdout_df: DataFrame | None, *, name: str
+) -> Prepared:
+    """Check columns, choose the task, make a classification label a string, split.
+
+    ``name`` is the model's name in the spec, for hints that point at its settings.
+    """
     from pyspark.sql import functions as F
 
     warnings: list[str] = []
-    _require(train_df, spec, "training data")
+    _require(train_df, spec, "training data", name)
     if holdout_df is not None:
-        _require(holdout_df, spec, "holdout data")
+        _require(holdout_df, spec, "holdout data", name)
     label = spec.target
-    candidates = _candidates(spec, train_df)
+    candidates = _candidates(spec, train_df, name)
     # One pass: all rows, labelled rows, and per candidate feature its non-null labelled cells.
     has_label = F.col(label).isNotNull()
     counts = train_df.agg(
@@ -70,23 +75,26 @@ def prepare(spec: ModelSpec, train_df: DataFrame, holdout_df: DataFrame | None) 
     return Prepared(task, train.select(*keep), holdout.select(*keep), features, warnings)
 
 
-def _require(df: DataFrame, spec: ModelSpec, what: str) -> None:
+def _require(df: DataFrame, spec: ModelSpec, what: str, name: str) -> None:
+    """Columns the spec names must exist; if not, the fix is in the spec (``in_spec``)."""
     cols = set(df.columns)
     if spec.target not in cols:
         raise TrainingError(
             f"target column {spec.target!r} is not in the {what} (columns: {', '.join(df.columns)})",
-            hint="check models.<name>.target in the spec",
+            hint=f"check models.{name}.target in the spec", in_spec=True,
         )
-    for kind, names in (
-        ("ignored", spec.ignore),
-        ("weight", [spec.weight_column] if spec.weight_column else []),
+    for kind, key, names in (
+        ("ignored", "ignore", spec.ignore),
+        ("weight", "weight_column", [spec.weight_column] if spec.weight_column else []),
     ):
         missing = [n for n in names if n not in cols]
         if missing:
-            raise TrainingError(f"{kind} column(s) {missing} not in the {what}", hint="check the spec")
+            raise TrainingError(f"{kind} column(s) {missing} not in the {what}",
+                                hint=f"check models.{name}.{key} in the spec", in_spec=True)
     if spec.split.time_column and spec.split.time_column not in cols:
         raise TrainingError(
-            f"split time_column {spec.split.time_column!r} not in the {what}", hint="check split"
+            f"split time_column {spec.split.time_column!r} not in the {what}",
+            hint=f"check models.{name}.split.time_column in the spec", in_spec=True,
         )
 
 
@@ -129,12 +137,13 @@ def _task(spec: ModelSpec, df: DataFrame) -> str:
                         hint="cast it to string (classes) or double (regression)")
 
 
-def _candidates(spec: ModelSpec, df: DataFrame) -> list[str]:
+def _candidates(spec: ModelSpec, df: DataFrame, name: str) -> list[str]:
     skip = {spec.target, *spec.ignore, spec.weight_column, spec.split.time_column}
     candidates = [c for c in df.columns if c not in skip]
     if not candidates:
         raise TrainingError(
-            "no feature columns left after ignore/weight/target", hint="check models.<name>.ignore"
+            "no feature columns left after ignore/weight/target",
+            hint=f"check models.{name}.ignore in the spec", in_spec=True,
         )
     return candidates
 

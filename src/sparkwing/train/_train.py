@@ -46,7 +46,7 @@ def train_model(
     say = progress or (lambda text: log.info("%s: %s", name, text))
     from pyspark import StorageLevel
 
-    prep = prepare(spec, train_df, holdout_df)
+    prep = prepare(spec, train_df, holdout_df, name=name)
     train = prep.train.persist(StorageLevel.MEMORY_AND_DISK)
     holdout = prep.holdout.persist(StorageLevel.MEMORY_AND_DISK)
     try:
@@ -69,7 +69,7 @@ def train_model(
             raise TrainingError(
                 f"the H2O cloud lost a node while training {name!r}: {lost}; "
                 "H2O has no high availability, so training stopped",
-                hint="bring the worker/executor back, then: sparkwing run SPEC --resume RUN_ID",
+                hint="bring the worker/executor back, then resume the run",
             ) from exc
     finally:
         # After a lost executor the JVM may be gone too: keep the real error, not a py4j one.
@@ -139,8 +139,10 @@ def _fit(spark: Any, settings: Settings, name: str, spec: ModelSpec, prep: Any, 
 
 def _leaderboard(est: Any, spec: ModelSpec, mojo_model: Any, metrics: dict[str, Any], model_id: str,
                  algorithm: str) -> list[dict[str, Any]]:
-    if spec.automl is not None:
-        return _evaluate.leaderboard([r.asDict() for r in est.getLeaderboard("ALL").collect()])
+    if spec.automl is not None:  # ranked on cross-validation, or on the holdout without folds
+        on = "holdout" if spec.automl.nfolds == 0 else "cross-validation"
+        return _evaluate.leaderboard([{**r.asDict(), "metrics_on": on}
+                                      for r in est.getLeaderboard("ALL").collect()])
     if spec.algorithm is not None and spec.algorithm.grid is not None:
         params = {r.asDict().get("MOJO Model ID"): r.asDict() for r in est.getGridModelsParams().collect()}
         rows = []

@@ -1,3 +1,17 @@
-"""The web UI for pipelines, data quality, tables and models (not built yet)."""
+"""``sparkwing ui``: read-only web pages over a workspace's runs, quarantine, tables and models.
 
-__all__: list[str] = []
+Server-rendered HTML (Jinja2, autoescaped) with inline SVG charts; no JavaScript, nothing from
+the network; plain-file reads only, so it needs no Spark and takes no lock, and works while a
+pipeline runs.  Bound to loopback; :class:`Viewer` and the ``authenticate`` hook of
+:func:`create_app` are where a login plugs in::
+
+    >>> from sparkwing.ui import UiConfig, create_app
+    >>> app = create_app(UiConfig(workspace="sparkwing-home"))    # doctest: +SKIP
+"""
+
+from sparkwing.ui._app import create_app
+from sparkwing.ui._auth import Authenticate, Viewer, local_viewer
+from sparkwing.ui._config import UiConfig
+from sparkwing.ui._server import run
+
+__all__ = ["Authenticate", "UiConfig", "Viewer", "create_app", "local_viewer", "run"]

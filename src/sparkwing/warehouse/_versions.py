@@ -71,3 +71,25 @@ def load_history(workspace: Workspace, name: TableName) -> History:
 def save_history(workspace: Workspace, name: TableName, history: History) -> None:
     uri = history_uri(workspace, name)
     workspace.storage.write_atomic(uri, history.to_bytes())
+
+
+def table_histories(workspace: Workspace) -> list[History]:
+    """Every table with a ``_versions.json`` under the workspace's warehouse, by name.
+
+    Plain files only (no Spark, no metastore lock): what tools without a metastore read.  A
+    folder whose name is not a valid ``db.table`` is not a table and is left out; an unreadable
+    history is a :class:`WarehouseError`.
+    """
+    storage = workspace.storage
+    out: list[History] = []
+    for db_dir in storage.list(workspace.warehouse):
+        if not db_dir.endswith(".db"):
+            continue
+        for table in storage.list(f"{workspace.warehouse}/{db_dir}"):
+            try:
+                name = TableName.parse(f"{db_dir[: -len('.db')]}.{table}")
+            except WarehouseError:
+                continue
+            if storage.exists(history_uri(workspace, name)):
+                out.append(load_history(workspace, name))
+    return sorted(out, key=lambda h: h.table)

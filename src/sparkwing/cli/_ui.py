@@ -1,0 +1,30 @@
+"""``sparkwing ui``: the web pages (sparkwing.ui is imported inside the command)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from sparkwing.cli._context import state
+
+
+def ui(
+    ctx: typer.Context,
+    workspace: Annotated[
+        str | None, typer.Option("--workspace", "-w", help="Workspace dir or s3:// URI.")
+    ] = None,
+    host: Annotated[str, typer.Option("--host", help="Address to bind (loopback only, for now).")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[int, typer.Option("--port")] = 8090,
+    recent: Annotated[int, typer.Option("--recent", help="Runs per pipeline shown.")] = 20,
+) -> None:
+    """Browse runs, quarantine, tables and models in a web browser (read-only)."""
+    from sparkwing.ui import UiConfig, run
+
+    st = state(ctx)
+    st.use_workspace(workspace)
+    settings = st.settings()
+    typer.echo(f"sparkwing ui on http://{host}:{port}/ (workspace {settings.workspace})", err=True)
+    run(UiConfig(workspace=settings.workspace, s3=settings.s3, host=host, port=port, recent_runs=recent))

@@ -1,0 +1,146 @@
+"""The UI's FastAPI app: read-only, server-rendered pages over one workspace.
+
+Pages are Jinja2 templates with autoescaping on for every template; charts are inline SVG
+from :mod:`sparkwing.ui._svg`.  No JavaScript, no external asset: the Content-Security-Policy
+forbids scripts and anything not served by the UI itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
+from fastapi.staticfiles import StaticFiles
+from jinja2 import Environment, PackageLoader
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from sparkwing import __version__
+from sparkwing.errors import SparkwingError
+from sparkwing.ui import _pages
+from sparkwing.ui._auth import Authenticate, local_viewer
+from sparkwing.ui._config import UiConfig
+from sparkwing.ui._data import NotFound, WorkspaceView
+from sparkwing.workspace import Workspace
+
+CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'none'; "
+       "form-action 'none'; frame-ancestors 'none'; base-uri 'none'")  # fmt: skip
+HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+
+def templates() -> Environment:
+    env = Environment(loader=PackageLoader("sparkwing.ui", "templates"), autoescape=True,
+                      trim_blocks=True, lstrip_blocks=True)  # fmt: skip
+    env.filters["q"] = lambda s: quote(str(s), safe="")
+    env.filters["fmt"] = _pages.fmt
+    env.filters["duration"] = _pages.duration
+    env.globals.update(pages=_pages, version=__version__)
+    return env
+
+
+def create_app(
+    config: UiConfig, *, workspace: Workspace | None = None, authenticate: Authenticate = local_viewer
+) -> FastAPI:
+    """The UI over ``config.workspace``; ``authenticate`` is the login hook (see ``_auth``)."""
+    ws = workspace or Workspace(config.workspace, s3=config.s3)
+    view = WorkspaceView(ws, config)
+    env = templates()
+    app = FastAPI(title="sparkwing ui", docs_url=None, redoc_url=None, openapi_url=None,
+                  dependencies=[Depends(authenticate)])  # fmt: skip
+    app.mount("/static", StaticFiles(packages=[("sparkwing.ui", "static")]), name="static")
+
+    @app.middleware("http")
+    async def headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        response = await call_next(request)
+        for k, v in HEADERS.items():
+            response.headers.setdefault(k, v)
+        return response
+
+    def page(name: str, request: Request, status: int = 200, **context: Any) -> HTMLResponse:
+        body = env.get_template(name).render(request=request, workspace=ws.root, **context)
+        return HTMLResponse(body, status_code=status)
+
+    @app.exception_handler(NotFound)
+    async def not_found(request: Request, exc: NotFound) -> HTMLResponse:
+        return page("error.html", request, 404, title="not found", message=str(exc))
+
+    @app.exception_handler(SparkwingError)
+    async def unreadable(request: Request, exc: SparkwingError) -> HTMLResponse:
+        return page("error.html", request, 500, title="cannot read", message=exc.one_line())
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> HTMLResponse:
+        status = exc.status_code
+        return page("error.html", request, status, title=str(status), message=str(exc.detail))
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/", response_class=HTMLResponse)
+    def pipelines(request: Request) -> HTMLResponse:
+        return page("pipelines.html", request, title="pipelines", pipelines=view.pipelines())
+
+    @app.get("/pipelines/{pipeline}", response_class=HTMLResponse)
+    def pipeline(pipeline: str, request: Request) -> HTMLResponse:
+        runs = view.recent_runs(pipeline)
+        return page("pipeline.html", request, title=pipeline, pipeline=pipeline, runs=runs)
+
+    @app.get("/runs/{pipeline}/{run_id}", response_class=HTMLResponse)
+    def run(pipeline: str, run_id: str, request: Request) -> HTMLResponse:
+        record = view.run(pipeline, run_id)
+        return page("run.html", request, title=f"{pipeline} {run_id}", run=record,
+                    quarantine=view.quarantine(record),
+                    run_error=_pages.split_hint(record.error))  # fmt: skip
+
+    @app.get("/runs/{pipeline}/{run_id}/quarantine/{source}/{name}")
+    def quarantine_file(pipeline: str, run_id: str, source: str, name: str) -> StreamingResponse:
+        uri = view.quarantine_file(pipeline, run_id, source, name)
+        return _download(view, uri, f"{pipeline}-{run_id}-{source}-{name}", "application/x-ndjson")
+
+    @app.get("/tables", response_class=HTMLResponse)
+    def tables(request: Request) -> HTMLResponse:
+        return page("tables.html", request, title="tables", tables=view.tables())
+
+    @app.get("/tables/{db}/{table}", response_class=HTMLResponse)
+    def table(db: str, table: str, request: Request) -> HTMLResponse:
+        return page("table.html", request, title=f"{db}.{table}", history=view.table(db, table))
+
+    @app.get("/models", response_class=HTMLResponse)
+    def models(request: Request) -> HTMLResponse:
+        return page("models.html", request, title="models", models=view.models())
+
+    @app.get("/models/{name}", response_class=HTMLResponse)
+    def model(name: str, request: Request) -> HTMLResponse:
+        return page("model.html", request, title=name, model=view.model(name), log=view.alias_log(name))
+
+    @app.get("/models/{name}/{version}", response_class=HTMLResponse)
+    def model_version(name: str, version: str, request: Request) -> HTMLResponse:
+        mv = view.version(name, version)
+        aliases = sorted(a for a, v in view.model(name).aliases.items() if v == mv.version)
+        return page("card.html", request, title=mv.ref, mv=mv, card=mv.card, aliases=aliases)
+
+    @app.get("/models/{name}/{version}/files/{artifact:path}")
+    def artifact(name: str, version: str, artifact: str) -> StreamingResponse:
+        uri = view.artifact(name, version, artifact)
+        filename = f"{name}-{version}-{artifact.replace('/', '-')}"
+        return _download(view, uri, filename, "application/octet-stream")
+
+    return app
+
+
+def _download(view: WorkspaceView, uri: str, filename: str, media_type: str) -> StreamingResponse:
+    safe = "".join(c if c.isalnum() or c in "._-" else "_" for c in filename)
+    headers = {"Content-Disposition": f'attachment; filename="{safe}"'}
+    size = view.size(uri)
+    if size is not None:
+        headers["Content-Length"] = str(size)
+    return StreamingResponse(view.stream(uri), media_type=media_type, headers=headers)

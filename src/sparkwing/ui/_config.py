@@ -1,0 +1,50 @@
+"""Settings of ``sparkwing ui``: where the workspace is, where to listen, how much to read."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from sparkwing.config import S3Settings
+from sparkwing.errors import ConfigError
+
+
+class UiConfig(BaseModel):
+    """What the UI reads and how it listens; limits keep every page's reading bounded."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    workspace: str = Field(default="./sparkwing-home", description="Workspace dir or s3:// URI.")
+    s3: S3Settings = Field(default_factory=S3Settings)
+    host: str = Field(default="127.0.0.1", description="Address to bind; loopback only until auth exists.")
+    port: int = Field(default=8090, ge=0, le=65535)
+    recent_runs: int = Field(default=20, ge=1, le=500, description="Runs per pipeline read for a page.")
+    sample_lines: int = Field(default=20, ge=0, le=1000, description="Quarantined lines shown per source.")
+    sample_bytes: int = Field(
+        default=256 * 1024, ge=1024, le=64 * 1024 * 1024,
+        description="Bytes read from the head of a quarantine file for the sample (never the whole file).",
+    )  # fmt: skip
+    max_raw_chars: int = Field(default=2000, ge=80, description="A sampled raw line longer than this is cut.")
+
+    @property
+    def loopback(self) -> bool:
+        return is_loopback(self.host)
+
+    def check(self, *, auth: bool = False) -> None:
+        """Refuse to listen beyond loopback without an authentication hook (issue 13 adds one)."""
+        if not self.loopback and not auth:
+            raise ConfigError(
+                f"the UI would listen on {self.host} with no login",
+                hint="bind 127.0.0.1 (the default) and reach it through an SSH tunnel",
+            )
+
+
+def is_loopback(host: str) -> bool:
+    """``localhost`` or a loopback IP address (127.0.0.0/8, ::1)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False

@@ -1,0 +1,165 @@
+"""From records to what a page draws: timelines, sparklines, curves, tables of figures."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from markupsafe import Markup
+
+from sparkwing.pipeline import RunRecord, StepRecord
+from sparkwing.registry import ModelCard
+from sparkwing.ui import _svg
+
+
+def parse_time(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        t = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
+
+
+def run_seconds(record: RunRecord) -> float | None:
+    """The run's duration: recorded, or so far for a run still going."""
+    if record.seconds is not None:
+        return record.seconds
+    start = parse_time(record.started)
+    if start is None:
+        return None
+    end = parse_time(record.finished) or datetime.now(timezone.utc)
+    return max((end - start).total_seconds(), 0.0)
+
+
+def duration(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    m, s = divmod(int(seconds), 60)
+    return f"{m}m {s:02d}s" if m < 60 else f"{m // 60}h {m % 60:02d}m"
+
+
+def sparkline(runs: list[RunRecord]) -> Markup:
+    """Recent runs, oldest left (``runs`` is newest first)."""
+    marks = [
+        _svg.Mark(run_seconds(r), r.status, f"{r.run_id}: {r.status}, {duration(run_seconds(r))}")
+        for r in reversed(runs)
+    ]
+    return _svg.sparkline(marks)
+
+
+def timeline(record: RunRecord) -> Markup:
+    """One bar per step that started, from its start to its end (or now, if it is running)."""
+    origin = parse_time(record.started)
+    now = datetime.now(timezone.utc)
+    bars = []
+    for step in record.steps.values():
+        start = parse_time(step.started)
+        if origin is None or start is None:
+            continue
+        end = parse_time(step.finished) or (start if step.status != "running" else now)
+        a, b = (start - origin).total_seconds(), (end - origin).total_seconds()
+        bars.append(_svg.Bar(step.name, a, b, step.status, f"{step.name}: {step.status}, {duration(b - a)}"))
+    return _svg.timeline(bars)
+
+
+@dataclass(frozen=True)
+class ErrorText:
+    message: str
+    hint: str | None
+
+
+def split_hint(text: str | None) -> ErrorText | None:
+    """``message (hint: ...)`` as the runner writes a SparkwingError's one line."""
+    if not text:
+        return None
+    message, sep, hint = text.partition(" (hint: ")
+    if sep and hint.endswith(")"):
+        return ErrorText(message, hint[:-1])
+    return ErrorText(text, None)
+
+
+def step_error(step: StepRecord) -> ErrorText | None:
+    return split_hint(step.error)
+
+
+def roc(card: ModelCard) -> Markup | None:
+    c = card.curves.roc
+    if c is None or not c.fpr:
+        return None
+    pts = [(0.0, 0.0), *zip(c.fpr, c.tpr, strict=False), (1.0, 1.0)]
+    auc = card.metrics.holdout.get("auc")
+    label = f"ROC curve (holdout AUC {auc:.4f})" if auc is not None else "ROC curve (holdout)"
+    return _svg.curve(pts, label=label, x_label="false positive rate", y_label="true positive rate",
+                      diagonal=True)
+
+
+def pr(card: ModelCard) -> Markup | None:
+    c = card.curves.pr
+    if c is None or not c.recall:
+        return None
+    pts = list(zip(c.recall, c.precision, strict=False))
+    return _svg.curve(pts, label="precision/recall curve (holdout)", x_label="recall", y_label="precision")
+
+
+def importance(card: ModelCard, top: int = 20) -> Markup | None:
+    items = [
+        (v.variable, v.scaled_importance if v.scaled_importance is not None else v.relative_importance or 0.0)
+        for v in card.variable_importance[:top]
+    ]
+    return _svg.bars(items, label="variable importance (scaled)") if items else None
+
+
+def leaderboard_metric(card: ModelCard) -> str | None:
+    """The leaderboard column to chart: the headline metric if the rows have it."""
+    head = card.headline()
+    rows = card.leaderboard
+    if not rows:
+        return None
+    if head and head[0] in rows[0]:
+        return head[0]
+    return next((k for k, v in rows[0].items() if isinstance(v, float)), None)
+
+
+def leaderboard_chart(card: ModelCard, top: int = 15) -> Markup | None:
+    metric = leaderboard_metric(card)
+    if metric is None:
+        return None
+    items = [
+        (str(r.get("model_id", r.get("algo", "?"))), float(r[metric]))
+        for r in card.leaderboard[:top] if isinstance(r.get(metric), (int, float))
+    ]  # fmt: skip
+    ids = [r.get("model_id") for r in card.leaderboard[:top]]
+    chosen = ids.index(card.model_id) if card.model_id in ids else None
+    if not items:
+        return None
+    return _svg.bars(items, label=f"leaderboard by {metric}", label_width=300, highlight=chosen)
+
+
+def metric_rows(card: ModelCard) -> list[tuple[str, float | None, float | None]]:
+    """(metric, holdout, cv) for every metric either side has, holdout's order first."""
+    names = list(card.metrics.holdout) + [k for k in card.metrics.cv if k not in card.metrics.holdout]
+    return [(n, card.metrics.holdout.get(n), card.metrics.cv.get(n)) for n in names]
+
+
+def leaderboard_columns(card: ModelCard) -> list[str]:
+    cols: list[str] = []
+    for row in card.leaderboard[:1]:
+        cols = [k for k in row if k != "model_id"]
+    return ["model_id", *cols] if card.leaderboard else []
+
+
+def fmt(value: object) -> str:
+    """A figure for a table cell."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)

@@ -1,0 +1,149 @@
+"""Charts as inline SVG, drawn on the server: readable with no JavaScript and no network.
+
+Every piece of text that reaches a chart passes through :func:`markupsafe.escape`, and numbers
+are formatted here, so a hostile label in a record cannot become markup.  Each chart is an
+``<svg role="img">`` with an ``aria-label`` and ``<title>`` tooltips on its marks.
+
+>>> str(sparkline([])).startswith("<svg")
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from markupsafe import Markup, escape
+
+_STATUS = {"succeeded", "failed", "running", "skipped", "pending"}
+
+
+def _cls(status: str) -> str:
+    return f"st-{status}" if status in _STATUS else "st-other"
+
+
+def _n(x: float) -> str:
+    return f"{x:.2f}".rstrip("0").rstrip(".")
+
+
+def _svg(width: int, height: int, label: str, body: list[str], cls: str) -> Markup:
+    return Markup(
+        f'<svg class="chart {cls}" role="img" aria-label="{escape(label)}" viewBox="0 0 {width} {height}" '
+        f'width="{width}" height="{height}" xmlns="http://www.w3.org/2000/svg">' + "".join(body) + "</svg>"
+    )
+
+
+@dataclass(frozen=True)
+class Mark:
+    """One run in a sparkline: its duration (seconds, or None) and its outcome."""
+
+    seconds: float | None
+    status: str
+    title: str
+
+
+def sparkline(marks: Sequence[Mark], *, width: int = 140, height: int = 28) -> Markup:
+    """Bars of recent run durations, oldest left, coloured by outcome."""
+    if not marks:
+        return _svg(width, height, "no runs", [], "sparkline")
+    top = max((m.seconds or 0.0) for m in marks) or 1.0
+    step = width / max(len(marks), 1)
+    body = []
+    for i, m in enumerate(marks):
+        h = max(2.0, (m.seconds or 0.0) / top * (height - 2))
+        x = i * step + 1
+        body.append(
+            f'<rect class="{_cls(m.status)}" x="{_n(x)}" y="{_n(height - h)}" width="{_n(max(step - 2, 1))}" '
+            f'height="{_n(h)}"><title>{escape(m.title)}</title></rect>'
+        )
+    return _svg(width, height, f"{len(marks)} recent runs", body, "sparkline")
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One step on the timeline: seconds from the run's start to its start and end."""
+
+    label: str
+    start: float
+    end: float
+    status: str
+    title: str
+
+
+def timeline(bars: Sequence[Bar], *, width: int = 760, row: int = 22, label_width: int = 200) -> Markup:
+    """A Gantt-like chart: one row per step, a bar from its start to its end."""
+    total = max([b.end for b in bars] + [1e-9])
+    plot = width - label_width - 10
+    height = row * len(bars) + 24
+    body = []
+    for k in range(5):  # axis ticks in seconds
+        t = total * k / 4
+        x = label_width + plot * k / 4
+        body.append(f'<line class="grid" x1="{_n(x)}" y1="0" x2="{_n(x)}" y2="{height - 16}"/>')
+        anchor = "start" if k == 0 else "end" if k == 4 else "middle"
+        text = f"{t:.0f}" if total >= 20 else _n(t)
+        body.append(f'<text class="tick" x="{_n(x)}" y="{height - 4}" text-anchor="{anchor}">{text}s</text>')
+    for i, b in enumerate(bars):
+        y = i * row + 3
+        x0 = label_width + plot * max(b.start, 0.0) / total
+        w = max(plot * max(b.end - b.start, 0.0) / total, 2.0)
+        body.append(f'<text class="label" x="{label_width - 6}" y="{y + row - 9}" text-anchor="end">'
+                    f"{escape(_clip(b.label, 28))}</text>")
+        body.append(f'<rect class="{_cls(b.status)}" x="{_n(x0)}" y="{y}" width="{_n(w)}" height="{row - 6}">'
+                    f"<title>{escape(b.title)}</title></rect>")
+    return _svg(width, height, f"timeline of {len(bars)} steps", body, "timeline")
+
+
+def curve(
+    points: Sequence[tuple[float, float]], *, label: str, x_label: str, y_label: str,
+    diagonal: bool = False, size: int = 280,
+) -> Markup:  # fmt: skip
+    """A curve in the unit square (ROC, precision/recall), with axes and an optional diagonal."""
+    pad = 36
+    plot = size - pad - 10
+    body = [f'<rect class="frame" x="{pad}" y="10" width="{plot}" height="{plot}"/>']
+    for k in range(5):
+        v = k / 4
+        x, y = pad + plot * v, 10 + plot * (1 - v)
+        body.append(f'<text class="tick" x="{_n(x)}" y="{size - 12}" text-anchor="middle">{_n(v)}</text>')
+        body.append(f'<text class="tick" x="{pad - 4}" y="{_n(y + 4)}" text-anchor="end">{_n(v)}</text>')
+    if diagonal:
+        body.append(f'<line class="diagonal" x1="{pad}" y1="{10 + plot}" x2="{pad + plot}" y2="10"/>')
+    coords = " ".join(
+        f"{_n(pad + plot * _unit(x))},{_n(10 + plot * (1 - _unit(y)))}" for x, y in points
+    )
+    if coords:
+        body.append(f'<polyline class="curve" points="{coords}"/>')
+    mid = pad + plot / 2
+    body.append(f'<text class="axis" x="{mid}" y="{size}" text-anchor="middle">{escape(x_label)}</text>')
+    body.append(f'<text class="axis" x="10" y="{10 + plot / 2}" transform="rotate(-90 10 {10 + plot / 2})" '
+                f'text-anchor="middle">{escape(y_label)}</text>')
+    return _svg(size, size + 4, label, body, "curve")
+
+
+def bars(
+    items: Sequence[tuple[str, float]], *, label: str, width: int = 560, row: int = 18,
+    label_width: int = 220, highlight: int | None = None,
+) -> Markup:  # fmt: skip
+    """Horizontal bars (variable importance, a leaderboard metric), longest scale = the largest value."""
+    top = max([abs(v) for _, v in items] + [1e-12])
+    plot = width - label_width - 60
+    body = []
+    for i, (name, value) in enumerate(items):
+        y = i * row + 2
+        w = max(plot * abs(value) / top, 1.0)
+        cls = "bar hl" if i == highlight else "bar"
+        body.append(f'<text class="label" x="{label_width - 6}" y="{y + row - 6}" text-anchor="end">'
+                    f"{escape(_clip(name, 32))}</text>")
+        body.append(f'<rect class="{cls}" x="{label_width}" y="{y}" width="{_n(w)}" height="{row - 4}">'
+                    f"<title>{escape(name)}: {value:.6g}</title></rect>")
+        body.append(f'<text class="value" x="{_n(label_width + w + 4)}" y="{y + row - 6}">{value:.4g}</text>')
+    return _svg(width, row * len(items) + 4, label, body, "bars")
+
+
+def _unit(v: float) -> float:
+    return min(max(float(v), 0.0), 1.0)
+
+
+def _clip(text: str, n: int) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"

@@ -1,0 +1,157 @@
+"""The UI in a real headless Chromium (Debian's ``chromium``, driven by playwright): ``sparkwing
+ui`` runs under uvicorn on a free loopback port; a user clicks from the pipelines to a failed run
+and its traceback, to a successful run, to the model card, and the charts are there.
+
+Screenshots go to the test's temp folder, or to ``$SPARKWING_UI_SCREENSHOTS`` (``docs/img`` holds
+the ones made that way).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from ui_workspace import QUARANTINE_LINES, Built
+from ui_workspace import ui_workspace as ui_workspace  # the fixture
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+SRC = Path(__file__).resolve().parents[2] / "src"
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def ui_url(ui_workspace: Built) -> Iterator[str]:
+    port = _free_port()
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")])}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sparkwing", "ui", "-w", str(ui_workspace.root), "--port", str(port)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert proc.poll() is None, proc.stderr.read().decode()[-2000:]  # type: ignore[union-attr]
+            try:
+                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "sparkwing ui did not start"
+            time.sleep(0.2)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        assert proc.stderr is not None
+        proc.stderr.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if not shutil.which(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield b
+        b.close()
+
+
+@pytest.fixture()
+def shots(tmp_path: Path) -> Path:
+    out = Path(os.environ.get("SPARKWING_UI_SCREENSHOTS") or tmp_path)
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def test_click_through_pipelines_run_traceback_and_model_card(
+    browser: object, ui_url: str, ui_workspace: Built, shots: Path
+) -> None:
+    from playwright.sync_api import Browser, expect
+
+    assert isinstance(browser, Browser)
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    outside: list[str] = []
+    page.on("request", lambda r: None if r.url.startswith(ui_url) else outside.append(r.url))
+
+    page.goto(ui_url + "/")
+    expect(page.locator("h1")).to_have_text("Pipelines")
+    row = page.locator("#pipelines tr", has_text="loans")
+    expect(row.locator(".badge")).to_have_text("failed")
+    assert row.locator("svg.sparkline rect").count() == 2
+    expect(page.locator("#pipelines")).to_contain_text("<img src=x onerror=alert(1)>")  # shown as text
+    page.screenshot(path=str(shots / "ui-pipelines.png"), full_page=True)
+
+    # to the failed run, then its failed step's traceback
+    row.get_by_role("link", name=ui_workspace.failed_run).click()
+    expect(page.locator("h1")).to_contain_text(ui_workspace.failed_run)
+    expect(page.locator("#run-error .hint")).to_contain_text("the traceback is the python step's own")
+    assert page.locator("#timeline svg rect").count() == 2
+    page.get_by_role("link", name="loans_features").click()
+    assert page.url.endswith("#failed-loans_features")
+    traceback = page.locator("#failed-loans_features pre")
+    expect(traceback).to_be_visible()
+    expect(traceback).to_contain_text("ZeroDivisionError: division by zero")
+    expect(traceback).to_contain_text("return a / b  # <b>not bold</b>")
+    quarantine = page.locator("#quarantine-loans_raw")
+    expect(quarantine).to_contain_text(f"{QUARANTINE_LINES:,} rows quarantined")
+    expect(quarantine.locator("table.sample tbody tr")).to_have_count(20)
+    expect(quarantine.locator("table.sample")).to_contain_text("<script>alert('x')</script>")
+    with page.expect_download() as got:
+        quarantine.get_by_role("link", name="part-00000-abc.json").click()
+    assert Path(got.value.path()).stat().st_size > 100_000
+    page.screenshot(path=str(shots / "ui-run-failed.png"), full_page=True)
+
+    # back to the pipeline, to the successful run, to the model card
+    page.get_by_role("link", name="loans", exact=True).click()
+    page.get_by_role("link", name=ui_workspace.ok_run).click()
+    assert page.locator("#timeline svg rect").count() == 5
+    expect(page.locator("#models")).to_contain_text("promoted to production")
+    page.screenshot(path=str(shots / "ui-run.png"), full_page=True)
+    page.get_by_role("link", name="loan_default", exact=True).click()
+    expect(page.locator("#alias-log")).to_contain_text("production")
+    page.get_by_role("link", name="v2").first.click()
+    expect(page.locator("h1")).to_contain_text("loan_default v2")
+    for chart in ["#roc svg polyline", "#pr svg polyline"]:
+        box = page.locator(chart).bounding_box()
+        assert box and box["width"] > 100 and box["height"] > 50, chart
+    assert page.locator("#importance svg rect").count() == 20
+    assert page.locator("#leaderboard svg rect").count() == 8
+    expect(page.locator("#confusion td.diag").first).to_have_text("120")
+    expect(page.locator("#metrics")).to_contain_text("cv")
+    page.screenshot(path=str(shots / "ui-model.png"), full_page=True)
+
+    page.get_by_role("link", name="Tables").click()
+    page.get_by_role("link", name="credit.loans_clean").click()
+    expect(page.locator("#versions > tbody > tr")).to_have_count(2)
+    page.screenshot(path=str(shots / "ui-table.png"), full_page=True)
+
+    assert errors == [] and outside == []  # no script errors, nothing fetched from elsewhere
+    page.close()
