@@ -77,7 +77,9 @@ DEFAULT_MODELS = [
 ]
 BIG_MODELS = ["gbm_50x5", "gbm_300x10", "drf_50", "glm", "xgboost_100x6", "se_automl"]
 #: models whose Python side is slow enough to need fewer rows (same rows for genmodel)
-ROW_CAP = {"glrm_prostate": 1_000}
+ROW_CAP = {"glrm_prostate": 5_000}
+#: rows timed one by one for the latency columns (default 2,000)
+LATENCY_ROWS = {"glrm_prostate": 200}
 
 
 def models() -> list[tuple[str, Path, Path]]:
@@ -276,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
             records = [
                 {k: v for k, v in rec.items() if isinstance(v, str)}
                 for rec in read_frame(files["parity"]).to_dict("records")
-            ]
+            ][: LATENCY_ROWS.get(label, 2000)]
             online = latency_us(model.predict, records)
             row_path = latency_us(model.predict_row, records) if hasattr(model, "predict_row") else math.nan
             encoded = [model.encode(rec).values for rec in records]

@@ -157,7 +157,7 @@ def main() -> None:
         settings = load_settings({"workspace": str(tmp / "ws"),
                                   "spark": {"master": args.master, "driver_memory": "4g"}})
         spark = start_spark(settings)
-        hc = start_h2o(spark, settings)
+        hc = start_h2o(spark, settings).context
         csv = EXAMPLE.parent / "data" / "loan.csv"
         # Warm-up (untimed): the first Spark jobs, codegen and the Hive metastore's start-up
         # would otherwise land on whichever side runs first.

@@ -50,7 +50,7 @@ def spark(settings) -> Iterator[object]:
 
 @pytest.fixture(scope="session")
 def h2o(spark, settings):
-    """The one H2OContext of the test run, started on first use."""
+    """The one H2O cloud (an ``H2OCloud``) of the test run, started on first use."""
     from sparkwing.engine import start_h2o
 
     return start_h2o(spark, settings)

@@ -108,8 +108,8 @@ def start_submit(
     """The same run through ``spark-submit`` (as an EMR step runs it), with sparkwing's submit line."""
     from standalone import spark_home
 
+    from sparkwing.cli import submit_command
     from sparkwing.config import load_settings
-    from sparkwing.engine import submit_command
 
     settings = load_settings({
         "workspace": str(workspace),

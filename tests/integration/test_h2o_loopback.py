@@ -13,9 +13,8 @@ pytestmark = [pytest.mark.spark, pytest.mark.h2o]
 
 @pytest.mark.skipif(shutil.which("ss") is None, reason="needs ss (iproute2)")
 def test_h2o_binds_loopback_only(spark, h2o) -> None:
-    from sparkwing.engine import h2o_url
-
-    assert h2o_url().startswith("http://127.0.0.1:")
+    assert h2o.url.startswith("http://127.0.0.1:")
+    assert h2o.url != "http://127.0.0.1:54321"  # a port chosen free, not H2O's fixed default
     pid = spark.sparkContext._jvm.java.lang.ProcessHandle.current().pid()
     out = subprocess.run(["ss", "-ltnpH"], capture_output=True, text=True, check=True).stdout
     mine = [line for line in out.splitlines() if f"pid={pid}," in line]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from sparkwing.cli import submit_command
 from sparkwing.config import load_settings
-from sparkwing.engine import check_cluster, cluster_kind, spark_conf, sparkling_jar, submit_command
+from sparkwing.engine import check_cluster, cluster_kind, spark_conf, sparkling_jar
 from sparkwing.engine._spark import JAVA17_FLAGS, _merge_submitted
 from sparkwing.errors import ConfigError
 
@@ -90,14 +91,16 @@ def test_local_sources_on_yarn_are_config_errors_arff_too(tmp_path) -> None:
 
     spec = PipelineSpec.model_validate({"name": "p", "sources": {
         "a": {"uri": "data/a.csv", "format": "csv"}, "b": {"uri": "data/b.arff", "format": "arff"}}})
+    from sparkwing.lake import source_problems
+
     with pytest.raises(ConfigError) as exc:
-        check_cluster(_settings("yarn", "s3://b/ws"), spec)
+        check_cluster(_settings("yarn", "s3://b/ws"), source_problems(spec.sources, "yarn"))
     assert [p.path for p in exc.value.problems] == ["sources.a.uri", "sources.b.uri"]
-    check_cluster(_settings("spark://127.0.0.1:7077"), spec)
+    assert source_problems(spec.sources, "spark://127.0.0.1:7077") == []
 
 
 def test_java_cause_picks_the_innermost_java_exception() -> None:
-    from sparkwing.engine._h2o import java_cause
+    from sparkwing.errors import java_cause
 
     text = (
         "An error occurred while calling o1249.getOrCreate.\n"

@@ -22,8 +22,8 @@ def ctx(tmp_path: Path) -> SourceContext:
 
 def test_public_api():
     assert sorted(lake.__all__) == sorted(
-        ["SourceContext", "SourceResult", "clean_staging", "fingerprint_source", "read_source",
-         "staging_dir", "write_output"]
+        ["SourceContext", "SourceResult", "check_locations", "clean_staging", "fingerprint_source",
+         "read_source", "source_problems", "staging_dir", "write_output"]
     )  # fmt: skip
 
 

@@ -115,3 +115,34 @@ def test_glrm_lockstep_is_the_one_row_solver(name: str) -> None:
     got = model.predict_numpy(x)
     want = np.array([sc._project(x[r].tolist(), sc.seed + r) for r in range(len(x))])
     assert np.array_equal(got, want)
+
+
+@pytest.mark.parametrize("name", ["xgb_loan", "xgb_dart_prostate", "xgb_multinomial_iris", "xgb_agaricus"])
+def test_xgboost_row_walk_is_the_batch_walk(name: str) -> None:
+    """A few rows take the plain-Python walk; every row scores exactly as in a big batch."""
+    from mojo_parity import FIXTURES, manifest, read_tsv
+    from sparkwing import mojo
+
+    entry = manifest()[name]
+    model = mojo.load(FIXTURES / entry["mojo"])
+    x = model.encode(read_tsv(FIXTURES / entry["input"])).values
+    batch = model.predict_numpy(x)
+    for lo in range(0, len(x), 3):  # 3 rows at a time: under walk_rows
+        assert np.array_equal(model.predict_numpy(x[lo : lo + 3]), batch[lo : lo + 3], equal_nan=True)
+
+
+@pytest.mark.parametrize("name", ["kmeans_std_prostate", "kmeans_raw_iris", "glrm_prostate"])
+def test_few_row_paths_are_the_batch_path(name: str) -> None:
+    """K-means and GLRM score a few rows with plain floats: exactly the batch values."""
+    from mojo_parity import FIXTURES, manifest, read_tsv
+    from sparkwing import mojo
+
+    entry = manifest()[name]
+    model = mojo.load(FIXTURES / entry["mojo"])
+    x = model.encode(read_tsv(FIXTURES / entry["input"])).values[:40]
+    reset = getattr(model._scorer, "reset", lambda: None)
+    reset()
+    batch = model.predict_numpy(x)
+    reset()
+    one = np.vstack([model.predict_numpy(x[r : r + 1]) for r in range(len(x))])
+    assert np.array_equal(one, batch, equal_nan=True)

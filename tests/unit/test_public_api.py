@@ -33,7 +33,7 @@ PUBLIC: dict[str, str] = {
         "SourceError SparkwingError StepFailed TrainingError WarehouseError WorkspaceBusy describe "
         "first_line java_cause"
     ),
-    "sparkwing.cli": "EXIT_CODES app exit_code main",
+    "sparkwing.cli": "EXIT_CODES app exit_code format_command main submit_command",
     "sparkwing.config": (
         "AlgorithmSpec AutoMLSpec CHECK_KINDS Check DRIVER_PARSED DatasetSpec FORMAT_ALIASES GlrmParams "
         "H2OSettings Kind LakeSettings ModelRef ModelSpec Node OUTPUT_FORMATS OutputFormat PipelineSpec "
@@ -43,12 +43,13 @@ PUBLIC: dict[str, str] = {
         "check_source_paths format_for_path is_model_name load_settings load_spec parse_spec"
     ),
     "sparkwing.engine": (
-        "JAVA17_FLAGS JavaRuntime check_cluster cluster_conf cluster_kind effective_settings find_java "
-        "format_command h2o_cloud h2o_conf h2o_lost_node h2o_started h2o_url run_watched spark_conf "
-        "sparkling_jar start_h2o start_spark stop_h2o stop_spark submit_command submitted_conf use_java"
+        "JAVA17_FLAGS CloudInfo EngineLogs H2OCloud JavaRuntime check_cluster cluster_conf cluster_kind "
+        "cluster_problems effective_settings find_java free_port h2o_conf port_in_use spark_conf "
+        "sparkling_jar start_h2o start_spark stop_h2o stop_spark submitted_conf use_java"
     ),
     "sparkwing.lake": (
-        "SourceContext SourceResult clean_staging fingerprint_source read_source staging_dir write_output"
+        "SourceContext SourceResult check_locations clean_staging fingerprint_source read_source "
+        "source_problems staging_dir write_output"
     ),
     "sparkwing.mojo": (
         "EncodedRows Feature Limits ModelInfo MojoModel RowWarning class_column inspect_text load predict_csv"

@@ -11,8 +11,8 @@ import pytest
 
 from sparkwing.cli import main
 from sparkwing.config import check_source_paths, load_settings, load_spec
-from sparkwing.engine import check_cluster
 from sparkwing.errors import ConfigError
+from sparkwing.lake import check_locations
 
 SPEC = """\
 name: p
@@ -114,12 +114,12 @@ def test_an_s3_workspace_is_fine_without_tables_or_when_spark_has_s3(tmp_path: P
     spec = load_spec(tmp_path / "pipeline.yaml")
     local = load_settings({"workspace": "s3://bucket/ws", "spark": {"master": "local[*]"}})
     with pytest.raises(ConfigError):
-        check_cluster(local, spec)
+        check_locations(local, spec)
     says_s3 = local.model_copy(update={"lake": local.lake.model_copy(update={"spark_s3": "always"})})
-    check_cluster(says_s3, spec)
+    check_locations(says_s3, spec)
     (tmp_path / "pipeline.yaml").write_text(TABLES.split("tables:")[0])
-    check_cluster(local, load_spec(tmp_path / "pipeline.yaml"))
-    check_cluster(local.model_copy(update={"workspace": str(tmp_path / "ws")}), spec)
+    check_locations(local, load_spec(tmp_path / "pipeline.yaml"))
+    check_locations(local.model_copy(update={"workspace": str(tmp_path / "ws")}), spec)
 
 
 def test_a_local_session_on_an_s3_workspace_keeps_derby_out_of_the_current_folder() -> None:

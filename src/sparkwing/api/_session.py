@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from sparkwing import workspace as _ws
 from sparkwing.config import Settings, load_settings
-from sparkwing.engine import start_h2o, start_spark
+from sparkwing.engine import H2OCloud, start_h2o, start_spark
 from sparkwing.errors import ConfigError, EngineError
 
 if TYPE_CHECKING:
@@ -78,7 +78,11 @@ def spark(workspace: Workspace | str | None = None) -> SparkSession:
     return session
 
 
-def h2o(workspace: Workspace | str | None = None) -> Any:
-    """H2O (Sparkling Water) on the workspace's SparkSession, started on first call."""
+def h2o(workspace: Workspace | str | None = None) -> H2OCloud:
+    """H2O (Sparkling Water) on the workspace's SparkSession, started on first call.
+
+    Returns the :class:`sparkwing.engine.H2OCloud` (``.url``, ``.size``, ``.context`` the
+    H2OContext, ``.stop()``); its logs go to ``<workspace>/logs/session/``.
+    """
     ws = workspace_of(workspace)
     return start_h2o(spark(ws), ws.settings)

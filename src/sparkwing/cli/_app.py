@@ -53,12 +53,18 @@ def _global(
     master: Annotated[str | None, typer.Option("--master", help="Spark master, e.g. local[*], yarn.")] = None,
     conf: Annotated[list[str] | None, typer.Option("--conf", help="Extra Spark setting key=value.")] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Full tracebacks and debug logs.")] = False,
+    verbose: Annotated[bool, typer.Option(
+        "--verbose", "-v", help="Also stream engine logs (JVM, Spark, H2O, XGBoost) to the console; "
+        "they always go to <workspace>/logs/.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the result and errors.")] = False,
     version: Annotated[bool, typer.Option("--version", help="Print the version and exit.",
                                           callback=_print_version, is_eager=True)] = False,
 ) -> None:
+    if verbose and quiet:
+        raise typer.BadParameter("--verbose and --quiet exclude each other")
     ctx.obj = CliState(workspace_uri=workspace, config_file=config, master=master, conf=conf or [],
-                       debug=debug)
-    console.setup_logging(debug)
+                       debug=debug, verbose=verbose, quiet=quiet)
+    console.setup_logging(debug, quiet=quiet)
 
 
 # --- pipeline -------------------------------------------------------------------------------
@@ -80,10 +86,10 @@ def run(
     st = state(ctx)
     pipeline = load_spec(spec)
     settings = st.settings()
-    reporter = console.Recording(console.reporter())
+    reporter = console.Recording(console.reporter(quiet=st.quiet))
     try:
         record = run_pipeline(pipeline, settings, resume=resume, reporter=reporter,
-                              fail_fast=fail_fast)
+                              fail_fast=fail_fast, echo_engine_logs=st.verbose)
     except SparkwingError as exc:
         if reporter.record is None:  # refused before a run began (busy, unknown run, spec)
             raise
@@ -106,11 +112,11 @@ def validate(ctx: typer.Context,
              spec: Annotated[Path, typer.Argument(help="Pipeline YAML file.")]) -> None:
     """Check a spec, its step graph, parameters, local sources and settings, without running anything."""
     from sparkwing.config import build_graph, check_source_paths, load_spec
-    from sparkwing.engine import check_cluster
+    from sparkwing.lake import check_locations
 
     pipeline = load_spec(spec)
     graph = build_graph(pipeline)
-    check_cluster(state(ctx).settings(), pipeline)  # what run refuses before any work
+    check_locations(state(ctx).settings(), pipeline)  # what run refuses before any work
     warnings = check_source_paths(pipeline)  # a missing local file is an error; s3:// is not looked at
     for problem in warnings:
         console.err.print(f"warning: {problem}", highlight=False, markup=False)

@@ -23,12 +23,43 @@ _STYLE = {"succeeded": "green", "failed": "bold red", "running": "yellow", "pend
           "skipped": "dim"}
 
 
-def setup_logging(debug: bool) -> None:
-    level = logging.DEBUG if debug else logging.INFO
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-                        stream=sys.stderr)
+class _ConsoleHandler(logging.Handler):
+    """Log lines through the rich console, so that they print above a live step table."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            err.print(self.format(record), markup=False, highlight=False, soft_wrap=True)
+        except Exception:  # noqa: BLE001 - logging must never raise
+            self.handleError(record)
+
+
+def setup_logging(debug: bool, *, quiet: bool = False) -> None:
+    """sparkwing's own log lines on stderr: INFO (DEBUG with ``debug``, errors only with ``quiet``).
+
+    The engine's logs (JVM, Spark, H2O) never pass through here: they go to files
+    (``sparkwing.engine.EngineLogs``).  Python warnings from the engine's client libraries are
+    logged at DEBUG, not printed.
+    """
+    level = logging.DEBUG if debug else logging.ERROR if quiet else logging.INFO
+    handler = _ConsoleHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    if not debug:
+        handler.addFilter(_own_warnings_only)
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
     for noisy in ("py4j", "py4j.clientserver", "py4j.java_gateway", "botocore", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    logging.captureWarnings(True)
+
+
+def _own_warnings_only(record: logging.LogRecord) -> bool:
+    """Python warnings raised in sparkwing's code pass; the engine clients' (h2o, pyspark) do not."""
+    if record.name != "py.warnings":
+        return True
+    args = record.args
+    first = str(args[0] if isinstance(args, tuple) and args else record.msg).split(":", 1)[0]
+    return "/sparkwing/" in first.replace("\\", "/")
 
 
 def interactive() -> bool:
@@ -80,9 +111,21 @@ class LiveReporter:
             self._live = None
 
 
-def reporter() -> Any:
+class QuietReporter:
+    """``-q``: no progress at all; the summary and errors print as usual."""
+
+    def run_started(self, record: RunRecord, order: list[str]) -> None: ...
+    def step_started(self, step: StepRecord) -> None: ...
+    def step_finished(self, step: StepRecord) -> None: ...
+    def message(self, text: str) -> None: ...
+    def run_finished(self, record: RunRecord) -> None: ...
+
+
+def reporter(*, quiet: bool = False) -> Any:
     from sparkwing.pipeline import LogReporter
 
+    if quiet:
+        return QuietReporter()
     return LiveReporter() if interactive() else LogReporter()
 
 
@@ -156,6 +199,8 @@ def print_summary(record: RunRecord, *, show_error: bool = True) -> None:
             err.print(s.user_traceback.rstrip(), highlight=False, markup=False)
     if record.error and show_error:
         err.print(f"[red]error:[/] {escape(record.error)}", highlight=False)
+    if record.status == "failed" and record.logs:
+        err.print(f"[dim]engine logs: {escape(record.logs)}[/]", highlight=False)
 
 
 def leaderboard_table(board: list[dict[str, Any]], title: str, *, top: int,

@@ -39,6 +39,8 @@ class CliState:
     master: str | None = None
     conf: list[str] = field(default_factory=list)
     debug: bool = False
+    verbose: bool = False  # -v: engine logs (JVM, Spark, H2O) stream to the console too
+    quiet: bool = False  # -q: only the result and errors
     _settings: Settings | None = field(default=None, init=False, repr=False)
     _workspace: Workspace | None = field(default=None, init=False, repr=False)
     _spark: SparkSession | None = field(default=None, init=False, repr=False)
@@ -62,9 +64,11 @@ class CliState:
     def spark(self) -> SparkSession:
         """The engine's SparkSession for these settings, started on first use."""
         if self._spark is None:
-            from sparkwing.engine import start_spark
+            from sparkwing.engine import EngineLogs, start_spark
 
-            self._spark = start_spark(self.settings())
+            logs = EngineLogs.under(self.workspace(), "session", echo=self.verbose,
+                                    level="INFO" if self.debug else "WARN")
+            self._spark = start_spark(self.settings(), logs=logs)
         return self._spark
 
     def registry(self) -> Registry:

@@ -1,24 +1,21 @@
-"""The runtime: the only package that starts a JVM (Java discovery, SparkSession, H2OContext)."""
+"""The runtime: the only package that starts a JVM (Java discovery, SparkSession, the H2O cloud).
+
+``start_spark(settings)`` gives the run's SparkSession; ``start_h2o(spark, settings)`` gives an
+:class:`H2OCloud` the caller keeps and passes on.  Engine output (JVM, log4j2, H2O, XGBoost)
+goes to the files of an :class:`EngineLogs`, not to the console.
+"""
 
 from sparkwing.engine._cluster import (
     check_cluster,
     cluster_conf,
     cluster_kind,
-    format_command,
+    cluster_problems,
     sparkling_jar,
-    submit_command,
 )
-from sparkwing.engine._h2o import (
-    h2o_cloud,
-    h2o_conf,
-    h2o_lost_node,
-    h2o_started,
-    h2o_url,
-    run_watched,
-    start_h2o,
-    stop_h2o,
-)
+from sparkwing.engine._h2o import CloudInfo, H2OCloud, h2o_conf, start_h2o, stop_h2o
 from sparkwing.engine._java import JavaRuntime, find_java, use_java
+from sparkwing.engine._logs import EngineLogs
+from sparkwing.engine._ports import free_port, port_in_use
 from sparkwing.engine._spark import (
     JAVA17_FLAGS,
     effective_settings,
@@ -30,26 +27,25 @@ from sparkwing.engine._spark import (
 
 __all__ = [
     "JAVA17_FLAGS",
+    "CloudInfo",
+    "EngineLogs",
+    "H2OCloud",
     "JavaRuntime",
     "check_cluster",
     "cluster_conf",
     "cluster_kind",
+    "cluster_problems",
     "effective_settings",
-    "format_command",
-    "h2o_cloud",
-    "h2o_lost_node",
-    "run_watched",
-    "sparkling_jar",
-    "submit_command",
-    "submitted_conf",
     "find_java",
+    "free_port",
     "h2o_conf",
-    "h2o_started",
-    "h2o_url",
+    "port_in_use",
     "spark_conf",
+    "sparkling_jar",
     "start_h2o",
     "start_spark",
     "stop_h2o",
     "stop_spark",
+    "submitted_conf",
     "use_java",
 ]

@@ -10,10 +10,10 @@ cannot work on a cluster before the run record, the lock or the driver exist.
 from __future__ import annotations
 
 import os
-import shlex
+from collections.abc import Iterable
 from pathlib import Path
 
-from sparkwing.config import DRIVER_PARSED, PipelineSpec, Settings
+from sparkwing.config import Settings
 from sparkwing.errors import ConfigError, EngineError, Problem
 from sparkwing.workspace import is_remote
 
@@ -49,8 +49,8 @@ def loopback_master(master: str) -> bool:
     return host in LOOPBACK_HOSTS
 
 
-def check_cluster(settings: Settings, spec: PipelineSpec | None = None) -> None:
-    """Raise ``ConfigError`` for settings (and sources) that cannot work with the master.
+def cluster_problems(settings: Settings) -> list[Problem]:
+    """What in ``settings`` cannot work with the master (none for a local master).
 
     Looks at the workspace *as written*: ``Workspace(...)`` would make a relative
     path absolute on the driver, which executors elsewhere cannot see.
@@ -58,8 +58,7 @@ def check_cluster(settings: Settings, spec: PipelineSpec | None = None) -> None:
     master = settings.spark.master
     kind = cluster_kind(master)
     if kind is None:
-        _check_local(settings, spec)
-        return
+        return []
     raw = settings.workspace
     problems: list[Problem] = []
     if not is_remote(raw):
@@ -79,44 +78,20 @@ def check_cluster(settings: Settings, spec: PipelineSpec | None = None) -> None:
                 "workspace", f"local path {raw!r} with a remote master {master}: write it as file:///... "
                 "only if every worker mounts it at the same path (shared filesystem)",
             ))
-    if spec is not None and kind in ("yarn", "k8s"):
-        for name, src in spec.sources.items():
-            if not is_remote(src.uri) and src.resolved_format not in DRIVER_PARSED:
-                problems.append(Problem(
-                    f"sources.{name}.uri", f"local file {src.uri!r} with master {master}: executors read "
-                    f"{src.resolved_format} sources themselves and cannot see the driver's disk",
-                ))
+    return problems
+
+
+def check_cluster(settings: Settings, more: Iterable[Problem] = ()) -> None:
+    """Raise ``ConfigError`` for settings that cannot work with the master, with ``more``
+    problems the caller found (e.g. sources the executors cannot reach, from ``lake``)."""
+    problems = [*cluster_problems(settings), *more]
     if problems:
+        master = settings.spark.master
         raise ConfigError(
             f"settings cannot work with master {master}",
             problems=problems,
             hint="use an absolute file:/// workspace on one machine, s3://bucket/prefix on EMR/YARN",
         )
-
-
-def _check_local(settings: Settings, spec: PipelineSpec | None) -> None:
-    """An ``s3://`` workspace with tables needs an S3 filesystem in Spark, which local Spark lacks.
-
-    Without one, Hive fails at the first publish with ``No FileSystem for scheme "s3"`` (after
-    the sources were read and cleaned), and leaves ``metastore_db/`` and ``derby.log`` in the
-    current folder. ``lake.spark_s3: always`` says this Spark has one (hadoop-aws, EMRFS).
-    """
-    raw = settings.workspace
-    if spec is None or not is_remote(raw) or settings.lake.spark_s3 == "always":
-        return
-    tables = [*spec.tables, *(name for name, score in spec.scores.items() if score.output is None)]
-    if not tables:
-        return
-    raise ConfigError(
-        f"an {raw.split('://')[0]}:// workspace cannot hold Hive tables with master {settings.spark.master}",
-        problems=[Problem(
-            "workspace", f"{raw!r}: local Spark has no S3 filesystem for the Hive warehouse, so publishing "
-            f"{', '.join(tables)} would fail; sources and models could use S3, tables cannot",
-            file="settings",
-        )],  # fmt: skip
-        hint="use a local workspace here (--workspace ./sparkwing-home) and s3:// on EMR/YARN; if this "
-        "Spark has hadoop-aws or EMRFS for s3://, set lake.spark_s3: always",
-    )
 
 
 def sparkling_jar() -> str:
@@ -169,39 +144,3 @@ def driver_address(settings: Settings) -> str | None:
     if settings.spark.driver_host:
         return settings.spark.driver_host
     return "127.0.0.1" if loopback_master(settings.spark.master) else None
-
-
-def submit_command(settings: Settings, spec: str, *, extra: list[str] | None = None) -> list[str]:
-    """The ``spark-submit`` line that runs ``sparkwing run SPEC`` as a cluster driver (EMR step style).
-
-    Driver JVM options (Java 17 flags, Derby home) must be on the line: the driver JVM starts
-    before sparkwing's code runs.
-
-    >>> settings = load_settings({"spark": {"master": "yarn"}, "workspace": "s3://b/ws"})  # doctest: +SKIP
-    >>> submit_command(settings, "p.yaml")  # doctest: +SKIP
-    """
-    from sparkwing.engine._spark import spark_conf
-
-    conf = spark_conf(settings)
-    driver_opts = conf.pop("spark.driver.extraJavaOptions", "")
-    master = conf.pop("spark.master")
-    conf.pop("spark.app.name", None)
-    jars = conf.pop("spark.jars", None) or sparkling_jar()
-    memory = conf.pop("spark.driver.memory", None)
-    import sparkwing
-
-    main = str(Path(sparkwing.__file__).parent / "__main__.py")
-    line = ["spark-submit", "--master", master, "--name", settings.spark.app_name, "--jars", jars]
-    if memory:
-        line += ["--driver-memory", memory]
-    if driver_opts:
-        line += ["--driver-java-options", driver_opts]
-    conf.setdefault("spark.log.level", "WARN")  # the driver JVM logs INFO until sparkwing starts
-    for key, value in conf.items():
-        line += ["--conf", f"{key}={value}"]
-    line += [main, "--workspace", settings.workspace, *(extra or []), "run", spec]
-    return line
-
-
-def format_command(line: list[str]) -> str:
-    return " \\\n  ".join(shlex.quote(p) for p in line)

@@ -1,10 +1,17 @@
-"""The H2OContext, started lazily by the first training step on the run's SparkSession.
+"""The H2O cloud (Sparkling Water's H2OContext), started by the first training step of a run.
+
+:func:`start_h2o` returns an :class:`H2OCloud`: the caller keeps it (a run keeps it on its
+context) and hands it to whatever trains; nothing about the cloud is module state.
 
 Loopback binding (``h2o.bind_loopback``, local masters only): the H2O node gets
 ``-ip 127.0.0.1 -web_ip 127.0.0.1``.  Sparkling Water's Flow proxy on the driver always binds
 every interface (its Jetty address is hard-coded), so sparkwing stops that proxy after start-up
 and connects the H2O Python client to the node's own REST port, which also serves Flow on
-127.0.0.1 (see :func:`h2o_url`).
+127.0.0.1 (see :attr:`H2OCloud.url`).
+
+Ports: on this machine (local and loopback masters) the node's ports and the Flow proxy port
+are ones the OS reports free at start, never H2O's fixed 54321, so another H2O on the machine
+does not break a run.  A port that is taken anyway fails as "port in use", naming the setting.
 """
 
 from __future__ import annotations
@@ -17,10 +24,13 @@ import threading
 import urllib.request
 from base64 import b64encode
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sparkwing.config import Settings
 from sparkwing.engine._cluster import cluster_kind, loopback_master
+from sparkwing.engine._logs import EngineLogs
+from sparkwing.engine._ports import free_port, port_in_use
 from sparkwing.errors import EngineError, first_line, java_cause
 from sparkwing.workspace import Workspace
 
@@ -28,15 +38,159 @@ if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
 log = logging.getLogger("sparkwing.engine")
-_context: Any = None
-_url: str | None = None
-_size: int = 0  # nodes in the cloud when it formed
-_cluster: bool = False  # nodes live in executors (not in this driver JVM)
-_auth: tuple[str, str] | None = None
-_lost: str | None = None  # set once the cloud is known to be broken
 T = TypeVar("T")
 
 LOOPBACK_ARGS = "-ip 127.0.0.1 -web_ip 127.0.0.1"
+BASE_PORT = "spark.ext.h2o.base.port"
+WEB_PORT = "spark.ext.h2o.client.web.port"
+PORT_HINT = (
+    f"another process holds it: stop it, or set h2o.conf {BASE_PORT} and {WEB_PORT} to free ports "
+    "(left unset, sparkwing picks free ones on this machine)"
+)
+
+
+@dataclass(frozen=True)
+class CloudInfo:
+    """The cloud as H2O reports it (``GET /3/Cloud``)."""
+
+    size: int
+    healthy: bool
+    nodes: list[str]
+
+
+@dataclass
+class H2OCloud:
+    """A running H2O cloud on one SparkSession: where it answers, how big it formed, its login.
+
+    Made by :func:`start_h2o`.  ``lost`` is set once the cloud is known to be broken (a node
+    gone): from then on client calls fail fast and :meth:`stop` does not wait for an orderly
+    shutdown.
+
+    >>> cloud = start_h2o(spark, settings)          # doctest: +SKIP
+    >>> cloud.url, cloud.size                        # doctest: +SKIP
+    ('http://127.0.0.1:40213', 1)
+    """
+
+    context: Any  # pysparkling.H2OContext
+    url: str  # the REST (and Flow) URL the Python client talks to
+    size: int  # nodes in the cloud when it formed
+    cluster: bool = False  # nodes live in executors (not in this driver JVM)
+    auth: tuple[str, str] | None = None
+    log_dir: str | None = None  # where the H2O nodes write their logs (local nodes)
+    lost: str | None = None
+    stopped: bool = field(default=False)
+
+    def auth_header(self) -> dict[str, str]:
+        """The HTTP Basic header for the cloud's login, or nothing without one."""
+        if not self.auth:
+            return {}
+        token = b64encode(f"{self.auth[0]}:{self.auth[1]}".encode()).decode()
+        return {"Authorization": f"Basic {token}"}
+
+    def info(self) -> CloudInfo:
+        """Size, health and node addresses, as the cloud reports them now.
+
+        >>> cloud.info().size   # doctest: +SKIP
+        2
+        """
+        import h2o
+
+        cloud = h2o.api("GET /3/Cloud")  # an H2OCluster object (or a dict, by h2o-py version)
+
+        def get(key: str) -> Any:
+            return cloud.get(key) if isinstance(cloud, dict) else getattr(cloud, key, None)
+
+        nodes = [n if isinstance(n, dict) else vars(n) for n in (get("nodes") or [])]
+        healthy = get("cloud_healthy")
+        return CloudInfo(
+            size=int(get("cloud_size") or len(nodes)),
+            healthy=(healthy is None or bool(healthy)) and all(n.get("healthy", True) for n in nodes),
+            nodes=[str(n.get("ip_port")) for n in nodes],
+        )
+
+    def lost_node(self, *, health: bool = True, confirm: bool = True) -> str | None:
+        """Why the cloud is broken (a node gone, or with ``health`` unhealthy), else None.
+
+        Asks the node directly with a short timeout: a dead cloud must not hang the question.
+        With ``confirm`` an answer marks the cloud broken (see :attr:`lost`).
+        """
+        if self.stopped:
+            return None
+        if self.lost is not None:
+            return self.lost
+        req = urllib.request.Request(self.url + "/3/Cloud", headers=self.auth_header())
+        try:
+            with urllib.request.urlopen(req, timeout=20) as resp:  # noqa: S310 - the H2O node's REST URL
+                cloud = json.loads(resp.read())
+        except Exception as exc:  # noqa: BLE001 - an unreachable node is the answer itself
+            return self._broken(f"the H2O node at {self.url} does not answer ({first_line(exc, limit=200)})")
+        nodes = cloud.get("nodes") or []
+        size = int(cloud.get("cloud_size") or len(nodes))
+        if size < self.size:
+            return self._broken(f"the cloud has {size} of its {self.size} nodes")
+        sick = [str(n.get("ip_port")) for n in nodes if not n.get("healthy", True)]
+        if health and (sick or cloud.get("cloud_healthy") is False):
+            reason = f"H2O reports node(s) {', '.join(sick) or '?'} of {size} unhealthy"
+            return self._broken(reason) if confirm else reason
+        return None
+
+    def _broken(self, reason: str) -> str:
+        """Remember that the cloud is gone; from now on client calls fail fast instead of waiting.
+
+        (A distributed call such as listing keys waits forever for a dead node.)
+        """
+        self.lost = reason
+        with contextlib.suppress(Exception):
+            import h2o
+
+            h2o.connection().timeout_interval = 10
+        return reason
+
+    def run_watched(self, call: Callable[[], T], every: float = 15.0) -> T:
+        """Run an H2O call; on a cluster, give up as soon as the cloud loses a node meanwhile.
+
+        Without this a call can wait for a node that is gone.  The call's thread is left behind
+        (a daemon); the run ends with the error and its process stops the JVM.
+        """
+        if not self.cluster:
+            return call()
+        box: dict[str, Any] = {}
+
+        def target() -> None:
+            try:
+                box["value"] = call()
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller below
+                box["error"] = exc
+
+        thread = threading.Thread(target=target, name="sparkwing-h2o-call", daemon=True)
+        thread.start()
+        strikes = 0
+        while thread.is_alive():
+            thread.join(every)
+            lost = self.lost_node(confirm=strikes > 0) if thread.is_alive() else None
+            # Twice in a row: on a busy machine a heartbeat can be late ("unhealthy") for a moment.
+            strikes = strikes + 1 if lost is not None else 0
+            if strikes >= 2:
+                raise EngineError(
+                    f"the H2O cloud lost a node: {self._broken(str(lost))}",
+                    hint="H2O has no high availability",
+                )
+        if "error" in box:
+            raise box["error"]
+        return box["value"]
+
+    def stop(self) -> None:
+        """Stop the cloud (Spark keeps running).  A broken cloud is left to Spark's own stop."""
+        if self.stopped:
+            return
+        self.stopped = True
+        if self.lost is not None:
+            # A broken cloud cannot shut down in order (it would wait for the dead node): leave
+            # it; stopping Spark ends the executors that hold the remaining nodes.
+            log.warning("H2O cloud is broken (%s); not stopping it in order", self.lost)
+            return
+        with contextlib.redirect_stdout(io.StringIO()):
+            self.context.stop(stopSparkContext=False)
 
 
 def _loopback(settings: Settings) -> bool:
@@ -44,29 +198,39 @@ def _loopback(settings: Settings) -> bool:
     return settings.h2o.bind_loopback and loopback_master(settings.spark.master)
 
 
-def h2o_conf(settings: Settings) -> dict[str, str]:
-    """The spark.ext.h2o.* settings sparkwing applies, then the user's."""
+def h2o_conf(settings: Settings, logs: EngineLogs | None = None) -> dict[str, str]:
+    """The spark.ext.h2o.* settings sparkwing applies, then the user's.
+
+    Ports the user does not set are chosen free on this machine for every master whose H2O
+    nodes run here (local and loopback standalone); the Flow proxy's port on the driver always.
+    """
     conf: dict[str, str] = {
         "spark.ext.h2o.fail.on.unsupported.spark.param": "true",
         "spark.ext.h2o.log.level": "WARN",
         "spark.ext.h2o.model.print.after.training.enabled": "false",
         "spark.ext.h2o.backend.cluster.mode": "internal",
     }
-    ws = Workspace.from_settings(settings)
-    if ws.local:  # otherwise H2O writes h2ologs/ into the current directory
-        conf["spark.ext.h2o.log.dir"] = ws.join("logs", "h2o")
+    if logs is not None:
+        conf["spark.ext.h2o.log.dir"] = logs.h2o_dir
+    else:
+        ws = Workspace.from_settings(settings)
+        if ws.local:  # otherwise H2O writes h2ologs/ into the current directory
+            conf["spark.ext.h2o.log.dir"] = ws.join("logs", "h2o")
     if cluster_kind(settings.spark.master) is not None:
         # Busy clusters (and 2-core test machines) form a cloud slower than the 60 s default.
         conf["spark.ext.h2o.cloud.timeout"] = "300000"
         conf["spark.ext.h2o.spreadrdd.retries.timeout"] = "60000"
         if settings.spark.executor_instances:
             conf["spark.ext.h2o.cluster.size"] = str(settings.spark.executor_instances)
-        if _loopback(settings):
-            # One machine shared with other H2O clouds: the default ports (54321 up) are probed
-            # and then bound, which races; start from ports the OS just handed out instead.
-            conf["spark.ext.h2o.base.port"] = str(_free_port(span=8))
-            conf["spark.ext.h2o.client.web.port"] = str(_free_port())
     user = dict(settings.h2o.conf)
+    if loopback_master(settings.spark.master) and BASE_PORT not in user:
+        # One machine shared with other H2O clouds: the default ports (54321 up) are probed
+        # and then bound, which races; start from ports the OS just handed out instead.
+        conf[BASE_PORT] = str(free_port(span=8, hint=f"set h2o.conf {BASE_PORT} to a free port"))
+    if WEB_PORT not in user and cluster_kind(settings.spark.master) is not None:
+        # The Flow proxy on the driver.  (A local master's one node is its own client: it takes
+        # this port as its REST port, and the proxy then finds its own from the base port.)
+        conf[WEB_PORT] = str(free_port(hint=f"set h2o.conf {WEB_PORT}"))
     if _loopback(settings):
         conf["spark.ext.h2o.client.ip"] = "127.0.0.1"
         extra = user.pop("spark.ext.h2o.extra.properties", "")
@@ -75,11 +239,15 @@ def h2o_conf(settings: Settings) -> dict[str, str]:
     return conf
 
 
-def start_h2o(spark: SparkSession, settings: Settings) -> Any:
-    """Start (once per process) the H2OContext on ``spark``; returns it."""
-    global _context, _url, _size, _cluster, _auth
-    if _context is not None:
-        return _context
+def start_h2o(spark: SparkSession, settings: Settings, *, logs: EngineLogs | None = None) -> H2OCloud:
+    """Start the H2O cloud on ``spark`` (or attach to the one running there); returns it.
+
+    ``logs`` says where the H2O nodes write their logs (default ``<workspace>/logs/h2o``) and
+    whether the H2O client shows its progress bars (only with ``logs.echo``).  Keep the returned
+    :class:`H2OCloud` and pass it on; :meth:`H2OCloud.stop` ends it.
+
+    >>> cloud = start_h2o(spark, settings)   # doctest: +SKIP
+    """
     try:
         from pysparkling import H2OConf, H2OContext
     except ImportError as exc:  # pragma: no cover - a broken install
@@ -87,8 +255,17 @@ def start_h2o(spark: SparkSession, settings: Settings) -> Any:
             "Sparkling Water is not installed",
             hint="pip install 'h2o-pysparkling-3-5==3.46.0.6.post1'",
         ) from exc
+    auth = (settings.h2o.username, settings.h2o.password or "") if settings.h2o.username else None
+    cluster = cluster_kind(settings.spark.master) is not None
+    running = _running(spark, H2OContext)
+    if running is not None:
+        return _client_quiet(H2OCloud(
+            context=running, url=_client_url(), size=0, cluster=cluster, auth=auth,
+            log_dir=None if logs is None else logs.h2o_dir,
+        ), logs, size=True)
     conf = H2OConf()
-    for key, value in h2o_conf(settings).items():
+    values = h2o_conf(settings, logs)
+    for key, value in values.items():
         conf.set(key, value)
     if settings.h2o.username:
         conf.setUserName(settings.h2o.username)
@@ -99,48 +276,64 @@ def start_h2o(spark: SparkSession, settings: Settings) -> Any:
         # PySparkling prints a cluster banner to stdout; keep it out of CLI output.
         with contextlib.redirect_stdout(banner):
             context = H2OContext.getOrCreate(conf)
-            import h2o
-
-            _url = h2o.connection().base_url
+            url = _client_url()
             if _loopback(settings):
-                _url = _direct_to_node(spark, settings)
+                url = _direct_to_node(spark, settings)
     except Exception as exc:
         log.debug("H2O start failed", exc_info=True)
+        if port_in_use(exc):
+            ports = ", ".join(f"{k}={values[k]}" for k in (BASE_PORT, WEB_PORT) if k in values)
+            raise EngineError(f"H2O did not start: port in use ({ports}): {java_cause(exc)}",
+                              hint=PORT_HINT) from exc
         raise EngineError(
             f"H2O did not start: {java_cause(exc)}",
             hint="check executor memory (H2O needs ~4x the data) and the Java 17 flags",
         ) from exc
     log.debug("%s", banner.getvalue())
-    _context = context
-    _cluster = cluster_kind(settings.spark.master) is not None
-    _auth = (settings.h2o.username, settings.h2o.password or "") if settings.h2o.username else None
-    _size = int(h2o_cloud()["size"])
-    log.info("H2O %s ready at %s: cloud of %d node(s)", _h2o_version(), _url, _size)
-    return _context
+    cloud = H2OCloud(context=context, url=url, size=0, cluster=cluster, auth=auth,
+                     log_dir=values.get("spark.ext.h2o.log.dir"))
+    _client_quiet(cloud, logs, size=True)
+    log.info("H2O %s ready at %s: cloud of %d node(s)", _h2o_version(), cloud.url, cloud.size)
+    return cloud
 
 
-def _free_port(span: int = 1) -> int:
-    """A port the OS reports free on every interface, with ``span - 1`` free ports after it."""
-    import socket
+def _client_quiet(cloud: H2OCloud, logs: EngineLogs | None, *, size: bool) -> H2OCloud:
+    """The H2O client prints progress bars to stdout: off unless engine logs are echoed."""
+    import h2o
 
-    for _ in range(50):
-        with socket.socket() as s:
-            s.bind(("", 0))
-            port = int(s.getsockname()[1])
-        if port + span < 65535 and all(_bindable(port + i) for i in range(1, span)):
-            return port
-    raise EngineError("no free port range for H2O", hint="set spark.ext.h2o.base.port in h2o.conf")
+    if logs is not None and logs.echo:
+        h2o.show_progress()
+    else:
+        h2o.no_progress()
+    if size:
+        cloud.size = cloud.info().size
+    return cloud
 
 
-def _bindable(port: int) -> bool:
-    import socket
+def _running(spark: SparkSession, h2o_context: Any) -> Any:
+    """The H2OContext already running on ``spark``'s JVM, or None."""
+    jvm: Any = spark.sparkContext._jvm
+    try:
+        module = getattr(jvm.ai.h2o.sparkling, "H2OContext$").__getattr__("MODULE$")
+        active = module.get()
+        if not active.isDefined() or _stopped(active.get()):
+            return None
+    except Exception:  # noqa: BLE001 - no Sparkling Water classes on this JVM: nothing runs
+        return None
+    with contextlib.redirect_stdout(io.StringIO()):
+        return h2o_context.getOrCreate()  # wraps the running context; no new cloud, no reconnect
 
-    with socket.socket() as s:
-        try:
-            s.bind(("", port))
-        except OSError:
-            return False
-    return True
+
+def _stopped(jhc: Any) -> bool:
+    field = jhc.getClass().getDeclaredField("stopped")  # what pysparkling itself looks at
+    field.setAccessible(True)
+    return bool(field.get(jhc))
+
+
+def _client_url() -> str:
+    import h2o
+
+    return str(h2o.connection().base_url)
 
 
 def _direct_to_node(spark: SparkSession, settings: Settings) -> str:
@@ -165,132 +358,23 @@ def _h2o_version() -> str:
     return str(h2o.cluster().version)
 
 
-def h2o_url() -> str:
-    """The REST (and Flow) URL of the running H2O node; ``EngineError`` if none runs."""
-    if _context is None or _url is None:
-        raise EngineError("H2O is not running", hint="start_h2o(spark, settings) first")
-    return _url
+def stop_h2o(spark: SparkSession | None = None) -> None:
+    """Stop the H2O cloud running on ``spark`` (default: the active session), if any.
 
-
-def h2o_cloud() -> dict[str, Any]:
-    """The cloud as H2O reports it (``GET /3/Cloud``): size, health, node addresses.
-
-    >>> h2o_cloud()["size"]   # doctest: +SKIP
-    2
+    For callers that did not keep the :class:`H2OCloud` (test teardown, scripts); a run stops
+    its own cloud with :meth:`H2OCloud.stop`.
     """
-    import h2o
+    if spark is None:
+        from pyspark.sql import SparkSession
 
-    cloud = h2o.api("GET /3/Cloud")  # an H2OCluster object (or a dict, by h2o-py version)
-
-    def get(key: str) -> Any:
-        return cloud.get(key) if isinstance(cloud, dict) else getattr(cloud, key, None)
-
-    nodes = [n if isinstance(n, dict) else vars(n) for n in (get("nodes") or [])]
-    healthy = get("cloud_healthy")
-    return {
-        "size": int(get("cloud_size") or len(nodes)),
-        "healthy": (healthy is None or bool(healthy)) and all(n.get("healthy", True) for n in nodes),
-        "nodes": [str(n.get("ip_port")) for n in nodes],
-    }
-
-
-def h2o_lost_node(*, health: bool = True, confirm: bool = True) -> str | None:
-    """Why the running cloud is broken (a node gone, or with ``health`` unhealthy), else None.
-
-    Asks the node directly with a short timeout: a dead cloud must not hang the question.
-    With ``confirm`` an answer marks the cloud broken: later client calls fail fast and
-    :func:`stop_h2o` does not wait for an orderly shutdown.
-    """
-    if _context is None or _url is None:
-        return None
-    if _lost is not None:
-        return _lost
-    req = urllib.request.Request(_url + "/3/Cloud")
-    if _auth:
-        req.add_header("Authorization", "Basic " + b64encode(f"{_auth[0]}:{_auth[1]}".encode()).decode())
-    try:
-        with urllib.request.urlopen(req, timeout=20) as resp:  # noqa: S310 - the H2O node's REST URL
-            cloud = json.loads(resp.read())
-    except Exception as exc:  # noqa: BLE001 - an unreachable node is the answer itself
-        first = first_line(exc, limit=200)
-        return _broken(f"the H2O node at {_url} does not answer ({first})")
-    nodes = cloud.get("nodes") or []
-    size = int(cloud.get("cloud_size") or len(nodes))
-    if size < _size:
-        return _broken(f"the cloud has {size} of its {_size} nodes")
-    sick = [str(n.get("ip_port")) for n in nodes if not n.get("healthy", True)]
-    if health and (sick or cloud.get("cloud_healthy") is False):
-        reason = f"H2O reports node(s) {', '.join(sick) or '?'} of {size} unhealthy"
-        return _broken(reason) if confirm else reason
-    return None
-
-
-def _broken(reason: str) -> str:
-    """Remember that the cloud is gone; from now on client calls fail fast instead of waiting.
-
-    (A distributed call such as listing keys waits forever for a dead node.)
-    """
-    global _lost
-    _lost = reason
-    with contextlib.suppress(Exception):
-        import h2o
-
-        h2o.connection().timeout_interval = 10
-    return reason
-
-
-def run_watched(call: Callable[[], T], every: float = 15.0) -> T:
-    """Run an H2O call; on a cluster, give up as soon as the cloud loses a node meanwhile.
-
-    Without this a call can wait for a node that is gone.  The call's thread is left behind
-    (a daemon); the run ends with the error and its process stops the JVM.
-    """
-    if not _cluster:
-        return call()
-    box: dict[str, Any] = {}
-
-    def target() -> None:
-        try:
-            box["value"] = call()
-        except BaseException as exc:  # noqa: BLE001 - handed to the caller below
-            box["error"] = exc
-
-    thread = threading.Thread(target=target, name="sparkwing-h2o-call", daemon=True)
-    thread.start()
-    strikes = 0
-    while thread.is_alive():
-        thread.join(every)
-        lost = h2o_lost_node(confirm=strikes > 0) if thread.is_alive() else None
-        # Twice in a row: on a busy machine a heartbeat can be late ("unhealthy") for a moment.
-        strikes = strikes + 1 if lost is not None else 0
-        if strikes >= 2:
-            raise EngineError(
-                f"the H2O cloud lost a node: {_broken(str(lost))}", hint="H2O has no high availability"
-            )
-    if "error" in box:
-        raise box["error"]
-    return box["value"]
-
-
-def h2o_started() -> bool:
-    return _context is not None
-
-
-def stop_h2o() -> None:
-    global _context, _url, _size, _cluster, _lost
-    if _context is not None and _lost is not None:
-        # A broken cloud cannot shut down in order (it would wait for the dead node): leave
-        # it; stopping Spark ends the executors that hold the remaining nodes.
-        log.warning("H2O cloud is broken (%s); not stopping it in order", _lost)
-        _context = _url = _lost = None
-        _size, _cluster = 0, False
+        spark = SparkSession.getActiveSession()
+    if spark is None:
         return
-    if _context is not None:
-        try:
-            with contextlib.redirect_stdout(io.StringIO()):
-                _context.stop(stopSparkContext=False)
-        finally:
-            _context = None
-            _url = None
-            _size = 0
-            _cluster = False
+    try:
+        from pysparkling import H2OContext
+    except ImportError:  # pragma: no cover
+        return
+    running = _running(spark, H2OContext)
+    if running is not None:
+        with contextlib.redirect_stdout(io.StringIO()):
+            running.stop(stopSparkContext=False)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 import os
+import subprocess
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sparkwing.config import Settings
 from sparkwing.engine._cluster import (
@@ -17,6 +18,8 @@ from sparkwing.engine._cluster import (
     loopback_master,
 )
 from sparkwing.engine._java import find_java, use_java
+from sparkwing.engine._logs import EngineLogs
+from sparkwing.engine._ports import free_port, port_in_use
 from sparkwing.errors import EngineError, java_cause
 from sparkwing.workspace import Workspace
 
@@ -38,8 +41,17 @@ LOGGED = ("spark.master", "spark.dynamicAllocation.enabled", "spark.scheduler.mi
           "spark.executor.cores", "spark.executor.memory", "spark.driver.host", "spark.speculation")
 
 
-def spark_conf(settings: Settings) -> dict[str, str]:
-    """Every Spark setting sparkwing applies, before the user's ``spark.conf`` overrides."""
+PORT_HINT = (
+    "another process holds it: stop it, or set spark.conf spark.driver.port, spark.blockManager.port "
+    "and spark.ui.port to free ports (left unset, Spark and sparkwing pick free ones)"
+)
+
+
+def spark_conf(settings: Settings, logs: EngineLogs | None = None) -> dict[str, str]:
+    """Every Spark setting sparkwing applies, before the user's ``spark.conf`` overrides.
+
+    With ``logs`` the driver JVM logs through log4j2 into ``logs.dir`` (not the console).
+    """
     ws = Workspace.from_settings(settings)
     conf: dict[str, str] = {
         "spark.master": settings.spark.master,
@@ -64,7 +76,7 @@ def spark_conf(settings: Settings) -> dict[str, str]:
         )
         driver_opts.append(f"-Dderby.system.home={metastore}")
     elif settings.spark.master.startswith("local"):
-        # An s3:// workspace on one machine holds no tables (check_cluster refuses them), but Hive
+        # An s3:// workspace on one machine holds no tables (lake.check_locations refuses them), but Hive
         # still boots a Derby metastore: keep its metastore_db/ and derby.log out of the current
         # folder, in a scratch folder of this process.
         scratch = Path(tempfile.gettempdir()) / f"sparkwing-metastore-{os.getpid()}"
@@ -72,12 +84,17 @@ def spark_conf(settings: Settings) -> dict[str, str]:
             f"jdbc:derby:;databaseName={scratch / 'db'};create=true"
         )
         driver_opts.append(f"-Dderby.system.home={scratch}")
+    if logs is not None:
+        driver_opts.append(f"-Dlog4j2.configurationFile={Path(logs.log4j_conf).as_uri()}")
     host = driver_address(settings)
     if host:
         conf["spark.driver.host"] = host
         conf["spark.driver.bindAddress"] = host
     if settings.spark.master.startswith("local"):
         conf["spark.ui.enabled"] = "false"
+    if conf.get("spark.ui.enabled", "true") == "true" and "spark.ui.port" not in settings.spark.conf:
+        # Not 4040 and up, which every Spark on the host probes.
+        conf["spark.ui.port"] = str(free_port(hint="set spark.conf spark.ui.port"))
     if settings.spark.driver_memory:
         conf["spark.driver.memory"] = settings.spark.driver_memory
     user = dict(settings.spark.conf)
@@ -112,11 +129,16 @@ def effective_settings(settings: Settings, submitted: dict[str, str] | None = No
     return settings.model_copy(update={"spark": settings.spark.model_copy(update={"master": master})})
 
 
-def start_spark(settings: Settings) -> SparkSession:
+def start_spark(settings: Settings, *, logs: EngineLogs | None = None) -> SparkSession:
     """Start (or return the running) SparkSession configured from ``settings``.
 
-    Under ``spark-submit`` the driver JVM already exists: its ``--master``, ``--conf`` and
-    driver options win, sparkwing adds only the settings the submit line did not give.
+    ``logs`` says where the JVM's output and Spark's log4j2 log go (default
+    ``<workspace>/logs/session/``) and whether they also stream to the console (``logs.echo``);
+    without echo the console sees none of it.  Under ``spark-submit`` the driver JVM already
+    exists: its ``--master``, ``--conf`` and driver options win, sparkwing adds only the
+    settings the submit line did not give, and its log4j2 is reconfigured to ``logs``.
+
+    >>> spark = start_spark(load_settings({"workspace": "./ws"}))   # doctest: +SKIP
     """
     from pyspark.sql import SparkSession
 
@@ -126,35 +148,86 @@ def start_spark(settings: Settings) -> SparkSession:
     submitted = submitted_conf()
     settings = effective_settings(settings, submitted or {})
     check_cluster(settings)
+    ws = Workspace.from_settings(settings)
+    logs = logs or EngineLogs.under(ws, "session")
+    logs.prepare()
     if submitted is None:
         use_java(find_java())
     os.environ.setdefault("PYSPARK_PYTHON", _python())
     if loopback_master(settings.spark.master):
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    ws = Workspace.from_settings(settings)
     if ws.local:
         Path(ws.metastore).mkdir(parents=True, exist_ok=True)
         Path(ws.warehouse).mkdir(parents=True, exist_ok=True)
-    conf = spark_conf(settings)
-    if submitted is not None:
-        conf = _merge_submitted(conf, submitted)
-    builder = SparkSession.builder
-    for key, value in conf.items():
-        builder = builder.config(key, value)
+    conf = spark_conf(settings, logs)
     try:
+        if submitted is not None:
+            conf = _merge_submitted(conf, submitted)
+            _reconfigure_log4j(logs)
+        else:
+            _launch_jvm(conf, logs)
+        builder = SparkSession.builder
+        for key, value in conf.items():
+            builder = builder.config(key, value)
         spark = builder.enableHiveSupport().getOrCreate()
     except Exception as exc:  # py4j / launcher errors have no common base class
+        log.debug("Spark start failed", exc_info=True)
+        if port_in_use(exc):
+            raise EngineError(f"Spark did not start: port in use: {java_cause(exc)}", hint=PORT_HINT) from exc
         raise EngineError(
             f"Spark did not start: {java_cause(exc)}",
-            hint="run with --debug for the JVM output; check Java 17 and free memory",
+            hint=f"see the JVM output in {logs.jvm_out}; check Java 17 and free memory",
         ) from exc
-    spark.sparkContext.setLogLevel("ERROR")
     log.info("Spark %s started, master=%s%s", spark.version, settings.spark.master,
              " (spark-submit)" if submitted is not None else "")
+    log.debug("engine logs in %s", logs.dir)
     if cluster_kind(settings.spark.master) is not None:
         got = dict(spark.sparkContext.getConf().getAll())
         log.info("cluster settings: %s", ", ".join(f"{k}={got[k]}" for k in LOGGED if k in got))
+        if got.get("spark.ui.enabled", "true") == "true" and spark.sparkContext.uiWebUrl:
+            log.info("Spark UI at %s", spark.sparkContext.uiWebUrl)
     return spark
+
+
+def _launch_jvm(conf: dict[str, str], logs: EngineLogs) -> None:
+    """Start the driver JVM with its stdout and stderr in ``logs.jvm_out`` (unless echoed).
+
+    pyspark would let the JVM share this process's terminal: log4j, H2O and XGBoost lines would
+    land on the console.  The gateway is started here instead, then handed to pyspark.
+    """
+    from pyspark import SparkConf, SparkContext
+    from pyspark.java_gateway import launch_gateway
+
+    if SparkContext._gateway is not None:  # a JVM from an earlier, stopped session
+        return
+    launch = SparkConf(loadDefaults=False)
+    for key, value in conf.items():
+        launch.set(key, value)
+    if logs.echo:
+        gateway = launch_gateway(launch)
+    else:
+        with open(logs.jvm_out, "ab") as out:  # the JVM keeps its own copy of the descriptor
+            try:
+                gateway = launch_gateway(launch, popen_kwargs={"stdout": out, "stderr": subprocess.STDOUT})
+            except Exception as exc:
+                tail = logs.tail()
+                raise EngineError(
+                    "the Spark JVM exited at start" + (f": {tail.splitlines()[-1]}" if tail else ""),
+                    hint=f"see {logs.jvm_out}; check Java 17 and free memory",
+                ) from exc
+    SparkContext._ensure_initialized(gateway=gateway)
+
+
+def _reconfigure_log4j(logs: EngineLogs) -> None:
+    """Under spark-submit the JVM logged to the console until now: from here on, to ``logs``."""
+    from pyspark import SparkContext
+
+    jvm: Any = SparkContext._jvm
+    try:
+        uri = jvm.java.net.URI(Path(logs.log4j_conf).as_uri())
+        jvm.org.apache.logging.log4j.core.config.Configurator.reconfigure(uri)
+    except Exception as exc:  # noqa: BLE001 - logging stays as spark-submit set it
+        log.debug("could not reconfigure log4j2: %s", exc)
 
 
 def _merge_submitted(conf: dict[str, str], submitted: dict[str, str]) -> dict[str, str]:

@@ -42,8 +42,12 @@ def _layer(a: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
         a3 = a[:, :full].reshape(n, blocks, 8)
         w3 = w[:, :full].reshape(w.shape[0], blocks, 8)
         partial = np.zeros((8, n, w.shape[0]))
-        for j in range(blocks):
-            partial += a3[:, j, :].T[:, :, None] * w3[:, j, :].T[:, None, :]
+        at = np.ascontiguousarray(a3.transpose(1, 2, 0))  # (blocks, 8, n)
+        wt = np.ascontiguousarray(w3.transpose(1, 2, 0))  # (blocks, 8, outputs)
+        prod = np.empty_like(partial)
+        for j in range(blocks):  # no temporaries: one product buffer reused per block
+            np.multiply(at[j][:, :, None], wt[j][:, None, :], out=prod)
+            partial += prod
         res = np.zeros((n, w.shape[0]))
         res = res + (((partial[0] + partial[1]) + partial[2]) + partial[3])
         res = res + (((partial[4] + partial[5]) + partial[6]) + partial[7])

@@ -23,6 +23,8 @@ _LOSSES = ("Quadratic", "Categorical")
 
 
 class GlrmScorer:
+    lockstep_rows = 8  # more rows than this: all rows projected together with NumPy
+
     def __init__(self, reader: MojoReader, meta: Meta) -> None:
         ini = reader.ini
         self.meta = meta
@@ -82,6 +84,11 @@ class GlrmScorer:
             self._count += len(x)
         if len(x) == 0:
             return np.zeros((0, self.k))
+        if len(x) <= self.lockstep_rows:  # a few rows: the plain-float solver has less overhead
+            out = np.zeros((len(x), self.k))
+            for r in range(len(x)):
+                out[r] = self._project(x[r].tolist(), self.seed + first + r)
+            return out
         x0 = np.empty((len(x), self.k))
         for r in range(len(x)):
             rnd = JavaRandom(self.seed + first + r)

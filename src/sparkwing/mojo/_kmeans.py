@@ -32,6 +32,8 @@ class KMeansScorer:
         self.details = {"clusters": k, "standardize": self.standardize}
 
     def score(self, x: np.ndarray) -> np.ndarray:
+        if len(x) <= 4:
+            return self._score_few(x)
         x = x.copy()
         if self.standardize:
             for j in range(x.shape[1]):
@@ -67,3 +69,39 @@ class KMeansScorer:
             best = np.where(better, c, best)
             best_d = np.where(better, d, best_d)
         return np.column_stack([best, np.zeros(n)])  # genmodel pads with an unused 0
+
+    def _score_few(self, x: np.ndarray) -> np.ndarray:
+        """Plain floats for a handful of rows (online scoring): the same operations, same order."""
+        if not hasattr(self, "_py"):
+            self._py = (self.centers.tolist(), self.is_cat.tolist(),
+                        self.means.tolist() if self.standardize else [],
+                        self.mults.tolist() if self.standardize else [],
+                        self.modes.tolist() if self.standardize else [])
+        centers, is_cat, means, mults, modes = self._py
+        out = np.zeros((len(x), 2))
+        for r, row in enumerate(x.tolist()):
+            if self.standardize:
+                for j, v in enumerate(row):
+                    if is_cat[j]:
+                        row[j] = modes[j] if v != v else v
+                    else:
+                        row[j] = ((means[j] if v != v else v) - means[j]) * mults[j]
+            nf = len(row)
+            present = sum(1 for v in row if v == v)
+            best, best_d = 0, float("inf")
+            for c, center in enumerate(centers):
+                d = 0.0
+                for j, v in enumerate(row):
+                    cj = center[j]
+                    if is_cat[j]:
+                        term = 1.0 if v != cj else 0.0
+                    else:
+                        term = (v - cj) * (v - cj)
+                    d += 0.0 if v != v else term
+                if 0 < present < nf:
+                    d = d * nf / max(present, 1)
+                if d < best_d:
+                    best, best_d = c, d
+            out[r, 0] = best
+        return out
+

@@ -178,6 +178,8 @@ _OBJECTIVES = (
 class XGBoostScorer:
     chunk_pairs = 1 << 17
     compact = True
+    walk_rows = 4  # up to this many rows: the plain-Python walk (no per-step NumPy overhead)
+    _py: tuple | None = None
     def __init__(self, reader: MojoReader, meta: Meta) -> None:
         ini = reader.ini
         self.meta = meta
@@ -259,9 +261,14 @@ class XGBoostScorer:
             # The trees are added in order, one float32 addition per tree and row, starting from
             # the base (new format) or from 0 with the base added last: the same operations as
             # genmodel.  A running vector sum does that with one NumPy op per tree.
-            s = acc[:, g].copy() if self.new_base else np.zeros(n, dtype=f32)
-            for t in np.flatnonzero(groups == g).tolist():
-                s += leaves[t]
+            start = acc[None, :, g] if self.new_base else np.zeros((1, n), f32)
+            trees = np.flatnonzero(groups == g)
+            if n <= self.walk_rows:  # one strictly sequential accumulate: cheapest for a few rows
+                s = np.add.accumulate(np.vstack([start, leaves[trees]]), axis=0)[-1]
+            else:
+                s = start[0].copy()
+                for t in trees.tolist():
+                    s += leaves[t]
             acc[:, g] = s if self.new_base else s + self.base
         return acc
 
@@ -345,6 +352,10 @@ class XGBoostScorer:
         if n == 0 or t == 0:
             return out
         raw = self._raw32(x)
+        if n <= self.walk_rows:
+            for r in range(n):
+                out[:, r] = self._walk_one(raw[r])
+            return out
         rows_per_chunk = max(1, self.chunk_pairs // max(t, 1))
         col, split, level, flip, child = self._col, self._split, self._level, self._flip, self._child
         any_flip = bool(flip.any())
@@ -383,6 +394,33 @@ class XGBoostScorer:
             res[slice(None) if slot is None else slot] = b.value[node]
             out[:, lo:hi] = res.reshape(t, m)
         return out
+
+    def _walk_one(self, raw_row: np.ndarray) -> np.ndarray:
+        """One row's leaf per tree by a plain-Python walk over the compiled nodes (few rows).
+
+        The values are float32 numbers held exactly in Python floats, so ``<`` and ``==`` decide
+        as the float32 comparisons of the vectorised walk do.
+        """
+        if self._py is None:
+            b = self.booster
+            self._py = (self._col.tolist(), self._split.tolist(), self._level.tolist(), self._flip.tolist(),
+                        self._child.tolist(), (b.left < 0).tolist(), b.roots.tolist())
+        col, split, level, flip, child, is_leaf, roots = self._py
+        flat = raw_row
+        if self._virtual is not None:
+            vcol, vlevel, cold = self._virtual
+            flat = np.concatenate([raw_row, ((raw_row[vcol] == vlevel) ^ cold).astype(f32)])
+        v_all = flat.tolist()
+        found = []
+        for node in roots:
+            while not is_leaf[node]:
+                v = v_all[col[node]]
+                left = v < split[node]
+                if flip[node] and v == level[node]:
+                    left = not left
+                node = child[2 * node + left]
+            found.append(node)
+        return self.booster.value[found]
 
     def score(self, x: np.ndarray) -> np.ndarray:
         obj = self.booster.name_obj

@@ -56,6 +56,7 @@ class RunRecord(BaseModel):
     error: str | None = None
     error_code: str | None = None
     settings: dict[str, Any] = Field(default_factory=dict)
+    logs: str | None = None  # the engine's log directory (JVM, Spark, H2O): <workspace>/logs/<run_id>
     steps: dict[str, StepRecord] = Field(default_factory=dict)
     events: list[dict[str, Any]] = Field(default_factory=list)
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import time
+import traceback
 from typing import Any
 
 from sparkwing._types import new_run_id, utcnow_iso
@@ -27,6 +29,7 @@ def run_pipeline(
     reporter: Reporter | None = None,
     stop_engine: bool = True,
     fail_fast: bool = False,
+    echo_engine_logs: bool = False,
 ) -> RunRecord:
     """Run ``spec`` and return its record; raises the first failing step's ``SparkwingError``.
 
@@ -38,16 +41,24 @@ def run_pipeline(
     With ``resume`` (a run id) only the steps that did not finish (failed, skipped, never
     reached) run again, under the same run id, so a half-written table version is replaced
     rather than duplicated.
+
+    Engine output (JVM, Spark, H2O, XGBoost) goes to ``<workspace>/logs/<run_id>/`` (named in
+    ``record.logs``); with ``echo_engine_logs`` it also streams to the console.
     """
-    from sparkwing.engine import check_cluster, effective_settings
+    from sparkwing.engine import EngineLogs, effective_settings
+    from sparkwing.lake import check_locations
 
     reporter = reporter or LogReporter()
     settings = effective_settings(settings)  # spark-submit's --master, if it launched us
-    check_cluster(settings, spec)  # before the record, the lock or a JVM exist
+    # Before the record, the lock or a JVM exist: settings and sources a cluster cannot use.
+    check_locations(settings, spec)
     graph = build_graph(spec)
     workspace = Workspace.from_settings(settings)  # the one value the whole run shares
     store = RunStore(workspace)
     record = _open_record(store, spec, settings, resume)
+    logs = EngineLogs.under(workspace, record.run_id, echo=echo_engine_logs,
+                            level="INFO" if log.isEnabledFor(logging.DEBUG) else "WARN")
+    record.logs = logs.dir
     lock = PipelineLock(workspace, spec.name)
     cleared = lock.acquire(record.run_id)
     if cleared is not None:
@@ -65,8 +76,8 @@ def run_pipeline(
         reporter.run_started(record, [n for n in graph.order if n in todo])
         from sparkwing.engine import start_spark
 
-        spark = start_spark(settings)
-        ctx = RunContext(spark, settings, spec, graph, workspace, record)
+        spark = start_spark(settings, logs=logs)
+        ctx = RunContext(spark, settings, spec, graph, workspace, record, logs=logs)
         for node in graph.nodes.values():
             for dep in set(node.depends_on):
                 if node.name in todo:
@@ -106,7 +117,7 @@ def run_pipeline(
             reporter.run_finished(record)
             if stop_engine:
                 try:
-                    _stop_engine()
+                    _stop_engine(ctx)
                 except Exception as exc:  # noqa: BLE001 - same: the run's own error wins
                     log.warning("stopping Spark/H2O failed: %s", first_line(exc, limit=200))
     return record
@@ -213,10 +224,12 @@ def _run_step(
         step.error = exc.one_line()
         if isinstance(exc, StepFailed):
             step.user_traceback = exc.user_traceback  # a `python:` step's own frames
+        _log_failure(ctx, name, exc)
         raise
     except Exception as exc:
         step.status = "failed"
         step.error = describe(exc)
+        _log_failure(ctx, name, exc)
         raise StepFailed(
             f"step {name!r} failed: {step.error}", step=name,
             hint="run with --debug for the full traceback",
@@ -228,10 +241,23 @@ def _run_step(
         reporter.step_finished(step)
 
 
-def _stop_engine() -> None:
-    from sparkwing.engine import stop_h2o, stop_spark
+def _log_failure(ctx: RunContext, name: str, exc: BaseException) -> None:
+    """The console shows one line; the whole story (Python and Java stacks) goes to the logs."""
+    if ctx.logs is None:
+        return
+    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    try:
+        with open(os.path.join(ctx.logs.dir, "sparkwing.log"), "a", encoding="utf-8") as f:
+            f.write(f"{utcnow_iso()} step {name} failed (attempt {ctx.record.attempts})\n{text}\n")
+    except OSError as err:  # noqa: PERF203 - a full disk must not hide the step's error
+        log.debug("could not write the failure log: %s", err)
+
+
+def _stop_engine(ctx: RunContext | None) -> None:
+    from sparkwing.engine import stop_spark
 
     try:
-        stop_h2o()
+        if ctx is not None and ctx.cloud is not None:
+            ctx.cloud.stop()
     finally:
         stop_spark()

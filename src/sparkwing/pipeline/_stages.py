@@ -25,6 +25,8 @@ from sparkwing.workspace import Workspace
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
+    from sparkwing.engine import EngineLogs, H2OCloud
+
 log = logging.getLogger("sparkwing.pipeline")
 
 
@@ -40,6 +42,9 @@ class RunContext:
     consumers: dict[str, int] = field(default_factory=dict)  # node name -> downstream count
     pending_stats: dict[str, list[Any]] = field(default_factory=dict)  # dataset -> StepStats
     cleanups: list[Any] = field(default_factory=list)  # called when the run ends
+    logs: EngineLogs | None = None  # where the engine's output goes
+    cloud: H2OCloud | None = None  # started by the first step that needs H2O
+    cloud_error: Exception | None = None  # H2O failed to start: later steps fail alike, no retry
     _registry: Any = None
 
     @property
@@ -53,6 +58,21 @@ class RunContext:
 
             self._registry = Registry(self.workspace)
         return self._registry
+
+    def h2o(self) -> H2OCloud:
+        """The run's H2O cloud, started on first use and stopped when the run ends."""
+        if self.cloud_error is not None:
+            # A second start in the same JVM kills it ("Extensions already registered").
+            raise self.cloud_error
+        if self.cloud is None:
+            from sparkwing.engine import start_h2o
+
+            try:
+                self.cloud = start_h2o(self.spark, self.settings, logs=self.logs)
+            except Exception as exc:
+                self.cloud_error = exc
+                raise
+        return self.cloud
 
     def dataframe(self, name: str) -> DataFrame:
         """The output of an upstream node as a DataFrame (a published table is read back)."""
@@ -153,7 +173,7 @@ def _row_count(results: list[Any]) -> int | None:
 def _run_glrm(ctx: RunContext, dataset: str, df: DataFrame, params: Any, step: StepRecord) -> DataFrame:
     from sparkwing.train import fit_glrm, register_result
 
-    out, result = fit_glrm(ctx.spark, ctx.settings, df, params)
+    out, result = fit_glrm(ctx.spark, ctx.settings, df, params, cloud=ctx.h2o())
     name = params.model_name or f"{ctx.spec.name}_{dataset}_glrm"
     lineage = Lineage(run_id=ctx.run_id, spec_hash=ctx.spec.spec_hash)
     version = register_result(ctx.registry, name, result, lineage)
@@ -191,14 +211,13 @@ def run_model(ctx: RunContext, name: str, step: StepRecord) -> None:
     spec = ctx.spec.models[name]
     df = ctx.dataframe(spec.from_)
     holdout = ctx.dataframe(spec.holdout_from) if spec.holdout_from else None
+    cloud = ctx.h2o()
     result = train_model(
         ctx.spark, ctx.settings, name, spec, df, holdout_df=holdout,
-        progress=lambda text: log.info("%s: %s", name, text),
+        progress=lambda text: log.info("%s: %s", name, text), cloud=cloud,
     )
-    from sparkwing.engine import h2o_cloud
-
-    cloud = h2o_cloud()  # the cloud the model was trained on: one node per executor on a cluster
-    details = ModelDetails(h2o_cloud_size=cloud["size"], h2o_nodes=cloud["nodes"])
+    info = cloud.info()  # the cloud the model was trained on: one node per executor on a cluster
+    details = ModelDetails(h2o_cloud_size=info.size, h2o_nodes=info.nodes)
     step.details = details
     version = register_result(ctx.registry, name, result, _lineage(ctx, name))
     ctx.outputs[name] = version

@@ -5,12 +5,10 @@ from __future__ import annotations
 import logging
 import shutil
 import urllib.request
-from base64 import b64encode
 from pathlib import Path
 from typing import Any
 
-from sparkwing.config import Settings
-from sparkwing.engine import h2o_url
+from sparkwing.engine import H2OCloud
 from sparkwing.errors import TrainingError, first_line
 
 log = logging.getLogger("sparkwing.train")
@@ -49,16 +47,13 @@ def save_mojo(mojo_model: Any, dest: Path, h2o_model: Any = None) -> Path:
     return dest
 
 
-def genmodel_jar(settings: Settings, work: Path) -> Path:
-    """The Java scoring runtime (5 MB), served by the running H2O node; fetched once a process."""
-    url = h2o_url() + "/3/h2o-genmodel.jar"
+def genmodel_jar(cloud: H2OCloud, work: Path) -> Path:
+    """The Java scoring runtime (5 MB), served by the cloud's H2O node; fetched once a process."""
+    url = cloud.url + "/3/h2o-genmodel.jar"
     cached = _jar_cache.get(url)
     if cached is not None and cached.exists():
         return cached
-    req = urllib.request.Request(url)
-    if settings.h2o.username:
-        token = b64encode(f"{settings.h2o.username}:{settings.h2o.password or ''}".encode()).decode()
-        req.add_header("Authorization", f"Basic {token}")
+    req = urllib.request.Request(url, headers=cloud.auth_header())
     dest = work / "h2o-genmodel.jar"
     with urllib.request.urlopen(req, timeout=120) as resp:  # noqa: S310 - the loopback H2O node
         dest.write_bytes(resp.read())

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from sparkwing import __version__
 from sparkwing.config import GlrmParams, Settings
-from sparkwing.engine import start_h2o
+from sparkwing.engine import H2OCloud, start_h2o
 from sparkwing.errors import TrainingError, java_cause
 from sparkwing.train import _artifacts
 from sparkwing.train._result import GlrmResult
@@ -20,11 +20,13 @@ if TYPE_CHECKING:
 
 
 def fit_glrm(
-    spark: SparkSession, settings: Settings, df: DataFrame, params: GlrmParams
+    spark: SparkSession, settings: Settings, df: DataFrame, params: GlrmParams, *,
+    cloud: H2OCloud | None = None,
 ) -> tuple[DataFrame, GlrmResult]:
     """Fit a GLRM on ``params.columns`` and add ``<prefix>1..k`` columns to every row.
 
     The caller registers ``result.mojo_path`` like any model (no POJO exists for GLRM).
+    ``cloud`` is the H2O cloud to use (default: started, or attached, on ``spark``).
 
     >>> out, res = fit_glrm(spark, settings, df, GlrmParams(k=2))   # doctest: +SKIP
     >>> res.columns
@@ -49,7 +51,7 @@ def fit_glrm(
     clash = [c for c in out_cols if c in df.columns]
     if clash:
         raise TrainingError(f"glrm: output column(s) {clash} already exist", hint="set a different prefix")
-    start_h2o(spark, settings)
+    cloud = cloud or start_h2o(spark, settings)
     raw = "__sparkwing_glrm"
     est = H2OGLRM(inputCols=columns, k=params.k, seed=params.seed, maxIterations=params.max_iterations,
                   outputCol=raw, withReconstructedCol=False)
@@ -64,7 +66,7 @@ def fit_glrm(
     out = scored.select("*", *[arr[i].alias(c) for i, c in enumerate(out_cols)]).drop(raw)
     work = Path(tempfile.mkdtemp(prefix="sparkwing-glrm-"))
     mojo = _artifacts.save_mojo(model, work / "model.mojo")
-    jar = _artifacts.genmodel_jar(settings, work)
+    jar = _artifacts.genmodel_jar(cloud, work)
     version = str(h2o.cluster().version)
     return out, GlrmResult(
         mojo_path=mojo, genmodel_jar_path=jar, columns=out_cols, input_columns=list(columns), k=params.k,

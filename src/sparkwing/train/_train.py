@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import logging
 import tempfile
+import threading
 import time
+import urllib.parse
+import urllib.request
 import warnings
 from collections.abc import Callable, Iterator
 from importlib import metadata
@@ -15,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from sparkwing import __version__
 from sparkwing.config import ModelSpec, Settings
-from sparkwing.engine import h2o_lost_node, run_watched, start_h2o
+from sparkwing.engine import H2OCloud, start_h2o
 from sparkwing.errors import SparkwingError, TrainingError, java_cause
 from sparkwing.train import _artifacts, _evaluate
 from sparkwing.train._engines import build_algorithm, build_automl
@@ -37,8 +41,12 @@ def train_model(
     *,
     holdout_df: DataFrame | None = None,
     progress: Callable[[str], None] | None = None,
+    cloud: H2OCloud | None = None,
 ) -> TrainResult:
     """Train ``spec`` on ``train_df``; the holdout is split off (or given) and never trained on.
+
+    ``cloud`` is the H2O cloud to train on (default: started, or attached, on ``spark``);
+    ``progress`` receives sparkwing's own one-line progress messages.
 
     >>> result = train_model(spark, settings, "loan_default", spec, df)   # doctest: +SKIP
     >>> result.metrics["auc"], result.mojo_path                           # doctest: +SKIP
@@ -57,12 +65,12 @@ def train_model(
                                 hint="check split.ratio / split.cutoff or holdout_from")
         say(f"{prep.task} on {spec.target!r}: {rows['train']} training rows, {rows['holdout']} holdout rows, "
             f"{len(prep.features)} features")
-        hc = start_h2o(spark, settings)
+        cloud = cloud or start_h2o(spark, settings)
         try:
-            with _h2o_scratch():
-                return _fit(spark, settings, name, spec, prep, train, holdout, rows, hc, say)
+            with _h2o_scratch(cloud):
+                return _fit(spark, name, spec, prep, train, holdout, rows, cloud, say)
         except Exception as exc:
-            lost = h2o_lost_node()
+            lost = cloud.lost_node()
             if lost is None:
                 raise
             # H2O has no high availability: a lost node ends the cloud, whatever the step did.
@@ -78,8 +86,8 @@ def train_model(
             holdout.unpersist()
 
 
-def _fit(spark: Any, settings: Settings, name: str, spec: ModelSpec, prep: Any, train: Any, holdout: Any,
-         rows: dict[str, int], hc: Any, say: Callable[[str], None]) -> TrainResult:
+def _fit(spark: Any, name: str, spec: ModelSpec, prep: Any, train: Any, holdout: Any,
+         rows: dict[str, int], cloud: H2OCloud, say: Callable[[str], None]) -> TrainResult:
     import h2o
 
     if spec.automl is not None:
@@ -93,21 +101,24 @@ def _fit(spark: Any, settings: Settings, name: str, spec: ModelSpec, prep: Any, 
         what = spec.algorithm.name + (" grid search" if spec.algorithm.grid else "")
     say(f"training {what}")
     started = time.monotonic()
+    progress = (_automl_progress(cloud, spec.automl.max_models, spec.automl.max_runtime_secs, say)
+                if spec.automl is not None else contextlib.nullcontext())
     try:
-        with contextlib.redirect_stdout(io.StringIO()):  # H2O prints model summaries
-            mojo_model = run_watched(lambda: est.fit(train))
+        with contextlib.redirect_stdout(io.StringIO()), progress:  # H2O prints model summaries
+            mojo_model = cloud.run_watched(lambda: est.fit(train))
     except SparkwingError:
         raise
     except Exception as exc:
+        log.debug("H2O training of %r failed", name, exc_info=True)
         raise TrainingError(f"H2O training of {name!r} failed: {java_cause(exc)}",
-                            hint="see the H2O log under <workspace>/logs/h2o") from exc
+                            hint=f"the H2O log is in {cloud.log_dir or '<workspace>/logs'}") from exc
     seconds = time.monotonic() - started
     model_id = est.getBinaryModel().modelId
     h2o_model = h2o.get_model(model_id)
     algorithm = str(h2o_model.algo).lower().replace("_", "")
     say(f"trained in {seconds:.1f}s; leader {model_id}; evaluating on the holdout")
 
-    frame = hc.asH2OFrame(holdout)
+    frame = cloud.context.asH2OFrame(holdout)
     if prep.task != "regression":
         frame[spec.target] = frame[spec.target].asfactor()
     perf = h2o_model.model_performance(frame)
@@ -116,7 +127,7 @@ def _fit(spark: Any, settings: Settings, name: str, spec: ModelSpec, prep: Any, 
 
     work = Path(tempfile.mkdtemp(prefix=f"sparkwing-train-{name}-"))
     mojo_path = _artifacts.save_mojo(mojo_model, work / "model.mojo", h2o_model)
-    jar = _artifacts.genmodel_jar(settings, work)
+    jar = _artifacts.genmodel_jar(cloud, work)
     pojo_dir, pojo_reason = _artifacts.pojo(h2o_model, algorithm, work)
     spark_types = {f.name: f.dataType.simpleString() for f in train.schema.fields}
     domains = mojo_model.getDomainValues()
@@ -199,7 +210,7 @@ def _plain(value: Any) -> Any:
 
 
 @contextlib.contextmanager
-def _h2o_scratch() -> Iterator[None]:
+def _h2o_scratch(cloud: H2OCloud) -> Iterator[None]:
     """Remove what this training left in the H2O node (frames, models) once its artifacts are out."""
     import h2o
 
@@ -208,7 +219,7 @@ def _h2o_scratch() -> Iterator[None]:
         yield
     finally:
         # A broken cloud answers no distributed call (listing keys would wait forever).
-        if h2o_lost_node(health=False) is None:
+        if cloud.lost_node(health=False) is None:
             for key in _keys() - before:
                 with contextlib.suppress(Exception):
                     h2o.remove(key, cascade=True)
@@ -223,6 +234,55 @@ def _keys() -> set[str]:
             return set(h2o.ls()["key"].tolist())
         except Exception:  # noqa: BLE001 - cleanup is best effort
             return set()
+
+
+@contextlib.contextmanager
+def _automl_progress(cloud: H2OCloud, max_models: int | None, budget: float | None,
+                     say: Callable[[str], None], every: float = 15.0) -> Iterator[None]:
+    """While AutoML runs, say how many models it has trained (of ``max_models``), every ``every`` s.
+
+    sparkwing's own progress line instead of the H2O client's progress bars.  Best effort: an
+    H2O that does not answer in time just skips a report.
+    """
+    done = threading.Event()
+    started = time.monotonic()
+
+    def watch() -> None:
+        seen = -1
+        while not done.wait(every):
+            count = _automl_models(cloud)
+            if count is None or count == seen:
+                continue
+            seen = count
+            of = f" of {max_models}" if max_models else ""
+            spent = f", {time.monotonic() - started:.0f}s" + (f" of {budget:.0f}s" if budget else "")
+            say(f"AutoML: {count}{of} models trained{spent}")
+
+    thread = threading.Thread(target=watch, name="sparkwing-automl-progress", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+
+
+def _automl_models(cloud: H2OCloud) -> int | None:
+    """Models (stacked ensembles aside) on the leaderboard of the AutoML job running now."""
+    def get(path: str) -> Any:
+        req = urllib.request.Request(cloud.url + path, headers=cloud.auth_header())
+        with urllib.request.urlopen(req, timeout=10) as resp:  # noqa: S310 - the H2O node's REST URL
+            return json.loads(resp.read())
+
+    try:
+        jobs = [j for j in get("/3/Jobs").get("jobs", [])
+                if j.get("status") == "RUNNING" and "AutoML" in str((j.get("dest") or {}).get("type"))]
+        if not jobs:
+            return None
+        state = get("/99/AutoML/" + urllib.parse.quote(str(jobs[-1]["dest"]["name"]), safe=""))
+        models = [m.get("name", "") for m in (state.get("leaderboard") or {}).get("models") or []]
+    except Exception:  # noqa: BLE001 - progress is best effort
+        return None
+    return sum(1 for m in models if not str(m).startswith("StackedEnsemble"))
 
 
 def _dist_version(dist: str) -> str:
