@@ -75,7 +75,7 @@ def _with_ui(settings: Settings) -> Settings:
 
 def _lazy_h2o(sw: Any, ws: Any) -> Callable[[], Any]:
     def h2o() -> Any:
-        """Start H2O (Sparkling Water) on this session on first call; returns the H2OContext."""
+        """Start H2O (Sparkling Water) on this session on first call; returns the H2OCloud."""
         return sw.h2o(ws)
 
     return h2o
