@@ -94,13 +94,14 @@ def test_promotion_is_direction_aware(
     d = decide_promotion(_card("binary", {metric: new}), _card("binary", {metric: cur}, version=4), rule)
     assert d.promote is promote
     assert (d.new_value, d.current_value, d.current_version) == (new, cur, 4)
-    assert d.to_dict()["reason"]
+    assert d.to_dict()["reason"].startswith(f"holdout {metric} ")  # not to be mistaken for cv
 
 
 def test_promotion_without_a_current_model_and_auto_metric() -> None:
     rule = PromoteSpec()
     d = decide_promotion(_card("regression", {"rmse": 2.0}), None, rule)
     assert d.promote and d.metric == "rmse" and d.current_value is None
+    assert d.reason == "no current production model; promoting (holdout rmse=2)"  # says which metrics
     d = decide_promotion(_card("binary", {}), None, rule)
     assert not d.promote and "no holdout auc" in d.reason
 

@@ -63,15 +63,16 @@ def decide_promotion(
     if new is None:
         return decision(False, f"new model has no holdout {metric}; {rule.alias} unchanged")
     if card_current is None:
-        return decision(True, f"no current {rule.alias} model; promoting ({metric}={new:.6g})")
+        return decision(True, f"no current {rule.alias} model; promoting (holdout {metric}={new:.6g})")
     if current is None:
-        return decision(True, f"current {rule.alias} model has no {metric}; promoting ({new:.6g})")
+        return decision(True, f"current {rule.alias} model has no holdout {metric}; "
+                              f"promoting (holdout {metric}={new:.6g})")
     improvement = (new - current) if higher else (current - new)
     beats = improvement > 0 and improvement >= rule.min_improvement
     verb = "promoting" if beats else f"{rule.alias} unchanged"
     return decision(
         beats,
-        f"{metric} {new:.6g} vs {current:.6g} ({'higher' if higher else 'lower'} is better, "
+        f"holdout {metric} {new:.6g} vs {current:.6g} ({'higher' if higher else 'lower'} is better, "
         f"improvement {improvement:+.6g}, required {rule.min_improvement:g}): {verb}",
         improvement,
     )
