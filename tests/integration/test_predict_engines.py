@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from loan_inputs import messy_loans
 from sparkwing import mojo
 from sparkwing.registry import Feature, ModelCard, Registry
 from sparkwing.score import predict
@@ -18,24 +19,6 @@ ROOT = Path(__file__).resolve().parents[2]
 MOJO = ROOT / "tests" / "fixtures" / "mojo" / "gbm_bernoulli_loan.zip"
 
 
-def _messy(src: Path, tmp_path: Path) -> Path:
-    with src.open(newline="") as fh:
-        rows = list(csv.DictReader(fh))[:200]
-    for i, row in enumerate(rows):
-        row.pop("dti")
-        row["id"] = f"L{i}"
-        if i < 5:
-            row["home_ownership"] = "CASTLE"
-        if i in (7, 8):
-            row["int_rate"] = "ten"
-    out = tmp_path / "messy.csv"
-    with out.open("w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
-    return out
-
-
 def test_python_and_spark_scorers_write_the_same_file(spark, tmp_path, data_dir) -> None:
     info = mojo.load(MOJO).info
     features = [Feature(name=f.name, spark_type="string" if f.domain else "double",
@@ -43,7 +26,7 @@ def test_python_and_spark_scorers_write_the_same_file(spark, tmp_path, data_dir)
     reg = Registry(Workspace(tmp_path / "ws"))
     reg.register("loan_default", mojo_path=MOJO,
                  card=ModelCard(task="binary", classes=["0", "1"], features=features))
-    src = _messy(data_dir / "loan.csv", tmp_path)
+    src = messy_loans(data_dir / "loan.csv", tmp_path, rows=200)
     runs = {}
     for engine in ("python", "spark"):
         out = tmp_path / f"{engine}.csv"

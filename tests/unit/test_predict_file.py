@@ -10,6 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
+from loan_inputs import messy_loans
 from sparkwing.cli import EXIT_CODES, app
 from sparkwing.errors import ScoringError
 from sparkwing.registry import Feature, ModelCard, Registry
@@ -21,27 +22,8 @@ MOJO = ROOT / "tests" / "fixtures" / "mojo" / "gbm_bernoulli_loan.zip"
 LOANS = ROOT / "tests" / "data" / "loan.csv"
 
 
-def _messy(tmp_path: Path) -> Path:
-    """loan.csv without ``dti``, with an unseen ``home_ownership`` and an unparseable ``int_rate``."""
-    with LOANS.open(newline="") as fh:
-        rows = list(csv.DictReader(fh))
-    for i, row in enumerate(rows):
-        row.pop("dti")
-        row["id"] = f"L{i}"
-        if i < 5:
-            row["home_ownership"] = "CASTLE"
-        if i in (7, 8):
-            row["int_rate"] = "ten"
-    out = tmp_path / "messy.csv"
-    with out.open("w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
-    return out
-
-
 def test_the_report_counts_what_the_model_could_not_use(tmp_path: Path) -> None:
-    done = predict(str(MOJO), _messy(tmp_path), tmp_path / "out.csv")
+    done = predict(str(MOJO), messy_loans(LOANS, tmp_path), tmp_path / "out.csv")
     r = done.report
     assert done.engine == "python" and r.rows == 999
     assert r.missing_features == ["dti"]
@@ -55,14 +37,14 @@ def test_the_report_counts_what_the_model_could_not_use(tmp_path: Path) -> None:
 def test_strict_refuses_and_writes_nothing(tmp_path: Path) -> None:
     out = tmp_path / "out.csv"
     with pytest.raises(ScoringError, match="missing features .*dti.*unseen levels"):
-        predict(str(MOJO), _messy(tmp_path), out, strict=True)
+        predict(str(MOJO), messy_loans(LOANS, tmp_path), out, strict=True)
     assert not out.exists() and not list(tmp_path.glob(".out.csv*"))
     assert predict(str(MOJO), LOANS, out, strict=True).report.clean  # clean input passes
 
 
 def test_keep_carries_id_columns_and_names_follow_h2o(tmp_path: Path) -> None:
     out = tmp_path / "out.csv"
-    predict(str(MOJO), _messy(tmp_path), out, keep=["id", "addr_state"])
+    predict(str(MOJO), messy_loans(LOANS, tmp_path), out, keep=["id", "addr_state"])
     with out.open(newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert list(rows[0]) == ["id", "addr_state", "predict", "p0", "p1"]
@@ -101,7 +83,7 @@ def test_the_scorer_choice(tmp_path: Path) -> None:
 
 
 def test_cli_prints_the_summary_and_strict_exits_with_the_scoring_code(tmp_path: Path) -> None:
-    messy = _messy(tmp_path)
+    messy = messy_loans(LOANS, tmp_path)
     runner = CliRunner()
     ok = runner.invoke(app, ["mojo", "predict", str(MOJO), str(messy), "-o", str(tmp_path / "o.csv"),
                              "--keep", "id"])
