@@ -11,7 +11,6 @@ import contextlib
 import json
 import os
 import select
-import signal
 import socket
 import statistics
 import subprocess
@@ -23,58 +22,17 @@ from pathlib import Path
 import httpx
 from conftest import PROSTATE_ROW
 
-SRC = Path(__file__).resolve().parents[2] / "src"
-ENV = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")])}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from servers import ENV, sparkwing_server
 
 
 @contextlib.contextmanager
 def serve(
     workspace: Path, *args: str, cwd: Path | None = None
 ) -> Iterator[tuple[str, int, subprocess.Popen[bytes]]]:
-    port = _free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "sparkwing",
-            "serve",
-            "-w",
-            str(workspace),
-            "--port",
-            str(port),
-            "--poll",
-            "0",
-            *args,
-        ],
-        env=ENV,
-        cwd=cwd,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120  # worker processes start slowly on a loaded machine
-        while True:
-            assert proc.poll() is None, proc.stderr.read().decode()[-2000:]  # type: ignore[union-attr]
-            with contextlib.suppress(httpx.TransportError):
-                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                    break
-            assert time.monotonic() < deadline, "service not ready in 120 s"
-            time.sleep(0.1)
-        yield base, port, proc
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    # worker processes start slowly on a loaded machine: 120 s
+    with sparkwing_server(["serve", "-w", str(workspace), "--poll", "0", *args], ready="/readyz",
+                          timeout=120, cwd=cwd) as server:
+        yield server
 
 
 def _connect(port: int, data: bytes) -> socket.socket:

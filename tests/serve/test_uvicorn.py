@@ -7,8 +7,6 @@ Scores are compared with h2o-genmodel's own output for the fixture rows (the MOJ
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -21,18 +19,13 @@ import httpx
 import pytest
 from conftest import FIXTURES, PROSTATE_ROW
 
+from servers import sparkwing_server
 from sparkwing import mojo
 from sparkwing.registry import Registry
 from sparkwing.workspace import Workspace
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 JVM_BRIDGES = ("pyspark", "py4j", "pysparkling")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _genmodel_rows(fixture: str) -> tuple[list[dict[str, str]], list[list[float]]]:
@@ -50,45 +43,9 @@ def _genmodel_rows(fixture: str) -> tuple[list[dict[str, str]], list[list[float]
 
 @pytest.fixture()
 def server(workspace: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    port = _free_port()
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")])}
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "sparkwing",
-            "serve",
-            "-w",
-            str(workspace),
-            "--port",
-            str(port),
-            "--poll",
-            "0.1",
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert proc.poll() is None, proc.stderr.read().decode()[-2000:]  # type: ignore[union-attr]
-            try:
-                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "service not ready in 60 s"
-            time.sleep(0.1)
+    args = ["serve", "-w", str(workspace), "--poll", "0.1"]
+    with sparkwing_server(args, ready="/readyz") as (base, _, proc):
         yield base, proc
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def _descendants(pid: int) -> list[str]:

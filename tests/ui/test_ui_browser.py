@@ -10,63 +10,28 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
+from servers import sparkwing_server
 from ui_workspace import QUARANTINE_LINES, Built
 from ui_workspace import ui_workspace as ui_workspace  # the fixture
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-SRC = Path(__file__).resolve().parents[2] / "src"
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def ui_url(ui_workspace: Built) -> Iterator[str]:
-    port = _free_port()
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")])}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "sparkwing", "ui", "-w", str(ui_workspace.root), "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert proc.poll() is None, proc.stderr.read().decode()[-2000:]  # type: ignore[union-attr]
-            try:
-                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "sparkwing ui did not start"
-            time.sleep(0.2)
+    args = ["ui", "-w", str(ui_workspace.root)]
+    with sparkwing_server(args, ready="/healthz", stop=signal.SIGTERM) as (base, _, _proc):
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        assert proc.stderr is not None
-        proc.stderr.close()
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,58 @@
+"""``python -m sparkwing <command>`` as a real server process on 127.0.0.1, for the tests."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+ENV = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")])}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def sparkwing_server(
+    args: list[str], *, ready: str, timeout: float = 60, stop: int = signal.SIGINT,
+    cwd: Path | None = None,
+) -> Iterator[tuple[str, int, subprocess.Popen[bytes]]]:
+    """Start ``sparkwing ARGS --port P``, wait until ``GET ready`` answers 200, yield
+    ``(base_url, port, process)``; stop it with ``stop`` (killed after 20 s) on the way out."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sparkwing", *args, "--port", str(port)],
+        env=ENV, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            assert proc.poll() is None, proc.stderr.read().decode()[-2000:]  # type: ignore[union-attr]
+            with contextlib.suppress(httpx.TransportError):
+                if httpx.get(base + ready, timeout=2).status_code == 200:
+                    break
+            assert time.monotonic() < deadline, f"sparkwing {args[0]} not ready in {timeout:g} s"
+            time.sleep(0.1)
+        yield base, port, proc
+    finally:
+        proc.send_signal(stop)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        if proc.stderr is not None:
+            proc.stderr.close()
