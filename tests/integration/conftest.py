@@ -26,7 +26,7 @@ def loan_model(spark, settings, h2o, loans):
     from sparkwing.train import train_model
 
     spec = ModelSpec.model_validate({
-        "from": "loans", "target": "bad_loan",
+        "from": "loans", "target": "bad_loan", "split": {"ratio": 0.8},  # a holdout the tests look at
         "automl": {"max_models": 2, "seed": 1, "include": ["GBM", "GLM"], "nfolds": 3},
     })
     return train_model(spark, settings, "loan_default", spec, loans)

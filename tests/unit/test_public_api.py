@@ -65,7 +65,7 @@ PUBLIC: dict[str, str] = {
         "CARD GENMODEL_JAR MOJO ModelVersion POJO_DIR PromotionDecision Registry decide_promotion "
         # the typed card.json and its parts; the headline metric (one vocabulary)
         "CARD_VERSION Artifact ConfusionMatrix Curves Feature Glrm Lineage Metrics ModelCard Pojo PrCurve "
-        "RocCurve Rows SourceLineage TableLineage VariableImportance Versions "
+        "RocCurve Rows Selection SourceLineage TableLineage VariableImportance Versions "
         "HEADLINE_METRIC headline_metric higher_is_better"
     ),
     "sparkwing.schedule": (

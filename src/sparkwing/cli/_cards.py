@@ -20,6 +20,26 @@ def show_card(mv: ModelVersion) -> None:
     for key, value in shown.items():
         if value is not None:
             say(f"  {key}: {value}", highlight=False, markup=False)
+    sel = card.selection
+    if sel.split:
+        split = sel.split
+        how = str(split.get("policy"))
+        if how == "ratio":
+            how += f" {split.get('ratio')} seed {split.get('seed')}"
+            how += " stratified" if split.get("stratify") else ""
+        asked = split.get("requested")
+        asked = f" (asked: {asked})" if asked not in (None, split.get("policy")) else ""
+        reason = f" - {split['reason']}" if split.get("reason") else ""
+        say(f"  split: {how}{asked}{reason}", highlight=False, markup=False)
+    on = card.metrics.basis()
+    ranked = "holdout" if (card.leaderboard_metrics_on() == "holdout") else "cv"
+    if sel.sort_metric or sel.promote_metric:
+        say(f"  sort metric: {sel.sort_metric or 'H2O default'} ({ranked})    promote metric: "
+            f"{sel.promote_metric or 'no promote rule'}" + (f" ({on})" if sel.promote_metric and on else ""),
+            highlight=False, markup=False)
+    say(f"  calibration: {sel.calibration}" + (
+        f"; {sel.zero_probability_rows} judged row(s) gave the true class p = 0"
+        if sel.zero_probability_rows else ""), highlight=False, markup=False)
     rows = card.rows
     for basis, figures, note in (("holdout", card.metrics.holdout, f"{rows.holdout:,} rows never trained on"
                                   if rows.holdout else "rows never trained on"),

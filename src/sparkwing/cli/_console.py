@@ -209,8 +209,9 @@ def leaderboard_table(board: list[dict[str, Any]], title: str, *, top: int,
     first = board[0]
     on = metrics_on or first.get("metrics_on")
     timing = ("training_time_ms", "predict_time_per_row_ms")
-    keys = [k for k in first if k not in (*timing, "metrics_on")][:7]
-    keys += [k for k in timing if k in first]
+    held = [k for k in first if k.startswith("holdout_")]  # beside the cv figures when both exist
+    keys = [k for k in first if k not in (*timing, *held, "metrics_on")][: 7 if not held else 5]
+    keys += held + [k for k in timing if k in first]
     lt = Table(title=f"{title} · metrics on {on}" if on else title)
     for k in keys:
         lt.add_column(k)

@@ -272,19 +272,73 @@ class TableSpec(_Spec):
         return [self.from_]
 
 
-class SplitSpec(_Spec):
-    """How training rows are split from the holdout rows that rank and promote models."""
+#: ``split: auto`` keeps a holdout only when it can mean something: at least this many rows ...
+AUTO_HOLDOUT_MIN_ROWS = 10_000
+#: ... and, for classification, at least this many rows of the rarest class (about 100 of them
+#: in a 20 % holdout).  Otherwise it trains on every row and ranks and promotes on CV metrics.
+AUTO_HOLDOUT_MIN_CLASS_ROWS = 500
 
+
+#: Algorithms H2O 3.46 calibrates (``calibrate_model``), binary only.
+CALIBRATABLE = ("gbm", "drf", "xgboost")
+
+
+class SplitSpec(_Spec):
+    """How training rows are split from the holdout rows that rank and promote models.
+
+    Written as a mapping (``{ratio: 0.8, seed: 42, stratify: true}`` or ``{time_column, cutoff}``),
+    or as ``none`` (train on every row; cross-validation metrics rank and promote) or ``auto``
+    (the default: a holdout only for data large enough, see ``AUTO_HOLDOUT_MIN_ROWS``).
+    """
+
+    policy: Literal["ratio", "time", "none", "auto"] = Field(
+        "ratio", description="Set from how split is written: a mapping is ratio (or time), or none/auto."
+    )
     ratio: float = Field(0.8, gt=0, lt=1, description="Training share of a random split.")
     seed: int = Field(42, description="Seed of the random split.")
+    stratify: bool | None = Field(
+        None, description="Keep each class's share on both sides (default: true for classification)."
+    )
     time_column: str | None = Field(None, description="Split on time: rows before cutoff train.")
     cutoff: str | None = Field(None, description="With time_column: rows from this value on are holdout.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _word(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            if value not in ("none", "auto"):
+                raise ValueError(f"split is none, auto or a mapping like {{ratio: 0.8}}; got {value!r}")
+            return {"policy": value}
+        return value
 
     @model_validator(mode="after")
     def _time(self) -> SplitSpec:
         if (self.time_column is None) != (self.cutoff is None):
             raise ValueError("time_column and cutoff go together")
+        if self.time_column is not None:
+            if self.stratify:
+                raise ValueError("a time split cannot be stratified")
+            if self.policy == "ratio":
+                self.policy = "time"
         return self
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        mapping = handler.resolve_ref_schema(handler(core))
+        props = {k: v for k, v in mapping.get("properties", {}).items() if k != "policy"}
+        return {
+            "description": cls.__doc__.split("\n")[0] if cls.__doc__ else "",
+            "anyOf": [
+                {"type": "string", "enum": ["none", "auto"],
+                 "description": "none: train on every row (CV metrics); auto: a holdout for large data."},
+                {"type": "object", "properties": props, "additionalProperties": False},
+            ],
+        }
+
+    @property
+    def holdout(self) -> bool | None:
+        """True for a ratio/time split, False for none, None while ``auto`` is undecided."""
+        return {"none": False, "auto": None}.get(self.policy, True)
 
 
 class AutoMLSpec(_Spec):
@@ -374,16 +428,35 @@ class ModelSpec(_Spec):
     )
     ignore: list[str] = Field(default_factory=list, description="Columns that are not features.")
     weight_column: str | None = Field(None, description="Column of row weights.")
-    split: SplitSpec = Field(default_factory=lambda: SplitSpec(), description="How holdout rows are chosen.")
+    split: SplitSpec = Field(
+        default_factory=lambda: SplitSpec(policy="auto"),
+        description="How holdout rows are chosen: auto (default), none, {ratio, seed, stratify} "
+        "or {time_column, cutoff}.",
+    )
     holdout_from: str | None = Field(None, description="Separate leaderboard/holdout data.")
     automl: AutoMLSpec | None = Field(None, description="Train with H2O AutoML (or set algorithm).")
     algorithm: AlgorithmSpec | None = Field(None, description="Train one algorithm (or set automl).")
     promote: PromoteSpec | None = Field(None, description="Move an alias to a better new version.")
+    calibrate: Literal["none", "platt", "isotonic"] = Field(
+        "none",
+        description="Binary gbm/drf/xgboost: H2O's own probability calibration, carried in the MOJO "
+        "(platt never outputs 0 or 1).",
+    )
 
     @model_validator(mode="after")
     def _one_engine(self) -> ModelSpec:
         if (self.automl is None) == (self.algorithm is None):
             raise ValueError("set exactly one of 'automl' or 'algorithm'")
+        if self.split.policy == "none" and self.holdout_from:
+            raise ValueError("split: none trains on every row; holdout_from gives a holdout: use one")
+        if self.split.policy == "none" and self.automl is not None and self.automl.nfolds == 0:
+            raise ValueError("split: none ranks models on cross-validation: automl.nfolds must be >= 2")
+        if self.calibrate != "none":
+            if self.automl is not None:
+                raise ValueError("calibrate needs algorithm gbm, drf or xgboost: "
+                                 "H2O 3.46's AutoML cannot calibrate its models")
+            if self.algorithm is not None and self.algorithm.name not in CALIBRATABLE:
+                raise ValueError(f"calibrate works for {', '.join(CALIBRATABLE)}, not {self.algorithm.name}")
         return self
 
     @property

@@ -222,7 +222,7 @@ def run_model(ctx: RunContext, name: str, step: StepRecord) -> None:
     version = register_result(ctx.registry, name, result, _lineage(ctx, name))
     ctx.outputs[name] = version
     details.version, details.uri, details.algorithm = version.version, version.uri, result.algorithm
-    details.metrics = dict(version.card.metrics.holdout)
+    details.metrics = dict(version.card.metrics.holdout or version.card.metrics.cv)  # cv: split none
     details.leaderboard = result.leaderboard[:10]
     if spec.promote:
         current_version = ctx.registry.aliases(name).get(spec.promote.alias)

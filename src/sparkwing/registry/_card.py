@@ -77,7 +77,22 @@ class Metrics(_Part):
 
     holdout: dict[str, float] = Field(default_factory=dict)
     cv: dict[str, float] = Field(default_factory=dict)
-    confusion_matrix: ConfusionMatrix | None = Field(default=None, description="Holdout, at max-F1.")
+    confusion_matrix: ConfusionMatrix | None = Field(
+        default=None, description="At max-F1, on confusion_matrix_on (the holdout, else cross-validation)."
+    )
+    confusion_matrix_on: Literal["holdout", "cv"] | None = None
+
+    def basis(self) -> Literal["holdout", "cv"] | None:
+        """What headline figures and promotion use: the holdout if there is one, else cv."""
+        return "holdout" if self.holdout else "cv" if self.cv else None
+
+    def figure(self, metric: str) -> tuple[float, Literal["holdout", "cv"]] | None:
+        """``metric`` on the holdout if the card has it there, else on cross-validation."""
+        if metric in self.holdout:
+            return self.holdout[metric], "holdout"
+        if metric in self.cv:
+            return self.cv[metric], "cv"
+        return None
 
     @field_validator("holdout", "cv", mode="before")
     @classmethod
@@ -98,6 +113,21 @@ class VariableImportance(_Part):
 class Rows(_Part):
     train: int | None = None
     holdout: int | None = None
+    calibration: int | None = Field(default=None, description="Rows H2O fitted the calibration on.")
+
+
+class Selection(_Part):
+    """How the model was chosen: split policy, leaderboard sort metric, promotion metric, calibration."""
+
+    split: dict[str, Any] = Field(
+        default_factory=dict, description="policy (none, ratio, time, holdout_from), requested, reason, ..."
+    )
+    sort_metric: str | None = Field(default=None, description="AutoML's leaderboard metric (on cv).")
+    promote_metric: str | None = Field(default=None, description="promote.metric, resolved for the task.")
+    calibration: Literal["none", "platt", "isotonic"] = "none"
+    zero_probability_rows: int | None = Field(
+        default=None, description="Judged rows whose true class got p = 0 (None: not checked)."
+    )
 
 
 class SourceLineage(_Part):
@@ -184,6 +214,7 @@ class ModelCard(_Part):
         default_factory=dict, description="Engine spec, split, the model's non-default H2O parameters."
     )
     rows: Rows = Field(default_factory=Rows)
+    selection: Selection = Field(default_factory=Selection)
     warnings: list[str] = Field(default_factory=list, description="What training dropped or changed.")
     glrm: Glrm | None = None
     lineage: Lineage = Field(default_factory=Lineage)
@@ -230,10 +261,10 @@ class ModelCard(_Part):
     # --- what readers ask ------------------------------------------------------------------
 
     def headline(self) -> tuple[str, float] | None:
-        """The task's headline metric and its holdout value, if the card has it."""
+        """The task's headline metric and its value (holdout, else cv), if the card has it."""
         metric = headline_metric(self.task)
-        value = self.metrics.holdout.get(metric)
-        return (metric, value) if value is not None else None
+        found = self.metrics.figure(metric)
+        return (metric, found[0]) if found is not None else None
 
     def leaderboard_metrics_on(self) -> str | None:
         """What the leaderboard's figures were measured on: ``"cross-validation"`` or ``"holdout"``.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -26,6 +26,7 @@ class PromotionDecision(BaseModel):
     min_improvement: float
     improvement: float | None
     reason: str
+    metrics_on: Literal["holdout", "cv"] = "holdout"
 
     def to_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
@@ -34,7 +35,10 @@ class PromotionDecision(BaseModel):
 def decide_promotion(
     card_new: ModelCard, card_current: ModelCard | None, rule: PromoteSpec
 ) -> PromotionDecision:
-    """Promote when the new holdout metric beats the current one by at least ``min_improvement``.
+    """Promote when the new metric beats the current one by at least ``min_improvement``.
+
+    Both figures are holdout figures where both cards have one; a model trained on every row
+    (``split: none``) has cross-validation figures only, and then both are cv (the reason says which).
 
     "Beats" is strict (an equal figure keeps the current model) and direction-aware; ``auto``
     is the task's headline metric (:func:`headline_metric`).
@@ -49,31 +53,42 @@ def decide_promotion(
     if metric == "auto":
         metric = headline_metric(card_new.task)
     higher = higher_is_better(metric)
-    new = card_new.metrics.holdout.get(metric)
-    current = card_current.metrics.holdout.get(metric) if card_current else None
+    # Both on the holdout where both have it; else both on cross-validation (split: none).
+    basis = "holdout"
+    if metric not in card_new.metrics.holdout or (
+        card_current is not None and metric not in card_current.metrics.holdout
+        and metric in card_current.metrics.cv
+    ):
+        basis = "cv" if metric in card_new.metrics.cv else "holdout"
+    new = getattr(card_new.metrics, basis).get(metric)
+    current = getattr(card_current.metrics, basis).get(metric) if card_current else None
     current_version = card_current.version if card_current else None
 
     def decision(promote: bool, reason: str, improvement: float | None = None) -> PromotionDecision:
         return PromotionDecision(
             promote=promote, alias=rule.alias, metric=metric, higher_is_better=higher, new_value=new,
             current_value=current, current_version=current_version, min_improvement=rule.min_improvement,
-            improvement=improvement, reason=reason,
+            improvement=improvement, reason=reason, metrics_on=basis,
         )  # fmt: skip
 
+    zeros = card_new.selection.zero_probability_rows
+    if zeros:
+        return decision(False, f"new model gives probability 0 to the true class of {zeros} judged row(s) "
+                               f"(a class seen in training ruled out); {rule.alias} unchanged")
     if new is None:
-        return decision(False, f"new model has no holdout {metric}; {rule.alias} unchanged")
+        return decision(False, f"new model has no holdout {metric} and no cv {metric}; "
+                               f"{rule.alias} unchanged")
     if card_current is None:
-        return decision(True, f"no current {rule.alias} model; promoting (holdout {metric}={new:.6g})")
+        return decision(True, f"no current {rule.alias} model; promoting ({basis} {metric}={new:.6g})")
     if current is None:
-        return decision(True, f"current {rule.alias} model has no holdout {metric}; "
-                              f"promoting (holdout {metric}={new:.6g})")
+        return decision(True, f"current {rule.alias} model has no {basis} {metric}; "
+                              f"promoting ({basis} {metric}={new:.6g})")
     improvement = (new - current) if higher else (current - new)
     beats = improvement > 0 and improvement >= rule.min_improvement
     verb = "promoting" if beats else f"{rule.alias} unchanged"
     return decision(
         beats,
-        f"holdout {metric} {new:.6g} vs {current:.6g} ({'higher' if higher else 'lower'} is better, "
+        f"{basis} {metric} {new:.6g} vs {current:.6g} ({'higher' if higher else 'lower'} is better, "
         f"improvement {improvement:+.6g}, required {rule.min_improvement:g}): {verb}",
         improvement,
     )
-

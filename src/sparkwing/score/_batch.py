@@ -169,4 +169,8 @@ def _prediction_columns(card: ModelCard) -> list[Column]:
     cols = [F.col("prediction").cast("string").alias("predict")]
     for cls in card.classes or []:
         cols.append(F.col("detailed_prediction.probabilities").getField(str(cls)).alias(prob_column(cls)))
+    if card.selection.calibration != "none":  # H2O's calibrated probabilities, as the MOJO carries them
+        for cls in card.classes or []:
+            cols.append(F.col("detailed_prediction.calibratedProbabilities").getField(str(cls))
+                        .alias("cal_" + prob_column(cls)))
     return cols

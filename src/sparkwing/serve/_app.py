@@ -255,7 +255,7 @@ def create_app(config: ServeConfig, *, service: Service | None = None) -> FastAP
 def _detail(svc: Service, name: str, current: LoadedModel | None, status: dict[str, Any]) -> dict[str, Any]:
     versions = [
         {"version": mv.version, "created": mv.card.created, "algorithm": mv.card.algorithm,
-         "metrics": dict(mv.card.metrics.holdout)}
+         "metrics": dict(mv.card.metrics.holdout or mv.card.metrics.cv)}
         for mv in svc.registry.versions(name)
     ]
     out: dict[str, Any] = {
@@ -278,7 +278,7 @@ def _detail(svc: Service, name: str, current: LoadedModel | None, status: dict[s
             outputs=list(info.output_names),
             features=[{"name": f.name, "type": f.type, "domain": list(f.domain) if f.domain else None,
                        "spark_type": spark_types.get(f.name)} for f in info.features],
-            metrics=dict(card.metrics.holdout),
+            metrics=dict(card.metrics.holdout or card.metrics.cv),
             h2o_version=info.h2o_version,
         )
     return out

@@ -11,7 +11,12 @@ from sparkwing.errors import TrainingError
 GRID_NFOLDS = 3  # grids pick their best model on cross-validation unless nfolds is given
 
 
-def build_automl(spec: ModelSpec, automl: AutoMLSpec, holdout: Any) -> Any:
+CV_NFOLDS = 5  # folds for a single algorithm trained on every row (its metrics are CV)
+CALIBRATION = {"platt": "PlattScaling", "isotonic": "IsotonicRegression"}
+
+
+def build_automl(spec: ModelSpec, automl: AutoMLSpec, holdout: Any, *, sort_metric: str | None = None) -> Any:
+    """``sort_metric`` (default: the spec's) ranks the leaderboard; ``holdout`` ranks without folds."""
     from pysparkling.ml import H2OAutoML
 
     est = H2OAutoML(labelCol=spec.target, keepBinaryModels=True)
@@ -25,8 +30,11 @@ def build_automl(spec: ModelSpec, automl: AutoMLSpec, holdout: Any) -> Any:
         est.setIncludeAlgos(_algos(automl.include))
     if automl.exclude:
         est.setExcludeAlgos(_algos(automl.exclude))
-    if automl.sort_metric:
-        est.setSortMetric(automl.sort_metric.upper() if automl.sort_metric.lower() != "auto" else "AUTO")
+    metric = sort_metric or automl.sort_metric
+    if metric:
+        est.setSortMetric(metric.upper() if metric.lower() != "auto" else "AUTO")
+    if holdout is None:
+        est.setKeepCrossValidationPredictions(True)  # for the p = 0 check on CV predictions
     if automl.nfolds is not None:
         est.setNfolds(automl.nfolds)
         if automl.nfolds == 0:  # without folds AutoML needs data to rank on
@@ -40,13 +48,28 @@ def build_automl(spec: ModelSpec, automl: AutoMLSpec, holdout: Any) -> Any:
     return est
 
 
-def build_algorithm(spec: ModelSpec, algo: AlgorithmSpec, task: str) -> Any:
+def build_algorithm(spec: ModelSpec, algo: AlgorithmSpec, task: str, *, cv: bool = False,
+                    calibrate: str = "none", calibration_frame: Any = None) -> Any:
+    """``cv``: no holdout, so the model needs folds (``CV_NFOLDS`` unless params set nfolds);
+    ``calibrate`` (platt/isotonic) fits H2O's calibration on ``calibration_frame``."""
     import pysparkling.ml as ml
 
     est = getattr(ml, ESTIMATORS[algo.name])(labelCol=spec.target, keepBinaryModels=True)
     params = dict(algo.params)
     if algo.grid and "nfolds" not in params:
         params["nfolds"] = GRID_NFOLDS
+    if cv and (params.get("nfolds") or 0) < 2:
+        if "nfolds" in params:
+            raise TrainingError(f"without a holdout {algo.name} needs cross-validation; "
+                                f"nfolds is {params['nfolds']}",
+                                hint="set nfolds >= 2, or a split with a holdout", in_spec=True)
+        params["nfolds"] = CV_NFOLDS
+    if cv and algo.grid is None:
+        params.setdefault("keep_cross_validation_predictions", True)  # for the p = 0 check
+    if calibrate != "none":
+        est.setCalibrateModel(True)
+        est.setCalibrationMethod(CALIBRATION[calibrate])
+        est.setCalibrationDataFrame(calibration_frame)
     if algo.name == "glm" and "family" not in params and task != "regression":
         params["family"] = "binomial" if task == "binary" else "multinomial"
     for key, value in params.items():

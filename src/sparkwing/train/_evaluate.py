@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import math
 from typing import Any
+
+log = logging.getLogger("sparkwing.train")
 
 MAX_CURVE_POINTS = 101  # enough to draw a curve; H2O keeps ~400 thresholds
 SCALARS = {
@@ -35,23 +38,84 @@ def holdout_metrics(perf: Any, task: str) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def cv_metrics(h2o_model: Any, task: str) -> dict[str, float]:
-    """The chosen model's cross-validation figures; empty when it was trained without folds."""
+def cv_metrics(h2o_model: Any, task: str) -> dict[str, Any]:
+    """The chosen model's cross-validation figures (as :func:`holdout_metrics`, with its confusion
+    matrix); empty when it was trained without folds."""
     try:
         perf = h2o_model.model_performance(xval=True)
     except Exception:  # noqa: BLE001 - no folds (or a model kind without xval metrics)
         return {}
     if perf is None:
         return {}
-    out: dict[str, float] = {}
-    for name in SCALARS.get(task, ()):
-        try:
-            value = _first(getattr(perf, name)())
-        except Exception:  # noqa: BLE001 - a figure H2O did not compute for this model
-            continue
-        if isinstance(value, (int, float)) and not math.isnan(value):
-            out["deviance" if name == "mean_residual_deviance" else name] = float(value)
+    try:
+        full = holdout_metrics(perf, task)
+    except Exception:  # noqa: BLE001 - a figure H2O did not compute: keep the scalars it has
+        full = {}
+        for name in SCALARS.get(task, ()):
+            try:
+                full["deviance" if name == "mean_residual_deviance" else name] = _first(getattr(perf, name)())
+            except Exception:  # noqa: BLE001
+                continue
+    return {k: (float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v)
+            for k, v in full.items()
+            if not (isinstance(v, float) and math.isnan(v))}
+
+
+#: Leaderboard models that also get holdout columns (each is scored on the holdout once).
+HOLDOUT_BOARD_MODELS = 20
+HOLDOUT_COLUMNS = {"binary": ("auc", "logloss"), "multiclass": ("logloss", "mean_per_class_error"),
+                   "regression": ("rmse", "deviance")}
+
+
+def add_holdout_columns(board: list[dict[str, Any]], frame: Any, task: str) -> list[dict[str, Any]]:
+    """``holdout_<metric>`` beside the leaderboard's cross-validation figures (first 20 models)."""
+    import h2o
+
+    out = []
+    for i, row in enumerate(board):
+        row = dict(row)
+        if i < HOLDOUT_BOARD_MODELS and row.get("model_id"):
+            try:
+                perf = h2o.get_model(str(row["model_id"])).model_performance(frame)
+                figures = holdout_metrics(perf, task)
+            except Exception:  # noqa: BLE001 - a model H2O no longer holds: its cells stay empty
+                figures = {}
+            for name in HOLDOUT_COLUMNS.get(task, ()):
+                value = figures.get(name)
+                bad = value is None or (isinstance(value, float) and math.isnan(value))
+                row[f"holdout_{name}"] = None if bad else float(value)
+        out.append(row)
     return out
+
+
+def zero_probability_rows(h2o_model: Any, frame: Any, labels: Any, target: str, task: str) -> int | None:
+    """Rows (of the holdout ``frame``, else of the CV hold-out predictions) whose true class gets p = 0.
+
+    Such a row costs log loss ~34.5 (H2O clips at 1e-15) and means the model rules out a class
+    that happens.  ``labels`` is an H2OFrame of the training rows' target, in training order (for
+    the CV predictions).  None when there is nothing to look at (regression, no kept predictions).
+    """
+    if task == "regression":
+        return None
+    try:
+        if frame is not None:
+            preds, actual = h2o_model.predict(frame), frame[target]
+        else:
+            preds, actual = h2o_model.cross_validation_holdout_predictions(), labels
+        if preds is None or actual is None or preds.nrows != actual.nrows:
+            return None
+        actual = actual.asfactor()
+        true_p = None
+        for level in actual.levels()[0]:
+            column = level if level in preds.columns else "p" + level
+            term = (actual == level) * preds[column]
+            true_p = term if true_p is None else true_p + term
+        if true_p is None:
+            return None
+        return int((true_p == 0).sum(return_frame=False))
+    except Exception:  # noqa: BLE001 - a check, not a figure: say nothing rather than something wrong
+        log.debug("zero-probability check failed", exc_info=True)
+        return None
 
 
 def curves(perf: Any, task: str) -> dict[str, Any]:

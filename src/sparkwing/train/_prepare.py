@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sparkwing.config import ModelSpec
+from sparkwing.config._spec import AUTO_HOLDOUT_MIN_CLASS_ROWS, AUTO_HOLDOUT_MIN_ROWS
 from sparkwing.errors import TrainingError
 
 if TYPE_CHECKING:
@@ -16,11 +17,15 @@ MAX_CLASSES = 1000
 
 @dataclass
 class Prepared:
+    """``holdout`` is None when training uses every row (``split: none``, or ``auto`` on small data);
+    ``split`` is what the card records: the policy used, what was asked, and why."""
+
     task: str
     train: DataFrame
-    holdout: DataFrame
+    holdout: DataFrame | None
     features: list[str]
     warnings: list[str] = field(default_factory=list)
+    split: dict[str, Any] = field(default_factory=dict)
 
 
 def prepare(
@@ -56,9 +61,13 @@ def prepare(
     if not features:
         raise TrainingError("every feature column is entirely null", hint="check the prep steps upstream")
     keep = [*features, label, *([spec.weight_column] if spec.weight_column else [])]
+    split = _split_policy(spec, task, labelled, counts["__labelled"], holdout_df is not None, name)
+    holdout: DataFrame | None
     if holdout_df is not None:
         train, holdout = labelled, holdout_df.where(F.col(label).isNotNull())
-    elif spec.split.time_column:
+    elif split["policy"] == "none":
+        train, holdout = labelled, None
+    elif split["policy"] == "time":
         t = F.col(spec.split.time_column)
         train, holdout = (
             labelled.where(t < F.lit(spec.split.cutoff)),
@@ -67,12 +76,71 @@ def prepare(
     else:
         # A hash of the row and the seed: the same rows land on the same side whatever the
         # partitioning, which randomSplit does not promise.
-        h = F.abs(F.xxhash64(*[F.col(c) for c in labelled.columns], F.lit(spec.split.seed))) % 1_000_000
-        cut = int(spec.split.ratio * 1_000_000)
-        train, holdout = labelled.where(h < cut), labelled.where(h >= cut)
+        h = F.abs(F.xxhash64(*[F.col(c) for c in labelled.columns], F.lit(split["seed"]))) % 1_000_000
+        if split["stratify"]:
+            # Per class, the first ratio share of its rows in hash order: each class keeps its share.
+            from pyspark.sql import Window
+
+            by_class = Window.partitionBy(F.col(label))
+            ranked = labelled.withColumn("__h", h).withColumn(
+                "__i", F.row_number().over(by_class.orderBy("__h"))
+            ).withColumn("__n", F.count(F.lit(1)).over(by_class))
+            inside = F.col("__i") <= F.round(F.col("__n") * F.lit(split["ratio"]))
+            train, holdout = ranked.where(inside), ranked.where(~inside)
+        else:
+            cut = int(split["ratio"] * 1_000_000)
+            train, holdout = labelled.where(h < cut), labelled.where(h >= cut)
     if task != "regression":
-        train, holdout = (d.withColumn(label, _as_class(d, label)) for d in (train, holdout))
-    return Prepared(task, train.select(*keep), holdout.select(*keep), features, warnings)
+        train = train.withColumn(label, _as_class(train, label))
+        if holdout is not None:
+            holdout = holdout.withColumn(label, _as_class(holdout, label))
+    return Prepared(task, train.select(*keep), holdout.select(*keep) if holdout is not None else None,
+                    features, warnings, split)
+
+
+def _split_policy(spec: ModelSpec, task: str, labelled: DataFrame, rows: int, given: bool,
+                  name: str) -> dict[str, Any]:
+    """Which split to use, and why; ``auto`` decides here from the row and class counts.
+
+    ``auto`` keeps a (stratified, 80/20, seed 42) holdout only when there are at least
+    ``AUTO_HOLDOUT_MIN_ROWS`` labelled rows and, for classification, the rarest class has at least
+    ``AUTO_HOLDOUT_MIN_CLASS_ROWS`` rows (about 100 in the holdout: a holdout AUC or log loss then
+    varies less than the differences between models).  Otherwise every row trains and the
+    cross-validation metrics rank and promote.  Without folds (``automl.nfolds: 0``) it keeps a
+    holdout whatever the size: something has to rank the models.
+    """
+    from pyspark.sql import functions as F
+
+    s = spec.split
+    classify = task != "regression"
+    if s.stratify and not classify:
+        raise TrainingError("split.stratify needs a classification target; this is regression",
+                            hint=f"remove models.{name}.split.stratify", in_spec=True)
+    out: dict[str, Any] = {"requested": s.policy}
+    if given:
+        return {**out, "policy": "holdout_from", "reason": "holdout_from gives the holdout"}
+    if s.policy == "time":
+        return {**out, "policy": "time", "time_column": s.time_column, "cutoff": s.cutoff}
+    stratify = classify if s.stratify is None else s.stratify
+    ratio = {**out, "policy": "ratio", "ratio": s.ratio, "seed": s.seed, "stratify": stratify}
+    if s.policy == "ratio":
+        return ratio
+    if s.policy == "none":
+        return {**out, "policy": "none", "reason": "every row trains; metrics are cross-validation"}
+    # auto
+    if spec.automl is not None and spec.automl.nfolds == 0:
+        return {**ratio, "reason": "auto with automl.nfolds: 0: a holdout ranks the models"}
+    rarest = None
+    if classify:
+        rarest = labelled.groupBy(spec.target).count().agg(F.min("count")).collect()[0][0]
+    big = rows >= AUTO_HOLDOUT_MIN_ROWS and (rarest is None or rarest >= AUTO_HOLDOUT_MIN_CLASS_ROWS)
+    facts = f"{rows:,} rows" + (f", rarest class {rarest:,} rows" if rarest is not None else "")
+    rule = (f"auto: holdout when >= {AUTO_HOLDOUT_MIN_ROWS:,} rows"
+            + (f" and the rarest class has >= {AUTO_HOLDOUT_MIN_CLASS_ROWS:,}" if classify else ""))
+    if big:
+        return {**ratio, "reason": f"{rule}; {facts}"}
+    return {**out, "policy": "none",
+            "reason": f"{rule}; {facts}: every row trains, metrics are cross-validation"}
 
 
 def _require(df: DataFrame, spec: ModelSpec, what: str, name: str) -> None:

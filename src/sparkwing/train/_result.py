@@ -15,6 +15,7 @@ from sparkwing.registry import (
     ModelCard,
     Pojo,
     Rows,
+    Selection,
     VariableImportance,
     Versions,
 )
@@ -49,13 +50,20 @@ class TrainResult:
     rows: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     versions: dict[str, str] = field(default_factory=dict)
-    cv_metrics: dict[str, float] = field(default_factory=dict)
+    cv_metrics: dict[str, Any] = field(default_factory=dict)
     curves: dict[str, Any] = field(default_factory=dict)
+    split: dict[str, Any] = field(default_factory=dict)
+    sort_metric: str | None = None
+    promote_metric: str | None = None
+    calibration: str = "none"
+    zero_probability_rows: int | None = None
 
     @property
     def card(self) -> ModelCard:
         """The card sparkwing.registry stores (the caller adds the lineage; the registry the rest)."""
-        cm = self.metrics.get("confusion_matrix")
+        cm, cm_on = self.metrics.get("confusion_matrix"), "holdout"
+        if not cm:
+            cm, cm_on = self.cv_metrics.get("confusion_matrix"), "cv"
         return ModelCard(
             task=self.task,  # type: ignore[arg-type]
             target=self.target,
@@ -66,14 +74,19 @@ class TrainResult:
             features=[Feature.model_validate(f) for f in self.features],
             metrics=Metrics(
                 holdout={k: v for k, v in self.metrics.items() if _figure(v) and k != "rows"},
-                cv=self.cv_metrics,
+                cv={k: v for k, v in self.cv_metrics.items() if _figure(v) and k != "rows"},
                 confusion_matrix=ConfusionMatrix.model_validate(cm) if cm else None,
+                confusion_matrix_on=cm_on if cm else None,  # type: ignore[arg-type]
             ),
             curves=Curves.model_validate(self.curves),
             leaderboard=self.leaderboard,
             variable_importance=[VariableImportance.model_validate(v) for v in self.variable_importance],
             params=self.params,
             rows=Rows.model_validate(self.rows),
+            selection=Selection(split=self.split, sort_metric=self.sort_metric,
+                                promote_metric=self.promote_metric,
+                                calibration=self.calibration,  # type: ignore[arg-type]
+                                zero_probability_rows=self.zero_probability_rows),
             warnings=self.warnings,
             versions=_versions(self.versions, self.h2o_version),
             pojo=Pojo(available=self.pojo_dir is not None, reason=self.pojo_reason),

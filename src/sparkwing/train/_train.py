@@ -56,14 +56,15 @@ def train_model(
 
     prep = prepare(spec, train_df, holdout_df, name=name)
     train = prep.train.persist(StorageLevel.MEMORY_AND_DISK)
-    holdout = prep.holdout.persist(StorageLevel.MEMORY_AND_DISK)
+    holdout = prep.holdout.persist(StorageLevel.MEMORY_AND_DISK) if prep.holdout is not None else None
     try:
-        rows = {"train": train.count(), "holdout": holdout.count()}
-        if rows["train"] == 0 or rows["holdout"] == 0:
+        rows = {"train": train.count(), "holdout": holdout.count() if holdout is not None else 0}
+        if rows["train"] == 0 or (holdout is not None and rows["holdout"] == 0):
             empty = "training" if rows["train"] == 0 else "holdout"
             raise TrainingError(f"the {empty} set of {name!r} is empty after the split",
                                 hint="check split.ratio / split.cutoff or holdout_from")
-        say(f"{prep.task} on {spec.target!r}: {rows['train']} training rows, {rows['holdout']} holdout rows, "
+        kept = f"{rows['holdout']} holdout rows" if holdout is not None else "no holdout (cross-validation)"
+        say(f"{prep.task} on {spec.target!r}: {rows['train']} training rows, {kept}, "
             f"{len(prep.features)} features")
         cloud = cloud or start_h2o(spark, settings)
         try:
@@ -84,21 +85,32 @@ def train_model(
         # After a lost executor the JVM may be gone too: keep the real error, not a py4j one.
         with contextlib.suppress(Exception):
             train.unpersist()
-            holdout.unpersist()
+            if holdout is not None:
+                holdout.unpersist()
 
 
 def _fit(spark: Any, name: str, spec: ModelSpec, prep: Any, train: Any, holdout: Any,
          rows: dict[str, int], cloud: H2OCloud, say: Callable[[str], None]) -> TrainResult:
     import h2o
 
+    sort_metric = None
+    calibration_frame = None
+    if spec.calibrate != "none":
+        if prep.task != "binary":
+            raise TrainingError(f"calibrate: {spec.calibrate} works for binary models; this is {prep.task}",
+                                hint=f"remove models.{name}.calibrate", in_spec=True)
+        train, calibration_frame = _calibration_split(train, spec)
     if spec.automl is not None:
-        est = build_automl(spec, spec.automl, holdout)
+        sort_metric = default_sort_metric(spec.automl.sort_metric, prep.task)
+        est = build_automl(spec, spec.automl, holdout, sort_metric=sort_metric)
         what = (
-            f"AutoML (max_models={spec.automl.max_models}, max_runtime_secs={spec.automl.max_runtime_secs})"
+            f"AutoML (max_models={spec.automl.max_models}, max_runtime_secs={spec.automl.max_runtime_secs}, "
+            f"sort_metric={sort_metric})"
         )
     else:
         assert spec.algorithm is not None
-        est = build_algorithm(spec, spec.algorithm, prep.task)
+        est = build_algorithm(spec, spec.algorithm, prep.task, cv=holdout is None,
+                              calibrate=spec.calibrate, calibration_frame=calibration_frame)
         what = spec.algorithm.name + (" grid search" if spec.algorithm.grid else "")
     say(f"training {what}")
     started = time.monotonic()
@@ -117,14 +129,36 @@ def _fit(spark: Any, name: str, spec: ModelSpec, prep: Any, train: Any, holdout:
     model_id = est.getBinaryModel().modelId
     h2o_model = h2o.get_model(model_id)
     algorithm = str(h2o_model.algo).lower().replace("_", "")
-    say(f"trained in {seconds:.1f}s; leader {model_id}; evaluating on the holdout")
+    on = "holdout" if holdout is not None else "cross-validation"
+    say(f"trained in {seconds:.1f}s; leader {model_id}; evaluating on the {on}")
 
-    frame = cloud.context.asH2OFrame(holdout)
-    if prep.task != "regression":
-        frame[spec.target] = frame[spec.target].asfactor()
-    perf = h2o_model.model_performance(frame)
-    metrics = _evaluate.holdout_metrics(perf, prep.task)
-    board = _leaderboard(est, spec, mojo_model, metrics, model_id, algorithm)
+    frame = None
+    if holdout is not None:
+        frame = cloud.context.asH2OFrame(holdout)
+        if prep.task != "regression":
+            frame[spec.target] = frame[spec.target].asfactor()
+        perf = h2o_model.model_performance(frame)
+        metrics = _evaluate.holdout_metrics(perf, prep.task)
+    else:
+        perf = h2o_model.model_performance(xval=True)
+        if perf is None:
+            raise TrainingError(f"{name!r} has no cross-validation metrics to rank and promote on",
+                                hint="set nfolds >= 2, or a split with a holdout")
+        metrics = {}
+    cv_metrics = _evaluate.cv_metrics(h2o_model, prep.task)
+    board = _leaderboard(est, spec, mojo_model, metrics or cv_metrics, model_id, algorithm,
+                         on="holdout" if holdout is not None else "cross-validation")
+    if frame is not None and spec.automl is not None:
+        board = _evaluate.add_holdout_columns(board, frame, prep.task)
+    warnings = list(prep.warnings)
+    labels = None
+    if frame is None and prep.task != "regression":  # CV predictions come in training-row order
+        labels = cloud.context.asH2OFrame(train.select(spec.target))
+    zeros = _evaluate.zero_probability_rows(h2o_model, frame, labels, spec.target, prep.task)
+    if zeros:
+        warnings.append(f"the leader gives probability 0 to the true class of {zeros} "
+                        f"{'holdout' if frame is not None else 'cross-validation'} row(s)")
+        say(warnings[-1])
 
     work = Path(tempfile.mkdtemp(prefix=f"sparkwing-train-{name}-"))
     mojo_path = _artifacts.save_mojo(mojo_model, work / "model.mojo", h2o_model)
@@ -134,23 +168,63 @@ def _fit(spark: Any, name: str, spec: ModelSpec, prep: Any, train: Any, holdout:
     domains = mojo_model.getDomainValues()
     classes = (list(domains.get(spec.target) or []) or None) if prep.task != "regression" else None
     h2o_version = str(h2o.cluster().version)
+    if calibration_frame is not None:
+        calibration_rows = calibration_frame.count()
+        rows = {**rows, "train": rows["train"] - calibration_rows, "calibration": calibration_rows}
     return TrainResult(
         task=prep.task, target=spec.target, classes=classes,
         threshold=_threshold(mojo_model) if prep.task == "binary" else None,
         features=_evaluate.features(mojo_model, spark_types), metrics=metrics, leaderboard=board,
         variable_importance=_evaluate.variable_importance(h2o_model), mojo_path=mojo_path,
         genmodel_jar_path=jar, pojo_dir=pojo_dir, pojo_reason=pojo_reason, algorithm=algorithm,
-        model_id=model_id, h2o_version=h2o_version, params=_params(spec, h2o_model), rows=rows,
-        warnings=prep.warnings,
+        model_id=model_id, h2o_version=h2o_version, params=_params(spec, h2o_model, prep.split),
+        rows=rows, warnings=warnings,
         versions={"sparkwing_version": __version__, "h2o_version": h2o_version,
                   "spark_version": spark.version,
                   "sparkling_water_version": _dist_version("h2o-pysparkling-3-5")},
-        cv_metrics=_evaluate.cv_metrics(h2o_model, prep.task), curves=_evaluate.curves(perf, prep.task),
+        cv_metrics=cv_metrics, curves=_evaluate.curves(perf, prep.task),
+        split=prep.split, sort_metric=sort_metric,
+        promote_metric=_promote_metric(spec, prep.task), calibration=spec.calibrate,
+        zero_probability_rows=zeros,
     )  # fmt: skip
 
 
+CALIBRATION_SHARE = 0.1  # of the training rows: the frame H2O fits the calibration on
+
+
+def _calibration_split(train: Any, spec: ModelSpec) -> tuple[Any, Any]:
+    """A seeded tenth of the training rows, kept out of the trees, that H2O calibrates on."""
+    from pyspark.sql import functions as F
+
+    h = F.abs(F.xxhash64(*[F.col(f"`{c}`") for c in train.columns], F.lit(spec.split.seed + 1))) % 1000
+    cut = int(CALIBRATION_SHARE * 1000)
+    return train.where(h >= cut), train.where(h < cut)
+
+
+def default_sort_metric(asked: str | None, task: str) -> str:
+    """AutoML's leaderboard metric: the user's, else logloss (classification) / deviance (regression).
+
+    H2O's own default for multiclass is mean per-class error, which ignores the probabilities.
+
+    >>> default_sort_metric(None, "multiclass"), default_sort_metric("AUC", "binary")
+    ('logloss', 'auc')
+    """
+    if asked and asked.lower() != "auto":
+        return asked.lower()
+    return "deviance" if task == "regression" else "logloss"
+
+
+def _promote_metric(spec: ModelSpec, task: str) -> str | None:
+    from sparkwing.registry import headline_metric
+
+    if spec.promote is None:
+        return None
+    metric = spec.promote.metric.lower()
+    return headline_metric(task) if metric == "auto" else metric
+
+
 def _leaderboard(est: Any, spec: ModelSpec, mojo_model: Any, metrics: dict[str, Any], model_id: str,
-                 algorithm: str) -> list[dict[str, Any]]:
+                 algorithm: str, on: str) -> list[dict[str, Any]]:
     if spec.automl is not None:  # ranked on cross-validation, or on the holdout without folds
         on = "holdout" if spec.automl.nfolds == 0 else "cross-validation"
         return _evaluate.leaderboard([{**r.asDict(), "metrics_on": on}
@@ -166,7 +240,7 @@ def _leaderboard(est: Any, spec: ModelSpec, mojo_model: Any, metrics: dict[str, 
     scalar = {k: v for k, v in metrics.items() if isinstance(v, (int, float))}
     return _evaluate.leaderboard([{"model_id": model_id, "algo": algorithm, **scalar,
                                    "training_time_ms": mojo_model.getRunTime(),
-                                   "predict_time_per_row_ms": None, "metrics_on": "holdout"}])
+                                   "predict_time_per_row_ms": None, "metrics_on": on}])
 
 
 def _threshold(mojo_model: Any) -> float | None:
@@ -176,14 +250,14 @@ def _threshold(mojo_model: Any) -> float | None:
         return None
 
 
-def _params(spec: ModelSpec, h2o_model: Any) -> dict[str, Any]:
+def _params(spec: ModelSpec, h2o_model: Any, split: dict[str, Any]) -> dict[str, Any]:
     engine = (
         spec.automl.model_dump() if spec.automl else spec.algorithm.model_dump() if spec.algorithm else {}
     )
     actual = {k: v.get("actual") for k, v in (h2o_model.params or {}).items()
               if isinstance(v, dict) and v.get("actual") != v.get("default")}
     return {"engine": "automl" if spec.automl else "algorithm", "spec": engine,
-            "split": spec.split.model_dump(), "model": _jsonable(actual)}
+            "split": split, "model": _jsonable(actual)}
 
 
 def _jsonable(params: dict[str, Any]) -> dict[str, Any]:
