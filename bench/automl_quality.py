@@ -27,9 +27,10 @@ and scikit-learn do; AUC by ranks; RMSE):
 - **flaml**: ``flaml.AutoML().fit(time_budget=B, seed=1)`` with FLAML's defaults, in its own
   virtualenv (created by this script: ``flaml[automl]``, pandas, pyarrow), ``n_jobs=2``.
 
-Printed (and written as ``<out>/results.json``): per task and system, test log loss / AUC / RMSE,
-models trained (AutoML leaderboard size; FLAML trials), seconds, and the 1-minute load average
-when the system finished.  ``--tasks`` picks tasks; ``--systems`` picks systems.
+Printed (and written as ``<out>/results-<systems>.json``): per task and system, test log loss / AUC / RMSE,
+models trained (AutoML leaderboard size; FLAML trials, from its log), seconds, and the 1-minute load average
+when the system finished.  ``--tasks`` picks tasks; ``--systems`` picks systems (a run per
+system on the same ``--out`` reuses the same splits; ``--table`` prints the table of them all).
 
     python bench/automl_quality.py --budget 60
 """
@@ -84,9 +85,10 @@ for frame in (train, test):  # strings as categories (FLAML's way for categorica
 automl = AutoML()
 t0 = time.monotonic()
 automl.fit(train, y, task="regression" if kind == "regression" else "classification",
-           time_budget=budget, seed=1, n_jobs=2, verbose=0)
-out = {"seconds": time.monotonic() - t0, "models": len(automl.config_history),
-       "leader": automl.best_estimator}
+           time_budget=budget, seed=1, n_jobs=2, verbose=0, log_file_name=f"{folder}/flaml.log")
+with open(f"{folder}/flaml.log") as fh:  # one JSON line per trial (config_history keeps improvements only)
+    trials = sum(1 for line in fh if '"record_id"' in line)
+out = {"seconds": time.monotonic() - t0, "models": trials, "leader": automl.best_estimator}
 if kind == "regression":
     out["pred"] = [float(v) for v in automl.predict(test)]
 else:
@@ -138,7 +140,8 @@ def metrics(kind: str, y: np.ndarray, classes: list[str] | None, proba: np.ndarr
     index = {c: i for i, c in enumerate(classes)}
     truth = np.array([index[str(v)] for v in y])
     p = np.clip(proba[np.arange(len(truth)), truth], EPS, 1.0)
-    out = {"logloss": float(-np.mean(np.log(p))), "zero_p_rows": int(np.sum(proba[np.arange(len(truth)), truth] == 0))}
+    zeros = int(np.sum(proba[np.arange(len(truth)), truth] == 0))
+    out: dict[str, float] = {"logloss": float(-np.mean(np.log(p))), "zero_p_rows": zeros}
     if len(classes) == 2:
         out["auc"] = auc(truth == 1, proba[:, 1])
     return out
@@ -198,7 +201,6 @@ def run_sparkwing(spark: Any, settings: Any, cloud: Any, folder: Path, target: s
 
 
 def run_h2o(spark: Any, cloud: Any, folder: Path, target: str, kind: str, budget: float) -> dict[str, Any]:
-    import h2o
     from pyspark.sql import functions as F
     from pysparkling.ml import H2OAutoML
 
@@ -212,13 +214,12 @@ def run_h2o(spark: Any, cloud: Any, folder: Path, target: str, kind: str, budget
     with _h2o_scratch(cloud), contextlib.redirect_stdout(io.StringIO()):
         model = est.fit(train)
         seconds = time.monotonic() - t0
-        models = est.getLeaderboard("ALL").count()
-        leader = est.getBinaryModel().modelId if hasattr(est, "getBinaryModel") else ""
+        board = est.getLeaderboard("ALL").collect()
+        models, leader = len(board), (board[0]["model_id"] if board else "")
         classes = None
         if kind != "regression":
             classes = list(model.getDomainValues().get(target) or [])
         proba, pred = spark_scores(spark, model, folder / "test.parquet", target, kind, classes)
-    del h2o
     return {"seconds": seconds, "models": models, "leader": leader, "classes": classes,
             "proba": proba, "pred": pred}
 
@@ -259,18 +260,29 @@ def main() -> None:
     ap.add_argument("--systems", default="sparkwing,h2o,flaml")
     ap.add_argument("--out", type=Path, default=Path(tempfile.gettempdir()) / "sparkwing-automl-quality")
     ap.add_argument("--flaml-venv", type=Path, default=FLAML_VENV)
+    ap.add_argument("--table", action="store_true", help="print the table of every results-*.json in --out")
     args = ap.parse_args()
+    if args.table:
+        rows = [r for f in sorted(args.out.glob("results-*.json")) for r in json.loads(f.read_text())]
+        done = {(r["task"], r["system"]) for r in rows if "error" not in r}
+        rows = [r for r in rows if "error" not in r or (r["task"], r["system"]) not in done]
+        order = {t[0]: i for i, t in enumerate(TASKS)}
+        print_table(sorted(rows, key=lambda r: (order.get(r["task"], 99), r["system"])), args.budget)
+        return
     logging.basicConfig(level=logging.WARNING)
     tasks = [t for t in TASKS if t[0] in args.tasks.split(",")]
     systems = args.systems.split(",")
     args.out.mkdir(parents=True, exist_ok=True)
 
-    from sparkwing.config import Settings
-    from sparkwing.engine import get_spark, start_h2o, stop_h2o
+    from sparkwing.config import load_settings
+    from sparkwing.engine import start_h2o, start_spark, stop_h2o, stop_spark
 
-    settings = Settings.model_validate({"workspace": str(args.out / "ws"), "spark": {"driver_memory": "3g"}})
-    spark = get_spark(settings)
-    write_splits(spark, settings, args.out, tasks)
+    settings = load_settings({"workspace": str(args.out / "ws"), "spark": {"driver_memory": "3g"}})
+    need_jvm = {"sparkwing", "h2o"} & set(systems) or any(
+        not (args.out / t[0] / "test.parquet").exists() for t in tasks)
+    spark = start_spark(settings) if need_jvm else None
+    if spark is not None:
+        write_splits(spark, settings, args.out, tasks)
     py = flaml_python(args.flaml_venv) if "flaml" in systems else None
     cloud = start_h2o(spark, settings) if {"sparkwing", "h2o"} & set(systems) else None
     results: list[dict[str, Any]] = []
@@ -299,11 +311,12 @@ def main() -> None:
                     row = {"task": name, "kind": kind, "system": system, "error": str(exc)[:300]}
                 results.append(row)
                 print(json.dumps(row), flush=True)
-                (args.out / "results.json").write_text(json.dumps(results, indent=1))
+                (args.out / f"results-{'-'.join(systems)}.json").write_text(json.dumps(results, indent=1))
     finally:
         if cloud is not None:
             stop_h2o()
-        spark.stop()
+        if spark is not None:
+            stop_spark()
     print_table(results, args.budget)
 
 
@@ -315,9 +328,15 @@ def print_table(results: list[dict[str, Any]], budget: float) -> None:
         if "error" in r:
             print(f"| {r['task']} | {r['kind']} | {r['system']} | error: {r['error'][:80]} |||||||")
             continue
-        cell = lambda k: f"{r[k]:.4f}" if isinstance(r.get(k), float) else str(r.get(k, ""))  # noqa: E731
-        print(f"| {r['task']} | {r['kind']} | {r['system']} | {cell('logloss')} | {cell('auc')} | "
-              f"{cell('rmse')} | {r.get('zero_p_rows', '')} | {r['models']} | {r['seconds']} | {r['load1']} |")
+        figures = " | ".join(_cell(r, k) for k in ("logloss", "auc", "rmse", "zero_p_rows", "models",
+                                                   "seconds", "load1"))
+        print(f"| {r['task']} | {r['kind']} | {r['system']} | {figures} |")
+
+
+def _cell(row: dict[str, Any], key: str) -> str:
+    value = row.get(key)
+    return f"{value:.4f}" if isinstance(value, float) and key in ("logloss", "auc", "rmse") else (
+        "" if value is None else str(value))
 
 
 if __name__ == "__main__":

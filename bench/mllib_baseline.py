@@ -1,20 +1,26 @@
-"""Model quality: sparkwing's H2O AutoML leader vs the best tuned Spark MLlib model, same splits.
+"""Model quality: sparkwing's H2O AutoML leader vs the best tuned Spark MLlib model, repeated CV.
 
 Datasets (binary targets): loans (loan.csv, ``bad_loan``), prostate (``CAPSULE``, ``ID`` ignored)
-and credit-g (ARFF, ``class``).  Each is read once (sparkwing.lake.read_source) and split once
-by a seeded hash (80 % train / 20 % holdout); both sides see exactly those two parts.
+and credit-g (ARFF, ``class``).  Each is read once (sparkwing.lake.read_source) and cut into
+``--folds`` stratified folds, ``--repeats`` times (fold of a row: its rank, within its class, in
+the order of a seeded hash of the row, modulo the fold count; the seed changes per repeat).
+Every (repeat, fold) is one paired comparison: both sides train on the other folds and are
+scored on that fold.  One 80/20 holdout of 76-222 rows was noise (±0.03 AUC); averaging over
+``folds x repeats`` test folds, which together cover every row ``repeats`` times, is not.
 
 sparkwing side: ``sparkwing.train.train_model`` with AutoML (``--max-models``, ``--nfolds``, seed,
-DeepLearning excluded) on the train part, ``holdout_df`` = the holdout part; its holdout AUC.
+DeepLearning excluded) on the training folds, ``holdout_df`` = the test fold; its AUC there.
 
 MLlib side: median imputation of numeric columns, string columns indexed (and one-hot encoded
 for logistic regression), then GBTClassifier, RandomForestClassifier and LogisticRegression,
-each tuned on the train part only with a small grid (TrainValidationSplit 80/20, seed) and
-refit on the whole train part; the best of the three by validation AUC is scored on the holdout.
+each tuned on the training folds only with a small grid (TrainValidationSplit 80/20, seed) and
+refit on them; the best of the three by validation AUC is scored on the test fold.
 
-Printed: dataset, rows, H2O AutoML holdout AUC, best MLlib model and its holdout AUC, difference.
+Printed per dataset: mean AUC of each side, the mean paired difference and its standard error
+corrected for the overlap of CV training sets (Nadeau & Bengio 2003: variance x (1/n + 1/(k-1))),
+and a verdict: a side wins only when the difference is more than twice that standard error.
 
-    python bench/mllib_baseline.py --max-models 6 --nfolds 3
+    python bench/mllib_baseline.py --max-models 6 --nfolds 3 --folds 5 --repeats 2
 """
 
 from __future__ import annotations
@@ -47,13 +53,29 @@ def load(spark, settings, tmp: Path, name: str, path: Path):
     return read_source(spark, name, SourceSpec(uri=str(path)), ctx).df
 
 
-def split(df, target: str, ignore: list[str]):
-    """One seeded hash split; both sides get these exact parts."""
+def folds(df, target: str, ignore: list[str], k: int, repeat: int):
+    """The rows with a ``__fold`` column (0..k-1): stratified, seeded by ``SEED + repeat``."""
+    from pyspark.sql import Window
     from pyspark.sql import functions as F
 
     df = df.drop(*ignore).where(F.col(target).isNotNull())
-    h = F.abs(F.xxhash64(*[F.col(f"`{c}`") for c in df.columns], F.lit(SEED))) % 100
-    return df.where(h < 80).cache(), df.where(h >= 80).cache()
+    h = F.xxhash64(*[F.col(f"`{c}`") for c in df.columns], F.lit(SEED + repeat))
+    rank = F.row_number().over(Window.partitionBy(F.col(target)).orderBy(h))
+    return df.withColumn("__fold", (rank - 1) % k)
+
+
+def paired_verdict(diffs: list[float], k: int) -> tuple[float, float, str]:
+    """Mean paired difference, its corrected standard error and the verdict (> 2 SE wins)."""
+    import statistics
+
+    n = len(diffs)
+    mean = statistics.fmean(diffs)
+    var = statistics.variance(diffs) if n > 1 else float("nan")
+    se = (var * (1 / n + 1 / (k - 1))) ** 0.5
+    if not se == se:  # one split: no verdict
+        return mean, se, "one split: no verdict"
+    verdict = "AutoML better" if mean > 2 * se else "MLlib better" if mean < -2 * se else "within noise"
+    return mean, se, verdict
 
 
 def h2o_auc(spark, settings, name: str, target: str, train, holdout, max_models: int, nfolds: int):
@@ -135,6 +157,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--max-models", type=int, default=6)
     parser.add_argument("--nfolds", type=int, default=3)
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--datasets", default=",".join(d[0] for d in DATASETS))
     parser.add_argument("--master", default="local[2]")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
@@ -149,30 +174,39 @@ def main() -> None:
         spark = start_spark(settings)
         rows = []
         for name, path, target, ignore in DATASETS:
-            train, holdout = split(load(spark, settings, tmp, name, path), target, ignore)
-            n_train, n_hold = train.count(), holdout.count()
-            t0 = time.perf_counter()
-            with contextlib.redirect_stdout(io.StringIO()):
-                auc_h2o, algo = h2o_auc(spark, settings, name.replace("-", "_"), target, train, holdout,
-                                        args.max_models, args.nfolds)
-            t1 = time.perf_counter()
-            ml_name, auc_ml = mllib_best(train, holdout, target)
-            t2 = time.perf_counter()
-            rows.append((name, n_train, n_hold, auc_h2o, algo, ml_name, auc_ml))
-            print(f"{name}: H2O AutoML {auc_h2o:.4f} ({algo}, {t1 - t0:.0f} s)  "
-                  f"MLlib {ml_name} {auc_ml:.4f} ({t2 - t1:.0f} s)", flush=True)
-            train.unpersist()
-            holdout.unpersist()
+            if name not in args.datasets.split(","):
+                continue
+            data = load(spark, settings, tmp, name, path)
+            pairs = []
+            for repeat in range(args.repeats):
+                cut = folds(data, target, ignore, args.folds, repeat).cache()
+                for fold in range(args.folds):
+                    train = cut.where(f"__fold != {fold}").drop("__fold").cache()
+                    holdout = cut.where(f"__fold = {fold}").drop("__fold").cache()
+                    t0 = time.perf_counter()
+                    with contextlib.redirect_stdout(io.StringIO()):
+                        auc_h2o, algo = h2o_auc(spark, settings, name.replace("-", "_"), target, train,
+                                                holdout, args.max_models, args.nfolds)
+                    t1 = time.perf_counter()
+                    ml_name, auc_ml = mllib_best(train, holdout, target)
+                    t2 = time.perf_counter()
+                    pairs.append((auc_h2o, auc_ml))
+                    print(f"{name} repeat {repeat} fold {fold}: H2O AutoML {auc_h2o:.4f} ({algo}, "
+                          f"{t1 - t0:.0f} s)  MLlib {ml_name} {auc_ml:.4f} ({t2 - t1:.0f} s)", flush=True)
+                    train.unpersist()
+                    holdout.unpersist()
+                cut.unpersist()
+            mean, se, verdict = paired_verdict([a - b for a, b in pairs], args.folds)
+            rows.append((name, data.count(), len(pairs), sum(a for a, _ in pairs) / len(pairs),
+                         sum(b for _, b in pairs) / len(pairs), mean, se, verdict))
         print(f"\nAutoML max_models={args.max_models} nfolds={args.nfolds} seed={SEED}; "
-              f"split 80/20 by seeded hash; AUC on the holdout\n")
-        print("| dataset | rows (train / holdout) | H2O AutoML AUC (leader) | best MLlib model | MLlib AUC | "
-              "difference (H2O - MLlib) |")
-        print("|---|---|---|---|---|---|")
-        for name, n_train, n_hold, auc_h2o, algo, ml_name, auc_ml in rows:
-            print(
-                f"| {name} | {n_train:,} / {n_hold:,} | {auc_h2o:.4f} ({algo}) | {ml_name} | {auc_ml:.4f} | "
-                f"{auc_h2o - auc_ml:+.4f} |"
-            )
+              f"{args.repeats} x {args.folds}-fold stratified CV; mean test-fold AUC\n")
+        print("| dataset | rows | splits | H2O AutoML AUC | best MLlib AUC | difference (H2O - MLlib) "
+              "| corrected SE | verdict |")
+        print("|---|---|---|---|---|---|---|---|")
+        for name, n, k, auc_h2o, auc_ml, mean, se, verdict in rows:
+            print(f"| {name} | {n:,} | {k} | {auc_h2o:.4f} | {auc_ml:.4f} | {mean:+.4f} | {se:.4f} "
+                  f"| {verdict} |")
         stop_h2o()
         stop_spark()
     finally:

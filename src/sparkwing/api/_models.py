@@ -43,7 +43,7 @@ class TrainedModel:
 
     @property
     def metrics(self) -> dict[str, Any]:
-        """Holdout metrics (``auc``, ``logloss``, ``rmse``, ...)."""
+        """Holdout metrics (``auc``, ``logloss``, ``rmse``, ...); cross-validation ones without a holdout."""
         return self.result.metrics
 
     @property

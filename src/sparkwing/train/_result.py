@@ -26,9 +26,10 @@ class TrainResult:
     """The outcome of :func:`train_model`; ``card`` is the registry card without lineage.
 
     ``features`` items: ``{"name", "type" ("numeric"|"enum"|...), "spark_type", "domain"}``;
-    ``metrics`` are holdout figures (``auc``, ``logloss``, ``rmse``, ...), ``cv_metrics`` the
-    chosen model's cross-validation figures (empty without folds); ``warnings`` lists what was
-    dropped or changed on the way (never silently).
+    ``metrics`` are the figures the model is judged on (``auc``, ``logloss``, ``rmse``, ...):
+    the holdout's, or with no holdout (``metrics_on == "cv"``) the cross-validation ones;
+    ``cv_metrics`` the chosen model's cross-validation figures (empty without folds);
+    ``warnings`` lists what was dropped or changed on the way (never silently).
     """
 
     task: str
@@ -57,11 +58,13 @@ class TrainResult:
     promote_metric: str | None = None
     calibration: str = "none"
     zero_probability_rows: int | None = None
+    metrics_on: str = "holdout"
 
     @property
     def card(self) -> ModelCard:
         """The card sparkwing.registry stores (the caller adds the lineage; the registry the rest)."""
-        cm, cm_on = self.metrics.get("confusion_matrix"), "holdout"
+        holdout = self.metrics if self.metrics_on == "holdout" else {}
+        cm, cm_on = holdout.get("confusion_matrix"), "holdout"
         if not cm:
             cm, cm_on = self.cv_metrics.get("confusion_matrix"), "cv"
         return ModelCard(
@@ -73,7 +76,7 @@ class TrainResult:
             threshold=self.threshold,
             features=[Feature.model_validate(f) for f in self.features],
             metrics=Metrics(
-                holdout={k: v for k, v in self.metrics.items() if _figure(v) and k != "rows"},
+                holdout={k: v for k, v in holdout.items() if _figure(v) and k != "rows"},
                 cv={k: v for k, v in self.cv_metrics.items() if _figure(v) and k != "rows"},
                 confusion_matrix=ConfusionMatrix.model_validate(cm) if cm else None,
                 confusion_matrix_on=cm_on if cm else None,  # type: ignore[arg-type]

@@ -144,9 +144,10 @@ def _fit(spark: Any, name: str, spec: ModelSpec, prep: Any, train: Any, holdout:
         if perf is None:
             raise TrainingError(f"{name!r} has no cross-validation metrics to rank and promote on",
                                 hint="set nfolds >= 2, or a split with a holdout")
-        metrics = {}
     cv_metrics = _evaluate.cv_metrics(h2o_model, prep.task)
-    board = _leaderboard(est, spec, mojo_model, metrics or cv_metrics, model_id, algorithm,
+    if holdout is None:
+        metrics = cv_metrics  # the figures it is judged on; the card files them under cv
+    board = _leaderboard(est, spec, mojo_model, metrics, model_id, algorithm,
                          on="holdout" if holdout is not None else "cross-validation")
     if frame is not None and spec.automl is not None:
         board = _evaluate.add_holdout_columns(board, frame, prep.task)
@@ -185,7 +186,7 @@ def _fit(spark: Any, name: str, spec: ModelSpec, prep: Any, train: Any, holdout:
         cv_metrics=cv_metrics, curves=_evaluate.curves(perf, prep.task),
         split=prep.split, sort_metric=sort_metric,
         promote_metric=_promote_metric(spec, prep.task), calibration=spec.calibrate,
-        zero_probability_rows=zeros,
+        zero_probability_rows=zeros, metrics_on="holdout" if holdout is not None else "cv",
     )  # fmt: skip
 
 
