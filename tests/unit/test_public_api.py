@@ -86,7 +86,8 @@ PUBLIC: dict[str, str] = {
     "sparkwing.ui": "Authenticate UiConfig Viewer create_app local_viewer run",
     "sparkwing.workspace": "Storage Workspace is_remote s3_client split_s3",
     "sparkwing.warehouse": (
-        "History PublishResult TableInfo TableName VersionRecord list_published list_tables load_history "
+        "History PublishResult QueryResult TableInfo TableName VersionRecord check_read_only duckdb_sql "
+        "list_published list_tables load_history "
         "publish_table published_table rollback_table run_sql table_histories table_info"
     ),
 }
