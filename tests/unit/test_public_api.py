@@ -41,7 +41,7 @@ PUBLIC: dict[str, str] = {
         "ScoreSpec Settings SourceFormat SourceFormatName SourceSpec SparkSettings SplitSpec Step StepGraph "
         "TABLE_FORMATS TableFormat TableSpec WarehouseSettings build_graph canonical_format check_alias "
         "check_model_name check_source_paths format_for_path is_model_name load_settings load_spec "
-        "parse_assignments parse_spec"
+        "parse_assignments parse_spec spec_from_text"
     ),
     "sparkwing.engine": (
         "JAVA17_FLAGS CloudInfo EngineLogs H2OCloud JavaRuntime check_cluster cluster_conf cluster_kind "
