@@ -57,7 +57,7 @@ class Pipeline:
         Spark (and H2O) keep running afterwards, for the rest of the program to use.
         """
         ws = workspace_of(workspace)
-        spec = self.spec.with_params(_strings(params)) if params else self.spec
+        spec = self.spec.with_params(_strings(params) or {}) if params else self.spec
         return run_pipeline(spec, ws.settings, resume=resume, fail_fast=fail_fast,
                             reporter=reporter, stop_engine=False)
 
