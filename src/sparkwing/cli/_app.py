@@ -322,16 +322,16 @@ def serve(
         str | None, typer.Option("--workspace", "-w", help="Workspace dir or s3:// URI.")
     ] = None,
     host: Annotated[
-        str, typer.Option("--host", help="Address to bind; beyond loopback, API keys are required.")
+        str, typer.Option("--host", help="Address to bind; beyond loopback, sign-in is required.")
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port")] = 8080,
     workers: Annotated[int, typer.Option("--workers", help="Worker processes.")] = 1,
     poll: Annotated[float, typer.Option("--poll", help="Seconds between registry polls (0 = never).")] = 5.0,
     require_keys: Annotated[
-        bool, typer.Option("--require-keys", help="Require API keys on loopback too.")
+        bool, typer.Option("--require-keys", help="Require sign-in (API key or LDAP) on loopback too.")
     ] = False,
     rate_limit: Annotated[
-        float, typer.Option("--rate-limit", help="Requests/s per API key (0 = off).")
+        float, typer.Option("--rate-limit", help="Requests/s per identity (0 = off).")
     ] = 1000.0,
     max_rows: Annotated[int, typer.Option("--max-rows")] = 10_000,
     max_body_mb: Annotated[float, typer.Option("--max-body-mb")] = 10.0,
@@ -374,13 +374,13 @@ def serve(
         rate_limit=rate_limit, max_rows=max_rows, max_body_bytes=int(max_body_mb * 1024 * 1024),
         rate_burst=rate_burst, header_timeout=header_timeout, body_timeout=body_timeout,
         max_connections=max_connections, score_workers=score_workers, score_queue=score_queue,
-        access_log=access_log,
+        access_log=access_log, auth=settings.auth,
         tls_cert=str(tls_cert) if tls_cert else None, tls_key=str(tls_key) if tls_key else None,
     ))
 
 
 def _keys(ctx: typer.Context) -> Any:
-    from sparkwing.serve import KeyStore
+    from sparkwing.auth import KeyStore
 
     return KeyStore(state(ctx).workspace())
 
