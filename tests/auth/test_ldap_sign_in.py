@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from ldap_server import PASSWORDS, Slapd
 from pydantic import ValidationError
 
+from ldap_server import PASSWORDS, Slapd
 from sparkwing.auth import LdapProvider
 from sparkwing.config import LdapSettings, load_settings
 from sparkwing.errors import AuthError, ConfigError

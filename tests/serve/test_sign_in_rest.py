@@ -11,9 +11,9 @@ import httpx
 import pytest
 from conftest import PROSTATE_ROW
 from fastapi.testclient import TestClient
+
 from ldap_server import PASSWORDS, Slapd
 from servers import sparkwing_server
-
 from sparkwing.auth import AuditLog, KeyStore
 from sparkwing.config import AuthSettings
 from sparkwing.serve import ServeConfig, create_app

@@ -48,6 +48,7 @@ from sparkwing.auth._identity import (
 from sparkwing.auth._keys import SCOPE_ROLES, SCOPES, ApiKey, KeyProvider, KeyStore
 from sparkwing.auth._ldap import LdapProvider
 from sparkwing.auth._sessions import CSRF_COOKIE, SESSION_COOKIE, Sessions
+from sparkwing.auth._tls import check_tls
 
 __all__ = [
     "ADMIN",
@@ -73,6 +74,7 @@ __all__ = [
     "PasswordProvider",
     "Provider",
     "Sessions",
+    "check_tls",
     "providers_from",
     "roles_of",
 ]

@@ -5,16 +5,12 @@ from __future__ import annotations
 import ipaddress
 import math
 import os
-import ssl
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from sparkwing.config import (  # ModelRef: the one reference grammar, re-exported
-    AuthSettings,
-    ModelRef,
-    S3Settings,
-)
+from sparkwing.auth import check_tls
+from sparkwing.config import AuthSettings, ModelRef, S3Settings  # ModelRef: the one grammar, re-exported
 from sparkwing.errors import ConfigError
 
 DEFAULT_ALIAS = "production"  # what a bare NAME serves
@@ -107,20 +103,6 @@ def _served(item: Any) -> Any:
     if isinstance(item, ModelRef) and item.latest:
         raise ConfigError(f"{item.name}@latest cannot be served", hint="serve NAME@ALIAS or pin NAME@VERSION")
     return item
-
-
-def check_tls(cert: str | None, key: str | None) -> None:
-    """Both files or neither, and they load (a wrong path or a key that does not match the
-    certificate is a one-line error before binding, not a traceback from the server)."""
-    if bool(cert) != bool(key):
-        raise ConfigError("TLS needs both a certificate and a key", hint="--tls-cert FILE --tls-key FILE")
-    if cert and key:
-        try:
-            ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(cert, key)
-        except (OSError, ssl.SSLError) as exc:
-            raise ConfigError(f"cannot use the TLS certificate {cert} with the key {key}: "
-                              f"{getattr(exc, 'strerror', None) or exc}",
-                              hint="PEM files; the key must belong to the certificate") from None
 
 
 def is_loopback(host: str) -> bool:

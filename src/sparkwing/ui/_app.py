@@ -83,9 +83,8 @@ def create_app(
 
     def page(name: str, request: Request, status: int = 200, **context: Any) -> HTMLResponse:
         state = request.state
-        body = env.get_template(name).render(request=request, workspace=ws.root,
-                                             viewer=getattr(state, "viewer", None),
-                                             csrf=getattr(state, "csrf", None), **context)  # fmt: skip
+        signed = {"viewer": getattr(state, "viewer", None), "csrf": getattr(state, "csrf", None)}
+        body = env.get_template(name).render(request=request, workspace=ws.root, **{**signed, **context})
         return HTMLResponse(body, status_code=status)
 
     if sign_in is not None:

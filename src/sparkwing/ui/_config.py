@@ -6,6 +6,7 @@ import ipaddress
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from sparkwing.auth import check_tls
 from sparkwing.config import AuthSettings, S3Settings
 from sparkwing.errors import ConfigError
 
@@ -36,8 +37,7 @@ class UiConfig(BaseModel):
 
     def check(self, *, auth: bool = False) -> None:
         """Refuse to listen beyond loopback without a login (``auth``: one is configured)."""
-        if bool(self.tls_cert) != bool(self.tls_key):
-            raise ConfigError("TLS needs both a certificate and a key", hint="--tls-cert FILE --tls-key FILE")
+        check_tls(self.tls_cert, self.tls_key)
         if not self.loopback and not auth:
             raise ConfigError(
                 f"the UI would listen on {self.host} with no login",

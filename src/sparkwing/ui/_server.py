@@ -17,7 +17,6 @@ def run(config: UiConfig) -> None:
 
     workspace = Workspace(config.workspace, s3=config.s3)
     config.check(auth=sign_in_for(config, workspace) is not None)
-    ssl = {"ssl_certfile": config.tls_cert, "ssl_keyfile": config.tls_key} if config.tls_cert else {}
     uvicorn.run(create_app(config, workspace=workspace), host=config.host, port=config.port,
                 log_level="warning", access_log=False, server_header=False, timeout_graceful_shutdown=5,
-                **ssl)  # fmt: skip
+                ssl_certfile=config.tls_cert, ssl_keyfile=config.tls_key)  # fmt: skip
