@@ -142,3 +142,32 @@ def test_rest_over_tls_with_a_real_handshake(workspace: Path, slapd: Slapd, tmp_
     events = AuditLog(Workspace(workspace)).events()
     assert [(e["event"], e["who"]) for e in events] == [("sign_in", "bob"), ("sign_in_failed", "bob")]
 
+
+
+def test_promotions_and_key_changes_from_the_cli_are_audited(workspace: Path) -> None:
+    from typer.testing import CliRunner
+
+    from sparkwing.cli import app as cli_app
+
+    runner = CliRunner()
+    for args in (["models", "promote", "prostate", "2", "production", "--reason", "better auc"],
+                 ["keys", "create", "--name", "batch"], ["keys", "revoke", "batch"]):  # fmt: skip
+        made = runner.invoke(cli_app, ["-w", str(workspace), *args])
+        assert made.exit_code == 0, made.output
+    events = AuditLog(Workspace(workspace)).events()
+    assert [e["event"] for e in events] == ["promoted", "key_created", "key_revoked"]
+    promoted = events[0]
+    assert (promoted["model"], promoted["alias"], promoted["version"], promoted["service"]) == (
+        "prostate", "production", 2, "cli")
+    assert promoted["who"] and promoted["from"] and promoted["reason"] == "better auc"
+
+
+def test_worker_processes_get_the_ldap_password_in_their_private_file(workspace: Path, slapd: Slapd) -> None:
+    import json
+
+    from sparkwing.serve._server import _clear_text
+
+    config = ServeConfig(workspace=str(workspace), auth=ldap_auth(slapd))
+    assert slapd.service_password not in config.model_dump_json()  # stars, in any ordinary dump
+    back = ServeConfig.model_validate_json(json.dumps(config.model_dump(), default=_clear_text))
+    assert back.auth.ldap is not None and back.auth.ldap.service_password() == slapd.service_password

@@ -207,12 +207,28 @@ def tables_rollback(
     ctx: typer.Context,
     name: str, to: Annotated[str | None, typer.Option("--to", help="Version to go back to.")] = None
 ) -> None:
-    """Switch a table back to its previous (or a given) version."""
+    """Switch a table back to its previous (or a given) version (recorded in the audit log)."""
     from sparkwing.warehouse import rollback_table
 
     st = state(ctx)
     info = rollback_table(st.spark(), name, st.workspace(), to)
+    _audit(ctx, "rolled_back", table=name, version=info.version)
     console.out.print(f"{name} now at version {info.version}")
+
+
+def _audit(ctx: typer.Context, event: str, **detail: Any) -> None:
+    """An audit-log line for a change made at the command line: the OS user at this host."""
+    import getpass
+    import socket
+
+    from sparkwing.auth import AuditLog
+
+    try:
+        who = getpass.getuser()
+    except (KeyError, OSError):
+        who = "unknown"
+    AuditLog(state(ctx).workspace()).record(event, who=who, peer=socket.gethostname(), service="cli",
+                                            **detail)
 
 
 @app.command()
@@ -279,6 +295,7 @@ def models_promote(ctx: typer.Context, name: str, version: int, alias: str,
                    reason: Annotated[str, typer.Option("--reason")] = "manual promotion") -> None:
     """Point ALIAS of model NAME at VERSION (checksums verified; recorded in the audit log)."""
     state(ctx).registry().promote(name, version, alias, reason=reason)
+    _audit(ctx, "promoted", model=name, alias=alias, version=version, reason=reason)
     console.out.print(f"{name}@{alias} -> v{version}")
 
 
