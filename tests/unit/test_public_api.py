@@ -49,7 +49,7 @@ PUBLIC: dict[str, str] = {
         "ScoreSpec Settings SourceFormat SourceFormatName SourceSpec SparkSettings SplitSpec Step StepGraph "
         "TABLE_FORMATS TableFormat TableSpec WarehouseSettings build_graph canonical_format check_alias "
         "check_model_name check_source_paths format_for_path is_model_name load_settings load_spec "
-        "parse_assignments parse_spec"
+        "parse_assignments parse_spec spec_from_text"
     ),
     "sparkwing.engine": (
         "JAVA17_FLAGS CloudInfo EngineLogs H2OCloud JavaRuntime check_cluster cluster_conf cluster_kind "
@@ -94,7 +94,8 @@ PUBLIC: dict[str, str] = {
     "sparkwing.ui": "Authenticate UiConfig Viewer create_app local_viewer run",
     "sparkwing.workspace": "Storage Workspace is_remote s3_client split_s3",
     "sparkwing.warehouse": (
-        "History PublishResult TableInfo TableName VersionRecord list_published list_tables load_history "
+        "History PublishResult QueryResult TableInfo TableName VersionRecord check_read_only duckdb_sql "
+        "list_published list_tables load_history "
         "publish_table published_table rollback_table run_sql table_histories table_info"
     ),
 }

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from sparkwing.cli import _console as console
-from sparkwing.cli import _predict, _schedule, _tables, _ui
+from sparkwing.cli import _predict, _schedule, _sql, _tables, _ui
 from sparkwing.cli._cards import show_card
 from sparkwing.cli._context import CliState, state
 from sparkwing.cli._errors import SparkwingGroup, print_error
@@ -231,24 +231,7 @@ def _audit(ctx: typer.Context, event: str, **detail: Any) -> None:
                                             **detail)
 
 
-@app.command()
-def sql(
-    ctx: typer.Context,
-    query: str, limit: Annotated[int, typer.Option("--limit", "-n", help="Rows to show.")] = 50
-) -> None:
-    """Run a SQL query against the warehouse tables."""
-    from rich.table import Table
-
-    from sparkwing.warehouse import run_sql
-
-    df = run_sql(state(ctx).spark(), query)
-    rows = df.limit(limit).collect()
-    table = Table()
-    for col in df.columns:
-        table.add_column(col)
-    for row in rows:
-        table.add_row(*["" if v is None else str(v) for v in row])
-    console.out.print(table)
+_sql.register(app)  # sql --engine spark|duckdb, read-only unless --allow-write
 
 
 # --- models -------------------------------------------------------------------------------

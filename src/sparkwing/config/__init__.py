@@ -43,6 +43,7 @@ from sparkwing.config._spec import (
     TableSpec,
     load_spec,
     parse_spec,
+    spec_from_text,
 )
 from sparkwing.config._steps import CHECK_KINDS, STEP_KINDS, GlrmParams, Kind
 
@@ -99,4 +100,5 @@ __all__ = [
     "load_spec",
     "parse_assignments",
     "parse_spec",
+    "spec_from_text",
 ]
