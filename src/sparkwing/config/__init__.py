@@ -1,5 +1,6 @@
 """Settings (where and how sparkwing runs) and the pipeline spec (what a pipeline does)."""
 
+from sparkwing.config._auth import AuthSettings, LdapSettings, SessionSettings
 from sparkwing.config._formats import (
     DRIVER_PARSED,
     FORMAT_ALIASES,
@@ -55,6 +56,7 @@ __all__ = [
     "STEP_KINDS",
     "TABLE_FORMATS",
     "AlgorithmSpec",
+    "AuthSettings",
     "AutoMLSpec",
     "Check",
     "DataTrigger",
@@ -63,6 +65,7 @@ __all__ = [
     "H2OSettings",
     "Kind",
     "LakeSettings",
+    "LdapSettings",
     "ModelRef",
     "ModelSpec",
     "Node",
@@ -74,6 +77,7 @@ __all__ = [
     "S3Settings",
     "ScheduleSpec",
     "ScoreSpec",
+    "SessionSettings",
     "Settings",
     "SourceFormat",
     "SourceFormatName",
