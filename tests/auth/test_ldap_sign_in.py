@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+import time
 from typing import Any
 
 import pytest
@@ -96,6 +98,17 @@ def test_an_unreachable_directory_is_503_not_a_wrong_password(slapd: Slapd) -> N
     assert info.value.status == 503 and info.value.transient and PASSWORDS["alice"] not in str(info.value)
     wrong_service = LdapProvider(settings(slapd, bind_password="not-it"))
     assert status_of(wrong_service, "alice", PASSWORDS["alice"]) == 503
+
+
+def test_a_directory_that_never_answers_times_out(slapd: Slapd) -> None:
+    with socket.socket() as silent:  # accepts connections (the kernel does), never says a word
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        port = silent.getsockname()[1]
+        mute = LdapProvider(settings(slapd, url=f"ldap://127.0.0.1:{port}", connect_timeout=1, timeout=1))
+        started = time.monotonic()
+        assert status_of(mute, "alice", PASSWORDS["alice"]) == 503
+        assert time.monotonic() - started < 30  # bounded by the timeouts, not hanging
 
 
 def test_settings_refuse_clear_text_beyond_loopback_and_read_secrets(tmp_path: Any, monkeypatch: Any) -> None:

@@ -163,6 +163,18 @@ def test_ui_sign_ins_are_audited(ui: TestClient, tmp_path: Path) -> None:
     assert events[2]["roles"] == ["viewer"] and events[0]["reason"] == "unknown user or wrong password"
 
 
+def test_basic_to_the_ui_needs_the_viewer_role(ui: TestClient, tmp_path: Path) -> None:
+    import base64
+
+    def basic(user: str) -> dict[str, str]:
+        return {"Authorization": "Basic " + base64.b64encode(f"{user}:{PASSWORDS[user]}".encode()).decode()}
+
+    assert ui.get("/", headers=basic("alice")).status_code == 200  # a script, not a browser
+    assert ui.get("/", headers=basic("bob")).status_code == 403  # a scorer, not a viewer
+    events = AuditLog(Workspace(tmp_path / "ws")).events()
+    assert [(e["event"], e["who"]) for e in events] == [("sign_in", "alice"), ("forbidden", "bob")]
+
+
 def test_beyond_loopback_only_with_a_login(tmp_path: Path, slapd: Slapd) -> None:
     ws = Workspace(tmp_path / "ws")
     open_ui = UiConfig(workspace=ws.root, host="0.0.0.0")

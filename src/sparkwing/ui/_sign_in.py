@@ -48,7 +48,7 @@ class SignIn:
             if not header:
                 raise SignInRequired(request.url.path)
             creds = Credentials.from_header(header, peer=_peer(request), tls=request.url.scheme == "https")
-            identity = self.auth.identify(creds)
+            identity = self.auth.identify(creds, role=VIEWER)  # a refusal is audited there
             request.state.reply = creds.reply
         request.state.viewer = identity
         return identity.require(VIEWER)
