@@ -175,6 +175,16 @@ def test_basic_to_the_ui_needs_the_viewer_role(ui: TestClient, tmp_path: Path) -
     assert [(e["event"], e["who"]) for e in events] == [("sign_in", "alice"), ("forbidden", "bob")]
 
 
+def test_pages_are_rate_limited_per_identity(tmp_path: Path, slapd: Slapd) -> None:
+    config = UiConfig(workspace=str(tmp_path / "ws"), auth=auth(slapd), rate_limit=0.001, rate_burst=2)
+    alice = TestClient(create_app(config), follow_redirects=False)
+    dave = TestClient(alice.app, follow_redirects=False)  # the same UI, another browser
+    sign_in(alice, "alice")
+    sign_in(dave, "dave")
+    assert [alice.get("/").status_code for _ in range(3)] == [200, 200, 429]
+    assert dave.get("/").status_code == 200  # another identity, another bucket
+
+
 def test_beyond_loopback_only_with_a_login(tmp_path: Path, slapd: Slapd) -> None:
     ws = Workspace(tmp_path / "ws")
     open_ui = UiConfig(workspace=ws.root, host="0.0.0.0")

@@ -30,13 +30,14 @@ from sparkwing.auth import (
     Credentials,
     Identity,
     KeyStore,
+    RateLimiter,
     providers_from,
 )
 from sparkwing.errors import ConfigError, SparkwingError
 from sparkwing.registry import Registry
 from sparkwing.serve._config import ServeConfig
 from sparkwing.serve._errors import ServeError, from_sparkwing
-from sparkwing.serve._limits import ClientAborted, DeclaredLength, RateLimiter, read_body
+from sparkwing.serve._limits import ClientAborted, DeclaredLength, read_body
 from sparkwing.serve._metrics import Metrics, RecordRequests
 from sparkwing.serve._models import LoadedModel, ModelStore, default_refs
 from sparkwing.serve._pool import ScoringPool

@@ -18,7 +18,7 @@ from jinja2 import Environment, PackageLoader
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sparkwing import __version__
-from sparkwing.auth import AuditLog, Authenticator, Sessions, providers_from
+from sparkwing.auth import AuditLog, Authenticator, RateLimiter, Sessions, providers_from
 from sparkwing.errors import AuthError, SparkwingError
 from sparkwing.ui import _pages
 from sparkwing.ui._auth import Authenticate, local_viewer
@@ -54,7 +54,8 @@ def sign_in_for(config: UiConfig, workspace: Workspace) -> SignIn | None:
                                   failures_per_minute=config.auth.failures_per_minute)  # fmt: skip
     if not authenticator.configured:
         return None
-    return SignIn(authenticator, Sessions(config.auth.session.key(), config.auth.session.max_age))
+    sessions = Sessions(config.auth.session.key(), config.auth.session.max_age)
+    return SignIn(authenticator, sessions, RateLimiter(config.rate_limit, config.rate_burst))
 
 
 def create_app(

@@ -17,7 +17,16 @@ from urllib.parse import parse_qsl, quote
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from sparkwing.auth import CSRF_COOKIE, SESSION_COOKIE, VIEWER, Authenticator, Credentials, Identity, Sessions
+from sparkwing.auth import (
+    CSRF_COOKIE,
+    SESSION_COOKIE,
+    VIEWER,
+    Authenticator,
+    Credentials,
+    Identity,
+    RateLimiter,
+    Sessions,
+)
 from sparkwing.errors import AuthError
 
 _FORM_BYTES = 8 * 1024
@@ -35,8 +44,8 @@ class SignInRequired(Exception):
 class SignIn:
     """Sessions over ``authenticator``'s password provider (LDAP) and header schemes."""
 
-    def __init__(self, authenticator: Authenticator, sessions: Sessions) -> None:
-        self.auth, self.sessions = authenticator, sessions
+    def __init__(self, authenticator: Authenticator, sessions: Sessions, limiter: RateLimiter) -> None:
+        self.auth, self.sessions, self.limiter = authenticator, sessions, limiter
 
     def viewer(self, request: Request) -> Identity:
         session = self.sessions.read(request.cookies.get(SESSION_COOKIE))
@@ -51,7 +60,11 @@ class SignIn:
             identity = self.auth.identify(creds, role=VIEWER)  # a refusal is audited there
             request.state.reply = creds.reply
         request.state.viewer = identity
-        return identity.require(VIEWER)
+        identity.require(VIEWER)
+        if not self.limiter.allow(identity.key):
+            raise AuthError(f"{identity.name} is over {self.limiter.rate:g} requests/s; slow down",
+                            status=429)
+        return identity
 
     def install(self, app: FastAPI, render: Render) -> None:
         """``GET``/``POST /login`` and ``POST /logout``, and the answers to a missing sign-in."""
