@@ -100,13 +100,15 @@ def test_sign_ins_and_failures_are_audited_without_secrets(signed: Any, workspac
     assert not [pw for pw in PASSWORDS.values() if pw in text] and "not-alices-password" not in text
 
 
-def test_failed_sign_ins_are_throttled_per_address(signed: Any, slapd: Slapd) -> None:
+def test_failed_sign_ins_are_throttled_per_address(signed: Any, slapd: Slapd, workspace: Path) -> None:
     here = signed(peer="127.0.0.1", auth=ldap_auth(slapd, failures_per_minute=3))
     codes = [predict(here, basic("bob", "guess")).status_code for _ in range(4)]
     assert codes == [401, 401, 401, 429]
     assert predict(here, basic("bob")).status_code == 429  # even the right password, for a minute
     elsewhere = TestClient(here.app, client=("127.0.0.2", 50000))  # the same service, another address
     assert predict(elsewhere, basic("bob")).status_code == 200
+    events = [e["event"] for e in AuditLog(Workspace(workspace)).events()]
+    assert events == ["sign_in_failed"] * 3 + ["throttled", "sign_in"]  # throttled: once a minute
 
 
 def test_rate_limits_count_per_identity(signed: Any) -> None:

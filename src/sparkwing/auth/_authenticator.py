@@ -155,7 +155,8 @@ class Authenticator:
 
     def _check_throttle(self, peer: str, who: str) -> None:
         if self.throttle.blocked(peer):
-            self._record("throttled", who, peer, "")
+            if self._first(("throttled", peer), self.throttle.window):  # one line per address a minute
+                self._record("throttled", who, peer, "")
             raise AuthError(f"too many failed sign-ins from {peer or 'this address'}; wait a minute",
                             status=429, challenges=self.challenges)
 
@@ -168,17 +169,21 @@ class Authenticator:
             exc.challenges = self.challenges
 
     def _succeeded(self, identity: Identity, peer: str) -> None:
-        now, seen = self._clock(), (identity.key, peer)
+        if self._first((identity.key, peer), 600):
+            self._record("sign_in", identity.name, peer, identity.source, roles=sorted(identity.roles))
+
+    def _first(self, seen: tuple[str, str], window: float) -> bool:
+        """Whether ``seen`` happens for the first time in ``window`` seconds (then remembered)."""
+        now = self._clock()
         with self._lock:
             last = self._seen.get(seen)
-            fresh = last is None or now - last > 600
-            if fresh:
-                self._seen[seen] = now
-                self._seen.move_to_end(seen)
-                while len(self._seen) > _PEERS:
-                    self._seen.popitem(last=False)
-        if fresh:
-            self._record("sign_in", identity.name, peer, identity.source, roles=sorted(identity.roles))
+            if last is not None and now - last <= window:
+                return False
+            self._seen[seen] = now
+            self._seen.move_to_end(seen)
+            while len(self._seen) > _PEERS:
+                self._seen.popitem(last=False)
+            return True
 
     def _record(self, event: str, who: str, peer: str, source: str, **detail: object) -> None:
         if self.audit is not None:
