@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import ssl
 from pathlib import Path
 from typing import Any
@@ -162,11 +163,15 @@ def test_promotions_and_key_changes_from_the_cli_are_audited(workspace: Path) ->
     assert (promoted["model"], promoted["alias"], promoted["version"], promoted["service"]) == (
         "prostate", "production", 2, "cli")
     assert promoted["who"] and promoted["from"] and promoted["reason"] == "better auc"
+    shown = runner.invoke(cli_app, ["-w", str(workspace), "audit", "--json", "-e", "promoted"])
+    assert shown.exit_code == 0 and [json.loads(line)["event"] for line in shown.stdout.splitlines()] == [
+        "promoted"]
+    table = runner.invoke(cli_app, ["-w", str(workspace), "audit"])
+    assert table.exit_code == 0 and "key_revoked" in table.stdout and "model=prostate" in table.stdout
+    assert runner.invoke(cli_app, ["-w", str(workspace), "audit", "--day", "yesterday"]).exit_code == 2
 
 
 def test_worker_processes_get_the_ldap_password_in_their_private_file(workspace: Path, slapd: Slapd) -> None:
-    import json
-
     from sparkwing.serve._server import _clear_text
 
     config = ServeConfig(workspace=str(workspace), auth=ldap_auth(slapd))
