@@ -43,6 +43,7 @@ def test_right_password_signs_in_with_the_roles_of_the_groups(ldap: LdapProvider
     alice = ldap.check_password("alice", PASSWORDS["alice"])
     assert (alice.name, alice.roles, alice.source) == ("alice", frozenset({"viewer"}), "ldap")
     assert ldap.check_password("bob", PASSWORDS["bob"]).roles == {"scorer"}
+    assert ldap.check_password(" ALICE ", PASSWORDS["alice"]).name == "alice"  # one identity, one bucket
     dave = ldap.check_password("dave", PASSWORDS["dave"])
     assert dave.roles == {"admin"} and dave.has("viewer") and dave.has("scorer") and dave.has("operator")
 
