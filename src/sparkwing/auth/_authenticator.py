@@ -79,9 +79,10 @@ class FailureThrottle:
 class Authenticator:
     """Asks the provider of a request's ``Authorization`` scheme who is calling.
 
-    Failed attempts (401, 403) are audited and throttled per address (429 beyond
-    ``failures_per_minute``); a success is audited once per identity and address every 10
-    minutes (a REST client authenticates on every request).  ``service`` names the edge in the
+    Failed attempts (401, 403) are audited; wrong credentials (401) are throttled per address
+    (429 beyond ``failures_per_minute``: a 403 had the right password).  A success is audited
+    once per identity and address every 10 minutes (a REST client authenticates on every
+    request).  ``service`` names the edge in the
     audit log.
     """
 
