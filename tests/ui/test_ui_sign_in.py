@@ -175,6 +175,12 @@ def test_basic_to_the_ui_needs_the_viewer_role(ui: TestClient, tmp_path: Path) -
     assert [(e["event"], e["who"]) for e in events] == [("sign_in", "alice"), ("forbidden", "bob")]
 
 
+def test_the_form_takes_passwords_over_tls_only_beyond_loopback(ui: TestClient) -> None:
+    remote = TestClient(ui.app, follow_redirects=False, client=("10.0.0.9", 50000))
+    r = sign_in(remote, "alice")
+    assert r.status_code == 401 and "TLS" in r.text and SESSION_COOKIE not in r.headers.get("set-cookie", "")
+
+
 def test_pages_are_rate_limited_per_identity(tmp_path: Path, slapd: Slapd) -> None:
     config = UiConfig(workspace=str(tmp_path / "ws"), auth=auth(slapd), rate_limit=0.001, rate_burst=2)
     alice = TestClient(create_app(config), follow_redirects=False)

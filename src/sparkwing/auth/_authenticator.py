@@ -134,14 +134,18 @@ class Authenticator:
         self._succeeded(identity, peer)
         return identity
 
-    def sign_in(self, user: str, password: str, *, peer: str, role: str | None = None) -> Identity:
-        """A name and password from a form, checked by the first password provider; the
-        identity must have ``role`` when it is given (403 otherwise)."""
+    def sign_in(self, user: str, password: str, *, peer: str, tls: bool = False,
+                role: str | None = None) -> Identity:  # fmt: skip
+        """A name and password from a form (``tls``: it came over https), checked by the first
+        password provider; the identity must have ``role`` when it is given (403 otherwise)."""
         self._check_throttle(peer, user)
         if not self.passwords:
             raise AuthError("no password sign-in is configured", hint="configure auth.ldap")
         provider = self.passwords[0]
         try:
+            if not tls and not _loopback(peer):
+                raise AuthError("passwords are accepted over TLS only",
+                                hint="use https:// (--tls-cert/--tls-key)")
             identity = provider.check_password(user, password)
             if role is not None:
                 identity.require(role)

@@ -90,7 +90,8 @@ class SignIn:
                                   error="the form expired or did not come from this page; try again")
             try:
                 identity = self.auth.sign_in(form.get("user", ""), form.get("password", ""),
-                                             peer=_peer(request), role=VIEWER)  # fmt: skip
+                                             peer=_peer(request), tls=request.url.scheme == "https",
+                                             role=VIEWER)  # fmt: skip
             except AuthError as exc:
                 return self._form(request, render, exc.status, next=target, error=exc.message,
                                   user=form.get("user", ""))  # fmt: skip
