@@ -178,3 +178,17 @@ def test_worker_processes_get_the_ldap_password_in_their_private_file(workspace:
     assert slapd.service_password not in config.model_dump_json()  # stars, in any ordinary dump
     back = ServeConfig.model_validate_json(json.dumps(config.model_dump(), default=_clear_text))
     assert back.auth.ldap is not None and back.auth.ldap.service_password() == slapd.service_password
+
+
+def test_beyond_loopback_needs_an_identity_provider(workspace: Path, slapd: Slapd) -> None:
+    from sparkwing.auth import Authenticator, providers_from
+    from sparkwing.errors import ConfigError
+    from sparkwing.serve import run
+
+    keys = KeyStore(Workspace(workspace))
+    assert not Authenticator(providers_from(AuthSettings(), keys)).configured  # no key, no LDAP
+    with pytest.raises(ConfigError, match="needs an identity provider"):
+        run(ServeConfig(workspace=str(workspace), host="0.0.0.0", port=0))  # refused before binding
+    assert Authenticator(providers_from(ldap_auth(slapd), keys)).configured  # LDAP is one
+    keys.create("predict")
+    assert Authenticator(providers_from(AuthSettings(), keys)).configured  # an active key is one
