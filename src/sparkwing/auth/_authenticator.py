@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
 import ipaddress
+import secrets
 import threading
 import time
 from collections import OrderedDict, deque
@@ -22,14 +25,42 @@ _PEERS = 10_000  # addresses (and identities) remembered at most: memory stays b
 
 class BasicProvider:
     """``Authorization: Basic`` for a :class:`PasswordProvider`, accepted over TLS only (or from
-    loopback), since the password travels with every request."""
+    loopback), since the password travels with every request.
+
+    A REST client sends its password with every request, and each check is a round trip to
+    the directory (three TLS connections with StartTLS), so a success is remembered for
+    ``remember`` seconds (0: never): in memory, under an HMAC of name and password with a
+    random per-process key, never the password itself; a wrong password is never remembered.
+    """
 
     scheme = "basic"
 
-    def __init__(self, passwords: PasswordProvider, realm: str = "sparkwing") -> None:
+    def __init__(self, passwords: PasswordProvider, realm: str = "sparkwing", *, remember: float = 60.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:  # fmt: skip
         self.passwords = passwords
         self.source = passwords.source
         self.challenge = f'Basic realm="{realm}", charset="UTF-8"'
+        self.remember, self._clock = remember, clock
+        self._key = secrets.token_bytes(32)
+        self._known: OrderedDict[bytes, tuple[Identity, float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def _check(self, user: str, password: str) -> Identity:
+        if self.remember <= 0:
+            return self.passwords.check_password(user, password)
+        digest = hmac.new(self._key, f"{user}\0{password}".encode(), hashlib.sha256).digest()
+        now = self._clock()
+        with self._lock:
+            known = self._known.get(digest)
+            if known is not None and known[1] > now:
+                return known[0]
+        identity = self.passwords.check_password(user, password)
+        with self._lock:
+            self._known[digest] = (identity, now + self.remember)
+            self._known.move_to_end(digest)
+            while len(self._known) > _PEERS:
+                self._known.popitem(last=False)
+        return identity
 
     def authenticate(self, credentials: Credentials) -> Identity:
         try:
@@ -43,7 +74,7 @@ class BasicProvider:
         if not credentials.tls and not _loopback(credentials.peer):
             raise AuthError("HTTP Basic is accepted over TLS only",
                             hint="use https:// (--tls-cert/--tls-key)")
-        return self.passwords.check_password(user, password)
+        return self._check(user, password)
 
 
 class FailureThrottle:
@@ -87,7 +118,7 @@ class Authenticator:
     """
 
     def __init__(self, providers: Sequence[Provider | PasswordProvider], *, audit: AuditLog | None = None,
-                 service: str = "", failures_per_minute: int = 10,
+                 service: str = "", failures_per_minute: int = 10, remember_basic: float = 60.0,
                  clock: Callable[[], float] = time.monotonic) -> None:  # fmt: skip
         self.providers = list(providers)
         self.schemes: dict[str, Provider] = {}
@@ -97,7 +128,7 @@ class Authenticator:
                 self.schemes.setdefault(p.scheme, p)
             if isinstance(p, PasswordProvider):
                 self.passwords.append(p)
-                self.schemes.setdefault("basic", BasicProvider(p))
+                self.schemes.setdefault("basic", BasicProvider(p, remember=remember_basic, clock=clock))
         self.audit, self.service, self._clock = audit, service, clock
         self.throttle = FailureThrottle(failures_per_minute, clock=clock)
         self._seen: OrderedDict[tuple[str, str], float] = OrderedDict()

@@ -85,7 +85,8 @@ class Service:
         self.store = ModelStore(self.registry, refs, self.metrics)
         self.keys = KeyStore(self.workspace, actor="serve")
         self.auth = Authenticator(providers_from(config.auth, self.keys), audit=AuditLog(self.workspace),
-                                  service="serve", failures_per_minute=config.auth.failures_per_minute)
+                                  service="serve", failures_per_minute=config.auth.failures_per_minute,
+                                  remember_basic=config.auth.remember_basic)
         self.limiter = RateLimiter(config.rate_limit, config.burst)
         self.pool = ScoringPool(config)
         self.limits = ResponseLimits(config.max_rows, config.max_warnings, config.max_listed)

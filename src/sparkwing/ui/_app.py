@@ -51,7 +51,8 @@ def templates() -> Environment:
 def sign_in_for(config: UiConfig, workspace: Workspace) -> SignIn | None:
     """The UI's sign-in when ``config.auth`` configures a provider (LDAP), else ``None``."""
     authenticator = Authenticator(providers_from(config.auth), audit=AuditLog(workspace), service="ui",
-                                  failures_per_minute=config.auth.failures_per_minute)  # fmt: skip
+                                  failures_per_minute=config.auth.failures_per_minute,
+                                  remember_basic=config.auth.remember_basic)  # fmt: skip
     if not authenticator.configured:
         return None
     sessions = Sessions(config.auth.session.key(), config.auth.session.max_age)
