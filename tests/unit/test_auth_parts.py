@@ -132,3 +132,24 @@ def test_a_right_basic_password_is_remembered_briefly_a_wrong_one_never() -> Non
     off.identify(basic("right"))
     off.identify(basic("right"))
     assert never.asked == 2
+
+
+def test_ui_with_only_header_schemes_answers_401_with_their_challenges(tmp_path: Path) -> None:
+    from starlette.requests import Request
+
+    from sparkwing.auth import RateLimiter, Sessions
+    from sparkwing.ui._sign_in import SignIn
+
+    store = KeyStore(Workspace(tmp_path))
+    token, _ = store.create("admin")
+    sign_in = SignIn(Authenticator([KeyProvider(store)]), Sessions(None, 60), RateLimiter(0, 1))
+
+    def request(*headers: tuple[bytes, bytes]) -> Request:
+        return Request({"type": "http", "method": "GET", "path": "/", "headers": list(headers),
+                        "query_string": b"", "client": ("127.0.0.1", 1), "scheme": "http",
+                        "server": ("127.0.0.1", 80)})  # fmt: skip
+
+    with pytest.raises(AuthError) as info:
+        sign_in.viewer(request())
+    assert info.value.status == 401 and info.value.challenges == ["Bearer"]  # no form to redirect to
+    assert sign_in.viewer(request((b"authorization", f"Bearer {token}".encode()))).has("viewer")

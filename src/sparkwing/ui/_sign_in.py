@@ -2,7 +2,8 @@
 
 :meth:`SignIn.viewer` is the ``authenticate`` dependency of every page when a login is
 configured: a valid session cookie, or an ``Authorization`` header (Basic over TLS, or a scheme
-such as Negotiate that a provider reads), else a redirect to ``/login`` (a ``GET``) or a 401.
+such as Negotiate that a provider reads), else a redirect to ``/login`` (a ``GET``) or a 401;
+with no password provider (no form), a 401 whose ``WWW-Authenticate`` offers the schemes.
 The form's body is read up to 8 KiB and parsed as ``application/x-www-form-urlencoded`` (no
 multipart); its CSRF token must match the nonce of a cookie set with the form.  Cookies are
 ``HttpOnly``, ``SameSite=Lax`` (the CSRF cookie ``Strict``) and ``Secure`` over https.
@@ -54,8 +55,10 @@ class SignIn:
             request.state.csrf = self.sessions.form_token(nonce)
         else:
             header = request.headers.get("authorization")
-            if not header:
-                raise SignInRequired(request.url.path)
+            if not header and self.auth.passwords:
+                raise SignInRequired(request.url.path)  # a browser: to the form
+            if not header:  # only header schemes (e.g. Negotiate): a 401 with their challenges
+                raise AuthError("sign-in required", challenges=self.auth.challenges)
             creds = Credentials.from_header(header, peer=_peer(request), tls=request.url.scheme == "https")
             identity = self.auth.identify(creds, role=VIEWER)  # a refusal is audited there
             request.state.reply = creds.reply
