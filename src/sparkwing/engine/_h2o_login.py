@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 DEFAULT_USER = "sparkwing"
-REALM_FILE = "realm.properties"
+REALM_FILE = "realm-{}.properties"  # one name per cloud: Spark ships files to executors by name
 CREDENTIALS_FILE = "credentials"
 
 
@@ -42,6 +42,7 @@ class H2OLogin:
     user: str
     password: str = field(repr=False)
     dir: str
+    realm_name: str = "realm.properties"
 
     @classmethod
     def generate(cls, user: str | None = None, password: str | None = None) -> H2OLogin:
@@ -51,7 +52,8 @@ class H2OLogin:
             raise ValueError("an H2O user name cannot hold ':', ',', line breaks or outer spaces")
         password = password or secrets.token_urlsafe(24)  # 32 characters, 192 bits
         folder = tempfile.mkdtemp(prefix="sparkwing-h2o-login-")  # mode 0700 by mkdtemp
-        login = cls(user=user, password=password, dir=folder)
+        realm = REALM_FILE.format(secrets.token_hex(6))
+        login = cls(user=user, password=password, dir=folder, realm_name=realm)
         digest = hashlib.md5(password.encode(), usedforsecurity=False).hexdigest()
         _write_private(login.realm_file, f"{user}: MD5:{digest}\n")
         atexit.register(login.remove)
@@ -60,7 +62,7 @@ class H2OLogin:
     @property
     def realm_file(self) -> str:
         """The Jetty realm file H2O's ``-hash_login`` reads (``-login_conf``)."""
-        return os.path.join(self.dir, REALM_FILE)
+        return os.path.join(self.dir, self.realm_name)
 
     @property
     def auth(self) -> tuple[str, str]:
