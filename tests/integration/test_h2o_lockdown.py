@@ -77,6 +77,14 @@ def test_every_h2o_port_refuses_requests_without_login(h2o) -> None:
     assert call(h2o.url + "/3/Cloud", auth=h2o.auth) == "200"
 
 
+def test_attaching_to_the_running_cloud_recovers_its_login(spark, settings, h2o) -> None:
+    from sparkwing.engine import start_h2o
+
+    again = start_h2o(spark, settings)  # no new cloud: the running one, its login from its conf
+    assert again.auth == h2o.auth and again.login is None  # the first cloud owns (removes) the file
+    assert call(again.url + "/3/Cloud", auth=again.auth) == "200"
+
+
 def test_the_login_lives_in_a_private_folder_and_no_log_holds_the_password(h2o, session_workspace) -> None:
     login = h2o.login
     assert stat.S_IMODE(os.stat(login.dir).st_mode) == 0o700

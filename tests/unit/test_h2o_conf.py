@@ -108,3 +108,13 @@ def test_the_h2o_context_never_logs_its_configuration_with_the_password() -> Non
     names = dict(line.split(" = ", 1) for line in text.splitlines() if line.startswith("logger."))
     key = next(k for k, v in names.items() if v == "ai.h2o.sparkling.H2OContext")
     assert names[key.replace(".name", ".level")] == "warn"
+
+
+def test_a_login_of_the_user_hands_its_credentials_to_the_client(tmp_path: Path) -> None:
+    from sparkwing.engine._h2o import _configured_auth
+
+    conf = {"spark.ext.h2o.ldap.login": "true", "spark.ext.h2o.user.name": "ana",
+            "spark.ext.h2o.password": "pw"}
+    ldap = load_settings({"workspace": str(tmp_path), "h2o": {"conf": conf}})
+    assert _configured_auth(ldap) == ("ana", "pw")
+    assert "spark.ext.h2o.password" not in h2o_conf(ldap)

@@ -366,9 +366,9 @@ def _start(spark: SparkSession, settings: Settings, logs: EngineLogs | None, log
 def _configured_auth(settings: Settings) -> tuple[str, str] | None:
     """The client's login for a login the user configured (LDAP, Kerberos, PAM), if any."""
     h2o = settings.h2o
-    if not h2o.username:
-        return None
-    return h2o.username, _secret(h2o.password) if h2o.password else ""
+    user = h2o.username or h2o.conf.get("spark.ext.h2o.user.name")
+    password = _secret(h2o.password) if h2o.password else h2o.conf.get("spark.ext.h2o.password", "")
+    return (user, password) if user else None
 
 
 def _running_auth(running: Any) -> tuple[str, str] | None:
