@@ -81,6 +81,10 @@ def test_spark_authenticates_yarn_and_k8s_executors_with_a_secret_spark_generate
     yarn = spark_conf(load_settings({"workspace": ws, "spark": {"master": "yarn", "network_crypto": True}}))
     assert yarn["spark.authenticate"] == "true" and yarn["spark.network.crypto.enabled"] == "true"
     assert not any("secret" in key for key in yarn)  # Spark makes it per application
+    assert yarn["spark.shuffle.service.enabled"] == "false"  # EMR's would refuse authenticating executors
+    kept = spark_conf(load_settings({"workspace": ws, "spark": {
+        "master": "yarn", "conf": {"spark.shuffle.service.enabled": "true"}}}))
+    assert kept["spark.shuffle.service.enabled"] == "true"  # the user's choice wins
     k8s = spark_conf(load_settings({"workspace": ws, "spark": {"master": "k8s://https://api:6443"}}))
     assert k8s["spark.authenticate"] == "true" and "spark.network.crypto.enabled" not in k8s
     off = spark_conf(load_settings({"workspace": ws, "spark": {"master": "yarn", "authenticate": False}}))

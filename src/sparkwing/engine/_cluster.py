@@ -154,6 +154,11 @@ def spark_security_conf(settings: Settings) -> dict[str, str]:
     conf: dict[str, str] = {}
     if s.authenticate:
         conf["spark.authenticate"] = "true"
+        if cluster_kind(s.master) == "yarn":
+            # EMR's spark-defaults turn the NodeManagers' shuffle service on, which refuses
+            # executors that authenticate unless yarn-site has spark.authenticate too; without
+            # dynamic allocation (off for H2O) the executors serve their own shuffle files.
+            conf["spark.shuffle.service.enabled"] = "false"
     if s.network_crypto:
         conf["spark.network.crypto.enabled"] = "true"
     return conf
