@@ -33,6 +33,7 @@ PUBLIC: dict[str, str] = {
         "ScoringError SourceError SparkwingError StepFailed TrainingError WarehouseError WorkspaceBusy "
         "describe first_line is_transient java_cause looks_transient"
     ),
+    "sparkwing.auth": "NegotiateAcceptor NegotiateFailed Negotiated PrincipalRoles ROLES parse_negotiate",
     "sparkwing.cli": "EXIT_CODES app exit_code format_command main submit_command",
     "sparkwing.config": (
         "AlgorithmSpec AutoMLSpec CHECK_KINDS Check DRIVER_PARSED DataTrigger DatasetSpec FORMAT_ALIASES "
