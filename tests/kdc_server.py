@@ -68,6 +68,11 @@ class Realm:
     _users: set[str] = field(default_factory=set, repr=False)
 
     @property
+    def variables(self) -> dict[str, str]:
+        """The ``KRB5_*`` variables that point a process at this realm (for a server under test)."""
+        return {k: v for k, v in self.env.items() if k in _ENV_KEYS}
+
+    @property
     def keytab(self) -> Path:
         """The service keytab (``HTTP/localhost@REALM``), as sparkwing's acceptor reads it."""
         return self.root / "service.keytab"
