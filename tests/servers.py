@@ -27,15 +27,14 @@ def free_port() -> int:
 @contextlib.contextmanager
 def sparkwing_server(
     args: list[str], *, ready: str, timeout: float = 60, stop: int = signal.SIGINT,
-    cwd: Path | None = None, env: dict[str, str] | None = None,
+    cwd: Path | None = None,
 ) -> Iterator[tuple[str, int, subprocess.Popen[bytes]]]:
     """Start ``sparkwing ARGS --port P``, wait until ``GET ready`` answers 200, yield
-    ``(base_url, port, process)``; stop it with ``stop`` (killed after 20 s) on the way out.
-    ``env`` adds variables (e.g. a test realm's ``KRB5_*``) to the process's environment."""
+    ``(base_url, port, process)``; stop it with ``stop`` (killed after 20 s) on the way out."""
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "sparkwing", *args, "--port", str(port)],
-        env={**ENV, **(env or {})}, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        env=ENV, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
