@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -93,3 +94,10 @@ def test_an_empty_keytab_file_fails_at_start_up(tmp_path: Path) -> None:
     (tmp_path / "empty.keytab").write_bytes(b"")
     with pytest.raises(ConfigError, match="no usable key"):
         NegotiateAcceptor(tmp_path / "empty.keytab")
+
+
+def test_threads_accept_at_the_same_time(kdc, acceptor) -> None:
+    headers = [negotiate_header(kdc.user(name)) for name in ("alice", "bob", "carol", "dave") * 4]
+    with ThreadPoolExecutor(8) as pool:
+        got = list(pool.map(lambda h: acceptor.accept(h).principal, headers))
+    assert got == [f"{n}@SPARKWING.TEST" for n in ("alice", "bob", "carol", "dave") * 4]

@@ -23,6 +23,7 @@ import base64
 import binascii
 import json
 import os
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,7 +45,7 @@ class NegotiateFailed(SparkwingError):
     """A request's ``Negotiate`` credentials were missing, malformed or refused (answer 401).
 
     ``message`` is what the client is told; ``reason`` adds GSSAPI's own words (which key,
-    which principal) for the server's log and audit, not for the answer.
+    which principal) for the server's log, not for the answer.
     """
 
     code = "unauthorized"
@@ -72,12 +73,10 @@ class Negotiated:
 
 
 def split_principal(principal: str) -> tuple[str, str]:
-    """``("alice", "EXAMPLE.COM")`` for ``alice@EXAMPLE.COM``; the realm is after the last ``@``."""
+    """``("alice", "EXAMPLE.COM")`` for ``alice@EXAMPLE.COM`` (the realm follows the last ``@``;
+    ``""`` when there is none)."""
     name, at, realm = principal.rpartition("@")
-    if not at or not name or not realm:
-        raise ConfigError(f"{principal!r} is not a Kerberos principal",
-                          hint="write NAME@REALM, e.g. alice@EXAMPLE.COM")
-    return name, realm
+    return (name, realm) if at else (principal, "")
 
 
 def _gssapi() -> Any:
@@ -96,6 +95,9 @@ class NegotiateAcceptor:
     realm) restricts which key may be used; ``None`` accepts a ticket for any principal in the
     keytab, as MIT's ``ignore_acceptor_hostname`` does.  A missing or unusable keytab is a
     :class:`~sparkwing.errors.ConfigError` here, at start-up, not on the first request.
+
+    Each thread gets its own credential handle: MIT Kerberos allows a handle's context in one
+    thread at a time, and the services accept tickets in a thread pool.
     """
 
     def __init__(self, keytab: str | os.PathLike[str], service_principal: str | None = None) -> None:
@@ -106,13 +108,13 @@ class NegotiateAcceptor:
             raise ConfigError(f"the Kerberos keytab {self.keytab} is missing or unreadable",
                               hint="export the service key with `kadmin ktadd -k FILE HTTP/host` "
                                    "and make it readable by this user only")
-        name = None
+        self._name = None
         if service_principal:
-            name = self._gss.Name(service_principal, self._gss.NameType.kerberos_principal)
+            self._name = self._gss.Name(service_principal, self._gss.NameType.kerberos_principal)
+        self._local = threading.local()
         try:
-            self._creds = self._gss.Credentials(name=name, usage="accept", store={"keytab": str(self.keytab)})
-            # Acquiring is lazy for a keytab; asking the lifetime proves there is a usable key.
-            self._creds.inquire(name=True, lifetime=False, usage=False, mechs=False)
+            # Acquiring is lazy for a keytab; asking the name proves there is a usable key.
+            self._credentials().inquire(name=True, lifetime=False, usage=False, mechs=False)
         except self._gss.exceptions.GSSError as exc:
             wanted = service_principal or "any principal"
             raise ConfigError(
@@ -120,12 +122,19 @@ class NegotiateAcceptor:
                 hint="check the principal name (klist -k FILE) and KRB5_CONFIG",
             ) from None
 
+    def _credentials(self) -> Any:
+        creds = getattr(self._local, "creds", None)
+        if creds is None:
+            creds = self._gss.Credentials(name=self._name, usage="accept", store={"keytab": str(self.keytab)})
+            self._local.creds = creds
+        return creds
+
     def accept(self, header_value: str | None) -> Negotiated:
         """The principal behind ``Authorization: Negotiate <token>``; :class:`NegotiateFailed` if none."""
         token = parse_negotiate(header_value)
         gss = self._gss
-        ctx = gss.SecurityContext(creds=self._creds, usage="accept")
         try:
+            ctx = gss.SecurityContext(creds=self._credentials(), usage="accept")
             out = ctx.step(token)
             # When GSSAPI answers a bad token with an error token, python-gssapi keeps the error
             # and raises it on the next use of the context: these reads stay inside the try.
@@ -216,3 +225,4 @@ class PrincipalRoles:
             return self.entries[principal]
         _, at, realm = principal.rpartition("@")
         return self.entries.get(f"@{realm}", frozenset()) if at else frozenset()
+
