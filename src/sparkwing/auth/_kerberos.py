@@ -22,6 +22,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import logging
 import os
 import threading
 from collections.abc import Mapping
@@ -31,9 +32,12 @@ from typing import Any
 
 import yaml
 
-from sparkwing.errors import ConfigError, SparkwingError
+from sparkwing.auth._identity import ROLES, Credentials, Identity
+from sparkwing.auth._ldap import LdapProvider
+from sparkwing.config import KerberosSettings
+from sparkwing.errors import AuthError, ConfigError
 
-ROLES: tuple[str, ...] = ("viewer", "scorer", "operator", "admin")
+log = logging.getLogger("sparkwing.auth")
 SCHEME = "Negotiate"
 # A ticket with a large PAC (many groups) runs to ~12 KB, Windows allows 48 KB: 64 KiB of base64
 # is plenty, and bounds what one header can make GSSAPI parse.
@@ -41,17 +45,16 @@ MAX_HEADER_CHARS = 64 * 1024
 _INSTALL = "pip install 'sparkwing[kerberos]' (python-gssapi; needs MIT Kerberos, e.g. Debian libkrb5-dev)"
 
 
-class NegotiateFailed(SparkwingError):
-    """A request's ``Negotiate`` credentials were missing, malformed or refused (answer 401).
+class NegotiateFailed(AuthError):
+    """A request's ``Negotiate`` credentials were missing, malformed or refused: a 401 that offers
+    ``Negotiate`` again.
 
     ``message`` is what the client is told; ``reason`` adds GSSAPI's own words (which key,
     which principal) for the server's log, not for the answer.
     """
 
-    code = "unauthorized"
-
     def __init__(self, message: str, *, hint: str | None = None, reason: str | None = None) -> None:
-        super().__init__(message, hint=hint)
+        super().__init__(message, status=401, hint=hint, challenges=[SCHEME])
         self.reason = reason or message
 
 
@@ -226,3 +229,45 @@ class PrincipalRoles:
         _, at, realm = principal.rpartition("@")
         return self.entries.get(f"@{realm}", frozenset()) if at else frozenset()
 
+
+class KerberosProvider:
+    """Kerberos as an identity provider: ``Authorization: Negotiate`` -> the ticket's principal,
+    with the roles of :class:`PrincipalRoles` (``auth.kerberos.principals``) and, for principals
+    of ``auth.kerberos.ldap_realms``, of their user's LDAP groups.
+
+    A valid ticket whose principal has no role is a 403; the mutual-authentication token goes
+    back in ``credentials.reply`` (``WWW-Authenticate: Negotiate <token>`` on the answer).
+    """
+
+    source = "kerberos"
+    scheme = "negotiate"
+    challenge = SCHEME
+
+    def __init__(self, settings: KerberosSettings, directory: LdapProvider | None = None) -> None:
+        self.acceptor = NegotiateAcceptor(settings.keytab, settings.service_principal)
+        listed = PrincipalRoles.load(settings.principals_file).entries if settings.principals_file else {}
+        given = PrincipalRoles.from_mapping(dict(settings.principals), source="auth.kerberos.principals")
+        self.principals = PrincipalRoles({**listed, **given.entries})
+        self.ldap_realms = frozenset(settings.ldap_realms)
+        if self.ldap_realms and directory is None:
+            raise ConfigError("auth.kerberos.ldap_realms needs auth.ldap to look the groups up",
+                              hint="configure auth.ldap (url, user_base, group_base, roles)")
+        self.directory = directory
+
+    def authenticate(self, credentials: Credentials) -> Identity:
+        try:
+            who = self.acceptor.accept(f"{SCHEME} {credentials.value}")
+        except NegotiateFailed as exc:
+            log.info("Negotiate refused from %s: %s", credentials.peer or "?", exc.reason)
+            raise
+        credentials.claimed = who.principal
+        roles = set(self.principals.roles(who.principal))
+        user, realm = split_principal(who.principal)
+        if realm in self.ldap_realms and self.directory is not None and "/" not in user:
+            roles |= self.directory.roles_of(user)  # alice@REALM is LDAP's alice; alice/admin is not
+        if not roles:
+            raise AuthError(f"{who.principal} signed in with Kerberos, but has no role here", status=403,
+                            hint="an administrator maps principals to roles in auth.kerberos.principals")
+        if who.challenge:
+            credentials.reply["WWW-Authenticate"] = who.challenge
+        return Identity(who.principal, frozenset(roles), self.source)

@@ -1,5 +1,6 @@
 """Settings (where and how sparkwing runs) and the pipeline spec (what a pipeline does)."""
 
+from sparkwing.config._auth import AuthSettings, KerberosSettings, LdapSettings, SessionSettings
 from sparkwing.config._formats import (
     DRIVER_PARSED,
     FORMAT_ALIASES,
@@ -42,6 +43,7 @@ from sparkwing.config._spec import (
     TableSpec,
     load_spec,
     parse_spec,
+    spec_from_text,
 )
 from sparkwing.config._steps import CHECK_KINDS, STEP_KINDS, GlrmParams, Kind
 
@@ -54,14 +56,17 @@ __all__ = [
     "STEP_KINDS",
     "TABLE_FORMATS",
     "AlgorithmSpec",
+    "AuthSettings",
     "AutoMLSpec",
     "Check",
     "DataTrigger",
     "DatasetSpec",
     "GlrmParams",
     "H2OSettings",
+    "KerberosSettings",
     "Kind",
     "LakeSettings",
+    "LdapSettings",
     "ModelRef",
     "ModelSpec",
     "Node",
@@ -73,6 +78,7 @@ __all__ = [
     "S3Settings",
     "ScheduleSpec",
     "ScoreSpec",
+    "SessionSettings",
     "Settings",
     "SourceFormat",
     "SourceFormatName",
@@ -95,4 +101,5 @@ __all__ = [
     "load_spec",
     "parse_assignments",
     "parse_spec",
+    "spec_from_text",
 ]
