@@ -10,12 +10,14 @@ from typing import Any
 import pytest
 
 from kdc_server import client_context, negotiate_header
+from sparkwing.auth import KeyStore, providers_from
 from sparkwing.auth._authenticator import Authenticator
 from sparkwing.auth._identity import Credentials
 from sparkwing.auth._kerberos import KerberosProvider, NegotiateFailed
 from sparkwing.auth._ldap import LdapProvider
-from sparkwing.config import KerberosSettings, LdapSettings
+from sparkwing.config import AuthSettings, KerberosSettings, LdapSettings
 from sparkwing.errors import AuthError, ConfigError
+from sparkwing.workspace import Workspace
 
 PRINCIPALS = {"alice@SPARKWING.TEST": ["admin"], "bob@SPARKWING.TEST": ["viewer"]}
 
@@ -111,3 +113,12 @@ def test_principals_of_an_ldap_realm_get_their_groups_roles(kdc, directory) -> N
     kdc.kinit("alice/admin", "pw", ccache)
     with pytest.raises(AuthError, match="no role"):
         provider.authenticate(offer(negotiate_header(ccache)))
+
+
+def test_kerberos_settings_make_a_configured_provider_chain(kdc, tmp_path: Path) -> None:
+    """With only auth.kerberos, serve and ui count as having a login (so they may bind beyond loopback)."""
+    settings = AuthSettings(kerberos={"keytab": str(kdc.keytab), "principals": PRINCIPALS})
+    chain = providers_from(settings, KeyStore(Workspace(str(tmp_path / "ws"))))
+    assert [p.source for p in chain] == ["key", "kerberos"]
+    assert Authenticator(chain).configured
+    assert "Negotiate" in Authenticator(chain).challenges
