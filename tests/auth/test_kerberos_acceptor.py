@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -101,3 +102,10 @@ def test_threads_accept_at_the_same_time(kdc, acceptor) -> None:
     with ThreadPoolExecutor(8) as pool:
         got = list(pool.map(lambda h: acceptor.accept(h).principal, headers))
     assert got == [f"{n}@SPARKWING.TEST" for n in ("alice", "bob", "carol", "dave") * 4]
+
+
+def test_without_python_gssapi_the_error_says_what_to_install(monkeypatch, tmp_path: Path) -> None:
+    monkeypatch.setitem(sys.modules, "gssapi", None)  # as if the `kerberos` extra were not installed
+    with pytest.raises(ConfigError, match="needs python-gssapi") as missing:
+        NegotiateAcceptor(tmp_path / "any.keytab")
+    assert "pip install 'sparkwing[kerberos]'" in (missing.value.hint or "")
