@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from kdc_server import client_context, negotiate_header
-from sparkwing.auth import KeyStore, providers_from
+from sparkwing.auth import AuditLog, KeyStore, providers_from
 from sparkwing.auth._authenticator import Authenticator
 from sparkwing.auth._identity import Credentials
 from sparkwing.auth._kerberos import KerberosProvider, NegotiateFailed
@@ -122,3 +122,18 @@ def test_kerberos_settings_make_a_configured_provider_chain(kdc, tmp_path: Path)
     assert [p.source for p in chain] == ["key", "kerberos"]
     assert Authenticator(chain).configured
     assert "Negotiate" in Authenticator(chain).challenges
+
+
+def test_the_audit_log_has_gssapis_reason_and_the_principal(kdc, provider, tmp_path: Path) -> None:
+    audit = AuditLog(Workspace(str(tmp_path / "ws")))
+    auth = Authenticator([provider], audit=audit, service="serve")
+    header = negotiate_header(kdc.user("alice"))
+    assert auth.identify(offer(header)).name == "alice@SPARKWING.TEST"
+    with pytest.raises(NegotiateFailed, match="^the Kerberos ticket was refused$"):
+        auth.identify(offer(header))  # the same token again
+    with pytest.raises(AuthError):
+        auth.identify(offer(negotiate_header(kdc.user("carol"))))
+    events = [(e["event"], e["who"], e["source"], e.get("reason", "")) for e in audit.events()]
+    assert events[0][:3] == ("sign_in", "alice@SPARKWING.TEST", "kerberos")
+    assert events[1][0] == "sign_in_failed" and "replay" in events[1][3]
+    assert events[2][:3] == ("forbidden", "carol@SPARKWING.TEST", "kerberos")

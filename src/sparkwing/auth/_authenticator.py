@@ -164,7 +164,10 @@ class Authenticator:
         if exc.status == 401:  # a guess; a 403 had the right password (or key) and is not throttled
             self.throttle.failed(peer)
         event = "forbidden" if exc.status == 403 else "sign_in_failed"
-        self._record(event, who, peer, source, status=exc.status, reason=exc.message)
+        # A provider may keep a fuller reason for the server's side than it tells the client
+        # (Negotiate: GSSAPI's words, e.g. "Request is a replay").
+        reason = getattr(exc, "reason", None) or exc.message
+        self._record(event, who, peer, source, status=exc.status, reason=reason)
         if exc.status == 401 and not exc.challenges:
             exc.challenges = self.challenges
 
