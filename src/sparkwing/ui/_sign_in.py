@@ -53,7 +53,8 @@ class SignIn:
             request.state.reply = creds.reply
             if creds.scheme == NEGOTIATE and identity.has(VIEWER):
                 # a browser sends a ticket only when challenged: a session spares the next pages that
-                request.state.new_session = self.sessions.issue(identity)[0]
+                request.state.new_session, nonce = self.sessions.issue(identity)
+                request.state.csrf = self.sessions.form_token(nonce)  # this page's sign-out form
         request.state.viewer = identity
         return identity.require(VIEWER)
 
@@ -71,7 +72,9 @@ class SignIn:
                                 message="sign in with a Kerberos ticket (kinit), from a browser allowed "
                                 "to use it for this site")
                 )  # fmt: skip
-                answer.headers["WWW-Authenticate"] = ", ".join(self.auth.challenges)
+                # Negotiate only: a Basic challenge would make a browser pop up its own password
+                # box instead of showing the form.
+                answer.headers["WWW-Authenticate"] = "Negotiate"
                 return answer
             if request.method in ("GET", "HEAD"):
                 return RedirectResponse(f"/login?next={quote(exc.path)}", status_code=303)
