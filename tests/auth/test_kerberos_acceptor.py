@@ -109,3 +109,17 @@ def test_without_python_gssapi_the_error_says_what_to_install(monkeypatch, tmp_p
     with pytest.raises(ConfigError, match="needs python-gssapi") as missing:
         NegotiateAcceptor(tmp_path / "any.keytab")
     assert "pip install 'sparkwing[kerberos]'" in (missing.value.hint or "")
+
+
+def test_a_keytab_others_can_read_is_warned_about(kdc, tmp_path: Path, caplog) -> None:
+    shared = tmp_path / "shared.keytab"
+    shared.write_bytes(kdc.keytab.read_bytes())
+    shared.chmod(0o644)
+    with caplog.at_level("WARNING", logger="sparkwing.auth"):
+        NegotiateAcceptor(shared)
+    assert "readable by other users" in caplog.text
+    caplog.clear()
+    shared.chmod(0o600)
+    with caplog.at_level("WARNING", logger="sparkwing.auth"):
+        NegotiateAcceptor(shared)
+    assert caplog.text == ""

@@ -111,6 +111,10 @@ class NegotiateAcceptor:
             raise ConfigError(f"the Kerberos keytab {self.keytab} is missing or unreadable",
                               hint="export the service key with `kadmin ktadd -k FILE HTTP/host` "
                                    "and make it readable by this user only")
+        if self.keytab.stat().st_mode & 0o077:
+            # whoever reads the keytab can pose as the service (and forge tickets to it)
+            log.warning("the Kerberos keytab %s is readable by other users than its owner: chmod 0600 it",
+                        self.keytab)
         self._name = None
         if service_principal:
             self._name = self._gss.Name(service_principal, self._gss.NameType.kerberos_principal)
