@@ -36,9 +36,10 @@ PUBLIC: dict[str, str] = {
     ),
     "sparkwing.auth": (
         "ADMIN CSRF_COOKIE EVENTS OPERATOR ROLES SCOPES SCOPE_ROLES SCORER SESSION_COOKIE VIEWER "
-        "ApiKey AuditLog Authenticator BasicProvider Credentials FailureThrottle Identity "
-        "KerberosProvider KeyProvider KeyStore LdapProvider NegotiateAcceptor NegotiateFailed Negotiated "
-        "PasswordProvider PrincipalRoles Provider Sessions check_tls parse_negotiate providers_from roles_of"
+        "KerberosProvider NegotiateAcceptor NegotiateFailed Negotiated PrincipalRoles parse_negotiate "  # Kerberos
+        "ApiKey AuditLog "
+        "Authenticator BasicProvider Credentials FailureThrottle Identity KeyProvider KeyStore LdapProvider "
+        "PasswordProvider Provider Sessions check_tls providers_from roles_of"
     ),
     "sparkwing.cli": "EXIT_CODES app exit_code format_command main submit_command",
     "sparkwing.config": (
