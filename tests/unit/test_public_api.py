@@ -36,7 +36,7 @@ PUBLIC: dict[str, str] = {
     ),
     "sparkwing.auth": (
         "ADMIN CSRF_COOKIE EVENTS OPERATOR ROLES SCOPES SCOPE_ROLES SCORER SESSION_COOKIE VIEWER "
-        "KerberosProvider NegotiateAcceptor NegotiateFailed Negotiated PrincipalRoles parse_negotiate "  # Kerberos
+        "KerberosProvider NegotiateAcceptor NegotiateFailed Negotiated PrincipalRoles parse_negotiate "
         "ApiKey AuditLog "
         "Authenticator BasicProvider Credentials FailureThrottle Identity KeyProvider KeyStore LdapProvider "
         "PasswordProvider Provider Sessions check_tls providers_from roles_of"
