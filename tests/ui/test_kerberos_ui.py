@@ -44,7 +44,7 @@ def test_a_page_without_a_session_challenges_for_negotiate(ui: str) -> None:
     answer = httpx.get(f"{ui}/")
     assert answer.status_code == 401
     assert answer.headers["www-authenticate"] == "Negotiate"
-    assert "kinit" in answer.text and answer.headers["content-type"].startswith("text/html")
+    assert answer.headers["content-type"].startswith("text/html")
 
 
 def test_curl_with_a_ticket_gets_the_page_and_a_session(kdc, ui: str, tmp_path: Path) -> None:

@@ -57,6 +57,7 @@ from sparkwing.auth._kerberos import (
 )
 from sparkwing.auth._keys import SCOPE_ROLES, SCOPES, ApiKey, KeyProvider, KeyStore
 from sparkwing.auth._ldap import LdapProvider
+from sparkwing.auth._limits import RateLimiter
 from sparkwing.auth._sessions import CSRF_COOKIE, SESSION_COOKIE, Sessions
 from sparkwing.auth._tls import check_tls
 
@@ -88,6 +89,7 @@ __all__ = [
     "PasswordProvider",
     "PrincipalRoles",
     "Provider",
+    "RateLimiter",
     "Sessions",
     "check_tls",
     "parse_negotiate",
