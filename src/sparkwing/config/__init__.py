@@ -1,6 +1,6 @@
 """Settings (where and how sparkwing runs) and the pipeline spec (what a pipeline does)."""
 
-from sparkwing.config._auth import AuthSettings, LdapSettings, SessionSettings
+from sparkwing.config._auth import AuthSettings, KerberosSettings, LdapSettings, SessionSettings
 from sparkwing.config._formats import (
     DRIVER_PARSED,
     FORMAT_ALIASES,
@@ -63,6 +63,7 @@ __all__ = [
     "DatasetSpec",
     "GlrmParams",
     "H2OSettings",
+    "KerberosSettings",
     "Kind",
     "LakeSettings",
     "LdapSettings",
