@@ -64,7 +64,7 @@ PUBLIC: dict[str, str] = {
     "sparkwing.monitor": (
         "EPS FILE METRICS ColumnCounts DriftLog DriftReport FeatureDrift ProfileCounts RunSample StepSample "
         "column_drift compare count_columns count_dataframe count_values domains_of kind_of metrics_uri "
-        "profile_dataframe psi record_run"
+        "profile_columns profile_dataframe psi record_run"
     ),
     "sparkwing.prep": "CheckResult StepStats apply_steps gate resolve_stats run_checks",
     "sparkwing.registry": (

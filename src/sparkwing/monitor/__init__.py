@@ -11,7 +11,7 @@
 Nothing here imports pyspark at import time: the REST service uses the pure-Python half.
 """
 
-from sparkwing.monitor._count import count_columns, count_values, domains_of
+from sparkwing.monitor._count import count_columns, count_values, domains_of, profile_columns
 from sparkwing.monitor._drift import (
     EPS,
     ColumnCounts,
@@ -45,6 +45,7 @@ __all__ = [
     "domains_of",
     "kind_of",
     "metrics_uri",
+    "profile_columns",
     "profile_dataframe",
     "psi",
     "record_run",

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
 from sparkwing.monitor._drift import ColumnCounts, ProfileCounts
-from sparkwing.registry import DataProfile, Feature, FeatureProfile
+from sparkwing.registry import BINS, TOP_K, DataProfile, Feature, FeatureProfile
+
+Kind = Literal["numeric", "categorical"]
 
 
 def _number(v: Any) -> float:
@@ -73,3 +75,30 @@ def count_columns(profile: DataProfile, columns: Mapping[str, Sequence[Any]], ro
     if profile.prediction is not None and predictions is not None:
         out.prediction = count_values(profile.prediction, predictions)
     return out
+
+
+def profile_columns(columns: Mapping[str, Sequence[Any]], kinds: Mapping[str, Kind], *, bins: int = BINS,
+                    top_k: int = TOP_K) -> DataProfile:
+    """A profile of in-memory columns (the pure-Python twin of ``profile_dataframe``: the same
+    quantile edges, as the inverted CDF, and the same top-K levels), e.g. for a hand-made card."""
+    rows = max((len(v) for v in columns.values()), default=0)
+    features = []
+    for name, kind in kinds.items():
+        values = list(columns.get(name, [None] * rows))
+        if kind == "numeric":
+            arr = np.fromiter((_number(v) for v in values), dtype=float)
+            arr = arr[np.isfinite(arr)]
+            probs = [i / bins for i in range(1, bins)]
+            cuts = np.quantile(arr, probs, method="inverted_cdf") if arr.size else []
+            edges = sorted({float(x) for x in cuts})
+            fp = FeatureProfile(name=name, kind=kind, edges=edges)
+        else:
+            seen = Counter(str(v) for v in values if v is not None)
+            top = sorted(seen.items(), key=lambda kv: (-kv[1], kv[0]))[:top_k]
+            fp = FeatureProfile(name=name, kind=kind, levels=[level for level, _ in top])
+        counts = count_values(fp, values)
+        present = sum(counts.buckets)
+        shares = [round(b / present, 6) for b in counts.buckets] if present else []
+        features.append(fp.model_copy(update={"shares": shares,
+                                              "null_share": round(counts.nulls / rows, 6) if rows else 0.0}))
+    return DataProfile(rows=rows, features=features, top_k=top_k)
