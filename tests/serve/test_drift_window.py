@@ -46,8 +46,8 @@ def test_the_window_flags_shifted_requests_and_not_like_ones(tmp_path: Path) -> 
     profile = profile.model_copy(update={
         "prediction": profile_columns({"prediction": p1}, {"prediction": "numeric"}, bins=4).features[0]})
     reg = Registry(Workspace(tmp_path / "ws"))
-    reg.register("prostate", mojo_path=FIXTURES / "glm_binomial_prostate.zip",
-                 card=ModelCard.load(card_for("glm_binomial_prostate")).model_copy(update={"profile": profile}))
+    card = ModelCard.load(card_for("glm_binomial_prostate")).model_copy(update={"profile": profile})
+    reg.register("prostate", mojo_path=FIXTURES / "glm_binomial_prostate.zip", card=card)
     reg.set_alias("prostate", "production", 1, reason="test")
     app = create_app(ServeConfig(workspace=str(tmp_path / "ws"), poll_interval=0, inline_bytes=8 * 1024))
     with TestClient(app) as client:
@@ -68,7 +68,8 @@ def test_the_window_flags_shifted_requests_and_not_like_ones(tmp_path: Path) -> 
             ok = client.post("/v1/models/prostate:predict", json={"rows": shifted[start:start + 30]})
             assert ok.status_code == 200, ok.text
         g = _gauges(client)
-        assert g[("sparkwing_drift_window_rows", (("model", "prostate"),))] == 150  # the latest 5 requests: the like rows dropped out
+        # the latest 5 requests: the like rows dropped out
+        assert g[("sparkwing_drift_window_rows", (("model", "prostate"),))] == 150
         psa = g[("sparkwing_drift_psi", (("feature", "PSA"), ("model", "prostate")))]
         assert psa > 0.25 > like_psa
         assert g[("sparkwing_drift_unseen_share", (("feature", "RACE"), ("model", "prostate")))] == 1.0

@@ -41,8 +41,10 @@ def test_the_scheduler_serves_the_metrics_file_while_it_runs(tmp_path: Path) -> 
         assert status == 200 and ctype.startswith("text/plain")
         samples = {(s.name, tuple(sorted(s.labels.items()))): s.value
                    for fam in text_string_to_metric_families(text) for s in fam.samples}
-        assert samples[("sparkwing_source_quarantine_share", (("pipeline", "loans"), ("source", "raw")))] == 0.02
-        assert samples[("sparkwing_pipeline_runs_total", (("outcome", "succeeded"), ("pipeline", "loans")))] == 1
+        share = ("sparkwing_source_quarantine_share", (("pipeline", "loans"), ("source", "raw")))
+        assert samples[share] == 0.02
+        runs = ("sparkwing_pipeline_runs_total", (("outcome", "succeeded"), ("pipeline", "loans")))
+        assert samples[runs] == 1
         assert samples[("sparkwing_scheduler_up", ())] == 1
         with pytest.raises(urllib.error.HTTPError, match="404"):
             _get(url.replace("/metrics", "/other"))

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from sparkwing.cli import _console as console
-from sparkwing.cli import _predict, _schedule, _tables, _ui
+from sparkwing.cli import _drift, _predict, _schedule, _tables, _ui
 from sparkwing.cli._cards import show_card
 from sparkwing.cli._context import CliState, state
 from sparkwing.cli._errors import SparkwingGroup, print_error
@@ -422,6 +422,7 @@ def keys_revoke(ctx: typer.Context, key: Annotated[str, typer.Argument(help="Key
 app.command("shell")(shell)
 app.command(name="ui")(_ui.ui)  # web pages: src/sparkwing/cli/_ui.py
 _schedule.register(app)  # scheduler start|status|stop, schedules, export, backfill, emr submit
+_drift.register(models_app)  # models drift NAME@REF --since 7d: src/sparkwing/cli/_drift.py
 
 
 def main(argv: list[str] | None = None) -> None:
