@@ -1,6 +1,6 @@
 """The drift log: every batch score's :class:`DriftReport`, one small JSON file each.
 
-Layout: ``<workspace>/drift/<model>/<YYYYmmddTHHMMSSZ>-<hex>.json`` (sortable names; the same on
+Layout: ``<workspace>/drift/<model>/<YYYYmmddTHHMMSSZ>-<microseconds>-<hex>.json`` (sortable names; the same on
 S3 and locally).  ``sparkwing models drift NAME@REF --since 7d`` reads it back; only the names
 newer than ``since`` are opened.
 """
@@ -33,7 +33,9 @@ class DriftLog:
         if report.measured is None:
             report = report.model_copy(update={"measured": utcnow_iso()})
         name = report.model.split("@", 1)[0]
-        uri = f"{self.folder(name)}/{new_run_id()}.json"
+        now = dt.datetime.now(dt.timezone.utc)
+        stamp, tail = new_run_id(now).split("-", 1)
+        uri = f"{self.folder(name)}/{stamp}-{now.microsecond:06d}-{tail}.json"  # sorts in time order
         self.workspace.storage.write_atomic(uri, report.model_dump_json(indent=1).encode())
         return uri
 
