@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from pathlib import Path
 
 import pytest
 
@@ -93,3 +94,28 @@ def test_the_drift_log_returns_reports_since_a_time(tmp_path) -> None:
     assert [r.model for r in log.read("m", version=2)] == ["m@2"]
     later = dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=1)
     assert log.read("m", since=later) == [] and log.read("other") == []
+
+
+def test_pure_python_file_scoring_reports_drift(tmp_path) -> None:
+    import csv
+
+    from sparkwing import mojo
+    from sparkwing.monitor import profile_columns
+    from sparkwing.score._local import score_file_local
+
+    fixtures = Path(__file__).resolve().parents[1] / "fixtures" / "mojo"
+    model = mojo.load(fixtures / "glm_binomial_prostate.zip")
+    with (Path(__file__).resolve().parents[1] / "data" / "prostate.csv").open() as fh:
+        rows = list(csv.DictReader(fh))
+    kinds: dict = {"AGE": "numeric", "PSA": "numeric", "RACE": "categorical"}
+    profile = profile_columns({k: [r[k] for r in rows] for k in kinds}, kinds, bins=4)
+    card = ModelCard(task="binary", target="CAPSULE", classes=["0", "1"], profile=profile)
+    src = tmp_path / "in.csv"
+    with src.open("w", newline="") as fh:
+        out = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        out.writeheader()
+        out.writerows({**r, "PSA": str(float(r["PSA"]) * 10)} for r in rows)
+    report = score_file_local(model, src, tmp_path / "out.csv", card=card, drift_label="prostate@1")
+    assert report.drift is not None and report.drift.model == "prostate@1" and report.drift.rows == len(rows)
+    psi = {f.name: f.psi for f in report.drift.features}
+    assert psi["PSA"] > 0.25 and psi["AGE"] == pytest.approx(0.0, abs=1e-9) and report.drift.status == "warn"
