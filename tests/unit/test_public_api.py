@@ -88,7 +88,7 @@ PUBLIC: dict[str, str] = {
         "EXPORTERS Arrival BackfillDay Clock CronSchedule Deployment Fired LakeObject PipelineState "
         "Scheduler SchedulerInfo SchedulerLock StateStore SystemClock check_arrival deployment "
         "emr_configurations emr_steps instant_of list_objects run_backfill run_job_flow_args stop_scheduler "
-        "submit_steps"
+        "submit_argv submit_steps"
     ),
     "sparkwing.score": (
         "InputReport PYTHON_MAX_BYTES Prediction ScoreResult choose_engine output_columns predict "
