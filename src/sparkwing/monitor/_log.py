@@ -1,8 +1,8 @@
 """The drift log: every batch score's :class:`DriftReport`, one small JSON file each.
 
-Layout: ``<workspace>/drift/<model>/<YYYYmmddTHHMMSSZ>-<microseconds>-<hex>.json`` (sortable names; the same on
-S3 and locally).  ``sparkwing models drift NAME@REF --since 7d`` reads it back; only the names
-newer than ``since`` are opened.
+Layout: ``<workspace>/drift/<model>/<YYYYmmddTHHMMSSZ>-<microseconds>-<hex>.json`` (names sort
+in time order; the same on S3 and locally).  ``sparkwing models drift NAME@REF --since 7d`` reads
+it back; only the names newer than ``since`` are opened.
 """
 
 from __future__ import annotations
