@@ -43,8 +43,9 @@ PUBLIC: dict[str, str] = {
     ),
     "sparkwing.cli": "EXIT_CODES app exit_code format_command main submit_command",
     "sparkwing.config": (
-        "AlgorithmSpec AutoMLSpec CHECK_KINDS Check DRIVER_PARSED DataTrigger DatasetSpec FORMAT_ALIASES "
-        "GlrmParams H2OSettings Kind LakeSettings ModelRef ModelSpec Node OUTPUT_FORMATS OutputFormat "
+        "AlgorithmSpec AutoMLSpec CHECK_KINDS Check DRIVER_PARSED DataTrigger DatasetSpec DriftSpec "
+        "FORMAT_ALIASES GlrmParams H2OSettings Kind LakeSettings ModelRef ModelSpec Node OUTPUT_FORMATS "
+        "OutputFormat "
         "ParamSpec PipelineSpec PromoteSpec RetryPolicy S3Settings SOURCE_FORMATS STEP_KINDS ScheduleSpec "
         "AuthSettings KerberosSettings LdapSettings SessionSettings "  # sign-in (section auth)
         "ScoreSpec Settings SourceFormat SourceFormatName SourceSpec SparkSettings SplitSpec Step StepGraph "
@@ -69,9 +70,16 @@ PUBLIC: dict[str, str] = {
         "Reporter RunRecord RunStore ScoreDetails SourceDetails StepDetails StepRecord TableDetails Trigger "
         "run_pipeline"
     ),
+    "sparkwing.monitor": (
+        "EPS FILE METRICS ColumnCounts DriftLog DriftReport FeatureDrift ProfileCounts RunSample StepSample "
+        "column_drift compare count_columns count_dataframe count_values domains_of kind_of metrics_uri "
+        "profile_columns profile_dataframe psi record_run"
+    ),
     "sparkwing.prep": "CheckResult StepStats apply_steps gate resolve_stats run_checks",
     "sparkwing.registry": (
         "CARD GENMODEL_JAR MOJO ModelVersion POJO_DIR PromotionDecision Registry decide_promotion "
+        # the drift reference a version keeps (card.profile)
+        "BINS TOP_K DataProfile FeatureProfile "
         # the typed card.json and its parts; the headline metric (one vocabulary)
         "CARD_VERSION Artifact ConfusionMatrix Curves Feature Glrm Lineage Metrics ModelCard Pojo PrCurve "
         "RocCurve Rows SourceLineage TableLineage VariableImportance Versions "
@@ -85,7 +93,7 @@ PUBLIC: dict[str, str] = {
     ),
     "sparkwing.score": (
         "InputReport PYTHON_MAX_BYTES Prediction ScoreResult choose_engine output_columns predict "
-        "predict_file prob_column score_batch"
+        "predict_file prob_column score_batch batch_drift prediction_column"
     ),
     "sparkwing.serve": (
         "DEFAULT_ALIAS LoadedModel ModelRef ModelStore ServeConfig ServeError Service "
