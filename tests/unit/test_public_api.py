@@ -29,23 +29,25 @@ PUBLIC: dict[str, str] = {
         "read spark steps table tables"
     ),
     "sparkwing.errors": (
-        "AuthError CheckFailed ConfigError EngineError MojoError Problem RegistryError RunNotFound "
+        "AuthError CheckFailed ConfigError EngineError MojoError NoNewData Problem RegistryError RunNotFound "
         "RunStopped "
         "ScoringError SourceError SparkwingError StepFailed TrainingError WarehouseError WorkspaceBusy "
         "describe first_line is_transient java_cause looks_transient"
     ),
     "sparkwing.auth": (
         "ADMIN CSRF_COOKIE EVENTS OPERATOR ROLES SCOPES SCOPE_ROLES SCORER SESSION_COOKIE VIEWER "
+        "KerberosProvider NegotiateAcceptor NegotiateFailed Negotiated PrincipalRoles parse_negotiate "
         "ApiKey AuditLog "
         "Authenticator BasicProvider Credentials FailureThrottle Identity KeyProvider KeyStore LdapProvider "
-        "PasswordProvider Provider Sessions check_tls providers_from roles_of"
+        "PasswordProvider Provider RateLimiter Sessions check_tls providers_from roles_of"
     ),
     "sparkwing.cli": "EXIT_CODES app exit_code format_command main submit_command",
     "sparkwing.config": (
-        "AlgorithmSpec AutoMLSpec CHECK_KINDS Check DRIVER_PARSED DataTrigger DatasetSpec FORMAT_ALIASES "
-        "GlrmParams H2OSettings Kind LakeSettings ModelRef ModelSpec Node OUTPUT_FORMATS OutputFormat "
+        "AlgorithmSpec AutoMLSpec CHECK_KINDS Check DRIVER_PARSED DataTrigger DatasetSpec DriftSpec "
+        "FORMAT_ALIASES GlrmParams H2OSettings Kind LakeSettings ModelRef ModelSpec Node OUTPUT_FORMATS "
+        "OutputFormat "
         "ParamSpec PipelineSpec PromoteSpec RetryPolicy S3Settings SOURCE_FORMATS STEP_KINDS ScheduleSpec "
-        "AuthSettings LdapSettings SessionSettings "  # sign-in (section auth)
+        "AuthSettings KerberosSettings LdapSettings SessionSettings "  # sign-in (section auth)
         "ScoreSpec Settings SourceFormat SourceFormatName SourceSpec SparkSettings SplitSpec Step StepGraph "
         "TABLE_FORMATS TableFormat TableSpec WarehouseSettings build_graph canonical_format check_alias "
         "check_model_name check_source_paths format_for_path is_model_name load_settings load_spec "
@@ -57,8 +59,8 @@ PUBLIC: dict[str, str] = {
         "sparkling_jar start_h2o start_spark stop_h2o stop_spark submitted_conf use_java"
     ),
     "sparkwing.lake": (
-        "SourceContext SourceResult check_locations clean_staging fingerprint_source read_source "
-        "source_problems staging_dir write_output"
+        "Selection SourceContext SourceResult check_locations clean_staging commit_consumed "
+        "fingerprint_source ledger_uri pinned_selection read_source source_problems staging_dir write_output"
     ),
     "sparkwing.mojo": (
         "EncodedRows Feature Limits ModelInfo MojoModel RowWarning class_column inspect_text load predict_csv"
@@ -68,9 +70,16 @@ PUBLIC: dict[str, str] = {
         "Reporter RunRecord RunStore ScoreDetails SourceDetails StepDetails StepRecord TableDetails Trigger "
         "run_pipeline"
     ),
+    "sparkwing.monitor": (
+        "EPS FILE METRICS ColumnCounts DriftLog DriftReport FeatureDrift ProfileCounts RunSample StepSample "
+        "column_drift compare count_columns count_dataframe count_values domains_of kind_of metrics_uri "
+        "profile_columns profile_dataframe psi record_run"
+    ),
     "sparkwing.prep": "CheckResult StepStats apply_steps gate resolve_stats run_checks",
     "sparkwing.registry": (
         "CARD GENMODEL_JAR MOJO ModelVersion POJO_DIR PromotionDecision Registry decide_promotion "
+        # the drift reference a version keeps (card.profile)
+        "BINS TOP_K DataProfile FeatureProfile "
         # the typed card.json and its parts; the headline metric (one vocabulary)
         "CARD_VERSION Artifact ConfusionMatrix Curves Feature Glrm Lineage Metrics ModelCard Pojo PrCurve "
         "RocCurve Rows Selection SourceLineage TableLineage VariableImportance Versions "
@@ -84,7 +93,7 @@ PUBLIC: dict[str, str] = {
     ),
     "sparkwing.score": (
         "InputReport PYTHON_MAX_BYTES Prediction ScoreResult choose_engine output_columns predict "
-        "predict_file prob_column score_batch"
+        "predict_file prob_column score_batch batch_drift prediction_column"
     ),
     "sparkwing.serve": (
         "DEFAULT_ALIAS LoadedModel ModelRef ModelStore ServeConfig ServeError Service "

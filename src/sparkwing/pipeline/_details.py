@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
 
+from sparkwing.monitor import DriftReport
 from sparkwing.registry import PromotionDecision
 
 
@@ -69,6 +70,10 @@ class SourceDetails(_Details):
         default=None, description="SVMLight: the index base and how it was chosen (declared or inferred)."
     )
     notes: list[str] = Field(default_factory=list, description="Decisions the reader took (e.g. index base).")
+    incremental: dict[str, Any] | None = Field(
+        default=None, description="Incremental source: the files read (new, changed) and how many were "
+        "already consumed; a resume reads the same files, the ledger takes them when the run succeeds.",
+    )
 
 
 class PrepStepStats(BaseModel):
@@ -126,6 +131,7 @@ class ScoreDetails(_Details):
     output: str | None = Field(default=None, description="The lake URI written (scores with an output).")
     version: str | None = Field(default=None, description="The table version published.")
     location: str | None = None
+    drift: DriftReport | None = Field(default=None, description="Against the model's training profile.")
 
 
 StepDetails = Annotated[

@@ -30,13 +30,15 @@ from sparkwing.auth import (
     Credentials,
     Identity,
     KeyStore,
+    RateLimiter,
     providers_from,
 )
 from sparkwing.errors import ConfigError, SparkwingError
 from sparkwing.registry import Registry
 from sparkwing.serve._config import ServeConfig
+from sparkwing.serve._drift import DriftWindow
 from sparkwing.serve._errors import ServeError, from_sparkwing
-from sparkwing.serve._limits import ClientAborted, DeclaredLength, RateLimiter, read_body
+from sparkwing.serve._limits import ClientAborted, DeclaredLength, read_body
 from sparkwing.serve._metrics import Metrics, RecordRequests
 from sparkwing.serve._models import LoadedModel, ModelStore, default_refs
 from sparkwing.serve._pool import ScoringPool
@@ -74,6 +76,7 @@ class Service:
         self.config = config
         self.workspace = workspace or Workspace(config.workspace, s3=config.s3)
         self.metrics = Metrics()
+        self.drift = DriftWindow(self.metrics)  # rolling drift per served model, as gauges
         self.registry = Registry(self.workspace)
         refs = config.models or default_refs(self.registry)
         if not refs:
@@ -84,7 +87,8 @@ class Service:
         self.store = ModelStore(self.registry, refs, self.metrics)
         self.keys = KeyStore(self.workspace, actor="serve")
         self.auth = Authenticator(providers_from(config.auth, self.keys), audit=AuditLog(self.workspace),
-                                  service="serve", failures_per_minute=config.auth.failures_per_minute)
+                                  service="serve", failures_per_minute=config.auth.failures_per_minute,
+                                  remember_basic=config.auth.remember_basic)
         self.limiter = RateLimiter(config.rate_limit, config.burst)
         self.pool = ScoringPool(config)
         self.limits = ResponseLimits(config.max_rows, config.max_warnings, config.max_listed)
@@ -255,9 +259,12 @@ def create_app(config: ServeConfig, *, service: Service | None = None) -> FastAP
         served_alias = alias if alias is not None else (None if version is not None else default_alias)
         if len(raw) <= config.inline_bytes:
             # A few rows: cheaper here than the hop to a scoring process (bounded by inline_bytes).
-            out, n, kinds = predict_bytes(lm, raw, strict=strict, alias=served_alias, limits=svc.limits)
+            out, n, kinds, counts = predict_bytes(lm, raw, strict=strict, alias=served_alias,
+                                                  limits=svc.limits)
         else:
-            out, n, kinds = await svc.pool.score(lm.name, lm.version, raw, strict=strict, alias=served_alias)
+            out, n, kinds, counts = await svc.pool.score(lm.name, lm.version, raw, strict=strict,
+                                                         alias=served_alias)
+        svc.drift.observe(lm, counts)
         svc.metrics.rows.labels(lm.name, str(lm.version)).inc(n)
         for kind in kinds:
             svc.metrics.row_warnings.labels(lm.name, kind).inc()

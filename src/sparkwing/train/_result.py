@@ -9,6 +9,7 @@ from typing import Any
 from sparkwing.registry import (
     ConfusionMatrix,
     Curves,
+    DataProfile,
     Feature,
     Glrm,
     Metrics,
@@ -59,6 +60,7 @@ class TrainResult:
     calibration: str = "none"
     zero_probability_rows: int | None = None
     metrics_on: str = "holdout"
+    profile: DataProfile | None = None  # the drift reference (training features, holdout predictions)
 
     @property
     def card(self) -> ModelCard:
@@ -93,6 +95,7 @@ class TrainResult:
             warnings=self.warnings,
             versions=_versions(self.versions, self.h2o_version),
             pojo=Pojo(available=self.pojo_dir is not None, reason=self.pojo_reason),
+            profile=self.profile,
         )
 
 
