@@ -29,19 +29,20 @@ PUBLIC: dict[str, str] = {
         "read spark steps table tables"
     ),
     "sparkwing.errors": (
-        "CheckFailed ConfigError EngineError MojoError Problem RegistryError RunNotFound RunStopped "
-        "ScoringError SourceError SparkwingError StepFailed TrainingError WarehouseError WorkspaceBusy "
-        "describe first_line is_transient java_cause looks_transient"
+        "CheckFailed ConfigError EngineError InvalidName MojoError Problem RegistryError RunNotFound "
+        "RunStopped ScoringError SourceError SparkwingError StepFailed TrainingError WarehouseError "
+        "WorkspaceBusy describe first_line is_transient java_cause looks_transient"
     ),
     "sparkwing.cli": "EXIT_CODES app exit_code format_command main submit_command",
     "sparkwing.config": (
         "AlgorithmSpec AutoMLSpec CHECK_KINDS Check DRIVER_PARSED DataTrigger DatasetSpec FORMAT_ALIASES "
-        "GlrmParams H2OSettings Kind LakeSettings ModelRef ModelSpec Node OUTPUT_FORMATS OutputFormat "
-        "ParamSpec PipelineSpec PromoteSpec RetryPolicy S3Settings SOURCE_FORMATS STEP_KINDS ScheduleSpec "
-        "ScoreSpec Settings SourceFormat SourceFormatName SourceSpec SparkSettings SplitSpec Step StepGraph "
+        "GlrmParams H2OSettings Kind LakeSettings MAX_NAME_LENGTH ModelRef ModelSpec NameKind Node "
+        "OUTPUT_FORMATS OutputFormat ParamSpec PipelineSpec PromoteSpec REVEAL_SECRETS RetryPolicy "
+        "S3Settings SOURCE_FORMATS STEP_KINDS ScheduleSpec ScoreSpec Secret Settings SourceFormat "
+        "SourceFormatName SourceSpec SparkSettings SplitSpec Step StepGraph "
         "TABLE_FORMATS TableFormat TableSpec WarehouseSettings build_graph canonical_format check_alias "
-        "check_model_name check_source_paths format_for_path is_model_name load_settings load_spec "
-        "parse_assignments parse_spec"
+        "check_model_name check_name check_source_paths format_for_path is_model_name is_name is_secret_key "
+        "load_settings load_spec parse_assignments parse_spec refuse_secret_conf reveal"
     ),
     "sparkwing.engine": (
         "JAVA17_FLAGS CloudInfo EngineLogs H2OCloud JavaRuntime check_cluster cluster_conf cluster_kind "

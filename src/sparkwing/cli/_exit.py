@@ -6,6 +6,7 @@ from sparkwing.errors import (
     CheckFailed,
     ConfigError,
     EngineError,
+    InvalidName,
     MojoError,
     RegistryError,
     RunNotFound,
@@ -36,6 +37,7 @@ EXIT_CODES: dict[type[SparkwingError], int] = {
     EngineError: 12,
     RunNotFound: 13,
     RunStopped: 14,
+    InvalidName: 15,
 }
 INTERNAL_ERROR = 1
 USAGE_ERROR = 2

@@ -10,6 +10,7 @@ import shlex
 from pathlib import Path
 from typing import Any
 
+from sparkwing.config import refuse_secret_conf
 from sparkwing.engine import spark_conf, sparkling_jar
 
 
@@ -24,6 +25,7 @@ def submit_command(settings: Any, spec: str, *, extra: list[str] | None = None) 
     ['spark-submit', '--master', 'yarn']
     """
     conf = spark_conf(settings)
+    refuse_secret_conf(conf, "the spark-submit line")
     driver_opts = conf.pop("spark.driver.extraJavaOptions", "")
     master = conf.pop("spark.master")
     conf.pop("spark.app.name", None)

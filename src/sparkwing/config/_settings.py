@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from sparkwing.config._formats import TableFormat
+from sparkwing.config._secrets import Secret
 from sparkwing.config._yaml import load_yaml
 from sparkwing.errors import ConfigError, Problem
 
@@ -18,7 +19,8 @@ ENV_PREFIX = "SPARKWING__"
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # hide_input_in_errors: a ValidationError's text never repeats a value, which may be a secret.
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
 
 
 class SparkSettings(_Section):
@@ -54,7 +56,7 @@ class SparkSettings(_Section):
 class H2OSettings(_Section):
     bind_loopback: bool = Field(True, description="Bind the H2O node and Flow to 127.0.0.1.")
     username: str | None = Field(None, description="H2O login user (hash login).")
-    password: str | None = Field(None, description="H2O login password.")
+    password: Secret = Field(None, description="H2O login password: the secret, env:NAME or file:PATH.")
     conf: dict[str, str] = Field(
         default_factory=dict, description="Any spark.ext.h2o.* setting, passed through."
     )
@@ -65,8 +67,9 @@ class S3Settings(_Section):
 
     endpoint_url: str | None = Field(None, description="S3 endpoint; None means AWS.")
     region: str | None = Field(None, description="AWS region.")
-    access_key_id: str | None = Field(None, description="Access key; None uses the AWS chain.")
-    secret_access_key: str | None = Field(None, description="Secret key.")
+    access_key_id: Secret = Field(
+        None, description="Access key id: the value, env:NAME or file:PATH; None uses the AWS chain.")
+    secret_access_key: Secret = Field(None, description="Secret key: the value, env:NAME or file:PATH.")
 
 
 class LakeSettings(_Section):
@@ -89,7 +92,8 @@ class Settings(BaseSettings):
     """Everything that is about *where* and *how* sparkwing runs, not *what* a pipeline does."""
 
     model_config = SettingsConfigDict(
-        env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid", case_sensitive=False
+        env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid", case_sensitive=False,
+        hide_input_in_errors=True,
     )
 
     workspace: str = Field("./sparkwing-home", description="Workspace directory or s3:// URI.")

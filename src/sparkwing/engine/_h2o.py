@@ -27,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sparkwing.config import Settings
+from sparkwing.config import Settings, reveal
 from sparkwing.engine._cluster import cluster_kind, loopback_master
 from sparkwing.engine._logs import EngineLogs
 from sparkwing.engine._ports import free_port, port_in_use
@@ -75,7 +75,7 @@ class H2OCloud:
     url: str  # the REST (and Flow) URL the Python client talks to
     size: int  # nodes in the cloud when it formed
     cluster: bool = False  # nodes live in executors (not in this driver JVM)
-    auth: tuple[str, str] | None = None
+    auth: tuple[str, str] | None = field(default=None, repr=False)  # (user, password): never in a repr
     log_dir: str | None = None  # where the H2O nodes write their logs (local nodes)
     lost: str | None = None
     stopped: bool = field(default=False)
@@ -256,7 +256,7 @@ def start_h2o(spark: SparkSession, settings: Settings, *, logs: EngineLogs | Non
             "Sparkling Water is not installed",
             hint="pip install 'h2o-pysparkling-3-5==3.46.0.6.post1'",
         ) from exc
-    auth = (settings.h2o.username, settings.h2o.password or "") if settings.h2o.username else None
+    auth = (settings.h2o.username, reveal(settings.h2o.password) or "") if settings.h2o.username else None
     cluster = cluster_kind(settings.spark.master) is not None
     running = _running(spark, H2OContext)
     if running is not None:
@@ -270,7 +270,7 @@ def start_h2o(spark: SparkSession, settings: Settings, *, logs: EngineLogs | Non
         conf.set(key, value)
     if settings.h2o.username:
         conf.setUserName(settings.h2o.username)
-        conf.setPassword(settings.h2o.password or "")
+        conf.setPassword(reveal(settings.h2o.password) or "")
     log.info("starting H2O (Sparkling Water) on the Spark cluster")
     banner = io.StringIO()
     try:
@@ -349,7 +349,7 @@ def _direct_to_node(spark: SparkSession, settings: Settings) -> str:
         url = "http://" + str(h2o.cluster().nodes[0]["ip_port"])
     h2o.connection().close()  # while the proxy still answers: no atexit noise later
     jvm.ai.h2o.sparkling.backend.utils.ProxyStarter.stopFlowProxy()
-    auth = (settings.h2o.username, settings.h2o.password or "") if settings.h2o.username else None
+    auth = (settings.h2o.username, reveal(settings.h2o.password) or "") if settings.h2o.username else None
     h2o.connect(url=url, auth=auth, verbose=False)
     return url
 

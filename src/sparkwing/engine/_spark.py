@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sparkwing.config import Settings
+from sparkwing.config import Settings, is_secret_key
 from sparkwing.engine._cluster import (
     check_cluster,
     cluster_conf,
@@ -249,7 +249,8 @@ def _merge_submitted(conf: dict[str, str], submitted: dict[str, str]) -> dict[st
     out = {}
     for key, value in conf.items():
         if key in submitted:
-            if _plain(submitted[key]) != _plain(value) and key not in DRIVER_LAUNCH:
+            shown = not is_secret_key(key)  # a secret's value never reaches a log
+            if _plain(submitted[key]) != _plain(value) and key not in DRIVER_LAUNCH and shown:
                 log.info("spark-submit sets %s=%s (sparkwing would use %s)", key, submitted[key], value)
         elif key not in DRIVER_LAUNCH:
             out[key] = value

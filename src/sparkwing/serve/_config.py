@@ -18,7 +18,7 @@ DEFAULT_ALIAS = "production"  # what a bare NAME serves
 class ServeConfig(BaseModel):
     """Settings of one ``sparkwing serve`` process (every field has a CLI flag)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)  # its s3 holds secrets
 
     workspace: str = Field(description="Workspace directory or s3:// URI holding the registry.")
     s3: S3Settings | None = None

@@ -9,6 +9,7 @@ import sys
 import tempfile
 from typing import Any
 
+from sparkwing.config import REVEAL_SECRETS
 from sparkwing.errors import ConfigError
 from sparkwing.serve._auth import KeyStore
 from sparkwing.serve._config import ServeConfig
@@ -45,7 +46,7 @@ def run(config: ServeConfig) -> None:
         fd, path = tempfile.mkstemp(prefix="sparkwing-serve-", suffix=".json")  # mode 0600
         try:
             with os.fdopen(fd, "w") as fh:
-                fh.write(config.model_dump_json())
+                fh.write(config.model_dump_json(context=REVEAL_SECRETS))  # 0600, removed at stop
             os.environ[CONFIG_ENV] = path
             # A worker busy loading models on a loaded machine answers the supervisor's ping late;
             # uvicorn's 5 s would kill and restart it over and over.

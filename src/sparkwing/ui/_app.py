@@ -18,7 +18,7 @@ from jinja2 import Environment, PackageLoader
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sparkwing import __version__
-from sparkwing.errors import SparkwingError
+from sparkwing.errors import InvalidName, SparkwingError
 from sparkwing.ui import _pages
 from sparkwing.ui._auth import Authenticate, local_viewer
 from sparkwing.ui._config import UiConfig
@@ -71,6 +71,10 @@ def create_app(
     @app.exception_handler(NotFound)
     async def not_found(request: Request, exc: NotFound) -> HTMLResponse:
         return page("error.html", request, 404, title="not found", message=str(exc))
+
+    @app.exception_handler(InvalidName)
+    async def bad_name(request: Request, exc: InvalidName) -> HTMLResponse:
+        return page("error.html", request, 400, title="bad name", message=exc.one_line())
 
     @app.exception_handler(SparkwingError)
     async def unreadable(request: Request, exc: SparkwingError) -> HTMLResponse:
