@@ -1,5 +1,6 @@
 """Settings (where and how sparkwing runs) and the pipeline spec (what a pipeline does)."""
 
+from sparkwing.config._auth import AuthSettings, LdapSettings, SessionSettings
 from sparkwing.config._formats import (
     DRIVER_PARSED,
     FORMAT_ALIASES,
@@ -44,6 +45,7 @@ from sparkwing.config._spec import (
     TableSpec,
     load_spec,
     parse_spec,
+    spec_from_text,
 )
 from sparkwing.config._steps import CHECK_KINDS, STEP_KINDS, GlrmParams, Kind
 
@@ -58,6 +60,7 @@ __all__ = [
     "STEP_KINDS",
     "TABLE_FORMATS",
     "AlgorithmSpec",
+    "AuthSettings",
     "AutoMLSpec",
     "Check",
     "DataTrigger",
@@ -66,6 +69,7 @@ __all__ = [
     "H2OSettings",
     "Kind",
     "LakeSettings",
+    "LdapSettings",
     "ModelRef",
     "ModelSpec",
     "NameKind",
@@ -79,6 +83,7 @@ __all__ = [
     "ScheduleSpec",
     "ScoreSpec",
     "Secret",
+    "SessionSettings",
     "Settings",
     "SourceFormat",
     "SourceFormatName",
@@ -106,4 +111,5 @@ __all__ = [
     "parse_spec",
     "refuse_secret_conf",
     "reveal",
+    "spec_from_text",
 ]

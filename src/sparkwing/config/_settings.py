@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from sparkwing.config._auth import AuthSettings
 from sparkwing.config._formats import TableFormat
 from sparkwing.config._secrets import Secret
 from sparkwing.config._yaml import load_yaml
@@ -102,6 +103,7 @@ class Settings(BaseSettings):
     s3: S3Settings = Field(default_factory=S3Settings, description="S3 access for the lake and workspace.")
     lake: LakeSettings = Field(default_factory=LakeSettings, description="Reading sources.")
     warehouse: WarehouseSettings = Field(default_factory=WarehouseSettings, description="Hive tables.")
+    auth: AuthSettings = Field(default_factory=AuthSettings, description="Sign-in to serve and ui.")
 
     @classmethod
     def settings_customise_sources(
