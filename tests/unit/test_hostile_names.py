@@ -57,9 +57,12 @@ def sandbox(tmp_path: Path):
     ws = tmp_path / "ws"
     ws.mkdir()
     (tmp_path / "p.yaml").write_text("name: p\nsources:\n  raw: {uri: x.csv}\n")  # for `run --resume`
+    for decoy in ("lock.json", "models/m/aliases.json", "runs/p/lock.json"):  # what `..` could reach
+        (tmp_path / decoy).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / decoy).write_text("{}")
     before = _files(tmp_path, ws)
     yield ws
-    assert _files(tmp_path, ws) == before, "something was created outside the workspace"
+    assert _files(tmp_path, ws) == before, "something was created or removed outside the workspace"
     assert not Path("/tmp/sw-escape").exists()
     bad = [p for p in ws.rglob("*") if "\n" in p.name or "\x00" in p.name or ".." in p.name]
     assert bad == [], "a hostile name became a file inside the workspace"
