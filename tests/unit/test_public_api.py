@@ -29,15 +29,16 @@ PUBLIC: dict[str, str] = {
         "read spark steps table tables"
     ),
     "sparkwing.errors": (
-        "AuthError CheckFailed ConfigError EngineError InvalidName MojoError Problem RegistryError "
-        "RunNotFound RunStopped ScoringError SourceError SparkwingError StepFailed TrainingError "
-        "WarehouseError WorkspaceBusy describe first_line is_transient java_cause looks_transient"
+        "AuthError CheckFailed ConfigError EngineError InvalidName MojoError NoNewData Problem "
+        "RegistryError RunNotFound RunStopped ScoringError SourceError SparkwingError StepFailed "
+        "TrainingError WarehouseError WorkspaceBusy describe first_line is_transient java_cause "
+        "looks_transient"
     ),
     "sparkwing.auth": (
         "ADMIN CSRF_COOKIE EVENTS OPERATOR ROLES SCOPES SCOPE_ROLES SCORER SESSION_COOKIE VIEWER "
         "ApiKey AuditLog "
         "Authenticator BasicProvider Credentials FailureThrottle Identity KeyProvider KeyStore LdapProvider "
-        "PasswordProvider Provider Sessions check_tls providers_from roles_of"
+        "PasswordProvider Provider RateLimiter Sessions check_tls providers_from roles_of"
     ),
     "sparkwing.cli": "EXIT_CODES app exit_code format_command main submit_command",
     "sparkwing.config": (
@@ -57,8 +58,8 @@ PUBLIC: dict[str, str] = {
         "sparkling_jar start_h2o start_spark stop_h2o stop_spark submitted_conf use_java"
     ),
     "sparkwing.lake": (
-        "SourceContext SourceResult check_locations clean_staging fingerprint_source read_source "
-        "source_problems staging_dir write_output"
+        "Selection SourceContext SourceResult check_locations clean_staging commit_consumed "
+        "fingerprint_source ledger_uri pinned_selection read_source source_problems staging_dir write_output"
     ),
     "sparkwing.mojo": (
         "EncodedRows Feature Limits ModelInfo MojoModel RowWarning class_column inspect_text load predict_csv"

@@ -9,6 +9,7 @@ from sparkwing.errors import (
     EngineError,
     InvalidName,
     MojoError,
+    NoNewData,
     RegistryError,
     RunNotFound,
     RunStopped,
@@ -39,7 +40,8 @@ EXIT_CODES: dict[type[SparkwingError], int] = {
     RunNotFound: 13,
     RunStopped: 14,
     AuthError: 15,
-    InvalidName: 16,
+    NoNewData: 16,
+    InvalidName: 17,
 }
 INTERNAL_ERROR = 1
 USAGE_ERROR = 2
