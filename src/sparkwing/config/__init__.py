@@ -1,6 +1,6 @@
 """Settings (where and how sparkwing runs) and the pipeline spec (what a pipeline does)."""
 
-from sparkwing.config._auth import AuthSettings, LdapSettings, SessionSettings
+from sparkwing.config._auth import AuthSettings, KerberosSettings, LdapSettings, SessionSettings
 from sparkwing.config._formats import (
     DRIVER_PARSED,
     FORMAT_ALIASES,
@@ -35,6 +35,7 @@ from sparkwing.config._spec import (
     AutoMLSpec,
     Check,
     DatasetSpec,
+    DriftSpec,
     ModelSpec,
     PipelineSpec,
     PromoteSpec,
@@ -67,6 +68,7 @@ __all__ = [
     "DatasetSpec",
     "GlrmParams",
     "H2OSettings",
+    "KerberosSettings",
     "Kind",
     "LakeSettings",
     "LdapSettings",
@@ -81,6 +83,7 @@ __all__ = [
     "RetryPolicy",
     "S3Settings",
     "ScheduleSpec",
+    "DriftSpec",
     "ScoreSpec",
     "Secret",
     "SessionSettings",
