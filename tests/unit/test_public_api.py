@@ -36,17 +36,19 @@ PUBLIC: dict[str, str] = {
     "sparkwing.cli": "EXIT_CODES app exit_code format_command main submit_command",
     "sparkwing.config": (
         "AlgorithmSpec AutoMLSpec CHECK_KINDS Check DRIVER_PARSED DataTrigger DatasetSpec FORMAT_ALIASES "
-        "GlrmParams H2OSettings Kind LakeSettings ModelRef ModelSpec Node OUTPUT_FORMATS OutputFormat "
-        "ParamSpec PipelineSpec PromoteSpec RetryPolicy S3Settings SOURCE_FORMATS STEP_KINDS ScheduleSpec "
+        "GlrmParams H2OSettings Kind LakeSettings MetastoreSettings ModelRef ModelSpec Node OUTPUT_FORMATS "
+        "OutputFormat ParamSpec PipelineSpec PromoteSpec RetryPolicy S3Settings SOURCE_FORMATS STEP_KINDS "
+        "ScheduleSpec "
         "ScoreSpec Settings SourceFormat SourceFormatName SourceSpec SparkSettings SplitSpec Step StepGraph "
         "TABLE_FORMATS TableFormat TableSpec WarehouseSettings build_graph canonical_format check_alias "
         "check_model_name check_source_paths format_for_path is_model_name load_settings load_spec "
         "parse_assignments parse_spec"
     ),
     "sparkwing.engine": (
-        "JAVA17_FLAGS CloudInfo EngineLogs H2OCloud JavaRuntime check_cluster cluster_conf cluster_kind "
-        "cluster_problems effective_settings find_java free_port h2o_conf port_in_use spark_conf "
-        "sparkling_jar start_h2o start_spark stop_h2o stop_spark submitted_conf use_java"
+        "JAVA17_FLAGS CloudInfo EngineLogs H2OCloud HistoryServer JavaRuntime check_cluster cluster_conf "
+        "cluster_kind cluster_problems effective_settings event_log_of events_dir find_java free_port "
+        "h2o_conf metastore_conf metastore_kind port_in_use spark_conf sparkling_jar start_h2o "
+        "start_history_server start_spark stop_h2o stop_spark submitted_conf use_java"
     ),
     "sparkwing.lake": (
         "SourceContext SourceResult check_locations clean_staging fingerprint_source read_source "

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from sparkwing.cli import _console as console
-from sparkwing.cli import _predict, _schedule, _tables, _ui
+from sparkwing.cli import _history, _predict, _schedule, _tables, _ui
 from sparkwing.cli._cards import show_card
 from sparkwing.cli._context import CliState, state
 from sparkwing.cli._errors import SparkwingGroup, print_error
@@ -421,6 +421,7 @@ def keys_revoke(ctx: typer.Context, key: Annotated[str, typer.Argument(help="Key
 
 app.command("shell")(shell)
 app.command(name="ui")(_ui.ui)  # web pages: src/sparkwing/cli/_ui.py
+app.command(name="history")(_history.history)  # Spark History Server: src/sparkwing/cli/_history.py
 _schedule.register(app)  # scheduler start|status|stop, schedules, export, backfill, emr submit
 
 

@@ -20,6 +20,7 @@ from sparkwing.config._schedule import DataTrigger, RetryPolicy, ScheduleSpec
 from sparkwing.config._settings import (
     H2OSettings,
     LakeSettings,
+    MetastoreSettings,
     S3Settings,
     Settings,
     SparkSettings,
@@ -62,6 +63,7 @@ __all__ = [
     "H2OSettings",
     "Kind",
     "LakeSettings",
+    "MetastoreSettings",
     "ModelRef",
     "ModelSpec",
     "Node",
