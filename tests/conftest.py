@@ -122,3 +122,13 @@ def pytest_collection_modifyitems(config, items):  # noqa: ARG001
     # Integration tests marked spark/h2o run after the fast unit tests.
     items.sort(key=lambda it: ("h2o" in it.keywords, "spark" in it.keywords or "s3" in it.keywords))
     os.environ.setdefault("SPARKWING_TESTING", "1")
+
+
+@pytest.fixture(scope="session")
+def slapd(tmp_path_factory: pytest.TempPathFactory):
+    """One real OpenLDAP server on 127.0.0.1 for the whole run (tests/ldap_server.py: users,
+    groups, ldap:// with StartTLS and ldaps://); yields a ``ldap_server.Slapd``."""
+    from ldap_server import running_slapd
+
+    with running_slapd(tmp_path_factory.mktemp("slapd")) as server:
+        yield server

@@ -6,6 +6,7 @@ import contextlib
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -27,22 +28,26 @@ def free_port() -> int:
 @contextlib.contextmanager
 def sparkwing_server(
     args: list[str], *, ready: str, timeout: float = 60, stop: int = signal.SIGINT,
-    cwd: Path | None = None,
+    cwd: Path | None = None, env: dict[str, str] | None = None, ca: Path | None = None,
 ) -> Iterator[tuple[str, int, subprocess.Popen[bytes]]]:
     """Start ``sparkwing ARGS --port P``, wait until ``GET ready`` answers 200, yield
-    ``(base_url, port, process)``; stop it with ``stop`` (killed after 20 s) on the way out."""
+    ``(base_url, port, process)``; stop it with ``stop`` (killed after 20 s) on the way out.
+
+    ``env`` adds environment variables; ``ca`` (a CA's PEM file) means the server speaks https
+    with a certificate that CA signed."""
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "sparkwing", *args, "--port", str(port)],
-        env=ENV, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        env={**ENV, **(env or {})}, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
+    base = f"{'https' if ca else 'http'}://127.0.0.1:{port}"
+    verify = ssl.create_default_context(cafile=str(ca)) if ca else True
     try:
         deadline = time.monotonic() + timeout
         while True:
             assert proc.poll() is None, proc.stderr.read().decode()[-2000:]  # type: ignore[union-attr]
             with contextlib.suppress(httpx.TransportError):
-                if httpx.get(base + ready, timeout=2).status_code == 200:
+                if httpx.get(base + ready, timeout=2, verify=verify).status_code == 200:
                     break
             assert time.monotonic() < deadline, f"sparkwing {args[0]} not ready in {timeout:g} s"
             time.sleep(0.1)

@@ -15,7 +15,8 @@ Every error a user can see is one of these, with a one-line message and a hint::
     ├── RegistryError      model version / alias missing, immutable, or checksum mismatch
     ├── MojoError          a MOJO file is bad or uses something unsupported
     ├── ScoringError       batch or online scoring failed (e.g. a missing feature)
-    └── EngineError        Java / Spark / H2O could not start
+    ├── EngineError        Java / Spark / H2O could not start
+    └── AuthError          sign-in refused (401), a role missing (403), the directory unreachable (503)
 
 ``transient`` marks errors that a scheduler may retry: each raise site says so when it knows
 (a lost executor, an H2O cloud that lost a node, S3 throttling, a start-up timeout, a busy
@@ -189,6 +190,26 @@ class EngineError(SparkwingError):
     """Java / Spark / H2O could not start or broke; terminal unless the raise site says transient."""
 
     code = "engine_error"
+
+
+class AuthError(SparkwingError):
+    """Who is asking could not be established or may not do this; ``status`` is the HTTP answer.
+
+    401: no, malformed or wrong credentials; 403: signed in, but no role that allows it;
+    429: too many failed sign-ins from one address; 503: the identity provider (LDAP, KDC) could
+    not be asked (429 and 503 are transient).  ``challenges`` are
+    the ``WWW-Authenticate`` values a 401 offers (``Bearer``, ``Basic realm=...``, ``Negotiate``).
+    """
+
+    code = "unauthorized"
+
+    def __init__(self, message: str, *, status: int = 401, hint: str | None = None,
+                 challenges: Sequence[str] = ()) -> None:
+        super().__init__(message, hint=hint, transient=status in (429, 503))
+        self.status = status
+        codes = {401: "unauthorized", 403: "forbidden", 429: "rate_limited"}
+        self.code = codes.get(status, "auth_unavailable")
+        self.challenges = list(challenges)
 
 
 # --- one-line messages from foreign exceptions ------------------------------------------------
@@ -369,6 +390,7 @@ def is_transient(exc: BaseException) -> bool:
 
 
 __all__ = [
+    "AuthError",
     "CheckFailed",
     "ConfigError",
     "EngineError",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from sparkwing.cli import EXIT_CODES
-from sparkwing.errors import ConfigError, RunNotFound
+from sparkwing.errors import ConfigError, RunNotFound, WarehouseError
 
 
 def test_validate_examples(run_cli, tmp_path) -> None:
@@ -77,3 +77,19 @@ def test_a_missing_run_has_its_own_exit_code(run_cli, tmp_path) -> None:
     assert resumed.returncode == EXIT_CODES[RunNotFound], resumed.stderr
     assert resumed.stderr.count("error:") == 1 and "no run 'NOPE' of pipeline 'p'" in resumed.stderr
     assert "resume with" not in resumed.stderr and "internal error" not in resumed.stderr
+
+
+def test_sql_refuses_a_writing_query_before_any_jvm(run_cli, tmp_path) -> None:
+    result = run_cli("sql", "DROP TABLE credit.loans_clean", workspace=tmp_path)
+    assert result.returncode == EXIT_CODES[WarehouseError], result.stderr
+    assert result.stderr.count("error:") == 1
+    assert "would change the warehouse (DROP)" in result.stderr and "--allow-write" in result.stderr
+    assert not (tmp_path / "metastore").exists()  # refused before Spark started
+
+
+def test_sql_with_duckdb_answers_without_a_jvm(run_cli, tmp_path) -> None:
+    result = run_cli("sql", "--engine", "duckdb", "SELECT 40 + 2 AS answer", workspace=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "answer" in result.stdout and "42" in result.stdout
+    both = run_cli("sql", "-e", "duckdb", "--allow-write", "SELECT 1", workspace=tmp_path)
+    assert both.returncode == 2 and "--allow-write needs --engine spark" in both.stderr

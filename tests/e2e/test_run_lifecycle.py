@@ -109,6 +109,9 @@ def test_kill_during_publish_then_resume(run_cli, tmp_path) -> None:
     count = run_cli("sql", "SELECT count(*) AS n FROM credit.loans", workspace=ws)
     assert count.returncode == 0, count.stderr
     assert "1000" in count.stdout.replace(",", "")
+    fast = run_cli("sql", "--engine", "duckdb", "SELECT count(*) AS n FROM credit.loans", workspace=ws)
+    assert fast.returncode == 0, fast.stderr  # the history still names the previous version
+    assert "1000" in fast.stdout.replace(",", "")
 
     resumed = run_cli("run", str(spec), "--resume", killed_run, workspace=ws)
     assert resumed.returncode == 0, resumed.stderr
@@ -118,3 +121,5 @@ def test_kill_during_publish_then_resume(run_cli, tmp_path) -> None:
     assert any("stale lock" in e["message"] for e in record["events"])
     count = run_cli("sql", "SELECT count(*) AS n FROM credit.loans", workspace=ws)
     assert "120000" in count.stdout.replace(",", "")
+    fast = run_cli("sql", "-e", "duckdb", "SELECT count(*) AS n FROM credit.loans", workspace=ws)
+    assert "120000" in fast.stdout.replace(",", "")

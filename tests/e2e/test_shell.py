@@ -64,3 +64,25 @@ def test_shell_runs_sql_on_a_published_table_and_trains(run_cli, tmp_path: Path)
         child.close(force=True)
     assert child.exitstatus == 0, child.before
     assert (ws / "models" / "shell_glm" / "1" / "card.json").exists()
+
+
+def test_plain_repl_has_the_same_names(tmp_path: Path) -> None:
+    """``--plain`` (what users without IPython get): the banner, then spark, sw and ws at ``>>>``."""
+    env = {**os.environ, "TERM": "dumb", "SPARKWING__SPARK__SHUFFLE_PARTITIONS": "2",
+           "SPARKWING__SPARK__DRIVER_MEMORY": "1g"}
+    child = pexpect.spawn(sys.executable, ["-m", "sparkwing", "--workspace", str(tmp_path / "ws"), "shell",
+                                           "--plain", "--master", "local[1]"],
+                          cwd=str(tmp_path), env=env, encoding="utf-8", timeout=300)
+    try:
+        child.expect(r"shell \(Python REPL\)")
+        child.expect(">>> ")
+        child.sendline('print("ANSWER", spark.sql("SELECT 40 + 2 AS n").first().n, type(ws).__name__, '
+                       'callable(sw.read), callable(h2o))')
+        child.expect(r"ANSWER (\d+) (\w+) (\w+) (\w+)")
+        assert child.match.groups() == ("42", "Workspace", "True", "True")
+        child.expect(">>> ")
+        child.sendline("exit()")
+        child.expect(pexpect.EOF, timeout=120)
+    finally:
+        child.close(force=True)
+    assert child.exitstatus == 0, child.before

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from sparkwing.auth import KeyStore
 from sparkwing.config import S3Settings
-from sparkwing.serve import KeyStore
 from sparkwing.workspace import Workspace
 from sparkwing.workspace._storage import S3Storage
 

@@ -11,9 +11,9 @@ import json
 
 import pytest
 
+from sparkwing.auth import KeyStore
 from sparkwing.config import S3Settings
 from sparkwing.pipeline import PipelineLock, RunRecord, RunStore
-from sparkwing.serve import KeyStore
 from sparkwing.warehouse._model import TableName, VersionRecord
 from sparkwing.warehouse._versions import History, load_history, save_history
 from sparkwing.workspace import Workspace, s3_client

@@ -9,7 +9,8 @@ from typing import Any
 
 from conftest import PROSTATE_ROW
 
-from sparkwing.serve import KeyStore, ServeConfig, create_app
+from sparkwing.auth import KeyStore
+from sparkwing.serve import ServeConfig, create_app
 from sparkwing.workspace import Workspace
 
 

@@ -10,9 +10,10 @@ import pytest
 from conftest import PROSTATE_ROW
 from typer.testing import CliRunner
 
+from sparkwing.auth import KeyStore
 from sparkwing.cli import app as cli_app
 from sparkwing.errors import ConfigError
-from sparkwing.serve import KeyStore, ServeConfig, run
+from sparkwing.serve import ServeConfig, run
 from sparkwing.workspace import Workspace
 
 
@@ -58,7 +59,7 @@ def test_keys_required_beyond_loopback(workspace: Path) -> None:
     assert ServeConfig(workspace=str(workspace), host="0.0.0.0").auth_required
     assert not ServeConfig(workspace=str(workspace), host="127.0.0.1").auth_required
     assert ServeConfig(workspace=str(workspace), host="::1", require_keys=True).auth_required
-    with pytest.raises(ConfigError, match="needs an API key"):
+    with pytest.raises(ConfigError, match="needs an identity provider"):
         run(ServeConfig(workspace=str(workspace), host="0.0.0.0", port=0))  # refused before binding
 
 

@@ -29,9 +29,16 @@ PUBLIC: dict[str, str] = {
         "read spark steps table tables"
     ),
     "sparkwing.errors": (
-        "CheckFailed ConfigError EngineError MojoError Problem RegistryError RunNotFound RunStopped "
+        "AuthError CheckFailed ConfigError EngineError MojoError Problem RegistryError RunNotFound "
+        "RunStopped "
         "ScoringError SourceError SparkwingError StepFailed TrainingError WarehouseError WorkspaceBusy "
         "describe first_line is_transient java_cause looks_transient"
+    ),
+    "sparkwing.auth": (
+        "ADMIN CSRF_COOKIE EVENTS OPERATOR ROLES SCOPES SCOPE_ROLES SCORER SESSION_COOKIE VIEWER "
+        "ApiKey AuditLog "
+        "Authenticator BasicProvider Credentials FailureThrottle Identity KeyProvider KeyStore LdapProvider "
+        "PasswordProvider Provider Sessions check_tls providers_from roles_of"
     ),
     "sparkwing.cli": "EXIT_CODES app exit_code format_command main submit_command",
     "sparkwing.config": (
@@ -39,10 +46,11 @@ PUBLIC: dict[str, str] = {
         "GlrmParams H2OSettings Kind LakeSettings MetastoreSettings ModelRef ModelSpec Node OUTPUT_FORMATS "
         "OutputFormat ParamSpec PipelineSpec PromoteSpec RetryPolicy S3Settings SOURCE_FORMATS STEP_KINDS "
         "ScheduleSpec "
+        "AuthSettings LdapSettings SessionSettings "  # sign-in (section auth)
         "ScoreSpec Settings SourceFormat SourceFormatName SourceSpec SparkSettings SplitSpec Step StepGraph "
         "TABLE_FORMATS TableFormat TableSpec WarehouseSettings build_graph canonical_format check_alias "
         "check_model_name check_source_paths format_for_path is_model_name load_settings load_spec "
-        "parse_assignments parse_spec"
+        "parse_assignments parse_spec spec_from_text"
     ),
     "sparkwing.engine": (
         "JAVA17_FLAGS CloudInfo EngineLogs H2OCloud HistoryServer JavaRuntime check_cluster cluster_conf "
@@ -74,21 +82,22 @@ PUBLIC: dict[str, str] = {
         "EXPORTERS Arrival BackfillDay Clock CronSchedule Deployment Fired LakeObject PipelineState "
         "Scheduler SchedulerInfo SchedulerLock StateStore SystemClock check_arrival deployment "
         "emr_configurations emr_steps instant_of list_objects run_backfill run_job_flow_args stop_scheduler "
-        "submit_steps"
+        "submit_argv submit_steps"
     ),
     "sparkwing.score": (
         "InputReport PYTHON_MAX_BYTES Prediction ScoreResult choose_engine output_columns predict "
         "predict_file prob_column score_batch"
     ),
     "sparkwing.serve": (
-        "ApiKey DEFAULT_ALIAS KeyStore LoadedModel ModelRef ModelStore ServeConfig ServeError Service "
+        "DEFAULT_ALIAS LoadedModel ModelRef ModelStore ServeConfig ServeError Service "
         "create_app is_loopback run"
     ),
     "sparkwing.train": "GlrmResult TrainResult fit_glrm register_result train_model",
     "sparkwing.ui": "Authenticate UiConfig Viewer create_app local_viewer run",
     "sparkwing.workspace": "Storage Workspace is_remote s3_client split_s3",
     "sparkwing.warehouse": (
-        "History PublishResult TableInfo TableName VersionRecord list_published list_tables load_history "
+        "History PublishResult QueryResult TableInfo TableName VersionRecord check_read_only duckdb_sql "
+        "list_published list_tables load_history "
         "publish_table published_table rollback_table run_sql table_histories table_info"
     ),
 }

@@ -15,8 +15,8 @@ import sys
 import time
 from pathlib import Path
 
+from sparkwing.auth import KeyStore
 from sparkwing.pipeline import PipelineLock
-from sparkwing.serve import KeyStore
 from sparkwing.workspace import Workspace
 
 SRC = Path(__file__).resolve().parents[2] / "src"
@@ -33,7 +33,7 @@ try:  # the CLI's exit codes (their home moved from errors to cli)
 except ImportError:
     from sparkwing.errors import exit_code_for
 from sparkwing.pipeline import PipelineLock
-from sparkwing.serve import KeyStore
+from sparkwing.auth import KeyStore
 from sparkwing.workspace import Workspace
 for t in range(trials):
     time.sleep(max(0.0, start + t * period - time.time()) + random.uniform(0, jitter))

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from sparkwing.api._data import WorkspaceLike
 from sparkwing.api._session import workspace_of
-from sparkwing.config import PipelineSpec, load_spec, parse_spec
+from sparkwing.config import PipelineSpec, load_spec, spec_from_text
 from sparkwing.pipeline import Reporter, RunRecord, run_pipeline
 
 
@@ -22,14 +24,15 @@ class Pipeline:
         self.spec = spec
 
     @classmethod
-    def from_yaml(cls, path: str | os.PathLike[str]) -> Pipeline:
-        """Read and validate a spec file (problems name their YAML line)."""
-        return cls(load_spec(Path(path)))
+    def from_yaml(cls, path: str | os.PathLike[str], params: Mapping[str, Any] | None = None) -> Pipeline:
+        """Read and validate a spec file (problems name their YAML line), ``params`` filled in."""
+        return cls(load_spec(Path(path), _strings(params)))
 
     @classmethod
-    def from_text(cls, text: str, filename: str = "<spec>") -> Pipeline:
+    def from_text(cls, text: str, filename: str = "<spec>",
+                  params: Mapping[str, Any] | None = None) -> Pipeline:
         """A spec from YAML text; relative source URIs resolve against the current directory."""
-        return cls(parse_spec(text, filename))
+        return cls(spec_from_text(text, filename, _strings(params)))
 
     @property
     def name(self) -> str:
@@ -45,11 +48,22 @@ class Pipeline:
         resume: str | None = None,
         fail_fast: bool = False,
         reporter: Reporter | None = None,
+        params: Mapping[str, Any] | None = None,
     ) -> RunRecord:
         """Run it and return the run record; the first failing step's error is raised.
 
+        ``params`` fill the spec's ``params:`` for this run, as ``sparkwing run -p ds=...`` does
+        (values may be strings, dates or numbers); a resume needs the run's own values.
         Spark (and H2O) keep running afterwards, for the rest of the program to use.
         """
         ws = workspace_of(workspace)
-        return run_pipeline(self.spec, ws.settings, resume=resume, fail_fast=fail_fast,
+        spec = self.spec.with_params(_strings(params) or {}) if params else self.spec
+        return run_pipeline(spec, ws.settings, resume=resume, fail_fast=fail_fast,
                             reporter=reporter, stop_engine=False)
+
+
+def _strings(params: Mapping[str, Any] | None) -> dict[str, str] | None:
+    """``{"ds": date(2026, 11, 30)}`` -> ``{"ds": "2026-11-30"}``: the CLI's ``-p`` text."""
+    if params is None:
+        return None
+    return {str(k): v.isoformat() if hasattr(v, "isoformat") else str(v) for k, v in params.items()}

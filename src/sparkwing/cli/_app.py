@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from sparkwing.cli import _console as console
-from sparkwing.cli import _history, _predict, _schedule, _tables, _ui
+from sparkwing.cli import _history, _predict, _schedule, _sql, _tables, _ui
 from sparkwing.cli._cards import show_card
 from sparkwing.cli._context import CliState, state
 from sparkwing.cli._errors import SparkwingGroup, print_error
@@ -207,32 +207,31 @@ def tables_rollback(
     ctx: typer.Context,
     name: str, to: Annotated[str | None, typer.Option("--to", help="Version to go back to.")] = None
 ) -> None:
-    """Switch a table back to its previous (or a given) version."""
+    """Switch a table back to its previous (or a given) version (recorded in the audit log)."""
     from sparkwing.warehouse import rollback_table
 
     st = state(ctx)
     info = rollback_table(st.spark(), name, st.workspace(), to)
+    _audit(ctx, "rolled_back", table=name, version=info.version)
     console.out.print(f"{name} now at version {info.version}")
 
 
-@app.command()
-def sql(
-    ctx: typer.Context,
-    query: str, limit: Annotated[int, typer.Option("--limit", "-n", help="Rows to show.")] = 50
-) -> None:
-    """Run a SQL query against the warehouse tables."""
-    from rich.table import Table
+def _audit(ctx: typer.Context, event: str, **detail: Any) -> None:
+    """An audit-log line for a change made at the command line: the OS user at this host."""
+    import getpass
+    import socket
 
-    from sparkwing.warehouse import run_sql
+    from sparkwing.auth import AuditLog
 
-    df = run_sql(state(ctx).spark(), query)
-    rows = df.limit(limit).collect()
-    table = Table()
-    for col in df.columns:
-        table.add_column(col)
-    for row in rows:
-        table.add_row(*["" if v is None else str(v) for v in row])
-    console.out.print(table)
+    try:
+        who = getpass.getuser()
+    except (KeyError, OSError):
+        who = "unknown"
+    AuditLog(state(ctx).workspace()).record(event, who=who, peer=socket.gethostname(), service="cli",
+                                            **detail)
+
+
+_sql.register(app)  # sql --engine spark|duckdb, read-only unless --allow-write
 
 
 # --- models -------------------------------------------------------------------------------
@@ -279,6 +278,7 @@ def models_promote(ctx: typer.Context, name: str, version: int, alias: str,
                    reason: Annotated[str, typer.Option("--reason")] = "manual promotion") -> None:
     """Point ALIAS of model NAME at VERSION (checksums verified; recorded in the audit log)."""
     state(ctx).registry().promote(name, version, alias, reason=reason)
+    _audit(ctx, "promoted", model=name, alias=alias, version=version, reason=reason)
     console.out.print(f"{name}@{alias} -> v{version}")
 
 
@@ -322,16 +322,16 @@ def serve(
         str | None, typer.Option("--workspace", "-w", help="Workspace dir or s3:// URI.")
     ] = None,
     host: Annotated[
-        str, typer.Option("--host", help="Address to bind; beyond loopback, API keys are required.")
+        str, typer.Option("--host", help="Address to bind; beyond loopback, sign-in is required.")
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port")] = 8080,
     workers: Annotated[int, typer.Option("--workers", help="Worker processes.")] = 1,
     poll: Annotated[float, typer.Option("--poll", help="Seconds between registry polls (0 = never).")] = 5.0,
     require_keys: Annotated[
-        bool, typer.Option("--require-keys", help="Require API keys on loopback too.")
+        bool, typer.Option("--require-keys", help="Require sign-in (API key or LDAP) on loopback too.")
     ] = False,
     rate_limit: Annotated[
-        float, typer.Option("--rate-limit", help="Requests/s per API key (0 = off).")
+        float, typer.Option("--rate-limit", help="Requests/s per identity (0 = off).")
     ] = 1000.0,
     max_rows: Annotated[int, typer.Option("--max-rows")] = 10_000,
     max_body_mb: Annotated[float, typer.Option("--max-body-mb")] = 10.0,
@@ -374,13 +374,13 @@ def serve(
         rate_limit=rate_limit, max_rows=max_rows, max_body_bytes=int(max_body_mb * 1024 * 1024),
         rate_burst=rate_burst, header_timeout=header_timeout, body_timeout=body_timeout,
         max_connections=max_connections, score_workers=score_workers, score_queue=score_queue,
-        access_log=access_log,
+        access_log=access_log, auth=settings.auth,
         tls_cert=str(tls_cert) if tls_cert else None, tls_key=str(tls_key) if tls_key else None,
     ))
 
 
 def _keys(ctx: typer.Context) -> Any:
-    from sparkwing.serve import KeyStore
+    from sparkwing.auth import KeyStore
 
     return KeyStore(state(ctx).workspace())
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sparkwing.errors import (
+    AuthError,
     CheckFailed,
     ConfigError,
     EngineError,
@@ -36,6 +37,7 @@ EXIT_CODES: dict[type[SparkwingError], int] = {
     EngineError: 12,
     RunNotFound: 13,
     RunStopped: 14,
+    AuthError: 15,
 }
 INTERNAL_ERROR = 1
 USAGE_ERROR = 2

@@ -1,7 +1,8 @@
 """The ``spark-submit`` line that runs ``sparkwing run SPEC`` as a cluster driver (EMR step style).
 
 It lives with the command line because it *is* a command line: the engine supplies the Spark
-settings (:func:`sparkwing.engine.spark_conf`), this module knows ``sparkwing``'s own argv.
+settings (:func:`sparkwing.engine.spark_conf`), this module knows ``sparkwing``'s own argv, and
+:func:`sparkwing.schedule.submit_argv` writes the line, as it does for every export.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ def submit_command(settings: Any, spec: str, *, extra: list[str] | None = None) 
     >>> submit_command(settings, "p.yaml")[:3]  # doctest: +SKIP
     ['spark-submit', '--master', 'yarn']
     """
+    from sparkwing.schedule import submit_argv
+
     conf = spark_conf(settings)
     driver_opts = conf.pop("spark.driver.extraJavaOptions", "")
     master = conf.pop("spark.master")
@@ -34,16 +37,9 @@ def submit_command(settings: Any, spec: str, *, extra: list[str] | None = None) 
     import sparkwing
 
     main = str(Path(sparkwing.__file__).parent / "__main__.py")
-    line = ["spark-submit", "--master", master, "--name", settings.spark.app_name, "--jars", jars]
-    if memory:
-        line += ["--driver-memory", memory]
-    if driver_opts:
-        line += ["--driver-java-options", driver_opts]
-    conf.setdefault("spark.log.level", "WARN")  # the driver JVM logs INFO until sparkwing starts
-    for key, value in conf.items():
-        line += ["--conf", f"{key}={value}"]
-    line += [main, "--workspace", settings.workspace, *(extra or []), "run", spec]
-    return line
+    return submit_argv(master=master, name=settings.spark.app_name, jars=jars, driver_memory=memory,
+                       driver_java_options=driver_opts, conf=conf, app=main,
+                       args=["--workspace", settings.workspace, *(extra or []), "run", spec])
 
 
 def format_command(line: list[str]) -> str:

@@ -1,5 +1,6 @@
 """Settings (where and how sparkwing runs) and the pipeline spec (what a pipeline does)."""
 
+from sparkwing.config._auth import AuthSettings, LdapSettings, SessionSettings
 from sparkwing.config._formats import (
     DRIVER_PARSED,
     FORMAT_ALIASES,
@@ -43,6 +44,7 @@ from sparkwing.config._spec import (
     TableSpec,
     load_spec,
     parse_spec,
+    spec_from_text,
 )
 from sparkwing.config._steps import CHECK_KINDS, STEP_KINDS, GlrmParams, Kind
 
@@ -55,6 +57,7 @@ __all__ = [
     "STEP_KINDS",
     "TABLE_FORMATS",
     "AlgorithmSpec",
+    "AuthSettings",
     "AutoMLSpec",
     "Check",
     "DataTrigger",
@@ -63,6 +66,7 @@ __all__ = [
     "H2OSettings",
     "Kind",
     "LakeSettings",
+    "LdapSettings",
     "MetastoreSettings",
     "ModelRef",
     "ModelSpec",
@@ -75,6 +79,7 @@ __all__ = [
     "S3Settings",
     "ScheduleSpec",
     "ScoreSpec",
+    "SessionSettings",
     "Settings",
     "SourceFormat",
     "SourceFormatName",
@@ -97,4 +102,5 @@ __all__ = [
     "load_spec",
     "parse_assignments",
     "parse_spec",
+    "spec_from_text",
 ]

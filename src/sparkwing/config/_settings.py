@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from sparkwing.config._auth import AuthSettings
 from sparkwing.config._formats import TableFormat
 from sparkwing.config._yaml import load_yaml
 from sparkwing.errors import ConfigError, Problem
@@ -142,6 +143,7 @@ class Settings(BaseSettings):
         default_factory=MetastoreSettings,
         description="The Hive metastore: embedded Derby, PostgreSQL or Glue.",
     )
+    auth: AuthSettings = Field(default_factory=AuthSettings, description="Sign-in to serve and ui.")
 
     @classmethod
     def settings_customise_sources(

@@ -451,6 +451,7 @@ class PipelineSpec(_Spec):
     _text: str = PrivateAttr("")
     _lines: dict[tuple[str | int, ...], int] = PrivateAttr(default_factory=dict)
     _param_values: dict[str, str] = PrivateAttr(default_factory=dict)
+    _source: str = PrivateAttr("")  # the YAML before ``${param}`` substitution
 
     @field_validator("name")
     @classmethod
@@ -496,6 +497,11 @@ class PipelineSpec(_Spec):
         """Relative source URIs resolve against the spec's folder."""
         return self._path.parent if self._path else Path.cwd()
 
+    def with_params(self, params: Mapping[str, str]) -> PipelineSpec:
+        """The same spec loaded again with ``params`` (name -> value) for its ``params:``."""
+        filename = str(self._path) if self._path else "<spec>"
+        return spec_from_text(self._source or self._text, filename, params, path=self._path)
+
     @property
     def param_values(self) -> dict[str, str]:
         """The parameter values this spec was loaded with (substituted into its text)."""
@@ -522,22 +528,32 @@ def load_spec(path: str | Path, params: Mapping[str, str] | None = None) -> Pipe
     before any work starts.  ``params`` (name -> value) fill the spec's ``params:``; the
     values, or their defaults, replace ``${name}`` in the text before it is validated.
     """
-    from sparkwing.config._graph import build_graph
-
     p = Path(path)
     if not p.exists():
         raise ConfigError(f"spec not found: {p}", hint="give the path to a pipeline YAML file")
     if p.stat().st_size > MAX_SPEC_BYTES:  # refused before reading it
         raise ConfigError(f"spec is larger than {MAX_SPEC_BYTES:,} bytes: {p}", hint="split it")
-    text = p.read_text(encoding="utf-8")
-    spec = parse_spec(text, filename=str(p))
+    return spec_from_text(p.read_text(encoding="utf-8"), str(p), params, path=p)
+
+
+def spec_from_text(text: str, filename: str = "<spec>", params: Mapping[str, str] | None = None, *,
+                   path: Path | None = None) -> PipelineSpec:
+    """:func:`load_spec` for YAML text: ``params`` filled in, the step graph checked.
+
+    ``path`` (the file the text came from) is where relative source URIs resolve; without it,
+    the current directory.
+    """
+    from sparkwing.config._graph import build_graph
+
+    spec = parse_spec(text, filename=filename)
     if spec.params or params:
         from datetime import datetime, timezone
 
         values = resolve_params(spec.params, params or {}, datetime.now(timezone.utc).date())
-        spec = parse_spec(substitute(text, values), filename=str(p))
+        spec = parse_spec(substitute(text, values), filename=filename)
         spec._param_values = values
-    spec._path = p.resolve()
+    spec._source = text
+    spec._path = path.resolve() if path is not None else None
     build_graph(spec)
     return spec
 

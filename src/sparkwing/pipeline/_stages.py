@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sparkwing.auth import AuditLog
 from sparkwing.config import TABLE_FORMATS, ModelRef, PipelineSpec, Settings, StepGraph, TableSpec
 from sparkwing.errors import ConfigError
 from sparkwing.pipeline._details import (
@@ -233,6 +235,11 @@ def run_model(ctx: RunContext, name: str, step: StepRecord) -> None:
             ctx.registry.set_alias(
                 name, spec.promote.alias, version.version,
                 reason=f"run {ctx.run_id}: {decision.reason}", actor="pipeline",
+            )
+            AuditLog(ctx.workspace).record(
+                "promoted", who="pipeline", peer=socket.gethostname(), service="run", model=name,
+                alias=spec.promote.alias, version=version.version, previous=current_version,
+                run_id=ctx.run_id,
             )
         ctx.record.note(f"model {name} v{version.version}: {decision.reason}")
 

@@ -13,7 +13,7 @@ from sparkwing.schedule._export import EXPORTERS
 from sparkwing.schedule._process import SchedulerInfo, SchedulerLock, stop_scheduler
 from sparkwing.schedule._scheduler import Clock, Fired, Scheduler, SystemClock
 from sparkwing.schedule._state import PipelineState, StateStore
-from sparkwing.schedule._submit import Deployment, deployment
+from sparkwing.schedule._submit import Deployment, deployment, submit_argv
 
 __all__ = [
     "EXPORTERS",
@@ -39,5 +39,6 @@ __all__ = [
     "run_backfill",
     "run_job_flow_args",
     "stop_scheduler",
+    "submit_argv",
     "submit_steps",
 ]

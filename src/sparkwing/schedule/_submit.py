@@ -9,6 +9,7 @@ Oozie, Airflow and EMR steps all run exactly this line, so they cannot drift apa
 from __future__ import annotations
 
 import shlex
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,17 +62,40 @@ class Deployment:
         return ["--workspace", self.settings.workspace, "run", self.spec_name]
 
     def submit_line(self) -> list[str]:
-        line = ["spark-submit", "--master", "yarn", "--deploy-mode", "cluster",
-                "--name", f"sparkwing-{self.spec.name}", "--files", self.spec_uri]
-        if self.settings.spark.driver_memory:
-            line += ["--driver-memory", self.settings.spark.driver_memory]
-        for key, value in self.conf().items():
-            line += ["--conf", f"{key}={value}"]
-        return [*line, self.driver_uri, *self.sparkwing_args()]
+        return submit_argv(master="yarn", deploy_mode="cluster", name=f"sparkwing-{self.spec.name}",
+                           files=[self.spec_uri], driver_memory=self.settings.spark.driver_memory,
+                           conf=self.conf(), app=self.driver_uri, args=self.sparkwing_args())
 
     def local_line(self, spec_path: str) -> list[str]:
         """The same run without a cluster: the sparkwing CLI on this machine."""
         return ["sparkwing", "--workspace", self.settings.workspace, "run", spec_path]
+
+
+def submit_argv(*, master: str, name: str, conf: Mapping[str, str], app: str, args: Sequence[str],
+                deploy_mode: str | None = None, jars: str | None = None, files: Sequence[str] = (),
+                driver_memory: str | None = None, driver_java_options: str = "") -> list[str]:
+    """One ``spark-submit`` argv: options, ``--conf`` pairs, then the ``app`` file and its ``args``.
+
+    Every line sparkwing writes comes from here: the exports (YARN cluster mode) and
+    :func:`sparkwing.cli.submit_command` (client mode from this machine).  The driver JVM logs
+    at WARN (``spark.log.level``) unless ``conf`` says otherwise: it logs INFO until sparkwing's
+    code runs.
+    """
+    line = ["spark-submit", "--master", master]
+    if deploy_mode:
+        line += ["--deploy-mode", deploy_mode]
+    line += ["--name", name]
+    if jars:
+        line += ["--jars", jars]
+    if files:
+        line += ["--files", ",".join(files)]
+    if driver_memory:
+        line += ["--driver-memory", driver_memory]
+    if driver_java_options:
+        line += ["--driver-java-options", driver_java_options]
+    for key, value in {**conf, "spark.log.level": conf.get("spark.log.level", "WARN")}.items():
+        line += ["--conf", f"{key}={value}"]
+    return [*line, app, *args]
 
 
 def deployment(spec: PipelineSpec, settings: Settings, deploy_uri: str | None = None) -> Deployment:

@@ -17,14 +17,23 @@ from fastapi import Depends, FastAPI, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import HTTPBearer
 from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sparkwing import __version__
+from sparkwing.auth import (
+    ADMIN,
+    SCORER,
+    AuditLog,
+    Authenticator,
+    Credentials,
+    Identity,
+    KeyStore,
+    providers_from,
+)
 from sparkwing.errors import ConfigError, SparkwingError
 from sparkwing.registry import Registry
-from sparkwing.serve._auth import ApiKey, KeyStore
 from sparkwing.serve._config import ServeConfig
 from sparkwing.serve._errors import ServeError, from_sparkwing
 from sparkwing.serve._limits import ClientAborted, DeclaredLength, RateLimiter, read_body
@@ -36,6 +45,7 @@ from sparkwing.serve._schemas import ErrorOut, ModelStatus, PredictRequest, Pred
 from sparkwing.workspace import Workspace
 
 log = logging.getLogger("sparkwing.serve")
+# For the OpenAPI page only (its "Authorize" button); credentials are read by Service.authorize.
 _bearer = HTTPBearer(auto_error=False, description="An API key from `sparkwing keys create`.")
 _STATUS_CODES = {
     400: "bad_request",
@@ -49,7 +59,8 @@ _STATUS_CODES = {
 }
 _ERRORS: dict[int | str, dict[str, Any]] = {
     s: {"model": ErrorOut, "description": d} for s, d in
-    [(401, "no valid API key"), (403, "key lacks the scope"), (404, "unknown model, alias or version"),
+    [(401, "no valid API key or sign-in"), (403, "the caller lacks the role"),
+     (404, "unknown model, alias or version"),
      (413, "body or row count over the limit"), (422, "invalid request"), (429, "rate limit"),
      (503, "model not loaded, or busy (Retry-After)")]
 }
@@ -71,7 +82,9 @@ class Service:
                 hint="sparkwing models promote NAME VERSION production, or pass --model NAME@ALIAS",
             )
         self.store = ModelStore(self.registry, refs, self.metrics)
-        self.keys = KeyStore(self.workspace)
+        self.keys = KeyStore(self.workspace, actor="serve")
+        self.auth = Authenticator(providers_from(config.auth, self.keys), audit=AuditLog(self.workspace),
+                                  service="serve", failures_per_minute=config.auth.failures_per_minute)
         self.limiter = RateLimiter(config.rate_limit, config.burst)
         self.pool = ScoringPool(config)
         self.limits = ResponseLimits(config.max_rows, config.max_warnings, config.max_listed)
@@ -113,28 +126,41 @@ class Service:
 
     # --- auth -------------------------------------------------------------------------------
 
-    def authorize(
-        self, request: Request, creds: HTTPAuthorizationCredentials | None, scope: str
-    ) -> ApiKey | None:
+    async def authorize(self, request: Request, role: str) -> Identity | None:
+        """The caller, if it has ``role`` (401/403/429 otherwise); ``None`` when no sign-in is needed.
+
+        Only headers are read: the body waits until the caller is known.  An API key is checked
+        on the event loop (a dict lookup and a hash); a password or ticket goes to the thread pool
+        (a round trip to the directory).
+        """
         if not self.config.auth_required:
             return None
-        token = creds.credentials if creds is not None else request.headers.get("x-api-key")
-        key = self.keys.verify(token) if token else None
-        if key is None:
-            raise ServeError(401, "unauthorized", "a valid API key is required",
-                             hint="send 'Authorization: Bearer <key>'; `sparkwing keys create` makes one",
-                             headers={"WWW-Authenticate": "Bearer"})
-        request.scope["sparkwing.key_id"] = key.id
-        if not key.allows(scope):
-            raise ServeError(403, "forbidden", f"key {key.id} has scope {key.scope!r}, this needs {scope!r}")
-        if not self.limiter.allow(key.id):
+        creds = credentials_of(request)
+        if creds is None or creds.scheme == "bearer":
+            identity = self.auth.identify(creds, role=role)
+        else:
+            identity = await run_in_threadpool(self.auth.identify, creds, role=role)
+        request.scope["sparkwing.key_id"] = identity.name if identity.source == "key" else identity.key
+        request.scope["sparkwing.reply_headers"] = creds.reply if creds is not None else {}
+        if not self.limiter.allow(identity.key):
             raise ServeError(
                 429,
                 "rate_limited",
-                f"key {key.id} is over {self.config.rate_limit:g} requests/s",
+                f"{identity.source} {identity.name} is over {self.config.rate_limit:g} requests/s",
                 headers={"Retry-After": str(self.limiter.retry_after())},
             )
-        return key
+        return identity
+
+
+def credentials_of(request: Request) -> Credentials | None:
+    """The request's ``Authorization`` header (or ``X-API-Key``), its peer and whether it came over TLS."""
+    peer = request.client.host if request.client is not None else ""
+    tls = request.url.scheme == "https"
+    header = request.headers.get("authorization")
+    if header:
+        return Credentials.from_header(header, peer=peer, tls=tls)
+    key = request.headers.get("x-api-key")
+    return Credentials("bearer", key, peer, tls) if key else None
 
 
 def create_app(config: ServeConfig, *, service: Service | None = None) -> FastAPI:
@@ -158,12 +184,10 @@ def create_app(config: ServeConfig, *, service: Service | None = None) -> FastAP
                   description="Scores registered H2O MOJO models in pure Python (no JVM).")
     app.state.service = svc
 
-    def need(scope: str) -> Any:
+    def need(role: str) -> Any:
         # async: a plain ``def`` dependency would cost a thread-pool hop on every request.
-        async def check(
-            request: Request, creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
-        ) -> None:
-            svc.authorize(request, creds, scope)
+        async def check(request: Request, _: Annotated[Any, Depends(_bearer)]) -> None:
+            await svc.authorize(request, role)
         return Depends(check)
 
     @app.get("/healthz", tags=["health"])
@@ -179,12 +203,12 @@ def create_app(config: ServeConfig, *, service: Service | None = None) -> FastAP
         ready = svc.store.ready
         return JSONResponse({"ready": ready, "models": states}, status_code=200 if ready else 503)
 
-    @app.get("/metrics", tags=["health"], dependencies=[need("predict")], response_class=Response)
+    @app.get("/metrics", tags=["health"], dependencies=[need(SCORER)], response_class=Response)
     async def metrics() -> Response:
         """Prometheus metrics (text format)."""
         return Response(svc.metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
-    @app.get("/v1/models", tags=["models"], dependencies=[need("predict")], responses=_ERRORS)
+    @app.get("/v1/models", tags=["models"], dependencies=[need(SCORER)], responses=_ERRORS)
     async def list_models() -> dict[str, list[ModelStatus]]:
         """The served models and their state."""
         return {"models": [ModelStatus(**s.status()) for s in svc.store.served.values()]}
@@ -195,7 +219,7 @@ def create_app(config: ServeConfig, *, service: Service | None = None) -> FastAP
     async def predict_wrong_method(name: str) -> None:
         raise StarletteHTTPException(405, "use POST to score", headers={"Allow": "POST"})
 
-    @app.get("/v1/models/{name}", tags=["models"], dependencies=[need("predict")], responses=_ERRORS)
+    @app.get("/v1/models/{name}", tags=["models"], dependencies=[need(SCORER)], responses=_ERRORS)
     def model_detail(name: str) -> dict[str, Any]:
         """Versions, aliases, features (types, domains), classes and holdout metrics of a model."""
         served = svc.store._served(name)
@@ -206,7 +230,7 @@ def create_app(config: ServeConfig, *, service: Service | None = None) -> FastAP
         "content": {"application/json": {"schema": PredictRequest.model_json_schema()}},
     }
 
-    @app.post("/v1/models/{name}:predict", tags=["models"], dependencies=[need("predict")],
+    @app.post("/v1/models/{name}:predict", tags=["models"], dependencies=[need(SCORER)],
               response_model=PredictResponse, responses=_ERRORS, openapi_extra={"requestBody": body_doc})
     async def predict(
         name: str,
@@ -239,7 +263,7 @@ def create_app(config: ServeConfig, *, service: Service | None = None) -> FastAP
             svc.metrics.row_warnings.labels(lm.name, kind).inc()
         return Response(out, media_type="application/json")
 
-    @app.post("/v1/admin/reload", tags=["admin"], dependencies=[need("admin")], responses=_ERRORS)
+    @app.post("/v1/admin/reload", tags=["admin"], dependencies=[need(ADMIN)], responses=_ERRORS)
     def admin_reload() -> dict[str, Any]:
         """Poll the registry now (and re-read the API keys); returns every model's state."""
         return {"models": svc.reload()}

@@ -9,7 +9,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from sparkwing.config import ModelRef, S3Settings  # ModelRef: the one reference grammar, re-exported
+from sparkwing.auth import check_tls
+from sparkwing.config import AuthSettings, ModelRef, S3Settings  # ModelRef: the one grammar, re-exported
 from sparkwing.errors import ConfigError
 
 DEFAULT_ALIAS = "production"  # what a bare NAME serves
@@ -31,12 +32,13 @@ class ServeConfig(BaseModel):
     port: int = Field(8080, ge=0, le=65535)
     workers: int = Field(1, ge=1, le=64)
     poll_interval: float = Field(5.0, ge=0, description="Seconds between registry polls; 0 = never.")
-    require_keys: bool = Field(False, description="Ask for API keys on loopback too.")
+    require_keys: bool = Field(False, description="Ask for sign-in (API key, LDAP) on loopback too.")
+    auth: AuthSettings = Field(default_factory=AuthSettings, description="Sign-in: LDAP, throttling.")
     max_body_bytes: int = Field(10 * 1024 * 1024, ge=1)
     max_rows: int = Field(10_000, ge=1)
-    rate_limit: float = Field(1000.0, ge=0, description="Requests per second per API key; 0 = unlimited.")
+    rate_limit: float = Field(1000.0, ge=0, description="Requests per second per identity; 0 = unlimited.")
     rate_burst: int | None = Field(
-        None, ge=1, description="Bucket size per key; default: 2 s of --rate-limit (at least 10).")
+        None, ge=1, description="Bucket size per identity; default: 2 s of --rate-limit (at least 10).")
     max_warnings: int = Field(1000, ge=0, description="Warnings listed per response; the rest are counted.")
     max_listed: int = Field(100, ge=0,
                             description="Names listed in unknown_columns / missing_features; rest counted.")
@@ -87,8 +89,7 @@ class ServeConfig(BaseModel):
         return self.require_keys or not self.loopback
 
     def check(self) -> None:
-        if bool(self.tls_cert) != bool(self.tls_key):
-            raise ConfigError("TLS needs both a certificate and a key", hint="--tls-cert FILE --tls-key FILE")
+        check_tls(self.tls_cert, self.tls_key)
 
 
 def _served(item: Any) -> Any:

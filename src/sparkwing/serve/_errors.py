@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sparkwing.errors import (
+    AuthError,
     ConfigError,
     EngineError,
     MojoError,
@@ -57,4 +58,9 @@ def from_sparkwing(exc: SparkwingError) -> ServeError:
     """Map the library's errors to answers; the message is already one line, meant for users."""
     if isinstance(exc, ServeError):
         return exc
+    if isinstance(exc, AuthError):  # its own status: 401 (with the challenges), 403, 429, 503
+        headers = {"WWW-Authenticate": ", ".join(exc.challenges)} if exc.status == 401 else {}
+        if exc.status in (429, 503):
+            headers["Retry-After"] = "60" if exc.status == 429 else "5"
+        return ServeError(exc.status, exc.code, exc.message, hint=exc.hint, headers=headers or None)
     return ServeError(http_status(exc), exc.code, exc.message, hint=exc.hint)

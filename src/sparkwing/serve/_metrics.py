@@ -76,6 +76,10 @@ class RecordRequests:
             nonlocal status, started, finished
             if message["type"] == "http.response.start":
                 status, started = int(message["status"]), True
+                reply = scope.get("sparkwing.reply_headers")  # from an identity provider (Negotiate)
+                if reply:
+                    message["headers"] = [*message.get("headers", []),
+                                          *((k.lower().encode(), v.encode()) for k, v in reply.items())]
             elif message["type"] == "http.response.body" and not message.get("more_body", False):
                 finished = True
             await send(message)

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import sys
 import tempfile
 from typing import Any
 
+from pydantic import SecretStr
+
+from sparkwing.auth import Authenticator, KeyStore, providers_from
 from sparkwing.errors import ConfigError
-from sparkwing.serve._auth import KeyStore
 from sparkwing.serve._config import ServeConfig
 from sparkwing.serve._http import protocol_options
 from sparkwing.workspace import Workspace
@@ -22,7 +25,8 @@ CONFIG_ENV = "SPARKWING_SERVE_CONFIG_FILE"
 
 
 def run(config: ServeConfig) -> None:
-    """Serve until interrupted.  Refuses to listen beyond loopback without an API key.
+    """Serve until interrupted.  Refuses to listen beyond loopback without an identity provider
+    (an active API key, or LDAP).
 
     >>> run(ServeConfig(workspace="sparkwing-home", port=8080))   # doctest: +SKIP
     """
@@ -30,10 +34,12 @@ def run(config: ServeConfig) -> None:
 
     config.check()
     workspace = Workspace(config.workspace, s3=config.s3)
-    if config.auth_required and not KeyStore(workspace).active():
+    signs_in = Authenticator(providers_from(config.auth, KeyStore(workspace))).configured
+    if config.auth_required and not signs_in:
         where = "on loopback with --require-keys" if config.loopback else f"on {config.host}"
-        raise ConfigError(f"serving {where} needs an API key, and the workspace has none",
-                          hint="sparkwing keys create --scope predict")
+        raise ConfigError(f"serving {where} needs an identity provider: no API key is active and no "
+                          "LDAP is configured",
+                          hint="sparkwing keys create --scope predict, or set auth.ldap")
     ssl = {"ssl_certfile": config.tls_cert, "ssl_keyfile": config.tls_key} if config.tls_cert else {}
     common: dict[str, Any] = dict(host=config.host, port=config.port, log_level="info", access_log=False,
                                   server_header=False, timeout_graceful_shutdown=10,
@@ -45,7 +51,7 @@ def run(config: ServeConfig) -> None:
         fd, path = tempfile.mkstemp(prefix="sparkwing-serve-", suffix=".json")  # mode 0600
         try:
             with os.fdopen(fd, "w") as fh:
-                fh.write(config.model_dump_json())
+                fh.write(json.dumps(config.model_dump(), default=_clear_text))
             os.environ[CONFIG_ENV] = path
             # A worker busy loading models on a loaded machine answers the supervisor's ping late;
             # uvicorn's 5 s would kill and restart it over and over.
@@ -59,6 +65,13 @@ def run(config: ServeConfig) -> None:
     from sparkwing.serve._app import Service, create_app
 
     uvicorn.run(create_app(config, service=Service(config, workspace)), **common)
+
+
+def _clear_text(value: object) -> object:
+    """The workers' private config file holds secrets in clear (SecretStr dumps as stars)."""
+    if isinstance(value, SecretStr):
+        return value.get_secret_value()
+    raise TypeError(f"cannot write {type(value).__name__} to the workers' config")
 
 
 def app_from_env() -> object:

@@ -11,22 +11,24 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, PackageLoader
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sparkwing import __version__
-from sparkwing.errors import SparkwingError
+from sparkwing.auth import AuditLog, Authenticator, Sessions, providers_from
+from sparkwing.errors import AuthError, SparkwingError
 from sparkwing.ui import _pages
 from sparkwing.ui._auth import Authenticate, local_viewer
 from sparkwing.ui._config import UiConfig
 from sparkwing.ui._data import NotFound, WorkspaceView
+from sparkwing.ui._sign_in import SignIn
 from sparkwing.workspace import Workspace
 
 CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'none'; "
-       "form-action 'none'; frame-ancestors 'none'; base-uri 'none'")  # fmt: skip
+       "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")  # fmt: skip
 HEADERS = {
     "Content-Security-Policy": CSP,
     "X-Content-Type-Options": "nosniff",
@@ -46,27 +48,54 @@ def templates() -> Environment:
     return env
 
 
+def sign_in_for(config: UiConfig, workspace: Workspace) -> SignIn | None:
+    """The UI's sign-in when ``config.auth`` configures a provider (LDAP), else ``None``."""
+    authenticator = Authenticator(providers_from(config.auth), audit=AuditLog(workspace), service="ui",
+                                  failures_per_minute=config.auth.failures_per_minute)  # fmt: skip
+    if not authenticator.configured:
+        return None
+    return SignIn(authenticator, Sessions(config.auth.session.key(), config.auth.session.max_age))
+
+
 def create_app(
-    config: UiConfig, *, workspace: Workspace | None = None, authenticate: Authenticate = local_viewer
+    config: UiConfig, *, workspace: Workspace | None = None, authenticate: Authenticate | None = None
 ) -> FastAPI:
-    """The UI over ``config.workspace``; ``authenticate`` is the login hook (see ``_auth``)."""
+    """The UI over ``config.workspace``.
+
+    ``authenticate`` is the login hook (see ``_auth``); by default the sign-in that
+    ``config.auth`` configures (a form and a session cookie), or, with none, :func:`local_viewer`.
+    """
     ws = workspace or Workspace(config.workspace, s3=config.s3)
     view = WorkspaceView(ws, config)
     env = templates()
-    app = FastAPI(title="sparkwing ui", docs_url=None, redoc_url=None, openapi_url=None,
-                  dependencies=[Depends(authenticate)])  # fmt: skip
+    sign_in = sign_in_for(config, ws) if authenticate is None else None
+    guard = authenticate or (sign_in.viewer if sign_in is not None else local_viewer)
+    app = FastAPI(title="sparkwing ui", docs_url=None, redoc_url=None, openapi_url=None)
+    pages = APIRouter(dependencies=[Depends(guard)])  # every page; /login and /static stay open
     app.mount("/static", StaticFiles(packages=[("sparkwing.ui", "static")]), name="static")
 
     @app.middleware("http")
     async def headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         response = await call_next(request)
-        for k, v in HEADERS.items():
+        for k, v in {**HEADERS, **getattr(request.state, "reply", {})}.items():
             response.headers.setdefault(k, v)
         return response
 
     def page(name: str, request: Request, status: int = 200, **context: Any) -> HTMLResponse:
-        body = env.get_template(name).render(request=request, workspace=ws.root, **context)
+        state = request.state
+        signed = {"viewer": getattr(state, "viewer", None), "csrf": getattr(state, "csrf", None)}
+        body = env.get_template(name).render(request=request, workspace=ws.root, **{**signed, **context})
         return HTMLResponse(body, status_code=status)
+
+    if sign_in is not None:
+        sign_in.install(app, page)
+
+    @app.exception_handler(AuthError)
+    async def refused(request: Request, exc: AuthError) -> HTMLResponse:
+        answer = page("error.html", request, exc.status, title=str(exc.status), message=exc.message)
+        if exc.status == 401 and exc.challenges:
+            answer.headers["WWW-Authenticate"] = ", ".join(exc.challenges)
+        return answer
 
     @app.exception_handler(NotFound)
     async def not_found(request: Request, exc: NotFound) -> HTMLResponse:
@@ -85,55 +114,56 @@ def create_app(
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/", response_class=HTMLResponse)
+    @pages.get("/", response_class=HTMLResponse)
     def pipelines(request: Request) -> HTMLResponse:
         return page("pipelines.html", request, title="pipelines", pipelines=view.pipelines())
 
-    @app.get("/pipelines/{pipeline}", response_class=HTMLResponse)
+    @pages.get("/pipelines/{pipeline}", response_class=HTMLResponse)
     def pipeline(pipeline: str, request: Request) -> HTMLResponse:
         runs = view.recent_runs(pipeline)
         return page("pipeline.html", request, title=pipeline, pipeline=pipeline, runs=runs)
 
-    @app.get("/runs/{pipeline}/{run_id}", response_class=HTMLResponse)
+    @pages.get("/runs/{pipeline}/{run_id}", response_class=HTMLResponse)
     def run(pipeline: str, run_id: str, request: Request) -> HTMLResponse:
         record = view.run(pipeline, run_id)
         return page("run.html", request, title=f"{pipeline} {run_id}", run=record,
                     quarantine=view.quarantine(record),
                     run_error=_pages.split_hint(record.error))  # fmt: skip
 
-    @app.get("/runs/{pipeline}/{run_id}/quarantine/{source}/{name}")
+    @pages.get("/runs/{pipeline}/{run_id}/quarantine/{source}/{name}")
     def quarantine_file(pipeline: str, run_id: str, source: str, name: str) -> StreamingResponse:
         uri = view.quarantine_file(pipeline, run_id, source, name)
         return _download(view, uri, f"{pipeline}-{run_id}-{source}-{name}", "application/x-ndjson")
 
-    @app.get("/tables", response_class=HTMLResponse)
+    @pages.get("/tables", response_class=HTMLResponse)
     def tables(request: Request) -> HTMLResponse:
         return page("tables.html", request, title="tables", tables=view.tables())
 
-    @app.get("/tables/{db}/{table}", response_class=HTMLResponse)
+    @pages.get("/tables/{db}/{table}", response_class=HTMLResponse)
     def table(db: str, table: str, request: Request) -> HTMLResponse:
         return page("table.html", request, title=f"{db}.{table}", history=view.table(db, table))
 
-    @app.get("/models", response_class=HTMLResponse)
+    @pages.get("/models", response_class=HTMLResponse)
     def models(request: Request) -> HTMLResponse:
         return page("models.html", request, title="models", models=view.models())
 
-    @app.get("/models/{name}", response_class=HTMLResponse)
+    @pages.get("/models/{name}", response_class=HTMLResponse)
     def model(name: str, request: Request) -> HTMLResponse:
         return page("model.html", request, title=name, model=view.model(name), log=view.alias_log(name))
 
-    @app.get("/models/{name}/{version}", response_class=HTMLResponse)
+    @pages.get("/models/{name}/{version}", response_class=HTMLResponse)
     def model_version(name: str, version: str, request: Request) -> HTMLResponse:
         mv = view.version(name, version)
         aliases = sorted(a for a, v in view.model(name).aliases.items() if v == mv.version)
         return page("card.html", request, title=mv.ref, mv=mv, card=mv.card, aliases=aliases)
 
-    @app.get("/models/{name}/{version}/files/{artifact:path}")
+    @pages.get("/models/{name}/{version}/files/{artifact:path}")
     def artifact(name: str, version: str, artifact: str) -> StreamingResponse:
         uri = view.artifact(name, version, artifact)
         filename = f"{name}-{version}-{artifact.replace('/', '-')}"
         return _download(view, uri, filename, "application/octet-stream")
 
+    app.include_router(pages)
     return app
 
 

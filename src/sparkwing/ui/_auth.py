@@ -1,31 +1,23 @@
-"""Who is looking: the hook a login (LDAP/Kerberos, issue 13) plugs into.
+"""Who is looking: the hook a login plugs into (:mod:`sparkwing.auth` provides them).
 
-Every route depends on the app's ``authenticate`` callable (a FastAPI dependency).  Today the
-only one is :func:`local_viewer`, which lets everyone who can reach the loopback port read; a
-login replaces it with one that returns the caller's identity or raises a 401/403.
+Every page depends on the app's ``authenticate`` callable (a FastAPI dependency) that returns
+the caller's :class:`Viewer` (an :class:`~sparkwing.auth.Identity`) or raises a 401/403.  With no
+login configured it is :func:`local_viewer`, which lets everyone who can reach the loopback port
+read; with ``auth.ldap`` it is the sign-in of ``_sign_in`` (form, session cookie).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from fastapi import Request
 
-VIEWER = "viewer"
+from sparkwing.auth import VIEWER, Identity
 
-
-@dataclass(frozen=True)
-class Viewer:
-    """The caller of a page, with their roles (``viewer`` reads; ``operator`` comes later)."""
-
-    name: str
-    roles: frozenset[str] = field(default_factory=lambda: frozenset({VIEWER}))
-
-
+Viewer = Identity  # the caller of a page: name, roles, source
 Authenticate = Callable[[Request], Viewer]
 
 
 def local_viewer(request: Request) -> Viewer:
     """No login: the UI listens on loopback only, and whoever reaches it reads."""
-    return Viewer("local")
+    return Identity("local", frozenset({VIEWER}), "local")

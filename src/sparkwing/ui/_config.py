@@ -6,7 +6,8 @@ import ipaddress
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from sparkwing.config import S3Settings
+from sparkwing.auth import check_tls
+from sparkwing.config import AuthSettings, S3Settings
 from sparkwing.errors import ConfigError
 
 
@@ -17,7 +18,7 @@ class UiConfig(BaseModel):
 
     workspace: str = Field(default="./sparkwing-home", description="Workspace dir or s3:// URI.")
     s3: S3Settings = Field(default_factory=S3Settings)
-    host: str = Field(default="127.0.0.1", description="Address to bind; loopback only until auth exists.")
+    host: str = Field(default="127.0.0.1", description="Address to bind; beyond loopback only with a login.")
     port: int = Field(default=8090, ge=0, le=65535)
     recent_runs: int = Field(default=20, ge=1, le=500, description="Runs per pipeline read for a page.")
     sample_lines: int = Field(default=20, ge=0, le=1000, description="Quarantined lines shown per source.")
@@ -26,17 +27,22 @@ class UiConfig(BaseModel):
         description="Bytes read from the head of a quarantine file for the sample (never the whole file).",
     )  # fmt: skip
     max_raw_chars: int = Field(default=2000, ge=80, description="A sampled raw line longer than this is cut.")
+    auth: AuthSettings = Field(default_factory=AuthSettings, description="Sign-in (LDAP), sessions.")
+    tls_cert: str | None = Field(default=None, description="PEM certificate: serve https.")
+    tls_key: str | None = Field(default=None, description="PEM key of tls_cert.")
 
     @property
     def loopback(self) -> bool:
         return is_loopback(self.host)
 
     def check(self, *, auth: bool = False) -> None:
-        """Refuse to listen beyond loopback without an authentication hook (issue 13 adds one)."""
+        """Refuse to listen beyond loopback without a login (``auth``: one is configured)."""
+        check_tls(self.tls_cert, self.tls_key)
         if not self.loopback and not auth:
             raise ConfigError(
                 f"the UI would listen on {self.host} with no login",
-                hint="bind 127.0.0.1 (the default) and reach it through an SSH tunnel",
+                hint="configure auth.ldap (docs/security.md), or bind 127.0.0.1 (the default) and use an "
+                "SSH tunnel",
             )
 
 

@@ -2,7 +2,9 @@
 
 ``<workspace>/serve/keys.json`` holds, per key, its id, name, scope, the sha256 of its secret
 and whether it is revoked.  A key reads ``swk_<id>_<secret>``; the id finds the record, the
-secret's hash is compared in constant time.
+secret's hash is compared in constant time.  Every create and revoke goes to the audit log.
+:class:`KeyProvider` makes keys an identity provider (``Authorization: Bearer swk_...``): scope
+``predict`` is the role ``scorer``, ``admin`` the role ``admin``.
 
     >>> store = KeyStore(Workspace("/tmp/ws"))                 # doctest: +SKIP
     >>> token, key = store.create("predict", name="batch")     # doctest: +SKIP
@@ -12,22 +14,28 @@ secret's hash is compared in constant time.
 
 from __future__ import annotations
 
+import getpass
 import hashlib
 import hmac
 import json
+import os
 import random
 import secrets
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Literal
 
 from sparkwing._types import utcnow_iso
-from sparkwing.errors import ConfigError
+from sparkwing.auth._audit import AuditLog
+from sparkwing.auth._identity import ADMIN, SCORER, Credentials, Identity
+from sparkwing.errors import AuthError, ConfigError
 from sparkwing.workspace import Storage, Workspace
 
 Scope = Literal["predict", "admin"]
 SCOPES: tuple[str, ...] = ("predict", "admin")
+SCOPE_ROLES: dict[str, frozenset[str]] = {"predict": frozenset({SCORER}), "admin": frozenset({ADMIN})}
 PREFIX = "swk_"
 _ATTEMPTS = 200
 
@@ -51,11 +59,16 @@ class ApiKey:
 
 
 class KeyStore:
-    """The workspace's API keys; :meth:`reload` picks up keys created or revoked elsewhere."""
+    """The workspace's API keys; :meth:`reload` picks up keys created or revoked elsewhere.
 
-    def __init__(self, workspace: Workspace) -> None:
+    ``actor`` is who makes changes, for the audit log (default: the OS user at this host).
+    """
+
+    def __init__(self, workspace: Workspace, *, actor: str | None = None) -> None:
         self.uri = workspace.join("serve", "keys.json")
         self._storage: Storage = workspace.storage
+        self._audit = AuditLog(workspace)
+        self._actor = actor or _os_user()
         self._keys: dict[str, ApiKey] = {}
         self.reload()
 
@@ -114,6 +127,8 @@ class KeyStore:
             return keys[key_id]
 
         key = self._update(add)
+        self._audit.record("key_created", who=self._actor, peer=socket.gethostname(), service="keys",
+                           key_id=key.id, key_name=key.name, scope=key.scope)  # fmt: skip
         return f"{PREFIX}{key.id}_{secret}", key
 
     def revoke(self, key_id_or_name: str) -> ApiKey:
@@ -128,7 +143,10 @@ class KeyStore:
             keys[key.id] = key
             return key
 
-        return self._update(mark)
+        key = self._update(mark)
+        self._audit.record("key_revoked", who=self._actor, peer=socket.gethostname(), service="keys",
+                           key_id=key.id, key_name=key.name, scope=key.scope)  # fmt: skip
+        return key
 
     def verify(self, token: str) -> ApiKey | None:
         """The key a token belongs to, or ``None`` (unknown, malformed or revoked)."""
@@ -139,6 +157,33 @@ class KeyStore:
         if not sep or key is None or key.revoked is not None:
             return None
         return key if hmac.compare_digest(key.sha256, _hash(secret)) else None
+
+
+class KeyProvider:
+    """API keys as an identity provider: ``Bearer swk_...`` (or ``X-API-Key``) -> ``key:<id>``."""
+
+    source = "key"
+    scheme = "bearer"
+    challenge = "Bearer"
+
+    def __init__(self, store: KeyStore) -> None:
+        self.store = store
+
+    def authenticate(self, credentials: Credentials) -> Identity:
+        if credentials.value.startswith(PREFIX):  # the id only: never the secret
+            credentials.claimed = "key " + credentials.value[len(PREFIX):].partition("_")[0][:16]
+        key = self.store.verify(credentials.value)
+        if key is None:
+            raise AuthError("a valid API key is required",
+                            hint="send 'Authorization: Bearer <key>'; `sparkwing keys create` makes one")
+        return Identity(key.id, SCOPE_ROLES[key.scope], self.source)
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry (a container's arbitrary uid)
+        return f"uid {os.getuid()}"
 
 
 def _hash(secret: str) -> str:

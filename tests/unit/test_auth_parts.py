@@ -1,0 +1,92 @@
+"""The parts of sparkwing.auth that need no server: roles, throttling, the audit log, TLS files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from sparkwing.auth import (
+    AuditLog,
+    Authenticator,
+    Credentials,
+    FailureThrottle,
+    Identity,
+    KeyProvider,
+    KeyStore,
+    check_tls,
+    roles_of,
+)
+from sparkwing.errors import AuthError, ConfigError
+from sparkwing.workspace import Workspace
+
+
+def test_roles_imply_what_they_should_and_nothing_more() -> None:
+    admin = Identity("a", frozenset({"admin"}), "ldap")
+    operator = Identity("o", frozenset({"operator"}), "ldap")
+    scorer = Identity("s", frozenset({"scorer"}), "key")
+    assert all(admin.has(r) for r in ("viewer", "scorer", "operator", "admin"))
+    assert operator.has("viewer") and not operator.has("scorer") and not operator.has("admin")
+    assert not scorer.has("viewer") and scorer.key == "key:s"
+    with pytest.raises(AuthError) as info:
+        scorer.require("viewer")
+    assert info.value.status == 403
+    with pytest.raises(ValueError, match="unknown roles"):
+        Identity("x", frozenset({"root"}))
+    assert roles_of(["Analysts", "other"], {"analysts": ["viewer"], "ops": ["operator"]}) == {"viewer"}
+
+
+def test_failures_are_throttled_per_address_for_a_window() -> None:
+    now = [0.0]
+    throttle = FailureThrottle(2, window=60, clock=lambda: now[0])
+    throttle.failed("a")
+    throttle.failed("a")
+    assert throttle.blocked("a") and not throttle.blocked("b")
+    now[0] = 61
+    assert not throttle.blocked("a")
+
+
+def test_api_keys_as_a_provider_and_key_changes_audited(tmp_path: Path) -> None:
+    ws = Workspace(tmp_path)
+    store = KeyStore(ws, actor="ops-person")
+    token, key = store.create("admin", name="ci")
+    auth = Authenticator([KeyProvider(store)], audit=AuditLog(ws), service="serve")
+    assert auth.configured
+    who = auth.identify(Credentials.from_header(f"Bearer {token}", peer="10.0.0.1"), role="scorer")
+    assert (who.name, who.roles, who.source) == (key.id, {"admin"}, "key")
+    with pytest.raises(AuthError) as info:
+        auth.identify(Credentials.from_header(f"bearer {token}x", peer="10.0.0.1"))
+    assert info.value.status == 401 and info.value.challenges == ["Bearer"]
+    store.revoke("ci")
+    assert not auth.configured  # no active key: nobody could sign in
+    events = AuditLog(ws).events()
+    assert [(e["event"], e["who"]) for e in events] == [
+        ("key_created", "ops-person"), ("sign_in", key.id), ("sign_in_failed", f"key {key.id}"),
+        ("key_revoked", "ops-person"),
+    ]  # fmt: skip
+    text = "".join(p.read_text() for p in (tmp_path / "audit").glob("*.jsonl"))
+    assert token.split("_", 2)[2] not in text
+
+
+def test_a_name_cannot_forge_an_audit_line(tmp_path: Path) -> None:
+    log = AuditLog(Workspace(tmp_path))
+    log.record("sign_in_failed", who='x"}\n{"event": "sign_in", "who": "admin', peer="1.2.3.4")
+    log.record("sign_in_failed", who="y" * 5000)
+    lines = next((tmp_path / "audit").glob("*.jsonl")).read_text().splitlines()
+    assert len(lines) == 2 and [json.loads(line)["event"] for line in lines] == ["sign_in_failed"] * 2
+    assert len(json.loads(lines[1])["who"]) <= 201
+    with pytest.raises(ValueError):
+        log.record("made_up", who="x")
+
+
+def test_tls_files_are_checked_before_binding(tmp_path: Path) -> None:
+    from certs import make_tls_files
+
+    one, two = make_tls_files(tmp_path / "one"), make_tls_files(tmp_path / "two")
+    check_tls(str(one.cert), str(one.key))
+    check_tls(None, None)
+    bad = [(str(one.cert), None), (str(one.cert), str(two.key)), (str(tmp_path / "no"), str(one.key))]
+    for cert, key in bad:
+        with pytest.raises(ConfigError):
+            check_tls(cert, key)
