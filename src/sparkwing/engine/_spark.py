@@ -183,23 +183,19 @@ def start_spark(settings: Settings, *, logs: EngineLogs | None = None) -> SparkS
             _reconfigure_log4j(logs)
         else:
             _launch_jvm(conf, logs)
-        _prepare_metastore(settings, conf)
+    except Exception as exc:  # py4j / launcher errors have no common base class
+        raise _start_failed(exc, logs) from exc
+    secrets = metastore_secrets(settings)
+    _prepare_metastore(settings, conf, secrets)  # its own one-line error when the database does not answer
+    try:
         builder = SparkSession.builder
         # The metastore password reaches the JVM here, not on the launch command line (ps shows
         # that one); Spark's redaction hides it in the UI, event logs and logs.
-        for key, value in {**conf, **metastore_secrets(settings)}.items():
+        for key, value in {**conf, **secrets}.items():
             builder = builder.config(key, value)
         spark = builder.enableHiveSupport().getOrCreate()
-    except Exception as exc:  # py4j / launcher errors have no common base class
-        log.debug("Spark start failed", exc_info=True)
-        if port_in_use(exc):
-            raise EngineError(f"Spark did not start: port in use: {java_cause(exc)}", hint=PORT_HINT,
-                              transient=True) from exc
-        raise EngineError(
-            f"Spark did not start: {java_cause(exc)}",
-            hint=f"see the JVM output in {logs.jvm_out}; check Java 17 and free memory",
-            transient=looks_transient(exc),  # a start-up timeout passes; a bad setting does not
-        ) from exc
+    except Exception as exc:
+        raise _start_failed(exc, logs) from exc
     log.info("Spark %s started, master=%s%s, metastore=%s", spark.version, settings.spark.master,
              " (spark-submit)" if submitted is not None else "", metastore_kind(settings))
     log.debug("engine logs in %s", logs.dir)
@@ -211,7 +207,19 @@ def start_spark(settings: Settings, *, logs: EngineLogs | None = None) -> SparkS
     return spark
 
 
-def _prepare_metastore(settings: Settings, conf: dict[str, str]) -> None:
+def _start_failed(exc: Exception, logs: EngineLogs) -> EngineError:
+    log.debug("Spark start failed", exc_info=True)
+    if port_in_use(exc):
+        return EngineError(f"Spark did not start: port in use: {java_cause(exc)}", hint=PORT_HINT,
+                           transient=True)
+    return EngineError(
+        f"Spark did not start: {java_cause(exc)}",
+        hint=f"see the JVM output in {logs.jvm_out}; check Java 17 and free memory",
+        transient=looks_transient(exc),  # a start-up timeout passes; a bad setting does not
+    )
+
+
+def _prepare_metastore(settings: Settings, conf: dict[str, str], secrets: dict[str, str]) -> None:
     """A PostgreSQL metastore: its tables exist before Hive's client first touches it."""
     if metastore_kind(settings) != "postgresql":
         return
@@ -219,7 +227,7 @@ def _prepare_metastore(settings: Settings, conf: dict[str, str]) -> None:
 
     target = conf.get("spark.hadoop.javax.jdo.option.ConnectionURL", "")
     try:
-        if ensure_schema(SparkContext._jvm, conf, metastore_secrets(settings)):
+        if ensure_schema(SparkContext._jvm, conf, secrets):
             log.info("created the Hive metastore tables in %s", target)
     except Exception as exc:  # py4j: the JDBC driver's error
         raise EngineError(
