@@ -108,3 +108,11 @@ def test_event_logs_go_to_the_workspace(tmp_path):
     assert "spark.eventLog.enabled" not in spark_conf(load_settings({"workspace": "s3://bucket/ws"}))
     off = load_settings({"workspace": str(tmp_path), "spark": {"conf": {"spark.eventLog.enabled": "false"}}})
     assert spark_conf(off)["spark.eventLog.enabled"] == "false"
+
+
+def test_event_log_names_follow_spark():
+    from sparkwing.engine._events import _sanitize
+
+    assert _sanitize("local-1796142398260") == "local-1796142398260"
+    assert _sanitize("application_1700000000000_0001") == "application_1700000000000_0001"
+    assert _sanitize("App:One/x.y") == "app-one-x_y"
