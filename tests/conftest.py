@@ -14,7 +14,7 @@ DATA = ROOT / "tests" / "data"
 EXAMPLES = ROOT / "examples"
 # A test that uses one of these fixtures carries its marker even if the module forgot it, so
 # that `make test-fast` (-m "not spark and not h2o and not s3 and not cluster") starts no JVM.
-FIXTURE_MARKERS = {"spark": "spark", "h2o": "h2o", "s3_server": "s3"}
+FIXTURE_MARKERS = {"spark": "spark", "h2o": "h2o", "h2o_start": "h2o", "s3_server": "s3"}
 
 
 @pytest.fixture(scope="session")
@@ -49,11 +49,27 @@ def spark(settings) -> Iterator[object]:
 
 
 @pytest.fixture(scope="session")
-def h2o(spark, settings):
-    """The one H2O cloud (an ``H2OCloud``) of the test run, started on first use."""
+def h2o_start(spark, settings):
+    """The one H2O cloud of the test run and every socket its JVM listened on while it started.
+
+    A thread samples the JVM's listening sockets every 50 ms from before the start until the
+    cloud is ready (tests/integration/test_h2o_lockdown.py checks them).
+    """
+    from sockets import ListenSampler
+
     from sparkwing.engine import start_h2o
 
-    return start_h2o(spark, settings)
+    pid = int(spark.sparkContext._jvm.java.lang.ProcessHandle.current().pid())
+    with ListenSampler(pid) as sampler:
+        cloud = start_h2o(spark, settings)
+    yield cloud, sampler
+    cloud.stop()  # also removes its generated login
+
+
+@pytest.fixture(scope="session")
+def h2o(h2o_start):
+    """The one H2O cloud (an ``H2OCloud``) of the test run, started on first use."""
+    return h2o_start[0]
 
 
 @pytest.fixture(scope="session")

@@ -19,7 +19,9 @@ the tree.  Every password is ``PASSWORDS[uid]``.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -119,8 +121,10 @@ def running_slapd(folder: Path, timeout: float = 20.0) -> Iterator[Slapd]:
     port, tls_port = free_port(), free_port()
     urls = f"ldap://127.0.0.1:{port}/ ldaps://127.0.0.1:{tls_port}/"
     log = (folder / "slapd.log").open("wb")
-    # -d 0: stay in the foreground (so the test owns the process) and log nothing.
-    proc = subprocess.Popen([SLAPD, "-f", str(conf), "-h", urls, "-d", "0"], stdout=log, stderr=log)
+    # -d 0: stay in the foreground (so the test owns the process) and log nothing; and die with
+    # the test process even if it is killed before its clean-up runs.
+    proc = subprocess.Popen([SLAPD, "-f", str(conf), "-h", urls, "-d", "0"], stdout=log, stderr=log,
+                            preexec_fn=_die_with_parent)  # fmt: skip
     try:
         deadline = time.monotonic() + timeout
         while not all(_listening(p) for p in (port, tls_port)):
@@ -137,6 +141,12 @@ def running_slapd(folder: Path, timeout: float = 20.0) -> Iterator[Slapd]:
             proc.wait()
         log.close()
         shutil.rmtree(folder / "data", ignore_errors=True)
+
+
+def _die_with_parent() -> None:
+    """Linux: SIGTERM this child when its parent (the test run) dies."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
 
 
 def _listening(port: int) -> bool:

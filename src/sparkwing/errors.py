@@ -111,6 +111,19 @@ class SourceError(SparkwingError):
         self.source = source
 
 
+class NoNewData(SparkwingError):
+    """An incremental source has no file that an earlier successful run did not consume.
+
+    Not a failure: the source and the steps that need it are skipped and the run succeeds.
+    """
+
+    code = "no_new_data"
+
+    def __init__(self, message: str, *, source: str | None = None, hint: str | None = None):
+        super().__init__(message, hint=hint)
+        self.source = source
+
+
 class CheckFailed(SparkwingError):
     """One or more quality checks with severity ``error`` failed."""
 
@@ -392,6 +405,7 @@ def is_transient(exc: BaseException) -> bool:
 __all__ = [
     "AuthError",
     "CheckFailed",
+    "NoNewData",
     "ConfigError",
     "EngineError",
     "MojoError",

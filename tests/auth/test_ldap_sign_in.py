@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+import time
 from typing import Any
 
 import pytest
@@ -41,6 +43,7 @@ def test_right_password_signs_in_with_the_roles_of_the_groups(ldap: LdapProvider
     alice = ldap.check_password("alice", PASSWORDS["alice"])
     assert (alice.name, alice.roles, alice.source) == ("alice", frozenset({"viewer"}), "ldap")
     assert ldap.check_password("bob", PASSWORDS["bob"]).roles == {"scorer"}
+    assert ldap.check_password(" ALICE ", PASSWORDS["alice"]).name == "alice"  # one identity, one bucket
     dave = ldap.check_password("dave", PASSWORDS["dave"])
     assert dave.roles == {"admin"} and dave.has("viewer") and dave.has("scorer") and dave.has("operator")
 
@@ -96,6 +99,17 @@ def test_an_unreachable_directory_is_503_not_a_wrong_password(slapd: Slapd) -> N
     assert info.value.status == 503 and info.value.transient and PASSWORDS["alice"] not in str(info.value)
     wrong_service = LdapProvider(settings(slapd, bind_password="not-it"))
     assert status_of(wrong_service, "alice", PASSWORDS["alice"]) == 503
+
+
+def test_a_directory_that_never_answers_times_out(slapd: Slapd) -> None:
+    with socket.socket() as silent:  # accepts connections (the kernel does), never says a word
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        port = silent.getsockname()[1]
+        mute = LdapProvider(settings(slapd, url=f"ldap://127.0.0.1:{port}", connect_timeout=1, timeout=1))
+        started = time.monotonic()
+        assert status_of(mute, "alice", PASSWORDS["alice"]) == 503
+        assert time.monotonic() - started < 30  # bounded by the timeouts, not hanging
 
 
 def test_settings_refuse_clear_text_beyond_loopback_and_read_secrets(tmp_path: Any, monkeypatch: Any) -> None:

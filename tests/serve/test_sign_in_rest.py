@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import ssl
 from pathlib import Path
 from typing import Any
@@ -100,13 +101,15 @@ def test_sign_ins_and_failures_are_audited_without_secrets(signed: Any, workspac
     assert not [pw for pw in PASSWORDS.values() if pw in text] and "not-alices-password" not in text
 
 
-def test_failed_sign_ins_are_throttled_per_address(signed: Any, slapd: Slapd) -> None:
+def test_failed_sign_ins_are_throttled_per_address(signed: Any, slapd: Slapd, workspace: Path) -> None:
     here = signed(peer="127.0.0.1", auth=ldap_auth(slapd, failures_per_minute=3))
     codes = [predict(here, basic("bob", "guess")).status_code for _ in range(4)]
     assert codes == [401, 401, 401, 429]
     assert predict(here, basic("bob")).status_code == 429  # even the right password, for a minute
     elsewhere = TestClient(here.app, client=("127.0.0.2", 50000))  # the same service, another address
     assert predict(elsewhere, basic("bob")).status_code == 200
+    events = [e["event"] for e in AuditLog(Workspace(workspace)).events()]
+    assert events == ["sign_in_failed"] * 3 + ["throttled", "sign_in"]  # throttled: once a minute
 
 
 def test_rate_limits_count_per_identity(signed: Any) -> None:
@@ -160,14 +163,32 @@ def test_promotions_and_key_changes_from_the_cli_are_audited(workspace: Path) ->
     assert (promoted["model"], promoted["alias"], promoted["version"], promoted["service"]) == (
         "prostate", "production", 2, "cli")
     assert promoted["who"] and promoted["from"] and promoted["reason"] == "better auc"
+    shown = runner.invoke(cli_app, ["-w", str(workspace), "audit", "--json", "-e", "promoted"])
+    assert shown.exit_code == 0 and [json.loads(line)["event"] for line in shown.stdout.splitlines()] == [
+        "promoted"]
+    table = runner.invoke(cli_app, ["-w", str(workspace), "audit"])
+    assert table.exit_code == 0 and "key_revoked" in table.stdout and "model=prostate" in table.stdout
+    assert runner.invoke(cli_app, ["-w", str(workspace), "audit", "--day", "yesterday"]).exit_code == 2
 
 
 def test_worker_processes_get_the_ldap_password_in_their_private_file(workspace: Path, slapd: Slapd) -> None:
-    import json
-
     from sparkwing.serve._server import _clear_text
 
     config = ServeConfig(workspace=str(workspace), auth=ldap_auth(slapd))
     assert slapd.service_password not in config.model_dump_json()  # stars, in any ordinary dump
     back = ServeConfig.model_validate_json(json.dumps(config.model_dump(), default=_clear_text))
     assert back.auth.ldap is not None and back.auth.ldap.service_password() == slapd.service_password
+
+
+def test_beyond_loopback_needs_an_identity_provider(workspace: Path, slapd: Slapd) -> None:
+    from sparkwing.auth import Authenticator, providers_from
+    from sparkwing.errors import ConfigError
+    from sparkwing.serve import run
+
+    keys = KeyStore(Workspace(workspace))
+    assert not Authenticator(providers_from(AuthSettings(), keys)).configured  # no key, no LDAP
+    with pytest.raises(ConfigError, match="needs an identity provider"):
+        run(ServeConfig(workspace=str(workspace), host="0.0.0.0", port=0))  # refused before binding
+    assert Authenticator(providers_from(ldap_auth(slapd), keys)).configured  # LDAP is one
+    keys.create("predict")
+    assert Authenticator(providers_from(AuthSettings(), keys)).configured  # an active key is one

@@ -163,6 +163,34 @@ def test_ui_sign_ins_are_audited(ui: TestClient, tmp_path: Path) -> None:
     assert events[2]["roles"] == ["viewer"] and events[0]["reason"] == "unknown user or wrong password"
 
 
+def test_basic_to_the_ui_needs_the_viewer_role(ui: TestClient, tmp_path: Path) -> None:
+    import base64
+
+    def basic(user: str) -> dict[str, str]:
+        return {"Authorization": "Basic " + base64.b64encode(f"{user}:{PASSWORDS[user]}".encode()).decode()}
+
+    assert ui.get("/", headers=basic("alice")).status_code == 200  # a script, not a browser
+    assert ui.get("/", headers=basic("bob")).status_code == 403  # a scorer, not a viewer
+    events = AuditLog(Workspace(tmp_path / "ws")).events()
+    assert [(e["event"], e["who"]) for e in events] == [("sign_in", "alice"), ("forbidden", "bob")]
+
+
+def test_the_form_takes_passwords_over_tls_only_beyond_loopback(ui: TestClient) -> None:
+    remote = TestClient(ui.app, follow_redirects=False, client=("10.0.0.9", 50000))
+    r = sign_in(remote, "alice")
+    assert r.status_code == 401 and "TLS" in r.text and SESSION_COOKIE not in r.headers.get("set-cookie", "")
+
+
+def test_pages_are_rate_limited_per_identity(tmp_path: Path, slapd: Slapd) -> None:
+    config = UiConfig(workspace=str(tmp_path / "ws"), auth=auth(slapd), rate_limit=0.001, rate_burst=2)
+    alice = TestClient(create_app(config), follow_redirects=False)
+    dave = TestClient(alice.app, follow_redirects=False)  # the same UI, another browser
+    sign_in(alice, "alice")
+    sign_in(dave, "dave")
+    assert [alice.get("/").status_code for _ in range(3)] == [200, 200, 429]
+    assert dave.get("/").status_code == 200  # another identity, another bucket
+
+
 def test_beyond_loopback_only_with_a_login(tmp_path: Path, slapd: Slapd) -> None:
     ws = Workspace(tmp_path / "ws")
     open_ui = UiConfig(workspace=ws.root, host="0.0.0.0")

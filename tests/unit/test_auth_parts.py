@@ -90,3 +90,66 @@ def test_tls_files_are_checked_before_binding(tmp_path: Path) -> None:
     for cert, key in bad:
         with pytest.raises(ConfigError):
             check_tls(cert, key)
+
+
+class CountingPasswords:
+    """A password provider that knows one password and counts how often it is asked."""
+
+    source = "ldap"
+
+    def __init__(self) -> None:
+        self.asked = 0
+
+    def check_password(self, user: str, password: str) -> Identity:
+        self.asked += 1
+        if password != "right":
+            raise AuthError("unknown user or wrong password")
+        return Identity(user, frozenset({"scorer"}), self.source)
+
+
+def test_a_right_basic_password_is_remembered_briefly_a_wrong_one_never() -> None:
+    import base64
+
+    def basic(password: str) -> Credentials:
+        return Credentials.from_header("Basic " + base64.b64encode(f"bob:{password}".encode()).decode(),
+                                       peer="127.0.0.1")  # fmt: skip
+
+    now = [0.0]
+    passwords = CountingPasswords()
+    auth = Authenticator([passwords], remember_basic=60, clock=lambda: now[0])
+    for _ in range(3):
+        assert auth.identify(basic("right")).name == "bob"
+    assert passwords.asked == 1
+    for _ in range(2):
+        with pytest.raises(AuthError):
+            auth.identify(basic("wrong"))
+    assert passwords.asked == 3  # every wrong password goes to the directory
+    now[0] = 61
+    auth.identify(basic("right"))
+    assert passwords.asked == 4  # forgotten after a minute: asked again
+    never = CountingPasswords()
+    off = Authenticator([never], remember_basic=0)
+    off.identify(basic("right"))
+    off.identify(basic("right"))
+    assert never.asked == 2
+
+
+def test_ui_with_only_header_schemes_answers_401_with_their_challenges(tmp_path: Path) -> None:
+    from starlette.requests import Request
+
+    from sparkwing.auth import RateLimiter, Sessions
+    from sparkwing.ui._sign_in import SignIn
+
+    store = KeyStore(Workspace(tmp_path))
+    token, _ = store.create("admin")
+    sign_in = SignIn(Authenticator([KeyProvider(store)]), Sessions(None, 60), RateLimiter(0, 1))
+
+    def request(*headers: tuple[bytes, bytes]) -> Request:
+        return Request({"type": "http", "method": "GET", "path": "/", "headers": list(headers),
+                        "query_string": b"", "client": ("127.0.0.1", 1), "scheme": "http",
+                        "server": ("127.0.0.1", 80)})  # fmt: skip
+
+    with pytest.raises(AuthError) as info:
+        sign_in.viewer(request())
+    assert info.value.status == 401 and info.value.challenges == ["Bearer"]  # no form to redirect to
+    assert sign_in.viewer(request((b"authorization", f"Bearer {token}".encode()))).has("viewer")

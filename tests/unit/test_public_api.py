@@ -29,7 +29,7 @@ PUBLIC: dict[str, str] = {
         "read spark steps table tables"
     ),
     "sparkwing.errors": (
-        "AuthError CheckFailed ConfigError EngineError MojoError Problem RegistryError RunNotFound "
+        "AuthError CheckFailed ConfigError EngineError MojoError NoNewData Problem RegistryError RunNotFound "
         "RunStopped "
         "ScoringError SourceError SparkwingError StepFailed TrainingError WarehouseError WorkspaceBusy "
         "describe first_line is_transient java_cause looks_transient"
@@ -38,7 +38,7 @@ PUBLIC: dict[str, str] = {
         "ADMIN CSRF_COOKIE EVENTS OPERATOR ROLES SCOPES SCOPE_ROLES SCORER SESSION_COOKIE VIEWER "
         "ApiKey AuditLog "
         "Authenticator BasicProvider Credentials FailureThrottle Identity KeyProvider KeyStore LdapProvider "
-        "PasswordProvider Provider Sessions check_tls providers_from roles_of"
+        "PasswordProvider Provider RateLimiter Sessions check_tls providers_from roles_of"
     ),
     "sparkwing.cli": "EXIT_CODES app exit_code format_command main submit_command",
     "sparkwing.config": (
@@ -59,8 +59,8 @@ PUBLIC: dict[str, str] = {
         "start_history_server start_spark stop_h2o stop_spark submitted_conf use_java"
     ),
     "sparkwing.lake": (
-        "SourceContext SourceResult check_locations clean_staging fingerprint_source read_source "
-        "source_problems staging_dir write_output"
+        "Selection SourceContext SourceResult check_locations clean_staging commit_consumed "
+        "fingerprint_source ledger_uri pinned_selection read_source source_problems staging_dir write_output"
     ),
     "sparkwing.mojo": (
         "EncodedRows Feature Limits ModelInfo MojoModel RowWarning class_column inspect_text load predict_csv"

@@ -47,6 +47,7 @@ from sparkwing.auth._identity import (
 )
 from sparkwing.auth._keys import SCOPE_ROLES, SCOPES, ApiKey, KeyProvider, KeyStore
 from sparkwing.auth._ldap import LdapProvider
+from sparkwing.auth._limits import RateLimiter
 from sparkwing.auth._sessions import CSRF_COOKIE, SESSION_COOKIE, Sessions
 from sparkwing.auth._tls import check_tls
 
@@ -73,6 +74,7 @@ __all__ = [
     "LdapProvider",
     "PasswordProvider",
     "Provider",
+    "RateLimiter",
     "Sessions",
     "check_tls",
     "providers_from",

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
 import ipaddress
+import secrets
 import threading
 import time
 from collections import OrderedDict, deque
@@ -22,14 +25,42 @@ _PEERS = 10_000  # addresses (and identities) remembered at most: memory stays b
 
 class BasicProvider:
     """``Authorization: Basic`` for a :class:`PasswordProvider`, accepted over TLS only (or from
-    loopback), since the password travels with every request."""
+    loopback), since the password travels with every request.
+
+    A REST client sends its password with every request, and each check is a round trip to
+    the directory (three TLS connections with StartTLS), so a success is remembered for
+    ``remember`` seconds (0: never): in memory, under an HMAC of name and password with a
+    random per-process key, never the password itself; a wrong password is never remembered.
+    """
 
     scheme = "basic"
 
-    def __init__(self, passwords: PasswordProvider, realm: str = "sparkwing") -> None:
+    def __init__(self, passwords: PasswordProvider, realm: str = "sparkwing", *, remember: float = 60.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:  # fmt: skip
         self.passwords = passwords
         self.source = passwords.source
         self.challenge = f'Basic realm="{realm}", charset="UTF-8"'
+        self.remember, self._clock = remember, clock
+        self._key = secrets.token_bytes(32)
+        self._known: OrderedDict[bytes, tuple[Identity, float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def _check(self, user: str, password: str) -> Identity:
+        if self.remember <= 0:
+            return self.passwords.check_password(user, password)
+        digest = hmac.new(self._key, f"{user}\0{password}".encode(), hashlib.sha256).digest()
+        now = self._clock()
+        with self._lock:
+            known = self._known.get(digest)
+            if known is not None and known[1] > now:
+                return known[0]
+        identity = self.passwords.check_password(user, password)
+        with self._lock:
+            self._known[digest] = (identity, now + self.remember)
+            self._known.move_to_end(digest)
+            while len(self._known) > _PEERS:
+                self._known.popitem(last=False)
+        return identity
 
     def authenticate(self, credentials: Credentials) -> Identity:
         try:
@@ -43,7 +74,7 @@ class BasicProvider:
         if not credentials.tls and not _loopback(credentials.peer):
             raise AuthError("HTTP Basic is accepted over TLS only",
                             hint="use https:// (--tls-cert/--tls-key)")
-        return self.passwords.check_password(user, password)
+        return self._check(user, password)
 
 
 class FailureThrottle:
@@ -79,14 +110,15 @@ class FailureThrottle:
 class Authenticator:
     """Asks the provider of a request's ``Authorization`` scheme who is calling.
 
-    Failed attempts (401, 403) are audited and throttled per address (429 beyond
-    ``failures_per_minute``); a success is audited once per identity and address every 10
-    minutes (a REST client authenticates on every request).  ``service`` names the edge in the
+    Failed attempts (401, 403) are audited; wrong credentials (401) are throttled per address
+    (429 beyond ``failures_per_minute``: a 403 had the right password).  A success is audited
+    once per identity and address every 10 minutes (a REST client authenticates on every
+    request).  ``service`` names the edge in the
     audit log.
     """
 
     def __init__(self, providers: Sequence[Provider | PasswordProvider], *, audit: AuditLog | None = None,
-                 service: str = "", failures_per_minute: int = 10,
+                 service: str = "", failures_per_minute: int = 10, remember_basic: float = 60.0,
                  clock: Callable[[], float] = time.monotonic) -> None:  # fmt: skip
         self.providers = list(providers)
         self.schemes: dict[str, Provider] = {}
@@ -96,7 +128,7 @@ class Authenticator:
                 self.schemes.setdefault(p.scheme, p)
             if isinstance(p, PasswordProvider):
                 self.passwords.append(p)
-                self.schemes.setdefault("basic", BasicProvider(p))
+                self.schemes.setdefault("basic", BasicProvider(p, remember=remember_basic, clock=clock))
         self.audit, self.service, self._clock = audit, service, clock
         self.throttle = FailureThrottle(failures_per_minute, clock=clock)
         self._seen: OrderedDict[tuple[str, str], float] = OrderedDict()
@@ -133,14 +165,18 @@ class Authenticator:
         self._succeeded(identity, peer)
         return identity
 
-    def sign_in(self, user: str, password: str, *, peer: str, role: str | None = None) -> Identity:
-        """A name and password from a form, checked by the first password provider; the
-        identity must have ``role`` when it is given (403 otherwise)."""
+    def sign_in(self, user: str, password: str, *, peer: str, tls: bool = False,
+                role: str | None = None) -> Identity:  # fmt: skip
+        """A name and password from a form (``tls``: it came over https), checked by the first
+        password provider; the identity must have ``role`` when it is given (403 otherwise)."""
         self._check_throttle(peer, user)
         if not self.passwords:
             raise AuthError("no password sign-in is configured", hint="configure auth.ldap")
         provider = self.passwords[0]
         try:
+            if not tls and not _loopback(peer):
+                raise AuthError("passwords are accepted over TLS only",
+                                hint="use https:// (--tls-cert/--tls-key)")
             identity = provider.check_password(user, password)
             if role is not None:
                 identity.require(role)
@@ -155,7 +191,8 @@ class Authenticator:
 
     def _check_throttle(self, peer: str, who: str) -> None:
         if self.throttle.blocked(peer):
-            self._record("throttled", who, peer, "")
+            if self._first(("throttled", peer), self.throttle.window):  # one line per address a minute
+                self._record("throttled", who, peer, "")
             raise AuthError(f"too many failed sign-ins from {peer or 'this address'}; wait a minute",
                             status=429, challenges=self.challenges)
 
@@ -168,17 +205,21 @@ class Authenticator:
             exc.challenges = self.challenges
 
     def _succeeded(self, identity: Identity, peer: str) -> None:
-        now, seen = self._clock(), (identity.key, peer)
+        if self._first((identity.key, peer), 600):
+            self._record("sign_in", identity.name, peer, identity.source, roles=sorted(identity.roles))
+
+    def _first(self, seen: tuple[str, str], window: float) -> bool:
+        """Whether ``seen`` happens for the first time in ``window`` seconds (then remembered)."""
+        now = self._clock()
         with self._lock:
             last = self._seen.get(seen)
-            fresh = last is None or now - last > 600
-            if fresh:
-                self._seen[seen] = now
-                self._seen.move_to_end(seen)
-                while len(self._seen) > _PEERS:
-                    self._seen.popitem(last=False)
-        if fresh:
-            self._record("sign_in", identity.name, peer, identity.source, roles=sorted(identity.roles))
+            if last is not None and now - last <= window:
+                return False
+            self._seen[seen] = now
+            self._seen.move_to_end(seen)
+            while len(self._seen) > _PEERS:
+                self._seen.popitem(last=False)
+            return True
 
     def _record(self, event: str, who: str, peer: str, source: str, **detail: object) -> None:
         if self.audit is not None:

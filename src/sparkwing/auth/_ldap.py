@@ -82,7 +82,9 @@ class LdapProvider:
         if not roles:
             raise AuthError(f"{user} signed in, but none of their groups has a role here", status=403,
                             hint="an administrator maps groups to roles in auth.ldap.roles")
-        return Identity(user, roles, self.source)
+        # The directory compares names ignoring case and extra spaces (caseIgnoreMatch): so does
+        # the identity, else "Alice" and "alice " would be two buckets for the limits.
+        return Identity(" ".join(user.split()).casefold(), roles, self.source)
 
     def _find_dn(self, user: str) -> str:
         s = self.settings

@@ -9,8 +9,8 @@ from typing import Annotated, Any
 
 import typer
 
+from sparkwing.cli import _audit, _flow, _history, _predict, _schedule, _sql, _tables, _ui
 from sparkwing.cli import _console as console
-from sparkwing.cli import _history, _predict, _schedule, _sql, _tables, _ui
 from sparkwing.cli._cards import show_card
 from sparkwing.cli._context import CliState, state
 from sparkwing.cli._errors import SparkwingGroup, print_error
@@ -212,26 +212,12 @@ def tables_rollback(
 
     st = state(ctx)
     info = rollback_table(st.spark(), name, st.workspace(), to)
-    _audit(ctx, "rolled_back", table=name, version=info.version)
+    _audit.record(ctx, "rolled_back", table=name, version=info.version)
     console.out.print(f"{name} now at version {info.version}")
 
 
-def _audit(ctx: typer.Context, event: str, **detail: Any) -> None:
-    """An audit-log line for a change made at the command line: the OS user at this host."""
-    import getpass
-    import socket
-
-    from sparkwing.auth import AuditLog
-
-    try:
-        who = getpass.getuser()
-    except (KeyError, OSError):
-        who = "unknown"
-    AuditLog(state(ctx).workspace()).record(event, who=who, peer=socket.gethostname(), service="cli",
-                                            **detail)
-
-
 _sql.register(app)  # sql --engine spark|duckdb, read-only unless --allow-write
+_audit.register(app)  # audit: sign-ins, failures, key changes, promotions, rollbacks
 
 
 # --- models -------------------------------------------------------------------------------
@@ -278,7 +264,7 @@ def models_promote(ctx: typer.Context, name: str, version: int, alias: str,
                    reason: Annotated[str, typer.Option("--reason")] = "manual promotion") -> None:
     """Point ALIAS of model NAME at VERSION (checksums verified; recorded in the audit log)."""
     state(ctx).registry().promote(name, version, alias, reason=reason)
-    _audit(ctx, "promoted", model=name, alias=alias, version=version, reason=reason)
+    _audit.record(ctx, "promoted", model=name, alias=alias, version=version, reason=reason)
     console.out.print(f"{name}@{alias} -> v{version}")
 
 
@@ -422,6 +408,7 @@ def keys_revoke(ctx: typer.Context, key: Annotated[str, typer.Argument(help="Key
 app.command("shell")(shell)
 app.command(name="ui")(_ui.ui)  # web pages: src/sparkwing/cli/_ui.py
 app.command(name="history")(_history.history)  # Spark History Server: src/sparkwing/cli/_history.py
+app.command(name="flow")(_flow.flow)  # H2O Flow, login on: src/sparkwing/cli/_flow.py
 _schedule.register(app)  # scheduler start|status|stop, schedules, export, backfill, emr submit
 
 

@@ -8,6 +8,7 @@ from sparkwing.errors import (
     ConfigError,
     EngineError,
     MojoError,
+    NoNewData,
     RegistryError,
     RunNotFound,
     RunStopped,
@@ -38,6 +39,7 @@ EXIT_CODES: dict[type[SparkwingError], int] = {
     RunNotFound: 13,
     RunStopped: 14,
     AuthError: 15,
+    NoNewData: 16,
 }
 INTERNAL_ERROR = 1
 USAGE_ERROR = 2

@@ -112,6 +112,9 @@ class AuthSettings(_Section):
     session: SessionSettings = Field(default_factory=SessionSettings, description="UI sessions.")
     failures_per_minute: int = Field(
         10, ge=1, le=10_000, description="Failed sign-ins per client address per minute; beyond: 429.")
+    remember_basic: float = Field(
+        60.0, ge=0, le=3600, description="Seconds a right HTTP Basic password is remembered (0: ask "
+        "the directory on every request).")
 
 
 def _loopback(host: str) -> bool:

@@ -47,15 +47,37 @@ class SparkSettings(_Section):
     executor_max_failures: int | None = Field(
         None, ge=1, description="spark.executor.maxNumFailures (YARN): executors lost before the app fails."
     )
+    authenticate: bool = Field(
+        True,
+        description="spark.authenticate on YARN and Kubernetes masters: Spark generates a secret per "
+        "application and executors must prove it. (A standalone cluster needs the same "
+        "spark.authenticate.secret on its master and workers: set it there and in spark.conf.)",
+    )
+    network_crypto: bool = Field(
+        False, description="spark.network.crypto.enabled on cluster masters: encrypt Spark's RPC and "
+        "block transfers (needs authenticate)."
+    )
     conf: dict[str, str] = Field(
         default_factory=dict, description="Any spark.* setting, passed through unchanged."
     )
 
 
 class H2OSettings(_Section):
-    bind_loopback: bool = Field(True, description="Bind the H2O node and Flow to 127.0.0.1.")
-    username: str | None = Field(None, description="H2O login user (hash login).")
-    password: str | None = Field(None, description="H2O login password.")
+    bind_loopback: bool = Field(
+        True, description="Bind every H2O and Flow-proxy socket of the driver to 127.0.0.1 "
+        "(local and loopback masters).",
+    )
+    login: bool = Field(
+        True, description="H2O's node login (hash login) on every node: a user and password generated "
+        "per cloud (or username/password below); off only for a machine you alone use.",
+    )
+    username: str | None = Field(None, description="H2O login user (default: sparkwing).")
+    password: str | None = Field(None, description="H2O login password (default: generated per cloud).")
+    internal_secure_connections: bool = Field(
+        False, description="TLS between H2O nodes (spark.ext.h2o.internal_secure_connections, "
+        "generated keystores); XGBoost then refuses to train unless "
+        "spark.ext.h2o.allow_insecure_xgboost is set.",
+    )
     conf: dict[str, str] = Field(
         default_factory=dict, description="Any spark.ext.h2o.* setting, passed through."
     )

@@ -207,6 +207,11 @@ class SourceSpec(_Spec):
     max_quarantine_share: float | None = Field(
         None, ge=0, le=1, description="Overrides lake.max_quarantine_share for this source."
     )
+    incremental: bool = Field(
+        False,
+        description="Read only the files no earlier successful run consumed (new or changed); a run with "
+        "none skips this source and its downstream steps.",
+    )
 
     @property
     def column_types(self) -> dict[str, str]:

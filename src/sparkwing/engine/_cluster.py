@@ -134,8 +134,33 @@ def cluster_conf(settings: Settings) -> dict[str, str]:
     if s.executor_max_failures:
         conf["spark.executor.maxNumFailures"] = str(s.executor_max_failures)
         conf["spark.yarn.max.executor.failures"] = str(s.executor_max_failures)
+    conf.update(spark_security_conf(settings))
     # The executors load H2O from this jar; pysparkling adds it to the driver itself.
     conf["spark.jars"] = sparkling_jar()
+    return conf
+
+
+def spark_security_conf(settings: Settings) -> dict[str, str]:
+    """``spark.authenticate`` (and RPC encryption) where Spark generates the secret itself.
+
+    YARN and Kubernetes: Spark makes a secret per application and hands it to its executors, so
+    nothing secret appears in any setting or exported file.  A standalone master shares one
+    secret with its workers that sparkwing cannot know: set ``spark.authenticate.secret`` there.
+    Local masters run no executors to authenticate.
+    """
+    s = settings.spark
+    if cluster_kind(s.master) not in ("yarn", "k8s"):
+        return {}
+    conf: dict[str, str] = {}
+    if s.authenticate:
+        conf["spark.authenticate"] = "true"
+        if cluster_kind(s.master) == "yarn":
+            # EMR's spark-defaults turn the NodeManagers' shuffle service on, which refuses
+            # executors that authenticate unless yarn-site has spark.authenticate too; without
+            # dynamic allocation (off for H2O) the executors serve their own shuffle files.
+            conf["spark.shuffle.service.enabled"] = "false"
+    if s.network_crypto:
+        conf["spark.network.crypto.enabled"] = "true"
     return conf
 
 

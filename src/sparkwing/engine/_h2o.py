@@ -3,11 +3,18 @@
 :func:`start_h2o` returns an :class:`H2OCloud`: the caller keeps it (a run keeps it on its
 context) and hands it to whatever trains; nothing about the cloud is module state.
 
-Loopback binding (``h2o.bind_loopback``, local masters only): the H2O node gets
-``-ip 127.0.0.1 -web_ip 127.0.0.1``.  Sparkling Water's Flow proxy on the driver always binds
-every interface (its Jetty address is hard-coded), so sparkwing stops that proxy after start-up
-and connects the H2O Python client to the node's own REST port, which also serves Flow on
-127.0.0.1 (see :attr:`H2OCloud.url`).
+Locked down by default (see docs/security.md, "H2O"):
+
+* Login (``h2o.login``, every mode): H2O's hash login with a user and password generated per
+  cloud (:class:`~sparkwing.engine._h2o_login.H2OLogin`); the H2O Python client gets them in
+  memory, nothing logs them.  Without it anyone who reaches an H2O port drives it (CVE-2026-3960).
+* Loopback (``h2o.bind_loopback``, local and loopback masters): the H2O node gets
+  ``-ip 127.0.0.1 -web_ip 127.0.0.1``.  Sparkling Water's Flow proxy on the driver binds the
+  wildcard address (hard-coded in its Jetty helper, no setting), so while the cloud starts this
+  JVM's wildcard address *is* 127.0.0.1 (:func:`_wildcard_is_loopback`): the proxy and every
+  port probe bind loopback from their first moment.  After start-up sparkwing stops the proxy
+  and connects the Python client to the node's own REST port, which serves Flow too
+  (:attr:`H2OCloud.url`).
 
 Ports: on this machine (local and loopback masters) the node's ports and the Flow proxy port
 are ones the OS reports free at start, never H2O's fixed 54321, so another H2O on the machine
@@ -23,12 +30,13 @@ import logging
 import threading
 import urllib.request
 from base64 import b64encode
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sparkwing.config import Settings
 from sparkwing.engine._cluster import cluster_kind, loopback_master
+from sparkwing.engine._h2o_login import H2OLogin
 from sparkwing.engine._logs import EngineLogs
 from sparkwing.engine._ports import free_port, port_in_use
 from sparkwing.errors import EngineError, first_line, java_cause, looks_transient
@@ -41,6 +49,10 @@ log = logging.getLogger("sparkwing.engine")
 T = TypeVar("T")
 
 LOOPBACK_ARGS = "-ip 127.0.0.1 -web_ip 127.0.0.1"
+# The driver JVM option that lets sparkwing point the JVM's wildcard address at 127.0.0.1.
+OPEN_JAVA_NET = "--add-opens=java.base/java.net=ALL-UNNAMED"
+# Logins the user configures through h2o.conf (LDAP, Kerberos, PAM: a JAAS login.conf of theirs).
+OTHER_LOGINS = ("spark.ext.h2o.ldap.login", "spark.ext.h2o.kerberos.login", "spark.ext.h2o.pam.login")
 BASE_PORT = "spark.ext.h2o.base.port"
 WEB_PORT = "spark.ext.h2o.client.web.port"
 PORT_HINT = (
@@ -75,8 +87,10 @@ class H2OCloud:
     url: str  # the REST (and Flow) URL the Python client talks to
     size: int  # nodes in the cloud when it formed
     cluster: bool = False  # nodes live in executors (not in this driver JVM)
-    auth: tuple[str, str] | None = None
+    auth: tuple[str, str] | None = field(default=None, repr=False)  # the node login, for clients
     log_dir: str | None = None  # where the H2O nodes write their logs (local nodes)
+    login: H2OLogin | None = None  # the generated login this cloud owns (removed at stop)
+    flow_proxy: str | None = None  # Sparkling Water's Flow proxy on the driver, if it was started
     lost: str | None = None
     stopped: bool = field(default=False)
 
@@ -185,13 +199,17 @@ class H2OCloud:
         if self.stopped:
             return
         self.stopped = True
-        if self.lost is not None:
-            # A broken cloud cannot shut down in order (it would wait for the dead node): leave
-            # it; stopping Spark ends the executors that hold the remaining nodes.
-            log.warning("H2O cloud is broken (%s); not stopping it in order", self.lost)
-            return
-        with contextlib.redirect_stdout(io.StringIO()):
-            self.context.stop(stopSparkContext=False)
+        try:
+            if self.lost is not None:
+                # A broken cloud cannot shut down in order (it would wait for the dead node): leave
+                # it; stopping Spark ends the executors that hold the remaining nodes.
+                log.warning("H2O cloud is broken (%s); not stopping it in order", self.lost)
+                return
+            with contextlib.redirect_stdout(io.StringIO()):
+                self.context.stop(stopSparkContext=False)
+        finally:
+            if self.login is not None:
+                self.login.remove()
 
 
 def _loopback(settings: Settings) -> bool:
@@ -199,11 +217,35 @@ def _loopback(settings: Settings) -> bool:
     return settings.h2o.bind_loopback and loopback_master(settings.spark.master)
 
 
-def h2o_conf(settings: Settings, logs: EngineLogs | None = None) -> dict[str, str]:
+def _secret(value: Any) -> str:
+    """A setting's plain value, whether it is a ``str`` or pydantic's ``SecretStr``."""
+    getter = getattr(value, "get_secret_value", None)
+    return str(getter() if getter else value)
+
+
+def own_login(settings: Settings) -> bool:
+    """Whether sparkwing makes the cloud's hash login (on, and no LDAP/Kerberos/PAM of the user)."""
+    user = settings.h2o.conf
+    return settings.h2o.login and not any(user.get(k, "").lower() == "true" for k in OTHER_LOGINS)
+
+
+def new_login(settings: Settings) -> H2OLogin | None:
+    """A fresh login for the next cloud (``h2o.username``/``password`` if set), or None (no login)."""
+    if not own_login(settings):
+        return None
+    password = settings.h2o.password
+    return H2OLogin.generate(settings.h2o.username, _secret(password) if password else None)
+
+
+def h2o_conf(
+    settings: Settings, logs: EngineLogs | None = None, login: H2OLogin | None = None
+) -> dict[str, str]:
     """The spark.ext.h2o.* settings sparkwing applies, then the user's.
 
     Ports the user does not set are chosen free on this machine for every master whose H2O
     nodes run here (local and loopback standalone); the Flow proxy's port on the driver always.
+    With ``login`` every node turns hash login on with its realm file; the password is not
+    among these settings (it goes to the H2O client only, see :func:`start_h2o`).
     """
     conf: dict[str, str] = {
         "spark.ext.h2o.fail.on.unsupported.spark.param": "true",
@@ -236,6 +278,13 @@ def h2o_conf(settings: Settings, logs: EngineLogs | None = None) -> dict[str, st
         conf["spark.ext.h2o.client.ip"] = "127.0.0.1"
         extra = user.pop("spark.ext.h2o.extra.properties", "")
         conf["spark.ext.h2o.extra.properties"] = f"{LOOPBACK_ARGS} {extra}".strip()
+    if login is not None:
+        conf["spark.ext.h2o.hash.login"] = "true"
+        conf["spark.ext.h2o.login.conf"] = login.realm_file  # Spark ships it to the executors
+        conf["spark.ext.h2o.user.name"] = login.user
+    if settings.h2o.internal_secure_connections:
+        conf["spark.ext.h2o.internal_secure_connections"] = "true"
+    user.pop("spark.ext.h2o.password", None)  # the client's password: set on the H2OConf only
     conf.update(user)
     return conf
 
@@ -250,36 +299,51 @@ def start_h2o(spark: SparkSession, settings: Settings, *, logs: EngineLogs | Non
     >>> cloud = start_h2o(spark, settings)   # doctest: +SKIP
     """
     try:
-        from pysparkling import H2OConf, H2OContext
+        from pysparkling import H2OContext
     except ImportError as exc:  # pragma: no cover - a broken install
         raise EngineError(
             "Sparkling Water is not installed",
             hint="pip install 'h2o-pysparkling-3-5==3.46.0.6.post1'",
         ) from exc
-    auth = (settings.h2o.username, settings.h2o.password or "") if settings.h2o.username else None
     cluster = cluster_kind(settings.spark.master) is not None
     running = _running(spark, H2OContext)
     if running is not None:
         return _client_quiet(H2OCloud(
-            context=running, url=_client_url(), size=0, cluster=cluster, auth=auth,
+            context=running, url=_client_url(), size=0, cluster=cluster, auth=_running_auth(running),
             log_dir=None if logs is None else logs.h2o_dir,
         ), logs, size=True)
+    login = new_login(settings)
+    auth = login.auth if login is not None else _configured_auth(settings)
+    try:
+        return _start(spark, settings, logs, login, auth, cluster)
+    except BaseException:
+        if login is not None:
+            login.remove()
+        raise
+
+
+def _start(spark: SparkSession, settings: Settings, logs: EngineLogs | None, login: H2OLogin | None,
+           auth: tuple[str, str] | None, cluster: bool) -> H2OCloud:
+    from pysparkling import H2OConf, H2OContext
+
     conf = H2OConf()
-    values = h2o_conf(settings, logs)
+    values = h2o_conf(settings, logs, login)
     for key, value in values.items():
         conf.set(key, value)
-    if settings.h2o.username:
-        conf.setUserName(settings.h2o.username)
-        conf.setPassword(settings.h2o.password or "")
-    log.info("starting H2O (Sparkling Water) on the Spark cluster")
+    if auth is not None:
+        conf.setUserName(auth[0])
+        conf.setPassword(auth[1])
+    log.info("starting H2O (Sparkling Water) on the Spark cluster%s", " (login on)" if auth else "")
     banner = io.StringIO()
+    proxy = None
     try:
         # PySparkling prints a cluster banner to stdout; keep it out of CLI output.
-        with contextlib.redirect_stdout(banner):
+        with contextlib.redirect_stdout(banner), _wildcard_is_loopback(spark, _loopback(settings)):
             context = H2OContext.getOrCreate(conf)
             url = _client_url()
             if _loopback(settings):
-                url = _direct_to_node(spark, settings)
+                proxy = url
+                url = _direct_to_node(spark, settings, auth)
     except Exception as exc:
         log.debug("H2O start failed", exc_info=True)
         if port_in_use(exc):
@@ -293,10 +357,66 @@ def start_h2o(spark: SparkSession, settings: Settings, *, logs: EngineLogs | Non
         ) from exc
     log.debug("%s", banner.getvalue())
     cloud = H2OCloud(context=context, url=url, size=0, cluster=cluster, auth=auth,
-                     log_dir=values.get("spark.ext.h2o.log.dir"))
+                     log_dir=values.get("spark.ext.h2o.log.dir"), login=login, flow_proxy=proxy)
     _client_quiet(cloud, logs, size=True)
     log.info("H2O %s ready at %s: cloud of %d node(s)", _h2o_version(), cloud.url, cloud.size)
     return cloud
+
+
+def _configured_auth(settings: Settings) -> tuple[str, str] | None:
+    """The client's login for a login the user configured (LDAP, Kerberos, PAM), if any."""
+    h2o = settings.h2o
+    user = h2o.username or h2o.conf.get("spark.ext.h2o.user.name")
+    password = _secret(h2o.password) if h2o.password else h2o.conf.get("spark.ext.h2o.password", "")
+    return (user, password) if user else None
+
+
+def _running_auth(running: Any) -> tuple[str, str] | None:
+    """The login the running context was started with (its Scala H2OConf holds it)."""
+    try:
+        jconf = running._jhc.getConf()
+        user, password = jconf.userName(), jconf.password()
+        if user.isDefined() and password.isDefined():
+            return str(user.get()), str(password.get())
+    except Exception:  # noqa: BLE001 - no login to recover: the client is connected already
+        log.debug("no login on the running H2O context", exc_info=True)
+    return None
+
+
+@contextlib.contextmanager
+def _wildcard_is_loopback(spark: SparkSession, on: bool) -> Iterator[None]:
+    """While the cloud starts, make this JVM's wildcard address 127.0.0.1 (local masters).
+
+    Sparkling Water's Flow proxy binds ``new InetSocketAddress(port)`` (every interface) and
+    probes ports the same way, with no setting to change it.  Java resolves that address from
+    one cached object (``InetAddress.impl.anyLocalAddress``); pointing it at 127.0.0.1 makes
+    those sockets loopback from their first moment.  Needs ``--add-opens java.base/java.net``
+    on the driver (sparkwing adds it for loopback masters); without it the proxy is only
+    stopped after start-up, and a warning says so.
+    """
+    if not on:
+        yield
+        return
+    jvm: Any = spark.sparkContext._jvm
+    try:
+        impl_field = jvm.java.lang.Class.forName("java.net.InetAddress").getDeclaredField("impl")
+        impl_field.setAccessible(True)
+        impl = impl_field.get(None)
+        impl.anyLocalAddress()  # the cached object exists from here on
+        cached = impl.getClass().getDeclaredField("anyLocalAddress")
+        cached.setAccessible(True)
+        wildcard = cached.get(impl)
+        cached.set(impl, jvm.java.net.InetAddress.getByName("127.0.0.1"))
+    except Exception as exc:  # noqa: BLE001 - an older/locked JVM: fall back, loudly
+        log.warning("cannot keep Sparkling Water's Flow proxy on 127.0.0.1 while H2O starts (%s); "
+                    "it binds every interface until sparkwing stops it after start-up: add %s to "
+                    "spark.driver.extraJavaOptions", first_line(exc, limit=160), OPEN_JAVA_NET)
+        yield
+        return
+    try:
+        yield
+    finally:
+        cached.set(impl, wildcard)
 
 
 def _client_quiet(cloud: H2OCloud, logs: EngineLogs | None, *, size: bool) -> H2OCloud:
@@ -338,7 +458,7 @@ def _client_url() -> str:
     return str(h2o.connection().base_url)
 
 
-def _direct_to_node(spark: SparkSession, settings: Settings) -> str:
+def _direct_to_node(spark: SparkSession, settings: Settings, auth: tuple[str, str] | None) -> str:
     """Stop the all-interfaces Flow proxy; point the Python client at the loopback node."""
     import h2o
 
@@ -349,7 +469,6 @@ def _direct_to_node(spark: SparkSession, settings: Settings) -> str:
         url = "http://" + str(h2o.cluster().nodes[0]["ip_port"])
     h2o.connection().close()  # while the proxy still answers: no atexit noise later
     jvm.ai.h2o.sparkling.backend.utils.ProxyStarter.stopFlowProxy()
-    auth = (settings.h2o.username, settings.h2o.password or "") if settings.h2o.username else None
     h2o.connect(url=url, auth=auth, verbose=False)
     return url
 

@@ -30,6 +30,8 @@ from sparkwing.workspace import Workspace
 LEVELS = ("ERROR", "WARN", "INFO", "DEBUG")
 # Loggers that are loud even at WARN and never help a sparkwing user (Spark's own defaults).
 _QUIET_LOGGERS = {
+    # At INFO it logs its whole configuration, the H2O client's password among it.
+    "ai.h2o.sparkling.H2OContext": "warn",
     "org.sparkproject.jetty": "warn",
     "org.apache.hadoop.hive.metastore.RetryingHMSHandler": "fatal",
     "org.apache.hadoop.hive.ql.exec.FunctionRegistry": "error",

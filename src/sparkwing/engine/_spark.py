@@ -18,6 +18,7 @@ from sparkwing.engine._cluster import (
     loopback_master,
 )
 from sparkwing.engine._events import event_log_conf, prepare_events_dir
+from sparkwing.engine._h2o import OPEN_JAVA_NET
 from sparkwing.engine._java import find_java, use_java
 from sparkwing.engine._logs import EngineLogs
 from sparkwing.engine._metastore import (
@@ -98,6 +99,8 @@ def spark_conf(settings: Settings, logs: EngineLogs | None = None) -> dict[str, 
             f"jdbc:derby:;databaseName={scratch / 'db'};create=true"
         )
         driver_opts.append(f"-Dderby.system.home={scratch}")
+    if settings.h2o.bind_loopback and loopback_master(settings.spark.master):
+        driver_opts.append(OPEN_JAVA_NET)  # H2O's Flow proxy on 127.0.0.1 (see engine/_h2o.py)
     if logs is not None:
         driver_opts.append(f"-Dlog4j2.configurationFile={Path(logs.log4j_conf).as_uri()}")
     host = driver_address(settings)

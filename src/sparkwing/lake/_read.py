@@ -35,7 +35,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sparkwing.config import Settings, SourceSpec
-from sparkwing.errors import SourceError, SparkwingError, java_cause
+from sparkwing.errors import NoNewData, SourceError, SparkwingError, java_cause
+from sparkwing.lake._consumed import Selection, load_ledger, select_new
 from sparkwing.lake._delimited import read_csv
 from sparkwing.lake._fingerprint import fingerprint_files
 from sparkwing.lake._line_formats import FormatNotes, read_arff, read_json, read_svmlight
@@ -67,6 +68,8 @@ class SourceContext:
     pipeline: str
     run_id: str
     base_dir: Path  # relative source URIs resolve against it (the spec's folder)
+    # incremental sources: the files this run picked before (a resume reads the same ones)
+    incremental: Selection | None = None
 
 
 @dataclass
@@ -84,6 +87,7 @@ class SourceResult:
     # JSON with declared columns: undeclared keys dropped from the data -> rows holding them
     extra_keys: dict[str, int] = field(default_factory=dict)
     zero_based: ZeroBased | None = None  # SVMLight: the index base and how it was chosen
+    incremental: dict[str, Any] | None = None  # incremental sources: the files read (Selection)
     _cached: Any = field(default=None, repr=False, compare=False)
 
     def release(self) -> None:
@@ -125,6 +129,13 @@ def read_source(spark: SparkSession, name: str, spec: SourceSpec, ctx: SourceCon
     fmt = spec.resolved_format
     uri = resolve_uri(spec.uri, ctx.base_dir)
     files = _files(uri, spec, ctx, name)
+    selection = None
+    if spec.incremental:
+        selection = ctx.incremental or select_new(files, load_ledger(ctx.workspace, ctx.pipeline, name))
+        if not selection.files:
+            raise NoNewData(f"source {name!r}: no new files in {uri} ({selection.already} already consumed)",
+                            source=name, hint="a later run reads the files that arrive")
+        files = selection.files
     qdir = ctx.workspace.quarantine(ctx.pipeline, ctx.run_id, name)
     try:
         settled, notes = _parse(spark, name, spec, fmt, files, ctx)
@@ -163,7 +174,7 @@ def read_source(spark: SparkSession, name: str, spec: SourceSpec, ctx: SourceCon
         name=name, df=settled.df, rows_read=rows_read, rows_accepted=rows_read - rows_bad,
         rows_quarantined=rows_bad, quarantine_uri=quarantine_uri, fingerprint=fingerprint,
         reasons=settled.reasons, extra_keys=notes.extra_keys, zero_based=notes.zero_based,
-        _cached=settled.cached,
+        incremental=selection.to_dict() if selection is not None else None, _cached=settled.cached,
     )  # fmt: skip
 
 

@@ -69,6 +69,10 @@ class SourceDetails(_Details):
         default=None, description="SVMLight: the index base and how it was chosen (declared or inferred)."
     )
     notes: list[str] = Field(default_factory=list, description="Decisions the reader took (e.g. index base).")
+    incremental: dict[str, Any] | None = Field(
+        default=None, description="Incremental source: the files read (new, changed) and how many were "
+        "already consumed; a resume reads the same files, the ledger takes them when the run succeeds.",
+    )
 
 
 class PrepStepStats(BaseModel):

@@ -15,6 +15,7 @@ from sparkwing.config import PipelineSpec, RetryPolicy, Settings, build_graph
 from sparkwing.config._schedule import NO_RETRIES
 from sparkwing.errors import (
     ConfigError,
+    NoNewData,
     RunStopped,
     SparkwingError,
     StepFailed,
@@ -22,6 +23,7 @@ from sparkwing.errors import (
     first_line,
     looks_transient,
 )
+from sparkwing.pipeline._details import SourceDetails
 from sparkwing.pipeline._lock import PipelineLock
 from sparkwing.pipeline._progress import LogReporter, Reporter
 from sparkwing.pipeline._record import FailedTry, RunRecord, RunStore, StepRecord, Trigger
@@ -124,6 +126,8 @@ def run_pipeline(
                 cleanup()
             except Exception as exc:  # noqa: BLE001 - a dead executor/JVM must not hide the run's error
                 log.warning("cleanup failed: %s", first_line(exc, limit=200))
+        if record.status == "succeeded":
+            _commit_incremental(workspace, record)
         if record.status == "succeeded":  # a failed run keeps its S3 copies for a look
             from sparkwing.lake import clean_staging
 
@@ -189,6 +193,26 @@ def _steps_to_run(graph: Any, record: RunRecord, resuming: bool) -> set[str]:
     return todo
 
 
+def _commit_incremental(workspace: Workspace, record: RunRecord) -> None:
+    """A succeeded run consumed its incremental sources' files: add them to the ledgers.
+
+    Every succeeded source step counts, also one from an earlier attempt of a resumed run (a
+    failed attempt consumed nothing).  A failed write is logged: those files are read again.
+    """
+    from sparkwing.lake import commit_consumed
+
+    for name, step in record.steps.items():
+        picked = step.details.incremental if isinstance(step.details, SourceDetails) else None
+        if step.status != "succeeded" or not picked:
+            continue
+        try:
+            n = commit_consumed(workspace, record.pipeline, name, picked, record.run_id)
+            record.note("consumed incremental files", source=name, files=n)
+        except (OSError, SparkwingError) as exc:
+            log.warning("source %r: could not record the consumed files (the next run reads them "
+                        "again): %s", name, first_line(exc, limit=200))
+
+
 def _run_steps(
     ctx: RunContext, todo: set[str], store: RunStore, reporter: Reporter, *, fail_fast: bool,
     stop: Callable[[], bool] = lambda: False, sleep: Callable[[float], None] = time.sleep,
@@ -199,6 +223,7 @@ def _run_steps(
     """
     failures: list[SparkwingError] = []
     failed_upstream: dict[str, str] = {}  # blocked step -> the failed step it waits for
+    idle_upstream: dict[str, str] = {}  # step -> the incremental source with no new files it needs
     for name in ctx.graph.order:
         if name not in todo:
             continue
@@ -214,8 +239,16 @@ def _run_steps(
             failed_upstream[name] = blocker
             _skip_step(ctx, step, f"upstream {blocker!r} failed", store, reporter)
             continue
+        idle = next((idle_upstream[d] for d in ctx.graph.nodes[name].depends_on if d in idle_upstream), None)
+        if idle is not None:
+            idle_upstream[name] = idle
+            _skip_step(ctx, step, f"no new data in {idle!r}", store, reporter)
+            continue
         try:
             _run_step_with_retries(ctx, name, step, store, reporter, stop, sleep)
+        except NoNewData as exc:  # not a failure: nothing arrived since the last successful run
+            idle_upstream[name] = name
+            _skip_step(ctx, step, exc.message, store, reporter)
         except SparkwingError as exc:
             if fail_fast:
                 raise
@@ -281,6 +314,8 @@ def _run_step(
     try:
         RUNNERS[step.kind](ctx, name, step)
         step.status = "succeeded"
+    except NoNewData:
+        raise  # the caller records the skip
     except SparkwingError as exc:
         step.status = "failed"
         step.error = exc.one_line()

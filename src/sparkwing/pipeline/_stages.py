@@ -87,10 +87,12 @@ class RunContext:
 
 
 def run_source(ctx: RunContext, name: str, step: StepRecord) -> None:
-    from sparkwing.lake import SourceContext, read_source
+    from sparkwing.lake import SourceContext, pinned_selection, read_source
 
     src = ctx.spec.sources[name]
-    sctx = SourceContext(ctx.settings, ctx.workspace, ctx.spec.name, ctx.run_id, ctx.spec.base_dir)
+    before = step.details.incremental if isinstance(step.details, SourceDetails) else None
+    sctx = SourceContext(ctx.settings, ctx.workspace, ctx.spec.name, ctx.run_id, ctx.spec.base_dir,
+                         incremental=pinned_selection(before) if src.incremental and before else None)
     result = read_source(ctx.spark, name, src, sctx)
     ctx.outputs[name] = result.df
     ctx.cleanups.append(result.release)
@@ -107,6 +109,7 @@ def run_source(ctx: RunContext, name: str, step: StepRecord) -> None:
         extra_keys=result.extra_keys or None,
         # SVMLight: the index base and how it was chosen
         zero_based=result.zero_based.to_dict() if result.zero_based is not None else None,
+        incremental=result.incremental,
     )
 
 
@@ -139,6 +142,9 @@ def run_dataset(ctx: RunContext, name: str, step: StepRecord) -> None:
     if spec.checks or ctx.consumers.get(name, 0) > 1:
         # Checks and several consumers would each recompute the steps: compute them once.
         df = df.persist(StorageLevel.MEMORY_AND_DISK)
+        # Released when the run ends, failed or not: a cached plan left behind would answer the
+        # next run's identical plan over changed files (the scheduler and sw.Pipeline reuse Spark).
+        ctx.cleanups.append(df.unpersist)
     results = run_checks(df, spec.checks) if spec.checks else []
     step.checks = [r.to_dict() for r in results]
     if spec.checks:

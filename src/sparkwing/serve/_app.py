@@ -30,13 +30,14 @@ from sparkwing.auth import (
     Credentials,
     Identity,
     KeyStore,
+    RateLimiter,
     providers_from,
 )
 from sparkwing.errors import ConfigError, SparkwingError
 from sparkwing.registry import Registry
 from sparkwing.serve._config import ServeConfig
 from sparkwing.serve._errors import ServeError, from_sparkwing
-from sparkwing.serve._limits import ClientAborted, DeclaredLength, RateLimiter, read_body
+from sparkwing.serve._limits import ClientAborted, DeclaredLength, read_body
 from sparkwing.serve._metrics import Metrics, RecordRequests
 from sparkwing.serve._models import LoadedModel, ModelStore, default_refs
 from sparkwing.serve._pool import ScoringPool
@@ -84,7 +85,8 @@ class Service:
         self.store = ModelStore(self.registry, refs, self.metrics)
         self.keys = KeyStore(self.workspace, actor="serve")
         self.auth = Authenticator(providers_from(config.auth, self.keys), audit=AuditLog(self.workspace),
-                                  service="serve", failures_per_minute=config.auth.failures_per_minute)
+                                  service="serve", failures_per_minute=config.auth.failures_per_minute,
+                                  remember_basic=config.auth.remember_basic)
         self.limiter = RateLimiter(config.rate_limit, config.burst)
         self.pool = ScoringPool(config)
         self.limits = ResponseLimits(config.max_rows, config.max_warnings, config.max_listed)

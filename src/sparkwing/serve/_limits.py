@@ -1,11 +1,10 @@
-"""Request limits: a token bucket per API key, the body size and read time, concurrent scoring."""
+"""Request limits: the body size and read time, concurrent scoring (the rate per identity:
+:class:`sparkwing.auth.RateLimiter`)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-import threading
-import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -14,34 +13,6 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
-
-
-class RateLimiter:
-    """``rate`` requests per second per key with bursts up to ``burst``; ``rate=0`` = unlimited.
-
-    >>> rl = RateLimiter(rate=1, burst=2, clock=lambda: 0.0)
-    >>> [rl.allow("k") for _ in range(3)]
-    [True, True, False]
-    """
-
-    def __init__(self, rate: float, burst: int, clock: Callable[[], float] = time.monotonic) -> None:
-        self.rate, self.burst, self._clock = rate, burst, clock
-        self._buckets: dict[str, tuple[float, float]] = {}  # key -> (tokens, last time)
-        self._lock = threading.Lock()
-
-    def allow(self, key: str) -> bool:
-        if self.rate <= 0:
-            return True
-        now = self._clock()
-        with self._lock:
-            tokens, last = self._buckets.get(key, (float(self.burst), now))
-            tokens = min(float(self.burst), tokens + (now - last) * self.rate)
-            ok = tokens >= 1.0
-            self._buckets[key] = (tokens - 1.0 if ok else tokens, now)
-        return ok
-
-    def retry_after(self) -> int:
-        return max(1, int(1.0 / self.rate)) if self.rate > 0 else 0
 
 
 def error_body(code: str, message: str, **extra: Any) -> bytes:

@@ -40,6 +40,9 @@ def run(config: ServeConfig) -> None:
         raise ConfigError(f"serving {where} needs an identity provider: no API key is active and no "
                           "LDAP is configured",
                           hint="sparkwing keys create --scope predict, or set auth.ldap")
+    if config.auth.ldap is not None and not config.loopback and not config.tls_cert:
+        log.warning("LDAP sign-in (HTTP Basic) is accepted over TLS only: without --tls-cert, only a "
+                    "TLS proxy on this host can pass it on")
     ssl = {"ssl_certfile": config.tls_cert, "ssl_keyfile": config.tls_key} if config.tls_cert else {}
     common: dict[str, Any] = dict(host=config.host, port=config.port, log_level="info", access_log=False,
                                   server_header=False, timeout_graceful_shutdown=10,

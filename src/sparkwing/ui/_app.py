@@ -18,7 +18,7 @@ from jinja2 import Environment, PackageLoader
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sparkwing import __version__
-from sparkwing.auth import AuditLog, Authenticator, Sessions, providers_from
+from sparkwing.auth import AuditLog, Authenticator, RateLimiter, Sessions, providers_from
 from sparkwing.errors import AuthError, SparkwingError
 from sparkwing.ui import _pages
 from sparkwing.ui._auth import Authenticate, local_viewer
@@ -51,10 +51,12 @@ def templates() -> Environment:
 def sign_in_for(config: UiConfig, workspace: Workspace) -> SignIn | None:
     """The UI's sign-in when ``config.auth`` configures a provider (LDAP), else ``None``."""
     authenticator = Authenticator(providers_from(config.auth), audit=AuditLog(workspace), service="ui",
-                                  failures_per_minute=config.auth.failures_per_minute)  # fmt: skip
+                                  failures_per_minute=config.auth.failures_per_minute,
+                                  remember_basic=config.auth.remember_basic)  # fmt: skip
     if not authenticator.configured:
         return None
-    return SignIn(authenticator, Sessions(config.auth.session.key(), config.auth.session.max_age))
+    sessions = Sessions(config.auth.session.key(), config.auth.session.max_age)
+    return SignIn(authenticator, sessions, RateLimiter(config.rate_limit, config.rate_burst))
 
 
 def create_app(

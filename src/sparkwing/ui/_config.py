@@ -28,6 +28,8 @@ class UiConfig(BaseModel):
     )  # fmt: skip
     max_raw_chars: int = Field(default=2000, ge=80, description="A sampled raw line longer than this is cut.")
     auth: AuthSettings = Field(default_factory=AuthSettings, description="Sign-in (LDAP), sessions.")
+    rate_limit: float = Field(default=50.0, ge=0, description="Requests/s per signed-in identity; 0 = off.")
+    rate_burst: int = Field(default=100, ge=1, description="Requests an identity may make at once.")
     tls_cert: str | None = Field(default=None, description="PEM certificate: serve https.")
     tls_key: str | None = Field(default=None, description="PEM key of tls_cert.")
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from sparkwing.ui._config import UiConfig
 
 
@@ -17,6 +19,10 @@ def run(config: UiConfig) -> None:
 
     workspace = Workspace(config.workspace, s3=config.s3)
     config.check(auth=sign_in_for(config, workspace) is not None)
+    if config.auth.ldap is not None and not config.loopback and not config.tls_cert:
+        logging.getLogger("sparkwing.ui").warning(
+            "the sign-in form takes passwords over TLS only: without --tls-cert, only a TLS proxy on "
+            "this host can pass them on")
     uvicorn.run(create_app(config, workspace=workspace), host=config.host, port=config.port,
                 log_level="warning", access_log=False, server_header=False, timeout_graceful_shutdown=5,
                 ssl_certfile=config.tls_cert, ssl_keyfile=config.tls_key)  # fmt: skip

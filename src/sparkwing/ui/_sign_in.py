@@ -2,7 +2,8 @@
 
 :meth:`SignIn.viewer` is the ``authenticate`` dependency of every page when a login is
 configured: a valid session cookie, or an ``Authorization`` header (Basic over TLS, or a scheme
-such as Negotiate that a provider reads), else a redirect to ``/login`` (a ``GET``) or a 401.
+such as Negotiate that a provider reads), else a redirect to ``/login`` (a ``GET``) or a 401;
+with no password provider (no form), a 401 whose ``WWW-Authenticate`` offers the schemes.
 The form's body is read up to 8 KiB and parsed as ``application/x-www-form-urlencoded`` (no
 multipart); its CSRF token must match the nonce of a cookie set with the form.  Cookies are
 ``HttpOnly``, ``SameSite=Lax`` (the CSRF cookie ``Strict``) and ``Secure`` over https.
@@ -17,7 +18,16 @@ from urllib.parse import parse_qsl, quote
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from sparkwing.auth import CSRF_COOKIE, SESSION_COOKIE, VIEWER, Authenticator, Credentials, Identity, Sessions
+from sparkwing.auth import (
+    CSRF_COOKIE,
+    SESSION_COOKIE,
+    VIEWER,
+    Authenticator,
+    Credentials,
+    Identity,
+    RateLimiter,
+    Sessions,
+)
 from sparkwing.errors import AuthError
 
 _FORM_BYTES = 8 * 1024
@@ -35,8 +45,8 @@ class SignInRequired(Exception):
 class SignIn:
     """Sessions over ``authenticator``'s password provider (LDAP) and header schemes."""
 
-    def __init__(self, authenticator: Authenticator, sessions: Sessions) -> None:
-        self.auth, self.sessions = authenticator, sessions
+    def __init__(self, authenticator: Authenticator, sessions: Sessions, limiter: RateLimiter) -> None:
+        self.auth, self.sessions, self.limiter = authenticator, sessions, limiter
 
     def viewer(self, request: Request) -> Identity:
         session = self.sessions.read(request.cookies.get(SESSION_COOKIE))
@@ -45,13 +55,19 @@ class SignIn:
             request.state.csrf = self.sessions.form_token(nonce)
         else:
             header = request.headers.get("authorization")
-            if not header:
-                raise SignInRequired(request.url.path)
+            if not header and self.auth.passwords:
+                raise SignInRequired(request.url.path)  # a browser: to the form
+            if not header:  # only header schemes (e.g. Negotiate): a 401 with their challenges
+                raise AuthError("sign-in required", challenges=self.auth.challenges)
             creds = Credentials.from_header(header, peer=_peer(request), tls=request.url.scheme == "https")
-            identity = self.auth.identify(creds)
+            identity = self.auth.identify(creds, role=VIEWER)  # a refusal is audited there
             request.state.reply = creds.reply
         request.state.viewer = identity
-        return identity.require(VIEWER)
+        identity.require(VIEWER)
+        if not self.limiter.allow(identity.key):
+            raise AuthError(f"{identity.name} is over {self.limiter.rate:g} requests/s; slow down",
+                            status=429)
+        return identity
 
     def install(self, app: FastAPI, render: Render) -> None:
         """``GET``/``POST /login`` and ``POST /logout``, and the answers to a missing sign-in."""
@@ -77,7 +93,8 @@ class SignIn:
                                   error="the form expired or did not come from this page; try again")
             try:
                 identity = self.auth.sign_in(form.get("user", ""), form.get("password", ""),
-                                             peer=_peer(request), role=VIEWER)  # fmt: skip
+                                             peer=_peer(request), tls=request.url.scheme == "https",
+                                             role=VIEWER)  # fmt: skip
             except AuthError as exc:
                 return self._form(request, render, exc.status, next=target, error=exc.message,
                                   user=form.get("user", ""))  # fmt: skip
