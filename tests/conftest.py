@@ -112,6 +112,18 @@ def s3_server() -> Iterator[str]:
             proc.kill()
 
 
+@pytest.fixture(scope="session")
+def kdc(tmp_path_factory: pytest.TempPathFactory):
+    """A throwaway MIT Kerberos realm (``kdc_server.Realm``) with its KDC on 127.0.0.1, one per run.
+
+    Its service keytab holds ``HTTP/localhost``; the KRB5_* variables point at its files while it runs.
+    """
+    from kdc_server import kdc_realm
+
+    with kdc_realm(tmp_path_factory.mktemp("kdc")) as realm:
+        yield realm
+
+
 @pytest.fixture()
 def data_dir() -> Path:
     return DATA

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-import sparkwing.lake as lake
 from sparkwing.config import SourceSpec, load_settings
 from sparkwing.errors import SourceError
 from sparkwing.lake import SourceContext, fingerprint_source
@@ -18,13 +17,6 @@ from sparkwing.workspace import Workspace
 def ctx(tmp_path: Path) -> SourceContext:
     settings = load_settings({"workspace": str(tmp_path / "ws")})
     return SourceContext(settings, Workspace.from_settings(settings), "p", "r1", tmp_path)
-
-
-def test_public_api():
-    assert sorted(lake.__all__) == sorted(
-        ["SourceContext", "SourceResult", "check_locations", "clean_staging", "fingerprint_source",
-         "read_source", "source_problems", "staging_dir", "write_output"]
-    )  # fmt: skip
 
 
 def test_resolve_uri(tmp_path):

@@ -36,17 +36,19 @@ PUBLIC: dict[str, str] = {
     ),
     "sparkwing.auth": (
         "ADMIN CSRF_COOKIE EVENTS OPERATOR ROLES SCOPES SCOPE_ROLES SCORER SESSION_COOKIE VIEWER "
+        "KerberosProvider NegotiateAcceptor NegotiateFailed Negotiated PrincipalRoles parse_negotiate "
         "ApiKey AuditLog "
         "Authenticator BasicProvider Credentials FailureThrottle Identity KeyProvider KeyStore LdapProvider "
         "PasswordProvider Provider RateLimiter Sessions check_tls providers_from roles_of"
     ),
     "sparkwing.cli": "EXIT_CODES app exit_code format_command main submit_command",
     "sparkwing.config": (
-        "AlgorithmSpec AutoMLSpec CHECK_KINDS Check DRIVER_PARSED DataTrigger DatasetSpec FORMAT_ALIASES "
-        "GlrmParams H2OSettings Kind LakeSettings MetastoreSettings ModelRef ModelSpec Node OUTPUT_FORMATS "
-        "OutputFormat ParamSpec PipelineSpec PromoteSpec RetryPolicy S3Settings SOURCE_FORMATS STEP_KINDS "
-        "ScheduleSpec "
-        "AuthSettings LdapSettings SessionSettings "  # sign-in (section auth)
+        "AlgorithmSpec AutoMLSpec CHECK_KINDS Check DRIVER_PARSED DataTrigger DatasetSpec DriftSpec "
+        "FORMAT_ALIASES GlrmParams H2OSettings Kind LakeSettings MetastoreSettings ModelRef ModelSpec Node "
+        "OUTPUT_FORMATS "
+        "OutputFormat "
+        "ParamSpec PipelineSpec PromoteSpec RetryPolicy S3Settings SOURCE_FORMATS STEP_KINDS ScheduleSpec "
+        "AuthSettings KerberosSettings LdapSettings SessionSettings "  # sign-in (section auth)
         "ScoreSpec Settings SourceFormat SourceFormatName SourceSpec SparkSettings SplitSpec Step StepGraph "
         "TABLE_FORMATS TableFormat TableSpec WarehouseSettings build_graph canonical_format check_alias "
         "check_model_name check_source_paths format_for_path is_model_name load_settings load_spec "
@@ -70,9 +72,16 @@ PUBLIC: dict[str, str] = {
         "Reporter RunRecord RunStore ScoreDetails SourceDetails StepDetails StepRecord TableDetails Trigger "
         "run_pipeline"
     ),
+    "sparkwing.monitor": (
+        "EPS FILE METRICS ColumnCounts DriftLog DriftReport FeatureDrift ProfileCounts RunSample StepSample "
+        "column_drift compare count_columns count_dataframe count_values domains_of kind_of metrics_uri "
+        "profile_columns profile_dataframe psi record_run"
+    ),
     "sparkwing.prep": "CheckResult StepStats apply_steps gate resolve_stats run_checks",
     "sparkwing.registry": (
         "CARD GENMODEL_JAR MOJO ModelVersion POJO_DIR PromotionDecision Registry decide_promotion "
+        # the drift reference a version keeps (card.profile)
+        "BINS TOP_K DataProfile FeatureProfile "
         # the typed card.json and its parts; the headline metric (one vocabulary)
         "CARD_VERSION Artifact ConfusionMatrix Curves Feature Glrm Lineage Metrics ModelCard Pojo PrCurve "
         "RocCurve Rows SourceLineage TableLineage VariableImportance Versions "
@@ -86,7 +95,7 @@ PUBLIC: dict[str, str] = {
     ),
     "sparkwing.score": (
         "InputReport PYTHON_MAX_BYTES Prediction ScoreResult choose_engine output_columns predict "
-        "predict_file prob_column score_batch"
+        "predict_file prob_column score_batch batch_drift prediction_column"
     ),
     "sparkwing.serve": (
         "DEFAULT_ALIAS LoadedModel ModelRef ModelStore ServeConfig ServeError Service "

@@ -22,8 +22,10 @@ Providers are small.  A :class:`Provider` reads one ``Authorization`` scheme::
 
 A :class:`PasswordProvider` (``source``, ``check_password(user, password) -> Identity``) checks a
 name and password; the authenticator offers it as HTTP Basic (over TLS only) and the UI's sign-in
-form uses it.  Shipped: :class:`KeyProvider` (API keys, ``Bearer``) and :class:`LdapProvider`
-(bind as the user, groups mapped to roles)::
+form uses it.  Shipped: :class:`KeyProvider` (API keys, ``Bearer``), :class:`LdapProvider`
+(bind as the user, groups mapped to roles) and :class:`KerberosProvider` (``Negotiate``: SPNEGO
+checked by :class:`NegotiateAcceptor` with a service keytab, principals mapped to roles by
+:class:`PrincipalRoles` and, optionally, LDAP groups)::
 
     >>> from sparkwing.auth import Authenticator, Credentials, KeyProvider, KeyStore
     >>> auth = Authenticator([KeyProvider(KeyStore(workspace))], service="serve")  # doctest: +SKIP
@@ -44,6 +46,14 @@ from sparkwing.auth._identity import (
     PasswordProvider,
     Provider,
     roles_of,
+)
+from sparkwing.auth._kerberos import (
+    KerberosProvider,
+    NegotiateAcceptor,
+    Negotiated,
+    NegotiateFailed,
+    PrincipalRoles,
+    parse_negotiate,
 )
 from sparkwing.auth._keys import SCOPE_ROLES, SCOPES, ApiKey, KeyProvider, KeyStore
 from sparkwing.auth._ldap import LdapProvider
@@ -69,14 +79,20 @@ __all__ = [
     "Credentials",
     "FailureThrottle",
     "Identity",
+    "KerberosProvider",
     "KeyProvider",
     "KeyStore",
     "LdapProvider",
+    "NegotiateAcceptor",
+    "NegotiateFailed",
+    "Negotiated",
     "PasswordProvider",
+    "PrincipalRoles",
     "Provider",
     "RateLimiter",
     "Sessions",
     "check_tls",
+    "parse_negotiate",
     "providers_from",
     "roles_of",
 ]

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 
 from sparkwing.auth._audit import AuditLog
 from sparkwing.auth._identity import Credentials, Identity, PasswordProvider, Provider
+from sparkwing.auth._kerberos import KerberosProvider
 from sparkwing.auth._keys import KeyProvider, KeyStore
 from sparkwing.auth._ldap import LdapProvider
 from sparkwing.config import AuthSettings
@@ -200,7 +201,10 @@ class Authenticator:
         if exc.status == 401:  # a guess; a 403 had the right password (or key) and is not throttled
             self.throttle.failed(peer)
         event = "forbidden" if exc.status == 403 else "sign_in_failed"
-        self._record(event, who, peer, source, status=exc.status, reason=exc.message)
+        # A provider may keep a fuller reason for the server's side than it tells the client
+        # (Negotiate: GSSAPI's words, e.g. "Request is a replay").
+        reason = getattr(exc, "reason", None) or exc.message
+        self._record(event, who, peer, source, status=exc.status, reason=reason)
         if exc.status == 401 and not exc.challenges:
             exc.challenges = self.challenges
 
@@ -230,8 +234,11 @@ def providers_from(settings: AuthSettings, keys: KeyStore | None = None) -> list
     """The providers ``settings`` configure: API keys (when ``keys`` is given), LDAP when
     ``auth.ldap`` is set."""
     providers: list[Provider | PasswordProvider] = [KeyProvider(keys)] if keys is not None else []
-    if settings.ldap is not None:
-        providers.append(LdapProvider(settings.ldap))
+    ldap = LdapProvider(settings.ldap) if settings.ldap is not None else None
+    if ldap is not None:
+        providers.append(ldap)
+    if settings.kerberos is not None:
+        providers.append(KerberosProvider(settings.kerberos, directory=ldap))
     return providers
 
 

@@ -64,6 +64,8 @@ def _report(done: Any) -> None:
     how = "pure Python, no JVM" if done.engine == "python" else "Spark"
     console.out.print(f"scored {done.rows:,} rows with {done.model} ({how}) -> {done.output}",
                       highlight=False, markup=False)
+    if done.report.drift is not None:
+        console.err.print(console.escape(done.report.drift.summary()), highlight=False)
     for line in done.report.lines():
         console.err.print(f"[yellow]warning:[/] {console.escape(line)}", highlight=False)
     if not done.report.clean:

@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -70,13 +71,16 @@ def scheduler_start(
     foreground: Annotated[bool, typer.Option(
         "--foreground", help="Run in this process (logs to stderr).")] = False,
     poll: Annotated[float, typer.Option("--poll", min=0.1, help="Seconds between two looks.")] = 30.0,
+    metrics_port: Annotated[int | None, typer.Option(
+        "--metrics-port", min=0, max=65535,
+        help="Serve the pipeline metrics on http://127.0.0.1:PORT/metrics (0: a free port).")] = None,
 ) -> None:
     """Run the due pipelines of SPEC... until stopped (SIGTERM stops after the current step)."""
     st = state(ctx)
     pipelines = _scheduled(specs)
     settings = st.settings()
     if not foreground:
-        _start_background(st, specs, poll, settings)
+        _start_background(st, specs, poll, settings, metrics_port)
         return
     from sparkwing.schedule import Scheduler
 
@@ -90,8 +94,19 @@ def scheduler_start(
     signal.signal(signal.SIGINT, _stop)
     names = ", ".join(p.name for p in pipelines)
     console.err.print(f"scheduler pid {os.getpid()} on {scheduler.workspace.root}: {names}", highlight=False)
-    scheduler.serve(poll)
+    if metrics_port is not None:
+        # The URL is printed once the server listens (port 0 is chosen then): a thread watches.
+        threading.Thread(target=_say_metrics_url, args=(scheduler,), daemon=True).start()
+    scheduler.serve(poll, metrics=("127.0.0.1", metrics_port) if metrics_port is not None else None)
     console.err.print("scheduler stopped", highlight=False)
+
+
+def _say_metrics_url(scheduler: Any) -> None:
+    for _ in range(600):
+        if scheduler.metrics_url:
+            console.err.print(f"metrics on {scheduler.metrics_url}", highlight=False)
+            return
+        time.sleep(0.05)
 
 
 def _global_args(st: CliState) -> list[str]:
@@ -103,7 +118,8 @@ def _global_args(st: CliState) -> list[str]:
     return args
 
 
-def _start_background(st: CliState, specs: list[Path], poll: float, settings: Any) -> None:
+def _start_background(st: CliState, specs: list[Path], poll: float, settings: Any,
+                      metrics_port: int | None = None) -> None:
     from sparkwing.schedule import SchedulerLock
     from sparkwing.workspace import Workspace
 
@@ -114,7 +130,8 @@ def _start_background(st: CliState, specs: list[Path], poll: float, settings: An
     log_path = Path(workspace.join("schedule", "scheduler.log"))
     log_path.parent.mkdir(parents=True, exist_ok=True)
     argv = [sys.executable, "-m", "sparkwing", *_global_args(st), "scheduler", "start", "--foreground",
-            "--poll", str(poll), *map(str, specs)]
+            "--poll", str(poll), *(["--metrics-port", str(metrics_port)] if metrics_port is not None else []),
+            *map(str, specs)]
     with log_path.open("ab") as log:
         child = subprocess.Popen(argv, stdout=log, stderr=log, stdin=subprocess.DEVNULL,
                                  start_new_session=True)

@@ -1,6 +1,6 @@
 """Settings (where and how sparkwing runs) and the pipeline spec (what a pipeline does)."""
 
-from sparkwing.config._auth import AuthSettings, LdapSettings, SessionSettings
+from sparkwing.config._auth import AuthSettings, KerberosSettings, LdapSettings, SessionSettings
 from sparkwing.config._formats import (
     DRIVER_PARSED,
     FORMAT_ALIASES,
@@ -34,6 +34,7 @@ from sparkwing.config._spec import (
     AutoMLSpec,
     Check,
     DatasetSpec,
+    DriftSpec,
     ModelSpec,
     PipelineSpec,
     PromoteSpec,
@@ -64,6 +65,7 @@ __all__ = [
     "DatasetSpec",
     "GlrmParams",
     "H2OSettings",
+    "KerberosSettings",
     "Kind",
     "LakeSettings",
     "LdapSettings",
@@ -78,6 +80,7 @@ __all__ = [
     "RetryPolicy",
     "S3Settings",
     "ScheduleSpec",
+    "DriftSpec",
     "ScoreSpec",
     "SessionSettings",
     "Settings",

@@ -105,10 +105,33 @@ class SessionSettings(_Section):
         return read_secret(self.secret, self.secret_file, "auth.session.secret")
 
 
+class KerberosSettings(_Section):
+    """SPNEGO sign-in (``Authorization: Negotiate``) with a service keytab; principals map to roles."""
+
+    keytab: str = Field(description="The service keytab (keys of HTTP/host@REALM); only its user reads it.")
+    service_principal: str | None = Field(
+        None, description="HTTP/host.example.com@EXAMPLE.COM; none: a ticket for any key in the keytab.")
+    principals: dict[str, list[Role]] = Field(
+        default_factory=dict, description="NAME@REALM, or @REALM for all of a realm -> roles; exact wins.")
+    principals_file: str | None = Field(
+        None, description="YAML or JSON file with more of `principals` (an entry in `principals` wins).")
+    ldap_realms: list[str] = Field(
+        default_factory=list, description="Realms whose users (alice of alice@EXAMPLE.COM) also get the "
+        "roles of their auth.ldap groups, looked up as the service account.")
+
+    @model_validator(mode="after")
+    def _principal_names(self) -> KerberosSettings:
+        for key in self.principals:
+            if "@" not in key or key.endswith("@"):
+                raise ValueError(f"principals: {key!r} is not NAME@REALM or @REALM")
+        return self
+
+
 class AuthSettings(_Section):
     """Who may use ``sparkwing serve`` and ``sparkwing ui``; API keys need no settings."""
 
     ldap: LdapSettings | None = Field(None, description="Sign-in with an LDAP directory.")
+    kerberos: KerberosSettings | None = Field(None, description="Sign-in with a Kerberos ticket (SPNEGO).")
     session: SessionSettings = Field(default_factory=SessionSettings, description="UI sessions.")
     failures_per_minute: int = Field(
         10, ge=1, le=10_000, description="Failed sign-ins per client address per minute; beyond: 429.")

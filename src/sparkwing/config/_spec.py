@@ -396,6 +396,21 @@ class ModelSpec(_Spec):
         return [self.from_] + ([self.holdout_from] if self.holdout_from else [])
 
 
+class DriftSpec(_Spec):
+    """PSI thresholds for the drift of scored data against the model's training profile."""
+
+    warn: float | None = Field(0.1, ge=0, description="PSI from which a column is reported as drifted.")
+    fail: float | None = Field(
+        None, ge=0, description="PSI from which the scores are not published (the step fails); none: never."
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> DriftSpec:
+        if self.warn is not None and self.fail is not None and self.warn > self.fail:
+            raise ValueError(f"drift.warn ({self.warn}) is above drift.fail ({self.fail})")
+        return self
+
+
 class ScoreSpec(_Spec):
     """Batch scoring of a table or dataset with a registered model version."""
 
@@ -409,6 +424,9 @@ class ScoreSpec(_Spec):
         None, description="Format of output (parquet if absent) or of the scores table (parquet or orc)."
     )
     allow_missing: bool = Field(False, description="Score missing feature columns as NA.")
+    drift: DriftSpec = Field(
+        default_factory=DriftSpec, description="PSI thresholds {warn, fail}; over fail nothing is published."
+    )
 
     @field_validator("model")
     @classmethod

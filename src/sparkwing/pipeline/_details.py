@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
 
+from sparkwing.monitor import DriftReport
 from sparkwing.registry import PromotionDecision
 
 
@@ -130,6 +131,7 @@ class ScoreDetails(_Details):
     output: str | None = Field(default=None, description="The lake URI written (scores with an output).")
     version: str | None = Field(default=None, description="The table version published.")
     location: str | None = None
+    drift: DriftReport | None = Field(default=None, description="Against the model's training profile.")
 
 
 StepDetails = Annotated[

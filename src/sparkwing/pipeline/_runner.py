@@ -25,6 +25,7 @@ from sparkwing.errors import (
 )
 from sparkwing.pipeline._details import SourceDetails
 from sparkwing.pipeline._lock import PipelineLock
+from sparkwing.pipeline._metrics import write_run_metrics
 from sparkwing.pipeline._progress import LogReporter, Reporter
 from sparkwing.pipeline._record import FailedTry, RunRecord, RunStore, StepRecord, Trigger
 from sparkwing.pipeline._stages import DURABLE, RUNNERS, RunContext
@@ -138,6 +139,7 @@ def run_pipeline(
                 log.warning("could not remove staged copies: %s", exc)
         try:
             store.save(record)
+            write_run_metrics(workspace, record)  # <workspace>/metrics/sparkwing.prom
         finally:
             lock.release()
             reporter.run_finished(record)

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 from sparkwing.auth import AuditLog
 from sparkwing.config import TABLE_FORMATS, ModelRef, PipelineSpec, Settings, StepGraph, TableSpec
-from sparkwing.errors import ConfigError
+from sparkwing.errors import CheckFailed, ConfigError
+from sparkwing.monitor import DriftReport
 from sparkwing.pipeline._details import (
     DatasetDetails,
     Fingerprint,
@@ -269,7 +270,9 @@ def _lineage(ctx: RunContext, model: str) -> Lineage:
 
 
 def run_score(ctx: RunContext, name: str, step: StepRecord) -> None:
-    from sparkwing.score import score_batch
+    from pyspark import StorageLevel
+
+    from sparkwing.score import batch_drift, score_batch
 
     spec = ctx.spec.scores[name]
     version = ctx.registry.get(spec.model_ref)
@@ -279,11 +282,22 @@ def run_score(ctx: RunContext, name: str, step: StepRecord) -> None:
         model=version.ref, unseen_levels=result.unseen_levels, missing_features=result.missing_features,
     )
     step.details = details
+    step.rows_in = result.rows
+    scored = result.df
+    if version.card.profile is not None:
+        # Scored once into the cache: the drift pass and the publish read the same rows.
+        scored = scored.persist(StorageLevel.MEMORY_AND_DISK)
+        ctx.cleanups.append(scored.unpersist)
+        source = f"{ctx.spec.name}/{name} run {ctx.run_id}"
+        details.drift = batch_drift(scored, version, spec.drift, source=source)
+    else:
+        ctx.record.note(f"score {name}: {version.ref} has no training profile; drift not measured")
+    properties = _drift_gate(ctx, name, step, details.drift)
     if spec.output:
         from sparkwing.lake import write_output
 
         uri = write_output(
-            result.df, spec.output, spec.format or "parquet", settings=ctx.settings,
+            scored, spec.output, spec.format or "parquet", settings=ctx.settings,
             base_dir=Path(ctx.spec.base_dir),
         )
         step.rows_out = result.rows
@@ -294,12 +308,42 @@ def run_score(ctx: RunContext, name: str, step: StepRecord) -> None:
     fmt = spec.format if spec.format in TABLE_FORMATS else None
     table = TableSpec.model_validate({"from": spec.from_, "format": fmt})
     published = publish_table(
-        ctx.spark, result.df, name, table, workspace=ctx.workspace, version=ctx.run_id,
+        ctx.spark, scored, name, table, workspace=ctx.workspace, version=ctx.run_id,
         run_id=ctx.run_id, keep_versions=ctx.settings.warehouse.keep_versions,
-        default_format=ctx.settings.warehouse.default_format,
+        default_format=ctx.settings.warehouse.default_format, properties=properties,
     )
     step.rows_out = published.rows
     details.version, details.location = published.version, published.location
+
+
+def _drift_gate(ctx: RunContext, name: str, step: StepRecord, report: DriftReport | None) -> dict[str, str]:
+    """Log the drift report, keep it as a check of the step; over ``drift.fail`` the scores are
+    not published (``CheckFailed``, as a failed quality check).  Returns the table properties."""
+    from sparkwing.monitor import DriftLog
+
+    if report is None:
+        return {}
+    DriftLog(ctx.workspace).append(report)
+    failed = report.status == "fail"
+    over = [f"{f.name} PSI {f.psi:.3f}" for f in report.alarms() if f.psi is not None]
+    step.checks.append({
+        "kind": "drift", "columns": [f.name for f in report.alarms()],
+        "severity": "error" if failed else "warn",
+        "passed": report.status == "ok", "observed": {"max_psi": report.max_psi, "rows": report.rows},
+        "message": report.summary(),
+    })
+    if report.status == "warn":
+        log.warning("%s: %s", name, report.summary())
+    if failed:
+        raise CheckFailed(
+            f"drift of {name} over drift.fail ({report.fail}): {', '.join(over[:5])}; "
+            "the scores were not published",
+            results=[step.checks[-1]],
+            hint=f"`sparkwing models drift {report.model}` shows the trend; retrain, or raise drift.fail",
+        )
+    return {"drift.status": report.status, "drift.max_psi": f"{report.max_psi or 0.0:.6f}",
+            "drift.model": report.model,
+            "drift.psi": ",".join(f"{f.name}={f.psi:.4f}" for f in report.features if f.psi is not None)}
 
 
 RUNNERS = {

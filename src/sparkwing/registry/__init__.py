@@ -25,11 +25,13 @@ from sparkwing.registry._card import (
     Versions,
 )
 from sparkwing.registry._metrics import HEADLINE_METRIC, headline_metric, higher_is_better
+from sparkwing.registry._profile import BINS, TOP_K, DataProfile, FeatureProfile
 from sparkwing.registry._promote import PromotionDecision, decide_promotion
 from sparkwing.registry._registry import Registry
 from sparkwing.registry._version import CARD, GENMODEL_JAR, MOJO, POJO_DIR, ModelVersion
 
 __all__ = [
+    "BINS",
     "CARD",
     "CARD_VERSION",
     "GENMODEL_JAR",
@@ -39,7 +41,9 @@ __all__ = [
     "Artifact",
     "ConfusionMatrix",
     "Curves",
+    "DataProfile",
     "Feature",
+    "FeatureProfile",
     "Glrm",
     "Lineage",
     "Metrics",
@@ -50,6 +54,7 @@ __all__ = [
     "PromotionDecision",
     "Registry",
     "RocCurve",
+    "TOP_K",
     "Rows",
     "SourceLineage",
     "TableLineage",

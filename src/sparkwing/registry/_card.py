@@ -25,6 +25,7 @@ from sparkwing import __version__
 from sparkwing.errors import RegistryError
 from sparkwing.registry._card_v1 import upgrade_v1
 from sparkwing.registry._metrics import headline_metric
+from sparkwing.registry._profile import DataProfile
 
 CARD_VERSION: Literal[2] = 2
 _EDITED = "was card.json edited by hand?"
@@ -186,6 +187,9 @@ class ModelCard(_Part):
     rows: Rows = Field(default_factory=Rows)
     warnings: list[str] = Field(default_factory=list, description="What training dropped or changed.")
     glrm: Glrm | None = None
+    profile: DataProfile | None = Field(
+        default=None, description="Training distributions drift is measured against (cards before it: none)."
+    )
     lineage: Lineage = Field(default_factory=Lineage)
     versions: Versions = Field(default_factory=Versions)
     artifacts: dict[str, Artifact] = Field(default_factory=dict, description="Path -> checksum, size.")

@@ -25,6 +25,7 @@ from sparkwing.errors import RunStopped, SparkwingError, WorkspaceBusy
 from sparkwing.pipeline import RunRecord, RunStore, Trigger, run_pipeline
 from sparkwing.schedule._cron import CronSchedule
 from sparkwing.schedule._data import check_arrival, list_objects
+from sparkwing.schedule._metrics import MetricsServer
 from sparkwing.schedule._process import SchedulerLock
 from sparkwing.schedule._state import InFlight, PipelineState, StateStore
 from sparkwing.workspace import Workspace
@@ -86,16 +87,24 @@ class Scheduler:
             raise ConfigError(f"two specs name the same pipeline: {', '.join(dupes)}")
         if self.run is None:
             self.run = self._run_pipeline
+        self.metrics_url: str | None = None  # set by serve() when it serves /metrics
 
     # --- the loop ------------------------------------------------------------------------
 
     def stopping(self) -> bool:
         return self.stop_event.is_set()
 
-    def serve(self, poll_seconds: float = 30.0, *, lock: SchedulerLock | None = None) -> None:
-        """Tick every ``poll_seconds`` until :attr:`stop_event` is set (SIGTERM)."""
+    def serve(self, poll_seconds: float = 30.0, *, lock: SchedulerLock | None = None,
+              metrics: tuple[str, int] | None = None) -> None:
+        """Tick every ``poll_seconds`` until :attr:`stop_event` is set (SIGTERM).
+
+        ``metrics``: ``(host, port)`` to serve ``/metrics`` on while the scheduler runs (the
+        workspace's pipeline metrics file; port 0 picks a free one, see :attr:`metrics_url`).
+        """
         lock = lock or SchedulerLock(self.workspace, stale_seconds=max(60.0, 3 * poll_seconds))
         lock.acquire(self.clock.now())
+        server = MetricsServer(self.workspace, *metrics).start() if metrics is not None else None
+        self.metrics_url = server.url if server is not None else None
         beat = threading.Thread(target=self._heartbeat, args=(lock, poll_seconds), daemon=True,
                                 name="sparkwing-scheduler-heartbeat")
         beat.start()
@@ -106,6 +115,8 @@ class Scheduler:
         finally:
             self.stop_event.set()
             beat.join(timeout=5)
+            if server is not None:
+                server.stop()
             lock.release()
 
     def _heartbeat(self, lock: SchedulerLock, every: float) -> None:

@@ -5,6 +5,7 @@ returns a ``Prediction`` with an ``InputReport`` of the values the model could n
 """
 
 from sparkwing.score._batch import ScoreResult, output_columns, prob_column, score_batch
+from sparkwing.score._drift import batch_drift, prediction_column
 from sparkwing.score._files import predict_file
 from sparkwing.score._predict import PYTHON_MAX_BYTES, Prediction, choose_engine, predict
 from sparkwing.score._report import InputReport
@@ -14,10 +15,12 @@ __all__ = [
     "InputReport",
     "Prediction",
     "ScoreResult",
+    "batch_drift",
     "choose_engine",
     "output_columns",
     "predict",
     "predict_file",
+    "prediction_column",
     "prob_column",
     "score_batch",
 ]

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from sparkwing.errors import ScoringError, SourceError
 from sparkwing.registry import ModelVersion
 from sparkwing.score._batch import score_batch
+from sparkwing.score._drift import batch_drift
 from sparkwing.score._report import InputReport
 
 if TYPE_CHECKING:
@@ -58,17 +59,27 @@ def score_file_spark(
             raise ScoringError(f"--keep: the input has no column(s) {', '.join(absent)}",
                                hint=f"its columns: {', '.join(df.columns)}")
     result = score_batch(spark, df, version, allow_missing=allow_missing or strict)
+    from pyspark import StorageLevel
+
+    scored = result.df.persist(StorageLevel.MEMORY_AND_DISK)  # scored once: for drift, then written
     report = InputReport(rows=result.rows, missing_features=list(result.missing_features),
                          unseen_levels=dict(result.unseen_levels), unparseable=dict(result.unparseable),
                          examples=dict(result.examples))
-    if strict:
-        report.raise_if_dirty(version.ref)
-    out = result.df
+    try:
+        if strict:
+            report.raise_if_dirty(version.ref)
+        report.drift = batch_drift(scored, version, source=str(src))
+        _write_selected(scored, df.columns, dst, keep)
+    finally:
+        scored.unpersist()
+    return report
+
+
+def _write_selected(out: DataFrame, columns: list[str], dst: Path, keep: Sequence[str] | None) -> None:
     if keep is not None:
-        added = [c for c in out.columns if c not in df.columns]
+        added = [c for c in out.columns if c not in columns]
         out = out.select(*[f"`{c}`" for c in [*keep, *added]])
     _write_one(out, dst)
-    return report
 
 
 def _read(spark: SparkSession, path: Path) -> DataFrame:

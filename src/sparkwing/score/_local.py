@@ -12,8 +12,11 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from sparkwing.config import DriftSpec
 from sparkwing.errors import ScoringError, SourceError
-from sparkwing.mojo import MojoModel, RowWarning
+from sparkwing.mojo import MojoModel, RowWarning, class_column
+from sparkwing.monitor import ProfileCounts, compare, count_columns, domains_of
+from sparkwing.registry import ModelCard
 from sparkwing.score._report import InputReport
 
 BATCH = 20_000
@@ -32,12 +35,15 @@ def score_file_local(
     keep: Sequence[str] = (),
     tags: dict[str, Any] | None = None,
     strict_label: str | None = None,
+    card: ModelCard | None = None,
+    drift_label: str | None = None,
 ) -> InputReport:
     """Score ``src`` into ``dst`` (CSV, or Parquet by extension): ``keep`` columns, the model's
     outputs (``predict``, ``p0``, ``p1``, ...), then ``tags`` (e.g. model_name, model_version).
 
     With ``strict_label`` (the model's name for the message) any missing feature, unseen level
-    or unparseable value is a ``ScoringError`` and nothing is written.
+    or unparseable value is a ``ScoringError`` and nothing is written.  With a ``card`` that has
+    a profile, the report's ``drift`` compares the input (and the predictions) with it.
     """
     if not src.is_file():
         raise SourceError(f"input not found: {src}", source=str(src), hint="give a CSV or Parquet file")
@@ -56,6 +62,10 @@ def score_file_local(
     tmp = dst.with_name(f".{dst.name}.tmp")
     dst.parent.mkdir(parents=True, exist_ok=True)
     writer = _ParquetOut(tmp, names) if is_parquet(dst) else _CsvOut(tmp, names)
+    profile = card.profile if card is not None else None
+    counts = ProfileCounts.empty(profile) if profile is not None else None
+    domains = domains_of(card.features) if card is not None else {}
+    predicted = _prediction_output(card, model) if card is not None else None
     try:
         for records in batches:
             warnings: list[RowWarning] = []
@@ -68,7 +78,16 @@ def score_file_local(
             for name, value in tags.items():
                 columns[name] = [value] * len(records)
             writer.write(columns, len(records))
+            if counts is not None and profile is not None:
+                counts.add(count_columns(
+                    profile, {f.name: [r.get(f.name) for r in records] for f in profile.features},
+                    len(records),
+                    predictions=frame[predicted].tolist() if predicted else None, domains=domains,
+                ))
         writer.close()
+        if counts is not None and profile is not None:
+            report.drift = compare(profile, counts, DriftSpec(), model=drift_label or str(card and card.name),
+                                   source=str(src))
         if strict_label is not None:
             report.raise_if_dirty(strict_label)
         os.replace(tmp, dst)
@@ -76,6 +95,15 @@ def score_file_local(
         writer.close()
         tmp.unlink(missing_ok=True)
     return report
+
+
+def _prediction_output(card: ModelCard, model: MojoModel) -> str | None:
+    """The output the profile's prediction summary is about: the second class's probability
+    (binary), else the prediction itself."""
+    names = list(model.info.output_names)
+    binary = card.task == "binary" and card.classes and len(card.classes) == 2
+    want = class_column(str(card.classes[1])) if binary and card.classes else "predict"
+    return want if want in names else None
 
 
 def _count(report: InputReport, warnings: list[RowWarning], records: list[dict[str, Any]]) -> None:

@@ -93,7 +93,7 @@ def predict(
         report = score_file_local(
             mojo.load(version.local_mojo()), src, dst, keep=keep,
             tags={"model_name": version.name, "model_version": version.version},
-            strict_label=version.ref if strict else None,
+            strict_label=version.ref if strict else None, card=version.card, drift_label=version.ref,
         )
         return Prediction("python", version.ref, dst, report)
     from sparkwing.score._files import score_file_spark

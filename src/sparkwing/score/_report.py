@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sparkwing.errors import ScoringError
+from sparkwing.monitor import DriftReport
 
 EXAMPLES = 3  # values kept per column with unseen levels or unparseable values
 
@@ -23,6 +24,7 @@ class InputReport:
     unseen_levels: dict[str, int] = field(default_factory=dict)
     unparseable: dict[str, int] = field(default_factory=dict)
     examples: dict[str, list[str]] = field(default_factory=dict)
+    drift: DriftReport | None = None  # against the version's training profile (registered models)
 
     @property
     def clean(self) -> bool:

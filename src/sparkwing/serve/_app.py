@@ -36,6 +36,7 @@ from sparkwing.auth import (
 from sparkwing.errors import ConfigError, SparkwingError
 from sparkwing.registry import Registry
 from sparkwing.serve._config import ServeConfig
+from sparkwing.serve._drift import DriftWindow
 from sparkwing.serve._errors import ServeError, from_sparkwing
 from sparkwing.serve._limits import ClientAborted, DeclaredLength, read_body
 from sparkwing.serve._metrics import Metrics, RecordRequests
@@ -75,6 +76,7 @@ class Service:
         self.config = config
         self.workspace = workspace or Workspace(config.workspace, s3=config.s3)
         self.metrics = Metrics()
+        self.drift = DriftWindow(self.metrics)  # rolling drift per served model, as gauges
         self.registry = Registry(self.workspace)
         refs = config.models or default_refs(self.registry)
         if not refs:
@@ -257,9 +259,12 @@ def create_app(config: ServeConfig, *, service: Service | None = None) -> FastAP
         served_alias = alias if alias is not None else (None if version is not None else default_alias)
         if len(raw) <= config.inline_bytes:
             # A few rows: cheaper here than the hop to a scoring process (bounded by inline_bytes).
-            out, n, kinds = predict_bytes(lm, raw, strict=strict, alias=served_alias, limits=svc.limits)
+            out, n, kinds, counts = predict_bytes(lm, raw, strict=strict, alias=served_alias,
+                                                  limits=svc.limits)
         else:
-            out, n, kinds = await svc.pool.score(lm.name, lm.version, raw, strict=strict, alias=served_alias)
+            out, n, kinds, counts = await svc.pool.score(lm.name, lm.version, raw, strict=strict,
+                                                         alias=served_alias)
+        svc.drift.observe(lm, counts)
         svc.metrics.rows.labels(lm.name, str(lm.version)).inc(n)
         for kind in kinds:
             svc.metrics.row_warnings.labels(lm.name, kind).inc()

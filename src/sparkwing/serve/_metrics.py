@@ -40,6 +40,23 @@ class Metrics:
                               ["endpoint"], registry=r)
         self.swaps = Counter("sparkwing_model_swaps", "Times a served alias switched version.",
                              ["model", "alias"], registry=r)
+        # Drift of the rolling window of scored rows against the training profile (serve/_drift.py).
+        self.drift_psi = Gauge("sparkwing_drift_psi", "PSI of a feature over the window.",
+                               ["model", "feature"], registry=r)
+        self.drift_null_change = Gauge("sparkwing_drift_null_share_change",
+                                       "Null share over the window minus at training.", ["model", "feature"],
+                                       registry=r)
+        self.drift_unseen = Gauge("sparkwing_drift_unseen_share", "Window rows with an unseen level.",
+                                  ["model", "feature"], registry=r)
+        self.drift_prediction_psi = Gauge("sparkwing_drift_prediction_psi",
+                                          "PSI of the predictions over the window (vs the holdout's).",
+                                          ["model"], registry=r)
+        self.drift_max_psi = Gauge("sparkwing_drift_max_psi", "Largest PSI over the window.", ["model"],
+                                   registry=r)
+        self.drift_status = Gauge("sparkwing_drift_status", "Window drift: 0 ok, 1 warn, 2 fail.", ["model"],
+                                  registry=r)
+        self.drift_rows = Gauge("sparkwing_drift_window_rows", "Rows in the drift window.", ["model"],
+                                registry=r)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -23,6 +23,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from sparkwing.errors import SparkwingError
+from sparkwing.monitor import ProfileCounts
 from sparkwing.registry import Registry
 from sparkwing.serve._config import ServeConfig
 from sparkwing.serve._errors import ServeError, from_sparkwing
@@ -56,7 +57,7 @@ class ScoringPool:
 
     async def score(
         self, name: str, version: int, raw: bytes, *, strict: bool, alias: str | None
-    ) -> tuple[bytes, int, list[str]]:
+    ) -> tuple[bytes, int, list[str], ProfileCounts | None]:
         if self.active >= self.capacity:
             raise ServeError(
                 503,
@@ -83,7 +84,7 @@ class ScoringPool:
         if out[0] == "error":
             _, status, code, message, hint, details, headers = out
             raise ServeError(status, code, message, hint=hint, details=details, headers=headers)
-        return out[1], out[2], out[3]
+        return out[1], out[2], out[3], out[4]
 
     def _reset(self) -> None:
         executor, self._executor = self._executor, None
@@ -126,7 +127,8 @@ def _score(
 ) -> tuple[Any, ...]:
     # Errors travel back as plain tuples: an exception with a custom __init__ does not unpickle.
     try:
-        out, n, kinds = predict_bytes(_model(name, version), raw, strict=strict, alias=alias, limits=limits)
+        out, n, kinds, counts = predict_bytes(_model(name, version), raw, strict=strict, alias=alias,
+                                              limits=limits)
     except SparkwingError as exc:
         err = from_sparkwing(exc)
         return ("error", err.status, err.code, err.message, err.hint, err.details, err.headers)
@@ -140,4 +142,4 @@ def _score(
             None,
             {"Retry-After": "1"},
         )
-    return ("ok", out, n, kinds)
+    return ("ok", out, n, kinds, counts)

@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from sparkwing.mojo import class_column
+from sparkwing.monitor import ProfileCounts, count_columns, domains_of
 from sparkwing.serve._encode import encode_columns
 from sparkwing.serve._errors import ServeError
 from sparkwing.serve._models import LoadedModel
@@ -114,8 +116,9 @@ class ResponseLimits:
 
 
 def predict_bytes(lm: LoadedModel, raw: bytes, *, strict: bool, alias: str | None,
-                  limits: ResponseLimits) -> tuple[bytes, int, list[str]]:
-    """Parse, check and score one body; returns the JSON answer, its row count and warning kinds."""
+                  limits: ResponseLimits) -> tuple[bytes, int, list[str], ProfileCounts | None]:
+    """Parse, check and score one body; returns the JSON answer, its row count, warning kinds and
+    the rows bucketed as the model's training profile (for the drift window; None without one)."""
     body = parse_body(raw)
     n = body.count
     if n > limits.max_rows:
@@ -123,17 +126,20 @@ def predict_bytes(lm: LoadedModel, raw: bytes, *, strict: bool, alias: str | Non
                          hint="split the request")
     body.strict = body.strict or strict
     try:
-        result = score(lm, body, alias=alias, max_warnings=limits.max_warnings, max_listed=limits.max_listed)
+        counted: list[ProfileCounts] = []
+        result = score(lm, body, alias=alias, max_warnings=limits.max_warnings, max_listed=limits.max_listed,
+                       counted=counted)
         out = dumps(result)
     except MemoryError:
         raise ServeError(503, "insufficient_memory", f"not enough memory to score {n:,} rows with this model",
                          hint="send fewer rows per request", headers={"Retry-After": "1"}) from None
-    return out, n, [w["kind"] for w in result["warnings"]]
+    return out, n, [w["kind"] for w in result["warnings"]], (counted[0] if counted else None)
 
 
 def score(lm: LoadedModel, inp: PredictInput, *, alias: str | None, max_warnings: int,
-          max_listed: int = 100) -> dict[str, Any]:
-    """The response body of ``POST /v1/models/{name}:predict`` (see ``PredictResponse``)."""
+          max_listed: int = 100, counted: list[ProfileCounts] | None = None) -> dict[str, Any]:
+    """The response body of ``POST /v1/models/{name}:predict`` (see ``PredictResponse``); with
+    ``counted``, the rows' drift counts are appended to it."""
     features = lm.model.info.feature_names
     feature_set = frozenset(features)
     n = inp.count
@@ -174,6 +180,8 @@ def score(lm: LoadedModel, inp: PredictInput, *, alias: str | None, max_warnings
     if n:
         values, row_warnings = encode_columns(lm.model, n, columns)
         predictions = _predictions(lm, lm.model.score_rows(values))
+        if counted is not None and lm.card.profile is not None:
+            counted.append(_drift_counts(lm, columns, n, predictions))
         total += len(row_warnings)
         for w in row_warnings[: max(0, max_warnings - len(warnings))]:
             kind = next((k for prefix, k in _KINDS if w.message.startswith(prefix)), "unparseable")
@@ -192,6 +200,17 @@ def score(lm: LoadedModel, inp: PredictInput, *, alias: str | None, max_warnings
         "missing_features": missing_names[:max_listed],
         "missing_features_total": len(missing_names),
     }
+
+
+def _drift_counts(lm: LoadedModel, columns: dict[str, list[Any]], n: int,
+                  predictions: list[dict[str, Any]]) -> ProfileCounts:
+    """The request's rows in the profile's buckets: features as sent, p1 (binary) or the prediction."""
+    card = lm.card
+    assert card.profile is not None
+    binary = card.task == "binary" and card.classes and len(card.classes) == 2
+    key = class_column(str(card.classes[1])) if binary and card.classes else "predict"
+    return count_columns(card.profile, columns, n, predictions=[p.get(key) for p in predictions],
+                         domains=domains_of(card.features))
 
 
 def _predictions(lm: LoadedModel, raw: np.ndarray) -> list[dict[str, Any]]:

@@ -38,8 +38,8 @@ def run(config: ServeConfig) -> None:
     if config.auth_required and not signs_in:
         where = "on loopback with --require-keys" if config.loopback else f"on {config.host}"
         raise ConfigError(f"serving {where} needs an identity provider: no API key is active and no "
-                          "LDAP is configured",
-                          hint="sparkwing keys create --scope predict, or set auth.ldap")
+                          "LDAP or Kerberos is configured",
+                          hint="sparkwing keys create --scope predict, or set auth.ldap or auth.kerberos")
     if config.auth.ldap is not None and not config.loopback and not config.tls_cert:
         log.warning("LDAP sign-in (HTTP Basic) is accepted over TLS only: without --tls-cert, only a "
                     "TLS proxy on this host can pass it on")

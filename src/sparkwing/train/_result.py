@@ -9,6 +9,7 @@ from typing import Any
 from sparkwing.registry import (
     ConfusionMatrix,
     Curves,
+    DataProfile,
     Feature,
     Glrm,
     Metrics,
@@ -51,6 +52,7 @@ class TrainResult:
     versions: dict[str, str] = field(default_factory=dict)
     cv_metrics: dict[str, float] = field(default_factory=dict)
     curves: dict[str, Any] = field(default_factory=dict)
+    profile: DataProfile | None = None  # the drift reference (training features, holdout predictions)
 
     @property
     def card(self) -> ModelCard:
@@ -77,6 +79,7 @@ class TrainResult:
             warnings=self.warnings,
             versions=_versions(self.versions, self.h2o_version),
             pojo=Pojo(available=self.pojo_dir is not None, reason=self.pojo_reason),
+            profile=self.profile,
         )
 
 

@@ -15,12 +15,14 @@ import warnings
 from collections.abc import Callable, Iterator
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from sparkwing import __version__
 from sparkwing.config import ModelSpec, Settings
 from sparkwing.engine import H2OCloud, start_h2o
 from sparkwing.errors import SparkwingError, TrainingError, java_cause
+from sparkwing.monitor import kind_of, profile_dataframe
+from sparkwing.registry import DataProfile
 from sparkwing.train import _artifacts, _evaluate
 from sparkwing.train._engines import build_algorithm, build_automl
 from sparkwing.train._prepare import prepare
@@ -58,7 +60,9 @@ def train_model(
     train = prep.train.persist(StorageLevel.MEMORY_AND_DISK)
     holdout = prep.holdout.persist(StorageLevel.MEMORY_AND_DISK)
     try:
-        rows = {"train": train.count(), "holdout": holdout.count()}
+        # The drift reference: one aggregation that is also the training row count, one grouped count.
+        profile = profile_dataframe(train, _profiled(train, prep.features))
+        rows = {"train": profile.rows, "holdout": holdout.count()}
         if rows["train"] == 0 or rows["holdout"] == 0:
             empty = "training" if rows["train"] == 0 else "holdout"
             raise TrainingError(f"the {empty} set of {name!r} is empty after the split",
@@ -68,7 +72,9 @@ def train_model(
         cloud = cloud or start_h2o(spark, settings)
         try:
             with _h2o_scratch(cloud):
-                return _fit(spark, name, spec, prep, train, holdout, rows, cloud, say)
+                result = _fit(spark, name, spec, prep, train, holdout, rows, cloud, say)
+            result.profile = _with_prediction(profile, result, holdout, say)
+            return result
         except Exception as exc:
             lost = cloud.lost_node()
             if lost is None:
@@ -147,6 +153,45 @@ def _fit(spark: Any, name: str, spec: ModelSpec, prep: Any, train: Any, holdout:
                   "sparkling_water_version": _dist_version("h2o-pysparkling-3-5")},
         cv_metrics=_evaluate.cv_metrics(h2o_model, prep.task), curves=_evaluate.curves(perf, prep.task),
     )  # fmt: skip
+
+
+def _profiled(df: DataFrame, features: list[str]) -> dict[str, Literal["numeric", "categorical"]]:
+    """The features drift is measured on, by how they are bucketed (nested types are left out)."""
+    types = dict(df.dtypes)
+    kinds = {f: kind_of(types.get(f, "")) for f in features}
+    return {f: k for f, k in kinds.items() if k is not None}
+
+
+def _with_prediction(profile: DataProfile, result: TrainResult, holdout: DataFrame,
+                     say: Callable[[str], None]) -> DataProfile:
+    """Add the holdout predictions' profile: what new data from the same population scores as.
+
+    The holdout (never trained on), not the training rows, which a tree model fits too well.
+    Scored with the MOJO in Spark, as batch scoring does: p1 (binary), the value (regression) or
+    the label (multiclass).
+    """
+    from pyspark.sql import functions as F
+    from pysparkling.ml import H2OMOJOModel, H2OMOJOSettings
+
+    if result.task == "binary" and result.classes and len(result.classes) == 2:
+        expr, kind = F.col("detailed_prediction.probabilities").getField(str(result.classes[1])), "numeric"
+    elif result.task == "regression":
+        expr, kind = F.col("prediction").cast("double"), "numeric"
+    elif result.task == "multiclass":
+        expr, kind = F.col("prediction").cast("string"), "categorical"
+    else:
+        return profile
+    try:
+        settings = H2OMOJOSettings(convertUnknownCategoricalLevelsToNa=True, convertInvalidNumbersToNa=True)
+        model = H2OMOJOModel.createFromMojo("file://" + str(Path(result.mojo_path).resolve()), settings)
+        scored = model.transform(holdout).select(expr.alias("prediction"))
+        predicted = profile_dataframe(scored, {"prediction": kind})  # type: ignore[dict-item]
+    except Exception as exc:  # noqa: BLE001 - the model is good without it; the card says so
+        log.debug("prediction profile failed", exc_info=True)
+        result.warnings.append(f"no prediction profile for drift: {java_cause(exc)}")
+        say("could not profile the holdout predictions (drift will compare features only)")
+        return profile
+    return profile.model_copy(update={"prediction": predicted.features[0]})
 
 
 def _leaderboard(est: Any, spec: ModelSpec, mojo_model: Any, metrics: dict[str, Any], model_id: str,

@@ -43,8 +43,8 @@ class UiConfig(BaseModel):
         if not self.loopback and not auth:
             raise ConfigError(
                 f"the UI would listen on {self.host} with no login",
-                hint="configure auth.ldap (docs/security.md), or bind 127.0.0.1 (the default) and use an "
-                "SSH tunnel",
+                hint="configure auth.ldap or auth.kerberos (docs/security.md), or bind 127.0.0.1 (the "
+                "default) and use an SSH tunnel",
             )
 
 

@@ -11,7 +11,7 @@ multipart); its CSRF token must match the nonce of a cookie set with the form.  
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qsl, quote
 
@@ -31,6 +31,7 @@ from sparkwing.auth import (
 from sparkwing.errors import AuthError
 
 _FORM_BYTES = 8 * 1024
+NEGOTIATE = "negotiate"  # the Authorization scheme of Kerberos (SPNEGO)
 Render = Callable[..., HTMLResponse]
 
 
@@ -62,6 +63,10 @@ class SignIn:
             creds = Credentials.from_header(header, peer=_peer(request), tls=request.url.scheme == "https")
             identity = self.auth.identify(creds, role=VIEWER)  # a refusal is audited there
             request.state.reply = creds.reply
+            if creds.scheme == NEGOTIATE and identity.has(VIEWER):
+                # a browser sends a ticket only when challenged: a session spares the next pages that
+                request.state.new_session, nonce = self.sessions.issue(identity)
+                request.state.csrf = self.sessions.form_token(nonce)  # this page's sign-out form
         request.state.viewer = identity
         identity.require(VIEWER)
         if not self.limiter.allow(identity.key):
@@ -74,9 +79,26 @@ class SignIn:
 
         @app.exception_handler(SignInRequired)
         async def to_form(request: Request, exc: SignInRequired) -> Response:
+            if NEGOTIATE in self.auth.schemes:
+                # Challenge first: a browser with a Kerberos ticket answers it by itself; one
+                # without shows the body, the sign-in form.  Negotiate only: a Basic challenge
+                # would make a browser pop up its own password box instead of showing the form.
+                answer = self._form(request, render, 401, next=_safe_next(exc.path))
+                answer.headers["WWW-Authenticate"] = "Negotiate"
+                return answer
             if request.method in ("GET", "HEAD"):
                 return RedirectResponse(f"/login?next={quote(exc.path)}", status_code=303)
             return render("error.html", request, 401, title="sign in", message="sign in first")
+
+        @app.middleware("http")
+        async def keep_signed_in(request: Request, call_next: Callable[[Request], Awaitable[Response]],
+                                 ) -> Response:
+            answer = await call_next(request)
+            cookie = getattr(request.state, "new_session", None)
+            if cookie is not None and answer.status_code < 400:
+                answer.set_cookie(SESSION_COOKIE, cookie, max_age=self.sessions.max_age, httponly=True,
+                                  samesite="lax", secure=request.url.scheme == "https")  # fmt: skip
+            return answer
 
         @app.get("/login", response_class=HTMLResponse)
         def login_form(request: Request, next: str = "/") -> Response:  # noqa: A002 - the form's name

@@ -84,6 +84,10 @@ def schema_json(schema: StructType) -> list[dict[str, str]]:
     return [{"name": f.name, "type": f.dataType.simpleString()} for f in schema.fields]
 
 
+_RECORD_KEYS = frozenset(PREFIX + k for k in ("public", "version", "published", "rows", "run_id", "format",
+                                                "partition_by", "location"))
+
+
 def create_physical(
     spark: SparkSession, physical: TableName, public: TableName, schema: StructType, record: VersionRecord
 ) -> None:
@@ -100,6 +104,7 @@ def create_physical(
         PREFIX + "format": record.format,
         PREFIX + "partition_by": ",".join(record.partition_by),
         PREFIX + "location": record.location,
+        **{PREFIX + k: v for k, v in record.properties.items() if PREFIX + k not in _RECORD_KEYS},
     }
     parts = ""
     if record.partition_by:

@@ -75,6 +75,8 @@ class VersionRecord:
     partition_by: list[str]
     location: str
     schema: list[dict[str, str]] = field(default_factory=list)  # [{"name", "type"}] in column order
+    # What the publisher says about the data (e.g. a score's drift): TBLPROPERTIES "sparkwing.<key>"
+    properties: dict[str, str] = field(default_factory=dict)
 
     @property
     def columns(self) -> list[str]:
@@ -94,6 +96,7 @@ class VersionRecord:
             partition_by=list(data.get("partition_by", [])),
             location=str(data["location"]),
             schema=list(data.get("schema", [])),
+            properties={str(k): str(v) for k, v in (data.get("properties") or {}).items()},
         )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
@@ -35,13 +36,15 @@ def publish_table(
     run_id: str,
     keep_versions: int,
     default_format: str = "parquet",
+    properties: Mapping[str, str] | None = None,
 ) -> PublishResult:
     """Write ``df`` as version ``version`` of table ``name`` and switch readers to it atomically.
 
     The data goes to ``<workspace>/warehouse/<db>.db/<table>/v=<version>/``; readers of
     ``db.table`` see the old version or the new one, never a partial one.  Publishing the
     version that is already current does nothing (``skipped``); publishing it again after a
-    crash clears the partial directory first.
+    crash clears the partial directory first.  ``properties`` go into the version's record and
+    its TBLPROPERTIES as ``sparkwing.<key>`` (e.g. a score's drift summary).
 
     >>> publish_table(spark, df, "credit.loans", TableSpec(**{"from": "loans"}),
     ...               workspace=workspace, version="2", run_id="r2", keep_versions=3).rows  # doctest: +SKIP
@@ -88,6 +91,7 @@ def publish_table(
         partition_by=list(spec.partition_by),
         location=location,
         schema=cat.schema_json(df.schema),
+        properties=dict(properties or {}),
     )
     cat.create_physical(spark, physical, table, df.schema, record)
     cat.switch(spark, table, physical, df.columns)  # the one atomic step
