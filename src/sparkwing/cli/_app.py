@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from sparkwing.cli import _audit, _drift, _flow, _predict, _schedule, _sql, _tables, _ui
+from sparkwing.cli import _audit, _drift, _flow, _history, _predict, _schedule, _sql, _tables, _ui
 from sparkwing.cli import _console as console
 from sparkwing.cli._cards import show_card
 from sparkwing.cli._context import CliState, state
@@ -419,6 +419,7 @@ def keys_revoke(ctx: typer.Context, key: Annotated[str, typer.Argument(help="Key
 
 app.command("shell")(shell)
 app.command(name="ui")(_ui.ui)  # web pages: src/sparkwing/cli/_ui.py
+app.command(name="history")(_history.history)  # Spark History Server: src/sparkwing/cli/_history.py
 app.command(name="flow")(_flow.flow)  # H2O Flow, login on: src/sparkwing/cli/_flow.py
 _schedule.register(app)  # scheduler start|status|stop, schedules, export, backfill, emr submit
 _drift.register(models_app)  # models drift NAME@REF --since 7d: src/sparkwing/cli/_drift.py

@@ -23,6 +23,7 @@ from sparkwing.config._secrets import REVEAL_SECRETS, Secret, is_secret_key, ref
 from sparkwing.config._settings import (
     H2OSettings,
     LakeSettings,
+    MetastoreSettings,
     S3Settings,
     Settings,
     SparkSettings,
@@ -72,6 +73,7 @@ __all__ = [
     "Kind",
     "LakeSettings",
     "LdapSettings",
+    "MetastoreSettings",
     "ModelRef",
     "ModelSpec",
     "NameKind",

@@ -80,6 +80,8 @@ class RunRecord(BaseModel):
     error_code: str | None = None
     settings: dict[str, Any] = Field(default_factory=dict)
     logs: str | None = None  # the engine's log directory (JVM, Spark, H2O): <workspace>/logs/<run_id>
+    spark_app_id: str | None = None  # the Spark application of the (last) attempt
+    spark_events: str | None = None  # its event log for `sparkwing history`: <workspace>/spark-events/<app>
     trigger: Trigger = Field(default_factory=Trigger)
     params: dict[str, str] = Field(default_factory=dict)  # the values the spec was loaded with
     steps: dict[str, StepRecord] = Field(default_factory=dict)
