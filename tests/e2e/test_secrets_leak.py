@@ -68,9 +68,6 @@ def _leaks(where: str, data: bytes, needles: dict[str, bytes]) -> list[str]:
     return [f"{what} in {where}" for what, needle in needles.items() if needle in data]
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "KNOWN BUG (issue 13): Sparkling Water posts its whole H2OConf, spark.ext.h2o.password included, "
-    "as a listener event, and Spark's event log (<workspace>/spark-events) writes it unredacted"))
 def test_no_secret_reaches_any_file_page_log_or_export(
     run_cli, s3_server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -81,3 +81,36 @@ def event_log_of(spark: SparkSession) -> tuple[str, str | None]:
 def _sanitize(name: str) -> str:
     """Spark's own file name of an application id (``Utils.sanitizeDirName``)."""
     return re.sub(r"[.${}'\"]", "_", re.sub(r"[ :/]", "-", name)).lower()
+
+
+# Secrets handed to the engine in this process (the H2O login's password): Sparkling Water posts
+# its whole H2OConf, password included, as a listener event that Spark's event log writes
+# unredacted, so a finished local event log is scrubbed of them when Spark stops.
+_SECRETS: set[str] = set()
+
+
+def remember_secret(value: str) -> None:
+    if value:
+        _SECRETS.add(value)
+
+
+def scrub_event_log(uri: str | None) -> bool:
+    """Replace every remembered secret in the finished local event log ``uri``; True if it did."""
+    import json
+
+    if not uri or not _SECRETS or not uri.startswith("file:"):
+        return False
+    path = Path("/" + uri[len("file:"):].lstrip("/"))
+    if not path.is_file():
+        return False
+    text = path.read_text(encoding="utf-8", errors="surrogateescape")
+    scrubbed = text
+    for secret in _SECRETS:
+        for form in {secret, json.dumps(secret)[1:-1]}:
+            scrubbed = scrubbed.replace(form, "*********(redacted)")
+    if scrubbed == text:
+        return False
+    tmp = path.with_name(path.name + ".scrub")
+    tmp.write_text(scrubbed, encoding="utf-8", errors="surrogateescape")
+    tmp.replace(path)
+    return True

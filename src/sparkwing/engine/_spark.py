@@ -318,7 +318,17 @@ def stop_spark() -> None:
 
     active = SparkSession.getActiveSession()
     if active is not None:
+        from sparkwing.engine._events import event_log_of, scrub_event_log
+
+        try:
+            uri = event_log_of(active)[1]
+        except Exception:  # noqa: BLE001 - a dead JVM: nothing to scrub, stop anyway
+            uri = None
         active.stop()
+        try:
+            scrub_event_log(uri)
+        except OSError as exc:
+            log.warning("could not scrub secrets from the event log %s: %s", uri, exc)
 
 
 def _python() -> str:
