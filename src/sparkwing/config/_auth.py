@@ -77,7 +77,7 @@ class LdapSettings(_Section):
         parts = urlsplit(self.url)
         if parts.scheme not in ("ldap", "ldaps") or not parts.hostname:
             raise ValueError(f"url must be ldap://host or ldaps://host, got {self.url!r}")
-        if parts.scheme == "ldap" and not self.start_tls and not _loopback(parts.hostname):
+        if parts.scheme == "ldap" and not self.start_tls and not is_loopback(parts.hostname):
             raise ValueError("passwords would cross the network in clear: use ldaps:// or start_tls: true")
         if (self.user_dn is None) == (self.user_base is None):
             raise ValueError("give user_dn (a template) or user_base (a search), exactly one")
@@ -143,7 +143,8 @@ class AuthSettings(_Section):
         "the directory on every request).")
 
 
-def _loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
+    """True for 127.0.0.0/8, ::1 and ``localhost`` (the one check: serve and ui use it too)."""
     if host == "localhost":
         return True
     try:
