@@ -10,7 +10,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PYTEST_ARGS ?=
 # Markers of tests that start a JVM or a server (pyproject.toml, [tool.pytest.ini_options]).
-FAST_MARKERS := not spark and not h2o and not s3 and not cluster and not browser
+FAST_MARKERS := not spark and not h2o and not s3 and not cluster and not browser and not postgres
 
 .PHONY: demo test test-fast install install-test lint bench clean h2o-params
 

@@ -4,6 +4,7 @@ Every error a user can see is one of these, with a one-line message and a hint::
 
     SparkwingError
     ├── ConfigError        spec or settings invalid (carries the YAML locations)
+    │   └── InvalidName    a pipeline/model/table/run/... name that could not be a path segment
     ├── SourceError        input missing, unreadable or over its quarantine limit
     ├── CheckFailed        a quality gate with severity ``error`` failed
     ├── StepFailed         a pipeline step raised (keeps the user's traceback)
@@ -98,6 +99,20 @@ class ConfigError(SparkwingError):
         if not self.problems:
             return self.message
         return self.message + "\n" + "\n".join(f"  {p}" for p in self.problems)
+
+
+class InvalidName(ConfigError):
+    """A name (pipeline, model, alias, table, version, run id, key) breaks the name rules.
+
+    Raised by :func:`sparkwing.config.check_name` wherever a name comes in: the spec, the CLI,
+    the REST and UI path parameters, the workspace layout.  ``kind`` says which sort of name.
+    """
+
+    code = "invalid_name"
+
+    def __init__(self, message: str, *, kind: str, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.kind = kind
 
 
 class SourceError(SparkwingError):
@@ -408,6 +423,7 @@ __all__ = [
     "NoNewData",
     "ConfigError",
     "EngineError",
+    "InvalidName",
     "MojoError",
     "Problem",
     "RegistryError",

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from sparkwing.config import TableSpec
-from sparkwing.errors import WarehouseError
+from sparkwing.errors import InvalidName, WarehouseError
 from sparkwing.warehouse import list_tables, publish_table, rollback_table, run_sql, table_info
 from sparkwing.workspace import Workspace
 
@@ -201,13 +201,13 @@ def test_list_tables(spark, workspace, name):
     assert not any("__v" in t for t in found)
 
 
-def test_bad_input_is_a_warehouse_error(spark, workspace, name):
+def test_bad_input_is_a_clear_error(spark, workspace, name):
     df = spark.createDataFrame([{"id": 1}])
-    with pytest.raises(WarehouseError, match="invalid table name"):
+    with pytest.raises(InvalidName, match="invalid table name"):
         publish(spark, workspace, "no_db", df, "1")
     with pytest.raises(WarehouseError, match="partition column"):
         publish(spark, workspace, name, df, "1", partition_by=["nope"])
-    with pytest.raises(WarehouseError, match="invalid table version"):
+    with pytest.raises(InvalidName, match="invalid table version"):
         publish(spark, workspace, name, df, "../x")
     db = name.split(".")[0]
     spark.sql(f"CREATE DATABASE IF NOT EXISTS {db}")

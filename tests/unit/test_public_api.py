@@ -29,10 +29,10 @@ PUBLIC: dict[str, str] = {
         "read spark steps table tables"
     ),
     "sparkwing.errors": (
-        "AuthError CheckFailed ConfigError EngineError MojoError NoNewData Problem RegistryError RunNotFound "
-        "RunStopped "
-        "ScoringError SourceError SparkwingError StepFailed TrainingError WarehouseError WorkspaceBusy "
-        "describe first_line is_transient java_cause looks_transient"
+        "AuthError CheckFailed ConfigError EngineError InvalidName MojoError NoNewData Problem "
+        "RegistryError RunNotFound RunStopped ScoringError SourceError SparkwingError StepFailed "
+        "TrainingError WarehouseError WorkspaceBusy describe first_line is_transient java_cause "
+        "looks_transient"
     ),
     "sparkwing.auth": (
         "ADMIN CSRF_COOKIE EVENTS OPERATOR ROLES SCOPES SCOPE_ROLES SCORER SESSION_COOKIE VIEWER "
@@ -44,19 +44,21 @@ PUBLIC: dict[str, str] = {
     "sparkwing.cli": "EXIT_CODES app exit_code format_command main submit_command",
     "sparkwing.config": (
         "AlgorithmSpec AutoMLSpec CHECK_KINDS Check DRIVER_PARSED DataTrigger DatasetSpec DriftSpec "
-        "FORMAT_ALIASES GlrmParams H2OSettings Kind LakeSettings ModelRef ModelSpec Node OUTPUT_FORMATS "
-        "OutputFormat "
-        "ParamSpec PipelineSpec PromoteSpec RetryPolicy S3Settings SOURCE_FORMATS STEP_KINDS ScheduleSpec "
-        "AuthSettings KerberosSettings LdapSettings SessionSettings "  # sign-in (section auth)
-        "ScoreSpec Settings SourceFormat SourceFormatName SourceSpec SparkSettings SplitSpec Step StepGraph "
+        "FORMAT_ALIASES GlrmParams H2OSettings Kind LakeSettings MAX_NAME_LENGTH MetastoreSettings "
+        "ModelRef ModelSpec "
+        "NameKind Node OUTPUT_FORMATS OutputFormat ParamSpec PipelineSpec PromoteSpec REVEAL_SECRETS "
+        "RetryPolicy AuthSettings KerberosSettings LdapSettings SessionSettings "  # sign-in (section auth)
+        "S3Settings SOURCE_FORMATS STEP_KINDS ScheduleSpec ScoreSpec Secret Settings SourceFormat "
+        "SourceFormatName SourceSpec SparkSettings SplitSpec Step StepGraph "
         "TABLE_FORMATS TableFormat TableSpec WarehouseSettings build_graph canonical_format check_alias "
-        "check_model_name check_source_paths format_for_path is_model_name load_settings load_spec "
-        "parse_assignments parse_spec spec_from_text"
+        "check_model_name check_name check_source_paths format_for_path is_model_name is_name is_secret_key "
+        "load_settings load_spec parse_assignments parse_spec refuse_secret_conf reveal spec_from_text"
     ),
     "sparkwing.engine": (
-        "JAVA17_FLAGS CloudInfo EngineLogs H2OCloud JavaRuntime check_cluster cluster_conf cluster_kind "
-        "cluster_problems effective_settings find_java free_port h2o_conf port_in_use spark_conf "
-        "sparkling_jar start_h2o start_spark stop_h2o stop_spark submitted_conf use_java"
+        "JAVA17_FLAGS CloudInfo EngineLogs H2OCloud HistoryServer JavaRuntime check_cluster cluster_conf "
+        "cluster_kind cluster_problems effective_settings event_log_of events_dir find_java free_port "
+        "h2o_conf metastore_conf metastore_kind port_in_use spark_conf sparkling_jar start_h2o "
+        "start_history_server start_spark stop_h2o stop_spark submitted_conf use_java"
     ),
     "sparkwing.lake": (
         "Selection SourceContext SourceResult check_locations clean_staging commit_consumed "

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from sparkwing.config import PromoteSpec
-from sparkwing.errors import RegistryError
+from sparkwing.errors import InvalidName, RegistryError
 from sparkwing.registry import Metrics, ModelCard, Registry, decide_promotion
 from sparkwing.workspace import Workspace
 
@@ -70,7 +70,7 @@ def test_concurrent_alias_switches_lose_nothing(reg: Registry) -> None:
 def test_alias_to_a_missing_version_or_bad_name_is_refused(reg: Registry) -> None:
     with pytest.raises(RegistryError, match="no version 9"):
         reg.set_alias("churn", "production", 9)
-    with pytest.raises(RegistryError, match="invalid alias"):
+    with pytest.raises(InvalidName, match="invalid alias"):
         reg.set_alias("churn", "42", 1)
     assert reg.alias_log("churn") == []
 

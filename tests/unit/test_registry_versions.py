@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from sparkwing.errors import RegistryError
+from sparkwing.errors import InvalidName, RegistryError
 from sparkwing.registry import ModelVersion, Pojo, Registry
 from sparkwing.workspace import Workspace
 
@@ -130,7 +130,7 @@ def test_unknown_model_version_and_alias_are_clear_errors(tmp_path: Path) -> Non
         reg.get("loan_default@7")
     with pytest.raises(RegistryError, match="has no alias 'production'"):
         reg.get("loan_default@production")
-    with pytest.raises(RegistryError, match="invalid model name"):
+    with pytest.raises(InvalidName, match="invalid model name"):
         reg.get("../etc@1")
 
 

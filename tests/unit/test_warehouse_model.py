@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sparkwing.errors import WarehouseError
+from sparkwing.errors import InvalidName
 from sparkwing.warehouse._model import TableName, VersionRecord, check_version
 from sparkwing.warehouse._versions import History
 
@@ -14,13 +14,13 @@ def test_table_names():
     assert (str(name), name.sql) == ("credit.loans", "`credit`.`loans`")
     assert name.physical("2024-01-02.a").table == "loans__v2024_01_02_a"
     for bad in ["loans", "a.b.c", "1db.t", "db.t-x", ""]:
-        with pytest.raises(WarehouseError, match="invalid table name"):
+        with pytest.raises(InvalidName, match="invalid (table|database) name"):
             TableName.parse(bad)
 
 
 @pytest.mark.parametrize("version", ["", "../x", "-1", "a b", "x" * 65])
 def test_bad_versions(version):
-    with pytest.raises(WarehouseError, match="invalid table version"):
+    with pytest.raises(InvalidName, match="invalid table version"):
         check_version(version)
 
 

@@ -9,13 +9,14 @@ from typing import Annotated, Any
 
 import typer
 
-from sparkwing.cli import _audit, _drift, _flow, _predict, _schedule, _sql, _tables, _ui
+from sparkwing.cli import _audit, _drift, _flow, _history, _predict, _schedule, _sql, _tables, _ui
 from sparkwing.cli import _console as console
 from sparkwing.cli._cards import show_card
 from sparkwing.cli._context import CliState, state
 from sparkwing.cli._errors import SparkwingGroup, print_error
 from sparkwing.cli._exit import exit_code
 from sparkwing.cli._shell import shell
+from sparkwing.config import check_name
 from sparkwing.errors import SparkwingError
 
 app = typer.Typer(
@@ -85,6 +86,8 @@ def run(
     from sparkwing.config import load_spec, parse_assignments
     from sparkwing.pipeline import run_pipeline
 
+    if resume is not None:
+        check_name(resume, "run id")
     st = state(ctx)
     pipeline = load_spec(spec, parse_assignments(param or []))
     settings = st.settings()
@@ -174,6 +177,7 @@ def runs_show(
     run_id: str, as_json: Annotated[bool, typer.Option("--json", help="Print the raw record.")] = False
 ) -> None:
     """Show one run: steps, counts, checks."""
+    check_name(run_id, "run id")
     record = _run_store(ctx).find(run_id)
     if as_json:
         typer.echo(record.model_dump_json(indent=2))
@@ -185,6 +189,8 @@ def runs_show(
 def runs_unlock(ctx: typer.Context, pipeline: str) -> None:
     """Clear the lock of a pipeline whose run died (check it is not running first)."""
     from sparkwing.pipeline import PipelineLock
+
+    check_name(pipeline, "pipeline")
 
     store = _run_store(ctx)
     lock = PipelineLock(store.workspace, pipeline)
@@ -208,8 +214,11 @@ def tables_rollback(
     name: str, to: Annotated[str | None, typer.Option("--to", help="Version to go back to.")] = None
 ) -> None:
     """Switch a table back to its previous (or a given) version (recorded in the audit log)."""
-    from sparkwing.warehouse import rollback_table
+    from sparkwing.warehouse import TableName, rollback_table
 
+    TableName.parse(name)  # bad names are usage errors before any JVM starts
+    if to is not None:
+        check_name(to, "version", what="table version")
     st = state(ctx)
     info = rollback_table(st.spark(), name, st.workspace(), to)
     _audit.record(ctx, "rolled_back", table=name, version=info.version)
@@ -380,6 +389,8 @@ def keys_create(
     name: Annotated[str, typer.Option("--name")] = "",
 ) -> None:
     """Create an API key; the key is printed once and stored only as a hash."""
+    if name:
+        check_name(name, "key")
     token, key = _keys(ctx).create(scope, name=name)
     console.err.print(f"created key {key.id} ({key.name}, scope {key.scope}); it is shown only once:")
     typer.echo(token)
@@ -401,12 +412,14 @@ def keys_list(ctx: typer.Context) -> None:
 @keys_app.command("revoke")
 def keys_revoke(ctx: typer.Context, key: Annotated[str, typer.Argument(help="Key id or name.")]) -> None:
     """Revoke an API key (services pick it up at their next registry poll)."""
+    check_name(key, "key")
     revoked = _keys(ctx).revoke(key)
     console.out.print(f"revoked key {revoked.id} ({revoked.name})")
 
 
 app.command("shell")(shell)
 app.command(name="ui")(_ui.ui)  # web pages: src/sparkwing/cli/_ui.py
+app.command(name="history")(_history.history)  # Spark History Server: src/sparkwing/cli/_history.py
 app.command(name="flow")(_flow.flow)  # H2O Flow, login on: src/sparkwing/cli/_flow.py
 _schedule.register(app)  # scheduler start|status|stop, schedules, export, backfill, emr submit
 _drift.register(models_app)  # models drift NAME@REF --since 7d: src/sparkwing/cli/_drift.py

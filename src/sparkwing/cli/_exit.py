@@ -7,6 +7,7 @@ from sparkwing.errors import (
     CheckFailed,
     ConfigError,
     EngineError,
+    InvalidName,
     MojoError,
     NoNewData,
     RegistryError,
@@ -40,6 +41,7 @@ EXIT_CODES: dict[type[SparkwingError], int] = {
     RunStopped: 14,
     AuthError: 15,
     NoNewData: 16,
+    InvalidName: 17,
 }
 INTERNAL_ERROR = 1
 USAGE_ERROR = 2

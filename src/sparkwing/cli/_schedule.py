@@ -288,7 +288,7 @@ def emr_submit(
     """Add the pipeline's spark-submit step to an EMR cluster (upload `export`'s deploy/ first)."""
     import boto3
 
-    from sparkwing.config import load_spec
+    from sparkwing.config import load_spec, reveal
     from sparkwing.schedule import deployment, submit_steps
 
     if bool(cluster_id) == create:
@@ -297,6 +297,7 @@ def emr_submit(
     dep = deployment(load_spec(spec), settings, deploy_uri)
     s3 = settings.s3
     client = boto3.client("emr", region_name=region or s3.region or "us-east-1", endpoint_url=endpoint_url,
-                          aws_access_key_id=s3.access_key_id, aws_secret_access_key=s3.secret_access_key)
+                          aws_access_key_id=reveal(s3.access_key_id),
+                          aws_secret_access_key=reveal(s3.secret_access_key))
     cluster, steps = submit_steps(dep, client, cluster_id=cluster_id, create=create)
     console.out.print(f"cluster {cluster}: step(s) {', '.join(steps)}", highlight=False)

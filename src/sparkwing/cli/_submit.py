@@ -11,6 +11,7 @@ import shlex
 from pathlib import Path
 from typing import Any
 
+from sparkwing.config import refuse_secret_conf
 from sparkwing.engine import spark_conf, sparkling_jar
 
 
@@ -27,6 +28,7 @@ def submit_command(settings: Any, spec: str, *, extra: list[str] | None = None) 
     from sparkwing.schedule import submit_argv
 
     conf = spark_conf(settings)
+    refuse_secret_conf(conf, "the spark-submit line")
     driver_opts = conf.pop("spark.driver.extraJavaOptions", "")
     master = conf.pop("spark.master")
     conf.pop("spark.app.name", None)

@@ -15,12 +15,15 @@ from sparkwing.config._formats import (
     format_for_path,
 )
 from sparkwing.config._graph import Node, StepGraph, build_graph
+from sparkwing.config._names import MAX_NAME_LENGTH, NameKind, check_name, is_name
 from sparkwing.config._params import ParamSpec, parse_assignments
 from sparkwing.config._reference import ModelRef, check_alias, check_model_name, is_model_name
 from sparkwing.config._schedule import DataTrigger, RetryPolicy, ScheduleSpec
+from sparkwing.config._secrets import REVEAL_SECRETS, Secret, is_secret_key, refuse_secret_conf, reveal
 from sparkwing.config._settings import (
     H2OSettings,
     LakeSettings,
+    MetastoreSettings,
     S3Settings,
     Settings,
     SparkSettings,
@@ -52,7 +55,9 @@ __all__ = [
     "CHECK_KINDS",
     "DRIVER_PARSED",
     "FORMAT_ALIASES",
+    "MAX_NAME_LENGTH",
     "OUTPUT_FORMATS",
+    "REVEAL_SECRETS",
     "SOURCE_FORMATS",
     "STEP_KINDS",
     "TABLE_FORMATS",
@@ -68,8 +73,10 @@ __all__ = [
     "Kind",
     "LakeSettings",
     "LdapSettings",
+    "MetastoreSettings",
     "ModelRef",
     "ModelSpec",
+    "NameKind",
     "Node",
     "OutputFormat",
     "ParamSpec",
@@ -80,6 +87,7 @@ __all__ = [
     "ScheduleSpec",
     "DriftSpec",
     "ScoreSpec",
+    "Secret",
     "SessionSettings",
     "Settings",
     "SourceFormat",
@@ -97,11 +105,16 @@ __all__ = [
     "check_source_paths",
     "check_alias",
     "check_model_name",
+    "check_name",
     "format_for_path",
     "is_model_name",
+    "is_name",
+    "is_secret_key",
     "load_settings",
     "load_spec",
     "parse_assignments",
     "parse_spec",
+    "refuse_secret_conf",
+    "reveal",
     "spec_from_text",
 ]

@@ -24,13 +24,14 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
+from sparkwing.config._secrets import Secret
 from sparkwing.errors import ConfigError
 
 Role = Literal["viewer", "scorer", "operator", "admin"]
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)  # errors never repeat a password
 
 
 def read_secret(value: SecretStr | None, file: str | None, what: str) -> str | None:
@@ -56,7 +57,8 @@ class LdapSettings(_Section):
     user_base: str | None = Field(None, description="Search base for the user's entry (instead of user_dn).")
     user_filter: str = Field("(uid={user})", description="Search filter; {user} is filter-escaped.")
     bind_dn: str | None = Field(None, description="Service account that searches (none: anonymous search).")
-    bind_password: SecretStr | None = Field(None, description="Its password (better: bind_password_file).")
+    bind_password: Secret = Field(
+        None, description="Its password: the value, env:NAME or file:PATH (or bind_password_file).")
     bind_password_file: str | None = Field(None, description="File holding the service account's password.")
     group_base: str | None = Field(None, description="Search base for groups (none: no group lookup).")
     group_filter: str = Field(
@@ -75,7 +77,7 @@ class LdapSettings(_Section):
         parts = urlsplit(self.url)
         if parts.scheme not in ("ldap", "ldaps") or not parts.hostname:
             raise ValueError(f"url must be ldap://host or ldaps://host, got {self.url!r}")
-        if parts.scheme == "ldap" and not self.start_tls and not _loopback(parts.hostname):
+        if parts.scheme == "ldap" and not self.start_tls and not is_loopback(parts.hostname):
             raise ValueError("passwords would cross the network in clear: use ldaps:// or start_tls: true")
         if (self.user_dn is None) == (self.user_base is None):
             raise ValueError("give user_dn (a template) or user_base (a search), exactly one")
@@ -96,8 +98,9 @@ class LdapSettings(_Section):
 class SessionSettings(_Section):
     """The UI's signed session cookie."""
 
-    secret: SecretStr | None = Field(
-        None, description="Key that signs cookies; none: a random key per process (sign-ins end at restart).")
+    secret: Secret = Field(
+        None, description="Key that signs cookies (the value, env:NAME or file:PATH); none: a random key "
+        "per process (sign-ins end at restart).")
     secret_file: str | None = Field(None, description="File holding that key.")
     max_age: int = Field(8 * 3600, ge=60, le=30 * 24 * 3600, description="Seconds a sign-in lasts.")
 
@@ -140,7 +143,8 @@ class AuthSettings(_Section):
         "the directory on every request).")
 
 
-def _loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
+    """True for 127.0.0.0/8, ::1 and ``localhost`` (the one check: serve and ui use it too)."""
     if host == "localhost":
         return True
     try:

@@ -4,7 +4,9 @@ The spec (``scores.<x>.model``), the registry (``Registry.get``), the scoring se
 (``--model``) and the CLI all parse references here, so a reference that one accepts the others
 accept too.  Model names are letters, digits and ``_`` (they name folders); an alias starts with
 a letter or ``_`` and may hold ``.`` and ``-``; digits alone are a version (from 1); ``latest``
-is reserved for the newest version.
+is reserved for the newest version.  The name and the alias are checked by
+:func:`~sparkwing.config.check_name` (an :class:`~sparkwing.errors.InvalidName`); the rest of
+the grammar is a ``RegistryError``.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ import re
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
-from sparkwing.errors import RegistryError
+from sparkwing.config._names import MAX_NAME_LENGTH, check_name, is_name
+from sparkwing.errors import InvalidName, RegistryError
 
 NAME_PATTERN = r"[A-Za-z_][A-Za-z0-9_]*"
 ALIAS_PATTERN = r"[A-Za-z_][A-Za-z0-9_.-]*"
@@ -21,7 +24,6 @@ LATEST = "latest"
 #: The whole reference, for JSON Schema ``pattern`` fields.
 REFERENCE_PATTERN = rf"^{NAME_PATTERN}(@([0-9]+|{ALIAS_PATTERN}))?$"
 
-_NAME = re.compile(rf"^{NAME_PATTERN}$")
 _ALIAS = re.compile(rf"^{ALIAS_PATTERN}$")
 _HINT = "NAME, NAME@VERSION, NAME@latest or NAME@ALIAS, e.g. loan_default@production"
 
@@ -51,7 +53,7 @@ class ModelRef(BaseModel):
             check_model_name(self.name)
             if self.alias is not None:
                 check_alias(self.alias)
-        except RegistryError as exc:
+        except (RegistryError, InvalidName) as exc:
             raise ValueError(exc.message) from None
         if self.alias is not None and self.version is not None:
             raise ValueError("a reference names an alias or a version, not both")
@@ -63,22 +65,22 @@ class ModelRef(BaseModel):
     def parse(cls, text: str, *, default_alias: str | None = None) -> ModelRef:
         """Parse ``text``; a bare ``NAME`` means ``default_alias`` if given, else the newest version.
 
-        A bad reference is a ``RegistryError`` saying which part is wrong.
+        A bad reference is a ``RegistryError`` saying which part is wrong; a bad name or alias
+        an ``InvalidName``.
         """
         raw = text.strip() if isinstance(text, str) else text
         if not isinstance(raw, str) or not raw:
             raise RegistryError(f"invalid model reference {text!r}: it is empty", hint=_HINT)
+        if len(raw) > 2 * MAX_NAME_LENGTH + 1:
+            raise RegistryError(f"invalid model reference {raw[:60]!r}...: it is longer than "
+                                f"{2 * MAX_NAME_LENGTH + 1} characters", hint=_HINT)
         name, at, tag = raw.partition("@")
-        if not _NAME.match(name):
-            raise RegistryError(
-                f"invalid model name {name!r} in reference {text!r}",
-                hint="model names are letters, digits and _; " + _HINT,
-            )
+        check_name(name, "model")
         if not at:
             return cls(name=name, alias=default_alias)
         if tag == LATEST:
             return cls(name=name)
-        if tag.isdigit():
+        if tag.isascii() and tag.isdigit():
             if int(tag) < 1:
                 raise RegistryError(f"invalid model reference {text!r}: versions start at 1", hint=_HINT)
             return cls(name=name, version=int(tag))
@@ -88,6 +90,7 @@ class ModelRef(BaseModel):
                 f"invalid model reference {text!r}: {why}",
                 hint="an alias starts with a letter or _ and holds letters, digits, _ . -; " + _HINT,
             )
+        check_alias(tag)  # the name rules: length, no '..'
         return cls(name=name, alias=tag)
 
     @property
@@ -105,19 +108,19 @@ class ModelRef(BaseModel):
 
 
 def is_model_name(text: str) -> bool:
-    return isinstance(text, str) and _NAME.match(text) is not None
+    return is_name(text, "model")
 
 
 def check_model_name(name: str) -> None:
-    """Raise ``RegistryError`` unless ``name`` is a valid model name."""
-    if not is_model_name(name):
-        raise RegistryError(f"invalid model name {name!r}", hint="letters, digits and _")
+    """Raise :class:`InvalidName` unless ``name`` is a valid model name."""
+    check_name(name, "model")
 
 
 def check_alias(alias: str) -> None:
-    """Raise ``RegistryError`` unless ``alias`` can name an alias (not a number, not ``latest``)."""
-    if not isinstance(alias, str) or not _ALIAS.match(alias) or alias == LATEST:
-        raise RegistryError(
-            f"invalid alias {alias!r}",
+    """Raise :class:`InvalidName` unless ``alias`` can name an alias (not a number, not ``latest``)."""
+    check_name(alias, "alias")
+    if alias == LATEST:
+        raise InvalidName(
+            f"invalid alias {alias!r}: it is reserved for the newest version", kind="alias",
             hint="an alias starts with a letter or _ and holds letters, digits, _ . -; not 'latest'",
         )

@@ -6,11 +6,12 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from sparkwing.config._auth import AuthSettings
 from sparkwing.config._formats import TableFormat
+from sparkwing.config._secrets import Secret
 from sparkwing.config._yaml import load_yaml
 from sparkwing.errors import ConfigError, Problem
 
@@ -19,7 +20,8 @@ ENV_PREFIX = "SPARKWING__"
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # hide_input_in_errors: a ValidationError's text never repeats a value, which may be a secret.
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
 
 
 class SparkSettings(_Section):
@@ -72,7 +74,9 @@ class H2OSettings(_Section):
         "per cloud (or username/password below); off only for a machine you alone use.",
     )
     username: str | None = Field(None, description="H2O login user (default: sparkwing).")
-    password: str | None = Field(None, description="H2O login password (default: generated per cloud).")
+    password: Secret = Field(
+        None, description="H2O login password: the value, env:NAME or file:PATH "
+        "(default: generated per cloud).")
     internal_secure_connections: bool = Field(
         False, description="TLS between H2O nodes (spark.ext.h2o.internal_secure_connections, "
         "generated keystores); XGBoost then refuses to train unless "
@@ -88,8 +92,9 @@ class S3Settings(_Section):
 
     endpoint_url: str | None = Field(None, description="S3 endpoint; None means AWS.")
     region: str | None = Field(None, description="AWS region.")
-    access_key_id: str | None = Field(None, description="Access key; None uses the AWS chain.")
-    secret_access_key: str | None = Field(None, description="Secret key.")
+    access_key_id: Secret = Field(
+        None, description="Access key id: the value, env:NAME or file:PATH; None uses the AWS chain.")
+    secret_access_key: Secret = Field(None, description="Secret key: the value, env:NAME or file:PATH.")
 
 
 class LakeSettings(_Section):
@@ -108,11 +113,52 @@ class WarehouseSettings(_Section):
     default_format: TableFormat = Field("parquet", description="Storage of tables that set no format.")
 
 
+POSTGRES_JAR = "/usr/share/java/postgresql.jar"  # Debian's libpostgresql-jdbc-java
+
+
+class MetastoreSettings(_Section):
+    """Where the Hive metastore lives: embedded Derby (default), PostgreSQL, or AWS Glue."""
+
+    url: str | None = Field(
+        None,
+        description="A shared metastore database: postgresql://USER@HOST:PORT/DB (or jdbc:postgresql://...); "
+        "None keeps the embedded Derby metastore in the workspace (one process at a time).",
+    )
+    user: str | None = Field(None, description="Database user, if the URL names none.")
+    password: SecretStr | None = Field(
+        None, description="Database password; set it with SPARKWING__METASTORE__PASSWORD, never in the URL."
+    )
+    password_file: str | None = Field(
+        None, description="A file whose first line is the database password (e.g. a mounted secret)."
+    )
+    jdbc_jar: str = Field(
+        POSTGRES_JAR, description="The PostgreSQL JDBC driver jar put on the driver's classpath."
+    )
+    glue: bool = Field(
+        False, description="Use the AWS Glue Data Catalog as the metastore (EMR only; sets "
+        "hive.metastore.client.factory.class)."
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _postgres_only(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        scheme = value.split("://", 1)[0].lower() if "://" in value else ""
+        if scheme not in ("postgresql", "postgres", "jdbc:postgresql"):
+            raise ValueError("a metastore url starts with postgresql:// (or jdbc:postgresql://)")
+        netloc = value.split("://", 1)[1].split("/", 1)[0]
+        if ":" in netloc.rpartition("@")[0]:
+            raise ValueError("no password in the url: use SPARKWING__METASTORE__PASSWORD or password_file")
+        return value
+
+
 class Settings(BaseSettings):
     """Everything that is about *where* and *how* sparkwing runs, not *what* a pipeline does."""
 
     model_config = SettingsConfigDict(
-        env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid", case_sensitive=False
+        env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid", case_sensitive=False,
+        hide_input_in_errors=True,
     )
 
     workspace: str = Field("./sparkwing-home", description="Workspace directory or s3:// URI.")
@@ -121,6 +167,10 @@ class Settings(BaseSettings):
     s3: S3Settings = Field(default_factory=S3Settings, description="S3 access for the lake and workspace.")
     lake: LakeSettings = Field(default_factory=LakeSettings, description="Reading sources.")
     warehouse: WarehouseSettings = Field(default_factory=WarehouseSettings, description="Hive tables.")
+    metastore: MetastoreSettings = Field(
+        default_factory=MetastoreSettings,
+        description="The Hive metastore: embedded Derby, PostgreSQL or Glue.",
+    )
     auth: AuthSettings = Field(default_factory=AuthSettings, description="Sign-in to serve and ui.")
 
     @classmethod

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from types import UnionType
@@ -21,6 +20,7 @@ from pydantic import (
     GetJsonSchemaHandler,
     PrivateAttr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -36,15 +36,30 @@ from sparkwing.config._formats import (
     format_for_path,
 )
 from sparkwing.config._h2o_params import automl_algo, check_params, check_value, declared
+from sparkwing.config._names import NameKind, check_name
 from sparkwing.config._params import ParamSpec, resolve_params, substitute
 from sparkwing.config._reference import REFERENCE_PATTERN, ModelRef
 from sparkwing.config._schedule import ScheduleSpec
 from sparkwing.config._steps import CHECK_KINDS, STEP_KINDS, Kind
 from sparkwing.config._yaml import MAX_SPEC_BYTES, line_for, load_with_lines
-from sparkwing.errors import ConfigError, Problem, RegistryError
+from sparkwing.errors import ConfigError, InvalidName, Problem, RegistryError
 
-NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-TABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$")
+
+def _named(value: Any, kind: NameKind) -> str:
+    """``value`` if it is a valid ``kind`` name, else a ``ValueError`` (pydantic's) saying why."""
+    try:
+        return check_name(value, kind)
+    except InvalidName as exc:
+        raise ValueError(exc.message) from None
+
+
+def _table_key(key: str) -> str:
+    """``db.table`` (or a bare table name): each part a valid name."""
+    db, dot, table = key.rpartition(".") if isinstance(key, str) else ("", "", key)
+    if dot:
+        _named(db, "database")
+    _named(table, "table")
+    return key
 
 
 class _Spec(BaseModel):
@@ -419,6 +434,11 @@ class PromoteSpec(_Spec):
     """When a new model version takes over an alias."""
 
     alias: str = Field("production", description="The registry alias to move to the new version.")
+
+    @field_validator("alias")
+    @classmethod
+    def _alias(cls, v: str) -> str:
+        return _named(v, "alias")
     metric: str = Field("auto", description="Holdout metric compared; auto picks one for the task.")
     min_improvement: float = Field(0.0, description="Promote only when the metric improves by this much.")
 
@@ -506,7 +526,7 @@ class ScoreSpec(_Spec):
     def _reference(cls, v: str) -> str:
         try:
             ModelRef.parse(v)
-        except RegistryError as exc:
+        except (RegistryError, InvalidName) as exc:
             raise ValueError(exc.message) from None
         return v
 
@@ -552,32 +572,27 @@ class PipelineSpec(_Spec):
     @field_validator("name")
     @classmethod
     def _name(cls, v: str) -> str:
-        if not NAME.match(v):
-            raise ValueError("name must be letters, digits and _ (it names folders and locks)")
-        return v
+        return _named(v, "pipeline")  # it names folders and locks
 
     @field_validator("params")
     @classmethod
     def _param_names(cls, v: dict[str, Any]) -> dict[str, Any]:
         for key in v:
-            if not NAME.match(key):
-                raise ValueError(f"{key!r}: parameter names are letters, digits and _")
+            _named(key, "parameter")
         return v
 
     @field_validator("sources", "datasets", "models")
     @classmethod
-    def _names(cls, v: dict[str, Any]) -> dict[str, Any]:
+    def _names(cls, v: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
         for key in v:
-            if not NAME.match(key):
-                raise ValueError(f"{key!r}: names are letters, digits and _")
+            _named(key, "model" if info.field_name == "models" else "step")
         return v
 
     @field_validator("tables", "scores")
     @classmethod
     def _tables(cls, v: dict[str, Any]) -> dict[str, Any]:
         for key in v:
-            if not TABLE.match(key) and not NAME.match(key):
-                raise ValueError(f"{key!r}: a table is named db.table")
+            _table_key(key)
         return v
 
     @model_validator(mode="after")

@@ -12,9 +12,12 @@ from sparkwing.engine._cluster import (
     cluster_problems,
     sparkling_jar,
 )
+from sparkwing.engine._events import event_log_of, events_dir
 from sparkwing.engine._h2o import CloudInfo, H2OCloud, h2o_conf, start_h2o, stop_h2o
+from sparkwing.engine._history import HistoryServer, start_history_server
 from sparkwing.engine._java import JavaRuntime, find_java, use_java
 from sparkwing.engine._logs import EngineLogs
+from sparkwing.engine._metastore import metastore_conf, metastore_kind
 from sparkwing.engine._ports import free_port, port_in_use
 from sparkwing.engine._spark import (
     JAVA17_FLAGS,
@@ -30,19 +33,25 @@ __all__ = [
     "CloudInfo",
     "EngineLogs",
     "H2OCloud",
+    "HistoryServer",
     "JavaRuntime",
     "check_cluster",
     "cluster_conf",
     "cluster_kind",
     "cluster_problems",
     "effective_settings",
+    "event_log_of",
+    "events_dir",
     "find_java",
     "free_port",
     "h2o_conf",
+    "metastore_conf",
+    "metastore_kind",
     "port_in_use",
     "spark_conf",
     "sparkling_jar",
     "start_h2o",
+    "start_history_server",
     "start_spark",
     "stop_h2o",
     "stop_spark",

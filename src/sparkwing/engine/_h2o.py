@@ -331,6 +331,9 @@ def _start(spark: SparkSession, settings: Settings, logs: EngineLogs | None, log
     for key, value in values.items():
         conf.set(key, value)
     if auth is not None:
+        from sparkwing.engine._events import remember_secret
+
+        remember_secret(auth[1])  # scrubbed from the event log when Spark stops
         conf.setUserName(auth[0])
         conf.setPassword(auth[1])
     log.info("starting H2O (Sparkling Water) on the Spark cluster%s", " (login on)" if auth else "")

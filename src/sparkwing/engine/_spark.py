@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sparkwing.config import Settings
+from sparkwing.config import Settings, is_secret_key
 from sparkwing.engine._cluster import (
     check_cluster,
     cluster_conf,
@@ -17,9 +17,17 @@ from sparkwing.engine._cluster import (
     driver_address,
     loopback_master,
 )
+from sparkwing.engine._events import event_log_conf, prepare_events_dir
 from sparkwing.engine._h2o import OPEN_JAVA_NET
 from sparkwing.engine._java import find_java, use_java
 from sparkwing.engine._logs import EngineLogs
+from sparkwing.engine._metastore import (
+    check_jdbc_jar,
+    ensure_schema,
+    metastore_conf,
+    metastore_kind,
+    metastore_secrets,
+)
 from sparkwing.engine._ports import free_port, port_in_use
 from sparkwing.errors import EngineError, java_cause, looks_transient
 from sparkwing.workspace import Workspace
@@ -35,7 +43,8 @@ JAVA17_FLAGS = (
     "--add-exports=java.base/sun.net.www.protocol.https=ALL-UNNAMED",
 )
 # Only the driver JVM's own launch can take these: under spark-submit they must be on its line.
-DRIVER_LAUNCH = ("spark.master", "spark.driver.extraJavaOptions", "spark.driver.memory")
+DRIVER_LAUNCH = ("spark.master", "spark.driver.extraJavaOptions", "spark.driver.memory",
+                 "spark.driver.extraClassPath")
 # Logged at start: what the H2O internal backend depends on.
 LOGGED = ("spark.master", "spark.dynamicAllocation.enabled", "spark.scheduler.minRegisteredResourcesRatio",
           "spark.task.maxFailures", "spark.executor.maxNumFailures", "spark.executor.instances",
@@ -68,15 +77,20 @@ def spark_conf(settings: Settings, logs: EngineLogs | None = None) -> dict[str, 
         "spark.sql.legacy.createHiveTableByDefault": "false",
         "spark.locality.wait": "3000",
         **cluster_conf(settings),
+        **event_log_conf(settings),
+        **metastore_conf(settings),
     }
     driver_opts = list(JAVA17_FLAGS)
-    if ws.local:
+    derby = metastore_kind(settings) == "derby"
+    if ws.local and not derby:
+        driver_opts.append(f"-Dderby.system.home={ws.metastore}")  # no derby.log in the current folder
+    elif ws.local:
         metastore = Path(ws.metastore)
         conf["spark.hadoop.javax.jdo.option.ConnectionURL"] = (
             f"jdbc:derby:;databaseName={metastore / 'db'};create=true"
         )
         driver_opts.append(f"-Dderby.system.home={metastore}")
-    elif settings.spark.master.startswith("local"):
+    elif derby and settings.spark.master.startswith("local"):
         # An s3:// workspace on one machine holds no tables (lake.check_locations refuses them), but Hive
         # still boots a Derby metastore: keep its metastore_db/ and derby.log out of the current
         # folder, in a scratch folder of this process.
@@ -105,6 +119,10 @@ def spark_conf(settings: Settings, logs: EngineLogs | None = None) -> dict[str, 
     conf["spark.executor.extraJavaOptions"] = " ".join(
         list(JAVA17_FLAGS) + user.pop("spark.executor.extraJavaOptions", "").split()
     )
+    if "spark.driver.extraClassPath" in conf and "spark.driver.extraClassPath" in user:
+        # The JDBC driver of the metastore stays on the classpath next to the user's jars.
+        user["spark.driver.extraClassPath"] = conf["spark.driver.extraClassPath"] + os.pathsep + user[
+            "spark.driver.extraClassPath"]
     conf.update(user)
     conf.update({k: v for k, v in settings.h2o.conf.items() if k.startswith("spark.")})
     return conf
@@ -148,6 +166,7 @@ def start_spark(settings: Settings, *, logs: EngineLogs | None = None) -> SparkS
     submitted = submitted_conf()
     settings = effective_settings(settings, submitted or {})
     check_cluster(settings)
+    check_jdbc_jar(settings)
     ws = Workspace.from_settings(settings)
     logs = logs or EngineLogs.under(ws, "session")
     logs.prepare()
@@ -160,28 +179,28 @@ def start_spark(settings: Settings, *, logs: EngineLogs | None = None) -> SparkS
         Path(ws.metastore).mkdir(parents=True, exist_ok=True)
         Path(ws.warehouse).mkdir(parents=True, exist_ok=True)
     conf = _with_free_ports(spark_conf(settings, logs), settings)
+    prepare_events_dir(settings, conf)
     try:
         if submitted is not None:
             conf = _merge_submitted(conf, submitted)
             _reconfigure_log4j(logs)
         else:
             _launch_jvm(conf, logs)
+    except Exception as exc:  # py4j / launcher errors have no common base class
+        raise _start_failed(exc, logs) from exc
+    secrets = metastore_secrets(settings)
+    _prepare_metastore(settings, conf, secrets)  # its own one-line error when the database does not answer
+    try:
         builder = SparkSession.builder
-        for key, value in conf.items():
+        # The metastore password reaches the JVM here, not on the launch command line (ps shows
+        # that one); Spark's redaction hides it in the UI, event logs and logs.
+        for key, value in {**conf, **secrets}.items():
             builder = builder.config(key, value)
         spark = builder.enableHiveSupport().getOrCreate()
-    except Exception as exc:  # py4j / launcher errors have no common base class
-        log.debug("Spark start failed", exc_info=True)
-        if port_in_use(exc):
-            raise EngineError(f"Spark did not start: port in use: {java_cause(exc)}", hint=PORT_HINT,
-                              transient=True) from exc
-        raise EngineError(
-            f"Spark did not start: {java_cause(exc)}",
-            hint=f"see the JVM output in {logs.jvm_out}; check Java 17 and free memory",
-            transient=looks_transient(exc),  # a start-up timeout passes; a bad setting does not
-        ) from exc
-    log.info("Spark %s started, master=%s%s", spark.version, settings.spark.master,
-             " (spark-submit)" if submitted is not None else "")
+    except Exception as exc:
+        raise _start_failed(exc, logs) from exc
+    log.info("Spark %s started, master=%s%s, metastore=%s", spark.version, settings.spark.master,
+             " (spark-submit)" if submitted is not None else "", metastore_kind(settings))
     log.debug("engine logs in %s", logs.dir)
     if cluster_kind(settings.spark.master) is not None:
         got = dict(spark.sparkContext.getConf().getAll())
@@ -189,6 +208,36 @@ def start_spark(settings: Settings, *, logs: EngineLogs | None = None) -> SparkS
         if got.get("spark.ui.enabled", "true") == "true" and spark.sparkContext.uiWebUrl:
             log.info("Spark UI at %s", spark.sparkContext.uiWebUrl)
     return spark
+
+
+def _start_failed(exc: Exception, logs: EngineLogs) -> EngineError:
+    log.debug("Spark start failed", exc_info=True)
+    if port_in_use(exc):
+        return EngineError(f"Spark did not start: port in use: {java_cause(exc)}", hint=PORT_HINT,
+                           transient=True)
+    return EngineError(
+        f"Spark did not start: {java_cause(exc)}",
+        hint=f"see the JVM output in {logs.jvm_out}; check Java 17 and free memory",
+        transient=looks_transient(exc),  # a start-up timeout passes; a bad setting does not
+    )
+
+
+def _prepare_metastore(settings: Settings, conf: dict[str, str], secrets: dict[str, str]) -> None:
+    """A PostgreSQL metastore: its tables exist before Hive's client first touches it."""
+    if metastore_kind(settings) != "postgresql":
+        return
+    from pyspark import SparkContext
+
+    target = conf.get("spark.hadoop.javax.jdo.option.ConnectionURL", "")
+    try:
+        if ensure_schema(SparkContext._jvm, conf, secrets):
+            log.info("created the Hive metastore tables in %s", target)
+    except Exception as exc:  # py4j: the JDBC driver's error
+        raise EngineError(
+            f"the metastore database did not answer ({target}): {java_cause(exc)}",
+            hint="check metastore.url, the password (SPARKWING__METASTORE__PASSWORD or "
+            "metastore.password_file) and that PostgreSQL listens there",
+        ) from exc
 
 
 def _with_free_ports(conf: dict[str, str], settings: Settings) -> dict[str, str]:
@@ -252,7 +301,8 @@ def _merge_submitted(conf: dict[str, str], submitted: dict[str, str]) -> dict[st
     out = {}
     for key, value in conf.items():
         if key in submitted:
-            if _plain(submitted[key]) != _plain(value) and key not in DRIVER_LAUNCH:
+            shown = not is_secret_key(key)  # a secret's value never reaches a log
+            if _plain(submitted[key]) != _plain(value) and key not in DRIVER_LAUNCH and shown:
                 log.info("spark-submit sets %s=%s (sparkwing would use %s)", key, submitted[key], value)
         elif key not in DRIVER_LAUNCH:
             out[key] = value
@@ -268,7 +318,17 @@ def stop_spark() -> None:
 
     active = SparkSession.getActiveSession()
     if active is not None:
+        from sparkwing.engine._events import event_log_of, scrub_event_log
+
+        try:
+            uri = event_log_of(active)[1]
+        except Exception:  # noqa: BLE001 - a dead JVM: nothing to scrub, stop anyway
+            uri = None
         active.stop()
+        try:
+            scrub_event_log(uri)
+        except OSError as exc:
+            log.warning("could not scrub secrets from the event log %s: %s", uri, exc)
 
 
 def _python() -> str:

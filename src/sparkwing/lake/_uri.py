@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sparkwing.config import S3Settings, Settings
+from sparkwing.config import S3Settings, Settings, reveal
 from sparkwing.errors import SourceError, first_line, looks_transient
 from sparkwing.workspace import is_remote, s3_client, split_s3
 
@@ -168,8 +168,8 @@ def configure_s3a(spark: SparkSession, s3: S3Settings) -> None:
         conf.set("fs.s3a.endpoint", s3.endpoint_url)
         conf.set("fs.s3a.path.style.access", "true")
     if s3.access_key_id and s3.secret_access_key:
-        conf.set("fs.s3a.access.key", s3.access_key_id)
-        conf.set("fs.s3a.secret.key", s3.secret_access_key)
+        conf.set("fs.s3a.access.key", reveal(s3.access_key_id))
+        conf.set("fs.s3a.secret.key", reveal(s3.secret_access_key))
     if s3.region:
         conf.set("fs.s3a.endpoint.region", s3.region)
 

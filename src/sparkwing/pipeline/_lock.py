@@ -8,6 +8,7 @@ import socket
 from dataclasses import dataclass
 
 from sparkwing._types import utcnow_iso
+from sparkwing.config import check_name
 from sparkwing.errors import WorkspaceBusy
 from sparkwing.workspace import Workspace
 
@@ -45,6 +46,7 @@ def _parse(data: bytes) -> LockInfo:
 
 class PipelineLock:
     def __init__(self, workspace: Workspace, pipeline: str) -> None:
+        check_name(pipeline, "pipeline")
         self.uri = workspace.runs(pipeline) + "/lock.json"
         self.storage = workspace.storage
         self.pipeline = pipeline

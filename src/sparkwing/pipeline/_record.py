@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, model_validator
 
 from sparkwing._types import utcnow_iso
+from sparkwing.config import check_name, is_name
 from sparkwing.errors import RunNotFound, SparkwingError
 from sparkwing.pipeline._details import SourceDetails, StepDetails
 from sparkwing.workspace import Workspace
@@ -79,6 +80,8 @@ class RunRecord(BaseModel):
     error_code: str | None = None
     settings: dict[str, Any] = Field(default_factory=dict)
     logs: str | None = None  # the engine's log directory (JVM, Spark, H2O): <workspace>/logs/<run_id>
+    spark_app_id: str | None = None  # the Spark application of the (last) attempt
+    spark_events: str | None = None  # its event log for `sparkwing history`: <workspace>/spark-events/<app>
     trigger: Trigger = Field(default_factory=Trigger)
     params: dict[str, str] = Field(default_factory=dict)  # the values the spec was loaded with
     steps: dict[str, StepRecord] = Field(default_factory=dict)
@@ -97,6 +100,10 @@ class RunStore:
         self.storage = workspace.storage
 
     def path(self, pipeline: str, run_id: str) -> str:
+        # One path segment each (the entry points check the stricter grammars: the spec the
+        # pipeline name, the CLI the run id); a record some other tool wrote stays readable.
+        check_name(pipeline, "segment", what="pipeline name")
+        check_name(run_id, "segment", what="run id")
         return self.workspace.runs(pipeline, run_id) + "/run.json"
 
     def save(self, record: RunRecord) -> None:
@@ -114,11 +121,12 @@ class RunStore:
 
     def find(self, run_id: str) -> RunRecord:
         """Find a run by id (or unique prefix) across pipelines."""
+        check_name(run_id, "run id")
         matches = [
             (p, r)
-            for p in self.storage.list(self.workspace.runs())
+            for p in self.storage.list(self.workspace.runs()) if is_name(p, "segment")
             for r in self.storage.list(self.workspace.runs(p))
-            if r.startswith(run_id) and r != "lock.json"
+            if r.startswith(run_id) and r != "lock.json" and is_name(r, "segment")
         ]
         if not matches:
             raise RunNotFound(f"no run {run_id!r}", run_id=run_id,
@@ -131,11 +139,12 @@ class RunStore:
         return self.load(*matches[0])
 
     def list(self, pipeline: str | None = None, limit: int = 50) -> list[RunRecord]:
-        pipelines = [pipeline] if pipeline else self.storage.list(self.workspace.runs())
+        pipelines = [check_name(pipeline, "pipeline")] if pipeline else [
+            p for p in self.storage.list(self.workspace.runs()) if is_name(p, "segment")]
         out: list[RunRecord] = []
         for p in pipelines:
             for run_id in self.storage.list(self.workspace.runs(p)):
-                if run_id.endswith(".json"):
+                if run_id.endswith(".json") or not is_name(run_id, "segment"):
                     continue
                 try:
                     out.append(self.load(p, run_id))

@@ -66,7 +66,7 @@ def run_pipeline(
     started the run (default: manual).  When ``stop()`` turns true the run stops before the
     next step with :class:`~sparkwing.errors.RunStopped`, leaving a resumable record.
     """
-    from sparkwing.engine import EngineLogs, effective_settings
+    from sparkwing.engine import EngineLogs, effective_settings, event_log_of
     from sparkwing.lake import check_locations
 
     reporter = reporter or LogReporter()
@@ -100,6 +100,7 @@ def run_pipeline(
         from sparkwing.engine import start_spark
 
         spark = start_spark(settings, logs=logs)
+        record.spark_app_id, record.spark_events = event_log_of(spark)
         ctx = RunContext(spark, settings, spec, graph, workspace, record, logs=logs)
         for node in graph.nodes.values():
             for dep in set(node.depends_on):

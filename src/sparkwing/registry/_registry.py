@@ -127,7 +127,7 @@ class Registry:
             if self._storage.create_exclusive(self._log_uri(name, seq + 1), body):
                 state = {"seq": seq + 1, "aliases": entry["aliases"], "updated": entry["time"]}
                 self._storage.write_atomic(
-                    f"{self.root}/{name}/aliases.json", json.dumps(state, indent=2).encode()
+                    f"{self._dir(name)}/aliases.json", json.dumps(state, indent=2).encode()
                 )
                 return
         raise RegistryError(f"alias {name}@{alias} is contended", hint="retry")
@@ -140,6 +140,7 @@ class Registry:
         What a person promotes by hand goes through here: a version whose files changed since
         it was registered is refused (:meth:`set_alias` alone checks only that it is complete).
         """
+        check_alias(alias)  # a bad alias is refused before anything is looked up
         mv = self.get(ModelRef.parse(f"{name}@{version}"))  # a bad number is a one-line error
         self.set_alias(name, alias, version, reason=reason, actor=actor)
         return mv
@@ -167,9 +168,9 @@ class Registry:
     def alias_log(self, name: str) -> list[dict[str, Any]]:
         """Every alias change of ``name``, oldest first."""
         entries = []
-        for item in self._storage.list(f"{self.root}/{name}/{LOG}"):
+        for item in self._storage.list(f"{self._dir(name)}/{LOG}"):
             if item.endswith(".json"):
-                entries.append(json.loads(self._storage.read_bytes(f"{self.root}/{name}/{LOG}/{item}")))
+                entries.append(json.loads(self._storage.read_bytes(f"{self._dir(name)}/{LOG}/{item}")))
         return sorted(entries, key=lambda e: e["seq"])
 
     def get(self, ref: str | ModelRef) -> ModelVersion:
@@ -237,7 +238,7 @@ class Registry:
         return mv
 
     def _numbers(self, name: str, *, complete: bool = False) -> list[int]:
-        nums = sorted(int(n) for n in self._storage.list(f"{self.root}/{name}") if n.isdigit())
+        nums = sorted(int(n) for n in self._storage.list(f"{self._dir(name)}") if n.isdigit())
         if complete:
             nums = [n for n in nums if self._storage.exists(f"{self._version_uri(name, n)}/{CARD}")]
         return nums
@@ -246,7 +247,7 @@ class Registry:
         """The latest alias map: aliases.json, rolled forward over log entries it lags behind."""
         seq, aliases = 0, {}
         try:
-            state = json.loads(self._storage.read_bytes(f"{self.root}/{name}/aliases.json"))
+            state = json.loads(self._storage.read_bytes(f"{self._dir(name)}/aliases.json"))
             seq, aliases = int(state["seq"]), dict(state["aliases"])
         except SourceError:
             pass
@@ -255,11 +256,15 @@ class Registry:
             seq, aliases = entry["seq"], dict(entry["aliases"])
         return seq, aliases
 
+    def _dir(self, name: str) -> str:
+        check_model_name(name)  # a name from anywhere must not leave <workspace>/models
+        return f"{self.root}/{name}"
+
     def _version_uri(self, name: str, version: int) -> str:
-        return f"{self.root}/{name}/{version}"
+        return f"{self._dir(name)}/{version}"
 
     def _log_uri(self, name: str, seq: int) -> str:
-        return f"{self.root}/{name}/{LOG}/{seq:08d}.json"
+        return f"{self._dir(name)}/{LOG}/{seq:08d}.json"
 
     def _unknown_model(self, name: str) -> RegistryError:
         known = ", ".join(self.models()) or "none"

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from sparkwing.config import PipelineSpec, Settings
+from sparkwing.config import PipelineSpec, Settings, refuse_secret_conf
 from sparkwing.errors import ConfigError
 
 DRIVER_SCRIPT = "sparkwing_main.py"
@@ -53,6 +53,7 @@ class Deployment:
         from sparkwing.engine import spark_conf  # builds settings only; no JVM
 
         conf = {k: v for k, v in spark_conf(self.settings).items() if k not in _LEAVE_TO_CLUSTER}
+        refuse_secret_conf(conf, "the exported spark-submit line")
         conf["spark.jars"] = NODE_JAR
         conf.setdefault("spark.log.level", "WARN")
         return conf

@@ -33,6 +33,7 @@ from sparkwing.auth import (
     RateLimiter,
     providers_from,
 )
+from sparkwing.config import check_name
 from sparkwing.errors import ConfigError, SparkwingError
 from sparkwing.registry import Registry
 from sparkwing.serve._config import ServeConfig
@@ -226,6 +227,7 @@ def create_app(config: ServeConfig, *, service: Service | None = None) -> FastAP
     @app.get("/v1/models/{name}", tags=["models"], dependencies=[need(SCORER)], responses=_ERRORS)
     def model_detail(name: str) -> dict[str, Any]:
         """Versions, aliases, features (types, domains), classes and holdout metrics of a model."""
+        check_name(name, "model")  # a bad name is a 400 invalid_name, not a lookup
         served = svc.store._served(name)
         return _detail(svc, served.ref.name, served.current, served.status())
 
@@ -244,6 +246,9 @@ def create_app(config: ServeConfig, *, service: Service | None = None) -> FastAP
         strict: Annotated[bool, Query(description="Same as `strict` in the body.")] = False,
     ) -> Response:
         """Score rows with the model at its served alias (default), `alias` or `version`."""
+        check_name(name, "model")
+        if alias is not None:
+            check_name(alias, "alias")
         if alias is not None and version is not None:
             raise ServeError(422, "invalid_request", "give `alias` or `version`, not both")
         # The key was checked (a dependency, from the headers): only now is the body read.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import math
 import os
 from typing import Any
@@ -11,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from sparkwing.auth import check_tls
 from sparkwing.config import AuthSettings, ModelRef, S3Settings  # ModelRef: the one grammar, re-exported
+from sparkwing.config._auth import is_loopback  # the one loopback check, re-exported by serve
 from sparkwing.errors import ConfigError
 
 DEFAULT_ALIAS = "production"  # what a bare NAME serves
@@ -19,7 +19,7 @@ DEFAULT_ALIAS = "production"  # what a bare NAME serves
 class ServeConfig(BaseModel):
     """Settings of one ``sparkwing serve`` process (every field has a CLI flag)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)  # its s3 holds secrets
 
     workspace: str = Field(description="Workspace directory or s3:// URI holding the registry.")
     s3: S3Settings | None = None
@@ -105,11 +105,3 @@ def _served(item: Any) -> Any:
     return item
 
 
-def is_loopback(host: str) -> bool:
-    """True for 127.0.0.0/8, ::1 and ``localhost``."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False

@@ -22,6 +22,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
+from sparkwing.config import REVEAL_SECRETS
 from sparkwing.errors import SparkwingError
 from sparkwing.monitor import ProfileCounts
 from sparkwing.registry import Registry
@@ -41,7 +42,8 @@ class ScoringPool:
         self.size = config.scoring_processes
         self.capacity = self.size + config.score_queue
         self.limits = ResponseLimits(config.max_rows, config.max_warnings, config.max_listed)
-        self._config = config.model_dump_json()  # to the processes through a pipe, never the environment
+        # To the processes through a pipe, never the environment; S3 keys in clear (only there).
+        self._config = config.model_dump_json(context=REVEAL_SECRETS)
         self._executor: ProcessPoolExecutor | None = None
         self.active = 0  # batch requests accepted and not yet answered (touched by the loop only)
 

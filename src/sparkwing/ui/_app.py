@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sparkwing import __version__
 from sparkwing.auth import AuditLog, Authenticator, RateLimiter, Sessions, providers_from
-from sparkwing.errors import AuthError, SparkwingError
+from sparkwing.errors import AuthError, InvalidName, SparkwingError
 from sparkwing.ui import _pages
 from sparkwing.ui._auth import Authenticate, local_viewer
 from sparkwing.ui._config import UiConfig
@@ -102,6 +102,10 @@ def create_app(
     @app.exception_handler(NotFound)
     async def not_found(request: Request, exc: NotFound) -> HTMLResponse:
         return page("error.html", request, 404, title="not found", message=str(exc))
+
+    @app.exception_handler(InvalidName)
+    async def bad_name(request: Request, exc: InvalidName) -> HTMLResponse:
+        return page("error.html", request, 400, title="bad name", message=exc.one_line())
 
     @app.exception_handler(SparkwingError)
     async def unreadable(request: Request, exc: SparkwingError) -> HTMLResponse:

@@ -14,7 +14,7 @@ from sparkwing.errors import ConfigError
 class UiConfig(BaseModel):
     """What the UI reads and how it listens; limits keep every page's reading bounded."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)  # its s3 holds secrets
 
     workspace: str = Field(default="./sparkwing-home", description="Workspace dir or s3:// URI.")
     s3: S3Settings = Field(default_factory=S3Settings)

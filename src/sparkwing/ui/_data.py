@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sparkwing.config import check_name, is_name
 from sparkwing.errors import SparkwingError
 from sparkwing.pipeline import RunRecord, RunStore
 from sparkwing.registry import ModelVersion, Registry
@@ -90,15 +91,17 @@ class WorkspaceView:
     # --- pipelines and runs ----------------------------------------------------------------
 
     def pipelines(self) -> list[PipelineSummary]:
-        names = [p for p in self.storage.list(self.workspace.runs()) if not p.endswith(".json")]
+        names = [p for p in self.storage.list(self.workspace.runs())
+                 if not p.endswith(".json") and is_name(p, "segment")]
         return [PipelineSummary(p, self.recent_runs(p)) for p in names]
 
     def recent_runs(self, pipeline: str, limit: int | None = None) -> list[RunRecord]:
         """The newest runs of ``pipeline`` (run ids start with their UTC start time)."""
+        check_name(pipeline, "segment", what="pipeline name")
         self._member(self.workspace.runs(), pipeline, "pipeline")
         limit = limit or self.config.recent_runs
-        ids = sorted((r for r in self.storage.list(self.workspace.runs(pipeline)) if not r.endswith(".json")),
-                     reverse=True)  # fmt: skip
+        ids = sorted((r for r in self.storage.list(self.workspace.runs(pipeline))
+                      if not r.endswith(".json") and is_name(r, "segment")), reverse=True)  # fmt: skip
         out: list[RunRecord] = []
         for run_id in ids:
             if len(out) >= limit:
@@ -111,6 +114,10 @@ class WorkspaceView:
         return out
 
     def run(self, pipeline: str, run_id: str) -> RunRecord:
+        # What a run folder may be called (one path segment), not the spec's stricter grammar:
+        # the UI shows a workspace some other tool may have written too.
+        check_name(pipeline, "segment", what="pipeline name")
+        check_name(run_id, "segment", what="run id")
         self._member(self.workspace.runs(), pipeline, "pipeline")
         self._member(self.workspace.runs(pipeline), run_id, "run")
         try:
@@ -135,6 +142,8 @@ class WorkspaceView:
 
     def quarantine_file(self, pipeline: str, run_id: str, source: str, name: str) -> str:
         """The URI of one quarantine file, each part looked up in its parent's listing."""
+        check_name(source, "segment", what="source name")
+        check_name(name, "segment", what="file name")
         self.run(pipeline, run_id)
         base = self.workspace.quarantine(pipeline, run_id, "").rstrip("/")
         self._member(base, source, "quarantine")
@@ -202,6 +211,8 @@ class WorkspaceView:
         return table_histories(self.workspace)
 
     def table(self, db: str, table: str) -> History:
+        check_name(db, "database")
+        check_name(table, "table")
         self._member(self.workspace.warehouse, f"{db}.db", "database")
         self._member(self.workspace.join("warehouse", f"{db}.db"), table, "table")
         try:
@@ -216,6 +227,7 @@ class WorkspaceView:
         return [self.model(n) for n in self.registry.models()]
 
     def model(self, name: str) -> ModelSummary:
+        check_name(name, "model")
         if name not in self.registry.models():
             raise NotFound(f"no model {name!r}")
         return ModelSummary(name, self.registry.versions(name), self.registry.aliases(name))
@@ -224,6 +236,7 @@ class WorkspaceView:
         return self.registry.alias_log(name)
 
     def version(self, name: str, version: str) -> ModelVersion:
+        check_name(version, "version")
         summary = self.model(name)
         found = next((v for v in summary.versions if str(v.version) == version), None)
         if found is None:
@@ -231,6 +244,8 @@ class WorkspaceView:
         return found
 
     def artifact(self, name: str, version: str, artifact: str) -> str:
+        for part in artifact.split("/"):  # pojo/Model.java: each part one segment
+            check_name(part, "segment")
         mv = self.version(name, version)
         if artifact not in mv.artifacts:
             raise NotFound(f"{mv.ref} has no artifact {artifact!r}")

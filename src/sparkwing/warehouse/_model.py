@@ -6,10 +6,10 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from sparkwing.errors import WarehouseError
+from sparkwing.config import check_name
+from sparkwing.errors import InvalidName
 
-_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+MAX_VERSION_LENGTH = 64  # the physical table is <table>__v<version>: Hive names stay short
 
 
 def quote(ident: str) -> str:
@@ -23,12 +23,8 @@ def literal(text: str) -> str:
 
 
 def check_version(version: str) -> str:
-    if not _VERSION.match(version):
-        raise WarehouseError(
-            f"invalid table version {version!r}",
-            hint="a version is 1-64 letters, digits, '_', '.' or '-', starting with a letter or digit",
-        )
-    return version
+    """``version`` if it can name a table version, else :class:`InvalidName`."""
+    return check_name(version, "version", what="table version", max_length=MAX_VERSION_LENGTH)
 
 
 @dataclass(frozen=True)
@@ -44,11 +40,12 @@ class TableName:
 
     @classmethod
     def parse(cls, name: str) -> TableName:
-        db, _, table = name.partition(".")
-        if not (_IDENT.match(db) and _IDENT.match(table)):
-            raise WarehouseError(
-                f"invalid table name {name!r}", hint="name tables db.table with letters, digits and _"
-            )
+        db, dot, table = name.partition(".") if isinstance(name, str) else ("", "", "")
+        if not dot:
+            raise InvalidName(f"invalid table name {str(name)[:60]!r}: a table is named db.table",
+                              kind="table", hint="name tables db.table with letters, digits and _")
+        check_name(db, "database")
+        check_name(table, "table")
         return cls(db.lower(), table.lower())
 
     def __str__(self) -> str:

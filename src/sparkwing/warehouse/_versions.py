@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from sparkwing.errors import SourceError, WarehouseError
+from sparkwing.errors import InvalidName, SourceError, WarehouseError
 from sparkwing.warehouse._model import TableName, VersionRecord
 from sparkwing.workspace import Workspace
 
@@ -88,8 +88,8 @@ def table_histories(workspace: Workspace) -> list[History]:
         for table in storage.list(f"{workspace.warehouse}/{db_dir}"):
             try:
                 name = TableName.parse(f"{db_dir[: -len('.db')]}.{table}")
-            except WarehouseError:
-                continue
+            except (WarehouseError, InvalidName):
+                continue  # a folder that is not a table
             if storage.exists(history_uri(workspace, name)):
                 out.append(load_history(workspace, name))
     return sorted(out, key=lambda h: h.table)

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
-from sparkwing.config import S3Settings
+from sparkwing.config import S3Settings, reveal
 from sparkwing.errors import SourceError
 
 
@@ -229,8 +229,8 @@ def s3_client(settings: S3Settings) -> Any:
         "s3",
         endpoint_url=settings.endpoint_url,
         region_name=settings.region or "us-east-1",
-        aws_access_key_id=settings.access_key_id,
-        aws_secret_access_key=settings.secret_access_key,
+        aws_access_key_id=reveal(settings.access_key_id),
+        aws_secret_access_key=reveal(settings.secret_access_key),
     )
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from sparkwing.config import S3Settings, Settings
+from sparkwing.config import S3Settings, Settings, check_name
 from sparkwing.workspace._storage import Storage, is_remote, storage_for
 
 DEFAULT = "./sparkwing-home"
@@ -54,35 +54,47 @@ class Workspace:
         return not is_remote(self.root)
 
     # --- layout: pure path arithmetic ------------------------------------------------------
+    # The named folders below check each name they are given (one path segment: no separator,
+    # no '..', no control character; sparkwing.config.check_name), the last guard between a
+    # hostile name that got past an entry point and a file outside the workspace.
 
     def join(self, *parts: str) -> str:
         return "/".join([self.root, *(p.strip("/") for p in parts if p)])
 
+    def _named(self, area: str, *names: str) -> str:
+        for name in names:
+            if name:
+                check_name(name, "segment")
+        return self.join(area, *names)
+
     def quarantine(self, pipeline: str, run_id: str, source: str) -> str:
-        return self.join("quarantine", pipeline, run_id, source)
+        return self._named("quarantine", pipeline, run_id, source)
 
     def staging(self, pipeline: str, run_id: str, name: str = "") -> str:
-        return self.join("staging", pipeline, run_id, name)
+        """``name`` may be a relative path inside the run's staging folder (``sources/loans``)."""
+        return self._named("staging", pipeline, run_id, *(name.split("/") if name else []))
 
     @property
     def warehouse(self) -> str:
         return self.join("warehouse")
 
     def table_dir(self, db: str, table: str) -> str:
-        return self.join("warehouse", f"{db}.db", table)
+        check_name(db, "segment")
+        return self._named("warehouse", f"{db}.db", table)
 
     def table_version(self, db: str, table: str, version: str) -> str:
-        return self.join("warehouse", f"{db}.db", table, f"v={version}")
+        check_name(version, "segment")
+        return f"{self.table_dir(db, table)}/v={version}"
 
     @property
     def metastore(self) -> str:
         return self.join("metastore")
 
     def models(self, name: str = "") -> str:
-        return self.join("models", name)
+        return self._named("models", name)
 
     def runs(self, pipeline: str = "", run_id: str = "") -> str:
-        return self.join("runs", pipeline, run_id)
+        return self._named("runs", pipeline, run_id)
 
 
 def _absolute(uri: str) -> str:
