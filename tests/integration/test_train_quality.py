@@ -38,8 +38,30 @@ def test_auto_split_on_small_data_trains_on_every_row_and_ranks_on_cv_logloss(
     assert board == sorted(board)  # ranked by log loss, not H2O's mean per-class error
     assert card.metrics.cv["logloss"] == pytest.approx(board[0], rel=1e-9)
     assert card.selection.zero_probability_rows is not None  # checked on the CV predictions
+    # the drift reference for predictions: the CV hold-out predictions, not the training rows
+    assert r.profile is not None and r.profile.prediction is not None
+    assert r.profile.prediction.kind == "categorical" and not any("training rows" in w for w in r.warnings)
     d = decide_promotion(card, None, PromoteSpec(metric="logloss"))
     assert d.metrics_on == "cv" and d.reason.startswith("no current production model; promoting (cv logloss=")
+
+
+def test_a_forest_that_rules_out_a_true_class_is_counted_and_never_promoted(spark, settings, h2o) -> None:
+    """A DRF on training rows that x separates: its leaves are pure, so the holdout rows of the
+    other class on the wrong side get their true class p = 0; the card counts them and
+    promotion refuses the model."""
+    from sparkwing.registry import decide_promotion
+    from sparkwing.train import train_model
+
+    train = spark.createDataFrame([(i / 400, int(i >= 200)) for i in range(400)], "x double, y int")
+    holdout = spark.createDataFrame([(0.1, 1), (0.2, 1), (0.3, 0), (0.7, 1), (0.9, 0)], "x double, y int")
+    spec = _spec(target="y", task="binary",
+                 algorithm={"name": "drf", "params": {"ntrees": 3, "max_depth": 10, "seed": 1}})
+    r = train_model(spark, settings, "forest", spec, train, holdout_df=holdout)
+    assert r.card.selection.split["policy"] == "holdout_from"
+    assert r.card.selection.zero_probability_rows == 3, r.warnings  # (0.1, 1), (0.2, 1), (0.9, 0)
+    assert any("probability 0 to the true class of 3 holdout row(s)" in w for w in r.warnings)
+    d = decide_promotion(r.card, None, PromoteSpec(metric="auc"))
+    assert not d.promote and "probability 0 to the true class of 3" in d.reason
 
 
 def test_stratified_holdout_and_leaderboard_with_cv_and_holdout_columns(

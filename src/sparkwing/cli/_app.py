@@ -241,14 +241,15 @@ def models_list(ctx: typer.Context) -> None:
 
     reg = state(ctx).registry()
     table = Table(title="models")
-    for col in ("model", "versions", "latest", "aliases", "holdout metric (latest)"):
+    for col in ("model", "versions", "latest", "aliases", "metric (latest)"):
         table.add_column(col)
     for name in reg.models():
         versions = reg.versions(name)
         latest = versions[-1] if versions else None
         aliases = ", ".join(f"{a}→v{v}" for a, v in sorted(reg.aliases(name).items()))
         headline = latest.card.headline() if latest is not None else None
-        metric = f"{headline[0]}={headline[1]:.4f}" if headline else ""
+        found = latest.card.metrics.figure(headline[0]) if latest is not None and headline else None
+        metric = f"{headline[0]}={headline[1]:.4f} ({found[1]})" if headline and found else ""
         table.add_row(name, str(len(versions)), f"v{latest.version}" if latest else "", aliases, metric)
     console.out.print(table)
 

@@ -43,7 +43,8 @@ METRICS: dict[str, tuple[str, tuple[str, ...], str]] = {
     "sparkwing_source_quarantine_share": (
         "gauge", ("pipeline", "source"), "Share of a source's rows quarantined in the last run."),
     "sparkwing_model_metric": (
-        "gauge", ("pipeline", "model", "metric"), "Holdout metric of the version trained in the last run."),
+        "gauge", ("pipeline", "model", "metric"),
+        "Holdout (else cv) metric of the version trained in the last run."),
     "sparkwing_score_drift_max_psi": (
         "gauge", ("pipeline", "step"), "Largest PSI (features, prediction) of a score step's last run."),
 }

@@ -226,7 +226,7 @@ def create_app(config: ServeConfig, *, service: Service | None = None) -> FastAP
 
     @app.get("/v1/models/{name}", tags=["models"], dependencies=[need(SCORER)], responses=_ERRORS)
     def model_detail(name: str) -> dict[str, Any]:
-        """Versions, aliases, features (types, domains), classes and holdout metrics of a model."""
+        """Versions, aliases, features (types, domains), classes and holdout (else cv) metrics of a model."""
         check_name(name, "model")  # a bad name is a 400 invalid_name, not a lookup
         served = svc.store._served(name)
         return _detail(svc, served.ref.name, served.current, served.status())

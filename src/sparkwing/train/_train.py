@@ -74,8 +74,10 @@ def train_model(
         try:
             with _h2o_scratch(cloud):
                 result = _fit(spark, name, spec, prep, train, holdout, rows, cloud, say)
-            # Without a holdout (split: none) the training rows stand in for it.
-            result.profile = _with_prediction(profile, result, holdout if holdout is not None else train, say)
+                if holdout is None:  # no holdout: the CV hold-out predictions (H2O holds them)
+                    result.profile = _with_cv_prediction(profile, result, train, cloud, say)
+            if holdout is not None:
+                result.profile = _with_prediction(profile, result, holdout, say)
             return result
         except Exception as exc:
             lost = cloud.lost_node()
@@ -230,6 +232,7 @@ def _promote_metric(spec: ModelSpec, task: str) -> str | None:
     metric = spec.promote.metric.lower()
     return headline_metric(task) if metric == "auto" else metric
 
+
 def _profiled(df: DataFrame, features: list[str]) -> dict[str, Literal["numeric", "categorical"]]:
     """The features drift is measured on, by how they are bucketed (nested types are left out)."""
     types = dict(df.dtypes)
@@ -266,6 +269,39 @@ def _with_prediction(profile: DataProfile, result: TrainResult, holdout: DataFra
         result.warnings.append(f"no prediction profile for drift: {java_cause(exc)}")
         say("could not profile the holdout predictions (drift will compare features only)")
         return profile
+    return profile.model_copy(update={"prediction": predicted.features[0]})
+
+
+def _with_cv_prediction(profile: DataProfile, result: TrainResult, train: DataFrame, cloud: H2OCloud,
+                        say: Callable[[str], None]) -> DataProfile:
+    """Without a holdout, the prediction profile comes from the leader's cross-validation hold-out
+    predictions (each row scored by a model that did not train on it), like a holdout's; the
+    training rows, which a tree model fits too well, only when H2O kept no such predictions."""
+    import h2o
+    from pyspark.sql import functions as F
+
+    try:
+        preds = h2o.get_model(result.model_id).cross_validation_holdout_predictions()
+        if preds is None:
+            raise ValueError("no cross-validation predictions kept")
+        if result.task == "binary" and result.classes and len(result.classes) == 2:
+            level = str(result.classes[1])
+            column, kind = (level if level in preds.columns else "p" + level), "numeric"
+            expr = F.col(f"`{column}`").cast("double")
+        elif result.task == "regression":
+            expr, kind = F.col("predict").cast("double"), "numeric"
+        elif result.task == "multiclass":
+            expr, kind = F.col("predict").cast("string"), "categorical"
+        else:
+            return profile
+        scored = cloud.context.asSparkFrame(preds).select(expr.alias("prediction"))
+        predicted = profile_dataframe(scored, {"prediction": kind})  # type: ignore[dict-item]
+    except Exception:  # noqa: BLE001 - fall back to the training rows, and say so
+        log.debug("cross-validation prediction profile failed", exc_info=True)
+        result.warnings.append("the drift reference for predictions is the training rows "
+                               "(no cross-validation predictions were kept)")
+        say(result.warnings[-1])
+        return _with_prediction(profile, result, train, say)
     return profile.model_copy(update={"prediction": predicted.features[0]})
 
 

@@ -91,8 +91,10 @@ def roc(card: ModelCard) -> Markup | None:
     if c is None or not c.fpr:
         return None
     pts = [(0.0, 0.0), *zip(c.fpr, c.tpr, strict=False), (1.0, 1.0)]
-    auc = card.metrics.holdout.get("auc")
-    label = f"ROC curve (holdout AUC {auc:.4f})" if auc is not None else "ROC curve (holdout)"
+    on = _curves_on(card)
+    found = card.metrics.figure("auc")
+    auc = found[0] if found is not None and found[1] == on else None
+    label = f"ROC curve ({on} AUC {auc:.4f})" if auc is not None else f"ROC curve ({on})"
     return _svg.curve(pts, label=label, x_label="false positive rate", y_label="true positive rate",
                       diagonal=True)
 
@@ -102,7 +104,13 @@ def pr(card: ModelCard) -> Markup | None:
     if c is None or not c.recall:
         return None
     pts = list(zip(c.recall, c.precision, strict=False))
-    return _svg.curve(pts, label="precision/recall curve (holdout)", x_label="recall", y_label="precision")
+    return _svg.curve(pts, label=f"precision/recall curve ({_curves_on(card)})", x_label="recall",
+                      y_label="precision")
+
+
+def _curves_on(card: ModelCard) -> str:
+    """The curves are the holdout's; a card without a holdout (``split: none``) has CV curves."""
+    return "cv" if not card.metrics.holdout and card.metrics.cv else "holdout"
 
 
 def importance(card: ModelCard, top: int = 20) -> Markup | None:
