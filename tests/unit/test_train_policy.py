@@ -117,3 +117,23 @@ def test_models_show_prints_split_sort_metric_and_calibration(tmp_path: Path,
     assert "split: none (asked: auto) - auto: holdout when >= 10,000 rows; 380 rows" in out
     assert "sort metric: logloss (cv)    promote metric: logloss (cv)" in out
     assert "calibration: none" in out and "cv logloss: 0.21" in out
+
+
+def test_a_card_without_a_holdout_says_cv_in_the_ui_and_the_models_list(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from typer.testing import CliRunner
+
+    from sparkwing.cli import app as cli_app
+    from sparkwing.registry import Curves, RocCurve
+    from sparkwing.ui import _pages
+
+    roc = RocCurve(thresholds=[0.9, 0.1], fpr=[0.1, 0.6], tpr=[0.5, 0.9])
+    card = ModelCard(task="binary", target="y", metrics=Metrics(cv={"auc": 0.8123}), curves=Curves(roc=roc))
+    assert _pages.curves_on(card) == "cv" and "ROC curve (cv AUC 0.8123)" in str(_pages.roc(card))
+    held = card.model_copy(update={"metrics": Metrics(holdout={"auc": 0.7}, cv={"auc": 0.8})})
+    assert _pages.curves_on(held) == "holdout" and "ROC curve (holdout AUC 0.7000)" in str(_pages.roc(held))
+    folder = tmp_path / "ws" / "models" / "m" / "1"
+    folder.mkdir(parents=True)
+    (folder / "card.json").write_bytes(card.to_json())
+    result = CliRunner().invoke(cli_app, ["-w", str(tmp_path / "ws"), "models"])
+    assert result.exit_code == 0 and "auc=0.8123 (cv)" in result.output

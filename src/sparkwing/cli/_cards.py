@@ -49,9 +49,10 @@ def show_card(mv: ModelVersion) -> None:
             for k, v in figures.items():
                 say(f"    {basis} {k}: {v:.6g}", highlight=False, markup=False)
     if card.leaderboard:
-        on = card.leaderboard_metrics_on()
+        board_on = card.leaderboard_metrics_on()
+        board_on = "cv" if board_on == "cross-validation" else board_on
         say(console.leaderboard_table(card.leaderboard, f"leaderboard ({len(card.leaderboard)} models)",
-                                      top=10, metrics_on="cv" if on == "cross-validation" else on))
+                                      top=10, metrics_on=board_on))
     lin = card.lineage
     if lin.run_id or lin.sources or lin.tables:
         head = f"run {lin.run_id}" if lin.run_id else "run not recorded"

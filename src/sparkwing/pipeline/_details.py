@@ -108,6 +108,9 @@ class ModelDetails(_Details):
     uri: str | None = None
     algorithm: str | None = None
     metrics: dict[str, float] = Field(default_factory=dict, description="Holdout figures (the card has all).")
+    metrics_on: Literal["holdout", "cv"] = Field(
+        default="holdout", description="Where metrics were measured: cv for a model trained on every row."
+    )
     leaderboard: list[dict[str, Any]] = Field(default_factory=list, description="Top rows.")
     promotion: PromotionDecision | None = None
 

@@ -232,6 +232,7 @@ def run_model(ctx: RunContext, name: str, step: StepRecord) -> None:
     ctx.outputs[name] = version
     details.version, details.uri, details.algorithm = version.version, version.uri, result.algorithm
     details.metrics = dict(version.card.metrics.holdout or version.card.metrics.cv)  # cv: split none
+    details.metrics_on = "holdout" if version.card.metrics.holdout or not version.card.metrics.cv else "cv"
     details.leaderboard = result.leaderboard[:10]
     if spec.promote:
         current_version = ctx.registry.aliases(name).get(spec.promote.alias)

@@ -82,8 +82,9 @@ def add_holdout_columns(board: list[dict[str, Any]], frame: Any, task: str) -> l
                 figures = {}
             for name in HOLDOUT_COLUMNS.get(task, ()):
                 value = figures.get(name)
-                bad = value is None or (isinstance(value, float) and math.isnan(value))
-                row[f"holdout_{name}"] = None if bad else float(value)
+                row[f"holdout_{name}"] = (
+                    float(value) if isinstance(value, (int, float)) and not math.isnan(value) else None
+                )
         out.append(row)
     return out
 

@@ -68,7 +68,7 @@ def prepare(
     elif split["policy"] == "none":
         train, holdout = labelled, None
     elif split["policy"] == "time":
-        t = F.col(spec.split.time_column)
+        t = F.col(str(split["time_column"]))
         train, holdout = (
             labelled.where(t < F.lit(spec.split.cutoff)),
             labelled.where(t >= F.lit(spec.split.cutoff)),

@@ -91,7 +91,7 @@ def roc(card: ModelCard) -> Markup | None:
     if c is None or not c.fpr:
         return None
     pts = [(0.0, 0.0), *zip(c.fpr, c.tpr, strict=False), (1.0, 1.0)]
-    on = _curves_on(card)
+    on = curves_on(card)
     found = card.metrics.figure("auc")
     auc = found[0] if found is not None and found[1] == on else None
     label = f"ROC curve ({on} AUC {auc:.4f})" if auc is not None else f"ROC curve ({on})"
@@ -104,11 +104,11 @@ def pr(card: ModelCard) -> Markup | None:
     if c is None or not c.recall:
         return None
     pts = list(zip(c.recall, c.precision, strict=False))
-    return _svg.curve(pts, label=f"precision/recall curve ({_curves_on(card)})", x_label="recall",
+    return _svg.curve(pts, label=f"precision/recall curve ({curves_on(card)})", x_label="recall",
                       y_label="precision")
 
 
-def _curves_on(card: ModelCard) -> str:
+def curves_on(card: ModelCard) -> str:
     """The curves are the holdout's; a card without a holdout (``split: none``) has CV curves."""
     return "cv" if not card.metrics.holdout and card.metrics.cv else "holdout"
 
