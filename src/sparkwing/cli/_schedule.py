@@ -18,6 +18,7 @@ from typing import Annotated, Any, Literal
 import typer
 
 from sparkwing.cli import _console as console
+from sparkwing.cli import _emr_package
 from sparkwing.cli._context import CliState, state
 from sparkwing.errors import ConfigError
 
@@ -34,6 +35,7 @@ def register(app: typer.Typer) -> None:
     app.command("schedules")(schedules)
     app.command("export")(export)
     app.command("backfill")(backfill)
+    _emr_package.register(emr_app)  # emr package
 
 
 def spec_files(paths: list[Path]) -> list[Path]:
@@ -281,6 +283,8 @@ def emr_submit(
     create: Annotated[bool, typer.Option("--create", help="Create a cluster (bootstrap, configurations) "
                                          "that runs the step.")] = False,
     deploy_uri: Annotated[str | None, typer.Option("--deploy-uri", help="As for `export`.")] = None,
+    package: Annotated[Path | None, typer.Option(
+        "--package", help="Folder written by `emr package --upload`: its deploy URI and bootstrap.")] = None,
     region: Annotated[str | None, typer.Option("--region", help="AWS region (default: s3.region).")] = None,
     endpoint_url: Annotated[str | None, typer.Option(
         "--endpoint-url", help="EMR endpoint (tests: a moto server); default AWS.")] = None,
@@ -289,12 +293,23 @@ def emr_submit(
     import boto3
 
     from sparkwing.config import load_spec, reveal
-    from sparkwing.schedule import deployment, submit_steps
+    from sparkwing.schedule import check_uploaded, deployment, load_package, submit_steps
+    from sparkwing.workspace import s3_client
 
     if bool(cluster_id) == create:
         raise ConfigError("give either --cluster-id ID or --create")
     settings = state(ctx).settings()
-    dep = deployment(load_spec(spec), settings, deploy_uri)
+    pipeline = load_spec(spec)
+    if package is not None:
+        pkg = load_package(package)
+        if pkg.pipeline != pipeline.name:
+            raise ConfigError(f"{package} packages pipeline {pkg.pipeline!r}, not {pipeline.name!r}")
+        if deploy_uri and deploy_uri.rstrip("/") != pkg.deploy_uri:
+            raise ConfigError(f"--deploy-uri {deploy_uri} differs from the package's {pkg.deploy_uri}")
+        deploy_uri = pkg.deploy_uri
+        if create:
+            check_uploaded(pkg, s3_client(settings.s3))
+    dep = deployment(pipeline, settings, deploy_uri)
     s3 = settings.s3
     client = boto3.client("emr", region_name=region or s3.region or "us-east-1", endpoint_url=endpoint_url,
                           aws_access_key_id=reveal(s3.access_key_id),
