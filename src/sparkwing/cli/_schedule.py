@@ -246,10 +246,12 @@ def backfill(
     start: Annotated[str, typer.Option("--from", help="First date, YYYY-MM-DD.")],
     end: Annotated[str, typer.Option("--to", help="Last date, YYYY-MM-DD (inclusive).")],
     param: Annotated[str, typer.Option("--param", help="The date parameter to set.")] = "ds",
-    parallel: Annotated[int, typer.Option("--parallel", min=1, max=1, help="Runs at a time (1).")] = 1,
+    parallel: Annotated[int, typer.Option(
+        "--parallel", min=1, max=16, help="Runs at a time; above 1 each is a child process, which needs "
+        "a PostgreSQL or Glue metastore.")] = 1,
     force: Annotated[bool, typer.Option("--force", help="Run dates that already succeeded again.")] = False,
 ) -> None:
-    """Run SPEC once per date from --from to --to, in order; resumable, done dates skipped."""
+    """Run SPEC once per date from --from to --to, oldest first; resumable, done dates skipped."""
     from datetime import date
 
     from sparkwing.cli._exit import exit_code
@@ -261,16 +263,23 @@ def backfill(
     except ValueError as exc:
         raise ConfigError(f"--from/--to: {exc}", hint="dates are YYYY-MM-DD") from None
 
+    total = (last - first).days + 1
+    shown: list[BackfillDay] = []
+
     def show(day: BackfillDay) -> None:
+        shown.append(day)
         style = {"succeeded": "green", "failed": "bold red", "skipped": "dim"}[day.outcome]
-        console.out.print(f"{day.day} [{style}]{day.outcome}[/] {day.run_id or ''}"
+        console.out.print(f"[{len(shown)}/{total}] {day.day} [{style}]{day.outcome}[/] {day.run_id or ''}"
                           + (f": {day.error}" if day.error else ""), highlight=False)
 
-    days = run_backfill(spec, state(ctx).settings(), first, last, param=param, force=force, progress=show)
+    st = state(ctx)
+    days = run_backfill(spec, st.settings(), first, last, param=param, force=force, parallel=parallel,
+                        child_argv=[sys.executable, "-m", "sparkwing", *_global_args(st)], progress=show)
     failed = [d for d in days if d.outcome == "failed"]
     if failed:
-        console.err.print(f"stopped at {failed[0].day}; run the same backfill again to resume it",
-                          highlight=False)
+        names = ", ".join(d.day for d in failed)
+        console.err.print(f"failed: {names}; no new date started after a failure; run the same backfill "
+                          "again to resume", highlight=False)
         raise typer.Exit(exit_code(StepFailed(failed[0].error or "failed", step=failed[0].day)))
 
 
