@@ -63,7 +63,8 @@ def standalone_line(exported: list[str], master: str) -> list[str]:
     return line
 
 
-def test_the_exported_emr_step_runs_on_the_standalone_cluster(cluster: StandaloneCluster, tmp_path: Path) -> None:
+def test_the_exported_emr_step_runs_on_the_standalone_cluster(
+        cluster: StandaloneCluster, tmp_path: Path) -> None:
     from sparkwing.config import load_settings, load_spec
     from sparkwing.schedule import Deployment
     from sparkwing.schedule._emr import export_emr
@@ -105,7 +106,8 @@ def test_the_exported_emr_step_runs_on_the_standalone_cluster(cluster: Standalon
     assert table["rows_out"] == 300 and table["status"] == "succeeded"
     assert all(c["passed"] for c in rec["steps"]["clean"]["checks"])
     # It ran on the standalone cluster's executors under the step's application name.
-    apps = [a for a in cluster.state().get("completedapps", []) if a.get("name") == "sparkwing-exported_sales"]
+    done_apps = cluster.state().get("completedapps", [])
+    apps = [a for a in done_apps if a.get("name") == "sparkwing-exported_sales"]
     assert apps and apps[-1]["id"] == rec["spark_app_id"], (apps, rec.get("spark_app_id"))
     parquet = list(Path(table["details"]["location"]).rglob("*.parquet"))
     assert parquet, table["details"]["location"]
