@@ -84,7 +84,8 @@ def test_frame_column_with_missing_cells_parses_like_records() -> None:
     by_frame = enc.encode(frame)
     by_records = enc.encode([{"x": v} for v in cells])
     np.testing.assert_array_equal(by_frame.values, by_records.values)
-    assert [(w.row, w.message) for w in by_frame.warnings] == [(w.row, w.message) for w in by_records.warnings]
+    pairs = [(w.row, w.message) for w in by_frame.warnings]
+    assert pairs == [(w.row, w.message) for w in by_records.warnings]
 
 
 def test_frame_of_number_strings_matches_records() -> None:
@@ -127,6 +128,16 @@ def test_java_random_matches_jdk() -> None:
     assert r.next_double() == 0.7275636800328681
     assert r.next_gaussian() == 1.102744497787456
     assert r.next_gaussian() == -1.151236608168695
+
+
+def test_vectorised_gaussians_are_java_random() -> None:
+    from sparkwing.mojo._jrandom import gaussians
+
+    seeds = [*range(-300, 300), 2**62, -(2**63), 2**63 - 1, 123456789012345]
+    for count in (1, 2, 3, 5):
+        gens = [JavaRandom(s) for s in seeds]
+        want = np.array([[g.next_gaussian() for _ in range(count)] for g in gens])
+        assert gaussians(seeds, count).tobytes() == want.tobytes()
 
 
 def test_multinomial_ties_are_deterministic() -> None:
