@@ -204,3 +204,29 @@ def test_few_row_paths_are_the_batch_path(name: str) -> None:
     reset()
     one = np.vstack([model.predict_numpy(x[r : r + 1]) for r in range(len(x))])
     assert np.array_equal(one, batch, equal_nan=True)
+
+
+@pytest.mark.parametrize(("cats", "nums"), [((5, 3), 9), ((4,), 0), ((3, 9), 2), ((2, 2), 3), ((17,), 1)])
+def test_one_hot_input_layer_is_the_dense_layer(cats: tuple[int, ...], nums: int) -> None:
+    """Deep Learning's first layer from one-hot indices gives the dense product's bits."""
+    from sparkwing.mojo._deeplearning import _layer, _one_hot_layer
+
+    rnd = np.random.default_rng(len(cats) * 100 + nums)
+    n, cat_end, outs = 500, sum(cats), 7
+    w = rnd.normal(0, 1, (outs, cat_end + nums)).astype(np.float32).astype(np.float64)
+    w[:, ::5] = -0.0
+    b = rnd.normal(0, 1, outs)
+    hot = np.full((n, len(cats)), -1)
+    lo = 0
+    for i, width in enumerate(cats):
+        pick = rnd.integers(-1, width, n)
+        hot[:, i] = np.where(pick >= 0, lo + pick, -1)
+        lo += width
+    values = rnd.normal(0, 2, (n, nums))
+    values[rnd.random(values.shape) < 0.3] = 0.0
+    dense = np.zeros((n, cat_end + nums))
+    for i in range(len(cats)):
+        keep = hot[:, i] >= 0
+        dense[np.flatnonzero(keep), hot[keep, i]] = 1.0
+    dense[:, cat_end:] = values
+    assert _one_hot_layer(hot, values, cat_end, w, b).tobytes() == _layer(dense, w, b).tobytes()
