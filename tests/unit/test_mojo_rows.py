@@ -230,3 +230,11 @@ def test_one_hot_input_layer_is_the_dense_layer(cats: tuple[int, ...], nums: int
         dense[np.flatnonzero(keep), hot[keep, i]] = 1.0
     dense[:, cat_end:] = values
     assert _one_hot_layer(hot, values, cat_end, w, b).tobytes() == _layer(dense, w, b).tobytes()
+
+
+def test_plain_byte_check_is_the_table() -> None:
+    from sparkwing.mojo._rows import _NUMBER_BYTE, _plain_bytes
+
+    every = np.arange(256, dtype=np.uint8)
+    assert np.array_equal(_plain_bytes(every), _NUMBER_BYTE)
+    assert _NUMBER_BYTE.sum() == 15 and all(_NUMBER_BYTE[list(b"0123456789+-.eE")])

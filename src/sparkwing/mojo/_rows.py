@@ -79,6 +79,14 @@ def _arrow_strings(values: np.ndarray) -> Any:
         return None
 
 
+def _plain_bytes(data: np.ndarray) -> np.ndarray:
+    """``_NUMBER_BYTE[data]`` with byte comparisons (a table gather is ~8x slower)."""
+    d = data - np.uint8(43)  # "+" ... "9" are 43..57; "," (44) and "/" (47) are not allowed
+    ok = (d <= 14) & (d != 1) & (d != 4)
+    ok |= (data | np.uint8(32)) == 101  # "E" (69) and "e" (101)
+    return ok
+
+
 def parse_arrow_numbers(arr: Any) -> tuple[np.ndarray, np.ndarray] | None:
     """:func:`parse_numbers` on a pyarrow string array (null = missing, not rejected).
 
@@ -96,7 +104,7 @@ def parse_arrow_numbers(arr: Any) -> tuple[np.ndarray, np.ndarray] | None:
     _validity, offsets_buf, data_buf = arr.buffers()
     offsets = np.frombuffer(offsets_buf, dtype=np.int32, count=n + 1)
     data = np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.zeros(0, np.uint8)
-    bad = np.flatnonzero(~_NUMBER_BYTE[data[offsets[0] : offsets[-1]]]) + offsets[0]
+    bad = np.flatnonzero(~_plain_bytes(data[offsets[0] : offsets[-1]])) + offsets[0]
     odd = np.zeros(n, dtype=bool)
     if len(bad):  # cells holding a byte off the plain alphabet
         odd[np.searchsorted(offsets, bad, side="right") - 1] = True
