@@ -120,3 +120,51 @@ def test_click_through_pipelines_run_traceback_and_model_card(
 
     assert errors == [] and outside == []  # no script errors, nothing fetched from elsewhere
     page.close()
+
+
+def test_an_operator_promotes_in_the_browser_and_a_viewer_gets_403(
+    browser: object, slapd: object, tmp_path: Path, shots: Path
+) -> None:
+    """Signed in through the LDAP form: dave (operator) moves an alias, alice (viewer) cannot."""
+    from playwright.sync_api import Browser, expect
+
+    from ldap_server import PASSWORDS
+    from ui_workspace import build_workspace
+
+    assert isinstance(browser, Browser)
+    built = build_workspace(tmp_path / "ws")
+    env = {"SPARKWING__AUTH__LDAP__URL": slapd.url,  # type: ignore[attr-defined]
+           "SPARKWING__AUTH__LDAP__USER_DN": f"uid={{user}},{slapd.people}",  # type: ignore[attr-defined]
+           "SPARKWING__AUTH__LDAP__GROUP_BASE": slapd.groups,  # type: ignore[attr-defined]
+           "SPARKWING__AUTH__LDAP__ROLES": '{"analysts": ["viewer"], "sparkwing-admins": ["operator"]}'}
+    with sparkwing_server(["ui", "-w", str(built.root)], ready="/healthz", env=env,
+                          stop=signal.SIGTERM) as (base, _, _proc):  # fmt: skip
+        def signed_in(user: str) -> object:
+            context = browser.new_context(viewport={"width": 1280, "height": 900})
+            page = context.new_page()
+            page.goto(base + "/models/loan_default")
+            page.fill("input[name=user]", user)
+            page.fill("input[name=password]", PASSWORDS[user])
+            page.get_by_role("button", name="Sign in").click()
+            expect(page.locator("h1")).to_have_text("loan_default")
+            return page
+
+        ops = signed_in("dave")
+        row = ops.locator("#versions tr", has_text="v1")
+        expect(row.locator(".alias")).to_have_count(0)
+        ops.select_option("#promote select[name=version]", "1")
+        ops.fill("#promote input[name=reason]", "v2 drifts")
+        ops.get_by_role("button", name="Promote").click()
+        expect(row.locator(".alias")).to_have_text("production")
+        expect(ops.locator("#alias-log tbody tr").first).to_contain_text("dave")
+        expect(ops.locator("#alias-log tbody tr").first).to_contain_text("v2 drifts")
+        ops.screenshot(path=str(shots / "ui-promote.png"), full_page=True)
+        ops.context.close()
+
+        viewer = signed_in("alice")
+        expect(viewer.locator("#promote")).to_have_count(0)
+        csrf = viewer.locator("form.sign-out input[name=csrf]").get_attribute("value")
+        r = viewer.request.post(base + "/models/loan_default/promote",
+                                form={"csrf": csrf or "", "version": "2", "alias": "production"})
+        assert r.status == 403 and "needs operator" in r.text()
+        viewer.context.close()

@@ -23,7 +23,7 @@ def ui(
     tls_cert: Annotated[Path | None, typer.Option("--tls-cert", help="PEM certificate: serve https.")] = None,
     tls_key: Annotated[Path | None, typer.Option("--tls-key", help="PEM key of --tls-cert.")] = None,
 ) -> None:
-    """Browse runs, quarantine, tables and models in a web browser (read-only)."""
+    """Browse runs, quarantine, tables and models in a web browser; operators promote and roll back."""
     from sparkwing.ui import UiConfig, run
 
     st = state(ctx)
@@ -33,4 +33,4 @@ def ui(
     typer.echo(f"sparkwing ui on {scheme}://{host}:{port}/ (workspace {settings.workspace})", err=True)
     run(UiConfig(workspace=settings.workspace, s3=settings.s3, host=host, port=port, recent_runs=recent,
                  auth=settings.auth, tls_cert=str(tls_cert) if tls_cert else None,
-                 tls_key=str(tls_key) if tls_key else None))
+                 tls_key=str(tls_key) if tls_key else None), spark=st.spark)
