@@ -9,7 +9,7 @@ from markupsafe import Markup
 
 from sparkwing.pipeline import RunRecord, StepRecord
 from sparkwing.registry import ModelCard
-from sparkwing.ui import _svg
+from sparkwing.ui import _quality, _svg
 
 
 def parse_time(text: str | None) -> datetime | None:
@@ -163,3 +163,19 @@ def fmt(value: object) -> str:
     if isinstance(value, int):
         return f"{value:,}"
     return str(value)
+
+
+def trend(series: _quality.Series) -> Markup:
+    """One quality figure over runs, its limits drawn (see :mod:`sparkwing.ui._quality`)."""
+    share = series.unit == "share"
+
+    def show(v: float | None) -> str:
+        return "no value" if v is None else f"{v:.2%}" if share else fmt(v)
+
+    dots = [
+        _svg.Dot(p.value, p.passed, f"{p.run_id}: {show(p.value)}"
+                 + ("" if p.passed is None else " (passed)" if p.passed else " (FAILED)"))
+        for p in series.points
+    ]  # fmt: skip
+    levels = [_svg.Level(t.label, t.value) for t in series.thresholds]
+    return _svg.trend(dots, levels, label=f"{series.step} {series.title} over {len(dots)} runs", share=share)

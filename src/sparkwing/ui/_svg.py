@@ -147,3 +147,75 @@ def _unit(v: float) -> float:
 
 def _clip(text: str, n: int) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
+
+
+@dataclass(frozen=True)
+class Level:
+    """A horizontal line on a trend: a check's limit."""
+
+    label: str
+    value: float
+
+
+@dataclass(frozen=True)
+class Dot:
+    """One run on a trend: its value (None: a gap), its verdict, its tooltip."""
+
+    value: float | None
+    passed: bool | None
+    title: str
+
+
+def trend(
+    dots: Sequence[Dot], levels: Sequence[Level], *, label: str, share: bool = False,
+    width: int = 560, height: int = 170,
+) -> Markup:  # fmt: skip
+    """A figure over runs, oldest left: a line through the values, a dot per run (red where the
+    check failed), dashed lines at the limits; ``share`` prints the axis as percentages."""
+    left, right, top, bottom = 64, 60, 10, 22
+    plot_w, plot_h = width - left - right, height - top - bottom
+    known = [d.value for d in dots if d.value is not None]
+    span = known + [lv.value for lv in levels]
+    lo, hi = (min(span + [0.0]), max(span + [0.0])) if span else (0.0, 1.0)
+    if hi - lo < 1e-12:
+        hi = lo + (abs(lo) or 1.0)
+    hi += (hi - lo) * 0.08
+
+    def y(v: float) -> float:
+        return top + plot_h * (1 - (v - lo) / (hi - lo))
+
+    def x(i: int) -> float:
+        return left + (plot_w * i / (len(dots) - 1) if len(dots) > 1 else plot_w / 2)
+
+    def text(v: float) -> str:
+        return f"{v:.2%}" if share else f"{v:,.4g}"
+
+    body = [f'<rect class="frame" x="{left}" y="{top}" width="{plot_w}" height="{plot_h}"/>']
+    for k in range(3):
+        v = lo + (hi - lo) * k / 2
+        body.append(f'<text class="tick" x="{left - 4}" y="{_n(y(v) + 4)}" text-anchor="end">{text(v)}</text>')
+    for lv in levels:
+        yy = _n(y(lv.value))
+        body.append(f'<line class="limit" x1="{left}" y1="{yy}" x2="{left + plot_w}" y2="{yy}">'
+                    f"<title>{escape(lv.label)} {text(lv.value)}</title></line>")
+        body.append(f'<text class="limit-label" x="{left + plot_w + 4}" y="{_n(y(lv.value) + 4)}">'
+                    f"{escape(lv.label)} {text(lv.value)}</text>")
+    run: list[str] = []  # a polyline per stretch without gaps
+    for i, d in enumerate(dots):
+        if d.value is None:
+            if len(run) > 1:
+                body.append(f'<polyline class="trend" points="{" ".join(run)}"/>')
+            run = []
+            continue
+        run.append(f"{_n(x(i))},{_n(y(d.value))}")
+    if len(run) > 1:
+        body.append(f'<polyline class="trend" points="{" ".join(run)}"/>')
+    for i, d in enumerate(dots):
+        if d.value is None:
+            continue
+        cls = "dot fail" if d.passed is False else "dot"
+        body.append(f'<circle class="{cls}" cx="{_n(x(i))}" cy="{_n(y(d.value))}" r="3.5">'
+                    f"<title>{escape(d.title)}</title></circle>")
+    body.append(f'<text class="tick" x="{left}" y="{height - 6}">oldest</text>')
+    body.append(f'<text class="tick" x="{left + plot_w}" y="{height - 6}" text-anchor="end">newest</text>')
+    return _svg(width, height, label, body, "trend")
