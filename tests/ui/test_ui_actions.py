@@ -38,8 +38,9 @@ def built(tmp_path: Path) -> Built:
 
 
 def client(built: Built, role: str | None, name: str = "olga", **kw: object) -> TestClient:
-    c = TestClient(create_app(UiConfig(workspace=str(built.root)), authenticate=session_hook, sessions=SESSIONS,
-                              **kw), follow_redirects=False)  # type: ignore[arg-type]  # fmt: skip
+    app = create_app(UiConfig(workspace=str(built.root)), authenticate=session_hook, sessions=SESSIONS,
+                     **kw)  # type: ignore[arg-type]
+    c = TestClient(app, follow_redirects=False)
     if role is not None:
         cookie, _ = SESSIONS.issue(Identity(name, frozenset({role}), "ldap"))
         c.cookies.set(SESSION_COOKIE, cookie)
@@ -65,8 +66,8 @@ def test_an_operator_promotes_with_the_form_and_it_is_audited(built: Built) -> N
     assert Registry(ws).alias_log("loan_default")[-1]["actor"] == "olga"
     line = AuditLog(ws).events()[-1]
     assert line["event"] == "promoted" and line["who"] == "olga" and line["service"] == "ui"
-    assert (line["model"], line["alias"], line["version"], line["reason"]) == ("loan_default", "production", 1,
-                                                                             "roll back v2")
+    got = (line["model"], line["alias"], line["version"], line["reason"])
+    assert got == ("loan_default", "production", 1, "roll back v2")
     after = ops.get("/models/loan_default").text
     row = after[after.index('href="/models/loan_default/1"'):].split("</tr>")[0]
     assert '<span class="alias">production</span>' in row
@@ -117,7 +118,8 @@ def test_bad_promotions_are_one_line_errors(built: Built) -> None:
     ]:
         r = ops.post("/models/loan_default/promote", data={"csrf": t, **fields})
         assert r.status_code == status and text in r.text, (fields, r.text[-400:])
-    assert ops.post("/models/nothing/promote", data={"csrf": t, "version": "1", "alias": "a"}).status_code == 404
+    missing = ops.post("/models/nothing/promote", data={"csrf": t, "version": "1", "alias": "a"})
+    assert missing.status_code == 404
     big = ops.post("/models/loan_default/promote", content=b"a=" + b"x" * 20_000,
                    headers={"content-type": "application/x-www-form-urlencoded"})
     assert big.status_code == 413
@@ -137,14 +139,13 @@ def test_rollback_form_for_operators_and_no_spark_is_a_clear_503(built: Built) -
 @pytest.mark.spark
 def test_an_operator_rolls_a_table_back_through_the_metastore(spark, settings, tmp_path: Path) -> None:
     from sparkwing.config import TableSpec
-    from sparkwing.warehouse import load_history, publish_table, table_info
-    from sparkwing.warehouse import TableName
+    from sparkwing.warehouse import TableName, load_history, publish_table, table_info
 
     ws = Workspace.from_settings(settings)
     for version, n in [("1", 3), ("2", 5)]:
         df = spark.createDataFrame([(i,) for i in range(n)], ["x"])
-        publish_table(spark, df, "uiroll.items", TableSpec(**{"from": "items"}), workspace=ws, version=version,
-                      run_id=f"run-{version}", keep_versions=3)  # fmt: skip
+        publish_table(spark, df, "uiroll.items", TableSpec(**{"from": "items"}), workspace=ws,
+                      version=version, run_id=f"run-{version}", keep_versions=3)  # fmt: skip
     built = Built(Path(ws.root), ok_run="")
     ops = client(built, OPERATOR, spark=lambda: spark)
     t = token(ops.get("/tables/uiroll/items").text)
@@ -154,5 +155,5 @@ def test_an_operator_rolls_a_table_back_through_the_metastore(spark, settings, t
     assert spark.table("uiroll.items").count() == 3
     assert load_history(ws, TableName.parse("uiroll.items")).current == "1"
     line = AuditLog(ws).events()[-1]
-    assert (line["event"], line["table"], line["version"], line["who"]) == ("rolled_back", "uiroll.items", "1",
-                                                                           "olga")
+    got = (line["event"], line["table"], line["version"], line["who"])
+    assert got == ("rolled_back", "uiroll.items", "1", "olga")

@@ -18,11 +18,11 @@ SHARES = [0.01, 0.02, 0.08, None, 0.03]  # the third run fails max_null_share 0.
 
 
 def _run(i: int, share: float | None) -> RunRecord:
-    run = RunRecord(run_id=f"2026120{i + 1}T080000Z-000{i}", pipeline="dq", spec_hash="x", status="succeeded",
-                    started=f"2026-12-0{i + 1}T08:00:00+00:00", seconds=10.0)  # fmt: skip
+    run = RunRecord(run_id=f"2026120{i + 1}T080000Z-000{i}", pipeline="dq", spec_hash="x",
+                    status="succeeded", started=f"2026-12-0{i + 1}T08:00:00+00:00", seconds=10.0)  # fmt: skip
     run.steps["raw"] = StepRecord.model_validate({
-        "name": "raw", "kind": "sources", "status": "succeeded", "rows_in": 1000 + i, "rows_out": 1000 - 10 * i,
-        "rows_quarantined": 10 * i + i,
+        "name": "raw", "kind": "sources", "status": "succeeded", "rows_in": 1000 + i,
+        "rows_out": 1000 - 10 * i, "rows_quarantined": 10 * i + i,
         "details": {"kind": "sources", "max_quarantine_share": 0.05} if i else {"kind": "sources"},
     })  # fmt: skip
     checks = [{"kind": "row_count", "columns": [], "severity": "error", "passed": True,
@@ -33,12 +33,13 @@ def _run(i: int, share: float | None) -> RunRecord:
               {"kind": "not_null", "columns": [SCRIPT], "severity": "error", "passed": i != 1,
                "observed": {"null_count": {SCRIPT: 5 if i == 1 else 0}, "rows": 1000}}]  # fmt: skip
     if share is not None:
-        checks.append({"kind": "max_null_share", "columns": ["emp"], "severity": "warn", "passed": share <= 0.05,
+        checks.append({"kind": "max_null_share", "columns": ["emp"], "severity": "warn",
+                       "passed": share <= 0.05,
                        "observed": {"null_share": {"emp": share}, "null_count": {"emp": int(share * 1000)},
                                     "rows": 1000, "max_share": {"emp": 0.05}}})  # fmt: skip
     checks.append({"kind": "some_future_kind", "observed": {"x": 1}})
-    run.steps["clean"] = StepRecord.model_validate({"name": "clean", "kind": "datasets", "status": "succeeded",
-                                                    "checks": checks})  # fmt: skip
+    run.steps["clean"] = StepRecord.model_validate(
+        {"name": "clean", "kind": "datasets", "status": "succeeded", "checks": checks})
     return run
 
 
@@ -84,7 +85,8 @@ def test_quality_page_draws_every_series_with_limits(dq: tuple[Path, list[RunRec
     assert len(figures) == 7
     share = next(f for f in figures if "max_null_share(emp)" in f)
     assert share.count("<circle") == 4  # the run without the figure is a gap
-    assert share.count('class="dot fail"') == 1 and share.count("<polyline") == 1  # the lone newest value: a dot only
+    assert share.count('class="dot fail"') == 1
+    assert share.count("<polyline") == 1  # the lone newest value after the gap: a dot only
     assert 'class="limit"' in share and "max 5.00%" in share and "failed in 1 run" in share
     rows = next(f for f in figures if "row_count" in f)
     assert "min 900" in rows and rows.count("<circle") == 5

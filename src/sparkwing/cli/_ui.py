@@ -22,6 +22,9 @@ def ui(
     recent: Annotated[int, typer.Option("--recent", help="Runs per pipeline shown.")] = 20,
     tls_cert: Annotated[Path | None, typer.Option("--tls-cert", help="PEM certificate: serve https.")] = None,
     tls_key: Annotated[Path | None, typer.Option("--tls-key", help="PEM key of --tls-cert.")] = None,
+    spark_history: Annotated[str | None, typer.Option(
+        "--spark-history", help="URL of a Spark History Server (`sparkwing history`): runs link to it.",
+    )] = None,
 ) -> None:
     """Browse runs, quarantine, tables and models in a web browser; operators promote and roll back."""
     from sparkwing.ui import UiConfig, run
@@ -33,4 +36,4 @@ def ui(
     typer.echo(f"sparkwing ui on {scheme}://{host}:{port}/ (workspace {settings.workspace})", err=True)
     run(UiConfig(workspace=settings.workspace, s3=settings.s3, host=host, port=port, recent_runs=recent,
                  auth=settings.auth, tls_cert=str(tls_cert) if tls_cert else None,
-                 tls_key=str(tls_key) if tls_key else None), spark=st.spark)
+                 tls_key=str(tls_key) if tls_key else None, spark_history=spark_history), spark=st.spark)

@@ -42,7 +42,8 @@ def install(router: APIRouter, view: WorkspaceView, render: Render, *, guard: Ca
         if sessions is None or not sessions.check_form(nonce, form.get("csrf")):
             reason = "the form did not come from a page of this UI in a signed-in session"
         elif not who.has(OPERATOR):
-            reason = f"{who.name} ({who.source}) has roles {', '.join(sorted(who.roles))}; {what} needs {OPERATOR}"
+            held = ", ".join(sorted(who.roles))
+            reason = f"{who.name} ({who.source}) has roles {held}; {what} needs {OPERATOR}"
         if reason is not None:
             audit.record("forbidden", who=who.name, peer=_peer(request), source=who.source, service="ui",
                          status=403, reason=reason, action=what)  # fmt: skip
@@ -52,9 +53,11 @@ def install(router: APIRouter, view: WorkspaceView, render: Render, *, guard: Ca
     def failed(request: Request, what: str, exc: SparkwingError) -> HTMLResponse:
         return render("error.html", request, 409, title=f"cannot {what}", message=exc.one_line())
 
+    caller = Depends(guard)  # the page guard's answer: FastAPI runs it once per request
+
     @router.post("/models/{name}/promote")
-    async def promote(name: str, request: Request, caller: Identity = Depends(guard)) -> Response:
-        who, form = await operator(request, caller, "promote")
+    async def promote(name: str, request: Request, who: Identity = caller) -> Response:
+        who, form = await operator(request, who, "promote")
         view.model(name)  # a 404 for a model that is not there
         version, alias = form.get("version", ""), form.get("alias", "").strip()
         reason = form.get("reason", "").strip() or "promoted in the UI"
@@ -70,8 +73,8 @@ def install(router: APIRouter, view: WorkspaceView, render: Render, *, guard: Ca
         return RedirectResponse(f"/models/{_q(name)}", status_code=303)
 
     @router.post("/tables/{db}/{table}/rollback")
-    async def rollback(db: str, table: str, request: Request, caller: Identity = Depends(guard)) -> Response:
-        who, form = await operator(request, caller, "rollback")
+    async def rollback(db: str, table: str, request: Request, who: Identity = caller) -> Response:
+        who, form = await operator(request, who, "rollback")
         history = view.table(db, table)  # a 404 for a table that is not there
         to = form.get("version", "")
         if history.get(to) is None:

@@ -20,7 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from sparkwing import __version__
 from sparkwing.auth import OPERATOR, AuditLog, Authenticator, RateLimiter, Sessions, providers_from
 from sparkwing.errors import AuthError, InvalidName, SparkwingError
-from sparkwing.ui import _actions, _pages, _quality
+from sparkwing.ui import _actions, _pages, _quality, _report
 from sparkwing.ui._actions import SparkFactory
 from sparkwing.ui._auth import Authenticate, local_viewer
 from sparkwing.ui._config import UiConfig
@@ -146,10 +146,7 @@ def create_app(
 
     @pages.get("/runs/{pipeline}/{run_id}", response_class=HTMLResponse)
     def run(pipeline: str, run_id: str, request: Request) -> HTMLResponse:
-        record = view.run(pipeline, run_id)
-        return page("run.html", request, title=f"{pipeline} {run_id}", run=record,
-                    quarantine=view.quarantine(record),
-                    run_error=_pages.split_hint(record.error))  # fmt: skip
+        return page("run.html", request, **_report.run_context(view, view.run(pipeline, run_id)))
 
     @pages.get("/runs/{pipeline}/{run_id}/quarantine/{source}/{name}")
     def quarantine_file(pipeline: str, run_id: str, source: str, name: str) -> StreamingResponse:
@@ -175,9 +172,7 @@ def create_app(
 
     @pages.get("/models/{name}/{version}", response_class=HTMLResponse)
     def model_version(name: str, version: str, request: Request) -> HTMLResponse:
-        mv = view.version(name, version)
-        aliases = sorted(a for a, v in view.model(name).aliases.items() if v == mv.version)
-        return page("card.html", request, title=mv.ref, mv=mv, card=mv.card, aliases=aliases)
+        return page("card.html", request, **_report.card_context(view, name, version))
 
     @pages.get("/models/{name}/{version}/files/{artifact:path}")
     def artifact(name: str, version: str, artifact: str) -> StreamingResponse:

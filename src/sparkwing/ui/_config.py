@@ -30,6 +30,11 @@ class UiConfig(BaseModel):
     auth: AuthSettings = Field(default_factory=AuthSettings, description="Sign-in (LDAP), sessions.")
     rate_limit: float = Field(default=50.0, ge=0, description="Requests/s per signed-in identity; 0 = off.")
     rate_burst: int = Field(default=100, ge=1, description="Requests an identity may make at once.")
+    spark_history: str | None = Field(
+        default=None, pattern=r"^https?://[^\s\"'<>]+$",
+        description="URL of a Spark History Server over this workspace's event logs (`sparkwing history`): "
+        "each run links to its application there.",
+    )  # fmt: skip
     tls_cert: str | None = Field(default=None, description="PEM certificate: serve https.")
     tls_key: str | None = Field(default=None, description="PEM key of tls_cert.")
 

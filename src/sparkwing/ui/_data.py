@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from sparkwing.config import check_name, is_name
 from sparkwing.errors import SparkwingError
@@ -65,6 +66,15 @@ class QuarantineView:
     files: list[QuarantineFile] = field(default_factory=list)
     sample: list[QuarantineLine] = field(default_factory=list)
     sampled_bytes: int = 0
+
+
+@dataclass(frozen=True)
+class SparkLinks:
+    """Where to look at a run's Spark application (History Server URL if one is configured)."""
+
+    app_id: str
+    events: str | None
+    history_url: str | None
 
 
 @dataclass
@@ -124,6 +134,14 @@ class WorkspaceView:
             return self.runs_store.load(pipeline, run_id)
         except (SparkwingError, ValueError) as exc:
             raise NotFound(f"run {run_id} of {pipeline} has no readable record") from exc
+
+    def spark_links(self, record: RunRecord) -> SparkLinks | None:
+        """The run's Spark application: its id, event log, and its page on the History Server."""
+        if not record.spark_app_id:
+            return None
+        base = self.config.spark_history
+        url = f"{base.rstrip('/')}/history/{quote(record.spark_app_id, safe='')}/jobs/" if base else None
+        return SparkLinks(record.spark_app_id, record.spark_events, url)
 
     def quarantine(self, record: RunRecord) -> list[QuarantineView]:
         """Per source step with quarantined rows: counts, reasons and a bounded sample."""

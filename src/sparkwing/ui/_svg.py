@@ -193,7 +193,8 @@ def trend(
     body = [f'<rect class="frame" x="{left}" y="{top}" width="{plot_w}" height="{plot_h}"/>']
     for k in range(3):
         v = lo + (hi - lo) * k / 2
-        body.append(f'<text class="tick" x="{left - 4}" y="{_n(y(v) + 4)}" text-anchor="end">{text(v)}</text>')
+        body.append(f'<text class="tick" x="{left - 4}" y="{_n(y(v) + 4)}" text-anchor="end">'
+                    f"{text(v)}</text>")
     for lv in levels:
         yy = _n(y(lv.value))
         body.append(f'<line class="limit" x1="{left}" y1="{yy}" x2="{left + plot_w}" y2="{yy}">'
