@@ -116,6 +116,7 @@ def test_click_through_pipelines_run_traceback_and_model_card(
     page.get_by_role("link", name="Tables").click()
     page.get_by_role("link", name="credit.loans_clean").click()
     expect(page.locator("#versions > tbody > tr")).to_have_count(2)
+    expect(page.locator("#preview tbody tr")).to_have_count(20)
     page.screenshot(path=str(shots / "ui-table.png"), full_page=True)
 
     assert errors == [] and outside == []  # no script errors, nothing fetched from elsewhere

@@ -222,3 +222,22 @@ def test_the_ui_loads_no_jvm_bridge() -> None:
     out = subprocess.run([sys.executable, "-c", code], env={**os.environ, "PYTHONPATH": str(SRC)},
                          capture_output=True, text=True, timeout=120, check=True)  # fmt: skip
     assert out.stdout.strip() == "[]"
+
+
+def test_table_preview_reads_the_first_rows_with_duckdb(client: TestClient) -> None:
+    html = client.get("/tables/credit/loans_clean").text
+    preview = html[html.index('id="preview"'):]
+    assert "First rows of 20261202T090000Z-beef" in preview
+    assert preview.count("<tr>") == 21  # the header and the first 20 of 30 rows
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;</th>" in preview and "the first of more" in preview
+    assert "<script" not in html
+
+
+def test_a_table_without_readable_files_has_a_reason_not_a_preview(tmp_path: Path) -> None:
+    from ui_workspace import build_workspace
+
+    built = build_workspace(tmp_path / "ws")
+    for part in (built.root / "warehouse" / "credit.db" / "loans_clean").rglob("*.parquet"):
+        part.write_bytes(b"not parquet")
+    r = TestClient(create_app(UiConfig(workspace=str(built.root)))).get("/tables/credit/loans_clean")
+    assert r.status_code == 200 and "No preview:" in r.text

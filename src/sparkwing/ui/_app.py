@@ -159,8 +159,9 @@ def create_app(
 
     @pages.get("/tables/{db}/{table}", response_class=HTMLResponse)
     def table(db: str, table: str, request: Request) -> HTMLResponse:
-        return page("table.html", request, title=f"{db}.{table}", history=view.table(db, table), db=db,
-                    table=table)
+        history = view.table(db, table)
+        return page("table.html", request, title=f"{db}.{table}", history=history, db=db, table=table,
+                    preview=view.preview(history))  # fmt: skip
 
     @pages.get("/models", response_class=HTMLResponse)
     def models(request: Request) -> HTMLResponse:

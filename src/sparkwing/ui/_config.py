@@ -26,6 +26,7 @@ class UiConfig(BaseModel):
         default=256 * 1024, ge=1024, le=64 * 1024 * 1024,
         description="Bytes read from the head of a quarantine file for the sample (never the whole file).",
     )  # fmt: skip
+    preview_rows: int = Field(default=20, ge=0, le=500, description="Rows of a table's preview (0: none).")
     max_raw_chars: int = Field(default=2000, ge=80, description="A sampled raw line longer than this is cut.")
     auth: AuthSettings = Field(default_factory=AuthSettings, description="Sign-in (LDAP), sessions.")
     rate_limit: float = Field(default=50.0, ge=0, description="Requests/s per signed-in identity; 0 = off.")

@@ -69,6 +69,16 @@ class QuarantineView:
 
 
 @dataclass(frozen=True)
+class Preview:
+    """The first rows of a table's current version (DuckDB over its Parquet files), or why not."""
+
+    columns: list[str] = field(default_factory=list)
+    rows: list[list[str]] = field(default_factory=list)
+    more: bool = False
+    error: str | None = None
+
+
+@dataclass(frozen=True)
 class SparkLinks:
     """Where to look at a run's Spark application (History Server URL if one is configured)."""
 
@@ -238,6 +248,27 @@ class WorkspaceView:
         except SparkwingError as exc:
             raise NotFound(f"no table {db}.{table}") from exc
         return load_history(self.workspace, name)
+
+    def preview(self, history: History) -> Preview:
+        """The first ``preview_rows`` rows of the current version through ``sparkwing sql``'s
+        read-only DuckDB path (no Spark, no metastore); each cell cut at ``max_raw_chars``."""
+        import duckdb
+
+        from sparkwing.warehouse import duckdb_sql
+
+        if not history.current or self.config.preview_rows == 0:
+            return Preview()
+        db, _, table = history.table.partition(".")
+        query = f'SELECT * FROM "{db}"."{table}"'  # both checked names: no quote inside
+        try:
+            got = duckdb_sql(self.workspace, query, limit=self.config.preview_rows)
+        except SparkwingError as exc:
+            return Preview(error=exc.one_line())
+        except duckdb.Error as exc:  # files it cannot read as the history says (a view not created)
+            return Preview(error=str(exc).splitlines()[0][:300])
+        n = self.config.max_raw_chars
+        cells = [["" if v is None else str(v)[:n] for v in row] for row in got.rows]
+        return Preview(got.columns, cells, got.more)
 
     # --- models ----------------------------------------------------------------------------
 
