@@ -21,8 +21,8 @@ HOSTILE = "<img src=x onerror=alert(1)>"  # no '/': it is also a directory name
 SCRIPT = "<script>alert('x')</script>"
 FAILED_RUN = "20261202T090000Z-beef"
 RUNNING_RUN = "20261202T100000Z-c0de"
-QUARANTINE_LINES = 5000
-PREVIEW_ROWS = 30  # the current table version's rows; the UI shows the first 20  # a quarantine file far larger than the sample the UI reads
+QUARANTINE_LINES = 5000  # a quarantine file far larger than the sample the UI reads
+PREVIEW_ROWS = 30  # the current table version's rows; the UI shows the first 20
 
 
 @dataclass(frozen=True)
