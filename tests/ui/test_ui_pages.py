@@ -242,3 +242,45 @@ def test_a_table_without_readable_files_has_a_reason_not_a_preview(tmp_path: Pat
         part.write_bytes(b"not parquet")
     r = TestClient(create_app(UiConfig(workspace=str(built.root)))).get("/tables/credit/loans_clean")
     assert r.status_code == 200 and "No preview:" in r.text
+
+
+def test_gains_and_lift_are_exact_from_the_stored_roc_and_confusion_matrix() -> None:
+    """Against a brute-force count over scored rows: the share of rows at or above each threshold
+    and the share of positives among them."""
+    import json
+    import random
+
+    from sparkwing.registry import ConfusionMatrix, Curves, ModelCard, RocCurve
+    from sparkwing.ui import _pages
+    from ui_workspace import FIXTURES
+
+    rnd = random.Random(7)
+    rows = [(rnd.random(), rnd.random() < 0.3) for _ in range(997)]
+    rows = [(min(1.0, s + (0.3 if y else 0.0)), y) for s, y in rows]
+    pos = sum(y for _, y in rows)
+    neg = len(rows) - pos
+    thresholds = [0.95, 0.8, 0.6, 0.4, 0.2, 0.05]
+    tpr = [sum(y for s, y in rows if s >= t) / pos for t in thresholds]
+    fpr = [sum(not y for s, y in rows if s >= t) / neg for t in thresholds]
+    card = ModelCard.load(json.loads((FIXTURES / "cards" / "v1_loans_automl.json").read_text()))
+    card = card.model_copy(update={
+        "curves": Curves(roc=RocCurve(thresholds=thresholds, fpr=fpr, tpr=tpr)),
+        "metrics": card.metrics.model_copy(update={"confusion_matrix": ConfusionMatrix(
+            labels=["0", "1"], matrix=[[neg - 10, 10], [pos - 20, 20]])}),
+        "rows": card.rows.model_copy(update={"holdout": len(rows)}),
+    })  # fmt: skip
+    got = _pages.gains_points(card)
+    assert got is not None and got[0] == (0.0, 0.0) and got[-1] == (1.0, 1.0)
+    for t, (depth, gain) in zip(thresholds, got[1:-1], strict=True):
+        assert depth == pytest.approx(sum(s >= t for s, _ in rows) / len(rows))
+        assert gain == pytest.approx(sum(y for s, y in rows if s >= t) / pos)
+    assert 'aria-label="cumulative gains (holdout)"' in str(_pages.gains(card))
+    assert "lift over random" in str(_pages.lift(card))
+    other = card.model_copy(update={"rows": card.rows.model_copy(update={"holdout": 5})})
+    assert _pages.gains_points(other) is None  # not the curve's rows: no chart rather than a wrong one
+
+
+def test_card_page_has_gains_and_lift_when_exact(client: TestClient) -> None:
+    v2 = client.get("/models/loan_default/2").text
+    assert 'id="gains"' in v2 and 'id="lift"' in v2
+    assert 'id="gains"' not in client.get("/models/loan_default/1").text  # v1 stores no ROC

@@ -105,6 +105,43 @@ def pr(card: ModelCard) -> Markup | None:
     return _svg.curve(pts, label="precision/recall curve (holdout)", x_label="recall", y_label="precision")
 
 
+def gains_points(card: ModelCard) -> list[tuple[float, float]] | None:
+    """Cumulative gains, exactly, from what the card stores: at each holdout ROC threshold the
+    share of rows scored at or above it is ``(tpr * P + fpr * N) / (P + N)``, with P and N the
+    actual positives and negatives of the holdout confusion matrix (rows are actual classes; the
+    positive class is the second).  ``None`` when the card cannot say that exactly: no ROC, not
+    two classes, or a confusion matrix that is not of the same holdout rows."""
+    c, cm = card.curves.roc, card.metrics.confusion_matrix
+    if c is None or not c.fpr or cm is None or len(cm.matrix) != 2:
+        return None
+    if getattr(card.metrics, "confusion_matrix_on", None) not in (None, "holdout"):
+        return None  # a cross-validation matrix: not the rows of the holdout curve
+    negatives, positives = sum(cm.matrix[0]), sum(cm.matrix[1])
+    total = negatives + positives
+    rows = card.rows.holdout or card.metrics.holdout.get("rows")
+    if not positives or (rows is not None and int(rows) != total):
+        return None
+    pts = [((t * positives + f * negatives) / total, t) for f, t in zip(c.fpr, c.tpr, strict=False)]
+    return [(0.0, 0.0), *sorted(pts), (1.0, 1.0)]
+
+
+def gains(card: ModelCard) -> Markup | None:
+    pts = gains_points(card)
+    if pts is None:
+        return None
+    return _svg.curve(pts, label="cumulative gains (holdout)", x_label="share of rows, highest scores first",
+                      y_label="share of positives found", diagonal=True)  # fmt: skip
+
+
+def lift(card: ModelCard) -> Markup | None:
+    pts = [(d, g / d) for d, g in gains_points(card) or [] if d > 0]
+    if not pts:
+        return None
+    top = max(y for _, y in pts)
+    return _svg.curve(pts, label="lift (holdout)", x_label="share of rows, highest scores first",
+                      y_label="lift over random", y_max=max(top * 1.05, 1.0), baseline=1.0)  # fmt: skip
+
+
 def importance(card: ModelCard, top: int = 20) -> Markup | None:
     items = [
         (v.variable, v.scaled_importance if v.scaled_importance is not None else v.relative_importance or 0.0)

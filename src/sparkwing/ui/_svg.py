@@ -96,9 +96,11 @@ def timeline(bars: Sequence[Bar], *, width: int = 760, row: int = 22, label_widt
 
 def curve(
     points: Sequence[tuple[float, float]], *, label: str, x_label: str, y_label: str,
-    diagonal: bool = False, size: int = 280,
+    diagonal: bool = False, size: int = 280, y_max: float = 1.0, baseline: float | None = None,
 ) -> Markup:  # fmt: skip
-    """A curve in the unit square (ROC, precision/recall), with axes and an optional diagonal."""
+    """A curve over x in [0, 1] and y in [0, ``y_max``] (ROC, precision/recall, gains, lift), with
+    axes, an optional diagonal and an optional dashed horizontal ``baseline``."""
+    y_max = y_max if y_max > 0 else 1.0
     pad = 36
     plot = size - pad - 10
     body = [f'<rect class="frame" x="{pad}" y="10" width="{plot}" height="{plot}"/>']
@@ -106,11 +108,15 @@ def curve(
         v = k / 4
         x, y = pad + plot * v, 10 + plot * (1 - v)
         body.append(f'<text class="tick" x="{_n(x)}" y="{size - 12}" text-anchor="middle">{_n(v)}</text>')
-        body.append(f'<text class="tick" x="{pad - 4}" y="{_n(y + 4)}" text-anchor="end">{_n(v)}</text>')
+        body.append(f'<text class="tick" x="{pad - 4}" y="{_n(y + 4)}" text-anchor="end">'
+                    f"{_n(v * y_max)}</text>")
+    if baseline is not None:
+        yb = _n(10 + plot * (1 - _unit(baseline / y_max)))
+        body.append(f'<line class="diagonal" x1="{pad}" y1="{yb}" x2="{pad + plot}" y2="{yb}"/>')
     if diagonal:
         body.append(f'<line class="diagonal" x1="{pad}" y1="{10 + plot}" x2="{pad + plot}" y2="10"/>')
     coords = " ".join(
-        f"{_n(pad + plot * _unit(x))},{_n(10 + plot * (1 - _unit(y)))}" for x, y in points
+        f"{_n(pad + plot * _unit(x))},{_n(10 + plot * (1 - _unit(y / y_max)))}" for x, y in points
     )
     if coords:
         body.append(f'<polyline class="curve" points="{coords}"/>')
