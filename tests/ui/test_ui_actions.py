@@ -157,3 +157,16 @@ def test_an_operator_rolls_a_table_back_through_the_metastore(spark, settings, t
     line = AuditLog(ws).events()[-1]
     got = (line["event"], line["table"], line["version"], line["who"])
     assert got == ("rolled_back", "uiroll.items", "1", "olga")
+
+
+@pytest.mark.parametrize("url", [
+    "/models/%2E%2E/promote", "/models/..%2Floan_default/promote", "/models/loan_default%2F..%2F../promote",
+    "/tables/credit/%2E%2E/rollback", "/tables/..%2Fcredit/loans_clean/rollback",
+    "/tables/credit/loans_clean%2F..%2F..%2Fx/rollback",
+])  # fmt: skip
+def test_an_operators_form_paths_cannot_escape_the_workspace(built: Built, url: str) -> None:
+    ops = client(built, OPERATOR)
+    t = token(ops.get("/models/loan_default").text, "promote")
+    r = ops.post(url, data={"csrf": t, "version": "1", "alias": "production"})
+    assert r.status_code in (400, 404), (url, r.status_code)
+    assert Registry(Workspace(built.root)).aliases("loan_default")["production"] == 2

@@ -171,6 +171,7 @@ def test_artifact_download(client: TestClient) -> None:
     "/runs/loans/20261202T090000Z-beef/quarantine/loans_raw/..%2F..%2F..%2Fruns%2Floans",
     "/runs/loans/20261202T090000Z-beef/quarantine/..%2Floans_raw/part-00000-abc.json",
     "/runs/loans/20261202T090000Z-beef/run.json", "/nope",
+    "/quality/..%2Fmodels", "/quality/%2E%2E", "/quality/%2e%2e%2f%2e%2e%2fetc",
 ])  # fmt: skip
 def test_paths_cannot_escape_the_workspace(client: TestClient, url: str) -> None:
     """Encoded dots and slashes reach the app as names (plain ``..`` segments the client resolves).
@@ -181,6 +182,16 @@ def test_paths_cannot_escape_the_workspace(client: TestClient, url: str) -> None
     r = client.get(url)
     assert r.status_code in (400, 404), url
     assert "root:" not in r.text and "<script" not in r.text
+
+
+@pytest.mark.parametrize("url", [
+    "/models/%2E%2E/promote", "/models/..%2Floan_default/promote", "/tables/credit/%2E%2E/rollback",
+    "/tables/..%2Fcredit/loans_clean/rollback", "/tables/credit.db/..%2F..%2Fx/rollback",
+])  # fmt: skip
+def test_form_paths_cannot_escape_the_workspace_either(client: TestClient, url: str) -> None:
+    """No login here, so no change is allowed at all (403); a bad name may be refused first."""
+    r = client.post(url, data={"version": "1", "alias": "production"})
+    assert r.status_code in (400, 403, 404), url
 
 
 def test_read_only(client: TestClient) -> None:

@@ -95,3 +95,28 @@ def test_quality_page_draws_every_series_with_limits(dq: tuple[Path, list[RunRec
     assert c.get("/quality/nope").status_code == 404
     assert c.get("/quality/..%2Fmodels").status_code in (400, 404)
     assert c.get("/quality/dq?runs=100000").status_code == 422
+
+
+def test_pipelines_page_shows_the_next_scheduled_run(dq: tuple[Path, list[RunRecord]], tmp_path: Path,
+                                                     ) -> None:
+    """The hook `sparkwing ui` passes: the scheduler's state names the spec, whose cron gives the time."""
+    from datetime import datetime, timezone
+
+    from sparkwing.cli._ui import next_runs
+    from sparkwing.schedule import CronSchedule, PipelineState, StateStore
+
+    root, _ = dq
+    spec = tmp_path / "dq.yaml"
+    spec.write_text("name: dq\nsources:\n  raw: {uri: a.csv}\n"
+                    "schedule: {cron: '30 2 * * *', timezone: Europe/Paris}\n")  # fmt: skip
+    ws = Workspace(root)
+    StateStore(ws).save(PipelineState(pipeline="dq", spec_path=str(spec)))
+    before = datetime.now(timezone.utc)
+    html = TestClient(create_app(UiConfig(workspace=str(root)), next_run=next_runs(ws))).get("/").text
+    fire = CronSchedule("30 2 * * *", "Europe/Paris").next_after(before)
+    cell = html[html.index('class="next-run"'):].split("</td>")[0]
+    assert fire.isoformat() in cell and "cron &#39;30 2 * * *&#39; Europe/Paris" in cell
+    assert "no scheduler running" in cell
+    spec.unlink()  # moved since it was scheduled: no next run, and the page still renders
+    page = TestClient(create_app(UiConfig(workspace=str(root)), next_run=next_runs(ws))).get("/")
+    assert page.status_code == 200 and fire.isoformat() not in page.text

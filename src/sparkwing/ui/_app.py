@@ -24,7 +24,7 @@ from sparkwing.ui import _actions, _pages, _quality, _report
 from sparkwing.ui._actions import SparkFactory
 from sparkwing.ui._auth import Authenticate, local_viewer
 from sparkwing.ui._config import UiConfig
-from sparkwing.ui._data import NotFound, WorkspaceView
+from sparkwing.ui._data import NextRunOf, NotFound, WorkspaceView
 from sparkwing.ui._sign_in import SignIn
 from sparkwing.workspace import Workspace
 
@@ -62,7 +62,7 @@ def sign_in_for(config: UiConfig, workspace: Workspace) -> SignIn | None:
 
 def create_app(
     config: UiConfig, *, workspace: Workspace | None = None, authenticate: Authenticate | None = None,
-    sessions: Sessions | None = None, spark: SparkFactory | None = None,
+    sessions: Sessions | None = None, spark: SparkFactory | None = None, next_run: NextRunOf | None = None,
 ) -> FastAPI:
     """The UI over ``config.workspace``.
 
@@ -70,10 +70,11 @@ def create_app(
     ``config.auth`` configures (a form and a session cookie), or, with none, :func:`local_viewer`.
     ``sessions`` checks the CSRF tokens of the operator's forms (the sign-in's own by default; a
     hook that sets ``request.state.csrf_nonce`` passes its own); ``spark`` starts the Spark
-    session a table rollback needs (none: rollbacks answer 503).
+    session a table rollback needs (none: rollbacks answer 503); ``next_run`` tells a pipeline's
+    next scheduled run (none: the pipelines page shows no schedule).
     """
     ws = workspace or Workspace(config.workspace, s3=config.s3)
-    view = WorkspaceView(ws, config)
+    view = WorkspaceView(ws, config, next_run)
     env = templates()
     sign_in = sign_in_for(config, ws) if authenticate is None else None
     guard = authenticate or (sign_in.viewer if sign_in is not None else local_viewer)

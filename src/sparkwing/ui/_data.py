@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -29,10 +30,26 @@ class NotFound(LookupError):
     """The page names something the workspace does not have (a 404)."""
 
 
+@dataclass(frozen=True)
+class NextRun:
+    """When the scheduler runs a pipeline next (``at`` None: on data arrival only)."""
+
+    at: datetime | None
+    trigger: str  # "cron '0 2 * * *' Europe/Paris", "on data s3://..."
+    scheduler_running: bool
+
+
+#: The schedule hook: a pipeline's next run, or None when no scheduler has it (``sparkwing ui``
+#: passes one reading the scheduler's state and the spec's ``schedule:``; the ui package itself
+#: cannot import the scheduler, a sibling edge).
+NextRunOf = Callable[[str], "NextRun | None"]
+
+
 @dataclass
 class PipelineSummary:
     name: str
     runs: list[RunRecord]  # newest first, at most ``recent_runs``
+    next_run: NextRun | None = None
 
     @property
     def last(self) -> RunRecord | None:
@@ -101,8 +118,9 @@ class ModelSummary:
 class WorkspaceView:
     """Read-only access to one workspace for the UI's pages."""
 
-    def __init__(self, workspace: Workspace, config: UiConfig) -> None:
+    def __init__(self, workspace: Workspace, config: UiConfig, next_run: NextRunOf | None = None) -> None:
         self.workspace = workspace
+        self.next_run = next_run
         self.config = config
         self.storage = workspace.storage
         self.runs_store = RunStore(workspace)
@@ -113,7 +131,15 @@ class WorkspaceView:
     def pipelines(self) -> list[PipelineSummary]:
         names = [p for p in self.storage.list(self.workspace.runs())
                  if not p.endswith(".json") and is_name(p, "segment")]
-        return [PipelineSummary(p, self.recent_runs(p)) for p in names]
+        return [PipelineSummary(p, self.recent_runs(p), self._next(p)) for p in names]
+
+    def _next(self, pipeline: str) -> NextRun | None:
+        if self.next_run is None:
+            return None
+        try:
+            return self.next_run(pipeline)
+        except (SparkwingError, OSError, ValueError):
+            return None  # a spec moved or broken since it was scheduled: no next run to show
 
     def recent_runs(self, pipeline: str, limit: int | None = None) -> list[RunRecord]:
         """The newest runs of ``pipeline`` (run ids start with their UTC start time)."""
