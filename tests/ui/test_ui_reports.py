@@ -87,9 +87,15 @@ def test_run_report_of_a_failed_run_offline(ui_workspace: Built, tmp_path: Path)
 
 
 def test_report_errors_are_one_line(ui_workspace: Built, tmp_path: Path) -> None:
-    for args in [("runs", "report", "nope"), ("models", "report", "nope@1"), ("runs", "report", "../x")]:
-        done = sparkwing("-w", str(ui_workspace.root), *args, "-o", str(tmp_path / "x.html"))
-        assert done.returncode != 0 and "Traceback" not in done.stderr, (args, done.stderr)
+    from typer.testing import CliRunner
+
+    from sparkwing.cli import app
+
+    for args, text in [(("runs", "report", "nope"), "no run 'nope'"),
+                       (("models", "report", "nope@1"), "nope"), (("runs", "report", "../x"), "run id")]:
+        done = CliRunner().invoke(app, ["-w", str(ui_workspace.root), *args, "-o", str(tmp_path / "x.html")])
+        assert done.exit_code not in (0, 1) and done.output.count("error:") == 1, (args, done.output)
+        assert text in done.output and "Traceback" not in done.output, (args, done.output)
     assert not (tmp_path / "x.html").exists()
 
 
