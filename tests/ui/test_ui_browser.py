@@ -94,6 +94,18 @@ def test_click_through_pipelines_run_traceback_and_model_card(
     assert Path(got.value.path()).stat().st_size > 100_000
     page.screenshot(path=str(shots / "ui-run-failed.png"), full_page=True)
 
+    # back to the pipeline, its data quality over the runs
+    page.get_by_role("link", name="loans", exact=True).click()
+    page.get_by_role("link", name="data quality over these runs").click()
+    expect(page.locator("h1")).to_have_text("Data quality of loans")
+    share = page.locator("#quality-loans_raw figure", has_text="quarantined share")
+    expect(share.locator("circle")).to_have_count(2)
+    rows = page.locator("#quality-loans_clean figure", has_text="row_count")
+    expect(rows.locator("line.limit")).to_have_count(1)
+    box = rows.locator("svg").bounding_box()
+    assert box and box["width"] > 300 and box["height"] > 100
+    page.screenshot(path=str(shots / "ui-quality.png"), full_page=True)
+
     # back to the pipeline, to the successful run, to the model card
     page.get_by_role("link", name="loans", exact=True).click()
     page.get_by_role("link", name=ui_workspace.ok_run).click()
@@ -104,7 +116,7 @@ def test_click_through_pipelines_run_traceback_and_model_card(
     expect(page.locator("#alias-log")).to_contain_text("production")
     page.get_by_role("link", name="v2").first.click()
     expect(page.locator("h1")).to_contain_text("loan_default v2")
-    for chart in ["#roc svg polyline", "#pr svg polyline"]:
+    for chart in ["#roc svg polyline", "#pr svg polyline", "#gains svg polyline", "#lift svg polyline"]:
         box = page.locator(chart).bounding_box()
         assert box and box["width"] > 100 and box["height"] > 50, chart
     assert page.locator("#importance svg rect").count() == 20

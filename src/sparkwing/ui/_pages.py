@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -137,9 +138,9 @@ def lift(card: ModelCard) -> Markup | None:
     pts = [(d, g / d) for d, g in gains_points(card) or [] if d > 0]
     if not pts:
         return None
-    top = max(y for _, y in pts)
+    y_max = max(math.ceil(max(y for _, y in pts) * 1.02), 1)  # whole numbers on the axis
     return _svg.curve(pts, label="lift (holdout)", x_label="share of rows, highest scores first",
-                      y_label="lift over random", y_max=max(top * 1.05, 1.0), baseline=1.0)  # fmt: skip
+                      y_label="lift over random", y_max=y_max, baseline=1.0)  # fmt: skip
 
 
 def importance(card: ModelCard, top: int = 20) -> Markup | None:

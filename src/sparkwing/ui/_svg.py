@@ -174,17 +174,17 @@ class Dot:
 
 def trend(
     dots: Sequence[Dot], levels: Sequence[Level], *, label: str, share: bool = False,
-    width: int = 560, height: int = 170,
+    width: int = 580, height: int = 170,
 ) -> Markup:  # fmt: skip
     """A figure over runs, oldest left: a line through the values, a dot per run (red where the
     check failed), dashed lines at the limits; ``share`` prints the axis as percentages."""
-    left, right, top, bottom = 64, 60, 10, 22
+    left, right, top, bottom = 64, 96, 10, 22
     plot_w, plot_h = width - left - right, height - top - bottom
     known = [d.value for d in dots if d.value is not None]
     span = known + [lv.value for lv in levels]
     lo, hi = (min(span + [0.0]), max(span + [0.0])) if span else (0.0, 1.0)
-    if hi - lo < 1e-12:
-        hi = lo + (abs(lo) or 1.0)
+    if hi - lo < 1e-12:  # a flat series (often all zero): a small range, not a 100 % one
+        hi = lo + (abs(lo) * 0.1 or (0.01 if share else 1.0))
     hi += (hi - lo) * 0.08
 
     def y(v: float) -> float:
