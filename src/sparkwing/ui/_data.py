@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import quote
 
 from sparkwing.config import check_name, is_name
-from sparkwing.errors import SparkwingError
+from sparkwing.errors import SparkwingError, first_line
 from sparkwing.pipeline import RunRecord, RunStore
 from sparkwing.registry import ModelVersion, Registry
 from sparkwing.ui._config import UiConfig
@@ -291,7 +291,7 @@ class WorkspaceView:
         except SparkwingError as exc:
             return Preview(error=exc.one_line())
         except duckdb.Error as exc:  # files it cannot read as the history says (a view not created)
-            return Preview(error=str(exc).splitlines()[0][:300])
+            return Preview(error=first_line(exc))
         n = self.config.max_raw_chars
         cells = [["" if v is None else str(v)[:n] for v in row] for row in got.rows]
         return Preview(got.columns, cells, got.more)
