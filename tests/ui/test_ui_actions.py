@@ -143,7 +143,7 @@ def test_an_operator_rolls_a_table_back_through_the_metastore(spark, settings, t
 
     ws = Workspace.from_settings(settings)
     for version, n in [("1", 3), ("2", 5)]:
-        df = spark.createDataFrame([(i,) for i in range(n)], ["x"])
+        df = spark.range(n).toDF("x")  # no Python worker to start
         publish_table(spark, df, "uiroll.items", TableSpec(**{"from": "items"}), workspace=ws,
                       version=version, run_id=f"run-{version}", keep_versions=3)  # fmt: skip
     built = Built(Path(ws.root), ok_run="")
