@@ -21,6 +21,7 @@ from sparkwing.pipeline._details import (
     SourceDetails,
     TableDetails,
 )
+from sparkwing.pipeline._lock import PipelineLock
 from sparkwing.pipeline._record import RunRecord, StepRecord
 from sparkwing.registry import Lineage, SourceFingerprint, SourceLineage, TableLineage
 from sparkwing.workspace import Workspace
@@ -48,6 +49,7 @@ class RunContext:
     logs: EngineLogs | None = None  # where the engine's output goes
     cloud: H2OCloud | None = None  # started by the first step that needs H2O
     cloud_error: Exception | None = None  # H2O failed to start: later steps fail alike, no retry
+    turns: PipelineLock | None = None  # parallel backfill: taken around table/model/score steps
     _registry: Any = None
 
     @property
