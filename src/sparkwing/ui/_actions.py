@@ -40,7 +40,8 @@ def install(router: APIRouter, view: WorkspaceView, render: Render, *, guard: Ca
         nonce = getattr(request.state, "csrf_nonce", None)
         reason = None
         if sessions is None or not sessions.check_form(nonce, form.get("csrf")):
-            reason = "the form did not come from a page of this UI in a signed-in session"
+            reason = ("the form expired (after an hour) or did not come from a page of this UI in a "
+                      "signed-in session; reload the page")
         elif not who.has(OPERATOR):
             held = ", ".join(sorted(who.roles))
             reason = f"{who.name} ({who.source}) has roles {held}; {what} needs {OPERATOR}"
