@@ -184,6 +184,20 @@ def test_fit_glrm_adds_archetype_columns(spark, settings, h2o, prostate, tmp_pat
         project_glrm(prostate.drop("VOL"), mv)
 
 
+def test_learn_features_in_python(settings, h2o, prostate) -> None:
+    import sparkwing as sw
+
+    ws = sw.Workspace(settings=settings)
+    learned = sw.learn_features(prostate, glrm={"k": 2, "columns": ["AGE", "PSA"], "prefix": "arch_",
+                                                "max_iterations": 10}, register="prostate_glrm_api",
+                                workspace=ws)
+    assert learned.columns == ["arch_1", "arch_2"] and learned.df.columns[-2:] == ["arch_1", "arch_2"]
+    assert learned.version is not None and learned.version.ref == "prostate_glrm_api@1"
+    assert learned.version.card.glrm is not None and learned.version.card.glrm.k == 2
+    with pytest.raises(sw.ConfigError, match="sw.learn_features glrm: .*greater than or equal to 1"):
+        sw.learn_features(prostate, glrm={"k": 0}, workspace=ws)
+
+
 FLAKY = """\
 from pathlib import Path
 

@@ -21,12 +21,12 @@ PUBLIC: dict[str, str] = {
     # `import sparkwing as sw`: the errors users catch, then the API (loaded lazily from sparkwing.api)
     "sparkwing": (
         "CheckFailed ConfigError SparkwingError __version__ "
-        "Kinds Models Pipeline TrainedModel Workspace check checks fit h2o models predict prepare publish "
-        "read spark steps table tables"
+        "Kinds LearnedFeatures Models Pipeline TrainedModel Workspace check checks fit h2o learn_features "
+        "models predict prepare publish read spark steps table tables"
     ),
     "sparkwing.api": (
-        "Kinds Models Pipeline TrainedModel Workspace check checks fit h2o models predict prepare publish "
-        "read spark steps table tables"
+        "Kinds LearnedFeatures Models Pipeline TrainedModel Workspace check checks fit h2o learn_features "
+        "models predict prepare publish read spark steps table tables"
     ),
     "sparkwing.errors": (
         "AuthError CheckFailed ConfigError EngineError InvalidName MojoError NoNewData Problem "

@@ -169,6 +169,8 @@ def run_features(ctx: RunContext, name: str, step: StepRecord) -> None:
     A step that registered its version in an earlier attempt of this run (a resume, or a retry)
     projects the rows with that version instead of training again.
     """
+    from pyspark import StorageLevel
+
     from sparkwing.train import fit_glrm, project_glrm, register_result
 
     spec = ctx.spec.features[name]
@@ -186,11 +188,11 @@ def run_features(ctx: RunContext, name: str, step: StepRecord) -> None:
         step.details = details
         version = register_result(ctx.registry, name, result, _lineage(ctx, name))
         details.version, details.uri = version.version, version.uri
-    if ctx.consumers.get(name, 0) > 1:
-        from pyspark import StorageLevel
-
-        out = out.persist(StorageLevel.MEMORY_AND_DISK)  # projected once for all its consumers
-        ctx.cleanups.append(out.unpersist)
+    # Projected once, here: H2O's GLRM scoring starts each row from a random point drawn from a
+    # counter of the rows the model object scored, so two evaluations of a lazy plan disagree.
+    out = out.persist(StorageLevel.MEMORY_AND_DISK)
+    ctx.cleanups.append(out.unpersist)
+    step.rows_out = out.count()
     ctx.outputs[name] = out
 
 
