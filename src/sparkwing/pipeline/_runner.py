@@ -181,8 +181,9 @@ def _steps_to_run(graph: Any, record: RunRecord, resuming: bool) -> set[str]:
         return set(graph.order)
     done = {n for n, s in record.steps.items() if s.status == "succeeded"}
     todo = {n for n in graph.order if n not in done}
-    # Sources and datasets keep no output between processes: recompute those feeding a
-    # step that still has to run (published tables are read back instead).
+    # Sources, datasets and features keep no rows between processes: recompute those feeding a
+    # step that still has to run (published tables are read back instead; a features step
+    # projects with the version it registered rather than training again).
     for name in list(todo):
         stack = list(graph.nodes[name].depends_on)
         while stack:
