@@ -182,3 +182,24 @@ def test_the_console_says_which_version_and_columns() -> None:
     step = StepRecord(name="f", kind="features", status="succeeded")
     step.details = FeaturesDetails(algorithm="glrm", version=3, columns=["glrm_1", "glrm_2"], reused=True)
     assert _notes(step) == "v3 glrm (reused): glrm_1, glrm_2"
+
+
+def test_the_run_page_lists_the_learned_features(tmp_path) -> None:
+    from fastapi.testclient import TestClient
+
+    from sparkwing.pipeline import RunStore
+    from sparkwing.ui import UiConfig, create_app
+    from sparkwing.workspace import Workspace
+
+    record = RunRecord(run_id="20261201T100000Z-abcd", pipeline="factors", spec_hash="h", status="succeeded")
+    record.steps["prostate_glrm"] = StepRecord.model_validate({
+        "name": "prostate_glrm", "kind": "features", "status": "succeeded", "rows_out": 380,
+        "details": {"kind": "features", "algorithm": "glrm", "version": 2, "reused": True,
+                    "columns": ["glrm_1", "glrm_2"], "input_columns": ["AGE", "PSA"]},
+    })
+    RunStore(Workspace(tmp_path)).save(record)
+    client = TestClient(create_app(UiConfig(workspace=str(tmp_path))))
+    html = client.get(f"/runs/factors/{record.run_id}").text
+    section = html[html.index('id="features"'):]
+    assert 'href="/models/prostate_glrm/2"' in section and "(reused)" in section
+    assert "glrm_1, glrm_2" in section and "AGE, PSA" in section
