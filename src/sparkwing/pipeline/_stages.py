@@ -22,8 +22,9 @@ from sparkwing.pipeline._details import (
     SourceDetails,
     TableDetails,
 )
+from sparkwing.pipeline._lock import PipelineLock
 from sparkwing.pipeline._record import RunRecord, StepRecord
-from sparkwing.registry import Lineage, SourceLineage, TableLineage
+from sparkwing.registry import Lineage, SourceFingerprint, SourceLineage, TableLineage
 from sparkwing.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -49,6 +50,7 @@ class RunContext:
     logs: EngineLogs | None = None  # where the engine's output goes
     cloud: H2OCloud | None = None  # started by the first step that needs H2O
     cloud_error: Exception | None = None  # H2O failed to start: later steps fail alike, no retry
+    turns: PipelineLock | None = None  # parallel backfill: taken around table/model/score steps
     _registry: Any = None
 
     @property
@@ -266,8 +268,7 @@ def _lineage(ctx: RunContext, model: str) -> Lineage:
             continue
         if isinstance(rec.details, SourceDetails):
             fp = rec.details.fingerprint.model_dump() if rec.details.fingerprint else {}
-            fields = set(SourceLineage.model_fields) - {"name", "rows"}
-            known = {k: v for k, v in fp.items() if k in fields}
+            known = {k: v for k, v in fp.items() if k in SourceFingerprint.model_fields}
             sources.append(SourceLineage(**known, name=up, rows=rec.rows_out))
         elif isinstance(rec.details, TableDetails):
             tables.append(TableLineage(name=up, version=rec.details.version, rows=rec.rows_out))
