@@ -203,3 +203,11 @@ def test_the_run_page_lists_the_learned_features(tmp_path) -> None:
     section = html[html.index('id="features"'):]
     assert 'href="/models/prostate_glrm/2"' in section and "(reused)" in section
     assert "glrm_1, glrm_2" in section and "AGE, PSA" in section
+
+
+def test_features_take_the_publish_turn_under_a_parallel_backfill() -> None:
+    """They register a version in the registry, as a model step does; their rows are not durable."""
+    from sparkwing.pipeline import _stages
+
+    assert "features" in _stages.PUBLISHING and "features" not in _stages.DURABLE
+    assert _stages.RUNNERS["features"] is _stages.run_features

@@ -29,7 +29,7 @@ from sparkwing.pipeline._lock import PipelineLock
 from sparkwing.pipeline._metrics import write_run_metrics
 from sparkwing.pipeline._progress import LogReporter, Reporter
 from sparkwing.pipeline._record import FailedTry, RunRecord, RunStore, StepRecord, Trigger
-from sparkwing.pipeline._stages import DURABLE, RUNNERS, RunContext
+from sparkwing.pipeline._stages import DURABLE, PUBLISHING, RUNNERS, RunContext
 from sparkwing.workspace import Workspace
 
 log = logging.getLogger("sparkwing.pipeline")
@@ -318,9 +318,10 @@ def _run_step_with_retries(
 
 @contextlib.contextmanager
 def _turn(ctx: RunContext, name: str, kind: str) -> Iterator[None]:
-    """Under a parallel backfill, one run at a time writes the pipeline's tables, models, scores:
-    a publication prunes the table's versions by listing them and rewrites its history."""
-    if ctx.turns is None or kind not in DURABLE:
+    """Under a parallel backfill, one run at a time writes the pipeline's tables, models, feature
+    models, scores: a publication prunes the table's versions by listing them and rewrites its
+    history; a registration numbers the next version."""
+    if ctx.turns is None or kind not in PUBLISHING:
         yield
         return
     t0 = time.monotonic()

@@ -364,3 +364,5 @@ RUNNERS = {
 # Outputs that survive the process: a resumed run does not redo them.  A ``features`` step's
 # model survives but its rows do not: a resume that needs them projects them with that model.
 DURABLE = {"tables", "models", "scores"}
+# Steps that write the warehouse or the registry: one run at a time under a parallel backfill.
+PUBLISHING = DURABLE | {"features"}
