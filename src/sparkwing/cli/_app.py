@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from sparkwing.cli import _audit, _drift, _flow, _history, _predict, _schedule, _sql, _tables, _ui
+from sparkwing.cli import _audit, _drift, _flow, _history, _predict, _reports, _schedule, _sql, _tables, _ui
 from sparkwing.cli import _console as console
 from sparkwing.cli._cards import show_card
 from sparkwing.cli._context import CliState, state
@@ -310,6 +310,7 @@ def mojo_inspect(path: Path) -> None:
 
 
 _predict.register(app, mojo_app)
+_reports.register(runs_app, models_app)  # runs report, models report: offline HTML
 
 
 # --- serve (REST scoring; sparkwing.serve is imported inside the commands) -----------------

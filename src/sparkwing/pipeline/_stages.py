@@ -108,6 +108,8 @@ def run_source(ctx: RunContext, name: str, step: StepRecord) -> None:
         uri=src.uri,
         quarantine=result.quarantine_uri,
         quarantine_reasons=result.reasons,
+        max_quarantine_share=(src.max_quarantine_share if src.max_quarantine_share is not None
+                              else ctx.settings.lake.max_quarantine_share),  # the limit it was held to
         fingerprint=Fingerprint.model_validate(result.fingerprint),
         # JSON keys not in the declared columns (dropped from the data, counted here)
         extra_keys=result.extra_keys or None,
