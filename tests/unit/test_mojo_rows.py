@@ -48,6 +48,46 @@ def test_parse_numbers_is_parse_java_double(cells: list[str]) -> None:
             assert same and math.copysign(1, v) == math.copysign(1, want), text
 
 
+def _fuzz_cells(seed: int) -> list[str]:
+    """Plain-alphabet strings (valid or not) plus decimals that are hard to round correctly."""
+    rnd = np.random.default_rng(seed)
+    alphabet = list("0123456789+-.eE")
+    cells = ["".join(rnd.choice(alphabet, rnd.integers(1, 12))) for _ in range(3000)]
+    cells += ["9007199254740993", "2.2250738585072011e-308", "2.4703282292062328e-324",
+              "1.7976931348623158e308", "1.7976931348623159e308", "0." + "0" * 320 + "1",
+              "1" * 400, "3." + "3" * 790 + "5e-5", "7.4e-324", "4.9406564584124654e-324",
+              "123456789012345678901234567890e-10", "+.5e+5", "-0.0e0", "00000.000001"]  # fmt: skip
+    cells += [f"{v:.17g}" for v in rnd.standard_normal(2000) * 10.0 ** rnd.integers(-300, 300, 2000)]
+    return cells
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_arrow_parse_is_python_parse(seed: int) -> None:
+    from sparkwing.mojo._rows import _parse_numbers_python
+
+    cells = _fuzz_cells(seed)
+    good = [c for c in cells if parse_java_double(c) is not None]  # one bad plain cell: whole-column fallback
+    for batch in (good, [*good, *TRICKY], cells):
+        got, got_bad = parse_numbers(batch)
+        want, want_bad = _parse_numbers_python(batch)
+        np.testing.assert_array_equal(got_bad, want_bad)
+        assert got.tobytes() == want.tobytes()  # same bits, signed zeros and NaNs included
+        for text, v in zip(batch, got.tolist(), strict=True):
+            j = parse_java_double(text)
+            assert (j is None and math.isnan(v)) or v == j or (math.isnan(v) and math.isnan(j)), text
+
+
+def test_frame_column_with_missing_cells_parses_like_records() -> None:
+    enc = RowEncoder(["x"], [None])
+    cells = ["1.5", None, float("nan"), pd.NA, "2e3", " 4", "x", "", "1\n2"] * 20
+    frame = pd.DataFrame({"x": pd.Series(cells, dtype=object)})
+    by_frame = enc.encode(frame)
+    by_records = enc.encode([{"x": v} for v in cells])
+    np.testing.assert_array_equal(by_frame.values, by_records.values)
+    pairs = [(w.row, w.message) for w in by_frame.warnings]
+    assert pairs == [(w.row, w.message) for w in by_records.warnings]
+
+
 def test_frame_of_number_strings_matches_records() -> None:
     enc = RowEncoder(["x", "c"], [None, ["a", "b"]])
     cells = [*TRICKY, None]
@@ -90,6 +130,16 @@ def test_java_random_matches_jdk() -> None:
     assert r.next_gaussian() == -1.151236608168695
 
 
+def test_vectorised_gaussians_are_java_random() -> None:
+    from sparkwing.mojo._jrandom import gaussians
+
+    seeds = [*range(-300, 300), 2**62, -(2**63), 2**63 - 1, 123456789012345]
+    for count in (1, 2, 3, 5):
+        gens = [JavaRandom(s) for s in seeds]
+        want = np.array([[g.next_gaussian() for _ in range(count)] for g in gens])
+        assert gaussians(seeds, count).tobytes() == want.tobytes()
+
+
 def test_multinomial_ties_are_deterministic() -> None:
     probs = np.array([[0.4, 0.4, 0.2], [0.1, 0.6, 0.3]])
     rows = np.array([[1.0, np.nan], [2.0, 3.0]])
@@ -107,14 +157,22 @@ def test_glrm_lockstep_is_the_one_row_solver(name: str) -> None:
     model = mojo.load(FIXTURES / manifest()[name]["mojo"])
     sc = model._scorer
     rnd = np.random.default_rng(1)
-    x = rnd.normal(0, 3, (60, len(model.info.features)))
+    n = 150
+    x = rnd.normal(0, 3, (n, len(model.info.features)))
     for j, f in enumerate(model.info.features):
         if f.domain is not None:
-            x[:, j] = rnd.integers(-1, len(f.domain) + 2, 60)  # out-of-domain levels too
+            x[:, j] = rnd.integers(-1, len(f.domain) + 2, n)  # out-of-domain levels too
+    clean = x.copy()
+    clean[clean < 0] = 0.0  # no missing or out-of-domain cell: archetypes read in place
+    for j, f in enumerate(model.info.features):
+        if f.domain is not None:
+            clean[:, j] = np.minimum(clean[:, j], len(f.domain) - 1)
     x[rnd.random(x.shape) < 0.2] = np.nan
-    got = model.predict_numpy(x)
-    want = np.array([sc._project(x[r].tolist(), sc.seed + r) for r in range(len(x))])
-    assert np.array_equal(got, want)
+    for rows in (x, clean):
+        sc.reset()
+        got = model.predict_numpy(rows)
+        want = np.array([sc._project(rows[r].tolist(), sc.seed + r) for r in range(len(rows))])
+        assert got.tobytes() == want.tobytes()  # same bits, signed zeros included
 
 
 @pytest.mark.parametrize("name", ["xgb_loan", "xgb_dart_prostate", "xgb_multinomial_iris", "xgb_agaricus"])
@@ -146,3 +204,37 @@ def test_few_row_paths_are_the_batch_path(name: str) -> None:
     reset()
     one = np.vstack([model.predict_numpy(x[r : r + 1]) for r in range(len(x))])
     assert np.array_equal(one, batch, equal_nan=True)
+
+
+@pytest.mark.parametrize(("cats", "nums"), [((5, 3), 9), ((4,), 0), ((3, 9), 2), ((2, 2), 3), ((17,), 1)])
+def test_one_hot_input_layer_is_the_dense_layer(cats: tuple[int, ...], nums: int) -> None:
+    """Deep Learning's first layer from one-hot indices gives the dense product's bits."""
+    from sparkwing.mojo._deeplearning import _layer, _one_hot_layer
+
+    rnd = np.random.default_rng(len(cats) * 100 + nums)
+    n, cat_end, outs = 500, sum(cats), 7
+    w = rnd.normal(0, 1, (outs, cat_end + nums)).astype(np.float32).astype(np.float64)
+    w[:, ::5] = -0.0
+    b = rnd.normal(0, 1, outs)
+    hot = np.full((n, len(cats)), -1)
+    lo = 0
+    for i, width in enumerate(cats):
+        pick = rnd.integers(-1, width, n)
+        hot[:, i] = np.where(pick >= 0, lo + pick, -1)
+        lo += width
+    values = rnd.normal(0, 2, (n, nums))
+    values[rnd.random(values.shape) < 0.3] = 0.0
+    dense = np.zeros((n, cat_end + nums))
+    for i in range(len(cats)):
+        keep = hot[:, i] >= 0
+        dense[np.flatnonzero(keep), hot[keep, i]] = 1.0
+    dense[:, cat_end:] = values
+    assert _one_hot_layer(hot, values, cat_end, w, b).tobytes() == _layer(dense, w, b).tobytes()
+
+
+def test_plain_byte_check_is_the_table() -> None:
+    from sparkwing.mojo._rows import _NUMBER_BYTE, _plain_bytes
+
+    every = np.arange(256, dtype=np.uint8)
+    assert np.array_equal(_plain_bytes(every), _NUMBER_BYTE)
+    assert _NUMBER_BYTE.sum() == 15 and all(_NUMBER_BYTE[list(b"0123456789+-.eE")])

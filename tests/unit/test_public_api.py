@@ -21,12 +21,12 @@ PUBLIC: dict[str, str] = {
     # `import sparkwing as sw`: the errors users catch, then the API (loaded lazily from sparkwing.api)
     "sparkwing": (
         "CheckFailed ConfigError SparkwingError __version__ "
-        "Kinds Models Pipeline TrainedModel Workspace check checks fit h2o models predict prepare publish "
-        "read spark steps table tables"
+        "Kinds LearnedFeatures Models Pipeline TrainedModel Workspace check checks fit h2o learn_features "
+        "models predict prepare publish read spark steps table tables"
     ),
     "sparkwing.api": (
-        "Kinds Models Pipeline TrainedModel Workspace check checks fit h2o models predict prepare publish "
-        "read spark steps table tables"
+        "Kinds LearnedFeatures Models Pipeline TrainedModel Workspace check checks fit h2o learn_features "
+        "models predict prepare publish read spark steps table tables"
     ),
     "sparkwing.errors": (
         "AuthError CheckFailed ConfigError EngineError InvalidName MojoError NoNewData Problem "
@@ -44,7 +44,8 @@ PUBLIC: dict[str, str] = {
     "sparkwing.cli": "EXIT_CODES app exit_code format_command main submit_command",
     "sparkwing.config": (
         "AlgorithmSpec AutoMLSpec CHECK_KINDS Check DRIVER_PARSED DataTrigger DatasetSpec DriftSpec "
-        "FORMAT_ALIASES GlrmParams H2OSettings Kind LakeSettings MAX_NAME_LENGTH MetastoreSettings "
+        "FeaturesSpec FORMAT_ALIASES GlrmParams H2OSettings Kind LakeSettings MAX_NAME_LENGTH "
+        "MetastoreSettings "
         "ModelRef ModelSpec "
         "NameKind Node OUTPUT_FORMATS OutputFormat ParamSpec PipelineSpec PromoteSpec REVEAL_SECRETS "
         "RetryPolicy AuthSettings KerberosSettings LdapSettings SessionSettings "  # sign-in (section auth)
@@ -68,7 +69,8 @@ PUBLIC: dict[str, str] = {
         "EncodedRows Feature Limits ModelInfo MojoModel RowWarning class_column inspect_text load predict_csv"
     ),
     "sparkwing.pipeline": (
-        "DatasetDetails FailedTry Fingerprint LockInfo LogReporter ModelDetails PipelineLock PrepStepStats "
+        "DatasetDetails FailedTry FeaturesDetails Fingerprint LockInfo LogReporter ModelDetails PipelineLock "
+        "PrepStepStats "
         "Reporter RunRecord RunStore ScoreDetails SourceDetails StepDetails StepRecord TableDetails Trigger "
         "run_pipeline"
     ),
@@ -84,14 +86,14 @@ PUBLIC: dict[str, str] = {
         "BINS TOP_K DataProfile FeatureProfile "
         # the typed card.json and its parts; the headline metric (one vocabulary)
         "CARD_VERSION Artifact ConfusionMatrix Curves Feature Glrm Lineage Metrics ModelCard Pojo PrCurve "
-        "RocCurve Rows SourceLineage TableLineage VariableImportance Versions "
+        "RocCurve Rows SourceFingerprint SourceLineage TableLineage VariableImportance Versions "
         "HEADLINE_METRIC headline_metric higher_is_better"
     ),
     "sparkwing.schedule": (
-        "EXPORTERS Arrival BackfillDay Clock CronSchedule Deployment Fired LakeObject PipelineState "
-        "Scheduler SchedulerInfo SchedulerLock StateStore SystemClock check_arrival deployment "
-        "emr_configurations emr_steps instant_of list_objects run_backfill run_job_flow_args stop_scheduler "
-        "submit_argv submit_steps"
+        "EXPORTERS Arrival BackfillDay Clock CronSchedule Deployment EmrPackage Fired LakeObject "
+        "PipelineState Scheduler SchedulerInfo SchedulerLock StateStore SystemClock check_arrival "
+        "check_uploaded deployment emr_configurations emr_steps instant_of list_objects load_package "
+        "package_emr run_backfill run_job_flow_args stop_scheduler submit_argv submit_steps upload_package"
     ),
     "sparkwing.score": (
         "InputReport PYTHON_MAX_BYTES Prediction ScoreResult choose_engine output_columns predict "
@@ -101,7 +103,7 @@ PUBLIC: dict[str, str] = {
         "DEFAULT_ALIAS LoadedModel ModelRef ModelStore ServeConfig ServeError Service "
         "create_app is_loopback run"
     ),
-    "sparkwing.train": "GlrmResult TrainResult fit_glrm register_result train_model",
+    "sparkwing.train": "GlrmResult TrainResult fit_glrm project_glrm register_result train_model",
     "sparkwing.ui": "Authenticate UiConfig Viewer create_app local_viewer run",
     "sparkwing.workspace": "Storage Workspace is_remote s3_client split_s3",
     "sparkwing.warehouse": (

@@ -237,6 +237,8 @@ def _notes(s: StepRecord) -> str:
         return f"version {d.version}"
     if d.kind == "models" and d.version is not None:
         return f"v{d.version} {d.algorithm or ''}".rstrip()
+    if d.kind == "features" and d.version is not None:
+        return f"v{d.version} {d.algorithm or ''}{' (reused)' if d.reused else ''}: {', '.join(d.columns)}"
     if d.kind == "sources" and d.quarantine and s.rows_quarantined:
         return f"quarantine: {d.quarantine}"
     if s.kind == "datasets" and s.checks:

@@ -37,6 +37,8 @@ from sparkwing.config._spec import (
     Check,
     DatasetSpec,
     DriftSpec,
+    FeaturesSpec,
+    GlrmParams,
     ModelSpec,
     PipelineSpec,
     PromoteSpec,
@@ -49,7 +51,7 @@ from sparkwing.config._spec import (
     parse_spec,
     spec_from_text,
 )
-from sparkwing.config._steps import CHECK_KINDS, STEP_KINDS, GlrmParams, Kind
+from sparkwing.config._steps import CHECK_KINDS, STEP_KINDS, Kind
 
 __all__ = [
     "CHECK_KINDS",
@@ -67,6 +69,7 @@ __all__ = [
     "Check",
     "DataTrigger",
     "DatasetSpec",
+    "FeaturesSpec",
     "GlrmParams",
     "H2OSettings",
     "KerberosSettings",

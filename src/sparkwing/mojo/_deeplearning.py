@@ -56,6 +56,54 @@ def _layer(a: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
     return res + b
 
 
+def _one_hot_layer(
+    hot: np.ndarray, nums: np.ndarray, cat_end: int, w: np.ndarray, b: np.ndarray
+) -> np.ndarray:
+    """:func:`_layer` of the input layer without building the one-hot matrix.
+
+    ``hot[:, i]`` is the input set to 1.0 by categorical ``i`` (-1: none) and ``nums`` fill the
+    inputs from ``cat_end`` on.  Every input adds ``a * w`` to the partial sum of its position
+    modulo 8, in position order; an input of 0 adds a signed zero, which changes nothing (the
+    partial sums start at +0.0 and so are never -0.0; the weights are finite), and an input of
+    1.0 adds ``w`` itself.  So the ones are added first (the categoricals come before the
+    numbers), then the numeric blocks densely, then the leftover inputs one by one.
+    """
+    n = len(hot)
+    outs, cols = w.shape
+    full = (cols // 8) * 8
+    res = np.zeros((n, outs))
+    if full:
+        partial = np.zeros((8, n, outs))
+        wt = np.ascontiguousarray(w.T)  # (inputs, outputs)
+        rows = np.arange(n)
+        for i in range(hot.shape[1]):
+            h = hot[:, i]
+            use = (h >= 0) & (h < full)
+            hi, ri = h[use], rows[use]
+            partial[hi % 8, ri] += wt[hi]  # one input per row: no repeated (slot, row) pair
+        first = cat_end // 8  # the first block holding a number
+        if first < full // 8:
+            a = np.zeros((n, full - 8 * first))
+            lo = cat_end - 8 * first
+            a[:, lo:] = nums[:, : full - cat_end]
+            blocks = full // 8 - first
+            at = np.ascontiguousarray(a.reshape(n, blocks, 8).transpose(1, 2, 0))  # (blocks, 8, n)
+            w3 = np.ascontiguousarray(wt[8 * first : full].reshape(blocks, 8, outs))
+            prod = np.empty_like(partial)
+            for j in range(blocks):
+                np.multiply(at[j][:, :, None], w3[j][:, None, :], out=prod)
+                partial += prod
+        res = res + (((partial[0] + partial[1]) + partial[2]) + partial[3])
+        res = res + (((partial[4] + partial[5]) + partial[6]) + partial[7])
+    for c in range(full, cols):
+        if c >= cat_end:
+            col = nums[:, c - cat_end : c - cat_end + 1]
+        else:
+            col = (hot == c).any(axis=1, keepdims=True).astype(np.float64)
+        res = res + col * w[:, c][None, :]
+    return res + b
+
+
 class DeepLearningScorer:
     def __init__(self, reader: MojoReader, meta: Meta) -> None:
         ini = reader.ini
@@ -105,6 +153,24 @@ class DeepLearningScorer:
         if self.dropout and len(self.ratios) < n_hidden:
             raise MojoError("Deep Learning hidden_dropout_ratios are missing")
         self.details = {"activation": act, "layers": sizes}
+        # The one-hot input layer skips zero inputs: exact only when 0 * w is a zero.
+        self._finite_input_weights = bool(np.isfinite(self.weights[0]).all())
+
+    def _hot(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The input each categorical sets to 1.0 (-1: none) and the normalised numbers."""
+        hot = np.full((len(x), self.cats), -1, dtype=np.int64)
+        for i in range(self.cats):
+            lo, hi = int(self.cat_offsets[i]), int(self.cat_offsets[i + 1])
+            if hi <= lo:
+                continue
+            v = x[:, i]
+            nan = np.isnan(v)
+            vi = np.trunc(np.clip(np.where(nan, 0, v), -(2.0**31), 2.0**31 - 1)).astype(np.int64)
+            h = vi + lo if self.all_levels else vi - 1 + lo
+            h = np.where(nan | (h >= hi), hi - 1, h)
+            hot[:, i] = np.where(h >= lo, h, -1)
+        nums = (x[:, self.cats :] - self.norm_sub) * self.norm_mul
+        return hot, np.where(np.isnan(nums), 0.0, nums)
 
     def _inputs(self, x: np.ndarray) -> np.ndarray:
         n = len(x)
@@ -126,10 +192,15 @@ class DeepLearningScorer:
         return out
 
     def score(self, x: np.ndarray) -> np.ndarray:
-        a = self._inputs(x)
         last = len(self.weights) - 1
+        sparse = self.cats > 0 and self._finite_input_weights
+        a = np.empty((0, 0)) if sparse else self._inputs(x)
         for layer, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
-            a = _layer(a, w, b)
+            if layer == 0 and sparse:
+                hot, nums = self._hot(x)
+                a = _one_hot_layer(hot, nums, int(self.cat_offsets[-1]), w, b)
+            else:
+                a = _layer(a, w, b)
             if layer < last:
                 a = _activate(self.activation, a)
                 if self.dropout:

@@ -16,7 +16,7 @@ import numpy as np
 
 from sparkwing.errors import MojoError
 from sparkwing.mojo._container import MojoReader, split_lines
-from sparkwing.mojo._jrandom import JavaRandom
+from sparkwing.mojo._jrandom import JavaRandom, gaussians
 from sparkwing.mojo._meta import Meta
 
 _LOSSES = ("Quadratic", "Categorical")
@@ -69,6 +69,11 @@ class GlrmScorer:
         y = struct.unpack(f">{nrow_y * ncol_y}d", blob)
         self.y = [list(y[r * ncol_y : (r + 1) * ncol_y]) for r in range(nrow_y)]
         self._y = np.array(self.y, dtype=np.float64).reshape(nrow_y, ncol_y)
+        self._starts = np.cumsum([0, *self.levels[: self.n_cat]])  # first position per categorical
+        # Lockstep adds skipped terms as 0 * y (exact only for finite archetypes).
+        self._lockstep = bool(np.isfinite(self._y).all())
+        width = max(1, ncol_y * max(self.k, 10))
+        self._block = max(64, min(8192, 4_000_000 // width))  # rows per lockstep block (memory)
         self._count = 0
         self._lock = threading.Lock()
         self.details = {"k": self.k, "losses": sorted(set(losses))}
@@ -84,123 +89,199 @@ class GlrmScorer:
             self._count += len(x)
         if len(x) == 0:
             return np.zeros((0, self.k))
-        if len(x) <= self.lockstep_rows:  # a few rows: the plain-float solver has less overhead
+        if len(x) <= self.lockstep_rows or not self._lockstep:  # a few rows: plain floats are cheaper
             out = np.zeros((len(x), self.k))
             for r in range(len(x)):
                 out[r] = self._project(x[r].tolist(), self.seed + first + r)
             return out
-        x0 = np.empty((len(x), self.k))
-        for r in range(len(x)):
-            rnd = JavaRandom(self.seed + first + r)
-            x0[r] = [rnd.next_gaussian() for _ in range(self.k)]
-        return self._project_many(self._rows(x), x0)
+        x0 = gaussians([self.seed + first + r for r in range(len(x))], self.k)
+        step = self._block
+        parts = [
+            self._project_many(self._rows(x[i : i + step]), x0[i : i + step]) for i in range(0, len(x), step)
+        ]
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
     # -- all rows in lockstep ----------------------------------------------------------------
     # The same IEEE operations in the same order as the one-row code below (kept as the
-    # reference, see tests), each applied to a vector of rows; a row whose loop would have
-    # stopped is masked out, so its values never change again.
+    # reference, see tests), each applied to a vector of rows.  The archetype matrix has one
+    # column per "position" (each level of each categorical, then each numeric); a row whose
+    # categorical is missing reads later positions from shifted archetype columns, as genmodel
+    # does, so those rows get their own gathered copy.  Terms that the reference skips (missing
+    # cells, zero gradients) are added here as +0.0 or ±0.0: the reference's sums start at +0.0
+    # and so are never -0.0, on which adding a zero is the identity.  The ten line-search
+    # candidates of an iteration are evaluated in one go; choosing among them in order, masked,
+    # gives the reference's choice.
     def _rows(self, x: np.ndarray) -> dict[str, np.ndarray]:
+        """Per-row data, position-major (last axis = rows) so each step reads contiguous rows."""
+        n = len(x)
+        lv = self.levels[: self.n_cat]
         a = np.ascontiguousarray(x[:, self.perm], dtype=np.float64)
-        levels = np.array(self.levels[: self.n_cat], dtype=np.int64)
+        levels = np.array(lv, dtype=np.int64)
         cats = a[:, : self.n_cat]
         with np.errstate(invalid="ignore"):
             cats[cats >= levels] = np.nan  # past the domain: missing (as _columns)
         valid = ~np.isnan(cats)
         width = valid * levels  # genmodel advances the offset only past present categoricals
         offset = np.cumsum(width, axis=1) - width
-        return {
-            "cat_valid": valid,
-            "cat_target": np.trunc(np.where(valid, cats, 0.0)),
-            "cat_offset": offset,
-            "num_offset": width.sum(axis=1),
-            "num": a[:, self.n_cat :],
-        }
-
-    def _objective_many(self, x: np.ndarray, rows: dict[str, np.ndarray]) -> np.ndarray:
-        y, k = self._y, self.k
-        f = np.zeros(len(x))
+        target = np.trunc(np.where(valid, cats, 0.0))
+        starts = self._starts
+        cut = int(starts[-1])
+        n_pos = cut + self.n_num
+        pos_valid = np.empty((n_pos, n), dtype=bool)
+        is_target = np.zeros((cut, n), dtype=bool)
+        col = np.empty((n_pos, n), dtype=np.int64)
         for j in range(self.n_cat):
-            valid, target, idx = rows["cat_valid"][:, j], rows["cat_target"][:, j], rows["cat_offset"][:, j]
-            s = np.zeros(len(x))
-            ua = np.zeros(len(x))
-            for level in range(self.levels[j]):
-                col = idx + level
-                u = np.zeros(len(x))
-                for t in range(k):
-                    u = u + x[:, t] * y[t, col]
-                s = s + np.maximum(1 + u, 0.0)
-                ua = np.where(target == level, u, ua)
-            f = np.where(valid, f + (s + np.maximum(1 - ua, 0.0) - np.maximum(1 + ua, 0.0)), f)
+            lo, hi = int(starts[j]), int(starts[j + 1])
+            level = np.arange(hi - lo)[:, None]
+            pos_valid[lo:hi] = valid[:, j]
+            col[lo:hi] = offset[:, j] + level
+            is_target[lo:hi] = valid[:, j] & (target[:, j] == level)
+        num = a[:, self.n_cat :]
+        present = ~np.isnan(num)
+        pos_valid[cut:] = present.T
+        col[cut:] = width.sum(axis=1) + np.arange(self.n_num)[:, None]
+        col = np.where(pos_valid, col, 0)
+        in_range = valid & (target >= 0) & (target < np.maximum(levels, 1))
+        rows = {
+            "target": np.ascontiguousarray(np.where(in_range, target, 0).astype(np.intp).T),
+            "has_target": np.ascontiguousarray(in_range.T),
+            "valid": np.ascontiguousarray(valid.T),
+            "pos_valid": pos_valid,
+            "is_target": is_target,
+            "present": np.ascontiguousarray(present.T),
+            "vnorm": np.ascontiguousarray(((num - np.array(self.norm_sub)) * np.array(self.norm_mul)).T),
+        }
+        if not bool(valid.all()):  # some rows read shifted archetype columns
+            rows["y"] = self._y[:, col]  # (k, positions, rows)
+        return rows
+
+    def _u(self, xt: np.ndarray, rows: dict[str, np.ndarray]) -> np.ndarray:
+        """``u`` per position: ``sum_t x[t] * y[t, col]``, added in ``t`` order from 0.0.
+
+        ``xt`` is ``(k, rows)`` or ``(k, candidates, rows)``; ``u`` is ``(positions, *that)``.
+        """
+        y = rows.get("y")
+        u = None
+        tmp = None
+        for t in range(self.k):
+            if y is None:
+                yt = self._y[t].reshape((-1,) + (1,) * (xt.ndim - 1))
+            else:
+                yt = y[t][:, None, :] if xt.ndim == 3 else y[t]
+            if u is None:
+                # The reference adds to 0.0, which turns a -0.0 product into +0.0; the sign of
+                # a zero u changes none of the values made from it (1 + u, d * d, 1 - u > 0).
+                u = yt * xt[t]
+            else:
+                tmp = np.multiply(yt, xt[t], out=tmp)
+                u += tmp
+        assert u is not None
+        return u
+
+    def _objective_many(self, xt: np.ndarray, rows: dict[str, np.ndarray]) -> np.ndarray:
+        """The objective of every row (``xt`` as in :meth:`_u`)."""
+        u = self._u(xt, rows)
+        starts = self._starts
+        cut = int(starts[-1])
+        f = np.zeros(u.shape[1:])
+        if self.n_cat:
+            hinge = u[:cut] + 1
+            np.maximum(hinge, 0.0, out=hinge)
+            # u at the target level (0.0 when none): one target at most, the rest add zeros
+            lift = (None,) * (u.ndim - 1)
+            for j in range(self.n_cat):
+                lo, hi = int(starts[j]), int(starts[j + 1])
+                s = hinge[lo] + 0.0  # 0.0 + hinge: hinge is never -0.0
+                for p in range(lo + 1, hi):
+                    s += hinge[p]
+                if hi > lo:  # u at the target level; 0.0 when the target is off the levels
+                    at = np.take_along_axis(u[lo:hi], rows["target"][j][lift], axis=0)[0]
+                    ua = np.where(rows["has_target"][j], at, 0.0)
+                else:
+                    ua = np.zeros(u.shape[1:])
+                term = s + np.maximum(1 - ua, 0.0) - np.maximum(1 + ua, 0.0)
+                f = np.where(rows["valid"][j], f + term, f)
         for j in range(self.n_num):
-            v = rows["num"][:, j]
-            col = rows["num_offset"] + j
-            u = np.zeros(len(x))
-            for t in range(k):
-                u = u + x[:, t] * y[t, col]
-            d = u - (v - self.norm_sub[j]) * self.norm_mul[j]
-            f = np.where(np.isnan(v), f, f + d * d)
+            d = u[cut + j] - rows["vnorm"][j]
+            f = np.where(rows["present"][j], f + d * d, f)
         return f
 
-    def _gradient_many(self, x: np.ndarray, rows: dict[str, np.ndarray]) -> np.ndarray:
-        y, k = self._y, self.k
-        g = np.zeros_like(x)
-        for j in range(self.n_cat):
-            valid, target, idx = rows["cat_valid"][:, j], rows["cat_target"][:, j], rows["cat_offset"][:, j]
-            for level in range(self.levels[j]):
-                col = idx + level
-                u = np.zeros(len(x))
-                for t in range(k):
-                    u = u + x[:, t] * y[t, col]
-                hinge = np.where(1 - u > 0, -1.0, 0.0)
-                grad = np.where(target == level, hinge, np.where(1 + u > 0, 1.0, 0.0))
-                use = valid & (grad != 0.0)
-                for t in range(k):
-                    g[:, t] = np.where(use, g[:, t] + grad * y[t, col], g[:, t])
-        for j in range(self.n_num):
-            v = rows["num"][:, j]
-            col = rows["num_offset"] + j
-            u = np.zeros(len(x))
-            for t in range(k):
-                u = u + x[:, t] * y[t, col]
-            grad = 2 * (u - (v - self.norm_sub[j]) * self.norm_mul[j])
-            present = ~np.isnan(v)
-            for t in range(k):
-                g[:, t] = np.where(present, g[:, t] + grad * y[t, col], g[:, t])
+    def _gradient_many(self, xt: np.ndarray, rows: dict[str, np.ndarray]) -> np.ndarray:
+        """The gradient, ``(k, rows)``."""
+        u = self._u(xt, rows)
+        cut = int(self._starts[-1])
+        grad = np.empty_like(u)
+        uc = u[:cut]
+        hinge = np.where(1 - uc > 0, -1.0, 0.0)
+        grad[:cut] = np.where(rows["is_target"], hinge, np.where(1 + uc > 0, 1.0, 0.0))
+        grad[cut:] = 2 * (u[cut:] - rows["vnorm"])
+        grad = np.where(rows["pos_valid"], grad, 0.0)
+        y = rows.get("y")
+        g = np.empty_like(xt)
+        for t in range(self.k):
+            terms = grad * (self._y[t][:, None] if y is None else y[t])
+            acc = terms[0] + 0.0  # the reference starts from 0.0 and skips zero gradients
+            for p in range(1, len(terms)):
+                acc += terms[p]
+            g[t] = acc
         return g
 
     def _project_many(self, rows: dict[str, np.ndarray], x0: np.ndarray) -> np.ndarray:
-        x = x0.copy()
-        obj = self._objective_many(x, rows)
-        active = np.ones(len(x), dtype=bool)
+        xt = np.ascontiguousarray(x0.T)  # (k, rows)
+        obj = self._objective_many(xt, rows)
+        active = obj != 0
+        alphas = np.array([0.5 ** (i + 1) for i in range(10)])[:, None]
+        work = np.arange(len(x0))  # the rows held in ``sub``: a superset of the active rows
+        sub = rows
         for _ in range(self.iters):
-            active &= obj != 0
-            act = np.flatnonzero(active)
-            if len(act) == 0:
+            if not active.any():
                 break
-            sub = {key: val[act] for key, val in rows.items()}
-            xa, oa = x[act], obj[act]
+            if active.sum() < 0.8 * len(work):  # drop finished rows once enough have finished
+                work = np.flatnonzero(active)
+                sub = {key: val[..., work] for key, val in rows.items()}
+            live = active[work]  # finished rows still in ``work`` are computed, never stored
+            xa, oa = xt[:, work], obj[work]
             g = self._gradient_many(xa, sub)
-            best_x, best = xa.copy(), np.full(len(act), np.inf)
-            searching = np.ones(len(act), dtype=bool)
-            for i in range(10):
-                alpha = 0.5 ** (i + 1)
-                step = np.where(oa > 10, alpha / oa, alpha)
-                cand = xa - step[:, None] * g
-                c_obj = self._objective_many(cand, sub)
-                better = searching & (c_obj < best)
-                best_x[better] = cand[better]
-                best[better] = c_obj[better]
-                searching &= ~(better & (best == 0))
-                if not searching.any():
-                    break
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                steps = np.where(oa > 10, alphas / oa, alphas)  # (10, rows)
+                cands = xa[:, None, :] - steps * g[:, None, :]  # (k, 10, rows)
+                c_objs = self._objective_many(cands, sub)
+            # The reference tries the 10 steps in order, keeps a candidate only when strictly
+            # better than the best so far, and stops at an objective of 0: the first minimum
+            # among the candidates up to the first zero (NaN never wins).
+            c_objs[np.isnan(c_objs)] = np.inf
+            if (c_objs < 0).any():  # never for these losses (each term is >= 0); kept exact anyway
+                last = self._first_better(c_objs)
+            else:
+                zero = c_objs == 0
+                last = np.where(zero.any(axis=0), zero.argmax(axis=0), 9)
+            c_objs[np.arange(10)[:, None] > last] = np.inf
+            pick = c_objs.argmin(axis=0)
+            cols = np.arange(len(work))
+            best = c_objs[pick, cols]
+            moved = live & (best < oa)
             with np.errstate(divide="ignore", invalid="ignore"):
                 improvement = 1 - best / oa
-            moved = best < oa
-            x[act[moved]] = best_x[moved]
-            obj[act[moved]] = best[moved]
-            stop = ~moved | (improvement < 1e-10)
-            active[act[stop]] = False
-        return x
+            xt[:, work[moved]] = cands[:, pick[moved], cols[moved]]
+            obj[work[moved]] = best[moved]
+            stop = live & (~moved | (improvement < 1e-10))
+            active[work[stop]] = False
+            active &= obj != 0
+        return np.ascontiguousarray(xt.T)
+
+    @staticmethod
+    def _first_better(c_objs: np.ndarray) -> np.ndarray:
+        """The last candidate the reference looks at, per row (it stops once the best is 0)."""
+        best = np.full(c_objs.shape[1], np.inf)
+        last = np.full(c_objs.shape[1], 9)
+        searching = np.ones(c_objs.shape[1], dtype=bool)
+        for i in range(10):
+            better = searching & (c_objs[i] < best)
+            best[better] = c_objs[i][better]
+            hit = better & (best == 0)
+            last[hit] = i
+            searching &= ~hit
+        return last
 
     # -- one row ---------------------------------------------------------------------------
     def _columns(self, row: list[float]) -> list[float]:

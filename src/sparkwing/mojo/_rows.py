@@ -32,6 +32,8 @@ _TRIM = "".join(chr(i) for i in range(33))
 # Bytes a plain decimal cell may contain (plus the newline that joins cells in parse_numbers).
 _PLAIN_BYTE = np.zeros(256, dtype=bool)
 _PLAIN_BYTE[list(b"0123456789+-.eE\n")] = True
+_NUMBER_BYTE = _PLAIN_BYTE.copy()
+_NUMBER_BYTE[10] = False
 
 
 def parse_java_double(text: str) -> float | None:
@@ -50,13 +52,86 @@ def parse_numbers(strs: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """:func:`parse_java_double` over many strings at once: ``(values, rejected)``.
 
     ``values`` is NaN where Java would throw and ``rejected`` marks those cells.  Cells made only
-    of ``0-9 + - . e E`` are checked in one vectorised pass over the joined bytes and parsed with
-    ``float`` (on that alphabet Python and Java accept the same strings and round alike); any
-    other cell (whitespace, suffixes, ``NaN``, text) takes the exact per-value path.
+    of ``0-9 + - . e E`` are checked in one vectorised pass and parsed in C (pyarrow's cast, or
+    ``float`` without pyarrow): on that alphabet Python, Arrow and Java accept the same strings and
+    round alike; any other cell (whitespace, suffixes, ``NaN``, text) takes the exact per-value path.
 
         >>> parse_numbers(["1.5", " 2 ", "x"])[0].tolist()
         [1.5, 2.0, nan]
     """
+    arr = _arrow_strings(np.array(strs, dtype=object)) if strs else None
+    if arr is not None:
+        got = parse_arrow_numbers(arr)
+        if got is not None:
+            return got
+    return _parse_numbers_python(strs)
+
+
+def _arrow_strings(values: np.ndarray) -> Any:
+    """``values`` (str or missing objects) as a pyarrow string array; None without pyarrow."""
+    try:
+        import pyarrow as pa
+    except ImportError:  # pragma: no cover - pyarrow is a dependency; the Python path stays exact
+        return None
+    try:
+        return pa.array(values, type=pa.string(), from_pandas=True)
+    except (pa.ArrowException, TypeError, ValueError, UnicodeError):  # lone surrogates, odd objects
+        return None
+
+
+def _plain_bytes(data: np.ndarray) -> np.ndarray:
+    """``_NUMBER_BYTE[data]`` with byte comparisons (a table gather is ~8x slower)."""
+    d = data - np.uint8(43)  # "+" ... "9" are 43..57; "," (44) and "/" (47) are not allowed
+    ok = (d <= 14) & (d != 1) & (d != 4)
+    ok |= (data | np.uint8(32)) == 101  # "E" (69) and "e" (101)
+    return ok
+
+
+def parse_arrow_numbers(arr: Any) -> tuple[np.ndarray, np.ndarray] | None:
+    """:func:`parse_numbers` on a pyarrow string array (null = missing, not rejected).
+
+    ``None`` when a cell on the plain alphabet breaks the grammar (``"1-2"``): the caller then
+    takes the Python path, which decides those cells one by one.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    n = len(arr)
+    if n == 0:
+        return np.zeros(0), np.zeros(0, dtype=bool)
+    if arr.offset:
+        arr = pa.concat_arrays([arr])  # offset 0, so the buffers below start at row 0
+    _validity, offsets_buf, data_buf = arr.buffers()
+    offsets = np.frombuffer(offsets_buf, dtype=np.int32, count=n + 1)
+    data = np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.zeros(0, np.uint8)
+    bad = np.flatnonzero(~_plain_bytes(data[offsets[0] : offsets[-1]])) + offsets[0]
+    odd = np.zeros(n, dtype=bool)
+    if len(bad):  # cells holding a byte off the plain alphabet
+        odd[np.searchsorted(offsets, bad, side="right") - 1] = True
+    missing = arr.is_null().to_numpy(zero_copy_only=False) if arr.null_count else None
+    empty = offsets[1:] == offsets[:-1]
+    odd |= empty if missing is None else empty & ~missing
+    plain = arr
+    if odd.any():
+        plain = pc.if_else(pa.array(odd), pa.scalar(None, pa.string()), arr)
+    try:
+        values = np.array(pc.cast(plain, pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64)
+    except pa.ArrowInvalid:
+        return None
+    rejected = np.zeros(n, dtype=bool)
+    if odd.any():  # each distinct odd cell once, the exact way
+        where = np.flatnonzero(odd)
+        codes = arr.filter(pa.array(odd)).dictionary_encode()
+        exact = [parse_java_double(text) for text in codes.dictionary.to_pylist()]
+        got = np.array([math.nan if v is None else v for v in exact], dtype=np.float64)
+        idx = codes.indices.to_numpy()
+        values[where] = got[idx]
+        rejected[where] = np.array([v is None for v in exact], dtype=bool)[idx]
+    return values, rejected
+
+
+def _parse_numbers_python(strs: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`parse_numbers` without pyarrow (the same results, cell by cell with ``float``)."""
     n = len(strs)
     values = np.full(n, np.nan)
     rejected = np.zeros(n, dtype=bool)
@@ -94,6 +169,7 @@ def parse_numbers(strs: list[str]) -> tuple[np.ndarray, np.ndarray]:
         else:
             values[i] = got
     return values, rejected
+
 
 @dataclass(frozen=True)
 class RowWarning:
@@ -270,10 +346,18 @@ class RowEncoder:
         if kind == "empty":
             return np.full(len(values), np.nan)
         if kind == "string" and self.levels[j] is None:
+            arr = _arrow_strings(values)
+            fast = parse_arrow_numbers(arr) if arr is not None else None
+            if fast is not None:
+                res, rejected = fast
+                if warnings is not None and rejected.any():
+                    for r in np.flatnonzero(rejected).tolist():
+                        warnings.append(RowWarning(r, name, f"not a number: {values[r][:40]!r}"))
+                return res
             missing = pd.isna(values)
             present = np.flatnonzero(~missing) if missing.any() else None
             strs = values.tolist() if present is None else values[present].tolist()
-            parsed, rejected = parse_numbers(strs)
+            parsed, rejected = _parse_numbers_python(strs)
             if present is None:
                 res = parsed
             else:

@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
 
 from sparkwing.monitor import DriftReport
-from sparkwing.registry import PromotionDecision
+from sparkwing.registry import PromotionDecision, SourceFingerprint
 
 
 class _Details(BaseModel):
@@ -41,21 +41,10 @@ class _Details(BaseModel):
         return kept
 
 
-class Fingerprint(BaseModel):
-    """What a source looked like when it was read (``sparkwing.lake.fingerprint_files``)."""
+class Fingerprint(SourceFingerprint):
+    """A source's fingerprint in a run record (keys a newer reader added are kept, not refused)."""
 
     model_config = ConfigDict(extra="allow")
-
-    uri: str | None = None
-    format: str | None = None
-    files: int | None = None
-    size_bytes: int | None = None
-    modified: str | None = None
-    etag: str | None = None
-    signature: str | None = None
-    rows_read: int | None = None
-    rows_accepted: int | None = None
-    rows_quarantined: int | None = None
 
 
 class SourceDetails(_Details):
@@ -64,6 +53,9 @@ class SourceDetails(_Details):
     uri: str | None = None
     quarantine: str | None = Field(default=None, description="Where the quarantined rows were written.")
     quarantine_reasons: dict[str, int] = Field(default_factory=dict, description="Reason -> rows.")
+    max_quarantine_share: float | None = Field(
+        default=None, description="The quarantined share of rows over which the source fails (the limit "
+        "it was read with; older records: unknown).")
     fingerprint: Fingerprint | None = None
     extra_keys: dict[str, int] | None = Field(default=None, description="Undeclared key -> rows.")
     zero_based: dict[str, Any] | None = Field(
@@ -89,7 +81,21 @@ class PrepStepStats(BaseModel):
 class DatasetDetails(_Details):
     kind: Literal["datasets"] = "datasets"
     steps: list[PrepStepStats] = Field(default_factory=list, description="Steps with something to report.")
-    glrm_models: list[str] = Field(default_factory=list, description="GLRM models registered, NAME@VERSION.")
+
+
+class FeaturesDetails(_Details):
+    """A learned-features step: the model it registered (or, on a resume, reused) and its columns."""
+
+    kind: Literal["features"] = "features"
+    algorithm: str | None = None
+    version: int | None = Field(default=None, description="The registered version of the feature model.")
+    uri: str | None = None
+    columns: list[str] = Field(default_factory=list, description="The columns it adds.")
+    input_columns: list[str] = Field(default_factory=list, description="The columns it learned from.")
+    reused: bool = Field(
+        default=False, description="A resume projected the rows with the version registered before "
+        "instead of training again.",
+    )
 
 
 class TableDetails(_Details):
@@ -135,12 +141,12 @@ class ScoreDetails(_Details):
 
 
 StepDetails = Annotated[
-    SourceDetails | DatasetDetails | TableDetails | ModelDetails | ScoreDetails,
+    SourceDetails | DatasetDetails | FeaturesDetails | TableDetails | ModelDetails | ScoreDetails,
     Field(discriminator="kind"),
 ]
 StepDetailsAdapter: TypeAdapter[StepDetails] = TypeAdapter(StepDetails)
 DETAILS: dict[str, type[_Details]] = {
-    "sources": SourceDetails, "datasets": DatasetDetails, "tables": TableDetails,
+    "sources": SourceDetails, "datasets": DatasetDetails, "features": FeaturesDetails, "tables": TableDetails,
     "models": ModelDetails, "scores": ScoreDetails,
 }  # fmt: skip
 

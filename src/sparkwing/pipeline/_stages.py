@@ -14,6 +14,7 @@ from sparkwing.errors import CheckFailed, ConfigError
 from sparkwing.monitor import DriftReport
 from sparkwing.pipeline._details import (
     DatasetDetails,
+    FeaturesDetails,
     Fingerprint,
     ModelDetails,
     PrepStepStats,
@@ -21,8 +22,9 @@ from sparkwing.pipeline._details import (
     SourceDetails,
     TableDetails,
 )
+from sparkwing.pipeline._lock import PipelineLock
 from sparkwing.pipeline._record import RunRecord, StepRecord
-from sparkwing.registry import Lineage, SourceLineage, TableLineage
+from sparkwing.registry import Lineage, SourceFingerprint, SourceLineage, TableLineage
 from sparkwing.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -48,6 +50,7 @@ class RunContext:
     logs: EngineLogs | None = None  # where the engine's output goes
     cloud: H2OCloud | None = None  # started by the first step that needs H2O
     cloud_error: Exception | None = None  # H2O failed to start: later steps fail alike, no retry
+    turns: PipelineLock | None = None  # parallel backfill: taken around table/model/score steps
     _registry: Any = None
 
     @property
@@ -105,6 +108,8 @@ def run_source(ctx: RunContext, name: str, step: StepRecord) -> None:
         uri=src.uri,
         quarantine=result.quarantine_uri,
         quarantine_reasons=result.reasons,
+        max_quarantine_share=(src.max_quarantine_share if src.max_quarantine_share is not None
+                              else ctx.settings.lake.max_quarantine_share),  # the limit it was held to
         fingerprint=Fingerprint.model_validate(result.fingerprint),
         # JSON keys not in the declared columns (dropped from the data, counted here)
         extra_keys=result.extra_keys or None,
@@ -122,24 +127,7 @@ def run_dataset(ctx: RunContext, name: str, step: StepRecord) -> None:
     spec = ctx.spec.datasets[name]
     df = ctx.dataframe(spec.from_)
     inputs = {ref: ctx.dataframe(ref) for s in spec.steps for ref in s.references}
-    stats: list[Any] = []
-    # GLRM steps need H2O: they split the step list and run through the training stage.
-    segment: list[Any] = []
-    glrm_steps = 0
-    for s in [*spec.steps, None]:
-        if s is not None and s.kind != "glrm":
-            segment.append(s)
-            continue
-        if segment:
-            offset = len(stats) + glrm_steps
-            df, seg_stats = apply_steps(df, segment, inputs=inputs, dataset=name)
-            for st in seg_stats:
-                st.index += offset  # each segment numbers its steps from 0
-            stats.extend(seg_stats)
-            segment = []
-        if s is not None:
-            df = _run_glrm(ctx, name, df, s.params, step)
-            glrm_steps += 1
+    df, stats = apply_steps(df, spec.steps, inputs=inputs, dataset=name)
     if spec.checks or ctx.consumers.get(name, 0) > 1:
         # Checks and several consumers would each recompute the steps: compute them once.
         df = df.persist(StorageLevel.MEMORY_AND_DISK)
@@ -179,15 +167,37 @@ def _row_count(results: list[Any]) -> int | None:
     return None
 
 
-def _run_glrm(ctx: RunContext, dataset: str, df: DataFrame, params: Any, step: StepRecord) -> DataFrame:
-    from sparkwing.train import fit_glrm, register_result
+def run_features(ctx: RunContext, name: str, step: StepRecord) -> None:
+    """Learn the features (train and register, like a model) and add them to the input's rows.
 
-    out, result = fit_glrm(ctx.spark, ctx.settings, df, params, cloud=ctx.h2o())
-    name = params.model_name or f"{ctx.spec.name}_{dataset}_glrm"
-    lineage = Lineage(run_id=ctx.run_id, spec_hash=ctx.spec.spec_hash)
-    version = register_result(ctx.registry, name, result, lineage)
-    _dataset_details(step).glrm_models.append(f"{name}@{version.version}")
-    return out
+    A step that registered its version in an earlier attempt of this run (a resume, or a retry)
+    projects the rows with that version instead of training again.
+    """
+    from pyspark import StorageLevel
+
+    from sparkwing.train import fit_glrm, project_glrm, register_result
+
+    spec = ctx.spec.features[name]
+    df = ctx.dataframe(spec.from_)
+    before = step.details if isinstance(step.details, FeaturesDetails) else None
+    if before is not None and before.version is not None:
+        version = ctx.registry.get(ModelRef(name=name, version=before.version))
+        out = project_glrm(df, version)
+        before.reused = True
+        ctx.record.note(f"features {name}: reused v{version.version} registered by this run")
+    else:
+        out, result = fit_glrm(ctx.spark, ctx.settings, df, spec.glrm, cloud=ctx.h2o())
+        details = FeaturesDetails(algorithm="glrm", columns=result.columns,
+                                  input_columns=result.input_columns)
+        step.details = details
+        version = register_result(ctx.registry, name, result, _lineage(ctx, name))
+        details.version, details.uri = version.version, version.uri
+    # Projected once, here: H2O's GLRM scoring starts each row from a random point drawn from a
+    # counter of the rows the model object scored, so two evaluations of a lazy plan disagree.
+    out = out.persist(StorageLevel.MEMORY_AND_DISK)
+    ctx.cleanups.append(out.unpersist)
+    step.rows_out = out.count()
+    ctx.outputs[name] = out
 
 
 def run_table(ctx: RunContext, name: str, step: StepRecord) -> None:
@@ -260,8 +270,7 @@ def _lineage(ctx: RunContext, model: str) -> Lineage:
             continue
         if isinstance(rec.details, SourceDetails):
             fp = rec.details.fingerprint.model_dump() if rec.details.fingerprint else {}
-            fields = set(SourceLineage.model_fields) - {"name", "rows"}
-            known = {k: v for k, v in fp.items() if k in fields}
+            known = {k: v for k, v in fp.items() if k in SourceFingerprint.model_fields}
             sources.append(SourceLineage(**known, name=up, rows=rec.rows_out))
         elif isinstance(rec.details, TableDetails):
             tables.append(TableLineage(name=up, version=rec.details.version, rows=rec.rows_out))
@@ -349,9 +358,13 @@ def _drift_gate(ctx: RunContext, name: str, step: StepRecord, report: DriftRepor
 RUNNERS = {
     "sources": run_source,
     "datasets": run_dataset,
+    "features": run_features,
     "tables": run_table,
     "models": run_model,
     "scores": run_score,
 }
-# Outputs that survive the process: a resumed run does not redo them.
+# Outputs that survive the process: a resumed run does not redo them.  A ``features`` step's
+# model survives but its rows do not: a resume that needs them projects them with that model.
 DURABLE = {"tables", "models", "scores"}
+# Steps that write the warehouse or the registry: one run at a time under a parallel backfill.
+PUBLISHING = DURABLE | {"features"}

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import ipaddress
-
 from pydantic import BaseModel, ConfigDict, Field
 
 from sparkwing.auth import check_tls
 from sparkwing.config import AuthSettings, S3Settings
+from sparkwing.config._auth import is_loopback
 from sparkwing.errors import ConfigError
 
 
@@ -26,10 +25,16 @@ class UiConfig(BaseModel):
         default=256 * 1024, ge=1024, le=64 * 1024 * 1024,
         description="Bytes read from the head of a quarantine file for the sample (never the whole file).",
     )  # fmt: skip
+    preview_rows: int = Field(default=20, ge=0, le=500, description="Rows of a table's preview (0: none).")
     max_raw_chars: int = Field(default=2000, ge=80, description="A sampled raw line longer than this is cut.")
     auth: AuthSettings = Field(default_factory=AuthSettings, description="Sign-in (LDAP), sessions.")
     rate_limit: float = Field(default=50.0, ge=0, description="Requests/s per signed-in identity; 0 = off.")
     rate_burst: int = Field(default=100, ge=1, description="Requests an identity may make at once.")
+    spark_history: str | None = Field(
+        default=None, pattern=r"^https?://[^\s\"'<>]+$",
+        description="URL of a Spark History Server over this workspace's event logs (`sparkwing history`): "
+        "each run links to its application there.",
+    )  # fmt: skip
     tls_cert: str | None = Field(default=None, description="PEM certificate: serve https.")
     tls_key: str | None = Field(default=None, description="PEM key of tls_cert.")
 
@@ -47,12 +52,3 @@ class UiConfig(BaseModel):
                 "default) and use an SSH tunnel",
             )
 
-
-def is_loopback(host: str) -> bool:
-    """``localhost`` or a loopback IP address (127.0.0.0/8, ::1)."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
