@@ -248,7 +248,8 @@ def main() -> None:
               f"{batch_name} ({batch_model.info.algorithm}); --workers {args.workers}; load: {tool}; "
               f"{os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.1f}")
         print(f"start-up to ready: {startup:.2f} s")
-        load(url, one_body, 4, 2.0)  # warm-up
+        load(url, one_body, 4, 2.0)  # warm-up (and the scoring processes load the batch model)
+        load(batch_url, batch_body, 2, 2.0)
         results = []
         for label, target, body, conns, rows in [
             ("no-op GET /healthz, c=16", f"{base}/healthz", None, 16, 0),
