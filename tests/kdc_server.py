@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from servers import stop_process
+
 REALM = "SPARKWING.TEST"
 SERVICE = "HTTP/localhost"  # the name a browser asks for at http://localhost:PORT/
 _MASTER_PASSWORD = "sparkwing-test-master"  # a throwaway database in a temp dir
@@ -208,12 +210,7 @@ def kdc_realm(root: Path, *, timeout: float = 30) -> Iterator[Realm]:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
-        realm.process.terminate()
-        try:
-            realm.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            realm.process.kill()
-            realm.process.wait()
+        stop_process(realm.process)
         log.close()
 
 

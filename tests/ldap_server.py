@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from certs import TlsFiles, make_tls_files
-from servers import free_port
+from servers import free_port, stop_process
 
 SLAPD = "/usr/sbin/slapd"
 SLAPADD = "/usr/sbin/slapadd"
@@ -133,12 +133,7 @@ def running_slapd(folder: Path, timeout: float = 20.0) -> Iterator[Slapd]:
             time.sleep(0.05)
         yield Slapd(f"ldap://127.0.0.1:{port}", f"ldaps://127.0.0.1:{tls_port}", tls, folder)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)
         log.close()
         shutil.rmtree(folder / "data", ignore_errors=True)
 

@@ -19,6 +19,17 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 ENV = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")])}
 
 
+def stop_process(proc: subprocess.Popen, *, stop: int = signal.SIGTERM, timeout: float = 10) -> None:
+    """Send ``stop`` to a server the tests started, wait up to ``timeout`` s, then kill it."""
+    if proc.poll() is None:
+        proc.send_signal(stop)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -53,11 +64,6 @@ def sparkwing_server(
             time.sleep(0.1)
         yield base, port, proc
     finally:
-        proc.send_signal(stop)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc, stop=stop, timeout=20)
         if proc.stderr is not None:
             proc.stderr.close()

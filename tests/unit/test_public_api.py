@@ -84,7 +84,7 @@ PUBLIC: dict[str, str] = {
         "BINS TOP_K DataProfile FeatureProfile "
         # the typed card.json and its parts; the headline metric (one vocabulary)
         "CARD_VERSION Artifact ConfusionMatrix Curves Feature Glrm Lineage Metrics ModelCard Pojo PrCurve "
-        "RocCurve Rows SourceLineage TableLineage VariableImportance Versions "
+        "RocCurve Rows SourceFingerprint SourceLineage TableLineage VariableImportance Versions "
         "HEADLINE_METRIC headline_metric higher_is_better"
     ),
     "sparkwing.schedule": (

@@ -6,7 +6,6 @@ import base64
 import binascii
 import hashlib
 import hmac
-import ipaddress
 import secrets
 import threading
 import time
@@ -19,6 +18,7 @@ from sparkwing.auth._kerberos import KerberosProvider
 from sparkwing.auth._keys import KeyProvider, KeyStore
 from sparkwing.auth._ldap import LdapProvider
 from sparkwing.config import AuthSettings
+from sparkwing.config._auth import is_loopback
 from sparkwing.errors import AuthError
 
 _PEERS = 10_000  # addresses (and identities) remembered at most: memory stays bounded
@@ -243,7 +243,4 @@ def providers_from(settings: AuthSettings, keys: KeyStore | None = None) -> list
 
 
 def _loopback(peer: str) -> bool:
-    try:
-        return ipaddress.ip_address(peer).is_loopback
-    except ValueError:
-        return peer in ("localhost", "testclient")  # Starlette's TestClient: in process
+    return is_loopback(peer) or peer == "testclient"  # Starlette's TestClient: in process

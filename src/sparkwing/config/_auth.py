@@ -144,10 +144,11 @@ class AuthSettings(_Section):
 
 
 def is_loopback(host: str) -> bool:
-    """True for 127.0.0.0/8, ::1 and ``localhost`` (the one check: serve and ui use it too)."""
+    """True for 127.0.0.0/8, ::1 (also as ``[::1]``) and ``localhost``: the one check, used by
+    serve, ui and the sign-in's client-address test."""
     if host == "localhost":
         return True
     try:
-        return ipaddress.ip_address(host).is_loopback
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False

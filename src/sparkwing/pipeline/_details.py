@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
 
 from sparkwing.monitor import DriftReport
-from sparkwing.registry import PromotionDecision
+from sparkwing.registry import PromotionDecision, SourceFingerprint
 
 
 class _Details(BaseModel):
@@ -41,21 +41,10 @@ class _Details(BaseModel):
         return kept
 
 
-class Fingerprint(BaseModel):
-    """What a source looked like when it was read (``sparkwing.lake.fingerprint_files``)."""
+class Fingerprint(SourceFingerprint):
+    """A source's fingerprint in a run record (keys a newer reader added are kept, not refused)."""
 
     model_config = ConfigDict(extra="allow")
-
-    uri: str | None = None
-    format: str | None = None
-    files: int | None = None
-    size_bytes: int | None = None
-    modified: str | None = None
-    etag: str | None = None
-    signature: str | None = None
-    rows_read: int | None = None
-    rows_accepted: int | None = None
-    rows_quarantined: int | None = None
 
 
 class SourceDetails(_Details):

@@ -22,7 +22,7 @@ from sparkwing.pipeline._details import (
     TableDetails,
 )
 from sparkwing.pipeline._record import RunRecord, StepRecord
-from sparkwing.registry import Lineage, SourceLineage, TableLineage
+from sparkwing.registry import Lineage, SourceFingerprint, SourceLineage, TableLineage
 from sparkwing.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -260,8 +260,7 @@ def _lineage(ctx: RunContext, model: str) -> Lineage:
             continue
         if isinstance(rec.details, SourceDetails):
             fp = rec.details.fingerprint.model_dump() if rec.details.fingerprint else {}
-            fields = set(SourceLineage.model_fields) - {"name", "rows"}
-            known = {k: v for k, v in fp.items() if k in fields}
+            known = {k: v for k, v in fp.items() if k in SourceFingerprint.model_fields}
             sources.append(SourceLineage(**known, name=up, rows=rec.rows_out))
         elif isinstance(rec.details, TableDetails):
             tables.append(TableLineage(name=up, version=rec.details.version, rows=rec.rows_out))

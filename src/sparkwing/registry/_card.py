@@ -101,10 +101,10 @@ class Rows(_Part):
     holdout: int | None = None
 
 
-class SourceLineage(_Part):
-    """A source upstream of the model, as it was read (its fingerprint)."""
+class SourceFingerprint(_Part):
+    """What a source looked like when it was read (``sparkwing.lake.fingerprint_files``): the
+    one description, kept in run records (a source step's details) and in model lineage."""
 
-    name: str | None = None
     uri: str | None = None
     format: str | None = None
     files: int | None = None
@@ -112,10 +112,16 @@ class SourceLineage(_Part):
     modified: str | None = None
     etag: str | None = None
     signature: str | None = None
-    rows: int | None = None
     rows_read: int | None = None
     rows_accepted: int | None = None
     rows_quarantined: int | None = None
+
+
+class SourceLineage(SourceFingerprint):
+    """A source upstream of the model, as it was read: its step name, fingerprint and rows out."""
+
+    name: str | None = None
+    rows: int | None = None
 
 
 class TableLineage(_Part):

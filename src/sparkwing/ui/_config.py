@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import ipaddress
-
 from pydantic import BaseModel, ConfigDict, Field
 
 from sparkwing.auth import check_tls
 from sparkwing.config import AuthSettings, S3Settings
+from sparkwing.config._auth import is_loopback
 from sparkwing.errors import ConfigError
 
 
@@ -47,12 +46,3 @@ class UiConfig(BaseModel):
                 "default) and use an SSH tunnel",
             )
 
-
-def is_loopback(host: str) -> bool:
-    """``localhost`` or a loopback IP address (127.0.0.0/8, ::1)."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
