@@ -105,11 +105,9 @@ def s3_server() -> Iterator[str]:
                 time.sleep(0.2)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        from servers import stop_process
+
+        stop_process(proc)
 
 
 @pytest.fixture(scope="session")
@@ -141,14 +139,20 @@ def copy_data(tmp_path: Path):
     return _copy
 
 
+LOCKDOWN_MODULE = "test_h2o_lockdown"
+
+
 @pytest.hookimpl(tryfirst=True)  # before -m deselects by marker
 def pytest_collection_modifyitems(config, items):  # noqa: ARG001
     for item in items:
         for fixture, marker in FIXTURE_MARKERS.items():
             if fixture in getattr(item, "fixturenames", ()):
                 item.add_marker(marker)
-    # Integration tests marked spark/h2o run after the fast unit tests.
-    items.sort(key=lambda it: ("h2o" in it.keywords, "spark" in it.keywords or "s3" in it.keywords))
+    # Integration tests marked spark/h2o run after the fast unit tests.  Among the H2O tests the
+    # lock-down checks go first: they watch the session's one cloud start (every socket, its
+    # login), and an in-process run before them would leave a cloud they could only attach to.
+    items.sort(key=lambda it: ("h2o" in it.keywords, it.module.__name__ != LOCKDOWN_MODULE,
+                               "spark" in it.keywords or "s3" in it.keywords))
     os.environ.setdefault("SPARKWING_TESTING", "1")
 
 

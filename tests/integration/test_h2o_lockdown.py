@@ -49,9 +49,6 @@ def h2o_ports(cloud) -> dict[str, int]:
     return ports
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "KNOWN BUG (issue 13): passes alone and first; in the full suite an earlier test's H2O cloud is "
-    "already up, so the shared h2o fixture sees no start-up to sample and no login on that cloud"))
 def test_every_socket_of_the_jvm_is_loopback_from_the_first_moment(h2o_start) -> None:
     cloud, sampler = h2o_start
     assert cloud.url.startswith("http://127.0.0.1:") and cloud.url != "http://127.0.0.1:54321"
@@ -65,9 +62,6 @@ def test_every_socket_of_the_jvm_is_loopback_from_the_first_moment(h2o_start) ->
     assert public == [], f"listening beyond loopback during start-up: {public}"
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "KNOWN BUG (issue 13): passes alone and first; in the full suite an earlier test's H2O cloud is "
-    "already up, so the shared h2o fixture sees no start-up to sample and no login on that cloud"))
 def test_every_h2o_port_refuses_requests_without_login(h2o) -> None:
     assert h2o.login is not None and h2o.auth == h2o.login.auth
     answers = {}
@@ -91,9 +85,6 @@ def test_attaching_to_the_running_cloud_recovers_its_login(spark, settings, h2o)
     assert call(again.url + "/3/Cloud", auth=again.auth) == "200"
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "KNOWN BUG (issue 13): passes alone and first; in the full suite an earlier test's H2O cloud is "
-    "already up, so the shared h2o fixture sees no start-up to sample and no login on that cloud"))
 def test_the_login_lives_in_a_private_folder_and_no_log_holds_the_password(h2o, session_workspace) -> None:
     login = h2o.login
     assert stat.S_IMODE(os.stat(login.dir).st_mode) == 0o700
@@ -116,9 +107,6 @@ def test_training_works_with_the_login_on(spark, settings, h2o, prostate) -> Non
     assert Path(result.mojo_path).stat().st_size > 0
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "KNOWN BUG (issue 13): passes alone and first; in the full suite an earlier test's H2O cloud is "
-    "already up, so the shared h2o fixture sees no start-up to sample and no login on that cloud"))
 def test_flow_prints_a_credentials_file_and_loads_a_table_as_a_frame(spark, settings, h2o) -> None:
     from sparkwing.cli._flow import flow_banner, load_table
     from sparkwing.config import TableSpec

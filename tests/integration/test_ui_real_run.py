@@ -55,3 +55,12 @@ def test_the_pages_of_a_real_failed_run(spark, settings, tmp_path: Path) -> None
     assert 'href="/tables/ui_real/raw"' in html
     table = c.get("/tables/ui_real/raw").text
     assert run_id in table and ">40<" in table  # 40 of the 42 rows accepted
+    # the quarantined share against the limit the run recorded, and the table's first rows as
+    # Spark wrote them, read back with DuckDB
+    quality = c.get("/quality/ui_real").text
+    share = quality[quality.index('data-title="quarantined share"'):].split("</figure>")[0]
+    assert "max 50.00%" in share and "4.76%" in share  # 2 of 42 rows
+    preview = table[table.index('id="preview"'):]
+    assert preview.count("<tr>") == 21 and "the first of more" in preview
+    spark_app = html[html.index('id="spark-app"'):].split("</dd>")[0]
+    assert spark.sparkContext.applicationId in spark_app  # the record's app id, next to its event log

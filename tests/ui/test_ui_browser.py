@@ -94,6 +94,18 @@ def test_click_through_pipelines_run_traceback_and_model_card(
     assert Path(got.value.path()).stat().st_size > 100_000
     page.screenshot(path=str(shots / "ui-run-failed.png"), full_page=True)
 
+    # back to the pipeline, its data quality over the runs
+    page.get_by_role("link", name="loans", exact=True).click()
+    page.get_by_role("link", name="data quality over these runs").click()
+    expect(page.locator("h1")).to_have_text("Data quality of loans")
+    share = page.locator("#quality-loans_raw figure", has_text="quarantined share")
+    expect(share.locator("circle")).to_have_count(2)
+    rows = page.locator("#quality-loans_clean figure", has_text="row_count")
+    expect(rows.locator("line.limit")).to_have_count(1)
+    box = rows.locator("svg").bounding_box()
+    assert box and box["width"] > 300 and box["height"] > 100
+    page.screenshot(path=str(shots / "ui-quality.png"), full_page=True)
+
     # back to the pipeline, to the successful run, to the model card
     page.get_by_role("link", name="loans", exact=True).click()
     page.get_by_role("link", name=ui_workspace.ok_run).click()
@@ -104,7 +116,7 @@ def test_click_through_pipelines_run_traceback_and_model_card(
     expect(page.locator("#alias-log")).to_contain_text("production")
     page.get_by_role("link", name="v2").first.click()
     expect(page.locator("h1")).to_contain_text("loan_default v2")
-    for chart in ["#roc svg polyline", "#pr svg polyline"]:
+    for chart in ["#roc svg polyline", "#pr svg polyline", "#gains svg polyline", "#lift svg polyline"]:
         box = page.locator(chart).bounding_box()
         assert box and box["width"] > 100 and box["height"] > 50, chart
     assert page.locator("#importance svg rect").count() == 20
@@ -116,7 +128,56 @@ def test_click_through_pipelines_run_traceback_and_model_card(
     page.get_by_role("link", name="Tables").click()
     page.get_by_role("link", name="credit.loans_clean").click()
     expect(page.locator("#versions > tbody > tr")).to_have_count(2)
+    expect(page.locator("#preview tbody tr")).to_have_count(20)
     page.screenshot(path=str(shots / "ui-table.png"), full_page=True)
 
     assert errors == [] and outside == []  # no script errors, nothing fetched from elsewhere
     page.close()
+
+
+def test_an_operator_promotes_in_the_browser_and_a_viewer_gets_403(
+    browser: object, slapd: object, tmp_path: Path, shots: Path
+) -> None:
+    """Signed in through the LDAP form: dave (operator) moves an alias, alice (viewer) cannot."""
+    from playwright.sync_api import Browser, expect
+
+    from ldap_server import PASSWORDS
+    from ui_workspace import build_workspace
+
+    assert isinstance(browser, Browser)
+    built = build_workspace(tmp_path / "ws")
+    env = {"SPARKWING__AUTH__LDAP__URL": slapd.url,  # type: ignore[attr-defined]
+           "SPARKWING__AUTH__LDAP__USER_DN": f"uid={{user}},{slapd.people}",  # type: ignore[attr-defined]
+           "SPARKWING__AUTH__LDAP__GROUP_BASE": slapd.groups,  # type: ignore[attr-defined]
+           "SPARKWING__AUTH__LDAP__ROLES": '{"analysts": ["viewer"], "sparkwing-admins": ["operator"]}'}
+    with sparkwing_server(["ui", "-w", str(built.root)], ready="/healthz", env=env,
+                          stop=signal.SIGTERM) as (base, _, _proc):  # fmt: skip
+        def signed_in(user: str) -> object:
+            context = browser.new_context(viewport={"width": 1280, "height": 900})
+            page = context.new_page()
+            page.goto(base + "/models/loan_default")
+            page.fill("input[name=user]", user)
+            page.fill("input[name=password]", PASSWORDS[user])
+            page.get_by_role("button", name="Sign in").click()
+            expect(page.locator("h1")).to_have_text("loan_default")
+            return page
+
+        ops = signed_in("dave")
+        row = ops.locator("#versions tr", has_text="v1")
+        expect(row.locator(".alias")).to_have_count(0)
+        ops.select_option("#promote select[name=version]", "1")
+        ops.fill("#promote input[name=reason]", "v2 drifts")
+        ops.get_by_role("button", name="Promote").click()
+        expect(row.locator(".alias")).to_have_text("production")
+        expect(ops.locator("#alias-log tbody tr").first).to_contain_text("dave")
+        expect(ops.locator("#alias-log tbody tr").first).to_contain_text("v2 drifts")
+        ops.screenshot(path=str(shots / "ui-promote.png"), full_page=True)
+        ops.context.close()
+
+        viewer = signed_in("alice")
+        expect(viewer.locator("#promote")).to_have_count(0)
+        csrf = viewer.locator("form.sign-out input[name=csrf]").get_attribute("value")
+        r = viewer.request.post(base + "/models/loan_default/promote",
+                                form={"csrf": csrf or "", "version": "2", "alias": "production"})
+        assert r.status == 403 and "needs operator" in r.text()
+        viewer.context.close()

@@ -171,6 +171,7 @@ def test_artifact_download(client: TestClient) -> None:
     "/runs/loans/20261202T090000Z-beef/quarantine/loans_raw/..%2F..%2F..%2Fruns%2Floans",
     "/runs/loans/20261202T090000Z-beef/quarantine/..%2Floans_raw/part-00000-abc.json",
     "/runs/loans/20261202T090000Z-beef/run.json", "/nope",
+    "/quality/..%2Fmodels", "/quality/%2E%2E", "/quality/%2e%2e%2f%2e%2e%2fetc",
 ])  # fmt: skip
 def test_paths_cannot_escape_the_workspace(client: TestClient, url: str) -> None:
     """Encoded dots and slashes reach the app as names (plain ``..`` segments the client resolves).
@@ -181,6 +182,16 @@ def test_paths_cannot_escape_the_workspace(client: TestClient, url: str) -> None
     r = client.get(url)
     assert r.status_code in (400, 404), url
     assert "root:" not in r.text and "<script" not in r.text
+
+
+@pytest.mark.parametrize("url", [
+    "/models/%2E%2E/promote", "/models/..%2Floan_default/promote", "/tables/credit/%2E%2E/rollback",
+    "/tables/..%2Fcredit/loans_clean/rollback", "/tables/credit.db/..%2F..%2Fx/rollback",
+])  # fmt: skip
+def test_form_paths_cannot_escape_the_workspace_either(client: TestClient, url: str) -> None:
+    """No login here, so no change is allowed at all (403); a bad name may be refused first."""
+    r = client.post(url, data={"version": "1", "alias": "production"})
+    assert r.status_code in (400, 403, 404), url
 
 
 def test_read_only(client: TestClient) -> None:
@@ -222,3 +233,65 @@ def test_the_ui_loads_no_jvm_bridge() -> None:
     out = subprocess.run([sys.executable, "-c", code], env={**os.environ, "PYTHONPATH": str(SRC)},
                          capture_output=True, text=True, timeout=120, check=True)  # fmt: skip
     assert out.stdout.strip() == "[]"
+
+
+def test_table_preview_reads_the_first_rows_with_duckdb(client: TestClient) -> None:
+    html = client.get("/tables/credit/loans_clean").text
+    preview = html[html.index('id="preview"'):]
+    assert "First rows of 20261202T090000Z-beef" in preview
+    assert preview.count("<tr>") == 21  # the header and the first 20 of 30 rows
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;</th>" in preview  # a column name, escaped
+    assert "the first of more" in preview
+    assert "<script" not in html
+
+
+def test_a_table_without_readable_files_has_a_reason_not_a_preview(tmp_path: Path) -> None:
+    from ui_workspace import build_workspace
+
+    built = build_workspace(tmp_path / "ws")
+    for part in (built.root / "warehouse" / "credit.db" / "loans_clean").rglob("*.parquet"):
+        part.write_bytes(b"not parquet")
+    r = TestClient(create_app(UiConfig(workspace=str(built.root)))).get("/tables/credit/loans_clean")
+    assert r.status_code == 200 and "No preview:" in r.text
+
+
+def test_gains_and_lift_are_exact_from_the_stored_roc_and_confusion_matrix() -> None:
+    """Against a brute-force count over scored rows: the share of rows at or above each threshold
+    and the share of positives among them."""
+    import json
+    import random
+
+    from sparkwing.registry import ConfusionMatrix, Curves, ModelCard, RocCurve
+    from sparkwing.ui import _pages
+    from ui_workspace import FIXTURES
+
+    rnd = random.Random(7)
+    rows = [(rnd.random(), rnd.random() < 0.3) for _ in range(997)]
+    rows = [(min(1.0, s + (0.3 if y else 0.0)), y) for s, y in rows]
+    pos = sum(y for _, y in rows)
+    neg = len(rows) - pos
+    thresholds = [0.95, 0.8, 0.6, 0.4, 0.2, 0.05]
+    tpr = [sum(y for s, y in rows if s >= t) / pos for t in thresholds]
+    fpr = [sum(not y for s, y in rows if s >= t) / neg for t in thresholds]
+    card = ModelCard.load(json.loads((FIXTURES / "cards" / "v1_loans_automl.json").read_text()))
+    card = card.model_copy(update={
+        "curves": Curves(roc=RocCurve(thresholds=thresholds, fpr=fpr, tpr=tpr)),
+        "metrics": card.metrics.model_copy(update={"confusion_matrix": ConfusionMatrix(
+            labels=["0", "1"], matrix=[[neg - 10, 10], [pos - 20, 20]])}),
+        "rows": card.rows.model_copy(update={"holdout": len(rows)}),
+    })  # fmt: skip
+    got = _pages.gains_points(card)
+    assert got is not None and got[0] == (0.0, 0.0) and got[-1] == (1.0, 1.0)
+    for t, (depth, gain) in zip(thresholds, got[1:-1], strict=True):
+        assert depth == pytest.approx(sum(s >= t for s, _ in rows) / len(rows))
+        assert gain == pytest.approx(sum(y for s, y in rows if s >= t) / pos)
+    assert 'aria-label="cumulative gains (holdout)"' in str(_pages.gains(card))
+    assert "lift over random" in str(_pages.lift(card))
+    other = card.model_copy(update={"rows": card.rows.model_copy(update={"holdout": 5})})
+    assert _pages.gains_points(other) is None  # not the curve's rows: no chart rather than a wrong one
+
+
+def test_card_page_has_gains_and_lift_when_exact(client: TestClient) -> None:
+    v2 = client.get("/models/loan_default/2").text
+    assert 'id="gains"' in v2 and 'id="lift"' in v2
+    assert 'id="gains"' not in client.get("/models/loan_default/1").text  # v1 stores no ROC

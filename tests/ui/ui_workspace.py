@@ -22,6 +22,7 @@ SCRIPT = "<script>alert('x')</script>"
 FAILED_RUN = "20261202T090000Z-beef"
 RUNNING_RUN = "20261202T100000Z-c0de"
 QUARANTINE_LINES = 5000  # a quarantine file far larger than the sample the UI reads
+PREVIEW_ROWS = 30  # the current table version's rows; the UI shows the first 20
 
 
 @dataclass(frozen=True)
@@ -130,6 +131,18 @@ def _tables(ws: Workspace) -> None:
     history = History("credit.loans_clean", records[-1].version, records)
     uri = ws.table_dir("credit", "loans_clean") + "/_versions.json"
     ws.storage.write_atomic(uri, history.to_bytes())
+    _parquet(records[-1].location, PREVIEW_ROWS)
+
+
+def _parquet(folder: str, rows: int) -> None:
+    """The current version's files, partitioned as Spark writes them (``addr_state=..``)."""
+    import duckdb
+
+    column = SCRIPT.replace('"', '""')
+    with duckdb.connect() as con:
+        con.execute(f"""COPY (SELECT CAST(i AS INTEGER) AS loan_amnt, i * 1.5 AS "{column}",
+                             ['CA', 'NY', 'TX'][i % 3 + 1] AS addr_state FROM range({rows}) t(i))
+                        TO '{folder}' (FORMAT parquet, PARTITION_BY (addr_state))""")
 
 
 @pytest.fixture(scope="module")

@@ -88,10 +88,10 @@ PUBLIC: dict[str, str] = {
         "HEADLINE_METRIC headline_metric higher_is_better"
     ),
     "sparkwing.schedule": (
-        "EXPORTERS Arrival BackfillDay Clock CronSchedule Deployment Fired LakeObject PipelineState "
-        "Scheduler SchedulerInfo SchedulerLock StateStore SystemClock check_arrival deployment "
-        "emr_configurations emr_steps instant_of list_objects run_backfill run_job_flow_args stop_scheduler "
-        "submit_argv submit_steps"
+        "EXPORTERS Arrival BackfillDay Clock CronSchedule Deployment EmrPackage Fired LakeObject "
+        "PipelineState Scheduler SchedulerInfo SchedulerLock StateStore SystemClock check_arrival "
+        "check_uploaded deployment emr_configurations emr_steps instant_of list_objects load_package "
+        "package_emr run_backfill run_job_flow_args stop_scheduler submit_argv submit_steps upload_package"
     ),
     "sparkwing.score": (
         "InputReport PYTHON_MAX_BYTES Prediction ScoreResult choose_engine output_columns predict "

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from sparkwing.cli import _audit, _drift, _flow, _history, _predict, _schedule, _sql, _tables, _ui
+from sparkwing.cli import _audit, _drift, _flow, _history, _predict, _reports, _schedule, _sql, _tables, _ui
 from sparkwing.cli import _console as console
 from sparkwing.cli._cards import show_card
 from sparkwing.cli._context import CliState, state
@@ -81,6 +81,8 @@ def run(
         "not depend on a failure).")] = False,
     param: Annotated[list[str] | None, typer.Option(
         "--param", "-p", help="A parameter of the spec's params:, name=value (repeatable).")] = None,
+    backfill: Annotated[str | None, typer.Option(
+        "--under-backfill", hidden=True, help="Set by `backfill --parallel`: its lock holder.")] = None,
 ) -> None:
     """Run a pipeline; with --resume, only the steps that did not finish."""
     from sparkwing.config import load_spec, parse_assignments
@@ -94,7 +96,8 @@ def run(
     reporter = console.Recording(console.reporter(quiet=st.quiet))
     try:
         record = run_pipeline(pipeline, settings, resume=resume, reporter=reporter,
-                              fail_fast=fail_fast, echo_engine_logs=st.verbose)
+                              fail_fast=fail_fast, echo_engine_logs=st.verbose,
+                              **backfill_run(backfill, pipeline.param_values))
     except SparkwingError as exc:
         if reporter.record is None:  # refused before a run began (busy, unknown run, spec)
             raise
@@ -106,6 +109,17 @@ def run(
                               highlight=False, markup=False)
         raise typer.Exit(exit_code(exc)) from None
     console.print_summary(record)
+
+
+def backfill_run(backfill: str | None, params: dict[str, str]) -> dict[str, Any]:
+    """The run options of one date of a parallel backfill (none for a plain run)."""
+    if backfill is None:
+        return {}
+    from sparkwing.pipeline import Trigger
+
+    check_name(backfill, "run id", what="backfill id")
+    values = ", ".join(f"{k}={v}" for k, v in sorted(params.items()))
+    return {"under_lock": backfill, "trigger": Trigger(kind="backfill", detail=f"{values} ({backfill})")}
 
 
 def _resume_command(st: CliState, spec: Path, run_id: str, params: dict[str, str] | None = None) -> str:
@@ -296,6 +310,7 @@ def mojo_inspect(path: Path) -> None:
 
 
 _predict.register(app, mojo_app)
+_reports.register(runs_app, models_app)  # runs report, models report: offline HTML
 
 
 # --- serve (REST scoring; sparkwing.serve is imported inside the commands) -----------------

@@ -18,6 +18,7 @@ from typing import Annotated, Any, Literal
 import typer
 
 from sparkwing.cli import _console as console
+from sparkwing.cli import _emr_package
 from sparkwing.cli._context import CliState, state
 from sparkwing.errors import ConfigError
 
@@ -34,6 +35,7 @@ def register(app: typer.Typer) -> None:
     app.command("schedules")(schedules)
     app.command("export")(export)
     app.command("backfill")(backfill)
+    _emr_package.register(emr_app)  # emr package
 
 
 def spec_files(paths: list[Path]) -> list[Path]:
@@ -244,10 +246,12 @@ def backfill(
     start: Annotated[str, typer.Option("--from", help="First date, YYYY-MM-DD.")],
     end: Annotated[str, typer.Option("--to", help="Last date, YYYY-MM-DD (inclusive).")],
     param: Annotated[str, typer.Option("--param", help="The date parameter to set.")] = "ds",
-    parallel: Annotated[int, typer.Option("--parallel", min=1, max=1, help="Runs at a time (1).")] = 1,
+    parallel: Annotated[int, typer.Option(
+        "--parallel", min=1, max=16, help="Runs at a time; above 1 each is a child process, which needs "
+        "a PostgreSQL or Glue metastore.")] = 1,
     force: Annotated[bool, typer.Option("--force", help="Run dates that already succeeded again.")] = False,
 ) -> None:
-    """Run SPEC once per date from --from to --to, in order; resumable, done dates skipped."""
+    """Run SPEC once per date from --from to --to, oldest first; resumable, done dates skipped."""
     from datetime import date
 
     from sparkwing.cli._exit import exit_code
@@ -259,16 +263,23 @@ def backfill(
     except ValueError as exc:
         raise ConfigError(f"--from/--to: {exc}", hint="dates are YYYY-MM-DD") from None
 
+    total = (last - first).days + 1
+    shown: list[BackfillDay] = []
+
     def show(day: BackfillDay) -> None:
+        shown.append(day)
         style = {"succeeded": "green", "failed": "bold red", "skipped": "dim"}[day.outcome]
-        console.out.print(f"{day.day} [{style}]{day.outcome}[/] {day.run_id or ''}"
+        console.out.print(f"[{len(shown)}/{total}] {day.day} [{style}]{day.outcome}[/] {day.run_id or ''}"
                           + (f": {day.error}" if day.error else ""), highlight=False)
 
-    days = run_backfill(spec, state(ctx).settings(), first, last, param=param, force=force, progress=show)
+    st = state(ctx)
+    days = run_backfill(spec, st.settings(), first, last, param=param, force=force, parallel=parallel,
+                        child_argv=[sys.executable, "-m", "sparkwing", *_global_args(st)], progress=show)
     failed = [d for d in days if d.outcome == "failed"]
     if failed:
-        console.err.print(f"stopped at {failed[0].day}; run the same backfill again to resume it",
-                          highlight=False)
+        names = ", ".join(d.day for d in failed)
+        console.err.print(f"failed: {names}; no new date started after a failure; run the same backfill "
+                          "again to resume", highlight=False)
         raise typer.Exit(exit_code(StepFailed(failed[0].error or "failed", step=failed[0].day)))
 
 
@@ -281,6 +292,8 @@ def emr_submit(
     create: Annotated[bool, typer.Option("--create", help="Create a cluster (bootstrap, configurations) "
                                          "that runs the step.")] = False,
     deploy_uri: Annotated[str | None, typer.Option("--deploy-uri", help="As for `export`.")] = None,
+    package: Annotated[Path | None, typer.Option(
+        "--package", help="Folder written by `emr package --upload`: its deploy URI and bootstrap.")] = None,
     region: Annotated[str | None, typer.Option("--region", help="AWS region (default: s3.region).")] = None,
     endpoint_url: Annotated[str | None, typer.Option(
         "--endpoint-url", help="EMR endpoint (tests: a moto server); default AWS.")] = None,
@@ -289,12 +302,23 @@ def emr_submit(
     import boto3
 
     from sparkwing.config import load_spec, reveal
-    from sparkwing.schedule import deployment, submit_steps
+    from sparkwing.schedule import check_uploaded, deployment, load_package, submit_steps
+    from sparkwing.workspace import s3_client
 
     if bool(cluster_id) == create:
         raise ConfigError("give either --cluster-id ID or --create")
     settings = state(ctx).settings()
-    dep = deployment(load_spec(spec), settings, deploy_uri)
+    pipeline = load_spec(spec)
+    if package is not None:
+        pkg = load_package(package)
+        if pkg.pipeline != pipeline.name:
+            raise ConfigError(f"{package} packages pipeline {pkg.pipeline!r}, not {pipeline.name!r}")
+        if deploy_uri and deploy_uri.rstrip("/") != pkg.deploy_uri:
+            raise ConfigError(f"--deploy-uri {deploy_uri} differs from the package's {pkg.deploy_uri}")
+        deploy_uri = pkg.deploy_uri
+        if create:
+            check_uploaded(pkg, s3_client(settings.s3))
+    dep = deployment(pipeline, settings, deploy_uri)
     s3 = settings.s3
     client = boto3.client("emr", region_name=region or s3.region or "us-east-1", endpoint_url=endpoint_url,
                           aws_access_key_id=reveal(s3.access_key_id),

@@ -9,7 +9,11 @@ would stop Spark from starting.  ``spark.conf`` settings of the user win (e.g.
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -85,7 +89,8 @@ def _sanitize(name: str) -> str:
 
 # Secrets handed to the engine in this process (the H2O login's password): Sparkling Water posts
 # its whole H2OConf, password included, as a listener event that Spark's event log writes
-# unredacted, so a finished local event log is scrubbed of them when Spark stops.
+# unredacted.  The running log is overwritten in place as soon as the event lands
+# (:func:`scrub_live_event_log`), and the finished log is scrubbed again when Spark stops.
 _SECRETS: set[str] = set()
 
 
@@ -94,13 +99,72 @@ def remember_secret(value: str) -> None:
         _SECRETS.add(value)
 
 
+def live_event_files(spark: SparkSession) -> list[Path]:
+    """The local files the running application's event log is being written to (may be none)."""
+    uri = event_log_of(spark)[1]
+    if not uri or not uri.startswith("file:"):
+        return []
+    path = _local(uri)
+    if path.is_dir():  # rolling event logs: a folder of event files
+        return sorted(p for p in path.iterdir() if p.is_file())
+    return [p for p in (path.with_name(path.name + ".inprogress"), path) if p.is_file()]
+
+
+def scrub_live_event_log(spark: SparkSession, secret: str, *, timeout: float = 30.0,
+                         clock: Callable[[], float] = time.monotonic,
+                         sleep: Callable[[float], None] = time.sleep) -> bool:
+    """Wait (up to ``timeout`` s) for ``secret`` to reach the running event log, then overwrite
+    it in place with as many ``*`` (same length: Spark keeps appending at its own offset, and
+    the JSON line stays valid); True if it was found and overwritten.
+
+    Spark writes local event logs with a plain ``FileOutputStream`` and flushes after each
+    non-Spark event, so the secret is on disk moments after the cloud's start event is posted.
+    """
+    compressed = spark.sparkContext.getConf().get("spark.eventLog.compress", "false").lower() == "true"
+    if not secret or compressed:  # no plain text to find (sparkwing never turns compression on)
+        return False
+    needles = {secret.encode(), json.dumps(secret)[1:-1].encode()}
+    deadline = clock() + timeout
+    while True:
+        files = live_event_files(spark)
+        if not files and event_log_of(spark)[1] is None:
+            return False  # no event log: nothing to scrub
+        if any(_overwrite(p, needles) for p in files):
+            return True
+        if clock() >= deadline:
+            return False
+        sleep(0.05)
+
+
+def _overwrite(path: Path, needles: set[bytes]) -> bool:
+    """Overwrite every occurrence of ``needles`` in ``path`` with ``*`` of the same length."""
+    try:
+        fd = os.open(path, os.O_RDWR)
+    except OSError:
+        return False
+    try:
+        data = os.pread(fd, os.fstat(fd).st_size, 0)
+        found = False
+        for needle in needles:
+            at = data.find(needle)
+            while at >= 0:
+                os.pwrite(fd, b"*" * len(needle), at)
+                found = True
+                at = data.find(needle, at + len(needle))
+        return found
+    finally:
+        os.close(fd)
+
+
+def _local(uri: str) -> Path:
+    return Path("/" + uri[len("file:"):].lstrip("/"))
+
+
 def scrub_event_log(uri: str | None) -> bool:
     """Replace every remembered secret in the finished local event log ``uri``; True if it did."""
-    import json
-
     if not uri or not _SECRETS or not uri.startswith("file:"):
         return False
-    path = Path("/" + uri[len("file:"):].lstrip("/"))
+    path = _local(uri)
     if not path.is_file():
         return False
     text = path.read_text(encoding="utf-8", errors="surrogateescape")

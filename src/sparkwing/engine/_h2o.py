@@ -359,11 +359,25 @@ def _start(spark: SparkSession, settings: Settings, logs: EngineLogs | None, log
             transient=looks_transient(exc),  # a start-up timeout passes; a bad setting does not
         ) from exc
     log.debug("%s", banner.getvalue())
+    if auth is not None:
+        _scrub_live(spark, auth[1])
     cloud = H2OCloud(context=context, url=url, size=0, cluster=cluster, auth=auth,
                      log_dir=values.get("spark.ext.h2o.log.dir"), login=login, flow_proxy=proxy)
     _client_quiet(cloud, logs, size=True)
     log.info("H2O %s ready at %s: cloud of %d node(s)", _h2o_version(), cloud.url, cloud.size)
     return cloud
+
+
+def _scrub_live(spark: SparkSession, password: str) -> None:
+    """Overwrite the login's password in the running event log as soon as it lands there."""
+    from sparkwing.engine._events import scrub_live_event_log
+
+    try:
+        if not scrub_live_event_log(spark, password):
+            log.debug("no H2O password found in a local running event log")
+    except OSError as exc:
+        log.warning("could not scrub the H2O password from the running event log: %s "
+                    "(it is scrubbed when Spark stops)", exc)
 
 
 def _configured_auth(settings: Settings) -> tuple[str, str] | None:

@@ -53,6 +53,9 @@ class SourceDetails(_Details):
     uri: str | None = None
     quarantine: str | None = Field(default=None, description="Where the quarantined rows were written.")
     quarantine_reasons: dict[str, int] = Field(default_factory=dict, description="Reason -> rows.")
+    max_quarantine_share: float | None = Field(
+        default=None, description="The quarantined share of rows over which the source fails (the limit "
+        "it was read with; older records: unknown).")
     fingerprint: Fingerprint | None = None
     extra_keys: dict[str, int] | None = Field(default=None, description="Undeclared key -> rows.")
     zero_based: dict[str, Any] | None = Field(

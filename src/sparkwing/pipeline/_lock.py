@@ -1,10 +1,17 @@
-"""One run of a pipeline at a time: a lock object created exclusively in the workspace."""
+"""One run of a pipeline at a time: a lock object created exclusively in the workspace.
+
+A parallel backfill holds the pipeline's lock for all its runs; each of them checks that the
+backfill holds it (:meth:`PipelineLock.check_held_by`) and takes turns at the steps that write
+the pipeline's shared state (tables, models, scores) under a second lock, ``publish.json``
+(:meth:`PipelineLock.wait`).
+"""
 
 from __future__ import annotations
 
 import json
 import os
 import socket
+import time
 from dataclasses import dataclass
 
 from sparkwing._types import utcnow_iso
@@ -45,9 +52,9 @@ def _parse(data: bytes) -> LockInfo:
 
 
 class PipelineLock:
-    def __init__(self, workspace: Workspace, pipeline: str) -> None:
+    def __init__(self, workspace: Workspace, pipeline: str, name: str = "lock") -> None:
         check_name(pipeline, "pipeline")
-        self.uri = workspace.runs(pipeline) + "/lock.json"
+        self.uri = workspace.runs(pipeline) + f"/{name}.json"
         self.storage = workspace.storage
         self.pipeline = pipeline
 
@@ -84,6 +91,27 @@ class PipelineLock:
             run_id=held.run_id if held else None,
             hint=f"wait for it, or if it is dead: sparkwing runs unlock {self.pipeline}",
         )
+
+    def wait(self, run_id: str, *, timeout: float = 24 * 3600.0, poll: float = 0.5) -> LockInfo | None:
+        """:meth:`acquire`, waiting while another live run holds the lock (up to ``timeout``)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                return self.acquire(run_id)
+            except WorkspaceBusy:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(poll)
+
+    def check_held_by(self, run_id: str) -> None:
+        """Refuse to run under ``run_id`` (a backfill) unless it holds this lock, alive."""
+        held = self.holder()
+        if held is None or held.run_id != run_id or held.stale:
+            who = "nobody" if held is None else f"run {held.run_id}" + (" (stale)" if held.stale else "")
+            raise WorkspaceBusy(f"pipeline {self.pipeline!r}: this run belongs to backfill {run_id}, "
+                                f"but {who} holds the pipeline's lock",
+                                run_id=held.run_id if held else None,
+                                hint="start the backfill again; it runs the dates that did not finish")
 
     def release(self) -> None:
         self.storage.delete(self.uri)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from sparkwing._types import new_run_id, utcnow_iso
@@ -46,6 +47,7 @@ def run_pipeline(
     trigger: Trigger | None = None,
     stop: Callable[[], bool] | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    under_lock: str | None = None,
 ) -> RunRecord:
     """Run ``spec`` and return its record; raises the first failing step's ``SparkwingError``.
 
@@ -65,6 +67,10 @@ def run_pipeline(
     ``sleep``; each retried try is kept in the step's ``failed_tries``.  ``trigger`` says what
     started the run (default: manual).  When ``stop()`` turns true the run stops before the
     next step with :class:`~sparkwing.errors.RunStopped`, leaving a resumable record.
+
+    ``under_lock`` is the id of a parallel backfill that holds the pipeline's lock: the run
+    takes no lock of its own, and its table, model and score steps take turns with the
+    backfill's other runs (see :mod:`sparkwing.pipeline._lock`).
     """
     from sparkwing.engine import EngineLogs, effective_settings, event_log_of
     from sparkwing.lake import check_locations
@@ -83,7 +89,11 @@ def run_pipeline(
     if trigger is not None:
         record.trigger = trigger
     lock = PipelineLock(workspace, spec.name)
-    cleared = lock.acquire(record.run_id)
+    if under_lock is not None:
+        lock.check_held_by(under_lock)
+        cleared = None
+    else:
+        cleared = lock.acquire(record.run_id)
     if cleared is not None:
         record.note("cleared a stale lock", stale_run=cleared.run_id, stale_pid=cleared.pid)
         reporter.message(f"cleared stale lock of run {cleared.run_id} (pid {cleared.pid} is gone)")
@@ -101,7 +111,8 @@ def run_pipeline(
 
         spark = start_spark(settings, logs=logs)
         record.spark_app_id, record.spark_events = event_log_of(spark)
-        ctx = RunContext(spark, settings, spec, graph, workspace, record, logs=logs)
+        ctx = RunContext(spark, settings, spec, graph, workspace, record, logs=logs,
+                         turns=PipelineLock(workspace, spec.name, "publish") if under_lock else None)
         for node in graph.nodes.values():
             for dep in set(node.depends_on):
                 if node.name in todo:
@@ -141,7 +152,8 @@ def run_pipeline(
             store.save(record)
             write_run_metrics(workspace, record)  # <workspace>/metrics/sparkwing.prom
         finally:
-            lock.release()
+            if under_lock is None:
+                lock.release()
             reporter.run_finished(record)
             if stop_engine:
                 try:
@@ -303,6 +315,23 @@ def _run_step_with_retries(
             sleep(wait)
 
 
+@contextlib.contextmanager
+def _turn(ctx: RunContext, name: str, kind: str) -> Iterator[None]:
+    """Under a parallel backfill, one run at a time writes the pipeline's tables, models, scores:
+    a publication prunes the table's versions by listing them and rewrites its history."""
+    if ctx.turns is None or kind not in DURABLE:
+        yield
+        return
+    t0 = time.monotonic()
+    ctx.turns.wait(ctx.run_id)
+    ctx.record.note("took the publish turn", step=name, waited_seconds=round(time.monotonic() - t0, 3))
+    try:
+        yield
+    finally:
+        ctx.record.note("gave back the publish turn", step=name)
+        ctx.turns.release()
+
+
 def _run_step(
     ctx: RunContext, name: str, step: StepRecord, store: RunStore, reporter: Reporter
 ) -> None:
@@ -314,7 +343,8 @@ def _run_step(
     reporter.step_started(step)
     t0 = time.monotonic()
     try:
-        RUNNERS[step.kind](ctx, name, step)
+        with _turn(ctx, name, step.kind):
+            RUNNERS[step.kind](ctx, name, step)
         step.status = "succeeded"
     except NoNewData:
         raise  # the caller records the skip

@@ -21,6 +21,7 @@ from sparkwing.pipeline._details import (
     SourceDetails,
     TableDetails,
 )
+from sparkwing.pipeline._lock import PipelineLock
 from sparkwing.pipeline._record import RunRecord, StepRecord
 from sparkwing.registry import Lineage, SourceFingerprint, SourceLineage, TableLineage
 from sparkwing.workspace import Workspace
@@ -48,6 +49,7 @@ class RunContext:
     logs: EngineLogs | None = None  # where the engine's output goes
     cloud: H2OCloud | None = None  # started by the first step that needs H2O
     cloud_error: Exception | None = None  # H2O failed to start: later steps fail alike, no retry
+    turns: PipelineLock | None = None  # parallel backfill: taken around table/model/score steps
     _registry: Any = None
 
     @property
@@ -105,6 +107,8 @@ def run_source(ctx: RunContext, name: str, step: StepRecord) -> None:
         uri=src.uri,
         quarantine=result.quarantine_uri,
         quarantine_reasons=result.reasons,
+        max_quarantine_share=(src.max_quarantine_share if src.max_quarantine_share is not None
+                              else ctx.settings.lake.max_quarantine_share),  # the limit it was held to
         fingerprint=Fingerprint.model_validate(result.fingerprint),
         # JSON keys not in the declared columns (dropped from the data, counted here)
         extra_keys=result.extra_keys or None,

@@ -10,6 +10,13 @@ from sparkwing.schedule._cron import CronSchedule, instant_of
 from sparkwing.schedule._data import Arrival, LakeObject, check_arrival, list_objects
 from sparkwing.schedule._emr import emr_configurations, emr_steps, run_job_flow_args, submit_steps
 from sparkwing.schedule._export import EXPORTERS
+from sparkwing.schedule._package import (
+    EmrPackage,
+    check_uploaded,
+    load_package,
+    package_emr,
+    upload_package,
+)
 from sparkwing.schedule._process import SchedulerInfo, SchedulerLock, stop_scheduler
 from sparkwing.schedule._scheduler import Clock, Fired, Scheduler, SystemClock
 from sparkwing.schedule._state import PipelineState, StateStore
@@ -22,6 +29,7 @@ __all__ = [
     "Clock",
     "CronSchedule",
     "Deployment",
+    "EmrPackage",
     "Fired",
     "LakeObject",
     "PipelineState",
@@ -31,14 +39,18 @@ __all__ = [
     "StateStore",
     "SystemClock",
     "check_arrival",
+    "check_uploaded",
     "deployment",
     "emr_configurations",
     "emr_steps",
     "instant_of",
     "list_objects",
+    "load_package",
+    "package_emr",
     "run_backfill",
     "run_job_flow_args",
     "stop_scheduler",
     "submit_argv",
     "submit_steps",
+    "upload_package",
 ]

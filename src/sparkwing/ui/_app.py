@@ -11,19 +11,20 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, PackageLoader
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sparkwing import __version__
-from sparkwing.auth import AuditLog, Authenticator, RateLimiter, Sessions, providers_from
+from sparkwing.auth import OPERATOR, AuditLog, Authenticator, RateLimiter, Sessions, providers_from
 from sparkwing.errors import AuthError, InvalidName, SparkwingError
-from sparkwing.ui import _pages
+from sparkwing.ui import _actions, _pages, _quality, _report
+from sparkwing.ui._actions import SparkFactory
 from sparkwing.ui._auth import Authenticate, local_viewer
 from sparkwing.ui._config import UiConfig
-from sparkwing.ui._data import NotFound, WorkspaceView
+from sparkwing.ui._data import NextRunOf, NotFound, WorkspaceView
 from sparkwing.ui._sign_in import SignIn
 from sparkwing.workspace import Workspace
 
@@ -60,18 +61,25 @@ def sign_in_for(config: UiConfig, workspace: Workspace) -> SignIn | None:
 
 
 def create_app(
-    config: UiConfig, *, workspace: Workspace | None = None, authenticate: Authenticate | None = None
+    config: UiConfig, *, workspace: Workspace | None = None, authenticate: Authenticate | None = None,
+    sessions: Sessions | None = None, spark: SparkFactory | None = None, next_run: NextRunOf | None = None,
 ) -> FastAPI:
     """The UI over ``config.workspace``.
 
     ``authenticate`` is the login hook (see ``_auth``); by default the sign-in that
     ``config.auth`` configures (a form and a session cookie), or, with none, :func:`local_viewer`.
+    ``sessions`` checks the CSRF tokens of the operator's forms (the sign-in's own by default; a
+    hook that sets ``request.state.csrf_nonce`` passes its own); ``spark`` starts the Spark
+    session a table rollback needs (none: rollbacks answer 503); ``next_run`` tells a pipeline's
+    next scheduled run (none: the pipelines page shows no schedule).
     """
     ws = workspace or Workspace(config.workspace, s3=config.s3)
-    view = WorkspaceView(ws, config)
+    view = WorkspaceView(ws, config, next_run)
     env = templates()
     sign_in = sign_in_for(config, ws) if authenticate is None else None
     guard = authenticate or (sign_in.viewer if sign_in is not None else local_viewer)
+    audit = AuditLog(ws)
+    sessions = sessions or (sign_in.sessions if sign_in is not None else None)
     app = FastAPI(title="sparkwing ui", docs_url=None, redoc_url=None, openapi_url=None)
     pages = APIRouter(dependencies=[Depends(guard)])  # every page; /login and /static stay open
     app.mount("/static", StaticFiles(packages=[("sparkwing.ui", "static")]), name="static")
@@ -85,7 +93,8 @@ def create_app(
 
     def page(name: str, request: Request, status: int = 200, **context: Any) -> HTMLResponse:
         state = request.state
-        signed = {"viewer": getattr(state, "viewer", None), "csrf": getattr(state, "csrf", None)}
+        signed = {"viewer": getattr(state, "viewer", None), "csrf": getattr(state, "csrf", None),
+                  "operator": OPERATOR}
         body = env.get_template(name).render(request=request, workspace=ws.root, **{**signed, **context})
         return HTMLResponse(body, status_code=status)
 
@@ -129,12 +138,16 @@ def create_app(
         runs = view.recent_runs(pipeline)
         return page("pipeline.html", request, title=pipeline, pipeline=pipeline, runs=runs)
 
+    @pages.get("/quality/{pipeline}", response_class=HTMLResponse)
+    def quality(pipeline: str, request: Request, runs: int = Query(0, ge=0, le=500)) -> HTMLResponse:
+        records = view.recent_runs(pipeline, runs or None)
+        steps = _quality.by_step(_quality.quality_series(records))
+        return page("quality.html", request, title=f"quality of {pipeline}", pipeline=pipeline, runs=records,
+                    steps=steps)  # fmt: skip
+
     @pages.get("/runs/{pipeline}/{run_id}", response_class=HTMLResponse)
     def run(pipeline: str, run_id: str, request: Request) -> HTMLResponse:
-        record = view.run(pipeline, run_id)
-        return page("run.html", request, title=f"{pipeline} {run_id}", run=record,
-                    quarantine=view.quarantine(record),
-                    run_error=_pages.split_hint(record.error))  # fmt: skip
+        return page("run.html", request, **_report.run_context(view, view.run(pipeline, run_id)))
 
     @pages.get("/runs/{pipeline}/{run_id}/quarantine/{source}/{name}")
     def quarantine_file(pipeline: str, run_id: str, source: str, name: str) -> StreamingResponse:
@@ -147,7 +160,9 @@ def create_app(
 
     @pages.get("/tables/{db}/{table}", response_class=HTMLResponse)
     def table(db: str, table: str, request: Request) -> HTMLResponse:
-        return page("table.html", request, title=f"{db}.{table}", history=view.table(db, table))
+        history = view.table(db, table)
+        return page("table.html", request, title=f"{db}.{table}", history=history, db=db, table=table,
+                    preview=view.preview(history))  # fmt: skip
 
     @pages.get("/models", response_class=HTMLResponse)
     def models(request: Request) -> HTMLResponse:
@@ -159,9 +174,7 @@ def create_app(
 
     @pages.get("/models/{name}/{version}", response_class=HTMLResponse)
     def model_version(name: str, version: str, request: Request) -> HTMLResponse:
-        mv = view.version(name, version)
-        aliases = sorted(a for a, v in view.model(name).aliases.items() if v == mv.version)
-        return page("card.html", request, title=mv.ref, mv=mv, card=mv.card, aliases=aliases)
+        return page("card.html", request, **_report.card_context(view, name, version))
 
     @pages.get("/models/{name}/{version}/files/{artifact:path}")
     def artifact(name: str, version: str, artifact: str) -> StreamingResponse:
@@ -169,6 +182,7 @@ def create_app(
         filename = f"{name}-{version}-{artifact.replace('/', '-')}"
         return _download(view, uri, filename, "application/octet-stream")
 
+    _actions.install(pages, view, page, guard=guard, sessions=sessions, audit=audit, spark=spark)
     app.include_router(pages)
     return app
 

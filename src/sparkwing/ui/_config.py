@@ -25,10 +25,16 @@ class UiConfig(BaseModel):
         default=256 * 1024, ge=1024, le=64 * 1024 * 1024,
         description="Bytes read from the head of a quarantine file for the sample (never the whole file).",
     )  # fmt: skip
+    preview_rows: int = Field(default=20, ge=0, le=500, description="Rows of a table's preview (0: none).")
     max_raw_chars: int = Field(default=2000, ge=80, description="A sampled raw line longer than this is cut.")
     auth: AuthSettings = Field(default_factory=AuthSettings, description="Sign-in (LDAP), sessions.")
     rate_limit: float = Field(default=50.0, ge=0, description="Requests/s per signed-in identity; 0 = off.")
     rate_burst: int = Field(default=100, ge=1, description="Requests an identity may make at once.")
+    spark_history: str | None = Field(
+        default=None, pattern=r"^https?://[^\s\"'<>]+$",
+        description="URL of a Spark History Server over this workspace's event logs (`sparkwing history`): "
+        "each run links to its application there.",
+    )  # fmt: skip
     tls_cert: str | None = Field(default=None, description="PEM certificate: serve https.")
     tls_key: str | None = Field(default=None, description="PEM key of tls_cert.")
 

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from sparkwing.config import check_name, is_name
-from sparkwing.errors import SparkwingError
+from sparkwing.errors import SparkwingError, first_line
 from sparkwing.pipeline import RunRecord, RunStore
 from sparkwing.registry import ModelVersion, Registry
 from sparkwing.ui._config import UiConfig
@@ -28,10 +30,26 @@ class NotFound(LookupError):
     """The page names something the workspace does not have (a 404)."""
 
 
+@dataclass(frozen=True)
+class NextRun:
+    """When the scheduler runs a pipeline next (``at`` None: on data arrival only)."""
+
+    at: datetime | None
+    trigger: str  # "cron '0 2 * * *' Europe/Paris", "on data s3://..."
+    scheduler_running: bool
+
+
+#: The schedule hook: a pipeline's next run, or None when no scheduler has it (``sparkwing ui``
+#: passes one reading the scheduler's state and the spec's ``schedule:``; the ui package itself
+#: cannot import the scheduler, a sibling edge).
+NextRunOf = Callable[[str], "NextRun | None"]
+
+
 @dataclass
 class PipelineSummary:
     name: str
     runs: list[RunRecord]  # newest first, at most ``recent_runs``
+    next_run: NextRun | None = None
 
     @property
     def last(self) -> RunRecord | None:
@@ -67,6 +85,25 @@ class QuarantineView:
     sampled_bytes: int = 0
 
 
+@dataclass(frozen=True)
+class Preview:
+    """The first rows of a table's current version (DuckDB over its Parquet files), or why not."""
+
+    columns: list[str] = field(default_factory=list)
+    rows: list[list[str]] = field(default_factory=list)
+    more: bool = False
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class SparkLinks:
+    """Where to look at a run's Spark application (History Server URL if one is configured)."""
+
+    app_id: str
+    events: str | None
+    history_url: str | None
+
+
 @dataclass
 class ModelSummary:
     name: str
@@ -81,8 +118,9 @@ class ModelSummary:
 class WorkspaceView:
     """Read-only access to one workspace for the UI's pages."""
 
-    def __init__(self, workspace: Workspace, config: UiConfig) -> None:
+    def __init__(self, workspace: Workspace, config: UiConfig, next_run: NextRunOf | None = None) -> None:
         self.workspace = workspace
+        self.next_run = next_run
         self.config = config
         self.storage = workspace.storage
         self.runs_store = RunStore(workspace)
@@ -93,7 +131,15 @@ class WorkspaceView:
     def pipelines(self) -> list[PipelineSummary]:
         names = [p for p in self.storage.list(self.workspace.runs())
                  if not p.endswith(".json") and is_name(p, "segment")]
-        return [PipelineSummary(p, self.recent_runs(p)) for p in names]
+        return [PipelineSummary(p, self.recent_runs(p), self._next(p)) for p in names]
+
+    def _next(self, pipeline: str) -> NextRun | None:
+        if self.next_run is None:
+            return None
+        try:
+            return self.next_run(pipeline)
+        except (SparkwingError, OSError, ValueError):
+            return None  # a spec moved or broken since it was scheduled: no next run to show
 
     def recent_runs(self, pipeline: str, limit: int | None = None) -> list[RunRecord]:
         """The newest runs of ``pipeline`` (run ids start with their UTC start time)."""
@@ -124,6 +170,14 @@ class WorkspaceView:
             return self.runs_store.load(pipeline, run_id)
         except (SparkwingError, ValueError) as exc:
             raise NotFound(f"run {run_id} of {pipeline} has no readable record") from exc
+
+    def spark_links(self, record: RunRecord) -> SparkLinks | None:
+        """The run's Spark application: its id, event log, and its page on the History Server."""
+        if not record.spark_app_id:
+            return None
+        base = self.config.spark_history
+        url = f"{base.rstrip('/')}/history/{quote(record.spark_app_id, safe='')}/jobs/" if base else None
+        return SparkLinks(record.spark_app_id, record.spark_events, url)
 
     def quarantine(self, record: RunRecord) -> list[QuarantineView]:
         """Per source step with quarantined rows: counts, reasons and a bounded sample."""
@@ -220,6 +274,27 @@ class WorkspaceView:
         except SparkwingError as exc:
             raise NotFound(f"no table {db}.{table}") from exc
         return load_history(self.workspace, name)
+
+    def preview(self, history: History) -> Preview:
+        """The first ``preview_rows`` rows of the current version through ``sparkwing sql``'s
+        read-only DuckDB path (no Spark, no metastore); each cell cut at ``max_raw_chars``."""
+        import duckdb
+
+        from sparkwing.warehouse import duckdb_sql
+
+        if not history.current or self.config.preview_rows == 0:
+            return Preview()
+        db, _, table = history.table.partition(".")
+        query = f'SELECT * FROM "{db}"."{table}"'  # both checked names: no quote inside
+        try:
+            got = duckdb_sql(self.workspace, query, limit=self.config.preview_rows)
+        except SparkwingError as exc:
+            return Preview(error=exc.one_line())
+        except duckdb.Error as exc:  # files it cannot read as the history says (a view not created)
+            return Preview(error=first_line(exc))
+        n = self.config.max_raw_chars
+        cells = [["" if v is None else str(v)[:n] for v in row] for row in got.rows]
+        return Preview(got.columns, cells, got.more)
 
     # --- models ----------------------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -9,7 +10,7 @@ from markupsafe import Markup
 
 from sparkwing.pipeline import RunRecord, StepRecord
 from sparkwing.registry import ModelCard
-from sparkwing.ui import _svg
+from sparkwing.ui import _quality, _svg
 
 
 def parse_time(text: str | None) -> datetime | None:
@@ -105,6 +106,43 @@ def pr(card: ModelCard) -> Markup | None:
     return _svg.curve(pts, label="precision/recall curve (holdout)", x_label="recall", y_label="precision")
 
 
+def gains_points(card: ModelCard) -> list[tuple[float, float]] | None:
+    """Cumulative gains, exactly, from what the card stores: at each holdout ROC threshold the
+    share of rows scored at or above it is ``(tpr * P + fpr * N) / (P + N)``, with P and N the
+    actual positives and negatives of the holdout confusion matrix (rows are actual classes; the
+    positive class is the second).  ``None`` when the card cannot say that exactly: no ROC, not
+    two classes, or a confusion matrix that is not of the same holdout rows."""
+    c, cm = card.curves.roc, card.metrics.confusion_matrix
+    if c is None or not c.fpr or cm is None or len(cm.matrix) != 2:
+        return None
+    if getattr(card.metrics, "confusion_matrix_on", None) not in (None, "holdout"):
+        return None  # a cross-validation matrix: not the rows of the holdout curve
+    negatives, positives = sum(cm.matrix[0]), sum(cm.matrix[1])
+    total = negatives + positives
+    rows = card.rows.holdout or card.metrics.holdout.get("rows")
+    if not positives or (rows is not None and int(rows) != total):
+        return None
+    pts = [((t * positives + f * negatives) / total, t) for f, t in zip(c.fpr, c.tpr, strict=False)]
+    return [(0.0, 0.0), *sorted(pts), (1.0, 1.0)]
+
+
+def gains(card: ModelCard) -> Markup | None:
+    pts = gains_points(card)
+    if pts is None:
+        return None
+    return _svg.curve(pts, label="cumulative gains (holdout)", x_label="share of rows, highest scores first",
+                      y_label="share of positives found", diagonal=True)  # fmt: skip
+
+
+def lift(card: ModelCard) -> Markup | None:
+    pts = [(d, g / d) for d, g in gains_points(card) or [] if d > 0]
+    if not pts:
+        return None
+    y_max = max(math.ceil(max(y for _, y in pts) * 1.02), 1)  # whole numbers on the axis
+    return _svg.curve(pts, label="lift (holdout)", x_label="share of rows, highest scores first",
+                      y_label="lift over random", y_max=y_max, baseline=1.0)  # fmt: skip
+
+
 def importance(card: ModelCard, top: int = 20) -> Markup | None:
     items = [
         (v.variable, v.scaled_importance if v.scaled_importance is not None else v.relative_importance or 0.0)
@@ -163,3 +201,19 @@ def fmt(value: object) -> str:
     if isinstance(value, int):
         return f"{value:,}"
     return str(value)
+
+
+def trend(series: _quality.Series) -> Markup:
+    """One quality figure over runs, its limits drawn (see :mod:`sparkwing.ui._quality`)."""
+    share = series.unit == "share"
+
+    def show(v: float | None) -> str:
+        return "no value" if v is None else f"{v:.2%}" if share else fmt(v)
+
+    dots = [
+        _svg.Dot(p.value, p.passed, f"{p.run_id}: {show(p.value)}"
+                 + ("" if p.passed is None else " (passed)" if p.passed else " (FAILED)"))
+        for p in series.points
+    ]  # fmt: skip
+    levels = [_svg.Level(t.label, t.value) for t in series.thresholds]
+    return _svg.trend(dots, levels, label=f"{series.step} {series.title} over {len(dots)} runs", share=share)

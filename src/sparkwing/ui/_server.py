@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import logging
 
+from sparkwing.ui._actions import SparkFactory
 from sparkwing.ui._config import UiConfig
+from sparkwing.ui._data import NextRunOf
 
 
-def run(config: UiConfig) -> None:
+def run(config: UiConfig, *, spark: SparkFactory | None = None, next_run: NextRunOf | None = None) -> None:
     """Serve the pages until interrupted; refuses a non-loopback address without a login.
+
+    ``spark`` starts the Spark session of a table rollback (on the first one only); ``next_run``
+    tells each pipeline's next scheduled run.
 
     >>> run(UiConfig(workspace="sparkwing-home", port=8090))   # doctest: +SKIP
     """
@@ -23,6 +28,7 @@ def run(config: UiConfig) -> None:
         logging.getLogger("sparkwing.ui").warning(
             "the sign-in form takes passwords over TLS only: without --tls-cert, only a TLS proxy on "
             "this host can pass them on")
-    uvicorn.run(create_app(config, workspace=workspace), host=config.host, port=config.port,
+    app = create_app(config, workspace=workspace, spark=spark, next_run=next_run)
+    uvicorn.run(app, host=config.host, port=config.port,
                 log_level="warning", access_log=False, server_header=False, timeout_graceful_shutdown=5,
                 ssl_certfile=config.tls_cert, ssl_keyfile=config.tls_key)  # fmt: skip

@@ -53,6 +53,7 @@ class SignIn:
         session = self.sessions.read(request.cookies.get(SESSION_COOKIE))
         if session is not None:
             identity, nonce = session
+            request.state.csrf_nonce = nonce  # what the forms' tokens are checked against
             request.state.csrf = self.sessions.form_token(nonce)
         else:
             header = request.headers.get("authorization")
@@ -66,7 +67,8 @@ class SignIn:
             if creds.scheme == NEGOTIATE and identity.has(VIEWER):
                 # a browser sends a ticket only when challenged: a session spares the next pages that
                 request.state.new_session, nonce = self.sessions.issue(identity)
-                request.state.csrf = self.sessions.form_token(nonce)  # this page's sign-out form
+                request.state.csrf_nonce = nonce
+                request.state.csrf = self.sessions.form_token(nonce)  # this page's forms
         request.state.viewer = identity
         identity.require(VIEWER)
         if not self.limiter.allow(identity.key):

@@ -96,9 +96,11 @@ def timeline(bars: Sequence[Bar], *, width: int = 760, row: int = 22, label_widt
 
 def curve(
     points: Sequence[tuple[float, float]], *, label: str, x_label: str, y_label: str,
-    diagonal: bool = False, size: int = 280,
+    diagonal: bool = False, size: int = 280, y_max: float = 1.0, baseline: float | None = None,
 ) -> Markup:  # fmt: skip
-    """A curve in the unit square (ROC, precision/recall), with axes and an optional diagonal."""
+    """A curve over x in [0, 1] and y in [0, ``y_max``] (ROC, precision/recall, gains, lift), with
+    axes, an optional diagonal and an optional dashed horizontal ``baseline``."""
+    y_max = y_max if y_max > 0 else 1.0
     pad = 36
     plot = size - pad - 10
     body = [f'<rect class="frame" x="{pad}" y="10" width="{plot}" height="{plot}"/>']
@@ -106,11 +108,15 @@ def curve(
         v = k / 4
         x, y = pad + plot * v, 10 + plot * (1 - v)
         body.append(f'<text class="tick" x="{_n(x)}" y="{size - 12}" text-anchor="middle">{_n(v)}</text>')
-        body.append(f'<text class="tick" x="{pad - 4}" y="{_n(y + 4)}" text-anchor="end">{_n(v)}</text>')
+        body.append(f'<text class="tick" x="{pad - 4}" y="{_n(y + 4)}" text-anchor="end">'
+                    f"{_n(v * y_max)}</text>")
+    if baseline is not None:
+        yb = _n(10 + plot * (1 - _unit(baseline / y_max)))
+        body.append(f'<line class="diagonal" x1="{pad}" y1="{yb}" x2="{pad + plot}" y2="{yb}"/>')
     if diagonal:
         body.append(f'<line class="diagonal" x1="{pad}" y1="{10 + plot}" x2="{pad + plot}" y2="10"/>')
     coords = " ".join(
-        f"{_n(pad + plot * _unit(x))},{_n(10 + plot * (1 - _unit(y)))}" for x, y in points
+        f"{_n(pad + plot * _unit(x))},{_n(10 + plot * (1 - _unit(y / y_max)))}" for x, y in points
     )
     if coords:
         body.append(f'<polyline class="curve" points="{coords}"/>')
@@ -147,3 +153,76 @@ def _unit(v: float) -> float:
 
 def _clip(text: str, n: int) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
+
+
+@dataclass(frozen=True)
+class Level:
+    """A horizontal line on a trend: a check's limit."""
+
+    label: str
+    value: float
+
+
+@dataclass(frozen=True)
+class Dot:
+    """One run on a trend: its value (None: a gap), its verdict, its tooltip."""
+
+    value: float | None
+    passed: bool | None
+    title: str
+
+
+def trend(
+    dots: Sequence[Dot], levels: Sequence[Level], *, label: str, share: bool = False,
+    width: int = 580, height: int = 170,
+) -> Markup:  # fmt: skip
+    """A figure over runs, oldest left: a line through the values, a dot per run (red where the
+    check failed), dashed lines at the limits; ``share`` prints the axis as percentages."""
+    left, right, top, bottom = 64, 96, 10, 22
+    plot_w, plot_h = width - left - right, height - top - bottom
+    known = [d.value for d in dots if d.value is not None]
+    span = known + [lv.value for lv in levels]
+    lo, hi = (min(span + [0.0]), max(span + [0.0])) if span else (0.0, 1.0)
+    if hi - lo < 1e-12:  # a flat series (often all zero): a small range, not a 100 % one
+        hi = lo + (abs(lo) * 0.1 or (0.01 if share else 1.0))
+    hi += (hi - lo) * 0.08
+
+    def y(v: float) -> float:
+        return top + plot_h * (1 - (v - lo) / (hi - lo))
+
+    def x(i: int) -> float:
+        return left + (plot_w * i / (len(dots) - 1) if len(dots) > 1 else plot_w / 2)
+
+    def text(v: float) -> str:
+        return f"{v:.2%}" if share else f"{v:,.4g}"
+
+    body = [f'<rect class="frame" x="{left}" y="{top}" width="{plot_w}" height="{plot_h}"/>']
+    for k in range(3):
+        v = lo + (hi - lo) * k / 2
+        body.append(f'<text class="tick" x="{left - 4}" y="{_n(y(v) + 4)}" text-anchor="end">'
+                    f"{text(v)}</text>")
+    for lv in levels:
+        yy = _n(y(lv.value))
+        body.append(f'<line class="limit" x1="{left}" y1="{yy}" x2="{left + plot_w}" y2="{yy}">'
+                    f"<title>{escape(lv.label)} {text(lv.value)}</title></line>")
+        body.append(f'<text class="limit-label" x="{left + plot_w + 4}" y="{_n(y(lv.value) + 4)}">'
+                    f"{escape(lv.label)} {text(lv.value)}</text>")
+    run: list[str] = []  # a polyline per stretch without gaps
+    for i, d in enumerate(dots):
+        if d.value is None:
+            if len(run) > 1:
+                body.append(f'<polyline class="trend" points="{" ".join(run)}"/>')
+            run = []
+            continue
+        run.append(f"{_n(x(i))},{_n(y(d.value))}")
+    if len(run) > 1:
+        body.append(f'<polyline class="trend" points="{" ".join(run)}"/>')
+    for i, d in enumerate(dots):
+        if d.value is None:
+            continue
+        cls = "dot fail" if d.passed is False else "dot"
+        body.append(f'<circle class="{cls}" cx="{_n(x(i))}" cy="{_n(y(d.value))}" r="3.5">'
+                    f"<title>{escape(d.title)}</title></circle>")
+    body.append(f'<text class="tick" x="{left}" y="{height - 6}">oldest</text>')
+    body.append(f'<text class="tick" x="{left + plot_w}" y="{height - 6}" text-anchor="end">newest</text>')
+    return _svg(width, height, label, body, "trend")
