@@ -50,7 +50,7 @@ PUBLIC: dict[str, str] = {
         "NameKind Node OUTPUT_FORMATS OutputFormat ParamSpec PipelineSpec PromoteSpec REVEAL_SECRETS "
         "RetryPolicy AuthSettings KerberosSettings LdapSettings SessionSettings "  # sign-in (section auth)
         "S3Settings SOURCE_FORMATS STEP_KINDS ScheduleSpec ScoreSpec Secret Settings SourceFormat "
-        "SourceFormatName SourceSpec SparkSettings SplitSpec Step StepGraph "
+        "SourceFormatName SourceSpec SparkScorer SparkSettings SplitSpec Step StepGraph "
         "TABLE_FORMATS TableFormat TableSpec WarehouseSettings build_graph canonical_format check_alias "
         "check_model_name check_name check_source_paths format_for_path is_model_name is_name is_secret_key "
         "load_settings load_spec parse_assignments parse_spec refuse_secret_conf reveal spec_from_text"

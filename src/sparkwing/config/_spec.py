@@ -470,6 +470,11 @@ class DriftSpec(_Spec):
         return self
 
 
+#: How a Spark batch is scored: ``mojo`` (``sparkwing.mojo`` in the executors' Python workers, no
+#: H2O classes) or ``h2o`` (Sparkling Water's ``H2OMOJOModel`` on the JVM); same numbers.
+SparkScorer = Literal["mojo", "h2o"]
+
+
 class ScoreSpec(_Spec):
     """Batch scoring of a table or dataset with a registered model version."""
 
@@ -483,6 +488,9 @@ class ScoreSpec(_Spec):
         None, description="Format of output (parquet if absent) or of the scores table (parquet or orc)."
     )
     allow_missing: bool = Field(False, description="Score missing feature columns as NA.")
+    scorer: SparkScorer = Field(
+        "mojo", description="mojo (sparkwing.mojo on the executors, no H2O jar) or h2o (Sparkling Water's "
+        "H2OMOJOModel); the same numbers.")
     drift: DriftSpec = Field(
         default_factory=DriftSpec, description="PSI thresholds {warn, fail}; over fail nothing is published."
     )

@@ -132,6 +132,7 @@ class ModelDetails(_Details):
 class ScoreDetails(_Details):
     kind: Literal["scores"] = "scores"
     model: str | None = Field(default=None, description="The version scored with, NAME@VERSION.")
+    scorer: str | None = Field(default=None, description="What scored the batch: mojo or h2o.")
     unseen_levels: dict[str, int] = Field(default_factory=dict, description="Column -> rows, new levels.")
     missing_features: list[str] = Field(default_factory=list)
     output: str | None = Field(default=None, description="The lake URI written (scores with an output).")

@@ -278,6 +278,9 @@ def _lineage(ctx: RunContext, model: str) -> Lineage:
                    sources=sources, tables=tables)
 
 
+_SCORER_NAMES = {"mojo": "sparkwing.mojo (scorer: mojo)", "h2o": "Sparkling Water H2OMOJOModel (scorer: h2o)"}
+
+
 def run_score(ctx: RunContext, name: str, step: StepRecord) -> None:
     from pyspark import StorageLevel
 
@@ -286,10 +289,12 @@ def run_score(ctx: RunContext, name: str, step: StepRecord) -> None:
     spec = ctx.spec.scores[name]
     version = ctx.registry.get(spec.model_ref)
     df = ctx.dataframe(spec.from_)
-    result = score_batch(ctx.spark, df, version, allow_missing=spec.allow_missing)
+    result = score_batch(ctx.spark, df, version, allow_missing=spec.allow_missing, scorer=spec.scorer)
     details = ScoreDetails(
-        model=version.ref, unseen_levels=result.unseen_levels, missing_features=result.missing_features,
+        model=version.ref, scorer=result.scorer, unseen_levels=result.unseen_levels,
+        missing_features=result.missing_features,
     )
+    ctx.record.note(f"score {name}: {version.ref} scored by {_SCORER_NAMES[result.scorer]}")
     step.details = details
     step.rows_in = result.rows
     scored = result.df
