@@ -1,21 +1,26 @@
-"""Benchmark: ``sparkwing serve`` over loopback HTTP vs sparkwing.mojo in process, same model.
+"""Benchmark: ``sparkwing serve`` over loopback HTTP: the HTTP stack's ceiling vs real predictions.
 
 Load generator: ``wrk`` (Debian/Ubuntu: ``apt-get install -y wrk``); without it a small asyncio
 HTTP/1.1 keep-alive client in this process is used instead (slower: it competes for the CPU
 with the service, so its figures are a lower bound).  Run::
 
-    PYTHONPATH=src .venv/bin/python bench/serve.py [--seconds 10] [--fixture gbm_bernoulli_loan]
+    PYTHONPATH=src .venv/bin/python bench/serve.py [--seconds 5] [--workers 2]
     PYTHONPATH=src .venv/bin/python bench/serve.py --workspace sparkwing-home --model loan_default
 
-What it does.
-* Registers the MOJO fixture (default: the loan GBM) in a temporary workspace as ``production``
-  (or serves ``--model`` from ``--workspace``), starts ``python -m sparkwing serve`` as a child
-  process on a free 127.0.0.1 port and times start -> ``/readyz`` = 200.
+What it does, in one run against one service process tree:
+* Registers the loan GBM and GLM MOJO fixtures (``gbm_bernoulli_loan``, ``glm_binomial_loan``)
+  in a temporary workspace as ``production`` (or serves ``--model`` from ``--workspace``), starts
+  ``python -m sparkwing serve --workers N`` on a free 127.0.0.1 port and times start -> ``/readyz``
+  = 200 (time to ready).
 * Rows: real rows of ``tests/data/loan.csv`` (numbers as JSON numbers, categoricals as strings).
-* Single-row ``POST /v1/models/NAME:predict`` at concurrency 1, 16 and 64: requests/s, p50, p99.
-* 1,000-row requests at concurrency 2: rows/s.
-* The service's CPU time per request (from /proc), which the machine's other load barely moves:
-  on a shared machine it says more about capacity than requests/s do.
+* The same stack serving a no-op: ``GET /healthz`` (routing, middleware, metrics, JSON answer,
+  no model) at 16 clients -- the ceiling of the HTTP stack on this machine -- side by side with
+  ``POST /v1/models/NAME:predict`` of one GBM row at 16 clients; the ratio predict / no-op is
+  printed.  Also one GBM row at 1 client, and 1,000-row GLM requests at 2 clients (rows/s).
+* Each load runs for ``--seconds`` (bounded); requests/s, p50, p99, errors, and the service's CPU
+  time per request (from /proc, summed over the service and its worker and scoring processes),
+  which the machine's other load barely moves: on a shared machine it says more about capacity
+  than requests/s do.
 * In process: ``model.predict_numpy(records)`` for one row (p50 over 2,000 calls) and for the
   1,000-row batch (best of 5) -- the scorer's own cost, so the HTTP/JSON overhead is visible.
 """
@@ -76,15 +81,16 @@ def cpu_seconds(pid: int) -> float:
 # --- load generators -------------------------------------------------------------------------
 
 
-def run_wrk(url: str, body: bytes, conns: int, seconds: float) -> dict[str, float]:
+def run_wrk(url: str, body: bytes | None, conns: int, seconds: float) -> dict[str, float]:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
-        fh.write('wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n')
-        fh.write(f"wrk.body = {json.dumps(body.decode())}\n")
+        if body is not None:
+            fh.write('wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n')
+            fh.write(f"wrk.body = {json.dumps(body.decode())}\n")
         script = fh.name
     try:
         out = subprocess.run(
             ["wrk", f"-t{min(2, conns)}", f"-c{conns}", f"-d{seconds:g}s", "--latency", "-s", script, url],
-            capture_output=True, text=True, check=True,
+            capture_output=True, text=True, check=True, timeout=seconds + 60,
         ).stdout
     finally:
         os.unlink(script)
@@ -121,18 +127,22 @@ async def _client(
         writer.close()
 
 
-def run_python(url: str, body: bytes, conns: int, seconds: float) -> dict[str, float]:
+def run_python(url: str, body: bytes | None, conns: int, seconds: float) -> dict[str, float]:
     m = re.match(r"http://([^:/]+):(\d+)(/.*)", url)
     assert m
     host, port, path = m.group(1), int(m.group(2)), m.group(3)
-    request = (f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
-               f"Content-Length: {len(body)}\r\n\r\n").encode() + body
+    if body is None:
+        request = f"GET {path} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode()
+    else:
+        request = (f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+                   f"Content-Length: {len(body)}\r\n\r\n").encode() + body
     lat: list[float] = []
     errs: list[int] = []
 
     async def main() -> None:
         deadline = time.perf_counter() + seconds
-        await asyncio.gather(*(_client(host, port, request, deadline, lat, errs) for _ in range(conns)))
+        clients = (_client(host, port, request, deadline, lat, errs) for _ in range(conns))
+        await asyncio.wait_for(asyncio.gather(*clients), timeout=seconds + 60)
 
     start = time.perf_counter()
     asyncio.run(main())
@@ -141,15 +151,34 @@ def run_python(url: str, body: bytes, conns: int, seconds: float) -> dict[str, f
     return {"rps": len(lat) / took, "p50": q[49] * 1e3, "p99": q[98] * 1e3, "errors": len(errs)}
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU of a process and all its descendants (the uvicorn workers, the scoring processes)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    total, todo = 0.0, [pid]
+    while todo:
+        p = todo.pop()
+        total += cpu_seconds(p)
+        todo.extend(children.get(p, []))
+    return total
+
+
 # --- the run ---------------------------------------------------------------------------------
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--seconds", type=float, default=10.0)
-    ap.add_argument("--fixture", default="gbm_bernoulli_loan", help="MOJO fixture to register and serve")
-    ap.add_argument("--workspace", help="serve --model from this workspace instead")
+    ap.add_argument("--seconds", type=float, default=5.0, help="length of each load (bounded)")
+    ap.add_argument("--workers", type=int, default=1, help="sparkwing serve --workers")
+    ap.add_argument("--workspace", help="serve --model (GBM) and --batch-model from this workspace instead")
     ap.add_argument("--model", default="loan")
+    ap.add_argument("--batch-model", default="loan_glm")
     ap.add_argument(
         "--python-load", action="store_true", help="use the Python load generator even if wrk exists"
     )
@@ -161,27 +190,32 @@ def main() -> None:
     from sparkwing.workspace import Workspace
 
     tmp = Path(tempfile.mkdtemp(prefix="sparkwing-bench-serve-"))
+    name, batch_name = args.model, args.batch_model
     if args.workspace:
-        workspace, name = args.workspace, args.model
-        model = mojo.load(Registry(Workspace(workspace)).get(f"{name}@production").local_mojo())
-    else:
-        workspace, name = str(tmp / "ws"), args.model
+        workspace = args.workspace
         reg = Registry(Workspace(workspace))
-        info = mojo.load(FIXTURES / f"{args.fixture}.zip").info
-        mv = reg.register(name, mojo_path=FIXTURES / f"{args.fixture}.zip",
-                          card={"task": "binary", "algorithm": info.algorithm, "features": []})
-        reg.set_alias(name, "production", mv.version)
-        model = mojo.load(FIXTURES / f"{args.fixture}.zip")
-    batch = rows_for(model, 1000)
-    one = batch[0]
+        model = mojo.load(reg.get(f"{name}@production").local_mojo())
+        batch_model = mojo.load(reg.get(f"{batch_name}@production").local_mojo())
+    else:
+        workspace = str(tmp / "ws")
+        reg = Registry(Workspace(workspace))
+        for served, fixture in ((name, "gbm_bernoulli_loan"), (batch_name, "glm_binomial_loan")):
+            info = mojo.load(FIXTURES / f"{fixture}.zip").info
+            mv = reg.register(served, mojo_path=FIXTURES / f"{fixture}.zip",
+                              card={"task": "binary", "algorithm": info.algorithm, "features": []})
+            reg.set_alias(served, "production", mv.version)
+        model = mojo.load(FIXTURES / "gbm_bernoulli_loan.zip")
+        batch_model = mojo.load(FIXTURES / "glm_binomial_loan.zip")
+    one = rows_for(model, 1)[0]
+    batch = rows_for(batch_model, 1000)
 
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")])}
     t0 = time.perf_counter()
     server = subprocess.Popen(
-        [sys.executable, "-m", "sparkwing", "serve", "-w", workspace, "-m", name, "--port", str(port),
-         "--poll", "0", "--rate-limit", "0"],
+        [sys.executable, "-m", "sparkwing", "serve", "-w", workspace, "-m", name, "-m", batch_name,
+         "--port", str(port), "--poll", "0", "--rate-limit", "0", "--workers", str(args.workers)],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     try:
@@ -195,38 +229,43 @@ def main() -> None:
                 pass
             if server.poll() is not None:
                 raise SystemExit("the service exited")
+            if time.perf_counter() - t0 > 120:
+                raise SystemExit("the service was not ready within 120 s")
             time.sleep(0.02)
         startup = time.perf_counter() - t0
         url = f"{base}/v1/models/{name}:predict"
+        batch_url = f"{base}/v1/models/{batch_name}:predict"
         one_body = json.dumps({"rows": [one]}).encode()
         batch_body = json.dumps({"rows": batch}).encode()
-        check = httpx.post(
-            url, content=batch_body, headers={"content-type": "application/json"}, timeout=30
-        ).json()
-        if len(check.get("predictions", [])) != 1000:
-            raise SystemExit(f"unexpected answer: {str(check)[:300]}")
+        for u, b, n in ((url, one_body, 1), (batch_url, batch_body, 1000)):
+            check = httpx.post(u, content=b, headers={"content-type": "application/json"}, timeout=60).json()
+            if len(check.get("predictions", [])) != n:
+                raise SystemExit(f"unexpected answer: {str(check)[:300]}")
         use_wrk = shutil.which("wrk") is not None and not args.python_load
         load = run_wrk if use_wrk else run_python
-        tool = "wrk" if use_wrk else "python asyncio client"
-        print(f"model {name} ({model.info.algorithm}, {len(model.info.features)} features); load: {tool}; "
+        tool = "wrk" if use_wrk else "python asyncio client (one process)"
+        print(f"model {name} ({model.info.algorithm}, {len(model.info.features)} features), batches: "
+              f"{batch_name} ({batch_model.info.algorithm}); --workers {args.workers}; load: {tool}; "
               f"{os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.1f}")
         print(f"start-up to ready: {startup:.2f} s")
-        load(url, one_body, 4, 2.0)  # warm-up
+        load(url, one_body, 4, 2.0)  # warm-up (and the scoring processes load the batch model)
+        load(batch_url, batch_body, 2, 2.0)
         results = []
-        for label, body, conns, rows in [
-            ("1 row, c=1", one_body, 1, 1),
-            ("1 row, c=16", one_body, 16, 1),
-            ("1 row, c=64", one_body, 64, 1),
-            ("1,000 rows, c=2", batch_body, 2, 1000),
+        for label, target, body, conns, rows in [
+            ("no-op GET /healthz, c=16", f"{base}/healthz", None, 16, 0),
+            ("GBM 1 row, c=16", url, one_body, 16, 1),
+            ("GBM 1 row, c=1", url, one_body, 1, 1),
+            ("GLM 1,000 rows, c=2", batch_url, batch_body, 2, 1000),
         ]:
-            cpu0 = cpu_seconds(server.pid)
-            r = load(url, body, conns, args.seconds)
+            cpu0 = tree_cpu_seconds(server.pid)
+            r = load(target, body, conns, args.seconds)
             # The service's own CPU per request: a figure the machine's other load barely moves.
-            r["cpu_ms"] = (cpu_seconds(server.pid) - cpu0) / max(1.0, r["rps"] * args.seconds) * 1e3
+            r["cpu_ms"] = (tree_cpu_seconds(server.pid) - cpu0) / max(1.0, r["rps"] * args.seconds) * 1e3
+            r["load"] = os.getloadavg()[0]
             results.append((label, r, r["rps"] * rows))
     finally:
         server.terminate()
-        server.wait(timeout=20)
+        server.wait(timeout=30)
         shutil.rmtree(tmp, ignore_errors=True)
 
     # In process: the scorer alone.
@@ -236,19 +275,24 @@ def main() -> None:
         t = time.perf_counter()
         model.predict_numpy([one])
         singles.append(time.perf_counter() - t)
-    best = min(_timed(lambda: model.predict_numpy(batch)) for _ in range(5))
+    best = min(_timed(lambda: batch_model.predict_numpy(batch)) for _ in range(5))
 
     print()
-    print("| workload | requests/s | rows/s | p50 ms | p99 ms | errors | service CPU ms/request |")
-    print("|---|---|---|---|---|---|---|")
+    print("| workload | requests/s | rows/s | p50 ms | p99 ms | errors | service CPU ms/request | load |")
+    print("|---|---|---|---|---|---|---|---|")
     for label, r, rows in results:
-        print(f"| HTTP {label} | {r['rps']:,.0f} | {rows:,.0f} | {r['p50']:.2f} | {r['p99']:.2f} | "
-              f"{int(r['errors'])} | {r['cpu_ms']:.2f} |")
+        shown = f"{rows:,.0f}" if rows else "-"
+        print(f"| HTTP {label} | {r['rps']:,.0f} | {shown} | {r['p50']:.2f} | {r['p99']:.2f} | "
+              f"{int(r['errors'])} | {r['cpu_ms']:.2f} | {r['load']:.1f} |")
     q = statistics.quantiles(singles, n=100)
-    print(f"| in-process predict_numpy, 1 row | {1 / statistics.median(singles):,.0f} | "
-          f"{1 / statistics.median(singles):,.0f} | {q[49] * 1e3:.3f} | {q[98] * 1e3:.3f} | - | - |")
-    print(f"| in-process predict_numpy, 1,000 rows | {1 / best:,.1f} | {1000 / best:,.0f} | "
-          f"{best * 1e3:.2f} | - | - | - |")
+    print(f"| in-process GBM predict_numpy, 1 row | {1 / statistics.median(singles):,.0f} | "
+          f"{1 / statistics.median(singles):,.0f} | {q[49] * 1e3:.3f} | {q[98] * 1e3:.3f} | - | - | - |")
+    print(f"| in-process GLM predict_numpy, 1,000 rows | {1 / best:,.1f} | {1000 / best:,.0f} | "
+          f"{best * 1e3:.2f} | - | - | - | - |")
+    noop, gbm = results[0][1], results[1][1]
+    print(f"\nGBM 1-row predictions / no-op, requests/s at 16 clients: {gbm['rps'] / noop['rps']:.2f}x "
+          f"(service CPU per request {gbm['cpu_ms']:.2f} ms vs {noop['cpu_ms']:.2f} ms)")
+    print(f"load average (1/5/15 min) at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 def _timed(fn: Any) -> float:

@@ -22,8 +22,8 @@ __version__ = "0.1.0"
 
 # The API names and the package that defines them (sparkwing.api), imported on first use.
 _LAZY = (
-    "Kinds Models Pipeline TrainedModel Workspace check checks fit h2o models predict prepare publish "
-    "read spark steps table tables"
+    "Kinds LearnedFeatures Models Pipeline TrainedModel Workspace check checks fit h2o learn_features "
+    "models predict prepare publish read spark steps table tables"
 ).split()
 
 __all__ = ["CheckFailed", "ConfigError", "SparkwingError", "__version__", *_LAZY]

@@ -16,6 +16,20 @@ def test_validate_examples(run_cli, tmp_path) -> None:
         assert "ok" in result.stdout
 
 
+def test_validate_shows_a_features_node_and_refuses_the_old_glrm_step(run_cli, tmp_path) -> None:
+    result = run_cli("validate", "examples/prostate_factors/pipeline.yaml", workspace=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "feature  prostate_glrm <- prostate_clean" in result.stdout
+    assert "table    clinic.prostate_factors <- prostate_glrm" in result.stdout
+    spec = tmp_path / "old.yaml"
+    spec.write_text("name: old\nsources:\n  a: {uri: x.csv}\ndatasets:\n  b:\n    from: a\n"
+                    "    steps:\n      - glrm: {k: 2}\n")
+    result = run_cli("validate", str(spec), workspace=tmp_path)
+    assert result.returncode == EXIT_CODES[ConfigError]
+    assert (f"{spec}:8: datasets.b.steps[0]: glrm is no longer a prep step; declare learned features"
+            in result.stderr)
+
+
 def test_invalid_spec_is_one_line_per_problem_with_exit_2(run_cli, tmp_path) -> None:
     spec = tmp_path / "bad.yaml"
     spec.write_text("name: bad\nsources:\n  a: {uri: x.csv}\ndatasets:\n  b:\n    from: a\n"

@@ -241,11 +241,6 @@ def test_other_analysis_errors_are_step_failed(people):
     assert "\n" not in err.value.message
 
 
-def test_glrm_is_left_to_training(people):
-    with pytest.raises(ConfigError, match="glrm steps need H2O and are run by the training stage"):
-        run(people, {"glrm": {"k": 2}})
-
-
 def test_loan_csv_pipeline(spark, data_dir):
     raw = spark.read.csv(str(data_dir / "loan.csv"), header=True)
     out, stats = run(

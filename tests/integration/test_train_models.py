@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sparkwing.config import ModelSpec
-from sparkwing.errors import TrainingError
+from sparkwing.errors import ScoringError, TrainingError
 from sparkwing.workspace import Workspace
 
 pytestmark = [pytest.mark.spark, pytest.mark.h2o, pytest.mark.slow]
@@ -162,6 +162,7 @@ def test_fit_glrm_adds_archetype_columns(spark, settings, h2o, prostate, tmp_pat
     out, res = fit_glrm(
         spark, settings, prostate, GlrmParams(k=2, columns=["AGE", "PSA", "VOL"], max_iterations=20)
     )
+    out = out.cache()  # the first projection, as the pipeline keeps it
     assert res.columns == ["glrm_1", "glrm_2"]
     assert out.columns == [*prostate.columns, "glrm_1", "glrm_2"]
     assert out.count() == prostate.count() and out.where("glrm_1 IS NULL").count() == 0
@@ -169,3 +170,114 @@ def test_fit_glrm_adds_archetype_columns(spark, settings, h2o, prostate, tmp_pat
                                           genmodel_jar_path=res.genmodel_jar_path, card=res.card)
     assert mv.card.pojo == Pojo(available=False, reason="H2O cannot export a POJO for GLRM")
     assert mv.card.glrm is not None and mv.card.glrm.output_columns == ["glrm_1", "glrm_2"]
+    # The registered MOJO projects the rows exactly as the fitted model first did (a resume relies
+    # on it): GLRM scoring starts row r of a model object from Random(seed + r).
+    from pyspark.sql import functions as F
+
+    from sparkwing.train import project_glrm
+
+    again = project_glrm(prostate, mv).cache()
+    assert again.columns == out.columns
+    joined = out.alias("a").join(again.alias("b"), "ID")
+    worst = joined.select(F.max(F.greatest(F.abs(F.col("a.glrm_1") - F.col("b.glrm_1")),
+                                           F.abs(F.col("a.glrm_2") - F.col("b.glrm_2"))))).first()[0]
+    assert worst == 0.0, worst
+    with pytest.raises(ScoringError, match="input lacks column"):
+        project_glrm(prostate.drop("VOL"), mv)
+
+
+def test_learn_features_in_python(settings, h2o, prostate) -> None:
+    import sparkwing as sw
+
+    ws = sw.Workspace(settings=settings)
+    learned = sw.learn_features(prostate, glrm={"k": 2, "columns": ["AGE", "PSA"], "prefix": "arch_",
+                                                "max_iterations": 10}, register="prostate_glrm_api",
+                                workspace=ws)
+    assert learned.columns == ["arch_1", "arch_2"] and learned.df.columns[-2:] == ["arch_1", "arch_2"]
+    assert learned.version is not None and learned.version.ref == "prostate_glrm_api@1"
+    assert learned.version.card.glrm is not None and learned.version.card.glrm.k == 2
+    with pytest.raises(sw.ConfigError, match="sw.learn_features glrm: .*greater than or equal to 1"):
+        sw.learn_features(prostate, glrm={"k": 0}, workspace=ws)
+
+
+FLAKY = """\
+from pathlib import Path
+
+
+def fail_once(df):
+    if Path(__file__).with_name("FAIL").exists():
+        raise ValueError("asked to fail")
+    return df
+"""
+
+FEATURES_SPEC = """\
+name: factors_resume
+sources:
+  prostate_raw: {uri: prostate.csv}
+datasets:
+  prostate_clean:
+    from: prostate_raw
+    steps:
+      - drop: [ID]
+      - cast: {CAPSULE: int, AGE: double, PSA: double, VOL: double, GLEASON: double}
+  prostate_more:
+    from: prostate_glrm_ft
+    steps:
+      - python: "glrm_flaky:fail_once"
+      - derive: {glrm_sum: "glrm_1 + glrm_2"}
+features:
+  prostate_glrm_ft:
+    from: prostate_clean
+    glrm: {k: 2, columns: [AGE, PSA, VOL, GLEASON], seed: 7, max_iterations: 20}
+tables:
+  clinic_f.prostate_factors: {from: prostate_more}
+models:
+  capsule_on_factors:
+    from: clinic_f.prostate_factors
+    target: CAPSULE
+    task: binary
+    algorithm: {name: glm, params: {family: binomial, seed: 1}}
+"""
+
+
+def test_features_node_registers_a_model_and_a_resume_reuses_it(spark, settings, h2o, tmp_path) -> None:
+    """A ``features:`` node trains GLRM and registers it; the step downstream fails; the resume
+    projects the rows with the registered version (no second version) and the rest runs."""
+    import shutil
+    from pathlib import Path
+
+    from sparkwing.config import load_spec
+    from sparkwing.errors import StepFailed
+    from sparkwing.pipeline import FeaturesDetails, run_pipeline
+    from sparkwing.registry import Registry
+
+    shutil.copy(Path(__file__).resolve().parents[1] / "data" / "prostate.csv", tmp_path / "prostate.csv")
+    (tmp_path / "glrm_flaky.py").write_text(FLAKY)
+    (tmp_path / "FAIL").touch()
+    (tmp_path / "pipeline.yaml").write_text(FEATURES_SPEC)
+    spec = load_spec(tmp_path / "pipeline.yaml")
+    with pytest.raises(StepFailed, match="asked to fail"):
+        run_pipeline(spec, settings, stop_engine=False)
+    registry = Registry(Workspace.from_settings(settings))
+    (version,) = registry.versions("prostate_glrm_ft")
+    card = version.card
+    assert card.task == "glrm" and card.glrm is not None and card.glrm.output_columns == ["glrm_1", "glrm_2"]
+    assert [f.name for f in card.features] == ["AGE", "PSA", "VOL", "GLEASON"]
+    assert not card.pojo.available and version.local_mojo().stat().st_size > 0
+    assert card.lineage.pipeline == "factors_resume"
+    assert [s.name for s in card.lineage.sources] == ["prostate_raw"]
+    run_id = card.lineage.run_id
+
+    (tmp_path / "FAIL").unlink()
+    record = run_pipeline(spec, settings, resume=run_id, stop_engine=False)
+    assert record.status == "succeeded" and record.run_id == run_id
+    step = record.steps["prostate_glrm_ft"]
+    assert isinstance(step.details, FeaturesDetails)
+    details = step.details
+    assert (details.version, details.reused, details.columns) == (1, True, ["glrm_1", "glrm_2"])
+    assert [v.version for v in registry.versions("prostate_glrm_ft")] == [1]  # not trained again
+    table = spark.table("clinic_f.prostate_factors")
+    assert {"glrm_1", "glrm_2", "glrm_sum"} <= set(table.columns) and "ID" not in table.columns
+    assert table.where("glrm_1 IS NULL OR glrm_2 IS NULL").count() == 0 and table.count() == 380
+    model = registry.get("capsule_on_factors")
+    assert {"glrm_1", "glrm_2"} <= {f.name for f in model.card.features}

@@ -21,12 +21,12 @@ PUBLIC: dict[str, str] = {
     # `import sparkwing as sw`: the errors users catch, then the API (loaded lazily from sparkwing.api)
     "sparkwing": (
         "CheckFailed ConfigError SparkwingError __version__ "
-        "Kinds Models Pipeline TrainedModel Workspace check checks fit h2o models predict prepare publish "
-        "read spark steps table tables"
+        "Kinds LearnedFeatures Models Pipeline TrainedModel Workspace check checks fit h2o learn_features "
+        "models predict prepare publish read spark steps table tables"
     ),
     "sparkwing.api": (
-        "Kinds Models Pipeline TrainedModel Workspace check checks fit h2o models predict prepare publish "
-        "read spark steps table tables"
+        "Kinds LearnedFeatures Models Pipeline TrainedModel Workspace check checks fit h2o learn_features "
+        "models predict prepare publish read spark steps table tables"
     ),
     "sparkwing.errors": (
         "AuthError CheckFailed ConfigError EngineError InvalidName MojoError NoNewData Problem "
@@ -44,12 +44,13 @@ PUBLIC: dict[str, str] = {
     "sparkwing.cli": "EXIT_CODES app exit_code format_command main submit_command",
     "sparkwing.config": (
         "AlgorithmSpec AutoMLSpec CHECK_KINDS Check DRIVER_PARSED DataTrigger DatasetSpec DriftSpec "
-        "FORMAT_ALIASES GlrmParams H2OSettings Kind LakeSettings MAX_NAME_LENGTH MetastoreSettings "
+        "FeaturesSpec FORMAT_ALIASES GlrmParams H2OSettings Kind LakeSettings MAX_NAME_LENGTH "
+        "MetastoreSettings "
         "ModelRef ModelSpec "
         "NameKind Node OUTPUT_FORMATS OutputFormat ParamSpec PipelineSpec PromoteSpec REVEAL_SECRETS "
         "RetryPolicy AuthSettings KerberosSettings LdapSettings SessionSettings "  # sign-in (section auth)
         "S3Settings SOURCE_FORMATS STEP_KINDS ScheduleSpec ScoreSpec Secret Settings SourceFormat "
-        "SourceFormatName SourceSpec SparkSettings SplitSpec Step StepGraph "
+        "SourceFormatName SourceSpec SparkScorer SparkSettings SplitSpec Step StepGraph "
         "TABLE_FORMATS TableFormat TableSpec WarehouseSettings build_graph canonical_format check_alias "
         "check_model_name check_name check_source_paths format_for_path is_model_name is_name is_secret_key "
         "load_settings load_spec parse_assignments parse_spec refuse_secret_conf reveal spec_from_text"
@@ -68,7 +69,8 @@ PUBLIC: dict[str, str] = {
         "EncodedRows Feature Limits ModelInfo MojoModel RowWarning class_column inspect_text load predict_csv"
     ),
     "sparkwing.pipeline": (
-        "DatasetDetails FailedTry Fingerprint LockInfo LogReporter ModelDetails PipelineLock PrepStepStats "
+        "DatasetDetails FailedTry FeaturesDetails Fingerprint LockInfo LogReporter ModelDetails PipelineLock "
+        "PrepStepStats "
         "Reporter RunRecord RunStore ScoreDetails SourceDetails StepDetails StepRecord TableDetails Trigger "
         "run_pipeline"
     ),
@@ -101,7 +103,7 @@ PUBLIC: dict[str, str] = {
         "DEFAULT_ALIAS LoadedModel ModelRef ModelStore ServeConfig ServeError Service "
         "create_app is_loopback run"
     ),
-    "sparkwing.train": "GlrmResult TrainResult fit_glrm register_result train_model",
+    "sparkwing.train": "GlrmResult TrainResult fit_glrm project_glrm register_result train_model",
     "sparkwing.ui": "Authenticate UiConfig Viewer create_app local_viewer run",
     "sparkwing.workspace": "Storage Workspace is_remote s3_client split_s3",
     "sparkwing.warehouse": (

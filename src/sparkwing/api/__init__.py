@@ -12,12 +12,13 @@ Importing this package starts no JVM and imports no pyspark.
 
 from sparkwing.api._data import check, predict, prepare, publish, read, table, tables
 from sparkwing.api._kinds import Kinds, checks, steps
-from sparkwing.api._models import Models, TrainedModel, fit, models
+from sparkwing.api._models import LearnedFeatures, Models, TrainedModel, fit, learn_features, models
 from sparkwing.api._pipeline import Pipeline
 from sparkwing.api._session import Workspace, h2o, spark
 
 __all__ = [
     "Kinds",
+    "LearnedFeatures",
     "Models",
     "Pipeline",
     "TrainedModel",
@@ -26,6 +27,7 @@ __all__ = [
     "checks",
     "fit",
     "h2o",
+    "learn_features",
     "models",
     "predict",
     "prepare",

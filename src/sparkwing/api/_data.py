@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from sparkwing._types import new_run_id
 from sparkwing.api._kinds import as_item
 from sparkwing.api._session import Workspace, spark, workspace_of
-from sparkwing.config import Check, SourceSpec, Step, TableSpec
+from sparkwing.config import Check, SourceSpec, SparkScorer, Step, TableSpec
 from sparkwing.lake import SourceContext, SourceResult, read_source
 from sparkwing.prep import CheckResult, apply_steps, gate, run_checks
 from sparkwing.registry import ModelVersion, Registry
@@ -127,14 +127,16 @@ def predict(
     *,
     workspace: WorkspaceLike = None,
     allow_missing: bool = False,
+    scorer: SparkScorer = "mojo",
 ) -> ScoreResult:
     """Score a DataFrame (or a table name) with a registered model on Spark, as ``scores:`` does.
 
     ``model`` is ``NAME@ALIAS``, ``NAME@VERSION`` or ``NAME``; the MOJO runs on the executors,
-    no H2O cloud.  The result's ``df`` holds the input columns and the prediction columns.
+    no H2O cloud (``scorer``: ``mojo``, sparkwing.mojo in Python workers, or ``h2o``, Sparkling
+    Water's ``H2OMOJOModel``).  The result's ``df`` holds the input columns and the prediction columns.
     """
     ws = workspace_of(workspace)
     session = spark(ws)
     frame = session.table(df) if isinstance(df, str) else df
     version = model if isinstance(model, ModelVersion) else Registry(ws).get(model)
-    return score_batch(session, frame, version, allow_missing=allow_missing)
+    return score_batch(session, frame, version, allow_missing=allow_missing, scorer=scorer)

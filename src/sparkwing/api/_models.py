@@ -1,8 +1,8 @@
-"""Models in Python: train (AutoML or one algorithm) and register; list, promote, load.
+"""Models in Python: train (AutoML or one algorithm) and register; learn features; list, promote, load.
 
-``train`` runs the ``models:`` section's code (``sparkwing.train``) and registers through the
-same function the pipeline uses; ``Models`` is the registry with a MOJO loader that needs no
-JVM (``sparkwing.mojo``).
+``fit`` runs the ``models:`` section's code (``sparkwing.train``) and ``learn_features`` the
+``features:`` section's; both register through the same function the pipeline uses; ``Models``
+is the registry with a MOJO loader that needs no JVM (``sparkwing.mojo``).
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ from sparkwing._types import new_run_id
 from sparkwing.api._data import WorkspaceLike
 from sparkwing.api._kinds import as_item
 from sparkwing.api._session import spark, workspace_of
-from sparkwing.config import ModelSpec
+from sparkwing.config import GlrmParams, ModelSpec
 from sparkwing.mojo import MojoModel, load
 from sparkwing.registry import MOJO, Lineage, ModelVersion, Registry, TableLineage
-from sparkwing.train import TrainResult, register_result, train_model
+from sparkwing.train import TrainResult, fit_glrm, register_result, train_model
 from sparkwing.warehouse import table_info
 
 if TYPE_CHECKING:
@@ -93,6 +93,38 @@ def fit(
         return TrainedModel(name, result)
     lineage = Lineage(run_id=new_run_id(), tables=_tables(session, ws, data, holdout))
     return TrainedModel(name, result, register_result(Registry(ws), name, result, lineage))
+
+
+@dataclass
+class LearnedFeatures:
+    """What :func:`learn_features` returns: the rows with the new columns and, when registered,
+    the feature model's version."""
+
+    df: DataFrame
+    columns: list[str]
+    version: ModelVersion | None = None
+
+
+def learn_features(
+    data: DataFrame | str,
+    *,
+    glrm: Mapping[str, Any] | None = None,
+    register: str | None = None,
+    workspace: WorkspaceLike = None,
+) -> LearnedFeatures:
+    """Learn H2O GLRM archetype columns from a DataFrame or a published table and add them to its
+    rows, as a ``features:`` entry does; ``glrm`` takes that entry's keys (``{"k": 2, "columns":
+    [...]}``).  With ``register="name"`` the GLRM becomes the next version of ``name``.
+    """
+    ws = workspace_of(workspace)
+    session = spark(ws)
+    frame = session.table(data) if isinstance(data, str) else data
+    params = as_item(GlrmParams, dict(glrm or {}), "sw.learn_features glrm")
+    out, result = fit_glrm(session, ws.settings, frame, params)
+    if register is None:
+        return LearnedFeatures(out, result.columns)
+    lineage = Lineage(run_id=new_run_id(), tables=_tables(session, ws, data))
+    return LearnedFeatures(out, result.columns, register_result(Registry(ws), register, result, lineage))
 
 
 def _tables(session: Any, ws: Any, *data: Any) -> list[TableLineage]:

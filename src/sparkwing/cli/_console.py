@@ -234,10 +234,14 @@ def _notes(s: StepRecord) -> str:
         return s.error[:120]
     if d.kind == "tables" and d.version is not None:
         return f"version {d.version}" + (" (already published)" if d.skipped else "")
-    if d.kind == "scores" and d.version is not None:
-        return f"version {d.version}"
+    if d.kind == "scores" and (d.version is not None or d.scorer is not None):
+        parts = [f"version {d.version}" if d.version is not None else "",
+                 f"scorer {d.scorer}" if d.scorer else ""]
+        return ", ".join(p for p in parts if p)
     if d.kind == "models" and d.version is not None:
         return f"v{d.version} {d.algorithm or ''}".rstrip()
+    if d.kind == "features" and d.version is not None:
+        return f"v{d.version} {d.algorithm or ''}{' (reused)' if d.reused else ''}: {', '.join(d.columns)}"
     if d.kind == "sources" and d.quarantine and s.rows_quarantined:
         return f"quarantine: {d.quarantine}"
     if s.kind == "datasets" and s.checks:

@@ -34,13 +34,18 @@ def predict(
     engine: Annotated[str, typer.Option(
         "--engine", help="auto (pure Python, no JVM, for a local file up to 64 MiB; else Spark), "
         "python or spark.")] = "auto",
+    scorer: Annotated[str, typer.Option(
+        "--scorer", help="On Spark: mojo (sparkwing.mojo on the executors, no H2O jar) or h2o "
+        "(Sparkling Water's H2OMOJOModel).")] = "mojo",
 ) -> None:
     """Score a file with a registered model: pure-Python MOJO for small local files, else Spark."""
     from sparkwing.score import predict as score_file
 
+    if scorer not in ("mojo", "h2o"):
+        raise typer.BadParameter(f"{scorer!r} is not one of mojo, h2o", param_hint="--scorer")
     st = state(ctx)
     done = score_file(model, input_path, output, registry=st.registry(), spark=st.spark,
-                      engine=_engine(engine), keep=_columns(keep), strict=strict)
+                      engine=_engine(engine), keep=_columns(keep), strict=strict, scorer=scorer)  # type: ignore[arg-type]
     _report(done)
 
 
@@ -61,7 +66,7 @@ def mojo_predict(
 
 
 def _report(done: Any) -> None:
-    how = "pure Python, no JVM" if done.engine == "python" else "Spark"
+    how = "pure Python, no JVM" if done.engine == "python" else f"Spark, scorer {done.scorer}"
     console.out.print(f"scored {done.rows:,} rows with {done.model} ({how}) -> {done.output}",
                       highlight=False, markup=False)
     if done.report.drift is not None:

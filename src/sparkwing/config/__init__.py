@@ -37,11 +37,14 @@ from sparkwing.config._spec import (
     Check,
     DatasetSpec,
     DriftSpec,
+    FeaturesSpec,
+    GlrmParams,
     ModelSpec,
     PipelineSpec,
     PromoteSpec,
     ScoreSpec,
     SourceSpec,
+    SparkScorer,
     SplitSpec,
     Step,
     TableSpec,
@@ -49,7 +52,7 @@ from sparkwing.config._spec import (
     parse_spec,
     spec_from_text,
 )
-from sparkwing.config._steps import CHECK_KINDS, STEP_KINDS, GlrmParams, Kind
+from sparkwing.config._steps import CHECK_KINDS, STEP_KINDS, Kind
 
 __all__ = [
     "CHECK_KINDS",
@@ -67,6 +70,7 @@ __all__ = [
     "Check",
     "DataTrigger",
     "DatasetSpec",
+    "FeaturesSpec",
     "GlrmParams",
     "H2OSettings",
     "KerberosSettings",
@@ -93,6 +97,7 @@ __all__ = [
     "SourceFormat",
     "SourceFormatName",
     "SourceSpec",
+    "SparkScorer",
     "SparkSettings",
     "SplitSpec",
     "Step",

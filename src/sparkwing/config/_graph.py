@@ -1,4 +1,4 @@
-"""The step graph of a spec: each source, dataset, table, model and score is a node."""
+"""The step graph of a spec: each source, dataset, learned feature set, table, model and score is a node."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from sparkwing.errors import ConfigError, Problem
 if TYPE_CHECKING:
     from sparkwing.config._spec import PipelineSpec
 
-KINDS = ("sources", "datasets", "tables", "models", "scores")
+KINDS = ("sources", "datasets", "features", "tables", "models", "scores")
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """The pipeline spec: pydantic models of the YAML file, and its loader.
 
-Sections: ``sources`` → ``datasets`` → ``tables`` → ``models`` → ``scores``, plus ``schedule``.
-Each entry names what it is built ``from``; those references make the step graph.
+Sections: ``sources`` → ``datasets`` → ``features`` → ``tables`` → ``models`` → ``scores``, plus
+``schedule``.  Each entry names what it is built ``from``; those references make the step graph.
 """
 
 from __future__ import annotations
@@ -121,6 +121,13 @@ def _one_key_schema(
     return {"description": f"One {what}, a one-key mapping: {', '.join(kinds)}.", "oneOf": variants}
 
 
+GLRM_MOVED = (
+    "glrm is no longer a prep step; declare learned features instead: "
+    "features: {NAME: {from: DATASET, glrm: {k: 3, columns: [...]}}}, "
+    "and build the next dataset (or table, or model) from: NAME"
+)
+
+
 class Step(_Spec):
     """One prep step, written ``- <kind>: <params>``."""
 
@@ -132,6 +139,8 @@ class Step(_Spec):
     def _from_yaml(cls, value: Any) -> Any:
         if isinstance(value, dict) and "kind" in value:
             return value
+        if isinstance(value, dict) and "glrm" in value:
+            raise ValueError(GLRM_MOVED)
         kind = _one_key(value, STEP_KINDS, "step")
         return {"kind": kind.name, "params": _params(kind, value[kind.name])}
 
@@ -274,6 +283,36 @@ class DatasetSpec(_Spec):
     @property
     def references(self) -> list[str]:
         return [self.from_] + [r for s in self.steps for r in s.references]
+
+
+class GlrmParams(_Spec):
+    """H2O GLRM: ``k`` archetypes learned from the input columns; each row's projection on them
+    (H2O's X factors) becomes the columns ``<prefix>1`` .. ``<prefix>k``."""
+
+    k: int = Field(3, ge=1, description="Number of archetype features to add.")
+    columns: list[str] | None = Field(None, description="Input columns; default all numeric/categorical.")
+    prefix: str = Field("glrm_", description="Prefix of the added archetype columns.")
+    seed: int = Field(42, description="Random seed of the GLRM fit.")
+    max_iterations: int = Field(100, ge=1, description="Iteration limit of the GLRM fit.")
+
+
+class FeaturesSpec(_Spec):
+    """Learned features: a model fitted on a dataset and registered (card, MOJO) under this entry's
+    name; its output is the input's rows with the learned columns added."""
+
+    from_: str = Field(alias="from", description="The source, dataset or table it learns from and extends.")
+    glrm: GlrmParams = Field(
+        description="H2O GLRM archetype features: {k, columns, prefix, seed, max_iterations}."
+    )
+
+    @property
+    def output_columns(self) -> list[str]:
+        """The columns it adds, in order."""
+        return [f"{self.glrm.prefix}{i + 1}" for i in range(self.glrm.k)]
+
+    @property
+    def references(self) -> list[str]:
+        return [self.from_]
 
 
 class TableSpec(_Spec):
@@ -504,6 +543,11 @@ class DriftSpec(_Spec):
         return self
 
 
+#: How a Spark batch is scored: ``mojo`` (``sparkwing.mojo`` in the executors' Python workers, no
+#: H2O classes) or ``h2o`` (Sparkling Water's ``H2OMOJOModel`` on the JVM); same numbers.
+SparkScorer = Literal["mojo", "h2o"]
+
+
 class ScoreSpec(_Spec):
     """Batch scoring of a table or dataset with a registered model version."""
 
@@ -517,6 +561,9 @@ class ScoreSpec(_Spec):
         None, description="Format of output (parquet if absent) or of the scores table (parquet or orc)."
     )
     allow_missing: bool = Field(False, description="Score missing feature columns as NA.")
+    scorer: SparkScorer = Field(
+        "mojo", description="mojo (sparkwing.mojo on the executors, no H2O jar) or h2o (Sparkling Water's "
+        "H2OMOJOModel); the same numbers.")
     drift: DriftSpec = Field(
         default_factory=DriftSpec, description="PSI thresholds {warn, fail}; over fail nothing is published."
     )
@@ -545,7 +592,7 @@ class ScoreSpec(_Spec):
 
 
 class PipelineSpec(_Spec):
-    """A pipeline: sources -> datasets -> tables -> models -> scores, linked by ``from:``."""
+    """A pipeline: sources -> datasets -> features -> tables -> models -> scores, linked by ``from:``."""
 
     model_config = ConfigDict(json_schema_extra={"$schema": "https://json-schema.org/draft/2020-12/schema"})
 
@@ -553,6 +600,9 @@ class PipelineSpec(_Spec):
     description: str | None = Field(None, description="What the pipeline is for.")
     sources: dict[str, SourceSpec] = Field(default_factory=dict, description="Raw inputs, by name.")
     datasets: dict[str, DatasetSpec] = Field(default_factory=dict, description="Prepared data, by name.")
+    features: dict[str, FeaturesSpec] = Field(
+        default_factory=dict, description="Learned features (H2O GLRM), by registry name."
+    )
     tables: dict[str, TableSpec] = Field(default_factory=dict, description="Hive tables, by db.table.")
     models: dict[str, ModelSpec] = Field(default_factory=dict, description="Models, by registry name.")
     scores: dict[str, ScoreSpec] = Field(default_factory=dict, description="Batch scores, by db.table.")
@@ -581,11 +631,11 @@ class PipelineSpec(_Spec):
             _named(key, "parameter")
         return v
 
-    @field_validator("sources", "datasets", "models")
+    @field_validator("sources", "datasets", "features", "models")
     @classmethod
     def _names(cls, v: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
         for key in v:
-            _named(key, "model" if info.field_name == "models" else "step")
+            _named(key, "model" if info.field_name in ("features", "models") else "step")
         return v
 
     @field_validator("tables", "scores")
@@ -626,7 +676,9 @@ class PipelineSpec(_Spec):
         return line_for(tuple(loc), self._lines)
 
     def node_kind(self, name: str) -> str | None:
-        for kind in ("sources", "datasets", "tables", "models", "scores"):
+        from sparkwing.config._graph import KINDS
+
+        for kind in KINDS:
             if name in getattr(self, kind):
                 return kind
         return None

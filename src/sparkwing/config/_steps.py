@@ -172,15 +172,6 @@ PythonStep = Annotated[
 ]
 
 
-class GlrmParams(_Params):
-    k: int = Field(3, ge=1, description="Number of archetype features to add.")
-    columns: list[str] | None = Field(None, description="Input columns; default all numeric/categorical.")
-    prefix: str = Field("glrm_", description="Prefix of the added archetype columns.")
-    seed: int = Field(42, description="Random seed of the GLRM fit.")
-    max_iterations: int = Field(100, description="Iteration limit of the GLRM fit.")
-    model_name: str | None = Field(None, description="Registry name for the GLRM model.")
-
-
 @dataclass(frozen=True)
 class Kind:
     """A step or check kind: its YAML key, one line on what it does, its parameter model."""
@@ -226,7 +217,6 @@ STEP_KINDS: Mapping[str, Kind] = _registry(
     Kind("map_values", MapValuesParams, "Replace values of a column by a mapping."),
     Kind("join", JoinParams, "Join another source or dataset."),
     Kind("python", PythonStep, "Call your function f(df, **params) -> DataFrame."),
-    Kind("glrm", GlrmParams, "Add H2O GLRM archetype features (run by the training stage)."),
 )
 """Every prep step kind; ``sparkwing.prep`` implements each one."""
 

@@ -2,6 +2,7 @@
 
 from sparkwing.pipeline._details import (
     DatasetDetails,
+    FeaturesDetails,
     Fingerprint,
     ModelDetails,
     PrepStepStats,
@@ -18,6 +19,7 @@ from sparkwing.pipeline._runner import run_pipeline
 __all__ = [
     "DatasetDetails",
     "FailedTry",
+    "FeaturesDetails",
     "Fingerprint",
     "LockInfo",
     "LogReporter",

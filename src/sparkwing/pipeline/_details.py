@@ -81,7 +81,21 @@ class PrepStepStats(BaseModel):
 class DatasetDetails(_Details):
     kind: Literal["datasets"] = "datasets"
     steps: list[PrepStepStats] = Field(default_factory=list, description="Steps with something to report.")
-    glrm_models: list[str] = Field(default_factory=list, description="GLRM models registered, NAME@VERSION.")
+
+
+class FeaturesDetails(_Details):
+    """A learned-features step: the model it registered (or, on a resume, reused) and its columns."""
+
+    kind: Literal["features"] = "features"
+    algorithm: str | None = None
+    version: int | None = Field(default=None, description="The registered version of the feature model.")
+    uri: str | None = None
+    columns: list[str] = Field(default_factory=list, description="The columns it adds.")
+    input_columns: list[str] = Field(default_factory=list, description="The columns it learned from.")
+    reused: bool = Field(
+        default=False, description="A resume projected the rows with the version registered before "
+        "instead of training again.",
+    )
 
 
 class TableDetails(_Details):
@@ -121,6 +135,7 @@ class ModelDetails(_Details):
 class ScoreDetails(_Details):
     kind: Literal["scores"] = "scores"
     model: str | None = Field(default=None, description="The version scored with, NAME@VERSION.")
+    scorer: str | None = Field(default=None, description="What scored the batch: mojo or h2o.")
     unseen_levels: dict[str, int] = Field(default_factory=dict, description="Column -> rows, new levels.")
     missing_features: list[str] = Field(default_factory=list)
     output: str | None = Field(default=None, description="The lake URI written (scores with an output).")
@@ -130,12 +145,12 @@ class ScoreDetails(_Details):
 
 
 StepDetails = Annotated[
-    SourceDetails | DatasetDetails | TableDetails | ModelDetails | ScoreDetails,
+    SourceDetails | DatasetDetails | FeaturesDetails | TableDetails | ModelDetails | ScoreDetails,
     Field(discriminator="kind"),
 ]
 StepDetailsAdapter: TypeAdapter[StepDetails] = TypeAdapter(StepDetails)
 DETAILS: dict[str, type[_Details]] = {
-    "sources": SourceDetails, "datasets": DatasetDetails, "tables": TableDetails,
+    "sources": SourceDetails, "datasets": DatasetDetails, "features": FeaturesDetails, "tables": TableDetails,
     "models": ModelDetails, "scores": ScoreDetails,
 }  # fmt: skip
 

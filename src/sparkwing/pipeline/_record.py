@@ -38,7 +38,7 @@ class FailedTry(BaseModel):
 
 class StepRecord(BaseModel):
     name: str
-    kind: str  # sources | datasets | tables | models | scores
+    kind: str  # sources | datasets | features | tables | models | scores
     status: Status = "pending"
     started: str | None = None
     finished: str | None = None

@@ -29,7 +29,7 @@ from sparkwing.pipeline._lock import PipelineLock
 from sparkwing.pipeline._metrics import write_run_metrics
 from sparkwing.pipeline._progress import LogReporter, Reporter
 from sparkwing.pipeline._record import FailedTry, RunRecord, RunStore, StepRecord, Trigger
-from sparkwing.pipeline._stages import DURABLE, RUNNERS, RunContext
+from sparkwing.pipeline._stages import DURABLE, PUBLISHING, RUNNERS, RunContext
 from sparkwing.workspace import Workspace
 
 log = logging.getLogger("sparkwing.pipeline")
@@ -193,8 +193,9 @@ def _steps_to_run(graph: Any, record: RunRecord, resuming: bool) -> set[str]:
         return set(graph.order)
     done = {n for n, s in record.steps.items() if s.status == "succeeded"}
     todo = {n for n in graph.order if n not in done}
-    # Sources and datasets keep no output between processes: recompute those feeding a
-    # step that still has to run (published tables are read back instead).
+    # Sources, datasets and features keep no rows between processes: recompute those feeding a
+    # step that still has to run (published tables are read back instead; a features step
+    # projects with the version it registered rather than training again).
     for name in list(todo):
         stack = list(graph.nodes[name].depends_on)
         while stack:
@@ -317,9 +318,10 @@ def _run_step_with_retries(
 
 @contextlib.contextmanager
 def _turn(ctx: RunContext, name: str, kind: str) -> Iterator[None]:
-    """Under a parallel backfill, one run at a time writes the pipeline's tables, models, scores:
-    a publication prunes the table's versions by listing them and rewrites its history."""
-    if ctx.turns is None or kind not in DURABLE:
+    """Under a parallel backfill, one run at a time writes the pipeline's tables, models, feature
+    models, scores: a publication prunes the table's versions by listing them and rewrites its
+    history; a registration numbers the next version."""
+    if ctx.turns is None or kind not in PUBLISHING:
         yield
         return
     t0 = time.monotonic()

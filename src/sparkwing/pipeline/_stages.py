@@ -14,6 +14,7 @@ from sparkwing.errors import CheckFailed, ConfigError
 from sparkwing.monitor import DriftReport
 from sparkwing.pipeline._details import (
     DatasetDetails,
+    FeaturesDetails,
     Fingerprint,
     ModelDetails,
     PrepStepStats,
@@ -126,24 +127,7 @@ def run_dataset(ctx: RunContext, name: str, step: StepRecord) -> None:
     spec = ctx.spec.datasets[name]
     df = ctx.dataframe(spec.from_)
     inputs = {ref: ctx.dataframe(ref) for s in spec.steps for ref in s.references}
-    stats: list[Any] = []
-    # GLRM steps need H2O: they split the step list and run through the training stage.
-    segment: list[Any] = []
-    glrm_steps = 0
-    for s in [*spec.steps, None]:
-        if s is not None and s.kind != "glrm":
-            segment.append(s)
-            continue
-        if segment:
-            offset = len(stats) + glrm_steps
-            df, seg_stats = apply_steps(df, segment, inputs=inputs, dataset=name)
-            for st in seg_stats:
-                st.index += offset  # each segment numbers its steps from 0
-            stats.extend(seg_stats)
-            segment = []
-        if s is not None:
-            df = _run_glrm(ctx, name, df, s.params, step)
-            glrm_steps += 1
+    df, stats = apply_steps(df, spec.steps, inputs=inputs, dataset=name)
     if spec.checks or ctx.consumers.get(name, 0) > 1:
         # Checks and several consumers would each recompute the steps: compute them once.
         df = df.persist(StorageLevel.MEMORY_AND_DISK)
@@ -183,15 +167,37 @@ def _row_count(results: list[Any]) -> int | None:
     return None
 
 
-def _run_glrm(ctx: RunContext, dataset: str, df: DataFrame, params: Any, step: StepRecord) -> DataFrame:
-    from sparkwing.train import fit_glrm, register_result
+def run_features(ctx: RunContext, name: str, step: StepRecord) -> None:
+    """Learn the features (train and register, like a model) and add them to the input's rows.
 
-    out, result = fit_glrm(ctx.spark, ctx.settings, df, params, cloud=ctx.h2o())
-    name = params.model_name or f"{ctx.spec.name}_{dataset}_glrm"
-    lineage = Lineage(run_id=ctx.run_id, spec_hash=ctx.spec.spec_hash)
-    version = register_result(ctx.registry, name, result, lineage)
-    _dataset_details(step).glrm_models.append(f"{name}@{version.version}")
-    return out
+    A step that registered its version in an earlier attempt of this run (a resume, or a retry)
+    projects the rows with that version instead of training again.
+    """
+    from pyspark import StorageLevel
+
+    from sparkwing.train import fit_glrm, project_glrm, register_result
+
+    spec = ctx.spec.features[name]
+    df = ctx.dataframe(spec.from_)
+    before = step.details if isinstance(step.details, FeaturesDetails) else None
+    if before is not None and before.version is not None:
+        version = ctx.registry.get(ModelRef(name=name, version=before.version))
+        out = project_glrm(df, version)
+        before.reused = True
+        ctx.record.note(f"features {name}: reused v{version.version} registered by this run")
+    else:
+        out, result = fit_glrm(ctx.spark, ctx.settings, df, spec.glrm, cloud=ctx.h2o())
+        details = FeaturesDetails(algorithm="glrm", columns=result.columns,
+                                  input_columns=result.input_columns)
+        step.details = details
+        version = register_result(ctx.registry, name, result, _lineage(ctx, name))
+        details.version, details.uri = version.version, version.uri
+    # Projected once, here: H2O's GLRM scoring starts each row from a random point drawn from a
+    # counter of the rows the model object scored, so two evaluations of a lazy plan disagree.
+    out = out.persist(StorageLevel.MEMORY_AND_DISK)
+    ctx.cleanups.append(out.unpersist)
+    step.rows_out = out.count()
+    ctx.outputs[name] = out
 
 
 def run_table(ctx: RunContext, name: str, step: StepRecord) -> None:
@@ -273,6 +279,9 @@ def _lineage(ctx: RunContext, model: str) -> Lineage:
                    sources=sources, tables=tables)
 
 
+_SCORER_NAMES = {"mojo": "sparkwing.mojo (scorer: mojo)", "h2o": "Sparkling Water H2OMOJOModel (scorer: h2o)"}
+
+
 def run_score(ctx: RunContext, name: str, step: StepRecord) -> None:
     from pyspark import StorageLevel
 
@@ -281,10 +290,12 @@ def run_score(ctx: RunContext, name: str, step: StepRecord) -> None:
     spec = ctx.spec.scores[name]
     version = ctx.registry.get(spec.model_ref)
     df = ctx.dataframe(spec.from_)
-    result = score_batch(ctx.spark, df, version, allow_missing=spec.allow_missing)
+    result = score_batch(ctx.spark, df, version, allow_missing=spec.allow_missing, scorer=spec.scorer)
     details = ScoreDetails(
-        model=version.ref, unseen_levels=result.unseen_levels, missing_features=result.missing_features,
+        model=version.ref, scorer=result.scorer, unseen_levels=result.unseen_levels,
+        missing_features=result.missing_features,
     )
+    ctx.record.note(f"score {name}: {version.ref} scored by {_SCORER_NAMES[result.scorer]}")
     step.details = details
     step.rows_in = result.rows
     scored = result.df
@@ -353,9 +364,13 @@ def _drift_gate(ctx: RunContext, name: str, step: StepRecord, report: DriftRepor
 RUNNERS = {
     "sources": run_source,
     "datasets": run_dataset,
+    "features": run_features,
     "tables": run_table,
     "models": run_model,
     "scores": run_score,
 }
-# Outputs that survive the process: a resumed run does not redo them.
+# Outputs that survive the process: a resumed run does not redo them.  A ``features`` step's
+# model survives but its rows do not: a resume that needs them projects them with that model.
 DURABLE = {"tables", "models", "scores"}
+# Steps that write the warehouse or the registry: one run at a time under a parallel backfill.
+PUBLISHING = DURABLE | {"features"}

@@ -28,13 +28,6 @@ if TYPE_CHECKING:
 StepFunction = Callable[["DataFrame", Any, StepContext], "DataFrame"]
 
 
-def _glrm(df: DataFrame, params: Any, ctx: StepContext) -> DataFrame:  # noqa: ARG001
-    msg = f"{ctx.where}: glrm steps need H2O and are run by the training stage, not by prep"
-    raise ConfigError(
-        msg, hint="the pipeline runner hands glrm steps to train"
-    )
-
-
 STEPS: Mapping[str, StepFunction] = implement(
     STEP_KINDS, "step",
     select=_columns.select,
@@ -54,7 +47,6 @@ STEPS: Mapping[str, StepFunction] = implement(
     map_values=_columns.map_values,
     join=_rows.join,
     python=run_python,
-    glrm=_glrm,
 )  # fmt: skip
 
 

@@ -6,9 +6,11 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from sparkwing.config import SparkScorer
 from sparkwing.errors import ScoringError, java_cause
 from sparkwing.mojo import class_column
 from sparkwing.registry import Feature, ModelCard, ModelVersion
+from sparkwing.score._mojo_spark import score_with_mojo
 from sparkwing.score._report import EXAMPLES
 
 if TYPE_CHECKING:
@@ -29,12 +31,17 @@ class ScoreResult:
     missing_features: list[str] = field(default_factory=list)
     unparseable: dict[str, int] = field(default_factory=dict)
     examples: dict[str, list[str]] = field(default_factory=dict)
+    scorer: SparkScorer = "mojo"
 
 
 def output_columns(card: ModelCard) -> list[str]:
-    """The prediction columns a model adds: ``predict`` and one per class, or ``predict`` alone."""
+    """The prediction columns a model adds: ``predict`` and one per class (and a calibrated model's
+    ``cal_`` one per class), or ``predict`` alone."""
     classes = card.classes or []
-    return ["predict", *[prob_column(c) for c in classes]] if card.task != "regression" else ["predict"]
+    if card.task == "regression":
+        return ["predict"]
+    calibrated = [f"cal_{prob_column(c)}" for c in classes] if card.selection.calibration != "none" else []
+    return ["predict", *[prob_column(c) for c in classes], *calibrated]
 
 
 def prob_column(cls: str) -> str:
@@ -44,7 +51,12 @@ def prob_column(cls: str) -> str:
 
 
 def score_batch(
-    spark: SparkSession, df: DataFrame, version: ModelVersion, *, allow_missing: bool = False
+    spark: SparkSession,
+    df: DataFrame,
+    version: ModelVersion,
+    *,
+    allow_missing: bool = False,
+    scorer: SparkScorer = "mojo",
 ) -> ScoreResult:
     """Add ``predict`` (label or value), one probability per class (:func:`prob_column`: ``p0``,
     ``p1``, ...), ``model_name``, ``model_version``.
@@ -52,6 +64,10 @@ def score_batch(
     Extra columns pass through; a missing feature is an error (or all-NA with ``allow_missing``);
     unseen categorical levels and values that do not parse as the feature's type score as NA,
     as H2O does, and are counted per column (with the first few values as examples).
+
+    ``scorer``: ``mojo`` scores with ``sparkwing.mojo`` in the executors' Python workers (no
+    Sparkling Water jar, no H2O classes); ``h2o`` with Sparkling Water's ``H2OMOJOModel`` on the
+    JVM.  Both give the same columns and the same numbers.
 
     >>> result = score_batch(spark, df, Registry(ws).get("loan_default@production"))  # doctest: +SKIP
     >>> result.df.select("predict", "p1").show()                                      # doctest: +SKIP
@@ -64,6 +80,9 @@ def score_batch(
         raise ScoringError(
             f"{version.ref} has no feature list in its card", hint="register it with sparkwing"
         )
+    if card.task == "glrm":
+        raise ScoringError(f"{version.ref} is a GLRM model: it has no predictions to score",
+                           hint="a glrm prep step adds its archetype columns to a dataset")
     outputs = [*output_columns(card), "model_name", "model_version"]
     clash = [c for c in outputs if c in df.columns]
     if clash:
@@ -78,19 +97,27 @@ def score_batch(
     original = df.columns
     rows, unseen, unparseable, examples = _input_stats(df, features, missing)
     df = _align(df, features, missing)
-    model = _load(version)
-    try:
-        scored = model.transform(df)
-    except Exception as exc:
-        raise ScoringError(f"scoring with {version.ref} failed: {java_cause(exc)}",
-                           hint="check the input's column types against the card") from exc
+    if scorer == "mojo":
+        predicted = output_columns(card)
+        scored = score_with_mojo(spark, df, version, predicted)
+        prediction = [F.col(f"`{c}`") for c in predicted]
+    elif scorer == "h2o":
+        model = _load(version)
+        try:
+            scored = model.transform(df)
+        except Exception as exc:
+            raise ScoringError(f"scoring with {version.ref} failed: {java_cause(exc)}",
+                               hint="check the input's column types against the card") from exc
+        prediction = _prediction_columns(card)
+    else:
+        raise ScoringError(f"unknown scorer {scorer!r}", hint="use mojo or h2o")
     out = scored.select(
         *[F.col(f"`{c}`") for c in original],
-        *_prediction_columns(card),
+        *prediction,
         F.lit(version.name).alias("model_name"),
         F.lit(version.version).alias("model_version"),
     )
-    return ScoreResult(out, rows, unseen, missing, unparseable, examples)
+    return ScoreResult(out, rows, unseen, missing, unparseable, examples, scorer)
 
 
 def _align(df: DataFrame, features: list[Feature], missing: list[str]) -> DataFrame:

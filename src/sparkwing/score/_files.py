@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sparkwing.config import SparkScorer
 from sparkwing.errors import ScoringError, SourceError
 from sparkwing.registry import ModelVersion
 from sparkwing.score._batch import score_batch
@@ -25,6 +26,7 @@ def predict_file(
     output_path: str | Path,
     *,
     allow_missing: bool = False,
+    scorer: SparkScorer = "mojo",
 ) -> int:
     """Score ``input_path`` (CSV with a header, or Parquet) into one file at ``output_path``.
 
@@ -34,7 +36,7 @@ def predict_file(
     1000
     """
     return score_file_spark(spark, version, Path(input_path), Path(output_path),
-                            allow_missing=allow_missing).rows
+                            allow_missing=allow_missing, scorer=scorer).rows
 
 
 def score_file_spark(
@@ -46,6 +48,7 @@ def score_file_spark(
     keep: Sequence[str] | None = None,
     allow_missing: bool = False,
     strict: bool = False,
+    scorer: SparkScorer = "mojo",
 ) -> InputReport:
     """Score one file with Spark; the output holds ``keep`` (default: every input column), the
     prediction columns, ``model_name`` and ``model_version``.  ``strict``: refuse any value the
@@ -58,7 +61,7 @@ def score_file_spark(
         if absent:
             raise ScoringError(f"--keep: the input has no column(s) {', '.join(absent)}",
                                hint=f"its columns: {', '.join(df.columns)}")
-    result = score_batch(spark, df, version, allow_missing=allow_missing or strict)
+    result = score_batch(spark, df, version, allow_missing=allow_missing or strict, scorer=scorer)
     from pyspark import StorageLevel
 
     scored = result.df.persist(StorageLevel.MEMORY_AND_DISK)  # scored once: for drift, then written

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from sparkwing.config import SparkScorer
 from sparkwing.errors import ScoringError
 from sparkwing.registry import Registry
 from sparkwing.score._local import score_file_local
@@ -37,6 +38,7 @@ class Prediction:
     model: str
     output: Path
     report: InputReport
+    scorer: SparkScorer | None = None  # what scored on Spark (None: pure Python)
 
     @property
     def rows(self) -> int:
@@ -66,6 +68,7 @@ def predict(
     engine: EngineChoice = "auto",
     keep: Sequence[str] = (),
     strict: bool = False,
+    scorer: SparkScorer = "mojo",
 ) -> Prediction:
     """Score ``input_path`` into ``output_path`` with ``model``: a registry reference
     (``NAME@ALIAS|VERSION``) or a MOJO file.
@@ -73,7 +76,8 @@ def predict(
     A MOJO file is always scored in pure Python; a registry reference as :func:`choose_engine`
     says (``spark()`` is called only when Spark scores, so no JVM starts otherwise).  Values the
     model cannot use (missing features, unseen levels, unparseable numbers) are scored as NA and
-    reported; with ``strict`` they are a ``ScoringError`` and nothing is written.
+    reported; with ``strict`` they are a ``ScoringError`` and nothing is written.  ``scorer``
+    says what scores on Spark (see :func:`score_batch`).
     """
     from sparkwing import mojo
 
@@ -100,5 +104,6 @@ def predict(
 
     if spark is None:
         raise ScoringError(f"scoring {src} needs Spark", hint="give a SparkSession factory")
-    report = score_file_spark(spark(), version, src, dst, keep=list(keep), allow_missing=True, strict=strict)
-    return Prediction("spark", version.ref, dst, report)
+    report = score_file_spark(spark(), version, src, dst, keep=list(keep), allow_missing=True, strict=strict,
+                              scorer=scorer)
+    return Prediction("spark", version.ref, dst, report, scorer)

@@ -20,6 +20,8 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPBearer
 from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match, Route
+from starlette.types import Scope
 
 from sparkwing import __version__
 from sparkwing.auth import (
@@ -93,6 +95,7 @@ class Service:
         self.limiter = RateLimiter(config.rate_limit, config.burst)
         self.pool = ScoringPool(config)
         self.limits = ResponseLimits(config.max_rows, config.max_warnings, config.max_listed)
+        self.auth_required = config.auth_required  # read on every request; the host does not change
         self._stop = threading.Event()
         self._poller: threading.Thread | None = None
 
@@ -138,7 +141,7 @@ class Service:
         on the event loop (a dict lookup and a hash); a password or ticket goes to the thread pool
         (a round trip to the directory).
         """
-        if not self.config.auth_required:
+        if not self.auth_required:
             return None
         creds = credentials_of(request)
         if creds is None or creds.scheme == "bearer":
@@ -246,6 +249,20 @@ def create_app(config: ServeConfig, *, service: Service | None = None) -> FastAP
         strict: Annotated[bool, Query(description="Same as `strict` in the body.")] = False,
     ) -> Response:
         """Score rows with the model at its served alias (default), `alias` or `version`."""
+        return await score_request(name, request, alias, version, strict)
+
+    async def plain_predict(request: Request) -> Response:
+        await svc.authorize(request, SCORER)
+        return await score_request(request.path_params["name"], request, None, None, False)
+
+    # Ahead of the route above: the same answer for a request without a query string (nearly
+    # all), without FastAPI's per-request dependency and parameter solving (a third of the
+    # CPU of a 1-row request).  With a query string, FastAPI's route checks the parameters.
+    app.router.routes.insert(0, _PlainPost("/v1/models/{name}:predict", plain_predict, methods=["POST"],
+                                           include_in_schema=False))
+
+    async def score_request(name: str, request: Request, alias: str | None, version: int | None,
+                            strict: bool) -> Response:
         check_name(name, "model")
         if alias is not None:
             check_name(alias, "alias")
@@ -286,6 +303,18 @@ def create_app(config: ServeConfig, *, service: Service | None = None) -> FastAP
     app.add_middleware(DeclaredLength, max_bytes=config.max_body_bytes)
     app.add_middleware(RecordRequests, metrics=svc.metrics, access_log=config.logs_access)
     return app
+
+
+class _PlainPost(Route):
+    """A POST route that matches only requests without a query string."""
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if scope["type"] != "http" or scope["method"] != "POST" or scope.get("query_string"):
+            return Match.NONE, {}
+        match, child = super().matches(scope)
+        if match is Match.FULL:
+            child["route"] = self  # the metrics' endpoint label: the same template as FastAPI's route
+        return match, child
 
 
 def _detail(svc: Service, name: str, current: LoadedModel | None, status: dict[str, Any]) -> dict[str, Any]:

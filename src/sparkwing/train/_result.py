@@ -101,7 +101,7 @@ class TrainResult:
 
 @dataclass
 class GlrmResult:
-    """A fitted GLRM prep step: its MOJO (to register) and the archetype columns it added."""
+    """A fitted GLRM (learned features): its MOJO (to register) and the archetype columns it added."""
 
     mojo_path: Path
     genmodel_jar_path: Path | None
