@@ -80,7 +80,9 @@ def create_app(
     guard = authenticate or (sign_in.viewer if sign_in is not None else local_viewer)
     audit = AuditLog(ws)
     sessions = sessions or (sign_in.sessions if sign_in is not None else None)
-    app = FastAPI(title="sparkwing ui", docs_url=None, redoc_url=None, openapi_url=None)
+    # No slash redirects: a name that decodes to "/" (/models/%2F) must be a 404, not /models.
+    app = FastAPI(title="sparkwing ui", docs_url=None, redoc_url=None, openapi_url=None,
+                  redirect_slashes=False)
     pages = APIRouter(dependencies=[Depends(guard)])  # every page; /login and /static stay open
     app.mount("/static", StaticFiles(packages=[("sparkwing.ui", "static")]), name="static")
 
