@@ -11,6 +11,7 @@ from sparkwing.errors import MojoError
 from sparkwing.mojo._container import MojoReader
 from sparkwing.mojo._labels import binomial_labels, correct_probabilities, multinomial_labels
 from sparkwing.mojo._meta import Meta
+from sparkwing.mojo._onehot import one_hot_index, set_one_hot
 
 _ACTIVATIONS = ("Rectifier", "Tanh", "ExpRectifier")
 
@@ -158,35 +159,14 @@ class DeepLearningScorer:
 
     def _hot(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The input each categorical sets to 1.0 (-1: none) and the normalised numbers."""
-        hot = np.full((len(x), self.cats), -1, dtype=np.int64)
-        for i in range(self.cats):
-            lo, hi = int(self.cat_offsets[i]), int(self.cat_offsets[i + 1])
-            if hi <= lo:
-                continue
-            v = x[:, i]
-            nan = np.isnan(v)
-            vi = np.trunc(np.clip(np.where(nan, 0, v), -(2.0**31), 2.0**31 - 1)).astype(np.int64)
-            h = vi + lo if self.all_levels else vi - 1 + lo
-            h = np.where(nan | (h >= hi), hi - 1, h)
-            hot[:, i] = np.where(h >= lo, h, -1)
+        hot = one_hot_index(x, self.cats, self.cat_offsets, self.all_levels)
         nums = (x[:, self.cats :] - self.norm_sub) * self.norm_mul
         return hot, np.where(np.isnan(nums), 0.0, nums)
 
     def _inputs(self, x: np.ndarray) -> np.ndarray:
         n = len(x)
         out = np.zeros((n, self.weights[0].shape[1]))
-        rows = np.arange(n)
-        for i in range(self.cats):
-            lo, hi = int(self.cat_offsets[i]), int(self.cat_offsets[i + 1])
-            if hi <= lo:
-                continue
-            v = x[:, i]
-            nan = np.isnan(v)
-            vi = np.trunc(np.clip(np.where(nan, 0, v), -(2.0**31), 2.0**31 - 1)).astype(np.int64)
-            hot = vi + lo if self.all_levels else vi - 1 + lo
-            hot = np.where(nan | (hot >= hi), hi - 1, hot)
-            keep = hot >= lo
-            out[rows[keep], hot[keep]] = 1.0
+        set_one_hot(out, one_hot_index(x, self.cats, self.cat_offsets, self.all_levels))
         nums = (x[:, self.cats :] - self.norm_sub) * self.norm_mul
         out[:, int(self.cat_offsets[-1]) :] = np.where(np.isnan(nums), 0.0, nums)
         return out

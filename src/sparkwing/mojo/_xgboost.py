@@ -20,6 +20,7 @@ from sparkwing.mojo._calibration import read_calibration
 from sparkwing.mojo._container import MojoReader
 from sparkwing.mojo._labels import binomial_labels, multinomial_labels
 from sparkwing.mojo._meta import Meta
+from sparkwing.mojo._onehot import one_hot_index, set_one_hot
 
 f32 = np.float32
 _MAX_NODES = 1 << 24
@@ -220,18 +221,7 @@ class XGBoostScorer:
         n = len(x)
         fill = np.nan if self.sparse else 0.0
         out = np.full((n, self.width), fill, dtype=f32)
-        rows = np.arange(n)
-        for i in range(self.cats):
-            lo, hi = int(self.cat_offsets[i]), int(self.cat_offsets[i + 1])
-            if hi <= lo:
-                continue
-            v = x[:, i]
-            nan = np.isnan(v)
-            vi = np.trunc(np.clip(np.where(nan, 0, v), -(2.0**31), 2.0**31 - 1)).astype(np.int64)
-            hot = vi + lo if self.all_levels else vi - 1 + lo
-            hot = np.where(nan | (hot >= hi), hi - 1, hot)
-            keep = hot >= lo
-            out[rows[keep], hot[keep]] = 1.0
+        set_one_hot(out, one_hot_index(x, self.cats, self.cat_offsets, self.all_levels))
         nums = x[:, self.cats :].astype(f32)
         if self.sparse:
             nums = np.where(nums == 0, f32(np.nan), nums)
