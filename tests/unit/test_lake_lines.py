@@ -11,7 +11,10 @@ from hypothesis import strategies as st
 from sparkwing.lake._lines import (
     Block,
     LineFormat,
+    LineReader,
+    _record_starts,
     count_breaks,
+    open_range,
     parse_local,
     plan_splits,
     scan_local,
@@ -110,3 +113,61 @@ def test_any_split_size_gives_every_line_once_with_its_number(tmp_path_factory, 
 class _Keep(Echo):
     def parse_block(self, records):
         return Block([[t for _, t in records]], [n for n, _ in records])
+
+
+def _walked_record_start(split, q: bytes, in_quote: bool) -> tuple[int, int]:
+    """The record start found by walking the lines one by one (the reference for the vectorised one)."""
+    reader = LineReader(open_range(split.uri, split.start - 1, None), split.start - 1, 0, split.uri)
+    try:
+        piece = reader.next()
+        if piece is None:
+            return (-1, 0)
+        inside = piece not in (b"\n", b"\r", b"\r\n")
+        breaks = 1 if inside and piece[-1:] in (b"\n", b"\r") else 0
+        odd = in_quote ^ (inside and piece[1:].count(q) % 2 == 1)
+        while odd:
+            if split.end >= 0 and reader.offset >= split.end:
+                return (-1, 0)
+            raw = reader.next()
+            if raw is None:
+                return (-1, 0)
+            breaks += 1 if raw[-1:] in (b"\n", b"\r") else 0
+            odd ^= raw.count(q) % 2 == 1
+        if split.end >= 0 and reader.offset >= split.end:
+            return (-1, 0)
+        return (reader.offset, breaks)
+    finally:
+        reader.close()
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    parts=st.lists(
+        st.tuples(st.text('ab,"', max_size=8), st.sampled_from(["\n", "\r\n", "\r", ""])), max_size=25
+    ),
+    split_bytes=st.integers(1, 30),
+)
+def test_record_starts_match_a_line_by_line_walk(tmp_path_factory, parts, split_bytes):
+    data = "".join(t + br for t, br in parts).encode()
+    path = tmp_path_factory.mktemp("r") / "f.csv"
+    path.write_bytes(data)
+    for split in plan_splits([SourceFile(str(path), len(data))], split_bytes):
+        if split.start == 0:
+            continue
+        want = (_walked_record_start(split, b'"', False), _walked_record_start(split, b'"', True))
+        assert _record_starts(split, None, b'"') == want, (split, data)
+
+
+def test_record_starts_across_blocks(tmp_path, monkeypatch):
+    """Lines and CR LF pairs straddling the reader's blocks, with balanced and odd quote lines."""
+    import sparkwing.lake._lines as lines_mod
+
+    monkeypatch.setattr(lines_mod, "BLOCK_BYTES", 7)
+    data = b'a,"b"\r\n"x\r\ny",1\r"q""",2\n' * 9 + b'"odd\n' + b'c,"d"\r\n' * 5
+    path = tmp_path / "f.csv"
+    path.write_bytes(data)
+    for size in (5, 11, 23, 40):
+        for split in plan_splits([SourceFile(str(path), len(data))], size):
+            if split.start:
+                want = (_walked_record_start(split, b'"', False), _walked_record_start(split, b'"', True))
+                assert _record_starts(split, None, b'"') == want, (size, split)

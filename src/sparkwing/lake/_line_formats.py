@@ -50,7 +50,7 @@ from sparkwing.lake._lines import (
     plan_splits,
     scan_splits,
 )
-from sparkwing.lake._quarantine import BAD, FILE, Settled
+from sparkwing.lake._quarantine import BAD, FILE, Settled, uncompressed_cache
 from sparkwing.lake._svmlight import (
     MAX_INFERRED_WIDTH,
     SvmlightReader,
@@ -418,11 +418,13 @@ def settle_lines(df: DataFrame, *, source: str, extra: str | None = None) -> tup
 
     internal = {LINE, BAD, REASON, FILE} | ({extra} if extra else set())
     data = [c for c in df.columns if c not in internal]
-    cached = df.persist(StorageLevel.MEMORY_AND_DISK)
+    with uncompressed_cache(df.sparkSession):  # persist copies the session's settings
+        cached = df.persist(StorageLevel.MEMORY_AND_DISK)
     aggs = [F.count(F.lit(1)).alias("n"), F.count(F.col(REASON)).alias("bad")]
     if extra:
         aggs.append(F.count(F.col(extra)).alias("extra"))
-    stats = cached.agg(*aggs).first()
+    with uncompressed_cache(cached.sparkSession):  # the conf is read at persist (a copy) or here
+        stats = cached.agg(*aggs).first()
     assert stats is not None
     n, n_bad = int(stats["n"]), int(stats["bad"])
     notes: list[str] = []

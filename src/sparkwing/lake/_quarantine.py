@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -138,6 +139,26 @@ def _pick(lo: int | None, hi: int | None) -> str:
     return "string"
 
 
+_COMPRESSED = "spark.sql.inMemoryColumnarStorage.compressed"
+
+
+@contextmanager
+def uncompressed_cache(spark: Any) -> Iterator[None]:
+    """Cache blocks built inside are not compressed (Spark's session setting, restored after).
+
+    A read's parse is cached once and read once or twice, so compressing its columns costs
+    more CPU than it saves: on a 100 MB CSV (1 M rows, 16 columns) building the compressed
+    cache took ~9 CPU s on top of the ~5.5 s parse, the uncompressed one ~4.5 s, for ~1.5x
+    the memory (32 against 47 MiB; MEMORY_AND_DISK spills what does not fit).
+    """
+    before = spark.conf.get(_COMPRESSED)
+    spark.conf.set(_COMPRESSED, "false")
+    try:
+        yield
+    finally:
+        spark.conf.set(_COMPRESSED, before)
+
+
 @dataclass
 class Settled:
     df: DataFrame  # accepted rows, typed; derived from the persisted input
@@ -180,7 +201,8 @@ def settle(
     if FILE not in df.columns:
         df = df.withColumn(FILE, F.lit(None).cast("string"))
     has_reason, has_line = REASON in df.columns, LINE in df.columns
-    cached = df.persist(StorageLevel.MEMORY_AND_DISK)
+    with uncompressed_cache(df.sparkSession):  # persist copies the session's settings
+        cached = df.persist(StorageLevel.MEMORY_AND_DISK)
 
     # Small expressions on the hot path: well-formed rows only test their declared casts; the
     # finer reasons for malformed rows are computed on those rows alone, after counting.
@@ -209,7 +231,8 @@ def settle(
     for i, c in enumerate(infer):
         rank = _rank(c, infer_formats or {})
         aggs += [F.expr(f"min({rank})").alias(f"lo{i}"), F.expr(f"max({rank})").alias(f"hi{i}")]
-    stats = cached.agg(*aggs).first()
+    with uncompressed_cache(cached.sparkSession):  # the conf is read at persist (a copy) or here
+        stats = cached.agg(*aggs).first()
     assert stats is not None
 
     types = dict(declared)
