@@ -102,11 +102,20 @@ def test_forests_too_deep_or_large_are_walked_not_compiled(monkeypatch: pytest.M
     assert [model.predict_row(r) for r in rows[:30]] == want
 
 
-def test_encode_row_matches_the_record_encoder() -> None:
+def test_encode_row_matches_the_full_rules() -> None:
+    """The inline cases of encode_row give what the full per-value rules give, warnings too."""
     enc = RowEncoder(["x", "c"], [None, ["a", "b", "1"]])
     cells = ["1.5", " 2 ", "1d", "0x1p3", "1_0", "", "1-2", "NaN", "-Infinity", "1e400", "٣", "+.5", "1.e1",
              "e5", ".", "--1", 3, 2.5, True, None, float("nan"), "a", "b", "1", "z", 1]  # fmt: skip
     for v in cells:
         for rec in ({"x": v}, {"c": v}, {"x": v, "c": v, "other": v}):
-            want = enc.encode([rec]).values[0]
-            assert np.array_equal(np.array(enc.encode_row(rec)), want, equal_nan=True), rec
+            want_w: list[object] = []
+            want = [math.nan, math.nan]
+            for key, value in rec.items():
+                if key in enc.index:
+                    want[enc.index[key]] = enc._value(enc.index[key], value, 4, want_w)  # type: ignore[arg-type]
+            got_w: list[object] = []
+            got = enc.encode_row(rec, 4, got_w)  # type: ignore[arg-type]
+            assert np.array_equal(np.array(got), np.array(want), equal_nan=True), rec
+            assert got_w == want_w, rec
+            assert np.array_equal(enc.encode([rec]).values[0], np.array(want), equal_nan=True), rec

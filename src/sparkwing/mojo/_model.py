@@ -265,7 +265,9 @@ class MojoModel:
                 hint="use predict() for many rows",
             )
         x = self._encoder.encode_one(record)
-        row = self.score_rows(x)[0].tolist()
+        # score_rows without its batch machinery: one row is contiguous and never chunked.
+        with np.errstate(all="ignore"):
+            row = self._scorer.score(x)[0].tolist()
         out = dict(zip(self.info.output_names, row, strict=False))  # regression: 1 of 2 columns
         if self.info.classes is not None:
             idx = row[0]

@@ -196,8 +196,8 @@ class Forest:
             py = self._py = self._row_tables()
         ni, nodes, bits, value, roots, cats, compiled = py
         for j, size in cats:  # a level index past the domain is routed as NA
-            v = row[j]
-            if v == v and int(max(min(v, _I32_MAX), _I32_MIN)) >= size:
+            # (int) cast then compare, without the cast: size is a positive int (NaN compares false)
+            if row[j] >= size:
                 row[j] = math.nan
         if compiled is not None:
             return compiled(row)

@@ -20,11 +20,13 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+import numpy as np
+
 #: deeper trees nest more conditionals than the parser allows (~200 brackets): walk them instead
 MAX_DEPTH = 40
 #: nodes of all trees together: bounds the source (~40 bytes a node) and the compile time
 MAX_NODES = 60_000
-#: bitset entries of all nodes together (each becomes a dict entry of ~100 bytes)
+#: levels of all bitset nodes together (each becomes a dict entry of ~100 bytes)
 MAX_BITS = 200_000
 
 _I32_MIN, _I32_MAX = -(2.0**31), 2.0**31 - 1
@@ -45,8 +47,11 @@ class _BitsetRoute(dict):  # type: ignore[type-arg]
     """A bitset node's routing as ``route[value] -> go right``: a dict hit for each level index
     the bitset covers (as the float the row holds), the exact rule for anything else."""
 
-    def __init__(self, bits: list[bool], bitoff: int, na_right: bool) -> None:
-        super().__init__((float(bitoff + k), b) for k, b in enumerate(bits))
+    def __init__(self, bits: list[bool], bitoff: int, na_right: bool, levels: int) -> None:
+        # Every level of the column (``levels``, 0 for a numeric one) is a hit: those outside the
+        # bitset route like NA.
+        super().__init__((float(v), na_right) for v in range(levels))
+        self.update((float(bitoff + k), b) for k, b in enumerate(bits))
         self.bits, self.bitoff, self.na_right = bits, bitoff, na_right
 
     def __missing__(self, v: float) -> bool:  # not stored: a NaN or odd key must not grow the dict
@@ -79,6 +84,11 @@ def compile_forest(forest) -> RowFunction | None:  # type: ignore[no-untyped-def
     leaves = [_num(v) for v in forest.leaves.tolist()]
     bits = forest.bits.astype(bool).tolist()
     routes: dict[str, _BitsetRoute] = {}
+    # Level count of each categorical column (0 = numeric; no level is pre-filled there).
+    sizes = forest.domain_sizes.tolist()
+    levels = [0 if d == np.iinfo(np.int64).max else d for d in sizes]
+    if sum(levels[c] for c, b in zip(col, bitset, strict=True) if b) > MAX_BITS:
+        return None
 
     def expr(ref: int) -> str:
         # Iterative over the tree: a node's text is built after both children's (post-order).
@@ -105,7 +115,7 @@ def compile_forest(forest) -> RowFunction | None:  # type: ignore[no-untyped-def
         if bitset[i]:
             name = f"_r{i}"
             own = bits[bit_start[i] : bit_start[i] + nbits[i]]
-            routes[name] = _BitsetRoute(own, bitoff[i], not na_left[i])
+            routes[name] = _BitsetRoute(own, bitoff[i], not na_left[i], levels[col[i]])
             return f"({hi} if {name}[{v}] else {lo})"
         s = _num(split[i])
         if na_left[i]:
