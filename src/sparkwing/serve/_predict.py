@@ -238,7 +238,7 @@ def _predictions(lm: LoadedModel, raw: np.ndarray) -> list[dict[str, Any]]:
 
 def _prediction(names: list[str], classes: tuple[str, ...] | None, row: list[float]) -> dict[str, Any]:
     """One row of :func:`_predictions` (the same values: None for NaN/inf, the class label)."""
-    out: dict[str, Any] = {name: (v if math.isfinite(v) else None) for name, v in zip(names, row, strict=False)}
+    out: dict[str, Any] = {n: (v if math.isfinite(v) else None) for n, v in zip(names, row, strict=False)}
     if classes is not None:
         idx = row[0]
         out[names[0]] = classes[min(max(int(idx), 0), len(classes) - 1)] if math.isfinite(idx) else None
