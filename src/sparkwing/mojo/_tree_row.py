@@ -44,14 +44,11 @@ def _num(v: float) -> str:
 
 
 class _BitsetRoute(dict):  # type: ignore[type-arg]
-    """A bitset node's routing as ``route[value] -> go right``: a dict hit for each level index
-    the bitset covers (as the float the row holds), the exact rule for anything else."""
+    """A bitset node on a numeric column (only in a corrupt file) as ``route[value] -> go
+    right``: a hit for each value the bitset covers, the exact rule for anything else."""
 
-    def __init__(self, bits: list[bool], bitoff: int, na_right: bool, levels: int) -> None:
-        # Every level of the column (``levels``, 0 for a numeric one) is a hit: those outside the
-        # bitset route like NA.
-        super().__init__((float(v), na_right) for v in range(levels))
-        self.update((float(bitoff + k), b) for k, b in enumerate(bits))
+    def __init__(self, bits: list[bool], bitoff: int, na_right: bool) -> None:
+        super().__init__((float(bitoff + k), b) for k, b in enumerate(bits))
         self.bits, self.bitoff, self.na_right = bits, bitoff, na_right
 
     def __missing__(self, v: float) -> bool:  # not stored: a NaN or odd key must not grow the dict
@@ -67,6 +64,11 @@ def compile_forest(forest) -> RowFunction | None:  # type: ignore[no-untyped-def
 
     ``row`` must already have out-of-domain level indices replaced by NaN, as the batch walk
     does; the function does not modify it.
+
+    A bitset node on a categorical column is one plain dict lookup: the function first turns
+    each such column's value into its level key -- Java's ``(int)`` cast as a float, or ``-1.0``
+    for NaN and anything below level 0, which route alike (as NA) -- and the node's dict maps
+    every key to "go right".
     """
     ni = len(forest.col)
     if forest.depth > MAX_DEPTH or ni + len(forest.leaves) > MAX_NODES or len(forest.bits) > MAX_BITS:
@@ -83,12 +85,13 @@ def compile_forest(forest) -> RowFunction | None:  # type: ignore[no-untyped-def
     right = forest.right.tolist()
     leaves = [_num(v) for v in forest.leaves.tolist()]
     bits = forest.bits.astype(bool).tolist()
-    routes: dict[str, _BitsetRoute] = {}
-    # Level count of each categorical column (0 = numeric; no level is pre-filled there).
-    sizes = forest.domain_sizes.tolist()
-    levels = [0 if d == np.iinfo(np.int64).max else d for d in sizes]
+    # Level count of each categorical column (0 = numeric).
+    levels = [0 if d == np.iinfo(np.int64).max else d for d in forest.domain_sizes.tolist()]
     if sum(levels[c] for c, b in zip(col, bitset, strict=True) if b) > MAX_BITS:
         return None
+    scope: dict[str, object] = {"_nan": math.nan, "_inf": math.inf, "_ninf": -math.inf,
+                                "__builtins__": {"int": int, "float": float}}  # fmt: skip
+    keyed: set[int] = set()  # categorical columns read as level keys
 
     def expr(ref: int) -> str:
         # Iterative over the tree: a node's text is built after both children's (post-order).
@@ -109,28 +112,33 @@ def compile_forest(forest) -> RowFunction | None:  # type: ignore[no-untyped-def
         return out[ref]
 
     def _node(i: int, lo: str, hi: str) -> str:
-        v = f"r[{col[i]}]"
+        c = col[i]
+        v = f"r[{c}]"
         if nvr[i]:  # NA goes right, every value left
             return f"({hi} if {v} != {v} else {lo})"
         if bitset[i]:
-            name = f"_r{i}"
             own = bits[bit_start[i] : bit_start[i] + nbits[i]]
-            routes[name] = _BitsetRoute(own, bitoff[i], not na_left[i], levels[col[i]])
-            return f"({hi} if {name}[{v}] else {lo})"
+            na_right = not na_left[i]
+            name = f"_r{i}"
+            if not levels[c]:
+                scope[name] = _BitsetRoute(own, bitoff[i], na_right)
+                return f"({hi} if {name}[{v}] else {lo})"
+            route = {float(k): na_right for k in range(-1, levels[c])}  # outside the bitset: as NA
+            route.update((float(bitoff[i] + k), b) for k, b in enumerate(own) if bitoff[i] + k < levels[c])
+            scope[name] = route
+            keyed.add(c)
+            return f"({hi} if {name}[k{c}] else {lo})"
         s = _num(split[i])
         if na_left[i]:
             return f"({hi} if {v} >= {s} else {lo})"
         return f"({lo} if {v} < {s} else {hi})"
 
     body = ",\n        ".join(expr(int(root)) for root in forest.roots.tolist())
-    source = f"def leaves(r):\n    return [\n        {body},\n    ]\n"
-    scope: dict[str, object] = {
-        "_nan": math.nan,
-        "_inf": math.inf,
-        "_ninf": -math.inf,
-        "__builtins__": {},
-        **routes,
-    }
+    # (int) truncates toward zero, so (-1, 0) is level 0; NaN fails both comparisons.
+    keys = "".join(
+        f"    k{c} = float(int(r[{c}])) if -1.0 < r[{c}] < {levels[c]} else -1.0\n" for c in sorted(keyed)
+    )
+    source = f"def leaves(r):\n{keys}    return [\n        {body},\n    ]\n"
     try:
         code = compile(source, "<sparkwing forest>", "exec")
     except (RecursionError, MemoryError, SyntaxError):  # pragma: no cover - bounded above

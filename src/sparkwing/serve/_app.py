@@ -266,7 +266,8 @@ def create_app(config: ServeConfig, *, service: Service | None = None) -> FastAP
 
     async def score_request(name: str, request: Request, alias: str | None, version: int | None,
                             strict: bool) -> Response:
-        check_name(name, "model")
+        if name not in svc.store.served:  # a served name was checked when the service started
+            check_name(name, "model")
         if alias is not None:
             check_name(alias, "alias")
         if alias is not None and version is not None:
