@@ -23,7 +23,7 @@ from sparkwing.engine import H2OCloud, start_h2o
 from sparkwing.errors import SparkwingError, TrainingError, java_cause
 from sparkwing.monitor import kind_of, profile_dataframe
 from sparkwing.registry import DataProfile
-from sparkwing.train import _artifacts, _evaluate
+from sparkwing.train import _artifacts, _evaluate, _reliability
 from sparkwing.train._engines import build_algorithm, build_automl
 from sparkwing.train._prepare import prepare
 from sparkwing.train._result import TrainResult
@@ -178,6 +178,13 @@ def _fit(spark: Any, name: str, spec: ModelSpec, prep: Any, train: Any, holdout:
     domains = mojo_model.getDomainValues()
     classes = (list(domains.get(spec.target) or []) or None) if prep.task != "regression" else None
     h2o_version = str(h2o.cluster().version)
+    bins = _reliability.reliability(h2o_model, frame, labels, spec.target, prep.task, classes, cloud.context,
+                                    calibrated=spec.calibrate != "none")
+    curves = _evaluate.curves(perf, prep.task)
+    if bins is not None:
+        curves["reliability"] = bins.model_dump()
+    elif prep.task != "regression":
+        warnings.append("no calibration bins: H2O kept no predictions to bin (see the debug log)")
     if calibration_frame is not None:
         calibration_rows = calibration_frame.count()
         rows = {**rows, "train": rows["train"] - calibration_rows, "calibration": calibration_rows}
@@ -192,7 +199,7 @@ def _fit(spark: Any, name: str, spec: ModelSpec, prep: Any, train: Any, holdout:
         versions={"sparkwing_version": __version__, "h2o_version": h2o_version,
                   "spark_version": spark.version,
                   "sparkling_water_version": _dist_version("h2o-pysparkling-3-5")},
-        cv_metrics=cv_metrics, curves=_evaluate.curves(perf, prep.task),
+        cv_metrics=cv_metrics, curves=curves,
         split=prep.split, sort_metric=sort_metric,
         promote_metric=_promote_metric(spec, prep.task), calibration=spec.calibrate,
         zero_probability_rows=zeros, metrics_on="holdout" if holdout is not None else "cv",
