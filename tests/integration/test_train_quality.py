@@ -86,6 +86,9 @@ def test_stratified_holdout_and_leaderboard_with_cv_and_holdout_columns(
     assert {"auc", "logloss", "holdout_auc", "holdout_logloss"} <= set(top)
     assert top["holdout_auc"] == pytest.approx(card.metrics.holdout["auc"], rel=1e-9)
     assert "auc" in card.metrics.cv and card.metrics.confusion_matrix_on == "holdout"
+    # the drift reference for predictions: p1 of the holdout scored by the MOJO
+    assert r.profile is not None and r.profile.prediction is not None
+    assert r.profile.prediction.kind == "numeric" and not any("prediction profile" in w for w in r.warnings)
 
 
 def test_platt_calibrated_gbm_scores_the_same_in_spark_python_java_and_rest(
