@@ -259,7 +259,7 @@ class MojoModel:
             >>> model.predict_row({"AGE": 65, "RACE": "1", "PSA": "1.4"})  # doctest: +SKIP
             {'predict': '0', 'p0': 0.812..., 'p1': 0.187...}
         """
-        if not isinstance(record, Mapping):
+        if type(record) is not dict and not isinstance(record, Mapping):  # the ABC check costs more
             raise MojoError(
                 f"predict_row() takes one mapping of column -> value, not a {type(record).__name__}",
                 hint="use predict() for many rows",
