@@ -119,3 +119,15 @@ def test_encode_row_matches_the_full_rules() -> None:
             assert np.array_equal(np.array(got), np.array(want), equal_nan=True), rec
             assert got_w == want_w, rec
             assert np.array_equal(enc.encode([rec]).values[0], np.array(want), equal_nan=True), rec
+
+
+def test_warm_up_compiles_the_trees_before_the_first_row() -> None:
+    model, rows = _load("gbm_100x6_loan")
+    forest = _forest(model)
+    assert forest._py is None
+    model.warm_up()
+    assert forest._py is not None and forest._py[-1] is not None  # the compiled function
+    want = model.predict_row(rows[0])
+    fresh, _ = _load("gbm_100x6_loan")
+    assert fresh.predict_row(rows[0]) == want
+    mojo.load(FIXTURES / "glm_binomial_loan.zip").warm_up()  # no trees: nothing to do

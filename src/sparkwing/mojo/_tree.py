@@ -184,6 +184,11 @@ class Forest:
             out[:, r] = self.row_leaves(row)
         return out
 
+    def prepare_rows(self) -> None:
+        """Build the one-row tables (and compile the trees) now rather than on the first row."""
+        if self._py is None:
+            self._py = self._row_tables()
+
     def row_leaves(self, row: list[float]) -> list[float]:
         """The leaf value of every tree for one row (a list in feature order; it is modified).
 
