@@ -26,8 +26,9 @@ So both sides end with every row parsed and written once as Parquet (a count alo
 skip the parse of unused columns).  Plain Spark does no quarantine, no line numbers and no
 counting; sparkwing's side includes all of that.  Printed per format and size: seconds for each
 side, the throughput ratio plain-time / sparkwing-time (higher is better; target >= 0.8), MB/s,
-and the peak RSS during the sparkwing read of the Python driver and of the local-mode JVM
-(sampled from ``/proc/<pid>/status`` every 50 ms; the JVM's heap is capped by
+the CPU seconds of each side (this process, the JVM and its Python workers: the figure a
+loaded machine disturbs least) and the peak RSS during the sparkwing read of the Python
+driver and of the local-mode JVM (sampled from ``/proc/<pid>/status`` every 50 ms; the JVM's heap is capped by
 ``--driver-memory``, the Python driver has no cap: it must stay flat as the file grows).
 
     python bench/lake_formats.py --scale 0.01            # a minute: proves it works
@@ -201,6 +202,32 @@ class PeakRss:
         self._thread.join()
 
 
+def tree_cpu(root: int) -> float:
+    """CPU seconds (user + system, reaped children included) of ``root`` and every live descendant:
+    this process, the local-mode JVM and its Python workers.  Less disturbed by other load than
+    wall time (a worker that exits unreaped is missed, so read it as a lower bound)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    procs: dict[int, tuple[int, float]] = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{d}/stat").read_text()
+        except OSError:
+            continue
+        rest = stat[stat.rindex(")") + 2 :].split()
+        procs[int(d)] = (int(rest[1]), sum(int(x) for x in rest[11:15]) / tick)
+    kids: dict[int, list[int]] = {}
+    for pid, (ppid, _) in procs.items():
+        kids.setdefault(ppid, []).append(pid)
+    total, stack = 0.0, [root]
+    while stack:
+        pid = stack.pop()
+        total += procs[pid][1] if pid in procs else 0.0
+        stack.extend(kids.get(pid, []))
+    return total
+
+
 def jvm_pid(spark: Any) -> int | None:
     proc = getattr(spark.sparkContext._gateway, "proc", None)  # set by pyspark's launch_gateway
     return proc.pid if proc is not None else None
@@ -288,6 +315,7 @@ def main() -> None:
             for k, path in enumerate(inputs):
                 order = ("sparkwing", "plain") if k % 2 == 0 else ("plain", "sparkwing")
                 secs: dict[str, float] = {}
+                cpu: dict[str, float] = {}
                 peak: dict[str, float] = {}
                 rows = 0
                 for side in order:
@@ -295,34 +323,40 @@ def main() -> None:
                         continue
                     spark.catalog.clearCache()
                     with PeakRss(pids) as mem:
-                        t0 = time.perf_counter()
+                        t0, c0 = time.perf_counter(), tree_cpu(os.getpid())
                         if side == "sparkwing":
                             rows = with_sparkwing(spark, ctx, fmt, path, tmp / "out")
                         else:
                             plain_spark(spark, fmt, path, tmp / "out")
                         secs[side] = time.perf_counter() - t0
+                        cpu[side] = tree_cpu(os.getpid()) - c0
                     peak[side] = mem.peak.get("python", 0.0), mem.peak.get("jvm", 0.0)  # type: ignore[assignment]
                 size_mb = path.stat().st_size / 1e6
-                results.append((fmt, size_mb, rows, secs, peak))
+                results.append((fmt, size_mb, rows, secs, peak, cpu))
                 ratio = secs["plain"] / secs["sparkwing"] if "plain" in secs else None
                 plain = f"plain {secs['plain']:7.1f} s  ratio {ratio:.2f}" if ratio else "plain      n/a"
+                cpus = f"CPU s {cpu['sparkwing']:.1f}"
+                if "plain" in cpu:
+                    cpus += f" / {cpu['plain']:.1f} = {cpu['plain'] / cpu['sparkwing']:.2f}"
                 print(f"  {size_mb:8,.0f} MB  {rows:>11,} rows  sparkwing {secs['sparkwing']:7.1f} s  "
-                      f"{plain}  load {os.getloadavg()[0]:.1f}")  # fmt: skip
+                      f"{plain}  {cpus}  load {os.getloadavg()[0]:.1f}")  # fmt: skip
             for p in [warm, *inputs]:
                 p.unlink()
         print(f"\nmaster {args.master}, driver memory {args.driver_memory}, "
               f"load average now {', '.join(f'{x:.1f}' for x in os.getloadavg())}")  # fmt: skip
         print(
             "| format | size MB | rows | sparkwing s | plain Spark s | ratio (target >= 0.8) "
-            "| sparkwing MB/s | peak RSS python MiB | peak RSS JVM MiB |"
+            "| sparkwing MB/s | CPU s sparkwing / plain (ratio) | peak RSS python MiB | peak RSS JVM MiB |"
         )
-        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
-        for fmt, size_mb, rows, secs, peak in results:
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for fmt, size_mb, rows, secs, peak, cpu in results:
             plain = secs.get("plain")
             ratio = f"{plain / secs['sparkwing']:.2f}" if plain else "n/a (no Spark reader)"
             py, jvm = peak["sparkwing"]  # type: ignore[misc]
             print(f"| {fmt} | {size_mb:,.0f} | {rows:,} | {secs['sparkwing']:.1f} | "
                   f"{f'{plain:.1f}' if plain else '-'} | {ratio} | {size_mb / secs['sparkwing']:.1f} | "
+                  f"{cpu['sparkwing']:.1f} / {cpu.get('plain', float('nan')):.1f} "
+                  f"({cpu.get('plain', float('nan')) / cpu['sparkwing']:.2f}) | "
                   f"{py:,.0f} | {jvm:,.0f} |")  # fmt: skip
         stop_spark()
     finally:

@@ -141,3 +141,20 @@ def test_quarantine_share_limit():
     check_share("s", 0, 0, 0.0, "/q")
     with pytest.raises(SourceError, match=r"source 's': 6 of 100 rows \(6.0%\) quarantined.*see /q"):
         check_share("s", 100, 6, 0.05, "/q")
+
+
+def test_uncompressed_cache_restores_the_session_setting_even_on_error():
+    from sparkwing.lake._quarantine import uncompressed_cache
+
+    class Conf(dict):
+        def set(self, k, v):
+            self[k] = v
+
+    class Session:
+        conf = Conf({"spark.sql.inMemoryColumnarStorage.compressed": "true"})
+
+    spark = Session()
+    with pytest.raises(RuntimeError), uncompressed_cache(spark):
+        assert spark.conf["spark.sql.inMemoryColumnarStorage.compressed"] == "false"
+        raise RuntimeError("job failed")
+    assert spark.conf["spark.sql.inMemoryColumnarStorage.compressed"] == "true"
