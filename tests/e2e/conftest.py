@@ -26,6 +26,32 @@ def sparkwing_cmd(*args: str, workspace: Path, cwd: Path | None = None, timeout:
     )
 
 
-@pytest.fixture()
+@pytest.fixture(scope="session")  # a plain function: module-scoped fixtures may use it too
 def run_cli():
     return sparkwing_cmd
+
+
+@pytest.fixture()
+def run_cli_here(settings, monkeypatch: pytest.MonkeyPatch):
+    """``sparkwing --workspace <the session's workspace> ARGS`` in this process, on the test run's
+    one SparkSession (and H2O cloud): a child process costs a driver JVM (and an H2O cloud).
+
+    Returns click's ``Result`` (``exit_code``, ``stdout``, ``stderr`` apart).  ``sparkwing run``
+    stops Spark and H2O when the run ends, as the process exits next; here the shared session must
+    live on, so that stop is left out.  Commands run in ``cwd`` (a spec's relative paths, ``python:``
+    steps).  For what only a real process shows (signals, the JVM's own console output, ports),
+    use ``run_cli``.
+    """
+    from typer.testing import CliRunner
+
+    import sparkwing.pipeline._runner as runner
+    from sparkwing.cli import app
+
+    monkeypatch.setattr(runner, "_stop_engine", lambda ctx: None)
+
+    def invoke(*args: str, cwd: Path):
+        monkeypatch.chdir(cwd)
+        monkeypatch.syspath_prepend(str(cwd))  # a child's sys.path[0] is its working directory
+        return CliRunner().invoke(app, ["--workspace", settings.workspace, *args], env={"COLUMNS": "200"})
+
+    return invoke
