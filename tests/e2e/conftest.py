@@ -55,3 +55,28 @@ def run_cli_here(settings, monkeypatch: pytest.MonkeyPatch):
         return CliRunner().invoke(app, ["--workspace", settings.workspace, *args], env={"COLUMNS": "200"})
 
     return invoke
+
+
+@pytest.fixture()
+def cli_here(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):
+    """``sparkwing --workspace WS ARGS`` through the real entry point (``sparkwing.cli.main``) in this
+    process, for commands that start no JVM: what a child process would print and exit with,
+    without the interpreter start and imports of a child (about a second each).  Same environment
+    and working directory as ``run_cli``; returns a ``CompletedProcess``.
+    """
+    from sparkwing.cli import main
+
+    def invoke(*args: str, workspace: Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+        monkeypatch.chdir(cwd or ROOT)
+        monkeypatch.setenv("SPARKWING__SPARK__MASTER", "local[2]")
+        monkeypatch.setenv("SPARKWING__SPARK__SHUFFLE_PARTITIONS", "2")
+        capsys.readouterr()  # what came before is not this command's
+        try:
+            main(["--workspace", str(workspace), *args])
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        out = capsys.readouterr()
+        return subprocess.CompletedProcess(["sparkwing", *args], code, out.out, out.err)
+
+    return invoke
