@@ -32,7 +32,7 @@ def run_cli():
 
 
 @pytest.fixture()
-def run_cli_here(settings, monkeypatch: pytest.MonkeyPatch):
+def run_cli_here(spark, settings, monkeypatch: pytest.MonkeyPatch):  # noqa: ARG001 - spark: the session's own settings
     """``sparkwing --workspace <the session's workspace> ARGS`` in this process, on the test run's
     one SparkSession (and H2O cloud): a child process costs a driver JVM (and an H2O cloud).
 
@@ -40,7 +40,8 @@ def run_cli_here(settings, monkeypatch: pytest.MonkeyPatch):
     stops Spark and H2O when the run ends, as the process exits next; here the shared session must
     live on, so that stop is left out.  Commands run in ``cwd`` (a spec's relative paths, ``python:``
     steps).  For what only a real process shows (signals, the JVM's own console output, ports),
-    use ``run_cli``.
+    use ``run_cli``.  ``spark`` is requested so that the session is the suite's (its master and
+    memory), never one the command started with its own settings.
     """
     from typer.testing import CliRunner
 
