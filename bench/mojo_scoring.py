@@ -63,6 +63,7 @@ CACHE = FIXTURES / ".cache"
 #: (label, MOJO path, scoring rows file)
 DEFAULT_MODELS = [
     ("gbm_bin_loan", "gbm_bernoulli_loan"),
+    ("gbm_100x6_loan", "gbm_100x6_loan"),  # the online-latency target model (docs/mojo.md)
     ("gbm_multi_iris", "gbm_multinomial_iris"),
     ("gbm_reg_prostate", "gbm_gaussian_prostate"),
     ("drf_creditg", "drf_creditg"),

@@ -47,6 +47,15 @@ def test_automl_binary_result_holds_everything_the_card_needs(loan_model) -> Non
     assert roc is not None and 2 <= len(roc.fpr) == len(roc.tpr) == len(roc.thresholds) <= 101
     assert card.curves.pr is not None and len(card.curves.pr.precision) == len(roc.fpr)
     assert card.headline() == ("auc", r.metrics["auc"])
+    # calibration bins of p1 on the same holdout rows: every scored row in one bin
+    rel = card.curves.reliability
+    assert rel is not None and rel.on == "holdout" and rel.kind == "positive_class"
+    assert rel.positive_class == "1"
+    assert len(rel.bins) == 10 and rel.missing == 0 and not rel.calibrated
+    assert sum(b.count for b in rel.bins) == rel.rows == r.rows["holdout"]
+    assert sum(b.count * (b.observed or 0) for b in rel.bins) == pytest.approx(sum(cm["matrix"][1]))
+    assert rel.brier == pytest.approx(r.metrics["rmse"] ** 2, rel=1e-6)  # H2O's binomial rmse is sqrt(Brier)
+    assert rel.ece is not None and 0 <= rel.ece < 0.5
 
 
 def test_automl_is_reproducible_with_max_models_and_a_seed(spark, settings, h2o, prostate) -> None:
@@ -80,6 +89,11 @@ def test_multiclass_drf(spark, settings, h2o, prostate) -> None:
     assert r.metrics["confusion_matrix"]["labels"] == ["1", "2", "3", "4"]
     assert r.algorithm == "drf" and len(r.leaderboard) == 1 and r.leaderboard[0]["metrics_on"] == "holdout"
     assert r.pojo_dir is not None
+    rel = r.card.curves.reliability  # top-class confidence against accuracy, on the holdout
+    assert rel is not None and rel.kind == "top_class" and rel.on == "holdout" and rel.brier is None
+    assert sum(b.count for b in rel.bins) + rel.missing == rel.rows == 95
+    right = sum(r.metrics["confusion_matrix"]["matrix"][i][i] for i in range(4))
+    assert sum(b.count * (b.observed or 0) for b in rel.bins) == pytest.approx(right, abs=rel.missing)
 
 
 def test_regression_glm_drops_an_all_null_feature_with_a_warning(spark, settings, h2o, prostate) -> None:

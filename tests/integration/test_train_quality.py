@@ -38,6 +38,9 @@ def test_auto_split_on_small_data_trains_on_every_row_and_ranks_on_cv_logloss(
     assert board == sorted(board)  # ranked by log loss, not H2O's mean per-class error
     assert card.metrics.cv["logloss"] == pytest.approx(board[0], rel=1e-9)
     assert card.selection.zero_probability_rows is not None  # checked on the CV predictions
+    rel = card.curves.reliability  # binned on the same CV hold-out predictions
+    assert rel is not None and rel.on == "cv" and rel.kind == "top_class"
+    assert sum(b.count for b in rel.bins) + rel.missing == rel.rows == 380
     # the drift reference for predictions: the CV hold-out predictions, not the training rows
     assert r.profile is not None and r.profile.prediction is not None
     assert r.profile.prediction.kind == "categorical" and not any("training rows" in w for w in r.warnings)
@@ -83,6 +86,9 @@ def test_stratified_holdout_and_leaderboard_with_cv_and_holdout_columns(
     assert {"auc", "logloss", "holdout_auc", "holdout_logloss"} <= set(top)
     assert top["holdout_auc"] == pytest.approx(card.metrics.holdout["auc"], rel=1e-9)
     assert "auc" in card.metrics.cv and card.metrics.confusion_matrix_on == "holdout"
+    # the drift reference for predictions: p1 of the holdout scored by the MOJO
+    assert r.profile is not None and r.profile.prediction is not None
+    assert r.profile.prediction.kind == "numeric" and not any("prediction profile" in w for w in r.warnings)
 
 
 def test_platt_calibrated_gbm_scores_the_same_in_spark_python_java_and_rest(
@@ -98,6 +104,9 @@ def test_platt_calibrated_gbm_scores_the_same_in_spark_python_java_and_rest(
                  algorithm={"name": "gbm", "params": {"ntrees": 20, "max_depth": 8, "seed": 1}})
     r = train_model(spark, settings, "cal", spec, loans)
     assert r.card.selection.calibration == "platt" and r.rows["calibration"] > 50
+    rel = r.card.curves.reliability  # the calibrated probabilities (cal_p1), as the MOJO outputs them
+    assert rel is not None and rel.calibrated
+    assert sum(b.count for b in rel.bins) == rel.rows == r.rows["holdout"]
     mv = register_result(Registry(Workspace(tmp_path / "ws")), "cal", r, Lineage(run_id="t"))
     sample = loans.orderBy("loan_amnt", "annual_inc", "addr_state").limit(60)
     rows = sample.collect()

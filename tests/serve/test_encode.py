@@ -10,7 +10,7 @@ import pytest
 from conftest import FIXTURES
 
 from sparkwing import mojo
-from sparkwing.serve._encode import encode_columns
+from sparkwing.serve._encode import encode_columns, encode_records
 
 
 def _rows(dataset: str) -> list[dict[str, Any]]:
@@ -78,3 +78,25 @@ def test_same_values_and_warnings_as_mojo(fixture: str, dataset: str, typed: boo
         np.testing.assert_array_equal(values, expected.values[start:start + 5])
         assert {(w.row + start, w.column, w.message) for w in warnings} == {
             (w.row, w.column, w.message) for w in expected.warnings if start <= w.row < start + 5}
+        # Objects straight in (a small request without a drift profile): the same values, and the
+        # same warnings in the same order as through the columns.
+        direct, direct_warnings = encode_records(model, rows[start:start + 5])
+        np.testing.assert_array_equal(direct, values)
+        assert direct_warnings == warnings
+
+
+@pytest.mark.parametrize("fixture", ["gbm_bernoulli_loan", "drf_multinomial_iris", "gbm_gaussian_prostate"])
+def test_few_row_answers_equal_the_batch_ones(fixture: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A small answer built from plain floats equals the object-array one (NaN/inf -> null, labels)."""
+    from types import SimpleNamespace
+
+    import sparkwing.serve._predict as predict
+
+    model = mojo.load(FIXTURES / f"{fixture}.zip")
+    raw = model.predict_numpy([{}] * 3 + _rows("prostate")[:3])
+    raw[1, :] = np.nan
+    raw[2, 1:] = np.inf
+    lm: Any = SimpleNamespace(model=model)
+    few = predict._predictions(lm, raw)
+    monkeypatch.setattr(predict, "SMALL", -1)
+    assert few == predict._predictions(lm, raw)

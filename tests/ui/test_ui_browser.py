@@ -123,6 +123,15 @@ def test_click_through_pipelines_run_traceback_and_model_card(
     assert page.locator("#leaderboard svg rect").count() == 8
     expect(page.locator("#confusion td.diag").first).to_have_text("120")
     expect(page.locator("#metrics")).to_contain_text("cv")
+    # the calibration plot: the diagonal, a dot per bin with rows, the strip of counts
+    diagonal = page.locator("#reliability svg line.diagonal").bounding_box()
+    assert diagonal and diagonal["width"] > 100 and diagonal["height"] > 100
+    assert page.locator("#reliability svg circle").count() == 9
+    assert page.locator("#reliability svg rect.bar").count() == 9
+    box = page.locator("#reliability svg polyline").bounding_box()
+    assert box and box["width"] > 100 and box["height"] > 50
+    expect(page.locator("#calibration")).to_contain_text("Brier score 0.1523")
+    page.locator("#calibration").screenshot(path=str(shots / "ui-calibration.png"))
     page.screenshot(path=str(shots / "ui-model.png"), full_page=True)
 
     page.get_by_role("link", name="Tables").click()

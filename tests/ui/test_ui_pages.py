@@ -156,6 +156,32 @@ def test_a_card_without_curves_has_no_curve_section(client: TestClient) -> None:
     assert 'id="curves"' not in html and 'id="confusion"' in html and "none for this model" in html
 
 
+def test_model_card_calibration_plot(client: TestClient) -> None:
+    html = client.get("/models/loan_default/2").text
+    section = html[html.index('id="calibration"'):].split("</section>")[0]
+    svg = _svgs(section)[0]
+    assert 'class="diagonal"' in svg and svg.count("<polyline") == 1
+    assert svg.count("<circle") == 9 and svg.count('class="bar"') == 9  # nine bins with rows, one empty
+    assert "mean predicted probability" in svg and "rows per bin" in svg
+    assert "&lt;script&gt;" in svg and "<script" not in section  # the class label is data, not markup
+    assert "holdout, 181 rows" in section and "Brier score 0.1523" in section
+    assert "expected calibration error 0.0412" in section
+    old = client.get("/models/loan_default/1").text  # a card from before the bins were recorded
+    assert 'id="calibration"' in old and "not recorded for this model version" in old
+
+
+def test_a_regression_card_has_no_calibration_section(tmp_path: Path) -> None:
+    from sparkwing.registry import Metrics, ModelCard, Registry
+
+    ws = Workspace(str(tmp_path / "ws"))
+    mojo = tmp_path / "model.mojo"
+    mojo.write_bytes(b"not a MOJO")
+    card = ModelCard(task="regression", target="price", metrics=Metrics(holdout={"rmse": 1.5}))
+    Registry(ws).register("prices", mojo_path=mojo, card=card)
+    html = TestClient(create_app(UiConfig(workspace=str(tmp_path / "ws")))).get("/models/prices/1").text
+    assert "rmse" in html and 'id="calibration"' not in html and "not recorded" not in html
+
+
 def test_artifact_download(client: TestClient) -> None:
     r = client.get("/models/loan_default/2/files/model.mojo")
     assert r.status_code == 200 and r.content.startswith(b"not a real MOJO")

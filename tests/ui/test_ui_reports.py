@@ -72,6 +72,7 @@ def test_model_report_is_the_card_page_offline(ui_workspace: Built, tmp_path: Pa
     page = TestClient(create_app(UiConfig(workspace=ws))).get("/models/loan_default/2").text
     assert _svgs(html) == _svgs(page) and len(_svgs(html)) >= 4  # the same charts: one rendering path
     assert 'id="roc"' in html and 'id="confusion"' in html and "model.mojo" in html  # named, not linked
+    assert 'id="reliability"' in html and "Brier score 0.1523" in html  # the calibration plot too
 
 
 def test_run_report_of_a_failed_run_offline(ui_workspace: Built, tmp_path: Path) -> None:

@@ -12,7 +12,16 @@ from pathlib import Path
 import pytest
 
 from sparkwing.pipeline import RunRecord, RunStore, StepRecord
-from sparkwing.registry import ConfusionMatrix, Curves, ModelCard, PrCurve, Registry, RocCurve
+from sparkwing.registry import (
+    ConfusionMatrix,
+    Curves,
+    ModelCard,
+    PrCurve,
+    Registry,
+    Reliability,
+    ReliabilityBin,
+    RocCurve,
+)
 from sparkwing.warehouse import History, VersionRecord
 from sparkwing.workspace import Workspace
 
@@ -109,7 +118,8 @@ def _models(ws: Workspace, root: Path) -> None:
         "curves": Curves(roc=RocCurve(thresholds=thresholds, fpr=[0.02, 0.1, 0.25, 0.5, 0.8],
                                       tpr=[0.2, 0.45, 0.7, 0.88, 0.97]),
                          pr=PrCurve(thresholds=thresholds, recall=[0.2, 0.45, 0.7, 0.88, 0.97],
-                                    precision=[0.8, 0.6, 0.45, 0.3, 0.22])),
+                                    precision=[0.8, 0.6, 0.45, 0.3, 0.22]),
+                         reliability=_reliability()),
         "metrics": card.metrics.model_copy(update={
             "cv": {"auc": 0.7012, "logloss": 0.45},
             "confusion_matrix": ConfusionMatrix(labels=["0", SCRIPT], matrix=[[120, 28], [9, 24]]),
@@ -118,6 +128,20 @@ def _models(ws: Workspace, root: Path) -> None:
     })  # fmt: skip
     reg.register("loan_default", mojo_path=mojo, card=card)
     reg.set_alias("loan_default", "production", 2, reason=f"better auc {SCRIPT}", actor="ci")
+
+
+RELIABILITY_COUNTS = [30, 41, 35, 25, 18, 12, 9, 7, 4, 0]  # the 181 holdout rows; the last bin empty
+
+
+def _reliability() -> Reliability:
+    """Holdout bins of p1 (the positive class is the hostile label) that sum to the 181 rows."""
+    bins = []
+    for i, n in enumerate(RELIABILITY_COUNTS):
+        mean = (i + 0.5) / 10 if n else None
+        bins.append(ReliabilityBin(lower=i / 10, upper=(i + 1) / 10, count=n, mean_predicted=mean,
+                                   observed=min(mean * 1.15, 1.0) if mean is not None else None))
+    return Reliability(on="holdout", kind="positive_class", positive_class=SCRIPT, rows=181, bins=bins,
+                       brier=0.1523, ece=0.0412)
 
 
 def _tables(ws: Workspace) -> None:

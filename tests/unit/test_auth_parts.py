@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import pytest
@@ -67,6 +68,16 @@ def test_api_keys_as_a_provider_and_key_changes_audited(tmp_path: Path) -> None:
     ]  # fmt: skip
     text = "".join(p.read_text() for p in (tmp_path / "audit").glob("*.jsonl"))
     assert token.split("_", 2)[2] not in text
+
+
+def test_the_console_line_of_an_audit_event_is_for_people(tmp_path: Path, caplog) -> None:
+    log = AuditLog(Workspace(tmp_path))
+    with caplog.at_level(logging.INFO, logger="sparkwing.audit"):
+        log.record("promoted", who="alice", service="cli", model="loans", alias="production", version=3)
+        log.record("sign_in_failed", who="x\nINFO sparkwing: forged", peer="1.2.3.4", service="ui")
+    first, second = (r.getMessage() for r in caplog.records)
+    assert first == 'audit: promoted by alice via cli: alias="production" model="loans" version=3'
+    assert "\n" not in second and second.startswith('audit: sign_in_failed by "x\\nINFO sparkwing: forged"')
 
 
 def test_a_name_cannot_forge_an_audit_line(tmp_path: Path) -> None:

@@ -87,6 +87,8 @@ PUBLIC: dict[str, str] = {
         # the typed card.json and its parts; the headline metric (one vocabulary)
         "CARD_VERSION Artifact ConfusionMatrix Curves Feature Glrm Lineage Metrics ModelCard Pojo PrCurve "
         "RocCurve Rows Selection SourceFingerprint SourceLineage TableLineage VariableImportance Versions "
+        # the calibration bins of a classification card (card.curves.reliability)
+        "Reliability ReliabilityBin "
         "HEADLINE_METRIC headline_metric higher_is_better"
     ),
     "sparkwing.schedule": (

@@ -58,7 +58,7 @@ class AuditLog:
         else:
             name = f"{entry['time'][11:23].replace(':', '')}-{event}-{secrets.token_hex(4)}.json"
             self.workspace.storage.create_exclusive(f"{self.root}/{day}/{name}", line.encode())
-        log.info("%s", line)
+        log.info("%s", _readable(entry))
         return entry
 
     def events(self, day: str | None = None) -> list[dict[str, Any]]:
@@ -76,6 +76,23 @@ class AuditLog:
                 for name in sorted(storage.list(f"{self.root}/{d}")):
                     out.append(json.loads(storage.read_bytes(f"{self.root}/{d}/{name}")))
         return sorted(out, key=lambda e: e["time"])
+
+
+def _readable(entry: dict[str, Any]) -> str:
+    """One console line for a person (the file keeps the JSON): ``promoted by alice via cli: ...``."""
+    head = f"{entry['event']} by {_word(entry['who']) or '?'}"
+    for key, word in (("service", "via"), ("source", "signed in with"), ("from", "from")):
+        if entry.get(key):
+            head += f" {word} {_word(entry[key])}"
+    rest = {k: v for k, v in entry.items() if k not in ("time", "event", "who", "from", "source", "service")}
+    details = " ".join(f"{k}={json.dumps(v, ensure_ascii=True)}" for k, v in sorted(rest.items()))
+    return f"audit: {head}" + (f": {details}" if details else "")
+
+
+def _word(value: Any) -> str:
+    """``value`` as it is when plain; JSON-quoted when it has spaces or control characters."""
+    text = str(value)
+    return text if text.isprintable() and " " not in text else json.dumps(text, ensure_ascii=True)
 
 
 def _cut(text: str) -> str:

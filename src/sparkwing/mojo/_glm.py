@@ -159,7 +159,7 @@ class GlmScorer:
                 v = row[i]
                 if v != v and self.mean_imputation:
                     v = self._modes_list[i]
-                if not (v == v and v == int(v) and abs(v) < 2**31):
+                if not (v == v and abs(v) < 2**31 and v == int(v)):  # inf: no int()
                     if self.all_levels or v != 0:
                         bad = True
                     continue

@@ -244,30 +244,46 @@ class RowEncoder:
 
     def encode_one(self, record: Mapping[str, Any]) -> np.ndarray:
         """One record as a ``(1, n_features)`` array, no warnings: the online path."""
+        return np.array([self.encode_row(record)])
+
+    def encode_row(
+        self, record: Mapping[str, Any], row_index: int = 0, warnings: list[RowWarning] | None = None
+    ) -> list[float]:
+        """One record as a list of floats in feature order (NaN = missing).
+
+        The common cells (a known level, a plain decimal string, an ``int``/``float`` for a
+        numeric feature) are decided inline, any other goes through the full rules, which
+        append a :class:`RowWarning` (for row ``row_index``) to ``warnings`` when given.
+        """
         row = [math.nan] * len(self.names)
         index, levels = self.index, self.levels
-        scratch: list[RowWarning] = []
+        scratch: list[RowWarning] = [] if warnings is None else warnings
         for key, v in record.items():
-            j = index.get(key) if isinstance(key, str) else None
-            if j is None:
+            j = index.get(key)
+            if j is None or not isinstance(key, str):
                 continue
-            if type(v) is str:
+            t = type(v)
+            if t is str:
                 lookup = levels[j]
                 if lookup is None:
-                    if _PLAIN.fullmatch(v):
-                        row[j] = float(v)
-                        continue
+                    # Only the plain decimal alphabet: there Python's float and Java agree (and
+                    # reject the same strings: "1-2" and "" fall through to the exact rules).
+                    if v and not v.strip("0123456789.eE+-"):
+                        try:
+                            row[j] = float(v)
+                            continue
+                        except ValueError:
+                            pass
                 else:
                     idx = lookup.get(v)
                     if idx is not None:
                         row[j] = float(idx)
                         continue
-            elif type(v) is float or type(v) is int:
-                if levels[j] is None:
-                    row[j] = float(v)
-                    continue
-            row[j] = self._value(j, v, 0, scratch)
-        return np.array([row])
+            elif (t is float or t is int) and levels[j] is None:
+                row[j] = float(v)
+                continue
+            row[j] = self._value(j, v, row_index, scratch)
+        return row
 
     # -- many records ------------------------------------------------------------------------
     def encode(self, data: Any, *, collect: bool = True) -> EncodedRows:
@@ -298,16 +314,9 @@ class RowEncoder:
         )
 
     def _encode_records(self, records: Sequence[Mapping[str, Any]]) -> EncodedRows:
-        out = np.full((len(records), len(self.names)), np.nan)
         warnings: list[RowWarning] = []
-        index = self.index
-        for r, rec in enumerate(records):
-            row = out[r]
-            for key, v in rec.items():
-                j = index.get(key) if isinstance(key, str) else None
-                if j is not None:
-                    row[j] = self._value(j, v, r, warnings)
-        return EncodedRows(out, warnings)
+        rows = [self.encode_row(rec, r, warnings) for r, rec in enumerate(records)]
+        return EncodedRows(np.array(rows, dtype=np.float64).reshape(len(rows), len(self.names)), warnings)
 
     def _encode_frame(self, frame: Any, collect: bool = True) -> EncodedRows:
         n = len(frame)

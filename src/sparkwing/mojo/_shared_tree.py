@@ -82,6 +82,12 @@ class TreeScorer:
                     self.tree_class.append(c)
         self.targets = [0 if k == 1 else 1 + c for c in range(self.per_class)]
         self.forest: Forest = decode_forest(blobs, meta.n_features, meta.domain_sizes, names)
+        #: (output column, tree indices in scoring order) per class that has trees
+        self._class_trees = [
+            (self.targets[c], [t for t, k in enumerate(self.tree_class) if k == c])
+            for c in range(self.per_class)
+            if c in self.tree_class
+        ]
         #: node steps to score one row (the vectorised walk takes ``depth`` steps for every tree)
         self.row_cost = self.forest.n_trees * max(1, self.forest.depth)
         if self.row_cost > limits.max_row_cost:
@@ -112,6 +118,9 @@ class TreeScorer:
     def sums(self, x: np.ndarray) -> np.ndarray:
         n = x.shape[0]
         width = self.meta.n_classes + 1 if self.meta.n_classes > 1 else 2
+        forest = self.forest
+        if n == 1 and 0 < forest.n_trees * max(1, forest.depth) <= forest.row_cost_limit:
+            return self._row_sums(x[0].tolist(), width)
         preds = np.zeros((n, width))
         leaves = self.forest.leaf_values(x)  # (trees, rows), group-major / class-minor
         if n == 0 or not len(leaves):
@@ -132,6 +141,17 @@ class TreeScorer:
                     acc += row
                 preds[:, self.targets[c]] = acc
         return preds
+
+    def _row_sums(self, row: list[float], width: int) -> np.ndarray:
+        """:meth:`sums` of one row in plain floats: the same additions in the same order."""
+        values = self.forest.row_leaves(row)
+        out = [0.0] * width
+        for target, trees in self._class_trees:
+            acc = values[trees[0]]
+            for t in trees[1:]:
+                acc += values[t]
+            out[target] = acc
+        return np.array([out])
 
     def score(self, x: np.ndarray) -> np.ndarray:
         preds = self.sums(x)

@@ -22,6 +22,7 @@ from typing import ClassVar
 import numpy as np
 
 from sparkwing.errors import MojoError
+from sparkwing.mojo._tree_row import compile_forest
 
 MAX_DEPTH = 4096
 _NUMERIC = np.iinfo(np.int64).max  # "domain size" of a numeric column: never out of range
@@ -78,6 +79,7 @@ class Forest:
         self._any_na_vs_rest = bool(self.na_vs_rest.any())
         self._t_value = np.concatenate([np.zeros(ni), self.leaves])
         self._t_roots = ref(self.roots).astype(np.int64)
+        self._py: tuple | None = None  # type: ignore[type-arg]  # one-row tables, built on first use
         # Level indices beyond a domain are made NaN up front (see leaf_values), so only bitset
         # nodes need more than a comparison: a per-node lookup table over levels + an NA slot.
         self._categorical = np.flatnonzero(self.domain_sizes != _NUMERIC)
@@ -109,6 +111,9 @@ class Forest:
         self._tables, self._t_table_off = table, offsets
 
     chunk_pairs: ClassVar[int] = 1 << 17  # (row, tree) pairs walked at once
+    #: rows x trees x depth up to which rows are walked in plain Python (NumPy's per-call
+    #: overhead dominates below)
+    row_cost_limit: ClassVar[int] = 6000
 
     def leaf_values(self, x: np.ndarray) -> np.ndarray:
         """``out[t, r]`` = leaf value of tree ``t`` for row ``r`` (float64, tree-major).
@@ -118,7 +123,7 @@ class Forest:
         n, t = x.shape[0], self.n_trees
         if n == 0 or t == 0:
             return np.empty((t, n))
-        if n * t * max(self.depth, 1) <= 6000:
+        if n * t * max(self.depth, 1) <= self.row_cost_limit:
             return self._walk_rows(x)  # online scoring: plain Python beats NumPy's call overhead
         out = np.empty((t, n))
         if len(self._categorical):
@@ -173,45 +178,66 @@ class Forest:
         return out.reshape(t, n)
 
     def _walk_rows(self, x: np.ndarray) -> np.ndarray:
-        """The same routing, one (row, tree) at a time on Python tuples (for a few rows)."""
-        if not hasattr(self, "_py"):
-            ni = len(self.col)
-            child = self._t_child.tolist()
-            kinds = np.where(self.na_vs_rest, 2, np.where(self.is_bitset, 1, 0))
-            # A bitset on a numeric column (only in a corrupt file) needs the saturating cast.
-            kinds = np.where((kinds == 1) & (self.domain_sizes[self.col] == _NUMERIC), 3, kinds)
-            nodes = [
-                (c, sp, child[2 * i], child[2 * i + 1], not nl, k, bo, nb, bs)
-                for i, (c, sp, nl, k, bo, nb, bs) in enumerate(zip(
-                    self.col.tolist(), self.split.tolist(), self.na_left.tolist(), kinds.tolist(),
-                    self.bitoff.tolist(), self.nbits.tolist(), self.bit_start.tolist(), strict=True))
-            ]  # fmt: skip
-            cats = [(j, d) for j, d in enumerate(self.domain_sizes.tolist()) if d != _NUMERIC]
-            self._py = (ni, nodes, self.bits.astype(bool).tolist(), self._t_value.tolist(),
-                        self._t_roots.tolist(), cats)  # fmt: skip
-        ni, nodes, bits, value, roots, cats = self._py
-        out = np.empty((len(roots), len(x)))
+        """The same routing, one row at a time in plain Python (for a few rows)."""
+        out = np.empty((self.n_trees, len(x)))
         for r, row in enumerate(x.tolist()):
-            for j, size in cats:  # a level index past the domain is routed as NA
-                v = row[j]
-                if v == v and int(max(min(v, _I32_MAX), _I32_MIN)) >= size:
-                    row[j] = math.nan
-            for t, node in enumerate(roots):
-                while node < ni:
-                    c, split, left, right, na_right, kind, bitoff, nbits, bit_start = nodes[node]
-                    v = row[c]
-                    if v != v:
-                        go = na_right
-                    elif kind == 0:
-                        go = v >= split
-                    elif kind == 2:
-                        go = False
-                    else:
-                        off = (int(v) if kind == 1 else int(max(min(v, _I32_MAX), _I32_MIN))) - bitoff
-                        go = bits[bit_start + off] if 0 <= off < nbits else na_right
-                    node = right if go else left
-                out[t, r] = value[node]
+            out[:, r] = self.row_leaves(row)
         return out
+
+    def prepare_rows(self) -> None:
+        """Build the one-row tables (and compile the trees) now rather than on the first row."""
+        if self._py is None:
+            self._py = self._row_tables()
+
+    def row_leaves(self, row: list[float]) -> list[float]:
+        """The leaf value of every tree for one row (a list in feature order; it is modified).
+
+        The trees compiled to Python expressions (:mod:`sparkwing.mojo._tree_row`) when the
+        forest is small enough, else walked node by node on tuples; both route exactly as
+        :meth:`leaf_values`.
+        """
+        py = self._py
+        if py is None:
+            py = self._py = self._row_tables()
+        ni, nodes, bits, value, roots, cats, compiled = py
+        for j, size in cats:  # a level index past the domain is routed as NA
+            # (int) cast then compare, without the cast: size is a positive int (NaN compares false)
+            if row[j] >= size:
+                row[j] = math.nan
+        if compiled is not None:
+            return compiled(row)
+        out = []
+        for node in roots:
+            while node < ni:
+                c, split, left, right, na_right, kind, bitoff, nbits, bit_start = nodes[node]
+                v = row[c]
+                if v != v:
+                    go = na_right
+                elif kind == 0:
+                    go = v >= split
+                elif kind == 2:
+                    go = False
+                else:
+                    # Java's saturating (int) cast: -inf may still sit in a categorical column.
+                    off = int(max(min(v, _I32_MAX), _I32_MIN)) - bitoff
+                    go = bits[bit_start + off] if 0 <= off < nbits else na_right
+                node = right if go else left
+            out.append(value[node])
+        return out
+
+    def _row_tables(self) -> tuple:  # type: ignore[type-arg]
+        ni = len(self.col)
+        child = self._t_child.tolist()
+        kinds = np.where(self.na_vs_rest, 2, np.where(self.is_bitset, 1, 0))
+        nodes = [
+            (c, sp, child[2 * i], child[2 * i + 1], not nl, k, bo, nb, bs)
+            for i, (c, sp, nl, k, bo, nb, bs) in enumerate(zip(
+                self.col.tolist(), self.split.tolist(), self.na_left.tolist(), kinds.tolist(),
+                self.bitoff.tolist(), self.nbits.tolist(), self.bit_start.tolist(), strict=True))
+        ]  # fmt: skip
+        cats = [(j, d) for j, d in enumerate(self.domain_sizes.tolist()) if d != _NUMERIC]
+        return (ni, nodes, self.bits.astype(bool).tolist(), self._t_value.tolist(),
+                self._t_roots.tolist(), cats, compile_forest(self))  # fmt: skip
 
     def _route(self, node: np.ndarray, v: np.ndarray) -> np.ndarray:
         """Bitset nodes by table lookup; NA-vs-rest nodes send exactly the NAs right."""

@@ -318,6 +318,12 @@ class XGBoostScorer:
         self._levels_per_cat = (np.diff(self.cat_offsets) - 1 + (0 if self.all_levels else 1)).astype(
             np.float64
         )
+        self._levels_list = self._levels_per_cat.tolist()
+        self._virtual_list = (
+            []
+            if self._virtual is None
+            else list(zip(*(a.tolist() for a in self._virtual), strict=True))
+        )
 
     def _raw32(self, x: np.ndarray) -> np.ndarray:
         """Rows as float32, twice (NaN as +inf, then as -inf); categoricals hold level or -1."""
@@ -332,6 +338,22 @@ class XGBoostScorer:
         nan = np.isnan(v)
         return np.hstack([np.where(nan, f32(np.inf), v), np.where(nan, f32(-np.inf), v)])
 
+    def _raw32_row(self, row: list[float], v: list[float]) -> list[float]:
+        """:meth:`_raw32` of one row in plain floats (``v`` = the row as float32 values).
+
+        The same values but for the sign of a zero level (``-0.5`` gives level ``0.0`` here,
+        ``-0.0`` there), which no comparison of the walk tells apart.
+        """
+        levels = self._levels_list
+        for i in range(self.cats):
+            c = row[i]  # Java's (int) cast; past the block = the NA slot
+            v[i] = float(f32(math.trunc(c))) if -1.0 < c < levels[i] else -1.0
+        if self.sparse:
+            for j in range(self.cats, self.cats + self.nums):
+                if v[j] == 0:
+                    v[j] = math.nan
+        return [math.inf if z != z else z for z in v] + [-math.inf if z != z else z for z in v]
+
     def _leaves(self, x: np.ndarray) -> np.ndarray:
         """``out[t, r]``: leaf value of tree ``t`` for row ``r`` (float32, tree-major)."""
         b = self.booster
@@ -341,11 +363,11 @@ class XGBoostScorer:
         out = np.empty((t, n), dtype=f32)
         if n == 0 or t == 0:
             return out
-        raw = self._raw32(x)
         if n <= self.walk_rows:
-            for r in range(n):
-                out[:, r] = self._walk_one(raw[r])
+            for r, (row, row32) in enumerate(zip(x.tolist(), x.astype(f32).tolist(), strict=True)):
+                out[:, r] = self._walk_one(self._raw32_row(row, row32))
             return out
+        raw = self._raw32(x)
         rows_per_chunk = max(1, self.chunk_pairs // max(t, 1))
         col, split, level, flip, child = self._col, self._split, self._level, self._flip, self._child
         any_flip = bool(flip.any())
@@ -385,7 +407,7 @@ class XGBoostScorer:
             out[:, lo:hi] = res.reshape(t, m)
         return out
 
-    def _walk_one(self, raw_row: np.ndarray) -> np.ndarray:
+    def _walk_one(self, raw_row: list[float]) -> np.ndarray:
         """One row's leaf per tree by a plain-Python walk over the compiled nodes (few rows).
 
         The values are float32 numbers held exactly in Python floats, so ``<`` and ``==`` decide
@@ -396,11 +418,9 @@ class XGBoostScorer:
             self._py = (self._col.tolist(), self._split.tolist(), self._level.tolist(), self._flip.tolist(),
                         self._child.tolist(), (b.left < 0).tolist(), b.roots.tolist())
         col, split, level, flip, child, is_leaf, roots = self._py
-        flat = raw_row
-        if self._virtual is not None:
-            vcol, vlevel, cold = self._virtual
-            flat = np.concatenate([raw_row, ((raw_row[vcol] == vlevel) ^ cold).astype(f32)])
-        v_all = flat.tolist()
+        v_all = raw_row
+        if self._virtual is not None:  # (value == level) ^ cold, as 0.0 / 1.0
+            v_all = raw_row + [float((raw_row[c] == lv) != cold) for c, lv, cold in self._virtual_list]
         found = []
         for node in roots:
             while not is_leaf[node]:

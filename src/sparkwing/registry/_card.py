@@ -68,9 +68,48 @@ class PrCurve(_Part):
     precision: list[float]
 
 
+class ReliabilityBin(_Part):
+    """One bin of a reliability diagram: predictions with ``lower <= p < upper`` (the last bin
+    includes 1).  An empty bin has ``count`` 0 and no means."""
+
+    lower: float
+    upper: float
+    count: int = Field(ge=0)
+    mean_predicted: float | None = Field(default=None, description="Mean predicted probability in the bin.")
+    observed: float | None = Field(
+        default=None, description="Share of the bin's rows of the positive class (binary) or predicted right."
+    )
+
+
+class Reliability(_Part):
+    """How far the predicted probabilities can be taken at their word (a reliability diagram).
+
+    Ten equal-width bins of [0, 1] over the rows the metrics come from (``on``): for a binary
+    model the predicted probability of the positive class against how often it is that class;
+    for a multiclass model the top class's probability against how often the top class is right.
+    ``sum(bin.count) + missing == rows``; ``missing`` rows had no probability (NaN).
+    """
+
+    on: Literal["holdout", "cv"]
+    kind: Literal["positive_class", "top_class"]
+    positive_class: str | None = Field(default=None, description="The class whose p is binned (binary).")
+    calibrated: bool = Field(default=False, description="Binned are the calibrated probabilities (cal_*).")
+    binning: Literal["equal_width"] = "equal_width"
+    rows: int = Field(ge=0, description="Rows scored.")
+    missing: int = Field(default=0, ge=0, description="Rows without a probability, in no bin.")
+    bins: list[ReliabilityBin] = Field(default_factory=list)
+    brier: float | None = Field(default=None, description="Mean (p - y)^2 over the binned rows (binary).")
+    ece: float | None = Field(
+        default=None, description="Expected calibration error: sum of count/n * |mean_predicted - observed|."
+    )
+
+
 class Curves(_Part):
     roc: RocCurve | None = None
     pr: PrCurve | None = None
+    reliability: Reliability | None = Field(
+        default=None, description="Calibration bins (classification; cards before it: none)."
+    )
 
 
 class Metrics(_Part):

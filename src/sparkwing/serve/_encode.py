@@ -33,6 +33,27 @@ def encode_columns(
                    for r in range(n)]
         enc = model.encode(records)
         return enc.values, enc.warnings
+    return _encode_columns(model, n, columns)
+
+
+def encode_records(
+    model: MojoModel, rows: Sequence[Mapping[str, Any]]
+) -> tuple[np.ndarray, list[RowWarning]]:
+    """:func:`encode_columns` of a few request rows given as objects, without the columns.
+
+    The same values and warnings: each row's features in feature order (so a row's warnings
+    come in the same order), absent ones left NaN, integers beyond double range made infinite.
+    """
+    feats = [(f.name, f.domain is None) for f in model.info.features]
+    records = [{name: (_finite(rec[name]) if num else rec[name]) for name, num in feats if name in rec}
+               for rec in rows]
+    enc = model.encode(records)
+    return enc.values, enc.warnings
+
+
+def _encode_columns(
+    model: MojoModel, n: int, columns: Mapping[str, Sequence[Any]]
+) -> tuple[np.ndarray, list[RowWarning]]:
     out = np.full((n, len(model.info.features)), np.nan)
     warnings: list[RowWarning] = []
     for j, feature in enumerate(model.info.features):

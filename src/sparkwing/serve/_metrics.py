@@ -20,6 +20,7 @@ class Metrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
+        self._children: dict[tuple[int, tuple[str, ...]], Any] = {}
         r = self.registry
         self.requests = Counter("sparkwing_http_requests", "HTTP requests by endpoint and status code.",
                                 ["endpoint", "method", "code"], registry=r)
@@ -57,6 +58,18 @@ class Metrics:
                                   registry=r)
         self.drift_rows = Gauge("sparkwing_drift_window_rows", "Rows in the drift window.", ["model"],
                                 registry=r)
+
+    def child(self, metric: Any, *values: str) -> Any:
+        """``metric.labels(*values)``, remembered: ``labels`` checks and locks on every call.
+
+        Only for series that are never removed (requests, latency, errors, rows): the cache holds
+        exactly the children the metric holds itself, so it grows no further than the metric.
+        """
+        key = (id(metric), values)
+        got = self._children.get(key)
+        if got is None:
+            got = self._children[key] = metric.labels(*values)
+        return got
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
@@ -113,12 +126,12 @@ class RecordRequests:
             aborted = gone and not (finished and status < 499)
             if aborted:
                 status = 499  # nginx's "client closed request"
-                m.aborts.labels(endpoint).inc()
-            m.requests.labels(endpoint, scope["method"], str(status)).inc()
-            m.latency.labels(endpoint).observe(time.perf_counter() - start)
+                m.child(m.aborts, endpoint).inc()
+            m.child(m.requests, endpoint, scope["method"], str(status)).inc()
+            m.child(m.latency, endpoint).observe(time.perf_counter() - start)
             code = scope.get("sparkwing.error_code")
             if status >= 400 and not aborted:
-                m.errors.labels(endpoint, code or str(status)).inc()
+                m.child(m.errors, endpoint, code or str(status)).inc()
             if self.access_log:
                 access.info("%s %s %d %.1fms key=%s", scope["method"], scope.get("path", ""), status,
                             1000 * (time.perf_counter() - start), scope.get("sparkwing.key_id") or "-")

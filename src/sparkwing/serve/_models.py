@@ -175,7 +175,9 @@ class ModelStore:
         log.error("%s@%s", served.ref.name, served.error)
 
     def _load(self, name: str, version: int) -> LoadedModel:
-        return load_version(self.registry, name, version)
+        loaded = load_version(self.registry, name, version)
+        loaded.model.warm_up()  # small requests score here, one row at a time: no first-request stall
+        return loaded
 
 
 def load_version(registry: Registry, name: str, version: int) -> LoadedModel:

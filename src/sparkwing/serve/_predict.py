@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import heapq
 import json
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +18,7 @@ import numpy as np
 
 from sparkwing.mojo import class_column
 from sparkwing.monitor import ProfileCounts, count_columns, domains_of
-from sparkwing.serve._encode import encode_columns
+from sparkwing.serve._encode import SMALL, encode_columns, encode_records
 from sparkwing.serve._errors import ServeError
 from sparkwing.serve._models import LoadedModel
 
@@ -151,10 +152,13 @@ def score(lm: LoadedModel, inp: PredictInput, *, alias: str | None, max_warnings
             seen.update(keys)
             if not feature_set <= keys:
                 missing_rows.extend((r, f) for f in features if f not in rec)
-        columns = {f: [rec.get(f) for rec in inp.rows] for f in features}
+        # A few rows without a drift profile are encoded straight from the objects.
+        direct = n <= SMALL and lm.card.profile is None
+        columns = {} if direct else {f: [rec.get(f) for rec in inp.rows] for f in features}
         missing_total = len(missing_rows)
         missing_names = sorted({f for _, f in missing_rows})
     else:
+        direct = False
         given = inp.columns or []
         seen = set(given)
         at = {c: i for i, c in enumerate(given)}
@@ -178,7 +182,10 @@ def score(lm: LoadedModel, inp: PredictInput, *, alias: str | None, max_warnings
     total = missing_total
     predictions: list[dict[str, Any]] = []
     if n:
-        values, row_warnings = encode_columns(lm.model, n, columns)
+        if direct:
+            values, row_warnings = encode_records(lm.model, inp.rows or [])
+        else:
+            values, row_warnings = encode_columns(lm.model, n, columns)
         predictions = _predictions(lm, lm.model.score_rows(values))
         if counted is not None and lm.card.profile is not None:
             counted.append(_drift_counts(lm, columns, n, predictions))
@@ -216,6 +223,8 @@ def _drift_counts(lm: LoadedModel, columns: dict[str, list[Any]], n: int,
 def _predictions(lm: LoadedModel, raw: np.ndarray) -> list[dict[str, Any]]:
     info = lm.model.info
     names = list(info.output_names)
+    if len(raw) <= SMALL:  # a few rows: plain floats beat the object-array round trip
+        return [_prediction(names, info.classes, row) for row in raw.tolist()]
     block = raw[:, : len(names)]
     values = block.astype(object)
     values[~np.isfinite(block)] = None  # JSON has no NaN/Infinity
@@ -225,6 +234,15 @@ def _predictions(lm: LoadedModel, raw: np.ndarray) -> list[dict[str, Any]]:
         ok = np.isfinite(idx)
         values[ok, 0] = labels[np.clip(idx[ok].astype(np.int64), 0, len(labels) - 1)]
     return [dict(zip(names, row, strict=False)) for row in values.tolist()]
+
+
+def _prediction(names: list[str], classes: tuple[str, ...] | None, row: list[float]) -> dict[str, Any]:
+    """One row of :func:`_predictions` (the same values: None for NaN/inf, the class label)."""
+    out: dict[str, Any] = {n: (v if math.isfinite(v) else None) for n, v in zip(names, row, strict=False)}
+    if classes is not None:
+        idx = row[0]
+        out[names[0]] = classes[min(max(int(idx), 0), len(classes) - 1)] if math.isfinite(idx) else None
+    return out
 
 
 def example_row(lm: LoadedModel) -> dict[str, Any]:

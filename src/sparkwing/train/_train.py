@@ -23,7 +23,7 @@ from sparkwing.engine import H2OCloud, start_h2o
 from sparkwing.errors import SparkwingError, TrainingError, java_cause
 from sparkwing.monitor import kind_of, profile_dataframe
 from sparkwing.registry import DataProfile
-from sparkwing.train import _artifacts, _evaluate
+from sparkwing.train import _artifacts, _evaluate, _reliability
 from sparkwing.train._engines import build_algorithm, build_automl
 from sparkwing.train._prepare import prepare
 from sparkwing.train._result import TrainResult
@@ -178,6 +178,13 @@ def _fit(spark: Any, name: str, spec: ModelSpec, prep: Any, train: Any, holdout:
     domains = mojo_model.getDomainValues()
     classes = (list(domains.get(spec.target) or []) or None) if prep.task != "regression" else None
     h2o_version = str(h2o.cluster().version)
+    bins = _reliability.reliability(h2o_model, frame, labels, spec.target, prep.task, classes, cloud.context,
+                                    calibrated=spec.calibrate != "none")
+    curves = _evaluate.curves(perf, prep.task)
+    if bins is not None:
+        curves["reliability"] = bins.model_dump()
+    elif prep.task != "regression":
+        warnings.append("no calibration bins: H2O kept no predictions to bin (see the debug log)")
     if calibration_frame is not None:
         calibration_rows = calibration_frame.count()
         rows = {**rows, "train": rows["train"] - calibration_rows, "calibration": calibration_rows}
@@ -192,7 +199,7 @@ def _fit(spark: Any, name: str, spec: ModelSpec, prep: Any, train: Any, holdout:
         versions={"sparkwing_version": __version__, "h2o_version": h2o_version,
                   "spark_version": spark.version,
                   "sparkling_water_version": _dist_version("h2o-pysparkling-3-5")},
-        cv_metrics=cv_metrics, curves=_evaluate.curves(perf, prep.task),
+        cv_metrics=cv_metrics, curves=curves,
         split=prep.split, sort_metric=sort_metric,
         promote_metric=_promote_metric(spec, prep.task), calibration=spec.calibrate,
         zero_probability_rows=zeros, metrics_on="holdout" if holdout is not None else "cv",
@@ -251,14 +258,11 @@ def _with_prediction(profile: DataProfile, result: TrainResult, holdout: DataFra
     from pyspark.sql import functions as F
     from pysparkling.ml import H2OMOJOModel, H2OMOJOSettings
 
-    if result.task == "binary" and result.classes and len(result.classes) == 2:
-        expr, kind = F.col("detailed_prediction.probabilities").getField(str(result.classes[1])), "numeric"
-    elif result.task == "regression":
-        expr, kind = F.col("prediction").cast("double"), "numeric"
-    elif result.task == "multiclass":
-        expr, kind = F.col("prediction").cast("string"), "categorical"
-    else:
+    probabilities = F.col("detailed_prediction.probabilities")
+    column = _prediction_column(result, probabilities.getField, "prediction")
+    if column is None:
         return profile
+    expr, kind = column
     try:
         settings = H2OMOJOSettings(convertUnknownCategoricalLevelsToNa=True, convertInvalidNumbersToNa=True)
         model = H2OMOJOModel.createFromMojo("file://" + str(Path(result.mojo_path).resolve()), settings)
@@ -270,6 +274,22 @@ def _with_prediction(profile: DataProfile, result: TrainResult, holdout: DataFra
         say("could not profile the holdout predictions (drift will compare features only)")
         return profile
     return profile.model_copy(update={"prediction": predicted.features[0]})
+
+
+def _prediction_column(result: TrainResult, probability: Callable[[str], Any],
+                       value: str) -> tuple[Any, str] | None:
+    """What drift watches of a model's output, as a Spark column and its kind: p1 (binary), the
+    value (regression) or the label (multiclass); ``probability(level)`` and ``value`` name the
+    columns of the scorer's output.  ``None`` for other tasks."""
+    from pyspark.sql import functions as F
+
+    if result.task == "binary" and result.classes and len(result.classes) == 2:
+        return probability(str(result.classes[1])).cast("double"), "numeric"
+    if result.task == "regression":
+        return F.col(value).cast("double"), "numeric"
+    if result.task == "multiclass":
+        return F.col(value).cast("string"), "categorical"
+    return None
 
 
 def _with_cv_prediction(profile: DataProfile, result: TrainResult, train: DataFrame, cloud: H2OCloud,
@@ -284,16 +304,14 @@ def _with_cv_prediction(profile: DataProfile, result: TrainResult, train: DataFr
         preds = h2o.get_model(result.model_id).cross_validation_holdout_predictions()
         if preds is None:
             raise ValueError("no cross-validation predictions kept")
-        if result.task == "binary" and result.classes and len(result.classes) == 2:
-            level = str(result.classes[1])
-            column, kind = (level if level in preds.columns else "p" + level), "numeric"
-            expr = F.col(f"`{column}`").cast("double")
-        elif result.task == "regression":
-            expr, kind = F.col("predict").cast("double"), "numeric"
-        elif result.task == "multiclass":
-            expr, kind = F.col("predict").cast("string"), "categorical"
-        else:
+        names = set(preds.columns)
+        def probability(level: str) -> Any:  # H2O names the column by the level, or p<level>
+            return F.col(f"`{level if level in names else 'p' + level}`")
+
+        column = _prediction_column(result, probability, "predict")
+        if column is None:
             return profile
+        expr, kind = column
         scored = cloud.context.asSparkFrame(preds).select(expr.alias("prediction"))
         predicted = profile_dataframe(scored, {"prediction": kind})  # type: ignore[dict-item]
     except Exception:  # noqa: BLE001 - fall back to the training rows, and say so

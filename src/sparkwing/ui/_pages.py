@@ -114,6 +114,35 @@ def curves_on(card: ModelCard) -> str:
     return "cv" if not card.metrics.holdout and card.metrics.cv else "holdout"
 
 
+def calibration(card: ModelCard) -> Markup | None:
+    """The reliability diagram of a classification card's stored bins (None: none recorded)."""
+    r = card.curves.reliability
+    if r is None or not r.bins:
+        return None
+    buckets = [_svg.Bucket(b.lower, b.upper, b.count, b.mean_predicted, b.observed) for b in r.bins]
+    what = f"p({r.positive_class})" if r.kind == "positive_class" else "top-class probability"
+    y_label = f"share of class {r.positive_class}" if r.kind == "positive_class" else "share predicted right"
+    return _svg.reliability(buckets, label=f"reliability of {what} ({r.on}, {r.rows} rows)", y_label=y_label)
+
+
+def calibration_note(card: ModelCard) -> str:
+    """What the reliability diagram shows, in a line: the rows, the probabilities, the scores."""
+    r = card.curves.reliability
+    if r is None:
+        return ""
+    what = (f"predicted probability of class {r.positive_class}" if r.kind == "positive_class"
+            else "probability of the top class against how often it is right")
+    parts = [f"{r.on}, {r.rows:,} rows", what + (" (calibrated)" if r.calibrated else ""),
+             "ten equal-width bins"]
+    if r.missing:
+        parts.append(f"{r.missing:,} rows without a probability left out")
+    if r.brier is not None:
+        parts.append(f"Brier score {r.brier:.4f}")
+    if r.ece is not None:
+        parts.append(f"expected calibration error {r.ece:.4f}")
+    return "; ".join(parts)
+
+
 def gains_points(card: ModelCard) -> list[tuple[float, float]] | None:
     """Cumulative gains, exactly, from what the card stores: at each holdout ROC threshold the
     share of rows scored at or above it is ``(tpr * P + fpr * N) / (P + N)``, with P and N the

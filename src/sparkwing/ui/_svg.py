@@ -127,6 +127,71 @@ def curve(
     return _svg(size, size + 4, label, body, "curve")
 
 
+@dataclass(frozen=True)
+class Bucket:
+    """One bin of a reliability diagram: its range of predicted probabilities, rows, and (for a
+    bin with rows) the mean predicted probability and the observed share."""
+
+    lower: float
+    upper: float
+    count: int
+    predicted: float | None
+    observed: float | None
+
+
+def reliability(
+    buckets: Sequence[Bucket], *, label: str, y_label: str, size: int = 280, strip: int = 44,
+) -> Markup:  # fmt: skip
+    """A reliability diagram: observed share against mean predicted probability per bin, the
+    diagonal (perfect calibration) dashed, a dot per bin sized by its rows, and under the plot a
+    strip of bars with each bin's row count (where the predictions fall)."""
+    pad = 36
+    plot = size - pad - 10
+    top = max([b.count for b in buckets] + [1])
+    base = size + 10 + strip  # the strip's baseline, under the x axis label
+
+    def px(v: float) -> str:
+        return _n(pad + plot * _unit(v))
+
+    def py(v: float) -> str:
+        return _n(10 + plot * (1 - _unit(v)))
+
+    body = [f'<rect class="frame" x="{pad}" y="10" width="{plot}" height="{plot}"/>']
+    for k in range(5):
+        v = k / 4
+        body.append(f'<text class="tick" x="{px(v)}" y="{size - 12}" text-anchor="middle">{_n(v)}</text>')
+        body.append(f'<text class="tick" x="{pad - 4}" y="{_n(10 + plot * (1 - v) + 4)}" text-anchor="end">'
+                    f"{_n(v)}</text>")
+    body.append(f'<line class="diagonal" x1="{pad}" y1="{10 + plot}" x2="{pad + plot}" y2="10"/>')
+    filled = [b for b in buckets if b.count and b.predicted is not None and b.observed is not None]
+    if len(filled) > 1:
+        coords = " ".join(f"{px(b.predicted)},{py(b.observed)}" for b in filled)  # type: ignore[arg-type]
+        body.append(f'<polyline class="curve" points="{coords}"/>')
+    for b in filled:
+        r = 2.5 + 4.5 * (b.count / top) ** 0.5
+        body.append(f'<circle class="dot" cx="{px(b.predicted)}" cy="{py(b.observed)}" r="{_n(r)}">'  # type: ignore[arg-type]
+                    f"<title>{_n(b.lower)}–{_n(b.upper)}: {b.count:,} rows, mean p {b.predicted:.3f}, "
+                    f"observed {b.observed:.3f}</title></circle>")
+    for b in buckets:
+        if not b.count:
+            continue
+        h = max(strip * b.count / top, 1.0)
+        x0, x1 = pad + plot * _unit(b.lower), pad + plot * _unit(b.upper)
+        body.append(f'<rect class="bar" x="{_n(x0 + 1)}" y="{_n(base - h)}" '
+                    f'width="{_n(max(x1 - x0 - 2, 1))}" height="{_n(h)}">'
+                    f"<title>{_n(b.lower)}–{_n(b.upper)}: {b.count:,} rows</title></rect>")
+    body.append(f'<text class="tick" x="{pad - 4}" y="{_n(base)}" text-anchor="end">0</text>')
+    body.append(f'<text class="tick" x="{pad - 4}" y="{_n(base - strip + 8)}" text-anchor="end">'
+                f"{top:,}</text>")
+    mid = pad + plot / 2
+    body.append(f'<text class="axis" x="{mid}" y="{size}" text-anchor="middle">'
+                "mean predicted probability</text>")
+    body.append(f'<text class="axis" x="10" y="{10 + plot / 2}" transform="rotate(-90 10 {10 + plot / 2})" '
+                f'text-anchor="middle">{escape(y_label)}</text>')
+    body.append(f'<text class="axis" x="{mid}" y="{_n(base + 14)}" text-anchor="middle">rows per bin</text>')
+    return _svg(size, int(base + 18), label, body, "reliability")
+
+
 def bars(
     items: Sequence[tuple[str, float]], *, label: str, width: int = 560, row: int = 18,
     label_width: int = 220, highlight: int | None = None,
