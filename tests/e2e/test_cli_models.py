@@ -1,4 +1,6 @@
-"""``sparkwing models`` reads typed cards (old and new) and speaks the one reference grammar (no JVM)."""
+"""``sparkwing models`` reads typed cards (old and new) and speaks the one reference grammar (no JVM).
+
+The commands run through the real entry point in this process (``cli_here``)."""
 
 from __future__ import annotations
 
@@ -28,9 +30,9 @@ def _workspace(tmp_path: Path) -> Path:
     return ws
 
 
-def test_models_list_shows_the_headline_metric_of_each_task(run_cli, tmp_path) -> None:
+def test_models_list_shows_the_headline_metric_of_each_task(cli_here, tmp_path) -> None:
     ws = _workspace(tmp_path)
-    result = run_cli("models", workspace=ws)
+    result = cli_here("models", workspace=ws)
     assert result.returncode == 0, result.stderr
     iris = next(line for line in result.stdout.splitlines() if "iris" in line)
     assert "logloss=0.2500" in iris and "rmse" not in iris  # the same metric promotion uses
@@ -38,21 +40,21 @@ def test_models_list_shows_the_headline_metric_of_each_task(run_cli, tmp_path) -
     assert "auc=0.6196" in loans
 
 
-def test_models_show_prints_the_typed_card(run_cli, tmp_path) -> None:
+def test_models_show_prints_the_typed_card(cli_here, tmp_path) -> None:
     ws = _workspace(tmp_path)
-    result = run_cli("models", "show", "iris@production", "--json", workspace=ws)
+    result = cli_here("models", "show", "iris@production", "--json", workspace=ws)
     assert result.returncode == 0, result.stderr
     card = json.loads(result.stdout)
     assert card["card_version"] == 2 and card["name"] == "iris"
     assert card["metrics"]["holdout"]["logloss"] == 0.25
-    result = run_cli("models", "show", "iris", workspace=ws)
+    result = cli_here("models", "show", "iris", workspace=ws)
     assert result.returncode == 0 and "holdout logloss: 0.25" in result.stdout
 
 
-def test_a_bad_reference_is_one_line_with_the_registry_exit_code(run_cli, tmp_path) -> None:
+def test_a_bad_reference_is_one_line_with_the_registry_exit_code(cli_here, tmp_path) -> None:
     ws = _workspace(tmp_path)
-    result = run_cli("models", "show", "iris@-prod", workspace=ws)
+    result = cli_here("models", "show", "iris@-prod", workspace=ws)
     assert result.returncode == EXIT_CODES[RegistryError]
     assert "invalid model reference 'iris@-prod'" in result.stderr and "Traceback" not in result.stderr
-    result = run_cli("models", "promote", "iris", "0", "production", workspace=ws)
+    result = cli_here("models", "promote", "iris", "0", "production", workspace=ws)
     assert result.returncode == EXIT_CODES[RegistryError] and "versions start at 1" in result.stderr

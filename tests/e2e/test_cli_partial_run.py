@@ -1,4 +1,9 @@
-"""The CLI on a run with a missing source and a failing `python:` step next to a good branch."""
+"""The CLI on a run with a missing source and a failing `python:` step next to a good branch.
+
+``sparkwing run`` runs in this process on the test run's SparkSession (``run_cli_here``): what
+is checked here is the CLI's summary, errors, exit codes and resume hint, not the process
+(tests/e2e/test_full_loop.py and test_run_lifecycle.py run real child processes).
+"""
 
 from __future__ import annotations
 
@@ -42,14 +47,14 @@ def _helper(df):
 '''
 
 
-def test_partial_run_summary_traceback_and_resume_hint(run_cli, tmp_path) -> None:
+def test_partial_run_summary_traceback_and_resume_hint(run_cli_here, settings, tmp_path) -> None:
     (tmp_path / "good.csv").write_text("id,amount\n1,2.5\n2,3.5\n")
     (tmp_path / "my_steps.py").write_text(STEPS)
     (tmp_path / "pipeline.yaml").write_text(SPEC)
-    ws = tmp_path / "ws"
-    result = run_cli("run", "pipeline.yaml", workspace=ws, cwd=tmp_path)
+    ws = Path(settings.workspace)
+    result = run_cli_here("run", "pipeline.yaml", cwd=tmp_path)
 
-    assert result.returncode == EXIT_CODES[SourceError], result.stderr  # the first failure's code
+    assert result.exit_code == EXIT_CODES[SourceError], result.output  # the first failure's code
     [run_dir] = (ws / "runs" / "partial").iterdir()
     record = json.loads((run_dir / "run.json").read_text())
     steps = record["steps"]
@@ -88,12 +93,14 @@ scores:
 """
 
 
-def test_a_spec_mistake_found_at_run_time_names_the_model_and_offers_no_resume(run_cli, tmp_path) -> None:
+@pytest.mark.h2o  # the model step attaches to the session's H2O cloud (after the lock-down checks)
+def test_a_spec_mistake_found_at_run_time_names_the_model_and_offers_no_resume(
+        run_cli_here, h2o, tmp_path) -> None:
     (tmp_path / "good.csv").write_text("id,amount\n1,2.5\n2,3.5\n")
     (tmp_path / "pipeline.yaml").write_text(WRONG_TARGET)
-    result = run_cli("run", "pipeline.yaml", "--fail-fast", workspace=tmp_path / "ws", cwd=tmp_path)
+    result = run_cli_here("run", "pipeline.yaml", "--fail-fast", cwd=tmp_path)
 
-    assert result.returncode == EXIT_CODES[TrainingError], result.stderr
+    assert result.exit_code == EXIT_CODES[TrainingError], result.output
     assert len(re.findall(r"^error: ", result.stderr, re.M)) == 1, result.stderr
     assert "hint: check models.loan_default.target in the spec" in result.stderr
     assert "<name>" not in result.stderr and "resume with" not in result.stderr  # a fixed spec refuses

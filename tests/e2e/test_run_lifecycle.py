@@ -1,4 +1,10 @@
-"""A real run through the CLI: publish, a concurrent run refused, SIGKILL mid-publish, resume."""
+"""A real run through the CLI: publish, a concurrent run refused, SIGKILL mid-publish, resume.
+
+The crash case of docs/warehouse.md: the run's process (and its JVM) is killed with SIGKILL while
+Spark writes the new version; a fresh process then reads exactly the previous version (through
+the metastore and without a JVM), and the resumed run completes the publish, leaving no partial
+write behind.
+"""
 
 from __future__ import annotations
 
@@ -118,6 +124,7 @@ def test_kill_during_publish_then_resume(run_cli, tmp_path) -> None:
     record = json.loads((ws / "runs" / "lifecycle" / killed_run / "run.json").read_text())
     assert record["status"] == "succeeded" and record["attempts"] == 2
     assert record["steps"]["credit.loans"]["rows_out"] == 120_000
+    assert not list(table_dir.rglob("_temporary")), "the killed write's leftovers were not cleared"
     assert any("stale lock" in e["message"] for e in record["events"])
     count = run_cli("sql", "SELECT count(*) AS n FROM credit.loans", workspace=ws)
     assert "120000" in count.stdout.replace(",", "")

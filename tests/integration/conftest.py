@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from pg_server import available, pg_server
+
 DATA = Path(__file__).resolve().parents[1] / "data"
 
 
@@ -45,3 +47,19 @@ def loan_registry(tmp_path_factory, loan_model):
         pojo_dir=loan_model.pojo_dir, card=card,
     )
     return reg, version
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """One PostgreSQL server on 127.0.0.1 with a database ``metastore``, for every test that puts a
+    Hive metastore on PostgreSQL (test_metastore_postgres, test_backfill_processes).
+
+    The first JVM on it creates Hive's schema; later ones find it (one server start and one schema
+    creation per run, not per file).  Each test keeps its own workspace and Hive databases.
+    """
+    why = available()
+    if why:
+        pytest.skip(why)
+    with pg_server() as server:
+        server.create_database("metastore")
+        yield server

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pg_server import PASSWORD, available, pg_server
+from pg_server import PASSWORD
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow, pytest.mark.postgres]
 
@@ -54,16 +54,6 @@ def _backfill(folder: Path) -> subprocess.CompletedProcess[str]:
          "daily.yaml", "--from", "2026-11-01", "--to", "2026-11-03", "--parallel", "2"],
         cwd=folder, env=ENV, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def postgres():
-    why = available()
-    if why:
-        pytest.skip(why)
-    with pg_server() as server:
-        server.create_database("metastore")
-        yield server
 
 
 def test_parallel_backfill_runs_child_processes_that_take_turns_to_publish(postgres, tmp_path: Path) -> None:

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pg_server import PASSWORD, available, pg_server
+from pg_server import PASSWORD
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow, pytest.mark.postgres]
 
@@ -104,16 +104,6 @@ def _wait(what, procs: dict[str, subprocess.Popen[bytes]], folder: Path, timeout
 def _tail(folder: Path, name: str) -> str:
     path = folder / f"{name}.log"
     return path.read_text(errors="replace")[-3000:] if path.exists() else "(no output)"
-
-
-@pytest.fixture(scope="module")
-def postgres():
-    why = available()
-    if why:
-        pytest.skip(why)
-    with pg_server() as server:
-        server.create_database("metastore")
-        yield server
 
 
 def test_many_processes_share_one_postgres_metastore(postgres, tmp_path: Path):

@@ -76,8 +76,8 @@ def test_the_console_line_of_an_audit_event_is_for_people(tmp_path: Path, caplog
         log.record("promoted", who="alice", service="cli", model="loans", alias="production", version=3)
         log.record("sign_in_failed", who="x\nINFO sparkwing: forged", peer="1.2.3.4", service="ui")
     first, second = (r.getMessage() for r in caplog.records)
-    assert first == 'audit: promoted by alice via cli: alias="production" model="loans" version=3'
-    assert "\n" not in second and second.startswith('audit: sign_in_failed by "x\\nINFO sparkwing: forged"')
+    assert first == 'promoted by alice via cli: alias="production" model="loans" version=3'
+    assert "\n" not in second and second.startswith('sign_in_failed by "x\\nINFO sparkwing: forged"')
 
 
 def test_a_name_cannot_forge_an_audit_line(tmp_path: Path) -> None:

@@ -79,14 +79,15 @@ class AuditLog:
 
 
 def _readable(entry: dict[str, Any]) -> str:
-    """One console line for a person (the file keeps the JSON): ``promoted by alice via cli: ...``."""
+    """One console line for a person (the file keeps the JSON): ``promoted by alice via cli: ...``
+    (the logger's name, ``sparkwing.audit``, says it is an audit event)."""
     head = f"{entry['event']} by {_word(entry['who']) or '?'}"
     for key, word in (("service", "via"), ("source", "signed in with"), ("from", "from")):
         if entry.get(key):
             head += f" {word} {_word(entry[key])}"
     rest = {k: v for k, v in entry.items() if k not in ("time", "event", "who", "from", "source", "service")}
     details = " ".join(f"{k}={json.dumps(v, ensure_ascii=True)}" for k, v in sorted(rest.items()))
-    return f"audit: {head}" + (f": {details}" if details else "")
+    return head + (f": {details}" if details else "")
 
 
 def _word(value: Any) -> str:
