@@ -411,7 +411,7 @@ def _record_starts(split: Split, s3: S3Settings | None, q: bytes) -> tuple[tuple
                 first_break = bool(len(stops)) and data[: int(stops[0])] in (b"\n", b"\r", b"\r\n")
             parity = (quotes + np.searchsorted(marks, stops)) % 2
             for state in (0, 1):
-                hit = np.flatnonzero(parity == state) if found[state] is None else ()
+                hit = np.flatnonzero(parity == state) if found[state] is None else np.empty(0, np.int64)
                 if not len(hit):
                     continue
                 k = int(hit[0])
