@@ -47,6 +47,9 @@ def test_an_alias_switch_reaches_every_worker(workspace: Path) -> None:
     reg = Registry(Workspace(workspace))
     with sparkwing_server(["serve", "-w", str(workspace), "-m", "prostate", "--workers", "2", "--poll", "0.2",
                            "--rate-limit", "0"], ready="/readyz", timeout=120) as (_, port, proc):
+        # Every answer is a 200 from the first /readyz on: a worker takes no connection before
+        # its models are loaded (before: a loading worker answered its share 503 while its
+        # sibling's /readyz said 200 -- bench/serve.py --workers 2 hit it on every run).
         seen: dict[int, int] = {}
         deadline = time.monotonic() + 60
         while len(seen) < 2 or set(seen.values()) != {1}:  # both workers up, both on v1

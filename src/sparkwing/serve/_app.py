@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 from collections.abc import AsyncIterator
@@ -97,12 +98,17 @@ class Service:
         self.limits = ResponseLimits(config.max_rows, config.max_warnings, config.max_listed)
         self.auth_required = config.auth_required  # read on every request; the host does not change
         self._stop = threading.Event()
+        self._first_poll = threading.Event()
         self._poller: threading.Thread | None = None
 
     def start(self) -> None:
         """Load the models in the background (``/readyz`` turns ready), then poll the registry."""
         self._poller = threading.Thread(target=self._poll, name="sparkwing-serve-poll", daemon=True)
         self._poller.start()
+
+    def wait_first_poll(self, timeout: float) -> bool:
+        """Block until the first registry poll has loaded (or failed to load) every model."""
+        return self._first_poll.wait(timeout)
 
     def stop(self) -> None:
         self._stop.set()
@@ -128,6 +134,7 @@ class Service:
                 self.reload()
             except Exception:  # noqa: BLE001 - the poller must outlive a bad poll
                 log.exception("registry poll failed")
+            self._first_poll.set()
             if self.config.poll_interval <= 0 and self.store.ready:
                 return
             self._stop.wait(self.config.poll_interval or 1.0)
@@ -171,13 +178,27 @@ def credentials_of(request: Request) -> Credentials | None:
     return Credentials("bearer", key, peer, tls) if key else None
 
 
-def create_app(config: ServeConfig, *, service: Service | None = None) -> FastAPI:
-    """The ASGI app serving ``config.models`` (or every model with a production alias)."""
+#: a worker of ``--workers N`` waits at most this long for its models before it takes requests
+LOAD_BEFORE_SERVING_S = 300.0
+
+
+def create_app(config: ServeConfig, *, service: Service | None = None,
+               load_before_serving: bool = False) -> FastAPI:
+    """The ASGI app serving ``config.models`` (or every model with a production alias).
+
+    ``load_before_serving``: the app's start-up waits for the first registry poll, so that the
+    server accepts no connection before its models are loaded.  The workers of ``--workers N``
+    share one listening socket: a worker still loading would otherwise take its share of the
+    connections and answer them 503 while ``/readyz`` of a loaded sibling said 200.
+    """
     svc = service or Service(config)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         svc.start()
+        if load_before_serving and not await asyncio.to_thread(svc.wait_first_poll, LOAD_BEFORE_SERVING_S):
+            log.warning("models still loading after %.0f s: taking requests anyway (see /readyz)",
+                        LOAD_BEFORE_SERVING_S)
         try:
             yield
         finally:

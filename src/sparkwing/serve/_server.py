@@ -84,7 +84,7 @@ def app_from_env() -> object:
         config = ServeConfig.model_validate_json(fh.read())
     protocol_options(config)  # this worker's copy of the protocol class
     _access_log(config)
-    return create_app(config)
+    return create_app(config, load_before_serving=True)  # siblings share the socket: see create_app
 
 
 def _access_log(config: ServeConfig) -> None:
