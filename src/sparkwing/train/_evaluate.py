@@ -89,22 +89,37 @@ def add_holdout_columns(board: list[dict[str, Any]], frame: Any, task: str) -> l
     return out
 
 
-def zero_probability_rows(h2o_model: Any, frame: Any, labels: Any, target: str, task: str) -> int | None:
-    """Rows (of the holdout ``frame``, else of the CV hold-out predictions) whose true class gets p = 0.
+def judged_predictions(h2o_model: Any, frame: Any, labels: Any, target: str) -> tuple[Any, Any] | None:
+    """The predictions a model is judged on and the true target beside them, as H2OFrames.
 
-    Such a row costs log loss ~34.5 (H2O clips at 1e-15) and means the model rules out a class
-    that happens.  ``labels`` is an H2OFrame of the training rows' target, in training order (for
-    the CV predictions).  None when there is nothing to look at (regression, no kept predictions).
+    The holdout ``frame`` scored by the model, else the CV hold-out predictions against
+    ``labels`` (an H2OFrame of the training rows' target, in training order).  None when H2O kept
+    no such predictions or they do not line up.  Fetched once per training, for the
+    zero-probability check and the calibration bins.
     """
-    if task == "regression":
-        return None
     try:
         if frame is not None:
             preds, actual = h2o_model.predict(frame), frame[target]
         else:
             preds, actual = h2o_model.cross_validation_holdout_predictions(), labels
-        if preds is None or actual is None or preds.nrows != actual.nrows:
-            return None
+    except Exception:  # noqa: BLE001 - checks and charts, not figures: the card says they are missing
+        log.debug("no judged predictions", exc_info=True)
+        return None
+    if preds is None or actual is None or preds.nrows != actual.nrows:
+        return None
+    return preds, actual
+
+
+def zero_probability_rows(judged: tuple[Any, Any] | None, task: str) -> int | None:
+    """Rows of the judged predictions (:func:`judged_predictions`) whose true class gets p = 0.
+
+    Such a row costs log loss ~34.5 (H2O clips at 1e-15) and means the model rules out a class
+    that happens.  None when there is nothing to look at (regression, no kept predictions).
+    """
+    if task == "regression" or judged is None:
+        return None
+    preds, actual = judged
+    try:
         actual = actual.asfactor()
         true_p = None
         for level in actual.levels()[0]:

@@ -89,22 +89,16 @@ def reliability_from_sums(
 
 
 def reliability(
-    h2o_model: Any, frame: Any, labels: Any, target: str, task: str, classes: list[str] | None,
+    judged: tuple[Any, Any] | None, on: Literal["holdout", "cv"], task: str, classes: list[str] | None,
     context: Any, *, calibrated: bool,
 ) -> Reliability | None:  # fmt: skip
-    """Bins of the judged predictions (``frame``: the holdout H2OFrame, else the CV hold-out
-    predictions against ``labels``, the training rows' target in training order); None for
-    regression or when H2O has no such predictions (the card then says "not recorded")."""
-    if task not in ("binary", "multiclass") or not classes:
+    """Bins of the judged predictions (``train._evaluate.judged_predictions``: the holdout's, else
+    the CV hold-out predictions, ``on`` says which); None for regression or when H2O has no such
+    predictions (the card then says "not recorded")."""
+    if task not in ("binary", "multiclass") or not classes or judged is None:
         return None
-    on: Literal["holdout", "cv"] = "holdout" if frame is not None else "cv"
+    preds, actual = judged
     try:
-        if frame is not None:
-            preds, actual = h2o_model.predict(frame), frame[target]
-        else:
-            preds, actual = h2o_model.cross_validation_holdout_predictions(), labels
-        if preds is None or actual is None or preds.nrows != actual.nrows:
-            return None
         actual = actual.asfactor().set_names([_ACTUAL])
         scored = context.asSparkFrame(preds.cbind(actual))
         columns = {c: (c if c in preds.columns else "p" + c) for c in classes}

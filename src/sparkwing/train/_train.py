@@ -162,9 +162,11 @@ def _fit(spark: Any, name: str, spec: ModelSpec, prep: Any, train: Any, holdout:
         board = _evaluate.add_holdout_columns(board, frame, prep.task)
     warnings = list(prep.warnings)
     labels = None
-    if frame is None and prep.task != "regression":  # CV predictions come in training-row order
+    classified = prep.task != "regression"
+    if frame is None and classified:  # CV predictions come in training-row order
         labels = cloud.context.asH2OFrame(train.select(spec.target))
-    zeros = _evaluate.zero_probability_rows(h2o_model, frame, labels, spec.target, prep.task)
+    judged = _evaluate.judged_predictions(h2o_model, frame, labels, spec.target) if classified else None
+    zeros = _evaluate.zero_probability_rows(judged, prep.task)
     if zeros:
         warnings.append(f"the leader gives probability 0 to the true class of {zeros} "
                         f"{'holdout' if frame is not None else 'cross-validation'} row(s)")
@@ -178,8 +180,8 @@ def _fit(spark: Any, name: str, spec: ModelSpec, prep: Any, train: Any, holdout:
     domains = mojo_model.getDomainValues()
     classes = (list(domains.get(spec.target) or []) or None) if prep.task != "regression" else None
     h2o_version = str(h2o.cluster().version)
-    bins = _reliability.reliability(h2o_model, frame, labels, spec.target, prep.task, classes, cloud.context,
-                                    calibrated=spec.calibrate != "none")
+    bins = _reliability.reliability(judged, "holdout" if frame is not None else "cv", prep.task, classes,
+                                    cloud.context, calibrated=spec.calibrate != "none")
     curves = _evaluate.curves(perf, prep.task)
     if bins is not None:
         curves["reliability"] = bins.model_dump()
