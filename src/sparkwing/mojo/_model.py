@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -277,10 +278,15 @@ class MojoModel:
             row = self._scorer.score(x)[0].tolist()
         out = dict(zip(self.info.output_names, row, strict=False))  # regression: 1 of 2 columns
         if self.info.classes is not None:
-            idx = row[0]
-            classes = self.info.classes
-            out["predict"] = None if idx != idx else classes[min(max(int(idx), 0), len(classes) - 1)]
+            out["predict"] = self.label(row[0])
         return out
+
+    def label(self, idx: float) -> str | None:
+        """The class label of a raw label index (``predict_numpy``'s first column); None for NA."""
+        classes = self.info.classes
+        if classes is None or not math.isfinite(idx):
+            return None
+        return classes[min(max(int(idx), 0), len(classes) - 1)]
 
 
 def load(source: Any, *, limits: Limits = DEFAULT_LIMITS) -> MojoModel:

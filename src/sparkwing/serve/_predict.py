@@ -224,7 +224,7 @@ def _predictions(lm: LoadedModel, raw: np.ndarray) -> list[dict[str, Any]]:
     info = lm.model.info
     names = list(info.output_names)
     if len(raw) <= SMALL:  # a few rows: plain floats beat the object-array round trip
-        return [_prediction(names, info.classes, row) for row in raw.tolist()]
+        return [_prediction(lm, names, row) for row in raw.tolist()]
     block = raw[:, : len(names)]
     values = block.astype(object)
     values[~np.isfinite(block)] = None  # JSON has no NaN/Infinity
@@ -236,12 +236,11 @@ def _predictions(lm: LoadedModel, raw: np.ndarray) -> list[dict[str, Any]]:
     return [dict(zip(names, row, strict=False)) for row in values.tolist()]
 
 
-def _prediction(names: list[str], classes: tuple[str, ...] | None, row: list[float]) -> dict[str, Any]:
+def _prediction(lm: LoadedModel, names: list[str], row: list[float]) -> dict[str, Any]:
     """One row of :func:`_predictions` (the same values: None for NaN/inf, the class label)."""
     out: dict[str, Any] = {n: (v if math.isfinite(v) else None) for n, v in zip(names, row, strict=False)}
-    if classes is not None:
-        idx = row[0]
-        out[names[0]] = classes[min(max(int(idx), 0), len(classes) - 1)] if math.isfinite(idx) else None
+    if lm.model.info.classes is not None:
+        out[names[0]] = lm.model.label(row[0])
     return out
 
 
