@@ -100,3 +100,49 @@ def test_few_row_answers_equal_the_batch_ones(fixture: str, monkeypatch: pytest.
     few = predict._predictions(lm, raw)
     monkeypatch.setattr(predict, "SMALL", -1)
     assert few == predict._predictions(lm, raw)
+
+
+@pytest.mark.parametrize(
+    ("fixture", "dataset"),
+    [("gbm_bernoulli_loan", "loan"), ("glm_binomial_prostate", "prostate"), ("xgb_loan", "loan"),
+     ("drf_multinomial_iris", "iris"), ("gbm_gaussian_prostate", "prostate")],
+)
+@pytest.mark.parametrize(("max_warnings", "max_listed"), [(1000, 100), (1, 1), (0, 0)])
+def test_one_row_answer_equals_the_general_one(fixture: str, dataset: str, max_warnings: int, max_listed: int,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 1-row request (no drift profile) takes its own short path: the same answer, byte for byte,
+    as the general path -- values, warnings and their order, missing and unknown columns, strict."""
+    from types import SimpleNamespace
+
+    import sparkwing.serve._predict as predict
+    from sparkwing.serve._errors import ServeError
+
+    model = mojo.load(FIXTURES / f"{fixture}.zip")
+    lm: Any = SimpleNamespace(model=model, name="m", version=3, card=SimpleNamespace(profile=None))
+    rows = _rows(dataset)[:40] + [_typed(r) for r in _rows(dataset)[:40]]
+    names = model.info.feature_names
+    for i, row in enumerate(rows):  # odd values, several per row (so warnings must be ordered)
+        for k in range(i % 4):
+            row[names[(i + 5 * k) % len(names)]] = ODD[(i + k) % len(ODD)]
+        if i % 5 == 0:
+            row.pop(names[i % len(names)], None)
+        if i % 7 == 0:
+            row[f"zz_extra_{i}"] = 1
+    rows += [{}, {"other": 1}, {n: ODD[j % len(ODD)] for j, n in enumerate(names)}]
+
+    def answer(row: dict[str, Any], strict: bool) -> Any:
+        body = predict.PredictInput(rows=[dict(row)], strict=strict)
+        try:
+            return predict.dumps(predict.score(lm, body, alias="production", max_warnings=max_warnings,
+                                               max_listed=max_listed))
+        except ServeError as exc:
+            return (exc.status, exc.body(), exc.headers)
+
+    taken: list[bool] = []
+    short = predict._score_one_row
+    with monkeypatch.context() as m:
+        m.setattr(predict, "_score_one_row", lambda *a: taken.append(True) or short(*a))
+        fast = [answer(r, s) for r in rows for s in (False, True)]
+    assert len(taken) >= len(rows)  # the short path answered (strict + missing raises in it)
+    monkeypatch.setattr(predict, "ONE_ROW", False)
+    assert fast == [answer(r, s) for r in rows for s in (False, True)]

@@ -285,6 +285,14 @@ class MojoModel:
             out["predict"] = self.label(row[0])
         return out
 
+    def score_record(
+        self, record: Mapping[str, Any], warnings: list[RowWarning] | None = None
+    ) -> list[float]:
+        """One record's raw predictions (:meth:`predict_numpy`'s layout) as a list of floats, by the
+        online path of :meth:`predict_row`; a :class:`RowWarning` (row 0) per value replaced by NA
+        is appended to ``warnings`` when given (in the record's key order)."""
+        return self._score_one(self._encoder.encode_row(record, 0, warnings))
+
     def _score_one(self, row: list[float]) -> list[float]:
         """One encoded row (feature order; it may be modified) scored as :meth:`score_rows` would."""
         fast = self._row_scorer
