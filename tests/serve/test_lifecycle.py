@@ -93,6 +93,7 @@ def test_a_service_without_ldap_or_kerberos_never_imports_them(workspace: Path) 
             "from sparkwing.serve import ServeConfig, create_app\n"
             "create_app(ServeConfig(workspace=sys.argv[1], poll_interval=0))\n"
             "print(sorted(m for m in ('ldap3', 'gssapi') if m in sys.modules))\n")
-    out = subprocess.run([sys.executable, "-c", code, str(workspace)], capture_output=True, text=True, timeout=120)
+    out = subprocess.run([sys.executable, "-c", code, str(workspace)], capture_output=True, text=True,
+                         timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip() == "[]"
