@@ -137,8 +137,8 @@ def predict_bytes(lm: LoadedModel, raw: bytes, *, strict: bool, alias: str | Non
     return out, n, [w["kind"] for w in result["warnings"]], (counted[0] if counted else None)
 
 
-#: a 1-row request without a drift profile takes :func:`_score_one_row` (tests turn it off to
-#: compare it with the general path)
+#: a 1-row request takes :func:`_score_one_row` (tests turn it off to compare it with the
+#: general path)
 ONE_ROW = True
 
 
@@ -146,8 +146,8 @@ def score(lm: LoadedModel, inp: PredictInput, *, alias: str | None, max_warnings
           max_listed: int = 100, counted: list[ProfileCounts] | None = None) -> dict[str, Any]:
     """The response body of ``POST /v1/models/{name}:predict`` (see ``PredictResponse``); with
     ``counted``, the rows' drift counts are appended to it."""
-    if ONE_ROW and inp.rows is not None and len(inp.rows) == 1 and lm.card.profile is None:
-        one = _score_one_row(lm, inp.rows[0], inp.strict, alias, max_warnings, max_listed)
+    if ONE_ROW and inp.rows is not None and len(inp.rows) == 1:
+        one = _score_one_row(lm, inp.rows[0], inp.strict, alias, max_warnings, max_listed, counted)
         if one is not None:
             return one
     features = lm.model.info.feature_names
@@ -219,9 +219,9 @@ def score(lm: LoadedModel, inp: PredictInput, *, alias: str | None, max_warnings
 
 
 def _score_one_row(lm: LoadedModel, rec: dict[str, Any], strict: bool, alias: str | None, max_warnings: int,
-                   max_listed: int) -> dict[str, Any] | None:
+                   max_listed: int, counted: list[ProfileCounts] | None) -> dict[str, Any] | None:
     """:func:`score` of one row (the online request) with the model's one-row path and no
-    intermediate columns or arrays; ``None`` for the rare row it leaves to the general path."""
+    intermediate arrays; ``None`` for the rare row it leaves to the general path."""
     model = lm.model
     features = model.info.feature_names
     missing: list[str] = [] if frozenset(features) <= rec.keys() else [f for f in features if f not in rec]
@@ -247,12 +247,15 @@ def _score_one_row(lm: LoadedModel, rec: dict[str, Any], strict: bool, alias: st
         for w in row_warnings[: max(0, max_warnings - len(warnings))]:
             kind = next((k for prefix, k in _KINDS if w.message.startswith(prefix)), "unparseable")
             warnings.append({"row": 0, "column": w.column, "kind": kind, "message": w.message})
+    predictions = [_prediction(lm, list(model.info.output_names), raw)]
+    if counted is not None and lm.card.profile is not None:
+        counted.append(_drift_counts(lm, {f: [rec.get(f)] for f in features}, 1, predictions))
     unknown = rec.keys() - frozenset(features)
     return {
         "model": lm.name,
         "version": lm.version,
         "alias": alias,
-        "predictions": [_prediction(lm, list(model.info.output_names), raw)],
+        "predictions": predictions,
         "warnings": warnings,
         "warnings_total": len(missing) + len(row_warnings),
         "unknown_columns": heapq.nsmallest(max_listed, unknown) if unknown else [],
