@@ -78,7 +78,7 @@ class GlrmScorer:
         self._yl = self._y.tolist()  # Python floats: the cheapest scalar multipliers
         self._alphas = np.array([0.5 ** (i + 1) for i in range(10)])[:, None]
         width = max(1, (ncol_y + self.n_cat) * (self.k + 2))  # per-row pool data, in doubles
-        self._pool = max(64, min(4096, 2_000_000 // width))  # rows projected together (memory)
+        self._pool = max(64, min(2048, 2_000_000 // width))  # rows projected together (memory)
         self._count = 0
         self._lock = threading.Lock()
         self.details = {"k": self.k, "losses": sorted(set(losses))}
@@ -244,7 +244,8 @@ class GlrmScorer:
         """The objective of every candidate and row: ``cands`` is ``(k, candidates, rows)``."""
         shape = cands.shape[1:]
         u, tmp, s, ua, b = (np.empty(shape) for _ in range(5))
-        f = np.zeros(shape)  # 0.0 + term is term: no term is -0.0
+        zero = np.zeros(shape)  # np.maximum against an array is faster than against 0.0
+        f: np.ndarray | None = None  # 0.0 + term is term: no term is -0.0
         ubits, sbits = u.view(np.uint64), s.view(np.uint64)
         starts = self._starts
         for j in range(self.n_cat):
@@ -252,10 +253,10 @@ class GlrmScorer:
             if hi == lo:
                 s.fill(0.0)
             for p in range(lo, hi):
-                self._dot(cands, p, rows, s if p == lo else u, tmp)
                 h = s if p == lo else u
+                self._dot(cands, p, rows, h, tmp)
                 np.add(h, 1.0, out=h)
-                np.maximum(h, 0.0, out=h)  # max(1 + u, 0): never -0.0, so s = 0.0 + h is h
+                np.maximum(h, zero, out=h)  # max(1 + u, 0): never -0.0, so s = 0.0 + h is h
                 if p > lo:
                     np.add(s, u, out=s)
             # u at the target level, from the target's archetype column (0.0 without one)
@@ -267,14 +268,18 @@ class GlrmScorer:
             if flags["tmask"][j]:
                 np.bitwise_and(ua.view(np.uint64), rows["tmask"][j], out=ua.view(np.uint64))
             np.subtract(1.0, ua, out=b)
-            np.maximum(b, 0.0, out=b)
+            np.maximum(b, zero, out=b)
             np.add(s, b, out=s)  # s + max(1 - ua, 0)
             np.add(ua, 1.0, out=ua)
-            np.maximum(ua, 0.0, out=ua)
+            np.maximum(ua, zero, out=ua)
             np.subtract(s, ua, out=s)  # ... - max(1 + ua, 0)
             if flags["vmask"][j]:
                 np.bitwise_and(sbits, rows["vmask"][j], out=sbits)
-            np.add(f, s, out=f)
+            if f is None:
+                f, s = s, np.empty(shape)
+                sbits = s.view(np.uint64)
+            else:
+                np.add(f, s, out=f)
         cut = int(starts[-1])
         for j in range(self.n_num):
             self._dot(cands, cut + j, rows, u, tmp)
@@ -282,7 +287,13 @@ class GlrmScorer:
             np.multiply(u, u, out=u)
             if flags["nmask"][j]:
                 np.bitwise_and(ubits, rows["nmask"][j], out=ubits)
-            np.add(f, u, out=f)
+            if f is None:
+                f, u = u, np.empty(shape)
+                ubits = u.view(np.uint64)
+            else:
+                np.add(f, u, out=f)
+        if f is None:
+            f = np.zeros(shape)
         return f
 
     def _gradient_many(self, xt: np.ndarray, rows: dict[str, np.ndarray], flags: dict) -> np.ndarray:
