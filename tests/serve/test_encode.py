@@ -100,3 +100,93 @@ def test_few_row_answers_equal_the_batch_ones(fixture: str, monkeypatch: pytest.
     few = predict._predictions(lm, raw)
     monkeypatch.setattr(predict, "SMALL", -1)
     assert few == predict._predictions(lm, raw)
+
+
+@pytest.mark.parametrize(
+    ("fixture", "dataset"),
+    [("gbm_bernoulli_loan", "loan"), ("glm_binomial_prostate", "prostate"), ("xgb_loan", "loan"),
+     ("drf_multinomial_iris", "iris"), ("gbm_gaussian_prostate", "prostate")],
+)
+@pytest.mark.parametrize(("max_warnings", "max_listed"), [(1000, 100), (1, 1), (0, 0)])
+def test_one_row_answer_equals_the_general_one(fixture: str, dataset: str, max_warnings: int, max_listed: int,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 1-row request (no drift profile) takes its own short path: the same answer, byte for byte,
+    as the general path -- values, warnings and their order, missing and unknown columns, strict."""
+    from types import SimpleNamespace
+
+    import sparkwing.serve._predict as predict
+    from sparkwing.serve._errors import ServeError
+
+    model = mojo.load(FIXTURES / f"{fixture}.zip")
+    lm: Any = SimpleNamespace(model=model, name="m", version=3, card=SimpleNamespace(profile=None))
+    rows = _rows(dataset)[:40] + [_typed(r) for r in _rows(dataset)[:40]]
+    names = model.info.feature_names
+    for i, row in enumerate(rows):  # odd values, several per row (so warnings must be ordered)
+        for k in range(i % 4):
+            row[names[(i + 5 * k) % len(names)]] = ODD[(i + k) % len(ODD)]
+        if i % 5 == 0:
+            row.pop(names[i % len(names)], None)
+        if i % 7 == 0:
+            row[f"zz_extra_{i}"] = 1
+    rows += [{}, {"other": 1}, {n: ODD[j % len(ODD)] for j, n in enumerate(names)}]
+
+    def answer(row: dict[str, Any], strict: bool) -> Any:
+        body = predict.PredictInput(rows=[dict(row)], strict=strict)
+        try:
+            return predict.dumps(predict.score(lm, body, alias="production", max_warnings=max_warnings,
+                                               max_listed=max_listed))
+        except ServeError as exc:
+            return (exc.status, exc.body(), exc.headers)
+
+    taken: list[bool] = []
+    short = predict._score_one_row
+    with monkeypatch.context() as m:
+        m.setattr(predict, "_score_one_row", lambda *a: taken.append(True) or short(*a))
+        fast = [answer(r, s) for r in rows for s in (False, True)]
+    assert len(taken) >= len(rows)  # the short path answered (strict + missing raises in it)
+    monkeypatch.setattr(predict, "ONE_ROW", False)
+    assert fast == [answer(r, s) for r in rows for s in (False, True)]
+
+
+def test_one_row_drift_counts_equal_the_general_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With a drift profile (every trained model has one) a 1-row request takes the short path
+    too, and counts the row in the profile's buckets exactly as the general path does."""
+    import json
+    from types import SimpleNamespace
+
+    from conftest import card_for
+
+    import sparkwing.serve._predict as predict
+    from sparkwing.monitor import profile_columns
+    from sparkwing.registry import ModelCard
+    from sparkwing.serve._predict import ResponseLimits
+
+    model = mojo.load(FIXTURES / "glm_binomial_prostate.zip")
+    rows = _rows("prostate")[:60]
+    kinds = {f.name: ("categorical" if f.domain else "numeric") for f in model.info.features}
+    def number(v: str) -> float | None:
+        try:
+            return float(v)
+        except ValueError:
+            return None
+
+    typed = [{k: (v if kinds.get(k) != "numeric" else number(v)) for k, v in r.items()} for r in rows]
+    profile = profile_columns({k: [r.get(k) for r in typed] for k in kinds}, kinds, bins=4)
+    card = ModelCard.load(card_for("glm_binomial_prostate")).model_copy(update={"profile": profile})
+    lm: Any = SimpleNamespace(model=model, name="m", version=1, card=card)
+    odd = [v for v in ODD if not (isinstance(v, int) and abs(v) > 2**64)]  # see the note below
+    for i, row in enumerate(rows[:20]):
+        row[model.info.feature_names[i % 7]] = odd[i % len(odd)]
+    # (An integer beyond double range in a profiled model's request fails in the drift counts,
+    # monitor._count, on the general path too: not the short path's to fix.)
+    bodies = [json.dumps({"rows": [r]}).encode() for r in rows]
+    bodies += [b'{"rows": [{}]}', b'{"rows": [{"AGE": "x"}]}']
+    limits = ResponseLimits()
+
+    def answers() -> list[Any]:
+        return [predict.predict_bytes(lm, b, strict=False, alias=None, limits=limits) for b in bodies]
+
+    fast = answers()
+    assert all(counts is not None and counts.rows == 1 for *_, counts in fast)
+    monkeypatch.setattr(predict, "ONE_ROW", False)
+    assert fast == answers()

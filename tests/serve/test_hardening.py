@@ -83,6 +83,43 @@ def test_slow_body_gets_408(workspace: Path) -> None:
     assert status == 408 and pulled == 2
 
 
+def test_body_deadline_is_a_408_and_an_outside_cancel_stays_a_cancel() -> None:
+    """read_body's deadline: a stalled body is a 408 (and the task is not left cancelled); a body
+    in time is returned (no timer left behind); a cancel from outside (client gone, shutdown) is
+    re-raised as a cancel, never turned into a 408."""
+    import pytest
+    from starlette.requests import Request
+
+    from sparkwing.serve._errors import ServeError
+    from sparkwing.serve._limits import read_body
+
+    def request(stall: bool) -> Request:
+        async def receive() -> dict[str, Any]:
+            if stall:
+                await asyncio.sleep(3600)
+            return {"type": "http.request", "body": b"{}", "more_body": False}
+        return Request({"type": "http", "method": "POST", "headers": [], "path": "/"}, receive)
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        before = len(getattr(loop, "_scheduled", []))
+        assert await read_body(request(False), 100, 5.0) == b"{}"
+        await asyncio.sleep(0)
+        assert all(h.cancelled() for h in getattr(loop, "_scheduled", [])[before:])
+        with pytest.raises(ServeError) as err:
+            await read_body(request(True), 100, 0.05)
+        assert err.value.status == 408
+        task = asyncio.current_task()
+        assert task is not None and (not hasattr(task, "cancelling") or task.cancelling() == 0)
+        reader = asyncio.ensure_future(read_body(request(True), 100, 5.0))
+        await asyncio.sleep(0.01)
+        reader.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await reader
+
+    asyncio.run(asyncio.wait_for(main(), timeout=20))
+
+
 def test_response_lists_are_capped_with_counts(make_client: Any) -> None:
     # Before: 600,000 unknown keys came back as a 7 MB list.
     client = make_client(max_listed=5)

@@ -81,3 +81,19 @@ def test_in_flight_request_keeps_its_version(workspace: Path, client: Any) -> No
     store.refresh()
     assert store.pick("prostate", None, None).version == 2
     assert held.version == 1 and len(held.model.predict_numpy([PROSTATE_ROW])) == 1  # still usable
+
+
+def test_a_service_without_ldap_or_kerberos_never_imports_them(workspace: Path) -> None:
+    """ldap3 and gssapi cost ~0.2 s of start-up: only a service that signs in with them loads them."""
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "import sparkwing.cli\n"
+            "from sparkwing.serve import ServeConfig, create_app\n"
+            "create_app(ServeConfig(workspace=sys.argv[1], poll_interval=0))\n"
+            "print(sorted(m for m in ('ldap3', 'gssapi') if m in sys.modules))\n")
+    out = subprocess.run([sys.executable, "-c", code, str(workspace)], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "[]"

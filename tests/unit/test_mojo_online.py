@@ -58,19 +58,50 @@ def test_predict_row_equals_batch_on_every_row(name: str, monkeypatch: pytest.Mo
     assert list(one.dtypes) == list(frame.dtypes)
 
 
+def _hostile(model: mojo.MojoModel, n: int = 400) -> np.ndarray:
+    """NaN, ±inf, negative, fractional and out-of-domain level indices in every column."""
+    rng = np.random.default_rng(5)
+    specials = np.array([np.nan, np.inf, -np.inf, -1.0, -0.5, 0.0, -0.0, 0.5, 1.0, 1.5, 2.0, 3.7,
+                         1e9, 2.0**31, 2.0**40, -(2.0**40), 1e-300, 5e-324, 17.0, 255.0])  # fmt: skip
+    k = model._meta.n_features
+    x = rng.choice(specials, size=(n, k))
+    x[: n // 2] = np.where(rng.random((n // 2, k)) < 0.5, x[: n // 2], rng.normal(0, 50, (n // 2, k)))
+    return x
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_one_row_equals_batch_on_hostile_values(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """NaN, ±inf, negative, fractional and out-of-domain level indices in every column."""
     model, _ = _load(name)
-    rng = np.random.default_rng(5)
-    specials = np.array([np.nan, np.inf, -np.inf, -1.0, -0.5, 0.0, -0.0, 0.5, 1.0, 1.5, 2.0, 3.7,
-                         1e9, 2.0**31, 2.0**40, -(2.0**40), 1e-300, 5e-324, 17.0, 255.0])  # fmt: skip
-    n, k = 400, model._meta.n_features
-    x = rng.choice(specials, size=(n, k))
-    x[: n // 2] = np.where(rng.random((n // 2, k)) < 0.5, x[: n // 2], rng.normal(0, 50, (n // 2, k)))
+    x = _hostile(model)
     batch = _batch(model, x, monkeypatch)
-    for r in range(n):
+    for r in range(len(x)):
         assert np.array_equal(model.score_rows(x[r : r + 1])[0], batch[r], equal_nan=True), f"row {r}: {x[r]}"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_plain_float_scoring_equals_batch_on_hostile(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """predict_row's scoring step (plain Python floats where the scorer has that path, NumPy
+    exp so that the last bit matches) gives the batch path's values, without a RuntimeWarning."""
+    model, _ = _load(name)
+    x = _hostile(model)
+    batch = _batch(model, x, monkeypatch)
+    for r in range(len(x)):
+        got = model._score_one(x[r].tolist())
+        assert isinstance(got, list) and all(type(v) is float for v in got), f"row {r}"
+        assert np.array_equal(np.array(got), batch[r], equal_nan=True), f"row {r}: {x[r]}"
+
+
+#: the fixtures whose one-row scoring must stay in plain floats (the online-latency targets)
+PLAIN = ["gbm_100x6_loan", "gbm_bernoulli_loan", "glm_binomial_loan", "gbm_gaussian_prostate",
+         "drf_binomial_prostate", "drf_regression_prostate", "glm_gaussian_prostate", "if_loan"]
+
+
+@pytest.mark.parametrize("name", PLAIN)
+def test_common_models_score_one_row_without_numpy(name: str) -> None:
+    model, rows = _load(name)
+    assert model._row_scorer is not None
+    assert model.predict_row(rows[0]) == model.predict_row(dict(rows[0]))
 
 
 TREES = [n for n in NAMES if manifest()[n]["algo"] in ("gbm", "drf", "isolationforest")]

@@ -24,7 +24,9 @@ _PLACEHOLDER = re.compile(r"\$\{([A-Z]+)\}")
 
 
 class _Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    # defer_build: each model's validator is built on its first use, so a command (or a service)
+    # that never reads a pipeline spec does not pay for building them all at import.
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
 
 
 class RetryPolicy(_Spec):

@@ -63,7 +63,9 @@ def _table_key(key: str) -> str:
 
 
 class _Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    # defer_build: each model's validator is built on its first use, so a command (or a service)
+    # that never reads a pipeline spec does not pay for building them all at import.
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
 
 
 def _one_key(value: Any, allowed: Mapping[str, Kind], what: str, extra: frozenset[str] = frozenset()) -> Kind:

@@ -43,7 +43,9 @@ def _check_type(value: str) -> str:
 
 
 class _Params(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    # defer_build: each model's validator is built on its first use, so a command (or a service)
+    # that never reads a pipeline spec does not pay for building them all at import.
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
 
 
 Columns = Annotated[list[str], Field(min_length=1)]

@@ -8,12 +8,16 @@ Rows genmodel rejects (a missing categorical without mean imputation) score as N
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
+
 import numpy as np
 
 from sparkwing.errors import MojoError
 from sparkwing.mojo._container import MojoReader
 from sparkwing.mojo._labels import binomial_labels
 from sparkwing.mojo._meta import Meta
+from sparkwing.mojo._scalar import exp
 
 _BINOMIAL = ("binomial", "fractionalbinomial", "quasibinomial")
 _SINGLE = (*_BINOMIAL, "gaussian", "poisson", "gamma", "tweedie", "negativebinomial")
@@ -147,39 +151,58 @@ class GlmScorer:
 
     def _score_few(self, x: np.ndarray) -> np.ndarray:
         """Plain-float path for a handful of rows (online scoring): same operations, same order."""
+        width = 3 if self.family in _BINOMIAL else 2
+        return np.array([self.score_row(row) for row in x.tolist()], dtype=np.float64).reshape(len(x), width)
+
+    def row_scorer(self) -> Callable[[list[float]], list[float]] | None:
+        """:meth:`score_row` for the single-output families (multinomial/ordinal: ``None``)."""
+        return None if self.family in ("multinomial", "ordinal") else self.score_row
+
+    def score_row(self, row: list[float]) -> list[float]:
+        """One row of :meth:`score` in plain floats (single-output families): the same operations
+        in the same order, ``exp`` through NumPy (so the last bit matches the batch path)."""
         beta = self._beta_list
         offs = self._offsets_list
+        all_levels = self.all_levels
+        eta = 0.0
+        bad = False
+        for i in range(self.cats):
+            v = row[i]
+            if v != v and self.mean_imputation:
+                v = self._modes_list[i]
+            if not (v == v and abs(v) < 2**31 and v == int(v)):  # inf: no int()
+                if all_levels or v != 0:
+                    bad = True
+                continue
+            k = int(v) + offs[i] if all_levels else int(v) - 1 + offs[i]
+            if (all_levels or v != 0) and offs[i] <= k < offs[i + 1]:
+                eta += beta[k]
         noff = offs[-1]
-        binomial = self.family in _BINOMIAL
-        out = np.empty((len(x), 3 if binomial else 2))
-        for r, row in enumerate(x.tolist()):
-            eta = 0.0
-            bad = False
-            for i in range(self.cats):
-                v = row[i]
-                if v != v and self.mean_imputation:
-                    v = self._modes_list[i]
-                if not (v == v and abs(v) < 2**31 and v == int(v)):  # inf: no int()
-                    if self.all_levels or v != 0:
-                        bad = True
-                    continue
-                k = int(v) + offs[i] if self.all_levels else int(v) - 1 + offs[i]
-                if (self.all_levels or v != 0) and offs[i] <= k < offs[i + 1]:
-                    eta += beta[k]
+        cats = self.cats
+        if self.mean_imputation:
+            means = self._means_list
             for j in range(self.nums):
-                v = row[self.cats + j]
-                if v != v and self.mean_imputation:
-                    v = self._means_list[j]
-                eta += beta[noff + j] * v
-            eta += beta[-1]
+                v = row[cats + j]
+                eta += beta[noff + j] * (means[j] if v != v else v)
+        else:
+            for j in range(self.nums):
+                eta += beta[noff + j] * row[cats + j]
+        eta += beta[-1]
+        binomial = self.family in _BINOMIAL
+        if bad:
+            return [math.nan] * (3 if binomial else 2)
+        link = self.link
+        if link == "logit":
+            mu = 1.0 / (exp(-eta) + 1.0)
+        elif link == "identity":
+            mu = eta
+        elif link == "log":
+            mu = exp(eta)
+        else:  # inverse, tweedie: rare online; the array function itself
             mu = float(self._link_inv(np.array([eta]))[0])
-            if bad:
-                out[r] = np.nan
-            elif binomial:
-                out[r] = (1.0 if mu >= self.meta.default_threshold else 0.0, 1.0 - mu, mu)
-            else:
-                out[r] = (mu, 0.0)
-        return out
+        if binomial:
+            return [1.0 if mu >= self.meta.default_threshold else 0.0, 1.0 - mu, mu]
+        return [mu, 0.0]
 
     def _multinomial(self, x: np.ndarray, idx: np.ndarray) -> np.ndarray:
         k = self.blocks

@@ -171,6 +171,11 @@ class MojoModel:
             details=dict(getattr(scorer, "details", {})),
         )
         self._label_array = np.array(classes or [], dtype=object)
+        # One row in plain floats (no NumPy arrays) where the scorer has that path.
+        row_scorer = getattr(scorer, "row_scorer", None)
+        self._row_scorer: Any = row_scorer() if row_scorer is not None else None
+        self._names = self.info.output_names
+        self._classes = self.info.classes
 
     def __repr__(self) -> str:
         i = self.info
@@ -203,6 +208,8 @@ class MojoModel:
     batch_rows = 16384
 
     def score_rows(self, x: np.ndarray) -> np.ndarray:
+        if len(x) == 1 and self._row_scorer is not None:  # one row: plain floats, the same values
+            return np.array([self._row_scorer(np.asarray(x, dtype=np.float64)[0].tolist())])
         x = np.ascontiguousarray(x, dtype=np.float64)
         step = self._chunk_rows
         try:
@@ -273,18 +280,32 @@ class MojoModel:
                 f"predict_row() takes one mapping of column -> value, not a {type(record).__name__}",
                 hint="use predict() for many rows",
             )
-        x = self._encoder.encode_one(record)
-        # score_rows without its batch machinery: one row is contiguous and never chunked.
-        with np.errstate(all="ignore"):
-            row = self._scorer.score(x)[0].tolist()
-        out = dict(zip(self.info.output_names, row, strict=False))  # regression: 1 of 2 columns
-        if self.info.classes is not None:
+        row = self._score_one(self._encoder.encode_row(record))
+        out: dict[str, Any] = dict(zip(self._names, row, strict=False))  # regression: 1 of 2 columns
+        if self._classes is not None:
             out["predict"] = self.label(row[0])
         return out
 
+    def score_record(
+        self, record: Mapping[str, Any], warnings: list[RowWarning] | None = None
+    ) -> list[float]:
+        """One record's raw predictions (:meth:`predict_numpy`'s layout) as a list of floats, by the
+        online path of :meth:`predict_row`; a :class:`RowWarning` (row 0) per value replaced by NA
+        is appended to ``warnings`` when given (in the record's key order)."""
+        return self._score_one(self._encoder.encode_row(record, 0, warnings))
+
+    def _score_one(self, row: list[float]) -> list[float]:
+        """One encoded row (feature order; it may be modified) scored as :meth:`score_rows` would."""
+        fast = self._row_scorer
+        if fast is not None:
+            return fast(row)  # type: ignore[no-any-return]
+        # score_rows without its batch machinery: one row is contiguous and never chunked.
+        with np.errstate(all="ignore"):
+            return self._scorer.score(np.array([row], dtype=np.float64))[0].tolist()  # type: ignore[no-any-return]
+
     def label(self, idx: float) -> str | None:
         """The class label of a raw label index (``predict_numpy``'s first column); None for NA."""
-        classes = self.info.classes
+        classes = self._classes
         if classes is None or not math.isfinite(idx):
             return None
         return classes[min(max(int(idx), 0), len(classes) - 1)]

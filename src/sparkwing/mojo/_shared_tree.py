@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from sparkwing.errors import MojoError
@@ -13,6 +15,7 @@ from sparkwing.mojo._calibration import read_calibration
 from sparkwing.mojo._container import MojoReader
 from sparkwing.mojo._labels import binomial_labels, correct_probabilities, multinomial_labels
 from sparkwing.mojo._meta import Meta, check_encoding
+from sparkwing.mojo._scalar import exp_capped
 from sparkwing.mojo._tree import Forest, decode_forest
 
 _EXP_CAP = 1e19
@@ -47,6 +50,18 @@ def gbm_link_inverse(link: str, f: np.ndarray) -> np.ndarray:
     if link == "oprobit":
         return np.zeros_like(f)  # genmodel returns 0 here
     raise MojoError(f"unsupported GBM link function {link!r}")
+
+
+def _link_row(link: str, f: float) -> float:
+    """:func:`gbm_link_inverse` of one float (the same operations; NumPy's exp)."""
+    if link in ("logit", "ologit"):
+        return 1.0 / (1.0 + exp_capped(-f, _EXP_CAP))
+    if link == "identity":
+        return f
+    if link == "log":
+        return exp_capped(f, _EXP_CAP)
+    with np.errstate(all="ignore"):  # the rare links: the array function itself
+        return float(gbm_link_inverse(link, np.array([f]))[0])
 
 
 class TreeScorer:
@@ -152,6 +167,57 @@ class TreeScorer:
                 acc += values[t]
             out[target] = acc
         return np.array([out])
+
+    def row_scorer(self) -> Callable[[list[float]], list[float]] | None:
+        """:meth:`score_row` when this model's one row can be scored in plain floats, else ``None``:
+        GBM binomial and regression, DRF binomial and regression, Isolation Forest, without
+        calibration or class balancing (the others take :meth:`score` on a one-row array)."""
+        forest, k = self.forest, self.meta.n_classes
+        if not 0 < forest.n_trees * max(1, forest.depth) <= forest.row_cost_limit:
+            return None
+        if self.calibration is not None or (k > 1 and self.meta.balance_classes):
+            return None
+        if self.algo == "gbm":
+            ok = (k == 2 and self.distribution in _CLASSIFIER_DISTS) or (
+                k == 1 and self.distribution in _REGRESSION_DISTS)
+        elif self.algo == "drf":
+            ok = k == 1 or (k == 2 and not self.double_trees and self.per_class == 1)
+        else:
+            ok = self.n_groups > 0
+        return self.score_row if ok else None
+
+    def score_row(self, row: list[float]) -> list[float]:
+        """One row of :meth:`score` in plain floats (the models :meth:`row_scorer` accepts): the
+        same additions in the same order, ``exp`` through NumPy.  ``row`` is modified."""
+        values = self.forest.row_leaves(row)
+        out = [0.0, 0.0, 0.0] if self.meta.n_classes == 2 else [0.0, 0.0]
+        for target, trees in self._class_trees:
+            acc = values[trees[0]]
+            for t in trees[1:]:
+                acc += values[t]
+            out[target] = acc
+        algo = self.algo
+        if algo == "gbm":
+            if self.meta.n_classes == 1:
+                out[0] = _link_row(self.link, out[0] + self.init_f)
+                return out
+            p1 = _link_row(self.link, out[1] + self.init_f)
+            out[1], out[2] = 1.0 - p1, p1
+        elif algo == "drf":
+            if self.meta.n_classes == 1:
+                out[0] /= self.n_groups
+                return out
+            out[1] /= self.n_groups
+            out[2] = 1.0 - out[1]
+        else:
+            s = out[0]
+            mean_length = s / self.n_groups
+            score = (self.max_len - s) / (self.max_len - self.min_len) if self.max_len > self.min_len else 1.0
+            if self.flag:
+                return [1.0 if score > self.meta.default_threshold else 0.0, score, mean_length]
+            return [score, mean_length]
+        out[0] = 1.0 if out[2] >= self.meta.default_threshold else 0.0
+        return out
 
     def score(self, x: np.ndarray) -> np.ndarray:
         preds = self.sums(x)

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from sparkwing.mojo import class_column
+from sparkwing.mojo import RowWarning, class_column
 from sparkwing.monitor import ProfileCounts, count_columns, domains_of
 from sparkwing.serve._encode import SMALL, encode_columns, encode_records
 from sparkwing.serve._errors import ServeError
@@ -137,10 +137,19 @@ def predict_bytes(lm: LoadedModel, raw: bytes, *, strict: bool, alias: str | Non
     return out, n, [w["kind"] for w in result["warnings"]], (counted[0] if counted else None)
 
 
+#: a 1-row request takes :func:`_score_one_row` (tests turn it off to compare it with the
+#: general path)
+ONE_ROW = True
+
+
 def score(lm: LoadedModel, inp: PredictInput, *, alias: str | None, max_warnings: int,
           max_listed: int = 100, counted: list[ProfileCounts] | None = None) -> dict[str, Any]:
     """The response body of ``POST /v1/models/{name}:predict`` (see ``PredictResponse``); with
     ``counted``, the rows' drift counts are appended to it."""
+    if ONE_ROW and inp.rows is not None and len(inp.rows) == 1:
+        one = _score_one_row(lm, inp.rows[0], inp.strict, alias, max_warnings, max_listed, counted)
+        if one is not None:
+            return one
     features = lm.model.info.feature_names
     feature_set = frozenset(features)
     n = inp.count
@@ -203,6 +212,53 @@ def score(lm: LoadedModel, inp: PredictInput, *, alias: str | None, max_warnings
         "warnings": warnings,
         "warnings_total": total,
         "unknown_columns": heapq.nsmallest(max_listed, unknown),
+        "unknown_columns_total": len(unknown),
+        "missing_features": missing_names[:max_listed],
+        "missing_features_total": len(missing_names),
+    }
+
+
+def _score_one_row(lm: LoadedModel, rec: dict[str, Any], strict: bool, alias: str | None, max_warnings: int,
+                   max_listed: int, counted: list[ProfileCounts] | None) -> dict[str, Any] | None:
+    """:func:`score` of one row (the online request) with the model's one-row path and no
+    intermediate arrays; ``None`` for the rare row it leaves to the general path."""
+    model = lm.model
+    features = model.info.feature_names
+    missing: list[str] = [] if frozenset(features) <= rec.keys() else [f for f in features if f not in rec]
+    missing_names = sorted(missing)
+    if missing and strict:
+        raise ServeError(422, "missing_feature", f"rows lack features: {', '.join(missing_names[:20])}",
+                         hint="send every feature, or drop strict to score missing ones as NA",
+                         details={"missing": missing_names[:max_listed], "missing_total": len(missing_names),
+                                  "rows": [0]})
+    row_warnings: list[RowWarning] = []
+    try:
+        raw = model.score_record(rec, row_warnings)
+    except OverflowError:  # an integer beyond double range: the general path makes it infinite
+        return None
+    warnings: list[dict[str, Any]] = [
+        {"row": 0, "column": f, "kind": "missing_feature", "message": "feature not given; scored as NA"}
+        for f in missing[:max_warnings]
+    ]
+    if row_warnings:
+        if len(row_warnings) > 1:  # the general path meets them in feature order
+            order = {f: j for j, f in enumerate(features)}
+            row_warnings.sort(key=lambda w: order[w.column])
+        for w in row_warnings[: max(0, max_warnings - len(warnings))]:
+            kind = next((k for prefix, k in _KINDS if w.message.startswith(prefix)), "unparseable")
+            warnings.append({"row": 0, "column": w.column, "kind": kind, "message": w.message})
+    predictions = [_prediction(lm, list(model.info.output_names), raw)]
+    if counted is not None and lm.card.profile is not None:
+        counted.append(_drift_counts(lm, {f: [rec.get(f)] for f in features}, 1, predictions))
+    unknown = rec.keys() - frozenset(features)
+    return {
+        "model": lm.name,
+        "version": lm.version,
+        "alias": alias,
+        "predictions": predictions,
+        "warnings": warnings,
+        "warnings_total": len(missing) + len(row_warnings),
+        "unknown_columns": heapq.nsmallest(max_listed, unknown) if unknown else [],
         "unknown_columns_total": len(unknown),
         "missing_features": missing_names[:max_listed],
         "missing_features_total": len(missing_names),
