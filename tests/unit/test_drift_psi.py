@@ -39,6 +39,12 @@ def test_values_fall_in_the_buckets_the_edges_draw() -> None:
     assert levels.buckets == [2, 1, 2] and levels.nulls == 1 and levels.unseen == 1
 
 
+def test_an_integer_beyond_double_range_counts_as_null_as_it_scores() -> None:
+    # float(10**400) raises OverflowError; the scorer reads it as infinity (not finite: NA)
+    counts = count_values(AGE, [10**400, -(10**400), "1e400", 45])
+    assert counts.buckets == [0, 1, 0] and counts.nulls == 3
+
+
 def test_a_shifted_batch_warns_or_fails_and_a_like_one_does_not() -> None:
     like = count_columns(PROFILE, {"age": [20] * 25 + [40] * 25 + [60] * 50,
                                    "state": ["CA"] * 45 + ["NY"] * 27 + ["TX"] * 18 + [None] * 10}, 100,

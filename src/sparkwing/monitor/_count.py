@@ -11,6 +11,7 @@ a categorical value is compared as text, as the MOJO compares levels.
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any, Literal
@@ -26,8 +27,13 @@ Kind = Literal["numeric", "categorical"]
 def _number(v: Any) -> float:
     if v is None or isinstance(v, bool):
         return float("nan") if v is None else float(v)
-    if isinstance(v, (int, float)):
-        return float(v)
+    if isinstance(v, float):
+        return v
+    if isinstance(v, int):
+        try:
+            return float(v)
+        except OverflowError:  # beyond double range: ±infinity, as the scorer reads it (null here)
+            return math.inf if v > 0 else -math.inf
     try:
         return float(str(v).strip())
     except ValueError:
