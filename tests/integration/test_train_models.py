@@ -254,15 +254,22 @@ models:
 """
 
 
-def test_features_node_registers_a_model_and_a_resume_reuses_it(spark, settings, h2o, tmp_path) -> None:
+def test_features_node_registers_a_model_and_a_resume_reuses_it(
+    spark, settings, h2o, tmp_path, caplog
+) -> None:
     """A ``features:`` node trains GLRM and registers it; the step downstream fails; the resume
-    projects the rows with the registered version (no second version) and the rest runs."""
+    projects the rows with the registered version (no second version) and the rest runs.
+
+    The first run has ``h2o.flow`` on: the training step's record links to Flow on loopback with
+    the login in a ``0600`` file while the cloud is the run's; one console line, no password."""
+    import logging
+    import os
     import shutil
     from pathlib import Path
 
     from sparkwing.config import load_spec
     from sparkwing.errors import StepFailed
-    from sparkwing.pipeline import FeaturesDetails, run_pipeline
+    from sparkwing.pipeline import FeaturesDetails, LogReporter, RunStore, run_pipeline
     from sparkwing.registry import Registry
 
     shutil.copy(Path(__file__).resolve().parents[1] / "data" / "prostate.csv", tmp_path / "prostate.csv")
@@ -270,8 +277,27 @@ def test_features_node_registers_a_model_and_a_resume_reuses_it(spark, settings,
     (tmp_path / "FAIL").touch()
     (tmp_path / "pipeline.yaml").write_text(FEATURES_SPEC)
     spec = load_spec(tmp_path / "pipeline.yaml")
+    store, seen = RunStore(Workspace.from_settings(settings)), {}
+
+    class Watch(LogReporter):
+        def step_finished(self, step) -> None:
+            super().step_finished(step)
+            if step.h2o_flow is not None:  # the step trained; its cloud is still up
+                saved = store.list("factors_resume", limit=1)[0].steps[step.name].h2o_flow
+                path = Path(step.h2o_flow.credentials)
+                seen[step.name] = (step.h2o_flow, saved, oct(path.stat().st_mode & 0o777), path.read_text())
+
+    flow = settings.model_copy(update={"h2o": settings.h2o.model_copy(update={"flow": True})})
+    caplog.set_level(logging.INFO, logger="sparkwing")
     with pytest.raises(StepFailed, match="asked to fail"):
-        run_pipeline(spec, settings, stop_engine=False)
+        run_pipeline(spec, flow, stop_engine=False, reporter=Watch())
+    link, saved, mode, text = seen.pop("prostate_glrm_ft")
+    assert not seen and link == saved and link.url == h2o.url and mode == "0o600" and h2o.auth[1] in text
+    lines = [r.getMessage() for r in caplog.records if "H2O Flow on" in r.getMessage()]
+    assert len(lines) == 1 and h2o.url in lines[0] and link.credentials in lines[0]
+    assert h2o.auth[1] not in caplog.text
+    assert not os.path.exists(link.credentials)  # removed when the run ended, and so is the link
+    assert all(s.h2o_flow is None for s in store.list("factors_resume", limit=1)[0].steps.values())
     registry = Registry(Workspace.from_settings(settings))
     (version,) = registry.versions("prostate_glrm_ft")
     card = version.card

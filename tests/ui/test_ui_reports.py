@@ -116,3 +116,34 @@ def test_runs_link_to_their_spark_application(tmp_path: Path) -> None:
     assert 'href="http://127.0.0.1:18080/history/local-1764583517930/jobs/"' in html
     with pytest.raises(ValueError):
         UiConfig(spark_history="javascript:alert(1)")
+
+
+def test_a_running_training_step_links_to_h2o_flow_but_not_in_a_report(tmp_path: Path) -> None:
+    from sparkwing.pipeline import FlowLink, RunRecord, StepRecord
+    from sparkwing.ui._report import run_report
+    from ui_workspace import build_workspace
+
+    built = build_workspace(tmp_path / "ws")
+    ws = Workspace(built.root)
+    link = FlowLink(url="http://127.0.0.1:41873", user="sparkwing",
+                    credentials="/tmp/sparkwing-h2o-login-k2j9/credentials")
+    run = RunRecord(run_id="20261202T110000Z-f10w", pipeline="loans", spec_hash="c51fab96d0001885",
+                    started="2026-12-02T11:00:00.000+00:00")  # fmt: skip
+    started = "2026-12-02T11:00:01.000+00:00"
+    for name, status in (("glrm_feats", "succeeded"), ("loan_default", "running")):
+        run.steps[name] = StepRecord(name=name, kind="models", status=status, started=started, h2o_flow=link)
+    run.steps["far_away"] = StepRecord(name="far_away", kind="models", status="running", started=started,
+                                       h2o_flow=FlowLink(url="http://10.0.0.7:54321", user="sparkwing"))
+    RunStore(ws).save(run)
+    c = TestClient(create_app(UiConfig(workspace=str(built.root))))
+    html = c.get(f"/runs/loans/{run.run_id}").text
+    flow = html[html.index('id="flow-loan_default"'):].split("</td>")[0]
+    assert '<a href="http://127.0.0.1:41873" rel="noreferrer" target="_blank">H2O Flow</a>' in flow
+    assert "login in <code>/tmp/sparkwing-h2o-login-k2j9/credentials</code>" in flow
+    assert html.count("H2O Flow") == 1  # not on the finished step, nor to a cloud beyond loopback
+    assert "10.0.0.7" not in html
+    offline = run_report(ws, run.run_id)
+    assert "H2O Flow" not in offline and "127.0.0.1:41873" not in offline and "credentials" not in offline
+    run.status = "failed"  # the run ended (killed) with the step still marked running: no live link
+    RunStore(ws).save(run)
+    assert "H2O Flow" not in c.get(f"/runs/loans/{run.run_id}").text

@@ -44,6 +44,42 @@ def test_settings_that_work(master: str, workspace: str) -> None:
     check_cluster(_settings(master, workspace))
 
 
+@pytest.mark.parametrize("master", ["local[2]", "spark://127.0.0.1:7077", "spark://localhost:7077"])
+def test_h2o_flow_on_a_loopback_master_is_fine(master: str) -> None:
+    check_cluster(load_settings({"workspace": "/tmp/ws", "spark": {"master": master}, "h2o": {"flow": True}}))
+
+
+@pytest.mark.parametrize(("master", "workspace"), [("yarn", "s3://bucket/ws"), ("spark://10.0.0.5:7077",
+                                                                                   "file:///shared/ws")])
+def test_h2o_flow_beyond_loopback_is_one_line_config_error(master: str, workspace: str) -> None:
+    settings = load_settings({"workspace": workspace, "spark": {"master": master}, "h2o": {"flow": True}})
+    with pytest.raises(ConfigError) as exc:
+        check_cluster(settings)
+    line = exc.value.one_line()
+    assert "h2o.flow needs H2O on 127.0.0.1" in line and master in line and "\n" not in str(exc.value)
+    assert "hint: turn h2o.flow off" in line
+
+
+@pytest.mark.parametrize(("h2o", "message"), [
+    ({"flow": True, "login": False}, "h2o.flow needs h2o.login"),
+    ({"flow": True, "bind_loopback": False}, "h2o.flow needs h2o.bind_loopback"),
+])
+def test_h2o_flow_needs_the_login_and_loopback(h2o: dict, message: str) -> None:
+    with pytest.raises(ConfigError) as exc:
+        load_settings({"h2o": h2o})
+    assert message in str(exc.value) and exc.value.problems[0].path == "h2o"
+    assert load_settings({}).h2o.flow is False  # off by default
+
+
+def test_is_loopback_url() -> None:
+    from sparkwing._types import is_loopback_url
+
+    assert all(map(is_loopback_url, ["http://127.0.0.1:5", "http://localhost:5", "http://[::1]:5",
+                                     "http://127.3.0.1"]))
+    assert not any(map(is_loopback_url, ["http://10.0.0.7:54321", "http://0.0.0.0:5", "http://h2o:5",
+                                         "http://127.0.0.1.evil.com:5", "", "javascript:alert(1)"]))
+
+
 def test_cluster_conf_has_the_h2o_backend_settings_and_the_jar() -> None:
     conf = spark_conf(_settings("spark://127.0.0.1:7077", executor_memory="2g", executor_cores=1,
                                 executor_instances=2, executor_max_failures=2))

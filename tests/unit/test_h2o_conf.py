@@ -122,3 +122,34 @@ def test_a_login_of_the_user_hands_its_credentials_to_the_client(tmp_path: Path)
     ldap = load_settings({"workspace": str(tmp_path), "h2o": {"conf": conf}})
     assert _configured_auth(ldap) == ("ana", "pw")
     assert "spark.ext.h2o.password" not in h2o_conf(ldap)
+
+
+def test_open_flow_writes_the_login_for_a_loopback_cloud_only(tmp_path: Path) -> None:
+    import os
+
+    from sparkwing.engine import H2OCloud, open_flow
+    from sparkwing.engine._h2o_login import H2OLogin
+
+    settings = load_settings({"workspace": str(tmp_path), "h2o": {"flow": True}})
+    login = H2OLogin.generate()
+    try:
+        own = open_flow(H2OCloud(context=None, url="http://127.0.0.1:41873", size=1, auth=login.auth,
+                                 login=login), settings)
+        assert own is not None and own.credentials == os.path.join(login.dir, "credentials")
+        assert oct(os.stat(own.credentials).st_mode & 0o777) == "0o600"
+        assert login.password in Path(own.credentials).read_text() and login.password not in repr(own)
+        own.remove()
+        assert not os.path.exists(own.credentials) and os.path.exists(login.realm_file)  # the cloud's
+        far = H2OCloud(context=None, url="http://10.0.0.7:54321", size=1, auth=login.auth, login=login)
+        assert open_flow(far, settings) is None
+        # attached to a running cloud: its login (recovered) goes to a folder of the run's own
+        running = H2OCloud(context=None, url="http://localhost:5", size=1, auth=login.auth)
+        attached = open_flow(running, settings)
+        assert attached is not None and attached.credentials
+        assert login.password in Path(attached.credentials).read_text()
+        attached.remove()
+        assert not os.path.exists(os.path.dirname(attached.credentials))
+        no_login = H2OCloud(context=None, url="http://127.0.0.1:5", size=1)
+        assert open_flow(no_login, settings) is None
+    finally:
+        login.remove()

@@ -56,10 +56,10 @@ PUBLIC: dict[str, str] = {
         "load_settings load_spec parse_assignments parse_spec refuse_secret_conf reveal spec_from_text"
     ),
     "sparkwing.engine": (
-        "JAVA17_FLAGS CloudInfo EngineLogs H2OCloud HistoryServer JavaRuntime check_cluster cluster_conf "
-        "cluster_kind cluster_problems effective_settings event_log_of events_dir find_java free_port "
-        "h2o_conf metastore_conf metastore_kind port_in_use spark_conf sparkling_jar start_h2o "
-        "start_history_server start_spark stop_h2o stop_spark submitted_conf use_java"
+        "JAVA17_FLAGS CloudInfo EngineLogs FlowLogin H2OCloud HistoryServer JavaRuntime check_cluster "
+        "cluster_conf cluster_kind cluster_problems effective_settings event_log_of events_dir find_java "
+        "free_port h2o_conf metastore_conf metastore_kind open_flow port_in_use spark_conf sparkling_jar "
+        "start_h2o start_history_server start_spark stop_h2o stop_spark submitted_conf use_java"
     ),
     "sparkwing.lake": (
         "Selection SourceContext SourceResult check_locations clean_staging commit_consumed "
@@ -69,8 +69,8 @@ PUBLIC: dict[str, str] = {
         "EncodedRows Feature Limits ModelInfo MojoModel RowWarning class_column inspect_text load predict_csv"
     ),
     "sparkwing.pipeline": (
-        "DatasetDetails FailedTry FeaturesDetails Fingerprint LockInfo LogReporter ModelDetails PipelineLock "
-        "PrepStepStats "
+        "DatasetDetails FailedTry FeaturesDetails Fingerprint FlowLink LockInfo LogReporter ModelDetails "
+        "PipelineLock PrepStepStats "
         "Reporter RunRecord RunStore ScoreDetails SourceDetails StepDetails StepRecord TableDetails Trigger "
         "run_pipeline"
     ),

@@ -6,7 +6,15 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from sparkwing.config._auth import AuthSettings
@@ -82,9 +90,22 @@ class H2OSettings(_Section):
         "generated keystores); XGBoost then refuses to train unless "
         "spark.ext.h2o.allow_insecure_xgboost is set.",
     )
+    flow: bool = Field(
+        False, description="While a training step runs, write its cloud's login to a 0600 file and "
+        "show an \"H2O Flow\" link on the run's page in `sparkwing ui` (loopback H2O only: local and "
+        "spark://127.0.0.1 masters with bind_loopback; needs login).",
+    )
     conf: dict[str, str] = Field(
         default_factory=dict, description="Any spark.ext.h2o.* setting, passed through."
     )
+
+    @model_validator(mode="after")
+    def _flow_needs_login(self) -> H2OSettings:
+        if self.flow and not self.login:
+            raise ValueError("h2o.flow needs h2o.login: Flow is never opened without a login")
+        if self.flow and not self.bind_loopback:
+            raise ValueError("h2o.flow needs h2o.bind_loopback: H2O's REST API must stay on 127.0.0.1")
+        return self
 
 
 class S3Settings(_Section):

@@ -13,7 +13,15 @@ from sparkwing.engine._cluster import (
     sparkling_jar,
 )
 from sparkwing.engine._events import event_log_of, events_dir
-from sparkwing.engine._h2o import CloudInfo, H2OCloud, h2o_conf, start_h2o, stop_h2o
+from sparkwing.engine._h2o import (
+    CloudInfo,
+    FlowLogin,
+    H2OCloud,
+    h2o_conf,
+    open_flow,
+    start_h2o,
+    stop_h2o,
+)
 from sparkwing.engine._history import HistoryServer, start_history_server
 from sparkwing.engine._java import JavaRuntime, find_java, use_java
 from sparkwing.engine._logs import EngineLogs
@@ -32,6 +40,7 @@ __all__ = [
     "JAVA17_FLAGS",
     "CloudInfo",
     "EngineLogs",
+    "FlowLogin",
     "H2OCloud",
     "HistoryServer",
     "JavaRuntime",
@@ -47,6 +56,7 @@ __all__ = [
     "h2o_conf",
     "metastore_conf",
     "metastore_kind",
+    "open_flow",
     "port_in_use",
     "spark_conf",
     "sparkling_jar",

@@ -84,6 +84,7 @@ def cluster_problems(settings: Settings) -> list[Problem]:
 def check_cluster(settings: Settings, more: Iterable[Problem] = ()) -> None:
     """Raise ``ConfigError`` for settings that cannot work with the master, with ``more``
     problems the caller found (e.g. sources the executors cannot reach, from ``lake``)."""
+    check_flow(settings)
     problems = [*cluster_problems(settings), *more]
     if problems:
         master = settings.spark.master
@@ -91,6 +92,21 @@ def check_cluster(settings: Settings, more: Iterable[Problem] = ()) -> None:
             f"settings cannot work with master {master}",
             problems=problems,
             hint="use an absolute file:/// workspace on one machine, s3://bucket/prefix on EMR/YARN",
+        )
+
+
+def check_flow(settings: Settings) -> None:
+    """Raise ``ConfigError`` when ``h2o.flow`` is on but H2O would not be on 127.0.0.1.
+
+    Flow talks to H2O's REST port, which runs whatever it is asked (CVE-2026-3960): sparkwing
+    links to it only where it listens on loopback, i.e. a local or ``spark://127.0.0.1`` master.
+    """
+    master = settings.spark.master
+    if settings.h2o.flow and not (settings.h2o.bind_loopback and loopback_master(master)):
+        raise ConfigError(
+            f"h2o.flow needs H2O on 127.0.0.1, and master {master} puts its nodes on other hosts' "
+            "networks: sparkwing never links to an H2O REST port beyond loopback",
+            hint="turn h2o.flow off; on a cluster open Flow through an SSH tunnel to the driver's node",
         )
 
 

@@ -27,6 +27,7 @@ import contextlib
 import io
 import json
 import logging
+import os
 import threading
 import urllib.request
 from base64 import b64encode
@@ -34,9 +35,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from sparkwing._types import is_loopback_url
 from sparkwing.config import Settings
 from sparkwing.engine._cluster import cluster_kind, loopback_master
-from sparkwing.engine._h2o_login import H2OLogin
+from sparkwing.engine._h2o_login import CREDENTIALS_FILE, H2OLogin
 from sparkwing.engine._logs import EngineLogs
 from sparkwing.engine._ports import free_port, port_in_use
 from sparkwing.errors import EngineError, first_line, java_cause, looks_transient
@@ -210,6 +212,53 @@ class H2OCloud:
         finally:
             if self.login is not None:
                 self.login.remove()
+
+
+@dataclass(frozen=True)
+class FlowLogin:
+    """Where a running cloud's Flow answers and the ``0600`` file holding its login (``h2o.flow``).
+
+    Made by :func:`open_flow`.  ``credentials`` is a path, never the password; None when the
+    login is the user's own (LDAP, Kerberos, PAM through ``h2o.conf``).
+    """
+
+    url: str
+    user: str
+    credentials: str | None
+    owned: H2OLogin | None = field(default=None, repr=False)  # a folder made for an attached cloud
+
+    def remove(self) -> None:
+        """Delete the credentials file (the cloud's login folder itself goes when the cloud stops)."""
+        if self.owned is not None:
+            self.owned.remove()
+        elif self.credentials is not None:
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(self.credentials)
+
+
+def open_flow(cloud: H2OCloud, settings: Settings) -> FlowLogin | None:
+    """Write ``cloud``'s login to a ``0600`` file for a person opening Flow; None when it must not.
+
+    Only for a cloud on loopback (H2O's REST API runs whatever it is asked: never link to it
+    beyond this machine).  A cloud this process attached to (not started) has no login folder of
+    its own: its login goes to a new private folder, removed by :meth:`FlowLogin.remove`.
+    """
+    if not is_loopback_url(cloud.url):
+        log.warning("h2o.flow: H2O answers on %s, not on 127.0.0.1: no Flow link", cloud.url)
+        return None
+    if cloud.login is not None:
+        try:
+            path = cloud.login.write_credentials()
+        except FileExistsError:  # written before for this cloud (same login, same file)
+            path = os.path.join(cloud.login.dir, CREDENTIALS_FILE)
+        return FlowLogin(cloud.url, cloud.login.user, path)
+    if cloud.auth is None:
+        log.warning("h2o.flow: the H2O cloud on %s has no login: no Flow link", cloud.url)
+        return None
+    if not own_login(settings):  # the user's own login: they know it, nothing to write
+        return FlowLogin(cloud.url, cloud.auth[0], None)
+    owned = H2OLogin.generate(*cloud.auth)
+    return FlowLogin(cloud.url, owned.user, owned.write_credentials(), owned)
 
 
 def _loopback(settings: Settings) -> bool:

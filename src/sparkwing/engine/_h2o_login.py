@@ -8,7 +8,8 @@ Jetty realm file (``spark.ext.h2o.hash.login`` + ``spark.ext.h2o.login.conf``).
 The realm file holds the password's MD5 (Jetty's ``MD5:`` credential), not the password: a
 random 32-character password cannot be guessed back from it, and on a cluster Spark ships the
 file to the executors.  The password itself lives only in this process (handed to the H2O
-Python client) and, for ``sparkwing flow``, in a ``credentials`` file only the user can read.
+Python client) and, for ``sparkwing flow`` and a run with ``h2o.flow``, in a ``credentials``
+file only the user can read.
 Folder ``0700``, files ``0600``; :meth:`H2OLogin.remove` deletes the folder (also at exit).
 """
 

@@ -13,7 +13,7 @@ from sparkwing.pipeline._details import (
 )
 from sparkwing.pipeline._lock import LockInfo, PipelineLock
 from sparkwing.pipeline._progress import LogReporter, Reporter
-from sparkwing.pipeline._record import FailedTry, RunRecord, RunStore, StepRecord, Trigger
+from sparkwing.pipeline._record import FailedTry, FlowLink, RunRecord, RunStore, StepRecord, Trigger
 from sparkwing.pipeline._runner import run_pipeline
 
 __all__ = [
@@ -21,6 +21,7 @@ __all__ = [
     "FailedTry",
     "FeaturesDetails",
     "Fingerprint",
+    "FlowLink",
     "LockInfo",
     "LogReporter",
     "ModelDetails",

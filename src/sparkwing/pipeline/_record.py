@@ -36,6 +36,19 @@ class FailedTry(BaseModel):
     waited_seconds: float
 
 
+class FlowLink(BaseModel):
+    """H2O Flow of the cloud a running step trains on (``h2o.flow``, loopback only).
+
+    Kept while the run's cloud is up and cleared when the run ends; the UI shows it only on a
+    running step.  ``credentials`` is the ``0600`` file holding the user and password (never the
+    password itself); None for a login of the user's own (``h2o.conf``).
+    """
+
+    url: str
+    user: str
+    credentials: str | None = None
+
+
 class StepRecord(BaseModel):
     name: str
     kind: str  # sources | datasets | features | tables | models | scores
@@ -55,6 +68,7 @@ class StepRecord(BaseModel):
     attempt: int = 1
     tries: int = 1  # in this attempt: 1 + the retries after transient errors
     failed_tries: list[FailedTry] = Field(default_factory=list)  # the retried ones, oldest first
+    h2o_flow: FlowLink | None = None  # while the step trains on a loopback cloud with h2o.flow on
 
     @model_validator(mode="before")
     @classmethod

@@ -23,14 +23,14 @@ from sparkwing.pipeline._details import (
     TableDetails,
 )
 from sparkwing.pipeline._lock import PipelineLock
-from sparkwing.pipeline._record import RunRecord, StepRecord
+from sparkwing.pipeline._record import FlowLink, RunRecord, RunStore, StepRecord
 from sparkwing.registry import Lineage, SourceFingerprint, SourceLineage, TableLineage
 from sparkwing.workspace import Workspace
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
-    from sparkwing.engine import EngineLogs, H2OCloud
+    from sparkwing.engine import EngineLogs, FlowLogin, H2OCloud
 
 log = logging.getLogger("sparkwing.pipeline")
 
@@ -51,6 +51,7 @@ class RunContext:
     cloud: H2OCloud | None = None  # started by the first step that needs H2O
     cloud_error: Exception | None = None  # H2O failed to start: later steps fail alike, no retry
     turns: PipelineLock | None = None  # parallel backfill: taken around table/model/score steps
+    flow: FlowLogin | None = None  # h2o.flow: the cloud's Flow URL and credentials file
     _registry: Any = None
 
     @property
@@ -78,7 +79,40 @@ class RunContext:
             except Exception as exc:
                 self.cloud_error = exc
                 raise
+            if self.settings.h2o.flow:
+                self._open_flow(self.cloud)
+        if self.flow is not None:
+            self._link_flow(self.flow)
         return self.cloud
+
+    def _open_flow(self, cloud: H2OCloud) -> None:
+        """``h2o.flow``: the cloud's login in a ``0600`` file, one console line (never the password)."""
+        from sparkwing.engine import open_flow
+
+        self.flow = open_flow(cloud, self.settings)
+        if self.flow is None:
+            return
+        self.cleanups.append(self._close_flow)
+        where = f"password in {self.flow.credentials}" if self.flow.credentials else "your h2o.conf login"
+        log.info("H2O Flow on %s while training runs (user %s, %s; readable by you only, removed "
+                 "when the run ends)", self.flow.url, self.flow.user, where)
+
+    def _link_flow(self, flow: FlowLogin) -> None:
+        """The running step's record carries the Flow link, saved now for ``sparkwing ui``."""
+        link = FlowLink(url=flow.url, user=flow.user, credentials=flow.credentials)
+        running = [s for s in self.record.steps.values() if s.status == "running" and s.h2o_flow != link]
+        for step in running:
+            step.h2o_flow = link
+        if running:
+            RunStore(self.workspace).save(self.record)
+
+    def _close_flow(self) -> None:
+        """The run ends: no step links to Flow any more; the credentials file goes."""
+        for step in self.record.steps.values():
+            step.h2o_flow = None
+        if self.flow is not None:
+            self.flow.remove()
+            self.flow = None
 
     def dataframe(self, name: str) -> DataFrame:
         """The output of an upstream node as a DataFrame (a published table is read back)."""

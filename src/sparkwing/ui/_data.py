@@ -17,9 +17,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from sparkwing._types import is_loopback_url
 from sparkwing.config import check_name, is_name
 from sparkwing.errors import SparkwingError, first_line
-from sparkwing.pipeline import RunRecord, RunStore
+from sparkwing.pipeline import FlowLink, RunRecord, RunStore
 from sparkwing.registry import ModelVersion, Registry
 from sparkwing.ui._config import UiConfig
 from sparkwing.warehouse import History, TableName, load_history, table_histories
@@ -178,6 +179,17 @@ class WorkspaceView:
         base = self.config.spark_history
         url = f"{base.rstrip('/')}/history/{quote(record.spark_app_id, safe='')}/jobs/" if base else None
         return SparkLinks(record.spark_app_id, record.spark_events, url)
+
+    def flow_links(self, record: RunRecord) -> dict[str, FlowLink]:
+        """Per running step of a running run: its H2O Flow link (``h2o.flow``), loopback URLs only.
+
+        A finished step's cloud is gone (or going): no link, whatever an older record holds.
+        """
+        if record.status != "running":
+            return {}
+        return {name: step.h2o_flow for name, step in record.steps.items()
+                if step.status == "running" and step.h2o_flow is not None
+                and step.h2o_flow.url.startswith("http") and is_loopback_url(step.h2o_flow.url)}
 
     def quarantine(self, record: RunRecord) -> list[QuarantineView]:
         """Per source step with quarantined rows: counts, reasons and a bounded sample."""

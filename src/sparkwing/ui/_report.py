@@ -39,7 +39,7 @@ def run_context(view: WorkspaceView, record: RunRecord) -> dict[str, Any]:
     """What ``run.html`` shows of one run."""
     return {"title": f"{record.pipeline} {record.run_id}", "run": record,
             "quarantine": view.quarantine(record), "run_error": _pages.split_hint(record.error),
-            "spark_links": view.spark_links(record)}  # fmt: skip
+            "spark_links": view.spark_links(record), "flow_links": view.flow_links(record)}  # fmt: skip
 
 
 def card_context(view: WorkspaceView, name: str, version: str) -> dict[str, Any]:
@@ -66,7 +66,8 @@ def run_report(workspace: Workspace, run_id: str, config: UiConfig | None = None
     """One run (by id or unique prefix, as ``sparkwing runs show`` finds it) as an HTML file."""
     view = WorkspaceView(workspace, config or UiConfig(workspace=workspace.root))
     record = RunStore(workspace).find(run_id)
-    return render_report("run.html", workspace, run_context(view, record))
+    # An offline file links into no server: not to H2O Flow of a step still running either.
+    return render_report("run.html", workspace, {**run_context(view, record), "flow_links": {}})
 
 
 def model_report(workspace: Workspace, ref: str, config: UiConfig | None = None) -> str:
