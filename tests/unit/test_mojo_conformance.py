@@ -149,17 +149,19 @@ class TestConformance:
 XGB_TREES = [n for n in NAMES if manifest()[n]["algo"] == "xgboost" and "gblinear" not in n]
 
 
-@pytest.mark.parametrize("virtual", [True, False])
+@pytest.mark.parametrize(("virtual", "top"), [(True, 3), (False, 3), (True, 1)])
 @pytest.mark.parametrize("name", XGB_TREES)
 def test_xgboost_heap_walk_matches_node_walk(
-    name: str, virtual: bool, monkeypatch: pytest.MonkeyPatch
+    name: str, virtual: bool, top: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The level-by-level heap walk finds, bit for bit, the leaves of the node-by-node walk,
-    on distinct numbers near the splits, missing cells and unseen levels alike."""
-    from sparkwing.mojo._xgboost import XGBoostScorer
+    on distinct numbers near the splits, missing cells and unseen levels alike (the top levels
+    decoded from a code, the rest stepped; one-hot nodes as virtual columns or XOR tests)."""
+    from sparkwing.mojo._xgboost import XGBoostScorer, _HeapForest
 
     if not virtual:  # the one-hot nodes keep their XOR test instead of virtual columns
         monkeypatch.setattr(XGBoostScorer, "max_virtual", 0)
+    monkeypatch.setattr(_HeapForest, "top_levels", top)
     model, rows = _load(name)
     scorer = model._scorer
     x = model.encode(rows).values

@@ -544,12 +544,16 @@ class _HeapForest:
     max_slots = 1 << 20
     #: bytes of the per-chunk test table at most
     table_bytes = 1 << 22
+    #: levels decoded at once from one code of their 2**top - 1 tests (at most 3: uint8 codes)
+    top_levels = 3
 
     def __init__(self, col: np.ndarray, split: np.ndarray, level: np.ndarray, flip: np.ndarray,
                  levels: list[np.ndarray], values: np.ndarray, trees: int) -> None:
         self.split, self.level = split, level
         self.flip_rows = np.flatnonzero(flip)
         self.levels, self.values, self.trees = levels, values, trees
+        self.top = min(self.top_levels, len(levels))
+        self.slots, self.pos, self.by_code = self._top_tables(self.top)
         # The compiled columns the tests read; the tests are sorted by column, so the tests of
         # each one are a run [start, stop) compared in one broadcast.
         self.need, self.test_col = np.unique(col, return_inverse=True)
@@ -591,6 +595,8 @@ class _HeapForest:
         the position at level ``top`` of every code (bit ``j`` = heap slot ``j`` goes right),
         and, when those are all the levels, each tree's leaf value of every code."""
         t = self.trees
+        if top == 0:  # every tree is a single leaf: nothing to decode
+            return np.zeros((t, 0), dtype=np.int64), np.zeros(1, dtype=np.int64), None
         slots = np.concatenate([self.levels[k].reshape(t, 1 << k) for k in range(top)], axis=1)
         codes = np.arange(1 << slots.shape[1], dtype=np.int64)
         h = np.zeros_like(codes)
@@ -602,8 +608,6 @@ class _HeapForest:
             by_code = np.ascontiguousarray(self.values.reshape(t, 1 << top)[:, pos])
         return slots, pos, by_code
 
-    #: levels decoded at once from a code of their tests (2**top - 1 bits; 3: uint8 codes)
-    top_levels = 3
 
     def leaves(self, sc: XGBoostScorer, x: np.ndarray, out: np.ndarray) -> np.ndarray:
         n, t = len(x), self.trees
@@ -611,18 +615,14 @@ class _HeapForest:
         if not self.levels:  # every tree is a single leaf
             out[:] = self.values[:, None]
             return out
-        top = min(self.top_levels, len(self.levels))
-        if getattr(self, "_top", (None,))[0] != top:
-            self._top = (top, *self._top_tables(top))
-        _, slots, pos, by_code = self._top
-        code_t = np.uint8 if slots.shape[1] <= 8 else np.uint16
+        top, slots, pos, by_code = self.top, self.slots, self.pos, self.by_code
         m_max = max(1, min(sc.chunk_pairs // t, self.table_bytes // k, n))
         row_all = np.tile(np.arange(m_max, dtype=np.int64), t)
         tests = np.empty((k, m_max), dtype=np.uint8)
         idx = np.empty(t * m_max, dtype=np.int64)
         bit = np.empty(t * m_max, dtype=np.uint8)
-        code_all = np.empty((t, m_max), dtype=code_t)
-        got_all = np.empty((t, m_max), dtype=code_t)
+        code_all = np.empty((t, m_max), dtype=np.uint8)
+        got_all = np.empty((t, m_max), dtype=np.uint8)
         tree_first = (np.arange(t, dtype=np.int64) << top)[:, None]
         tree_code = (np.arange(t, dtype=np.int64) * len(pos))[:, None]
         split, fr = self.split, self.flip_rows
@@ -639,8 +639,8 @@ class _HeapForest:
             if len(fr):
                 tab[1 + fr] ^= (cols[self.test_col[fr]] == self.level[fr, None]).view(np.uint8)
             # The top levels: one code per (tree, row) from its slots' tests, decoded by a table.
-            code = code_all if full else np.empty((t, m), dtype=code_t)
-            got = got_all if full else np.empty((t, m), dtype=code_t)
+            code = code_all if full else np.empty((t, m), dtype=np.uint8)
+            got = got_all if full else np.empty((t, m), dtype=np.uint8)
             np.take(tab, slots[:, 0], axis=0, out=code, mode="clip")
             for j in range(1, slots.shape[1]):
                 np.take(tab, slots[:, j], axis=0, out=got, mode="clip")
