@@ -177,3 +177,19 @@ def test_xgboost_heap_walk_matches_node_walk(
     assert scorer._heap
     pairs = scorer._leaves_pairs(x, np.empty_like(heap))
     assert np.array_equal(heap.view(np.uint32), pairs.view(np.uint32))
+
+
+def test_xgboost_too_deep_or_too_many_tests_falls_back_to_the_node_walk(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from sparkwing.mojo._xgboost import _HeapForest
+
+    model, rows = _load("xgb_loan")
+    heap = model.predict_numpy(rows)
+    assert isinstance(model._scorer._heap, _HeapForest)
+    for attr, value in (("max_slots", 0), ("min_chunk_rows", 1 << 22)):
+        with monkeypatch.context() as m:
+            m.setattr(_HeapForest, attr, value)
+            walked, _ = _load("xgb_loan")
+            assert _same(walked.predict_numpy(rows), heap)
+            assert walked._scorer._heap is False

@@ -542,8 +542,9 @@ class _HeapForest:
 
     #: trees padded to heaps only up to this many last-level slots (trees x 2**(depth - 1))
     max_slots = 1 << 20
-    #: bytes of the per-chunk test table at most
+    #: bytes of the per-chunk test table at most, and rows per chunk at least (else node walk)
     table_bytes = 1 << 22
+    min_chunk_rows = 64
     #: levels decoded at once from one code of their 2**top - 1 tests (at most 3: uint8 codes)
     top_levels = 3
 
@@ -576,6 +577,8 @@ class _HeapForest:
         keys = np.stack([sc._col[internal].astype(np.float64), split[internal].astype(np.float64),
                          flip.astype(np.float64), level.astype(np.float64)], axis=1)
         uniq, inverse = np.unique(keys, axis=0, return_inverse=True)
+        if len(uniq) + 1 > cls.table_bytes // cls.min_chunk_rows:
+            return None  # so many distinct tests that a chunk would hold only a few rows
         test = np.zeros(len(b.left), dtype=np.int64)
         test[internal] = inverse.reshape(-1) + 1
         node = b.roots.astype(np.int64)
