@@ -175,6 +175,31 @@ def test_glrm_lockstep_is_the_one_row_solver(name: str) -> None:
         assert got.tobytes() == want.tobytes()  # same bits, signed zeros included
 
 
+@pytest.mark.parametrize("scale", [1.0, 1e100, 0.0])
+def test_glrm_pool_refills_and_overflow_are_the_one_row_solver(scale: float) -> None:
+    """A small pool (rows leave and join it while others iterate), huge or zero archetypes
+    (overflowing, NaN objectives), a row of zero archetypes: still the reference's bits."""
+    from mojo_parity import FIXTURES, manifest
+    from sparkwing import mojo
+
+    model = mojo.load(FIXTURES / manifest()["glrm_prostate"]["mojo"])
+    sc = model._scorer
+    sc._pool = 16
+    sc._y[1] *= scale
+    sc._yl, sc.y = sc._y.tolist(), sc._y.tolist()
+    rnd = np.random.default_rng(2)
+    n = 120
+    x = rnd.normal(0, 30, (n, len(model.info.features)))
+    for j, f in enumerate(model.info.features):
+        if f.domain is not None:
+            x[:, j] = rnd.integers(-1, len(f.domain) + 1, n)
+    x[rnd.random(x.shape) < 0.1] = np.nan
+    sc.reset()
+    got = model.predict_numpy(x)
+    want = np.array([sc._project(x[r].tolist(), sc.seed + r) for r in range(n)])
+    assert got.tobytes() == want.tobytes()
+
+
 @pytest.mark.parametrize("name", ["xgb_loan", "xgb_dart_prostate", "xgb_multinomial_iris", "xgb_agaricus"])
 def test_xgboost_row_walk_is_the_batch_walk(name: str) -> None:
     """A few rows take the plain-Python walk; every row scores exactly as in a big batch."""

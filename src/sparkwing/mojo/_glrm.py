@@ -24,6 +24,9 @@ _LOSSES = ("Quadratic", "Categorical")
 
 class GlrmScorer:
     lockstep_rows = 8  # more rows than this: all rows projected together with NumPy
+    #: rows per call (MojoModel): the pool bounds the work arrays, and each call ends with a
+    #: tail of a few slow rows, so few large calls are cheaper
+    batch_rows = 1 << 18
 
     def __init__(self, reader: MojoReader, meta: Meta) -> None:
         ini = reader.ini
@@ -72,8 +75,10 @@ class GlrmScorer:
         self._starts = np.cumsum([0, *self.levels[: self.n_cat]])  # first position per categorical
         # Lockstep adds skipped terms as 0 * y (exact only for finite archetypes).
         self._lockstep = bool(np.isfinite(self._y).all())
-        width = max(1, ncol_y * max(self.k, 10))
-        self._block = max(64, min(8192, 4_000_000 // width))  # rows per lockstep block (memory)
+        self._yl = self._y.tolist()  # Python floats: the cheapest scalar multipliers
+        self._alphas = np.array([0.5 ** (i + 1) for i in range(10)])[:, None]
+        width = max(1, (ncol_y + self.n_cat) * (self.k + 2))  # per-row pool data, in doubles
+        self._pool = max(64, min(2048, 2_000_000 // width))  # rows projected together (memory)
         self._count = 0
         self._lock = threading.Lock()
         self.details = {"k": self.k, "losses": sorted(set(losses))}
@@ -95,11 +100,19 @@ class GlrmScorer:
                 out[r] = self._project(x[r].tolist(), self.seed + first + r)
             return out
         x0 = gaussians([self.seed + first + r for r in range(len(x))], self.k)
-        step = self._block
-        parts = [
-            self._project_many(self._rows(x[i : i + step]), x0[i : i + step]) for i in range(0, len(x), step)
-        ]
-        return parts[0] if len(parts) == 1 else np.concatenate(parts)
+        out = x0.copy()  # rows that never move keep their start
+        a = np.ascontiguousarray(x[:, self.perm], dtype=np.float64)
+        cats = a[:, : self.n_cat]
+        with np.errstate(invalid="ignore"):
+            cats[cats >= np.array(self.levels[: self.n_cat])] = np.nan  # past the domain: missing
+        shifted = np.isnan(cats).any(axis=1)
+        # Rows whose categoricals are all present read the archetypes in place (scalar
+        # multipliers); the others read shifted columns, gathered per row.
+        with np.errstate(all="ignore"):
+            for group in (np.flatnonzero(~shifted), np.flatnonzero(shifted)):
+                if len(group):
+                    self._solve(a[group], x0[group], out, group)
+        return out
 
     # -- all rows in lockstep ----------------------------------------------------------------
     # The same IEEE operations in the same order as the one-row code below (kept as the
@@ -107,23 +120,24 @@ class GlrmScorer:
     # column per "position" (each level of each categorical, then each numeric); a row whose
     # categorical is missing reads later positions from shifted archetype columns, as genmodel
     # does, so those rows get their own gathered copy.  Terms that the reference skips (missing
-    # cells, zero gradients) are added here as +0.0 or ±0.0: the reference's sums start at +0.0
-    # and so are never -0.0, on which adding a zero is the identity.  The ten line-search
-    # candidates of an iteration are evaluated in one go; choosing among them in order, masked,
-    # gives the reference's choice.
-    def _rows(self, x: np.ndarray) -> dict[str, np.ndarray]:
-        """Per-row data, position-major (last axis = rows) so each step reads contiguous rows."""
-        n = len(x)
-        lv = self.levels[: self.n_cat]
-        a = np.ascontiguousarray(x[:, self.perm], dtype=np.float64)
-        levels = np.array(lv, dtype=np.int64)
+    # cells, zero gradients) are added here as +0.0 (a bitwise AND with an all-zero mask, exact
+    # for any value) or as a ±0.0 product: the reference's sums start at +0.0 and are never
+    # -0.0, on which adding a zero is the identity.  The ten line-search candidates of an
+    # iteration are evaluated in one go, one position at a time on (candidates, rows) arrays
+    # small enough to stay in cache; choosing the first minimum gives the reference's choice.
+    # Rows are projected in a pool of ``_pool`` rows: finished rows leave it and waiting rows
+    # take their places, so the arrays stay full until the last rows.
+    def _rows(self, a: np.ndarray, per_row_y: bool) -> dict[str, np.ndarray]:
+        """Per-row data of permuted rows ``a``, position-major (last axis = rows)."""
+        n = len(a)
+        levels = np.array(self.levels[: self.n_cat], dtype=np.int64)
         cats = a[:, : self.n_cat]
-        with np.errstate(invalid="ignore"):
-            cats[cats >= levels] = np.nan  # past the domain: missing (as _columns)
         valid = ~np.isnan(cats)
         width = valid * levels  # genmodel advances the offset only past present categoricals
         offset = np.cumsum(width, axis=1) - width
         target = np.trunc(np.where(valid, cats, 0.0))
+        has_target = valid & (target >= 0) & (target < np.maximum(levels, 1))
+        tgt = np.where(has_target, target, 0).astype(np.int64)
         starts = self._starts
         cut = int(starts[-1])
         n_pos = cut + self.n_num
@@ -135,139 +149,211 @@ class GlrmScorer:
             level = np.arange(hi - lo)[:, None]
             pos_valid[lo:hi] = valid[:, j]
             col[lo:hi] = offset[:, j] + level
-            is_target[lo:hi] = valid[:, j] & (target[:, j] == level)
+            is_target[lo:hi] = has_target[:, j] & (tgt[:, j] == level)
         num = a[:, self.n_cat :]
         present = ~np.isnan(num)
         pos_valid[cut:] = present.T
         col[cut:] = width.sum(axis=1) + np.arange(self.n_num)[:, None]
         col = np.where(pos_valid, col, 0)
-        in_range = valid & (target >= 0) & (target < np.maximum(levels, 1))
+        ones = np.uint64(0xFFFFFFFFFFFFFFFF)
         rows = {
-            "target": np.ascontiguousarray(np.where(in_range, target, 0).astype(np.intp).T),
-            "has_target": np.ascontiguousarray(in_range.T),
-            "valid": np.ascontiguousarray(valid.T),
-            "pos_valid": pos_valid,
+            "ytar": self._y[:, np.where(has_target, offset + tgt, 0).T],  # (k, cats, rows)
+            "tmask": np.ascontiguousarray(has_target.T) * ones,  # ua kept, else +0.0
+            "vmask": np.ascontiguousarray(valid.T) * ones,  # categorical term kept
+            "nmask": np.ascontiguousarray(present.T) * ones,  # numeric term kept
+            "pmask": pos_valid * ones,  # gradient term kept
             "is_target": is_target,
-            "present": np.ascontiguousarray(present.T),
+            "not_target": ~is_target,
             "vnorm": np.ascontiguousarray(((num - np.array(self.norm_sub)) * np.array(self.norm_mul)).T),
         }
-        if not bool(valid.all()):  # some rows read shifted archetype columns
+        if per_row_y:
             rows["y"] = self._y[:, col]  # (k, positions, rows)
         return rows
 
-    def _u(self, xt: np.ndarray, rows: dict[str, np.ndarray]) -> np.ndarray:
-        """``u`` per position: ``sum_t x[t] * y[t, col]``, added in ``t`` order from 0.0.
+    def _solve(self, a: np.ndarray, x0: np.ndarray, out: np.ndarray, index: np.ndarray) -> None:
+        """Project the rows ``a`` (all of one kind) from ``x0``; write moved rows to ``out[index]``."""
+        cats, num = a[:, : self.n_cat], a[:, self.n_cat :]
+        valid = ~np.isnan(cats)
+        levels = np.array(self.levels[: self.n_cat])
+        target = np.trunc(np.where(valid, cats, 0.0))
+        has_target = valid & (target >= 0) & (target < np.maximum(levels, 1))
+        flags = {  # which masks this group needs (a mask is skipped when it keeps everything)
+            "tmask": ~has_target.all(axis=0),
+            "vmask": ~valid.all(axis=0),
+            "nmask": np.isnan(num).any(axis=0),
+            "pmask": not bool(valid.all() and not np.isnan(num).any()),
+        }
+        per_row_y = not bool(valid.all())
+        size = self._pool
+        pending = 0  # next row of ``a`` not yet in the pool
+        pool: dict[str, np.ndarray] = {}
+        while True:
+            n_pool = len(pool["obj"]) if pool else 0
+            n_active = int(pool["active"].sum()) if pool else 0
+            if pending < len(a) and size - n_active >= min(size // 6, len(a) - pending):
+                take = min(size - n_active, len(a) - pending)
+                lo, pending = pending, pending + take
+                new = self._rows(a[lo:pending], per_row_y)
+                xt = np.ascontiguousarray(x0[lo:pending].T)
+                obj = self._objective_many(xt[:, None, :], new, flags)[0].copy()
+                new.update(xt=xt, obj=obj, it=np.zeros(take, dtype=np.int64),
+                           index=index[lo:pending], active=obj != 0)  # fmt: skip
+                pool = self._compact(pool, out, new)
+            elif n_active == 0:
+                break
+            elif n_active < 0.8 * n_pool:
+                pool = self._compact(pool, out, None)
+            self._iterate(pool, flags)
+        if pool:
+            self._compact(pool, out, None)
 
-        ``xt`` is ``(k, rows)`` or ``(k, candidates, rows)``; ``u`` is ``(positions, *that)``.
-        """
+    @staticmethod
+    def _compact(
+        pool: dict[str, np.ndarray], out: np.ndarray, new: dict[str, np.ndarray] | None
+    ) -> dict[str, np.ndarray]:
+        """Retire the finished rows of ``pool`` (their ``x`` to ``out``) and append ``new``."""
+        if pool:
+            done = ~pool["active"]
+            out[pool["index"][done]] = pool["xt"][:, done].T
+            keep = np.flatnonzero(pool["active"])
+            if new is None:
+                return {key: val[..., keep] for key, val in pool.items()}
+            return {key: np.concatenate([val[..., keep], new[key]], axis=-1) for key, val in pool.items()}
+        return new if new is not None else pool
+
+    def _dot(
+        self, cands: np.ndarray, p: int, rows: dict[str, np.ndarray], u: np.ndarray, tmp: np.ndarray
+    ) -> None:
+        """``u = sum_t cands[t] * y[t, p]`` per candidate and row, added in ``t`` order."""
         y = rows.get("y")
-        u = None
-        tmp = None
-        for t in range(self.k):
-            if y is None:
-                yt = self._y[t].reshape((-1,) + (1,) * (xt.ndim - 1))
-            else:
-                yt = y[t][:, None, :] if xt.ndim == 3 else y[t]
-            if u is None:
-                # The reference adds to 0.0, which turns a -0.0 product into +0.0; the sign of
-                # a zero u changes none of the values made from it (1 + u, d * d, 1 - u > 0).
-                u = yt * xt[t]
-            else:
-                tmp = np.multiply(yt, xt[t], out=tmp)
-                u += tmp
-        assert u is not None
-        return u
+        # The reference adds to 0.0, which turns a -0.0 product into +0.0; the sign of a zero u
+        # changes none of the values made from it (1 + u, 1 - u, d * d).
+        if y is None:
+            yl = self._yl
+            np.multiply(cands[0], yl[0][p], out=u)
+            for t in range(1, self.k):
+                np.multiply(cands[t], yl[t][p], out=tmp)
+                np.add(u, tmp, out=u)
+        else:
+            np.multiply(cands[0], y[0, p], out=u)
+            for t in range(1, self.k):
+                np.multiply(cands[t], y[t, p], out=tmp)
+                np.add(u, tmp, out=u)
 
-    def _objective_many(self, xt: np.ndarray, rows: dict[str, np.ndarray]) -> np.ndarray:
-        """The objective of every row (``xt`` as in :meth:`_u`)."""
-        u = self._u(xt, rows)
+    def _objective_many(self, cands: np.ndarray, rows: dict[str, np.ndarray], flags: dict) -> np.ndarray:
+        """The objective of every candidate and row: ``cands`` is ``(k, candidates, rows)``."""
+        shape = cands.shape[1:]
+        u, tmp, s, ua, b = (np.empty(shape) for _ in range(5))
+        zero = np.zeros(shape)  # np.maximum against an array is faster than against 0.0
+        f: np.ndarray | None = None  # 0.0 + term is term: no term is -0.0
+        ubits, sbits = u.view(np.uint64), s.view(np.uint64)
         starts = self._starts
+        for j in range(self.n_cat):
+            lo, hi = int(starts[j]), int(starts[j + 1])
+            if hi == lo:
+                s.fill(0.0)
+            for p in range(lo, hi):
+                h = s if p == lo else u
+                self._dot(cands, p, rows, h, tmp)
+                np.add(h, 1.0, out=h)
+                np.maximum(h, zero, out=h)  # max(1 + u, 0): never -0.0, so s = 0.0 + h is h
+                if p > lo:
+                    np.add(s, u, out=s)
+            # u at the target level, from the target's archetype column (0.0 without one)
+            yt = rows["ytar"][:, j]
+            np.multiply(cands[0], yt[0], out=ua)
+            for t in range(1, self.k):
+                np.multiply(cands[t], yt[t], out=tmp)
+                np.add(ua, tmp, out=ua)
+            if flags["tmask"][j]:
+                np.bitwise_and(ua.view(np.uint64), rows["tmask"][j], out=ua.view(np.uint64))
+            np.subtract(1.0, ua, out=b)
+            np.maximum(b, zero, out=b)
+            np.add(s, b, out=s)  # s + max(1 - ua, 0)
+            np.add(ua, 1.0, out=ua)
+            np.maximum(ua, zero, out=ua)
+            np.subtract(s, ua, out=s)  # ... - max(1 + ua, 0)
+            if flags["vmask"][j]:
+                np.bitwise_and(sbits, rows["vmask"][j], out=sbits)
+            if f is None:
+                f, s = s, np.empty(shape)
+                sbits = s.view(np.uint64)
+            else:
+                np.add(f, s, out=f)
         cut = int(starts[-1])
-        f = np.zeros(u.shape[1:])
-        if self.n_cat:
-            hinge = u[:cut] + 1
-            np.maximum(hinge, 0.0, out=hinge)
-            # u at the target level (0.0 when none): one target at most, the rest add zeros
-            lift = (None,) * (u.ndim - 1)
-            for j in range(self.n_cat):
-                lo, hi = int(starts[j]), int(starts[j + 1])
-                s = hinge[lo] + 0.0  # 0.0 + hinge: hinge is never -0.0
-                for p in range(lo + 1, hi):
-                    s += hinge[p]
-                if hi > lo:  # u at the target level; 0.0 when the target is off the levels
-                    at = np.take_along_axis(u[lo:hi], rows["target"][j][lift], axis=0)[0]
-                    ua = np.where(rows["has_target"][j], at, 0.0)
-                else:
-                    ua = np.zeros(u.shape[1:])
-                term = s + np.maximum(1 - ua, 0.0) - np.maximum(1 + ua, 0.0)
-                f = np.where(rows["valid"][j], f + term, f)
         for j in range(self.n_num):
-            d = u[cut + j] - rows["vnorm"][j]
-            f = np.where(rows["present"][j], f + d * d, f)
+            self._dot(cands, cut + j, rows, u, tmp)
+            np.subtract(u, rows["vnorm"][j], out=u)
+            np.multiply(u, u, out=u)
+            if flags["nmask"][j]:
+                np.bitwise_and(ubits, rows["nmask"][j], out=ubits)
+            if f is None:
+                f, u = u, np.empty(shape)
+                ubits = u.view(np.uint64)
+            else:
+                np.add(f, u, out=f)
+        if f is None:
+            f = np.zeros(shape)
         return f
 
-    def _gradient_many(self, xt: np.ndarray, rows: dict[str, np.ndarray]) -> np.ndarray:
-        """The gradient, ``(k, rows)``."""
-        u = self._u(xt, rows)
+    def _gradient_many(self, xt: np.ndarray, rows: dict[str, np.ndarray], flags: dict) -> np.ndarray:
+        """The gradient, ``(k, rows)``, from ``xt`` ``(k, rows)``."""
+        y = rows.get("y")
+        yk = [self._y[t][:, None] if y is None else y[t] for t in range(self.k)]
+        u = yk[0] * xt[0]  # (positions, rows)
+        for t in range(1, self.k):
+            u += yk[t] * xt[t]
         cut = int(self._starts[-1])
         grad = np.empty_like(u)
         uc = u[:cut]
-        hinge = np.where(1 - uc > 0, -1.0, 0.0)
-        grad[:cut] = np.where(rows["is_target"], hinge, np.where(1 + uc > 0, 1.0, 0.0))
-        grad[cut:] = 2 * (u[cut:] - rows["vnorm"])
-        grad = np.where(rows["pos_valid"], grad, 0.0)
-        y = rows.get("y")
+        # target level: -1.0 if 1 - u > 0 else 0.0; other levels: 1.0 if 1 + u > 0 else 0.0
+        up = (uc + 1 > 0) & rows["not_target"]
+        down = (1 - uc > 0) & rows["is_target"]
+        np.subtract(up, down, out=grad[:cut], dtype=np.float64)
+        np.subtract(u[cut:], rows["vnorm"], out=grad[cut:])
+        np.multiply(grad[cut:], 2.0, out=grad[cut:])  # 2 * (u - v)
+        if flags["pmask"]:
+            gbits = grad.view(np.uint64)
+            np.bitwise_and(gbits, rows["pmask"], out=gbits)
         g = np.empty_like(xt)
+        terms = np.empty_like(u)
         for t in range(self.k):
-            terms = grad * (self._y[t][:, None] if y is None else y[t])
+            np.multiply(grad, yk[t], out=terms)
             acc = terms[0] + 0.0  # the reference starts from 0.0 and skips zero gradients
             for p in range(1, len(terms)):
                 acc += terms[p]
             g[t] = acc
         return g
 
-    def _project_many(self, rows: dict[str, np.ndarray], x0: np.ndarray) -> np.ndarray:
-        xt = np.ascontiguousarray(x0.T)  # (k, rows)
-        obj = self._objective_many(xt, rows)
-        active = obj != 0
-        alphas = np.array([0.5 ** (i + 1) for i in range(10)])[:, None]
-        work = np.arange(len(x0))  # the rows held in ``sub``: a superset of the active rows
-        sub = rows
-        for _ in range(self.iters):
-            if not active.any():
-                break
-            if active.sum() < 0.8 * len(work):  # drop finished rows once enough have finished
-                work = np.flatnonzero(active)
-                sub = {key: val[..., work] for key, val in rows.items()}
-            live = active[work]  # finished rows still in ``work`` are computed, never stored
-            xa, oa = xt[:, work], obj[work]
-            g = self._gradient_many(xa, sub)
-            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-                steps = np.where(oa > 10, alphas / oa, alphas)  # (10, rows)
-                cands = xa[:, None, :] - steps * g[:, None, :]  # (k, 10, rows)
-                c_objs = self._objective_many(cands, sub)
-            # The reference tries the 10 steps in order, keeps a candidate only when strictly
-            # better than the best so far, and stops at an objective of 0: the first minimum
-            # among the candidates up to the first zero (NaN never wins).
+    def _iterate(self, pool: dict[str, np.ndarray], flags: dict) -> None:
+        """One iteration of every active row of the pool (finished rows are computed, not kept)."""
+        xt, obj, live = pool["xt"], pool["obj"], pool["active"]
+        g = self._gradient_many(xt, pool, flags)
+        # alpha / obj when obj > 10, else alpha (alpha / 1.0 is alpha)
+        steps = self._alphas / np.where(obj > 10, obj, 1.0)  # (10, rows)
+        cands = np.empty((self.k, *steps.shape))
+        for t in range(self.k):
+            np.multiply(steps, g[t], out=cands[t])
+            np.subtract(xt[t], cands[t], out=cands[t])
+        c_objs = self._objective_many(cands, pool, flags)
+        # The reference tries the 10 steps in order, keeps a candidate only when strictly
+        # better than the best so far, and stops at an objective of 0: with no objective below
+        # 0 (each term is >= 0), the first of the smallest candidates (NaN never wins).
+        if (c_objs < 0).any():  # never for these losses; kept exact anyway
             c_objs[np.isnan(c_objs)] = np.inf
-            if (c_objs < 0).any():  # never for these losses (each term is >= 0); kept exact anyway
-                last = self._first_better(c_objs)
-            else:
-                zero = c_objs == 0
-                last = np.where(zero.any(axis=0), zero.argmax(axis=0), 9)
+            last = self._first_better(c_objs)
             c_objs[np.arange(10)[:, None] > last] = np.inf
-            pick = c_objs.argmin(axis=0)
-            cols = np.arange(len(work))
-            best = c_objs[pick, cols]
-            moved = live & (best < oa)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                improvement = 1 - best / oa
-            xt[:, work[moved]] = cands[:, pick[moved], cols[moved]]
-            obj[work[moved]] = best[moved]
-            stop = live & (~moved | (improvement < 1e-10))
-            active[work[stop]] = False
-            active &= obj != 0
-        return np.ascontiguousarray(xt.T)
+        best = np.fmin.reduce(c_objs, axis=0)
+        pick = (c_objs == best).argmax(axis=0)
+        moved = live & (best < obj)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            improvement = 1 - best / obj
+        cols = np.flatnonzero(moved)
+        xt[:, cols] = cands[:, pick[cols], cols]
+        pool["it"] += live
+        stop = ~moved | (improvement < 1e-10) | (pool["it"] >= self.iters)
+        obj[cols] = best[cols]
+        live &= ~stop & (obj != 0)
 
     @staticmethod
     def _first_better(c_objs: np.ndarray) -> np.ndarray:

@@ -148,7 +148,8 @@ class MojoModel:
         self._encoder = RowEncoder(meta.feature_names, meta.feature_domains)
         # Rows per scoring pass, so that the work arrays stay under the budget (trees x rows).
         row_bytes = max(8 * meta.n_features, int(getattr(scorer, "row_bytes", 0)))
-        self._chunk_rows = max(1, min(self.batch_rows, limits.max_batch_bytes // max(1, row_bytes)))
+        batch = int(getattr(scorer, "batch_rows", self.batch_rows))  # GLRM bounds its own arrays
+        self._chunk_rows = max(1, min(batch, limits.max_batch_bytes // max(1, row_bytes)))
         names = _output_names(meta, scorer)
         features = tuple(
             Feature(n, "numeric" if d is None else "categorical", None if d is None else tuple(d))
