@@ -190,3 +190,58 @@ def test_one_row_drift_counts_equal_the_general_ones(monkeypatch: pytest.MonkeyP
     assert all(counts is not None and counts.rows == 1 for *_, counts in fast)
     monkeypatch.setattr(predict, "ONE_ROW", False)
     assert fast == answers()
+
+
+@pytest.mark.parametrize("fixture", ["gbm_bernoulli_loan", "glm_binomial_loan", "xgb_loan"])
+def test_all_string_columns_with_unknown_levels_and_bad_numbers(fixture: str) -> None:
+    """Columns holding only strings take the dictionary shortcut: the same values and warnings."""
+    model = mojo.load(FIXTURES / f"{fixture}.zip")
+    rows = _rows("loan")[:200]
+    for i, row in enumerate(rows):
+        for f in model.info.features:
+            if i % 7 == 0:
+                row[f.name] = "no such level" if f.domain else "1.5x"
+            elif i % 11 == 0:
+                row[f.name] = " 2" if f.domain is None else f.domain[-1]
+            else:
+                row.setdefault(f.name, f.domain[0] if f.domain else "3")
+    expected = model.encode(rows)
+    columns = {f: [r[f] for r in rows] for f in model.info.feature_names}
+    assert all(type(v) is str for col in columns.values() for v in col)
+    values, warnings = encode_columns(model, len(rows), columns)
+    np.testing.assert_array_equal(values, expected.values)
+    assert sorted(warnings, key=lambda w: (w.row, w.column)) == sorted(
+        expected.warnings, key=lambda w: (w.row, w.column)
+    )
+
+
+@pytest.mark.parametrize("typed", [False, True])
+def test_complete_rows_shortcut_gives_the_same_answer(typed: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rows with exactly the features are turned into columns without a per-cell loop: the answer
+    (predictions, warnings, unknown and missing columns) equals the general path's."""
+    from types import SimpleNamespace
+
+    import sparkwing.serve._predict as predict
+    from sparkwing.serve._encode import complete_columns
+
+    model = mojo.load(FIXTURES / "glm_binomial_loan.zip")
+    features = model.info.feature_names
+    rows = [r for r in _rows("loan") if set(features) <= r.keys()][:100]
+    rows = [{f: r[f] for f in features} for r in rows]
+    if typed:
+        rows = [_typed(r) for r in rows]
+    rows[3]["addr_state"] = "nowhere"
+    lm: Any = SimpleNamespace(model=model, name="m", version=1, card=SimpleNamespace(profile=None))
+    cases = [rows, [*rows[:50], {**rows[50], "extra": 1}], [*rows[:40], {k: v for k, v in rows[40].items()
+                                                                   if k != "dti"}, *rows[41:]]]
+    cases.append([*rows[:30], {**{k: v for k, v in rows[30].items() if k != "dti"}, "other": 2}])
+    assert complete_columns(cases[0], features) is not None
+    assert all(complete_columns(c, features) is None for c in cases[1:])
+    fast = [predict.score(lm, predict.PredictInput(rows=c), alias=None, max_warnings=1000) for c in cases]
+    monkeypatch.setattr(predict, "complete_columns", lambda rows, features: None)
+    slow = [predict.score(lm, predict.PredictInput(rows=c), alias=None, max_warnings=1000) for c in cases]
+    assert fast == slow
+    assert {"row": 3, "column": "addr_state", "kind": "unknown_level"}.items() <= next(
+        w for w in fast[0]["warnings"] if w["row"] == 3 and w["column"] == "addr_state").items()
+    assert fast[1]["unknown_columns"] == ["extra"]
+    assert fast[3]["missing_features"] == ["dti"] and fast[3]["unknown_columns"] == ["other"]

@@ -144,3 +144,52 @@ class TestConformance:
         monkeypatch.setattr(Forest, "chunk_pairs", 999)
         many = model.predict_numpy(np.tile(x, (12, 1)))  # 3,600 rows: several chunks everywhere
         assert _same(many, np.tile(one, (12, 1)))
+
+
+XGB_TREES = [n for n in NAMES if manifest()[n]["algo"] == "xgboost" and "gblinear" not in n]
+
+
+@pytest.mark.parametrize(("virtual", "top"), [(True, 3), (False, 3), (True, 1)])
+@pytest.mark.parametrize("name", XGB_TREES)
+def test_xgboost_heap_walk_matches_node_walk(
+    name: str, virtual: bool, top: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The level-by-level heap walk finds, bit for bit, the leaves of the node-by-node walk,
+    on distinct numbers near the splits, missing cells and unseen levels alike (the top levels
+    decoded from a code, the rest stepped; one-hot nodes as virtual columns or XOR tests)."""
+    from sparkwing.mojo._xgboost import XGBoostScorer, _HeapForest
+
+    if not virtual:  # the one-hot nodes keep their XOR test instead of virtual columns
+        monkeypatch.setattr(XGBoostScorer, "max_virtual", 0)
+    monkeypatch.setattr(_HeapForest, "top_levels", top)
+    model, rows = _load(name)
+    scorer = model._scorer
+    x = model.encode(rows).values
+    rng = np.random.default_rng(7)
+    x = x[rng.integers(0, len(x), 3000)]
+    nums = x[:, scorer.cats :]
+    nums += rng.normal(0.0, 0.01, nums.shape) * np.nan_to_num(np.nanstd(nums, axis=0), nan=1.0)
+    nums[rng.random(nums.shape) < 0.05] = np.nan
+    if scorer.cats:
+        cats = x[:, : scorer.cats]
+        cats[rng.random(cats.shape) < 0.05] = 999.0  # unseen level
+    heap = scorer._leaves(x)
+    assert scorer._heap
+    pairs = scorer._leaves_pairs(x, np.empty_like(heap))
+    assert np.array_equal(heap.view(np.uint32), pairs.view(np.uint32))
+
+
+def test_xgboost_too_deep_or_too_many_tests_falls_back_to_the_node_walk(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from sparkwing.mojo._xgboost import _HeapForest
+
+    model, rows = _load("xgb_loan")
+    heap = model.predict_numpy(rows)
+    assert isinstance(model._scorer._heap, _HeapForest)
+    for attr, value in (("max_slots", 0), ("min_chunk_rows", 1 << 22)):
+        with monkeypatch.context() as m:
+            m.setattr(_HeapForest, attr, value)
+            walked, _ = _load("xgb_loan")
+            assert _same(walked.predict_numpy(rows), heap)
+            assert walked._scorer._heap is False

@@ -176,11 +176,33 @@ _OBJECTIVES = (
 )  # fmt: skip
 
 
+def _softmax(m: np.ndarray) -> np.ndarray:
+    """Softmax over the groups of ``m`` (``(groups, rows)``, float32) as genmodel computes it:
+    exp in double of the float32 difference to the row maximum, float32 terms summed in double."""
+    if len(m) >= 8:  # NumPy's sum over 8+ terms is pairwise: keep its exact order
+        t = m.T
+        z = t - t.max(axis=1, keepdims=True)
+        e = np.exp(z.astype(np.float64)).astype(f32)
+        total = e.astype(np.float64).sum(axis=1, keepdims=True).astype(f32)
+        return (e / total).T
+    top = m[0].copy()
+    for g in range(1, len(m)):
+        np.maximum(top, m[g], out=top)
+    e = np.exp((m - top).astype(np.float64)).astype(f32)
+    total = e[0].astype(np.float64)
+    for g in range(1, len(m)):  # below 8 terms NumPy's sum is this sequential one
+        total += e[g]
+    return e / total.astype(f32)
+
+
 class XGBoostScorer:
     chunk_pairs = 1 << 17
     compact = True
     walk_rows = 4  # up to this many rows: the plain-Python walk (no per-step NumPy overhead)
+    max_virtual = 4096  # level-dependent one-hot nodes compiled to virtual 0/1 columns at most
     _py: tuple | None = None
+    _heap: _HeapForest | bool | None = None  # None: not built yet; False: trees too deep
+
     def __init__(self, reader: MojoReader, meta: Meta) -> None:
         ini = reader.ini
         self.meta = meta
@@ -229,9 +251,10 @@ class XGBoostScorer:
         return out
 
     def margins(self, x: np.ndarray) -> np.ndarray:
+        """``out[g, r]``: the margin of output group ``g`` for row ``r`` (float32, group-major)."""
         b = self.booster
         n = len(x)
-        acc = np.full((n, self.groups), self.base if self.new_base else f32(0), dtype=f32)
+        out = np.empty((self.groups, n), dtype=f32)
         if b.weights is not None:
             feats = self.features(x)
             w = b.weights
@@ -241,26 +264,27 @@ class XGBoostScorer:
                 for j in range(min(nf, feats.shape[1])):
                     v = feats[:, j]
                     s = np.where(np.isnan(v), s, s + v * w[j, g]).astype(f32)
-                acc[:, g] = s
-            return acc
+                out[g] = s
+            return out
         leaves = self._leaves(x)  # (trees, rows)
         if b.weight_drop is not None:
             leaves = leaves * b.weight_drop[:, None]
         groups = b.tree_group
+        start = self.base if self.new_base else f32(0)
         for g in range(self.groups):
             # The trees are added in order, one float32 addition per tree and row, starting from
             # the base (new format) or from 0 with the base added last: the same operations as
             # genmodel.  A running vector sum does that with one NumPy op per tree.
-            start = acc[None, :, g] if self.new_base else np.zeros((1, n), f32)
             trees = np.flatnonzero(groups == g)
             if n <= self.walk_rows:  # one strictly sequential accumulate: cheapest for a few rows
-                s = np.add.accumulate(np.vstack([start, leaves[trees]]), axis=0)[-1]
+                s = np.add.accumulate(np.vstack([np.full((1, n), start, f32), leaves[trees]]), axis=0)[-1]
             else:
-                s = start[0].copy()
+                s = out[g]
+                s[:] = start
                 for t in trees.tolist():
                     s += leaves[t]
-            acc[:, g] = s if self.new_base else s + self.base
-        return acc
+            out[g] = s if self.new_base else s + self.base
+        return out
 
     def _compile_nodes(self) -> None:
         """Map each tree node to a raw input column, so the one-hot vector is never built.
@@ -301,7 +325,7 @@ class XGBoostScorer:
         # left iff u < 0.5.  u = hot when a cold row goes left, else u = cold.
         flips = np.flatnonzero(self._flip)
         self._virtual = None
-        if 0 < len(flips) <= 4096:
+        if 0 < len(flips) <= self.max_virtual:
             keys = np.stack([src[flips], level[flips], left_cold[flips].astype(np.int64)], axis=1)
             uniq, inverse = np.unique(keys, axis=0, return_inverse=True)
             self._virtual = (uniq[:, 0], uniq[:, 1].astype(f32), ~uniq[:, 2].astype(bool))
@@ -338,6 +362,34 @@ class XGBoostScorer:
         nan = np.isnan(v)
         return np.hstack([np.where(nan, f32(np.inf), v), np.where(nan, f32(-np.inf), v)])
 
+    def _raw_columns(self, x: np.ndarray, need: np.ndarray) -> np.ndarray:
+        """``(columns, rows)``: the compiled columns ``need`` of :meth:`_raw32`'s copies and the
+        virtual columns after them (``_col`` numbering), built from ``x`` alone."""
+        nf = self.cats + self.nums
+        out = np.empty((len(need), len(x)), dtype=f32)
+        for i, c in enumerate(need.tolist()):
+            if c >= 2 * nf:
+                assert self._virtual is not None
+                vcol, vlevel, cold = self._virtual
+                v = c - 2 * nf
+                out[i] = (self._level32(x[:, int(vcol[v])], int(vcol[v])) == vlevel[v]) ^ cold[v]
+                continue
+            j = c % nf
+            if j < self.cats:
+                out[i] = self._level32(x[:, j], j)  # never NaN
+                continue
+            col = x[:, j].astype(f32)
+            if self.sparse:
+                col[col == 0] = np.nan
+            out[i] = np.where(np.isnan(col), f32(np.inf if c < nf else -np.inf), col)
+        return out
+
+    def _level32(self, col: np.ndarray, i: int) -> np.ndarray:
+        """Categorical column ``i`` as :meth:`_raw32` has it: the level, or -1 past the domain."""
+        v = np.trunc(col)  # Java's (int) cast; past the block = the NA slot
+        bad = ~((v >= 0) & (v < self._levels_per_cat[i]))
+        return np.where(bad, f32(-1.0), v).astype(f32)
+
     def _raw32_row(self, row: list[float], v: list[float]) -> list[float]:
         """:meth:`_raw32` of one row in plain floats (``v`` = the row as float32 values).
 
@@ -367,6 +419,16 @@ class XGBoostScorer:
             for r, (row, row32) in enumerate(zip(x.tolist(), x.astype(f32).tolist(), strict=True)):
                 out[:, r] = self._walk_one(self._raw32_row(row, row32))
             return out
+        if self._heap is None:
+            self._heap = _HeapForest.build(self) or False
+        if isinstance(self._heap, _HeapForest):
+            return self._heap.leaves(self, x, out)
+        return self._leaves_pairs(x, out)
+
+    def _leaves_pairs(self, x: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """:meth:`_leaves` by walking (row, tree) pairs node by node (any tree shape)."""
+        b = self.booster
+        n, t = len(x), len(b.roots)
         raw = self._raw32(x)
         rows_per_chunk = max(1, self.chunk_pairs // max(t, 1))
         col, split, level, flip, child = self._col, self._split, self._level, self._flip, self._child
@@ -434,7 +496,7 @@ class XGBoostScorer:
 
     def score(self, x: np.ndarray) -> np.ndarray:
         obj = self.booster.name_obj
-        m = self.margins(x)
+        m = self.margins(x)  # (groups, rows)
         n = len(x)
         k = self.meta.n_classes
         with np.errstate(over="ignore"):
@@ -443,12 +505,10 @@ class XGBoostScorer:
             elif obj in ("count:poisson", "reg:gamma", "reg:tweedie"):
                 p = np.exp(m.astype(np.float64)).astype(f32)
             elif obj.startswith("multi:"):
-                z = m - m.max(axis=1, keepdims=True)
-                e = np.exp(z.astype(np.float64)).astype(f32)
-                total = e.astype(np.float64).sum(axis=1, keepdims=True).astype(f32)
-                p = e / total
+                p = _softmax(m)
             else:
                 p = m
+        p = p.T  # (rows, groups)
         if k == 2 and p.shape[1] == 1:
             p1 = p[:, 0].astype(np.float64)
             preds = np.column_stack(
@@ -464,3 +524,144 @@ class XGBoostScorer:
         if self.calibration is not None:
             preds = np.hstack([preds, self.calibration.calibrate(preds)])
         return preds
+
+
+class _HeapForest:
+    """The trees as complete binary heaps, level by level, over a table of precomputed tests.
+
+    Every internal node is a test ``go right = v >= split`` (``^ (v == level)`` for a one-hot
+    node whose direction depends on the level, see :meth:`XGBoostScorer._compile_nodes`) on one
+    column of the raw rows.  Per chunk of rows each distinct test is evaluated once for all rows
+    with contiguous comparisons (``tests[k, r]``, 0/1; test 0 is "go left" for padding).  The
+    trees are padded to complete heaps (a leaf above the last level goes left, to itself, until
+    the last level) and laid out level-major: slot ``q`` of level ``k`` is ``tree * 2**k +
+    position``, so one step for every (tree, row) pair at once is ``q = 2 * q + tests[test_k[q],
+    row]``, and the last level holds the leaf values.  The same leaf as the node-by-node walk
+    (the same float32 comparisons), in five array operations per level instead of eight.
+    """
+
+    #: trees padded to heaps only up to this many last-level slots (trees x 2**(depth - 1))
+    max_slots = 1 << 20
+    #: bytes of the per-chunk test table at most, and rows per chunk at least (else node walk)
+    table_bytes = 1 << 22
+    min_chunk_rows = 64
+    #: levels decoded at once from one code of their 2**top - 1 tests (at most 3: uint8 codes)
+    top_levels = 3
+
+    def __init__(self, col: np.ndarray, split: np.ndarray, level: np.ndarray, flip: np.ndarray,
+                 levels: list[np.ndarray], values: np.ndarray, trees: int) -> None:
+        self.split, self.level = split, level
+        self.flip_rows = np.flatnonzero(flip)
+        self.levels, self.values, self.trees = levels, values, trees
+        self.top = min(self.top_levels, len(levels))
+        self.slots, self.pos, self.by_code = self._top_tables(self.top)
+        # The compiled columns the tests read; the tests are sorted by column, so the tests of
+        # each one are a run [start, stop) compared in one broadcast.
+        self.need, self.test_col = np.unique(col, return_inverse=True)
+        bounds = np.searchsorted(self.test_col, np.arange(len(self.need) + 1))
+        self.runs = list(zip(range(len(self.need)), bounds[:-1].tolist(), bounds[1:].tolist(), strict=True))
+        self.n_tests = len(col)
+
+    @classmethod
+    def build(cls, sc: XGBoostScorer) -> _HeapForest | None:
+        b = sc.booster
+        t, depth = len(b.roots), max(b.depth, 1)
+        if depth > 21 or t << (depth - 1) > cls.max_slots:
+            return None
+        internal = np.flatnonzero(b.left >= 0)
+        # NaN never reaches a test (the raw copies hold +-inf), and v < NaN is False: go right,
+        # which v >= -inf says for every v.
+        split = np.where(np.isnan(sc._split), f32(-np.inf), sc._split).astype(f32)
+        flip = sc._flip[internal]
+        level = np.where(flip, sc._level[internal], 0.0)
+        keys = np.stack([sc._col[internal].astype(np.float64), split[internal].astype(np.float64),
+                         flip.astype(np.float64), level.astype(np.float64)], axis=1)
+        uniq, inverse = np.unique(keys, axis=0, return_inverse=True)
+        if len(uniq) + 1 > cls.table_bytes // cls.min_chunk_rows:
+            return None  # so many distinct tests that a chunk would hold only a few rows
+        test = np.zeros(len(b.left), dtype=np.int64)
+        test[internal] = inverse.reshape(-1) + 1
+        node = b.roots.astype(np.int64)
+        levels = []
+        for _ in range(depth - 1):
+            levels.append(test[node])
+            leaf = b.left[node] < 0
+            nxt = np.empty(2 * len(node), dtype=np.int64)
+            nxt[0::2] = np.where(leaf, node, b.left[node])
+            nxt[1::2] = np.where(leaf, node, b.right[node])
+            node = nxt
+        return cls(uniq[:, 0].astype(np.int64), uniq[:, 1].astype(f32), uniq[:, 3].astype(f32),
+                   uniq[:, 2].astype(bool), levels, b.value[node], t)
+
+    def _top_tables(self, top: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """The tests of the top ``top`` levels per tree, in heap order (``(trees, 2**top - 1)``),
+        the position at level ``top`` of every code (bit ``j`` = heap slot ``j`` goes right),
+        and, when those are all the levels, each tree's leaf value of every code."""
+        t = self.trees
+        if top == 0:  # every tree is a single leaf: nothing to decode
+            return np.zeros((t, 0), dtype=np.int64), np.zeros(1, dtype=np.int64), None
+        slots = np.concatenate([self.levels[k].reshape(t, 1 << k) for k in range(top)], axis=1)
+        codes = np.arange(1 << slots.shape[1], dtype=np.int64)
+        h = np.zeros_like(codes)
+        for _ in range(top):
+            h = 2 * h + 1 + ((codes >> h) & 1)
+        pos = h - (slots.shape[1])
+        by_code = None
+        if top == len(self.levels):
+            by_code = np.ascontiguousarray(self.values.reshape(t, 1 << top)[:, pos])
+        return slots, pos, by_code
+
+
+    def leaves(self, sc: XGBoostScorer, x: np.ndarray, out: np.ndarray) -> np.ndarray:
+        n, t = len(x), self.trees
+        k = self.n_tests + 1
+        if not self.levels:  # every tree is a single leaf
+            out[:] = self.values[:, None]
+            return out
+        top, slots, pos, by_code = self.top, self.slots, self.pos, self.by_code
+        m_max = max(1, min(sc.chunk_pairs // t, self.table_bytes // k, n))
+        row_all = np.tile(np.arange(m_max, dtype=np.int64), t)
+        tests = np.empty((k, m_max), dtype=np.uint8)
+        idx = np.empty(t * m_max, dtype=np.int64)
+        bit = np.empty(t * m_max, dtype=np.uint8)
+        code_all = np.empty((t, m_max), dtype=np.uint8)
+        got_all = np.empty((t, m_max), dtype=np.uint8)
+        tree_first = (np.arange(t, dtype=np.int64) << top)[:, None]
+        tree_code = (np.arange(t, dtype=np.int64) * len(pos))[:, None]
+        split, fr = self.split, self.flip_rows
+        for lo in range(0, n, m_max):
+            hi = min(n, lo + m_max)
+            m = hi - lo
+            full = m == m_max
+            cols = sc._raw_columns(x[lo:hi], self.need)
+            tab = tests[:, :m] if full else np.empty((k, m), dtype=np.uint8)
+            tab[0] = 0
+            tb = tab[1:].view(bool)
+            for i, a, z in self.runs:
+                np.greater_equal(cols[i], split[a:z, None], out=tb[a:z])
+            if len(fr):
+                tab[1 + fr] ^= (cols[self.test_col[fr]] == self.level[fr, None]).view(np.uint8)
+            # The top levels: one code per (tree, row) from its slots' tests, decoded by a table.
+            code = code_all if full else np.empty((t, m), dtype=np.uint8)
+            got = got_all if full else np.empty((t, m), dtype=np.uint8)
+            np.take(tab, slots[:, 0], axis=0, out=code, mode="clip")
+            for j in range(1, slots.shape[1]):
+                np.take(tab, slots[:, j], axis=0, out=got, mode="clip")
+                got <<= j
+                code |= got
+            if by_code is not None:
+                out[:, lo:hi] = np.take(by_code, tree_code + code, mode="clip")
+                continue
+            q = (tree_first + np.take(pos, code, mode="clip")).ravel()
+            flat = tab.ravel()
+            pairs = t * m
+            row = row_all[:pairs] if full else np.tile(np.arange(m, dtype=np.int64), t)
+            ix, bt = idx[:pairs], bit[:pairs]
+            for lev in self.levels[top:]:
+                np.take(lev * m, q, out=ix, mode="clip")
+                ix += row
+                np.take(flat, ix, out=bt, mode="clip")
+                q += q
+                q += bt
+            out[:, lo:hi] = np.take(self.values, q, mode="clip").reshape(t, m)
+        return out

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -34,6 +35,20 @@ def encode_columns(
         enc = model.encode(records)
         return enc.values, enc.warnings
     return _encode_columns(model, n, columns)
+
+
+def complete_columns(
+    rows: Sequence[Mapping[str, Any]], features: Sequence[str]
+) -> dict[str, list[Any]] | None:
+    """The rows as one list per feature when every row has exactly the features (no key missing,
+    none unknown: the usual batch), built without a Python loop per cell; else ``None``."""
+    if len(features) < 2 or set(map(len, rows)) != {len(features)}:
+        return None
+    try:
+        cells = list(map(itemgetter(*features), rows))
+    except KeyError:  # a row has as many keys, but not these
+        return None
+    return dict(zip(features, map(list, zip(*cells, strict=True)), strict=True))
 
 
 def encode_records(
@@ -60,36 +75,50 @@ def _encode_columns(
         col = columns.get(feature.name)
         if col is None:
             continue
-        if feature.domain is None and set(map(type, col)) <= _NUMBERS:
+        types = set(map(type, col))
+        if feature.domain is None and types <= _NUMBERS:
             try:
                 out[:, j] = np.array(col, dtype=np.float64)
                 continue
             except OverflowError:  # an integer beyond double range: per value below
                 pass
-        out[:, j] = _distinct(model, j, feature.name, col, warnings, numeric=feature.domain is None)
+        out[:, j] = _distinct(model, j, feature.name, col, warnings, numeric=feature.domain is None,
+                              strings=types == {str})
     if warnings:
         warnings.sort(key=lambda w: w.row)
     return out, warnings
 
 
 def _distinct(
-    model: MojoModel, j: int, name: str, col: Sequence[Any], warnings: list[RowWarning], *, numeric: bool
+    model: MojoModel, j: int, name: str, col: Sequence[Any], warnings: list[RowWarning], *, numeric: bool,
+    strings: bool = False,
 ) -> np.ndarray:
     fix = _finite if numeric else _same
-    # (type, value) keys: 1, 1.0 and True hash alike but encode differently.
-    try:
-        index: dict[tuple[type, Any], int] = {}
-        codes = [index.setdefault((type(v), v), len(index)) for v in col]
-    except TypeError:  # an unhashable value (a list, an object): encode row by row
-        index, codes = {}, []
-    if not index:
-        enc = model.encode([{name: fix(v)} for v in col])
-        warnings.extend(enc.warnings)
-        return enc.values[:, j]
-    uniques = [v for _, v in index]
-    enc = model.encode([{name: fix(v)} for v in uniques])
-    mapped = enc.values[:, j]
-    code_arr = np.fromiter(codes, dtype=np.int64, count=len(codes))
+    if strings and len(col) > 1:  # only str values (the usual categorical column): no loop in Python
+        uniques = list(dict.fromkeys(col))
+        enc = model.encode([{name: v} for v in uniques])
+        mapped = enc.values[:, j]
+        if not enc.warnings:
+            value_of = dict(zip(uniques, mapped.tolist(), strict=True))
+            return np.array(itemgetter(*col)(value_of), dtype=np.float64)
+        at = {v: i for i, v in enumerate(uniques)}
+        codes: Sequence[int] = itemgetter(*col)(at)
+        code_arr = np.array(codes, dtype=np.int64)
+    else:
+        # (type, value) keys: 1, 1.0 and True hash alike but encode differently.
+        try:
+            index: dict[tuple[type, Any], int] = {}
+            codes = [index.setdefault((type(v), v), len(index)) for v in col]
+        except TypeError:  # an unhashable value (a list, an object): encode row by row
+            index, codes = {}, []
+        if not index:
+            enc = model.encode([{name: fix(v)} for v in col])
+            warnings.extend(enc.warnings)
+            return enc.values[:, j]
+        uniques = [v for _, v in index]
+        code_arr = np.fromiter(codes, dtype=np.int64, count=len(codes))
+        enc = model.encode([{name: fix(v)} for v in uniques])
+        mapped = enc.values[:, j]
     if enc.warnings:
         bad = {w.row: w.message for w in enc.warnings}
         for r in np.flatnonzero(np.isin(code_arr, list(bad))).tolist():

@@ -12,13 +12,14 @@ import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Any
 
 import numpy as np
 
 from sparkwing.mojo import RowWarning, class_column
 from sparkwing.monitor import ProfileCounts, count_columns, domains_of
-from sparkwing.serve._encode import SMALL, encode_columns, encode_records
+from sparkwing.serve._encode import SMALL, complete_columns, encode_columns, encode_records
 from sparkwing.serve._errors import ServeError
 from sparkwing.serve._models import LoadedModel
 
@@ -156,14 +157,18 @@ def score(lm: LoadedModel, inp: PredictInput, *, alias: str | None, max_warnings
     missing_rows: list[tuple[int, str]] = []  # (row, feature), in row order
     if inp.rows is not None:
         seen: set[str] = set()
-        for r, rec in enumerate(inp.rows):
-            keys = rec.keys()
-            seen.update(keys)
-            if not feature_set <= keys:
-                missing_rows.extend((r, f) for f in features if f not in rec)
         # A few rows without a drift profile are encoded straight from the objects.
         direct = n <= SMALL and lm.card.profile is None
-        columns = {} if direct else {f: [rec.get(f) for rec in inp.rows] for f in features}
+        complete = None if direct else complete_columns(inp.rows, features)
+        if complete is not None:  # every row has exactly the features: the usual batch
+            columns, seen = complete, set(features)
+        else:
+            for r, rec in enumerate(inp.rows):
+                keys = rec.keys()
+                seen.update(keys)
+                if not feature_set <= keys:
+                    missing_rows.extend((r, f) for f in features if f not in rec)
+            columns = {} if direct else {f: [rec.get(f) for rec in inp.rows] for f in features}
         missing_total = len(missing_rows)
         missing_names = sorted({f for _, f in missing_rows})
     else:
@@ -282,14 +287,24 @@ def _predictions(lm: LoadedModel, raw: np.ndarray) -> list[dict[str, Any]]:
     if len(raw) <= SMALL:  # a few rows: plain floats beat the object-array round trip
         return [_prediction(lm, names, row) for row in raw.tolist()]
     block = raw[:, : len(names)]
-    values = block.astype(object)
-    values[~np.isfinite(block)] = None  # JSON has no NaN/Infinity
-    if info.classes is not None:
-        labels = np.array(info.classes, dtype=object)
-        idx = block[:, 0]
-        ok = np.isfinite(idx)
-        values[ok, 0] = labels[np.clip(idx[ok].astype(np.int64), 0, len(labels) - 1)]
-    return [dict(zip(names, row, strict=False)) for row in values.tolist()]
+    finite = np.isfinite(block)
+    cols: list[list[Any]] = []
+    for j in range(len(names)):
+        col, ok = block[:, j], finite[:, j]
+        every = bool(ok.all())
+        if j == 0 and info.classes is not None:
+            labels = np.array(info.classes, dtype=object)
+            values = labels[np.clip(np.where(ok, col, 0).astype(np.int64), 0, len(labels) - 1)]
+        elif every:
+            cols.append(col.tolist())
+            continue
+        else:
+            values = col.astype(object)
+        if not every:
+            values[~ok] = None  # JSON has no NaN/Infinity
+        cols.append(values.tolist())
+    # One dict per row, built by map/zip (no per-row Python frame).
+    return list(map(dict, map(zip, repeat(names), zip(*cols, strict=True))))
 
 
 def _prediction(lm: LoadedModel, names: list[str], row: list[float]) -> dict[str, Any]:
