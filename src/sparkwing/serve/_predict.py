@@ -10,7 +10,7 @@ from __future__ import annotations
 import heapq
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Set
 from dataclasses import dataclass
 from itertools import repeat
 from typing import Any
@@ -184,11 +184,7 @@ def score(lm: LoadedModel, inp: PredictInput, *, alias: str | None, max_warnings
         limit = max_warnings // max(1, len(absent)) + 1
         missing_rows = [(r, f) for r in range(min(n, limit)) for f in absent]
     if missing_names and inp.strict:
-        rows = sorted({r for r, _ in missing_rows})[:100]
-        raise ServeError(422, "missing_feature", f"rows lack features: {', '.join(missing_names[:20])}",
-                         hint="send every feature, or drop strict to score missing ones as NA",
-                         details={"missing": missing_names[:max_listed], "missing_total": len(missing_names),
-                                  "rows": rows})
+        raise _missing_error(missing_names, sorted({r for r, _ in missing_rows})[:100], max_listed)
     warnings: list[dict[str, Any]] = [
         {"row": r, "column": f, "kind": "missing_feature", "message": "feature not given; scored as NA"}
         for r, f in missing_rows[:max_warnings]
@@ -204,23 +200,10 @@ def score(lm: LoadedModel, inp: PredictInput, *, alias: str | None, max_warnings
         if counted is not None and lm.card.profile is not None:
             counted.append(_drift_counts(lm, columns, n, predictions))
         total += len(row_warnings)
-        for w in row_warnings[: max(0, max_warnings - len(warnings))]:
-            kind = next((k for prefix, k in _KINDS if w.message.startswith(prefix)), "unparseable")
-            warnings.append({"row": w.row, "column": w.column, "kind": kind, "message": w.message})
+        warnings.extend(_warning(w, w.row) for w in row_warnings[: max(0, max_warnings - len(warnings))])
         warnings.sort(key=lambda w: w["row"])
     unknown = seen - feature_set  # can be every key of every row: list only the first names
-    return {
-        "model": lm.name,
-        "version": lm.version,
-        "alias": alias,
-        "predictions": predictions,
-        "warnings": warnings,
-        "warnings_total": total,
-        "unknown_columns": heapq.nsmallest(max_listed, unknown),
-        "unknown_columns_total": len(unknown),
-        "missing_features": missing_names[:max_listed],
-        "missing_features_total": len(missing_names),
-    }
+    return _answer(lm, alias, predictions, warnings, total, unknown, missing_names, max_listed)
 
 
 def _score_one_row(lm: LoadedModel, rec: dict[str, Any], strict: bool, alias: str | None, max_warnings: int,
@@ -232,10 +215,7 @@ def _score_one_row(lm: LoadedModel, rec: dict[str, Any], strict: bool, alias: st
     missing: list[str] = [] if frozenset(features) <= rec.keys() else [f for f in features if f not in rec]
     missing_names = sorted(missing)
     if missing and strict:
-        raise ServeError(422, "missing_feature", f"rows lack features: {', '.join(missing_names[:20])}",
-                         hint="send every feature, or drop strict to score missing ones as NA",
-                         details={"missing": missing_names[:max_listed], "missing_total": len(missing_names),
-                                  "rows": [0]})
+        raise _missing_error(missing_names, [0], max_listed)
     row_warnings: list[RowWarning] = []
     try:
         raw = model.score_record(rec, row_warnings)
@@ -249,20 +229,38 @@ def _score_one_row(lm: LoadedModel, rec: dict[str, Any], strict: bool, alias: st
         if len(row_warnings) > 1:  # the general path meets them in feature order
             order = {f: j for j, f in enumerate(features)}
             row_warnings.sort(key=lambda w: order[w.column])
-        for w in row_warnings[: max(0, max_warnings - len(warnings))]:
-            kind = next((k for prefix, k in _KINDS if w.message.startswith(prefix)), "unparseable")
-            warnings.append({"row": 0, "column": w.column, "kind": kind, "message": w.message})
+        warnings.extend(_warning(w, 0) for w in row_warnings[: max(0, max_warnings - len(warnings))])
     predictions = [_prediction(lm, list(model.info.output_names), raw)]
     if counted is not None and lm.card.profile is not None:
         counted.append(_drift_counts(lm, {f: [rec.get(f)] for f in features}, 1, predictions))
     unknown = rec.keys() - frozenset(features)
+    return _answer(lm, alias, predictions, warnings, len(missing) + len(row_warnings), unknown, missing_names,
+                   max_listed)
+
+
+def _warning(w: RowWarning, row: int) -> dict[str, Any]:
+    kind = next((k for prefix, k in _KINDS if w.message.startswith(prefix)), "unparseable")
+    return {"row": row, "column": w.column, "kind": kind, "message": w.message}
+
+
+def _missing_error(missing_names: list[str], rows: list[int], max_listed: int) -> ServeError:
+    return ServeError(422, "missing_feature", f"rows lack features: {', '.join(missing_names[:20])}",
+                      hint="send every feature, or drop strict to score missing ones as NA",
+                      details={"missing": missing_names[:max_listed], "missing_total": len(missing_names),
+                               "rows": rows})
+
+
+def _answer(lm: LoadedModel, alias: str | None, predictions: list[dict[str, Any]],
+            warnings: list[dict[str, Any]], total: int, unknown: Set[str], missing_names: list[str],
+            max_listed: int) -> dict[str, Any]:
+    """The answer of :func:`score` (one key order for every path: the bytes are compared)."""
     return {
         "model": lm.name,
         "version": lm.version,
         "alias": alias,
         "predictions": predictions,
         "warnings": warnings,
-        "warnings_total": len(missing) + len(row_warnings),
+        "warnings_total": total,
         "unknown_columns": heapq.nsmallest(max_listed, unknown) if unknown else [],
         "unknown_columns_total": len(unknown),
         "missing_features": missing_names[:max_listed],
