@@ -275,11 +275,8 @@ class GlrmScorer:
             np.subtract(s, ua, out=s)  # ... - max(1 + ua, 0)
             if flags["vmask"][j]:
                 np.bitwise_and(sbits, rows["vmask"][j], out=sbits)
-            if f is None:
-                f, s = s, np.empty(shape)
-                sbits = s.view(np.uint64)
-            else:
-                np.add(f, s, out=f)
+            f, s = _accumulate(f, s)
+            sbits = s.view(np.uint64)
         cut = int(starts[-1])
         for j in range(self.n_num):
             self._dot(cands, cut + j, rows, u, tmp)
@@ -287,11 +284,8 @@ class GlrmScorer:
             np.multiply(u, u, out=u)
             if flags["nmask"][j]:
                 np.bitwise_and(ubits, rows["nmask"][j], out=ubits)
-            if f is None:
-                f, u = u, np.empty(shape)
-                ubits = u.view(np.uint64)
-            else:
-                np.add(f, u, out=f)
+            f, u = _accumulate(f, u)
+            ubits = u.view(np.uint64)
         if f is None:
             f = np.zeros(shape)
         return f
@@ -469,3 +463,12 @@ class GlrmScorer:
             else:
                 break
         return x
+
+
+def _accumulate(total: np.ndarray | None, term: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``total + term`` in place; the first term becomes the total (``0.0 + term`` is ``term``: no
+    term is -0.0) and a fresh buffer takes its place.  Returns (total, the buffer for the next term)."""
+    if total is None:
+        return term, np.empty_like(term)
+    np.add(total, term, out=total)
+    return total, term

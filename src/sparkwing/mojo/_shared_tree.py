@@ -158,6 +158,10 @@ class TreeScorer:
         return preds
 
     def _row_sums(self, row: list[float], width: int) -> np.ndarray:
+        """:meth:`sums` of one row as a one-row array."""
+        return np.array([self._row_sum_list(row, width)])
+
+    def _row_sum_list(self, row: list[float], width: int) -> list[float]:
         """:meth:`sums` of one row in plain floats: the same additions in the same order."""
         values = self.forest.row_leaves(row)
         out = [0.0] * width
@@ -166,7 +170,7 @@ class TreeScorer:
             for t in trees[1:]:
                 acc += values[t]
             out[target] = acc
-        return np.array([out])
+        return out
 
     def row_scorer(self) -> Callable[[list[float]], list[float]] | None:
         """:meth:`score_row` when this model's one row can be scored in plain floats, else ``None``:
@@ -189,13 +193,7 @@ class TreeScorer:
     def score_row(self, row: list[float]) -> list[float]:
         """One row of :meth:`score` in plain floats (the models :meth:`row_scorer` accepts): the
         same additions in the same order, ``exp`` through NumPy.  ``row`` is modified."""
-        values = self.forest.row_leaves(row)
-        out = [0.0, 0.0, 0.0] if self.meta.n_classes == 2 else [0.0, 0.0]
-        for target, trees in self._class_trees:
-            acc = values[trees[0]]
-            for t in trees[1:]:
-                acc += values[t]
-            out[target] = acc
+        out = self._row_sum_list(row, 3 if self.meta.n_classes == 2 else 2)
         algo = self.algo
         if algo == "gbm":
             if self.meta.n_classes == 1:
