@@ -353,9 +353,7 @@ class XGBoostScorer:
         """Rows as float32, twice (NaN as +inf, then as -inf); categoricals hold level or -1."""
         v = x.astype(f32)
         for i in range(self.cats):
-            col = np.trunc(x[:, i])  # Java's (int) cast; past the block = the NA slot
-            bad = ~((col >= 0) & (col < self._levels_per_cat[i]))
-            v[:, i] = np.where(bad, f32(-1.0), col)
+            v[:, i] = self._level32(x[:, i], i)
         if self.sparse and self.nums:
             nums = v[:, self.cats :]
             nums[nums == 0] = np.nan
