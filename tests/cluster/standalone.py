@@ -21,6 +21,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from procs import cmdline, descendants  # tests/ is on sys.path (pytest's rootdir conftest)
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -139,7 +141,7 @@ class StandaloneCluster:
         """Process ids of the executor JVMs (CoarseGrainedExecutorBackend) under this cluster's workers."""
         out = []
         for d in self.worker_daemons:
-            out.extend(p for p in _descendants(d.pid) if b"CoarseGrainedExecutorBackend" in _cmdline(p))
+            out.extend(p for p in descendants(d.pid) if b"CoarseGrainedExecutorBackend" in cmdline(p))
         return out
 
     def kill_worker(self, d: Daemon) -> None:
@@ -173,36 +175,11 @@ def _die_with_parent() -> None:
         pass
 
 
-def _cmdline(pid: int) -> bytes:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return b""
-
-
-def _descendants(pid: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for p in Path("/proc").iterdir():
-        if not p.name.isdigit():
-            continue
-        try:
-            ppid = int((p / "stat").read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-        children.setdefault(ppid, []).append(int(p.name))
-    out, stack = [], [pid]
-    while stack:
-        for c in children.get(stack.pop(), []):
-            out.append(c)
-            stack.append(c)
-    return out
-
-
 def _kill_group(proc: subprocess.Popen[bytes], sig: int = signal.SIGKILL) -> None:
     """Signal the daemon's own process group (its pid) and everything under it, then reap it."""
     if proc.poll() is not None:
         return
-    pids = [proc.pid, *_descendants(proc.pid)]
+    pids = [proc.pid, *descendants(proc.pid)]
     try:
         os.killpg(proc.pid, sig)
     except ProcessLookupError:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import httpx
 from conftest import PROSTATE_ROW
+from procs import descendants
 
 from servers import ENV, sparkwing_server
 
@@ -214,7 +215,7 @@ def test_workers_get_the_config_through_a_private_file(workspace: Path, tmp_path
     )
     with serve(workspace, "--workers", "2", cwd=tmp_path) as (_, _, proc):
         leaked = []
-        for pid in [proc.pid, *_descendants(proc.pid)]:
+        for pid in [proc.pid, *descendants(proc.pid)]:
             with contextlib.suppress(OSError):
                 env = (Path("/proc") / str(pid) / "environ").read_bytes()
                 if secret.encode() in env:
@@ -227,18 +228,3 @@ def test_workers_get_the_config_through_a_private_file(workspace: Path, tmp_path
         assert all(oct(p.stat().st_mode)[-3:] == "600" for p in files)
     assert not leaked
     assert not [p for p in files if p.exists()]  # removed when the service stops
-
-
-def _descendants(pid: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            with contextlib.suppress(OSError, IndexError, ValueError):
-                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-                children.setdefault(ppid, []).append(int(entry.name))
-    out, todo = [], list(children.get(pid, []))
-    while todo:
-        p = todo.pop()
-        out.append(p)
-        todo.extend(children.get(p, []))
-    return out

@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 from conftest import FIXTURES, PROSTATE_ROW
+from procs import cmdline, descendants
 
 from servers import sparkwing_server
 from sparkwing import mojo
@@ -48,27 +49,6 @@ def server(workspace: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
         yield base, proc
 
 
-def _descendants(pid: int) -> list[str]:
-    """Command lines of every process below ``pid`` (from /proc)."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(ppid, []).append(int(entry.name))
-    out, todo = [], list(children.get(pid, []))
-    while todo:
-        p = todo.pop()
-        try:
-            out.append((Path("/proc") / str(p) / "cmdline").read_bytes().replace(b"\0", b" ").decode())
-        except OSError:
-            continue
-        todo.extend(children.get(p, []))
-    return out
-
-
 def test_scores_match_genmodel_over_http_and_no_jvm(server: tuple[str, Any]) -> None:
     base, proc = server
     rows, expected = _genmodel_rows("glm_binomial_prostate")
@@ -81,7 +61,7 @@ def test_scores_match_genmodel_over_http_and_no_jvm(server: tuple[str, Any]) -> 
     _, expected2 = _genmodel_rows("gbm_bernoulli_prostate")
     assert [p["p1"] for p in staged["predictions"]] == pytest.approx([e[2] for e in expected2], abs=1e-9)
     # No JVM: no java child process, no libjvm mapped into the service.
-    assert not [c for c in _descendants(proc.pid) if "java" in c]
+    assert not [p for p in descendants(proc.pid) if b"java" in cmdline(p)]
     assert "libjvm" not in (Path("/proc") / str(proc.pid) / "maps").read_text()
 
 
