@@ -31,3 +31,18 @@ def test_bad_setting_names_the_file_and_key(tmp_path) -> None:
 def test_missing_settings_file_is_a_clear_error(tmp_path) -> None:
     with pytest.raises(ConfigError, match="settings file not found"):
         load_settings(settings_file=tmp_path / "nope.yaml")
+
+
+def test_a_setting_with_one_underscore_after_the_prefix_is_an_error_not_ignored(monkeypatch) -> None:
+    # Before: SPARKWING_H2O__FLOW (one underscore) was ignored without a word, so Flow stayed off.
+    monkeypatch.setenv("SPARKWING_H2O__FLOW", "true")
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    text = str(info.value)
+    assert "SPARKWING_H2O__FLOW" in text and "SPARKWING__H2O__FLOW" in text
+
+
+def test_sparkwings_own_single_underscore_variables_are_not_settings(monkeypatch) -> None:
+    for name in ("SPARKWING_AIRFLOW_INSTALL", "SPARKWING_SERVE_CONFIG_FILE", "SPARKWING_DIR"):
+        monkeypatch.setenv(name, "1")
+    assert load_settings().h2o.flow is False

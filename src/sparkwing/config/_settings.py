@@ -234,6 +234,16 @@ def load_settings(
     path = Path(settings_file) if settings_file else Path(SETTINGS_FILE)
     if settings_file and not path.exists():
         raise ConfigError(f"settings file not found: {path}", hint="check --config")
+    if misspelt := _one_underscore_settings():
+        raise ConfigError(
+            "invalid settings",
+            problems=[
+                Problem(name, f"would be ignored: settings variables start with {ENV_PREFIX}, e.g. {fix}",
+                        file="environment")
+                for name, fix in misspelt
+            ],
+            hint=f"rename them to {ENV_PREFIX}SECTION__KEY",
+        )
     _YamlFileSource.path = path
     try:
         return Settings(**(overrides or {}))
@@ -248,3 +258,16 @@ def load_settings(
         ) from None
     finally:
         _YamlFileSource.path = None
+
+
+def _one_underscore_settings() -> list[tuple[str, str]]:
+    """Environment variables that look like settings (``SECTION__KEY``) but have one underscore
+    after ``SPARKWING``: pydantic-settings would ignore them without a word.  sparkwing's own
+    single-underscore variables (``SPARKWING_DIR``, ``SPARKWING_AIRFLOW_INSTALL``, ...) hold no
+    ``__`` and are left alone."""
+    short = ENV_PREFIX[:-1]  # SPARKWING_
+    return sorted(
+        (name, ENV_PREFIX + name[len(short):])
+        for name in os.environ
+        if name.upper().startswith(short) and not name.upper().startswith(ENV_PREFIX) and "__" in name
+    )
