@@ -229,3 +229,20 @@ def test_write_output_round_trip(spark, ctx, settings, tmp_path):
         reader = spark.read.option("header", "true") if fmt == "csv" else spark.read
         assert reader.format(fmt).load(again).count() == 10
     assert not [p for p in (tmp_path / "out").iterdir() if p.name.startswith(".")]
+
+
+def test_overlapping_uncompressed_cache_windows_restore_the_session_setting(spark) -> None:
+    # Before: two reads whose windows overlapped (threads of one session) each saved the setting
+    # they found; the second saved "false" and restored it last, leaving the session uncompressed.
+    from sparkwing.lake._quarantine import uncompressed_cache
+
+    key = "spark.sql.inMemoryColumnarStorage.compressed"
+    spark.conf.set(key, "true")
+    first, second = uncompressed_cache(spark), uncompressed_cache(spark)
+    first.__enter__()
+    second.__enter__()
+    assert spark.conf.get(key) == "false"
+    first.__exit__(None, None, None)
+    assert spark.conf.get(key) == "false"  # the second window is still open
+    second.__exit__(None, None, None)
+    assert spark.conf.get(key) == "true"

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -149,14 +150,30 @@ def uncompressed_cache(spark: Any) -> Iterator[None]:
     A read's parse is cached once and read once or twice, so compressing its columns costs
     more CPU than it saves: on a 100 MB CSV (1 M rows, 16 columns) building the compressed
     cache took ~9 CPU s on top of the ~5.5 s parse, the uncompressed one ~4.5 s, for ~1.5x
-    the memory (32 against 47 MiB; MEMORY_AND_DISK spills what does not fit).
+    the memory (32 against 47 MiB; MEMORY_AND_DISK spills what does not fit).  Windows of one
+    session may overlap (reads in threads): the setting found by the first is restored when
+    the last closes.
     """
-    before = spark.conf.get(_COMPRESSED)
-    spark.conf.set(_COMPRESSED, "false")
+    key = id(spark)
+    with _WINDOWS_LOCK:
+        depth, before = _WINDOWS.get(key, (0, None))
+        if depth == 0:
+            before = spark.conf.get(_COMPRESSED)
+            spark.conf.set(_COMPRESSED, "false")
+        _WINDOWS[key] = (depth + 1, before)
     try:
         yield
     finally:
-        spark.conf.set(_COMPRESSED, before)
+        with _WINDOWS_LOCK:
+            depth, before = _WINDOWS.pop(key)
+            if depth > 1:
+                _WINDOWS[key] = (depth - 1, before)
+            else:
+                spark.conf.set(_COMPRESSED, before)
+
+
+_WINDOWS_LOCK = threading.Lock()
+_WINDOWS: dict[int, tuple[int, str | None]] = {}  # id(session) -> (open windows, setting before)
 
 
 @dataclass
