@@ -130,14 +130,18 @@ class DecisionTable:
 
     def _walk(self, f: Forest, x: np.ndarray) -> np.ndarray:
         m, t = x.shape[0], len(self.roots)
-        flat = self.answers(f, x).reshape(-1)
+        answer = self.answers(f, x)
+        flat = answer.reshape(-1)
         rows = np.tile(np.arange(m, dtype=np.int64), t)
-        node = np.repeat(self.roots, m)
+        # The first step reads each root's whole row of answers (a leaf root is its own child).
+        node = np.repeat(2 * self.roots, m)
+        node += np.take(answer, self.question[self.roots], axis=0, mode="clip").reshape(-1)
+        node = np.take(self.child, node, mode="clip")
         at = np.empty_like(node)
         go = np.empty(len(node), dtype=bool)
         question_at = self.question * m  # offset of each node's answers
         # mode="clip": every index is in range by construction, and "raise" would buffer ``out``.
-        for _ in range(f.depth):
+        for _ in range(f.depth - 1):
             np.take(question_at, node, out=at, mode="clip")
             at += rows
             np.take(flat, at, out=go, mode="clip")
