@@ -155,7 +155,8 @@ H2O_TREES = [n for n in NAMES if manifest()[n]["algo"] in ("gbm", "drf", "isolat
 def test_decision_table_walk_matches_node_walk(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """The decision-table walk finds, bit for bit, the leaves of the node walk on hostile cells:
     distinct numbers near the splits, NaN, unseen levels, level indices past a bitset or the
-    domain, fractional and negative level indices, +-inf; in several small chunks."""
+    domain, fractional and negative level indices, +-inf; in several small chunks; with 0, 2
+    or 3 top levels decoded at once."""
     from sparkwing.mojo._tree import Forest
     from sparkwing.mojo._tree_table import DecisionTable
 
@@ -175,12 +176,16 @@ def test_decision_table_walk_matches_node_walk(name: str, monkeypatch: pytest.Mo
     forest._decided = False
     table = forest.decision_table()
     assert table is not None
-    got = forest.leaf_values(x)
+    got = []
+    for top in (3, 2, 0):  # the top levels decoded from one code, or all stepped
+        table.decode_top(min(top, forest.depth))
+        got.append(forest.leaf_values(x))
     monkeypatch.setattr(Forest, "table_ratio", 0)
     forest._decided = False
     assert forest.decision_table() is None
     want = forest.leaf_values(x)
-    assert np.array_equal(got.view(np.uint64), want.view(np.uint64))
+    for g in got:
+        assert np.array_equal(g.view(np.uint64), want.view(np.uint64))
 
 
 def test_decision_table_hand_made_forest() -> None:

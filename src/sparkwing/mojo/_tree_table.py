@@ -42,6 +42,8 @@ class DecisionTable:
     chunk_answers: ClassVar[int] = 1 << 22
     #: levels (+ the NA slot) of all distinct bitsets together, beyond which the table is not built
     max_levels: ClassVar[int] = 1 << 22
+    #: levels walked at once from one code per (row, tree) (see :meth:`decode_top`)
+    top_levels: ClassVar[int] = 3
 
     def __init__(self, n_questions: int, question: np.ndarray, child: np.ndarray,
                  roots: np.ndarray, value: np.ndarray,
@@ -53,6 +55,36 @@ class DecisionTable:
         self.value = value  # float64 leaf value per node (0 for internal nodes)
         #: (first question, end, column, kind, operand): splits (k, 1) or bitset tables (k, levels + 1)
         self.groups = groups
+        self.top = 0
+        self.slot_question = np.zeros((len(roots), 0), dtype=np.int64)
+        self.top_node = roots.reshape(-1, 1)
+        self.code_pos = np.zeros(1, dtype=np.int64)
+
+    def decode_top(self, levels: int) -> None:
+        """Let the walk take its first ``levels`` (<= 3) steps at once: each (row, tree) pair
+        gets a code whose bit ``h`` is the answer of heap slot ``h`` of its tree's top levels
+        (read as whole rows of answers: no per-pair gather), and a table maps the code to the
+        node reached.  Below a leaf the heap repeats the leaf, whose children are itself, so
+        any answer read there leads back to it."""
+        levels = max(0, min(levels, 3))
+        t = len(self.roots)
+        nodes = [self.roots.reshape(t, 1)]
+        for _ in range(levels):
+            last = nodes[-1]
+            nxt = np.empty((t, 2 * last.shape[1]), dtype=np.int64)
+            nxt[:, 0::2] = self.child[2 * last]
+            nxt[:, 1::2] = self.child[2 * last + 1]
+            nodes.append(nxt)
+        self.top = levels
+        self.slot_question = self.question[np.concatenate(nodes[:levels], axis=1)] if levels else (
+            np.zeros((t, 0), dtype=np.int64))
+        self.top_node = nodes[levels]
+        width = (1 << levels) - 1
+        codes = np.arange(1 << width, dtype=np.int64)
+        h = np.zeros_like(codes)
+        for _ in range(levels):
+            h = 2 * h + 1 + ((codes >> h) & 1)
+        self.code_pos = h - width
 
     @classmethod
     def build(cls, f: Forest) -> DecisionTable | None:
@@ -96,7 +128,9 @@ class DecisionTable:
         child[0::2] = np.concatenate([ref(f.left), leaf_ids])
         child[1::2] = np.concatenate([ref(f.right), leaf_ids])
         value = np.concatenate([np.zeros(ni), f.leaves])
-        return cls(n, question, child, ref(f.roots).astype(np.int64), value, groups)
+        table = cls(n, question, child, ref(f.roots).astype(np.int64), value, groups)
+        table.decode_top(min(cls.top_levels, f.depth))
+        return table
 
     def leaf_values(self, f: Forest, x: np.ndarray) -> np.ndarray:
         """``out[t, r]`` as :meth:`Forest.leaf_values`; ``x``'s out-of-domain levels already NaN."""
@@ -132,16 +166,27 @@ class DecisionTable:
         m, t = x.shape[0], len(self.roots)
         answer = self.answers(f, x)
         flat = answer.reshape(-1)
+        # The top levels: one code per (tree, row) from whole rows of answers, decoded by a table.
+        bits = answer.view(np.uint8)
+        slots = self.slot_question
+        code = np.zeros((t, m), dtype=np.uint8)
+        got = np.empty((t, m), dtype=np.uint8)
+        for h in range(slots.shape[1]):
+            np.take(bits, slots[:, h], axis=0, out=got, mode="clip")
+            got <<= h
+            code |= got
+        width = self.top_node.shape[1]
+        pos = np.take(self.code_pos, code, mode="clip")
+        pos += (np.arange(t, dtype=np.int64) * width)[:, None]
+        node = np.take(self.top_node, pos.reshape(-1), mode="clip")
+        if self.top >= f.depth:
+            return self.value[node].reshape(t, m)
         rows = np.tile(np.arange(m, dtype=np.int64), t)
-        # The first step reads each root's whole row of answers (a leaf root is its own child).
-        node = np.repeat(2 * self.roots, m)
-        node += np.take(answer, self.question[self.roots], axis=0, mode="clip").reshape(-1)
-        node = np.take(self.child, node, mode="clip")
         at = np.empty_like(node)
         go = np.empty(len(node), dtype=bool)
         question_at = self.question * m  # offset of each node's answers
         # mode="clip": every index is in range by construction, and "raise" would buffer ``out``.
-        for _ in range(f.depth - 1):
+        for _ in range(f.depth - self.top):
             np.take(question_at, node, out=at, mode="clip")
             at += rows
             np.take(flat, at, out=go, mode="clip")
