@@ -6,9 +6,10 @@ nodes ask the same question (a binary factor has few distinct bitsets; DRF trees
 points), so the distinct questions are answered once per chunk of rows, column by column, as
 whole-array operations -- a broadcast comparison for a column's split points, a table gather
 over the level indices for its bitsets -- into a boolean matrix ``answer[question, row]``.  The
-walk then moves every (row, tree) pair one level down per step with four array operations
-(question of the node, its answer for the row, the chosen child), where the routing of
-:meth:`Forest._walk` needs a dozen and a separate pass for the categorical ("special") nodes.
+top three levels of every tree are taken at once (:meth:`DecisionTable.decode_top`); below them
+the walk moves every (row, tree) pair one level down per step with six cheap array operations
+(the node's question, its answer for the row, the chosen child), where the routing of
+:meth:`Forest._walk` needs about ten and a separate pass for the categorical ("special") nodes.
 
 The answers are those of §3.4's routing, computed on the same float64 values after the same
 "level index beyond the domain is NA" pass; only the order of the work changes, so the leaves
@@ -38,7 +39,7 @@ class DecisionTable:
     """Distinct node questions grouped by column, and each node's question (see the module)."""
 
     #: (row, tree) pairs walked at once, and answers (questions x rows) held at once
-    chunk_pairs: ClassVar[int] = 1 << 16
+    chunk_pairs: ClassVar[int] = 1 << 17
     chunk_answers: ClassVar[int] = 1 << 22
     #: levels (+ the NA slot) of all distinct bitsets together, beyond which the table is not built
     max_levels: ClassVar[int] = 1 << 22
