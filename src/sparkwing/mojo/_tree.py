@@ -204,9 +204,11 @@ class Forest:
         return out
 
     def prepare_rows(self) -> None:
-        """Build the one-row tables (and compile the trees) now rather than on the first row."""
+        """Build the one-row tables (and compile the trees) now rather than on the first row, and
+        the batch walk's decision table (~2-20 ms) rather than on the first batch."""
         if self._py is None:
             self._py = self._row_tables()
+        self.decision_table()
 
     def row_leaves(self, row: list[float]) -> list[float]:
         """The leaf value of every tree for one row (a list in feature order; it is modified).
