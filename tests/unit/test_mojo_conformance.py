@@ -224,6 +224,20 @@ def test_decision_table_hand_made_forest() -> None:
     assert DecisionTable.build(forest([big, big])) is None
 
 
+def test_decision_table_not_built_for_too_many_questions(monkeypatch: pytest.MonkeyPatch) -> None:
+    from sparkwing.mojo._tree_table import DecisionTable
+
+    model, rows = _load("drf_creditg")
+    forest = model._scorer.forest
+    assert DecisionTable.build(forest) is not None
+    monkeypatch.setattr(DecisionTable, "min_chunk_rows", DecisionTable.chunk_answers)
+    assert DecisionTable.build(forest) is None
+    forest._decided = False
+    assert forest.decision_table() is None
+    x = model.encode(rows).values
+    assert model._scorer.forest.leaf_values(x).shape == (forest.n_trees, len(x))
+
+
 XGB_TREES = [n for n in NAMES if manifest()[n]["algo"] == "xgboost" and "gblinear" not in n]
 
 

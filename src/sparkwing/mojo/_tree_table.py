@@ -41,6 +41,8 @@ class DecisionTable:
     #: (row, tree) pairs walked at once, and answers (questions x rows) held at once
     chunk_pairs: ClassVar[int] = 1 << 17
     chunk_answers: ClassVar[int] = 1 << 22
+    #: rows per chunk at least (else so many distinct questions that the node walk is cheaper)
+    min_chunk_rows: ClassVar[int] = 64
     #: levels (+ the NA slot) of all distinct bitsets together, beyond which the table is not built
     max_levels: ClassVar[int] = 1 << 22
     #: levels walked at once from one code per (row, tree) (see :meth:`decode_top`)
@@ -89,8 +91,9 @@ class DecisionTable:
 
     @classmethod
     def build(cls, f: Forest) -> DecisionTable | None:
-        """The table of ``f``, or ``None`` when a bitset node sits on a numeric column or the
-        bitsets' domains are too large (those forests keep the node walk)."""
+        """The table of ``f``, or ``None`` when a bitset node sits on a numeric column, the
+        bitsets' domains are too large or the distinct questions too many for a chunk of
+        :attr:`min_chunk_rows` (those forests keep the node walk)."""
         ni, nl = len(f.col), len(f.leaves)
         kind = np.select(
             [f.is_bitset, f.na_vs_rest, f.na_left],
@@ -120,6 +123,8 @@ class DecisionTable:
             question[nodes] = n + inv.reshape(-1)
             groups.append((n, n + len(operand), j, kd, operand))
             n += len(operand)
+        if n > cls.chunk_answers // cls.min_chunk_rows:
+            return None
         leaf_ids = np.arange(ni, ni + nl, dtype=np.int64)
 
         def ref(c: np.ndarray) -> np.ndarray:
