@@ -133,6 +133,7 @@ class TestConformance:
     def test_chunked_batches_match(self, name: str, monkeypatch: pytest.MonkeyPatch) -> None:
         """Large batches are scored in chunks; the chunking must not change any value."""
         from sparkwing.mojo._tree import Forest
+        from sparkwing.mojo._tree_table import DecisionTable
         from sparkwing.mojo._xgboost import XGBoostScorer
 
         model, rows = _load(name)
@@ -142,8 +143,99 @@ class TestConformance:
         one = model.predict_numpy(x)
         monkeypatch.setattr(XGBoostScorer, "chunk_pairs", 999)
         monkeypatch.setattr(Forest, "chunk_pairs", 999)
+        monkeypatch.setattr(DecisionTable, "chunk_pairs", 999)
         many = model.predict_numpy(np.tile(x, (12, 1)))  # 3,600 rows: several chunks everywhere
         assert _same(many, np.tile(one, (12, 1)))
+
+
+H2O_TREES = [n for n in NAMES if manifest()[n]["algo"] in ("gbm", "drf", "isolationforest")]
+
+
+@pytest.mark.parametrize("name", H2O_TREES)
+def test_decision_table_walk_matches_node_walk(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The decision-table walk finds, bit for bit, the leaves of the node walk on hostile cells:
+    distinct numbers near the splits, NaN, unseen levels, level indices past a bitset or the
+    domain, fractional and negative level indices, +-inf; in several small chunks; with 0, 2
+    or 3 top levels decoded at once."""
+    from sparkwing.mojo._tree import Forest
+    from sparkwing.mojo._tree_table import DecisionTable
+
+    model, rows = _load(name)
+    forest = model._scorer.forest
+    x = model.encode(rows).values
+    rng = np.random.default_rng(11)
+    x = x[rng.integers(0, len(x), 2000)]
+    cats = forest.domain_sizes != np.iinfo(np.int64).max
+    nums = x[:, ~cats]
+    nums += rng.normal(0.0, 0.01, nums.shape) * np.nan_to_num(np.nanstd(nums, axis=0), nan=1.0)
+    x[:, ~cats] = nums
+    odd = np.array([np.nan, np.inf, -np.inf, -0.5, -1.0, -7.0, 0.5, 1.5, 2.0**31, 999.0, 31.0, 64.0])
+    hit = rng.random(x.shape) < 0.08
+    x[hit] = rng.choice(odd, int(hit.sum()))
+    monkeypatch.setattr(DecisionTable, "chunk_pairs", 5000)
+    forest._decided = False
+    table = forest.decision_table()
+    assert table is not None
+    got = []
+    for top in (3, 2, 0):  # the top levels decoded from one code, or all stepped
+        table.decode_top(min(top, forest.depth))
+        got.append(forest.leaf_values(x))
+    monkeypatch.setattr(Forest, "table_ratio", 0)
+    forest._decided = False
+    assert forest.decision_table() is None
+    want = forest.leaf_values(x)
+    for g in got:
+        assert np.array_equal(g.view(np.uint64), want.view(np.uint64))
+
+
+def test_decision_table_hand_made_forest() -> None:
+    """A bitset of 3 levels at offset 1 in a domain of 5 (NA left), NA-vs-rest nodes (NA right;
+    hand-made with NA left too, which the node walks also send right), a stump; and no table
+    for a bitset on a numeric column."""
+    from sparkwing.mojo._tree import Forest
+    from sparkwing.mojo._tree_table import DecisionTable
+
+    i64 = np.int64
+
+    def forest(domains: list[int]) -> Forest:
+        # tree 0: bitset on col 1 -> leaves 10 / 11; trees 1, 2: NA-vs-rest on col 0 -> 12 / 13,
+        # 14 / 15 (na_left set); tree 3: a stump (16)
+        return Forest(
+            col=np.array([1, 0, 0], i64), split=np.zeros(3), na_left=np.array([True, False, True]),
+            na_vs_rest=np.array([False, True, True]), is_bitset=np.array([True, False, False]),
+            bit_start=np.zeros(3, i64), bitoff=np.array([1, 0, 0], i64), nbits=np.array([3, 0, 0], i64),
+            left=np.array([~0, ~2, ~4], i64), right=np.array([~1, ~3, ~5], i64),
+            leaves=np.arange(7, dtype=np.float64) + 10, bits=np.array([1, 0, 1], np.uint8),
+            roots=np.array([0, 1, 2, ~6], i64), domain_sizes=np.array(domains, i64), depth=1,
+        )  # fmt: skip
+
+    big = np.iinfo(i64).max
+    f = forest([big, 5])
+    x = np.array([[np.nan, 0], [1, np.nan], [1, 0], [1, 1], [1, 2], [1, 3], [1, 4], [1, 5], [1, -1]])
+    table = DecisionTable.build(f)
+    assert table is not None
+    got = f.leaf_values(np.tile(x, (300, 1)))[:, : len(x)]  # enough rows for the batch walk
+    # levels 0 and 4 lie outside the bitset, 5 outside the domain, -1 is no level: all go left (NA)
+    assert got[0].tolist() == [10, 10, 10, 11, 10, 11, 10, 10, 10]
+    assert got[1].tolist() == [13] + [12] * 8
+    assert got[2].tolist() == [15] + [14] * 8
+    assert got[3].tolist() == [16] * 9
+    assert np.array_equal(got, np.array([f.row_leaves(r) for r in x.tolist()]).T)
+    assert DecisionTable.build(forest([big, big])) is None
+
+
+def test_decision_table_not_built_for_too_many_questions(monkeypatch: pytest.MonkeyPatch) -> None:
+    from sparkwing.mojo._tree_table import DecisionTable
+
+    model, rows = _load("drf_creditg")
+    forest = model._scorer.forest
+    assert DecisionTable.build(forest) is not None
+    monkeypatch.setattr(DecisionTable, "min_chunk_rows", DecisionTable.chunk_answers)
+    assert DecisionTable.build(forest) is None
+    forest._decided = False
+    assert forest.decision_table() is None
+    x = model.encode(rows).values
+    assert model._scorer.forest.leaf_values(x).shape == (forest.n_trees, len(x))
 
 
 XGB_TREES = [n for n in NAMES if manifest()[n]["algo"] == "xgboost" and "gblinear" not in n]

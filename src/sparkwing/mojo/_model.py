@@ -260,7 +260,8 @@ class MojoModel:
 
     def warm_up(self) -> None:
         """Do now the set-up the one-row path does on its first call (compiling a GBM/DRF/Isolation
-        Forest's trees: ~50-150 ms for 100 trees of depth 6), so that no request pays it."""
+        Forest's trees: ~50-150 ms for 100 trees of depth 6; their batch decision table), so that
+        no request pays it."""
         forest = getattr(self._scorer, "forest", None)
         if forest is not None:
             forest.prepare_rows()

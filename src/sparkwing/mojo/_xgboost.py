@@ -365,16 +365,25 @@ class XGBoostScorer:
         virtual columns after them (``_col`` numbering), built from ``x`` alone."""
         nf = self.cats + self.nums
         out = np.empty((len(need), len(x)), dtype=f32)
+        levels: dict[int, np.ndarray] = {}  # each categorical column's levels, once per chunk
+
+        def level32(j: int) -> np.ndarray:
+            got = levels.get(j)
+            if got is None:
+                got = levels[j] = self._level32(x[:, j], j)
+            return got
+
         for i, c in enumerate(need.tolist()):
             if c >= 2 * nf:
                 assert self._virtual is not None
                 vcol, vlevel, cold = self._virtual
                 v = c - 2 * nf
-                out[i] = (self._level32(x[:, int(vcol[v])], int(vcol[v])) == vlevel[v]) ^ cold[v]
+                hot = level32(int(vcol[v]))
+                (np.not_equal if cold[v] else np.equal)(hot, vlevel[v], out=out[i])  # (== level) ^ cold
                 continue
             j = c % nf
             if j < self.cats:
-                out[i] = self._level32(x[:, j], j)  # never NaN
+                out[i] = level32(j)  # never NaN
                 continue
             col = x[:, j].astype(f32)
             if self.sparse:
