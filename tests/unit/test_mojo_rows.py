@@ -17,7 +17,11 @@ from sparkwing.mojo._rows import RowEncoder, parse_java_double, parse_numbers
 @pytest.mark.parametrize(
     ("text", "value"),
     [("1", 1.0), (" 2.5 ", 2.5), ("\t-3e2\n", -300.0), ("1d", 1.0), ("2.5F", 2.5), (".5", 0.5),
-     ("5.", 5.0), ("+7", 7.0), ("NaN", math.nan), ("-Infinity", -math.inf)],
+     ("5.", 5.0), ("+7", 7.0), ("NaN", math.nan), ("-Infinity", -math.inf),
+     # hexadecimal significands with a binary exponent (Java's HexFloatingPointLiteral)
+     ("0x1.8p1", 3.0), (" -0X.8P+1d ", -1.0), ("0x1p-1075", 0.0), ("0x1p-1074", 5e-324),
+     ("0x1.fffffffffffff8p1023", math.inf), ("-0x1p99999999999999999999f", -math.inf),
+     ("0x0p99999999999999999999", 0.0)],
 )  # fmt: skip
 def test_java_double_accepts(text: str, value: float) -> None:
     got = parse_java_double(text)
@@ -25,7 +29,8 @@ def test_java_double_accepts(text: str, value: float) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["", "abc", "1,5", "nan", "inf", "1_000", "0x10", "1e", "--1", "True", "\u0661", "1\u00a0"]
+    "text", ["", "abc", "1,5", "nan", "inf", "1_000", "0x10", "1e", "--1", "True", "\u0661", "1\u00a0",
+             "0x1p", "0x.p1", "0xgp1", "0x1p1_0", "0x1.8", "1p3"],
 )
 def test_java_double_rejects(text: str) -> None:
     assert parse_java_double(text) is None

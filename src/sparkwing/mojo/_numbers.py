@@ -21,6 +21,8 @@ import numpy as np
 # optional float/double suffix, after trimming every char <= ' '.  Digits are ASCII only (Python's
 # ``\\d`` and ``float`` also take other scripts' digits, Java does not).
 _JAVA_DOUBLE = re.compile(r"[+-]?(NaN|Infinity|([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?[fFdD]?)")
+# ... or a hexadecimal significand with a binary exponent, which Java requires ("0x1.8p1" is 3.0).
+_JAVA_HEX = re.compile(r"[+-]?0[xX]([0-9a-fA-F]+\.?|[0-9a-fA-F]*\.[0-9a-fA-F]+)[pP][+-]?[0-9]+[fFdD]?")
 # The plain decimal form: here Python's ``float`` and Java agree exactly (both round correctly).
 _PLAIN = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
 # The same grammar for pyarrow's RE2 (whose ``$`` is the end of the text, never before a newline).
@@ -39,10 +41,20 @@ def parse_java_double(text: str) -> float | None:
         return float(text)
     s = text.strip(_TRIM)
     if not _JAVA_DOUBLE.fullmatch(s):
-        return None
+        return _java_hex(s) if _JAVA_HEX.fullmatch(s) else None
     if s[-1] in "fFdD" and not s.endswith("NaN") and not s.endswith("Infinity"):
         s = s[:-1]
     return float(s)
+
+
+def _java_hex(s: str) -> float:
+    """A hexadecimal literal (grammar already checked): correctly rounded by both languages;
+    past the largest double Java gives an infinity where Python raises."""
+    body = s[:-1] if s[-1] in "fFdD" else s
+    try:
+        return float.fromhex(body)
+    except OverflowError:
+        return -math.inf if body[0] == "-" else math.inf
 
 
 def parse_numbers(strs: list[str]) -> tuple[np.ndarray, np.ndarray]:
