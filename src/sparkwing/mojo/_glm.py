@@ -208,16 +208,26 @@ class GlmScorer:
         return [mu, 0.0]
 
     def _multinomial(self, cols: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        """Softmax as genmodel's ``glmScore0``: shift by max(0, etas), then the sum of the
+        exponentials class by class (a row-wise ``sum`` pairs terms up from 8 classes on)."""
         k = self.blocks
         n = cols.shape[1]
-        eta = np.column_stack([self._eta(cols, idx, c) for c in range(k)]) if k else np.zeros((n, 0))
-        max_row = np.maximum(0.0, eta.max(axis=1, initial=0.0) if n else np.zeros(0))
+        out = np.empty((n, k + 1))
+        etas = [self._eta(cols, idx, c) for c in range(k)]
+        max_row = np.zeros(n)
+        for eta in etas:
+            np.maximum(max_row, eta, out=max_row)
+        e = out[:, 1:]
         with np.errstate(over="ignore", invalid="ignore"):
-            e = np.exp(eta - max_row[:, None])
-            s = 1.0 / e.sum(axis=1)  # genmodel multiplies by the reciprocal
-        probs = e * s[:, None]
-        label = np.argmax(e, axis=1).astype(np.float64) if n else np.zeros(0)
-        return np.column_stack([label, probs])
+            for c, eta in enumerate(etas):
+                e[:, c] = np.exp(eta - max_row)
+            total = e[:, 0].copy()
+            for c in range(1, k):
+                total += e[:, c]
+            s = 1.0 / total  # genmodel multiplies by the reciprocal
+        out[:, 0] = np.argmax(e, axis=1)
+        e *= s[:, None]
+        return out
 
     def _ordinal(self, cols: np.ndarray, idx: np.ndarray) -> np.ndarray:
         k = self.blocks
