@@ -303,7 +303,8 @@ def test_arrow_parse_of_hostile_cells_is_parse_java_double(seed: int) -> None:
 
 def test_arrow_cast_rejects_what_java_rejects_on_the_plain_alphabet() -> None:
     """The fast path's assumption: on ``0-9 + - . e E`` pyarrow's cast refuses every string Java
-    refuses (checked exhaustively to length 6 when written; here a random sample, one by one)."""
+    refuses (checked on every string of up to 6 of ``0 1 9 + - . e E`` when written; here a random
+    sample, one by one)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
