@@ -17,7 +17,11 @@ from sparkwing.mojo._rows import RowEncoder, parse_java_double, parse_numbers
 @pytest.mark.parametrize(
     ("text", "value"),
     [("1", 1.0), (" 2.5 ", 2.5), ("\t-3e2\n", -300.0), ("1d", 1.0), ("2.5F", 2.5), (".5", 0.5),
-     ("5.", 5.0), ("+7", 7.0), ("NaN", math.nan), ("-Infinity", -math.inf)],
+     ("5.", 5.0), ("+7", 7.0), ("NaN", math.nan), ("-Infinity", -math.inf),
+     # hexadecimal significands with a binary exponent (Java's HexFloatingPointLiteral)
+     ("0x1.8p1", 3.0), (" -0X.8P+1d ", -1.0), ("0x1p-1075", 0.0), ("0x1p-1074", 5e-324),
+     ("0x1.fffffffffffff8p1023", math.inf), ("-0x1p99999999999999999999f", -math.inf),
+     ("0x0p99999999999999999999", 0.0)],
 )  # fmt: skip
 def test_java_double_accepts(text: str, value: float) -> None:
     got = parse_java_double(text)
@@ -25,7 +29,8 @@ def test_java_double_accepts(text: str, value: float) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["", "abc", "1,5", "nan", "inf", "1_000", "0x10", "1e", "--1", "True", "\u0661", "1\u00a0"]
+    "text", ["", "abc", "1,5", "nan", "inf", "1_000", "0x10", "1e", "--1", "True", "\u0661", "1\u00a0",
+             "0x1p", "0x.p1", "0xgp1", "0x1p1_0", "0x1.8", "1p3"],
 )
 def test_java_double_rejects(text: str) -> None:
     assert parse_java_double(text) is None
@@ -63,7 +68,7 @@ def _fuzz_cells(seed: int) -> list[str]:
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_arrow_parse_is_python_parse(seed: int) -> None:
-    from sparkwing.mojo._rows import _parse_numbers_python
+    from sparkwing.mojo._numbers import parse_numbers_python as _parse_numbers_python
 
     cells = _fuzz_cells(seed)
     good = [c for c in cells if parse_java_double(c) is not None]  # one bad plain cell: whole-column fallback
@@ -258,8 +263,104 @@ def test_one_hot_input_layer_is_the_dense_layer(cats: tuple[int, ...], nums: int
 
 
 def test_plain_byte_check_is_the_table() -> None:
-    from sparkwing.mojo._rows import _NUMBER_BYTE, _plain_bytes
+    from sparkwing.mojo._numbers import _NUMBER_BYTE, _plain_bytes
 
     every = np.arange(256, dtype=np.uint8)
     assert np.array_equal(_plain_bytes(every), _NUMBER_BYTE)
     assert _NUMBER_BYTE.sum() == 15 and all(_NUMBER_BYTE[list(b"0123456789+-.eE")])
+
+
+def _hostile_cells(seed: int) -> list[str]:
+    """Cells that sit next to each other in Arrow's byte buffer: odd ones (``inf``, ``nan``,
+    whitespace, suffixes, text, hex, ``_``, non-ASCII digits) between plain decimals."""
+    rnd = np.random.default_rng(seed)
+    pieces = ["1", "2.5", "-3e2", ".5", "5.", "+7", "0", "9" * 30, "e", "E", "+", "-", ".", "x", "inf",
+              "nan", "NaN", "Infinity", "-Infinity", "d", "F", " ", "\t", "\n", "_", "0x1p3", "\u0661",
+              "\u00a0", ",", "/", "\x00", "\x7f", "é", "1e400", "4.9e-325"]  # fmt: skip
+    return ["".join(rnd.choice(pieces, rnd.integers(1, 4))) for _ in range(4000)]
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_arrow_parse_of_hostile_cells_is_parse_java_double(seed: int) -> None:
+    import pyarrow as pa
+
+    from sparkwing.mojo._numbers import parse_arrow_numbers
+
+    cells = _hostile_cells(seed)
+    good_grammar = [c for c in cells if parse_java_double(c) is not None or not c.strip("0123456789+-.eE")]
+    # with and without plain-alphabet cells that break the grammar (the RE2 path), odd cells adjacent
+    for batch in (cells, good_grammar, ["x", "inf", "1.5"], ["x", "nan", "Infinity", "-inf", "2"]):
+        got = parse_arrow_numbers(pa.array(batch, type=pa.string()))
+        assert got is not None
+        values, rejected = got
+        for text, v, bad in zip(batch, values.tolist(), rejected.tolist(), strict=True):
+            want = parse_java_double(text)
+            assert bad == (want is None), repr(text)
+            if want is not None:
+                same = np.float64(v).tobytes() == np.float64(want).tobytes()
+                assert same or (math.isnan(v) and math.isnan(want)), repr(text)
+
+
+def test_arrow_cast_rejects_what_java_rejects_on_the_plain_alphabet() -> None:
+    """The fast path's assumption: on ``0-9 + - . e E`` pyarrow's cast refuses every string Java
+    refuses (checked on every string of up to 6 of ``0 1 9 + - . e E`` when written; here a random
+    sample, one by one)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    rnd = np.random.default_rng(7)
+    cells = {"".join(rnd.choice(list("019+-.eE"), rnd.integers(1, 9))) for _ in range(6000)}
+    refused = sorted(c for c in cells if parse_java_double(c) is None)
+    accepted = [c for c in refused if _arrow_casts(pa, pc, c)]
+    assert len(refused) > 1000 and accepted == []
+
+
+def _arrow_casts(pa, pc, text: str) -> bool:  # type: ignore[no-untyped-def]
+    try:
+        pc.cast(pa.array([text]), pa.float64())
+    except pa.ArrowInvalid:
+        return False
+    return True
+
+
+def _same_encoding(enc: RowEncoder, frame: pd.DataFrame, records: list[dict[str, object]]) -> None:
+    by_frame, by_records = enc.encode(frame), enc.encode(records)
+    assert by_frame.values.tobytes() == by_records.values.tobytes()
+    assert by_frame.values.flags.c_contiguous
+    pairs = [(w.row, w.column, w.message) for w in by_frame.warnings]
+    assert pairs == [(w.row, w.column, w.message) for w in by_records.warnings]
+    assert enc.encode(frame, collect=False).values.tobytes() == by_frame.values.tobytes()
+
+
+def test_frame_object_column_of_mixed_values_is_the_records_path() -> None:
+    # True == 1 == 1.0 hash alike: a cache keyed on the value alone gave True the number 1.0
+    cells = [1, True, 1.0, "1", "x", None, b"2", 2.5, np.int64(3), np.float32(0.5), ""]
+    enc = RowEncoder(["x", "c"], [None, ["1", "True", "2.5", "x"]])
+    frame = pd.DataFrame({"x": pd.Series(cells, dtype=object), "c": pd.Series(cells, dtype=object)})
+    _same_encoding(enc, frame, [{"x": v, "c": v} for v in cells])
+
+
+@pytest.mark.parametrize(
+    "dtype", [object, "string[python]", "string[pyarrow]", "str_arrow", "large_str_arrow", "category"]
+)
+def test_frame_string_dtypes_are_the_records_path(dtype: object) -> None:
+    import pyarrow as pa
+
+    arrow = {"str_arrow": pd.ArrowDtype(pa.string()), "large_str_arrow": pd.ArrowDtype(pa.large_string())}
+    dtype = arrow.get(dtype, dtype)  # type: ignore[call-overload]
+    xs = [*TRICKY, "1.5", None, "3"] * 3
+    cs = (["a", "b", "z", None, "c.z", "c"] * len(xs))[: len(xs)]
+    enc = RowEncoder(["x", "c"], [None, ["a", "b", "c.z"]])
+    frame = pd.DataFrame({"x": pd.Series(xs, dtype=dtype), "c": pd.Series(cs, dtype=dtype)})
+    records = [{k: v for k, v in (("x", x), ("c", c)) if v is not None} for x, c in zip(xs, cs, strict=True)]
+    _same_encoding(enc, frame, records)
+
+
+def test_frame_levels_given_as_numbers_are_the_records_path() -> None:
+    enc = RowEncoder(["i", "f", "m", "b"], [["1", "2"], ["0", "2", "2.5"], ["3"], ["True"]])
+    ints, floats = [1, 2, 3, 1], [0.0, -0.0, 2.5, float("nan")]
+    frame = pd.DataFrame({"i": ints, "f": floats, "m": pd.array([3, None, 1, 3], dtype="Int64"),
+                          "b": [True, False, True, True]})  # fmt: skip
+    records = [{"i": i, "f": f, "m": m, "b": b} for i, f, m, b in
+               zip(ints, floats, [3, None, 1, 3], [True, False, True, True], strict=True)]  # fmt: skip
+    _same_encoding(enc, frame, records)

@@ -67,7 +67,8 @@ def _one_hot_layer(
     modulo 8, in position order; an input of 0 adds a signed zero, which changes nothing (the
     partial sums start at +0.0 and so are never -0.0; the weights are finite), and an input of
     1.0 adds ``w`` itself.  So the ones are added first (the categoricals come before the
-    numbers), then the numeric blocks densely, then the leftover inputs one by one.
+    numbers), then each number of the full blocks (not the zeros that share a block with the
+    last categoricals), then the leftover inputs one by one.
     """
     n = len(hot)
     outs, cols = w.shape
@@ -82,18 +83,12 @@ def _one_hot_layer(
             use = (h >= 0) & (h < full)
             hi, ri = h[use], rows[use]
             partial[hi % 8, ri] += wt[hi]  # one input per row: no repeated (slot, row) pair
-        first = cat_end // 8  # the first block holding a number
-        if first < full // 8:
-            a = np.zeros((n, full - 8 * first))
-            lo = cat_end - 8 * first
-            a[:, lo:] = nums[:, : full - cat_end]
-            blocks = full // 8 - first
-            at = np.ascontiguousarray(a.reshape(n, blocks, 8).transpose(1, 2, 0))  # (blocks, 8, n)
-            w3 = np.ascontiguousarray(wt[8 * first : full].reshape(blocks, 8, outs))
-            prod = np.empty_like(partial)
-            for j in range(blocks):
-                np.multiply(at[j][:, :, None], w3[j][:, None, :], out=prod)
-                partial += prod
+        if cat_end < full:  # the numbers in the full blocks, one input at a time, in input order
+            cols_t = np.ascontiguousarray(nums[:, : full - cat_end].T)  # (inputs, n)
+            prod = np.empty((n, outs))
+            for c in range(cat_end, full):
+                np.multiply(cols_t[c - cat_end][:, None], wt[c][None, :], out=prod)
+                partial[c % 8] += prod
         res = res + (((partial[0] + partial[1]) + partial[2]) + partial[3])
         res = res + (((partial[4] + partial[5]) + partial[6]) + partial[7])
     for c in range(full, cols):

@@ -75,20 +75,22 @@ class GlmScorer:
         self._modes_list = self.cat_modes.tolist() if self.mean_imputation else []
 
     # -- linear predictor ----------------------------------------------------------------------
-    def _prepare(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Imputed copy of x, per-categorical coefficient indices (-1 = none) and bad-row mask."""
-        x = x.copy()
+    def _columns(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Feature-major imputed copy of the rows ``x`` (each step runs down a contiguous column),
+        per-categorical coefficient indices (``idx[i]``, -1 = none) and the bad-row mask."""
+        cols = np.array(x.T, dtype=np.float64, order="C")
+        n = len(x)
         if self.mean_imputation:
             for i in range(self.cats):
-                col = x[:, i]
+                col = cols[i]
                 col[np.isnan(col)] = self.cat_modes[i]
             for j in range(self.nums):
-                col = x[:, self.cats + j]
+                col = cols[self.cats + j]
                 col[np.isnan(col)] = self.num_means[j]
-        bad = np.zeros(len(x), dtype=bool)
-        idx = np.full((len(x), self.cats), -1, dtype=np.int64)
+        bad = np.zeros(n, dtype=bool)
+        idx = np.full((self.cats, n), -1, dtype=np.int64)
         for i in range(self.cats):
-            v = x[:, i]
+            v = cols[i]
             ok = np.isfinite(v) & (v == np.trunc(v)) & (np.abs(v) < 2**31)
             vi = np.where(ok, v, 0).astype(np.int64)
             if self.all_levels:
@@ -99,18 +101,19 @@ class GlmScorer:
                 k = vi - 1 + self.cat_offsets[i]
                 use = ok & (vi != 0) & (k < self.cat_offsets[i + 1]) & (k >= self.cat_offsets[i])
                 bad |= ~ok & (v != 0)
-            idx[:, i] = np.where(use, k, -1)
-        return x, idx, bad
+            idx[i] = np.where(use, k, -1)
+        return cols, idx, bad
 
-    def _eta(self, x: np.ndarray, idx: np.ndarray, block: int) -> np.ndarray:
+    def _eta(self, cols: np.ndarray, idx: np.ndarray, block: int) -> np.ndarray:
+        """The linear predictor of class ``block`` on :meth:`_columns`' output, genmodel's order."""
         beta = self.beta[block * self.p : (block + 1) * self.p]
-        eta = np.zeros(len(x))
+        eta = np.zeros(cols.shape[1])
         for i in range(self.cats):
-            k = idx[:, i]
+            k = idx[i]
             eta += np.where(k >= 0, beta[np.maximum(k, 0)], 0.0)
         noff = int(self.cat_offsets[-1])
         for j in range(self.nums):
-            eta += beta[noff + j] * x[:, self.cats + j]
+            eta += beta[noff + j] * cols[self.cats + j]
         eta += beta[-1]
         return eta
 
@@ -134,14 +137,14 @@ class GlmScorer:
     def score(self, x: np.ndarray) -> np.ndarray:
         if len(x) <= 4 and self.family not in ("multinomial", "ordinal"):
             return self._score_few(x)
-        x, idx, bad = self._prepare(x)
         n = len(x)
+        cols, idx, bad = self._columns(x)
         if self.family == "multinomial":
-            preds = self._multinomial(x, idx)
+            preds = self._multinomial(cols, idx)
         elif self.family == "ordinal":
-            preds = self._ordinal(x, idx)
+            preds = self._ordinal(cols, idx)
         else:
-            mu = self._link_inv(self._eta(x, idx, 0))
+            mu = self._link_inv(self._eta(cols, idx, 0))
             if self.family in _BINOMIAL:
                 preds = np.column_stack([binomial_labels(mu, self.meta.default_threshold), 1.0 - mu, mu])
             else:
@@ -204,25 +207,36 @@ class GlmScorer:
             return [1.0 if mu >= self.meta.default_threshold else 0.0, 1.0 - mu, mu]
         return [mu, 0.0]
 
-    def _multinomial(self, x: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    def _multinomial(self, cols: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        """Softmax as genmodel's ``glmScore0``: shift by max(0, etas), then the sum of the
+        exponentials class by class (a row-wise ``sum`` pairs terms up from 8 classes on)."""
         k = self.blocks
-        eta = np.column_stack([self._eta(x, idx, c) for c in range(k)]) if k else np.zeros((len(x), 0))
-        max_row = np.maximum(0.0, eta.max(axis=1, initial=0.0) if len(x) else np.zeros(0))
+        n = cols.shape[1]
+        out = np.empty((n, k + 1))
+        etas = [self._eta(cols, idx, c) for c in range(k)]
+        max_row = np.zeros(n)
+        for eta in etas:
+            np.maximum(max_row, eta, out=max_row)
+        e = out[:, 1:]
         with np.errstate(over="ignore", invalid="ignore"):
-            e = np.exp(eta - max_row[:, None])
-            s = 1.0 / e.sum(axis=1)  # genmodel multiplies by the reciprocal
-        probs = e * s[:, None]
-        label = np.argmax(e, axis=1).astype(np.float64) if len(x) else np.zeros(0)
-        return np.column_stack([label, probs])
+            for c, eta in enumerate(etas):
+                e[:, c] = np.exp(eta - max_row)
+            total = e[:, 0].copy()
+            for c in range(1, k):
+                total += e[:, c]
+            s = 1.0 / total  # genmodel multiplies by the reciprocal
+        out[:, 0] = np.argmax(e, axis=1)
+        e *= s[:, None]
+        return out
 
-    def _ordinal(self, x: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    def _ordinal(self, cols: np.ndarray, idx: np.ndarray) -> np.ndarray:
         k = self.blocks
-        n = len(x)
+        n = cols.shape[1]
         probs = np.zeros((n, k))
         prev = np.zeros(n)
         with np.errstate(over="ignore"):
             for c in range(k - 1):
-                cdf = 1.0 / (1.0 + np.exp(-self._eta(x, idx, c)))
+                cdf = 1.0 / (1.0 + np.exp(-self._eta(cols, idx, c)))
                 probs[:, c] = cdf if c == 0 else cdf - prev
                 prev = cdf
         probs[:, k - 1] = 1.0 - prev

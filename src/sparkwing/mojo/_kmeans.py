@@ -34,40 +34,52 @@ class KMeansScorer:
     def score(self, x: np.ndarray) -> np.ndarray:
         if len(x) <= 4:
             return self._score_few(x)
-        x = x.copy()
+        # Feature-major copy: each step below runs down one contiguous column (x is row-major).
+        cols = np.array(x.T, dtype=np.float64, order="C")
         if self.standardize:
-            for j in range(x.shape[1]):
-                col = x[:, j]
+            for j in range(len(cols)):
+                col = cols[j]
                 nan = np.isnan(col)
                 if self.is_cat[j]:
                     col[nan] = self.modes[j]
                 else:
                     col[nan] = self.means[j]
-                    x[:, j] = (col - self.means[j]) * self.mults[j]
-        return self.distances(x)
+                    cols[j] = (col - self.means[j]) * self.mults[j]
+        return self._nearest(cols)
 
     def distances(self, x: np.ndarray) -> np.ndarray:
-        n, nf = x.shape
-        k = len(self.centers)
+        """The nearest centre of each row of ``x`` (already standardised), as ``score`` lays it out."""
+        return self._nearest(np.array(x.T, dtype=np.float64, order="C"))
+
+    def _nearest(self, cols: np.ndarray) -> np.ndarray:
+        """:meth:`distances` on feature-major ``cols``: per row, the same sum in the same order."""
+        nf, n = cols.shape
+        missing = np.isnan(cols)
+        any_missing = missing.any(axis=1).tolist()
+        present = nf - missing.sum(axis=0)
+        scale = (present > 0) & (present < nf)
+        divisor = np.maximum(present, 1)
         best = np.zeros(n)
         best_d = np.full(n, np.inf)
-        present = (~np.isnan(x)).sum(axis=1)
-        for c in range(k):
-            d = np.zeros(n)
+        d = np.empty(n)
+        term = np.empty(n)
+        for c in range(len(self.centers)):
+            d[:] = 0.0
             for j in range(nf):
-                v = x[:, j]
+                v = cols[j]
                 cj = self.centers[c, j]
                 if self.is_cat[j]:
-                    term = np.where(v != cj, 1.0, 0.0)
+                    term[:] = v != cj  # 1.0 or 0.0
                 else:
-                    term = (v - cj) * (v - cj)
-                d += np.where(np.isnan(v), 0.0, term)
-            scale = (present > 0) & (present < nf)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                d = np.where(scale, d * nf / np.maximum(present, 1), d)
-            better = d < best_d
+                    np.subtract(v, cj, out=term)
+                    np.multiply(term, term, out=term)
+                if any_missing[j]:
+                    term[missing[j]] = 0.0  # a missing value adds nothing
+                d += term
+            dist = np.where(scale, d * nf / divisor, d) if scale.any() else d
+            better = dist < best_d
             best = np.where(better, c, best)
-            best_d = np.where(better, d, best_d)
+            best_d = np.where(better, dist, best_d)
         return np.column_stack([best, np.zeros(n)])  # genmodel pads with an unused 0
 
     def _score_few(self, x: np.ndarray) -> np.ndarray:

@@ -13,7 +13,6 @@ reported as :class:`RowWarning` (genmodel with ``convertUnknownCategoricalLevels
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,153 +21,12 @@ import numpy as np
 
 from sparkwing.errors import MojoError
 
-# Java's Double.parseDouble accepts an optional sign, NaN/Infinity, decimal with exponent and an
-# optional float/double suffix, after trimming every char <= ' '.  Digits are ASCII only (Python's
-# ``\\d`` and ``float`` also take other scripts' digits, Java does not).
-_JAVA_DOUBLE = re.compile(r"[+-]?(NaN|Infinity|([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?[fFdD]?)")
-# The plain decimal form: here Python's ``float`` and Java agree exactly (both round correctly).
-_PLAIN = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
-_TRIM = "".join(chr(i) for i in range(33))
-# Bytes a plain decimal cell may contain (plus the newline that joins cells in parse_numbers).
-_PLAIN_BYTE = np.zeros(256, dtype=bool)
-_PLAIN_BYTE[list(b"0123456789+-.eE\n")] = True
-_NUMBER_BYTE = _PLAIN_BYTE.copy()
-_NUMBER_BYTE[10] = False
-
-
-def parse_java_double(text: str) -> float | None:
-    """``Double.parseDouble`` for decimal input; ``None`` if Java would throw."""
-    if _PLAIN.fullmatch(text):
-        return float(text)
-    s = text.strip(_TRIM)
-    if not _JAVA_DOUBLE.fullmatch(s):
-        return None
-    if s[-1] in "fFdD" and not s.endswith("NaN") and not s.endswith("Infinity"):
-        s = s[:-1]
-    return float(s)
-
-
-def parse_numbers(strs: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`parse_java_double` over many strings at once: ``(values, rejected)``.
-
-    ``values`` is NaN where Java would throw and ``rejected`` marks those cells.  Cells made only
-    of ``0-9 + - . e E`` are checked in one vectorised pass and parsed in C (pyarrow's cast, or
-    ``float`` without pyarrow): on that alphabet Python, Arrow and Java accept the same strings and
-    round alike; any other cell (whitespace, suffixes, ``NaN``, text) takes the exact per-value path.
-
-        >>> parse_numbers(["1.5", " 2 ", "x"])[0].tolist()
-        [1.5, 2.0, nan]
-    """
-    arr = _arrow_strings(np.array(strs, dtype=object)) if strs else None
-    if arr is not None:
-        got = parse_arrow_numbers(arr)
-        if got is not None:
-            return got
-    return _parse_numbers_python(strs)
-
-
-def _arrow_strings(values: np.ndarray) -> Any:
-    """``values`` (str or missing objects) as a pyarrow string array; None without pyarrow."""
-    try:
-        import pyarrow as pa
-    except ImportError:  # pragma: no cover - pyarrow is a dependency; the Python path stays exact
-        return None
-    try:
-        return pa.array(values, type=pa.string(), from_pandas=True)
-    except (pa.ArrowException, TypeError, ValueError, UnicodeError):  # lone surrogates, odd objects
-        return None
-
-
-def _plain_bytes(data: np.ndarray) -> np.ndarray:
-    """``_NUMBER_BYTE[data]`` with byte comparisons (a table gather is ~8x slower)."""
-    d = data - np.uint8(43)  # "+" ... "9" are 43..57; "," (44) and "/" (47) are not allowed
-    ok = (d <= 14) & (d != 1) & (d != 4)
-    ok |= (data | np.uint8(32)) == 101  # "E" (69) and "e" (101)
-    return ok
-
-
-def parse_arrow_numbers(arr: Any) -> tuple[np.ndarray, np.ndarray] | None:
-    """:func:`parse_numbers` on a pyarrow string array (null = missing, not rejected).
-
-    ``None`` when a cell on the plain alphabet breaks the grammar (``"1-2"``): the caller then
-    takes the Python path, which decides those cells one by one.
-    """
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    n = len(arr)
-    if n == 0:
-        return np.zeros(0), np.zeros(0, dtype=bool)
-    if arr.offset:
-        arr = pa.concat_arrays([arr])  # offset 0, so the buffers below start at row 0
-    _validity, offsets_buf, data_buf = arr.buffers()
-    offsets = np.frombuffer(offsets_buf, dtype=np.int32, count=n + 1)
-    data = np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.zeros(0, np.uint8)
-    bad = np.flatnonzero(~_plain_bytes(data[offsets[0] : offsets[-1]])) + offsets[0]
-    odd = np.zeros(n, dtype=bool)
-    if len(bad):  # cells holding a byte off the plain alphabet
-        odd[np.searchsorted(offsets, bad, side="right") - 1] = True
-    missing = arr.is_null().to_numpy(zero_copy_only=False) if arr.null_count else None
-    empty = offsets[1:] == offsets[:-1]
-    odd |= empty if missing is None else empty & ~missing
-    plain = arr
-    if odd.any():
-        plain = pc.if_else(pa.array(odd), pa.scalar(None, pa.string()), arr)
-    try:
-        values = np.array(pc.cast(plain, pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64)
-    except pa.ArrowInvalid:
-        return None
-    rejected = np.zeros(n, dtype=bool)
-    if odd.any():  # each distinct odd cell once, the exact way
-        where = np.flatnonzero(odd)
-        codes = arr.filter(pa.array(odd)).dictionary_encode()
-        exact = [parse_java_double(text) for text in codes.dictionary.to_pylist()]
-        got = np.array([math.nan if v is None else v for v in exact], dtype=np.float64)
-        idx = codes.indices.to_numpy()
-        values[where] = got[idx]
-        rejected[where] = np.array([v is None for v in exact], dtype=bool)[idx]
-    return values, rejected
-
-
-def _parse_numbers_python(strs: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`parse_numbers` without pyarrow (the same results, cell by cell with ``float``)."""
-    n = len(strs)
-    values = np.full(n, np.nan)
-    rejected = np.zeros(n, dtype=bool)
-    if n == 0:
-        return values, rejected
-    blob = np.frombuffer("\n".join(strs).encode("utf-8", "surrogatepass"), dtype=np.uint8)
-    newlines = np.flatnonzero(blob == 10)
-    if len(newlines) != n - 1:  # a cell holds a newline itself: every cell the exact way
-        slow = np.arange(n)
-    else:
-        starts = np.concatenate(([0], newlines + 1))
-        ends = np.concatenate((newlines, [len(blob)]))
-        odd = np.searchsorted(newlines, np.flatnonzero(~_PLAIN_BYTE[blob]))
-        slow = np.union1d(odd, np.flatnonzero(starts == ends))
-    if len(slow) < n:
-        cells = strs
-        if len(slow):
-            cells = strs.copy()
-            for i in slow.tolist():
-                cells[i] = "nan"  # overwritten below
-        try:
-            values = np.fromiter(map(float, cells), dtype=np.float64, count=n)
-        except ValueError:  # right alphabet, wrong grammar ("1-2", "1e"): the exact way
-            slow = np.arange(n)
-    cache: dict[str, float | None] = {}
-    for i in slow.tolist():
-        text = strs[i]
-        if text in cache:
-            got = cache[text]
-        else:
-            got = cache[text] = parse_java_double(text)
-        if got is None:
-            rejected[i] = True
-            values[i] = math.nan
-        else:
-            values[i] = got
-    return values, rejected
+# The parsers moved to _numbers; these names stay importable from here.
+from sparkwing.mojo._numbers import arrow_strings as _arrow_strings  # noqa: F401
+from sparkwing.mojo._numbers import parse_arrow_numbers as parse_arrow_numbers
+from sparkwing.mojo._numbers import parse_java_double as parse_java_double
+from sparkwing.mojo._numbers import parse_numbers as parse_numbers
+from sparkwing.mojo._numbers import parse_numbers_python as _parse_numbers_python
 
 
 @dataclass(frozen=True)
@@ -320,8 +178,12 @@ class RowEncoder:
 
     def _encode_frame(self, frame: Any, collect: bool = True) -> EncodedRows:
         n = len(frame)
-        out = np.full((n, len(self.names)), np.nan)
+        # Feature-major, so that each column is written contiguously (a strided column write costs
+        # ~3x more); one transposing copy at the end gives the C-ordered rows the scorers take.
+        columns = np.empty((len(self.names), n))
+        given = np.zeros(len(self.names), dtype=bool)
         warnings: list[RowWarning] = []
+        sink: list[RowWarning] | None = warnings if collect else None
         for col in frame.columns:
             j = self.index.get(col) if isinstance(col, str) else None
             if j is None:
@@ -329,40 +191,123 @@ class RowEncoder:
             series = frame[col]
             if isinstance(series, type(frame)):  # duplicated column names
                 raise MojoError(f"input has column {col!r} more than once")
-            kind = series.dtype.kind
-            if self.levels[j] is None and kind in "fiu":
-                out[:, j] = series.to_numpy(dtype=np.float64, na_value=np.nan)
-                continue
-            if kind == "b" and self.levels[j] is None:
-                # Java parses "True"/"False" as invalid numbers → NA.
-                if collect:
-                    warnings.extend(RowWarning(r, col, "not a number: boolean") for r in range(n))
-                continue
-            sink: list[RowWarning] | None = warnings if collect else None
-            out[:, j] = self._encode_objects(j, series.to_numpy(dtype=object), sink)
+            columns[j] = self._encode_series(j, series, sink)
+            given[j] = True
+        columns[~given] = np.nan
         if warnings:
             warnings.sort(key=lambda w: w.row)
-        return EncodedRows(out, warnings)
+        return EncodedRows(np.ascontiguousarray(columns.T), warnings)
 
-    def _encode_objects(self, j: int, values: np.ndarray, warnings: list[RowWarning] | None) -> np.ndarray:
-        """Encode one column; ``warnings=None``: build none."""
+    def _encode_series(self, j: int, series: Any, warnings: list[RowWarning] | None) -> np.ndarray:
+        """One DataFrame column as feature ``j``; ``warnings=None``: build none.
+
+        The dtype decides, with no look at the cells: numbers are taken as they are, Arrow-backed
+        strings go to :func:`parse_arrow_numbers` without Python objects, pandas categoricals and
+        levels held as numbers or strings are mapped once per distinct value; object columns go
+        through :meth:`_encode_objects`.
+        """
         import pandas as pd  # only reached with a DataFrame, so pandas is there
 
+        dtype = series.dtype
+        kind = dtype.kind
+        numeric = self.levels[j] is None
+        if isinstance(dtype, pd.CategoricalDtype):
+            codes = series.cat.codes.to_numpy()
+            return self._encode_uniques(j, codes, list(dtype.categories), warnings)
+        if numeric and kind in "fiu":
+            return series.to_numpy(dtype=np.float64, na_value=np.nan)
+        if kind == "b" and numeric:
+            # Java parses "True"/"False" as invalid numbers → NA.
+            if warnings is not None:
+                name = self.names[j]
+                warnings.extend(RowWarning(r, name, "not a number: boolean") for r in range(len(series)))
+            return np.full(len(series), np.nan)
+        text = isinstance(dtype, pd.StringDtype) or (
+            isinstance(dtype, pd.ArrowDtype) and _is_arrow_text(dtype.pyarrow_dtype)
+        )
+        if not numeric and (kind in "biuf" or text):
+            codes, uniques = pd.factorize(series, use_na_sentinel=True)
+            return self._encode_uniques(j, codes, list(uniques), warnings)
+        if text:
+            got = self._arrow_numbers(j, _arrow_array(series.array), warnings)
+            if got is not None:
+                return got
+        return self._encode_objects(j, series.to_numpy(dtype=object), warnings)
+
+    def _arrow_numbers(self, j: int, arr: Any, warnings: list[RowWarning] | None) -> np.ndarray | None:
+        """Numeric feature ``j`` from a pyarrow array of strings or numbers; None: another type."""
+        import pyarrow as pa
+
+        if arr is None:
+            return None
+        t = arr.type
+        if pa.types.is_null(t):
+            return np.full(len(arr), np.nan)
+        if pa.types.is_integer(t) or pa.types.is_floating(t):  # numbers given as numbers
+            return np.asarray(arr.to_numpy(zero_copy_only=False), dtype=np.float64)
+        if not _is_arrow_text(t):
+            return None
+        if not pa.types.is_string(t):
+            try:
+                arr = arr.cast(pa.string())
+            except pa.ArrowException:  # over 2 GiB of text
+                return None
+        fast = parse_arrow_numbers(arr)
+        if fast is None:
+            return None
+        res, rejected = fast
+        if warnings is not None and rejected.any():
+            rows = np.flatnonzero(rejected)
+            texts = arr.take(pa.array(rows)).to_pylist()
+            name = self.names[j]
+            for r, text in zip(rows.tolist(), texts, strict=True):
+                warnings.append(RowWarning(r, name, f"not a number: {text[:40]!r}"))
+        return res
+
+    def _encode_uniques(
+        self, j: int, codes: np.ndarray, uniques: list[Any], warnings: list[RowWarning] | None
+    ) -> np.ndarray:
+        """Feature ``j`` for rows given as ``codes`` into distinct ``uniques`` (-1 = missing):
+        each distinct value is encoded once, as a record's cell would be."""
+        mapped = np.empty(len(uniques) + 1)
+        mapped[-1] = np.nan  # code -1 = missing
+        messages: dict[int, str] = {}
+        for u, value in enumerate(uniques):
+            w: list[RowWarning] = []
+            mapped[u] = self._value(j, value, 0, w)
+            if w:
+                messages[u] = w[0].message
+        if warnings is not None and messages:
+            flagged = np.zeros(len(mapped), dtype=bool)
+            flagged[list(messages)] = True
+            rows = np.flatnonzero(flagged[codes])
+            name = self.names[j]
+            for r, u in zip(rows.tolist(), codes[rows].tolist(), strict=True):
+                warnings.append(RowWarning(r, name, messages[u]))
+        return mapped[codes]
+
+    def _encode_objects(self, j: int, values: np.ndarray, warnings: list[RowWarning] | None) -> np.ndarray:
+        """Encode one column of Python objects; ``warnings=None``: build none."""
+        import pandas as pd  # only reached with a DataFrame, so pandas is there
+
+        if self.levels[j] is None:
+            # pyarrow's own type inference is the type check: strings (or missing) only, numbers
+            # only, or anything else (mixed, bytes, bools) for the per-value path below.
+            got = self._arrow_numbers(j, _arrow_objects(values), warnings)
+            if got is not None:
+                return got
+        else:
+            codes, uniques = pd.factorize(values, use_na_sentinel=True)
+            levels = uniques.tolist()
+            # All-string levels (the usual case) once each; a column with other objects takes the
+            # loop below, because 1, 1.0 and True hash alike but encode differently.
+            if all(isinstance(u, str) for u in levels):
+                return self._encode_uniques(j, codes, levels, warnings)
         name = self.names[j]
-        # All-string columns (the usual case) are vectorised; mixed columns take the loop
-        # below, because 1, 1.0 and True hash alike but encode differently.
         kind = pd.api.types.infer_dtype(values, skipna=True)
         if kind == "empty":
             return np.full(len(values), np.nan)
-        if kind == "string" and self.levels[j] is None:
-            arr = _arrow_strings(values)
-            fast = parse_arrow_numbers(arr) if arr is not None else None
-            if fast is not None:
-                res, rejected = fast
-                if warnings is not None and rejected.any():
-                    for r in np.flatnonzero(rejected).tolist():
-                        warnings.append(RowWarning(r, name, f"not a number: {values[r][:40]!r}"))
-                return res
+        if kind == "string" and self.levels[j] is None:  # strings pyarrow refused (lone surrogates)
             missing = pd.isna(values)
             present = np.flatnonzero(~missing) if missing.any() else None
             strs = values.tolist() if present is None else values[present].tolist()
@@ -377,33 +322,19 @@ class RowEncoder:
                     r = i if present is None else int(present[i])
                     warnings.append(RowWarning(r, name, f"not a number: {strs[i][:40]!r}"))
             return res
-        if kind == "string":
-            codes, uniques = pd.factorize(values, use_na_sentinel=True)
-            mapped = np.empty(len(uniques) + 1)
-            mapped[-1] = np.nan  # code -1 = missing
-            flagged: list[tuple[int, str]] = []
-            for u, value in enumerate(uniques.tolist()):
-                w: list[RowWarning] = []
-                mapped[u] = self._value(j, value, 0, w)
-                if w:
-                    flagged.append((u, w[0].message))
-            if warnings is not None:
-                for u, message in flagged:
-                    for r in np.flatnonzero(codes == u).tolist():
-                        warnings.append(RowWarning(r, name, message))
-            return mapped[codes]
         res = np.empty(len(values))
         cache: dict[Any, tuple[float, list[RowWarning]]] = {}
         for r, v in enumerate(values):
+            key = (type(v), v)  # the type too: True == 1 == 1.0 but they encode differently
             try:
-                hit = cache.get(v) if not _is_missing(v) else (math.nan, [])
+                hit = cache.get(key) if not _is_missing(v) else (math.nan, [])
             except TypeError:  # unhashable
                 hit = None
             if hit is None:
-                w = []
+                w: list[RowWarning] = []
                 hit = (self._value(j, v, 0, w), w)
                 try:
-                    cache[v] = hit
+                    cache[key] = hit
                 except TypeError:
                     pass
             res[r] = hit[0]
@@ -411,6 +342,35 @@ class RowEncoder:
                 for warn in hit[1]:
                     warnings.append(RowWarning(r, warn.column, warn.message))
         return res
+
+
+def _arrow_objects(values: np.ndarray) -> Any:
+    """An object array as a pyarrow array of pyarrow's inferred type; None if it has none."""
+    try:
+        import pyarrow as pa
+    except ImportError:  # pragma: no cover - pyarrow is a dependency; the Python path stays exact
+        return None
+    try:
+        return pa.array(values, from_pandas=True)
+    except (pa.ArrowException, TypeError, ValueError, UnicodeError, OverflowError):
+        return None
+
+
+def _arrow_array(values: Any) -> Any:
+    """A pandas Arrow-backed (or string) extension array as one pyarrow array, no copy if Arrow."""
+    import pyarrow as pa
+
+    try:
+        arr = pa.array(values)
+    except (pa.ArrowException, TypeError, ValueError):
+        return None
+    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+
+
+def _is_arrow_text(t: Any) -> bool:
+    import pyarrow as pa
+
+    return bool(pa.types.is_string(t) or pa.types.is_large_string(t))
 
 
 def _level_text(v: Any) -> str:
