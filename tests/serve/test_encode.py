@@ -245,3 +245,109 @@ def test_complete_rows_shortcut_gives_the_same_answer(typed: bool, monkeypatch: 
         w for w in fast[0]["warnings"] if w["row"] == 3 and w["column"] == "addr_state").items()
     assert fast[1]["unknown_columns"] == ["extra"]
     assert fast[3]["missing_features"] == ["dti"] and fast[3]["unknown_columns"] == ["other"]
+
+
+@pytest.mark.parametrize(
+    ("fixture", "dataset"),
+    [("glm_binomial_loan", "loan"), ("gbm_bernoulli_loan", "loan"), ("drf_multinomial_iris", "iris"),
+     ("gbm_gaussian_prostate", "prostate")],
+)
+def test_complete_batch_block_encoding_answers_byte_for_byte(fixture: str, dataset: str,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """A batch of complete rows whose numeric cells are JSON numbers is encoded in one block
+    (``encode_complete``): the JSON answer is byte for byte the column path's, and a batch with
+    any other value (a numeric string, a bool, an integer beyond double range, null, an unknown
+    level) gives the same bytes too."""
+    import json
+    from types import SimpleNamespace
+
+    import sparkwing.serve._predict as predict
+    from sparkwing.serve._predict import ResponseLimits
+
+    model = mojo.load(FIXTURES / f"{fixture}.zip")
+    lm: Any = SimpleNamespace(model=model, name="m", version=1, card=SimpleNamespace(profile=None))
+    features = model.info.feature_names
+    numeric = [f.name for f in model.info.features if f.domain is None]
+
+    def number(v: str) -> float | int | None:
+        try:
+            return int(v) if v.isdigit() else float(v)
+        except ValueError:
+            return None
+
+    base = [{f: (number(r[f]) if f in numeric else r[f]) for f in features}
+            for r in _rows(dataset) if set(features) <= r.keys()][:40]
+    categorical = [f.name for f in model.info.features if f.domain is not None]
+    batches = [base]
+    for odd in (None, "2.5", True, 10**400, 3, 2**63 + 1, "x", math.nan, [1]):
+        rows = [dict(r) for r in base]
+        rows[7][numeric[0]] = odd
+        rows[8][numeric[-1]] = odd
+        batches.append(rows)
+    if categorical:
+        rows = [dict(r) for r in base]
+        rows[2][categorical[0]] = "no such level"
+        rows[5][categorical[-1]] = 1
+        batches.append(rows)
+    limits = ResponseLimits()
+
+    def answers() -> list[Any]:
+        out = []
+        for rows in batches:
+            raw = json.dumps({"rows": rows}).encode()
+            out.append(predict.predict_bytes(lm, raw, strict=False, alias="a", limits=limits)[:3])
+        return out
+
+    taken: list[bool] = []
+    fast_encode = predict.encode_complete
+    with monkeypatch.context() as m:
+        m.setattr(predict, "encode_complete", lambda *a, **k: taken.append(True) or fast_encode(*a, **k))
+        fast = answers()
+    assert len(taken) == len(batches)
+    monkeypatch.setattr(predict, "encode_complete", lambda *a, **k: None)
+    assert fast == answers()
+    import sparkwing.serve._encode as encode
+
+    monkeypatch.setattr(encode, "_encode_columns", None)  # the first batch never reaches the columns
+    assert fast_encode(model, base) is not None
+
+
+def test_complete_batch_drift_counts_equal_the_column_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With a drift profile the block path keeps the columns: the same answer and the same counts."""
+    import json
+    from types import SimpleNamespace
+
+    from conftest import card_for
+
+    import sparkwing.serve._predict as predict
+    from sparkwing.monitor import profile_columns
+    from sparkwing.registry import ModelCard
+    from sparkwing.serve._predict import ResponseLimits
+
+    model = mojo.load(FIXTURES / "glm_binomial_loan.zip")
+    features = model.info.feature_names
+    kinds = {f.name: ("categorical" if f.domain else "numeric") for f in model.info.features}
+
+    def number(v: str) -> float | None:
+        try:
+            return float(v)
+        except ValueError:
+            return None
+
+    rows = [{f: (number(r[f]) if kinds[f] == "numeric" else r[f]) for f in features}
+            for r in _rows("loan") if set(features) <= r.keys()][:60]
+    profile = profile_columns({k: [r[k] for r in rows] for k in kinds}, kinds, bins=4)
+    card = ModelCard.load(card_for("glm_binomial_loan")).model_copy(update={"profile": profile})
+    lm: Any = SimpleNamespace(model=model, name="m", version=1, card=card)
+    odd = [dict(r) for r in rows]
+    odd[4]["dti"] = "7.5"
+    bodies = [json.dumps({"rows": rows}).encode(), json.dumps({"rows": odd}).encode()]
+    limits = ResponseLimits()
+
+    def answers() -> list[Any]:
+        return [predict.predict_bytes(lm, b, strict=False, alias=None, limits=limits) for b in bodies]
+
+    fast = answers()
+    assert all(counts is not None and counts.rows == 60 for *_, counts in fast)
+    monkeypatch.setattr(predict, "encode_complete", lambda *a, **k: None)
+    assert fast == answers()

@@ -30,8 +30,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from sparkwing.auth._identity import ROLES, Credentials, Identity
 from sparkwing.auth._ldap import LdapProvider
 from sparkwing.config import KerberosSettings
@@ -215,6 +213,8 @@ class PrincipalRoles:
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> PrincipalRoles:
         """Read the map from a YAML or JSON file (``principal: [roles]`` per line)."""
+        import yaml  # only with a principal map: not on every service's start
+
         file = Path(path)
         try:
             text = file.read_text(encoding="utf-8")

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 from sparkwing.config import refuse_secret_conf
-from sparkwing.engine import spark_conf, sparkling_jar
 
 
 def submit_command(settings: Any, spec: str, *, extra: list[str] | None = None) -> list[str]:
@@ -25,6 +24,7 @@ def submit_command(settings: Any, spec: str, *, extra: list[str] | None = None) 
     >>> submit_command(settings, "p.yaml")[:3]  # doctest: +SKIP
     ['spark-submit', '--master', 'yarn']
     """
+    from sparkwing.engine import spark_conf, sparkling_jar  # not on every command's start
     from sparkwing.schedule import submit_argv
 
     conf = spark_conf(settings)

@@ -1,4 +1,14 @@
-"""Settings (where and how sparkwing runs) and the pipeline spec (what a pipeline does)."""
+"""Settings (where and how sparkwing runs) and the pipeline spec (what a pipeline does).
+
+The pipeline spec's modules (spec, steps, schedule, graph, params, sources) are imported on
+first use of one of their names: ``sparkwing serve`` and the settings need none of them, and
+building their pydantic models is a tenth of the service's start-up.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from sparkwing.config._auth import AuthSettings, KerberosSettings, LdapSettings, SessionSettings
 from sparkwing.config._formats import (
@@ -14,11 +24,8 @@ from sparkwing.config._formats import (
     canonical_format,
     format_for_path,
 )
-from sparkwing.config._graph import Node, StepGraph, build_graph
 from sparkwing.config._names import MAX_NAME_LENGTH, NameKind, check_name, is_name
-from sparkwing.config._params import ParamSpec, parse_assignments
 from sparkwing.config._reference import ModelRef, check_alias, check_model_name, is_model_name
-from sparkwing.config._schedule import DataTrigger, RetryPolicy, ScheduleSpec
 from sparkwing.config._secrets import REVEAL_SECRETS, Secret, is_secret_key, refuse_secret_conf, reveal
 from sparkwing.config._settings import (
     H2OSettings,
@@ -30,29 +37,65 @@ from sparkwing.config._settings import (
     WarehouseSettings,
     load_settings,
 )
-from sparkwing.config._sources import check_source_paths
-from sparkwing.config._spec import (
-    AlgorithmSpec,
-    AutoMLSpec,
-    Check,
-    DatasetSpec,
-    DriftSpec,
-    FeaturesSpec,
-    GlrmParams,
-    ModelSpec,
-    PipelineSpec,
-    PromoteSpec,
-    ScoreSpec,
-    SourceSpec,
-    SparkScorer,
-    SplitSpec,
-    Step,
-    TableSpec,
-    load_spec,
-    parse_spec,
-    spec_from_text,
-)
-from sparkwing.config._steps import CHECK_KINDS, STEP_KINDS, Kind
+
+if TYPE_CHECKING:
+    from sparkwing.config._graph import Node, StepGraph, build_graph
+    from sparkwing.config._params import ParamSpec, parse_assignments
+    from sparkwing.config._schedule import DataTrigger, RetryPolicy, ScheduleSpec
+    from sparkwing.config._sources import check_source_paths
+    from sparkwing.config._spec import (
+        AlgorithmSpec,
+        AutoMLSpec,
+        Check,
+        DatasetSpec,
+        DriftSpec,
+        FeaturesSpec,
+        GlrmParams,
+        ModelSpec,
+        PipelineSpec,
+        PromoteSpec,
+        ScoreSpec,
+        SourceSpec,
+        SparkScorer,
+        SplitSpec,
+        Step,
+        TableSpec,
+        load_spec,
+        parse_spec,
+        spec_from_text,
+    )
+    from sparkwing.config._steps import CHECK_KINDS, STEP_KINDS, Kind
+
+#: name -> the module that defines it, for the names imported on first use
+_LAZY = {
+    name: module
+    for module, names in {
+        "_graph": ("Node", "StepGraph", "build_graph"),
+        "_params": ("ParamSpec", "parse_assignments"),
+        "_schedule": ("DataTrigger", "RetryPolicy", "ScheduleSpec"),
+        "_sources": ("check_source_paths",),
+        "_spec": ("AlgorithmSpec", "AutoMLSpec", "Check", "DatasetSpec", "DriftSpec", "FeaturesSpec",
+                  "GlrmParams", "ModelSpec", "PipelineSpec", "PromoteSpec", "ScoreSpec", "SourceSpec",
+                  "SparkScorer", "SplitSpec", "Step", "TableSpec", "load_spec", "parse_spec",
+                  "spec_from_text"),
+        "_steps": ("CHECK_KINDS", "STEP_KINDS", "Kind"),
+    }.items()
+    for name in names
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value  # the next lookup is a plain one
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
 
 __all__ = [
     "CHECK_KINDS",

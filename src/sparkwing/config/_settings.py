@@ -20,7 +20,6 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from sparkwing.config._auth import AuthSettings
 from sparkwing.config._formats import TableFormat
 from sparkwing.config._secrets import Secret
-from sparkwing.config._yaml import load_yaml
 from sparkwing.errors import ConfigError, Problem
 
 SETTINGS_FILE = "sparkwing.yaml"
@@ -217,6 +216,8 @@ class _YamlFileSource(PydanticBaseSettingsSource):
         path = _YamlFileSource.path
         if path is None or not path.exists():
             return {}
+        from sparkwing.config._yaml import load_yaml  # PyYAML only when there is a file
+
         data = load_yaml(path.read_text(encoding="utf-8")) or {}
         if not isinstance(data, dict):
             raise ConfigError(f"{path}: settings must be a mapping", hint="see README, Settings")

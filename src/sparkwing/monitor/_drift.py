@@ -18,12 +18,14 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field
 
-from sparkwing.config import DriftSpec
 from sparkwing.registry import DataProfile, FeatureProfile
+
+if TYPE_CHECKING:  # the pipeline spec's module is not imported with monitor
+    from sparkwing.config import DriftSpec
 
 EPS = 1e-4
 Status = Literal["ok", "warn", "fail"]

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from sparkwing.config import PromoteSpec
 from sparkwing.registry._card import ModelCard
 from sparkwing.registry._metrics import headline_metric, higher_is_better
+
+if TYPE_CHECKING:  # the pipeline spec's module is not imported with the registry
+    from sparkwing.config import PromoteSpec
 
 
 class PromotionDecision(BaseModel):

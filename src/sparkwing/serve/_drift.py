@@ -13,11 +13,14 @@ from __future__ import annotations
 import threading
 from collections import deque
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from sparkwing.config import DriftSpec
 from sparkwing.monitor import DriftReport, ProfileCounts, compare
 from sparkwing.serve._metrics import Metrics
 from sparkwing.serve._models import LoadedModel
+
+if TYPE_CHECKING:
+    from sparkwing.config import DriftSpec
 
 MAX_ROWS = 10_000  # rows a model's window holds
 _STATUS = {"ok": 0, "warn": 1, "fail": 2}
@@ -36,9 +39,19 @@ class DriftWindow:
     """Rolling drift of every served model (thread-safe; requests finish on several threads)."""
 
     def __init__(self, metrics: Metrics, *, max_rows: int = MAX_ROWS, spec: DriftSpec | None = None) -> None:
-        self.metrics, self.max_rows, self.spec = metrics, max_rows, spec or DriftSpec()
+        self.metrics, self.max_rows, self._spec = metrics, max_rows, spec
         self._windows: dict[str, _Window] = {}
         self._lock = threading.Lock()
+
+    @property
+    def spec(self) -> DriftSpec:
+        """The PSI thresholds (the spec's defaults unless given; the pipeline spec's module is
+        imported on first use, not at the service's start)."""
+        if self._spec is None:
+            from sparkwing.config import DriftSpec
+
+            self._spec = DriftSpec()
+        return self._spec
 
     def observe(self, lm: LoadedModel, counts: ProfileCounts | None) -> DriftReport | None:
         """Add one request's counts to ``lm``'s window; returns the window's report."""

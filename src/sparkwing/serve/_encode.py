@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from itertools import chain
 from operator import itemgetter
 from typing import Any
 
@@ -49,6 +50,55 @@ def complete_columns(
     except KeyError:  # a row has as many keys, but not these
         return None
     return dict(zip(features, map(list, zip(*cells, strict=True)), strict=True))
+
+
+def encode_complete(
+    model: MojoModel, rows: Sequence[Mapping[str, Any]], *, keep_columns: bool = False
+) -> tuple[np.ndarray, list[RowWarning], dict[str, list[Any]] | None] | None:
+    """:func:`encode_columns` of a batch whose rows have exactly the features (the usual batch),
+    or ``None`` for any other batch (then :func:`complete_columns` and :func:`encode_columns`).
+
+    The numeric features of every row are taken in one pass and, when they are all JSON numbers
+    or null, become the float matrix in one NumPy conversion (the same values as
+    :func:`encode_columns`'s conversion per column); the categorical columns are encoded as there.
+    ``keep_columns``: the per-feature columns are also returned (for the drift counts).
+    """
+    info = model.info
+    features = info.feature_names
+    numeric = [j for j, f in enumerate(info.features) if f.domain is None]
+    if len(rows) <= SMALL or len(numeric) < 2 or set(map(len, rows)) != {len(features)}:
+        return None
+    try:
+        cells = list(map(itemgetter(*(features[j] for j in numeric)), rows))
+        categorical = {f.name: list(map(itemgetter(f.name), rows)) for f in info.features if f.domain}
+    except KeyError:  # a row has as many keys, but not these
+        return None
+    n = len(rows)
+    block: np.ndarray | None = None
+    if set(map(type, chain.from_iterable(cells))) <= _NUMBERS:
+        try:
+            flat = chain.from_iterable(cells)  # None -> NaN, as np.array does it per column
+            block = np.fromiter(flat, dtype=np.float64, count=n * len(numeric)).reshape(n, len(numeric))
+        except OverflowError:  # an integer beyond double range: per value, as encode_columns does
+            block = None
+    columns: dict[str, list[Any]] | None = None
+    if block is None or keep_columns:
+        numbers = dict(zip((features[j] for j in numeric), map(list, zip(*cells, strict=True)), strict=True))
+        columns = {f: (numbers[f] if f in numbers else categorical[f]) for f in features}
+    if block is None:
+        assert columns is not None
+        return (*_encode_columns(model, n, columns), columns)
+    out = np.full((n, len(features)), np.nan)
+    out[:, numeric] = block
+    warnings: list[RowWarning] = []
+    for j, feature in enumerate(info.features):
+        if feature.domain is not None:
+            col = categorical[feature.name]
+            out[:, j] = _distinct(model, j, feature.name, col, warnings, numeric=False,
+                                  strings=set(map(type, col)) == {str})
+    if warnings:
+        warnings.sort(key=lambda w: w.row)
+    return out, warnings, columns
 
 
 def encode_records(

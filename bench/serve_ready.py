@@ -1,0 +1,110 @@
+"""Benchmark: ``sparkwing serve``'s time to ready, alternating ``src/`` trees (before vs after).
+
+    PYTHONPATH=src .venv/bin/python bench/serve_ready.py [--runs 4] [--src /other/checkout/src ...]
+
+Registers the loan GBM and GLM fixtures in a temporary workspace, then starts ``python -m
+sparkwing serve`` (1 worker, both models) ``--runs`` times per ``src/`` tree, the trees taking
+turns, and times process start -> first ``/readyz`` = 200 (every model loaded and able to
+answer), polled every 5 ms from this process (standard library only, nothing imported while the
+service starts).  Also prints the service's CPU time until ready, which the machine's other load
+barely moves: on a shared machine compare that one.  Without ``--src`` only this checkout's
+``src/`` is measured.  Python bytecode caching follows the environment (``PYTHONDONTWRITEBYTECODE``
+set: every start compiles sparkwing's modules; ``PYTHONPYCACHEPREFIX`` keeps caches elsewhere).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "tests" / "fixtures" / "mojo"
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _cpu(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def once(src: str, workspace: str) -> tuple[float, float]:
+    """(seconds to ready, service CPU seconds until then)."""
+    port = _port()
+    env = {**os.environ, "PYTHONPATH": src}
+    t0 = time.perf_counter()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "sparkwing", "serve", "-w", workspace, "-m", "loan", "-m", "loan_glm",
+         "--port", str(port), "--poll", "0", "--rate-limit", "0"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=1) as answer:
+                    if answer.status == 200:
+                        break
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            if server.poll() is not None:
+                raise SystemExit(f"the service exited ({src})")
+            if time.perf_counter() - t0 > 120:
+                raise SystemExit("not ready within 120 s")
+            time.sleep(0.005)
+        return time.perf_counter() - t0, _cpu(server.pid)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--runs", type=int, default=4, help="starts per src tree")
+    ap.add_argument("--src", action="append", default=[], help="another src/ tree to alternate with")
+    args = ap.parse_args()
+    sys.path.insert(0, str(ROOT / "src"))
+    from sparkwing import mojo
+    from sparkwing.registry import Registry
+    from sparkwing.workspace import Workspace
+
+    tmp = Path(tempfile.mkdtemp(prefix="sparkwing-bench-ready-"))
+    try:
+        reg = Registry(Workspace(tmp / "ws"))
+        for served, fixture in (("loan", "gbm_bernoulli_loan"), ("loan_glm", "glm_binomial_loan")):
+            info = mojo.load(FIXTURES / f"{fixture}.zip").info
+            mv = reg.register(served, mojo_path=FIXTURES / f"{fixture}.zip",
+                              card={"task": "binary", "algorithm": info.algorithm, "features": []})
+            reg.set_alias(served, "production", mv.version)
+        trees = [*args.src, str(ROOT / "src")]
+        print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}; "
+              f"PYTHONDONTWRITEBYTECODE={os.environ.get('PYTHONDONTWRITEBYTECODE', '')!r}")
+        results: dict[str, list[tuple[float, float]]] = {t: [] for t in trees}
+        for _ in range(args.runs):
+            for tree in trees:
+                results[tree].append(once(tree, str(tmp / "ws")))
+        print("| src | ready s (each run) | min | service CPU s until ready (each run) | min |")
+        print("|---|---|---|---|---|")
+        for tree, runs in results.items():
+            walls, cpus = [w for w, _ in runs], [c for _, c in runs]
+            print(f"| {tree} | {' / '.join(f'{w:.2f}' for w in walls)} | {min(walls):.2f} | "
+                  f"{' / '.join(f'{c:.2f}' for c in cpus)} | {min(cpus):.2f} |")
+        print(f"load average at the end {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
