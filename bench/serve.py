@@ -69,15 +69,6 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process (Linux /proc; 0 elsewhere)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 # --- load generators -------------------------------------------------------------------------
 
 
@@ -151,24 +142,6 @@ def run_python(url: str, body: bytes | None, conns: int, seconds: float) -> dict
     return {"rps": len(lat) / took, "p50": q[49] * 1e3, "p99": q[98] * 1e3, "errors": len(errs)}
 
 
-def tree_cpu_seconds(pid: int) -> float:
-    """CPU of a process and all its descendants (the uvicorn workers, the scoring processes)."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(ppid, []).append(int(entry.name))
-    total, todo = 0.0, [pid]
-    while todo:
-        p = todo.pop()
-        total += cpu_seconds(p)
-        todo.extend(children.get(p, []))
-    return total
-
-
 # --- the run ---------------------------------------------------------------------------------
 
 
@@ -185,6 +158,9 @@ def main() -> None:
     args = ap.parse_args()
 
     sys.path.insert(0, str(ROOT / "src"))
+    sys.path.insert(0, str(ROOT / "tests"))  # procs: the /proc walk the tests use too
+    from procs import tree_cpu_seconds
+
     from sparkwing import mojo
     from sparkwing.registry import Registry
     from sparkwing.workspace import Workspace

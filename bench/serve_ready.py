@@ -28,17 +28,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures" / "mojo"
+sys.path.insert(0, str(ROOT / "tests"))
+from procs import cpu_seconds  # noqa: E402  (the /proc reading the tests use too)
 
 
 def _port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def _cpu(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def once(src: str, workspace: str) -> tuple[float, float]:
@@ -64,7 +61,7 @@ def once(src: str, workspace: str) -> tuple[float, float]:
             if time.perf_counter() - t0 > 120:
                 raise SystemExit("not ready within 120 s")
             time.sleep(0.005)
-        return time.perf_counter() - t0, _cpu(server.pid)
+        return time.perf_counter() - t0, cpu_seconds(server.pid)
     finally:
         server.terminate()
         server.wait(timeout=30)
