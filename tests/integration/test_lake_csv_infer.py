@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import random
+from pathlib import Path
 
 import pytest
 
@@ -142,3 +143,33 @@ def test_every_hostile_cell_alone_and_next_to_each_type(spark, tmp_path):
     wrong = [(cols[i], got[i], want[i]) for i in range(len(cols)) if got[i] is not None and got[i] != want[i]]
     assert not wrong, wrong
     assert sum(t is not None for t in got) >= len(cols) // 2
+
+
+@pytest.mark.parametrize("amount_4", ["6", '""'])
+def test_proven_clean_read_equals_the_cached_read(spark, settings, tmp_path, monkeypatch, amount_4):
+    """A file pass 1 proves clean is read without the cache: same rows, types and counts."""
+    import sparkwing.lake._delimited as delimited
+
+    data = (
+        'id,amount,rate,flag,term,note\n1,5,0.5,true,"36 months",a\n2,,1.5,,"",b\n'
+        f'3,NA,2.5,FALSE,60 months,"c,d"\n4,{amount_4},3.5,true,x,\n5,7,"4.5",false,y,"say ""hi"""'
+    )
+    (tmp_path / "c.csv").write_text(data)
+    ctx = SourceContext(settings, Workspace(tmp_path / "ws"), "p", "r1", tmp_path)
+    results, shortcut = [], []
+    orig = delimited._read_clean
+    monkeypatch.setattr(delimited, "_read_clean", lambda *a: shortcut.append(1) or orig(*a))
+    for clean in (True, False):
+        if not clean:
+            monkeypatch.setattr(delimited, "_proven_clean", lambda *a: False)
+        r = read_source(spark, "c", SourceSpec(uri="c.csv", max_quarantine_share=1), ctx)
+        qs = sorted(Path(r.quarantine_uri).glob("*.json")) if r.quarantine_uri else []
+        quarantined = [x for f in qs for x in f.read_text().splitlines() if x.strip()]
+        results.append((r.df.dtypes, sorted(map(tuple, r.df.collect()), key=str), r.rows_read,
+                        r.rows_quarantined, len(quarantined)))  # fmt: skip
+        assert r.rows_read == r.rows_accepted + r.rows_quarantined
+        r.release()
+    assert results[0] == results[1]
+    # a quoted empty amount ("" is not an int with the NA marker) is quarantined: no shortcut
+    assert results[1][3] == (1 if amount_4 == '""' else 0)
+    assert shortcut == ([] if amount_4 == '""' else [1])

@@ -27,6 +27,7 @@ scales are not allowed (they change the classes above).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
@@ -34,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import pyarrow as pa
 
-STR, UNK, BOOL, INT, LONG, DBL = 1, 2, 4, 8, 16, 32
+STR, UNK, BOOL, INT, LONG, DBL, QEMPTY = 1, 2, 4, 8, 16, 32, 64
 
 _INT = r"^[+-]?[0-9]{1,18}$"
 _DBL = r"^[+-]?[0-9]*\.[0-9]+$"
@@ -50,8 +51,12 @@ _STR = (
 MAX_PIECE = 1 << 20  # a line piece kept for the driver longer than this: no inference
 
 
-_INT_E = r"^(?:[+-]?[0-9]{1,18})?$"
-_NUM_E = r"^(?:[+-]?(?:[0-9]{1,18}|[0-9]*\.[0-9]+))?$"
+_INT_E = r"^(?:[+-]?[0-9]{1,18}%s)?$"
+_NUM_E = r"^(?:[+-]?(?:[0-9]{1,18}|[0-9]*\.[0-9]+)%s)?$"
+
+
+def _or_null(pattern: str, null_value: str) -> str:
+    return pattern % ("|" + re.escape(null_value) if null_value else "")
 
 
 def classify(arr: pa.Array, null_value: str, seen: int = 0) -> int:
@@ -59,28 +64,43 @@ def classify(arr: pa.Array, null_value: str, seen: int = 0) -> int:
 
     ``seen``: the column's flags so far (a column already ``DOUBLE`` skips the integer test).
     The common cases cost one regular-expression pass: integers (and empty cells), or
-    numbers with a fraction (and integers, and empty cells).
+    numbers with a fraction (and integers, and empty cells).  Null cells of ``arr`` are
+    unquoted empty cells (Spark reads them as ``null_value``); a ``""`` cell is a quoted empty
+    one, flagged ``QEMPTY`` when a ``null_value`` is set (Spark's parse then reads it as an
+    empty string, which no number or boolean column accepts).
     """
     import pyarrow.compute as pc
 
-    if not null_value:  # the fast cases: one pattern for the whole block
-        if not seen & DBL and pc.all(pc.match_substring_regex(arr, _INT_E)).as_py():
-            width = pc.max(pc.binary_length(arr)).as_py() or 0
-            if width == 0:
-                return 0
-            if width <= 9:  # at most 9 digits: an int
-                return INT
-            return _int_flags(arr)
-        if seen & (INT | LONG | DBL) and pc.all(pc.match_substring_regex(arr, _NUM_E)).as_py():
-            return DBL  # a fraction is there (the integer test failed) or was seen before
-    return _classify(arr, null_value)
+    flags = QEMPTY if null_value and pc.any(pc.equal(arr, "")).as_py() else 0
+    if not seen & DBL and pc.all(pc.match_substring_regex(arr, _or_null(_INT_E, null_value))).as_py():
+        if not _any_value(arr, null_value):
+            return flags
+        width = pc.max(pc.binary_length(arr)).as_py() or 0
+        return flags | (INT if width <= 9 else _int_flags(arr, null_value))  # 9 digits: an int
+    if (
+        seen & (INT | LONG | DBL)
+        and pc.all(pc.match_substring_regex(arr, _or_null(_NUM_E, null_value))).as_py()
+    ):
+        return flags | DBL  # a fraction is there (the integer test failed) or was seen before
+    return flags | _classify(arr, null_value)
 
 
-def _int_flags(arr: pa.Array) -> int:
+def _any_value(arr: pa.Array, null_value: str) -> bool:
     import pyarrow.compute as pc
 
-    arr = pc.filter(arr, pc.not_equal(arr, ""))
-    ints = pc.cast(pc.utf8_ltrim(arr, "+"), "int64")
+    keep = pc.not_equal(arr, "")
+    if null_value:
+        keep = pc.and_(keep, pc.not_equal(arr, null_value))
+    return bool(pc.any(keep).as_py())
+
+
+def _int_flags(arr: pa.Array, null_value: str = "") -> int:
+    import pyarrow.compute as pc
+
+    keep = pc.not_equal(arr, "")
+    if null_value:
+        keep = pc.and_(keep, pc.not_equal(arr, null_value))
+    ints = pc.cast(pc.utf8_ltrim(pc.filter(arr, keep), "+"), "int64")
     lo, hi = pc.min_max(ints).values()
     return INT if -(1 << 31) <= lo.as_py() and hi.as_py() < (1 << 31) else LONG
 
@@ -126,6 +146,7 @@ def _scale(text: str) -> int:
 
 def spark_type(flags: int) -> str | None:
     """The type Spark's ``inferSchema`` gives a column with these cell classes; None: unsure."""
+    flags &= ~QEMPTY  # quoted empty cells are skipped by the inference
     if flags & STR or not flags:
         return "string"
     if flags & UNK or (flags & BOOL and flags & (INT | LONG | DBL)):
@@ -147,6 +168,7 @@ class InferState:
     carry: bytes = b""  # the bytes after the last line break seen so far
     first_line: bytes | None = None  # the file's first line (the header), when skipped
     need_header: bool = False
+    rows: int = 0  # records classified (Spark's rows: every line has the header's field count)
 
 
 @dataclass(frozen=True)
@@ -197,12 +219,13 @@ class Inferrer:
         if not st.ok or not body.strip(b"\r\n"):
             return
         todo = [k for k, f in enumerate(st.flags) if not f & STR]  # a string column stays one
-        if not todo:
-            return
+        if not todo:  # still parsed: the count of records, and every line's field count
+            todo = [0]
         table = self.parse(body, [self.columns[k] for k in todo])
         if table is None:
             st.ok = False
             return
+        st.rows += table.num_rows
         for k, col in zip(todo, table.columns, strict=True):
             if not st.flags[k] & STR:
                 for chunk in col.chunks:
@@ -231,7 +254,8 @@ class Inferrer:
                 convert_options=csv.ConvertOptions(
                     column_types={n: pa.string() for n in names},
                     include_columns=[names[i] for i in columns],
-                    strings_can_be_null=False,
+                    null_values=[""],  # an unquoted empty cell is null, a quoted one ""
+                    strings_can_be_null=bool(self.null_value),
                     quoted_strings_can_be_null=False,
                 ),
             )
@@ -245,6 +269,7 @@ class Inferrer:
             "head": st.head,
             "tail": st.carry,
             "first_line": st.first_line,
+            "rows": st.rows,
         }
 
 
@@ -253,7 +278,16 @@ def _first_break(buf: bytes) -> int:
     return min(cuts) if cuts else -1
 
 
-def merge(inferrer: Inferrer, per_file: list[list[dict[str, Any]]], header: bytes | None) -> list[str] | None:
+@dataclass(frozen=True)
+class Inferred:
+    """Pass 1's answer: the Spark type of each inferred column, and what else it proved."""
+
+    types: list[str]
+    rows: int  # the records of all files (header lines not counted)
+    quoted_empty: list[bool]  # a column held a quoted empty cell (``""``) with a null marker set
+
+
+def merge(inferrer: Inferrer, per_file: list[list[dict[str, Any]]], header: bytes | None) -> Inferred | None:
     """The Spark types of the inferred columns from every split's summary, or None (unsure).
 
     ``per_file``: each file's split summaries in order.  The line cut by a split boundary is
@@ -262,6 +296,7 @@ def merge(inferrer: Inferrer, per_file: list[list[dict[str, Any]]], header: byte
     first line it reads, from whichever file that is).
     """
     flags = [0] * len(inferrer.columns)
+    rows = 0
     edges = bytearray()
     for parts in per_file:
         for k, p in enumerate(parts):
@@ -274,10 +309,14 @@ def merge(inferrer: Inferrer, per_file: list[list[dict[str, Any]]], header: byte
                     return None
                 edges += p["head"] + b"\n"
             flags = [a | b for a, b in zip(flags, p["flags"], strict=True)]
+            rows += p["rows"]
             edges += p["tail"] + (b"\n" if k == len(parts) - 1 else b"")
     st = InferState(flags)
     inferrer.lines(st, bytes(edges))
     if not st.ok:
         return None
     types = [spark_type(f) for f in st.flags]
-    return None if any(t is None for t in types) else types  # type: ignore[return-value]
+    if any(t is None for t in types):
+        return None
+    quoted_empty = [bool(f & QEMPTY) for f in st.flags]
+    return Inferred(types, rows + st.rows, quoted_empty)  # type: ignore[arg-type]

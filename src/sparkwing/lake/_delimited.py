@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 from sparkwing.config import SourceSpec
 from sparkwing.errors import SourceError
-from sparkwing.lake._csv_infer import Inferrer, merge
+from sparkwing.lake._csv_infer import Inferred, Inferrer, merge
 from sparkwing.lake._lines import (
     BATCH_RECORDS,
     FILE,
@@ -863,10 +863,12 @@ def read_csv(
         and spark_can_parse(splits)
     )
     if fast:
-        types = pass1_types(inferrer, splits, hdr) if inferrer is not None else None
-        settled = _read_fast(
-            spark, plan, splits, s3, spark_paths(), files[0].uri if len(files) == 1 else None, types
-        )
+        found = pass1_types(inferrer, splits, hdr) if inferrer is not None else None
+        file_uri = files[0].uri if len(files) == 1 else None
+        if found is not None and _proven_clean(plan, found):
+            return _read_clean(spark, plan, spark_paths(), file_uri, found)
+        types = None if found is None else dict(zip(found[0].columns, found[1].types, strict=True))
+        settled = _read_fast(spark, plan, splits, s3, spark_paths(), file_uri, types)
         if settled is not None:
             return settled
     return _read_records(spark, plan, rec, splits, s3)
@@ -902,14 +904,52 @@ def pass1_inferrer(spark: SparkSession, plan: CsvPlan, markers: list[str]) -> In
     )
 
 
-def pass1_types(inferrer: Inferrer, splits: Sequence[Split], header: bytes | None) -> dict[int, str] | None:
-    """Column index -> Spark SQL type from pass 1's summaries; None when Spark must infer."""
+def pass1_types(
+    inferrer: Inferrer, splits: Sequence[Split], header: bytes | None
+) -> tuple[Inferrer, Inferred] | None:
+    """Pass 1's inference from the splits' summaries; None when Spark must infer."""
     per_file: dict[str, list[Any]] = {}
     for s in splits:
         parts = s.probe if isinstance(s.probe, list) else [s.probe]
         per_file.setdefault(s.uri, []).extend(p.get("infer") if isinstance(p, dict) else None for p in parts)
-    types = merge(inferrer, list(per_file.values()), header)
-    return None if types is None else dict(zip(inferrer.columns, types, strict=True))
+    found = merge(inferrer, list(per_file.values()), header)
+    return None if found is None else (inferrer, found)
+
+
+def _proven_clean(plan: CsvPlan, found: tuple[Inferrer, Inferred]) -> bool:
+    """Pass 1 proved that Spark's parse of these files can reject no row.
+
+    It parsed every line (Arrow, the same tokens as Spark's parser on a line-exact file:
+    :class:`CsvProbe`) with exactly the header's field count, and every cell of an inferred
+    column is of that column's type.  Not when a column is declared with a type other than
+    string (its cells are checked by the cast), when a quoted empty cell sits in a
+    non-string column with a null marker set (Spark reads it as ``""``, which does not cast),
+    or with one column (a whitespace-only line is no record for Spark, a value for Arrow).
+    """
+    inferrer, inferred = found
+    if len(plan.names) < 2 or any(t != "string" for t in plan.declared.values()):
+        return False
+    return not any(e and t != "string" for t, e in zip(inferred.types, inferred.quoted_empty, strict=True))
+
+
+def _read_clean(
+    spark: SparkSession,
+    plan: CsvPlan,
+    paths: list[str],
+    file_uri: str | None,
+    found: tuple[Inferrer, Inferred],
+) -> Settled:
+    """A file pass 1 proved clean: Spark's parse with pass 1's types, neither cached nor counted.
+
+    The counts are pass 1's (no row is quarantined), so no Spark job runs here: the frame is
+    parsed once, by the step that uses it (as a hand-written ``spark.read.csv`` would be).
+    Spark's column pruning cannot hide a malformed row: there is none.
+    """
+    inferrer, inferred = found
+    types = dict(zip(inferrer.columns, inferred.types, strict=True))
+    df, _detail = read_csv_spark(spark, plan, paths, file_uri, types)
+    df = df.select(*[q(c) for c in plan.output])
+    return Settled(df, df, inferred.rows, 0, {}, {}, None, [])
 
 
 def _read_fast(
