@@ -204,6 +204,7 @@ def read_csv_spark(
     paths: list[str],
     file_uri: str | None,
     types: dict[int, str] | None = None,
+    failfast: bool = False,
 ) -> tuple[DataFrame, list[tuple[str, Column, Column]]]:
     """The fast path: Spark's own CSV parser (PERMISSIVE), for files pass 1 found line-exact.
 
@@ -253,6 +254,10 @@ def read_csv_spark(
         else:
             dtype = T.StringType()
         fields.append(T.StructField(n, dtype))
+    if failfast:  # a proven-clean file: a malformed row (the file changed since) fails the job
+        plain = {k: v for k, v in opts.items() if k not in ("columnNameOfCorruptRecord", "mode")}
+        clean = spark.read.schema(T.StructType(fields)).options(**plain, mode="FAILFAST").csv(paths)
+        return clean, []
     schema = T.StructType(fields + [T.StructField(BAD, T.StringType())])
     df = spark.read.schema(schema).options(**opts).csv(paths)
     file = F.lit(file_uri) if file_uri else F.input_file_name()
@@ -943,11 +948,13 @@ def _read_clean(
 
     The counts are pass 1's (no row is quarantined), so no Spark job runs here: the frame is
     parsed once, by the step that uses it (as a hand-written ``spark.read.csv`` would be).
-    Spark's column pruning cannot hide a malformed row: there is none.
+    Spark's column pruning cannot hide a malformed row: there is none.  The read is
+    ``FAILFAST``, so a file changed after pass 1 fails the step that reads it (for the columns
+    it reads) rather than passing a bad row as nulls.
     """
     inferrer, inferred = found
     types = dict(zip(inferrer.columns, inferred.types, strict=True))
-    df, _detail = read_csv_spark(spark, plan, paths, file_uri, types)
+    df, _detail = read_csv_spark(spark, plan, paths, file_uri, types, failfast=True)
     df = df.select(*[q(c) for c in plan.output])
     return Settled(df, df, inferred.rows, 0, {}, {}, None, [])
 
