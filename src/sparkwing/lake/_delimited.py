@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 from sparkwing.config import SourceSpec
 from sparkwing.errors import SourceError
+from sparkwing.lake._csv_infer import Inferred, Inferrer, merge
 from sparkwing.lake._lines import (
     BATCH_RECORDS,
     FILE,
@@ -198,12 +199,19 @@ def header_line(head: bytes, spec: SourceSpec) -> bytes | None:
 
 
 def read_csv_spark(
-    spark: SparkSession, plan: CsvPlan, paths: list[str], file_uri: str | None
+    spark: SparkSession,
+    plan: CsvPlan,
+    paths: list[str],
+    file_uri: str | None,
+    types: dict[int, str] | None = None,
+    failfast: bool = False,
 ) -> tuple[DataFrame, list[tuple[str, Column, Column]]]:
     """The fast path: Spark's own CSV parser (PERMISSIVE), for files pass 1 found line-exact.
 
     Undeclared column types come from Spark's ``inferSchema`` pass (the same pass a
-    hand-written job pays), unless several null markers are set (Spark honours one): then
+    hand-written job pays) or, when given, from ``types`` (column index -> SQL type, pass 1's
+    inference by the same rules: :mod:`sparkwing.lake._csv_infer`), unless several null
+    markers are set (Spark honours one): then
     every column is read as a string and typed by :func:`settle`.  A declared value that does
     not parse makes the row corrupt; the (kind, reason, condition) triples re-split such a
     line to name the column and value that failed.
@@ -230,19 +238,26 @@ def read_csv_spark(
         opts["dateFormat"] = next(iter(dates)) if dates else spec.date_format  # type: ignore[assignment]
     if stamps or spec.timestamp_format:
         opts["timestampFormat"] = next(iter(stamps)) if stamps else spec.timestamp_format  # type: ignore[assignment]
-    inferred: list[T.StructField] = []
-    if typed and any(n not in plan.declared for n in plan.names):
+    inferred: list[T.DataType] = []
+    if typed and types is not None:
+        inferred = [T._parse_datatype_string(types.get(i, "string")) for i in range(len(plan.names))]
+    elif typed and any(n not in plan.declared for n in plan.names):
         infer_opts = {k: v for k, v in opts.items() if k not in ("mode", "columnNameOfCorruptRecord")}
-        inferred = spark.read.options(**infer_opts, inferSchema="true").csv(paths).schema.fields
+        schema = spark.read.options(**infer_opts, inferSchema="true").csv(paths).schema
+        inferred = [f.dataType for f in schema.fields]
     fields = []
     for i, n in enumerate(plan.names):
         if n in plan.declared:
             dtype = T._parse_datatype_string(plan.declared[n])
         elif typed and i < len(inferred):
-            dtype = inferred[i].dataType
+            dtype = inferred[i]
         else:
             dtype = T.StringType()
         fields.append(T.StructField(n, dtype))
+    if failfast:  # a proven-clean file: a malformed row (the file changed since) fails the job
+        plain = {k: v for k, v in opts.items() if k not in ("columnNameOfCorruptRecord", "mode")}
+        clean = spark.read.schema(T.StructType(fields)).options(**plain, mode="FAILFAST").csv(paths)
+        return clean, []
     schema = T.StructType(fields + [T.StructField(BAD, T.StringType())])
     df = spark.read.schema(schema).options(**opts).csv(paths)
     file = F.lit(file_uri) if file_uri else F.input_file_name()
@@ -674,6 +689,7 @@ class _ProbeState:
     text_after: list[bool] = field(default_factory=lambda: [False, False])
     open_close: list[bool] = field(default_factory=lambda: [False, False])
     first_ok: bool | None = None  # the split's first byte may follow a closing quote
+    infer: Any = None  # the pass-1 type inference (:class:`InferState`), when asked for
 
 
 @dataclass
@@ -690,6 +706,7 @@ class CsvProbe(Probe):
     header: bytes = b""  # the header line's bytes (without its break); b"" when none
     encoding: str = "utf-8"
     delimiter: str = ","
+    infer: Inferrer | None = None  # also infer the column types (Spark's rules) on the way
 
     def begin(self, split: Any) -> _ProbeState:
         import codecs
@@ -701,6 +718,8 @@ class CsvProbe(Probe):
             state.bad_text = True
         state.tail = b"" if split.start == 0 else b"\n"  # the split starts a line or is skipped
         state.mid = split.start > 0
+        if self.infer is not None:
+            state.infer = self.infer.begin(state.mid)
         return state
 
     def feed(self, state: _ProbeState, data: bytes, first: bool) -> _ProbeState:
@@ -709,6 +728,9 @@ class CsvProbe(Probe):
         if not data:
             return state
         mid, state.mid = state.mid, False
+        if state.infer is not None:
+            assert self.infer is not None
+            self.infer.feed(state.infer, data, mid)
         if b"\x00" in data:
             state.bad_text = True
         if state.decoder is not None and not state.bad_text:
@@ -769,7 +791,12 @@ class CsvProbe(Probe):
             state.open_close[k] = not inside.all()
 
     def end(self, state: _ProbeState) -> dict[str, Any]:
+        infer = None
+        if state.infer is not None:
+            assert self.infer is not None
+            infer = self.infer.end(state.infer)
         return {
+            "infer": infer,
             "text": not (state.bad_text or state.header_again),
             "no_quoted_break": [not b for b in state.quoted_break],
             "no_text_after_quote": [not a for a in state.text_after],
@@ -824,9 +851,10 @@ def read_csv(
     rec = plan.record_format()
     splits = plan_splits(files, SPLIT_BYTES if rec.splittable else 1 << 62)
     hdr = header_line(head, spec) if spec.header else b""
-    probe = CsvProbe(spec.quote, hdr or b"", spec.encoding, plan.delimiter)
-    splits = scan_splits(spark, splits, s3, rec.quote if rec.splittable else None, probe)
     markers = [v for v in spec.null_values if v != ""]
+    inferrer = pass1_inferrer(spark, plan, markers) if hdr is not None else None
+    probe = CsvProbe(spec.quote, hdr or b"", spec.encoding, plan.delimiter, inferrer)
+    splits = scan_splits(spark, splits, s3, rec.quote if rec.splittable else None, probe)
     dates = {f for c, f in plan.formats.items() if plan.declared[c] == "date"}
     stamps = {f for c, f in plan.formats.items() if plan.declared[c] == "timestamp"}
     bom = head.startswith("\ufeff".encode(spec.encoding, "ignore") or b"\xef\xbb\xbf")
@@ -840,18 +868,107 @@ def read_csv(
         and spark_can_parse(splits)
     )
     if fast:
-        settled = _read_fast(
-            spark, plan, splits, s3, spark_paths(), files[0].uri if len(files) == 1 else None
-        )
+        found = pass1_types(inferrer, splits, hdr) if inferrer is not None else None
+        file_uri = files[0].uri if len(files) == 1 else None
+        if found is not None and _proven_clean(plan, found):
+            return _read_clean(spark, plan, spark_paths(), file_uri, found)
+        types = None if found is None else dict(zip(found[0].columns, found[1].types, strict=True))
+        settled = _read_fast(spark, plan, splits, s3, spark_paths(), file_uri, types)
         if settled is not None:
             return settled
     return _read_records(spark, plan, rec, splits, s3)
 
 
+def pass1_inferrer(spark: SparkSession, plan: CsvPlan, markers: list[str]) -> Inferrer | None:
+    """The pass-1 type inference for the fast path, when it can give Spark's exact answer.
+
+    Not with a date or timestamp pattern (they make more text parse as a date), several null
+    markers (no inference at all), another escape than the quote, a non-UTF-8 encoding, a
+    multi-character delimiter, the ``LEGACY`` time parser or negative decimal scales
+    (:mod:`sparkwing.lake._csv_infer` assumes neither); then Spark's ``inferSchema`` runs.
+    """
+    spec = plan.spec
+    undeclared = tuple(i for i, n in enumerate(plan.names) if n not in plan.declared)
+    conf = spark.conf
+    if (
+        not undeclared
+        or len(markers) > 1
+        or spec.date_format
+        or spec.timestamp_format
+        or any(plan.declared[c] in ("date", "timestamp") for c in plan.formats)
+        or spec.escape != spec.quote
+        or len(spec.quote) != 1
+        or len(plan.delimiter) != 1
+        or spec.encoding.lower().replace("-", "").replace("_", "") != "utf8"
+        or str(conf.get("spark.sql.legacy.timeParserPolicy", "EXCEPTION")).upper() == "LEGACY"
+        or str(conf.get("spark.sql.legacy.allowNegativeScaleOfDecimal", "false")).lower() == "true"
+    ):
+        return None
+    return Inferrer(
+        len(plan.names), undeclared, plan.delimiter, spec.quote, markers[0] if markers else "", spec.header
+    )
+
+
+def pass1_types(
+    inferrer: Inferrer, splits: Sequence[Split], header: bytes | None
+) -> tuple[Inferrer, Inferred] | None:
+    """Pass 1's inference from the splits' summaries; None when Spark must infer."""
+    per_file: dict[str, list[Any]] = {}
+    for s in splits:
+        parts = s.probe if isinstance(s.probe, list) else [s.probe]
+        per_file.setdefault(s.uri, []).extend(p.get("infer") if isinstance(p, dict) else None for p in parts)
+    found = merge(inferrer, list(per_file.values()), header)
+    return None if found is None else (inferrer, found)
+
+
+def _proven_clean(plan: CsvPlan, found: tuple[Inferrer, Inferred]) -> bool:
+    """Pass 1 proved that Spark's parse of these files can reject no row.
+
+    It parsed every line (Arrow, the same tokens as Spark's parser on a line-exact file:
+    :class:`CsvProbe`) with exactly the header's field count, and every cell of an inferred
+    column is of that column's type.  Not when a column is declared with a type other than
+    string (its cells are checked by the cast), when a quoted empty cell sits in a
+    non-string column with a null marker set (Spark reads it as ``""``, which does not cast),
+    or with one column (a whitespace-only line is no record for Spark, a value for Arrow).
+    """
+    inferrer, inferred = found
+    if len(plan.names) < 2 or any(t != "string" for t in plan.declared.values()):
+        return False
+    return not any(e and t != "string" for t, e in zip(inferred.types, inferred.quoted_empty, strict=True))
+
+
+def _read_clean(
+    spark: SparkSession,
+    plan: CsvPlan,
+    paths: list[str],
+    file_uri: str | None,
+    found: tuple[Inferrer, Inferred],
+) -> Settled:
+    """A file pass 1 proved clean: Spark's parse with pass 1's types, neither cached nor counted.
+
+    The counts are pass 1's (no row is quarantined), so no Spark job runs here: the frame is
+    parsed once, by the step that uses it (as a hand-written ``spark.read.csv`` would be).
+    Spark's column pruning cannot hide a malformed row: there is none.  The read is
+    ``FAILFAST``, so a file changed after pass 1 fails the step that reads it (for the columns
+    it reads) rather than passing a bad row as nulls.
+    """
+    inferrer, inferred = found
+    types = dict(zip(inferrer.columns, inferred.types, strict=True))
+    df, _detail = read_csv_spark(spark, plan, paths, file_uri, types, failfast=True)
+    df = df.select(*[q(c) for c in plan.output])
+    return Settled(df, df, inferred.rows, 0, {}, {}, None, [])
+
+
 def _read_fast(
-    spark: SparkSession, plan: CsvPlan, splits: list[Split], s3: Any, paths: list[str], file_uri: str | None
+    spark: SparkSession,
+    plan: CsvPlan,
+    splits: list[Split],
+    s3: Any,
+    paths: list[str],
+    file_uri: str | None,
+    types: dict[int, str] | None = None,
 ) -> Settled | None:
-    df, detail = read_csv_spark(spark, plan, paths, file_uri)
+    df, detail = read_csv_spark(spark, plan, paths, file_uri, types)
     settled = settle(df, source=plan.name, declared={}, infer=[], delimiter=plan.delimiter, bad_detail=detail)
     settled.df = settled.df.select(*[q(c) for c in plan.output])
     if not settled.rows_quarantined:

@@ -1,0 +1,322 @@
+"""CSV column types inferred in pass 1, by Spark 3.5's own rules, or not at all.
+
+Spark's ``inferSchema`` (``CSVInferSchema``) tries each non-null cell as int, long, decimal,
+double, date/timestamp and boolean in that order, falls back to string, and merges the
+per-row types of a column.  This module classifies every cell into one of a few classes for
+which the outcome of that chain is certain without running it:
+
+* ``INT`` / ``LONG``: ``[+-]?[0-9]{1,18}`` (``Integer.parseInt`` / ``Long.parseLong``),
+* ``DOUBLE``: ``[+-]?[0-9]*\\.[0-9]+`` (a positive ``BigDecimal`` scale, so not a decimal;
+  ``Double.parseDouble`` reads it), or a plain number with an exponent whose ``BigDecimal``
+  scale is not 0 (``1e-05``, ``2.5E3``; a scale of 0, ``1.5e1``, would be a decimal),
+* ``BOOL``: ``true`` / ``false`` in any case,
+* ``STRING``: text that no number, date, timestamp or boolean parser of Spark accepts: its
+  first character (after spaces) is a letter or punctuation that none of them can start
+  with (not ``I``nf, ``N``aN, a time-only ``T1``, a sign or a dot), or a run of digits
+  followed by a character that ends every parse (``36 months``, ``10+ years``, ``01/02``),
+* ``UNKNOWN``: everything else (`` 12``, ``0x10``, ``1.0d``, ``NaN``, ``2015-01-01``, 19+
+  digit integers, ``1.``, non-ASCII digits, ...).
+
+A column with a ``STRING`` cell is a string column whatever else it holds (string absorbs
+every type in Spark's merge).  Otherwise a column with an ``UNKNOWN`` cell, or with booleans
+and numbers together (Spark's merge of those depends on the order tasks finish), cannot be
+decided here and the caller runs Spark's ``inferSchema`` instead.  Only used when no date or
+timestamp pattern is set, the time-parser policy is not ``LEGACY`` and negative decimal
+scales are not allowed (they change the classes above).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+STR, UNK, BOOL, INT, LONG, DBL, QEMPTY = 1, 2, 4, 8, 16, 32, 64
+
+_INT = r"^[+-]?[0-9]{1,18}$"
+_DBL = r"^[+-]?[0-9]*\.[0-9]+$"
+_EXP = r"^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)[eE][+-]?[0-9]{1,9}$"
+_BOOL = r"^(?i:true|false)$"
+_PUNCT = r"""!"#$%&'()*,/;<=>?@\[\\\]^_`{|}~"""
+_STR = (
+    r"^(?:[\x00-\x20]*(?:[A-HJ-MO-SU-Za-z" + _PUNCT + r"]"
+    r"|I(?:$|[^n]|n$|n[^f])|N(?:$|[^a]|a$|a[^N])|T[A-Za-z])"
+    r"|[0-9]+(?:[A-CG-WYZa-cg-wyz+" + _PUNCT + r"]|[ \t]+[^\x00-\x20]))"
+)
+
+MAX_PIECE = 1 << 20  # a line piece kept for the driver longer than this: no inference
+
+
+_INT_E = r"^(?:[+-]?[0-9]{1,18}%s)?$"
+_NUM_E = r"^(?:[+-]?(?:[0-9]{1,18}|[0-9]*\.[0-9]+)%s)?$"
+
+
+def _or_null(pattern: str, null_value: str) -> str:
+    return pattern % ("|" + re.escape(null_value) if null_value else "")
+
+
+def classify(arr: pa.Array, null_value: str, seen: int = 0) -> int:
+    """The class flags of the non-null cells of one string column (see the module doc).
+
+    ``seen``: the column's flags so far (a column already ``DOUBLE`` skips the integer test).
+    The common cases cost one regular-expression pass: integers (and empty cells), or
+    numbers with a fraction (and integers, and empty cells).  Null cells of ``arr`` are
+    unquoted empty cells (Spark reads them as ``null_value``); a ``""`` cell is a quoted empty
+    one, flagged ``QEMPTY`` when a ``null_value`` is set (Spark's parse then reads it as an
+    empty string, which no number or boolean column accepts).
+    """
+    import pyarrow.compute as pc
+
+    flags = QEMPTY if null_value and pc.any(pc.equal(arr, "")).as_py() else 0
+    if not seen & DBL and pc.all(pc.match_substring_regex(arr, _or_null(_INT_E, null_value))).as_py():
+        if not _any_value(arr, null_value):
+            return flags
+        width = pc.max(pc.binary_length(arr)).as_py() or 0
+        return flags | (INT if width <= 9 else _int_flags(arr, null_value))  # 9 digits: an int
+    if (
+        seen & (INT | LONG | DBL)
+        and pc.all(pc.match_substring_regex(arr, _or_null(_NUM_E, null_value))).as_py()
+    ):
+        return flags | DBL  # a fraction is there (the integer test failed) or was seen before
+    return flags | _classify(arr, null_value)
+
+
+def _any_value(arr: pa.Array, null_value: str) -> bool:
+    import pyarrow.compute as pc
+
+    keep = pc.not_equal(arr, "")
+    if null_value:
+        keep = pc.and_(keep, pc.not_equal(arr, null_value))
+    return bool(pc.any(keep).as_py())
+
+
+def _int_flags(arr: pa.Array, null_value: str = "") -> int:
+    import pyarrow.compute as pc
+
+    keep = pc.not_equal(arr, "")
+    if null_value:
+        keep = pc.and_(keep, pc.not_equal(arr, null_value))
+    ints = pc.cast(pc.utf8_ltrim(pc.filter(arr, keep), "+"), "int64")
+    lo, hi = pc.min_max(ints).values()
+    return INT if -(1 << 31) <= lo.as_py() and hi.as_py() < (1 << 31) else LONG
+
+
+def _classify(arr: pa.Array, null_value: str) -> int:
+    import pyarrow.compute as pc
+
+    keep = pc.not_equal(arr, "")
+    if null_value:
+        keep = pc.and_(keep, pc.not_equal(arr, null_value))
+    arr = pc.filter(arr, keep)
+    if not len(arr):
+        return 0
+    flags = 0
+    m = pc.match_substring_regex(arr, _INT)
+    if pc.any(m).as_py():
+        flags |= _int_flags(pc.filter(arr, m))
+        if pc.all(m).as_py():
+            return flags
+        arr = pc.filter(arr, pc.invert(m))
+    for pattern, flag in ((_DBL, DBL), (_BOOL, BOOL), (_STR, STR)):
+        m = pc.match_substring_regex(arr, pattern)
+        if not pc.any(m).as_py():
+            continue
+        flags |= flag
+        if flag == STR or pc.all(m).as_py():
+            return flags
+        arr = pc.filter(arr, pc.invert(m))
+    m = pc.match_substring_regex(arr, _EXP)
+    for v in pc.filter(arr, m).to_pylist():
+        flags |= DBL if _scale(v) != 0 else UNK
+    return flags | (UNK if not pc.all(m).as_py() else 0)
+
+
+def _scale(text: str) -> int:
+    """``java.math.BigDecimal(text).scale()`` for a plain number with an exponent."""
+    try:
+        exp = Decimal(text).as_tuple().exponent
+    except InvalidOperation:  # pragma: no cover - the pattern admits valid numbers only
+        return 0
+    return -exp if isinstance(exp, int) else 0
+
+
+def spark_type(flags: int) -> str | None:
+    """The type Spark's ``inferSchema`` gives a column with these cell classes; None: unsure."""
+    flags &= ~QEMPTY  # quoted empty cells are skipped by the inference
+    if flags & STR or not flags:
+        return "string"
+    if flags & UNK or (flags & BOOL and flags & (INT | LONG | DBL)):
+        return None
+    if flags & BOOL:
+        return "boolean"
+    if flags & DBL:
+        return "double"
+    return "bigint" if flags & LONG else "int"
+
+
+@dataclass
+class InferState:
+    """One split's pass-1 inference: flags per inferred column, and the pieces of its edge lines."""
+
+    flags: list[int]
+    ok: bool = True
+    head: bytes | None = None  # a mid-file split: the bytes before its first line break
+    carry: bytes = b""  # the bytes after the last line break seen so far
+    first_line: bytes | None = None  # the file's first line (the header), when skipped
+    need_header: bool = False
+    rows: int = 0  # records classified (Spark's rows: every line has the header's field count)
+
+
+@dataclass(frozen=True)
+class Inferrer:
+    """Classifies the undeclared columns of whole lines (Arrow's CSV parser, strings only)."""
+
+    ncols: int
+    columns: tuple[int, ...]  # indices of the columns to infer
+    delimiter: str
+    quote: str
+    null_value: str
+    header: bool
+
+    def begin(self, mid: bool) -> InferState:
+        return InferState(
+            [0] * len(self.columns), head=None if not mid else b"", need_header=self.header and not mid
+        )
+
+    def feed(self, st: InferState, data: bytes, mid_first: bool) -> None:
+        if not st.ok or not data:
+            return
+        buf = st.carry + data
+        st.carry = b""
+        if mid_first:  # the split's first piece ends at its first line break
+            cut = _first_break(buf)
+            if cut < 0:  # a line longer than a block: not worth it
+                st.ok = False
+                return
+            st.head, buf = buf[:cut], buf[cut + 1 :]
+        if st.need_header:
+            cut = _first_break(buf)
+            if cut < 0:
+                st.carry = buf
+                st.ok = len(buf) <= MAX_PIECE
+                return
+            st.first_line, buf = buf[:cut], buf[cut + 1 :]
+            st.need_header = False
+        end = max(buf.rfind(b"\n"), buf.rfind(b"\r"))
+        if end < 0:
+            st.carry = buf
+            st.ok = len(buf) <= MAX_PIECE
+            return
+        st.carry = buf[end + 1 :]
+        self.lines(st, buf[: end + 1])
+
+    def lines(self, st: InferState, body: bytes) -> None:
+        """Classify complete lines (``body`` ends with a line break or the file)."""
+        if not st.ok or not body.strip(b"\r\n"):
+            return
+        todo = [k for k, f in enumerate(st.flags) if not f & STR]  # a string column stays one
+        if not todo:  # still parsed: the count of records, and every line's field count
+            todo = [0]
+        table = self.parse(body, [self.columns[k] for k in todo])
+        if table is None:
+            st.ok = False
+            return
+        st.rows += table.num_rows
+        for k, col in zip(todo, table.columns, strict=True):
+            if not st.flags[k] & STR:
+                for chunk in col.chunks:
+                    st.flags[k] |= classify(chunk, self.null_value, st.flags[k])
+                if st.flags[k] & UNK and not st.flags[k] & STR:
+                    st.ok = False  # undecidable unless a later string cell: let Spark infer
+                    return
+
+    def parse(self, body: bytes, columns: list[int]) -> Any:
+        import pyarrow as pa
+        from pyarrow import csv
+
+        names = [f"c{i}" for i in range(self.ncols)]
+        try:
+            return csv.read_csv(
+                pa.py_buffer(body),
+                read_options=csv.ReadOptions(column_names=names, use_threads=False, block_size=1 << 26),
+                parse_options=csv.ParseOptions(
+                    delimiter=self.delimiter,
+                    quote_char=self.quote or False,
+                    double_quote=True,
+                    escape_char=False,
+                    newlines_in_values=False,
+                    ignore_empty_lines=True,
+                ),
+                convert_options=csv.ConvertOptions(
+                    column_types={n: pa.string() for n in names},
+                    include_columns=[names[i] for i in columns],
+                    null_values=[""],  # an unquoted empty cell is null, a quoted one ""
+                    strings_can_be_null=bool(self.null_value),
+                    quoted_strings_can_be_null=False,
+                ),
+            )
+        except (pa.ArrowInvalid, ValueError):
+            return None
+
+    def end(self, st: InferState) -> dict[str, Any]:
+        return {
+            "ok": st.ok and not st.need_header,
+            "flags": st.flags,
+            "head": st.head,
+            "tail": st.carry,
+            "first_line": st.first_line,
+            "rows": st.rows,
+        }
+
+
+def _first_break(buf: bytes) -> int:
+    cuts = [i for i in (buf.find(b"\n"), buf.find(b"\r")) if i >= 0]
+    return min(cuts) if cuts else -1
+
+
+@dataclass(frozen=True)
+class Inferred:
+    """Pass 1's answer: the Spark type of each inferred column, and what else it proved."""
+
+    types: list[str]
+    rows: int  # the records of all files (header lines not counted)
+    quoted_empty: list[bool]  # a column held a quoted empty cell (``""``) with a null marker set
+
+
+def merge(inferrer: Inferrer, per_file: list[list[dict[str, Any]]], header: bytes | None) -> Inferred | None:
+    """The Spark types of the inferred columns from every split's summary, or None (unsure).
+
+    ``per_file``: each file's split summaries in order.  The line cut by a split boundary is
+    the previous split's tail plus the next one's head, classified here.  With a header,
+    every file must start with the same header line (Spark drops the lines equal to the
+    first line it reads, from whichever file that is).
+    """
+    flags = [0] * len(inferrer.columns)
+    rows = 0
+    edges = bytearray()
+    for parts in per_file:
+        for k, p in enumerate(parts):
+            if not isinstance(p, dict) or not p["ok"]:
+                return None
+            if k == 0 and inferrer.header and p["first_line"] != header:
+                return None
+            if k > 0:
+                if p["head"] is None:
+                    return None
+                edges += p["head"] + b"\n"
+            flags = [a | b for a, b in zip(flags, p["flags"], strict=True)]
+            rows += p["rows"]
+            edges += p["tail"] + (b"\n" if k == len(parts) - 1 else b"")
+    st = InferState(flags)
+    inferrer.lines(st, bytes(edges))
+    if not st.ok:
+        return None
+    types = [spark_type(f) for f in st.flags]
+    if any(t is None for t in types):
+        return None
+    quoted_empty = [bool(f & QEMPTY) for f in st.flags]
+    return Inferred(types, rows + st.rows, quoted_empty)  # type: ignore[arg-type]
