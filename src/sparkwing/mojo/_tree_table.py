@@ -125,16 +125,8 @@ class DecisionTable:
             n += len(operand)
         if n > cls.chunk_answers // cls.min_chunk_rows:
             return None
-        leaf_ids = np.arange(ni, ni + nl, dtype=np.int64)
-
-        def ref(c: np.ndarray) -> np.ndarray:
-            return np.where(c >= 0, c, ni + ~c)
-
-        child = np.empty(2 * (ni + nl), dtype=np.int64)
-        child[0::2] = np.concatenate([ref(f.left), leaf_ids])
-        child[1::2] = np.concatenate([ref(f.right), leaf_ids])
-        value = np.concatenate([np.zeros(ni), f.leaves])
-        table = cls(n, question, child, ref(f.roots).astype(np.int64), value, groups)
+        # The forest's traversal form (leaves as self-looping nodes after the internal ones).
+        table = cls(n, question, f._t_child, f._t_roots, f._t_value, groups)
         table.decode_top(min(cls.top_levels, f.depth))
         return table
 
