@@ -23,6 +23,14 @@ def _rows(dataset: str) -> list[dict[str, Any]]:
     ]
 
 
+def _number(v: str, *, ints: bool = False) -> float | int | None:
+    """A JSON client's number for the cell text (an int for plain digits with ``ints``), or None."""
+    try:
+        return int(v) if ints and v.isdigit() else float(v)
+    except ValueError:
+        return None
+
+
 def _typed(row: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for k, v in row.items():
@@ -164,13 +172,7 @@ def test_one_row_drift_counts_equal_the_general_ones(monkeypatch: pytest.MonkeyP
     model = mojo.load(FIXTURES / "glm_binomial_prostate.zip")
     rows = _rows("prostate")[:60]
     kinds = {f.name: ("categorical" if f.domain else "numeric") for f in model.info.features}
-    def number(v: str) -> float | None:
-        try:
-            return float(v)
-        except ValueError:
-            return None
-
-    typed = [{k: (v if kinds.get(k) != "numeric" else number(v)) for k, v in r.items()} for r in rows]
+    typed = [{k: (v if kinds.get(k) != "numeric" else _number(v)) for k, v in r.items()} for r in rows]
     profile = profile_columns({k: [r.get(k) for r in typed] for k in kinds}, kinds, bins=4)
     card = ModelCard.load(card_for("glm_binomial_prostate")).model_copy(update={"profile": profile})
     lm: Any = SimpleNamespace(model=model, name="m", version=1, card=card)
@@ -269,13 +271,7 @@ def test_complete_batch_block_encoding_answers_byte_for_byte(fixture: str, datas
     features = model.info.feature_names
     numeric = [f.name for f in model.info.features if f.domain is None]
 
-    def number(v: str) -> float | int | None:
-        try:
-            return int(v) if v.isdigit() else float(v)
-        except ValueError:
-            return None
-
-    base = [{f: (number(r[f]) if f in numeric else r[f]) for f in features}
+    base = [{f: (_number(r[f], ints=True) if f in numeric else r[f]) for f in features}
             for r in _rows(dataset) if set(features) <= r.keys()][:40]
     categorical = [f.name for f in model.info.features if f.domain is not None]
     batches = [base]
@@ -328,13 +324,7 @@ def test_complete_batch_drift_counts_equal_the_column_path(monkeypatch: pytest.M
     features = model.info.feature_names
     kinds = {f.name: ("categorical" if f.domain else "numeric") for f in model.info.features}
 
-    def number(v: str) -> float | None:
-        try:
-            return float(v)
-        except ValueError:
-            return None
-
-    rows = [{f: (number(r[f]) if kinds[f] == "numeric" else r[f]) for f in features}
+    rows = [{f: (_number(r[f]) if kinds[f] == "numeric" else r[f]) for f in features}
             for r in _rows("loan") if set(features) <= r.keys()][:60]
     profile = profile_columns({k: [r[k] for r in rows] for k in kinds}, kinds, bins=4)
     card = ModelCard.load(card_for("glm_binomial_loan")).model_copy(update={"profile": profile})
