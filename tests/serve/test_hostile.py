@@ -169,7 +169,7 @@ def _p99(http: httpx.Client, n: int) -> float:
     return statistics.quantiles(times, n=100)[98] * 1000
 
 
-def test_one_row_p99_beside_batch_clients_within_3x(workspace: Path, tmp_path: Path) -> None:
+def test_one_row_p99_beside_batch_clients_within_5x(workspace: Path, tmp_path: Path) -> None:
     # Before: scoring ran on the event loop; 1-row p99 rose ~20x beside two 10k-row clients.
     batch = tmp_path / "batch.json"
     batch.write_bytes(
@@ -178,7 +178,7 @@ def test_one_row_p99_beside_batch_clients_within_3x(workspace: Path, tmp_path: P
     with serve(workspace) as (base, _, _):
         with httpx.Client(base_url=base, timeout=60) as http:
             _p99(http, 50)  # warm up
-            alone = _p99(http, 300)
+            alone = _p99(http, 600)
             # The batch clients stand in for remote machines: their own CPU (nice 19) is not the service's.
             clients = [
                 subprocess.Popen(
@@ -193,18 +193,22 @@ def test_one_row_p99_beside_batch_clients_within_3x(workspace: Path, tmp_path: P
             try:
                 for c in clients:  # both batch clients are scoring before we measure
                     assert c.stdout is not None and c.stdout.readline().strip() == "200"
-                beside = _p99(http, 300)
+                beside = _p99(http, 600)
             finally:
                 for c in clients:
                     c.kill()
                     c.wait()
-            alone_after = _p99(http, 300)
+            alone_after = _p99(http, 600)
     baseline = max(alone, alone_after)  # the machine's own load moves both; take the kinder one
     print(
         f"1-row p99 ms: alone {alone:.2f} / {alone_after:.2f}, beside two 10k-row clients {beside:.2f}, "
         f"ratio {beside / baseline:.2f}"
     )
-    assert beside <= 3 * baseline
+    # 5x, not 3x: on 2 cores the event loop still moves every batch's body and answer, and the
+    # faster batch scorers (issue 15) send more of them; 17 runs on a quiet machine gave 0.95-3.35
+    # (600 samples each side), the suite once 4.2 (300 samples).  The bug this guards, scoring on
+    # the event loop, gave ~20x.
+    assert beside <= 5 * baseline
 
 
 def test_workers_get_the_config_through_a_private_file(workspace: Path, tmp_path: Path) -> None:
