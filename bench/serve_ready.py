@@ -1,13 +1,16 @@
 """Benchmark: ``sparkwing serve``'s time to ready, alternating ``src/`` trees (before vs after).
 
-    PYTHONPATH=src .venv/bin/python bench/serve_ready.py [--runs 4] [--src /other/checkout/src ...]
+    PYTHONPATH=src .venv/bin/python bench/serve_ready.py [--runs 4] [--workers 2] [--src OTHER/src ...]
 
 Registers the loan GBM and GLM fixtures in a temporary workspace, then starts ``python -m
-sparkwing serve`` (1 worker, both models) ``--runs`` times per ``src/`` tree, the trees taking
-turns, and times process start -> first ``/readyz`` = 200 (every model loaded and able to
-answer), polled every 5 ms from this process (standard library only, nothing imported while the
-service starts).  Also prints the service's CPU time until ready, which the machine's other load
-barely moves: on a shared machine compare that one.  Without ``--src`` only this checkout's
+sparkwing serve`` (``--workers`` processes, default 1; both models) ``--runs`` times per ``src/``
+tree, the trees taking turns, and times process start -> ready: the first ``/readyz`` = 200 (every
+model loaded and able to answer), polled every 5 ms from this process (standard library only,
+nothing imported while the service starts), and the N-th "Application startup complete" on the
+service's log (with ``--workers N`` a worker starts up only once its models are loaded, and only
+then takes connections): ready means every worker answers.  Also prints the service's CPU time
+until ready (the whole process tree), which the machine's other load barely moves: on a shared
+machine compare that one.  Without ``--src`` only this checkout's
 ``src/`` is measured.  Python bytecode caching follows the environment (``PYTHONDONTWRITEBYTECODE``
 set: every start compiles sparkwing's modules; ``PYTHONPYCACHEPREFIX`` keeps caches elsewhere).
 """
@@ -21,15 +24,17 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import IO
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures" / "mojo"
 sys.path.insert(0, str(ROOT / "tests"))
-from procs import cpu_seconds  # noqa: E402  (the /proc reading the tests use too)
+from procs import tree_cpu_seconds  # noqa: E402  (the /proc reading the tests use too)
 
 
 def _port() -> int:
@@ -38,30 +43,41 @@ def _port() -> int:
         return int(s.getsockname()[1])
 
 
-def once(src: str, workspace: str) -> tuple[float, float]:
+def _note_startups(stream: IO[bytes], started: list[float]) -> None:
+    for line in stream:
+        if b"Application startup complete" in line:
+            started.append(time.perf_counter())
+
+
+def once(src: str, workspace: str, workers: int = 1) -> tuple[float, float]:
     """(seconds to ready, service CPU seconds until then)."""
     port = _port()
     env = {**os.environ, "PYTHONPATH": src}
     t0 = time.perf_counter()
     server = subprocess.Popen(
         [sys.executable, "-m", "sparkwing", "serve", "-w", workspace, "-m", "loan", "-m", "loan_glm",
-         "--port", str(port), "--poll", "0", "--rate-limit", "0"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+         "--port", str(port), "--poll", "0", "--rate-limit", "0", "--workers", str(workers)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
+    started: list[float] = []  # when each worker process finished its start-up (its log line)
+    assert server.stderr is not None
+    threading.Thread(target=_note_startups, args=(server.stderr, started), daemon=True).start()
     try:
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=1) as answer:
-                    if answer.status == 200:
-                        break
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
+        answered = False
+        while not (answered and len(started) >= workers):
+            if not answered:
+                try:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=1) as answer:
+                        answered = answer.status == 200
+                except (urllib.error.URLError, ConnectionError, TimeoutError):
+                    pass
             if server.poll() is not None:
                 raise SystemExit(f"the service exited ({src})")
             if time.perf_counter() - t0 > 120:
                 raise SystemExit("not ready within 120 s")
-            time.sleep(0.005)
-        return time.perf_counter() - t0, cpu_seconds(server.pid)
+            if not (answered and len(started) >= workers):
+                time.sleep(0.005)
+        return time.perf_counter() - t0, tree_cpu_seconds(server.pid)
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -70,6 +86,7 @@ def once(src: str, workspace: str) -> tuple[float, float]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--runs", type=int, default=4, help="starts per src tree")
+    ap.add_argument("--workers", type=int, default=1, help="sparkwing serve --workers")
     ap.add_argument("--src", action="append", default=[], help="another src/ tree to alternate with")
     args = ap.parse_args()
     sys.path.insert(0, str(ROOT / "src"))
@@ -87,11 +104,12 @@ def main() -> None:
             reg.set_alias(served, "production", mv.version)
         trees = [*args.src, str(ROOT / "src")]
         print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}; "
+              f"workers {args.workers}; "
               f"PYTHONDONTWRITEBYTECODE={os.environ.get('PYTHONDONTWRITEBYTECODE', '')!r}")
         results: dict[str, list[tuple[float, float]]] = {t: [] for t in trees}
         for _ in range(args.runs):
             for tree in trees:
-                results[tree].append(once(tree, str(tmp / "ws")))
+                results[tree].append(once(tree, str(tmp / "ws"), args.workers))
         print("| src | ready s (each run) | min | service CPU s until ready (each run) | min |")
         print("|---|---|---|---|---|")
         for tree, runs in results.items():

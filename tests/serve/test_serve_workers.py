@@ -10,6 +10,7 @@ from pathlib import Path
 
 import psutil
 from conftest import PROSTATE_ROW
+from procs import cmdline
 
 from servers import sparkwing_server
 from sparkwing.registry import Registry
@@ -64,3 +65,6 @@ def test_an_alias_switch_reaches_every_worker(workspace: Path) -> None:
             pid, version = _ask(port, proc.pid)
             switched[pid] = version
         assert len(switched) == 2
+        # Forked from the supervisor after its imports (a spawned worker runs `-c from
+        # multiprocessing.spawn import spawn_main ...` and imports FastAPI and NumPy again).
+        assert all(cmdline(pid) == cmdline(proc.pid) for pid in switched)

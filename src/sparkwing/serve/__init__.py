@@ -7,11 +7,34 @@ itself with sign-in (API keys, LDAP over HTTP Basic; :mod:`sparkwing.auth`), lim
     >>> app = create_app(ServeConfig(workspace="sparkwing-home"))    # doctest: +SKIP
 """
 
-from sparkwing.serve._app import Service, create_app
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from sparkwing.serve._config import DEFAULT_ALIAS, ModelRef, ServeConfig, is_loopback
 from sparkwing.serve._errors import ServeError
-from sparkwing.serve._models import LoadedModel, ModelStore
 from sparkwing.serve._server import run
+
+if TYPE_CHECKING:
+    from sparkwing.serve._app import Service, create_app
+    from sparkwing.serve._models import LoadedModel, ModelStore
+
+# The app and the models (FastAPI, NumPy, the scorer: ~0.3-0.4 CPU s) are imported on first use:
+# the supervisor of `serve --workers N` never needs them, and each worker process imports them
+# itself, so the supervisor starts its workers that much sooner.
+_LAZY = {"Service": "_app", "create_app": "_app", "LoadedModel": "_models", "ModelStore": "_models"}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "DEFAULT_ALIAS",

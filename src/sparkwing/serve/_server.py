@@ -5,9 +5,13 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import multiprocessing
 import os
+import signal
 import sys
 import tempfile
+import threading
+from collections.abc import Iterator
 from typing import Any
 
 from pydantic import SecretStr
@@ -58,8 +62,9 @@ def run(config: ServeConfig) -> None:
             os.environ[CONFIG_ENV] = path
             # A worker busy loading models on a loaded machine answers the supervisor's ping late;
             # uvicorn's 5 s would kill and restart it over and over.
-            uvicorn.run("sparkwing.serve._server:app_from_env", factory=True, workers=config.workers,
-                        timeout_worker_healthcheck=30, **common)
+            with _forked_workers():
+                uvicorn.run("sparkwing.serve._server:app_from_env", factory=True, workers=config.workers,
+                            timeout_worker_healthcheck=30, **common)
         finally:
             os.environ.pop(CONFIG_ENV, None)
             with contextlib.suppress(FileNotFoundError):
@@ -68,6 +73,40 @@ def run(config: ServeConfig) -> None:
     from sparkwing.serve._app import Service, create_app
 
     uvicorn.run(create_app(config, service=Service(config, workspace)), **common)
+
+
+#: signals uvicorn's supervisor catches for itself; a worker forked from it gets the defaults back
+_SUPERVISOR_SIGNALS = tuple(getattr(signal, n) for n in ("SIGHUP", "SIGTTIN", "SIGTTOU")
+                            if hasattr(signal, n))
+
+
+@contextlib.contextmanager
+def _forked_workers() -> Iterator[None]:
+    """uvicorn starts each worker with ``spawn``: a fresh interpreter that imports FastAPI, NumPy
+    and the scorer again (~0.5 CPU s each, with two workers on two cores all at once).  Here the
+    supervisor imports them once and the workers are forked from it, so a worker only loads its
+    models.  Safe because nothing has started yet: no Python thread, no event loop, no model, no
+    registry file open (the app is built in the worker; OpenBLAS's own threads, started by NumPy,
+    are stopped and restarted around a fork by OpenBLAS).  Falls back to ``spawn`` (uvicorn's own)
+    where fork is unavailable, a thread is already running, or uvicorn's internals differ."""
+    from uvicorn import _subprocess
+
+    if "fork" not in multiprocessing.get_all_start_methods() or not isinstance(
+            getattr(_subprocess, "spawn", None), multiprocessing.context.BaseContext):
+        yield
+        return
+    import sparkwing.serve._app  # noqa: F401  (what every worker needs, imported once)
+
+    if threading.active_count() > 1:
+        yield
+        return
+
+    spawn = _subprocess.spawn
+    _subprocess.spawn = multiprocessing.get_context("fork")  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        _subprocess.spawn = spawn
 
 
 def _clear_text(value: object) -> object:
@@ -79,6 +118,10 @@ def _clear_text(value: object) -> object:
 
 def app_from_env() -> object:
     from sparkwing.serve._app import create_app
+
+    if threading.current_thread() is threading.main_thread():
+        for sig in _SUPERVISOR_SIGNALS:  # forked: the supervisor's handlers would swallow them
+            signal.signal(sig, signal.SIG_DFL)
 
     with open(os.environ[CONFIG_ENV]) as fh:
         config = ServeConfig.model_validate_json(fh.read())
