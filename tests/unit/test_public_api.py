@@ -151,9 +151,10 @@ def test_nothing_of_ours_leaks(package: str) -> None:
     assert leaked == []
 
 
-#: packages whose ``__init__`` imports some names on first use (``__getattr__``): the API, and the
-#: pipeline spec's modules in ``sparkwing.config`` (not on ``sparkwing serve``'s start)
-LAZY_LOADERS = {"sparkwing", "sparkwing.config"}
+#: packages whose ``__init__`` imports some names on first use (``__getattr__``): the API, the
+#: pipeline spec's modules in ``sparkwing.config`` (not on ``sparkwing serve``'s start), and the app
+#: and models in ``sparkwing.serve`` (not in the supervisor of ``serve --workers N``)
+LAZY_LOADERS = {"sparkwing", "sparkwing.config", "sparkwing.serve"}
 
 
 @pytest.mark.parametrize("package", sorted(p for p in PUBLIC if p != "sparkwing.errors"))
