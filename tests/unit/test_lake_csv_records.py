@@ -286,3 +286,45 @@ def test_vectorised_path_is_taken_for_clean_multiline_chunks(tmp_path, monkeypat
     rows = parse_local(fmt, splits).to_pylist()
     assert len(splits) > 1 and len(rows) == 200 and all(r[REASON] is None for r in rows)
     assert (rows[1]["a"], rows[1]["b"], rows[1][LINE]) == ("1", 'x\r\n"1"', 4)
+
+
+_PIECES = [b"a", b"1", b",", b'"', b'""', b"\n", b"\r", b"\r\n", b"a,b", b" ", b"\xc3\xa9", b"\xff", b"2.5"]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.lists(st.sampled_from(_PIECES), max_size=40),
+    st.lists(st.integers(1, 9), min_size=1, max_size=40),
+    st.booleans(),
+)
+def test_probe_result_does_not_depend_on_the_block_cuts(parts, cuts, mid):
+    """Pass 1 reads 8 MiB blocks: a header, a closing quote or a break cut by a block edge is
+    judged as if the bytes came in one piece."""
+    from types import SimpleNamespace
+
+    from sparkwing.lake._csv_infer import Inferrer
+    from sparkwing.lake._delimited import CsvProbe
+
+    data = b"a,b\n" + b"".join(parts)
+    split = SimpleNamespace(start=3 if mid else 0)
+
+    def run(pieces: list[bytes]) -> dict:
+        p = CsvProbe('"', b"a,b", "utf-8", ",", Inferrer(2, (0, 1), ",", '"', "", True))
+        state = p.begin(split)
+        for k, piece in enumerate(pieces):
+            state = p.feed(state, piece, k == 0 and not mid)
+        return p.end(state)
+
+    pieces, i = [], 0
+    for c in cuts * (len(data) // len(cuts) + 1):
+        if i >= len(data):
+            break
+        pieces.append(data[i : i + c])
+        i += c
+    whole, cut = run([data]), run(pieces)
+    for r in (whole, cut):
+        r.pop("infer")  # (a line longer than the first block is not inferred)
+        # A state with text after a closing quote is refused whatever the split's end.
+        ends = zip(r["ends_on_close"], r["no_text_after_quote"], strict=True)
+        r["ends_on_close"] = [e and ok for e, ok in ends]
+    assert cut == whole

@@ -742,10 +742,14 @@ class CsvProbe(Probe):
             except UnicodeDecodeError:
                 state.bad_text = True
         if self.header:
-            window = state.tail + data
-            if window.find(b"\n" + self.header) >= 0 or window.find(b"\r" + self.header) >= 0:
-                state.header_again = True
-            state.tail = window[-(len(self.header) + 1) :]
+            n = len(self.header) + 1
+            # An occurrence either lies in ``data`` or starts in the tail (the previous
+            # window's last n bytes), so within tail + data[:n]: no copy of the block.
+            for w in (state.tail + data[:n], data):
+                if w.find(b"\n" + self.header) >= 0 or w.find(b"\r" + self.header) >= 0:
+                    state.header_again = True
+                    break
+            state.tail = data[-n:] if len(data) >= n else (state.tail + data)[-n:]
         else:
             state.tail = data[-1:]
         q = ord(self.quote) if self.quote else -1
@@ -754,22 +758,26 @@ class CsvProbe(Probe):
         arr = np.frombuffer(data, np.uint8)
         quotes = np.flatnonzero(arr == q)
         self._closing(state, arr, quotes, q)
-        has_break = bool(data.count(b"\n") or data.count(b"\r"))
-        breaks = np.flatnonzero((arr == 10) | (arr == 13)) if len(quotes) and has_break else None
+        has_cr = b"\r" in data  # (``in`` is a memchr; ``count`` walks every byte)
+        has_break = has_cr or b"\n" in data
+        pending = [k for k in (0, 1) if not state.quoted_break[k]]
+        if len(quotes) and has_break and pending:
+            breaks = np.flatnonzero((arr == 10) | (arr == 13)) if has_cr else np.flatnonzero(arr == 10)
+            # Quotes before each break, odd or not (for a split that starts outside quotes):
+            # starting inside flips it, so one search serves both states.
+            odd_before = (np.searchsorted(quotes, breaks) & 1).astype(bool)
+            for k in pending:
+                inside = ~odd_before if state.odd[k] else odd_before
+                state.quoted_break[k] = bool(inside.any())
+        elif not len(quotes):
+            for k in (0, 1):
+                state.quoted_break[k] = state.quoted_break[k] or (state.odd[k] and has_break)
         for k in (0, 1):
-            odd = state.odd[k]
-            if breaks is None:
-                state.quoted_break[k] = state.quoted_break[k] or (odd and has_break)
-            elif not state.quoted_break[k]:
-                before = np.searchsorted(quotes, breaks) + (1 if odd else 0)
-                state.quoted_break[k] = bool((before % 2 == 1).any())
-            state.odd[k] = (len(quotes) + (1 if odd else 0)) % 2 == 1
+            state.odd[k] = (len(quotes) + (1 if state.odd[k] else 0)) % 2 == 1
         return state
 
     def _closing(self, state: _ProbeState, arr: Any, quotes: Any, q: int) -> None:
         """Flag a closing quote (by parity) followed by anything but a quote, delimiter or break."""
-        import numpy as np
-
         sep = self.delimiter.encode(self.encoding, "ignore")
         d = sep[0] if len(sep) == 1 else -1  # a multi-byte delimiter: any text after a quote flags
 
@@ -782,13 +790,18 @@ class CsvProbe(Probe):
             if state.open_close[k]:
                 state.open_close[k] = False
                 state.text_after[k] = state.text_after[k] or bool(bad(arr[:1]).any())
-            if not len(quotes) or state.text_after[k]:
-                continue
-            closing = quotes[(np.arange(len(quotes)) + (1 if state.odd[k] else 0)) % 2 == 1]
-            nxt = closing + 1
-            inside = nxt < len(arr)
-            state.text_after[k] = bool(bad(arr[nxt[inside]]).any())
-            state.open_close[k] = not inside.all()
+        pending = [k for k in (0, 1) if not state.text_after[k]]
+        if not len(quotes) or not pending:
+            return
+        # The byte after every quote, judged once; a state's closing quotes are every second
+        # one (the 2nd, 4th, ... starting outside a quoted field, the 1st, 3rd, ... inside).
+        last_in = quotes[-1] + 1 < len(arr)
+        follow = bad(arr[quotes[:-1] + 1 if not last_in else quotes + 1])
+        for k in pending:
+            first = 0 if state.odd[k] else 1  # index of the state's first closing quote
+            state.text_after[k] = bool(follow[first::2].any())
+            # The last quote is a closing one for this state and ends the block.
+            state.open_close[k] = not last_in and (len(quotes) - 1 - first) % 2 == 0
 
     def end(self, state: _ProbeState) -> dict[str, Any]:
         infer = None

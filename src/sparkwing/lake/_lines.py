@@ -163,10 +163,24 @@ def _pieces(data: bytes) -> list[bytes]:
 def count_breaks(data: bytes, prev: int = -1) -> int:
     """Line breaks in ``data``; ``prev`` is the byte before it (-1: none), so that a CR LF
     split across two buffers counts once (at its CR)."""
-    n = data.count(b"\r") + data.count(b"\n") - data.count(b"\r\n")
+    import numpy as np
+
+    # numpy's count of LFs is ~3x ``bytes.count``'s; ``in`` (a memchr) skips the CR counts.
+    n = int(np.count_nonzero(np.frombuffer(data, np.uint8) == 10))
+    if b"\r" in data:
+        n += data.count(b"\r") - data.count(b"\r\n")
     if prev == 0x0D and data[:1] == b"\n":
         n -= 1
     return n
+
+
+def count_byte(data: bytes, b: bytes) -> int:
+    """``data.count(b)``, by numpy for one byte (~3x faster)."""
+    import numpy as np
+
+    if len(b) != 1:
+        return data.count(b)
+    return int(np.count_nonzero(np.frombuffer(data, np.uint8) == b[0]))
 
 
 # -- reading byte ranges (local or S3, gzip streamed) ----------------------------------------
@@ -345,7 +359,7 @@ def scan_split(split: Split, s3: S3Settings | None, quote: str | None, probe: Pr
             first = False
             breaks += count_breaks(data, prev)
             if q:
-                quotes += data.count(q)
+                quotes += count_byte(data, q)
                 if len(head) < (1 << 20):
                     head += data[: (1 << 20) - len(head)]
             prev = data[-1] if data else prev
