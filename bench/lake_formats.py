@@ -54,6 +54,9 @@ import numpy as np
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+from procs import tree_cpu_seconds  # noqa: E402  (CPU of this process tree: driver, JVM, Python workers)
+
 DATA = ROOT / "tests" / "data"
 FORMATS = ("csv", "csv_multiline", "json", "svmlight", "arff")
 EXT = {"csv": "csv", "csv_multiline": "csv", "json": "jsonl", "svmlight": "svm", "arff": "arff"}
@@ -202,32 +205,6 @@ class PeakRss:
         self._thread.join()
 
 
-def tree_cpu(root: int) -> float:
-    """CPU seconds (user + system, reaped children included) of ``root`` and every live descendant:
-    this process, the local-mode JVM and its Python workers.  Less disturbed by other load than
-    wall time (a worker that exits unreaped is missed, so read it as a lower bound)."""
-    tick = os.sysconf("SC_CLK_TCK")
-    procs: dict[int, tuple[int, float]] = {}
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{d}/stat").read_text()
-        except OSError:
-            continue
-        rest = stat[stat.rindex(")") + 2 :].split()
-        procs[int(d)] = (int(rest[1]), sum(int(x) for x in rest[11:15]) / tick)
-    kids: dict[int, list[int]] = {}
-    for pid, (ppid, _) in procs.items():
-        kids.setdefault(ppid, []).append(pid)
-    total, stack = 0.0, [root]
-    while stack:
-        pid = stack.pop()
-        total += procs[pid][1] if pid in procs else 0.0
-        stack.extend(kids.get(pid, []))
-    return total
-
-
 def jvm_pid(spark: Any) -> int | None:
     proc = getattr(spark.sparkContext._gateway, "proc", None)  # set by pyspark's launch_gateway
     return proc.pid if proc is not None else None
@@ -323,13 +300,13 @@ def main() -> None:
                         continue
                     spark.catalog.clearCache()
                     with PeakRss(pids) as mem:
-                        t0, c0 = time.perf_counter(), tree_cpu(os.getpid())
+                        t0, c0 = time.perf_counter(), tree_cpu_seconds(os.getpid(), reaped=True)
                         if side == "sparkwing":
                             rows = with_sparkwing(spark, ctx, fmt, path, tmp / "out")
                         else:
                             plain_spark(spark, fmt, path, tmp / "out")
                         secs[side] = time.perf_counter() - t0
-                        cpu[side] = tree_cpu(os.getpid()) - c0
+                        cpu[side] = tree_cpu_seconds(os.getpid(), reaped=True) - c0
                     peak[side] = mem.peak.get("python", 0.0), mem.peak.get("jvm", 0.0)  # type: ignore[assignment]
                 size_mb = path.stat().st_size / 1e6
                 results.append((fmt, size_mb, rows, secs, peak, cpu))
