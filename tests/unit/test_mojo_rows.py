@@ -11,7 +11,8 @@ import pytest
 from sparkwing.errors import MojoError
 from sparkwing.mojo._jrandom import JavaRandom
 from sparkwing.mojo._labels import multinomial_labels
-from sparkwing.mojo._rows import RowEncoder, parse_java_double, parse_numbers
+from sparkwing.mojo._numbers import parse_java_double, parse_numbers
+from sparkwing.mojo._rows import RowEncoder
 
 
 @pytest.mark.parametrize(

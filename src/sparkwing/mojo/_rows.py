@@ -22,11 +22,7 @@ import numpy as np
 from sparkwing.errors import MojoError
 
 # The parsers moved to _numbers; these names stay importable from here.
-from sparkwing.mojo._numbers import arrow_strings as _arrow_strings  # noqa: F401
-from sparkwing.mojo._numbers import parse_arrow_numbers as parse_arrow_numbers
-from sparkwing.mojo._numbers import parse_java_double as parse_java_double
-from sparkwing.mojo._numbers import parse_numbers as parse_numbers
-from sparkwing.mojo._numbers import parse_numbers_python as _parse_numbers_python
+from sparkwing.mojo._numbers import parse_arrow_numbers, parse_java_double, parse_numbers_python
 
 
 @dataclass(frozen=True)
@@ -311,7 +307,7 @@ class RowEncoder:
             missing = pd.isna(values)
             present = np.flatnonzero(~missing) if missing.any() else None
             strs = values.tolist() if present is None else values[present].tolist()
-            parsed, rejected = _parse_numbers_python(strs)
+            parsed, rejected = parse_numbers_python(strs)
             if present is None:
                 res = parsed
             else:
