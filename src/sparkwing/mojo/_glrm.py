@@ -4,6 +4,10 @@ genmodel starts row ``r`` (counted per model object) from ``java.util.Random(see
 so results depend on how many rows this model has scored; :meth:`GlrmScorer.reset` restarts the
 count.  Only the losses and regulariser that were verified bit-exact are accepted.
 
+Rows are projected by the one-row solver ``_project`` (the reference) compiled with numba
+(``_glrm_numba``, imported when a model first scores) or, without numba, by the NumPy lockstep
+below (a few rows: ``_project`` itself); all give the reference's bits.
+
     >>> GlrmScorer(reader, meta).score(rows)   # doctest: +SKIP
 """
 
@@ -11,6 +15,7 @@ from __future__ import annotations
 
 import struct
 import threading
+from collections.abc import Callable
 
 import numpy as np
 
@@ -27,6 +32,8 @@ class GlrmScorer:
     #: rows per call (MojoModel): the pool bounds the work arrays, and each call ends with a
     #: tail of a few slow rows, so few large calls are cheaper
     batch_rows = 1 << 18
+    #: project with the compiled solver (``_glrm_numba``) when numba is installed; off: NumPy
+    use_kernel = True
 
     def __init__(self, reader: MojoReader, meta: Meta) -> None:
         ini = reader.ini
@@ -81,6 +88,8 @@ class GlrmScorer:
         self._pool = max(64, min(2048, 2_000_000 // width))  # rows projected together (memory)
         self._count = 0
         self._lock = threading.Lock()
+        self._compiled: Callable[..., None] | None = None
+        self._looked_up = False  # _compiled imported, or found missing
         self.details = {"k": self.k, "losses": sorted(set(losses))}
 
     def reset(self) -> None:
@@ -94,6 +103,9 @@ class GlrmScorer:
             self._count += len(x)
         if len(x) == 0:
             return np.zeros((0, self.k))
+        kernel = self._kernel()
+        if kernel is not None:
+            return self._score_compiled(kernel, x, first)
         if len(x) <= self.lockstep_rows or not self._lockstep:  # a few rows: plain floats are cheaper
             out = np.zeros((len(x), self.k))
             for r in range(len(x)):
@@ -112,6 +124,35 @@ class GlrmScorer:
             for group in (np.flatnonzero(~shifted), np.flatnonzero(shifted)):
                 if len(group):
                     self._solve(a[group], x0[group], out, group)
+        return out
+
+    def _kernel(self) -> Callable[..., None] | None:
+        """The compiled one-row solver (``_glrm_numba``), or None: without numba, or with
+        ``use_kernel`` off, rows are projected by the NumPy lockstep below."""
+        if not self.use_kernel:
+            return None
+        if not self._looked_up:
+            try:  # numba (LLVM) loads, and the kernel compiles or comes from its cache, here only
+                from sparkwing.mojo._glrm_numba import project_rows
+            except ImportError:
+                pass
+            else:
+                self._compiled = project_rows
+            self._looked_up = True
+        return self._compiled
+
+    def _score_compiled(self, kernel: Callable[..., None], x: np.ndarray, first: int) -> np.ndarray:
+        """Every row through the compiled reference solver (any archetypes, any number of rows)."""
+        a = np.ascontiguousarray(x[:, self.perm], dtype=np.float64)
+        cats = a[:, : self.n_cat]
+        with np.errstate(invalid="ignore"):
+            cats[cats >= np.array(self.levels[: self.n_cat])] = np.nan  # past the domain: missing
+        x0 = gaussians([self.seed + first + r for r in range(len(x))], self.k)
+        out = np.empty((len(x), self.k))
+        levels = np.array(self.levels[: self.n_cat], dtype=np.int64)
+        norm = [np.array(v, dtype=np.float64) for v in (self.norm_sub, self.norm_mul)]
+        y_t = np.ascontiguousarray(self._y.T)  # (position, k): a position's archetype column in a row
+        kernel(a, x0, y_t, levels, *norm, self._alphas[:, 0].copy(), self.iters, out)
         return out
 
     # -- all rows in lockstep ----------------------------------------------------------------
