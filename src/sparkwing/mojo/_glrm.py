@@ -34,6 +34,7 @@ class GlrmScorer:
     batch_rows = 1 << 18
     #: project with the compiled solver (``_glrm_numba``) when numba is installed; off: NumPy
     use_kernel = True
+    scalar_starts = 32  # compiled path: up to this many rows, start points from JavaRandom itself
 
     def __init__(self, reader: MojoReader, meta: Meta) -> None:
         ini = reader.ini
@@ -84,6 +85,10 @@ class GlrmScorer:
         self._lockstep = bool(np.isfinite(self._y).all())
         self._yl = self._y.tolist()  # Python floats: the cheapest scalar multipliers
         self._alphas = np.array([0.5 ** (i + 1) for i in range(10)])[:, None]
+        self._steps = np.ascontiguousarray(self._alphas[:, 0])  # the compiled solver's copies
+        self._levels = np.array(self.levels[: self.n_cat], dtype=np.int64)
+        self._norm_sub = np.array(self.norm_sub, dtype=np.float64)
+        self._norm_mul = np.array(self.norm_mul, dtype=np.float64)
         width = max(1, (ncol_y + self.n_cat) * (self.k + 2))  # per-row pool data, in doubles
         self._pool = max(64, min(2048, 2_000_000 // width))  # rows projected together (memory)
         self._count = 0
@@ -146,13 +151,15 @@ class GlrmScorer:
         a = np.ascontiguousarray(x[:, self.perm], dtype=np.float64)
         cats = a[:, : self.n_cat]
         with np.errstate(invalid="ignore"):
-            cats[cats >= np.array(self.levels[: self.n_cat])] = np.nan  # past the domain: missing
-        x0 = gaussians([self.seed + first + r for r in range(len(x))], self.k)
+            cats[cats >= self._levels] = np.nan  # past the domain: missing
+        seeds = [self.seed + first + r for r in range(len(x))]
+        if len(x) <= self.scalar_starts:  # the vectorised generator has a fixed cost of ~0.1 ms
+            x0 = np.array([[rnd.next_gaussian() for _ in range(self.k)] for rnd in map(JavaRandom, seeds)])
+        else:
+            x0 = gaussians(seeds, self.k)
         out = np.empty((len(x), self.k))
-        levels = np.array(self.levels[: self.n_cat], dtype=np.int64)
-        norm = [np.array(v, dtype=np.float64) for v in (self.norm_sub, self.norm_mul)]
         y_t = np.ascontiguousarray(self._y.T)  # (position, k): a position's archetype column in a row
-        kernel(a, x0, y_t, levels, *norm, self._alphas[:, 0].copy(), self.iters, out)
+        kernel(a, x0, y_t, self._levels, self._norm_sub, self._norm_mul, self._steps, self.iters, out)
         return out
 
     # -- all rows in lockstep ----------------------------------------------------------------
