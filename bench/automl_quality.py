@@ -29,8 +29,12 @@ and scikit-learn do; AUC by ranks; RMSE):
 
 Printed (and written as ``<out>/results-<systems>.json``): per task and system, test log loss / AUC / RMSE,
 models trained (AutoML leaderboard size; FLAML trials, from its log), seconds, and the 1-minute load average
-when the system finished.  ``--tasks`` picks tasks; ``--systems`` picks systems (a run per
-system on the same ``--out`` reuses the same splits; ``--table`` prints the table of them all).
+when the system finished; then, per task, sparkwing against each other system row by row on the
+same test rows: the mean difference in per-row loss (log loss, or squared error for a
+regression) and twice its standard error -- "within noise" when the difference is smaller (the
+test part's own noise; a time budget adds run-to-run noise on top).  ``--tasks`` picks tasks;
+``--systems`` picks systems (a run per system on the same ``--out`` reuses the same splits;
+``--table`` prints the table of them all).
 
     python bench/automl_quality.py --budget 60
 """
@@ -132,19 +136,30 @@ def write_splits(spark: Any, settings: Any, out: Path, tasks: list[tuple]) -> No
 # --- metrics ----------------------------------------------------------------------------------
 
 def metrics(kind: str, y: np.ndarray, classes: list[str] | None, proba: np.ndarray | None,
-            pred: np.ndarray | None) -> dict[str, float]:
+            pred: np.ndarray | None) -> dict[str, Any]:
+    """Test figures, and ``row_loss``: each test row's own loss (log loss, or squared error for a
+    regression), kept so that two systems can be compared row by row (:func:`paired`)."""
     if kind == "regression":
         assert pred is not None
-        return {"rmse": float(np.sqrt(np.mean((pred - y.astype(float)) ** 2)))}
+        squared = (pred - y.astype(float)) ** 2
+        return {"rmse": float(np.sqrt(np.mean(squared))), "row_loss": squared.tolist()}
     assert proba is not None and classes is not None
     index = {c: i for i, c in enumerate(classes)}
     truth = np.array([index[str(v)] for v in y])
     p = np.clip(proba[np.arange(len(truth)), truth], EPS, 1.0)
     zeros = int(np.sum(proba[np.arange(len(truth)), truth] == 0))
-    out: dict[str, float] = {"logloss": float(-np.mean(np.log(p))), "zero_p_rows": zeros}
+    out: dict[str, Any] = {"logloss": float(-np.mean(np.log(p))), "zero_p_rows": zeros,
+                           "row_loss": (-np.log(p)).tolist()}
     if len(classes) == 2:
         out["auc"] = auc(truth == 1, proba[:, 1])
     return out
+
+
+def paired(mine: list[float], theirs: list[float]) -> tuple[float, float]:
+    """Mean per-row loss difference (mine - theirs) on the same test rows, and its standard error
+    (the rows' spread: how much the test part alone can move the difference)."""
+    d = np.asarray(mine) - np.asarray(theirs)
+    return float(d.mean()), float(d.std(ddof=1) / np.sqrt(len(d))) if len(d) > 1 else 0.0
 
 
 def auc(positive: np.ndarray, score: np.ndarray) -> float:
@@ -268,6 +283,7 @@ def main() -> None:
         rows = [r for r in rows if "error" not in r or (r["task"], r["system"]) not in done]
         order = {t[0]: i for i, t in enumerate(TASKS)}
         print_table(sorted(rows, key=lambda r: (order.get(r["task"], 99), r["system"])), args.budget)
+        print_paired(rows)
         return
     logging.basicConfig(level=logging.WARNING)
     tasks = [t for t in TASKS if t[0] in args.tasks.split(",")]
@@ -310,7 +326,7 @@ def main() -> None:
                 except Exception as exc:  # noqa: BLE001 - one failure must not hide the others
                     row = {"task": name, "kind": kind, "system": system, "error": str(exc)[:300]}
                 results.append(row)
-                print(json.dumps(row), flush=True)
+                print(json.dumps({k: v for k, v in row.items() if k != "row_loss"}), flush=True)
                 (args.out / f"results-{'-'.join(systems)}.json").write_text(json.dumps(results, indent=1))
     finally:
         if cloud is not None:
@@ -318,6 +334,32 @@ def main() -> None:
         if spark is not None:
             stop_spark()
     print_table(results, args.budget)
+    print_paired(results)
+
+
+def print_paired(results: list[dict[str, Any]]) -> None:
+    """sparkwing against each other system, row by row on the same test part: the mean
+    difference in per-row loss (log loss; squared error for a regression) and 2 standard errors.
+    "within noise" when the difference is smaller than that."""
+    by_task: dict[str, dict[str, dict[str, Any]]] = {}
+    for r in results:
+        if "row_loss" in r:
+            by_task.setdefault(r["task"], {})[r["system"]] = r
+    lines = []
+    for task, systems in by_task.items():
+        mine = systems.get("sparkwing")
+        for other, theirs in systems.items():
+            if mine is None or other == "sparkwing" or len(theirs["row_loss"]) != len(mine["row_loss"]):
+                continue
+            diff, se = paired(mine["row_loss"], theirs["row_loss"])
+            verdict = ("within noise" if abs(diff) <= 2 * se else
+                       "sparkwing better" if diff < 0 else "sparkwing worse")
+            lines.append(f"| {task} | {other} | {diff:+.4f} | {2 * se:.4f} | {verdict} |")
+    if lines:
+        print("\nper-row loss, sparkwing minus other (negative: sparkwing better), same test rows")
+        print("| task | vs | mean difference | 2 SE | verdict |")
+        print("|---|---|---|---|---|")
+        print("\n".join(lines))
 
 
 def print_table(results: list[dict[str, Any]], budget: float) -> None:
