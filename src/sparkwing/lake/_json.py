@@ -346,6 +346,18 @@ class KeyKinds:
 
     kinds: dict[str, int] = field(default_factory=dict)
     too_many: bool = False
+    # What the parse pass will make of the same lines: records (non-blank lines), those it
+    # quarantines as not one object (or undecodable), and whether some value might not fit
+    # its inferred column (an integer outside int64, a nesting too deep to keep as JSON text).
+    rows: int = 0
+    rejected: int = 0
+    unproven: bool = False
+
+    @property
+    def clean(self) -> bool:
+        """The parse pass with :func:`infer_types`' columns quarantines no record (and raises
+        nothing): every record is an object, every value fits its column."""
+        return not (self.rejected or self.unproven or self.too_many)
 
     def add(self, obj: dict[str, Any]) -> None:
         kinds = self.kinds
@@ -381,6 +393,9 @@ class KeyKinds:
             else:
                 self.too_many = True
         self.too_many |= other.too_many
+        self.rows += other.rows
+        self.rejected += other.rejected
+        self.unproven |= other.unproven
         return self
 
 
@@ -505,12 +520,8 @@ class JsonReader:
         """
         import pyarrow as pa
 
-        objs: list[dict[str, Any]] = []
-        good: list[tuple[int, str]] = []
         bad: list[tuple[int, str, str]] = []
-        for line, text, obj in self._objects(lines, bad):
-            objs.append(obj)
-            good.append((line, text))
+        good, objs = self._parsed(lines, bad)
         failed: dict[int, str] = {}
         arrays: dict[str, pa.Array] = {}
         for column, (name, convert) in zip(self.columns, converters, strict=True):
@@ -538,6 +549,31 @@ class JsonReader:
                         else:
                             extra[OTHER_KEYS] = extra.get(OTHER_KEYS, 0) + 1
         return block
+
+    def _parsed(
+        self, lines: Iterable[tuple[int, str]], bad: list[tuple[int, str, str]] | None
+    ) -> tuple[list[tuple[int, str]], list[dict[str, Any]]]:
+        """The (line, text) and object of each line that is one object (as :meth:`_objects`).
+
+        The common block, every line an object orjson accepts, is parsed in one pass over
+        the texts; any other block goes line by line through :meth:`_objects`.  Same result:
+        a line orjson accepts is exactly what :meth:`_objects` keeps.
+        """
+        records = lines if isinstance(lines, list) else list(lines)
+        if not self.options.exact_decimals:
+            try:
+                objs = list(map(orjson.loads, [text for _, text in records]))
+            except (orjson.JSONDecodeError, ValueError):
+                pass
+            else:
+                if all(type(obj) is dict for obj in objs):
+                    return records, objs
+        good: list[tuple[int, str]] = []
+        objs = []
+        for line, text, obj in self._objects(records, bad):
+            objs.append(obj)
+            good.append((line, text))
+        return good, objs
 
     def _objects(
         self, lines: Iterable[tuple[int, str]], bad: list[tuple[int, str, str]] | None
@@ -571,9 +607,12 @@ class JsonReader:
         """
         # Rows of one source mostly share a shape: tally distinct (keys, value types) pairs,
         # in order of first appearance, then fold each shape into the kinds once.
+        records = lines if isinstance(lines, list) else list(lines)
+        bad: list[tuple[int, str, str]] = []
+        _, objs = self._parsed(records, bad)
+        kinds = KeyKinds(rows=len(objs) + len(bad), rejected=len(bad), unproven=_unproven(records))
         shapes: dict[tuple[tuple[str, ...], tuple[type, ...]], None] = {}
-        kinds = KeyKinds()
-        for _, _, obj in self._objects(lines, None):
+        for obj in objs:
             shapes[(tuple(obj), tuple(map(type, obj.values())))] = None
             if len(shapes) >= 4096:  # many shapes (ragged rows): fold them, keep memory flat
                 for keys, types in shapes:
@@ -582,6 +621,24 @@ class JsonReader:
         for keys, types in shapes:
             kinds.add_shape(keys, types)
         return kinds
+
+
+_LONG_DIGITS = re.compile(r"-?[0-9]{19,}")
+_DEEP = 200  # orjson keeps JSON text of at most ~254 levels; fewer brackets than this cannot reach it
+
+
+def _unproven(records: list[tuple[int, str]]) -> bool:
+    """Some line might hold a value that does not fit its inferred column: a run of 19 or
+    more digits outside int64 (an integer orjson keeps exact, a bigint column rejects), or
+    enough brackets for a nesting orjson cannot write back as text.  Conservative: digits in
+    a string or a fraction, brackets in a string count too."""
+    text = "\n".join(t for _, t in records)
+    if _LONG_DIGITS.search(text):
+        for m in _LONG_DIGITS.finditer(text):
+            digits = m.group()
+            if len(digits.lstrip("-")) > 19 or not -(2**63) <= int(digits) < 2**63:
+                return True
+    return any(len(t) >= 2 * _DEEP and t.count("[") + t.count("{") >= _DEEP for _, t in records)
 
 
 def merge_extra_keys(parts: Iterable[dict[str, int]]) -> dict[str, int]:

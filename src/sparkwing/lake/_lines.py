@@ -115,30 +115,50 @@ class LineFormat:
         raise NotImplementedError
 
     def parse_records(self, lines: LineReader, end: int) -> Iterator[Block]:
-        """Records of one split: lines starting before ``end``, in blocks."""
+        """Records of one split: lines starting before ``end``, in blocks of ``batch_records``
+        decodable records (the undecodable ones seen meanwhile ride along as bad records).
+
+        Many lines at a time (:meth:`LineReader.take`); a piece holding an undecodable line is
+        walked line by line.  Either way the same blocks.
+        """
         batch: list[tuple[int, str]] = []
         bad: list[tuple[int, str, str]] = []
         skip = self.skip_first if lines.offset == 0 else 0
-        for _offset, number, raw in lines.until(end):
+        encoding, limit, blank = self.encoding, self.batch_records, self.skip_blank
+        while (taken := lines.take(end)) is not None:
+            number, raws = taken
             if skip:
-                skip -= 1
-                continue
-            text = strip_break(raw)
-            if not text and self.skip_blank:
-                continue
+                cut = min(skip, len(raws))
+                skip -= cut
+                number, raws = number + cut, raws[cut:]
+            # A raw line ends in exactly one break (LF, CR LF or CR) or none: rstrip drops it.
+            texts = [r.rstrip(b"\r\n") for r in raws]
             try:
-                batch.append((number, text.decode(self.encoding)))
+                decoded = [t.decode(encoding) for t in texts]
             except UnicodeDecodeError:
-                bad.append(
-                    (
-                        number,
-                        text.decode(self.encoding, "backslashreplace"),
-                        f"not valid {self.encoding} text",
-                    )
-                )
-            if len(batch) >= self.batch_records:
-                yield self._block(batch, bad)
-                batch, bad = [], []
+                for k, text in enumerate(texts):
+                    if not text and blank:
+                        continue
+                    try:
+                        batch.append((number + k, text.decode(encoding)))
+                    except UnicodeDecodeError:
+                        bad.append((number + k, text.decode(encoding, "backslashreplace"),
+                                    f"not valid {encoding} text"))  # fmt: skip
+                    if len(batch) >= limit:
+                        yield self._block(batch, bad)
+                        batch, bad = [], []
+                continue
+            records = list(zip(range(number, number + len(decoded)), decoded, strict=True))
+            if blank:
+                records = [r for r in records if r[1]]
+            i = 0
+            while i < len(records):
+                room = limit - len(batch)
+                batch.extend(records[i : i + room])
+                i += room
+                if len(batch) >= limit:
+                    yield self._block(batch, bad)
+                    batch, bad = [], []
         if batch or bad:
             yield self._block(batch, bad)
 
@@ -260,6 +280,25 @@ class LineReader:
             if raw is None:
                 return
             yield offset, number, raw
+
+    def take(self, end: int) -> tuple[int, list[bytes]] | None:
+        """Many lines at once: (number of the first, raw lines with their breaks) starting
+        before ``end`` (every line when ``end < 0``); None when there is none.  The same
+        lines, numbered the same, as :meth:`until` gives one at a time."""
+        if (end >= 0 and self.offset >= end) or (not self._pending and not self._fill()):
+            return None
+        number, pending = self.line, self._pending
+        size = sum(map(len, pending))
+        if end < 0 or self.offset + size <= end:  # every pending line starts before the end
+            raws = pending[::-1]
+            pending.clear()
+            self.offset += size
+            self.line += len(raws) if raws[0][-1:] in (b"\n", b"\r") else len(raws) - 1
+            return number, raws
+        raws = []
+        while self.offset < end and (raw := self.next()) is not None:
+            raws.append(raw)
+        return number, raws
 
     def push_back(self, raws: list[bytes], offset: int, line: int) -> None:
         """Return lines just read (in order) so that they are read again from ``offset``."""
