@@ -5,7 +5,9 @@ and small per-split summaries.  Passes over the data, each a Spark job over the 
 
 * ``_lines`` pass 1 (line breaks per split; skipped when every file is a single split);
 * JSON without ``columns``: the kinds of every key (:class:`~sparkwing.lake._json.KeyKinds`),
-  from which the driver infers the schema -- the same extra pass Spark's own JSON reader pays;
+  from which the driver infers the schema -- the same extra pass Spark's own JSON reader pays
+  (in the same job as pass 1).  When it proves every record clean (:attr:`KeyKinds.clean`)
+  the parse pass is neither cached nor counted: it runs once, in the step that uses the data;
 * SVMLight without ``n_features`` or with ``zero_based: auto``: the largest index and how many
   rows hold index 0 (:class:`~sparkwing.lake._svmlight.SvmlightStats`);
 * the parse pass: typed Arrow batches (good rows, and bad ones with line, raw text, reason)
@@ -48,6 +50,7 @@ from sparkwing.lake._lines import (
     Split,
     parse_splits,
     plan_splits,
+    scan_and_parse,
     scan_splits,
 )
 from sparkwing.lake._quarantine import BAD, FILE, Settled, uncompressed_cache
@@ -297,13 +300,19 @@ def read_json(
     if all(f.size == 0 for f in files):
         raise _empty(name, files)
     zone = _zone(spark)
-    splits = _splits(spark, files, s3, split_bytes)
     if declared:
+        splits = _splits(spark, files, s3, split_bytes)
         cols = tuple(JsonColumn(c, t, p) for c, (t, p) in declared.items())
         reader = JsonReader(cols, options, zone, declared=True)
     else:
-        probe = JsonReader((), options, zone, declared=False)
-        kinds: KeyKinds | None = _summary(spark, _JsonKinds(probe, spec.encoding), splits, s3)
+        # The inference pass rides on pass 1 (one job, one read of each split).
+        survey = _JsonKinds(JsonReader((), options, zone, declared=False), spec.encoding)
+        splits, parts = scan_and_parse(spark, survey, plan_splits(files, split_bytes), s3)
+        kinds: KeyKinds | None = None
+        for blocks in parts:
+            for block in blocks:
+                part = pickle.loads(block.columns[0][0])
+                kinds = part if kinds is None else kinds.merge(part)
         types = infer_types(kinds or KeyKinds())
         _check_keys(name, kinds or KeyKinds())
         reader = JsonReader(tuple(JsonColumn(k, t) for k, t in types.items()), options, zone, declared=False)

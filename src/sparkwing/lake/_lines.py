@@ -503,6 +503,35 @@ def scan_splits(
     return place_splits(splits, [scans[i] for i in range(len(splits))], quote)
 
 
+def scan_and_parse(
+    spark: SparkSession, fmt: LineFormat, splits: list[Split], s3: S3Settings | None
+) -> tuple[list[Split], list[list[Block]]]:
+    """Pass 1 and a summary pass of ``fmt`` in one job: per split, its line breaks (as
+    :func:`scan_splits`) and the blocks of ``fmt.parse_records`` over its lines.
+
+    For a format whose blocks summarise a split (an inference pass): the lines are those the
+    parse pass reads, but before pass 1 a split that does not start the file only knows that
+    its first line is not the file's first, so its line numbers start at 2 (lower bounds).
+    The first split of a file numbers its lines exactly.
+    """
+
+    def task(split: Split) -> tuple[Scan | None, list[Block]]:
+        scan = None if split.whole else scan_split(split, s3, None)
+        reader = reader_at(split if split.start == 0 else replace(split, lines_before=1), s3)
+        try:
+            return scan, list(fmt.parse_records(reader, split.end))
+        finally:
+            reader.close()
+
+    rdd = spark.sparkContext.parallelize(list(enumerate(splits)), max(1, len(splits)))
+    done = dict(rdd.map(lambda item: (item[0], task(item[1]))).collect())
+    blocks = [done[i][1] for i in range(len(splits))]
+    if all(s.whole for s in splits):
+        return splits, blocks
+    scans = [done[i][0] or Scan(0, 0) for i in range(len(splits))]
+    return place_splits(splits, scans, None), blocks
+
+
 def scan_local(
     splits: list[Split], s3: S3Settings | None, quote: str | None, probe: Probe | None = None
 ) -> list[Split]:
@@ -680,6 +709,7 @@ __all__ = [
     "plan_splits",
     "read_text",
     "place_splits",
+    "scan_and_parse",
     "scan_local",
     "scan_split",
     "scan_splits",
