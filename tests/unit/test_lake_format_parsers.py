@@ -23,6 +23,7 @@ from sparkwing.lake._json import (
     JsonReader,
     KeyKinds,
     RowError,
+    _column,
     converter,
     infer_types,
     merge_extra_keys,
@@ -324,6 +325,34 @@ def test_inferred_json_block_equals_line_by_line_and_a_clean_proof_holds(texts, 
     assert kinds.rows == len(rows) + len(bad) and kinds.rejected <= len(bad)
     if kinds.clean:
         assert bad == []
+
+
+JSON_VALUES = st.one_of(
+    st.none(), st.booleans(), st.integers(-(2**64), 2**64),
+    st.sampled_from([2**53, 2**53 + 1, -(2**63), 2**63 - 1]), st.floats(),
+    st.sampled_from([-0.0, 1e308, 2.0]), st.text(max_size=3), st.just([1]), st.just({"x": 1}),
+)  # fmt: skip
+JSON_SQL = st.sampled_from(["bigint", "int", "tinyint", "double", "boolean", "string", "float", "date"])
+
+
+@settings(deadline=None, max_examples=300)
+@given(
+    st.lists(JSON_SQL, min_size=1, max_size=3),
+    st.lists(st.dictionaries(st.sampled_from(["c0", "c1", "c2", "x"]), JSON_VALUES, max_size=4), max_size=8),
+)
+def test_struct_conversion_equals_column_by_column(sqls, objs):
+    """All columns in one Arrow conversion give exactly what the column-by-column path gives,
+    or decline (then the column path runs)."""
+    columns = tuple(JsonColumn(f"c{i}", sql) for i, sql in enumerate(sqls))
+    reader = JsonReader(columns, STRICT, "UTC", declared=True)
+    fast = reader._struct_columns(objs)
+    if fast is None:
+        return
+    failed: dict = {}
+    for column, (name, convert) in zip(columns, reader.converters(), strict=True):
+        exact = _column([o.get(name) for o in objs], column.sql, name, convert, failed)
+        assert fast[name].type == exact.type and repr(fast[name].to_pylist()) == repr(exact.to_pylist())
+    assert failed == {}
 
 
 def test_json_clean_proof_reads_a_first_line_byte_order_mark_as_orjson_does():

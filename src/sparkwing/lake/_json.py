@@ -523,10 +523,12 @@ class JsonReader:
         bad: list[tuple[int, str, str]] = []
         good, objs = self._parsed(lines, bad)
         failed: dict[int, str] = {}
-        arrays: dict[str, pa.Array] = {}
-        for column, (name, convert) in zip(self.columns, converters, strict=True):
-            values = [o.get(name) for o in objs]
-            arrays[name] = _column(values, column.sql, name, convert, failed)
+        arrays = self._struct_columns(objs)
+        if arrays is None:
+            arrays = {}
+            for column, (name, convert) in zip(self.columns, converters, strict=True):
+                values = [o.get(name) for o in objs]
+                arrays[name] = _column(values, column.sql, name, convert, failed)
         keep: list[int] | range = range(len(objs))
         if failed:
             mask = pa.array([i not in failed for i in range(len(objs))])
@@ -549,6 +551,32 @@ class JsonReader:
                         else:
                             extra[OTHER_KEYS] = extra.get(OTHER_KEYS, 0) + 1
         return block
+
+    def _struct_columns(self, objs: list[dict[str, Any]]) -> dict[str, Any] | None:
+        """Every column in one Arrow conversion, or None when that is not provably what
+        :func:`_column` gives: only when every key is a column and every value is already
+        of its column's exact Python kind (:data:`_FAST_KINDS`: the distinct key/type shapes
+        of the block say so), and Arrow raises nothing (an int out of range, an int a double
+        cannot hold exactly: then the column-by-column path decides)."""
+        import pyarrow as pa
+
+        fast = {c.name: _FAST_KINDS.get(c.sql) for c in self.columns}
+        if not objs or any(k is None for k in fast.values()):
+            return None
+        seen: dict[str, set[type]] = {}
+        for keys, types in {(tuple(o), tuple(map(type, o.values()))) for o in objs}:
+            for key, tp in zip(keys, types, strict=True):
+                seen.setdefault(key, set()).add(tp)
+        for key, tps in seen.items():
+            kinds = fast.get(key)
+            if kinds is None or not kinds.issuperset(tps):
+                return None
+        struct = pa.struct([pa.field(c.name, arrow_type(c.sql)) for c in self.columns])
+        try:
+            array = pa.array(objs, type=struct)
+        except (pa.ArrowException, OverflowError, TypeError, ValueError):
+            return None
+        return dict(zip(fast, array.flatten(), strict=True))
 
     def _parsed(
         self,
