@@ -117,6 +117,37 @@ def test_json_lines_inferred_schema_gzip_and_splits(spark, ctx, tmp_path):
         settled.cached.unpersist()
 
 
+def test_json_lines_proven_clean_read_equals_the_counted_read(spark, ctx, tmp_path):
+    """A file the inference pass proves clean is read without cache or count; its rows, types,
+    line order and counts are those of the counted read of the same lines (here forced by one
+    junk line at the end), and a file changed since the inference pass fails, not loses rows."""
+    rows = [
+        {"id": i, "x": i / 4, "s": "caf\u00e9" if i % 3 else None, "b": i % 2 == 0, "o": {"k": [i]},
+         "big": 2**63 - 1 - i, "m": i if i % 5 else "five"}
+        for i in range(1, 400)
+    ]  # fmt: skip
+    text = "\ufeff" + "".join(json.dumps(r) + ("\r\n" if i % 7 else "\n\n") for i, r in enumerate(rows))
+    (tmp_path / "clean.jsonl").write_text(text, encoding="utf-8")
+    (tmp_path / "junk.jsonl").write_text(text + "not json\n", encoding="utf-8")
+    spec = {"max_quarantine_share": 1}
+    clean = read_source(spark, "c", SourceSpec(uri="clean.jsonl", **spec), ctx)
+    counted = read_source(spark, "j", SourceSpec(uri="junk.jsonl", **spec), ctx)
+    assert clean._cached is clean.df  # the fast path: nothing persisted
+    assert (clean.rows_read, clean.rows_quarantined, clean.reasons) == (399, 0, {})
+    assert (counted.rows_read, counted.rows_quarantined) == (400, 1)
+    assert clean.df.dtypes == counted.df.dtypes
+    assert dict(clean.df.dtypes) == {"id": "bigint", "x": "double", "s": "string", "b": "boolean",
+                                     "o": "string", "big": "bigint", "m": "string"}  # fmt: skip
+    assert clean.df.collect() == counted.df.collect()
+    split, _ = read_json(spark, "s", SourceSpec(uri="clean.jsonl"), list_files(str(tmp_path / "clean.jsonl"),
+                         ctx.settings.s3), ctx.settings.s3, {}, split_bytes=2048)  # fmt: skip
+    assert split.rows_read == 399 and split.df.collect() == counted.df.collect()
+    (tmp_path / "clean.jsonl").write_text(text.replace('"id": 17,', '"id": 17.5,'), encoding="utf-8")
+    with pytest.raises(Exception, match="changed since the read's first pass"):
+        clean.df.collect()
+    counted.release()
+
+
 SVM = "1 1:0.5 3:2\n0 2:1 # c\n\n1 qid:2 0:1 1:1\n1 3:1 2:1\n1 2:1 2:2\n-1 4:1\n"
 
 

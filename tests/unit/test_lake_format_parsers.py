@@ -23,6 +23,7 @@ from sparkwing.lake._json import (
     JsonReader,
     KeyKinds,
     RowError,
+    _column,
     converter,
     infer_types,
     merge_extra_keys,
@@ -246,6 +247,139 @@ def test_json_inference_rules():
     }  # fmt: skip
     merged = KeyKinds({"i": 4}).merge(kinds)
     assert infer_types(merged)["i"] == "double"
+
+
+# Lines a JSON-lines file may hold, the hostile ones first: each must read exactly as the
+# line-by-line path reads it, wherever it falls in a block.
+HOSTILE_JSON = [
+    '{"a": 1, "a": 2}', '{"a": 1} {"a": 2}', '{"a": 1},{"a": 2}', "{'a': 1}", "{\"a\": 'x'}",
+    '{"a": NaN}', '{"a": Infinity}', '{"a": -Infinity}', '{"a": 18446744073709551615}',
+    '{"a": 18446744073709551616}', '{"a": 9223372036854775808}', '{"a": -9223372036854775809}',
+    '{"a": 9223372036854775807}', '{"a": 1e400}', '{"a": -1e400}', '{"a": 1e-400}',
+    '{"a": {"b": [1, {"c": null}]}}', '{"a": [1, "x", true]}', '{"a": "\\u00e9\\ud83d\\ude00"}',
+    '{"a": "\\ud800"}', '{"a": "caf\u00e9 \u2028"}', '\ufeff{"a": 1}', "", "   ", "\t", '{"b": 1}', "{}",
+    '{"a": "x"}', '{"a": true}', '{"a": 2.5}', '{"a": null}', '{"a": -0}', '{"a": -0.0}', '{"a": 1E2}',
+    "[1]", "1", '"s"', "null", '{"a": 1,}', '{"a": 01}', '{"a": .5}', '{"a": +1}', '{"a": "tab\there"}',
+    '{"a": 1} // c', '{"a": 1}\x00', '{"a":', "}", '{"a": "12345678901234567890"}',
+    '{"a": 1.2345678901234567890123}', '{"a": ' + "[" * 260 + "]" * 260 + "}",
+    '{"a": ' + "[" * 150 + "]" * 150 + "}", '{"A": 1}', '{"_sw_x": 1}',
+]  # fmt: skip
+CLEAN_JSON = st.builds(
+    lambda a, b, c: orjson.dumps({"a": a, "b": b, "c": c}).decode(),
+    st.integers(-(2**63), 2**63 - 1) | st.floats(allow_nan=False, allow_infinity=False) | st.none(),
+    st.text(max_size=5) | st.booleans(),
+    st.integers(-10, 10),
+)
+JSON_BLOCKS = st.lists(st.sampled_from(HOSTILE_JSON) | CLEAN_JSON, max_size=12)
+JSON_OPTIONS = st.sampled_from([STRICT, JsonOptions(allow_single_quotes=True, allow_nan=True),
+                                JsonOptions(allow_nan=True)])  # fmt: skip
+
+
+@settings(deadline=None, max_examples=300)
+@given(JSON_BLOCKS, JSON_OPTIONS)
+def test_json_block_parse_equals_the_line_by_line_path(texts, options):
+    """A block orjson parses whole is what the line-by-line path keeps, line for line."""
+    reader = JsonReader((), options, "UTC", declared=False)
+    records = lines(*texts)
+    bad_fast: list = []
+    bad_exact: list = []
+    good, objs = reader._parsed(records, bad_fast)
+    exact = list(reader._objects(records, bad_exact))
+    assert good == [(n, t) for n, t, _ in exact]
+    # repr: NaN equals itself, -0.0 is not 0.0, 1 is not 1.0, key order counts
+    assert repr(objs) == repr([o for _, _, o in exact]) and bad_fast == bad_exact
+
+
+def _rows(reader: JsonReader, records) -> tuple[list, list]:
+    block = reader.parse(records, reader.converters())
+    names = list(block.columns)
+    if not names:
+        return [(line, {}) for line in block.lines], block.bad
+    values = zip(*(block.columns[n].to_pylist() for n in names), strict=True)
+    rows = [(line, dict(zip(names, v, strict=True))) for line, v in zip(block.lines, values, strict=True)]
+    return rows, block.bad
+
+
+@settings(deadline=None, max_examples=200)
+@given(JSON_BLOCKS, JSON_OPTIONS)
+def test_inferred_json_block_equals_line_by_line_and_a_clean_proof_holds(texts, options):
+    """Inference then parse: a block gives the rows and records its lines give one at a time,
+    and when the inference pass calls the lines clean, the parse quarantines none of them."""
+    records = lines(*texts)
+    probe = JsonReader((), options, "UTC", declared=False)
+    kinds = probe.kinds(records)
+    cols = tuple(JsonColumn(k, t) for k, t in infer_types(kinds).items())
+    reader = JsonReader(cols, options, "UTC", declared=False)
+    try:
+        rows, bad = _rows(reader, records)
+    except (orjson.JSONEncodeError, TypeError, OverflowError, UnicodeEncodeError):  # fails both ways
+        assert not kinds.clean
+        return
+    singles: list = []
+    single_bad: list = []
+    for rec in records:
+        r, b = _rows(reader, [rec])
+        singles += r
+        single_bad += b
+    assert repr((rows, bad)) == repr((singles, single_bad))
+    assert kinds.rows == len(rows) + len(bad) and kinds.rejected <= len(bad)
+    if kinds.clean:
+        assert bad == []
+
+
+JSON_VALUES = st.one_of(
+    st.none(), st.booleans(), st.integers(-(2**64), 2**64),
+    st.sampled_from([2**53, 2**53 + 1, -(2**63), 2**63 - 1]), st.floats(),
+    st.sampled_from([-0.0, 1e308, 2.0]), st.text(max_size=3), st.just([1]), st.just({"x": 1}),
+)  # fmt: skip
+JSON_SQL = st.sampled_from(["bigint", "int", "tinyint", "double", "boolean", "string", "float", "date"])
+
+
+@settings(deadline=None, max_examples=300)
+@given(
+    st.lists(JSON_SQL, min_size=1, max_size=3),
+    st.lists(st.dictionaries(st.sampled_from(["c0", "c1", "c2", "x"]), JSON_VALUES, max_size=4), max_size=8),
+)
+def test_struct_conversion_equals_column_by_column(sqls, objs):
+    """All columns in one Arrow conversion give exactly what the column-by-column path gives,
+    or decline (then the column path runs)."""
+    columns = tuple(JsonColumn(f"c{i}", sql) for i, sql in enumerate(sqls))
+    reader = JsonReader(columns, STRICT, "UTC", declared=True)
+    fast = reader._struct_columns(objs)
+    if fast is None:
+        return
+    failed: dict = {}
+    for column, (name, convert) in zip(columns, reader.converters(), strict=True):
+        exact = _column([o.get(name) for o in objs], column.sql, name, convert, failed)
+        assert fast[name].type == exact.type and repr(fast[name].to_pylist()) == repr(exact.to_pylist())
+    assert failed == {}
+
+
+def test_json_clean_proof_reads_a_first_line_byte_order_mark_as_orjson_does():
+    reader = JsonReader((), STRICT, "UTC", declared=False)
+    assert reader.kinds(lines('\ufeff{"a": 1}', '{"a": 2}')).clean
+    assert not reader.kinds(lines("\ufeff{'a': 1}", '{"a": 2}')).clean
+
+
+@pytest.mark.parametrize(
+    ("text", "clean"),
+    [
+        ('{"a": 9223372036854775807, "b": -9223372036854775808}', True),
+        ('{"a": 9223372036854775808}', False),  # an int orjson keeps, out of range for bigint
+        ('{"a": 18446744073709551615}', False),
+        ('{"a": "12345678901234567890"}', False),  # conservative: digits in a string count
+        ('{"a": ' + "[" * 300 + "]" * 300 + "}", False),  # too deep to keep as text
+        ('{"a": 1} {"a": 2}', False),
+        ('{"a": 1, "a": "x"}', True),
+        ('{"a": NaN}', False),  # accepted by an option: not proven, whatever it holds
+        ("\ufeff{\"a\": 1}", False),  # a byte order mark past the first line is quarantined
+        ('{"a": "\\ud800"}', False),
+    ],
+)
+def test_json_clean_proof(text, clean):
+    options = JsonOptions(allow_nan=True, allow_single_quotes=True)
+    kinds = JsonReader((), options, "UTC", declared=False).kinds(lines('{"a": 1}', text, ""))
+    assert kinds.clean is clean and kinds.rows == 2
 
 
 # --- SVMLight --------------------------------------------------------------------------------

@@ -171,3 +171,86 @@ def test_record_starts_across_blocks(tmp_path, monkeypatch):
             if split.start:
                 want = (_walked_record_start(split, b'"', False), _walked_record_start(split, b'"', True))
                 assert _record_starts(split, None, b'"') == want, (size, split)
+
+
+class _Blocks(LineFormat):
+    """Records each block as it comes: (records, bad) per ``parse_block`` call."""
+
+    columns = ("text",)
+
+    def __init__(self, batch_records: int, skip_first: int, skip_blank: bool) -> None:
+        self.batch_records, self.skip_first, self.skip_blank = batch_records, skip_first, skip_blank
+
+    def parse_block(self, records):
+        return Block([[t for _, t in records]], [n for n, _ in records])
+
+
+def _walked_blocks(fmt: LineFormat, lines: LineReader, end: int):
+    """The reference for :meth:`LineFormat.parse_records`: one line at a time (``until``)."""
+    batch, bad = [], []
+    skip = fmt.skip_first if lines.offset == 0 else 0
+    for _offset, number, raw in lines.until(end):
+        if skip:
+            skip -= 1
+            continue
+        text = strip_break(raw)
+        if not text and fmt.skip_blank:
+            continue
+        try:
+            batch.append((number, text.decode(fmt.encoding)))
+        except UnicodeDecodeError:
+            shown = text.decode(fmt.encoding, "backslashreplace")
+            bad.append((number, shown, f"not valid {fmt.encoding} text"))
+        if len(batch) >= fmt.batch_records:
+            yield batch, bad
+            batch, bad = [], []
+    if batch or bad:
+        yield batch, bad
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    parts=st.lists(
+        st.tuples(st.sampled_from(["", "a", "bb", " ", "caf\u00e9", "\xff", "x\xfey", "bad"]),
+                  st.sampled_from(["\n", "\r\n", "\r", "\n\n", "\r\r\n"])),  # fmt: skip
+        max_size=40,
+    ),
+    tail=st.sampled_from(["", "end", "\r"]),
+    split_bytes=st.integers(1, 50),
+    block_bytes=st.integers(1, 16),
+    batch=st.integers(1, 5),
+    skip_first=st.integers(0, 2),
+    skip_blank=st.booleans(),
+)
+def test_bulk_records_equal_the_line_by_line_walk(
+    tmp_path_factory, parts, tail, split_bytes, block_bytes, batch, skip_first, skip_blank
+):
+    """Many lines at a time (``LineReader.take``) gives the blocks the walk gives: same records,
+    same numbers, same undecodable lines in the same blocks, whatever the split and read sizes."""
+    import sparkwing.lake._lines as lines_mod
+    from sparkwing.lake._lines import reader_at
+
+    data = b"".join(_raw(t) + br.encode() for t, br in parts) + tail.encode()
+    path = tmp_path_factory.mktemp("bulk") / "f.txt"
+    path.write_bytes(data)
+    splits = scan_local(plan_splits([SourceFile(str(path), len(data))], split_bytes), None, None)
+    fmt = _Blocks(batch, skip_first, skip_blank)
+    for split in splits:
+        fast, walk = reader_at(split, None), reader_at(split, None)
+        try:
+            with pytest.MonkeyPatch.context() as mp:
+                mp.setattr(lines_mod, "BLOCK_BYTES", block_bytes)
+                got = [(b.lines, b.columns[0], b.bad) for b in fmt.parse_records(fast, split.end)]
+                walked = _walked_blocks(fmt, walk, split.end)
+                want = [([n for n, _ in r], [t for _, t in r], bad) for r, bad in walked]
+        finally:
+            fast.close()
+            walk.close()
+        assert got == want
+        assert (fast.offset, fast.line) == (walk.offset, walk.line)
+
+
+def _raw(text: str) -> bytes:
+    """``\\xff``/``\\xfe`` stand for bytes that are not UTF-8."""
+    return text.encode().replace("\xff".encode(), b"\xff").replace("\xfe".encode(), b"\xfe")
+

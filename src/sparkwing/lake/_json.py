@@ -346,6 +346,18 @@ class KeyKinds:
 
     kinds: dict[str, int] = field(default_factory=dict)
     too_many: bool = False
+    # What the parse pass will make of the same lines: records (non-blank lines), those it
+    # quarantines as not one object (or undecodable), and whether some value might not fit
+    # its inferred column (an integer outside int64, a nesting too deep to keep as JSON text).
+    rows: int = 0
+    rejected: int = 0
+    unproven: bool = False
+
+    @property
+    def clean(self) -> bool:
+        """The parse pass with :func:`infer_types`' columns quarantines no record (and raises
+        nothing): every record is an object, every value fits its column."""
+        return not (self.rejected or self.unproven or self.too_many)
 
     def add(self, obj: dict[str, Any]) -> None:
         kinds = self.kinds
@@ -381,6 +393,9 @@ class KeyKinds:
             else:
                 self.too_many = True
         self.too_many |= other.too_many
+        self.rows += other.rows
+        self.rejected += other.rejected
+        self.unproven |= other.unproven
         return self
 
 
@@ -505,17 +520,15 @@ class JsonReader:
         """
         import pyarrow as pa
 
-        objs: list[dict[str, Any]] = []
-        good: list[tuple[int, str]] = []
         bad: list[tuple[int, str, str]] = []
-        for line, text, obj in self._objects(lines, bad):
-            objs.append(obj)
-            good.append((line, text))
+        good, objs = self._parsed(lines, bad)
         failed: dict[int, str] = {}
-        arrays: dict[str, pa.Array] = {}
-        for column, (name, convert) in zip(self.columns, converters, strict=True):
-            values = [o.get(name) for o in objs]
-            arrays[name] = _column(values, column.sql, name, convert, failed)
+        arrays = self._struct_columns(objs)
+        if arrays is None:
+            arrays = {}
+            for column, (name, convert) in zip(self.columns, converters, strict=True):
+                values = [o.get(name) for o in objs]
+                arrays[name] = _column(values, column.sql, name, convert, failed)
         keep: list[int] | range = range(len(objs))
         if failed:
             mask = pa.array([i not in failed for i in range(len(objs))])
@@ -539,12 +552,70 @@ class JsonReader:
                             extra[OTHER_KEYS] = extra.get(OTHER_KEYS, 0) + 1
         return block
 
+    def _struct_columns(self, objs: list[dict[str, Any]]) -> dict[str, Any] | None:
+        """Every column in one Arrow conversion, or None when that is not provably what
+        :func:`_column` gives: only when every key is a column and every value is already
+        of its column's exact Python kind (:data:`_FAST_KINDS`: the distinct key/type shapes
+        of the block say so), and Arrow raises nothing (an int out of range, an int a double
+        cannot hold exactly: then the column-by-column path decides)."""
+        import pyarrow as pa
+
+        fast = {c.name: _FAST_KINDS.get(c.sql) for c in self.columns}
+        if not objs or any(k is None for k in fast.values()):
+            return None
+        seen: dict[str, set[type]] = {}
+        for keys, types in {(tuple(o), tuple(map(type, o.values()))) for o in objs}:
+            for key, tp in zip(keys, types, strict=True):
+                seen.setdefault(key, set()).add(tp)
+        for key, tps in seen.items():
+            kinds = fast.get(key)
+            if kinds is None or not kinds.issuperset(tps):
+                return None
+        struct = pa.struct([pa.field(c.name, arrow_type(c.sql)) for c in self.columns])
+        try:
+            array = pa.array(objs, type=struct)
+        except (pa.ArrowException, OverflowError, TypeError, ValueError):
+            return None
+        return dict(zip(fast, array.flatten(), strict=True))
+
+    def _parsed(
+        self,
+        lines: Iterable[tuple[int, str]],
+        bad: list[tuple[int, str, str]] | None,
+        lenient: list[int] | None = None,
+    ) -> tuple[list[tuple[int, str]], list[dict[str, Any]]]:
+        """The (line, text) and object of each line that is one object (as :meth:`_objects`).
+
+        The common block, every line an object orjson accepts, is parsed in one pass over
+        the texts; any other block goes line by line through :meth:`_objects`.  Same result:
+        a line orjson accepts is exactly what :meth:`_objects` keeps.
+        """
+        records = lines if isinstance(lines, list) else list(lines)
+        if not self.options.exact_decimals:
+            try:
+                objs = list(map(orjson.loads, [text for _, text in records]))
+            except (orjson.JSONDecodeError, ValueError):
+                pass
+            else:
+                if all(type(obj) is dict for obj in objs):
+                    return records, objs
+        good: list[tuple[int, str]] = []
+        objs = []
+        for line, text, obj in self._objects(records, bad, lenient):
+            objs.append(obj)
+            good.append((line, text))
+        return good, objs
+
     def _objects(
-        self, lines: Iterable[tuple[int, str]], bad: list[tuple[int, str, str]] | None
+        self,
+        lines: Iterable[tuple[int, str]],
+        bad: list[tuple[int, str, str]] | None,
+        lenient: list[int] | None = None,
     ) -> Iterator[tuple[int, str, dict[str, Any]]]:
         """(line, text, object) of each line that is one object; other non-blank lines → ``bad``.
 
-        orjson first (the hot path); only a line it rejects goes through :func:`parse_object`.
+        orjson first (the hot path); only a line it rejects goes through :func:`parse_object`
+        (the lines it accepts are noted in ``lenient``).
         """
         options = self.options
         loads = _loads_decimal if options.exact_decimals else orjson.loads
@@ -562,6 +633,10 @@ class JsonReader:
                     if bad is not None:
                         bad.append((line, text, str(exc)))
                     continue
+                # (a first line orjson reads after its byte order mark is not lenient)
+                bom = line == 1 and text[:1] == "\ufeff" and _orjson_object(text[1:])
+                if lenient is not None and not bom:
+                    lenient.append(line)
             yield line, text, obj
 
     def kinds(self, lines: Iterable[tuple[int, str]]) -> KeyKinds:
@@ -571,9 +646,16 @@ class JsonReader:
         """
         # Rows of one source mostly share a shape: tally distinct (keys, value types) pairs,
         # in order of first appearance, then fold each shape into the kinds once.
+        records = lines if isinstance(lines, list) else list(lines)
+        bad: list[tuple[int, str, str]] = []
+        lenient: list[int] = []
+        _, objs = self._parsed(records, bad, lenient)
+        # A line only Python's json accepts (an option allowed it) may hold what orjson never
+        # gives (an integer past 64 bits, a lone surrogate): not proven.
+        unproven = bool(lenient) or _unproven(records)
+        kinds = KeyKinds(rows=len(objs) + len(bad), rejected=len(bad), unproven=unproven)
         shapes: dict[tuple[tuple[str, ...], tuple[type, ...]], None] = {}
-        kinds = KeyKinds()
-        for _, _, obj in self._objects(lines, None):
+        for obj in objs:
             shapes[(tuple(obj), tuple(map(type, obj.values())))] = None
             if len(shapes) >= 4096:  # many shapes (ragged rows): fold them, keep memory flat
                 for keys, types in shapes:
@@ -582,6 +664,33 @@ class JsonReader:
         for keys, types in shapes:
             kinds.add_shape(keys, types)
         return kinds
+
+
+def _orjson_object(text: str) -> bool:
+    try:
+        return type(orjson.loads(text)) is dict
+    except orjson.JSONDecodeError:
+        return False
+
+
+_LONG_DIGITS = re.compile(r"-?[0-9]{19,}")
+_AS_ZERO, _ZEROS = bytes.maketrans(b"123456789", b"000000000"), b"0" * 19
+_DEEP = 200  # orjson keeps JSON text of at most ~254 levels; fewer brackets than this cannot reach it
+
+
+def _unproven(records: list[tuple[int, str]]) -> bool:
+    """Some line might hold a value that does not fit its inferred column: a run of 19 or
+    more digits outside int64 (an integer orjson keeps exact, a bigint column rejects), or
+    enough brackets for a nesting orjson cannot write back as text.  Conservative: digits in
+    a string or a fraction, brackets in a string count too."""
+    text = "\n".join(t for _, t in records)
+    # Every digit as 0, then a plain substring search: ~10x a regex scan of the block.
+    if _ZEROS in text.encode("utf-8", "surrogatepass").translate(_AS_ZERO):
+        for m in _LONG_DIGITS.finditer(text):
+            digits = m.group()
+            if len(digits.lstrip("-")) > 19 or not -(2**63) <= int(digits) < 2**63:
+                return True
+    return any(len(t) >= 2 * _DEEP and t.count("[") + t.count("{") >= _DEEP for _, t in records)
 
 
 def merge_extra_keys(parts: Iterable[dict[str, int]]) -> dict[str, int]:

@@ -5,7 +5,9 @@ and small per-split summaries.  Passes over the data, each a Spark job over the 
 
 * ``_lines`` pass 1 (line breaks per split; skipped when every file is a single split);
 * JSON without ``columns``: the kinds of every key (:class:`~sparkwing.lake._json.KeyKinds`),
-  from which the driver infers the schema -- the same extra pass Spark's own JSON reader pays;
+  from which the driver infers the schema -- the same extra pass Spark's own JSON reader pays
+  (in the same job as pass 1).  When it proves every record clean (:attr:`KeyKinds.clean`)
+  the parse pass is neither cached nor counted: it runs once, in the step that uses the data;
 * SVMLight without ``n_features`` or with ``zero_based: auto``: the largest index and how many
   rows hold index 0 (:class:`~sparkwing.lake._svmlight.SvmlightStats`);
 * the parse pass: typed Arrow batches (good rows, and bad ones with line, raw text, reason)
@@ -48,6 +50,7 @@ from sparkwing.lake._lines import (
     Split,
     parse_splits,
     plan_splits,
+    scan_and_parse,
     scan_splits,
 )
 from sparkwing.lake._quarantine import BAD, FILE, Settled, uncompressed_cache
@@ -112,8 +115,11 @@ class _Lazy(LineFormat):
 
 
 class JsonLines(_Lazy):
-    def __init__(self, reader: JsonReader, encoding: str) -> None:
-        self.reader, self.encoding = reader, encoding
+    """``failfast``: the inference pass proved every record clean (:attr:`KeyKinds.clean`), so
+    a bad record means the file changed since: the task fails rather than drop or quarantine it."""
+
+    def __init__(self, reader: JsonReader, encoding: str, failfast: bool = False) -> None:
+        self.reader, self.encoding, self.failfast = reader, encoding, failfast
         self.columns = [c.name for c in reader.columns] + ([EXTRA] if reader.declared else [])
         self.types = [arrow_type(c.sql) for c in reader.columns] + ([_string()] if reader.declared else [])
 
@@ -126,6 +132,15 @@ class JsonLines(_Lazy):
             note = orjson.dumps(block.extra_keys).decode() if block.extra_keys else None
             columns.append([note] + [None] * (len(block.lines) - 1) if block.lines else [])
         return Block(columns, block.lines, block.bad)
+
+    def parse_records(self, lines: LineReader, end: int) -> Iterator[Block]:
+        for block in super().parse_records(lines, end):
+            if self.failfast and block.bad:
+                line, _, reason = min(block.bad)
+                raise SourceError(
+                    f"{lines.uri}: line {line} changed since the read's first pass ({reason}); read it again"
+                )
+            yield block
 
 
 class _Summary(_Lazy):
@@ -145,15 +160,22 @@ class _Summary(_Lazy):
     def merge(self, a: Any, b: Any) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def undecodable(self, n: int) -> Any:
+        """A summary part for ``n`` undecodable lines (None: the summary does not count them)."""
+        return None
+
     def parse_block(self, records: list[tuple[int, str]]) -> Block:
         return Block([[pickle.dumps(self.summarise(records))]], [records[0][0] if records else 0])
 
     def parse_records(self, lines: LineReader, end: int) -> Iterator[Block]:
         total = None
         for block in super().parse_records(lines, end):
-            for blob in block.columns[0]:
-                part = pickle.loads(blob)
-                total = part if total is None else self.merge(total, part)
+            parts = [pickle.loads(blob) for blob in block.columns[0]]
+            if block.bad:  # undecodable lines, which the summary did not see
+                parts.append(self.undecodable(len(block.bad)))
+            for part in parts:
+                if part is not None:
+                    total = part if total is None else self.merge(total, part)
         if total is not None:
             yield Block([[pickle.dumps(total)]], [0])
 
@@ -168,6 +190,9 @@ class _JsonKinds(_Summary):
 
     def merge(self, a: KeyKinds, b: KeyKinds) -> KeyKinds:
         return a.merge(b)
+
+    def undecodable(self, n: int) -> KeyKinds:
+        return KeyKinds(rows=n, rejected=n)
 
 
 class _SvmlightStats(_Summary):
@@ -275,20 +300,48 @@ def read_json(
     if all(f.size == 0 for f in files):
         raise _empty(name, files)
     zone = _zone(spark)
-    splits = _splits(spark, files, s3, split_bytes)
     if declared:
+        splits = _splits(spark, files, s3, split_bytes)
         cols = tuple(JsonColumn(c, t, p) for c, (t, p) in declared.items())
         reader = JsonReader(cols, options, zone, declared=True)
     else:
-        probe = JsonReader((), options, zone, declared=False)
-        kinds: KeyKinds | None = _summary(spark, _JsonKinds(probe, spec.encoding), splits, s3)
+        # The inference pass rides on pass 1 (one job, one read of each split).
+        survey = _JsonKinds(JsonReader((), options, zone, declared=False), spec.encoding)
+        splits, parts = scan_and_parse(spark, survey, plan_splits(files, split_bytes), s3)
+        kinds: KeyKinds | None = None
+        for blocks in parts:
+            for block in blocks:
+                part = pickle.loads(block.columns[0][0])
+                kinds = part if kinds is None else kinds.merge(part)
         types = infer_types(kinds or KeyKinds())
         _check_keys(name, kinds or KeyKinds())
         reader = JsonReader(tuple(JsonColumn(k, t) for k, t in types.items()), options, zone, declared=False)
+        if kinds is not None and kinds.clean:
+            clean = JsonLines(reader, spec.encoding, failfast=True)
+            return _read_clean(spark, name, files, clean, splits, s3, kinds.rows), FormatNotes()
     fmt = JsonLines(reader, spec.encoding)
     df = parse_splits(spark, fmt, splits, s3)
     settled, extras = _settled(df, name, files, EXTRA if reader.declared else None)
     return settled, FormatNotes(extra_keys=merge_extra_keys(orjson.loads(e) for e in extras))
+
+
+def _read_clean(
+    spark: SparkSession, name: str, files: list[SourceFile], fmt: JsonLines, splits: list[Split],
+    s3: S3Settings, rows: int,
+) -> Settled:  # fmt: skip
+    """Records the inference pass proved clean: the parse pass, neither cached nor counted.
+
+    The counts are the inference pass's (it parsed every line as the parse pass will, and no
+    record is quarantined), so no Spark job runs here: the frame is parsed once, by the step
+    that uses it, as Spark's own reader would be.  The parse is ``failfast``: a file changed
+    since fails the step that reads it rather than losing a row.
+    """
+    if rows == 0:
+        raise _empty(name, files)
+    df = parse_splits(spark, fmt, splits, s3)
+    accepted = df.select(*[_q(c) for c in fmt.columns])
+    types = {f.name: f.dataType.simpleString() for f in accepted.schema.fields}
+    return Settled(accepted, accepted, rows, 0, {}, types, None)
 
 
 def _check_keys(name: str, kinds: KeyKinds) -> None:

@@ -115,30 +115,50 @@ class LineFormat:
         raise NotImplementedError
 
     def parse_records(self, lines: LineReader, end: int) -> Iterator[Block]:
-        """Records of one split: lines starting before ``end``, in blocks."""
+        """Records of one split: lines starting before ``end``, in blocks of ``batch_records``
+        decodable records (the undecodable ones seen meanwhile ride along as bad records).
+
+        Many lines at a time (:meth:`LineReader.take`); a piece holding an undecodable line is
+        walked line by line.  Either way the same blocks.
+        """
         batch: list[tuple[int, str]] = []
         bad: list[tuple[int, str, str]] = []
         skip = self.skip_first if lines.offset == 0 else 0
-        for _offset, number, raw in lines.until(end):
+        encoding, limit, blank = self.encoding, self.batch_records, self.skip_blank
+        while (taken := lines.take(end)) is not None:
+            number, raws = taken
             if skip:
-                skip -= 1
-                continue
-            text = strip_break(raw)
-            if not text and self.skip_blank:
-                continue
+                cut = min(skip, len(raws))
+                skip -= cut
+                number, raws = number + cut, raws[cut:]
+            # A raw line ends in exactly one break (LF, CR LF or CR) or none: rstrip drops it.
+            texts = [r.rstrip(b"\r\n") for r in raws]
             try:
-                batch.append((number, text.decode(self.encoding)))
+                decoded = [t.decode(encoding) for t in texts]
             except UnicodeDecodeError:
-                bad.append(
-                    (
-                        number,
-                        text.decode(self.encoding, "backslashreplace"),
-                        f"not valid {self.encoding} text",
-                    )
-                )
-            if len(batch) >= self.batch_records:
-                yield self._block(batch, bad)
-                batch, bad = [], []
+                for k, text in enumerate(texts):
+                    if not text and blank:
+                        continue
+                    try:
+                        batch.append((number + k, text.decode(encoding)))
+                    except UnicodeDecodeError:
+                        bad.append((number + k, text.decode(encoding, "backslashreplace"),
+                                    f"not valid {encoding} text"))  # fmt: skip
+                    if len(batch) >= limit:
+                        yield self._block(batch, bad)
+                        batch, bad = [], []
+                continue
+            records = list(zip(range(number, number + len(decoded)), decoded, strict=True))
+            if blank:
+                records = [r for r in records if r[1]]
+            i = 0
+            while i < len(records):
+                room = limit - len(batch)
+                batch.extend(records[i : i + room])
+                i += room
+                if len(batch) >= limit:
+                    yield self._block(batch, bad)
+                    batch, bad = [], []
         if batch or bad:
             yield self._block(batch, bad)
 
@@ -260,6 +280,25 @@ class LineReader:
             if raw is None:
                 return
             yield offset, number, raw
+
+    def take(self, end: int) -> tuple[int, list[bytes]] | None:
+        """Many lines at once: (number of the first, raw lines with their breaks) starting
+        before ``end`` (every line when ``end < 0``); None when there is none.  The same
+        lines, numbered the same, as :meth:`until` gives one at a time."""
+        if (end >= 0 and self.offset >= end) or (not self._pending and not self._fill()):
+            return None
+        number, pending = self.line, self._pending
+        size = sum(map(len, pending))
+        if end < 0 or self.offset + size <= end:  # every pending line starts before the end
+            raws = pending[::-1]
+            pending.clear()
+            self.offset += size
+            self.line += len(raws) if raws[0][-1:] in (b"\n", b"\r") else len(raws) - 1
+            return number, raws
+        raws = []
+        while self.offset < end and (raw := self.next()) is not None:
+            raws.append(raw)
+        return number, raws
 
     def push_back(self, raws: list[bytes], offset: int, line: int) -> None:
         """Return lines just read (in order) so that they are read again from ``offset``."""
@@ -464,6 +503,35 @@ def scan_splits(
     return place_splits(splits, [scans[i] for i in range(len(splits))], quote)
 
 
+def scan_and_parse(
+    spark: SparkSession, fmt: LineFormat, splits: list[Split], s3: S3Settings | None
+) -> tuple[list[Split], list[list[Block]]]:
+    """Pass 1 and a summary pass of ``fmt`` in one job: per split, its line breaks (as
+    :func:`scan_splits`) and the blocks of ``fmt.parse_records`` over its lines.
+
+    For a format whose blocks summarise a split (an inference pass): the lines are those the
+    parse pass reads, but before pass 1 a split that does not start the file only knows that
+    its first line is not the file's first, so its line numbers start at 2 (lower bounds).
+    The first split of a file numbers its lines exactly.
+    """
+
+    def task(split: Split) -> tuple[Scan | None, list[Block]]:
+        scan = None if split.whole else scan_split(split, s3, None)
+        reader = reader_at(split if split.start == 0 else replace(split, lines_before=1), s3)
+        try:
+            return scan, list(fmt.parse_records(reader, split.end))
+        finally:
+            reader.close()
+
+    rdd = spark.sparkContext.parallelize(list(enumerate(splits)), max(1, len(splits)))
+    done = dict(rdd.map(lambda item: (item[0], task(item[1]))).collect())
+    blocks = [done[i][1] for i in range(len(splits))]
+    if all(s.whole for s in splits):
+        return splits, blocks
+    scans = [done[i][0] or Scan(0, 0) for i in range(len(splits))]
+    return place_splits(splits, scans, None), blocks
+
+
 def scan_local(
     splits: list[Split], s3: S3Settings | None, quote: str | None, probe: Probe | None = None
 ) -> list[Split]:
@@ -641,6 +709,7 @@ __all__ = [
     "plan_splits",
     "read_text",
     "place_splits",
+    "scan_and_parse",
     "scan_local",
     "scan_split",
     "scan_splits",
