@@ -59,6 +59,7 @@ from sparkwing.lake._svmlight import (
     decide_zero_based,
     feature_names,
     inferred_width,
+    vector_arrow_type,
 )
 from sparkwing.lake._uri import SourceFile, read_head
 
@@ -69,6 +70,7 @@ if TYPE_CHECKING:
 EXTRA = "_sw_extra"  # JSON: the undeclared-key counts of a block, on its first row
 MAX_REASONS = 100  # distinct reasons kept in the run record; the rest are summed
 OTHER_REASONS = "(other reasons)"
+FEATURES = "_sw_features"  # SVMLight: the sparse vector column of the parse pass
 ARFF_HEAD_BYTES = 16 << 20  # an ARFF header must end within the first 16 MiB of its file
 _DECIMAL = re.compile(r"^decimal\((\d+),(\d+)\)$")
 # A record's reason names the value (``id: 2.5 is not an int``, ``x: 'zz' is not a number``,
@@ -179,20 +181,39 @@ class _SvmlightStats(_Summary):
 
 
 class SvmlightLines(LineFormat):
-    def __init__(self, reader: SvmlightReader, label: str, names: list[str], encoding: str) -> None:
+    """The parse pass ships (and the cache holds) ``label`` and one sparse ML vector per row.
+
+    ~22 stored features a row instead of ``width`` dense doubles: the Arrow batches, the JVM's
+    conversion of them and the cache are several times smaller.  :func:`read_svmlight` expands
+    the vector into the ``f1..fn`` columns of the accepted rows (``vector_to_array``), so the
+    result is the same dense table.
+    """
+
+    def __init__(self, reader: SvmlightReader, label: str, encoding: str) -> None:
         import pyarrow as pa
+        from pyspark.ml.linalg import VectorUDT
 
         self.reader, self.encoding = reader, encoding
-        self.columns = [label, *names]
-        self.types = [pa.float64()] * len(self.columns)
-        # ~32 MiB of dense doubles per batch, whatever the width
-        self.batch_records = max(64, min(self.batch_records, (4 << 20) // max(1, len(names))))
+        self.columns = [label, FEATURES]
+        self.types = [pa.float64(), vector_arrow_type()]
+        self.spark_types = [None, VectorUDT()]
 
     def parse_block(self, records: list[tuple[int, str]]) -> Block:
         block = self.reader.parse(records)
-        dense = block.dense(self.reader.width)
-        columns = [block.labels] + [dense[:, k] for k in range(dense.shape[1])]
-        return Block(columns, block.lines, block.bad)
+        return Block([block.labels, block.vectors(self.reader.width)], block.lines, block.bad)
+
+    def bad_fill(self, column: int, typ: Any, n: int) -> Any:
+        """Bad rows carry an empty vector, never a null one (``vector_to_array`` rejects null)."""
+        if column == 0:
+            return super().bad_fill(column, typ, n)
+        import numpy as np
+
+        from sparkwing.lake._svmlight import SvmlightBlock
+
+        empty = np.zeros(0)
+        return SvmlightBlock(np.zeros(n), empty.astype(np.int64), empty.astype(np.int64), empty).vectors(
+            self.reader.width
+        )
 
 
 class ArffLines(_Lazy):
@@ -341,11 +362,23 @@ def read_svmlight(
                 source=name, hint="set n_features to the real width (rows past it are quarantined)",
             )  # fmt: skip
     names = feature_names(width, zero_based=decision.zero_based, prefix=spec.feature_prefix)
-    if spec.label_column in names:
+    if spec.label_column in names or spec.label_column == FEATURES:
         raise SourceError(f"source {name!r}: label column {spec.label_column!r} clashes with a feature name")
-    fmt = SvmlightLines(SvmlightReader(decision.zero_based, width), spec.label_column, names, spec.encoding)
+    fmt = SvmlightLines(SvmlightReader(decision.zero_based, width), spec.label_column, spec.encoding)
     settled, _ = _settled(parse_splits(spark, fmt, splits, s3), name, files)
+    settled.df = _dense(settled.df, spec.label_column, names)
+    settled.types = {f.name: f.dataType.simpleString() for f in settled.df.schema.fields}
     return settled, FormatNotes(zero_based=decision)
+
+
+def _dense(df: DataFrame, label: str, names: list[str]) -> DataFrame:
+    """``label, f1..fn`` from ``label, _sw_features``: one ``vector_to_array`` a row (Spark
+    evaluates the shared expression once per row), then its items."""
+    from pyspark.ml.functions import vector_to_array
+    from pyspark.sql import functions as F
+
+    values = vector_to_array(F.col(FEATURES))
+    return df.select(F.col(_q(label)), *[values[k].alias(n) for k, n in enumerate(names)])
 
 
 def arff_header(file: SourceFile, s3: S3Settings, encoding: str) -> ArffHeader:

@@ -110,6 +110,15 @@ class LineFormat:
     skip_first: int = 0  # leading lines of every file that are not records (e.g. a header)
     skip_blank: bool = True  # empty lines are not records
     batch_records: int = BATCH_RECORDS  # records per parse_block call (wide formats use fewer)
+    # Spark types per column where the Arrow type alone does not say it (e.g. a UDT whose
+    # ``sqlType`` is the Arrow struct); None keeps the type Spark derives from ``types``.
+    spark_types: Sequence[Any] | None = None
+
+    def bad_fill(self, column: int, typ: Any, n: int) -> Any:
+        """The value of data column ``column`` in ``n`` bad rows: null unless a format needs one."""
+        import pyarrow as pa
+
+        return pa.nulls(n, typ)
 
     def parse_block(self, records: list[tuple[int, str]]) -> Block:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -541,7 +550,7 @@ def block_batch(fmt: LineFormat, block: Block, uri: str) -> pa.RecordBatch:
         typ = schema.field(i).type
         # A column may be a list or an array (numpy/Arrow: a wide numeric format builds those).
         good = col if isinstance(col, pa.Array) else pa.array(col, type=typ)
-        arrays.append(pa.concat_arrays([good, pa.nulls(n_bad, typ)]) if n_bad else good)
+        arrays.append(pa.concat_arrays([good, fmt.bad_fill(i, typ, n_bad)]) if n_bad else good)
     lines = block.lines + [b[0] for b in block.bad]
     arrays.append(pa.array(lines, type=pa.int64()))
     arrays.append(pa.array([None] * n_good + [b[1] for b in block.bad], type=pa.string()))
@@ -586,9 +595,17 @@ def parse_splits(
 
 
 def _spark_schema(fmt: LineFormat) -> Any:
+    from pyspark.sql import types as T
     from pyspark.sql.pandas.types import from_arrow_schema
 
-    return from_arrow_schema(arrow_schema(fmt))
+    schema = from_arrow_schema(arrow_schema(fmt))
+    if not fmt.spark_types:
+        return schema
+    fields = list(schema.fields)
+    for i, typ in enumerate(fmt.spark_types):
+        if typ is not None:
+            fields[i] = T.StructField(fields[i].name, typ, fields[i].nullable)
+    return T.StructType(fields)
 
 
 def read_text(

@@ -137,6 +137,20 @@ def inferred_width(stats: SvmlightStats, zero_based: bool) -> tuple[int, int]:
     return max(stats.max_index_no_0, 0), stats.max_line_no_0
 
 
+def vector_arrow_type() -> Any:
+    """The Arrow type of ``pyspark.ml.linalg.VectorUDT().sqlType()`` (what the parse pass ships)."""
+    import pyarrow as pa
+
+    return pa.struct(
+        [
+            pa.field("type", pa.int8(), nullable=False),
+            pa.field("size", pa.int32()),
+            pa.field("indices", pa.list_(pa.field("element", pa.int32(), nullable=False))),
+            pa.field("values", pa.list_(pa.field("element", pa.float64(), nullable=False))),
+        ]
+    )
+
+
 _NUM = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
 # A line the vectorised path may take: label, optional qid, index:value pairs with indices of at
 # most 15 digits (exact as float64), optional comment.  Anything else takes the exact path.
@@ -151,6 +165,28 @@ class SvmlightBlock:
     values: Any  # float64 array
     lines: list[int] = field(default_factory=list)  # line number of each accepted row
     bad: list[tuple[int, str, str]] = field(default_factory=list)  # (line, raw, reason)
+
+    def vectors(self, width: int) -> Any:
+        """The features as Spark ML sparse vectors of size ``width``: an Arrow struct array in
+        the layout of :func:`vector_arrow_type` (``type`` 0, ``size``, ``indices``, ``values``)."""
+        import numpy as np
+        import pyarrow as pa
+
+        n = len(self.labels)
+        counts = np.bincount(self.rows, minlength=n) if len(self.rows) else np.zeros(n, np.int64)
+        offsets = pa.array(np.concatenate([[0], np.cumsum(counts)]).astype(np.int32))
+        typ = vector_arrow_type()
+        cols = pa.array(np.asarray(self.cols, np.int32))
+        values = pa.array(np.asarray(self.values, np.float64))
+        return pa.StructArray.from_arrays(
+            [
+                pa.array(np.zeros(n, np.int8)),
+                pa.array(np.full(n, width, np.int32)),
+                pa.ListArray.from_arrays(offsets, cols, type=typ[2].type),
+                pa.ListArray.from_arrays(offsets, values, type=typ[3].type),
+            ],
+            fields=list(typ),
+        )
 
     def dense(self, width: int) -> Any:
         """The features as a column-major ``len(labels) x width`` float64 array."""
