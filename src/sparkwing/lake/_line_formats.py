@@ -71,6 +71,7 @@ EXTRA = "_sw_extra"  # JSON: the undeclared-key counts of a block, on its first 
 MAX_REASONS = 100  # distinct reasons kept in the run record; the rest are summed
 OTHER_REASONS = "(other reasons)"
 FEATURES = "_sw_features"  # SVMLight: the sparse vector column of the parse pass
+SVM_BATCH_LINES, SVM_BATCH_BYTES = 16_384, 4 << 20  # SVMLight lines per vectorised parse
 ARFF_HEAD_BYTES = 16 << 20  # an ARFF header must end within the first 16 MiB of its file
 _DECIMAL = re.compile(r"^decimal\((\d+),(\d+)\)$")
 # A record's reason names the value (``id: 2.5 is not an int``, ``x: 'zz' is not a number``,
@@ -176,6 +177,16 @@ class _SvmlightStats(_Summary):
     def summarise(self, records: list[tuple[int, str]]) -> SvmlightStats:
         return SvmlightReader().stats(records)
 
+    def parse_records(self, lines: LineReader, end: int) -> Iterator[Block]:
+        """Physical lines many at a time (:meth:`SvmlightReader.stats_raw`), one summary."""
+        reader, total = SvmlightReader(), SvmlightStats()
+        while True:
+            first, pieces = lines.take(end, SVM_BATCH_LINES, SVM_BATCH_BYTES)
+            if not pieces:
+                break
+            total.merge(reader.stats_raw(first, pieces, self.encoding))
+        yield Block([[pickle.dumps(total)]], [0])
+
     def merge(self, a: SvmlightStats, b: SvmlightStats) -> SvmlightStats:
         return a.merge(b)
 
@@ -202,6 +213,16 @@ class SvmlightLines(LineFormat):
         block = self.reader.parse(records)
         return Block([block.labels, block.vectors(self.reader.width)], block.lines, block.bad)
 
+    def parse_records(self, lines: LineReader, end: int) -> Iterator[Block]:
+        """Physical lines many at a time, undecoded: :meth:`SvmlightReader.parse_raw` decodes
+        only the lines its vectorised path leaves to the exact parser."""
+        while True:
+            first, pieces = lines.take(end, SVM_BATCH_LINES, SVM_BATCH_BYTES)
+            if not pieces:
+                return
+            block = self.reader.parse_raw(first, pieces, self.encoding)
+            yield Block([block.labels, block.vectors(self.reader.width)], block.lines, block.bad)
+
     def bad_fill(self, column: int, typ: Any, n: int) -> Any:
         """Bad rows carry an empty vector, never a null one (``vector_to_array`` rejects null)."""
         if column == 0:
@@ -210,10 +231,8 @@ class SvmlightLines(LineFormat):
 
         from sparkwing.lake._svmlight import SvmlightBlock
 
-        empty = np.zeros(0)
-        return SvmlightBlock(np.zeros(n), empty.astype(np.int64), empty.astype(np.int64), empty).vectors(
-            self.reader.width
-        )
+        none = SvmlightBlock(np.zeros(n), np.zeros(n + 1, np.int64), np.zeros(0, np.int64), np.zeros(0))
+        return none.vectors(self.reader.width)
 
 
 class ArffLines(_Lazy):

@@ -49,8 +49,10 @@ depends on where the splits fell.
 from __future__ import annotations
 
 import gzip
+from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from itertools import accumulate
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from sparkwing.config import S3Settings
@@ -269,6 +271,27 @@ class LineReader:
             if raw is None:
                 return
             yield offset, number, raw
+
+    def take(self, end: int, limit: int, max_bytes: int = BLOCK_BYTES) -> tuple[int, list[bytes]]:
+        """The next lines (with their breaks) that start before ``end`` (``end < 0``: no end),
+        at most ``limit`` and about ``max_bytes``, from one buffered block; and the line number
+        of the first.  Empty at the end.  The same lines as :meth:`until`, many at a time."""
+        start = self.line
+        if (end >= 0 and self.offset >= end) or (not self._pending and not self._fill()):
+            return start, []
+        pending = self._pending  # reversed: the next line is last
+        k = min(limit, len(pending))
+        out = pending[len(pending) - k :]
+        out.reverse()
+        ends = list(accumulate(map(len, out)))  # end of each line, from self.offset
+        room = max_bytes if end < 0 else min(max_bytes, end - self.offset)
+        keep = 1 + bisect_left(ends, room, 0, k - 1)  # line j starts at ends[j - 1] < room
+        if keep < k:
+            del out[keep:]
+        del pending[len(pending) - keep :]
+        self.offset += ends[keep - 1]
+        self.line += keep if out[-1][-1:] in (b"\n", b"\r") else keep - 1
+        return start, out
 
     def push_back(self, raws: list[bytes], offset: int, line: int) -> None:
         """Return lines just read (in order) so that they are read again from ``offset``."""
