@@ -10,6 +10,7 @@ and small per-split summaries.  Passes over the data, each a Spark job over the 
   rows hold index 0 (:class:`~sparkwing.lake._svmlight.SvmlightStats`);
 * the parse pass: typed Arrow batches (good rows, and bad ones with line, raw text, reason)
   into a MEMORY_AND_DISK cache; one aggregate over it counts rows, bad rows and extra keys.
+  SVMLight caches one sparse ML vector a row and expands it into ``f1..fn`` after the cache.
 
 >>> reason_kind("amount: 2.5 is not an int")
 'amount: not an int'
@@ -71,7 +72,7 @@ EXTRA = "_sw_extra"  # JSON: the undeclared-key counts of a block, on its first 
 MAX_REASONS = 100  # distinct reasons kept in the run record; the rest are summed
 OTHER_REASONS = "(other reasons)"
 FEATURES = "_sw_features"  # SVMLight: the sparse vector column of the parse pass
-SVM_BATCH_LINES, SVM_BATCH_BYTES = 16_384, 4 << 20  # SVMLight lines per vectorised parse
+SVM_BATCH_LINES, SVM_BATCH_BYTES = 16_384, 2 << 20  # SVMLight: lines per vectorised parse
 ARFF_HEAD_BYTES = 16 << 20  # an ARFF header must end within the first 16 MiB of its file
 _DECIMAL = re.compile(r"^decimal\((\d+),(\d+)\)$")
 # A record's reason names the value (``id: 2.5 is not an int``, ``x: 'zz' is not a number``,

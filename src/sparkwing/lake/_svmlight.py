@@ -3,7 +3,13 @@
 Runs on the executors.  A first pass over the splits (:meth:`SvmlightReader.stats`) finds the
 largest index and how many rows hold index 0, so the driver can fix the width and the index
 base (:func:`decide_zero_based`) without seeing a row; the second pass turns blocks of lines
-into dense ``label, f1..fn`` columns (absent features are 0.0).
+into a label and one sparse vector per row (:meth:`SvmlightBlock.vectors`), which the reader
+expands into dense ``label, f1..fn`` columns (absent features are 0.0).
+
+Both passes read whole blocks of raw lines with array operations (:func:`scan_raw`); a line
+that path cannot vouch for (non-ASCII, ``nan``, a 16-digit index, a bad token, an index out of
+order or out of range, ...) is decoded and parsed alone by :func:`parse_svmlight_line`, which
+accepts it or names the reason.  The result is the line-by-line parser's, value for value.
 
 Indices must be strictly increasing non-negative integers; one-based files (the libsvm
 convention, the default) cannot hold index 0.  A row breaking either rule, or holding an index
