@@ -29,6 +29,7 @@ from sparkwing.lake._json import (
     merge_extra_keys,
     parse_object,
 )
+from sparkwing.lake._lines import LineFormat, LineReader
 from sparkwing.lake._svmlight import (
     SvmlightReader,
     SvmlightStats,
@@ -508,6 +509,157 @@ def test_svmlight_vectorised_path_equals_the_exact_parser(texts, zero_based):
             assert feats == {i: v for i, v in want[1].items() if v != 0} or any(
                 v != v for v in feats.values()
             )
+
+
+class _Exact(LineFormat):
+    """The reference: lines as LineFormat decodes them, each parsed by the exact parser."""
+
+    def __init__(self, reader: SvmlightReader, encoding: str) -> None:
+        self.reader, self.encoding = reader, encoding
+
+    def parse_block(self, records):
+        start = 0 if self.reader.zero_based else 1
+        exact = self.reader._exact(records, start, start + self.reader.width)
+        return exact
+
+
+def exact_reference(reader: SvmlightReader, data: bytes, encoding: str = "utf-8"):
+    """(rows, bad): rows as (line, label, {index: value}) in line order, from the exact path only."""
+    import io
+
+    fmt = _Exact(reader, encoding)
+    start = 0 if reader.zero_based else 1
+    rows, bad = [], []
+    for block in fmt.parse_records(LineReader(io.BytesIO(data), 0, 1, "mem"), -1):
+        bad += block.bad
+        if not hasattr(block, "counts"):  # only undecodable lines in the batch
+            continue
+        k = 0
+        for line, label, n in zip(block.lines, block.labels, block.counts, strict=True):
+            cols = [c + start for c in block.cols[k : k + n]]
+            feats = dict(zip(cols, block.values[k : k + n], strict=True))
+            rows.append((line, label, feats))
+            k += n
+    return rows, sorted(bad)
+
+
+def vectorised(reader: SvmlightReader, data: bytes, encoding: str = "utf-8", limit: int = 7):
+    """The same from :meth:`SvmlightReader.parse_raw` over :meth:`LineReader.take` batches."""
+    import io
+
+    lines = LineReader(io.BytesIO(data), 0, 1, "mem")
+    start = 0 if reader.zero_based else 1
+    rows, bad = [], []
+    while True:
+        first, pieces = lines.take(-1, limit)
+        if not pieces:
+            break
+        block = reader.parse_raw(first, pieces, encoding)
+        for k, line in enumerate(block.lines):
+            lo, hi = block.offsets[k], block.offsets[k + 1]
+            cols = [int(c) + start for c in block.cols[lo:hi]]
+            feats = dict(zip(cols, block.values[lo:hi].tolist(), strict=True))
+            rows.append((line, float(block.labels[k]), feats))
+        bad += block.bad
+    return rows, sorted(bad)
+
+
+def bits(rows):
+    """Rows with every float as its bit pattern (nan, -0.0 and inf compare exactly)."""
+    import struct
+
+    def b(x: float) -> bytes:
+        return struct.pack("<d", x)
+
+    return [(line, b(label), [(i, b(v)) for i, v in feats.items()]) for line, label, feats in rows]
+
+
+HOSTILE = [
+    "1 1:0.5 3:2", "0 2:1 # note", "", "# only a comment", "1 qid:3 0:1 1:1", "x 1:1", "1 7:1", "-1 4:2",
+    "+1 1:1 2:-0 3:+.5", "1e0 1:1e400 2:1e-400", "-1 1:nan 2:inf", "1 1:1_0", "1_0 1:1", "1 0x1:1",
+    "1 1:0x10", "1\t2:3\t4:5  ", "  1 2:3   ", "1 3:1 2:1", "1 2:1 2:2", "1 99999999999999999999:1",
+    "1 1000000000000000:1", "1 2:1 qid:5 3:1", "1 2: 3:1", "1 :1", "1 2", "1 \u00b2:1", "1 2:3 # \u00b2 ü",
+    "2.5", "   ", "\t# c", "1 1:1\x0b2:2", "1 1:1\x0c", "1 1:00001.50000 2:1.", "-.5e-3 4:.5E+2",
+    "0 qid:abc 1:1", "1 qid:1:2 2:1", "1 1:1e99999", "1 1:1e9999 2:-1e-9999",
+    "1 1:" + "1" * 40 + "." + "3" * 40,
+    "1 1:0.1000000000000000055511151231257827021181583404541015625", "1 001:1 02:2", "1 1:1#c", "1#c 1:1",
+    "1 1:-", "1 1:.", "1 1:e5", "1 1:1e", "1 1:1e+", "1 1:+-1", "1 1:1.2.3", "1 1:1ee2", "nan 1:1", "inf",
+    "-0 1:-0.0", "qid:1 1:1", "1 qid", "1 qid:", "1 q:1", "1 1:1 qi:2", "1 1::2", "1 1:2:3", "1:1 2:2",
+    "1 1:1\x00", "\ufeff1 1:1", "1 10:1 9:1", "1 0:1", "1 0:1 0:2", "1 2:3e5 3:3E-5 4:-3.e+5",
+]  # fmt: skip
+BREAKS = st.sampled_from(["\n", "\r\n", "\r"])
+NUMBERS = st.one_of(
+    st.floats(allow_nan=False, allow_infinity=False).map(repr), st.integers(-(10**20), 10**20).map(str),
+    st.sampled_from(["1.", ".5", "+1", "-0", "1e5", "1E-5", "+.5e+3", "00.10", "5e", "1e400", "1.5.", "--1"]),
+)  # fmt: skip
+TOKEN = st.one_of(
+    st.builds(lambda i, v: f"{i}:{v}", st.integers(0, 14), NUMBERS),
+    st.sampled_from(["qid:7", "#x", "# 1:2", "\t", "  ", "\x0b", "é:1", "3:\u00e9", "1:", ":2", "7"]),
+)
+LINE = st.builds(lambda label, toks: " ".join([label, *toks]), st.one_of(NUMBERS, st.sampled_from(["", "x"])),
+                 st.lists(TOKEN, max_size=6))  # fmt: skip
+
+
+def check_same(reader: SvmlightReader, data: bytes, encoding: str = "utf-8", limit: int = 7) -> None:
+    want_rows, want_bad = exact_reference(reader, data, encoding)
+    got_rows, got_bad = vectorised(reader, data, encoding, limit)
+    assert bits(got_rows) == bits(want_rows)
+    assert got_bad == want_bad
+
+
+@pytest.mark.parametrize("zero_based", [False, True])
+@pytest.mark.parametrize("width", [0, 3, 10, 10**15])
+@pytest.mark.parametrize("brk", ["\n", "\r\n", "\r"])
+def test_svmlight_raw_path_equals_the_exact_parser_on_hostile_lines(zero_based, width, brk):
+    data = brk.join(HOSTILE).encode("utf-8", "surrogatepass")
+    for limit in (1, 5, 1000):
+        check_same(SvmlightReader(zero_based, width), data, limit=limit)
+        check_same(SvmlightReader(zero_based, width), data + brk.encode(), limit=limit)
+    check_same(SvmlightReader(zero_based, width), b"\xef\xbb\xbf1 1:1\n\xff 1:1\n1 2:\xe9\n1 1:2", "utf-8")
+    check_same(SvmlightReader(zero_based, width), "1 1:2\n\u00e9 1:1\n".encode("latin-1"), "latin-1")
+    check_same(SvmlightReader(zero_based, width), "1 1:2\n0 2:1\n".encode("utf-16-le"), "utf-16-le")
+
+
+@settings(deadline=None, max_examples=300)
+@given(
+    st.lists(st.tuples(LINE, BREAKS), max_size=25),
+    st.booleans(),
+    st.sampled_from([0, 5, 13]),
+    st.integers(1, 9),
+)
+def test_svmlight_raw_path_equals_the_exact_parser(lines, zero_based, width, limit):
+    data = "".join(t + b for t, b in lines).encode()
+    check_same(SvmlightReader(zero_based, width), data, limit=limit)
+
+
+@settings(deadline=None, max_examples=200)
+@given(st.lists(st.tuples(LINE, BREAKS), max_size=25))
+def test_svmlight_vectorised_stats_equal_the_exact_count(lines):
+    data = "".join(t + b for t, b in lines).encode()
+    pieces = data.splitlines(keepends=True)
+    records = [(k + 1, p.rstrip(b"\r\n").decode()) for k, p in enumerate(pieces) if p.rstrip(b"\r\n")]
+    want = SvmlightReader().stats_exact(records)
+    assert SvmlightReader().stats_raw(1, pieces, "utf-8") == want
+    assert SvmlightReader().stats(records) == want
+
+
+def test_svmlight_parse_pass_ships_vectors_and_bad_rows_carry_an_empty_one(tmp_path):
+    from sparkwing.lake._line_formats import SvmlightLines
+    from sparkwing.lake._lines import parse_local, plan_splits
+    from sparkwing.lake._uri import SourceFile
+
+    path = tmp_path / "s.svm"
+    path.write_bytes(b"1 1:0.5 3:2\r\nx 1:1\n\n1 2:1 2:2\r\xff 1:1\n-1 4:2 # c")
+    fmt = SvmlightLines(SvmlightReader(False, 4), "label", "utf-8")
+    table = parse_local(fmt, plan_splits([SourceFile(str(path), path.stat().st_size)]))
+    rows = sorted(table.to_pylist(), key=lambda r: r["_sw_line"])
+    assert [(r["_sw_line"], r["label"], r["_sw_reason"] is None) for r in rows] == [
+        (1, 1.0, True), (2, None, False), (4, None, False), (5, None, False), (6, -1.0, True),
+    ]  # fmt: skip
+    assert rows[0]["_sw_features"] == {"type": 0, "size": 4, "indices": [0, 2], "values": [0.5, 2.0]}
+    assert rows[4]["_sw_features"] == {"type": 0, "size": 4, "indices": [3], "values": [2.0]}
+    assert all(r["_sw_features"] == {"type": 0, "size": 4, "indices": [], "values": []} for r in rows[1:4])
+    assert rows[3]["_sw_bad"] == "\\xff 1:1" and rows[3]["_sw_reason"] == "not valid utf-8 text"
 
 
 # --- ARFF ------------------------------------------------------------------------------------

@@ -110,6 +110,37 @@ def test_any_split_size_gives_every_line_once_with_its_number(tmp_path_factory, 
     assert got == lines_of(data)
 
 
+@settings(max_examples=150, deadline=None)
+@given(
+    parts=st.lists(
+        st.tuples(st.text("ab", max_size=5), st.sampled_from(["\n", "\r\n", "\r", ""])), max_size=30
+    ),
+    end=st.integers(-1, 80),
+    limit=st.integers(1, 6),
+    max_bytes=st.integers(1, 12),
+)
+def test_take_gives_the_lines_until_gives(parts, end, limit, max_bytes):
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr("sparkwing.lake._lines.BLOCK_BYTES", 7)  # lines across buffered blocks
+        _take_matches_until("".join(t + br for t, br in parts).encode(), end, limit, max_bytes)
+
+
+def _take_matches_until(data: bytes, end: int, limit: int, max_bytes: int) -> None:
+    import io
+
+    want_reader = LineReader(io.BytesIO(data), 0, 1, "mem")
+    want = [(number, raw) for _, number, raw in want_reader.until(end)]
+    reader, got = LineReader(io.BytesIO(data), 0, 1, "mem"), []
+    while True:
+        first, pieces = reader.take(end, limit, max_bytes)
+        if not pieces:
+            break
+        assert len(pieces) <= limit
+        got += [(first + k, raw) for k, raw in enumerate(pieces)]
+    assert got == want
+    assert (reader.offset, reader.line) == (want_reader.offset, want_reader.line)
+
+
 class _Keep(Echo):
     def parse_block(self, records):
         return Block([[t for _, t in records]], [n for n, _ in records])

@@ -12,6 +12,7 @@ and small per-split summaries.  Passes over the data, each a Spark job over the 
   rows hold index 0 (:class:`~sparkwing.lake._svmlight.SvmlightStats`);
 * the parse pass: typed Arrow batches (good rows, and bad ones with line, raw text, reason)
   into a MEMORY_AND_DISK cache; one aggregate over it counts rows, bad rows and extra keys.
+  SVMLight caches one sparse ML vector a row and expands it into ``f1..fn`` after the cache.
 
 >>> reason_kind("amount: 2.5 is not an int")
 'amount: not an int'
@@ -62,6 +63,7 @@ from sparkwing.lake._svmlight import (
     decide_zero_based,
     feature_names,
     inferred_width,
+    vector_arrow_type,
 )
 from sparkwing.lake._uri import SourceFile, read_head
 
@@ -72,6 +74,8 @@ if TYPE_CHECKING:
 EXTRA = "_sw_extra"  # JSON: the undeclared-key counts of a block, on its first row
 MAX_REASONS = 100  # distinct reasons kept in the run record; the rest are summed
 OTHER_REASONS = "(other reasons)"
+FEATURES = "_sw_features"  # SVMLight: the sparse vector column of the parse pass
+SVM_BATCH_LINES, SVM_BATCH_BYTES = 16_384, 2 << 20  # SVMLight: lines per vectorised parse
 ARFF_HEAD_BYTES = 16 << 20  # an ARFF header must end within the first 16 MiB of its file
 _DECIMAL = re.compile(r"^decimal\((\d+),(\d+)\)$")
 # A record's reason names the value (``id: 2.5 is not an int``, ``x: 'zz' is not a number``,
@@ -199,25 +203,62 @@ class _SvmlightStats(_Summary):
     def summarise(self, records: list[tuple[int, str]]) -> SvmlightStats:
         return SvmlightReader().stats(records)
 
+    def parse_records(self, lines: LineReader, end: int) -> Iterator[Block]:
+        """Physical lines many at a time (:meth:`SvmlightReader.stats_raw`), one summary."""
+        reader, total = SvmlightReader(), SvmlightStats()
+        while True:
+            first, pieces = lines.take(end, SVM_BATCH_LINES, SVM_BATCH_BYTES)
+            if not pieces:
+                break
+            total.merge(reader.stats_raw(first, pieces, self.encoding))
+        yield Block([[pickle.dumps(total)]], [0])
+
     def merge(self, a: SvmlightStats, b: SvmlightStats) -> SvmlightStats:
         return a.merge(b)
 
 
 class SvmlightLines(LineFormat):
-    def __init__(self, reader: SvmlightReader, label: str, names: list[str], encoding: str) -> None:
+    """The parse pass ships (and the cache holds) ``label`` and one sparse ML vector per row.
+
+    ~22 stored features a row instead of ``width`` dense doubles: the Arrow batches, the JVM's
+    conversion of them and the cache are several times smaller.  :func:`read_svmlight` expands
+    the vector into the ``f1..fn`` columns of the accepted rows (``vector_to_array``), so the
+    result is the same dense table.
+    """
+
+    def __init__(self, reader: SvmlightReader, label: str, encoding: str) -> None:
         import pyarrow as pa
+        from pyspark.ml.linalg import VectorUDT
 
         self.reader, self.encoding = reader, encoding
-        self.columns = [label, *names]
-        self.types = [pa.float64()] * len(self.columns)
-        # ~32 MiB of dense doubles per batch, whatever the width
-        self.batch_records = max(64, min(self.batch_records, (4 << 20) // max(1, len(names))))
+        self.columns = [label, FEATURES]
+        self.types = [pa.float64(), vector_arrow_type()]
+        self.spark_types = [None, VectorUDT()]
 
     def parse_block(self, records: list[tuple[int, str]]) -> Block:
         block = self.reader.parse(records)
-        dense = block.dense(self.reader.width)
-        columns = [block.labels] + [dense[:, k] for k in range(dense.shape[1])]
-        return Block(columns, block.lines, block.bad)
+        return Block([block.labels, block.vectors(self.reader.width)], block.lines, block.bad)
+
+    def parse_records(self, lines: LineReader, end: int) -> Iterator[Block]:
+        """Physical lines many at a time, undecoded: :meth:`SvmlightReader.parse_raw` decodes
+        only the lines its vectorised path leaves to the exact parser."""
+        while True:
+            first, pieces = lines.take(end, SVM_BATCH_LINES, SVM_BATCH_BYTES)
+            if not pieces:
+                return
+            block = self.reader.parse_raw(first, pieces, self.encoding)
+            yield Block([block.labels, block.vectors(self.reader.width)], block.lines, block.bad)
+
+    def bad_fill(self, column: int, typ: Any, n: int) -> Any:
+        """Bad rows carry an empty vector, never a null one (``vector_to_array`` rejects null)."""
+        if column == 0:
+            return super().bad_fill(column, typ, n)
+        import numpy as np
+
+        from sparkwing.lake._svmlight import SvmlightBlock
+
+        none = SvmlightBlock(np.zeros(n), np.zeros(n + 1, np.int64), np.zeros(0, np.int64), np.zeros(0))
+        return none.vectors(self.reader.width)
 
 
 class ArffLines(_Lazy):
@@ -394,11 +435,23 @@ def read_svmlight(
                 source=name, hint="set n_features to the real width (rows past it are quarantined)",
             )  # fmt: skip
     names = feature_names(width, zero_based=decision.zero_based, prefix=spec.feature_prefix)
-    if spec.label_column in names:
+    if spec.label_column in names or spec.label_column == FEATURES:
         raise SourceError(f"source {name!r}: label column {spec.label_column!r} clashes with a feature name")
-    fmt = SvmlightLines(SvmlightReader(decision.zero_based, width), spec.label_column, names, spec.encoding)
+    fmt = SvmlightLines(SvmlightReader(decision.zero_based, width), spec.label_column, spec.encoding)
     settled, _ = _settled(parse_splits(spark, fmt, splits, s3), name, files)
+    settled.df = _dense(settled.df, spec.label_column, names)
+    settled.types = {f.name: f.dataType.simpleString() for f in settled.df.schema.fields}
     return settled, FormatNotes(zero_based=decision)
+
+
+def _dense(df: DataFrame, label: str, names: list[str]) -> DataFrame:
+    """``label, f1..fn`` from ``label, _sw_features``: one ``vector_to_array`` a row (Spark
+    evaluates the shared expression once per row), then its items."""
+    from pyspark.ml.functions import vector_to_array
+    from pyspark.sql import functions as F
+
+    values = vector_to_array(F.col(FEATURES))
+    return df.select(F.col(_q(label)), *[values[k].alias(n) for k, n in enumerate(names)])
 
 
 def arff_header(file: SourceFile, s3: S3Settings, encoding: str) -> ArffHeader:

@@ -49,8 +49,10 @@ depends on where the splits fell.
 from __future__ import annotations
 
 import gzip
+from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from itertools import accumulate
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from sparkwing.config import S3Settings
@@ -110,6 +112,15 @@ class LineFormat:
     skip_first: int = 0  # leading lines of every file that are not records (e.g. a header)
     skip_blank: bool = True  # empty lines are not records
     batch_records: int = BATCH_RECORDS  # records per parse_block call (wide formats use fewer)
+    # Spark types per column where the Arrow type alone does not say it (e.g. a UDT whose
+    # ``sqlType`` is the Arrow struct); None keeps the type Spark derives from ``types``.
+    spark_types: Sequence[Any] | None = None
+
+    def bad_fill(self, column: int, typ: Any, n: int) -> Any:
+        """The value of data column ``column`` in ``n`` bad rows: null unless a format needs one."""
+        import pyarrow as pa
+
+        return pa.nulls(n, typ)
 
     def parse_block(self, records: list[tuple[int, str]]) -> Block:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -125,8 +136,10 @@ class LineFormat:
         bad: list[tuple[int, str, str]] = []
         skip = self.skip_first if lines.offset == 0 else 0
         encoding, limit, blank = self.encoding, self.batch_records, self.skip_blank
-        while (taken := lines.take(end)) is not None:
-            number, raws = taken
+        while True:
+            number, raws = lines.take(end)
+            if not raws:
+                break
             if skip:
                 cut = min(skip, len(raws))
                 skip -= cut
@@ -281,24 +294,26 @@ class LineReader:
                 return
             yield offset, number, raw
 
-    def take(self, end: int) -> tuple[int, list[bytes]] | None:
-        """Many lines at once: (number of the first, raw lines with their breaks) starting
-        before ``end`` (every line when ``end < 0``); None when there is none.  The same
-        lines, numbered the same, as :meth:`until` gives one at a time."""
+    def take(self, end: int, limit: int = 1 << 62, max_bytes: int = BLOCK_BYTES) -> tuple[int, list[bytes]]:
+        """The next lines (with their breaks) that start before ``end`` (``end < 0``: no end),
+        at most ``limit`` and about ``max_bytes``, from one buffered block; and the line number
+        of the first.  Empty at the end.  The same lines as :meth:`until`, many at a time."""
+        start = self.line
         if (end >= 0 and self.offset >= end) or (not self._pending and not self._fill()):
-            return None
-        number, pending = self.line, self._pending
-        size = sum(map(len, pending))
-        if end < 0 or self.offset + size <= end:  # every pending line starts before the end
-            raws = pending[::-1]
-            pending.clear()
-            self.offset += size
-            self.line += len(raws) if raws[0][-1:] in (b"\n", b"\r") else len(raws) - 1
-            return number, raws
-        raws = []
-        while self.offset < end and (raw := self.next()) is not None:
-            raws.append(raw)
-        return number, raws
+            return start, []
+        pending = self._pending  # reversed: the next line is last
+        k = min(limit, len(pending))
+        out = pending[len(pending) - k :]
+        out.reverse()
+        ends = list(accumulate(map(len, out)))  # end of each line, from self.offset
+        room = max_bytes if end < 0 else min(max_bytes, end - self.offset)
+        keep = 1 + bisect_left(ends, room, 0, k - 1)  # line j starts at ends[j - 1] < room
+        if keep < k:
+            del out[keep:]
+        del pending[len(pending) - keep :]
+        self.offset += ends[keep - 1]
+        self.line += keep if out[-1][-1:] in (b"\n", b"\r") else keep - 1
+        return start, out
 
     def push_back(self, raws: list[bytes], offset: int, line: int) -> None:
         """Return lines just read (in order) so that they are read again from ``offset``."""
@@ -609,7 +624,7 @@ def block_batch(fmt: LineFormat, block: Block, uri: str) -> pa.RecordBatch:
         typ = schema.field(i).type
         # A column may be a list or an array (numpy/Arrow: a wide numeric format builds those).
         good = col if isinstance(col, pa.Array) else pa.array(col, type=typ)
-        arrays.append(pa.concat_arrays([good, pa.nulls(n_bad, typ)]) if n_bad else good)
+        arrays.append(pa.concat_arrays([good, fmt.bad_fill(i, typ, n_bad)]) if n_bad else good)
     lines = block.lines + [b[0] for b in block.bad]
     arrays.append(pa.array(lines, type=pa.int64()))
     arrays.append(pa.array([None] * n_good + [b[1] for b in block.bad], type=pa.string()))
@@ -654,9 +669,17 @@ def parse_splits(
 
 
 def _spark_schema(fmt: LineFormat) -> Any:
+    from pyspark.sql import types as T
     from pyspark.sql.pandas.types import from_arrow_schema
 
-    return from_arrow_schema(arrow_schema(fmt))
+    schema = from_arrow_schema(arrow_schema(fmt))
+    if not fmt.spark_types:
+        return schema
+    fields = list(schema.fields)
+    for i, typ in enumerate(fmt.spark_types):
+        if typ is not None:
+            fields[i] = T.StructField(fields[i].name, typ, fields[i].nullable)
+    return T.StructType(fields)
 
 
 def read_text(
