@@ -914,6 +914,7 @@ def _may_prove(plan: CsvPlan, rec: CsvFormat, markers: list[str], splits: Sequen
         and len(markers) <= 1
         and not (spec.date_format or spec.timestamp_format or plan.formats)
         and all(t == "string" for t in plan.declared.values())
+        and len(plan.names) < 20_480  # Spark's parser fails on more columns (maxColumns)
     ):
         return False
     for s in splits:
