@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 from sparkwing.config import SourceSpec
 from sparkwing.errors import SourceError
 from sparkwing.lake._csv_infer import Inferred, Inferrer, merge
+from sparkwing.lake._csv_multiline import CellKinds, prove_splits
 from sparkwing.lake._lines import (
     BATCH_RECORDS,
     FILE,
@@ -205,6 +206,7 @@ def read_csv_spark(
     file_uri: str | None,
     types: dict[int, str] | None = None,
     failfast: bool = False,
+    multiline: bool = False,
 ) -> tuple[DataFrame, list[tuple[str, Column, Column]]]:
     """The fast path: Spark's own CSV parser (PERMISSIVE), for files pass 1 found line-exact.
 
@@ -214,7 +216,9 @@ def read_csv_spark(
     markers are set (Spark honours one): then
     every column is read as a string and typed by :func:`settle`.  A declared value that does
     not parse makes the row corrupt; the (kind, reason, condition) triples re-split such a
-    line to name the column and value that failed.
+    line to name the column and value that failed.  ``multiline`` (with ``failfast``): a file
+    pass 1b proved clean (:mod:`sparkwing.lake._csv_multiline`), read by Spark's ``multiLine``
+    parser with a quoted empty cell read as null, as the record reader reads it.
     """
     from pyspark.sql import functions as F
     from pyspark.sql import types as T
@@ -256,6 +260,8 @@ def read_csv_spark(
         fields.append(T.StructField(n, dtype))
     if failfast:  # a proven-clean file: a malformed row (the file changed since) fails the job
         plain = {k: v for k, v in opts.items() if k not in ("columnNameOfCorruptRecord", "mode")}
+        if multiline:
+            plain |= {"multiLine": "true", "emptyValue": opts["nullValue"]}
         clean = spark.read.schema(T.StructType(fields)).options(**plain, mode="FAILFAST").csv(paths)
         return clean, []
     schema = T.StructType(fields + [T.StructField(BAD, T.StringType())])
@@ -889,7 +895,65 @@ def read_csv(
         settled = _read_fast(spark, plan, splits, s3, spark_paths(), file_uri, types)
         if settled is not None:
             return settled
+    elif _may_prove(plan, rec, markers, splits):
+        settled = _read_multiline(spark, plan, rec, splits, s3, spark_paths, files)
+        if settled is not None:
+            return settled
     return _read_records(spark, plan, rec, splits, s3)
+
+
+def _may_prove(plan: CsvPlan, rec: CsvFormat, markers: list[str], splits: Sequence[Split]) -> bool:
+    """Pass 1b may prove this file clean for Spark's ``multiLine`` parser (see
+    :mod:`sparkwing.lake._csv_multiline`): options it reads the same way, and pass 1 saw valid
+    text, no repeated header and no text after a closing quote."""
+    spec = plan.spec
+    if not (
+        rec.splittable
+        and rec._arrow_ok()
+        and "" in spec.null_values
+        and len(markers) <= 1
+        and not (spec.date_format or spec.timestamp_format or plan.formats)
+        and all(t == "string" for t in plan.declared.values())
+        and len(plan.names) < 20_480  # Spark's parser fails on more columns (maxColumns)
+    ):
+        return False
+    for s in splits:
+        parts = s.probe if isinstance(s.probe, list) else [s.probe]
+        k = 1 if s.in_quote else 0
+        for p in parts:
+            if not isinstance(p, dict) or not p["text"] or not p["no_text_after_quote"][k]:
+                return False
+            k = 1 if p["ends_inside"][k] else 0
+    return True
+
+
+def _read_multiline(
+    spark: SparkSession,
+    plan: CsvPlan,
+    rec: CsvFormat,
+    splits: list[Split],
+    s3: Any,
+    spark_paths: Callable[[], list[str]],
+    files: list[SourceFile],
+) -> Settled | None:
+    """A multi-line file pass 1b proved clean: Spark's ``multiLine`` parse, lazy, pass 1b's types.
+
+    The same result as :func:`_read_records` (every record accepted, the record reader's
+    types and values) without its cache, count and type aggregate; ``FAILFAST`` as in
+    :func:`_read_clean`.  None when the proof fails (then the record reader reads the file).
+    """
+    infer = [c for c in plan.output if c not in plan.declared]
+    kinds = CellKinds(tuple(plan.names.index(c) for c in infer))
+    proof = prove_splits(spark, rec, splits, s3, kinds)
+    if proof is None:
+        return None
+    rows, found = proof
+    inferred = dict(zip(infer, found, strict=True))
+    types = {i: inferred.get(n, "string") for i, n in enumerate(plan.names)}
+    file_uri = files[0].uri if len(files) == 1 else None
+    df, _detail = read_csv_spark(spark, plan, spark_paths(), file_uri, types, failfast=True, multiline=True)
+    df = df.select(*[q(c) for c in plan.output])
+    return Settled(df, df, rows, 0, {}, dict(plan.declared) | inferred, None, [])
 
 
 def pass1_inferrer(spark: SparkSession, plan: CsvPlan, markers: list[str]) -> Inferrer | None:

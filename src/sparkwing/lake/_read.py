@@ -11,8 +11,12 @@ Passes over the data for CSV/TSV (the hot path; see :mod:`sparkwing.lake._delimi
    when rows were rejected: a group-by of the bad rows and one executor pass that finds their
    line numbers by their text.
 2. Otherwise (multi-line records, stray quotes, repeated headers, bad bytes, several null
-   markers): the record reader parses every split on the executors (``mapInArrow``) into
-   strings with line numbers; one aggregate over the cache counts and infers types.
+   markers): pass 1b (executors, Arrow) tries to prove that the record reader would accept
+   every record of an LF-only file, and finds its types by the record reader's rules; then
+   Spark's ``multiLine`` parser reads it lazily (``FAILFAST``, no cache, no count:
+   :mod:`sparkwing.lake._csv_multiline`).  Failing that, the record reader parses every split
+   on the executors (``mapInArrow``) into strings with line numbers; one aggregate over the
+   cache counts and infers types.
 
 The header comes from Python (first MiB of the first file).  The returned ``df`` is typed and
 derived from the cache, so later steps do not re-read the files; call
