@@ -1,9 +1,8 @@
 """Fast kernels against the exact paths they replace, on hostile input.
 
-The byte check of number cells (``bytes.translate``) against the NumPy byte check, the
-column-at-a-time tie count of multiclass labels (few classes, many rows) against the row sums,
-and multiclass models scored in one batch against the same rows one at a time (which take the
-old paths).
+The column-at-a-time tie count of multiclass labels (few classes, many rows) against the row
+sums, multiclass models scored in one batch against the same rows one at a time (which take the
+row-sum path), and the Arrow number parse on hostile cells with missing cells and slices.
 """
 
 from __future__ import annotations
@@ -14,50 +13,11 @@ import numpy as np
 import pytest
 
 from sparkwing.mojo._labels import _tie_counts, multinomial_labels
-from sparkwing.mojo._numbers import (
-    _bad_bytes,
-    _odd_cells,
-    _plain_bytes,
-    parse_arrow_numbers,
-    parse_java_double,
-)
-
-
-def test_bad_bytes_is_the_numpy_byte_check() -> None:
-    import pyarrow as pa
-
-    every = np.arange(256, dtype=np.uint8)
-    got = _bad_bytes(pa.py_buffer(every.tobytes()), 0, 256)
-    assert got.dtype == bool and got.flags.writeable
-    assert np.array_equal(got, ~_plain_bytes(every))
-    rnd = np.random.default_rng(0)
-    data = rnd.integers(0, 256, 5000).astype(np.uint8)
-    buf = pa.py_buffer(data.tobytes())
-    for lo, hi in ((0, 5000), (17, 18), (100, 4321), (4999, 5000)):
-        assert np.array_equal(_bad_bytes(buf, lo, hi), ~_plain_bytes(data[lo:hi]))
-
-
-def _old_odd_cells(arr) -> np.ndarray:  # type: ignore[no-untyped-def]
-    """_odd_cells as it was, with the NumPy byte check (the reference)."""
-    n = len(arr)
-    _validity, offsets_buf, data_buf = arr.buffers()
-    offsets = np.frombuffer(offsets_buf, dtype=np.int32, count=n + 1)
-    odd = offsets[1:] == offsets[:-1]
-    if arr.null_count:
-        odd &= ~arr.is_null().to_numpy(zero_copy_only=False)
-    lo, hi = int(offsets[0]), int(offsets[-1])
-    if hi > lo:
-        bad = ~_plain_bytes(np.frombuffer(data_buf, dtype=np.uint8)[lo:hi])
-        odd |= bad[np.minimum(offsets[:-1] - lo, hi - lo - 1)] & (offsets[1:] > offsets[:-1])
-        bad[1:] &= ~bad[:-1]
-        first = np.flatnonzero(bad)
-        if len(first):
-            odd[np.searchsorted(offsets, first + lo, side="right") - 1] = True
-    return odd
+from sparkwing.mojo._numbers import parse_arrow_numbers, parse_java_double
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_odd_cells_and_parse_on_hostile_cells_with_nulls_and_slices(seed: int) -> None:
+def test_arrow_parse_of_hostile_cells_with_nulls_and_slices(seed: int) -> None:
     import pyarrow as pa
 
     rnd = np.random.default_rng(seed)
@@ -70,7 +30,6 @@ def test_odd_cells_and_parse_on_hostile_cells_with_nulls_and_slices(seed: int) -
         whole = pa.array(batch, type=pa.string())
         # a sliced array (offsets not starting at 0 in its data buffer) after concat, like the caller
         for arr in (whole, pa.concat_arrays([whole.slice(len(batch) // 3)])):
-            assert np.array_equal(_odd_cells(arr), _old_odd_cells(arr))
             got = parse_arrow_numbers(arr)
             assert got is not None
             values, rejected = got
