@@ -66,10 +66,28 @@ def multinomial_labels(probs: np.ndarray, priors: np.ndarray | None, rows: np.nd
         return np.zeros(0)
     labels = np.argmax(probs, axis=1)
     top = probs[np.arange(len(probs)), labels]
-    tied = np.flatnonzero((probs == top[:, None]).sum(axis=1) > 1)
+    tied = np.flatnonzero(_tie_counts(probs, top) > 1)
     for r in tied:
         labels[r] = _tie_break(probs[r], priors, rows[r])
     return labels.astype(np.float64)
+
+
+#: tie counts one class column at a time for up to this many classes (and at least
+#: ``_COLUMN_ROWS`` rows): ``sum(axis=1)`` of a few bools per row is a slow per-row loop
+#: (16,384 rows, 3 classes: ~0.45 ms against ~0.09 ms for three vector comparisons)
+_COLUMN_CLASSES = 8
+_COLUMN_ROWS = 64
+
+
+def _tie_counts(probs: np.ndarray, top: np.ndarray) -> np.ndarray:
+    """Per row, how many classes equal ``top`` (the row's maximum; NaN equals nothing)."""
+    n, k = probs.shape
+    if k > _COLUMN_CLASSES or n < _COLUMN_ROWS:
+        return (probs == top[:, None]).sum(axis=1)
+    count = (probs[:, 0] == top).astype(np.intp)
+    for c in range(1, k):
+        count += probs[:, c] == top
+    return count
 
 
 def argmax_labels(probs: np.ndarray) -> np.ndarray:
