@@ -34,6 +34,7 @@ driver and of the local-mode JVM (sampled from ``/proc/<pid>/status`` every 50 m
     python bench/lake_formats.py --scale 0.01            # a minute: proves it works
     python bench/lake_formats.py                         # ~250 MB and ~1 GB per format
     python bench/lake_formats.py --formats csv,json --sizes 100,400
+    python bench/lake_formats.py --inputs /tmp/lake-inputs   # generate once, reuse next time
 """
 
 from __future__ import annotations
@@ -125,10 +126,17 @@ def _arff_header_and_base() -> tuple[str, pd.DataFrame]:
     return header, pd.DataFrame(rows)
 
 
-def make_input(fmt: str, target_bytes: int, out: Path, seed: int = 9) -> Path:
-    """Write ~``target_bytes`` of ``fmt`` to ``out`` (distinct rows, derived from tests/data)."""
+def make_input(fmt: str, target_bytes: int, out: Path, seed: int = 9, reuse: bool = False) -> Path:
+    """Write ~``target_bytes`` of ``fmt`` to ``out`` (distinct rows, derived from tests/data).
+
+    With ``reuse``, a file this function wrote before (same format, size and seed) is kept.
+    """
     rng = np.random.default_rng(seed)
-    path = out / f"{fmt}_{target_bytes >> 20}mb.{EXT[fmt]}"
+    path = out / f"{fmt}_{target_bytes >> 20}mb_s{seed}.{EXT[fmt]}"
+    done = path.with_name(path.name + ".done")
+    if reuse and done.exists() and path.exists():
+        return path
+    done.unlink(missing_ok=True)
     written, start = 0, 0
     with open(path, "w", encoding="utf-8", newline="") as fh:
         if fmt in ("csv", "json"):
@@ -165,6 +173,7 @@ def make_input(fmt: str, target_bytes: int, out: Path, seed: int = 9) -> Path:
             written += size
             start += n
             n = int(max(100, min(CHUNK_ROWS, (target_bytes - written) / (size / n) + 1)))
+    done.touch()
     return path
 
 
@@ -254,6 +263,7 @@ def main() -> None:
     parser.add_argument("--master", default="local[2]")
     parser.add_argument("--driver-memory", default="3g")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (inputs and outputs)")
+    parser.add_argument("--inputs", help="keep generated inputs here; reuse them next run")
     args = parser.parse_args()
     formats = [f.strip() for f in args.formats.split(",") if f.strip()]
     sizes = [int(float(s) * args.scale * (1 << 20)) for s in args.sizes.split(",")]
@@ -265,7 +275,10 @@ def main() -> None:
 
     tmp = Path(tempfile.mkdtemp(prefix="sparkwing-bench-lake-"))
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a timeout still removes the inputs
-    print(f"inputs and outputs under {tmp}; load average {os.getloadavg()[0]:.1f} at start")
+    reuse = args.inputs is not None
+    where = Path(args.inputs) if reuse else tmp
+    where.mkdir(parents=True, exist_ok=True)
+    print(f"inputs under {where}, outputs under {tmp}; load average {os.getloadavg()[0]:.1f} at start")
     try:
         settings = load_settings(
             {
@@ -281,8 +294,8 @@ def main() -> None:
         results = []
         for fmt in formats:
             t0 = time.perf_counter()
-            warm = make_input(fmt, 4 << 20, tmp, seed=1)
-            inputs = [make_input(fmt, size, tmp) for size in sizes]
+            warm = make_input(fmt, 4 << 20, where, seed=1, reuse=reuse)
+            inputs = [make_input(fmt, size, where, reuse=reuse) for size in sizes]
             print(f"{fmt}: generated {', '.join(f'{p.stat().st_size / 1e6:,.0f} MB' for p in inputs)} "
                   f"in {time.perf_counter() - t0:.0f} s")  # fmt: skip
             has_plain = fmt != "arff"
@@ -317,8 +330,9 @@ def main() -> None:
                     cpus += f" / {cpu['plain']:.1f} = {cpu['plain'] / cpu['sparkwing']:.2f}"
                 print(f"  {size_mb:8,.0f} MB  {rows:>11,} rows  sparkwing {secs['sparkwing']:7.1f} s  "
                       f"{plain}  {cpus}  load {os.getloadavg()[0]:.1f}")  # fmt: skip
-            for p in [warm, *inputs]:
-                p.unlink()
+            if not reuse:
+                for p in [warm, *inputs]:
+                    p.unlink()
         print(f"\nmaster {args.master}, driver memory {args.driver_memory}, "
               f"load average now {', '.join(f'{x:.1f}' for x in os.getloadavg())}")  # fmt: skip
         print(
