@@ -4,6 +4,11 @@ Inputs (generated into a temp dir outside the repo, removed at the end; seeded n
 
 * ``csv``: loan.csv resampled with replacement, every numeric column perturbed and a running
   ``id`` first, so no two rows are equal;
+* ``csv_messy``: the ``csv`` rows with a fault on about 1 row in 2,000 (seeded, spread over
+  the file): a missing or an extra field, ``total_acc`` (an int) holding ``3.5`` or ``n/a``, a
+  stray unterminated quote (the last field's closing quote dropped), the header line repeated;
+* ``csv_typed``: the ``csv`` file read with ``columns`` declared (the real types); plain Spark
+  is given the same schema (``.schema(...)``) instead of ``inferSchema``;
 * ``csv_multiline``: chicagoCrimes10k.csv resampled the same way, with a free-text ``notes``
   field that holds a quoted line break on every other row (RFC 4180);
 * ``json``: the loans rows as JSON lines;
@@ -59,8 +64,18 @@ sys.path.insert(0, str(ROOT / "tests"))
 from procs import tree_cpu_seconds  # noqa: E402  (CPU of this process tree: driver, JVM, Python workers)
 
 DATA = ROOT / "tests" / "data"
-FORMATS = ("csv", "csv_multiline", "json", "svmlight", "arff")
-EXT = {"csv": "csv", "csv_multiline": "csv", "json": "jsonl", "svmlight": "svm", "arff": "arff"}
+FORMATS = ("csv", "csv_messy", "csv_typed", "csv_multiline", "json", "svmlight", "arff")
+EXT = {"csv": "csv", "csv_messy": "csv", "csv_typed": "csv", "csv_multiline": "csv", "json": "jsonl",
+       "svmlight": "svm", "arff": "arff"}  # fmt: skip
+LOANS = ("csv", "csv_messy", "csv_typed", "json")  # the formats made of the loans rows
+# The loans columns' real types (csv_typed declares them; plain Spark gets the same schema).
+LOAN_TYPES = {
+    "id": "int", "loan_amnt": "int", "term": "string", "int_rate": "double", "emp_length": "double",
+    "home_ownership": "string", "annual_inc": "double", "purpose": "string", "addr_state": "string",
+    "dti": "double", "delinq_2yrs": "int", "revol_util": "double", "total_acc": "int", "bad_loan": "int",
+    "longest_credit_length": "int", "verification_status": "string",
+}  # fmt: skip
+FAULT_EVERY = 2_000  # csv_messy: about one faulty row in this many
 CHUNK_ROWS = 100_000
 
 
@@ -115,6 +130,28 @@ def _csv_text(df: pd.DataFrame, header: bool) -> str:
     return buf.getvalue().decode()
 
 
+def _messy(text: str, header: str, rng: np.random.Generator) -> str:
+    """Faults on about 1 row in ``FAULT_EVERY`` of a loans CSV chunk (one record per line)."""
+    lines = text.split("\n")
+    at = np.flatnonzero(rng.random(len(lines)) < 1 / FAULT_EVERY)
+    acc = header.split(",").index('"total_acc"')
+    for i in at.tolist():
+        fields = lines[i].split(",")  # the loans rows hold no quoted comma
+        if len(fields) < 2 or lines[i] == header:
+            continue
+        kind = int(rng.integers(0, 6))
+        if kind == 0:  # a missing field
+            fields.pop()
+        elif kind == 1:  # an extra field
+            fields.append("x")
+        elif kind in (2, 3):  # an int column holding a fraction or a marker
+            fields[acc] = "3.5" if kind == 2 else "n/a"
+        elif kind == 4:  # a stray quote: the last field's closing quote dropped
+            fields[-1] = fields[-1].rstrip('"') if fields[-1].endswith('"') else '"' + fields[-1]
+        lines[i] = ",".join(fields) if kind != 5 else header + "\n" + lines[i]  # 5: the header again
+    return "\n".join(lines)
+
+
 def _arff_header_and_base() -> tuple[str, pd.DataFrame]:
     lines = (DATA / "credit-g.arff").read_text().splitlines()
     at = next(i for i, x in enumerate(lines) if x.strip().lower() == "@data")
@@ -132,6 +169,7 @@ def make_input(fmt: str, target_bytes: int, out: Path, seed: int = 9, reuse: boo
     With ``reuse``, a file this function wrote before (same format, size and seed) is kept.
     """
     rng = np.random.default_rng(seed)
+    faults = np.random.default_rng(seed + 1000)
     path = out / f"{fmt}_{target_bytes >> 20}mb_s{seed}.{EXT[fmt]}"
     done = path.with_name(path.name + ".done")
     if reuse and done.exists() and path.exists():
@@ -139,7 +177,7 @@ def make_input(fmt: str, target_bytes: int, out: Path, seed: int = 9, reuse: boo
     done.unlink(missing_ok=True)
     written, start = 0, 0
     with open(path, "w", encoding="utf-8", newline="") as fh:
-        if fmt in ("csv", "json"):
+        if fmt in LOANS:
             base = pd.read_csv(DATA / "loan.csv")
         elif fmt == "csv_multiline":
             base = pd.read_csv(DATA / "chicagoCrimes10k.csv", dtype={"Beat": str})
@@ -153,9 +191,12 @@ def make_input(fmt: str, target_bytes: int, out: Path, seed: int = 9, reuse: boo
             written += len(header)
         n = 2_000  # rows per chunk; resized from the bytes per row seen, so sizes land close
         while written < target_bytes:
-            if fmt in ("csv", "csv_multiline"):
-                chunk = (_loans_chunk if fmt == "csv" else _crimes_chunk)(base, rng, start, n)
+            if fmt in ("csv", "csv_messy", "csv_typed", "csv_multiline"):
+                chunk = (_crimes_chunk if fmt == "csv_multiline" else _loans_chunk)(base, rng, start, n)
                 text = _csv_text(chunk, header=start == 0)
+                if fmt == "csv_messy":  # its own generator: the same rows as ``csv``
+                    header = _csv_text(chunk.iloc[:0], header=True).rstrip("\n")
+                    text = _messy(text, header, faults)
             elif fmt == "json":
                 text = _loans_chunk(base, rng, start, n).to_json(orient="records", lines=True)
                 text = text if text.endswith("\n") else text + "\n"
@@ -229,6 +270,8 @@ def with_sparkwing(spark: Any, ctx: Any, fmt: str, path: Path, out: Path) -> int
     opts: dict[str, Any] = {"max_quarantine_share": 1.0}
     if fmt == "svmlight":
         opts["n_features"] = 126
+    if fmt == "csv_typed":
+        opts["columns"] = dict(LOAN_TYPES)
     r = read_source(spark, f"bench_{fmt}", SourceSpec(uri=str(path), **opts), ctx)
     try:
         r.df.write.mode("overwrite").parquet(str(out))
@@ -241,8 +284,11 @@ def with_sparkwing(spark: Any, ctx: Any, fmt: str, path: Path, out: Path) -> int
 
 def plain_spark(spark: Any, fmt: str, path: Path, out: Path) -> int:
     p = str(path)
-    if fmt == "csv":
+    if fmt in ("csv", "csv_messy"):  # PERMISSIVE: a bad row becomes nulls, nothing is quarantined
         df = spark.read.csv(p, header=True, inferSchema=True)
+    elif fmt == "csv_typed":
+        ddl = ", ".join(f"{n} {t}" for n, t in LOAN_TYPES.items())
+        df = spark.read.schema(ddl).csv(p, header=True)
     elif fmt == "csv_multiline":
         df = spark.read.csv(p, header=True, inferSchema=True, multiLine=True, escape='"')
     elif fmt == "json":

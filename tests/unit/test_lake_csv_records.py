@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -275,7 +276,7 @@ def test_vectorised_path_reads_exactly_like_the_record_reader(tmp_path_factory, 
 def test_vectorised_path_is_taken_for_clean_multiline_chunks(tmp_path, monkeypatch):
     import sparkwing.lake._delimited as delimited
 
-    monkeypatch.setattr(delimited, "ARROW_CHUNK_BYTES", 64)
+    monkeypatch.setattr(delimited, "ARROW_CHUNK_SIZES", (64, 16, 4))
     body = "".join(f'{i},"x\r\n""{i}"""\n' if i % 3 else f"{i},\n\n" for i in range(200))
     data = ("a,b\n" + body).encode()
     path = tmp_path / "c.csv"
@@ -328,3 +329,86 @@ def test_probe_result_does_not_depend_on_the_block_cuts(parts, cuts, mid):
         ends = zip(r["ends_on_close"], r["no_text_after_quote"], strict=True)
         r["ends_on_close"] = [e and ok for e, ok in ends]
     assert cut == whole
+
+
+@dataclass
+class _RecordReaderOnly(CsvFormat):
+    """The exact path alone: Python's csv module for every record."""
+
+    def _arrow_ok(self) -> bool:
+        return False
+
+
+_GOOD = ["1,2\n", '"x","y"\n', '3,"a\nb"\n', "4,\n"]
+_FAULTS = ["1,2,3\n", "5\n", '6,"z\n', '7,"q"r\n', "a,b\n", '"a","b"\n', "\xff,9\n", "\r", '8,"""\n', "\n"]
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    pieces=st.lists(st.sampled_from(_GOOD * 4 + _FAULTS), min_size=1, max_size=80),
+    sizes=st.sampled_from([(64, 16, 4), (40, 8), (200, 30, 9, 3), (2 << 20, 128 << 10, 8 << 10)]),
+    split_bytes=st.sampled_from([1 << 20, 7, 23, 61]),
+)
+def test_bad_records_in_arrow_chunks_read_exactly_like_the_record_reader(
+    tmp_path_factory, monkeypatch_module, pieces, sizes, split_bytes
+):
+    """A chunk Arrow rejects is read again in smaller chunks and the record reader around
+    the bad record: the same rows, lines, raw texts and reasons as the record reader alone,
+    wherever the chunks and the splits fall."""
+    import sparkwing.lake._delimited as delimited
+
+    monkeypatch_module.setattr(delimited, "ARROW_CHUNK_SIZES", sizes)
+    data = ("a,b\n" + "".join(pieces)).encode("utf-8", "surrogateescape").replace(b"\xc3\xbf", b"\xff")
+    path = tmp_path_factory.mktemp("m") / "f.csv"
+    path.write_bytes(data)
+    files = [SourceFile(str(path), len(data))]
+    out = []
+    for cls in (CsvFormat, _RecordReaderOnly):
+        fmt = cls(names=("a", "b"), header=("a", "b"))
+        splits = scan_local(plan_splits(files, split_bytes), None, '"')
+        rows = parse_local(fmt, splits).to_pylist()
+        if any(r[REASON] == RESYNC for r in rows):
+            rows = parse_local(fmt, whole_files(splits, [str(path)])).to_pylist()
+        out.append(sorted((tuple(r.values()) for r in rows), key=lambda r: (r[2], str(r))))
+    assert out[0] == out[1]
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    mp = pytest.MonkeyPatch()
+    yield mp
+    mp.undo()
+
+
+def test_a_bad_line_costs_a_small_chunk_not_the_split(tmp_path, monkeypatch):
+    """Only the smallest chunk around a bad record goes to Python's csv module."""
+    import sparkwing.lake._delimited as delimited
+
+    monkeypatch.setattr(delimited, "ARROW_CHUNK_SIZES", (4096, 512, 64))
+    body = "".join(f"{i},{i}\n" if i not in (300, 700) else f"{i},{i},x\n" for i in range(1000))
+    data = ("a,b\n" + body).encode()
+    seen: list[int] = []
+    real = CsvFormat._python_records
+
+    def spy(self, lines, end, resume=False):
+        start = lines.offset
+        yield from real(self, lines, end, resume)
+        if not self.raw_only:  # (the header is read by the record reader alone)
+            seen.append(lines.offset - start)
+
+    monkeypatch.setattr(CsvFormat, "_python_records", spy)
+    good, bad, _ = read(tmp_path / "f.csv", data)
+    assert len(good) == 998 and [b[0] for b in bad] == [302, 702]
+    assert [b[2] for b in bad] == ["3 fields, expected 2"] * 2
+    assert len(seen) == 2 and max(seen) < 200
+
+
+def test_bad_bytes_on_a_line_after_an_unterminated_quote_are_quarantined(tmp_path):
+    """The line is read again after the resynchronisation: still ``not valid utf-8 text``."""
+    good, bad, _ = read(tmp_path / "f.csv", b'a,b\n8,"""\n\xff,9\n7,"q"r\n1,2\n', names=None)
+    assert good == [(5, ["1", "2"])]
+    assert bad == [
+        (2, '8,"""', "unterminated quote"),
+        (3, "\\xff,9", "not valid utf-8 text"),
+        (4, '7,"q"r', "text after a closing quote"),
+    ]

@@ -356,6 +356,9 @@ MAX_RECORD_LINES = 10_000  # a quoted field may span at most this many physical 
 # are written by Spark from the executors, so the driver's memory does not grow with them.
 QUARANTINE_ON_DRIVER = 10_000
 ARROW_CHUNK_BYTES = 2 << 20  # bytes per chunk on the vectorised path
+# A chunk Arrow cannot read is read again in chunks of the next size, the smallest failing
+# one by Python's csv module: a few bad lines cost a few KiB of slow parsing, not the split.
+ARROW_CHUNK_SIZES = (ARROW_CHUNK_BYTES, 128 << 10, 8 << 10)
 
 
 class _Overlong(Exception):
@@ -403,9 +406,37 @@ class CsvFormat(LineFormat):
         raise NotImplementedError("CSV walks lines itself (parse_records)")
 
     def parse_records(self, lines: LineReader, end: int) -> Iterator[Block]:
-        if self._arrow_ok() and (yield from self._arrow_records(lines, end)):
-            return
-        yield from self._python_records(lines, end)
+        if self._arrow_ok():
+            yield from self._mixed_records(lines, end, 0, True)
+        else:
+            yield from self._python_records(lines, end)
+
+    def _mixed_records(self, lines: LineReader, end: int, level: int, final: bool) -> Iterator[Block]:
+        """The records starting before ``end``: Arrow chunks of ``ARROW_CHUNK_SIZES[level]``
+        bytes; a chunk Arrow cannot read exactly (a bad record in it) is read again in smaller
+        chunks, and at the smallest size by the record reader, after which Arrow goes on.
+
+        Every hand-over is at a record boundary of the reader that read up to it, and each
+        reader starts there as at the start of a split, so the records are those one record
+        reader gives; only the few bytes around a bad record go through Python's ``csv``.
+        ``final``: ``end`` is the split's own end (where ``lines.stop`` must be right).
+        """
+        size = ARROW_CHUNK_SIZES[level]
+        while True:
+            if (yield from self._arrow_records(lines, end, size)):
+                return
+            start = lines.offset  # the chunk Arrow could not read
+            soft = start + size if end < 0 else min(end, start + size)
+            last = final and soft == end  # the sub-read ends the split (and sets lines.stop)
+            if level + 1 < len(ARROW_CHUNK_SIZES):
+                yield from self._mixed_records(lines, soft, level + 1, last)
+            else:
+                yield from self._python_records(lines, soft, resume=not last)
+            if last:
+                return
+            if 0 <= end <= lines.offset:
+                lines.stop = lines.offset
+                return
 
     # -- the vectorised path: Arrow's CSV parser on chunks proven to read exactly as below --
 
@@ -417,7 +448,7 @@ class CsvFormat(LineFormat):
             and self.delimiter not in (self.quote_char, "\r", "\n")
         )  # fmt: skip
 
-    def _arrow_records(self, lines: LineReader, end: int) -> Generator[Block, None, bool]:
+    def _arrow_records(self, lines: LineReader, end: int, chunk: int) -> Generator[Block, None, bool]:
         """Chunks of whole records parsed by Arrow; True when the split is done, False when a
         chunk does not qualify (then ``lines`` is back at that chunk's start for the record
         reader, which reads the rest of the split)."""
@@ -427,11 +458,11 @@ class CsvFormat(LineFormat):
             batch: list[bytes] = []
             size = quotes = 0
             done = False
-            while size < ARROW_CHUNK_BYTES or quotes % 2:
+            while size < chunk or quotes % 2:
                 if quotes % 2 == 0 and 0 <= end <= lines.offset:
                     done = True
                     break
-                if size > 4 * ARROW_CHUNK_BYTES or len(batch) > BATCH_RECORDS:
+                if size > 4 * chunk or len(batch) > BATCH_RECORDS:
                     break  # a very long record (or a stray quote): the record reader decides
                 raw = lines.next()
                 if raw is None:
@@ -525,7 +556,9 @@ class CsvFormat(LineFormat):
             cols = [pc.if_else(pc.is_in(c, value_set=marks), pa.scalar(None, pa.string()), c) for c in cols]
         return Block(cols, numbers)
 
-    def _python_records(self, lines: LineReader, end: int) -> Iterator[Block]:
+    def _python_records(self, lines: LineReader, end: int, resume: bool = False) -> Iterator[Block]:
+        """The record reader, up to ``end``; ``resume``: ``end`` is not the split's, so lines
+        read ahead (after a resynchronisation) go back to ``lines`` for the next reader."""
         enc, width, nulls = self.encoding, len(self.names), self.nulls
         pending: list[tuple[int, int, str]] = []  # pushed-back lines (offset, number, text), last first
         cur: list[str] = []  # the lines of the record being read
@@ -539,6 +572,10 @@ class CsvFormat(LineFormat):
                     if not cur and 0 <= end <= offset:
                         return
                     pending.pop()
+                    try:  # a line read again after a resynchronisation keeps its bad bytes
+                        text.encode(enc)
+                    except UnicodeEncodeError:
+                        state["badtext"] = True
                 else:
                     offset, number = lines.offset, lines.line
                     if not cur and 0 <= end <= offset:
@@ -626,6 +663,9 @@ class CsvFormat(LineFormat):
                 yield self._csv_block(good, good_lines, bad, nulls)
                 good, good_lines, bad = [], [], []
         lines.stop = pending[-1][0] if pending else lines.offset
+        if resume and pending:
+            raws = [text.encode(enc, "surrogateescape") for _, _, text in reversed(pending)]
+            lines.push_back(raws, pending[-1][0], pending[-1][1])
         if good or bad:
             yield self._csv_block(good, good_lines, bad, nulls)
 
