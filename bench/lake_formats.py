@@ -13,7 +13,8 @@ Inputs (generated into a temp dir outside the repo, removed at the end; seeded n
   field that holds a quoted line break on every other row (RFC 4180);
 * ``json``: the loans rows as JSON lines;
 * ``svmlight``: agaricus.txt.train lines with each feature value replaced by a random real
-  (the real index sets, 22 features a row, one-based, 126 features);
+  (the real index sets, 22 features a row, one-based, 126 features); ``svmlight_vector``: the
+  same file read with ``layout: vector`` (``label, features``, as Spark's reader gives);
 * ``arff``: credit-g.arff rows resampled, numbers perturbed, nominal values kept (quoted).
 
 Each format at two sizes (default ~250 MB and ~1 GB; ``--scale 0.01`` for a quick run).
@@ -26,6 +27,10 @@ small file of the same format, then timed alternately, sparkwing first on the fi
 * plain Spark: ``spark.read.csv(header, inferSchema)`` (``multiLine`` for the quoted-newline
   file), ``spark.read.json``, ``spark.read.format("libsvm")`` (``numFeatures`` 126), then
   ``df.write.parquet``.  ARFF has no Spark reader: sparkwing's time only.
+
+For ``svmlight`` (dense ``label, f1..f126``) a third side, like for like: Spark's libsvm reader
+with its vector expanded to the same 126 columns (``vector_to_array``), its time and ratios
+printed on the line below the format's.
 
 So both sides end with every row parsed and written once as Parquet (a count alone lets Spark
 skip the parse of unused columns).  Plain Spark does no quarantine, no line numbers and no
@@ -64,9 +69,9 @@ sys.path.insert(0, str(ROOT / "tests"))
 from procs import tree_cpu_seconds  # noqa: E402  (CPU of this process tree: driver, JVM, Python workers)
 
 DATA = ROOT / "tests" / "data"
-FORMATS = ("csv", "csv_messy", "csv_typed", "csv_multiline", "json", "svmlight", "arff")
+FORMATS = ("csv", "csv_messy", "csv_typed", "csv_multiline", "json", "svmlight", "svmlight_vector", "arff")
 EXT = {"csv": "csv", "csv_messy": "csv", "csv_typed": "csv", "csv_multiline": "csv", "json": "jsonl",
-       "svmlight": "svm", "arff": "arff"}  # fmt: skip
+       "svmlight": "svm", "svmlight_vector": "svm", "arff": "arff"}  # fmt: skip
 LOANS = ("csv", "csv_messy", "csv_typed", "json")  # the formats made of the loans rows
 # The loans columns' real types (csv_typed declares them; plain Spark gets the same schema).
 LOAN_TYPES = {
@@ -76,6 +81,8 @@ LOAN_TYPES = {
     "longest_credit_length": "int", "verification_status": "string",
 }  # fmt: skip
 FAULT_EVERY = 2_000  # csv_messy: about one faulty row in this many
+SVM_WIDTH = 126
+SAME_FILE = {"csv_typed": "csv", "svmlight_vector": "svmlight"}  # the same bytes, read another way
 CHUNK_ROWS = 100_000
 
 
@@ -170,7 +177,7 @@ def make_input(fmt: str, target_bytes: int, out: Path, seed: int = 9, reuse: boo
     """
     rng = np.random.default_rng(seed)
     faults = np.random.default_rng(seed + 1000)
-    path = out / f"{fmt}_{target_bytes >> 20}mb_s{seed}.{EXT[fmt]}"
+    path = out / f"{SAME_FILE.get(fmt, fmt)}_{target_bytes >> 20}mb_s{seed}.{EXT[fmt]}"
     done = path.with_name(path.name + ".done")
     if reuse and done.exists() and path.exists():
         return path
@@ -181,7 +188,7 @@ def make_input(fmt: str, target_bytes: int, out: Path, seed: int = 9, reuse: boo
             base = pd.read_csv(DATA / "loan.csv")
         elif fmt == "csv_multiline":
             base = pd.read_csv(DATA / "chicagoCrimes10k.csv", dtype={"Beat": str})
-        elif fmt == "svmlight":
+        elif fmt in ("svmlight", "svmlight_vector"):
             lines = (DATA / "agaricus.txt.train").read_text().splitlines()
             labels = np.array([float(x.split()[0]) for x in lines])
             templates = np.array([[int(t.split(":")[0]) for t in x.split()[1:]] for x in lines])
@@ -200,7 +207,7 @@ def make_input(fmt: str, target_bytes: int, out: Path, seed: int = 9, reuse: boo
             elif fmt == "json":
                 text = _loans_chunk(base, rng, start, n).to_json(orient="records", lines=True)
                 text = text if text.endswith("\n") else text + "\n"
-            elif fmt == "svmlight":
+            elif fmt in ("svmlight", "svmlight_vector"):
                 text = _svm_chunk(templates, labels, rng, n)
             else:
                 df = base.iloc[rng.integers(0, len(base), n)].reset_index(drop=True)
@@ -268,8 +275,10 @@ def with_sparkwing(spark: Any, ctx: Any, fmt: str, path: Path, out: Path) -> int
     from sparkwing.lake import read_source
 
     opts: dict[str, Any] = {"max_quarantine_share": 1.0}
-    if fmt == "svmlight":
-        opts["n_features"] = 126
+    if fmt in ("svmlight", "svmlight_vector"):
+        opts["n_features"] = SVM_WIDTH
+    if fmt == "svmlight_vector":
+        opts["layout"] = "vector"
     if fmt == "csv_typed":
         opts["columns"] = dict(LOAN_TYPES)
     r = read_source(spark, f"bench_{fmt}", SourceSpec(uri=str(path), **opts), ctx)
@@ -282,7 +291,9 @@ def with_sparkwing(spark: Any, ctx: Any, fmt: str, path: Path, out: Path) -> int
     return r.rows_read
 
 
-def plain_spark(spark: Any, fmt: str, path: Path, out: Path) -> int:
+def plain_spark(spark: Any, fmt: str, path: Path, out: Path, dense: bool = False) -> int:
+    """``dense`` (SVMLight): Spark's vector expanded to ``label, f1..fn`` with
+    ``vector_to_array``, the same columns as sparkwing's default layout (like for like)."""
     p = str(path)
     if fmt in ("csv", "csv_messy"):  # PERMISSIVE: a bad row becomes nulls, nothing is quarantined
         df = spark.read.csv(p, header=True, inferSchema=True)
@@ -293,8 +304,14 @@ def plain_spark(spark: Any, fmt: str, path: Path, out: Path) -> int:
         df = spark.read.csv(p, header=True, inferSchema=True, multiLine=True, escape='"')
     elif fmt == "json":
         df = spark.read.json(p)
-    elif fmt == "svmlight":
-        df = spark.read.format("libsvm").option("numFeatures", "126").load(p)
+    elif fmt in ("svmlight", "svmlight_vector"):
+        df = spark.read.format("libsvm").option("numFeatures", str(SVM_WIDTH)).load(p)
+        if dense:
+            from pyspark.ml.functions import vector_to_array
+            from pyspark.sql import functions as F
+
+            values = vector_to_array(F.col("features"))
+            df = df.select("label", *[values[k].alias(f"f{k + 1}") for k in range(SVM_WIDTH)])
     else:
         raise ValueError(fmt)
     df.write.mode("overwrite").parquet(str(out))
@@ -347,9 +364,11 @@ def main() -> None:
             has_plain = fmt != "arff"
             with_sparkwing(spark, ctx, fmt, warm, tmp / "out_w")  # warm-up: JIT, code paths, file cache
             if has_plain:
-                plain_spark(spark, fmt, warm, tmp / "out_w")
+                plain_spark(spark, fmt, warm, tmp / "out_w", dense=fmt == "svmlight")
             for k, path in enumerate(inputs):
-                order = ("sparkwing", "plain") if k % 2 == 0 else ("plain", "sparkwing")
+                order: tuple[str, ...] = ("sparkwing", "plain") if k % 2 == 0 else ("plain", "sparkwing")
+                if fmt == "svmlight":  # like for like: Spark's reader expanded to the same columns
+                    order += ("plain_dense",)
                 secs: dict[str, float] = {}
                 cpu: dict[str, float] = {}
                 peak: dict[str, float] = {}
@@ -363,7 +382,7 @@ def main() -> None:
                         if side == "sparkwing":
                             rows = with_sparkwing(spark, ctx, fmt, path, tmp / "out")
                         else:
-                            plain_spark(spark, fmt, path, tmp / "out")
+                            plain_spark(spark, fmt, path, tmp / "out", dense=side == "plain_dense")
                         secs[side] = time.perf_counter() - t0
                         cpu[side] = tree_cpu_seconds(os.getpid(), reaped=True) - c0
                     peak[side] = mem.peak.get("python", 0.0), mem.peak.get("jvm", 0.0)  # type: ignore[assignment]
@@ -376,6 +395,12 @@ def main() -> None:
                     cpus += f" / {cpu['plain']:.1f} = {cpu['plain'] / cpu['sparkwing']:.2f}"
                 print(f"  {size_mb:8,.0f} MB  {rows:>11,} rows  sparkwing {secs['sparkwing']:7.1f} s  "
                       f"{plain}  {cpus}  load {os.getloadavg()[0]:.1f}")  # fmt: skip
+                if "plain_dense" in secs:
+                    like = secs["plain_dense"] / secs["sparkwing"]
+                    print(f"  {'':8}     like for like (plain + vector_to_array to {SVM_WIDTH} columns): "
+                          f"{secs['plain_dense']:.1f} s  ratio {like:.2f}  "
+                          f"CPU s {cpu['plain_dense']:.1f} = "
+                          f"{cpu['plain_dense'] / cpu['sparkwing']:.2f}")  # fmt: skip
             if not reuse:
                 for p in [warm, *inputs]:
                     p.unlink()

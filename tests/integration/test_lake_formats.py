@@ -284,3 +284,73 @@ def test_empty_sources_are_file_level_errors(spark, ctx, tmp_path):
         (tmp_path / name).write_text(text)
         with pytest.raises(SourceError, match=r"is empty"):
             read_source(spark, name.replace(".", "_"), SourceSpec(uri=name), ctx)
+
+
+def _svm_clean_line(i: int) -> str:
+    """Plain lines of many shapes: padding, signed labels, padded indices, exponents, no features."""
+    feats = "".join(f"  {j:03d}:{i / 7 + j}e-{j % 4}" for j in range(1 + i % 5, 9, 1 + i % 3))
+    end = ("\r\n" if i % 3 == 0 else "\r" if i % 5 == 0 else "\n") + ("\n" if i % 13 == 0 else "")
+    return f"{'  ' if i % 11 == 0 else ''}{(-1) ** i * (i % 3)}{feats if i % 17 else ''}{end}"
+
+
+SVM_CLEAN = "".join(_svm_clean_line(i) for i in range(600))
+SVM_HOSTILE = [
+    "1 3:1 # c", "# only a comment", "1 qid:3 2:1", "1\t2:1", "1 0:1", "1 2:1 2:2", "1 3:1 2:1",
+    "1 2:abc", "yes 2:1", "1 2:nan", "1 2:1_0", "1 caf\u00e9:1", "1 12:1", "1 2=1",
+]
+
+
+def _svm(spark, ctx, path: Path, spec: dict, fast: bool, split_bytes: int = 1 << 26):
+    files = list_files(str(path), ctx.settings.s3)
+    paths = (lambda: [str(path)]) if fast else None
+    return read_svmlight(spark, "s", SourceSpec(uri=str(path), **spec), files, ctx.settings.s3,
+                         split_bytes=split_bytes, spark_paths=paths)  # fmt: skip
+
+
+def _same(a, b) -> None:
+    (sa, na), (sb, nb) = a, b
+    for attr in ("rows_read", "rows_quarantined", "reasons", "types"):
+        assert getattr(sa, attr) == getattr(sb, attr), attr
+    assert sa.df.schema == sb.df.schema and na == nb
+    assert sorted(map(tuple, sa.df.collect()), key=repr) == sorted(map(tuple, sb.df.collect()), key=repr)
+    bad = [sorted(map(tuple, s.bad.collect())) if s.bad is not None else [] for s in (sa, sb)]
+    assert bad[0] == bad[1]
+
+
+@pytest.mark.parametrize("layout", ["dense", "vector"])
+def test_svmlight_clean_file_read_by_spark_equals_the_exact_path(spark, ctx, tmp_path, layout):
+    """A file the survey proves plain is read by Spark's libsvm reader, uncached and uncounted;
+    rows, types and counts are the exact path's, for one split or many, width given or not.
+    Any hostile line sends the whole file to the exact (cached, quarantining) path."""
+    (tmp_path / "c.svm").write_text(SVM_CLEAN, newline="")
+    for spec in ({"layout": layout}, {"layout": layout, "n_features": 11, "zero_based": False}):
+        for split in (1 << 26, 1500):
+            fast = _svm(spark, ctx, tmp_path / "c.svm", spec, True, split)
+            assert fast[0].cached is fast[0].df and fast[0].rows_read == 600
+            _same(fast, _svm(spark, ctx, tmp_path / "c.svm", spec, False, split))
+    for k, line in enumerate(SVM_HOSTILE):
+        path = tmp_path / f"h{k}.svm"
+        path.write_text(SVM_CLEAN[:9000] + line + "\n" + SVM_CLEAN[9000:], newline="")
+        spec = {"layout": layout, "n_features": 11, "max_quarantine_share": 1}
+        got = _svm(spark, ctx, path, spec, True, 3000)
+        assert got[0].cached is not got[0].df, line
+        _same(got, _svm(spark, ctx, path, spec, False, 3000))
+        got[0].cached.unpersist()
+
+
+def test_svmlight_vector_layout_equals_spark_libsvm(spark, ctx, tmp_path):
+    """``layout: vector`` gives what ``spark.read.format("libsvm")`` gives for a clean file,
+    schema and metadata included, on the clean path and on the quarantining path."""
+    (tmp_path / "c.svm").write_text(SVM_CLEAN, newline="")
+    spark_df = spark.read.format("libsvm").option("numFeatures", "11").load(str(tmp_path / "c.svm"))
+    want = sorted(map(tuple, spark_df.collect()), key=repr)
+    r = read_source(spark, "v", SourceSpec(uri="c.svm", layout="vector", n_features=11), ctx)
+    assert r._cached is r.df and r.df.schema == spark_df.schema
+    assert sorted(map(tuple, r.df.collect()), key=repr) == want
+    (tmp_path / "b.svm").write_text(SVM_CLEAN + "1 3:x\n", newline="")
+    b = read_source(spark, "b", SourceSpec(uri="b.svm", layout="vector", max_quarantine_share=1), ctx)
+    assert b._cached is not b.df and (b.rows_read, b.rows_quarantined) == (601, 1)
+    assert b.df.schema == spark_df.schema and sorted(map(tuple, b.df.collect()), key=repr) == want
+    b.release()
+    with pytest.raises(SourceError, match="clashes with the vector column"):
+        read_source(spark, "x", SourceSpec(uri="c.svm", layout="vector", label_column="features"), ctx)

@@ -762,3 +762,65 @@ def test_reason_kinds_drop_the_value(reason, kind):
     from sparkwing.lake._line_formats import reason_kind
 
     assert reason_kind(reason) == kind
+
+
+_JAVA_TRIM = "".join(chr(c) for c in range(33))  # String.trim drops every char <= U+0020
+
+
+def spark_libsvm(text: str) -> tuple[float, dict[int, float]] | None:
+    """Spark's libsvm reader on one line (``MLUtils.parseLibSVMRecord`` after ``trim``), with
+    Python's ``float`` for Java's ``toDouble`` (the same on the plain grammar)."""
+    line = text.strip(_JAVA_TRIM)
+    if not line or line.startswith("#"):
+        return None
+    items = line.split(" ")
+    feats = {}
+    for item in (x for x in items[1:] if x):
+        parts = item.split(":")
+        feats[int(parts[0])] = float(parts[1])
+    assert list(feats) == sorted(set(feats))  # Spark requires strictly increasing indices
+    return float(items[0]), feats
+
+
+def check_plain(data: bytes, width: int) -> bool:
+    """When the survey calls ``data`` clean for a one-based read of ``width`` features, the
+    exact parser accepts every record, the survey counted them, and Spark's reader agrees."""
+    pieces = data.splitlines(keepends=True)
+    stats = SvmlightReader().stats_raw(1, pieces, "utf-8")
+    if not stats.clean_for(False, width):
+        return False
+    texts = [(k + 1, p.rstrip(b"\r\n").decode()) for k, p in enumerate(pieces) if p.rstrip(b"\r\n")]
+    exact = SvmlightReader(False, width)._exact(texts, 1, 1 + width)
+    assert exact.bad == [] and len(exact.lines) == stats.records
+    spark = [r for r in (spark_libsvm(t) for _, t in texts) if r is not None]
+    ours = [(exact.labels[k].hex(), exact.counts[k]) for k in range(len(exact.lines))]
+    assert [(label.hex(), len(f)) for label, f in spark] == ours  # hex: -0.0 is not 0.0
+    flat = [(i - 1, v.hex()) for _, f in spark for i, v in f.items()]
+    assert flat == [(c, v.hex()) for c, v in zip(exact.cols, exact.values, strict=True)]
+    return True
+
+
+CLEAN_LINE = st.builds(
+    lambda label, idx, vals, pad: pad
+    + " ".join([label, *(f"{i}:{v}" for i, v in zip(sorted(idx), vals, strict=False))]),
+    NUMBERS, st.sets(st.integers(1, 14), max_size=6), st.lists(NUMBERS, min_size=6, max_size=6),
+    st.sampled_from(["", " ", "  "]),
+)  # fmt: skip
+
+
+@settings(deadline=None, max_examples=300)
+@given(st.lists(st.tuples(st.one_of(LINE, CLEAN_LINE, CLEAN_LINE), BREAKS), max_size=20))
+def test_svmlight_survey_calls_clean_only_what_spark_reads_as_the_exact_parser(lines):
+    check_plain("".join(t + b for t, b in lines).encode(), 14)
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["1 3:1 # c", "# only a comment", "1 qid:3 2:1", "1\t2:1", "1 0:1", "1 2:1 2:2", "1 3:1 2:1",
+     "1 2:abc", "yes 2:1", "1 2:nan", "1 2:1_0", "1 2:1e99999", "1 caf\u00e9:1", "\ufeff1 2:1", "1 15:1",
+     "1 2=1", "1 2:1\x0b"],
+)  # fmt: skip
+def test_svmlight_survey_sends_hostile_lines_to_the_exact_path(line):
+    clean = "1 1:0.5 3:2\r\n\n  -1 4:1e3\r+1   007:.5\n2\n"
+    assert check_plain(clean.encode(), 14)
+    assert not check_plain((clean + line + "\n").encode(), 14)

@@ -228,6 +228,11 @@ class SourceSpec(_Spec):
         description="SVMLight: feature indices start at 0 (false: at 1, the libsvm convention; "
         "auto: zero-based only if most rows hold index 0, recorded in the run).",
     )
+    layout: Literal["dense", "vector"] = Field(
+        "dense",
+        description="SVMLight: dense: columns label, f1..fn; vector: label, features (one Spark ML "
+        "sparse vector a row, as spark.read.format('libsvm') gives).",
+    )
     allow_single_quotes: bool = Field(False, description="JSON: accept 'single-quoted' strings.")
     allow_nan: bool = Field(False, description="JSON: accept NaN, Infinity and -Infinity.")
     max_quarantine_share: float | None = Field(

@@ -8,11 +8,14 @@ and small per-split summaries.  Passes over the data, each a Spark job over the 
   from which the driver infers the schema -- the same extra pass Spark's own JSON reader pays
   (in the same job as pass 1).  When it proves every record clean (:attr:`KeyKinds.clean`)
   the parse pass is neither cached nor counted: it runs once, in the step that uses the data;
-* SVMLight without ``n_features`` or with ``zero_based: auto``: the largest index and how many
-  rows hold index 0 (:class:`~sparkwing.lake._svmlight.SvmlightStats`);
+* SVMLight (unless ``zero_based: true`` with ``n_features``): the survey, the largest index,
+  how many rows hold index 0 and whether every line is plain
+  (:class:`~sparkwing.lake._svmlight.SvmlightStats`).  A plain one-based file is then read by
+  Spark's own libsvm reader, neither cached nor counted (:meth:`SvmlightStats.clean_for`);
 * the parse pass: typed Arrow batches (good rows, and bad ones with line, raw text, reason)
   into a MEMORY_AND_DISK cache; one aggregate over it counts rows, bad rows and extra keys.
-  SVMLight caches one sparse ML vector a row and expands it into ``f1..fn`` after the cache.
+  SVMLight caches one sparse ML vector a row and expands it into ``f1..fn`` after the cache
+  (``layout: vector`` keeps it, as ``features``).
 
 >>> reason_kind("amount: 2.5 is not an int")
 'amount: not an int'
@@ -22,7 +25,7 @@ from __future__ import annotations
 
 import pickle
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -75,6 +78,7 @@ EXTRA = "_sw_extra"  # JSON: the undeclared-key counts of a block, on its first 
 MAX_REASONS = 100  # distinct reasons kept in the run record; the rest are summed
 OTHER_REASONS = "(other reasons)"
 FEATURES = "_sw_features"  # SVMLight: the sparse vector column of the parse pass
+VECTOR = "features"  # SVMLight, layout: vector: the result's vector column (Spark's name)
 SVM_BATCH_LINES, SVM_BATCH_BYTES = 16_384, 2 << 20  # SVMLight: lines per vectorised parse
 ARFF_HEAD_BYTES = 16 << 20  # an ARFF header must end within the first 16 MiB of its file
 _DECIMAL = re.compile(r"^decimal\((\d+),(\d+)\)$")
@@ -205,7 +209,7 @@ class _SvmlightStats(_Summary):
 
     def parse_records(self, lines: LineReader, end: int) -> Iterator[Block]:
         """Physical lines many at a time (:meth:`SvmlightReader.stats_raw`), one summary."""
-        reader, total = SvmlightReader(), SvmlightStats()
+        reader, total = SvmlightReader(), SvmlightStats(plain=True)
         while True:
             first, pieces = lines.take(end, SVM_BATCH_LINES, SVM_BATCH_BYTES)
             if not pieces:
@@ -411,19 +415,31 @@ def _check_keys(name: str, kinds: KeyKinds) -> None:
 
 def read_svmlight(
     spark: SparkSession, name: str, spec: SourceSpec, files: list[SourceFile], s3: S3Settings,
-    split_bytes: int = SPLIT_BYTES,
+    split_bytes: int = SPLIT_BYTES, spark_paths: Callable[[], list[str]] | None = None,
 ) -> tuple[Settled, FormatNotes]:  # fmt: skip
-    """SVMLight/LibSVM as ``label, f1..fn`` (absent features are 0.0)."""
+    """SVMLight/LibSVM as ``label, f1..fn`` (absent features are 0.0), or with ``layout:
+    vector`` as ``label, features`` (one Spark ML sparse vector a row, as Spark's reader).
+
+    ``spark_paths`` (paths Spark can open) allows the clean path: when the survey pass proves
+    every line plain (:meth:`SvmlightStats.clean_for`), Spark's own libsvm reader parses the
+    files lazily, neither cached nor counted (the survey counted the records).  Otherwise the
+    parse pass runs on the executors into the cache, with the quarantine.
+    """
     if all(f.size == 0 for f in files):
         raise _empty(name, files)
     splits = _splits(spark, files, s3, split_bytes)
     option = spec.zero_based
     how_set = "zero_based" in spec.model_fields_set
+    vector = spec.layout == "vector"
+    survey = spark_paths is not None and option is not True  # Spark's reader is one-based only
+    stats: SvmlightStats | None = None
     if spec.n_features is not None and option != "auto":
         decision = ZeroBased(bool(option), "declared" if how_set else "default", None, None)
         width = spec.n_features
+        if survey:
+            stats = _summary(spark, _SvmlightStats(spec.encoding), splits, s3)
     else:
-        stats: SvmlightStats = _summary(spark, _SvmlightStats(spec.encoding), splits, s3) or SvmlightStats()
+        stats = _summary(spark, _SvmlightStats(spec.encoding), splits, s3) or SvmlightStats()
         decision = decide_zero_based(option if (how_set or option == "auto") else None, stats)
         width, line = inferred_width(stats, decision.zero_based)
         if spec.n_features is not None:
@@ -434,14 +450,41 @@ def read_svmlight(
                 f"{width} columns, more than {MAX_INFERRED_WIDTH}",
                 source=name, hint="set n_features to the real width (rows past it are quarantined)",
             )  # fmt: skip
-    names = feature_names(width, zero_based=decision.zero_based, prefix=spec.feature_prefix)
+    prefix = spec.feature_prefix
+    names = [VECTOR] if vector else feature_names(width, zero_based=decision.zero_based, prefix=prefix)
     if spec.label_column in names or spec.label_column == FEATURES:
-        raise SourceError(f"source {name!r}: label column {spec.label_column!r} clashes with a feature name")
+        what = "the vector column" if vector else "a feature name"
+        raise SourceError(f"source {name!r}: label column {spec.label_column!r} clashes with {what}")
+    if stats is not None and spark_paths is not None and width >= 1 and stats.clean_for(
+        decision.zero_based, width
+    ):
+        if stats.records == 0:
+            raise _empty(name, files)
+        df = spark.read.format("libsvm").option("numFeatures", str(width)).load(spark_paths())
+        df = df.select(_col("label").alias(spec.label_column), _col("features").alias(FEATURES))
+        df = _output(df, spec.label_column, names, width, vector)
+        types = {f.name: f.dataType.simpleString() for f in df.schema.fields}
+        return Settled(df, df, stats.records, 0, {}, types, None), FormatNotes(zero_based=decision)
     fmt = SvmlightLines(SvmlightReader(decision.zero_based, width), spec.label_column, spec.encoding)
     settled, _ = _settled(parse_splits(spark, fmt, splits, s3), name, files)
-    settled.df = _dense(settled.df, spec.label_column, names)
+    settled.df = _output(settled.df, spec.label_column, names, width, vector)
     settled.types = {f.name: f.dataType.simpleString() for f in settled.df.schema.fields}
     return settled, FormatNotes(zero_based=decision)
+
+
+def _col(name: str) -> Any:
+    from pyspark.sql import functions as F
+
+    return F.col(_q(name))
+
+
+def _output(df: DataFrame, label: str, names: list[str], width: int, vector: bool) -> DataFrame:
+    """The result columns from ``label, _sw_features``: the vector as ``features`` (with the
+    ML attribute metadata Spark's libsvm reader gives it), or dense ``f1..fn``."""
+    if not vector:
+        return _dense(df, label, names)
+    meta = {"ml_attr": {"num_attrs": width}}
+    return df.select(_col(label), _col(FEATURES).alias(VECTOR, metadata=meta))
 
 
 def _dense(df: DataFrame, label: str, names: list[str]) -> DataFrame:

@@ -24,8 +24,9 @@ derived from the cache, so later steps do not re-read the files; call
 Parquet/ORC without declared ``columns`` are neither cached nor scanned (footer counts).
 JSON lines, SVMLight and ARFF are parsed on the executors by byte-range splits (see
 ``_line_formats``): a line-count pass for files larger than one split, a kinds pass for JSON
-without ``columns`` and a width pass for SVMLight without ``n_features``, then one parse into
-the cache and one aggregate over it.
+without ``columns`` and a survey pass for SVMLight (width, index base, plain lines), then one
+parse into the cache and one aggregate over it -- or, for a file those passes prove clean, a
+lazy read (sparkwing's JSON parse; Spark's own libsvm reader), neither cached nor counted.
 
 >>> ctx = SourceContext(settings, workspace, "loans", run_id, Path("."))   # doctest: +SKIP
 >>> read_source(spark, "loans_raw", SourceSpec(uri="data/loan.csv"), ctx).rows_accepted  # doctest: +SKIP
@@ -191,8 +192,11 @@ def _parse(
         formats = spec.column_formats
         return read_json(spark, name, spec, files, s3, {c: (t, formats.get(c)) for c, t in declared.items()})
     if fmt in ("arff", "svmlight"):  # "libsvm" is an alias, resolved by the spec
-        reader = read_arff if fmt == "arff" else read_svmlight
-        settled, notes = reader(spark, name, spec, files, s3)
+        if fmt == "arff":
+            settled, notes = read_arff(spark, name, spec, files, s3)
+        else:
+            paths = lambda: _spark_paths(spark, name, files, ctx)  # noqa: E731
+            settled, notes = read_svmlight(spark, name, spec, files, s3, spark_paths=paths)
         _check_declared(name, declared, settled.df.columns)
         _check_own_types(name, fmt, declared, settled.types)
         return settled, notes

@@ -81,6 +81,19 @@ class SvmlightStats:
     max_line: int = 0  # a line holding max_index
     max_index_no_0: int = -1  # over rows without index 0 (the rows a one-based read accepts)
     max_line_no_0: int = 0
+    # Whether every line is one Spark's own libsvm reader reads as the exact parser does
+    # (:func:`libsvm_plain`), and the records then (rows with or without features).  Only the
+    # raw pass (:meth:`SvmlightReader.stats_raw`) vouches; the line-by-line reference does not.
+    plain: bool = field(default=False, compare=False)
+    records: int = field(default=0, compare=False)
+
+    def clean_for(self, zero_based: bool, width: int) -> bool:
+        """Whether a read with this index base and width quarantines nothing and Spark's
+        libsvm reader (one-based only) gives the same rows: every line plain, no index 0, no
+        index past ``width``."""
+        return (
+            self.plain and not zero_based and self.rows_with_index_0 == 0 and self.max_index <= width
+        )
 
     def add(self, line: int, feats: dict[int, float]) -> None:
         self.rows += 1
@@ -93,6 +106,8 @@ class SvmlightStats:
             self.max_index, self.max_line = top, line
 
     def merge(self, other: SvmlightStats) -> SvmlightStats:
+        self.plain = self.plain and other.plain
+        self.records += other.records
         self.rows += other.rows
         self.rows_with_index_0 += other.rows_with_index_0
         if other.max_index > self.max_index:
@@ -330,6 +345,14 @@ def scan_raw(numbers: Any, pieces: list[bytes], encoding: str, start: int, end: 
     )
 
 
+def libsvm_plain(pieces: list[bytes]) -> bool:
+    """Whether lines that :func:`scan_raw` read without the exact parser are also read so by
+    Spark's libsvm reader (``trim``, split on single spaces, ``toDouble``): no tab, comment or
+    ``qid`` (Spark splits on spaces only and knows neither)."""
+    data = b"".join(pieces)
+    return b"\t" not in data and b"#" not in data and b"q" not in data
+
+
 def _strip_break(raw: bytes) -> bytes:
     if raw.endswith(b"\n"):
         return raw[:-2] if raw.endswith(b"\r\n") else raw[:-1]
@@ -414,7 +437,10 @@ class SvmlightReader:
 
         scan = scan_raw(first + np.arange(len(pieces)), pieces, encoding, 0, _NO_LIMIT)
         others, _ = decode_lines(scan.others, first, pieces, encoding)
-        return _stats(scan, others)
+        out = _stats(scan, others)
+        out.plain = not len(scan.others) and libsvm_plain(pieces)
+        out.records = len(scan.lines)
+        return out
 
     def parse(self, lines: Iterable[tuple[int, str]]) -> SvmlightBlock:
         """Accepted rows as arrays, bad lines with reasons, from decoded ``(line, text)``."""
