@@ -8,7 +8,9 @@ and values as Spark's own ``multiLine`` parser gives them, the file is read lazi
 parser instead (``FAILFAST``, neither cached nor counted), like a clean single-line file.
 
 The proof, per split (executors), from the split's first record (known from pass 1's quote
-parity) to the next split's:
+parity) to the next split's; pass 1 already makes it in its own task for most multi-line
+splits, from the start it guesses, and the driver keeps it where the guess is the placed start
+(:func:`pass1_proofs`), so this pass's own job only proves the rest:
 
 * the bytes are cut into chunks of whole records by quote parity (vectorised) and every chunk
   must pass the record reader's own vectorised check (``CsvFormat._arrow_chunk``: every quote
