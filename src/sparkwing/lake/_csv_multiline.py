@@ -8,7 +8,9 @@ and values as Spark's own ``multiLine`` parser gives them, the file is read lazi
 parser instead (``FAILFAST``, neither cached nor counted), like a clean single-line file.
 
 The proof, per split (executors), from the split's first record (known from pass 1's quote
-parity) to the next split's:
+parity) to the next split's; pass 1 already makes it in its own task for most multi-line
+splits, from the start it guesses, and the driver keeps it where the guess is the placed start
+(:func:`pass1_proofs`), so this pass's own job only proves the rest:
 
 * the bytes are cut into chunks of whole records by quote parity (vectorised) and every chunk
   must pass the record reader's own vectorised check (``CsvFormat._arrow_chunk``: every quote
@@ -84,6 +86,12 @@ class CellKinds:
             arr = pc.drop_null(cols[i])
             if not len(arr):
                 continue
+            seen = flags[k] & (DBL | BOOL)
+            same = _DBL if seen == DBL else _BOOL
+            if seen in (DBL, BOOL) and pc.all(pc.match_substring_regex(arr, same)).as_py():
+                # The class seen before holds every cell: one pass.  (A DBL cell that is an
+                # integer adds INT9/INT18, which change no type once DBL is there: ``type_of``.)
+                continue
             found = 0
             rest = arr
             for pattern, flag in ((_INT9, INT9), (_INT18, INT18), (_DBL, DBL), (_BOOL, BOOL)):
@@ -121,29 +129,46 @@ class CellKinds:
         return CellKinds.rank_type(min(ranks, default=None), max(ranks, default=None))
 
 
-def prove_split(fmt: Any, split: Split, s3: S3Settings | None, kinds: CellKinds) -> dict[str, Any] | None:
+def prove_split(
+    fmt: Any,
+    split: Split,
+    s3: S3Settings | None,
+    kinds: CellKinds,
+    start: int | None = None,
+) -> dict[str, Any] | None:
     """The split's records and cell classes, or None unless every record is proven clean.
 
     ``fmt`` is the source's :class:`~sparkwing.lake._delimited.CsvFormat`; the split runs from
-    its first record to the next split's (or the end of the file).
+    its first record to the next split's (or the end of the file).  With ``start`` (pass 1,
+    before the splits are placed: :meth:`sparkwing.lake._delimited.CsvProbe.finish`) the split
+    runs from ``start`` to the first record end at or after the split's end, found by quote
+    parity from ``start``; the result names both (``start``, ``stop``: -1 for the end of the
+    file) so that the driver keeps it only where they are the placed ones, and a failed proof
+    is ``{"start": start, "failed": True}`` (the file is not proven if ``start`` is placed).
     """
     import numpy as np
 
-    start = 0 if split.start == 0 else split.first_record
-    if start < 0 or (split.end >= 0 and split.next_record < 0):
-        return None
-    stop = split.next_record if split.end >= 0 else -1
+    after = -1  # the first record end at or after this offset ends the split (speculative)
+    failed = None if start is None else {"start": start, "failed": True}
+    if start is None:
+        start = 0 if split.start == 0 else split.first_record
+        if start < 0 or (split.end >= 0 and split.next_record < 0):
+            return None
+        stop = split.next_record if split.end >= 0 else -1
+    else:
+        stop, after = -1, split.end
     q = ord(fmt.quote_char)
     flags = [0] * len(kinds.columns)
     rows = 0
     stream = open_range(split.uri, start, s3)
     try:
         pos, carry, at = start, b"", start  # bytes read; bytes after the last record end; their offset
+        final = False
         while True:
             want = PROOF_CHUNK_BYTES if stop < 0 else min(PROOF_CHUNK_BYTES, stop - pos)
             block = stream.read(want) if want > 0 else b""
             if b"\r" in block:
-                return None
+                return failed
             pos += len(block)
             data = carry + block
             if not data:
@@ -151,47 +176,90 @@ def prove_split(fmt: Any, split: Split, s3: S3Settings | None, kinds: CellKinds)
             if not block:  # the end of the split: its last record must be closed
                 cut = len(data) if data.count(fmt.quote_char.encode()) % 2 == 0 else -1
                 if cut < 0:
-                    return None
+                    return failed
             else:
                 arr = np.frombuffer(data, np.uint8)
                 lf = np.flatnonzero(arr == 10)
                 ends = lf[np.searchsorted(np.flatnonzero(arr == q), lf) % 2 == 0]
+                if after >= 0:
+                    past = ends[ends >= after - 1 - at]  # (a record end e is the byte after the LF)
+                    if len(past):
+                        ends, final = past[:1], True
                 if not len(ends):
                     carry = data
                     if len(carry) > MAX_CARRY_BYTES:
-                        return None
+                        return failed
                     continue
                 cut = int(ends[-1]) + 1
             chunk, carry = data[:cut], data[cut:]
             if at == 0 and chunk.startswith(b"\xef\xbb\xbf"):
-                return None
+                return failed
             parsed = fmt._arrow_chunk(chunk, 1, at == 0)
             if parsed is None:
-                return None
+                return failed
             rows += len(parsed.lines)
             kinds.feed(flags, parsed.columns)
             at += cut
-            if not block:
+            if not block or final:
                 break
     finally:
         stream.close()
-    return {"rows": rows, "flags": flags}
+    return {"rows": rows, "flags": flags, "start": start, "stop": at if final else -1}
+
+
+def pass1_proofs(splits: list[Split]) -> tuple[list[dict[str, Any] | None], list[int]] | None:
+    """The proofs pass 1 made that hold for the placed splits, and the splits still to prove.
+
+    A proof holds when it ran from the split's placed first record to its placed end
+    (``Split.probe["proof"]``, :meth:`sparkwing.lake._delimited.CsvProbe.finish`); one that
+    failed from the placed first record decides the file (None: not proven).
+    """
+    found: list[dict[str, Any] | None] = [None] * len(splits)
+    todo = []
+    for k, s in enumerate(splits):
+        proof = s.probe.get("proof") if isinstance(s.probe, dict) else None
+        start = 0 if s.start == 0 else s.first_record
+        if proof is None or proof["start"] != start:
+            todo.append(k)
+        elif proof.get("failed"):
+            return None  # a record from the split's first one on is not clean
+        elif proof["stop"] == (s.next_record if s.end >= 0 else -1):
+            found[k] = proof
+        else:  # (the placed end follows from the placed start: not expected)
+            todo.append(k)
+    return found, todo
 
 
 def prove_splits(
     spark: Any, fmt: Any, splits: list[Split], s3: S3Settings | None, kinds: CellKinds
 ) -> tuple[int, list[str]] | None:
-    """Pass 1b on the executors: (records, type per inferred column), or None (not proven)."""
-    rdd = spark.sparkContext.parallelize(splits, len(splits))
-    found = rdd.map(lambda s: prove_split(fmt, s, s3, kinds)).collect()
+    """Pass 1b: (records, type per inferred column), or None (not proven).
+
+    The proofs pass 1 made are kept (:func:`pass1_proofs`); the executors prove the other
+    splits (no job when there is none).
+    """
+    kept = pass1_proofs(splits)
+    if kept is None:
+        return None
+    found, todo = kept
+    if todo:
+        rdd = spark.sparkContext.parallelize([splits[k] for k in todo], len(todo))
+        for k, proof in zip(todo, rdd.map(lambda s: prove_split(fmt, s, s3, kinds)).collect(), strict=True):
+            found[k] = proof
     return merge_proofs(found, kinds)
 
 
 def prove_local(
     fmt: Any, splits: list[Split], s3: S3Settings | None, kinds: CellKinds
 ) -> tuple[int, list[str]] | None:
-    """Pass 1b in this process (tests): the same result as :func:`prove_splits`."""
-    return merge_proofs([prove_split(fmt, s, s3, kinds) for s in splits], kinds)
+    """:func:`prove_splits` in this process (tests): pass 1's proofs kept, the others made here."""
+    kept = pass1_proofs(splits)
+    if kept is None:
+        return None
+    found, todo = kept
+    for k in todo:
+        found[k] = prove_split(fmt, splits[k], s3, kinds)
+    return merge_proofs(found, kinds)
 
 
 def merge_proofs(found: list[dict[str, Any] | None], kinds: CellKinds) -> tuple[int, list[str]] | None:
@@ -207,4 +275,4 @@ def merge_proofs(found: list[dict[str, Any] | None], kinds: CellKinds) -> tuple[
     return sum(f["rows"] for f in found if f is not None), types  # type: ignore[return-value]
 
 
-__all__ = ["CellKinds", "merge_proofs", "prove_local", "prove_split", "prove_splits"]
+__all__ = ["CellKinds", "merge_proofs", "pass1_proofs", "prove_local", "prove_split", "prove_splits"]

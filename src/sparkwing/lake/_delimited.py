@@ -33,13 +33,13 @@ import csv
 import io
 from collections import Counter
 from collections.abc import Callable, Generator, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from sparkwing.config import SourceSpec
 from sparkwing.errors import SourceError
 from sparkwing.lake._csv_infer import Inferred, Inferrer, merge
-from sparkwing.lake._csv_multiline import CellKinds, prove_splits
+from sparkwing.lake._csv_multiline import CellKinds, prove_split, prove_splits
 from sparkwing.lake._lines import (
     BATCH_RECORDS,
     FILE,
@@ -753,6 +753,22 @@ class CsvProbe(Probe):
     encoding: str = "utf-8"
     delimiter: str = ","
     infer: Inferrer | None = None  # also infer the column types (Spark's rules) on the way
+    # Also make pass 1b's proof (:mod:`sparkwing.lake._csv_multiline`) of a split with a line
+    # break inside quotes whichever quote state it starts in: the record format and the columns.
+    prove: CsvFormat | None = None
+    kinds: CellKinds | None = None
+
+    def finish(self, split: Any, s3: Any, start: int, result: dict[str, Any]) -> dict[str, Any]:
+        """The proof of the split from ``start`` (its first record if it began outside quotes),
+        made here, while its bytes are in the page cache and in the same executor job, when the
+        file cannot be Spark's line-exact read anyway: the split holds a line break inside
+        quotes for both quote states it may start in (one, for the file's first split)."""
+        if self.prove is None or self.kinds is None or start < 0:
+            return result
+        multi = not result["no_quoted_break"][0] and (split.start == 0 or not result["no_quoted_break"][1])
+        if not (multi and result["text"] and result["no_text_after_quote"][0]):
+            return result
+        return result | {"proof": prove_split(self.prove, split, s3, self.kinds, start)}
 
     def begin(self, split: Any) -> _ProbeState:
         import codecs
@@ -913,6 +929,8 @@ def read_csv(
     markers = [v for v in spec.null_values if v != ""]
     inferrer = pass1_inferrer(spark, plan, markers) if hdr is not None else None
     probe = CsvProbe(spec.quote, hdr or b"", spec.encoding, plan.delimiter, inferrer)
+    if _may_prove(plan, rec, markers, []):  # pass 1 also proves the multi-line splits
+        probe = replace(probe, prove=rec, kinds=_kinds(plan))
     splits = scan_splits(spark, splits, s3, rec.quote if rec.splittable else None, probe)
     dates = {f for c, f in plan.formats.items() if plan.declared[c] == "date"}
     stamps = {f for c, f in plan.formats.items() if plan.declared[c] == "timestamp"}
@@ -983,8 +1001,7 @@ def _read_multiline(
     :func:`_read_clean`.  None when the proof fails (then the record reader reads the file).
     """
     infer = [c for c in plan.output if c not in plan.declared]
-    kinds = CellKinds(tuple(plan.names.index(c) for c in infer))
-    proof = prove_splits(spark, rec, splits, s3, kinds)
+    proof = prove_splits(spark, rec, splits, s3, _kinds(plan))
     if proof is None:
         return None
     rows, found = proof
@@ -994,6 +1011,11 @@ def _read_multiline(
     df, _detail = read_csv_spark(spark, plan, spark_paths(), file_uri, types, failfast=True, multiline=True)
     df = df.select(*[q(c) for c in plan.output])
     return Settled(df, df, rows, 0, {}, dict(plan.declared) | inferred, None, [])
+
+
+def _kinds(plan: CsvPlan) -> CellKinds:
+    """The cells pass 1b classifies: the inferred columns of the output."""
+    return CellKinds(tuple(plan.names.index(c) for c in plan.output if c not in plan.declared))
 
 
 def pass1_inferrer(spark: SparkSession, plan: CsvPlan, markers: list[str]) -> Inferrer | None:

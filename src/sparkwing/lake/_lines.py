@@ -386,6 +386,12 @@ class Probe:
     def end(self, state: Any) -> Any:
         return state
 
+    def finish(self, split: Split, s3: S3Settings | None, start: int, result: Any) -> Any:
+        """``end``'s result, completed once the split's first record is known if it began
+        outside a quoted field (``start``: its offset, -1 when none; a guess until the driver
+        places the splits)."""
+        return result
+
 
 def scan_split(split: Split, s3: S3Settings | None, quote: str | None, probe: Probe | None = None) -> Scan:
     """Count the split's line breaks (and quotes, and candidate record starts)."""
@@ -421,8 +427,9 @@ def scan_split(split: Split, s3: S3Settings | None, quote: str | None, probe: Pr
         stream.close()
     found = probe.end(state) if probe else None
     if not q or split.start == 0:
-        return Scan(breaks, quotes, probe=found)
-    return Scan(breaks, quotes, *_record_starts(split, s3, q), found)
+        return Scan(breaks, quotes, probe=probe.finish(split, s3, 0, found) if probe else None)
+    starts = _record_starts(split, s3, q)
+    return Scan(breaks, quotes, *starts, probe.finish(split, s3, starts[0][0], found) if probe else None)
 
 
 def _record_start(split: Split, s3: S3Settings | None, q: bytes, in_quote: bool) -> tuple[int, int]:
