@@ -483,7 +483,7 @@ def _output(df: DataFrame, label: str, names: list[str], width: int, vector: boo
     ML attribute metadata Spark's libsvm reader gives it), or dense ``f1..fn``."""
     if not vector:
         return _dense(df, label, names)
-    meta = {"ml_attr": {"num_attrs": width}}
+    meta = {"ml_attr": {"num_attrs": width}, "numFeatures": width}
     return df.select(_col(label), _col(FEATURES).alias(VECTOR, metadata=meta))
 
 
