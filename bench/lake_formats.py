@@ -7,6 +7,7 @@ Inputs (generated into a temp dir outside the repo, removed at the end; seeded n
 * ``csv_multiline``: chicagoCrimes10k.csv resampled the same way, with a free-text ``notes``
   field that holds a quoted line break on every other row (RFC 4180);
 * ``json``: the loans rows as JSON lines;
+* ``json_columns``: the same JSON lines read with their columns declared (:data:`LOAN_COLUMNS`);
 * ``svmlight``: agaricus.txt.train lines with each feature value replaced by a random real
   (the real index sets, 22 features a row, one-based, 126 features);
 * ``arff``: credit-g.arff rows resampled, numbers perturbed, nominal values kept (quoted).
@@ -58,8 +59,17 @@ sys.path.insert(0, str(ROOT / "tests"))
 from procs import tree_cpu_seconds  # noqa: E402  (CPU of this process tree: driver, JVM, Python workers)
 
 DATA = ROOT / "tests" / "data"
-FORMATS = ("csv", "csv_multiline", "json", "svmlight", "arff")
-EXT = {"csv": "csv", "csv_multiline": "csv", "json": "jsonl", "svmlight": "svm", "arff": "arff"}
+FORMATS = ("csv", "csv_multiline", "json", "json_columns", "svmlight", "arff")
+EXT = {"csv": "csv", "csv_multiline": "csv", "json": "jsonl", "json_columns": "jsonl", "svmlight": "svm",
+       "arff": "arff"}  # fmt: skip
+# ``json_columns``: the loans JSON lines with their schema declared (types as the data holds them),
+# on both sides: sparkwing's ``columns`` and plain Spark's ``spark.read.schema(...)``.
+LOAN_COLUMNS = {
+    "id": "bigint", "loan_amnt": "int", "term": "string", "int_rate": "double", "emp_length": "double",
+    "home_ownership": "string", "annual_inc": "double", "purpose": "string", "addr_state": "string",
+    "dti": "double", "delinq_2yrs": "int", "revol_util": "double", "total_acc": "int", "bad_loan": "int",
+    "longest_credit_length": "int", "verification_status": "string",
+}  # fmt: skip
 CHUNK_ROWS = 100_000
 
 
@@ -131,7 +141,7 @@ def make_input(fmt: str, target_bytes: int, out: Path, seed: int = 9) -> Path:
     path = out / f"{fmt}_{target_bytes >> 20}mb.{EXT[fmt]}"
     written, start = 0, 0
     with open(path, "w", encoding="utf-8", newline="") as fh:
-        if fmt in ("csv", "json"):
+        if fmt in ("csv", "json", "json_columns"):
             base = pd.read_csv(DATA / "loan.csv")
         elif fmt == "csv_multiline":
             base = pd.read_csv(DATA / "chicagoCrimes10k.csv", dtype={"Beat": str})
@@ -148,7 +158,7 @@ def make_input(fmt: str, target_bytes: int, out: Path, seed: int = 9) -> Path:
             if fmt in ("csv", "csv_multiline"):
                 chunk = (_loans_chunk if fmt == "csv" else _crimes_chunk)(base, rng, start, n)
                 text = _csv_text(chunk, header=start == 0)
-            elif fmt == "json":
+            elif fmt in ("json", "json_columns"):
                 text = _loans_chunk(base, rng, start, n).to_json(orient="records", lines=True)
                 text = text if text.endswith("\n") else text + "\n"
             elif fmt == "svmlight":
@@ -220,6 +230,8 @@ def with_sparkwing(spark: Any, ctx: Any, fmt: str, path: Path, out: Path) -> int
     opts: dict[str, Any] = {"max_quarantine_share": 1.0}
     if fmt == "svmlight":
         opts["n_features"] = 126
+    if fmt == "json_columns":
+        opts["columns"] = LOAN_COLUMNS
     r = read_source(spark, f"bench_{fmt}", SourceSpec(uri=str(path), **opts), ctx)
     try:
         r.df.write.mode("overwrite").parquet(str(out))
@@ -238,6 +250,8 @@ def plain_spark(spark: Any, fmt: str, path: Path, out: Path) -> int:
         df = spark.read.csv(p, header=True, inferSchema=True, multiLine=True, escape='"')
     elif fmt == "json":
         df = spark.read.json(p)
+    elif fmt == "json_columns":
+        df = spark.read.schema(", ".join(f"`{c}` {t}" for c, t in LOAN_COLUMNS.items())).json(p)
     elif fmt == "svmlight":
         df = spark.read.format("libsvm").option("numFeatures", "126").load(p)
     else:
