@@ -478,8 +478,9 @@ def _column(values: list[Any], sql: str, name: str, convert: Converter, failed: 
     return pa.array(out, type=typ)
 
 
-def _rejects(values: list[Any], sql: str, convert: Converter) -> bool:
-    """Some value :func:`_column` would record as failed (it raises what :func:`_column` raises).
+def _rejects(objs: list[dict[str, Any]], name: str, sql: str, convert: Converter, kinds: set[type]) -> bool:
+    """Some value under ``name`` that :func:`_column` would record as failed (raising what
+    :func:`_column` raises); ``kinds`` are the Python types of those values.
 
     :func:`_column` fails a value exactly when its converter raises :class:`RowError` (its
     Arrow shortcuts fall back to the converter whenever Arrow declines).  The values of a
@@ -487,16 +488,16 @@ def _rejects(values: list[Any], sql: str, convert: Converter) -> bool:
     out of its column's range; any other column runs its converter on every distinct value.
     """
     fast = _FAST_KINDS.get(sql)
-    if fast is not None and fast.issuperset(map(type, values)):
+    if fast is not None and fast.issuperset(kinds):
         if sql not in _INT_RANGE:
             return False
         lo, hi = _INT_RANGE[sql]
-        numbers = [v for v in values if v is not None]
+        numbers = [o.get(name) for o in objs]
+        if _NONE in kinds:
+            numbers = [v for v in numbers if v is not None]
         return bool(numbers) and not (lo <= min(numbers) and max(numbers) <= hi)
-    if sql in ("date", "timestamp") and _TEXTS.issuperset(map(type, values)):
-        distinct: Iterable[Any] = set(values)
-    else:
-        distinct = values
+    values = [o.get(name) for o in objs]
+    distinct = set(values) if sql in ("date", "timestamp") and _TEXTS.issuperset(kinds) else values
     for value in distinct:
         try:
             convert(value)
@@ -624,8 +625,15 @@ class JsonReader:
         _, objs = self._parsed(records, bad, lenient)
         rejected = len(bad)
         if not rejected:
+            # The Python types under each column, from the block's distinct shapes (as
+            # :meth:`_struct_columns` finds them): a missing key is a null.
+            kinds: dict[str, set[type]] = {c.name: set() for c in self.columns}
+            for keys, types in {(tuple(o), tuple(map(type, o.values()))) for o in objs}:
+                present = dict(zip(keys, types, strict=True))
+                for name, seen in kinds.items():
+                    seen.add(present.get(name, _NONE))
             for column, (name, convert) in zip(self.columns, converters, strict=True):
-                if _rejects([o.get(name) for o in objs], column.sql, convert):
+                if _rejects(objs, name, column.sql, convert, kinds[name]):
                     rejected = 1  # one is enough: the file is not clean
                     break
         extra = self._extra_keys(objs) if not rejected else {}

@@ -127,6 +127,7 @@ class JsonLines(_Lazy):
         self.reader, self.encoding, self.failfast = reader, encoding, failfast
         # The extra keys ride along as a column of notes, unless a first pass counted them.
         self.notes = reader.declared and not failfast
+        self.internal = not failfast  # fail-fast: no row is quarantined, the data columns only
         self.columns = [c.name for c in reader.columns] + ([EXTRA] if self.notes else [])
         self.types = [arrow_type(c.sql) for c in reader.columns] + ([_string()] if self.notes else [])
 
