@@ -492,7 +492,7 @@ def _rejects(objs: list[dict[str, Any]], name: str, sql: str, convert: Converter
         if sql not in _INT_RANGE:
             return False
         lo, hi = _INT_RANGE[sql]
-        numbers = [o.get(name) for o in objs]
+        numbers: list[Any] = [o.get(name) for o in objs]
         if _NONE in kinds:
             numbers = [v for v in numbers if v is not None]
         return bool(numbers) and not (lo <= min(numbers) and max(numbers) <= hi)
