@@ -8,6 +8,9 @@ and small per-split summaries.  Passes over the data, each a Spark job over the 
   from which the driver infers the schema -- the same extra pass Spark's own JSON reader pays
   (in the same job as pass 1).  When it proves every record clean (:attr:`KeyKinds.clean`)
   the parse pass is neither cached nor counted: it runs once, in the step that uses the data;
+* JSON with ``columns``: the check pass (:class:`~sparkwing.lake._json.JsonCheck`: records,
+  whether any would be quarantined, the extra keys), in the same job as pass 1; a clean file
+  is then read as a clean undeclared one;
 * SVMLight without ``n_features`` or with ``zero_based: auto``: the largest index and how many
   rows hold index 0 (:class:`~sparkwing.lake._svmlight.SvmlightStats`);
 * the parse pass: typed Arrow batches (good rows, and bad ones with line, raw text, reason)
