@@ -12,6 +12,7 @@ Inputs (generated into a temp dir outside the repo, removed at the end; seeded n
 * ``csv_multiline``: chicagoCrimes10k.csv resampled the same way, with a free-text ``notes``
   field that holds a quoted line break on every other row (RFC 4180);
 * ``json``: the loans rows as JSON lines;
+* ``json_columns``: the same JSON lines read with their columns declared (:data:`LOAN_TYPES`);
 * ``svmlight``: agaricus.txt.train lines with each feature value replaced by a random real
   (the real index sets, 22 features a row, one-based, 126 features); ``svmlight_vector``: the
   same file read with ``layout: vector`` (``label, features``, as Spark's reader gives);
@@ -69,20 +70,23 @@ sys.path.insert(0, str(ROOT / "tests"))
 from procs import tree_cpu_seconds  # noqa: E402  (CPU of this process tree: driver, JVM, Python workers)
 
 DATA = ROOT / "tests" / "data"
-FORMATS = ("csv", "csv_messy", "csv_typed", "csv_multiline", "json", "svmlight", "svmlight_vector", "arff")
+FORMATS = ("csv", "csv_messy", "csv_typed", "csv_multiline", "json", "json_columns", "svmlight",
+           "svmlight_vector", "arff")
 EXT = {"csv": "csv", "csv_messy": "csv", "csv_typed": "csv", "csv_multiline": "csv", "json": "jsonl",
-       "svmlight": "svm", "svmlight_vector": "svm", "arff": "arff"}  # fmt: skip
-LOANS = ("csv", "csv_messy", "csv_typed", "json")  # the formats made of the loans rows
-# The loans columns' real types (csv_typed declares them; plain Spark gets the same schema).
+       "json_columns": "jsonl", "svmlight": "svm", "svmlight_vector": "svm", "arff": "arff"}  # fmt: skip
+LOANS = ("csv", "csv_messy", "csv_typed", "json", "json_columns")  # the formats made of the loans rows
+# The loans columns' real types: csv_typed and json_columns declare them (sparkwing's
+# ``columns``), plain Spark gets the same schema (``spark.read.schema(...)``).
 LOAN_TYPES = {
-    "id": "int", "loan_amnt": "int", "term": "string", "int_rate": "double", "emp_length": "double",
+    "id": "bigint", "loan_amnt": "int", "term": "string", "int_rate": "double", "emp_length": "double",
     "home_ownership": "string", "annual_inc": "double", "purpose": "string", "addr_state": "string",
     "dti": "double", "delinq_2yrs": "int", "revol_util": "double", "total_acc": "int", "bad_loan": "int",
     "longest_credit_length": "int", "verification_status": "string",
 }  # fmt: skip
 FAULT_EVERY = 2_000  # csv_messy: about one faulty row in this many
 SVM_WIDTH = 126
-SAME_FILE = {"csv_typed": "csv", "svmlight_vector": "svmlight"}  # the same bytes, read another way
+# the same bytes, read another way
+SAME_FILE = {"csv_typed": "csv", "json_columns": "json", "svmlight_vector": "svmlight"}
 CHUNK_ROWS = 100_000
 
 
@@ -204,7 +208,7 @@ def make_input(fmt: str, target_bytes: int, out: Path, seed: int = 9, reuse: boo
                 if fmt == "csv_messy":  # its own generator: the same rows as ``csv``
                     header = _csv_text(chunk.iloc[:0], header=True).rstrip("\n")
                     text = _messy(text, header, faults)
-            elif fmt == "json":
+            elif fmt in ("json", "json_columns"):
                 text = _loans_chunk(base, rng, start, n).to_json(orient="records", lines=True)
                 text = text if text.endswith("\n") else text + "\n"
             elif fmt in ("svmlight", "svmlight_vector"):
@@ -279,7 +283,7 @@ def with_sparkwing(spark: Any, ctx: Any, fmt: str, path: Path, out: Path) -> int
         opts["n_features"] = SVM_WIDTH
     if fmt == "svmlight_vector":
         opts["layout"] = "vector"
-    if fmt == "csv_typed":
+    if fmt in ("csv_typed", "json_columns"):
         opts["columns"] = dict(LOAN_TYPES)
     r = read_source(spark, f"bench_{fmt}", SourceSpec(uri=str(path), **opts), ctx)
     try:
@@ -304,6 +308,8 @@ def plain_spark(spark: Any, fmt: str, path: Path, out: Path, dense: bool = False
         df = spark.read.csv(p, header=True, inferSchema=True, multiLine=True, escape='"')
     elif fmt == "json":
         df = spark.read.json(p)
+    elif fmt == "json_columns":
+        df = spark.read.schema(", ".join(f"`{c}` {t}" for c, t in LOAN_TYPES.items())).json(p)
     elif fmt in ("svmlight", "svmlight_vector"):
         df = spark.read.format("libsvm").option("numFeatures", str(SVM_WIDTH)).load(p)
         if dense:

@@ -18,6 +18,7 @@ from sparkwing.lake._dates import DatePattern
 from sparkwing.lake._json import (
     MAX_EXTRA_KEYS,
     OTHER_KEYS,
+    JsonCheck,
     JsonColumn,
     JsonOptions,
     JsonReader,
@@ -381,6 +382,66 @@ def test_json_clean_proof(text, clean):
     options = JsonOptions(allow_nan=True, allow_single_quotes=True)
     kinds = JsonReader((), options, "UTC", declared=False).kinds(lines('{"a": 1}', text, ""))
     assert kinds.clean is clean and kinds.rows == 2
+
+
+DECLARED_JSON = [
+    '{"a": 2.5, "b": 1}', '{"a": 3000000000}', '{"a": -2147483649}', '{"a": 2147483647, "x": 1}',
+    '{"a": 10.0}', '{"a": true}', '{"a": "7"}', '{"b": "2021-13-40"}', '{"b": "2021-02-29"}',
+    '{"b": "2020-02-29", "y": [1], "x": 2}', '{"b": 20200101}', '{"c": "x", "c": 1}', '{"c": 1, "c": "x"}',
+    '{"c": [1, {"d": null}]}', '{"c": 1e400}', '{"a": null, "b": null, "c": null}', '{"z": 1}',
+    '{"a": 1, "b": "2020-01-01", "c": "s"}', '{"a": -0.0}', '{"a": 1, "a": 2.5}', '{"a": 2.5, "a": 1}',
+]  # fmt: skip
+DECLARED_SQL = st.sampled_from(["int", "bigint", "tinyint", "double", "float", "string", "boolean", "date",
+                                "decimal(5,2)"])  # fmt: skip
+
+
+@settings(deadline=None, max_examples=300)
+@given(
+    st.lists(st.sampled_from(DECLARED_JSON + HOSTILE_JSON) | CLEAN_JSON, max_size=12),
+    DECLARED_SQL, DECLARED_SQL, DECLARED_SQL, JSON_OPTIONS,
+)  # fmt: skip
+def test_declared_json_check_is_exactly_what_the_parse_quarantines(texts, sql_a, sql_b, sql_c, options):
+    """The check pass of declared columns calls a block clean exactly when the parse pass
+    quarantines none of its lines (unless an option let a line through: then never clean),
+    counts its records as the parse does, and counts the undeclared keys as the parse does."""
+    columns = (JsonColumn("a", sql_a), JsonColumn("b", sql_b), JsonColumn("c", sql_c))
+    exact = any(c.sql.startswith("decimal") for c in columns)
+    reader = JsonReader(columns, JsonOptions(options.allow_single_quotes, options.allow_nan, exact),
+                        "UTC", declared=True)  # fmt: skip
+    records = lines(*texts)
+    try:
+        block = reader.parse(records, reader.converters())
+    except (orjson.JSONEncodeError, TypeError, OverflowError, UnicodeEncodeError):
+        # The parse fails: the check fails too, or does not call the block clean (the file
+        # then takes the counted read, which fails the same way).
+        try:
+            assert not reader.check(records, reader.converters()).clean
+        except (orjson.JSONEncodeError, TypeError, OverflowError, UnicodeEncodeError):
+            pass
+        return
+    check = reader.check(records, reader.converters())
+    assert check.rows == len(block.lines) + len(block.bad)
+    assert bool(check.rejected) == bool(block.bad)
+    if check.clean:
+        assert block.bad == [] and merge_extra_keys(check.extra) == block.extra_keys
+    elif not check.rejected:
+        assert check.unproven
+
+
+def test_declared_json_check_counts_extra_keys_per_block_like_the_parse():
+    reader = JsonReader((JsonColumn("a", "int"),), STRICT, "UTC", declared=True)
+    many = [orjson.dumps({"a": 1, **{f"k{i}": i}}).decode() for i in range(MAX_EXTRA_KEYS + 5)]
+    first = reader.check(lines(*many[:60]), reader.converters())
+    second = reader.check(lines(*many[50:], '{"a": 2, "k0": 1}'), reader.converters())
+    total = JsonCheck().merge(first).merge(second)
+    parses = [reader.parse(lines(*many[:60]), reader.converters()),
+              reader.parse(lines(*many[50:], '{"a": 2, "k0": 1}'), reader.converters())]  # fmt: skip
+    assert total.clean and total.rows == 60 + len(many) - 50 + 1
+    assert merge_extra_keys(total.extra) == merge_extra_keys(p.extra_keys for p in parses)
+    assert merge_extra_keys(total.extra)[OTHER_KEYS] == 5 and merge_extra_keys(total.extra)["k0"] == 2
+    assert not reader.check(lines('{"a": 2147483648}'), reader.converters()).clean
+    assert not reader.check(lines('{"a": 2.5}'), reader.converters()).clean
+    assert reader.check(lines('{"a": 2.0}', '{"a": -2147483648}'), reader.converters()).clean
 
 
 # --- SVMLight --------------------------------------------------------------------------------

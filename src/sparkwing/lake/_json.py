@@ -478,6 +478,60 @@ def _column(values: list[Any], sql: str, name: str, convert: Converter, failed: 
     return pa.array(out, type=typ)
 
 
+def _rejects(objs: list[dict[str, Any]], name: str, sql: str, convert: Converter, kinds: set[type]) -> bool:
+    """Some value under ``name`` that :func:`_column` would record as failed (raising what
+    :func:`_column` raises); ``kinds`` are the Python types of those values.
+
+    :func:`_column` fails a value exactly when its converter raises :class:`RowError` (its
+    Arrow shortcuts fall back to the converter whenever Arrow declines).  The values of a
+    column's exact Python kinds (:data:`_FAST_KINDS`) pass their converter, except an integer
+    out of its column's range; any other column runs its converter on every distinct value.
+    """
+    fast = _FAST_KINDS.get(sql)
+    if fast is not None and fast.issuperset(kinds):
+        if sql not in _INT_RANGE:
+            return False
+        lo, hi = _INT_RANGE[sql]
+        numbers: list[Any] = [o.get(name) for o in objs]
+        if _NONE in kinds:
+            numbers = [v for v in numbers if v is not None]
+        return bool(numbers) and not (lo <= min(numbers) and max(numbers) <= hi)
+    values = [o.get(name) for o in objs]
+    distinct = set(values) if sql in ("date", "timestamp") and _TEXTS.issuperset(kinds) else values
+    for value in distinct:
+        try:
+            convert(value)
+        except RowError:
+            return True
+    return False
+
+
+@dataclass
+class JsonCheck:
+    """The check pass of a declared-columns source (one block, one split or merged).
+
+    ``extra`` holds the undeclared-key counts of each block that has some, in file order (as
+    the parse pass notes them), so the driver sums them exactly as it sums the parse pass's.
+    """
+
+    rows: int = 0  # records (non-blank lines)
+    rejected: int = 0  # > 0: some record would be quarantined (the count is a lower bound)
+    unproven: bool = False  # some line only an option (allow_nan, allow_single_quotes) let through
+    extra: list[dict[str, int]] = field(default_factory=list)
+
+    @property
+    def clean(self) -> bool:
+        """The parse pass quarantines no record of these lines."""
+        return not (self.rejected or self.unproven)
+
+    def merge(self, other: JsonCheck) -> JsonCheck:
+        self.rows += other.rows
+        self.rejected += other.rejected
+        self.unproven |= other.unproven
+        self.extra += other.extra
+        return self
+
+
 # --- one block of lines ---------------------------------------------------------------------
 
 
@@ -538,19 +592,53 @@ class JsonReader:
             keep = [i for i in range(len(objs)) if i not in failed]
         block = JsonBlock(arrays, [good[i][0] for i in keep], bad)
         if self.declared:
-            known = {c.name for c in self.columns}
-            extra = block.extra_keys
-            for i in keep:
-                obj = objs[i]
-                if known.issuperset(obj):
-                    continue
-                for key in obj:
-                    if key not in known:
-                        if key in extra or len(extra) < MAX_EXTRA_KEYS:
-                            extra[key] = extra.get(key, 0) + 1
-                        else:
-                            extra[OTHER_KEYS] = extra.get(OTHER_KEYS, 0) + 1
+            block.extra_keys = self._extra_keys(objs[i] for i in keep)
         return block
+
+    def _extra_keys(self, objs: Iterable[dict[str, Any]]) -> dict[str, int]:
+        """The undeclared keys of these objects, counted (at most :data:`MAX_EXTRA_KEYS` names)."""
+        known = {c.name for c in self.columns}
+        extra: dict[str, int] = {}
+        for obj in objs:
+            if known.issuperset(obj):
+                continue
+            for key in obj:
+                if key not in known:
+                    if key in extra or len(extra) < MAX_EXTRA_KEYS:
+                        extra[key] = extra.get(key, 0) + 1
+                    else:
+                        extra[OTHER_KEYS] = extra.get(OTHER_KEYS, 0) + 1
+        return extra
+
+    def check(self, lines: Iterable[tuple[int, str]], converters: list[tuple[str, Converter]]) -> JsonCheck:
+        """The check pass over one block (declared columns): what :meth:`parse` would make of
+        these lines, without building a column.
+
+        The same objects (:meth:`_parsed`), then per column whether some value would fail
+        (:func:`_rejects`); ``rejected`` is non-zero exactly when :meth:`parse` would
+        quarantine a line.  The extra keys are counted as :meth:`parse` counts them, and
+        exactly so when nothing is rejected (then every row is kept).
+        """
+        records = lines if isinstance(lines, list) else list(lines)
+        bad: list[tuple[int, str, str]] = []
+        lenient: list[int] = []
+        _, objs = self._parsed(records, bad, lenient)
+        rejected = len(bad)
+        if not rejected:
+            # The Python types under each column, from the block's distinct shapes (as
+            # :meth:`_struct_columns` finds them): a missing key is a null.
+            kinds: dict[str, set[type]] = {c.name: set() for c in self.columns}
+            for keys, types in {(tuple(o), tuple(map(type, o.values()))) for o in objs}:
+                present = dict(zip(keys, types, strict=True))
+                for name, seen in kinds.items():
+                    seen.add(present.get(name, _NONE))
+            for column, (name, convert) in zip(self.columns, converters, strict=True):
+                if _rejects(objs, name, column.sql, convert, kinds[name]):
+                    rejected = 1  # one is enough: the file is not clean
+                    break
+        extra = self._extra_keys(objs) if not rejected else {}
+        # A line only Python's json accepts (an option allowed it): not proven, as for inference.
+        return JsonCheck(len(objs) + len(bad), rejected, bool(lenient), [extra] if extra else [])
 
     def _struct_columns(self, objs: list[dict[str, Any]]) -> dict[str, Any] | None:
         """Every column in one Arrow conversion, or None when that is not provably what

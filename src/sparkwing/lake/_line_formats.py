@@ -8,6 +8,9 @@ and small per-split summaries.  Passes over the data, each a Spark job over the 
   from which the driver infers the schema -- the same extra pass Spark's own JSON reader pays
   (in the same job as pass 1).  When it proves every record clean (:attr:`KeyKinds.clean`)
   the parse pass is neither cached nor counted: it runs once, in the step that uses the data;
+* JSON with ``columns``: the check pass (:class:`~sparkwing.lake._json.JsonCheck`: records,
+  whether any would be quarantined, the extra keys), in the same job as pass 1; a clean file
+  is then read as a clean undeclared one;
 * SVMLight (unless ``zero_based: true`` with ``n_features``): the survey, the largest index,
   how many rows hold index 0 and whether every line is plain
   (:class:`~sparkwing.lake._svmlight.SvmlightStats`).  A plain one-based file is then read by
@@ -36,6 +39,7 @@ from sparkwing.errors import SourceError
 from sparkwing.lake._arff import ArffHeader, ArffReader, parse_arff_header
 from sparkwing.lake._json import (
     OTHER_KEYS,
+    JsonCheck,
     JsonColumn,
     JsonOptions,
     JsonReader,
@@ -128,15 +132,18 @@ class JsonLines(_Lazy):
 
     def __init__(self, reader: JsonReader, encoding: str, failfast: bool = False) -> None:
         self.reader, self.encoding, self.failfast = reader, encoding, failfast
-        self.columns = [c.name for c in reader.columns] + ([EXTRA] if reader.declared else [])
-        self.types = [arrow_type(c.sql) for c in reader.columns] + ([_string()] if reader.declared else [])
+        # The extra keys ride along as a column of notes, unless a first pass counted them.
+        self.notes = reader.declared and not failfast
+        self.internal = not failfast  # fail-fast: no row is quarantined, the data columns only
+        self.columns = [c.name for c in reader.columns] + ([EXTRA] if self.notes else [])
+        self.types = [arrow_type(c.sql) for c in reader.columns] + ([_string()] if self.notes else [])
 
     def parse_block(self, records: list[tuple[int, str]]) -> Block:
         if self._cache is None:
             self._cache = self.reader.converters()
         block = self.reader.parse(records, self._cache)
         columns = list(block.columns.values())
-        if self.reader.declared:
+        if self.notes:
             note = orjson.dumps(block.extra_keys).decode() if block.extra_keys else None
             columns.append([note] + [None] * (len(block.lines) - 1) if block.lines else [])
         return Block(columns, block.lines, block.bad)
@@ -201,6 +208,37 @@ class _JsonKinds(_Summary):
 
     def undecodable(self, n: int) -> KeyKinds:
         return KeyKinds(rows=n, rejected=n)
+
+
+class _JsonCheck(_Summary):
+    """The check pass of declared columns (:meth:`JsonReader.check`); a split stops at its
+    first block that is not clean (the file then takes the counted read)."""
+
+    def __init__(self, reader: JsonReader, encoding: str) -> None:
+        super().__init__(encoding)
+        self.reader = reader
+
+    def summarise(self, records: list[tuple[int, str]]) -> JsonCheck:
+        if self._cache is None:
+            self._cache = self.reader.converters()
+        return self.reader.check(records, self._cache)
+
+    def merge(self, a: JsonCheck, b: JsonCheck) -> JsonCheck:
+        return a.merge(b)
+
+    def undecodable(self, n: int) -> JsonCheck:
+        return JsonCheck(rows=n, rejected=n)
+
+    def parse_records(self, lines: LineReader, end: int) -> Iterator[Block]:
+        total = JsonCheck()
+        for block in LineFormat.parse_records(self, lines, end):
+            for blob in block.columns[0]:
+                total.merge(pickle.loads(blob))
+            if block.bad:  # undecodable lines
+                total.merge(self.undecodable(len(block.bad)))
+            if not total.clean:
+                break
+        yield Block([[pickle.dumps(total)]], [0])
 
 
 class _SvmlightStats(_Summary):
@@ -346,9 +384,19 @@ def read_json(
         raise _empty(name, files)
     zone = _zone(spark)
     if declared:
-        splits = _splits(spark, files, s3, split_bytes)
         cols = tuple(JsonColumn(c, t, p) for c, (t, p) in declared.items())
         reader = JsonReader(cols, options, zone, declared=True)
+        # The check pass rides on pass 1 too: a clean file is then read lazily, as below.
+        check_pass = _JsonCheck(reader, spec.encoding)
+        splits, parts = scan_and_parse(spark, check_pass, plan_splits(files, split_bytes), s3)
+        check = JsonCheck()
+        for blocks in parts:
+            for block in blocks:
+                check.merge(pickle.loads(block.columns[0][0]))
+        if check.clean:
+            clean = JsonLines(reader, spec.encoding, failfast=True)
+            settled = _read_clean(spark, name, files, clean, splits, s3, check.rows)
+            return settled, FormatNotes(extra_keys=merge_extra_keys(check.extra))
     else:
         # The inference pass rides on pass 1 (one job, one read of each split).
         survey = _JsonKinds(JsonReader((), options, zone, declared=False), spec.encoding)
@@ -374,12 +422,13 @@ def _read_clean(
     spark: SparkSession, name: str, files: list[SourceFile], fmt: JsonLines, splits: list[Split],
     s3: S3Settings, rows: int,
 ) -> Settled:  # fmt: skip
-    """Records the inference pass proved clean: the parse pass, neither cached nor counted.
+    """Records a first pass proved clean: the parse pass, neither cached nor counted.
 
-    The counts are the inference pass's (it parsed every line as the parse pass will, and no
-    record is quarantined), so no Spark job runs here: the frame is parsed once, by the step
-    that uses it, as Spark's own reader would be.  The parse is ``failfast``: a file changed
-    since fails the step that reads it rather than losing a row.
+    The counts are the first pass's (the inference pass, or the check pass of declared
+    columns: each parsed every line as the parse pass will, and no record is quarantined), so
+    no Spark job runs here: the frame is parsed once, by the step that uses it, as Spark's own
+    reader would be.  The parse is ``failfast``: a file changed since fails the step that
+    reads it rather than losing a row.
     """
     if rows == 0:
         raise _empty(name, files)

@@ -115,6 +115,10 @@ class LineFormat:
     # Spark types per column where the Arrow type alone does not say it (e.g. a UDT whose
     # ``sqlType`` is the Arrow struct); None keeps the type Spark derives from ``types``.
     spark_types: Sequence[Any] | None = None
+    # False: a format that proved its records clean ships the data columns only (no line
+    # number, raw text, reason or file per row: less to hand over to the JVM); a bad record
+    # is then an error, not a row.
+    internal: bool = True
 
     def bad_fill(self, column: int, typ: Any, n: int) -> Any:
         """The value of data column ``column`` in ``n`` bad rows: null unless a format needs one."""
@@ -614,6 +618,8 @@ def arrow_schema(fmt: LineFormat) -> pa.Schema:
 
     types = fmt.types or [pa.string()] * len(fmt.columns)
     fields = [pa.field(n, t) for n, t in zip(fmt.columns, types, strict=True)]
+    if not fmt.internal:
+        return pa.schema(fields)
     return pa.schema(
         fields + [pa.field(LINE, pa.int64()), pa.field(BAD, pa.string()), pa.field(REASON, pa.string()),
                   pa.field(FILE, pa.string())]
@@ -632,6 +638,10 @@ def block_batch(fmt: LineFormat, block: Block, uri: str) -> pa.RecordBatch:
         # A column may be a list or an array (numpy/Arrow: a wide numeric format builds those).
         good = col if isinstance(col, pa.Array) else pa.array(col, type=typ)
         arrays.append(pa.concat_arrays([good, fmt.bad_fill(i, typ, n_bad)]) if n_bad else good)
+    if not fmt.internal:
+        if n_bad:
+            raise ValueError(f"{uri}: a bad record in a format without quarantine columns")
+        return pa.RecordBatch.from_arrays(arrays, schema=schema)
     lines = block.lines + [b[0] for b in block.bad]
     arrays.append(pa.array(lines, type=pa.int64()))
     arrays.append(pa.array([None] * n_good + [b[1] for b in block.bad], type=pa.string()))

@@ -24,9 +24,10 @@ derived from the cache, so later steps do not re-read the files; call
 Parquet/ORC without declared ``columns`` are neither cached nor scanned (footer counts).
 JSON lines, SVMLight and ARFF are parsed on the executors by byte-range splits (see
 ``_line_formats``): a line-count pass for files larger than one split, a kinds pass for JSON
-without ``columns`` and a survey pass for SVMLight (width, index base, plain lines), then one
-parse into the cache and one aggregate over it -- or, for a file those passes prove clean, a
-lazy read (sparkwing's JSON parse; Spark's own libsvm reader), neither cached nor counted.
+without ``columns`` (a check pass with them; either rides on the line-count pass) and a survey
+pass for SVMLight (width, index base, plain lines), then one parse into the cache and one
+aggregate over it -- or, for a file those passes prove clean, a lazy read (sparkwing's JSON
+parse, fail-fast; Spark's own libsvm reader), neither cached nor counted.
 
 >>> ctx = SourceContext(settings, workspace, "loans", run_id, Path("."))   # doctest: +SKIP
 >>> read_source(spark, "loans_raw", SourceSpec(uri="data/loan.csv"), ctx).rows_accepted  # doctest: +SKIP
