@@ -413,7 +413,8 @@ def test_svmlight_vector_layout_equals_spark_libsvm(spark, ctx, tmp_path):
     assert r._cached is r.df and r.df.schema == spark_df.schema
     assert sorted(map(tuple, r.df.collect()), key=repr) == want
     (tmp_path / "b.svm").write_text(SVM_CLEAN + "1 3:x\n", newline="")
-    b = read_source(spark, "b", SourceSpec(uri="b.svm", layout="vector", max_quarantine_share=1), ctx)
+    b_spec = SourceSpec(uri="b.svm", layout="vector", n_features=11, max_quarantine_share=1)
+    b = read_source(spark, "b", b_spec, ctx)
     assert b._cached is not b.df and (b.rows_read, b.rows_quarantined) == (601, 1)
     assert b.df.schema == spark_df.schema and sorted(map(tuple, b.df.collect()), key=repr) == want
     b.release()
