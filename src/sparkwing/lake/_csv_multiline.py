@@ -33,7 +33,7 @@ among the null values and at most one other marker.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -238,27 +238,32 @@ def prove_splits(
     The proofs pass 1 made are kept (:func:`pass1_proofs`); the executors prove the other
     splits (no job when there is none).
     """
-    kept = pass1_proofs(splits)
-    if kept is None:
-        return None
-    found, todo = kept
-    if todo:
-        rdd = spark.sparkContext.parallelize([splits[k] for k in todo], len(todo))
-        for k, proof in zip(todo, rdd.map(lambda s: prove_split(fmt, s, s3, kinds)).collect(), strict=True):
-            found[k] = proof
-    return merge_proofs(found, kinds)
+
+    def on_executors(todo: list[Split]) -> list[dict[str, Any] | None]:
+        rdd = spark.sparkContext.parallelize(todo, len(todo))
+        return rdd.map(lambda s: prove_split(fmt, s, s3, kinds)).collect()
+
+    return _prove_rest(splits, kinds, on_executors)
 
 
 def prove_local(
     fmt: Any, splits: list[Split], s3: S3Settings | None, kinds: CellKinds
 ) -> tuple[int, list[str]] | None:
     """:func:`prove_splits` in this process (tests): pass 1's proofs kept, the others made here."""
+    return _prove_rest(splits, kinds, lambda todo: [prove_split(fmt, s, s3, kinds) for s in todo])
+
+
+def _prove_rest(
+    splits: list[Split], kinds: CellKinds, prove: Callable[[list[Split]], list[dict[str, Any] | None]]
+) -> tuple[int, list[str]] | None:
+    """Pass 1's proofs that hold, ``prove`` for the splits still to prove, merged."""
     kept = pass1_proofs(splits)
     if kept is None:
         return None
     found, todo = kept
-    for k in todo:
-        found[k] = prove_split(fmt, splits[k], s3, kinds)
+    if todo:
+        for k, proof in zip(todo, prove([splits[k] for k in todo]), strict=True):
+            found[k] = proof
     return merge_proofs(found, kinds)
 
 
