@@ -21,7 +21,8 @@ Inputs (generated into a temp dir outside the repo, removed at the end; seeded n
 Each format at two sizes (default ~250 MB and ~1 GB; ``--scale 0.01`` for a quick run).
 
 What each side does (one SparkSession, ``--master local[2]``, both sides warmed up once on a
-small file of the same format, then timed alternately, sparkwing first on the first size):
+small file of the same format, then timed alternately, sparkwing first on the first size; each
+timed file is read once beforehand so that neither side pays for the disk):
 
 * sparkwing: ``read_source`` (quarantine on, ``max_quarantine_share: 1``; types inferred as
   the reader does; ``n_features: 126`` for SVMLight) then ``result.df.write.parquet``;
@@ -37,7 +38,8 @@ So both sides end with every row parsed and written once as Parquet (a count alo
 skip the parse of unused columns).  Plain Spark does no quarantine, no line numbers and no
 counting; sparkwing's side includes all of that.  Printed per format and size: seconds for each
 side, the throughput ratio plain-time / sparkwing-time (higher is better; target >= 0.8), MB/s,
-the CPU seconds of each side (this process, the JVM and its Python workers: the figure a
+the CPU seconds of each side (this process, the JVM and its Python workers, sampled every
+0.1 s by ``procs.TreeCpu`` so that a worker that exits unwaited still counts: the figure a
 loaded machine disturbs least) and the peak RSS during the sparkwing read of the Python
 driver and of the local-mode JVM (sampled from ``/proc/<pid>/status`` every 50 ms; the JVM's heap is capped by
 ``--driver-memory``, the Python driver has no cap: it must stay flat as the file grows).
@@ -67,7 +69,7 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
-from procs import tree_cpu_seconds  # noqa: E402  (CPU of this process tree: driver, JVM, Python workers)
+from procs import TreeCpu  # noqa: E402  (CPU of this process tree: driver, JVM, Python workers)
 
 DATA = ROOT / "tests" / "data"
 FORMATS = ("csv", "csv_messy", "csv_typed", "csv_multiline", "json", "json_columns", "svmlight",
@@ -266,6 +268,13 @@ class PeakRss:
         self._thread.join()
 
 
+def warm_page_cache(path: Path) -> None:
+    """Read the file once so that neither side pays for the disk (the first timed read was slow)."""
+    with path.open("rb") as f:
+        while f.read(8 << 20):
+            pass
+
+
 def jvm_pid(spark: Any) -> int | None:
     proc = getattr(spark.sparkContext._gateway, "proc", None)  # set by pyspark's launch_gateway
     return proc.pid if proc is not None else None
@@ -383,14 +392,15 @@ def main() -> None:
                     if side == "plain" and not has_plain:
                         continue
                     spark.catalog.clearCache()
-                    with PeakRss(pids) as mem:
-                        t0, c0 = time.perf_counter(), tree_cpu_seconds(os.getpid(), reaped=True)
+                    warm_page_cache(path)
+                    with PeakRss(pids) as mem, TreeCpu(os.getpid()) as used:
+                        t0 = time.perf_counter()
                         if side == "sparkwing":
                             rows = with_sparkwing(spark, ctx, fmt, path, tmp / "out")
                         else:
                             plain_spark(spark, fmt, path, tmp / "out", dense=side == "plain_dense")
                         secs[side] = time.perf_counter() - t0
-                        cpu[side] = tree_cpu_seconds(os.getpid(), reaped=True) - c0
+                    cpu[side] = used.seconds
                     peak[side] = mem.peak.get("python", 0.0), mem.peak.get("jvm", 0.0)  # type: ignore[assignment]
                 size_mb = path.stat().st_size / 1e6
                 results.append((fmt, size_mb, rows, secs, peak, cpu))

@@ -7,6 +7,8 @@ CPU a whole process tree used), so the /proc walk is written once.
 from __future__ import annotations
 
 import os
+import threading
+import time
 from pathlib import Path
 
 _TICK = os.sysconf("SC_CLK_TCK")
@@ -58,3 +60,52 @@ def tree_cpu_seconds(pid: int, *, reaped: bool = False) -> float:
     """CPU seconds of ``pid`` and every live descendant (a child that exited unreaped is missed,
     so read it as a lower bound)."""
     return sum(cpu_seconds(p, reaped=reaped) for p in [pid, *descendants(pid)])
+
+
+class TreeCpu:
+    """CPU seconds a process tree uses inside a ``with`` block, sampled every ``every`` seconds.
+
+    :func:`tree_cpu_seconds` read twice can come out wrong, even negative: a process alive at
+    the first reading that exits before the second takes its CPU with it unless its parent
+    waits for it (Spark's Python workers, stopped with their daemon, are not waited for).
+    Here each process's own user + system time is read as it runs and kept after it exits, so
+    the figure never goes down; a process loses at most its last ``every`` seconds, and one
+    that starts and ends between two samples is missed (read it as a lower bound).  The
+    sampling thread's own CPU is taken off.
+    """
+
+    def __init__(self, pid: int, every: float = 0.1) -> None:
+        self.pid, self.every = pid, every
+        self.seconds = 0.0
+        self._first: dict[tuple[int, str], int] = {}
+        self._last: dict[tuple[int, str], int] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._own = 0.0
+
+    def _sample(self) -> None:
+        for p in [self.pid, *descendants(self.pid)]:
+            try:
+                fields = _stat_fields(p)
+            except OSError:
+                continue  # gone: its last sample stays
+            key = (p, fields[19])  # pid and start time: a reused pid is another process
+            self._last[key] = int(fields[11]) + int(fields[12])
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            self._sample()
+        self._own = time.thread_time()
+
+    def __enter__(self) -> TreeCpu:
+        self._sample()
+        self._first = dict(self._last)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._sample()
+        ticks = sum(v - self._first.get(k, 0) for k, v in self._last.items())
+        self.seconds = max(0.0, ticks / _TICK - self._own)
