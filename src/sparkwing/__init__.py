@@ -14,8 +14,7 @@ no py4j; ``sw.Workspace`` and ``sw.models`` start no JVM either)::
     sw.models(ws).promote("loan_default", model.version.version, alias="production")
 """
 
-from typing import Any
-
+from sparkwing._lazy import lazy_attributes as _lazy_attributes
 from sparkwing.errors import CheckFailed, ConfigError, SparkwingError
 
 __version__ = "0.1.0"
@@ -29,17 +28,6 @@ _LAZY = (
 __all__ = ["CheckFailed", "ConfigError", "SparkwingError", "__version__", *_LAZY]
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _LAZY:
-        raise AttributeError(f"module 'sparkwing' has no attribute {name!r}")
-    # importlib, not an import statement: lower layers import this package (for __version__)
-    # and must not reach the API layer above them through it.
-    import importlib
-
-    value = getattr(importlib.import_module("sparkwing.api"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY})
+# The API layer is imported on first use; lower layers import this package (for __version__)
+# and must not reach the API layer above them through it.
+__getattr__, __dir__ = _lazy_attributes(__name__, globals(), dict.fromkeys(_LAZY, "sparkwing.api"))

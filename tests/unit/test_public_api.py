@@ -155,6 +155,7 @@ def test_nothing_of_ours_leaks(package: str) -> None:
 #: pipeline spec's modules in ``sparkwing.config`` (not on ``sparkwing serve``'s start), and the app
 #: and models in ``sparkwing.serve`` (not in the supervisor of ``serve --workers N``)
 LAZY_LOADERS = {"sparkwing", "sparkwing.config", "sparkwing.serve"}
+LAZY_IMPORTS = {"typing", "__future__", "sparkwing._lazy"}
 
 
 @pytest.mark.parametrize("package", sorted(p for p in PUBLIC if p != "sparkwing.errors"))
@@ -164,11 +165,8 @@ def test_init_imports_explicitly(package: str) -> None:
     tree = ast.parse(init.read_text(encoding="utf-8"))
     assert ast.get_docstring(tree), f"{init} has no docstring"
     for node in tree.body[1:]:
-        if package in LAZY_LOADERS and (isinstance(node, ast.FunctionDef) or (
-                isinstance(node, ast.ImportFrom) and node.module in {"typing", "__future__"}) or (
-                isinstance(node, ast.Import) and [a.name for a in node.names] == ["importlib"])):
-            assert getattr(node, "name", "__getattr__") in {"__getattr__", "__dir__"}  # the lazy loader
-            continue
+        if package in LAZY_LOADERS and isinstance(node, ast.ImportFrom) and node.module in LAZY_IMPORTS:
+            continue  # the lazy loader: ``__getattr__, __dir__ = _lazy_attributes(...)``
         if package in LAZY_LOADERS and isinstance(node, ast.If):  # if TYPE_CHECKING: the lazy names
             assert ast.unparse(node.test) == "TYPE_CHECKING" and not node.orelse, ast.unparse(node)[:60]
             assert all(isinstance(n, ast.ImportFrom) and (n.module or "").startswith(package + ".")

@@ -7,9 +7,9 @@ building their pydantic models is a tenth of the service's start-up.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from sparkwing._lazy import lazy_attributes as _lazy_attributes
 from sparkwing.config._auth import AuthSettings, KerberosSettings, LdapSettings, SessionSettings
 from sparkwing.config._formats import (
     DRIVER_PARSED,
@@ -84,18 +84,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value  # the next lookup is a plain one
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY})
-
+__getattr__, __dir__ = _lazy_attributes(__name__, globals(), {n: f".{m}" for n, m in _LAZY.items()})
 
 __all__ = [
     "CHECK_KINDS",

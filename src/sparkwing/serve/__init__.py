@@ -9,8 +9,9 @@ itself with sign-in (API keys, LDAP over HTTP Basic; :mod:`sparkwing.auth`), lim
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from sparkwing._lazy import lazy_attributes as _lazy_attributes
 from sparkwing.serve._config import DEFAULT_ALIAS, ModelRef, ServeConfig, is_loopback
 from sparkwing.serve._errors import ServeError
 from sparkwing.serve._server import run
@@ -25,16 +26,7 @@ if TYPE_CHECKING:
 _LAZY = {"Service": "_app", "create_app": "_app", "LoadedModel": "_models", "ModelStore": "_models"}
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
-
+__getattr__, __dir__ = _lazy_attributes(__name__, globals(), {n: f".{m}" for n, m in _LAZY.items()})
 
 __all__ = [
     "DEFAULT_ALIAS",
