@@ -339,32 +339,35 @@ class _RecordReaderOnly(CsvFormat):
         return False
 
 
-_GOOD = ["1,2\n", '"x","y"\n', '3,"a\nb"\n', "4,\n"]
-_FAULTS = ["1,2,3\n", "5\n", '6,"z\n', '7,"q"r\n', "a,b\n", '"a","b"\n', "\xff,9\n", "\r", '8,"""\n', "\n"]
+_GOOD = ["1,2\n", '"x","y"\n', '3,"a\nb"\n', "4,\n", '"x""y",z\r\n', '9,"\r\n"\r']
+_FAULTS = ["1,2,3\n", "5\n", '6,"z\n', '7,"q"r\n', "a,b\n", '"a","b"\n', "\xff,9\n", "\r", '8,"""\n', "\n",
+           " \n", "\ufeff", '1,"2\n3",4\n', "1,\x002\n"]  # fmt: skip
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     pieces=st.lists(st.sampled_from(_GOOD * 4 + _FAULTS), min_size=1, max_size=80),
-    sizes=st.sampled_from([(64, 16, 4), (40, 8), (200, 30, 9, 3), (2 << 20, 128 << 10, 8 << 10)]),
+    sizes=st.sampled_from([(64, 16, 4), (40, 8), (200, 30, 9, 3), (13,), (2 << 20, 128 << 10, 8 << 10)]),
     split_bytes=st.sampled_from([1 << 20, 7, 23, 61]),
+    header=st.booleans(),
 )
 def test_bad_records_in_arrow_chunks_read_exactly_like_the_record_reader(
-    tmp_path_factory, monkeypatch_module, pieces, sizes, split_bytes
+    tmp_path_factory, monkeypatch_module, pieces, sizes, split_bytes, header
 ):
-    """A chunk Arrow rejects is read again in smaller chunks and the record reader around
-    the bad record: the same rows, lines, raw texts and reasons as the record reader alone,
-    wherever the chunks and the splits fall."""
+    """Arrow reads the chunks around a bad record, the record reader the bad record alone (or
+    a rejected chunk in smaller chunks): the same rows, lines, raw texts and reasons as the
+    record reader alone, wherever the chunks and the splits fall, with a header or without."""
     import sparkwing.lake._delimited as delimited
 
     monkeypatch_module.setattr(delimited, "ARROW_CHUNK_SIZES", sizes)
-    data = ("a,b\n" + "".join(pieces)).encode("utf-8", "surrogateescape").replace(b"\xc3\xbf", b"\xff")
+    text = ("a,b\n" if header else "") + "".join(pieces)
+    data = text.encode("utf-8", "surrogateescape").replace(b"\xc3\xbf", b"\xff")
     path = tmp_path_factory.mktemp("m") / "f.csv"
     path.write_bytes(data)
     files = [SourceFile(str(path), len(data))]
     out = []
     for cls in (CsvFormat, _RecordReaderOnly):
-        fmt = cls(names=("a", "b"), header=("a", "b"))
+        fmt = cls(names=("a", "b"), header=("a", "b") if header else None)
         splits = scan_local(plan_splits(files, split_bytes), None, '"')
         rows = parse_local(fmt, splits).to_pylist()
         if any(r[REASON] == RESYNC for r in rows):
@@ -380,12 +383,14 @@ def monkeypatch_module():
     mp.undo()
 
 
-def test_a_bad_line_costs_a_small_chunk_not_the_split(tmp_path, monkeypatch):
-    """Only the smallest chunk around a bad record goes to Python's csv module."""
+def test_a_bad_record_costs_that_record_not_its_chunk(tmp_path, monkeypatch):
+    """The record reader reads only the bad records (a wrong width, the header again, a stray
+    quote); Arrow reads every other row, in chunks that do not get smaller around them."""
     import sparkwing.lake._delimited as delimited
 
-    monkeypatch.setattr(delimited, "ARROW_CHUNK_SIZES", (4096, 512, 64))
-    body = "".join(f"{i},{i}\n" if i not in (300, 700) else f"{i},{i},x\n" for i in range(1000))
+    monkeypatch.setattr(delimited, "ARROW_CHUNK_SIZES", (4096,))
+    faults = {300: "300,300,x\n", 500: "a,b\n", 700: "7\n", 800: '800,"8\n'}
+    body = "".join(faults.get(i, f'{i},"{i}"\n') for i in range(1000))
     data = ("a,b\n" + body).encode()
     seen: list[int] = []
     real = CsvFormat._python_records
@@ -398,9 +403,23 @@ def test_a_bad_line_costs_a_small_chunk_not_the_split(tmp_path, monkeypatch):
 
     monkeypatch.setattr(CsvFormat, "_python_records", spy)
     good, bad, _ = read(tmp_path / "f.csv", data)
-    assert len(good) == 998 and [b[0] for b in bad] == [302, 702]
-    assert [b[2] for b in bad] == ["3 fields, expected 2"] * 2
-    assert len(seen) == 2 and max(seen) < 200
+    assert len(good) == 996 and good[-1] == (1001, ["999", "999"])
+    assert bad == [
+        (302, "300,300,x", "3 fields, expected 2"),
+        (502, "a,b", "repeated header"),
+        (702, "7", "1 fields, expected 2"),
+        (802, '800,"8', "unterminated quote"),
+    ]
+    assert sorted(seen) == sorted(len(x) for x in faults.values())
+
+
+def test_a_bom_inside_the_file_is_text_wherever_a_chunk_starts(tmp_path, monkeypatch):
+    """Arrow drops a BOM at the start of its input; only the file's own first one is dropped."""
+    import sparkwing.lake._delimited as delimited
+
+    monkeypatch.setattr(delimited, "ARROW_CHUNK_SIZES", (1,))  # a chunk per line
+    good, bad, _ = read(tmp_path / "f.csv", "\ufeffa,b\n1,2\n\ufeff3,4\n".encode())
+    assert good == [(2, ["1", "2"]), (3, ["\ufeff3", "4"])] and bad == []
 
 
 def test_bad_bytes_on_a_line_after_an_unterminated_quote_are_quarantined(tmp_path):

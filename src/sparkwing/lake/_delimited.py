@@ -31,9 +31,11 @@ from __future__ import annotations
 
 import csv
 import io
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from itertools import accumulate
 from typing import TYPE_CHECKING, Any
 
 from sparkwing.config import SourceSpec
@@ -356,9 +358,12 @@ MAX_RECORD_LINES = 10_000  # a quoted field may span at most this many physical 
 # are written by Spark from the executors, so the driver's memory does not grow with them.
 QUARANTINE_ON_DRIVER = 10_000
 ARROW_CHUNK_BYTES = 2 << 20  # bytes per chunk on the vectorised path
-# A chunk Arrow cannot read is read again in chunks of the next size, the smallest failing
-# one by Python's csv module: a few bad lines cost a few KiB of slow parsing, not the split.
+# A chunk Arrow cannot read, and whose bad record the checks of ``_arrow_read`` cannot place,
+# is read again in chunks of the next size, the smallest failing one by Python's csv module.
 ARROW_CHUNK_SIZES = (ARROW_CHUNK_BYTES, 128 << 10, 8 << 10)
+# A chunk that ends inside a quoted field takes up to this many more lines to close it; a
+# quote still open after them (a stray quote, most likely) is the record reader's to read.
+ODD_QUOTE_LINES = 64
 
 
 class _Overlong(Exception):
@@ -413,8 +418,9 @@ class CsvFormat(LineFormat):
 
     def _mixed_records(self, lines: LineReader, end: int, level: int, final: bool) -> Iterator[Block]:
         """The records starting before ``end``: Arrow chunks of ``ARROW_CHUNK_SIZES[level]``
-        bytes; a chunk Arrow cannot read exactly (a bad record in it) is read again in smaller
-        chunks, and at the smallest size by the record reader, after which Arrow goes on.
+        bytes (the record reader reading the bad records in them, :meth:`_arrow_records`); a
+        chunk whose bad record cannot be placed is read again in smaller chunks, and at the
+        smallest size by the record reader, after which Arrow goes on.
 
         Every hand-over is at a record boundary of the reader that read up to it, and each
         reader starts there as at the start of a split, so the records are those one record
@@ -449,68 +455,102 @@ class CsvFormat(LineFormat):
         )  # fmt: skip
 
     def _arrow_records(self, lines: LineReader, end: int, chunk: int) -> Generator[Block, None, bool]:
-        """Chunks of whole records parsed by Arrow; True when the split is done, False when a
-        chunk does not qualify (then ``lines`` is back at that chunk's start for the record
-        reader, which reads the rest of the split)."""
+        """Chunks of whole lines read by Arrow; True when the split is done, False when a chunk
+        does not qualify (then ``lines`` is back at that chunk's start for the caller).
+
+        A record Arrow cannot read exactly is read by the record reader alone, from its first
+        line (a hand-over at a record boundary, as at the start of a split), and Arrow goes on
+        after it: a bad record costs that record, not its chunk.
+        """
         qb = self.quote_char.encode()
         while True:
-            start, number, at_start = lines.offset, lines.line, lines.offset == 0
+            start, number = lines.offset, lines.line
             batch: list[bytes] = []
-            size = quotes = 0
-            done = False
-            while size < chunk or quotes % 2:
-                if quotes % 2 == 0 and 0 <= end <= lines.offset:
-                    done = True
+            size = quotes = spill = 0
+            while size < chunk or (quotes % 2 and spill < ODD_QUOTE_LINES):
+                if len(batch) > BATCH_RECORDS:
                     break
-                if size > 4 * chunk or len(batch) > BATCH_RECORDS:
-                    break  # a very long record (or a stray quote): the record reader decides
-                raw = lines.next()
-                if raw is None:
-                    done = True
+                if quotes % 2:  # a record open at the chunk's end: a few more lines may close it
+                    raw = lines.next()
+                    got = [] if raw is None else [raw]
+                    spill += 1
+                else:
+                    _, got = lines.take(end, BATCH_RECORDS + 1 - len(batch), chunk - size)
+                if not got:
                     break
-                batch.append(raw)
-                size += len(raw)
-                quotes += raw.count(qb)
-            block = None if quotes % 2 else self._arrow_chunk(b"".join(batch), number, at_start)
-            if block is None:
-                lines.push_back(batch, start, number)
-                return False
-            if block.lines:
-                yield block
-            if done or (0 <= end <= lines.offset):
+                piece = got[0] if len(got) == 1 else b"".join(got)
+                batch += got
+                size += len(piece)
+                quotes += piece.count(qb)
+            if not batch:
                 lines.stop = lines.offset
                 return True
+            data = b"".join(batch)
+            read = self._arrow_read(data, start, number, lines.uri)
+            if read is None:
+                lines.push_back(batch, start, number)
+                return False
+            block, cut = read
+            if block.lines or block.bad:
+                yield block
+            if cut < len(data):  # the record there is the record reader's
+                ends = list(accumulate(map(len, batch)))
+                k = bisect_left(ends, cut) + 1 if cut else 0
+                if k and ends[k - 1] != cut:  # (not at a line start: not expected)
+                    raise AssertionError(f"{lines.uri}: record at byte {start + cut} not at a line start")
+                lines.push_back(batch[k:], start + cut, number + k)
+                yield from self._python_records(lines, start + cut + 1, resume=True)
 
     def _arrow_chunk(self, data: bytes, first_line: int, at_start: bool) -> Block | None:
-        """The chunk's records, or None unless Arrow reads it exactly as the record reader would.
+        """The chunk's records, or None unless Arrow reads all of them exactly as the record
+        reader would, and the record reader would reject none (see :meth:`_arrow_read`)."""
+        read = self._arrow_read(data, 0 if at_start else 1, first_line, None)
+        return read[0] if read is not None and read[1] == len(data) and not read[0].bad else None
 
-        It must: every quote opens at a field start and closes before a delimiter, quote or
-        line break (then quote parity is the RFC 4180 parse); no NUL byte; no record longer
-        than the csv module's field limit or ``max_record_lines``; every record of the right
-        width (Arrow raises otherwise), valid UTF-8, not the header again.  Line numbers come
-        from the line breaks before each record.
+    def _arrow_read(
+        self, data: bytes, offset: int, first_line: int, uri: str | None
+    ) -> tuple[Block, int] | None:
+        """The chunk's first records, read as the record reader would, and where the rest
+        starts (``len(data)``: nothing is left; else a record for the record reader alone).
+
+        Arrow reads a record exactly as the record reader does when every quote opens at a
+        field start and closes before a delimiter, quote or line break (quote parity is then
+        the RFC 4180 parse); no NUL byte; the record no longer than the csv module's field
+        limit nor ``max_record_lines``; valid UTF-8; the right width; not the header again.
+        The chunk is read up to the first record where one of the first five fails.  A
+        one-line record of the wrong width or equal to the header is judged by the record
+        reader on its own and left out of Arrow's input (a line, read alone from its start,
+        is read as in sequence).  Line numbers come from the line breaks before each record.
+
+        ``offset``: where ``data`` starts in its file.  ``uri`` None: strict (the multi-line
+        proof): any such record makes the result None.
         """
         import numpy as np
-        import pyarrow as pa
-        import pyarrow.compute as pc
-        import pyarrow.csv as pcsv
 
-        if at_start and data.startswith(b"\xef\xbb\xbf"):
-            data = data[3:]
-        if not data:
-            return Block([[] for _ in self.columns], [])
-        if b"\x00" in data:
-            return None
-        arr = np.frombuffer(data, np.uint8)
-        n = len(arr)
+        at_start = offset == 0
+        bom = 3 if at_start and data.startswith(b"\xef\xbb\xbf") else 0
+        body = data[bom:] if bom else data
+        n = len(body)
+        if not n:
+            return Block([[] for _ in self.columns], []), len(data)
+        arr = np.frombuffer(body, np.uint8)
         q, d = ord(self.quote_char), self.delimiter.encode()[0]
+        allowed = (q, d, 10, 13)
+        fault = n  # the first byte that makes its record the record reader's
+        nul = body.find(b"\x00")
+        if nul >= 0:
+            fault = nul
         qpos = np.flatnonzero(arr == q)
         if len(qpos):
             opening, closing = qpos[0::2], qpos[1::2]
-            before = arr[opening[opening > 0] - 1]
-            after = arr[closing[closing < n - 1] + 1]
-            if not (np.isin(before, (q, d, 10, 13)).all() and np.isin(after, (q, d, 10, 13)).all()):
-                return None
+            m = len(closing)
+            bad_open = (opening[:m] > 0) & ~np.isin(arr[np.maximum(opening[:m] - 1, 0)], allowed)
+            bad_close = (closing < n - 1) & ~np.isin(arr[np.minimum(closing + 1, n - 1)], allowed)
+            wrong = np.flatnonzero(bad_open | bad_close)
+            if len(wrong):
+                fault = min(fault, int(opening[wrong[0]]))
+            if len(opening) > m:  # a quote still open at the chunk's end
+                fault = min(fault, int(opening[-1]))
         cr = np.flatnonzero(arr == 13)
         cr = cr[(cr == n - 1) | (arr[np.minimum(cr + 1, n - 1)] != 10)]
         breaks = np.sort(np.concatenate([np.flatnonzero(arr == 10), cr]))  # last byte of each break
@@ -519,18 +559,90 @@ class CsvFormat(LineFormat):
         starts = np.concatenate([[0], ends + 1])
         first = np.concatenate([[0], outside + 1])  # breaks before each record's start
         stop = np.concatenate([ends, [n]])
-        keep = starts < n
+        keep = (starts < n) & ~np.isin(arr[np.minimum(starts, n - 1)], (10, 13))  # (empty lines)
         starts, first, stop = starts[keep], first[keep], stop[keep]
-        nonblank = ~np.isin(arr[starts], (10, 13))  # an empty line is not a record
-        starts, first, stop = starts[nonblank], first[nonblank], stop[nonblank]
-        spans = np.diff(np.concatenate([first, [len(breaks) + 1]]))  # lines per record (and blanks)
-        if len(starts) and ((stop - starts).max() > 131_072 or spans.max() > self.max_record_lines):
+        inner = np.searchsorted(breaks, stop) - np.searchsorted(breaks, starts)  # breaks inside
+        long = np.flatnonzero((stop - starts > 131_072) | (inner >= self.max_record_lines))
+        if len(long):
+            fault = min(fault, int(starts[long[0]]))
+        header_first = at_start and self.header is not None  # record 0 is the header
+
+        def upto(limit: int) -> int:
+            """The records before the one holding byte ``limit``."""
+            return max(int(np.searchsorted(starts, limit, "right")) - 1, 0) if limit < n else len(starts)
+
+        count = upto(fault)
+        alone: list[int] = []  # one-line records the record reader judges on its own
+        table = self._arrow_table(body[: starts[count]] if count < len(starts) else body)
+        if table is None or table.num_rows != count:
+            if uri is None:
+                return None
+            try:  # bad text, or a record of the wrong width
+                body[: starts[count] if count < len(starts) else n].decode("utf-8")
+            except UnicodeDecodeError as exc:
+                count = upto(exc.start)
+            outer = (arr == d).nonzero()[0]
+            outer = outer[(np.searchsorted(qpos, outer) % 2 == 0) & (outer >= starts[0])]  # outside quotes
+            width = np.bincount(np.searchsorted(starts, outer, "right") - 1, minlength=len(starts))
+            off = np.flatnonzero(width[:count] != len(self.names) - 1)
+            if len(off) and off[0] == 0 and at_start:
+                count = 0  # (the first record of the file is never judged alone)
+            multi = off[(inner[off] > 0) & (off < count)]
+            if len(multi):
+                count = int(multi[0])
+            alone = [int(i) for i in off if i < count]
+            if header_first and count == 0:
+                return None  # the header's own record: the caller's record reader reads it
+            pieces, at = [], 0
+            for i in alone:
+                pieces.append(body[at : starts[i]])
+                at = int(stop[i]) + 1
+            pieces.append(body[at : starts[count] if count < len(starts) else n])
+            table = self._arrow_table(b"".join(pieces))
+            if table is None or table.num_rows != count - len(alone):
+                return None
+        elif header_first and count == 0:
             return None
+        rows = np.delete(np.arange(count), alone) if alone else np.arange(count)
+        if header_first:
+            table, rows = table.slice(1), rows[1:]
+        repeated = self._header_rows(table)
+        if len(repeated):
+            if uri is None:
+                return None
+            alone = sorted(alone + rows[repeated].tolist())
+            table = table.filter(np.isin(np.arange(table.num_rows), repeated, invert=True))
+            rows = np.delete(rows, repeated)
+        bad: list[tuple[int, str, str]] = []
+        if alone:
+            if uri is None:
+                return None
+            for i in alone:
+                lo, hi = int(starts[i]), min(int(stop[i]) + 1, n)
+                alone_lines = LineReader(
+                    io.BytesIO(body[lo:hi]), offset + bom + lo, first_line + int(first[i]), uri
+                )
+                judged = list(self._python_records(alone_lines, -1))
+                if any(b.lines for b in judged):
+                    return None  # (the record reader accepts it: not expected)
+                bad += [x for b in judged for x in b.bad]
+        cut = len(data) if count == len(starts) else (bom + int(starts[count]) if starts[count] else 0)
+        return Block(self._nulled(table), (first[rows] + first_line).tolist(), bad), cut
+
+    def _arrow_table(self, data: bytes) -> Any:
+        """Arrow's parse of whole records as strings, or None where it refuses them."""
+        import pyarrow as pa
+        import pyarrow.csv as pcsv
+
+        if not data:  # (Arrow refuses an empty file)
+            return pa.table([pa.array([], pa.string()) for _ in self.names], names=list(self.names))
+        if data.startswith(b"\xef\xbb\xbf"):  # Arrow drops a BOM at its input's start: keep it text
+            data = b"\n" + data
         try:
-            table = pcsv.read_csv(
+            return pcsv.read_csv(
                 pa.py_buffer(data),
                 read_options=pcsv.ReadOptions(column_names=list(self.names), use_threads=False,
-                                              block_size=max(n + 1, 1 << 20)),
+                                              block_size=max(len(data) + 1, 1 << 20)),
                 parse_options=pcsv.ParseOptions(delimiter=self.delimiter, quote_char=self.quote_char,
                                                 double_quote=True, newlines_in_values=True,
                                                 ignore_empty_lines=True),
@@ -539,22 +651,28 @@ class CsvFormat(LineFormat):
             )  # fmt: skip
         except (pa.ArrowInvalid, pa.ArrowException):
             return None
-        if table.num_rows != len(starts):
-            return None
-        numbers = (first + first_line).tolist()
-        if at_start and self.header is not None and numbers:
-            table, numbers = table.slice(1), numbers[1:]
+
+    def _header_rows(self, table: Any) -> Any:
+        """Indices of the rows equal to the header."""
+        import numpy as np
+        import pyarrow.compute as pc
+
+        if self.header is None or not table.num_rows:
+            return np.zeros(0, np.int64)
+        same = pc.equal(table.column(0), self.header[0])
+        for i, h in enumerate(self.header[1:], 1):
+            same = pc.and_(same, pc.equal(table.column(i), h))
+        return np.flatnonzero(same.to_numpy(zero_copy_only=False).astype(bool))
+
+    def _nulled(self, table: Any) -> list[Any]:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
         cols = [table.column(i).combine_chunks() for i in range(table.num_columns)]
-        if self.header is not None and table.num_rows:
-            same = pc.equal(cols[0], self.header[0])
-            for c, h in zip(cols[1:], self.header[1:], strict=True):
-                same = pc.and_(same, pc.equal(c, h))
-            if pc.any(same).as_py():
-                return None
         if self.nulls:
             marks = pa.array(sorted(self.nulls), pa.string())
             cols = [pc.if_else(pc.is_in(c, value_set=marks), pa.scalar(None, pa.string()), c) for c in cols]
-        return Block(cols, numbers)
+        return cols
 
     def _python_records(self, lines: LineReader, end: int, resume: bool = False) -> Iterator[Block]:
         """The record reader, up to ``end``; ``resume``: ``end`` is not the split's, so lines
