@@ -173,3 +173,74 @@ def test_proven_clean_read_equals_the_cached_read(spark, settings, tmp_path, mon
     # a quoted empty amount ("" is not an int with the NA marker) is quarantined: no shortcut
     assert results[1][3] == (1 if amount_4 == '""' else 0)
     assert shortcut == ([] if amount_4 == '""' else [1])
+
+
+@pytest.mark.parametrize("sql", ["int", "bigint", "double", "float", "boolean"])
+def test_a_declared_cell_pass1_lets_through_is_one_spark_parses(spark, tmp_path, sql):
+    """Every hostile cell that pass 1 finds fitting a declared type is read by Spark's CSV
+    parser as a value of that type (no corrupt row): the proof behind the lazy typed read."""
+    import pyarrow as pa
+
+    from sparkwing.lake._csv_infer import declared_fits
+
+    values = sorted({v for pool in POOLS for v in pool} - {""})
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(["k", "v"])
+    w.writerows(enumerate(values))
+    path = tmp_path / "cells.csv"
+    path.write_text(out.getvalue())
+    df = (
+        spark.read.schema(f"k int, v {sql}, _bad string")
+        .options(header="true", mode="PERMISSIVE", columnNameOfCorruptRecord="_bad")
+        .csv(str(path))
+    )
+    rows = {r["k"]: r for r in df.collect()}
+    fits = [v for v in values if declared_fits(sql, classify(pa.array([v]), ""))]
+    wrong = [v for k, v in enumerate(values) if v in fits and (rows[k]["_bad"] is not None or rows[k]["v"] is None)]
+    assert not wrong, wrong
+    assert fits  # (some cells of every type fit)
+
+
+@pytest.mark.parametrize(
+    ("column", "cell", "proven", "quarantined"),
+    [
+        ("n", "7", True, 0),
+        ("n", "3.5", False, 1),  # not an int
+        ("n", "3000000000", False, 1),  # a bigint, not an int
+        ("id", "3000000000", True, 0),
+        ("x", "-1e-05", True, 0),
+        ("x", "1.0d", False, 0),  # Java reads it as a double; pass 1 cannot say
+        ("ok", "TRUE", True, 0),
+        ("ok", "yes", False, 1),
+    ],
+)
+def test_declared_types_proven_clean_read_equals_the_cached_read(
+    spark, settings, tmp_path, monkeypatch, column, cell, proven, quarantined
+):
+    """Declared number and boolean columns whose every cell fits are read lazily too (no
+    cache, no count): the same rows, types and counts as the cached read."""
+    import sparkwing.lake._delimited as delimited
+
+    row = {"id": "4", "n": "6", "x": "3.5", "ok": "true"} | {column: cell}
+    data = (
+        "id,n,x,ok,term,u\n1,5,0.5,true,36 months,1.5\n2,,1.5,,,2\n3,-8,+2,FALSE,60 months,\n"
+        f"{row['id']},{row['n']},{row['x']},{row['ok']},x,7\n"
+    )
+    (tmp_path / "c.csv").write_text(data)
+    ctx = SourceContext(settings, Workspace(tmp_path / "ws"), "p", "r1", tmp_path)
+    columns = {"id": "bigint", "n": "int", "x": "double", "ok": "boolean", "term": "string", "u": "double"}
+    results, shortcut = [], []
+    orig = delimited._read_clean
+    monkeypatch.setattr(delimited, "_read_clean", lambda *a: shortcut.append(1) or orig(*a))
+    for clean in (True, False):
+        if not clean:
+            monkeypatch.setattr(delimited, "_proven_clean", lambda *a: False)
+        spec = SourceSpec(uri="c.csv", columns=columns, max_quarantine_share=1)
+        r = read_source(spark, "c", spec, ctx)
+        results.append((r.df.dtypes, sorted(map(tuple, r.df.collect()), key=str), r.rows_read, r.rows_quarantined))
+        assert r.rows_read == r.rows_accepted + r.rows_quarantined
+        r.release()
+    assert results[0] == results[1]
+    assert results[0][3] == quarantined
+    assert shortcut == ([1] if proven else [])

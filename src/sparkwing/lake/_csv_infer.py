@@ -28,7 +28,7 @@ scales are not allowed (they change the classes above).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
@@ -177,14 +177,21 @@ class InferState:
 
 @dataclass(frozen=True)
 class Inferrer:
-    """Classifies the undeclared columns of whole lines (Arrow's CSV parser, strings only)."""
+    """Classifies the undeclared columns of whole lines (Arrow's CSV parser, strings only), and
+    the declared columns whose cells pass 1 checks (:func:`declared_fits`)."""
 
     ncols: int
-    columns: tuple[int, ...]  # indices of the columns to infer
+    columns: tuple[int, ...]  # indices of the columns to classify: inferred ones, then checked ones
     delimiter: str
     quote: str
     null_value: str
     header: bool
+    checked: int = 0  # the last ``checked`` of ``columns`` are declared: classified, not inferred
+
+    @property
+    def inferred(self) -> tuple[int, ...]:
+        """The indices of the columns whose types are inferred."""
+        return self.columns[: len(self.columns) - self.checked]
 
     def begin(self, mid: bool) -> InferState:
         return InferState(
@@ -222,7 +229,9 @@ class Inferrer:
         """Classify complete lines (``body`` ends with a line break or the file)."""
         if not st.ok or (body[:1] in (b"\r", b"\n", b"") and not body.strip(b"\r\n")):
             return  # (the strip copies the body: only when it starts with a break)
-        todo = [k for k, f in enumerate(st.flags) if not f & STR]  # a string column stays one
+        infer = len(self.columns) - self.checked
+        # A string column stays one; a checked column with a cell that may not fit is decided.
+        todo = [k for k, f in enumerate(st.flags) if not f & STR and not (k >= infer and f & UNK)]
         if not todo:  # still parsed: the count of records, and every line's field count
             todo = [0]
         table = self.parse(body, [self.columns[k] for k in todo])
@@ -234,7 +243,7 @@ class Inferrer:
             if not st.flags[k] & STR:
                 for chunk in col.chunks:
                     st.flags[k] |= classify(chunk, self.null_value, st.flags[k])
-                if st.flags[k] & UNK and not st.flags[k] & STR:
+                if st.flags[k] & UNK and not st.flags[k] & STR and k < infer:
                     st.ok = False  # undecidable unless a later string cell: let Spark infer
                     return
 
@@ -286,9 +295,10 @@ def _first_break(buf: bytes) -> int:
 class Inferred:
     """Pass 1's answer: the Spark type of each inferred column, and what else it proved."""
 
-    types: list[str]
+    types: list[str]  # of the inferred columns
     rows: int  # the records of all files (header lines not counted)
     quoted_empty: list[bool]  # a column held a quoted empty cell (``""``) with a null marker set
+    checked: list[int] = field(default_factory=list)  # the cell classes of each checked column
 
 
 def merge(inferrer: Inferrer, per_file: list[list[dict[str, Any]]], header: bytes | None) -> Inferred | None:
@@ -319,8 +329,26 @@ def merge(inferrer: Inferrer, per_file: list[list[dict[str, Any]]], header: byte
     inferrer.lines(st, bytes(edges))
     if not st.ok:
         return None
-    types = [spark_type(f) for f in st.flags]
+    infer = len(inferrer.columns) - inferrer.checked
+    types = [spark_type(f) for f in st.flags[:infer]]
     if any(t is None for t in types):
         return None
-    quoted_empty = [bool(f & QEMPTY) for f in st.flags]
-    return Inferred(types, rows + st.rows, quoted_empty)  # type: ignore[arg-type]
+    quoted_empty = [bool(f & QEMPTY) for f in st.flags[:infer]]
+    return Inferred(types, rows + st.rows, quoted_empty, st.flags[infer:])  # type: ignore[arg-type]
+
+
+# The cell classes Spark's CSV parser reads as each declared type, every one of them: ``toInt``,
+# ``toLong``, ``toDouble`` (``toFloat``) and ``toBoolean`` of the cell (nullValue: null).
+_FITS = {
+    "int": INT, "bigint": INT | LONG, "double": INT | LONG | DBL, "float": INT | LONG | DBL, "boolean": BOOL,
+}  # fmt: skip
+
+
+def declared_fits(sql: str, flags: int) -> bool:
+    """Spark's CSV parser reads every cell of these classes as a ``sql`` value (no corrupt row).
+
+    Types without an entry here (dates, timestamps, decimals, short integers) are not checked.
+    A quoted empty cell (with a null marker set) is read as ``""``: not a number or a boolean.
+    """
+    allowed = _FITS.get(sql)
+    return allowed is not None and not flags & ~allowed

@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 
 from sparkwing.config import SourceSpec
 from sparkwing.errors import SourceError
-from sparkwing.lake._csv_infer import Inferred, Inferrer, merge
+from sparkwing.lake._csv_infer import Inferred, Inferrer, declared_fits, merge
 from sparkwing.lake._csv_multiline import CellKinds, prove_split, prove_splits
 from sparkwing.lake._lines import (
     BATCH_RECORDS,
@@ -1067,7 +1067,7 @@ def read_csv(
         file_uri = files[0].uri if len(files) == 1 else None
         if found is not None and _proven_clean(plan, found):
             return _read_clean(spark, plan, spark_paths(), file_uri, found)
-        types = None if found is None else dict(zip(found[0].columns, found[1].types, strict=True))
+        types = None if found is None else dict(zip(found[0].inferred, found[1].types, strict=True))
         settled = _read_fast(spark, plan, splits, s3, spark_paths(), file_uri, types)
         if settled is not None:
             return settled
@@ -1137,7 +1137,8 @@ def _kinds(plan: CsvPlan) -> CellKinds:
 
 
 def pass1_inferrer(spark: SparkSession, plan: CsvPlan, markers: list[str]) -> Inferrer | None:
-    """The pass-1 type inference for the fast path, when it can give Spark's exact answer.
+    """The pass-1 type inference for the fast path, when it can give Spark's exact answer; it
+    also classifies the cells of the declared number and boolean columns (:func:`_proven_clean`).
 
     Not with a date or timestamp pattern (they make more text parse as a date), several null
     markers (no inference at all), another escape than the quote, a non-UTF-8 encoding, a
@@ -1146,9 +1147,10 @@ def pass1_inferrer(spark: SparkSession, plan: CsvPlan, markers: list[str]) -> In
     """
     spec = plan.spec
     undeclared = tuple(i for i, n in enumerate(plan.names) if n not in plan.declared)
+    checked = tuple(i for i, n in enumerate(plan.names) if declared_fits(plan.declared.get(n, ""), 0))
     conf = spark.conf
     if (
-        not undeclared
+        not (undeclared or checked)
         or len(markers) > 1
         or spec.date_format
         or spec.timestamp_format
@@ -1161,8 +1163,9 @@ def pass1_inferrer(spark: SparkSession, plan: CsvPlan, markers: list[str]) -> In
         or str(conf.get("spark.sql.legacy.allowNegativeScaleOfDecimal", "false")).lower() == "true"
     ):
         return None
+    null = markers[0] if markers else ""
     return Inferrer(
-        len(plan.names), undeclared, plan.delimiter, spec.quote, markers[0] if markers else "", spec.header
+        len(plan.names), undeclared + checked, plan.delimiter, spec.quote, null, spec.header, len(checked)
     )
 
 
@@ -1182,15 +1185,22 @@ def _proven_clean(plan: CsvPlan, found: tuple[Inferrer, Inferred]) -> bool:
     """Pass 1 proved that Spark's parse of these files can reject no row.
 
     It parsed every line (Arrow, the same tokens as Spark's parser on a line-exact file:
-    :class:`CsvProbe`) with exactly the header's field count, and every cell of an inferred
-    column is of that column's type.  Not when a column is declared with a type other than
-    string (its cells are checked by the cast), when a quoted empty cell sits in a
-    non-string column with a null marker set (Spark reads it as ``""``, which does not cast),
-    or with one column (a whitespace-only line is no record for Spark, a value for Arrow).
+    :class:`CsvProbe`) with exactly the header's field count, every cell of an inferred
+    column is of that column's type, and every cell of a declared number or boolean column is
+    one Spark's parser reads as that type (:func:`declared_fits`).  Not when another type is
+    declared (a date, a decimal: its cells are checked by Spark's parse), when a quoted empty
+    cell sits in a non-string column with a null marker set (Spark reads it as ``""``, which
+    does not cast), or with one column (a whitespace-only line is no record for Spark, a
+    value for Arrow).
     """
     inferrer, inferred = found
-    if len(plan.names) < 2 or any(t != "string" for t in plan.declared.values()):
+    if len(plan.names) < 2:
         return False
+    checked = dict(zip(inferrer.columns[len(inferrer.inferred) :], inferred.checked, strict=True))
+    for name, sql in plan.declared.items():
+        k = plan.names.index(name)
+        if sql != "string" and not (k in checked and declared_fits(sql, checked[k])):
+            return False
     return not any(e and t != "string" for t, e in zip(inferred.types, inferred.quoted_empty, strict=True))
 
 
@@ -1210,7 +1220,7 @@ def _read_clean(
     it reads) rather than passing a bad row as nulls.
     """
     inferrer, inferred = found
-    types = dict(zip(inferrer.columns, inferred.types, strict=True))
+    types = dict(zip(inferrer.inferred, inferred.types, strict=True))
     df, _detail = read_csv_spark(spark, plan, paths, file_uri, types, failfast=True)
     df = df.select(*[q(c) for c in plan.output])
     return Settled(df, df, inferred.rows, 0, {}, {}, None, [])
