@@ -197,7 +197,7 @@ def test_a_declared_cell_pass1_lets_through_is_one_spark_parses(spark, tmp_path,
     )
     rows = {r["k"]: r for r in df.collect()}
     fits = [v for v in values if declared_fits(sql, classify(pa.array([v]), ""))]
-    wrong = [v for k, v in enumerate(values) if v in fits and (rows[k]["_bad"] is not None or rows[k]["v"] is None)]
+    wrong = [v for k, v in enumerate(values) if v in fits and (rows[k]["_bad"] or rows[k]["v"] is None)]
     assert not wrong, wrong
     assert fits  # (some cells of every type fit)
 
@@ -238,7 +238,8 @@ def test_declared_types_proven_clean_read_equals_the_cached_read(
             monkeypatch.setattr(delimited, "_proven_clean", lambda *a: False)
         spec = SourceSpec(uri="c.csv", columns=columns, max_quarantine_share=1)
         r = read_source(spark, "c", spec, ctx)
-        results.append((r.df.dtypes, sorted(map(tuple, r.df.collect()), key=str), r.rows_read, r.rows_quarantined))
+        rows = sorted(map(tuple, r.df.collect()), key=str)
+        results.append((r.df.dtypes, rows, r.rows_read, r.rows_quarantined))
         assert r.rows_read == r.rows_accepted + r.rows_quarantined
         r.release()
     assert results[0] == results[1]
