@@ -390,7 +390,8 @@ class CsvFormat(LineFormat):
     raw_only: bool = False  # emit every record's raw text (as a "bad" row with an empty reason)
     wanted: frozenset[tuple[str, int]] | None = None  # raw_only: just these (file, line)s
     # Also classify the good cells of these columns (:class:`CellKinds`): a column ``_sw_kind<k>``
-    # per classified column holds each block's classes on its first good row (null elsewhere).
+    # per classified column holds, on each block's first good row (null elsewhere), the classes
+    # of the split's cells up to there (their OR over all rows is the column's).
     kinds: CellKinds | None = None
 
     def __post_init__(self) -> None:
@@ -428,10 +429,10 @@ class CsvFormat(LineFormat):
             return
         import pyarrow as pa
 
+        flags = [0] * len(self.kinds.columns)  # the split's so far: a string column stays one
         for block in blocks:
             data = block.columns[: len(self.names)]  # (an empty block may list every column)
             cols = [c if isinstance(c, pa.Array) else pa.array(c, pa.string()) for c in data]
-            flags = [0] * len(self.kinds.columns)
             if block.lines:
                 self.kinds.feed(flags, cols)
             rest = [None] * (len(block.lines) - 1)
