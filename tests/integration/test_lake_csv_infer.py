@@ -145,15 +145,11 @@ def test_every_hostile_cell_alone_and_next_to_each_type(spark, tmp_path):
     assert sum(t is not None for t in got) >= len(cols) // 2
 
 
-@pytest.mark.parametrize("amount_4", ["6", '""'])
-def test_proven_clean_read_equals_the_cached_read(spark, settings, tmp_path, monkeypatch, amount_4):
-    """A file pass 1 proves clean is read without the cache: same rows, types and counts."""
+def _lazy_and_cached(spark, settings, tmp_path, monkeypatch, data: str, **spec) -> tuple[list, list]:
+    """(types, rows and counts of the read as it goes, then with the proof refused; the proven
+    reads taken) of ``data`` as ``c.csv``."""
     import sparkwing.lake._delimited as delimited
 
-    data = (
-        'id,amount,rate,flag,term,note\n1,5,0.5,true,"36 months",a\n2,,1.5,,"",b\n'
-        f'3,NA,2.5,FALSE,60 months,"c,d"\n4,{amount_4},3.5,true,x,\n5,7,"4.5",false,y,"say ""hi"""'
-    )
     (tmp_path / "c.csv").write_text(data)
     ctx = SourceContext(settings, Workspace(tmp_path / "ws"), "p", "r1", tmp_path)
     results, shortcut = [], []
@@ -162,13 +158,24 @@ def test_proven_clean_read_equals_the_cached_read(spark, settings, tmp_path, mon
     for clean in (True, False):
         if not clean:
             monkeypatch.setattr(delimited, "_proven_clean", lambda *a: False)
-        r = read_source(spark, "c", SourceSpec(uri="c.csv", max_quarantine_share=1), ctx)
+        r = read_source(spark, "c", SourceSpec(uri="c.csv", max_quarantine_share=1, **spec), ctx)
         qs = sorted(Path(r.quarantine_uri).glob("*.json")) if r.quarantine_uri else []
         quarantined = [x for f in qs for x in f.read_text().splitlines() if x.strip()]
-        results.append((r.df.dtypes, sorted(map(tuple, r.df.collect()), key=str), r.rows_read,
-                        r.rows_quarantined, len(quarantined)))  # fmt: skip
+        rows = sorted(map(tuple, r.df.collect()), key=str)
+        results.append((r.df.dtypes, rows, r.rows_read, r.rows_quarantined, len(quarantined)))
         assert r.rows_read == r.rows_accepted + r.rows_quarantined
         r.release()
+    return results, shortcut
+
+
+@pytest.mark.parametrize("amount_4", ["6", '""'])
+def test_proven_clean_read_equals_the_cached_read(spark, settings, tmp_path, monkeypatch, amount_4):
+    """A file pass 1 proves clean is read without the cache: same rows, types and counts."""
+    data = (
+        'id,amount,rate,flag,term,note\n1,5,0.5,true,"36 months",a\n2,,1.5,,"",b\n'
+        f'3,NA,2.5,FALSE,60 months,"c,d"\n4,{amount_4},3.5,true,x,\n5,7,"4.5",false,y,"say ""hi"""'
+    )
+    results, shortcut = _lazy_and_cached(spark, settings, tmp_path, monkeypatch, data)
     assert results[0] == results[1]
     # a quoted empty amount ("" is not an int with the NA marker) is quarantined: no shortcut
     assert results[1][3] == (1 if amount_4 == '""' else 0)
@@ -220,28 +227,13 @@ def test_declared_types_proven_clean_read_equals_the_cached_read(
 ):
     """Declared number and boolean columns whose every cell fits are read lazily too (no
     cache, no count): the same rows, types and counts as the cached read."""
-    import sparkwing.lake._delimited as delimited
-
     row = {"id": "4", "n": "6", "x": "3.5", "ok": "true"} | {column: cell}
     data = (
         "id,n,x,ok,term,u\n1,5,0.5,true,36 months,1.5\n2,,1.5,,,2\n3,-8,+2,FALSE,60 months,\n"
         f"{row['id']},{row['n']},{row['x']},{row['ok']},x,7\n"
     )
-    (tmp_path / "c.csv").write_text(data)
-    ctx = SourceContext(settings, Workspace(tmp_path / "ws"), "p", "r1", tmp_path)
     columns = {"id": "bigint", "n": "int", "x": "double", "ok": "boolean", "term": "string", "u": "double"}
-    results, shortcut = [], []
-    orig = delimited._read_clean
-    monkeypatch.setattr(delimited, "_read_clean", lambda *a: shortcut.append(1) or orig(*a))
-    for clean in (True, False):
-        if not clean:
-            monkeypatch.setattr(delimited, "_proven_clean", lambda *a: False)
-        spec = SourceSpec(uri="c.csv", columns=columns, max_quarantine_share=1)
-        r = read_source(spark, "c", spec, ctx)
-        rows = sorted(map(tuple, r.df.collect()), key=str)
-        results.append((r.df.dtypes, rows, r.rows_read, r.rows_quarantined))
-        assert r.rows_read == r.rows_accepted + r.rows_quarantined
-        r.release()
+    results, shortcut = _lazy_and_cached(spark, settings, tmp_path, monkeypatch, data, columns=columns)
     assert results[0] == results[1]
     assert results[0][3] == quarantined
     assert shortcut == ([1] if proven else [])
