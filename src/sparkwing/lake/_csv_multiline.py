@@ -61,19 +61,13 @@ _BOOL = r"^(?i:true|false)$"
 # Text the record reader's inference can only call a string (rank 6): its first character is
 # printable ASCII that starts no number, sign, ``NaN``/``Infinity`` or space-trimmed value, or
 # it is a run of digits followed by printable ASCII that continues no number and makes no
-# ``yyyy-`` date prefix (``01/31/2015``, ``12:30``, ``3x``), or by spaces or tabs and a letter
-# (``36 months``: a number may only end in spaces, a date or timestamp needs a ``-`` there).
+# ``yyyy-`` date prefix (``01/31/2015``, ``12:30``, ``3x``).
 _STR = (
     r"^(?:[A-HJ-MO-Za-z!-*,/:-@\[-`{-~]"
     r"|N(?:$|[^a]|a$|a[^N])|I(?:$|[^n]|n$|n[^f])"
-    r"|[0-9]+(?:[!-*,/:-DF-Z\[-df-~]|[ \t]+[A-Za-z]))"
+    r"|[0-9]+[!-*,/:-DF-Z\[-df-~])"
 )
 _BOOLISH = r"^(?i:true|false)[\x00-\x20]*$"  # lower(trim(v)) may be a boolean: not a sure string
-
-
-def kind_column(k: int) -> str:
-    """The record reader's column of the classes of the ``k``-th classified column."""
-    return f"_sw_kind{k}"
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 from sparkwing.config import SourceSpec
 from sparkwing.errors import SourceError
 from sparkwing.lake._csv_infer import Inferred, Inferrer, declared_fits, merge
-from sparkwing.lake._csv_multiline import CellKinds, kind_column, prove_split, prove_splits
+from sparkwing.lake._csv_multiline import CellKinds, prove_split, prove_splits
 from sparkwing.lake._lines import (
     BATCH_RECORDS,
     FILE,
@@ -389,19 +389,10 @@ class CsvFormat(LineFormat):
     max_record_lines: int = MAX_RECORD_LINES
     raw_only: bool = False  # emit every record's raw text (as a "bad" row with an empty reason)
     wanted: frozenset[tuple[str, int]] | None = None  # raw_only: just these (file, line)s
-    # Also classify the good cells of these columns (:class:`CellKinds`): a column ``_sw_kind<k>``
-    # per classified column holds, on each block's first good row (null elsewhere), the classes
-    # of the split's cells up to there (their OR over all rows is the column's).
-    kinds: CellKinds | None = None
 
     def __post_init__(self) -> None:
         self.columns = () if self.raw_only else tuple(self.names)
         self.types = None
-        if self.kinds is not None and not self.raw_only:
-            import pyarrow as pa
-
-            self.columns += tuple(kind_column(k) for k in range(len(self.kinds.columns)))
-            self.types = [pa.string()] * len(self.names) + [pa.int64()] * len(self.kinds.columns)
         # Quote parity aligns splits only when a quote inside a field is doubled (RFC 4180).
         self.quote = self.quote_char or None
         self.splittable = not self.quote_char or self.escape == self.quote_char
@@ -421,23 +412,9 @@ class CsvFormat(LineFormat):
 
     def parse_records(self, lines: LineReader, end: int) -> Iterator[Block]:
         if self._arrow_ok():
-            blocks = self._mixed_records(lines, end, 0, True)
+            yield from self._mixed_records(lines, end, 0, True)
         else:
-            blocks = self._python_records(lines, end)
-        if self.kinds is None or self.raw_only:
-            yield from blocks
-            return
-        import pyarrow as pa
-
-        flags = [0] * len(self.kinds.columns)  # the split's so far: a string column stays one
-        for block in blocks:
-            data = block.columns[: len(self.names)]  # (an empty block may list every column)
-            cols = [c if isinstance(c, pa.Array) else pa.array(c, pa.string()) for c in data]
-            if block.lines:
-                self.kinds.feed(flags, cols)
-            rest = [None] * (len(block.lines) - 1)
-            marks = [pa.array([f, *rest] if block.lines else [], pa.int64()) for f in flags]
-            yield Block(cols + marks, block.lines, block.bad)
+            yield from self._python_records(lines, end)
 
     def _mixed_records(self, lines: LineReader, end: int, level: int, final: bool) -> Iterator[Block]:
         """The records starting before ``end``: Arrow chunks of ``ARROW_CHUNK_SIZES[level]``
@@ -1292,14 +1269,9 @@ def _read_records(
 
     declared = plan.declared
     infer = [c for c in plan.output if c not in declared]
-    kinds: dict[str, str] = {}  # inferred column -> the column of its cell classes
-    parse = rec
-    if infer and not plan.infer_formats:  # (a date pattern makes more text a date)
-        parse = replace(rec, kinds=CellKinds(tuple(plan.names.index(c) for c in infer)))
-        kinds = {c: kind_column(k) for k, c in enumerate(infer)}
     while True:
-        df = parse_splits(spark, parse, splits, s3).select(
-            *[q(c) for c in plan.output], *kinds.values(), LINE, BAD, REASON, FILE
+        df = parse_splits(spark, rec, splits, s3).select(
+            *[q(c) for c in plan.output], LINE, BAD, REASON, FILE
         )
         settled = settle(
             df,
@@ -1309,8 +1281,6 @@ def _read_records(
             formats=plan.formats,
             infer_formats=plan.infer_formats,
             raw_as="none",
-            kinds=kinds,
-            kind_type=CellKinds.type_of,
         )
         if RESYNC not in settled.reasons:
             break

@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import re
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -199,8 +199,6 @@ def settle(
     bad_detail: Sequence[tuple[str, Column, Column]] = (),
     formats: dict[str, str] | None = None,
     infer_formats: dict[str, str] | None = None,
-    kinds: dict[str, str] | None = None,
-    kind_type: Callable[[int], str | None] | None = None,
 ) -> Settled:
     """Persist ``df``, count it, decide column types and split accepted from quarantined rows.
 
@@ -209,16 +207,12 @@ def settle(
     columns whose type is inferred from the data (never quarantines), ``infer_formats`` the
     source's ``date``/``timestamp`` patterns used by that inference; ``bad_detail`` are
     (kind, reason, condition) triples that explain a malformed row more precisely.
-
-    ``kinds`` maps inferred columns to columns of cell-class flags the reader computed (OR-ed
-    here); ``kind_type`` gives the type they mean, or None when it cannot say: then, and for
-    the inferred columns without one, the type comes from the ranks of the values (``_rank``).
     """
     from pyspark import StorageLevel
     from pyspark.sql import functions as F
 
-    formats, kinds = formats or {}, kinds or {}
-    data = [c for c in df.columns if c not in (BAD, FILE, LINE, REASON, *kinds.values())]
+    formats = formats or {}
+    data = [c for c in df.columns if c not in (BAD, FILE, LINE, REASON)]
     if BAD not in df.columns:
         df = df.withColumn(BAD, F.lit(None).cast("string"))
     if FILE not in df.columns:
@@ -251,39 +245,16 @@ def settle(
     aggs = [F.count(F.lit(1)).alias("n"), F.count(F.col(BAD)).alias("bad")]
     if any_failed is not None:
         aggs.append(F.count(F.when(F.col(BAD).isNull() & any_failed, F.lit(1))).alias("cast"))
-    ranked = [c for c in infer if c not in kinds or kind_type is None]
-
-    def ranks(cols: list[str]) -> list[Column]:
-        out = []
-        for c in cols:
-            rank, i = _rank(c, infer_formats or {}), infer.index(c)
-            out += [F.expr(f"min({rank})").alias(f"lo{i}"), F.expr(f"max({rank})").alias(f"hi{i}")]
-        return out
-
-    aggs += ranks(ranked)
-    aggs += [F.expr(f"bit_or({q(kinds[c])})").alias(f"k{infer.index(c)}") for c in infer if c not in ranked]
+    for i, c in enumerate(infer):
+        rank = _rank(c, infer_formats or {})
+        aggs += [F.expr(f"min({rank})").alias(f"lo{i}"), F.expr(f"max({rank})").alias(f"hi{i}")]
     with uncompressed_cache(cached.sparkSession):  # the conf is read at persist (a copy) or here
         stats = cached.agg(*aggs).first()
     assert stats is not None
 
     types = dict(declared)
-    unsure: list[str] = []
     for i, c in enumerate(infer):
-        if c in ranked:
-            types[c] = _pick(stats[f"lo{i}"], stats[f"hi{i}"])
-        else:
-            assert kind_type is not None
-            decided = kind_type(int(stats[f"k{i}"] or 0))
-            if decided is None:
-                unsure.append(c)
-            else:
-                types[c] = decided
-    if unsure:  # a second, smaller aggregate over the cache, for those columns alone
-        more = cached.agg(*ranks(unsure)).first()
-        assert more is not None
-        for c in unsure:
-            i = infer.index(c)
-            types[c] = _pick(more[f"lo{i}"], more[f"hi{i}"])
+        types[c] = _pick(stats[f"lo{i}"], stats[f"hi{i}"])
     n_bad = int(stats["bad"]) + (int(stats["cast"]) if declared else 0)
 
     def typed(c: str) -> Column:
