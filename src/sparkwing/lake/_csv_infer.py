@@ -193,6 +193,11 @@ class Inferrer:
         """The indices of the columns whose types are inferred."""
         return self.columns[: len(self.columns) - self.checked]
 
+    @property
+    def declared(self) -> tuple[int, ...]:
+        """The indices of the checked (declared) columns."""
+        return self.columns[len(self.inferred) :]
+
     def begin(self, mid: bool) -> InferState:
         return InferState(
             [0] * len(self.columns), head=None if not mid else b"", need_header=self.header and not mid
@@ -229,7 +234,7 @@ class Inferrer:
         """Classify complete lines (``body`` ends with a line break or the file)."""
         if not st.ok or (body[:1] in (b"\r", b"\n", b"") and not body.strip(b"\r\n")):
             return  # (the strip copies the body: only when it starts with a break)
-        infer = len(self.columns) - self.checked
+        infer = len(self.inferred)
         # A string column stays one; a checked column with a cell that may not fit is decided.
         todo = [k for k, f in enumerate(st.flags) if not f & STR and not (k >= infer and f & UNK)]
         if not todo:  # still parsed: the count of records, and every line's field count
@@ -329,7 +334,7 @@ def merge(inferrer: Inferrer, per_file: list[list[dict[str, Any]]], header: byte
     inferrer.lines(st, bytes(edges))
     if not st.ok:
         return None
-    infer = len(inferrer.columns) - inferrer.checked
+    infer = len(inferrer.inferred)
     types = [spark_type(f) for f in st.flags[:infer]]
     if any(t is None for t in types):
         return None

@@ -1196,7 +1196,7 @@ def _proven_clean(plan: CsvPlan, found: tuple[Inferrer, Inferred]) -> bool:
     inferrer, inferred = found
     if len(plan.names) < 2:
         return False
-    checked = dict(zip(inferrer.columns[len(inferrer.inferred) :], inferred.checked, strict=True))
+    checked = dict(zip(inferrer.declared, inferred.checked, strict=True))
     for name, sql in plan.declared.items():
         k = plan.names.index(name)
         if sql != "string" and not (k in checked and declared_fits(sql, checked[k])):
