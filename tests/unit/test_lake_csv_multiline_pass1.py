@@ -16,7 +16,7 @@ import pytest
 from sparkwing.config import SourceSpec
 from sparkwing.lake._csv_multiline import merge_proofs, pass1_proofs, prove_local, prove_split
 from sparkwing.lake._delimited import CsvProbe, _kinds, _may_prove, header_line, plan_csv
-from sparkwing.lake._lines import plan_splits, scan_local
+from sparkwing.lake._lines import fold_guessed, plan_splits, scan_local
 from sparkwing.lake._uri import SourceFile
 
 
@@ -62,6 +62,7 @@ def proofs(tmp_path: Path, data: bytes, split_bytes: int):
     hdr = header_line(data, spec)
     probe = CsvProbe('"', hdr or b"", "utf-8", ",", None, prove=rec, kinds=kinds)
     splits = scan_local(plan_splits([SourceFile(str(path), len(data))], split_bytes), None, '"', probe)
+    splits = fold_guessed(splits)  # as read_csv does for the proof
     bare = [replace(s, probe={k: v for k, v in s.probe.items() if k != "proof"}) if isinstance(s.probe, dict)
             else s for s in splits]  # fmt: skip
     pass1b = merge_proofs([prove_split(rec, s, None, kinds) for s in bare], kinds)

@@ -229,16 +229,20 @@ def test_time_parser_policy_turns_bad_dates_into_nulls_not_job_failures():
 
 def test_a_well_formed_file_aligns_at_every_split_size(tmp_path):
     """No re-read as one split (RESYNC) for a valid file, wherever the splits fall -- also
-    when a split starts just after a quote (that quote belongs to the split before)."""
+    when a split starts just after a quote (that quote belongs to the split before).  A split
+    inside one long record is placed against the parity (guessed) and repaired in pass 2."""
+    from sparkwing.lake._lines import fold_guessed, parse_local_aligned
+
     data = b'id,"note",n\n1,"ab","x\ny"\n2,"c""d","e"\n3,"f\n""g""\nh",i\n4,j,k\n'
     path = tmp_path / "a.csv"
     path.write_bytes(data)
     fmt = CsvFormat(names=["id", "note", "n"], header=("id", "note", "n"))
     for split_bytes in range(3, len(data) + 1):
         splits = scan_local(plan_splits([SourceFile(str(path), len(data))], split_bytes), None, '"')
-        rows = parse_local(fmt, splits).to_pylist()
-        assert [r[REASON] for r in rows] == [None] * 4, split_bytes
-        assert [r[LINE] for r in rows] == [2, 4, 5, 8], split_bytes
+        exact, repaired = parse_local(fmt, fold_guessed(splits)), parse_local_aligned(fmt, splits)[0]
+        for rows in (exact.to_pylist(), repaired.to_pylist()):
+            assert [r[REASON] for r in rows] == [None] * 4, split_bytes
+            assert sorted(r[LINE] for r in rows) == [2, 4, 5, 8], split_bytes
 
 
 def _both_paths(path: Path, data: bytes, **opts):
@@ -431,3 +435,68 @@ def test_bad_bytes_on_a_line_after_an_unterminated_quote_are_quarantined(tmp_pat
         (3, "\\xff,9", "not valid utf-8 text"),
         (4, '7,"q"r', "text after a closing quote"),
     ]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    pieces=st.lists(st.sampled_from(_GOOD * 4 + _FAULTS), min_size=1, max_size=80),
+    split_bytes=st.sampled_from([5, 7, 11, 23, 61, 150]),
+    header=st.booleans(),
+    rounds=st.sampled_from([0, 1, 4]),
+)
+def test_a_repaired_split_plan_reads_the_rows_of_one_sequential_read(
+    tmp_path_factory, pieces, split_bytes, header, rounds
+):
+    """After a stray quote the splits are re-planned and only the new ones parsed (a split
+    between two, or one parsed again from its true start, its rows dropped): the rows, lines,
+    raw texts and reasons are those of the file read as one split -- also when the repairs
+    run out and the file is read whole."""
+    from sparkwing.lake._lines import parse_local_aligned
+
+    text = ("a,b\n" if header else "") + "".join(pieces)
+    data = text.encode("utf-8", "surrogateescape").replace(b"\xc3\xbf", b"\xff")
+    path = tmp_path_factory.mktemp("r") / "f.csv"
+    path.write_bytes(data)
+    files = [SourceFile(str(path), len(data))]
+    fmt = CsvFormat(names=("a", "b"), header=("a", "b") if header else None)
+    splits = scan_local(plan_splits(files, split_bytes), None, '"')
+    table, plan = parse_local_aligned(fmt, splits, rounds=rounds)
+    whole = parse_local(fmt, whole_files(splits, [str(path)])).to_pylist()
+    key = lambda r: (r[LINE], str(r))  # noqa: E731
+    assert sorted(table.to_pylist(), key=key) == sorted(whole, key=key)
+    assert not any(r[REASON] == RESYNC for r in parse_local(fmt, plan).to_pylist())
+
+
+def test_a_stray_quote_costs_a_few_records_not_a_sequential_read(tmp_path):
+    """A stray quote flips the quote parity every later split is placed by: each boundary is
+    repaired by a small split of the records in between, not by reading the file again."""
+    from sparkwing.lake._lines import parse_local_aligned
+
+    rows = [f'{i},"note {i}"\n' if i % 3 else f"{i},plain\n" for i in range(2000)]
+    rows[11] = '11,"open\n'  # an unterminated quote: flips the parity of all that follows
+    rows[900] = '900,say "hi\n'  # a quote inside an unquoted field: flips it back
+    data = ("a,b\n" + "".join(rows)).encode()
+    path = tmp_path / "f.csv"
+    path.write_bytes(data)
+    fmt = CsvFormat(names=("a", "b"), header=("a", "b"))
+    splits = scan_local(plan_splits([SourceFile(str(path), len(data))], 4096), None, '"')
+    parsed: list[int] = []
+    real = parse_local
+
+    def counting(fmt, todo, s3=None):
+        parsed.extend(s.end - s.start if s.end >= 0 else len(data) - s.start for s in todo)
+        return real(fmt, todo, s3)
+
+    import sparkwing.lake._lines as lines
+
+    lines_parse = lines.parse_local
+    lines.parse_local = counting
+    try:
+        table, plan = parse_local_aligned(fmt, splits)
+    finally:
+        lines.parse_local = lines_parse
+    assert len(splits) > 5 and len(plan) > len(splits)  # bridges were added
+    assert sum(parsed) - len(data) < len(data) // 4  # read again: a small share of the file
+    got = sorted(table.to_pylist(), key=lambda r: r[LINE])
+    assert [r[LINE] for r in got] == list(range(2, 2002))
+    assert [(r[LINE], r[REASON]) for r in got if r[REASON]] == [(13, "unterminated quote")]

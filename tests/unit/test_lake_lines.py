@@ -154,7 +154,8 @@ def _walked_record_start(split, q: bytes, in_quote: bool) -> tuple[int, int]:
         if piece is None:
             return (-1, 0)
         inside = piece not in (b"\n", b"\r", b"\r\n")
-        breaks = 1 if inside and piece[-1:] in (b"\n", b"\r") else 0
+        # A last line without a break counts as one too: the end of the file is a line further on.
+        breaks = 1 if inside else 0
         odd = in_quote ^ (inside and piece[1:].count(q) % 2 == 1)
         while odd:
             if split.end >= 0 and reader.offset >= split.end:
@@ -162,7 +163,7 @@ def _walked_record_start(split, q: bytes, in_quote: bool) -> tuple[int, int]:
             raw = reader.next()
             if raw is None:
                 return (-1, 0)
-            breaks += 1 if raw[-1:] in (b"\n", b"\r") else 0
+            breaks += 1
             odd ^= raw.count(q) % 2 == 1
         if split.end >= 0 and reader.offset >= split.end:
             return (-1, 0)

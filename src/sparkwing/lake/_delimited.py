@@ -54,12 +54,25 @@ from sparkwing.lake._lines import (
     LineReader,
     Probe,
     Split,
+    fold_guessed,
+    parse_aligned,
     parse_splits,
     plan_splits,
     scan_splits,
-    whole_files,
+    stops_of,
 )
-from sparkwing.lake._quarantine import BAD, MALFORMED, Settled, cast_reason_key, cast_sql, q, settle, sql_str
+from sparkwing.lake._quarantine import (
+    BAD,
+    MALFORMED,
+    Persisted,
+    Settled,
+    cast_reason_key,
+    cast_sql,
+    q,
+    settle,
+    sql_str,
+    uncompressed_cache,
+)
 from sparkwing.lake._uri import SourceFile, read_head
 
 if TYPE_CHECKING:
@@ -336,7 +349,8 @@ def raw_records(
     files = {f for f, _ in wanted}
     fmt = plan.record_format(raw_only=True, wanted=frozenset(wanted))
     df = parse_splits(spark, fmt, [s for s in splits if s.uri in files], s3)
-    return {(r[FILE], int(r[LINE])): r[BAD] for r in df.select(FILE, LINE, BAD).collect()}
+    rows = df.select(FILE, LINE, BAD, REASON).collect()
+    return {(r[FILE], int(r[LINE])): r[BAD] for r in rows if r[REASON] != RESYNC}
 
 
 def structural_reason(raw: str, plan: CsvPlan) -> str | None:
@@ -441,7 +455,7 @@ class CsvFormat(LineFormat):
             if last:
                 return
             if 0 <= end <= lines.offset:
-                lines.stop = lines.offset
+                lines.mark_stop(lines.offset, lines.line)
                 return
 
     # -- the vectorised path: Arrow's CSV parser on chunks proven to read exactly as below --
@@ -483,7 +497,7 @@ class CsvFormat(LineFormat):
                 size += len(piece)
                 quotes += piece.count(qb)
             if not batch:
-                lines.stop = lines.offset
+                lines.mark_stop(lines.offset, lines.line)
                 return True
             data = b"".join(batch)
             read = self._arrow_read(data, start, number, lines.uri)
@@ -780,7 +794,7 @@ class CsvFormat(LineFormat):
             if len(good) + len(bad) >= BATCH_RECORDS:
                 yield self._csv_block(good, good_lines, bad, nulls)
                 good, good_lines, bad = [], [], []
-        lines.stop = pending[-1][0] if pending else lines.offset
+        lines.mark_stop(*(pending[-1][:2] if pending else (lines.offset, lines.line)))
         if resume and pending:
             raws = [text.encode(enc, "surrogateescape") for _, _, text in reversed(pending)]
             lines.push_back(raws, pending[-1][0], pending[-1][1])
@@ -1049,7 +1063,10 @@ def read_csv(
     probe = CsvProbe(spec.quote, hdr or b"", spec.encoding, plan.delimiter, inferrer)
     if _may_prove(plan, rec, markers, []):  # pass 1 also proves the multi-line splits
         probe = replace(probe, prove=rec, kinds=_kinds(plan))
-    splits = scan_splits(spark, splits, s3, rec.quote if rec.splittable else None, probe)
+    checked = scan_splits(spark, splits, s3, rec.quote if rec.splittable else None, probe)
+    # The record reader checks where each split begins; the other readers trust it, so for
+    # them a file with a split placed against the quote parity is one split.
+    splits = fold_guessed(checked)
     dates = {f for c, f in plan.formats.items() if plan.declared[c] == "date"}
     stamps = {f for c, f in plan.formats.items() if plan.declared[c] == "timestamp"}
     bom = head.startswith("\ufeff".encode(spec.encoding, "ignore") or b"\xef\xbb\xbf")
@@ -1075,7 +1092,7 @@ def read_csv(
         settled = _read_multiline(spark, plan, rec, splits, s3, spark_paths, files)
         if settled is not None:
             return settled
-    return _read_records(spark, plan, rec, splits, s3)
+    return _read_records(spark, plan, rec, checked, s3)
 
 
 def _may_prove(plan: CsvPlan, rec: CsvFormat, markers: list[str], splits: Sequence[Split]) -> bool:
@@ -1265,31 +1282,18 @@ def _read_fast(
 def _read_records(
     spark: SparkSession, plan: CsvPlan, rec: CsvFormat, splits: list[Split], s3: Any
 ) -> Settled:
-    from pyspark.sql import functions as F
-
     declared = plan.declared
-    infer = [c for c in plan.output if c not in declared]
-    while True:
-        df = parse_splits(spark, rec, splits, s3).select(
-            *[q(c) for c in plan.output], LINE, BAD, REASON, FILE
-        )
-        settled = settle(
-            df,
-            source=plan.name,
-            declared=declared,
-            infer=infer,
-            formats=plan.formats,
-            infer_formats=plan.infer_formats,
-            raw_as="none",
-        )
-        if RESYNC not in settled.reasons:
-            break
-        assert settled.bad is not None
-        files = [
-            r[0] for r in settled.bad.filter(F.col("reason") == RESYNC).select("file").distinct().collect()
-        ]
-        settled.cached.unpersist()
-        splits = whole_files(splits, files)
+    df, persisted, splits = _parse_aligned(spark, plan, rec, splits, s3)
+    settled = settle(
+        df,
+        source=plan.name,
+        declared=declared,
+        infer=[c for c in plan.output if c not in declared],
+        formats=plan.formats,
+        infer_formats=plan.infer_formats,
+        raw_as="none",
+        persisted=persisted,
+    )
     records: list[dict[str, Any]] = []
     if settled.bad is not None and settled.rows_quarantined > QUARANTINE_ON_DRIVER:
         settled.bad = _bad_with_raw(spark, plan, splits, s3, settled.bad)
@@ -1313,6 +1317,54 @@ def _read_records(
     return settled
 
 
+def _parse_aligned(
+    spark: SparkSession, plan: CsvPlan, rec: CsvFormat, splits: list[Split], s3: Any
+) -> tuple[DataFrame, Persisted, list[Split]]:
+    """The record reader's rows of every split, persisted, and the plan they were read by.
+
+    A split whose records did not end where the next split's first record was placed (a
+    stray quote upsets the quote parity that placed it) leaves a marker row; the plan is
+    then repaired and only the new splits are parsed, usually a few records each
+    (:func:`~sparkwing.lake._lines.parse_aligned`).
+    """
+    from pyspark import StorageLevel
+    from pyspark.sql import functions as F
+
+    cols = [*[q(c) for c in plan.output], LINE, BAD, REASON, FILE]
+    not_marker = F.col(REASON).isNull() | (F.col(REASON) != RESYNC)
+    rounds: list[tuple[DataFrame, list[Column]]] = []  # (persisted parse, filters of its rows)
+
+    def parse(todo: list[Split]) -> dict[int, tuple[int, int]]:
+        with uncompressed_cache(spark):  # persist copies the setting; the first action builds
+            cached = parse_splits(spark, rec, todo, s3).select(*cols).persist(StorageLevel.MEMORY_AND_DISK)
+            marks = cached.filter(F.col(REASON) == RESYNC).select(LINE, BAD).collect()
+        rounds.append((cached, [not_marker]))
+        return stops_of((m[LINE], m[BAD]) for m in marks)
+
+    def drop(uri: str, lo: int, hi: int) -> None:
+        rows = (F.col(FILE) == uri) & (F.col(LINE) >= lo)
+        cond = ~(rows & (F.col(LINE) < hi)) if hi >= 0 else ~rows
+        for _, filters in rounds:
+            filters.append(cond)
+
+    splits, clean = parse_aligned(splits, parse, drop)
+    if not clean:
+        for frame, _ in rounds:
+            frame.unpersist()
+        rounds.clear()
+        parse(splits)
+    parts = []
+    for frame, filters in rounds:
+        cond = filters[0]
+        for f in filters[1:]:
+            cond = cond & f
+        parts.append(frame.filter(cond))
+    df = parts[0]
+    for part in parts[1:]:
+        df = df.union(part)
+    return df, Persisted([frame for frame, _ in rounds]), splits
+
+
 def _bad_with_raw(
     spark: SparkSession, plan: CsvPlan, splits: list[Split], s3: Any, bad: DataFrame
 ) -> DataFrame:
@@ -1324,8 +1376,10 @@ def _bad_with_raw(
     """
     from pyspark.sql import functions as F
 
-    raws = parse_splits(spark, plan.record_format(raw_only=True), splits, s3).select(
-        F.col(FILE).alias("file"), F.col(LINE).alias("line"), F.col(BAD).alias("_raw")
+    raws = (
+        parse_splits(spark, plan.record_format(raw_only=True), splits, s3)
+        .filter(F.col(REASON) != RESYNC)
+        .select(F.col(FILE).alias("file"), F.col(LINE).alias("line"), F.col(BAD).alias("_raw"))
     )
     cols = ["source", "file", "line", "reason", "raw", "_kind"]
     missing = bad.filter(F.col("raw").isNull()).join(raws, ["file", "line"], "left")

@@ -37,10 +37,13 @@ attributes) and pass it to :func:`read_text` / :func:`parse_splits`:
 * Pass 1 can carry a :class:`Probe` (per-split inspection, result on ``Split.probe``); CSV
   uses one to decide whether Spark's own parser is line-exact for the file.
 
-A record whose split cannot be aligned exactly (a quoted format whose quotes are not
-balanced: a stray or unterminated quote) is detected by the split before it; the reader then
-re-reads that file as one split (sequential, still on an executor), so the result never
-depends on where the splits fell.
+A split placed wrongly (a quoted format whose quotes are not balanced: after a stray or
+unterminated quote the parity places the next splits wrongly) is detected by the split before
+it, which did not stop at its first record and says where it did stop (a marker row); the
+plan is then repaired (:func:`realign`, :func:`parse_aligned`): a small split for the records
+in between, or the split parsed again from there, checked in their turn.  Only after a few
+rounds of repairs are the files concerned read again as one split each (sequential, still on
+an executor).  Either way the result never depends on where the splits fell.
 
 >>> [len(p) for p in _pieces(b"a\\r\\nb\\rc\\nd")]
 [3, 2, 2, 1]
@@ -50,7 +53,7 @@ from __future__ import annotations
 
 import gzip
 from bisect import bisect_left
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from itertools import accumulate
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -71,6 +74,7 @@ SPLIT_BYTES = 64 << 20
 BLOCK_BYTES = 8 << 20
 MAX_LINE_BYTES = 64 << 20  # a longer physical line is a file-level error (not a text file)
 BATCH_RECORDS = 32_768
+REALIGN_ROUNDS = 4  # repairs of a split plan (after a stray quote) before its files are read whole
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,7 @@ class Split:
     next_record: int = -1  # where the next split's first record is expected (-1: end of file)
     in_quote: bool = False
     probe: Any = None  # what the pass-1 probe (if any) found in this split
+    guessed: bool = False  # placed against the quote parity (none fits it): pass 2 checks it
 
     @property
     def whole(self) -> bool:
@@ -252,7 +257,14 @@ class LineReader:
         self._pending: list[bytes] = []
         self._carry = b""
         self._eof = False
+        self.end_offset = -1  # where the file ends, once read to the end
+        self.open_end = False  # and whether its last line has no line break
         self.stop: int | None = None  # set by a quoted format: where its next record starts
+        self.stop_line = 0  # and that record's physical line number
+
+    def mark_stop(self, offset: int, line: int) -> None:
+        """A quoted format's records end here: the next record starts at ``offset``, ``line``."""
+        self.stop, self.stop_line = offset, line
 
     def _fill(self) -> bool:
         while not self._pending and not self._eof:
@@ -261,6 +273,7 @@ class LineReader:
             if not block:
                 self._eof = True
                 self._carry = b""
+                self.end_offset, self.open_end = self.offset + len(data), data[-1:] not in (b"", b"\n", b"\r")
                 if data:
                     self._pending = [data]
                 break
@@ -498,7 +511,9 @@ def _record_starts(split: Split, s3: S3Settings | None, q: bytes) -> tuple[tuple
                 if limit >= 0 and offset >= limit:
                     found[state] = (-1, 0)
                     continue
-                terminated = ends + k + (0 if open_end and k == len(stops) - 1 else 1)
+                # (The end of a file whose last line has no break counts as one line further
+                # on: no record starting before it has that line number.)
+                terminated = ends + k + 1
                 found[state] = (split.start - 1 + offset, terminated - (1 if first_break else 0))
             ends += len(stops)
             quotes += len(marks)
@@ -570,8 +585,10 @@ def scan_local(
 def place_splits(splits: list[Split], scans: list[Scan], quote: str | None) -> list[Split]:
     """Prefix-sum pass-1 counts: line numbers, quote parity and record starts per split.
 
-    A quoted split in which no record starts (a record longer than the split) folds its file
-    into one split.
+    A quoted split's first record is placed by the quote parity before it, or, when no line
+    start in the split fits that parity (a stray quote before it upset it), by the other;
+    pass 2 checks every placement (:func:`realign`).  A quoted split in which no record
+    starts either way (a record longer than the split) folds its file into one split.
     """
     out: list[Split] = []
     by_file: dict[str, list[int]] = {}
@@ -593,11 +610,15 @@ def place_splits(splits: list[Split], scans: list[Scan], quote: str | None) -> l
             else:
                 in_quote = quotes % 2 == 1
                 offset, before = scan.start_in if in_quote else scan.start_out
+                guessed = offset < 0
+                if guessed:  # not by the parity (a stray quote?): by the other state, checked in pass 2
+                    offset, before = scan.start_out if in_quote else scan.start_in
                 if offset < 0:  # no record starts here: read the file sequentially
                     placed = []
                     break
-                placed.append(replace(s, lines_before=lines, first_record=offset,
-                                      first_record_line=1 + lines + before, in_quote=in_quote))  # fmt: skip
+                line = 1 + lines + before
+                placed.append(replace(s, lines_before=lines, first_record=offset, first_record_line=line,
+                                      in_quote=in_quote, guessed=guessed))  # fmt: skip
             lines += scan.breaks
             quotes += scan.quotes
         if not placed:  # one split for the file; its probe results stay, in order
@@ -656,10 +677,14 @@ def parse_split(fmt: LineFormat, split: Split, s3: S3Settings | None) -> Iterato
     try:
         for block in fmt.parse_records(reader, split.end):
             yield block_batch(fmt, block, split.uri)
-        # A quoted format checks that it stopped where the next split starts.
-        stop = reader.offset if reader.stop is None else reader.stop
+        # A quoted format checks that it stopped where the next split starts; if not, a
+        # marker row says where it did stop (line: that record's line; raw: "index offset").
+        stop, line = (reader.offset, reader.line) if reader.stop is None else (reader.stop, reader.stop_line)
+        if reader.open_end and stop == reader.end_offset:  # after a last line without a break
+            line += 1
         if fmt.quote is not None and split.next_record >= 0 and stop != split.next_record:
-            yield block_batch(fmt, Block([[] for _ in fmt.columns], [], [(0, split.uri, RESYNC)]), split.uri)
+            marker = Block([[] for _ in fmt.columns], [], [(line, f"{split.index} {stop}", RESYNC)])
+            yield block_batch(fmt, marker, split.uri)
     finally:
         reader.close()
 
@@ -719,6 +744,140 @@ def parse_local(fmt: LineFormat, splits: Sequence[Split], s3: S3Settings | None 
     return pa.Table.from_batches(batches, schema=arrow_schema(fmt))
 
 
+@dataclass(frozen=True)
+class Realigned:
+    """A plan of splits repaired after a pass 2 in which some split did not stop where the
+    next one starts (see :func:`realign`)."""
+
+    splits: list[Split]  # every split of the files, in order (the plan to use from now on)
+    parse: list[Split]  # the new ones among them: parse these
+    dropped: list[tuple[str, int, int]]  # (file, first line, end line or -1): rows parsed earlier to drop
+
+
+def realign(splits: Sequence[Split], stops: dict[int, tuple[int, int]]) -> Realigned:
+    """Repair a plan: ``stops`` maps a split's index to (offset, line) where its records
+    really ended, for the splits that did not stop at the next split's first record.
+
+    The true start of a split is where the split before it stopped (the first split of a
+    file is always right).  Where that is earlier than the split's planned start, a small
+    split is inserted for the records in between (a parse from the wrong start usually
+    meets the right one within a few lines, so the split's own records stand); where it is
+    later, the split is parsed again from there and its earlier rows are dropped (by line:
+    a split's records start in ``[first_record_line, next split's first_record_line)``).
+    Every new split is checked in its turn, against the split after it.  Only the few
+    records around a stray quote are read again, not the file.
+    """
+    out: list[Split] = []
+    fresh: set[int] = set()  # positions in ``out`` of the splits to parse
+    dropped: list[tuple[str, int, int]] = []
+    for i, s in enumerate(splits):
+        prev = splits[i - 1] if i and splits[i - 1].uri == s.uri else None
+        hint = stops.get(prev.index) if prev is not None else None
+        if hint is None or hint[0] == s.first_record:
+            out.append(s)
+            continue
+        at, line = hint
+        if at < s.first_record:  # the records from ``at`` to this split's start
+            fresh.add(len(out))
+            out.append(Split(0, s.uri, at, s.first_record, line - 1, at, line))
+            out.append(s)
+            continue
+        nxt = splits[i + 1] if i + 1 < len(splits) and splits[i + 1].uri == s.uri else None
+        dropped.append((s.uri, s.first_record_line, nxt.first_record_line if nxt is not None else -1))
+        fresh.add(len(out))
+        out.append(replace(s, start=at, lines_before=line - 1, first_record=at, first_record_line=line))
+        if s.index in stops and stops[s.index][0] < at:  # its own stop was from the wrong start
+            stops = {k: v for k, v in stops.items() if k != s.index}
+    for k, s in enumerate(out):
+        nxt = out[k + 1] if k + 1 < len(out) and out[k + 1].uri == s.uri else None
+        out[k] = replace(s, index=k, next_record=nxt.first_record if nxt is not None else -1)
+    return Realigned(out, [out[k] for k in sorted(fresh)], dropped)
+
+
+def parse_aligned(
+    splits: list[Split],
+    parse: Callable[[list[Split]], dict[int, tuple[int, int]]],
+    drop: Callable[[str, int, int], None],
+    rounds: int | None = None,
+) -> tuple[list[Split], bool]:
+    """Parse ``splits`` and repair the plan (:func:`realign`) until every split ends where the
+    next one begins; returns the plan the rows were read by, and whether they stand.
+
+    ``parse(splits)`` parses those splits (keeping their rows) and returns the stops of the
+    ones that ended elsewhere, from their marker rows (index -> (offset, line)); ``drop(file,
+    first line, end line or -1)`` removes rows parsed so far.  After ``rounds`` repairs the
+    files still mis-aligned are one split each in the returned plan and the rows do not
+    stand (False): parse that plan again, from scratch.
+    """
+    todo = splits
+    for left in range(REALIGN_ROUNDS if rounds is None else rounds, -1, -1):
+        stops = parse(todo)
+        if not stops:
+            return splits, True
+        if not left:
+            return whole_files(splits, {splits[i].uri for i in stops}), False
+        fixed = realign(splits, stops)
+        for uri, lo, hi in fixed.dropped:
+            drop(uri, lo, hi)
+        splits, todo = fixed.splits, fixed.parse
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def stops_of(markers: Iterable[tuple[int, str]]) -> dict[int, tuple[int, int]]:
+    """Marker rows (line, raw ``"index offset"``) as :func:`parse_aligned` wants them."""
+    out = {}
+    for line, raw in markers:
+        index, offset = raw.split()
+        out[int(index)] = (int(offset), int(line))
+    return out
+
+
+def parse_local_aligned(
+    fmt: LineFormat, splits: list[Split], s3: S3Settings | None = None, rounds: int | None = None
+) -> tuple[pa.Table, list[Split]]:
+    """:func:`parse_local` with the plan repaired as on the executors: the rows (no marker
+    rows) and the plan they were read by."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    tables: list[pa.Table] = []
+
+    def parse(todo: list[Split]) -> dict[int, tuple[int, int]]:
+        table = parse_local(fmt, todo, s3)
+        marker = pc.equal(table[REASON], RESYNC).fill_null(False)
+        tables.append(table.filter(pc.invert(marker)))
+        found = table.filter(marker)
+        return stops_of(zip(found[LINE].to_pylist(), found[BAD].to_pylist(), strict=True))
+
+    def drop(uri: str, lo: int, hi: int) -> None:
+        for k, t in enumerate(tables):
+            rows = pc.and_(pc.equal(t[FILE], uri), pc.greater_equal(t[LINE], lo))
+            if hi >= 0:
+                rows = pc.and_(rows, pc.less(t[LINE], hi))
+            tables[k] = t.filter(pc.invert(rows))
+
+    plan, clean = parse_aligned(splits, parse, drop, rounds)
+    if not clean:
+        tables = [parse_local(fmt, plan, s3)]
+    return pa.concat_tables(tables), plan
+
+
+def fold_guessed(splits: Sequence[Split]) -> list[Split]:
+    """The splits with each file that has a guessed split (:attr:`Split.guessed`) folded into
+    one split, its probe results in order, as :func:`place_splits` folds a file: for a
+    reader that trusts the placement (a proof), not one that checks it."""
+    fold = {s.uri for s in splits if s.guessed}
+    if not fold:
+        return list(splits)
+    out: list[Split] = []
+    for s in splits:
+        if s.uri not in fold:
+            out.append(s)
+        elif s.start == 0:
+            out.append(Split(0, s.uri, 0, -1, probe=[t.probe for t in splits if t.uri == s.uri]))
+    return [replace(s, index=i) for i, s in enumerate(out)]
+
+
 def whole_files(splits: Sequence[Split], uris: Iterable[str]) -> list[Split]:
     """The splits with the given files folded into one split each (after a mis-alignment)."""
     fold = set(uris)
@@ -736,23 +895,30 @@ __all__ = [
     "FILE",
     "LINE",
     "REASON",
+    "REALIGN_ROUNDS",
     "RESYNC",
+    "Realigned",
     "Block",
     "LineFormat",
     "LineReader",
     "Probe",
     "Split",
     "count_breaks",
+    "fold_guessed",
     "open_range",
+    "parse_aligned",
     "parse_local",
+    "parse_local_aligned",
     "parse_splits",
     "plan_splits",
     "read_text",
+    "realign",
     "place_splits",
     "scan_and_parse",
     "scan_local",
     "scan_split",
     "scan_splits",
+    "stops_of",
     "strip_break",
     "whole_files",
 ]

@@ -176,10 +176,21 @@ _WINDOWS_LOCK = threading.Lock()
 _WINDOWS: dict[int, tuple[int, str | None]] = {}  # id(session) -> (open windows, setting before)
 
 
+class Persisted:
+    """DataFrames persisted by the caller and released together (a read parsed in rounds)."""
+
+    def __init__(self, frames: Sequence[DataFrame]) -> None:
+        self.frames = list(frames)
+
+    def unpersist(self) -> None:
+        for frame in self.frames:
+            frame.unpersist()
+
+
 @dataclass
 class Settled:
     df: DataFrame  # accepted rows, typed; derived from the persisted input
-    cached: DataFrame  # the persisted input; unpersist when the run is done
+    cached: DataFrame | Persisted  # the persisted input; unpersist when the run is done
     rows_read: int
     rows_quarantined: int
     reasons: dict[str, int] = field(default_factory=dict)
@@ -199,6 +210,7 @@ def settle(
     bad_detail: Sequence[tuple[str, Column, Column]] = (),
     formats: dict[str, str] | None = None,
     infer_formats: dict[str, str] | None = None,
+    persisted: Persisted | None = None,
 ) -> Settled:
     """Persist ``df``, count it, decide column types and split accepted from quarantined rows.
 
@@ -206,7 +218,9 @@ def settle(
     ``formats`` gives date/timestamp patterns of declared columns; ``infer`` lists string
     columns whose type is inferred from the data (never quarantines), ``infer_formats`` the
     source's ``date``/``timestamp`` patterns used by that inference; ``bad_detail`` are
-    (kind, reason, condition) triples that explain a malformed row more precisely.
+    (kind, reason, condition) triples that explain a malformed row more precisely;
+    ``persisted``: ``df`` is built from these frames, already persisted (it is not persisted
+    again; they are the result's ``cached``).
     """
     from pyspark import StorageLevel
     from pyspark.sql import functions as F
@@ -218,8 +232,11 @@ def settle(
     if FILE not in df.columns:
         df = df.withColumn(FILE, F.lit(None).cast("string"))
     has_reason, has_line = REASON in df.columns, LINE in df.columns
-    with uncompressed_cache(df.sparkSession):  # persist copies the session's settings
-        cached = df.persist(StorageLevel.MEMORY_AND_DISK)
+    if persisted is None:
+        with uncompressed_cache(df.sparkSession):  # persist copies the session's settings
+            cached = df.persist(StorageLevel.MEMORY_AND_DISK)
+    else:
+        cached = df
 
     # Small expressions on the hot path: well-formed rows only test their declared casts; the
     # finer reasons for malformed rows are computed on those rows alone, after counting.
@@ -289,7 +306,8 @@ def settle(
             F.when(is_bad, malformed_kind).otherwise(cast_kind).alias("_kind"),
         )
         reasons = {r["_kind"]: int(r["count"]) for r in bad.groupBy("_kind").count().collect()}
-    return Settled(accepted, cached, int(stats["n"]), n_bad, reasons, types, bad)
+    held = cached if persisted is None else persisted
+    return Settled(accepted, held, int(stats["n"]), n_bad, reasons, types, bad)
 
 
 def check_share(source: str, rows_read: int, rows_quarantined: int, limit: float, where: str | None) -> None:
