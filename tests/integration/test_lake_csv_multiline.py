@@ -9,7 +9,7 @@ import random
 from pathlib import Path
 
 import pytest
-from test_lake_csv_infer import BOOLS, DOUBLES, INTS, TIMES, WORDS
+from test_lake_csv_infer import BOOLS, DOUBLES, INTS, TIMES, WORDS, _column
 
 from sparkwing.config import SourceSpec
 from sparkwing.lake import SourceContext, read_source
@@ -19,7 +19,8 @@ from sparkwing.workspace import Workspace
 
 pytestmark = pytest.mark.spark
 
-EXTRA = ["NaN\n", "12\n", "true\n", "1\u20282", "é", "Ünd"]
+EXTRA = ["NaN\n", "12\n", "true\n", "1\u20282", "é", "Ünd", "36\tmonths", "12 e5", "7 \n", "1 NaN",
+         "12  true", "2015 T10", "3 \u00e9", "4 5"]  # fmt: skip
 CELLS = sorted(set(INTS + DOUBLES + TIMES + BOOLS + WORDS + EXTRA))
 
 
@@ -174,3 +175,24 @@ def test_cell_classes_agree_with_the_record_readers_inference(spark):
     wrong = [(v, mine[v], got[v]) for v in CELLS if mine[v] in rank and rank[mine[v]] != got[v]]
     assert not wrong
     assert sum(f in rank for f in mine.values()) > len(CELLS) // 2
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_cell_classes_on_the_record_reader_give_the_types_of_its_ranks(spark, ctx, monkeypatch, seed):
+    """The record reader's cell classes (one marker row per split) decide most inferred types
+    without the rank aggregate: the same types, values and quarantine as the ranks alone, on
+    hostile columns (a text after a closing quote sends each file to the record reader)."""
+    import sparkwing.lake._csv_multiline as multiline
+
+    rng = random.Random(seed)
+    cols = [_column(rng, 80) for _ in range(12)]
+    lines = [",".join(f"c{i}" for i in range(len(cols)))]
+    lines += [",".join(_q(col[r]) if rng.random() < 0.5 else col[r].replace(",", ";").replace('"', "")
+                       for col in cols) for r in range(80)]  # fmt: skip
+    lines.insert(40, '"stray"x' + ",1" * (len(cols) - 1))
+    data = "\n".join(lines).encode()
+    new, _ = _read(spark, ctx, monkeypatch, "k.csv", data, False, None)
+    monkeypatch.setattr(multiline.CellKinds, "type_of", staticmethod(lambda flags: None))
+    old, _ = _read(spark, ctx, monkeypatch, "k.csv", data, False, None)
+    assert repr(new) == repr(old)
+    assert new[4] == {"text after a closing quote": 1}

@@ -371,6 +371,7 @@ MAX_RECORD_LINES = 10_000  # a quoted field may span at most this many physical 
 # Up to this many quarantined rows are gathered on the driver (sorted, one small file); more
 # are written by Spark from the executors, so the driver's memory does not grow with them.
 QUARANTINE_ON_DRIVER = 10_000
+KINDS = "_sw_kinds"  # reason of the marker row with a split's cell classes (CsvFormat.kinds)
 ARROW_CHUNK_BYTES = 2 << 20  # bytes per chunk on the vectorised path
 # A chunk Arrow cannot read, and whose bad record the checks of ``_arrow_read`` cannot place,
 # is read again in chunks of the next size, the smallest failing one by Python's csv module.
@@ -403,6 +404,9 @@ class CsvFormat(LineFormat):
     max_record_lines: int = MAX_RECORD_LINES
     raw_only: bool = False  # emit every record's raw text (as a "bad" row with an empty reason)
     wanted: frozenset[tuple[str, int]] | None = None  # raw_only: just these (file, line)s
+    # Also classify the accepted cells of these columns (:class:`CellKinds`): each split ends
+    # with a marker row (reason ``KINDS``, at the split's first line) holding the classes seen.
+    kinds: CellKinds | None = None
 
     def __post_init__(self) -> None:
         self.columns = () if self.raw_only else tuple(self.names)
@@ -425,10 +429,24 @@ class CsvFormat(LineFormat):
         raise NotImplementedError("CSV walks lines itself (parse_records)")
 
     def parse_records(self, lines: LineReader, end: int) -> Iterator[Block]:
+        first = lines.line
         if self._arrow_ok():
-            yield from self._mixed_records(lines, end, 0, True)
+            blocks = self._mixed_records(lines, end, 0, True)
         else:
-            yield from self._python_records(lines, end)
+            blocks = self._python_records(lines, end)
+        if self.kinds is None or self.raw_only:
+            yield from blocks
+            return
+        import pyarrow as pa
+
+        flags = [0] * len(self.kinds.columns)
+        for block in blocks:
+            if block.lines:
+                cols = [c if isinstance(c, pa.Array) else pa.array(c, pa.string()) for c in block.columns]
+                self.kinds.feed(flags, cols)
+                block.columns = cols
+            yield block
+        yield Block([[] for _ in self.columns], [], [(first, " ".join(map(str, flags)), KINDS)])
 
     def _mixed_records(self, lines: LineReader, end: int, level: int, final: bool) -> Iterator[Block]:
         """The records starting before ``end``: Arrow chunks of ``ARROW_CHUNK_SIZES[level]``
@@ -1283,16 +1301,22 @@ def _read_records(
     spark: SparkSession, plan: CsvPlan, rec: CsvFormat, splits: list[Split], s3: Any
 ) -> Settled:
     declared = plan.declared
-    df, persisted, splits = _parse_aligned(spark, plan, rec, splits, s3)
+    infer = [c for c in plan.output if c not in declared]
+    if infer and not plan.infer_formats:  # (a date pattern makes more text a date)
+        # The executors classify the cells as they parse (vectorised) and the driver ORs the
+        # classes: settle ranks (SQL regexes over every value) only the columns left undecided.
+        rec = replace(rec, kinds=CellKinds(tuple(plan.names.index(c) for c in infer)))
+    df, persisted, splits, known = _parse_aligned(spark, plan, rec, splits, s3)
     settled = settle(
         df,
         source=plan.name,
         declared=declared,
-        infer=[c for c in plan.output if c not in declared],
+        infer=infer,
         formats=plan.formats,
         infer_formats=plan.infer_formats,
         raw_as="none",
         persisted=persisted,
+        known=known,
     )
     records: list[dict[str, Any]] = []
     if settled.bad is not None and settled.rows_quarantined > QUARANTINE_ON_DRIVER:
@@ -1319,8 +1343,10 @@ def _read_records(
 
 def _parse_aligned(
     spark: SparkSession, plan: CsvPlan, rec: CsvFormat, splits: list[Split], s3: Any
-) -> tuple[DataFrame, Persisted, list[Split]]:
-    """The record reader's rows of every split, persisted, and the plan they were read by.
+) -> tuple[DataFrame, Persisted, list[Split], dict[str, str]]:
+    """The record reader's rows of every split, persisted, the plan they were read by and
+    the types of the inferred columns its cell classes decide (``rec.kinds``; the others are
+    ranked by :func:`~sparkwing.lake._quarantine.settle`).
 
     A split whose records did not end where the next split's first record was placed (a
     stray quote upsets the quote parity that placed it) leaves a marker row; the plan is
@@ -1331,27 +1357,33 @@ def _parse_aligned(
     from pyspark.sql import functions as F
 
     cols = [*[q(c) for c in plan.output], LINE, BAD, REASON, FILE]
-    not_marker = F.col(REASON).isNull() | (F.col(REASON) != RESYNC)
+    not_marker = F.col(REASON).isNull() | ~F.col(REASON).isin(RESYNC, KINDS)
     rounds: list[tuple[DataFrame, list[Column]]] = []  # (persisted parse, filters of its rows)
+    classes: list[tuple[str, int, list[int]]] = []  # (file, line, cell classes) per split parsed
 
     def parse(todo: list[Split]) -> dict[int, tuple[int, int]]:
         with uncompressed_cache(spark):  # persist copies the setting; the first action builds
             cached = parse_splits(spark, rec, todo, s3).select(*cols).persist(StorageLevel.MEMORY_AND_DISK)
-            marks = cached.filter(F.col(REASON) == RESYNC).select(LINE, BAD).collect()
+            marks = cached.filter(F.col(REASON).isin(RESYNC, KINDS)).select(FILE, LINE, BAD, REASON).collect()
         rounds.append((cached, [not_marker]))
-        return stops_of((m[LINE], m[BAD]) for m in marks)
+        for m in marks:
+            if m[REASON] == KINDS:
+                classes.append((m[FILE], m[LINE], [int(f) for f in m[BAD].split()]))
+        return stops_of((m[LINE], m[BAD]) for m in marks if m[REASON] == RESYNC)
 
     def drop(uri: str, lo: int, hi: int) -> None:
         rows = (F.col(FILE) == uri) & (F.col(LINE) >= lo)
         cond = ~(rows & (F.col(LINE) < hi)) if hi >= 0 else ~rows
         for _, filters in rounds:
             filters.append(cond)
+        classes[:] = [c for c in classes if not (c[0] == uri and c[1] >= lo and (hi < 0 or c[1] < hi))]
 
     splits, clean = parse_aligned(splits, parse, drop)
     if not clean:
         for frame, _ in rounds:
             frame.unpersist()
         rounds.clear()
+        classes.clear()
         parse(splits)
     parts = []
     for frame, filters in rounds:
@@ -1362,7 +1394,16 @@ def _parse_aligned(
     df = parts[0]
     for part in parts[1:]:
         df = df.union(part)
-    return df, Persisted([frame for frame, _ in rounds]), splits
+    known: dict[str, str] = {}
+    if rec.kinds is not None:
+        infer = [c for c in plan.output if c not in plan.declared]
+        for k, c in enumerate(infer):
+            flags = 0
+            for _, _, found in classes:
+                flags |= found[k]
+            if (t := CellKinds.type_of(flags)) is not None:
+                known[c] = t
+    return df, Persisted([frame for frame, _ in rounds]), splits, known
 
 
 def _bad_with_raw(

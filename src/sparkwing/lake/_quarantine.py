@@ -211,6 +211,7 @@ def settle(
     formats: dict[str, str] | None = None,
     infer_formats: dict[str, str] | None = None,
     persisted: Persisted | None = None,
+    known: dict[str, str] | None = None,
 ) -> Settled:
     """Persist ``df``, count it, decide column types and split accepted from quarantined rows.
 
@@ -220,7 +221,8 @@ def settle(
     source's ``date``/``timestamp`` patterns used by that inference; ``bad_detail`` are
     (kind, reason, condition) triples that explain a malformed row more precisely;
     ``persisted``: ``df`` is built from these frames, already persisted (it is not persisted
-    again; they are the result's ``cached``).
+    again; they are the result's ``cached``); ``known``: types of ``infer`` columns the caller
+    already decided from the same values (not ranked again).
     """
     from pyspark import StorageLevel
     from pyspark.sql import functions as F
@@ -262,7 +264,10 @@ def settle(
     aggs = [F.count(F.lit(1)).alias("n"), F.count(F.col(BAD)).alias("bad")]
     if any_failed is not None:
         aggs.append(F.count(F.when(F.col(BAD).isNull() & any_failed, F.lit(1))).alias("cast"))
+    known = known or {}
     for i, c in enumerate(infer):
+        if c in known:
+            continue
         rank = _rank(c, infer_formats or {})
         aggs += [F.expr(f"min({rank})").alias(f"lo{i}"), F.expr(f"max({rank})").alias(f"hi{i}")]
     with uncompressed_cache(cached.sparkSession):  # the conf is read at persist (a copy) or here
@@ -271,7 +276,7 @@ def settle(
 
     types = dict(declared)
     for i, c in enumerate(infer):
-        types[c] = _pick(stats[f"lo{i}"], stats[f"hi{i}"])
+        types[c] = known[c] if c in known else _pick(stats[f"lo{i}"], stats[f"hi{i}"])
     n_bad = int(stats["bad"]) + (int(stats["cast"]) if declared else 0)
 
     def typed(c: str) -> Column:
