@@ -232,3 +232,37 @@ def test_many_bad_rows_are_written_from_the_executors(spark, ctx, monkeypatch, k
     )
     assert got == expected
     assert max(collected, default=0) < 20  # no collect brought the bad rows to the driver
+
+
+def test_counts_and_types_from_the_record_readers_splits_need_no_aggregate(spark, ctx, monkeypatch):
+    """The record reader counts its records per split and classifies their cells; with no
+    declared type to cast and every inferred type decided, settle runs no aggregate over the
+    cache, and the counts, reasons, types, rows and quarantine are those of the aggregate."""
+    from pyspark.sql import DataFrame
+
+    import sparkwing.lake._delimited as delimited
+
+    monkeypatch.setattr(delimited, "SPLIT_BYTES", 2048)
+    rows = [f"{i},w{i % 13},{i * 0.5},{'true' if i % 2 else 'false'},{i * 3}\n" for i in range(600)]
+    rows[50] = '50,"stray,1.5,true,9\n'  # unterminated quote
+    rows[70] = "70,short\n"  # 2 fields
+    rows[300] = "id,name,x,flag,n\n"  # the header again
+    rows[400] = '400,"a"b,2.5,false,1\n'  # text after a closing quote
+    data = "id,name,x,flag,n\n" + "".join(rows)
+    aggs: list[int] = []
+    real_agg = DataFrame.agg
+    monkeypatch.setattr(DataFrame, "agg", lambda self, *a: aggs.append(1) or real_agg(self, *a))
+    fast = read(spark, ctx, "c.csv", data)
+    got = (records(fast), fast.reasons, fast.df.dtypes, sorted(map(tuple, fast.df.collect())))
+    fast.release()
+    assert not aggs
+    real_settle = delimited.settle
+    monkeypatch.setattr(delimited, "settle", lambda df, **kw: real_settle(df, **(kw | {"counted": None})))
+    slow = read(spark, ctx, "c2.csv", data)
+    want = (records(slow), slow.reasons, slow.df.dtypes, sorted(map(tuple, slow.df.collect())))
+    slow.release()
+    assert aggs  # (the reference did aggregate)
+    assert got == want
+    assert dict(got[2]) == {"id": "int", "name": "string", "x": "double", "flag": "boolean", "n": "int"}
+    assert set(got[1]) == {"unterminated quote", "2 fields, expected 5", "repeated header",
+                           "text after a closing quote"}  # fmt: skip

@@ -61,11 +61,12 @@ _BOOL = r"^(?i:true|false)$"
 # Text the record reader's inference can only call a string (rank 6): its first character is
 # printable ASCII that starts no number, sign, ``NaN``/``Infinity`` or space-trimmed value, or
 # it is a run of digits followed by printable ASCII that continues no number and makes no
-# ``yyyy-`` date prefix (``01/31/2015``, ``12:30``, ``3x``).
+# ``yyyy-`` date prefix (``01/31/2015``, ``12:30``, ``3x``), or by spaces or tabs and a letter
+# (``36 months``: a number may only end in spaces, a date or timestamp needs a ``-`` there).
 _STR = (
     r"^(?:[A-HJ-MO-Za-z!-*,/:-@\[-`{-~]"
     r"|N(?:$|[^a]|a$|a[^N])|I(?:$|[^n]|n$|n[^f])"
-    r"|[0-9]+[!-*,/:-DF-Z\[-df-~])"
+    r"|[0-9]+(?:[!-*,/:-DF-Z\[-df-~]|[ \t]+[A-Za-z]))"
 )
 _BOOLISH = r"^(?i:true|false)[\x00-\x20]*$"  # lower(trim(v)) may be a boolean: not a sure string
 

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from bisect import bisect_left
 from collections import Counter
 from collections.abc import Callable, Generator, Iterator, Sequence
@@ -405,7 +406,8 @@ class CsvFormat(LineFormat):
     raw_only: bool = False  # emit every record's raw text (as a "bad" row with an empty reason)
     wanted: frozenset[tuple[str, int]] | None = None  # raw_only: just these (file, line)s
     # Also classify the accepted cells of these columns (:class:`CellKinds`): each split ends
-    # with a marker row (reason ``KINDS``, at the split's first line) holding the classes seen.
+    # with a marker row (reason ``KINDS``, at the split's first line) holding, as JSON, the
+    # classes seen, the number of good records and the bad ones per reason.
     kinds: CellKinds | None = None
 
     def __post_init__(self) -> None:
@@ -440,13 +442,17 @@ class CsvFormat(LineFormat):
         import pyarrow as pa
 
         flags = [0] * len(self.kinds.columns)
+        good, bad = 0, Counter[str]()
         for block in blocks:
             if block.lines:
                 cols = [c if isinstance(c, pa.Array) else pa.array(c, pa.string()) for c in block.columns]
                 self.kinds.feed(flags, cols)
                 block.columns = cols
+            good += len(block.lines)
+            bad.update(reason for _, _, reason in block.bad)
             yield block
-        yield Block([[] for _ in self.columns], [], [(first, " ".join(map(str, flags)), KINDS)])
+        summary = json.dumps([flags, good, bad])
+        yield Block([[] for _ in self.columns], [], [(first, summary, KINDS)])
 
     def _mixed_records(self, lines: LineReader, end: int, level: int, final: bool) -> Iterator[Block]:
         """The records starting before ``end``: Arrow chunks of ``ARROW_CHUNK_SIZES[level]``
@@ -1302,11 +1308,12 @@ def _read_records(
 ) -> Settled:
     declared = plan.declared
     infer = [c for c in plan.output if c not in declared]
-    if infer and not plan.infer_formats:  # (a date pattern makes more text a date)
-        # The executors classify the cells as they parse (vectorised) and the driver ORs the
-        # classes: settle ranks (SQL regexes over every value) only the columns left undecided.
+    if not plan.infer_formats:  # (a date pattern makes more text a date)
+        # The executors classify the cells as they parse (vectorised) and count the records;
+        # the driver ORs the classes: settle ranks (SQL regexes over every value) only the
+        # columns left undecided, and with nothing to rank or cast runs no aggregate.
         rec = replace(rec, kinds=CellKinds(tuple(plan.names.index(c) for c in infer)))
-    df, persisted, splits, known = _parse_aligned(spark, plan, rec, splits, s3)
+    df, persisted, splits, known, counted = _parse_aligned(spark, plan, rec, splits, s3)
     settled = settle(
         df,
         source=plan.name,
@@ -1317,6 +1324,7 @@ def _read_records(
         raw_as="none",
         persisted=persisted,
         known=known,
+        counted=counted,
     )
     records: list[dict[str, Any]] = []
     if settled.bad is not None and settled.rows_quarantined > QUARANTINE_ON_DRIVER:
@@ -1343,10 +1351,11 @@ def _read_records(
 
 def _parse_aligned(
     spark: SparkSession, plan: CsvPlan, rec: CsvFormat, splits: list[Split], s3: Any
-) -> tuple[DataFrame, Persisted, list[Split], dict[str, str]]:
-    """The record reader's rows of every split, persisted, the plan they were read by and
-    the types of the inferred columns its cell classes decide (``rec.kinds``; the others are
-    ranked by :func:`~sparkwing.lake._quarantine.settle`).
+) -> tuple[DataFrame, Persisted, list[Split], dict[str, str], tuple[int, dict[str, int]] | None]:
+    """The record reader's rows of every split, persisted, the plan they were read by, the
+    types of the inferred columns its cell classes decide (``rec.kinds``; the others are
+    ranked by :func:`~sparkwing.lake._quarantine.settle`) and the rows and bad rows per reason
+    the splits counted (None without ``rec.kinds``).
 
     A split whose records did not end where the next split's first record was placed (a
     stray quote upsets the quote parity that placed it) leaves a marker row; the plan is
@@ -1359,16 +1368,14 @@ def _parse_aligned(
     cols = [*[q(c) for c in plan.output], LINE, BAD, REASON, FILE]
     not_marker = F.col(REASON).isNull() | ~F.col(REASON).isin(RESYNC, KINDS)
     rounds: list[tuple[DataFrame, list[Column]]] = []  # (persisted parse, filters of its rows)
-    classes: list[tuple[str, int, list[int]]] = []  # (file, line, cell classes) per split parsed
+    summaries: list[tuple[str, int, Any]] = []  # (file, line, [classes, good, bad]) per split parsed
 
     def parse(todo: list[Split]) -> dict[int, tuple[int, int]]:
         with uncompressed_cache(spark):  # persist copies the setting; the first action builds
             cached = parse_splits(spark, rec, todo, s3).select(*cols).persist(StorageLevel.MEMORY_AND_DISK)
             marks = cached.filter(F.col(REASON).isin(RESYNC, KINDS)).select(FILE, LINE, BAD, REASON).collect()
         rounds.append((cached, [not_marker]))
-        for m in marks:
-            if m[REASON] == KINDS:
-                classes.append((m[FILE], m[LINE], [int(f) for f in m[BAD].split()]))
+        summaries.extend((m[FILE], m[LINE], json.loads(m[BAD])) for m in marks if m[REASON] == KINDS)
         return stops_of((m[LINE], m[BAD]) for m in marks if m[REASON] == RESYNC)
 
     def drop(uri: str, lo: int, hi: int) -> None:
@@ -1376,14 +1383,14 @@ def _parse_aligned(
         cond = ~(rows & (F.col(LINE) < hi)) if hi >= 0 else ~rows
         for _, filters in rounds:
             filters.append(cond)
-        classes[:] = [c for c in classes if not (c[0] == uri and c[1] >= lo and (hi < 0 or c[1] < hi))]
+        summaries[:] = [m for m in summaries if not (m[0] == uri and m[1] >= lo and (hi < 0 or m[1] < hi))]
 
     splits, clean = parse_aligned(splits, parse, drop)
     if not clean:
         for frame, _ in rounds:
             frame.unpersist()
         rounds.clear()
-        classes.clear()
+        summaries.clear()
         parse(splits)
     parts = []
     for frame, filters in rounds:
@@ -1395,15 +1402,20 @@ def _parse_aligned(
     for part in parts[1:]:
         df = df.union(part)
     known: dict[str, str] = {}
+    counted = None
     if rec.kinds is not None:
         infer = [c for c in plan.output if c not in plan.declared]
         for k, c in enumerate(infer):
             flags = 0
-            for _, _, found in classes:
+            for _, _, (found, _, _) in summaries:
                 flags |= found[k]
             if (t := CellKinds.type_of(flags)) is not None:
                 known[c] = t
-    return df, Persisted([frame for frame, _ in rounds]), splits, known
+        reasons = Counter[str]()
+        for _, _, (_, _, bad) in summaries:
+            reasons.update(bad)
+        counted = (sum(good for _, _, (_, good, _) in summaries) + reasons.total(), dict(reasons))
+    return df, Persisted([frame for frame, _ in rounds]), splits, known, counted
 
 
 def _bad_with_raw(

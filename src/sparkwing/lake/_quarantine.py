@@ -212,6 +212,7 @@ def settle(
     infer_formats: dict[str, str] | None = None,
     persisted: Persisted | None = None,
     known: dict[str, str] | None = None,
+    counted: tuple[int, dict[str, int]] | None = None,
 ) -> Settled:
     """Persist ``df``, count it, decide column types and split accepted from quarantined rows.
 
@@ -222,7 +223,9 @@ def settle(
     (kind, reason, condition) triples that explain a malformed row more precisely;
     ``persisted``: ``df`` is built from these frames, already persisted (it is not persisted
     again; they are the result's ``cached``); ``known``: types of ``infer`` columns the caller
-    already decided from the same values (not ranked again).
+    already decided from the same values (not ranked again); ``counted``: the rows and the
+    bad rows per reason, as the parser counted them -- with no declared cast to check and every
+    inferred type known, no aggregate runs over ``df`` at all.
     """
     from pyspark import StorageLevel
     from pyspark.sql import functions as F
@@ -270,8 +273,20 @@ def settle(
             continue
         rank = _rank(c, infer_formats or {})
         aggs += [F.expr(f"min({rank})").alias(f"lo{i}"), F.expr(f"max({rank})").alias(f"hi{i}")]
-    with uncompressed_cache(cached.sparkSession):  # the conf is read at persist (a copy) or here
-        stats = cached.agg(*aggs).first()
+    # Counted by the parser, nothing to cast, every type known: no pass over the rows here.
+    trusted = (
+        counted is not None
+        and not bad_detail
+        and has_reason
+        and all(t == "string" and c not in formats for c, t in declared.items())
+        and all(c in known for c in infer)
+    )
+    if trusted:
+        assert counted is not None
+        stats: Any = {"n": counted[0], "bad": sum(counted[1].values()), "cast": 0}
+    else:
+        with uncompressed_cache(cached.sparkSession):  # the conf is read at persist (a copy) or here
+            stats = cached.agg(*aggs).first()
     assert stats is not None
 
     types = dict(declared)
@@ -310,7 +325,11 @@ def settle(
             F.when(is_bad, F.col(BAD)).otherwise(raw).alias("raw"),
             F.when(is_bad, malformed_kind).otherwise(cast_kind).alias("_kind"),
         )
-        reasons = {r["_kind"]: int(r["count"]) for r in bad.groupBy("_kind").count().collect()}
+        if trusted:
+            assert counted is not None
+            reasons = {k: v for k, v in counted[1].items() if v}
+        else:
+            reasons = {r["_kind"]: int(r["count"]) for r in bad.groupBy("_kind").count().collect()}
     held = cached if persisted is None else persisted
     return Settled(accepted, held, int(stats["n"]), n_bad, reasons, types, bad)
 
