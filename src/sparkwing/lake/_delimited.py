@@ -1404,8 +1404,7 @@ def _parse_aligned(
     known: dict[str, str] = {}
     counted = None
     if rec.kinds is not None:
-        infer = [c for c in plan.output if c not in plan.declared]
-        for k, c in enumerate(infer):
+        for k, c in enumerate(plan.names[i] for i in rec.kinds.columns):
             flags = 0
             for _, _, (found, _, _) in summaries:
                 flags |= found[k]

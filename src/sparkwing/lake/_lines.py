@@ -866,7 +866,16 @@ def fold_guessed(splits: Sequence[Split]) -> list[Split]:
     """The splits with each file that has a guessed split (:attr:`Split.guessed`) folded into
     one split, its probe results in order, as :func:`place_splits` folds a file: for a
     reader that trusts the placement (a proof), not one that checks it."""
-    fold = {s.uri for s in splits if s.guessed}
+    return _fold(splits, {s.uri for s in splits if s.guessed}, probes=True)
+
+
+def whole_files(splits: Sequence[Split], uris: Iterable[str]) -> list[Split]:
+    """The splits with the given files folded into one split each (after a mis-alignment)."""
+    return _fold(splits, set(uris), probes=False)
+
+
+def _fold(splits: Sequence[Split], fold: set[str], probes: bool) -> list[Split]:
+    """Each file of ``fold`` as one split (its splits' probe results in order, if ``probes``)."""
     if not fold:
         return list(splits)
     out: list[Split] = []
@@ -874,19 +883,8 @@ def fold_guessed(splits: Sequence[Split]) -> list[Split]:
         if s.uri not in fold:
             out.append(s)
         elif s.start == 0:
-            out.append(Split(0, s.uri, 0, -1, probe=[t.probe for t in splits if t.uri == s.uri]))
-    return [replace(s, index=i) for i, s in enumerate(out)]
-
-
-def whole_files(splits: Sequence[Split], uris: Iterable[str]) -> list[Split]:
-    """The splits with the given files folded into one split each (after a mis-alignment)."""
-    fold = set(uris)
-    out: list[Split] = []
-    for s in splits:
-        if s.uri not in fold:
-            out.append(s)
-        elif s.start == 0:
-            out.append(Split(0, s.uri, 0, -1))
+            found = [t.probe for t in splits if t.uri == s.uri] if probes else None
+            out.append(Split(0, s.uri, 0, -1, probe=found))
     return [replace(s, index=i) for i, s in enumerate(out)]
 
 
