@@ -85,6 +85,8 @@ def test_source_columns_short_and_long_form_with_formats() -> None:
     assert SourceSpec(uri="x.csv", columns={"id": "int"}).column_formats == {}
     with pytest.raises(ValueError, match="format applies to date and timestamp"):
         SourceSpec.model_validate({"uri": "x.csv", "columns": {"n": {"type": "int", "format": "x"}}})
+    with pytest.raises(ValueError, match="columns 'id' and 'ID' differ only in case"):
+        SourceSpec(uri="x.jsonl", columns={"id": "int", "ID": "bigint"})
 
 
 def test_yaml_1_1_booleans_stay_strings() -> None:

@@ -277,6 +277,18 @@ class SourceSpec(_Spec):
         self.resolved_format  # noqa: B018 - raises a ValueError with the fix
         return self
 
+    @model_validator(mode="after")
+    def _columns_distinct(self) -> SourceSpec:
+        seen: dict[str, str] = {}
+        for name in self.columns or {}:
+            if name.lower() in seen:
+                raise ValueError(
+                    f"columns {seen[name.lower()]!r} and {name!r} differ only in case "
+                    "(Spark column names are case-insensitive); keep one"
+                )
+            seen[name.lower()] = name
+        return self
+
 
 class DatasetSpec(_Spec):
     """A cleaned dataset: prep steps applied to a source, a dataset or a table, then checks."""
