@@ -213,6 +213,159 @@ def test_declared_json_proven_clean_read_equals_the_counted_read(
         r.df.collect()
 
 
+def _hostile_plain_lines(rng, n: int) -> list[str]:
+    """Valid JSON-lines records Spark's reader and the parse pass must read alike: int64
+    extremes, doubles of random bits written in several forms, strings with every escape,
+    keys with dots, spaces and non-ASCII, missing keys, empty objects, odd whitespace."""
+    import struct
+
+    texts = ["", "caf\u00e9", "\u2028\u2029", "\U0001f600", "quote \" and \\ back", "/path/x", "\t\n\r\b\f",
+             "\x00\x1f", "\ud7ff\ue000\uffff", "0", "1e5", "null", "true", " lead", "trail "]  # fmt: skip
+    out = []
+    for k in range(n):
+        row = {}
+        if rng.random() < 0.9:
+            row["i"] = rng.choice([0, -1, 2**63 - 1, -(2**63), 2**53 + 1, rng.randrange(-(2**63), 2**63)])
+        if rng.random() < 0.9:
+            bits = struct.unpack("<d", struct.pack("<Q", rng.getrandbits(64)))[0]
+            d = bits if bits == bits and abs(bits) != float("inf") else 0.5
+            row["d"] = rng.choice([d, -0.0, 5e-324, 1.7976931348623157e308, 2**53 + 1, 0.1, k])
+        if rng.random() < 0.9:
+            row["s"] = rng.choice(texts) + str(k) * rng.randrange(2)
+        if rng.random() < 0.8:
+            row["b"] = rng.random() < 0.5
+        if rng.random() < 0.5:
+            row["x.y z"] = rng.randrange(10)
+        if rng.random() < 0.5:
+            row["ключ"] = rng.choice(texts)
+        row["n"] = None
+        keys = list(row)
+        rng.shuffle(keys)
+        parts = []
+        for key in keys:
+            value = json.dumps(row[key], ensure_ascii=rng.random() < 0.5)
+            if key == "d" and rng.random() < 0.3 and "e" in repr(row[key]):
+                value = value.upper()  # 1E+300
+            if key == "s" and rng.random() < 0.3:
+                value = value.replace("/", "\\/")
+            gap = rng.choice(["", " ", "\t", "  "])
+            parts.append(f"{json.dumps(key, ensure_ascii=rng.random() < 0.5)}{gap}:{gap}{value}")
+        out.append(rng.choice(["", " ", "\t"]) + "{" + ", ".join(parts) + "}" + rng.choice(["", " "]))
+        if rng.random() < 0.03:
+            out.append(rng.choice(["", "   ", "\t", "{}"]))
+    return out
+
+
+def _joined(rng, lines: list[str]) -> str:
+    return "".join(line + rng.choice(["\n", "\r\n", "\r"]) for line in lines)
+
+
+def _spied(monkeypatch) -> list[str]:
+    import sparkwing.lake._line_formats as lf
+
+    calls: list[str] = []
+    real = lf._read_spark_json
+
+    def spy(spark, name, *args, **kwargs):
+        calls.append(name)
+        return real(spark, name, *args, **kwargs)
+
+    monkeypatch.setattr(lf, "_read_spark_json", spy)
+    return calls
+
+
+def _read_both(spark, ctx, path: Path, declared: dict, split_bytes: int):
+    """read_json with Spark's reader allowed and without it: (what each gave, lazy flags)."""
+    files = list_files(str(path), ctx.settings.s3)
+    spec = SourceSpec(uri=str(path), format="json", columns={c: t for c, (t, _) in declared.items()} or None)
+    out = []
+    for paths in (lambda: [f.uri for f in files], None):
+        settled, notes = read_json(
+            spark, "j", spec, files, ctx.settings.s3, declared, split_bytes=split_bytes, spark_paths=paths
+        )
+        assert settled.cached is settled.df and settled.rows_quarantined == 0  # lazy, proven clean
+        rows = settled.df.collect()
+        out.append((settled.rows_read, settled.types, [repr(r) for r in rows], notes.extra_keys))
+    return out
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_spark_json_reader_reads_a_proven_plain_file_as_the_parse_does(
+    spark, ctx, tmp_path, monkeypatch, seed
+):
+    """A file the first pass proves clean and plain is read by Spark's own JSON reader, with
+    the inferred or declared columns as its schema; every value, type, count and extra-key
+    count is what sparkwing's parse gives (reprs compared: -0.0, the last bit of a double),
+    across several files, gzip, many splits and LF, CR LF and CR line ends."""
+    import random
+
+    rng = random.Random(seed)
+    data = tmp_path / "in"
+    data.mkdir()
+    (data / "a.jsonl").write_text(_joined(rng, _hostile_plain_lines(rng, 700)), encoding="utf-8", newline="")
+    with gzip.open(data / "b.jsonl.gz", "wt", encoding="utf-8", newline="") as fh:
+        fh.write(_joined(rng, _hostile_plain_lines(rng, 300)))
+    calls = _spied(monkeypatch)
+    spark_read, parsed = _read_both(spark, ctx, data, {}, split_bytes=8192)
+    assert calls == ["j"] and spark_read == parsed and spark_read[0] >= 1000
+    assert spark_read[1] == {"i": "bigint", "d": "double", "s": "string", "b": "boolean", "n": "string",
+                             "x.y z": "bigint", "ключ": "string"}  # fmt: skip
+    declared = {"i": ("bigint", None), "s": ("string", None), "d": ("double", None), "b": ("boolean", None),
+                "x.y z": ("int", None), "absent": ("bigint", None)}  # fmt: skip
+    calls.clear()
+    spark_read, parsed = _read_both(spark, ctx, data, declared, split_bytes=8192)
+    assert calls == ["j"] and spark_read == parsed
+    assert spark_read[3].keys() >= {"n"}  # the undeclared keys, counted alike
+
+
+NOT_PLAIN = {
+    "repeated key": ['{"a": "x", "a": 1}', '{"a": 2}'],
+    "byte order mark": ['{"a": 1}', '{"a": 2}'],  # on the first line only
+    "number under a string column": ['{"a": "x"}', '{"a": 1.50}'],
+    "object under a string column": ['{"a": {"k": [1, 2.50]}}', '{"a": "x"}'],
+}
+
+
+@pytest.mark.parametrize("case", sorted(NOT_PLAIN))
+def test_json_spark_cannot_read_alike_is_read_by_the_parse(spark, ctx, tmp_path, monkeypatch, case):
+    """Lines Spark's JSON reader would read otherwise (or fail on) take sparkwing's parse,
+    still lazily, and give what the counted read gives."""
+    from sparkwing.lake._json import KeyKinds
+
+    bom = "\ufeff" if case == "byte order mark" else ""
+    (tmp_path / "f.jsonl").write_text(bom + "".join(x + "\n" for x in NOT_PLAIN[case] * 3), encoding="utf-8")
+    calls = _spied(monkeypatch)
+    r = read_source(spark, "c", SourceSpec(uri="f.jsonl"), ctx)
+    with monkeypatch.context() as m:
+        m.setattr(KeyKinds, "clean", property(lambda self: False))
+        counted = read_source(spark, "k", SourceSpec(uri="f.jsonl"), ctx)
+    assert calls == [] and r._cached is r.df and r.rows_read == 6
+    assert [repr(x) for x in r.df.collect()] == [repr(x) for x in counted.df.collect()]
+    counted.release()
+
+
+def test_json_spark_reader_needs_utf8_a_codec_it_shares_and_a_column(spark, ctx, tmp_path, monkeypatch):
+    """Spark's reader only where it reads the same bytes: not for another encoding, nor for a
+    name Hadoop would decompress (a plain file named .bz2), nor a float column (Jackson rounds
+    to float once); a declared read of such a file is still lazy and right."""
+    calls = _spied(monkeypatch)
+    (tmp_path / "l1.jsonl").write_text('{"a": "caf\u00e9", "x": 0.1}\n', encoding="latin-1")
+    r = read_source(spark, "l", SourceSpec(uri="l1.jsonl", encoding="latin-1"), ctx)
+    assert r.df.collect()[0].a == "caf\u00e9"
+    (tmp_path / "p.jsonl.bz2").write_text('{"a": 1}\n{"a": 2}\n')
+    r = read_source(spark, "b", SourceSpec(uri="p.jsonl.bz2", format="json"), ctx)
+    assert sorted(x.a for x in r.df.collect()) == [1, 2]
+    (tmp_path / "f.jsonl").write_text('{"x": 0.1}\n{"x": 16777217}\n')
+    r = read_source(spark, "f", SourceSpec(uri="f.jsonl", columns={"x": "float"}), ctx)
+    assert [x.x for x in r.df.collect()] == pytest.approx([0.1, 16777216.0])
+    assert calls == []
+    r = read_source(spark, "d", SourceSpec(uri="f.jsonl", columns={"x": "double"}), ctx)
+    assert calls == ["d"] and r._cached is r.df and [x.x for x in r.df.collect()] == [0.1, 16777217.0]
+    (tmp_path / "f.jsonl").write_text('{"x": 0.1}\n{"x": "changed"}\n')
+    with pytest.raises(Exception, match="FAILFAST"):
+        r.df.collect()
+
+
 SVM = "1 1:0.5 3:2\n0 2:1 # c\n\n1 qid:2 0:1 1:1\n1 3:1 2:1\n1 2:1 2:2\n-1 4:1\n"
 
 

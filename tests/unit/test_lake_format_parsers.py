@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -29,6 +30,8 @@ from sparkwing.lake._json import (
     infer_types,
     merge_extra_keys,
     parse_object,
+    plain_lines,
+    spark_alike,
 )
 from sparkwing.lake._lines import LineFormat, LineReader
 from sparkwing.lake._svmlight import (
@@ -445,6 +448,58 @@ def test_declared_json_check_counts_extra_keys_per_block_like_the_parse():
 
 
 # --- SVMLight --------------------------------------------------------------------------------
+
+
+KEYS = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=4)
+SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-(2**63), 2**63 - 1), st.text(max_size=6),
+                    st.floats(allow_nan=False, allow_infinity=False))  # fmt: skip
+NESTED = st.recursive(
+    SCALARS,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(KEYS, inner, max_size=3),
+    max_leaves=6,
+)
+
+
+def _escaped(value, ascii_only: bool, slashes: bool) -> str:
+    text = json.dumps(value, ensure_ascii=ascii_only, separators=(",", ":"))
+    return text.replace("/", "\\/") if slashes else text
+
+
+@settings(deadline=None, max_examples=400)
+@given(
+    st.lists(st.tuples(KEYS, NESTED), max_size=6), st.booleans(), st.booleans(),
+    st.lists(st.integers(0, 5), max_size=2),
+)  # fmt: skip
+def test_a_repeated_key_is_found_whatever_the_escapes(items, ascii_only, slashes, repeats):
+    """plain_lines says a line repeats no key exactly when it does not, for any keys and
+    values (nested ones, quotes and backslashes in strings, ``\\uXXXX`` and ``\\/`` escapes),
+    at the top level as in a nested object."""
+    items = list(dict(items).items())
+    repeated = [items[r % len(items)] for r in repeats] if items else []
+    written = [(k, "first" if k == "" else 0) for k, _ in repeated] + items
+
+    def obj_text(pairs) -> str:
+        return "{" + ",".join(f"{_escaped(k, ascii_only, slashes)}: {_escaped(v, ascii_only, slashes)}"
+                              for k, v in pairs) + "}"  # fmt: skip
+
+    for text in (obj_text(written), '{"outer": ' + obj_text(written) + ', "n": "\\\\"}'):
+        obj = orjson.loads(text)
+        assert plain_lines([(2, text)], [obj]) == (not repeated), text
+    assert not plain_lines([(1, "\ufeff{}")], [{}])  # a byte order mark on a first line
+
+
+def test_spark_alike_takes_only_kinds_spark_reads_the_same():
+    from sparkwing.lake._json import BOOL, FLOAT, INT, NESTED, STRING
+
+    ok = [("i", "bigint", INT), ("j", "int", INT), ("d", "double", INT | FLOAT), ("b", "boolean", BOOL),
+          ("s", "string", STRING), ("n", "string", 0), ("m", "bigint", 0)]  # fmt: skip
+    assert spark_alike([(n, t) for n, t, _ in ok], {n: k for n, _, k in ok})
+    for sql, kind in [("bigint", FLOAT), ("string", INT), ("string", NESTED), ("double", STRING),
+                      ("boolean", INT), ("float", FLOAT), ("date", STRING), ("decimal(5,2)", FLOAT),
+                      ("string", STRING | BOOL)]:  # fmt: skip
+        assert not spark_alike([("c", sql)], {"c": kind}), (sql, kind)
+    assert not spark_alike([], {}) and not spark_alike([("", "bigint")], {"": INT})
+
 
 
 @pytest.mark.parametrize(

@@ -25,6 +25,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from itertools import repeat
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -352,6 +353,7 @@ class KeyKinds:
     rows: int = 0
     rejected: int = 0
     unproven: bool = False
+    plain: bool = True  # every line is one Spark's JSON reader splits and decodes alike (plain_lines)
 
     @property
     def clean(self) -> bool:
@@ -396,6 +398,7 @@ class KeyKinds:
         self.rows += other.rows
         self.rejected += other.rejected
         self.unproven |= other.unproven
+        self.plain &= other.plain
         return self
 
 
@@ -518,6 +521,10 @@ class JsonCheck:
     rejected: int = 0  # > 0: some record would be quarantined (the count is a lower bound)
     unproven: bool = False  # some line only an option (allow_nan, allow_single_quotes) let through
     extra: list[dict[str, int]] = field(default_factory=list)
+    # The kind bits seen under each declared column (a missing key is a null), and whether
+    # every line is plain (:func:`plain_lines`): what :func:`spark_alike` decides from.
+    kinds: dict[str, int] = field(default_factory=dict)
+    plain: bool = True
 
     @property
     def clean(self) -> bool:
@@ -529,6 +536,9 @@ class JsonCheck:
         self.rejected += other.rejected
         self.unproven |= other.unproven
         self.extra += other.extra
+        for name, bits in other.kinds.items():
+            self.kinds[name] = self.kinds.get(name, 0) | bits
+        self.plain &= other.plain
         return self
 
 
@@ -624,6 +634,7 @@ class JsonReader:
         lenient: list[int] = []
         _, objs = self._parsed(records, bad, lenient)
         rejected = len(bad)
+        bits: dict[str, int] = {}
         if not rejected:
             # The Python types under each column, from the block's distinct shapes (as
             # :meth:`_struct_columns` finds them): a missing key is a null.
@@ -636,9 +647,15 @@ class JsonReader:
                 if _rejects(objs, name, column.sql, convert, kinds[name]):
                     rejected = 1  # one is enough: the file is not clean
                     break
+            for name, seen in kinds.items():
+                bits[name] = 0
+                for tp in seen:
+                    bits[name] |= _KIND_BITS.get(tp, NESTED)
         extra = self._extra_keys(objs) if not rejected else {}
+        text = _BlockText.of(records) if not rejected else None
+        plain = text is not None and not _unproven(text) and plain_lines(records, objs, text)
         # A line only Python's json accepts (an option allowed it): not proven, as for inference.
-        return JsonCheck(len(objs) + len(bad), rejected, bool(lenient), [extra] if extra else [])
+        return JsonCheck(len(objs) + len(bad), rejected, bool(lenient), [extra] if extra else [], bits, plain)
 
     def _struct_columns(self, objs: list[dict[str, Any]]) -> dict[str, Any] | None:
         """Every column in one Arrow conversion, or None when that is not provably what
@@ -685,7 +702,7 @@ class JsonReader:
             except (orjson.JSONDecodeError, ValueError):
                 pass
             else:
-                if all(type(obj) is dict for obj in objs):
+                if set(map(type, objs)) <= {dict}:
                     return records, objs
         good: list[tuple[int, str]] = []
         objs = []
@@ -740,16 +757,13 @@ class JsonReader:
         _, objs = self._parsed(records, bad, lenient)
         # A line only Python's json accepts (an option allowed it) may hold what orjson never
         # gives (an integer past 64 bits, a lone surrogate): not proven.
-        unproven = bool(lenient) or _unproven(records)
+        text = _BlockText.of(records)
+        unproven = bool(lenient) or _unproven(text)
         kinds = KeyKinds(rows=len(objs) + len(bad), rejected=len(bad), unproven=unproven)
-        shapes: dict[tuple[tuple[str, ...], tuple[type, ...]], None] = {}
-        for obj in objs:
-            shapes[(tuple(obj), tuple(map(type, obj.values())))] = None
-            if len(shapes) >= 4096:  # many shapes (ragged rows): fold them, keep memory flat
-                for keys, types in shapes:
-                    kinds.add_shape(keys, types)
-                shapes.clear()
-        for keys, types in shapes:
+        kinds.plain = not unproven and plain_lines(records, objs, text)
+        # One pass in C over the block (its size bounds the memory): keys and value types.
+        values = map(tuple, map(map, repeat(type), map(dict.values, objs)))
+        for keys, types in dict.fromkeys(zip(map(tuple, objs), values, strict=True)):
             kinds.add_shape(keys, types)
         return kinds
 
@@ -766,19 +780,103 @@ _AS_ZERO, _ZEROS = bytes.maketrans(b"123456789", b"000000000"), b"0" * 19
 _DEEP = 200  # orjson keeps JSON text of at most ~254 levels; fewer brackets than this cannot reach it
 
 
-def _unproven(records: list[tuple[int, str]]) -> bool:
+@dataclass(frozen=True)
+class _BlockText:
+    """A block's lines joined once, for the proofs that scan them all."""
+
+    texts: list[str]
+    joined: str
+    longest: int
+
+    @classmethod
+    def of(cls, records: list[tuple[int, str]]) -> _BlockText:
+        texts = [t for _, t in records]
+        return cls(texts, "\n".join(texts), max(map(len, texts), default=0))
+
+
+def _unproven(text: _BlockText) -> bool:
     """Some line might hold a value that does not fit its inferred column: a run of 19 or
     more digits outside int64 (an integer orjson keeps exact, a bigint column rejects), or
     enough brackets for a nesting orjson cannot write back as text.  Conservative: digits in
     a string or a fraction, brackets in a string count too."""
-    text = "\n".join(t for _, t in records)
+    joined = text.joined
     # Every digit as 0, then a plain substring search: ~10x a regex scan of the block.
-    if _ZEROS in text.encode("utf-8", "surrogatepass").translate(_AS_ZERO):
-        for m in _LONG_DIGITS.finditer(text):
+    if _ZEROS in joined.encode("utf-8", "surrogatepass").translate(_AS_ZERO):
+        for m in _LONG_DIGITS.finditer(joined):
             digits = m.group()
             if len(digits.lstrip("-")) > 19 or not -(2**63) <= int(digits) < 2**63:
                 return True
-    return any(len(t) >= 2 * _DEEP and t.count("[") + t.count("{") >= _DEEP for _, t in records)
+    if text.longest < 2 * _DEEP:
+        return False
+    return any(len(t) >= 2 * _DEEP and t.count("[") + t.count("{") >= _DEEP for t in text.texts)
+
+
+# --- Spark's own JSON reader for a proven-clean file ---------------------------------------
+
+PLAIN_LINE_CHARS = 1 << 22  # far under Jackson's limits on one string (20 M chars) and number
+# The kinds a column may hold for Spark's JSON reader (Jackson, with the schema given) to read
+# each value as the parse pass does: integers in range as themselves, numbers as the nearest
+# double (both round correctly), booleans, strings as their decoded text.  Not here: a number
+# or an object under a string column (Spark keeps the token's own text, the parse pass its
+# compact JSON), a fraction under an integer column (Spark rejects ``3.0``), float (Jackson
+# rounds the text to float once, the parse pass via a double), dates, timestamps, decimals.
+_SPARK_KINDS = {
+    **dict.fromkeys(("tinyint", "smallint", "int", "bigint"), INT),
+    "double": INT | FLOAT, "boolean": BOOL, "string": STRING,
+}  # fmt: skip
+
+
+def plain_lines(
+    records: list[tuple[int, str]], objs: list[dict[str, Any]], text: _BlockText | None = None
+) -> bool:
+    """Lines Spark's JSON reader takes as the parse pass does, whatever their values, when
+    ``objs`` are their objects: no byte order mark on a file's first line (the parse pass
+    skips it), no line long enough to reach Jackson's length limits, and no object that
+    repeats a key (the parse pass keeps the last value; Spark converts every one, so a first
+    value of another kind would fail its read).  The line breaks are alike: both split at
+    LF, CR LF and CR.
+
+    >>> plain_lines([(1, '{"a": 1, "b": "x"}')], [{"a": 1, "b": "x"}])
+    True
+    >>> plain_lines([(1, '{"a": "x", "a": 1}')], [{"a": 1}])
+    False
+    """
+    if records and records[0][0] == 1 and records[0][1][:1] == "\ufeff":
+        return False
+    text = text or _BlockText.of(records)
+    if text.longest > PLAIN_LINE_CHARS:
+        return False
+    try:
+        again = orjson.dumps(objs).decode()
+    except (orjson.JSONEncodeError, TypeError):
+        return False
+    # A repeated key is one string more in the lines than in the objects written back.
+    return _strings(text.joined) == _strings(again)
+
+
+def _strings(text: str) -> int:
+    """The JSON strings in ``text``: its quotes, less the escaped ones (after dropping the
+    escaped backslashes, a backslash before a quote escapes it)."""
+    if "\\" not in text:
+        return text.count('"') // 2
+    text = text.replace("\\\\", "")
+    return (text.count('"') - text.count('\\"')) // 2
+
+
+def spark_alike(columns: Iterable[tuple[str, str]], kinds: dict[str, int]) -> bool:
+    """Whether Spark's JSON reader, given these ``(name, Spark SQL type)`` columns as its
+    schema, reads every value as the parse pass does, when ``kinds`` are the kind bits seen
+    under each column (:data:`_SPARK_KINDS`) in lines proven clean and plain.
+
+    >>> spark_alike([("id", "bigint"), ("x", "double")], {"id": INT, "x": INT | FLOAT})
+    True
+    >>> spark_alike([("s", "string")], {"s": STRING | INT})  # 1 would be "1", 1.50 "1.50"
+    False
+    """
+    cols = list(columns)
+    return bool(cols) and all(
+        name and sql in _SPARK_KINDS and not kinds.get(name, 0) & ~_SPARK_KINDS[sql] for name, sql in cols
+    )
 
 
 def merge_extra_keys(parts: Iterable[dict[str, int]]) -> dict[str, int]:

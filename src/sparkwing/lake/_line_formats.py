@@ -7,7 +7,9 @@ and small per-split summaries.  Passes over the data, each a Spark job over the 
 * JSON without ``columns``: the kinds of every key (:class:`~sparkwing.lake._json.KeyKinds`),
   from which the driver infers the schema -- the same extra pass Spark's own JSON reader pays
   (in the same job as pass 1).  When it proves every record clean (:attr:`KeyKinds.clean`)
-  the parse pass is neither cached nor counted: it runs once, in the step that uses the data;
+  the parse pass is neither cached nor counted: it runs once, in the step that uses the data,
+  and it is Spark's own JSON reader when the pass also proves that reader reads every value
+  alike (:attr:`KeyKinds.plain`, :func:`~sparkwing.lake._json.spark_alike`);
 * JSON with ``columns``: the check pass (:class:`~sparkwing.lake._json.JsonCheck`: records,
   whether any would be quarantined, the extra keys), in the same job as pass 1; a clean file
   is then read as a clean undeclared one;
@@ -47,6 +49,7 @@ from sparkwing.lake._json import (
     arrow_type,
     infer_types,
     merge_extra_keys,
+    spark_alike,
 )
 from sparkwing.lake._lines import (
     LINE,
@@ -373,8 +376,15 @@ def _zone(spark: SparkSession) -> str:
 def read_json(
     spark: SparkSession, name: str, spec: SourceSpec, files: list[SourceFile], s3: S3Settings,
     declared: dict[str, tuple[str, str | None]], split_bytes: int = SPLIT_BYTES,
+    spark_paths: Callable[[], list[str]] | None = None,
 ) -> tuple[Settled, FormatNotes]:  # fmt: skip
-    """JSON lines; ``declared`` maps columns to (Spark SQL type, date/timestamp pattern)."""
+    """JSON lines; ``declared`` maps columns to (Spark SQL type, date/timestamp pattern).
+
+    A file the first pass proves clean is read lazily, neither cached nor counted: by Spark's
+    own JSON reader when ``spark_paths`` (paths Spark can open) is given and the pass also
+    proves that reader reads every value alike (:func:`~sparkwing.lake._json.spark_alike`),
+    otherwise by sparkwing's parse, fail-fast.  Any other file: the parse pass into the cache.
+    """
     options = JsonOptions(
         allow_single_quotes=spec.allow_single_quotes,
         allow_nan=spec.allow_nan,
@@ -394,8 +404,12 @@ def read_json(
             for block in blocks:
                 check.merge(pickle.loads(block.columns[0][0]))
         if check.clean:
-            clean = JsonLines(reader, spec.encoding, failfast=True)
-            settled = _read_clean(spark, name, files, clean, splits, s3, check.rows)
+            alike = check.plain and spark_alike(((c.name, c.sql) for c in cols), check.kinds)
+            if alike and (paths := _spark_json_paths(spec, files, spark_paths)):
+                settled = _read_spark_json(spark, name, files, reader, paths, check.rows)
+            else:
+                clean = JsonLines(reader, spec.encoding, failfast=True)
+                settled = _read_clean(spark, name, files, clean, splits, s3, check.rows)
             return settled, FormatNotes(extra_keys=merge_extra_keys(check.extra))
     else:
         # The inference pass rides on pass 1 (one job, one read of each split).
@@ -410,6 +424,9 @@ def read_json(
         _check_keys(name, kinds or KeyKinds())
         reader = JsonReader(tuple(JsonColumn(k, t) for k, t in types.items()), options, zone, declared=False)
         if kinds is not None and kinds.clean:
+            alike = kinds.plain and spark_alike(types.items(), kinds.kinds)
+            if alike and (paths := _spark_json_paths(spec, files, spark_paths)):
+                return _read_spark_json(spark, name, files, reader, paths, kinds.rows), FormatNotes()
             clean = JsonLines(reader, spec.encoding, failfast=True)
             return _read_clean(spark, name, files, clean, splits, s3, kinds.rows), FormatNotes()
     fmt = JsonLines(reader, spec.encoding)
@@ -436,6 +453,48 @@ def _read_clean(
     accepted = df.select(*[_q(c) for c in fmt.columns])
     types = {f.name: f.dataType.simpleString() for f in accepted.schema.fields}
     return Settled(accepted, accepted, rows, 0, {}, types, None)
+
+
+# Hadoop decompresses by file name: a codec other than gzip (which the splits gunzip alike)
+# would make Spark read other bytes than the first pass did.
+_HADOOP_CODECS = (".bz2", ".deflate", ".lz4", ".snappy", ".zst", ".zstd", ".br", ".xz", ".lzo")
+
+
+def _spark_json_paths(
+    spec: SourceSpec, files: list[SourceFile], spark_paths: Callable[[], list[str]] | None
+) -> list[str] | None:
+    """Paths for Spark's JSON reader, or None where it would not see the lines the first pass
+    saw: no paths given, an encoding other than UTF-8 (Spark's line reader splits bytes), or a
+    file name Hadoop decompresses by another codec."""
+    import codecs
+
+    if spark_paths is None or codecs.lookup(spec.encoding).name != "utf-8":
+        return None
+    if any(f.uri.lower().endswith(_HADOOP_CODECS) for f in files):
+        return None
+    return spark_paths()
+
+
+def _read_spark_json(
+    spark: SparkSession, name: str, files: list[SourceFile], reader: JsonReader, paths: list[str], rows: int,
+) -> Settled:  # fmt: skip
+    """Lines a first pass proved clean and plain, read by Spark's own JSON reader with the
+    columns as its schema: lazy, neither cached nor counted (the pass counted the records).
+    ``FAILFAST``: a file changed since fails the step that reads it rather than lose a row."""
+    from pyspark.sql import types as T
+
+    if rows == 0:
+        raise _empty(name, files)
+    # The types spark_alike allows, built here (parsing a DDL type asks the JVM, per column).
+    spark_type = {
+        "tinyint": T.ByteType, "smallint": T.ShortType, "int": T.IntegerType, "bigint": T.LongType,
+        "double": T.DoubleType, "boolean": T.BooleanType, "string": T.StringType,
+    }  # fmt: skip
+    schema = T.StructType([T.StructField(c.name, spark_type[c.sql]()) for c in reader.columns])
+    options = {"mode": "FAILFAST", "allowNonNumericNumbers": "false", "allowSingleQuotes": "false"}
+    df = spark.read.schema(schema).options(**options).json(paths)
+    types = {f.name: f.dataType.simpleString() for f in df.schema.fields}
+    return Settled(df, df, rows, 0, {}, types, None)
 
 
 def _check_keys(name: str, kinds: KeyKinds) -> None:

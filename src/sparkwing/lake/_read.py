@@ -26,8 +26,9 @@ JSON lines, SVMLight and ARFF are parsed on the executors by byte-range splits (
 ``_line_formats``): a line-count pass for files larger than one split, a kinds pass for JSON
 without ``columns`` (a check pass with them; either rides on the line-count pass) and a survey
 pass for SVMLight (width, index base, plain lines), then one parse into the cache and one
-aggregate over it -- or, for a file those passes prove clean, a lazy read (sparkwing's JSON
-parse, fail-fast; Spark's own libsvm reader), neither cached nor counted.
+aggregate over it -- or, for a file those passes prove clean, a lazy read (Spark's own JSON
+reader where the pass proves it reads the values alike, else sparkwing's JSON parse, both
+fail-fast; Spark's own libsvm reader), neither cached nor counted.
 
 >>> ctx = SourceContext(settings, workspace, "loans", run_id, Path("."))   # doctest: +SKIP
 >>> read_source(spark, "loans_raw", SourceSpec(uri="data/loan.csv"), ctx).rows_accepted  # doctest: +SKIP
@@ -191,7 +192,9 @@ def _parse(
     declared = {c: sql_type(t, source=name, column=c) for c, t in spec.column_types.items()}
     if fmt == "json":
         formats = spec.column_formats
-        return read_json(spark, name, spec, files, s3, {c: (t, formats.get(c)) for c, t in declared.items()})
+        typed = {c: (t, formats.get(c)) for c, t in declared.items()}
+        paths = lambda: _spark_paths(spark, name, files, ctx)  # noqa: E731
+        return read_json(spark, name, spec, files, s3, typed, spark_paths=paths)
     if fmt in ("arff", "svmlight"):  # "libsvm" is an alias, resolved by the spec
         if fmt == "arff":
             settled, notes = read_arff(spark, name, spec, files, s3)
