@@ -57,6 +57,7 @@ import io
 import os
 import shutil
 import signal
+import statistics
 import sys
 import tempfile
 import threading
@@ -342,6 +343,9 @@ def main() -> None:
     parser.add_argument("--driver-memory", default="3g")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (inputs and outputs)")
     parser.add_argument("--inputs", help="keep generated inputs here; reuse them next run")
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="reads per side and file, alternating; the median is shown"
+    )
     args = parser.parse_args()
     formats = [f.strip() for f in args.formats.split(",") if f.strip()]
     sizes = [int(float(s) * args.scale * (1 << 20)) for s in args.sizes.split(",")]
@@ -384,24 +388,32 @@ def main() -> None:
                 order: tuple[str, ...] = ("sparkwing", "plain") if k % 2 == 0 else ("plain", "sparkwing")
                 if fmt == "svmlight":  # like for like: Spark's reader expanded to the same columns
                     order += ("plain_dense",)
-                secs: dict[str, float] = {}
-                cpu: dict[str, float] = {}
+                times: dict[str, list[float]] = {}
+                cpus_: dict[str, list[float]] = {}
                 peak: dict[str, float] = {}
                 rows = 0
-                for side in order:
-                    if side == "plain" and not has_plain:
-                        continue
-                    spark.catalog.clearCache()
-                    warm_page_cache(path)
-                    with PeakRss(pids) as mem, TreeCpu(os.getpid()) as used:
-                        t0 = time.perf_counter()
-                        if side == "sparkwing":
-                            rows = with_sparkwing(spark, ctx, fmt, path, tmp / "out")
-                        else:
-                            plain_spark(spark, fmt, path, tmp / "out", dense=side == "plain_dense")
-                        secs[side] = time.perf_counter() - t0
-                    cpu[side] = used.seconds
-                    peak[side] = mem.peak.get("python", 0.0), mem.peak.get("jvm", 0.0)  # type: ignore[assignment]
+                for r in range(max(1, args.repeat)):
+                    for side in order if r % 2 == 0 else order[::-1]:
+                        if side == "plain" and not has_plain:
+                            continue
+                        spark.catalog.clearCache()
+                        warm_page_cache(path)
+                        with PeakRss(pids) as mem, TreeCpu(os.getpid()) as used:
+                            t0 = time.perf_counter()
+                            if side == "sparkwing":
+                                rows = with_sparkwing(spark, ctx, fmt, path, tmp / "out")
+                            else:
+                                plain_spark(spark, fmt, path, tmp / "out", dense=side == "plain_dense")
+                            times.setdefault(side, []).append(time.perf_counter() - t0)
+                        cpus_.setdefault(side, []).append(used.seconds)
+                        old_py, old_jvm = peak.get(side, (0.0, 0.0))  # type: ignore[misc]
+                        peak[side] = (max(old_py, mem.peak.get("python", 0.0)),
+                                      max(old_jvm, mem.peak.get("jvm", 0.0)))  # type: ignore[assignment]  # fmt: skip
+                secs = {side: statistics.median(v) for side, v in times.items()}
+                cpu = {side: statistics.median(v) for side, v in cpus_.items()}
+                if args.repeat > 1:
+                    print("  " + "  ".join(f"{side}: {', '.join(f'{t:.1f}' for t in v)} s"
+                                           for side, v in times.items()))  # fmt: skip
                 size_mb = path.stat().st_size / 1e6
                 results.append((fmt, size_mb, rows, secs, peak, cpu))
                 ratio = secs["plain"] / secs["sparkwing"] if "plain" in secs else None
