@@ -126,6 +126,20 @@ def test_binary_garbage_is_a_clear_error(spark, ctx, tmp_path):
         read_source(spark, "junk", SourceSpec(uri=str(tmp_path / "junk.csv")), ctx)
 
 
+def test_files_compressed_by_another_codec_than_gzip_are_a_clear_error(spark, ctx, tmp_path):
+    """Read as text, a bzip2 or zip file's bytes would be quarantined line by line (or, for a
+    clean-path read by Spark, decompressed where sparkwing's passes read text)."""
+    import bz2
+
+    (tmp_path / "a.csv.bz2").write_bytes(bz2.compress(b"a,b\n1,2\n"))
+    with pytest.raises(SourceError, match=r"a\.csv\.bz2 is named as bzip2-compressed; .* gzip") as info:
+        read_source(spark, "b", SourceSpec(uri=str(tmp_path / "a.csv.bz2"), format="csv"), ctx)
+    assert info.value.hint == "decompress it, or recompress it with gzip"
+    (tmp_path / "j.jsonl.ZIP").write_text('{"a": 1}\n')  # plain text, but named as zip
+    with pytest.raises(SourceError, match="zip-compressed"):
+        read_source(spark, "z", SourceSpec(uri=str(tmp_path / "j.jsonl.ZIP"), format="json"), ctx)
+
+
 def test_text_garbage_is_quarantined_over_limit(spark, ctx, tmp_path):
     (tmp_path / "noise.csv").write_bytes(b"a,b,c\n" + b"\xff\xfe\x80 noise \x81\n" * 50 + b"1,2,3\n")
     with pytest.raises(SourceError, match=r"50 of 51 rows"):

@@ -405,7 +405,7 @@ def read_json(
                 check.merge(pickle.loads(block.columns[0][0]))
         if check.clean:
             alike = check.plain and spark_alike(((c.name, c.sql) for c in cols), check.kinds)
-            if alike and (paths := _spark_json_paths(spec, files, spark_paths)):
+            if alike and (paths := _spark_json_paths(spec, spark_paths)):
                 settled = _read_spark_json(spark, name, files, reader, paths, check.rows)
             else:
                 clean = JsonLines(reader, spec.encoding, failfast=True)
@@ -425,7 +425,7 @@ def read_json(
         reader = JsonReader(tuple(JsonColumn(k, t) for k, t in types.items()), options, zone, declared=False)
         if kinds is not None and kinds.clean:
             alike = kinds.plain and spark_alike(types.items(), kinds.kinds)
-            if alike and (paths := _spark_json_paths(spec, files, spark_paths)):
+            if alike and (paths := _spark_json_paths(spec, spark_paths)):
                 return _read_spark_json(spark, name, files, reader, paths, kinds.rows), FormatNotes()
             clean = JsonLines(reader, spec.encoding, failfast=True)
             return _read_clean(spark, name, files, clean, splits, s3, kinds.rows), FormatNotes()
@@ -455,22 +455,14 @@ def _read_clean(
     return Settled(accepted, accepted, rows, 0, {}, types, None)
 
 
-# Hadoop decompresses by file name: a codec other than gzip (which the splits gunzip alike)
-# would make Spark read other bytes than the first pass did.
-_HADOOP_CODECS = (".bz2", ".deflate", ".lz4", ".snappy", ".zst", ".zstd", ".br", ".xz", ".lzo")
-
-
-def _spark_json_paths(
-    spec: SourceSpec, files: list[SourceFile], spark_paths: Callable[[], list[str]] | None
-) -> list[str] | None:
+def _spark_json_paths(spec: SourceSpec, spark_paths: Callable[[], list[str]] | None) -> list[str] | None:
     """Paths for Spark's JSON reader, or None where it would not see the lines the first pass
-    saw: no paths given, an encoding other than UTF-8 (Spark's line reader splits bytes), or a
-    file name Hadoop decompresses by another codec."""
+    saw: no paths given, or an encoding other than UTF-8 (Spark's line reader splits bytes).
+    (A file named as compressed by another codec than gzip never gets here: ``read_source``
+    refuses it, as Hadoop would decompress it where the passes read it as text.)"""
     import codecs
 
     if spark_paths is None or codecs.lookup(spec.encoding).name != "utf-8":
-        return None
-    if any(f.uri.lower().endswith(_HADOOP_CODECS) for f in files):
         return None
     return spark_paths()
 

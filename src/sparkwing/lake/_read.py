@@ -113,6 +113,28 @@ def fingerprint_source(spec: SourceSpec, ctx: SourceContext) -> dict[str, Any]:
     return fingerprint_files(uri, spec.resolved_format, _files(uri, spec, ctx, None))
 
 
+# Compressions a file name may announce that the text readers do not undo (they gunzip ``.gz``).
+_OTHER_CODECS = {
+    ".bz2": "bzip2", ".xz": "xz", ".zst": "zstd", ".zstd": "zstd", ".lz4": "lz4", ".snappy": "snappy",
+    ".deflate": "deflate", ".br": "brotli", ".lzo": "lzo", ".zip": "zip", ".7z": "7z",
+}  # fmt: skip
+
+
+def _check_codecs(name: str, files: list[SourceFile]) -> None:
+    """A text file named as compressed by another codec than gzip is a file-level error: read
+    as text its bytes would be quarantined line by line, and Spark's own readers (which
+    decompress by name) would read other bytes than sparkwing's passes."""
+    for f in files:
+        low = f.uri.lower()
+        for ext, codec in _OTHER_CODECS.items():
+            if low.endswith(ext):
+                raise SourceError(
+                    f"source {name!r}: {f.uri} is named as {codec}-compressed; text sources are read "
+                    "plain or gzip-compressed (.gz)",
+                    source=name, hint="decompress it, or recompress it with gzip",
+                )  # fmt: skip
+
+
 def _files(uri: str, spec: SourceSpec, ctx: SourceContext, name: str | None) -> list[SourceFile]:
     files = list_files(uri, ctx.settings.s3)
     if not files:
@@ -136,6 +158,8 @@ def read_source(spark: SparkSession, name: str, spec: SourceSpec, ctx: SourceCon
     fmt = spec.resolved_format
     uri = resolve_uri(spec.uri, ctx.base_dir)
     files = _files(uri, spec, ctx, name)
+    if fmt not in ("parquet", "orc"):
+        _check_codecs(name, files)
     selection = None
     if spec.incremental:
         selection = ctx.incremental or select_new(files, load_ledger(ctx.workspace, ctx.pipeline, name))
