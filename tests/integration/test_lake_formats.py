@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+from pyspark.sql import Row
 
 from sparkwing.config import S3Settings, SourceSpec
 from sparkwing.errors import SourceError
@@ -316,6 +317,19 @@ def test_spark_json_reader_reads_a_proven_plain_file_as_the_parse_does(
     spark_read, parsed = _read_both(spark, ctx, data, declared, split_bytes=8192)
     assert calls == ["j"] and spark_read == parsed
     assert spark_read[3].keys() >= {"n"}  # the undeclared keys, counted alike
+
+
+def test_json_spark_reader_matches_keys_by_case_as_the_parse_does(spark, ctx, tmp_path, monkeypatch):
+    """Spark's column names are case-insensitive but its JSON reader looks keys up by case:
+    with `id` declared, `ID` and `Id` are extra keys on Spark's path as on the parse path,
+    never read into `id` (nor a failure, under FAILFAST, for a string under `Id`)."""
+    lines = ['{"ID": 5, "id": 1}', '{"id": 2, "Id": "x"}', '{"ID": 7}', '{"iD": null, "id": 3}']
+    (tmp_path / "c.jsonl").write_text("".join(x + "\n" for x in lines * 2), encoding="utf-8")
+    calls = _spied(monkeypatch)
+    spark_read, parsed = _read_both(spark, ctx, tmp_path / "c.jsonl", {"id": ("bigint", None)}, split_bytes=1 << 20)
+    assert calls == ["j"] and spark_read == parsed
+    assert spark_read[2] == [repr(Row(id=v)) for v in (1, 2, None, 3) * 2]
+    assert spark_read[3] == {"ID": 4, "Id": 2, "iD": 2}
 
 
 NOT_PLAIN = {
