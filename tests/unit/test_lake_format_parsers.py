@@ -940,3 +940,55 @@ def test_svmlight_survey_sends_hostile_lines_to_the_exact_path(line):
     clean = "1 1:0.5 3:2\r\n\n  -1 4:1e3\r+1   007:.5\n2\n"
     assert check_plain(clean.encode(), 14)
     assert not check_plain((clean + line + "\n").encode(), 14)
+
+
+def _survey_both(data: bytes, monkeypatch) -> tuple[tuple, tuple]:
+    """The survey with its regex fast path (:func:`plain_spans`) and with every line sent to
+    :func:`scan_raw` instead: every field, ``plain`` and ``records`` included."""
+    import numpy as np
+
+    import sparkwing.lake._svmlight as S
+
+    pieces = data.splitlines(keepends=True)
+
+    def fields(st: S.SvmlightStats) -> tuple:
+        return (st.rows, st.rows_with_index_0, st.max_index, st.max_line, st.max_index_no_0,
+                st.max_line_no_0, st.plain, st.records)  # fmt: skip
+
+    fast = fields(SvmlightReader().stats_raw(3, pieces, "utf-8"))
+    with monkeypatch.context() as m:
+        m.setattr(S, "plain_spans", lambda numbers, p: (S._Spans.empty(), np.arange(len(p))))
+        slow = fields(SvmlightReader().stats_raw(3, pieces, "utf-8"))
+    return fast, slow
+
+
+@settings(deadline=None, max_examples=300)
+@given(st.lists(st.tuples(st.one_of(LINE, CLEAN_LINE, CLEAN_LINE, st.sampled_from(HOSTILE)), BREAKS), max_size=25))
+def test_svmlight_survey_fast_path_counts_as_the_byte_scan(lines):
+    with pytest.MonkeyPatch.context() as mp:
+        fast, slow = _survey_both("".join(t + b for t, b in lines).encode("utf-8", "surrogatepass"), mp)
+    assert fast == slow
+
+
+def test_svmlight_survey_fast_path_takes_plain_lines_only(monkeypatch):
+    """Plain lines are counted by the regex pass, and each kind of line it must not take
+    (tabs, comments, qid, index 0 first, repeated or decreasing indices, long exponents or
+    indices, other bytes) leaves it for the byte scan, with the same stats."""
+    import numpy as np
+
+    from sparkwing.lake._svmlight import plain_spans
+
+    plain = ["1 1:0.5 3:2", "  -1 2:1e-4  ", "+.5 7:1. 9:-.25E+12", "0", "", "   ", "2 000:1 0012:3",
+             "1 999999999999999:1"]  # fmt: skip
+    pieces = [(x + "\n").encode() for x in plain] + [b"1 5:1\r\n", b"1 6:1\r", b"1 4:1"]
+    spans, rest = plain_spans(np.arange(len(pieces)) + 1, pieces)
+    assert list(rest) == [] and spans.records == 9
+    assert list(spans.lines) == [1, 2, 3, 7, 8, 9, 10, 11] and list(spans.tops) == [3, 2, 9, 12, 10**15 - 1, 5, 6, 4]
+    not_plain = ["1\t2:3", "1 2:3 # c", "1 qid:2 3:1", "1 3:1 2:1", "1 2:1 2:2", "1 1:1e12345",
+                 "1 1000000000000000:1", "1 1:1\x0b", "1 1:+-1", "1 1:0x1", "\ufeff1 1:1", "1 1:é", "1 :1",
+                 "1 1::1", "1 1:1:1", "1:1", "1 1:nan", "1 1:1_0"]  # fmt: skip
+    pieces = [(x + "\n").encode() for x in not_plain]
+    spans, rest = plain_spans(np.arange(len(pieces)), pieces)
+    assert list(rest) == list(range(len(not_plain))) and spans.records == 0
+    fast, slow = _survey_both("\n".join(plain + not_plain).encode(), monkeypatch)
+    assert fast == slow and fast[6] is False

@@ -429,18 +429,29 @@ class SvmlightReader:
         """The first pass over decoded lines (see :meth:`stats_raw`)."""
         records = list(lines)
         scan = scan_raw(*_as_pieces(records), "utf-8", 0, _NO_LIMIT)
-        return _stats(scan, [records[k] for k in scan.others])
+        return _stats(_Spans.of(scan), [records[k] for k in scan.others])
 
     def stats_raw(self, first: int, pieces: list[bytes], encoding: str) -> SvmlightStats:
-        """The first pass over physical lines ``first, first + 1, ...`` (with their breaks)."""
+        """The first pass over physical lines ``first, first + 1, ...`` (with their breaks).
+
+        Lines of the plain grammar Spark's reader shares (:func:`plain_spans`) are counted
+        without parsing their values; the rest go through :func:`scan_raw` and the exact parser.
+        """
         import numpy as np
 
-        scan = scan_raw(first + np.arange(len(pieces)), pieces, encoding, 0, _NO_LIMIT)
-        others, _ = decode_lines(scan.others, first, pieces, encoding)
-        out = _stats(scan, others)
-        out.plain = not len(scan.others) and libsvm_plain(pieces)
-        out.records = len(scan.lines)
-        return out
+        numbers = first + np.arange(len(pieces))
+        if ascii_safe(encoding):
+            spans, rest = plain_spans(numbers, pieces)
+        else:
+            spans, rest = _Spans.empty(), np.arange(len(pieces))
+        if not len(rest):
+            return _stats(spans, [], plain=True, records=spans.records)
+        sub = [pieces[k] for k in rest]
+        scan = scan_raw(numbers[rest], sub, encoding, 0, _NO_LIMIT)
+        others, _ = decode_lines(rest[scan.others], first, pieces, encoding)
+        plain = not len(scan.others) and libsvm_plain(sub)
+        spans = spans.join(_Spans.of(scan))
+        return _stats(spans, others, plain=plain, records=spans.records)
 
     def parse(self, lines: Iterable[tuple[int, str]]) -> SvmlightBlock:
         """Accepted rows as arrays, bad lines with reasons, from decoded ``(line, text)``."""
@@ -532,17 +543,106 @@ def _merge(block: SvmlightBlock, lines: Any, exact: _Exact) -> tuple[SvmlightBlo
     return SvmlightBlock(labels, offsets, cols, values), all_lines[order]
 
 
-def _stats(scan: RawScan, others: list[tuple[int, str]]) -> SvmlightStats:
+@dataclass
+class _Spans:
+    """The rows with at least one feature of a vectorised pass: line, first and last index."""
+
+    lines: Any  # int64
+    firsts: Any  # int64
+    tops: Any  # int64: the largest index of the row (indices increase)
+    records: int = 0  # the records counted with them (rows with or without features)
+
+    @staticmethod
+    def empty() -> _Spans:
+        import numpy as np
+
+        none = np.zeros(0, np.int64)
+        return _Spans(none, none, none)
+
+    @staticmethod
+    def of(scan: RawScan) -> _Spans:
+        import numpy as np
+
+        has = np.diff(scan.offsets) > 0
+        return _Spans(
+            scan.lines[has], scan.indices[scan.offsets[:-1][has]], scan.indices[scan.offsets[1:][has] - 1],
+            len(scan.lines),
+        )
+
+    def join(self, other: _Spans) -> _Spans:
+        import numpy as np
+
+        return _Spans(*(np.concatenate([a, b]) for a, b in (
+            (self.lines, other.lines), (self.firsts, other.firsts), (self.tops, other.tops)
+        )), self.records + other.records)  # fmt: skip
+
+
+# A line both the exact parser and Spark's libsvm reader read alike, and the vectorised parse
+# too (:func:`scan_raw`'s plain rows, less tabs, comments and ``qid``: :func:`libsvm_plain`):
+# spaces, a label, then ``index:value`` pairs of 1-15 digit indices; numbers in the grammar
+# :func:`scan_raw` checks byte by byte.  RE2 (Arrow's regex engine) matches it in linear time.
+_PLAIN_NUM = rf"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]{{1,{MAX_EXPONENT_DIGITS}}})?"
+_PLAIN_LINE = (
+    rf"^ *(?:{_PLAIN_NUM}(?: +[0-9]{{1,{MAX_INDEX_DIGITS}}}:{_PLAIN_NUM})*)? *(?:\r\n|\n|\r)?$"
+)
+
+
+def plain_spans(numbers: Any, pieces: list[bytes]) -> tuple[_Spans, Any]:
+    """The survey's fast path: which lines (``pieces`` with their breaks, numbered ``numbers``)
+    match :data:`_PLAIN_LINE` with strictly increasing indices, and their spans; and the
+    positions of the other lines, left to :func:`scan_raw`.  Only the indices are parsed (from
+    the digits before each ``:``); a matching line's values are numbers by the grammar alone."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    n = len(pieces)
+    data = b"".join(pieces)
+    ends = np.cumsum(np.fromiter(map(len, pieces), np.int64, n))
+    offsets = np.zeros(n + 1, np.int32 if len(data) < 2**31 else np.int64)
+    offsets[1:] = ends
+    kind = pa.binary() if offsets.dtype == np.int32 else pa.large_binary()
+    lines = pa.Array.from_buffers(kind, n, [None, pa.py_buffer(offsets), pa.py_buffer(data)])
+    plain = pc.match_substring_regex(lines, _PLAIN_LINE).to_numpy(zero_copy_only=False)
+    arr = np.frombuffer(data, np.uint8)
+    colons = np.flatnonzero(arr == ord(":"))
+    index = np.zeros(len(colons), np.int64)  # the digits before each colon (garbage off plain lines)
+    alive = np.ones(len(colons), bool)
+    for k in range(1, MAX_INDEX_DIGITS + 1):
+        digit = arr[np.maximum(colons - k, 0)] - np.uint8(ord("0"))
+        alive &= (digit < 10) & (colons - k >= 0)
+        if not alive.any():
+            break
+        index += np.where(alive, digit.astype(np.int64) * 10 ** (k - 1), 0)
+    counts = np.diff(np.searchsorted(colons, ends), prepend=0)  # colons per line
+    line_of = np.repeat(np.arange(n), counts)
+    if len(index) > 1:  # not strictly increasing within a line: not plain
+        row_start = np.ones(len(index), bool)
+        row_start[1:] = line_of[1:] != line_of[:-1]
+        plain[line_of[~row_start & (np.r_[0, index[:-1]] >= index)]] = False
+    first = np.cumsum(counts) - counts
+    has = plain & (counts > 0)
+    # a plain line is blank (no record) when its first byte past any spaces is its break
+    starts = ends - np.fromiter(map(len, pieces), np.int64, n)
+    lead = arr[np.minimum(starts, max(len(arr) - 1, 0))] if len(arr) else np.zeros(n, np.uint8)
+    blank = plain & (counts == 0) & ((ends == starts) | np.isin(lead, list(b" \r\n")))
+    for k in np.flatnonzero(blank & (ends > starts) & (lead == ord(" "))):
+        blank[k] = not pieces[k].strip(b" \r\n")
+    spans = _Spans(
+        np.asarray(numbers, np.int64)[has], index[first[has]], index[first[has] + counts[has] - 1],
+        int(plain.sum() - blank.sum()),
+    )
+    return spans, np.flatnonzero(~plain)
+
+
+def _stats(
+    spans: _Spans, others: list[tuple[int, str]], *, plain: bool = False, records: int = 0
+) -> SvmlightStats:
     """:class:`SvmlightStats` of the vectorised rows and the ``others`` (exact parser); of the
     rows holding the largest index, the first line is kept, as the line-by-line count does."""
-    import numpy as np
-
-    counts = np.diff(scan.offsets)
-    has = counts > 0
-    firsts = scan.indices[scan.offsets[:-1][has]]
-    tops = scan.indices[scan.offsets[1:][has] - 1]
-    lines = scan.lines[has]
-    out = SvmlightStats(rows=int(has.sum()), rows_with_index_0=int((firsts == 0).sum()))
+    firsts, tops, lines = spans.firsts, spans.tops, spans.lines
+    out = SvmlightStats(rows=len(tops), rows_with_index_0=int((firsts == 0).sum()))
+    out.plain, out.records = plain, records
     if len(tops):
         out.max_index = int(tops.max())
         out.max_line = int(lines[tops == out.max_index].min())
