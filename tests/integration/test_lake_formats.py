@@ -326,7 +326,8 @@ def test_json_spark_reader_matches_keys_by_case_as_the_parse_does(spark, ctx, tm
     lines = ['{"ID": 5, "id": 1}', '{"id": 2, "Id": "x"}', '{"ID": 7}', '{"iD": null, "id": 3}']
     (tmp_path / "c.jsonl").write_text("".join(x + "\n" for x in lines * 2), encoding="utf-8")
     calls = _spied(monkeypatch)
-    spark_read, parsed = _read_both(spark, ctx, tmp_path / "c.jsonl", {"id": ("bigint", None)}, split_bytes=1 << 20)
+    declared = {"id": ("bigint", None)}
+    spark_read, parsed = _read_both(spark, ctx, tmp_path / "c.jsonl", declared, split_bytes=1 << 20)
     assert calls == ["j"] and spark_read == parsed
     assert spark_read[2] == [repr(Row(id=v)) for v in (1, 2, None, 3) * 2]
     assert spark_read[3] == {"ID": 4, "Id": 2, "iD": 2}

@@ -572,9 +572,12 @@ class _Spans:
     def join(self, other: _Spans) -> _Spans:
         import numpy as np
 
-        return _Spans(*(np.concatenate([a, b]) for a, b in (
-            (self.lines, other.lines), (self.firsts, other.firsts), (self.tops, other.tops)
-        )), self.records + other.records)  # fmt: skip
+        return _Spans(
+            np.concatenate([self.lines, other.lines]),
+            np.concatenate([self.firsts, other.firsts]),
+            np.concatenate([self.tops, other.tops]),
+            self.records + other.records,
+        )
 
 
 # A line both the exact parser and Spark's libsvm reader read alike, and the vectorised parse
@@ -598,7 +601,8 @@ def plain_spans(numbers: Any, pieces: list[bytes]) -> tuple[_Spans, Any]:
 
     n = len(pieces)
     data = b"".join(pieces)
-    ends = np.cumsum(np.fromiter(map(len, pieces), np.int64, n))
+    lengths = np.fromiter(map(len, pieces), np.int64, n)
+    ends = np.cumsum(lengths)
     offsets = np.zeros(n + 1, np.int32 if len(data) < 2**31 else np.int64)
     offsets[1:] = ends
     kind = pa.binary() if offsets.dtype == np.int32 else pa.large_binary()
@@ -623,11 +627,11 @@ def plain_spans(numbers: Any, pieces: list[bytes]) -> tuple[_Spans, Any]:
     first = np.cumsum(counts) - counts
     has = plain & (counts > 0)
     # a plain line is blank (no record) when its first byte past any spaces is its break
-    starts = ends - np.fromiter(map(len, pieces), np.int64, n)
+    starts = ends - lengths
     lead = arr[np.minimum(starts, max(len(arr) - 1, 0))] if len(arr) else np.zeros(n, np.uint8)
     blank = plain & (counts == 0) & ((ends == starts) | np.isin(lead, list(b" \r\n")))
-    for k in np.flatnonzero(blank & (ends > starts) & (lead == ord(" "))):
-        blank[k] = not pieces[k].strip(b" \r\n")
+    for j in np.flatnonzero(blank & (ends > starts) & (lead == ord(" "))):
+        blank[j] = not pieces[j].strip(b" \r\n")
     spans = _Spans(
         np.asarray(numbers, np.int64)[has], index[first[has]], index[first[has] + counts[has] - 1],
         int(plain.sum() - blank.sum()),
