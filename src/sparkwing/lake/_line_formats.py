@@ -38,6 +38,7 @@ import orjson
 
 from sparkwing.config import S3Settings, SourceSpec
 from sparkwing.errors import SourceError
+from sparkwing.lake import _json_shape
 from sparkwing.lake._arff import ArffHeader, ArffReader, parse_arff_header
 from sparkwing.lake._json import (
     OTHER_KEYS,
@@ -204,7 +205,7 @@ class _JsonKinds(_Summary):
         self.reader = reader
 
     def summarise(self, records: list[tuple[int, str]]) -> KeyKinds:
-        return self.reader.kinds(records)
+        return _json_shape.kinds(self.reader, records)
 
     def merge(self, a: KeyKinds, b: KeyKinds) -> KeyKinds:
         return a.merge(b)
@@ -224,7 +225,7 @@ class _JsonCheck(_Summary):
     def summarise(self, records: list[tuple[int, str]]) -> JsonCheck:
         if self._cache is None:
             self._cache = self.reader.converters()
-        return self.reader.check(records, self._cache)
+        return _json_shape.check(self.reader, records, self._cache)
 
     def merge(self, a: JsonCheck, b: JsonCheck) -> JsonCheck:
         return a.merge(b)
