@@ -157,3 +157,52 @@ def test_extra_keys_past_the_cap_are_counted_line_by_line():
     records = _records([wide] * 3)
     got = shape.check(reader, records, reader.converters())
     assert got == reader.check(records, reader.converters()) and got.extra[0][OTHER_KEYS] == 9
+
+
+def _raw_block(records: list[tuple[int, str]], breaks: list[str]):
+    from sparkwing.lake._lines import RawBlock
+
+    pieces = [(t + breaks[k % len(breaks)]).encode() for k, (_, t) in enumerate(records)]
+    if pieces and breaks[-1] == "":  # the file's last line, without a break
+        pieces[-1] = records[-1][1].encode()
+    return RawBlock([n for n, _ in records], pieces)
+
+
+BREAK_LISTS = st.lists(st.sampled_from(["\n", "\r\n", "\r"]), min_size=1, max_size=3).map(lambda b: [*b, ""])
+
+
+@settings(deadline=None, max_examples=300)
+@given(blocks(), BREAK_LISTS)
+def test_raw_lines_are_summarised_as_their_texts(texts, breaks):
+    """Physical lines (not decoded: RE2 over their bytes) give what their texts give, for
+    inferred and declared columns alike."""
+    records = [(n, t) for n, t in _records(texts) if "\r" not in t and "\n" not in t]
+    try:
+        records = [(n, t) for n, t in records if t.encode()]
+    except UnicodeEncodeError:  # a lone surrogate: no UTF-8 file holds it
+        return
+    raw = _raw_block(records, breaks)
+    assert raw.records() == records
+    reader = JsonReader((), STRICT, "UTC", declared=False)
+    try:
+        want = reader.kinds(records)
+    except (orjson.JSONEncodeError, TypeError):
+        return
+    assert _kinds_fields(shape.kinds_raw(reader, raw)) == _kinds_fields(want)
+    declared = JsonReader((JsonColumn("a", "int"), JsonColumn("b", "string")), STRICT, "UTC", declared=True)
+    conv = declared.converters()
+    got, want_check = shape.check_raw(declared, raw, conv), declared.check(records, conv)
+    assert got == want_check
+    assert [list(e.items()) for e in got.extra] == [list(e.items()) for e in want_check.extra]
+
+
+def test_raw_lines_of_one_shape_with_other_characters():
+    """Keys and strings outside ASCII, read byte by byte by RE2, still match (and only)
+    their own shape."""
+    reader = JsonReader((), STRICT, "UTC", declared=False)
+    texts = ['{"clé": "été ☃ \U0001f600", "n": 1}', '{"clé": "ü", "n": 2}', '{"cle": "u", "n": 3}',
+             '{"clé": "x", "n": 4}']  # fmt: skip
+    records = _records(texts)
+    raw = _raw_block(records, ["\r\n", ""])
+    assert shape.shaped_raw(raw.pieces, shape.shape_of(texts[0], None)).tolist() == [True, True, False, True]
+    assert _kinds_fields(shape.kinds_raw(reader, raw)) == _kinds_fields(reader.kinds(records))

@@ -286,3 +286,46 @@ def _raw(text: str) -> bytes:
     """``\\xff``/``\\xfe`` stand for bytes that are not UTF-8."""
     return text.encode().replace("\xff".encode(), b"\xff").replace("\xfe".encode(), b"\xfe")
 
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    parts=st.lists(
+        st.tuples(st.sampled_from(["", "a", "bb", " ", "caf\u00e9", "\xff", "x\xfey", "bad"]),
+                  st.sampled_from(["\n", "\r\n", "\r", "\n\n", "\r\r\n"])),  # fmt: skip
+        max_size=40,
+    ),
+    tail=st.sampled_from(["", "end", "\r"]),
+    split_bytes=st.integers(1, 50),
+    block_bytes=st.integers(1, 16),
+    batch=st.integers(1, 5),
+    skip_first=st.integers(0, 2),
+    skip_blank=st.booleans(),
+)
+def test_raw_blocks_are_the_blocks_parse_records_makes(
+    tmp_path_factory, parts, tail, split_bytes, block_bytes, batch, skip_first, skip_blank
+):
+    """``raw_blocks`` (lines not decoded) gives the records ``parse_records`` gives, in the same
+    blocks, each line raw with its break, and the same undecodable lines."""
+    import sparkwing.lake._lines as lines_mod
+    from sparkwing.lake._lines import reader_at
+
+    data = b"".join(_raw(t) + br.encode() for t, br in parts) + tail.encode()
+    path = tmp_path_factory.mktemp("raw") / "f.txt"
+    path.write_bytes(data)
+    splits = scan_local(plan_splits([SourceFile(str(path), len(data))], split_bytes), None, None)
+    fmt = _Blocks(batch, skip_first, skip_blank)
+    for split in splits:
+        raw, walk = reader_at(split, None), reader_at(split, None)
+        try:
+            with pytest.MonkeyPatch.context() as mp:
+                mp.setattr(lines_mod, "BLOCK_BYTES", block_bytes)
+                got = list(fmt.raw_blocks(raw, split.end))
+                want = list(fmt.parse_records(walk, split.end))
+        finally:
+            raw.close()
+            walk.close()
+        want_records = [list(zip(b.lines, b.columns[0], strict=True)) for b in want if b.lines]
+        assert [b.records() for b in got if b.pieces] == want_records
+        assert [x for b in got for x in b.bad] == [x for b in want for x in b.bad]
+        assert (raw.offset, raw.line) == (walk.offset, walk.line)

@@ -39,6 +39,7 @@ from sparkwing.lake._json import (
     KeyKinds,
     kind_of,
 )
+from sparkwing.lake._lines import RawBlock, strip_break
 
 MAX_SHAPE_KEYS = 256  # a wider first line takes the line-by-line pass (a smaller regex stays fast)
 
@@ -72,6 +73,11 @@ class Shape:
     keys: tuple[str, ...]
     bits: tuple[int, ...]
     pattern: str
+
+    @property
+    def raw_pattern(self) -> str:
+        """The pattern of a physical line of the shape, with its break (see :func:`shaped_raw`)."""
+        return self.pattern[:-1] + "(?:\\r\\n|\\n|\\r)?$"
 
 
 def _value(value: Any, sql: str | None) -> tuple[str, int] | None:
@@ -144,13 +150,86 @@ def shaped(texts: list[str], shape: Shape) -> Any:
     return match
 
 
+def shaped_raw(pieces: list[bytes], shape: Shape) -> Any:
+    """:func:`shaped` of physical lines of valid UTF-8 (each with its break, or none), not
+    decoded: RE2 reads the bytes one by one (Latin-1), which on valid UTF-8 matches what it
+    matches in the text (the pattern's characters outside ASCII match their own bytes, and
+    the bytes of any other such character are taken one by one by the classes that take it).
+    A line's length is its bytes here: at least its characters (so never more is taken)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    n = len(pieces)
+    lengths = np.fromiter(map(len, pieces), np.int64, n)
+    data = b"".join(pieces)
+    offsets = np.zeros(n + 1, np.int32 if len(data) < 2**31 else np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    kind = pa.binary() if offsets.dtype == np.int32 else pa.large_binary()
+    lines = pa.Array.from_buffers(kind, n, [None, pa.py_buffer(offsets), pa.py_buffer(data)])
+    match = pc.match_substring_regex(lines, shape.raw_pattern).to_numpy(zero_copy_only=False)
+    match &= lengths <= PLAIN_LINE_CHARS
+    for k in np.flatnonzero(match & (lengths >= 2 * _DEEP)):
+        piece = pieces[k]
+        match[k] = piece.count(b"[") + piece.count(b"{") < _DEEP
+    return match
+
+
+class _Texts:
+    """A block's records as decoded ``(line, text)``."""
+
+    def __init__(self, records: list[tuple[int, str]]) -> None:
+        self.items = records
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def first(self) -> str:
+        return self.items[0][1]
+
+    def match(self, shape: Shape) -> Any:
+        return shaped([t for _, t in self.items], shape)
+
+    def without(self, match: Any) -> _Texts:
+        return _Texts([r for r, ok in zip(self.items, match.tolist(), strict=True) if not ok])
+
+    def records(self) -> list[tuple[int, str]]:
+        return self.items
+
+
+class _Raw:
+    """A block's records as physical lines of valid UTF-8 (:meth:`LineFormat.raw_blocks`)."""
+
+    def __init__(self, block: RawBlock) -> None:
+        self.block = block
+
+    def __len__(self) -> int:
+        return len(self.block.pieces)
+
+    def first(self) -> str:
+        return strip_break(self.block.pieces[0]).decode("utf-8")
+
+    def match(self, shape: Shape) -> Any:
+        return shaped_raw(self.block.pieces, shape)
+
+    def without(self, match: Any) -> _Raw:
+        import numpy as np
+
+        keep = np.flatnonzero(~match).tolist()
+        numbers, pieces = self.block.numbers, self.block.pieces
+        return _Raw(RawBlock([numbers[k] for k in keep], [pieces[k] for k in keep]))
+
+    def records(self) -> list[tuple[int, str]]:
+        return self.block.records()
+
+
 MAX_SHAPES = 4  # shapes tried per block: a null in the first line leaves its key's kind open
 
 
 def _split(
-    records: list[tuple[int, str]], declared: dict[str, str] | None
-) -> tuple[list[tuple[Shape, int]], list[tuple[int, str]]] | None:
-    """The shapes of the block, each with its count of lines, and the records of none; None
+    lines: _Texts | _Raw, declared: dict[str, str] | None
+) -> tuple[list[tuple[Shape, int]], Any] | None:
+    """The shapes of the block, each with its count of lines, and the lines of none; None
     when the first line has no shape it matches (then the block takes the line-by-line pass).
 
     The first shape is the first line's; each next one is that of the first line no shape
@@ -159,35 +238,53 @@ def _split(
     come out in the order the line-by-line pass finds them.
     """
     shapes: list[tuple[Shape, int]] = []
-    rest = records
-    while rest and len(shapes) < MAX_SHAPES:
-        shape = shape_of(rest[0][1], declared)
-        match = None if shape is None else shaped([t for _, t in rest], shape)
+    rest = lines
+    while len(rest) and len(shapes) < MAX_SHAPES:
+        shape = shape_of(rest.first(), declared)
+        match = None if shape is None else rest.match(shape)
         if shape is None or match is None or not match[0]:
             break
         shapes.append((shape, int(match.sum())))
-        rest = [r for r, ok in zip(rest, match.tolist(), strict=True) if not ok]
+        rest = rest.without(match)
     return (shapes, rest) if shapes else None
 
 
 def kinds(reader: JsonReader, records: list[tuple[int, str]]) -> KeyKinds:
     """:meth:`JsonReader.kinds` of a block (inferred columns), the shaped lines counted at once."""
-    found = None if reader.options.exact_decimals else _split(records, None)
+    return _kinds(reader, _Texts(records))
+
+
+def kinds_raw(reader: JsonReader, block: RawBlock) -> KeyKinds:
+    """:func:`kinds` of a block of physical lines of valid UTF-8, the shaped ones not decoded."""
+    return _kinds(reader, _Raw(block))
+
+
+def _kinds(reader: JsonReader, lines: _Texts | _Raw) -> KeyKinds:
+    found = None if reader.options.exact_decimals else _split(lines, None)
     if found is None:
-        return reader.kinds(records)
+        return reader.kinds(lines.records())
     shapes, rest = found
     out = KeyKinds()
     for shape, n in shapes:
         out.merge(KeyKinds(dict(zip(shape.keys, shape.bits, strict=True)), rows=n))
-    return out.merge(reader.kinds(rest)) if rest else out
+    return out.merge(reader.kinds(rest.records())) if len(rest) else out
 
 
 def check(reader: JsonReader, records: list[tuple[int, str]], converters: list[Any]) -> JsonCheck:
     """:meth:`JsonReader.check` of a block (declared columns), the shaped lines counted at once."""
+    return _check(reader, _Texts(records), converters)
+
+
+def check_raw(reader: JsonReader, block: RawBlock, converters: list[Any]) -> JsonCheck:
+    """:func:`check` of a block of physical lines of valid UTF-8, the shaped ones not decoded."""
+    return _check(reader, _Raw(block), converters)
+
+
+def _check(reader: JsonReader, lines: _Texts | _Raw, converters: list[Any]) -> JsonCheck:
     declared = {c.name: c.sql for c in reader.columns}
-    found = None if reader.options.exact_decimals else _split(records, declared)
+    found = None if reader.options.exact_decimals else _split(lines, declared)
     if found is None:
-        return reader.check(records, converters)
+        return reader.check(lines.records(), converters)
     shapes, rest = found
     rows, bits, extra = 0, dict.fromkeys(declared, 0), dict[str, int]()
     for shape, n in shapes:
@@ -198,17 +295,17 @@ def check(reader: JsonReader, records: list[tuple[int, str]], converters: list[A
             else:
                 extra[key] = extra.get(key, 0) + n
     if len(extra) >= MAX_EXTRA_KEYS:  # the cap decides which names: count line by line
-        return reader.check(records, converters)
-    if not rest:
+        return reader.check(lines.records(), converters)
+    if not len(rest):
         return JsonCheck(rows, extra=[extra] if extra else [], kinds=bits)
-    slow = reader.check(rest, converters)
+    slow = reader.check(rest.records(), converters)
     # (the kinds are known unless a line is not an object: then the check has none)
     kinds_ = {c: bits[c] | slow.kinds.get(c, 0) for c in declared} if slow.kinds else {}
     if slow.rejected:
         return JsonCheck(rows + slow.rows, slow.rejected, slow.unproven, [], kinds_, False)
     for part in slow.extra:  # one dict: the rest's keys, counted in line order
         if OTHER_KEYS in part or len(extra.keys() | part.keys()) >= MAX_EXTRA_KEYS:
-            return reader.check(records, converters)  # the cap decides which names: count in order
+            return reader.check(lines.records(), converters)  # the cap decides: count in order
         for key, count in part.items():
             extra[key] = extra.get(key, 0) + count
     return JsonCheck(rows + slow.rows, 0, slow.unproven, [extra] if extra else [], kinds_, slow.plain)

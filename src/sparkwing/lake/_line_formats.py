@@ -28,6 +28,7 @@ and small per-split summaries.  Passes over the data, each a Spark job over the 
 
 from __future__ import annotations
 
+import codecs
 import pickle
 import re
 from collections.abc import Callable, Iterator
@@ -59,6 +60,7 @@ from sparkwing.lake._lines import (
     Block,
     LineFormat,
     LineReader,
+    RawBlock,
     Split,
     parse_splits,
     plan_splits,
@@ -199,13 +201,36 @@ class _Summary(_Lazy):
             yield Block([[pickle.dumps(total)]], [0])
 
 
-class _JsonKinds(_Summary):
+class _JsonSummary(_Summary):
+    """A JSON first pass: one summary per block, of raw lines when the text is UTF-8
+    (:meth:`~sparkwing.lake._lines.LineFormat.raw_blocks`: the lines of a shape are never
+    decoded, :mod:`sparkwing.lake._json_shape`)."""
+
     def __init__(self, reader: JsonReader, encoding: str) -> None:
         super().__init__(encoding)
         self.reader = reader
 
+    def summarise_raw(self, block: RawBlock) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def block_parts(self, lines: LineReader, end: int) -> Iterator[list[Any]]:
+        """The summaries of each block, the part of its undecodable lines last."""
+        if codecs.lookup(self.encoding).name != "utf-8":
+            for block in LineFormat.parse_records(self, lines, end):
+                parts = [pickle.loads(blob) for blob in block.columns[0]]
+                yield parts + ([self.undecodable(len(block.bad))] if block.bad else [])
+            return
+        for raw in self.raw_blocks(lines, end):
+            parts = [self.summarise_raw(raw)] if raw.pieces else []
+            yield parts + ([self.undecodable(len(raw.bad))] if raw.bad else [])
+
+
+class _JsonKinds(_JsonSummary):
     def summarise(self, records: list[tuple[int, str]]) -> KeyKinds:
         return _json_shape.kinds(self.reader, records)
+
+    def summarise_raw(self, block: RawBlock) -> KeyKinds:
+        return _json_shape.kinds_raw(self.reader, block)
 
     def merge(self, a: KeyKinds, b: KeyKinds) -> KeyKinds:
         return a.merge(b)
@@ -213,19 +238,29 @@ class _JsonKinds(_Summary):
     def undecodable(self, n: int) -> KeyKinds:
         return KeyKinds(rows=n, rejected=n)
 
+    def parse_records(self, lines: LineReader, end: int) -> Iterator[Block]:
+        total = None
+        for parts in self.block_parts(lines, end):
+            for part in parts:
+                total = part if total is None else total.merge(part)
+        if total is not None:
+            yield Block([[pickle.dumps(total)]], [0])
 
-class _JsonCheck(_Summary):
+
+class _JsonCheck(_JsonSummary):
     """The check pass of declared columns (:meth:`JsonReader.check`); a split stops at its
     first block that is not clean (the file then takes the counted read)."""
 
-    def __init__(self, reader: JsonReader, encoding: str) -> None:
-        super().__init__(encoding)
-        self.reader = reader
-
-    def summarise(self, records: list[tuple[int, str]]) -> JsonCheck:
+    def _converters(self) -> list[Any]:
         if self._cache is None:
             self._cache = self.reader.converters()
-        return _json_shape.check(self.reader, records, self._cache)
+        return self._cache
+
+    def summarise(self, records: list[tuple[int, str]]) -> JsonCheck:
+        return _json_shape.check(self.reader, records, self._converters())
+
+    def summarise_raw(self, block: RawBlock) -> JsonCheck:
+        return _json_shape.check_raw(self.reader, block, self._converters())
 
     def merge(self, a: JsonCheck, b: JsonCheck) -> JsonCheck:
         return a.merge(b)
@@ -235,11 +270,9 @@ class _JsonCheck(_Summary):
 
     def parse_records(self, lines: LineReader, end: int) -> Iterator[Block]:
         total = JsonCheck()
-        for block in LineFormat.parse_records(self, lines, end):
-            for blob in block.columns[0]:
-                total.merge(pickle.loads(blob))
-            if block.bad:  # undecodable lines
-                total.merge(self.undecodable(len(block.bad)))
+        for parts in self.block_parts(lines, end):
+            for part in parts:
+                total.merge(part)
             if not total.clean:
                 break
         yield Block([[pickle.dumps(total)]], [0])

@@ -107,6 +107,20 @@ class Block:
     bad: list[tuple[int, str, str]] = field(default_factory=list)  # (line, raw, reason)
 
 
+@dataclass
+class RawBlock:
+    """One block of records as raw lines: see :meth:`LineFormat.raw_blocks`."""
+
+    numbers: list[int]  # line number of each record
+    pieces: list[bytes]  # each record's physical line, with its break
+    bad: list[tuple[int, str, str]] = field(default_factory=list)  # (line, raw, reason)
+
+    def records(self, which: Iterable[int] | None = None) -> list[tuple[int, str]]:
+        """``(line, text)`` of the records (or those at ``which``), as ``parse_block`` takes them."""
+        idx = range(len(self.pieces)) if which is None else which
+        return [(self.numbers[k], strip_break(self.pieces[k]).decode("utf-8")) for k in idx]
+
+
 class LineFormat:
     """A line-based format: one record per physical line.  Override ``parse_block``."""
 
@@ -183,6 +197,65 @@ class LineFormat:
                     batch, bad = [], []
         if batch or bad:
             yield self._block(batch, bad)
+
+    def raw_blocks(self, lines: LineReader, end: int) -> Iterator[RawBlock]:
+        """The blocks :meth:`parse_records` would hand to ``parse_block``, but as raw lines
+        (with their breaks, not decoded) and their line numbers; the undecodable lines seen
+        meanwhile ride along as bad records, as there.  UTF-8 only: a buffered run of lines
+        that decodes whole is not decoded line by line (nor one split into blank and not)."""
+        import numpy as np
+
+        numbers: list[int] = []
+        pieces: list[bytes] = []
+        bad: list[tuple[int, str, str]] = []
+        skip = self.skip_first if lines.offset == 0 else 0
+        encoding, limit, blank = self.encoding, self.batch_records, self.skip_blank
+        while True:
+            number, raws = lines.take(end)
+            if not raws:
+                break
+            if skip:
+                cut = min(skip, len(raws))
+                skip -= cut
+                number, raws = number + cut, raws[cut:]
+            n = len(raws)
+            data = b"".join(raws)
+            try:
+                data.decode(encoding)
+                nums: list[int] = list(range(number, number + n))
+            except UnicodeDecodeError:
+                nums, kept = [], []
+                for k, raw in enumerate(raws):
+                    try:
+                        strip_break(raw).decode(encoding)
+                    except UnicodeDecodeError:
+                        text = strip_break(raw).decode(encoding, "backslashreplace")
+                        bad.append((number + k, text, f"not valid {encoding} text"))
+                        continue
+                    nums.append(number + k)
+                    kept.append(raw)
+                raws = kept
+            if blank and raws:  # an empty line (its break alone) is no record
+                size = np.fromiter(map(len, raws), np.int64, len(raws))
+                arr = np.frombuffer(b"".join(raws) if len(raws) < n else data, np.uint8)
+                ends = np.cumsum(size)
+                last, before = arr[ends - 1], arr[np.maximum(ends - 2, 0)]
+                brk = (last == 10) * (1 + ((before == 13) & (size >= 2))) + (last == 13)
+                keep = np.flatnonzero(size > brk)
+                if len(keep) < len(raws):
+                    raws = [raws[k] for k in keep.tolist()]
+                    nums = [nums[k] for k in keep.tolist()]
+            i = 0
+            while i < len(raws):
+                room = limit - len(pieces)
+                pieces.extend(raws[i : i + room])
+                numbers.extend(nums[i : i + room])
+                i += room
+                if len(pieces) >= limit:
+                    yield RawBlock(numbers, pieces, bad)
+                    numbers, pieces, bad = [], [], []
+        if pieces or bad:
+            yield RawBlock(numbers, pieces, bad)
 
     def _block(self, batch: list[tuple[int, str]], bad: list[tuple[int, str, str]]) -> Block:
         block = self.parse_block(batch) if batch else Block([[] for _ in self.columns], [])
