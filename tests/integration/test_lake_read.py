@@ -260,3 +260,13 @@ def test_overlapping_uncompressed_cache_windows_restore_the_session_setting(spar
     assert spark.conf.get(key) == "false"  # the second window is still open
     second.__exit__(None, None, None)
     assert spark.conf.get(key) == "true"
+
+
+def test_spark_type_is_what_the_jvm_parses(spark):
+    """The types built in Python for the schema are the ones Spark's own DDL parser gives."""
+    from pyspark.sql import types as T
+
+    from sparkwing.lake._quarantine import _ALIASES, spark_type
+
+    for sql in sorted({*_ALIASES.values(), "decimal(10,2)", "decimal(38,0)", "array<int>"}):
+        assert spark_type(sql) == T._parse_datatype_string(sql), sql

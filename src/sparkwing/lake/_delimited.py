@@ -71,6 +71,7 @@ from sparkwing.lake._quarantine import (
     cast_sql,
     q,
     settle,
+    spark_type,
     sql_str,
     uncompressed_cache,
 )
@@ -99,6 +100,7 @@ def header_fields(
     fmt = CsvFormat(
         names=(), delimiter=delimiter, quote_char=quote, escape=escape, encoding=encoding, raw_only=True
     )
+    fmt.batch_records = 1  # the first record is the whole answer: not a block of the head's
     reader = LineReader(io.BytesIO(head), 0, 1, where)
     for block in fmt.parse_records(reader, -1):
         for _line, raw, reason in block.bad:
@@ -260,7 +262,7 @@ def read_csv_spark(
         opts["timestampFormat"] = next(iter(stamps)) if stamps else spec.timestamp_format  # type: ignore[assignment]
     inferred: list[T.DataType] = []
     if typed and types is not None:
-        inferred = [T._parse_datatype_string(types.get(i, "string")) for i in range(len(plan.names))]
+        inferred = [spark_type(types.get(i, "string")) for i in range(len(plan.names))]
     elif typed and any(n not in plan.declared for n in plan.names):
         infer_opts = {k: v for k, v in opts.items() if k not in ("mode", "columnNameOfCorruptRecord")}
         schema = spark.read.options(**infer_opts, inferSchema="true").csv(paths).schema
@@ -268,7 +270,7 @@ def read_csv_spark(
     fields = []
     for i, n in enumerate(plan.names):
         if n in plan.declared:
-            dtype = T._parse_datatype_string(plan.declared[n])
+            dtype = spark_type(plan.declared[n])
         elif typed and i < len(inferred):
             dtype = inferred[i]
         else:
@@ -815,7 +817,7 @@ class CsvFormat(LineFormat):
                 good_lines.append(number)
             state["badtext"] = False
             cur.clear()
-            if len(good) + len(bad) >= BATCH_RECORDS:
+            if len(good) + len(bad) >= self.batch_records:
                 yield self._csv_block(good, good_lines, bad, nulls)
                 good, good_lines, bad = [], [], []
         lines.mark_stop(*(pending[-1][:2] if pending else (lines.offset, lines.line)))

@@ -60,6 +60,24 @@ def sql_type(name: str, *, source: str = "", column: str = "") -> str:
     )
 
 
+def spark_type(sql: str) -> Any:
+    """The ``pyspark.sql.types`` type of a Spark SQL type name from :func:`sql_type` (or an
+    inferred one), built here: ``T._parse_datatype_string`` asks the JVM, several round trips
+    a column."""
+    from pyspark.sql import types as T
+
+    simple = {
+        "string": T.StringType, "int": T.IntegerType, "bigint": T.LongType, "smallint": T.ShortType,
+        "tinyint": T.ByteType, "double": T.DoubleType, "float": T.FloatType, "boolean": T.BooleanType,
+        "date": T.DateType, "timestamp": T.TimestampType,
+    }  # fmt: skip
+    if sql in simple:
+        return simple[sql]()
+    if m := re.fullmatch(r"decimal\((\d+),(\d+)\)", sql):
+        return T.DecimalType(int(m.group(1)), int(m.group(2)))
+    return T._parse_datatype_string(sql)
+
+
 def cast_reason_key(sql: str, fmt: str | None = None) -> str:
     """The run-record reason of a failed cast to ``sql`` (without the value)."""
     if sql in ("date", "timestamp"):
