@@ -206,3 +206,18 @@ def test_raw_lines_of_one_shape_with_other_characters():
     raw = _raw_block(records, ["\r\n", ""])
     assert shape.shaped_raw(raw.pieces, shape.shape_of(texts[0], None)).tolist() == [True, True, False, True]
     assert _kinds_fields(shape.kinds_raw(reader, raw)) == _kinds_fields(reader.kinds(records))
+
+
+def test_a_pattern_re2_refuses_leaves_the_block_to_the_line_by_line_pass(monkeypatch):
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    def refuse(*args, **kwargs):
+        raise pa.ArrowInvalid("Invalid regular expression: pattern too large - compile failed")
+
+    records = _records(['{"a": 1}', '{"a": 2.5}'])
+    reader = JsonReader((), STRICT, "UTC", declared=False)
+    want = _kinds_fields(reader.kinds(records))
+    monkeypatch.setattr(pc, "match_substring_regex", refuse)
+    assert _kinds_fields(shape.kinds(reader, records)) == want
+    assert _kinds_fields(shape.kinds_raw(reader, _raw_block(records, ["\n", ""]))) == want

@@ -128,6 +128,17 @@ def shape_of(text: str, declared: dict[str, str] | None) -> Shape | None:
     return Shape(tuple(obj), tuple(bits), f"^{_WS}\\{{{body}{_WS}\\}}{_WS}$")
 
 
+def _matches(lines: Any, pattern: str) -> Any:
+    """RE2's verdict per line, or None when RE2 will not take the pattern (too large)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        return pc.match_substring_regex(lines, pattern).to_numpy(zero_copy_only=False)
+    except pa.ArrowException:
+        return None
+
+
 def shaped(texts: list[str], shape: Shape) -> Any:
     """Which lines are of ``shape`` (a numpy bool array), or None when Arrow cannot take the
     texts.  Lines too long for Spark's reader to take alike, or long enough to hold a deep
@@ -135,13 +146,14 @@ def shaped(texts: list[str], shape: Shape) -> Any:
     and :func:`~sparkwing.lake._json._unproven` would judge them)."""
     import numpy as np
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     try:
         lines = pa.array(texts, pa.string())
     except (pa.ArrowException, UnicodeEncodeError):
         return None
-    match = pc.match_substring_regex(lines, shape.pattern).to_numpy(zero_copy_only=False)
+    match = _matches(lines, shape.pattern)
+    if match is None:
+        return None
     lengths = np.fromiter(map(len, texts), np.int64, len(texts))
     match &= lengths <= PLAIN_LINE_CHARS
     for k in np.flatnonzero(match & (lengths >= 2 * _DEEP)):
@@ -158,7 +170,6 @@ def shaped_raw(pieces: list[bytes], shape: Shape) -> Any:
     A line's length is its bytes here: at least its characters (so never more is taken)."""
     import numpy as np
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     n = len(pieces)
     lengths = np.fromiter(map(len, pieces), np.int64, n)
@@ -167,7 +178,9 @@ def shaped_raw(pieces: list[bytes], shape: Shape) -> Any:
     np.cumsum(lengths, out=offsets[1:])
     kind = pa.binary() if offsets.dtype == np.int32 else pa.large_binary()
     lines = pa.Array.from_buffers(kind, n, [None, pa.py_buffer(offsets), pa.py_buffer(data)])
-    match = pc.match_substring_regex(lines, shape.raw_pattern).to_numpy(zero_copy_only=False)
+    match = _matches(lines, shape.raw_pattern)
+    if match is None:
+        return None
     match &= lengths <= PLAIN_LINE_CHARS
     for k in np.flatnonzero(match & (lengths >= 2 * _DEEP)):
         piece = pieces[k]
