@@ -240,20 +240,33 @@ def _walked_blocks(fmt: LineFormat, lines: LineReader, end: int):
         yield batch, bad
 
 
-@settings(max_examples=200, deadline=None)
-@given(
-    parts=st.lists(
+# Lines of every kind (blank, undecodable, several breaks), split and buffered at any size.
+BULK = {
+    "parts": st.lists(
         st.tuples(st.sampled_from(["", "a", "bb", " ", "caf\u00e9", "\xff", "x\xfey", "bad"]),
                   st.sampled_from(["\n", "\r\n", "\r", "\n\n", "\r\r\n"])),  # fmt: skip
         max_size=40,
     ),
-    tail=st.sampled_from(["", "end", "\r"]),
-    split_bytes=st.integers(1, 50),
-    block_bytes=st.integers(1, 16),
-    batch=st.integers(1, 5),
-    skip_first=st.integers(0, 2),
-    skip_blank=st.booleans(),
-)
+    "tail": st.sampled_from(["", "end", "\r"]),
+    "split_bytes": st.integers(1, 50),
+    "block_bytes": st.integers(1, 16),
+    "batch": st.integers(1, 5),
+    "skip_first": st.integers(0, 2),
+    "skip_blank": st.booleans(),
+}
+
+
+def _bulk_splits(tmp_path_factory, parts, tail, split_bytes, batch, skip_first, skip_blank):
+    """The file of ``parts`` then ``tail``, its splits, and a format that keeps each block."""
+    data = b"".join(_raw(t) + br.encode() for t, br in parts) + tail.encode()
+    path = tmp_path_factory.mktemp("bulk") / "f.txt"
+    path.write_bytes(data)
+    splits = scan_local(plan_splits([SourceFile(str(path), len(data))], split_bytes), None, None)
+    return splits, _Blocks(batch, skip_first, skip_blank)
+
+
+@settings(max_examples=200, deadline=None)
+@given(**BULK)
 def test_bulk_records_equal_the_line_by_line_walk(
     tmp_path_factory, parts, tail, split_bytes, block_bytes, batch, skip_first, skip_blank
 ):
@@ -262,11 +275,7 @@ def test_bulk_records_equal_the_line_by_line_walk(
     import sparkwing.lake._lines as lines_mod
     from sparkwing.lake._lines import reader_at
 
-    data = b"".join(_raw(t) + br.encode() for t, br in parts) + tail.encode()
-    path = tmp_path_factory.mktemp("bulk") / "f.txt"
-    path.write_bytes(data)
-    splits = scan_local(plan_splits([SourceFile(str(path), len(data))], split_bytes), None, None)
-    fmt = _Blocks(batch, skip_first, skip_blank)
+    splits, fmt = _bulk_splits(tmp_path_factory, parts, tail, split_bytes, batch, skip_first, skip_blank)
     for split in splits:
         fast, walk = reader_at(split, None), reader_at(split, None)
         try:
@@ -289,19 +298,7 @@ def _raw(text: str) -> bytes:
 
 
 @settings(max_examples=200, deadline=None)
-@given(
-    parts=st.lists(
-        st.tuples(st.sampled_from(["", "a", "bb", " ", "caf\u00e9", "\xff", "x\xfey", "bad"]),
-                  st.sampled_from(["\n", "\r\n", "\r", "\n\n", "\r\r\n"])),  # fmt: skip
-        max_size=40,
-    ),
-    tail=st.sampled_from(["", "end", "\r"]),
-    split_bytes=st.integers(1, 50),
-    block_bytes=st.integers(1, 16),
-    batch=st.integers(1, 5),
-    skip_first=st.integers(0, 2),
-    skip_blank=st.booleans(),
-)
+@given(**BULK)
 def test_raw_blocks_are_the_blocks_parse_records_makes(
     tmp_path_factory, parts, tail, split_bytes, block_bytes, batch, skip_first, skip_blank
 ):
@@ -310,11 +307,7 @@ def test_raw_blocks_are_the_blocks_parse_records_makes(
     import sparkwing.lake._lines as lines_mod
     from sparkwing.lake._lines import reader_at
 
-    data = b"".join(_raw(t) + br.encode() for t, br in parts) + tail.encode()
-    path = tmp_path_factory.mktemp("raw") / "f.txt"
-    path.write_bytes(data)
-    splits = scan_local(plan_splits([SourceFile(str(path), len(data))], split_bytes), None, None)
-    fmt = _Blocks(batch, skip_first, skip_blank)
+    splits, fmt = _bulk_splits(tmp_path_factory, parts, tail, split_bytes, batch, skip_first, skip_blank)
     for split in splits:
         raw, walk = reader_at(split, None), reader_at(split, None)
         try:

@@ -148,6 +148,20 @@ class LineFormat:
     def parse_block(self, records: list[tuple[int, str]]) -> Block:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def _runs(self, lines: LineReader, end: int) -> Iterator[tuple[int, list[bytes]]]:
+        """Buffered runs of the split's lines (:meth:`LineReader.take`), past the lines
+        ``skip_first`` leaves out at the start of a file: (first line number, raw lines)."""
+        skip = self.skip_first if lines.offset == 0 else 0
+        while True:
+            number, raws = lines.take(end)
+            if not raws:
+                return
+            if skip:
+                cut = min(skip, len(raws))
+                skip -= cut
+                number, raws = number + cut, raws[cut:]
+            yield number, raws
+
     def parse_records(self, lines: LineReader, end: int) -> Iterator[Block]:
         """Records of one split: lines starting before ``end``, in blocks of ``batch_records``
         decodable records (the undecodable ones seen meanwhile ride along as bad records).
@@ -157,16 +171,8 @@ class LineFormat:
         """
         batch: list[tuple[int, str]] = []
         bad: list[tuple[int, str, str]] = []
-        skip = self.skip_first if lines.offset == 0 else 0
         encoding, limit, blank = self.encoding, self.batch_records, self.skip_blank
-        while True:
-            number, raws = lines.take(end)
-            if not raws:
-                break
-            if skip:
-                cut = min(skip, len(raws))
-                skip -= cut
-                number, raws = number + cut, raws[cut:]
+        for number, raws in self._runs(lines, end):
             # A raw line ends in exactly one break (LF, CR LF or CR) or none: rstrip drops it.
             texts = [r.rstrip(b"\r\n") for r in raws]
             try:
@@ -208,16 +214,8 @@ class LineFormat:
         numbers: list[int] = []
         pieces: list[bytes] = []
         bad: list[tuple[int, str, str]] = []
-        skip = self.skip_first if lines.offset == 0 else 0
         encoding, limit, blank = self.encoding, self.batch_records, self.skip_blank
-        while True:
-            number, raws = lines.take(end)
-            if not raws:
-                break
-            if skip:
-                cut = min(skip, len(raws))
-                skip -= cut
-                number, raws = number + cut, raws[cut:]
+        for number, raws in self._runs(lines, end):
             n = len(raws)
             data = b"".join(raws)
             try:
