@@ -322,3 +322,16 @@ def test_raw_blocks_are_the_blocks_parse_records_makes(
         assert [b.records() for b in got if b.pieces] == want_records
         assert [x for b in got for x in b.bad] == [x for b in want for x in b.bad]
         assert (raw.offset, raw.line) == (walk.offset, walk.line)
+
+
+def test_raw_blocks_read_utf8_only():
+    import io
+
+    fmt = _Blocks(3, 0, True)
+    fmt.encoding = "utf-16"
+    with pytest.raises(ValueError, match="UTF-8 text, not utf-16"):
+        list(fmt.raw_blocks(LineReader(io.BytesIO(b"a\n"), 0, 1, "mem"), -1))
+    fmt.encoding = "UTF8"
+    assert [b.records() for b in fmt.raw_blocks(LineReader(io.BytesIO(b"a\n\nb"), 0, 1, "mem"), -1)] == [
+        [(1, "a"), (3, "b")]
+    ]

@@ -209,7 +209,12 @@ class LineFormat:
         (with their breaks, not decoded) and their line numbers; the undecodable lines seen
         meanwhile ride along as bad records, as there.  UTF-8 only: a buffered run of lines
         that decodes whole is not decoded line by line (nor one split into blank and not)."""
+        import codecs
+
         import numpy as np
+
+        if codecs.lookup(self.encoding).name != "utf-8":  # a run of lines decodes as its lines
+            raise ValueError(f"raw_blocks reads UTF-8 text, not {self.encoding}")
 
         numbers: list[int] = []
         pieces: list[bytes] = []
