@@ -20,6 +20,7 @@ of a few digits for the integer types, numbers for ``double``, ``true``/``false`
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,7 +40,7 @@ from sparkwing.lake._json import (
     KeyKinds,
     kind_of,
 )
-from sparkwing.lake._lines import RawBlock, strip_break
+from sparkwing.lake._lines import RawBlock, arrow_lines, strip_break
 
 MAX_SHAPE_KEYS = 256  # a wider first line takes the line-by-line pass (a smaller regex stays fast)
 
@@ -151,15 +152,9 @@ def shaped(texts: list[str], shape: Shape) -> Any:
         lines = pa.array(texts, pa.string())
     except (pa.ArrowException, UnicodeEncodeError):
         return None
-    match = _matches(lines, shape.pattern)
-    if match is None:
-        return None
     lengths = np.fromiter(map(len, texts), np.int64, len(texts))
-    match &= lengths <= PLAIN_LINE_CHARS
-    for k in np.flatnonzero(match & (lengths >= 2 * _DEEP)):
-        text = texts[k]
-        match[k] = text.count("[") + text.count("{") < _DEEP
-    return match
+    match = _matches(lines, shape.pattern)
+    return _plain(match, lengths, lambda k: texts[k].count("[") + texts[k].count("{"))
 
 
 def shaped_raw(pieces: list[bytes], shape: Shape) -> Any:
@@ -168,23 +163,22 @@ def shaped_raw(pieces: list[bytes], shape: Shape) -> Any:
     matches in the text (the pattern's characters outside ASCII match their own bytes, and
     the bytes of any other such character are taken one by one by the classes that take it).
     A line's length is its bytes here: at least its characters (so never more is taken)."""
-    import numpy as np
-    import pyarrow as pa
+    lines, lengths, _ = arrow_lines(pieces)
+    return _plain(
+        _matches(lines, shape.raw_pattern), lengths, lambda k: pieces[k].count(b"[") + pieces[k].count(b"{")
+    )
 
-    n = len(pieces)
-    lengths = np.fromiter(map(len, pieces), np.int64, n)
-    data = b"".join(pieces)
-    offsets = np.zeros(n + 1, np.int32 if len(data) < 2**31 else np.int64)
-    np.cumsum(lengths, out=offsets[1:])
-    kind = pa.binary() if offsets.dtype == np.int32 else pa.large_binary()
-    lines = pa.Array.from_buffers(kind, n, [None, pa.py_buffer(offsets), pa.py_buffer(data)])
-    match = _matches(lines, shape.raw_pattern)
+
+def _plain(match: Any, lengths: Any, brackets: Callable[[int], int]) -> Any:
+    """``match`` less the lines over :data:`PLAIN_LINE_CHARS` and the long ones with
+    :data:`_DEEP` brackets or more (``brackets(k)``: line ``k``'s count)."""
+    import numpy as np
+
     if match is None:
         return None
     match &= lengths <= PLAIN_LINE_CHARS
     for k in np.flatnonzero(match & (lengths >= 2 * _DEEP)):
-        piece = pieces[k]
-        match[k] = piece.count(b"[") + piece.count(b"{") < _DEEP
+        match[k] = brackets(int(k)) < _DEEP
     return match
 
 

@@ -115,10 +115,9 @@ class RawBlock:
     pieces: list[bytes]  # each record's physical line, with its break
     bad: list[tuple[int, str, str]] = field(default_factory=list)  # (line, raw, reason)
 
-    def records(self, which: Iterable[int] | None = None) -> list[tuple[int, str]]:
-        """``(line, text)`` of the records (or those at ``which``), as ``parse_block`` takes them."""
-        idx = range(len(self.pieces)) if which is None else which
-        return [(self.numbers[k], strip_break(self.pieces[k]).decode("utf-8")) for k in idx]
+    def records(self) -> list[tuple[int, str]]:
+        """``(line, text)`` of the records, as ``parse_block`` takes them."""
+        return [(n, strip_break(p).decode("utf-8")) for n, p in zip(self.numbers, self.pieces, strict=True)]
 
 
 class LineFormat:
@@ -271,6 +270,21 @@ def strip_break(raw: bytes) -> bytes:
     if raw.endswith(b"\n"):
         return raw[:-2] if raw.endswith(b"\r\n") else raw[:-1]
     return raw[:-1] if raw.endswith(b"\r") else raw
+
+
+def arrow_lines(pieces: list[bytes]) -> tuple[pa.Array, Any, bytes]:
+    """Physical lines (``pieces``) as one Arrow binary array over their joined bytes, with each
+    line's length (numpy int64) and the joined bytes: what Arrow's string kernels (RE2) take."""
+    import numpy as np
+    import pyarrow as pa
+
+    n = len(pieces)
+    lengths = np.fromiter(map(len, pieces), np.int64, n)
+    data = b"".join(pieces)
+    offsets = np.zeros(n + 1, np.int32 if len(data) < 2**31 else np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    kind = pa.binary() if offsets.dtype == np.int32 else pa.large_binary()
+    return pa.Array.from_buffers(kind, n, [None, pa.py_buffer(offsets), pa.py_buffer(data)]), lengths, data
 
 
 def _pieces(data: bytes) -> list[bytes]:

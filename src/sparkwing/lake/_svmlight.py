@@ -596,17 +596,13 @@ def plain_spans(numbers: Any, pieces: list[bytes]) -> tuple[_Spans, Any]:
     positions of the other lines, left to :func:`scan_raw`.  Only the indices are parsed (from
     the digits before each ``:``); a matching line's values are numbers by the grammar alone."""
     import numpy as np
-    import pyarrow as pa
     import pyarrow.compute as pc
 
+    from sparkwing.lake._lines import arrow_lines
+
     n = len(pieces)
-    data = b"".join(pieces)
-    lengths = np.fromiter(map(len, pieces), np.int64, n)
+    lines, lengths, data = arrow_lines(pieces)
     ends = np.cumsum(lengths)
-    offsets = np.zeros(n + 1, np.int32 if len(data) < 2**31 else np.int64)
-    offsets[1:] = ends
-    kind = pa.binary() if offsets.dtype == np.int32 else pa.large_binary()
-    lines = pa.Array.from_buffers(kind, n, [None, pa.py_buffer(offsets), pa.py_buffer(data)])
     plain = pc.match_substring_regex(lines, _PLAIN_LINE).to_numpy(zero_copy_only=False)
     arr = np.frombuffer(data, np.uint8)
     colons = np.flatnonzero(arr == ord(":"))
