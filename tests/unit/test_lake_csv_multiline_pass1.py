@@ -88,3 +88,33 @@ def test_pass1_proofs_give_pass1b_answer_on_hostile_files(tmp_path, data):
     for split_bytes in [*range(3, 30), 1 << 20]:
         got, want, _kept = proofs(tmp_path, data, split_bytes)
         assert got == want, split_bytes
+
+
+_CELLS = ["0", "7", "42", "123456789", "1234567890", "999999999999999999", "1" * 19, "", " 1", "1 ",
+          "+1", "-2", "1.5", "١", "x", "true", "1e5"]  # fmt: skip
+
+
+_COLUMNS = [["7"], ["1", "123456789"], ["1234567890"], ["1", "999999999999999999"], ["1", "1" * 19],
+            ["", "1"], ["1", "+1"], ["1", " 1"], ["١"], ["1", "1.5"]]  # fmt: skip
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_cell_classes_of_digit_columns_skip_no_pattern_they_need(seed, monkeypatch):
+    """A column of 1-9 digit cells is classed INT9 without a pattern pass; every other column
+    (longer digit runs, signs, spaces, empty cells, non-ASCII digits) gets the classes the
+    patterns give it, so the shortcut changes no type."""
+    import pyarrow as pa
+
+    import sparkwing.lake._csv_multiline as multiline
+
+    rng = random.Random(seed)
+    if seed < 2 * len(_COLUMNS):
+        cells, fast = _COLUMNS[seed // 2], [0 if seed % 2 else multiline.INT18]
+    else:
+        cells = [rng.choice(_CELLS[:4] * 8 + _CELLS) for _ in range(rng.randint(1, 12))]
+        fast = [rng.choice([0, multiline.INT18, multiline.DBL])]
+    slow = list(fast)
+    multiline.CellKinds((0,)).feed(fast, [pa.array(cells)])
+    monkeypatch.setattr(multiline, "_digits", lambda arr, most: False)
+    multiline.CellKinds((0,)).feed(slow, [pa.array(cells)])
+    assert fast == slow, cells

@@ -343,7 +343,7 @@ class _RecordReaderOnly(CsvFormat):
         return False
 
 
-_GOOD = ["1,2\n", '"x","y"\n', '3,"a\nb"\n', "4,\n", '"x""y",z\r\n', '9,"\r\n"\r']
+_GOOD = ["1,2\n", '"x","y"\n', '3,"a\nb"\n', "4,\n", '"x""y",z\r\n', '9,"\r\n"\r', 'NA,"NA"\n', '"",a\n']
 _FAULTS = ["1,2,3\n", "5\n", '6,"z\n', '7,"q"r\n', "a,b\n", '"a","b"\n', "\xff,9\n", "\r", '8,"""\n', "\n",
            " \n", "\ufeff", '1,"2\n3",4\n', "1,\x002\n"]  # fmt: skip
 
@@ -354,13 +354,15 @@ _FAULTS = ["1,2,3\n", "5\n", '6,"z\n', '7,"q"r\n', "a,b\n", '"a","b"\n', "\xff,9
     sizes=st.sampled_from([(64, 16, 4), (40, 8), (200, 30, 9, 3), (13,), (2 << 20, 128 << 10, 8 << 10)]),
     split_bytes=st.sampled_from([1 << 20, 7, 23, 61]),
     header=st.booleans(),
+    nulls=st.sampled_from([frozenset({""}), frozenset(), frozenset({"", "NA"}), frozenset({"NA", "a"})]),
 )
 def test_bad_records_in_arrow_chunks_read_exactly_like_the_record_reader(
-    tmp_path_factory, monkeypatch_module, pieces, sizes, split_bytes, header
+    tmp_path_factory, monkeypatch_module, pieces, sizes, split_bytes, header, nulls
 ):
     """Arrow reads the chunks around a bad record, the record reader the bad record alone (or
     a rejected chunk in smaller chunks): the same rows, lines, raw texts and reasons as the
-    record reader alone, wherever the chunks and the splits fall, with a header or without."""
+    record reader alone, wherever the chunks and the splits fall, with a header or without,
+    whatever the null markers (one of them a header name, too)."""
     import sparkwing.lake._delimited as delimited
 
     monkeypatch_module.setattr(delimited, "ARROW_CHUNK_SIZES", sizes)
@@ -371,7 +373,7 @@ def test_bad_records_in_arrow_chunks_read_exactly_like_the_record_reader(
     files = [SourceFile(str(path), len(data))]
     out = []
     for cls in (CsvFormat, _RecordReaderOnly):
-        fmt = cls(names=("a", "b"), header=("a", "b") if header else None)
+        fmt = cls(names=("a", "b"), header=("a", "b") if header else None, nulls=nulls)
         splits = scan_local(plan_splits(files, split_bytes), None, '"')
         rows = parse_local(fmt, splits).to_pylist()
         if any(r[REASON] == RESYNC for r in rows):

@@ -71,6 +71,14 @@ _STR = (
 _BOOLISH = r"^(?i:true|false)[\x00-\x20]*$"  # lower(trim(v)) may be a boolean: not a sure string
 
 
+def _digits(arr: pa.Array, most: int) -> bool:
+    """Every cell of ``arr`` (no nulls) is 1 to ``most`` ASCII digits (``_INT9`` for 9, without RE2)."""
+    import pyarrow.compute as pc
+
+    width = pc.max(pc.binary_length(arr)).as_py() or 0
+    return bool(width <= most and pc.all(pc.ascii_is_decimal(arr)).as_py())
+
+
 @dataclass(frozen=True)
 class CellKinds:
     """Classifies the non-null cells of the inferred columns (indices into the record's fields)."""
@@ -92,6 +100,9 @@ class CellKinds:
             if seen in (DBL, BOOL) and pc.all(pc.match_substring_regex(arr, same)).as_py():
                 # The class seen before holds every cell: one pass.  (A DBL cell that is an
                 # integer adds INT9/INT18, which change no type once DBL is there: ``type_of``.)
+                continue
+            if not seen and _digits(arr, 9):  # every cell 1-9 ASCII digits: no pattern pass
+                flags[k] |= INT9
                 continue
             found = 0
             rest = arr

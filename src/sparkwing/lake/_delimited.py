@@ -613,8 +613,15 @@ class CsvFormat(LineFormat):
 
         count = upto(fault)
         alone: list[int] = []  # one-line records the record reader judges on its own
-        table = self._arrow_table(body[: starts[count]] if count < len(starts) else body)
-        if table is None or table.num_rows != count:
+        skipped: list[tuple[int | None, str]] | None = None if uri is None else []
+        table = self._arrow_table(body[: starts[count]] if count < len(starts) else body, skipped)
+        if table is not None and skipped:  # Arrow left out records of the wrong width
+            found = self._skipped_records(body, skipped, starts, stop, count)
+            if found is None or (at_start and found[0] == 0) or (inner[found] > 0).any():
+                table = None  # (the first record, or a multi-line one: placed the long way below)
+            elif table.num_rows == count - len(found):
+                alone = found.tolist()
+        if table is None or table.num_rows != count - len(alone):
             if uri is None:
                 return None
             try:  # bad text, or a record of the wrong width
@@ -669,13 +676,42 @@ class CsvFormat(LineFormat):
         cut = len(data) if count == len(starts) else (bom + int(starts[count]) if starts[count] else 0)
         return Block(self._nulled(table), (first[rows] + first_line).tolist(), bad), cut
 
-    def _arrow_table(self, data: bytes) -> Any:
-        """Arrow's parse of whole records as strings, or None where it refuses them."""
+    @staticmethod
+    def _skipped_records(
+        body: bytes, skipped: list[tuple[int | None, str]], starts: Any, stop: Any, count: int
+    ) -> Any:
+        """The indices (numpy) of the records Arrow's parse left out for their width, from its
+        row numbers (1-based over the non-empty records, as ``starts``); None unless each
+        record there has exactly the text Arrow reported."""
+        import numpy as np
+
+        found = np.fromiter((-1 if k is None else k - 1 for k, _ in skipped), np.int64, len(skipped))
+        if (found < 0).any() or (found >= count).any() or (np.diff(found) <= 0).any():
+            return None
+        for i, (_, text) in zip(found.tolist(), skipped, strict=True):
+            rec = body[int(starts[i]) : int(stop[i]) + 1]
+            rec = rec[:-1] if rec.endswith(b"\n") else rec
+            rec = rec[:-1] if rec.endswith(b"\r") else rec
+            if rec != text.encode():
+                return None
+        return found
+
+    def _arrow_table(self, data: bytes, skipped: list[tuple[int | None, str]] | None = None) -> Any:
+        """Arrow's parse of whole records as strings, or None where it refuses them.
+
+        ``skipped``: a record of the wrong width is left out and its (row number, text) put
+        there, instead of failing the parse (the caller places and judges those records)."""
         import pyarrow as pa
         import pyarrow.csv as pcsv
 
+        def leave_out(row: Any) -> str:
+            assert skipped is not None
+            skipped.append((row.number, row.text))
+            return "skip"
+
         if not data:  # (Arrow refuses an empty file)
             return pa.table([pa.array([], pa.string()) for _ in self.names], names=list(self.names))
+        nulled = self._arrow_nulls
         if data.startswith(b"\xef\xbb\xbf"):  # Arrow drops a BOM at its input's start: keep it text
             data = b"\n" + data
         try:
@@ -685,9 +721,12 @@ class CsvFormat(LineFormat):
                                               block_size=max(len(data) + 1, 1 << 20)),
                 parse_options=pcsv.ParseOptions(delimiter=self.delimiter, quote_char=self.quote_char,
                                                 double_quote=True, newlines_in_values=True,
-                                                ignore_empty_lines=True),
+                                                ignore_empty_lines=True,
+                                                invalid_row_handler=None if skipped is None else leave_out),
                 convert_options=pcsv.ConvertOptions(column_types=dict.fromkeys(self.names, pa.string()),
-                                                    strings_can_be_null=False, check_utf8=True),
+                                                    null_values=sorted(self.nulls) if nulled else [],
+                                                    strings_can_be_null=nulled,
+                                                    quoted_strings_can_be_null=True, check_utf8=True),
             )  # fmt: skip
         except (pa.ArrowInvalid, pa.ArrowException):
             return None
@@ -699,17 +738,31 @@ class CsvFormat(LineFormat):
 
         if self.header is None or not table.num_rows:
             return np.zeros(0, np.int64)
-        same = pc.equal(table.column(0), self.header[0])
+        def hits(same: Any) -> Any:  # (a null cell is no header name: see _arrow_nulls)
+            return pc.fill_null(same, False).to_numpy(zero_copy_only=False)
+
+        first = np.flatnonzero(hits(pc.equal(table.column(0), self.header[0])))
+        if not len(first):  # (the usual chunk: one comparison, not one per column)
+            return first
+        rows = table.take(first)
+        same = pc.equal(rows.column(0), self.header[0])
         for i, h in enumerate(self.header[1:], 1):
-            same = pc.and_(same, pc.equal(table.column(i), h))
-        return np.flatnonzero(same.to_numpy(zero_copy_only=False).astype(bool))
+            same = pc.and_(same, pc.equal(rows.column(i), h))
+        return first[hits(same)]
+
+    @property
+    def _arrow_nulls(self) -> bool:
+        """Arrow's parse makes the null markers' cells null itself (every marker, quoted or
+        not, as the record reader does), unless a header name is a marker: a repeated header
+        is found by its values (:meth:`_header_rows`)."""
+        return bool(self.nulls) and not (self.header is not None and self.nulls.intersection(self.header))
 
     def _nulled(self, table: Any) -> list[Any]:
         import pyarrow as pa
         import pyarrow.compute as pc
 
         cols = [table.column(i).combine_chunks() for i in range(table.num_columns)]
-        if self.nulls:
+        if self.nulls and not self._arrow_nulls:
             marks = pa.array(sorted(self.nulls), pa.string())
             cols = [pc.if_else(pc.is_in(c, value_set=marks), pa.scalar(None, pa.string()), c) for c in cols]
         return cols

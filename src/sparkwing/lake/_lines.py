@@ -755,10 +755,23 @@ def block_batch(fmt: LineFormat, block: Block, uri: str) -> pa.RecordBatch:
         return pa.RecordBatch.from_arrays(arrays, schema=schema)
     lines = block.lines + [b[0] for b in block.bad]
     arrays.append(pa.array(lines, type=pa.int64()))
-    arrays.append(pa.array([None] * n_good + [b[1] for b in block.bad], type=pa.string()))
-    arrays.append(pa.array([None] * n_good + [b[2] for b in block.bad], type=pa.string()))
-    arrays.append(pa.array([uri] * (n_good + n_bad), type=pa.string()))
+    for k in (1, 2):  # the raw texts and reasons: null for the good records
+        bad = pa.array([b[k] for b in block.bad], type=pa.string())
+        arrays.append(pa.concat_arrays([pa.nulls(n_good, pa.string()), bad]) if n_good else bad)
+    arrays.append(_repeated(uri, n_good + n_bad))
     return pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+
+def _repeated(text: str, n: int) -> pa.Array:
+    """A string array of ``n`` copies of ``text``, built from its buffers (no Python list)."""
+    import numpy as np
+    import pyarrow as pa
+
+    raw = text.encode()
+    if len(raw) * n >= 2**31:  # (an int32 offset would overflow: the slow way)
+        return pa.array([text] * n, type=pa.string())
+    offsets = np.arange(n + 1, dtype=np.int32) * np.int32(len(raw))
+    return pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(raw * n)])
 
 
 def parse_split(fmt: LineFormat, split: Split, s3: S3Settings | None) -> Iterator[pa.RecordBatch]:
