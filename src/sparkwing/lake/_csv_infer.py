@@ -173,6 +173,9 @@ class InferState:
     first_line: bytes | None = None  # the file's first line (the header), when skipped
     need_header: bool = False
     rows: int = 0  # records classified (Spark's rows: every line has the header's field count)
+    # The line pattern (:func:`line_pattern`) is still tried: off once most of a block's lines
+    # miss it (then it would only add its cost to Arrow's parse).
+    by_pattern: bool = True
 
 
 @dataclass(frozen=True)
@@ -187,6 +190,10 @@ class Inferrer:
     null_value: str
     header: bool
     checked: int = 0  # the last ``checked`` of ``columns`` are declared: classified, not inferred
+    # A pattern a line of surely fitting declared cells matches (:func:`line_pattern`), and
+    # the classes such a line adds to each column of ``columns``.
+    line: str | None = None
+    line_flags: tuple[int, ...] = ()
 
     @property
     def inferred(self) -> tuple[int, ...]:
@@ -203,37 +210,45 @@ class Inferrer:
             [0] * len(self.columns), head=None if not mid else b"", need_header=self.header and not mid
         )
 
-    def feed(self, st: InferState, data: bytes, mid_first: bool) -> None:
+    def feed(self, st: InferState, data: bytes, mid_first: bool) -> bool:
+        """Classify the whole lines ``data`` completes; True when each of them (and so each
+        whole line of ``data`` after its first line break) matched :attr:`line`."""
         if not st.ok or not data:
-            return
+            return False
         buf = st.carry + data
         st.carry = b""
         if mid_first:  # the split's first piece ends at its first line break
             cut = _first_break(buf)
             if cut < 0:  # a line longer than a block: not worth it
                 st.ok = False
-                return
+                return False
             st.head, buf = buf[:cut], buf[cut + 1 :]
         if st.need_header:
             cut = _first_break(buf)
             if cut < 0:
                 st.carry = buf
                 st.ok = len(buf) <= MAX_PIECE
-                return
+                return False
             st.first_line, buf = buf[:cut], buf[cut + 1 :]
             st.need_header = False
         end = max(buf.rfind(b"\n"), buf.rfind(b"\r"))
         if end < 0:
             st.carry = buf
             st.ok = len(buf) <= MAX_PIECE
-            return
+            return False
         st.carry = buf[end + 1 :]
-        self.lines(st, buf[: end + 1])
+        return self.lines(st, buf[: end + 1])
 
-    def lines(self, st: InferState, body: bytes) -> None:
-        """Classify complete lines (``body`` ends with a line break or the file)."""
+    def lines(self, st: InferState, body: bytes) -> bool:
+        """Classify complete lines (``body`` ends with a line break or the file); True when
+        every line matched :attr:`line` (none was parsed)."""
         if not st.ok or (body[:1] in (b"\r", b"\n", b"") and not body.strip(b"\r\n")):
-            return  # (the strip copies the body: only when it starts with a break)
+            return False  # (the strip copies the body: only when it starts with a break)
+        if self.line is not None and st.by_pattern and b"\r" not in body:
+            rest = self._by_pattern(st, body)
+            if rest is None:
+                return True
+            body = rest
         infer = len(self.inferred)
         # A string column stays one; a checked column with a cell that may not fit is decided.
         todo = [k for k, f in enumerate(st.flags) if not f & STR and not (k >= infer and f & UNK)]
@@ -242,7 +257,7 @@ class Inferrer:
         table = self.parse(body, [self.columns[k] for k in todo])
         if table is None:
             st.ok = False
-            return
+            return False
         st.rows += table.num_rows
         for k, col in zip(todo, table.columns, strict=True):
             if not st.flags[k] & STR:
@@ -250,7 +265,37 @@ class Inferrer:
                     st.flags[k] |= classify(chunk, self.null_value, st.flags[k])
                 if st.flags[k] & UNK and not st.flags[k] & STR and k < infer:
                     st.ok = False  # undecidable unless a later string cell: let Spark infer
-                    return
+                    return False
+        return False
+
+    def _by_pattern(self, st: InferState, body: bytes) -> bytes | None:
+        """Count and class the lines of ``body`` (LF breaks only) that match :attr:`line`;
+        the other lines (joined, for Arrow's parse), or None when there are none.
+
+        A matching line is one record of exactly ``ncols`` fields (no quote left open, no line
+        break inside quotes), each declared cell of a class that fits its type, so it is
+        what Arrow's parse and :func:`classify` would find, without either.
+        """
+        import numpy as np
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        arr = np.frombuffer(body, np.uint8)
+        ends = np.flatnonzero(arr == 10) + 1
+        if not len(ends) or ends[-1] != len(body):
+            ends = np.append(ends, len(body))
+        offsets = np.concatenate([[0], ends]).astype(np.int32 if len(body) < 2**31 else np.int64)
+        kind = pa.binary() if offsets.dtype == np.int32 else pa.large_binary()
+        lines = pa.Array.from_buffers(kind, len(ends), [None, pa.py_buffer(offsets), pa.py_buffer(body)])
+        hit = pc.match_substring_regex(lines, self.line)
+        matched = int(pc.sum(hit).as_py() or 0)
+        if matched:
+            st.rows += matched
+            st.flags = [f | g for f, g in zip(st.flags, self.line_flags, strict=True)]
+        if matched == len(lines):
+            return None
+        st.by_pattern = matched * 2 >= len(lines)
+        return b"".join(pc.filter(lines, pc.invert(hit)).to_pylist())
 
     def parse(self, body: bytes, columns: list[int]) -> Any:
         import pyarrow as pa
@@ -289,6 +334,48 @@ class Inferrer:
             "first_line": st.first_line,
             "rows": st.rows,
         }
+
+
+# The cells of a declared column that surely fit its type (:func:`declared_fits`), unquoted:
+# the classes of :func:`classify` they fall in, as a pattern; and those classes.
+_CELL = {
+    "int": (r"[+-]?[0-9]{1,9}", INT),
+    "bigint": (r"[+-]?[0-9]{1,18}", INT | LONG),
+    "double": (r"[+-]?(?:[0-9]{1,18}|[0-9]*\.[0-9]+)", INT | LONG | DBL),
+    "float": (r"[+-]?(?:[0-9]{1,18}|[0-9]*\.[0-9]+)", INT | LONG | DBL),
+    "boolean": (r"(?i:true|false)", BOOL),
+}
+
+
+def line_pattern(
+    types: list[str | None], columns: tuple[int, ...], delimiter: str, quote: str, null_value: str
+) -> tuple[str, tuple[int, ...]] | None:
+    """The pattern of a line whose every cell is what pass 1 would accept (:class:`Inferrer`)
+    without a parse, and the classes it adds to each of ``columns``; None when there is none.
+
+    ``types``: per field, the declared type (``string`` or one of :data:`_CELL`), None when
+    inferred (then no pattern: the inference needs the cells).  A string cell is unquoted
+    without a quote or a line break, or quoted with its quotes doubled and no line break
+    inside; a declared cell is unquoted, empty, the null marker or one of :data:`_CELL`.
+    A line with anything else (a quoted number, a quoted empty cell, ``1e5``, a CR) is
+    parsed as before.
+    """
+    special = {delimiter, quote, "\r", "\n"}
+    if len(types) < 2 or len(delimiter) != 1 or len(quote) != 1 or any(c in special for c in null_value):
+        return None
+    if any(t != "string" and t not in _CELL for t in types) or not (delimiter + quote + null_value).isascii():
+        return None  # (RE2 reads the lines as bytes: ASCII is the same either way)
+    d, q = _lit(delimiter), _lit(quote)
+    text = rf"(?:{q}(?:[^{q}\r\n]|{q}{q})*{q}|[^{q}{d}\r\n]*)"
+    marker = "|" + "".join(map(_lit, null_value)) if null_value else ""
+    cells = [text if t == "string" else f"(?:{_CELL[t][0]}{marker})?" for t in types]  # type: ignore[index]
+    flags = tuple(_CELL[t][1] if t in _CELL else 0 for t in (types[i] for i in columns))  # type: ignore[index]
+    return "^" + d.join(cells) + r"\n?$", flags
+
+
+def _lit(c: str) -> str:
+    """An ASCII character as an RE2 literal, in or out of a character class."""
+    return f"\\x{{{ord(c):02x}}}"
 
 
 def _first_break(buf: bytes) -> int:

@@ -32,16 +32,18 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from bisect import bisect_left
 from collections import Counter
 from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from itertools import accumulate
 from typing import TYPE_CHECKING, Any
 
 from sparkwing.config import SourceSpec
 from sparkwing.errors import SourceError
-from sparkwing.lake._csv_infer import Inferred, Inferrer, declared_fits, merge
+from sparkwing.lake._csv_infer import Inferred, Inferrer, declared_fits, line_pattern, merge
 from sparkwing.lake._csv_multiline import CellKinds, prove_split, prove_splits
 from sparkwing.lake._lines import (
     BATCH_RECORDS,
@@ -996,14 +998,13 @@ class CsvProbe(Probe):
         return state
 
     def feed(self, state: _ProbeState, data: bytes, first: bool) -> _ProbeState:
-        import numpy as np
-
         if not data:
             return state
         mid, state.mid = state.mid, False
+        matched = False  # every whole line after data's first line break matched the line pattern
         if state.infer is not None:
             assert self.infer is not None
-            self.infer.feed(state.infer, data, mid)
+            matched = self.infer.feed(state.infer, data, mid)
         if b"\x00" in data:
             state.bad_text = True
         if state.decoder is not None and not state.bad_text:
@@ -1028,6 +1029,41 @@ class CsvProbe(Probe):
         q = ord(self.quote) if self.quote else -1
         if q < 0:
             return state
+        if matched:  # (the inferrer's lines hold no CR: :meth:`Inferrer.lines`)
+            a, b = data.find(b"\n") + 1, data.rfind(b"\n") + 1
+            if 0 < a < b:  # the quotes of the lines between are known: only the edges are read
+                self._quotes(state, data[:a], q)
+                self._matched_lines(state, data, a, b)
+                self._quotes(state, data[b:], q)
+                return state
+        self._quotes(state, data, q)
+        return state
+
+    def _matched_lines(self, state: _ProbeState, data: bytes, a: int, b: int) -> None:
+        """``data[a:b]``: whole lines (LF breaks) that matched the line pattern
+        (:func:`line_pattern`), after a line break.  Each holds an even number of quotes, each
+        one opening a field, or closing it before a delimiter or the break, or doubled inside
+        it.  So for the start state outside a quoted field here nothing changes; for the
+        other (inside), every break is inside quotes, and a quote "closes" with text after it
+        where any quote is followed by another byte than a quote, the delimiter or a break
+        (the first content byte of a quoted field, or the one after a doubled quote)."""
+        inside = 0 if state.odd[0] else 1  # (the two states differ by one quote: one is inside)
+        state.quoted_break[inside] = True
+        if not state.text_after[inside]:
+            state.text_after[inside] = self._text_after.search(data, a, b) is not None
+        state.open_close[0] = state.open_close[1] = False
+
+    @cached_property
+    def _text_after(self) -> re.Pattern[bytes]:
+        q, d = (re.escape(c.encode(self.encoding, "ignore")) for c in (self.quote, self.delimiter))
+        return re.compile(q + b"[^" + q + d + b"\r\n]")
+
+    def _quotes(self, state: _ProbeState, data: bytes, q: int) -> None:
+        """Quote parity, breaks inside quotes and text after closing quotes, over ``data``."""
+        import numpy as np
+
+        if not data:
+            return
         arr = np.frombuffer(data, np.uint8)
         quotes = np.flatnonzero(arr == q)
         self._closing(state, arr, quotes, q)
@@ -1047,7 +1083,6 @@ class CsvProbe(Probe):
                 state.quoted_break[k] = state.quoted_break[k] or (state.odd[k] and has_break)
         for k in (0, 1):
             state.odd[k] = (len(quotes) + (1 if state.odd[k] else 0)) % 2 == 1
-        return state
 
     def _closing(self, state: _ProbeState, arr: Any, quotes: Any, q: int) -> None:
         """Flag a closing quote (by parity) followed by anything but a quote, delimiter or break."""
@@ -1260,9 +1295,12 @@ def pass1_inferrer(spark: SparkSession, plan: CsvPlan, markers: list[str]) -> In
     ):
         return None
     null = markers[0] if markers else ""
+    columns = undeclared + checked
+    line = line_pattern([plan.declared.get(n) for n in plan.names], columns, plan.delimiter, spec.quote, null)
     return Inferrer(
-        len(plan.names), undeclared + checked, plan.delimiter, spec.quote, null, spec.header, len(checked)
-    )
+        len(plan.names), columns, plan.delimiter, spec.quote, null, spec.header, len(checked),
+        *(line or (None, ())),
+    )  # fmt: skip
 
 
 def pass1_types(
