@@ -419,6 +419,22 @@ def test_a_bad_record_costs_that_record_not_its_chunk(tmp_path, monkeypatch):
     assert sorted(seen) == sorted(len(x) for x in faults.values())
 
 
+@pytest.mark.parametrize("window", [4, 8, 12])
+@pytest.mark.parametrize("split_bytes", [9, 23, 64])
+def test_record_starts_beyond_the_window_read_the_same_rows(tmp_path, monkeypatch, split_bytes, window):
+    """Multi-line fields longer than the window in which pass 1 looks for a split's first
+    record: the splits are placed as guesses and pass 2 repairs them, to the same rows."""
+    import sparkwing.lake._lines as lines_mod
+
+    long = [f'{i},"{"x" * (i % 5)}\n{"y" * (i % 7)}\n\n"\n' for i in range(60)]
+    body = "".join(long[i] if i % 3 else f'{i},"{i}"\n' for i in range(60))
+    data = ("a,b\n" + body + '61,"stray\n62,z\n').encode()
+    want = read(tmp_path / "a.csv", data, split_bytes)[:2]
+    monkeypatch.setattr(lines_mod, "RECORD_START_WINDOW", window)  # (guessed placements, or one split)
+    assert read(tmp_path / "b.csv", data, split_bytes)[:2] == want
+    assert len(want[0]) == 61 and want[1] == [(len(data.splitlines()) - 1, '61,"stray', "unterminated quote")]
+
+
 def test_a_bom_inside_the_file_is_text_wherever_a_chunk_starts(tmp_path, monkeypatch):
     """Arrow drops a BOM at the start of its input; only the file's own first one is dropped."""
     import sparkwing.lake._delimited as delimited

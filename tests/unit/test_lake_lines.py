@@ -190,6 +190,32 @@ def test_record_starts_match_a_line_by_line_walk(tmp_path_factory, parts, split_
         assert _record_starts(split, None, b'"') == want, (split, data)
 
 
+@settings(max_examples=300, deadline=None)
+@given(
+    parts=st.lists(
+        st.tuples(st.text('ab,"', max_size=8), st.sampled_from(["\n", "\r\n", "\r", ""])), max_size=25
+    ),
+    split_bytes=st.integers(1, 30),
+    window=st.integers(1, 40),
+)
+def test_record_starts_are_looked_for_in_a_window(tmp_path_factory, parts, split_bytes, window):
+    """A start within the window is found as by the walk; one further on may be reported as
+    none (the split is then placed as a guess, which pass 2 checks), never as another."""
+    data = "".join(t + br for t, br in parts).encode()
+    path = tmp_path_factory.mktemp("r") / "f.csv"
+    path.write_bytes(data)
+    for split in plan_splits([SourceFile(str(path), len(data))], split_bytes):
+        if split.start == 0:
+            continue
+        got = _record_starts(split, None, b'"', window)
+        for state, found in zip((False, True), got, strict=True):
+            want = _walked_record_start(split, b'"', state)
+            if want[0] < 0 or want[0] - (split.start - 1) <= window - 1:
+                assert found == want, (split, data, window)
+            else:
+                assert found in (want, (-1, 0)), (split, data, window)
+
+
 def test_record_starts_across_blocks(tmp_path, monkeypatch):
     """Lines and CR LF pairs straddling the reader's blocks, with balanced and odd quote lines."""
     import sparkwing.lake._lines as lines_mod

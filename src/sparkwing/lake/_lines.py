@@ -72,6 +72,7 @@ LINE, REASON = "_sw_line", "_sw_reason"
 RESYNC = "_sw_resync"  # reason of the marker row a split emits when its successor mis-aligned
 SPLIT_BYTES = 64 << 20
 BLOCK_BYTES = 8 << 20
+RECORD_START_WINDOW = 4 << 20  # how far into a split its first record is looked for (pass 1)
 MAX_LINE_BYTES = 64 << 20  # a longer physical line is a file-level error (not a text file)
 BATCH_RECORDS = 32_768
 REALIGN_ROUNDS = 4  # repairs of a split plan (after a stray quote) before its files are read whole
@@ -545,8 +546,16 @@ def _record_start(split: Split, s3: S3Settings | None, q: bytes, in_quote: bool)
     return _record_starts(split, s3, q)[1 if in_quote else 0]
 
 
-def _record_starts(split: Split, s3: S3Settings | None, q: bytes) -> tuple[tuple[int, int], tuple[int, int]]:
+def _record_starts(
+    split: Split, s3: S3Settings | None, q: bytes, window: int | None = None
+) -> tuple[tuple[int, int], tuple[int, int]]:
     """:func:`_record_start` for a split that begins outside and inside a quoted field, in one read.
+
+    Only the split's first ``window`` bytes are searched: in a file whose lines all hold an
+    even number of quotes (most CSV files) one of the two states never finds a record start,
+    and reading the whole split for it would cost a second pass.  A start further on is
+    reported as none; the split is then placed by the other state as a guess, which pass 2
+    checks (:func:`realign`), as for a stray quote.
 
     The lines are those :class:`LineReader` gives from the byte before the split (its first
     piece is the end of the previous split's line); the parity after a line is the starting
@@ -557,6 +566,7 @@ def _record_starts(split: Split, s3: S3Settings | None, q: bytes) -> tuple[tuple
     """
     import numpy as np
 
+    window = RECORD_START_WINDOW if window is None else window
     stream = open_range(split.uri, split.start - 1, s3)
     limit = split.end - (split.start - 1) if split.end >= 0 else -1  # stream offsets of the split's end
     qb = q[0]
@@ -566,7 +576,7 @@ def _record_starts(split: Split, s3: S3Settings | None, q: bytes) -> tuple[tuple
     carry = b""
     try:
         while found[0] is None or found[1] is None:
-            block = stream.read(BLOCK_BYTES)
+            block = stream.read(min(BLOCK_BYTES, window))
             data, carry, eof = carry + block, b"", not block
             if (limit >= 0 and pos >= limit) or (eof and not data and pos <= last):
                 break
@@ -608,7 +618,7 @@ def _record_starts(split: Split, s3: S3Settings | None, q: bytes) -> tuple[tuple
             ends += len(stops)
             quotes += len(marks)
             pos += len(data)
-            if eof:
+            if eof or pos >= window:
                 break
     finally:
         stream.close()
