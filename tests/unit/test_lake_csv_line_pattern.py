@@ -151,6 +151,14 @@ def test_line_pattern_reads_the_usual_file_without_arrow(monkeypatch):
     assert result["no_quoted_break"][0] and result["no_text_after_quote"][0] and result["text"]
 
 
+@pytest.mark.parametrize("eol", ["\n", "\r\n"])
+def test_lf_and_cr_lf_files_are_read_by_the_pattern(monkeypatch, eol):
+    monkeypatch.setattr(Inferrer, "parse", lambda *a: pytest.fail("parsed"))
+    data = eol.join(["a,b", *(f'{i},"{i}"' for i in range(300)), ""]).encode()
+    result = _run(_probe(["int", "string"], "a,b", "", True), data, [len(data)], 0)
+    assert result["infer"]["rows"] == 300 and result["no_quoted_break"][0]
+
+
 def test_line_pattern_is_off_where_it_cannot_decide():
     assert line_pattern(["int", None], (0,), ",", '"', "") is None  # an inferred column
     assert line_pattern(["int", "date"], (0,), ",", '"', "") is None

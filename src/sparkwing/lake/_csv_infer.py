@@ -244,7 +244,7 @@ class Inferrer:
         every line matched :attr:`line` (none was parsed)."""
         if not st.ok or (body[:1] in (b"\r", b"\n", b"") and not body.strip(b"\r\n")):
             return False  # (the strip copies the body: only when it starts with a break)
-        if self.line is not None and st.by_pattern and b"\r" not in body:
+        if self.line is not None and st.by_pattern and body.count(b"\r") == body.count(b"\r\n"):
             rest = self._by_pattern(st, body)
             if rest is None:
                 return True
@@ -269,7 +269,7 @@ class Inferrer:
         return False
 
     def _by_pattern(self, st: InferState, body: bytes) -> bytes | None:
-        """Count and class the lines of ``body`` (LF breaks only) that match :attr:`line`;
+        """Count and class the lines of ``body`` (LF or CR LF breaks) that match :attr:`line`;
         the other lines (joined, for Arrow's parse), or None when there are none.
 
         A matching line is one record of exactly ``ncols`` fields (no quote left open, no line
@@ -287,15 +287,17 @@ class Inferrer:
         offsets = np.concatenate([[0], ends]).astype(np.int32 if len(body) < 2**31 else np.int64)
         kind = pa.binary() if offsets.dtype == np.int32 else pa.large_binary()
         lines = pa.Array.from_buffers(kind, len(ends), [None, pa.py_buffer(offsets), pa.py_buffer(body)])
-        hit = pc.match_substring_regex(lines, self.line)
-        matched = int(pc.sum(hit).as_py() or 0)
+        hit = pc.match_substring_regex(lines, self.line).to_numpy(zero_copy_only=False)
+        matched = int(np.count_nonzero(hit))
         if matched:
             st.rows += matched
             st.flags = [f | g for f, g in zip(st.flags, self.line_flags, strict=True)]
-        if matched == len(lines):
+        first = arr[offsets[:-1]] if len(body) else arr[:0]  # (no line is empty: each has a byte)
+        hit |= (first == 10) | (first == 13)  # a blank line (no bare CR here): no record, no parse
+        if hit.all():
             return None
         st.by_pattern = matched * 2 >= len(lines)
-        return b"".join(pc.filter(lines, pc.invert(hit)).to_pylist())
+        return b"".join(pc.filter(lines, pa.array(~hit)).to_pylist())
 
     def parse(self, body: bytes, columns: list[int]) -> Any:
         import pyarrow as pa
@@ -357,7 +359,7 @@ def line_pattern(
     inferred (then no pattern: the inference needs the cells).  A string cell is unquoted
     without a quote or a line break, or quoted with its quotes doubled and no line break
     inside; a declared cell is unquoted, empty, the null marker or one of :data:`_CELL`.
-    A line with anything else (a quoted number, a quoted empty cell, ``1e5``, a CR) is
+    A line with anything else (a quoted number, a quoted empty cell, ``1e5``, a CR but in its CR LF) is
     parsed as before.
     """
     special = {delimiter, quote, "\r", "\n"}
@@ -370,7 +372,7 @@ def line_pattern(
     marker = "|" + "".join(map(_lit, null_value)) if null_value else ""
     cells = [text if t == "string" else f"(?:{_CELL[t][0]}{marker})?" for t in types]  # type: ignore[index]
     flags = tuple(_CELL[t][1] if t in _CELL else 0 for t in (types[i] for i in columns))  # type: ignore[index]
-    return "^" + d.join(cells) + r"\n?$", flags
+    return "^" + d.join(cells) + r"(?:\r?\n)?$", flags
 
 
 def _lit(c: str) -> str:

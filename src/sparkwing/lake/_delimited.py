@@ -1029,7 +1029,7 @@ class CsvProbe(Probe):
         q = ord(self.quote) if self.quote else -1
         if q < 0:
             return state
-        if matched:  # (the inferrer's lines hold no CR: :meth:`Inferrer.lines`)
+        if matched:  # (the inferrer's lines hold no CR but in a CR LF: :meth:`Inferrer.lines`)
             a, b = data.find(b"\n") + 1, data.rfind(b"\n") + 1
             if 0 < a < b:  # the quotes of the lines between are known: only the edges are read
                 self._quotes(state, data[:a], q)
@@ -1040,7 +1040,7 @@ class CsvProbe(Probe):
         return state
 
     def _matched_lines(self, state: _ProbeState, data: bytes, a: int, b: int) -> None:
-        """``data[a:b]``: whole lines (LF breaks) that matched the line pattern
+        """``data[a:b]``: whole lines (LF or CR LF breaks) that matched the line pattern
         (:func:`line_pattern`), after a line break.  Each holds an even number of quotes, each
         one opening a field, or closing it before a delimiter or the break, or doubled inside
         it.  So for the start state outside a quoted field here nothing changes; for the
