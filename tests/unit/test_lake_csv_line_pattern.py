@@ -177,3 +177,17 @@ def test_a_block_of_other_lines_turns_the_pattern_off():
     state = probe.feed(state, data, True)
     assert state.infer.by_pattern is False and state.infer.rows == 100
     assert replace(state.infer).ok
+
+
+def test_a_pattern_re2_refuses_leaves_the_split_to_the_parse():
+    """Wider than MAX_PATTERN_COLUMNS: no pattern; and one RE2 will not compile (too large)
+    turns the pattern off for the split, with the same result."""
+    import sparkwing.lake._csv_infer as infer
+
+    assert line_pattern(["int"] * (infer.MAX_PATTERN_COLUMNS + 1), (0,), ",", '"', "") is None
+    data = b"a,b\n" + b"".join(b"%d,%d\n" % (i, i) for i in range(50))
+    probe = _probe(["int", "int"], "a,b", "", True)
+    probe = replace(probe, infer=replace(probe.infer, line="(?:[0-9]{1000}){1000}"))  # RE2 refuses it
+    state = probe.begin(SimpleNamespace(start=0))
+    state = probe.feed(state, data, True)
+    assert state.infer.by_pattern is False and state.infer.rows == 50 and state.infer.ok

@@ -518,3 +518,12 @@ def test_a_stray_quote_costs_a_few_records_not_a_sequential_read(tmp_path):
     got = sorted(table.to_pylist(), key=lambda r: r[LINE])
     assert [r[LINE] for r in got] == list(range(2, 2002))
     assert [(r[LINE], r[REASON]) for r in got if r[REASON]] == [(13, "unterminated quote")]
+
+
+def test_a_wrong_width_record_with_bad_bytes_is_quarantined_quietly(tmp_path, capfd):
+    """Arrow decodes a left-out record's text for its handler; on bad bytes that fails and
+    prints a traceback, so the handler is not used on a chunk that is not valid UTF-8."""
+    good, bad, _ = read(tmp_path / "f.csv", b"a,b\n1,2\n\xff,2,3\n4,5\n7\n")
+    assert [n for n, _ in good] == [2, 4]
+    assert bad == [(3, "\\xff,2,3", "not valid utf-8 text"), (5, "7", "1 fields, expected 2")]
+    assert "Traceback" not in capfd.readouterr().err

@@ -287,7 +287,11 @@ class Inferrer:
         offsets = np.concatenate([[0], ends]).astype(np.int32 if len(body) < 2**31 else np.int64)
         kind = pa.binary() if offsets.dtype == np.int32 else pa.large_binary()
         lines = pa.Array.from_buffers(kind, len(ends), [None, pa.py_buffer(offsets), pa.py_buffer(body)])
-        hit = pc.match_substring_regex(lines, self.line).to_numpy(zero_copy_only=False)
+        try:
+            hit = pc.match_substring_regex(lines, self.line).to_numpy(zero_copy_only=False)
+        except pa.ArrowException:  # RE2 refuses the pattern (too large): parse as before
+            st.by_pattern = False
+            return body
         matched = int(np.count_nonzero(hit))
         if matched:
             st.rows += matched
@@ -338,6 +342,8 @@ class Inferrer:
         }
 
 
+MAX_PATTERN_COLUMNS = 4096  # a wider file is parsed (its pattern would be large, and slow)
+
 # The cells of a declared column that surely fit its type (:func:`declared_fits`), unquoted:
 # the classes of :func:`classify` they fall in, as a pattern; and those classes.
 _CELL = {
@@ -359,11 +365,13 @@ def line_pattern(
     inferred (then no pattern: the inference needs the cells).  A string cell is unquoted
     without a quote or a line break, or quoted with its quotes doubled and no line break
     inside; a declared cell is unquoted, empty, the null marker or one of :data:`_CELL`.
-    A line with anything else (a quoted number, a quoted empty cell, ``1e5``, a CR but in its CR LF) is
-    parsed as before.
+    A line with anything else (a quoted number, a quoted empty cell, ``1e5``, a CR but in its
+    CR LF) is parsed as before.
     """
     special = {delimiter, quote, "\r", "\n"}
-    if len(types) < 2 or len(delimiter) != 1 or len(quote) != 1 or any(c in special for c in null_value):
+    if not 2 <= len(types) <= MAX_PATTERN_COLUMNS or len(delimiter) != 1 or len(quote) != 1:
+        return None
+    if any(c in special for c in null_value):
         return None
     if any(t != "string" and t not in _CELL for t in types) or not (delimiter + quote + null_value).isascii():
         return None  # (RE2 reads the lines as bytes: ASCII is the same either way)

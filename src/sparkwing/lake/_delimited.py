@@ -615,8 +615,10 @@ class CsvFormat(LineFormat):
 
         count = upto(fault)
         alone: list[int] = []  # one-line records the record reader judges on its own
-        skipped: list[tuple[int | None, str]] | None = None if uri is None else []
-        table = self._arrow_table(body[: starts[count]] if count < len(starts) else body, skipped)
+        head = body[: starts[count]] if count < len(starts) else body
+        # (Arrow decodes a left-out record's text for the handler: on bad bytes it fails loudly.)
+        skipped: list[tuple[int | None, str]] | None = None if uri is None or not _utf8(head) else []
+        table = self._arrow_table(head, skipped)
         if table is not None and skipped:  # Arrow left out records of the wrong width
             found = self._skipped_records(body, skipped, starts, stop, count)
             if found is None or (at_start and found[0] == 0) or (inner[found] > 0).any():
@@ -893,6 +895,17 @@ class CsvFormat(LineFormat):
             return Block([[] for _ in self.columns], [], bad)
         columns = [[None if v in nulls else v for v in col] for col in zip(*good, strict=True)]
         return Block(columns, good_lines, bad)
+
+
+def _utf8(data: bytes) -> bool:
+    """``data`` is valid UTF-8 (an ASCII check first: no decode for most files)."""
+    if data.isascii():
+        return True
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _renumber(
