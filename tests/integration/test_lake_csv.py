@@ -189,6 +189,20 @@ def test_text_after_a_closing_quote_is_quarantined_on_every_path(spark, ctx):
     assert sorted(tuple(x) for x in r.df.collect()) == [(2, "c"), (3, 'd"e')]
 
 
+def test_cells_spark_casts_but_its_csv_parser_refuses_read_alike_on_every_path(spark, ctx):
+    """A declared boolean '1' or int ' 12': Spark's CSV parser refuses them, Spark's cast (the
+    record reader's) takes them.  A clean file used to quarantine them as 'malformed record'
+    while the same rows beside a stray quote were accepted; now both read them as the cast."""
+    cols = {"id": "int", "flag": "boolean", "n": "int"}
+    body = 'id,flag,n\n1,true,5\n2,1,6\n3,false, 12\n4,yes,x\n'
+    clean = read(spark, ctx, "c1.csv", body, columns=cols)
+    stray = read(spark, ctx, "c2.csv", body + '5,"open\n', columns=cols)
+    assert records(clean) == [(5, "4,yes,x", "n: 'x' is not an int")]
+    assert records(stray) == records(clean) + [(6, '5,"open', "unterminated quote")]
+    for r in (clean, stray):
+        assert sorted(tuple(x) for x in r.df.collect()) == [(1, True, 5), (2, True, 6), (3, False, 12)]
+
+
 @pytest.mark.parametrize("kind", ["fast", "records"])
 def test_many_bad_rows_are_written_from_the_executors(spark, ctx, monkeypatch, kind):
     """Over QUARANTINE_ON_DRIVER bad rows the driver collects none of them; counts reconcile."""

@@ -1403,6 +1403,9 @@ def _read_fast(
         reason, kind = reason_of[raw]
         if kind == MALFORMED:
             reason = kind = structural_reason(raw, plan) or MALFORMED
+        if kind == MALFORMED:  # Spark's parser refused a cell that Spark's cast takes (a
+            settled.cached.unpersist()  # boolean '1', an int ' 12'): the record reader reads
+            return None  # the file, so the outcome is the one every other path gives
         records.append({"source": plan.name, "file": file, "line": line, "reason": reason, "raw": raw})
         reasons[kind] += 1
     settled.bad, settled.records, settled.reasons = None, records, dict(reasons)
