@@ -172,41 +172,35 @@ def _walked_record_start(split, q: bytes, in_quote: bool) -> tuple[int, int]:
         reader.close()
 
 
-@settings(max_examples=300, deadline=None)
-@given(
-    parts=st.lists(
-        st.tuples(st.text('ab,"', max_size=8), st.sampled_from(["\n", "\r\n", "\r", ""])), max_size=25
-    ),
-    split_bytes=st.integers(1, 30),
+_QUOTED_LINES = st.lists(
+    st.tuples(st.text('ab,"', max_size=8), st.sampled_from(["\n", "\r\n", "\r", ""])), max_size=25
 )
-def test_record_starts_match_a_line_by_line_walk(tmp_path_factory, parts, split_bytes):
+
+
+def _mid_splits(tmp_path_factory, parts, split_bytes):
+    """The splits after the first of a file of ``parts`` (text, line break) pairs."""
     data = "".join(t + br for t, br in parts).encode()
     path = tmp_path_factory.mktemp("r") / "f.csv"
     path.write_bytes(data)
-    for split in plan_splits([SourceFile(str(path), len(data))], split_bytes):
-        if split.start == 0:
-            continue
+    return data, [s for s in plan_splits([SourceFile(str(path), len(data))], split_bytes) if s.start]
+
+
+@settings(max_examples=300, deadline=None)
+@given(parts=_QUOTED_LINES, split_bytes=st.integers(1, 30))
+def test_record_starts_match_a_line_by_line_walk(tmp_path_factory, parts, split_bytes):
+    data, splits = _mid_splits(tmp_path_factory, parts, split_bytes)
+    for split in splits:
         want = (_walked_record_start(split, b'"', False), _walked_record_start(split, b'"', True))
         assert _record_starts(split, None, b'"') == want, (split, data)
 
 
 @settings(max_examples=300, deadline=None)
-@given(
-    parts=st.lists(
-        st.tuples(st.text('ab,"', max_size=8), st.sampled_from(["\n", "\r\n", "\r", ""])), max_size=25
-    ),
-    split_bytes=st.integers(1, 30),
-    window=st.integers(1, 40),
-)
+@given(parts=_QUOTED_LINES, split_bytes=st.integers(1, 30), window=st.integers(1, 40))
 def test_record_starts_are_looked_for_in_a_window(tmp_path_factory, parts, split_bytes, window):
     """A start within the window is found as by the walk; one further on may be reported as
     none (the split is then placed as a guess, which pass 2 checks), never as another."""
-    data = "".join(t + br for t, br in parts).encode()
-    path = tmp_path_factory.mktemp("r") / "f.csv"
-    path.write_bytes(data)
-    for split in plan_splits([SourceFile(str(path), len(data))], split_bytes):
-        if split.start == 0:
-            continue
+    data, splits = _mid_splits(tmp_path_factory, parts, split_bytes)
+    for split in splits:
         got = _record_starts(split, None, b'"', window)
         for state, found in zip((False, True), got, strict=True):
             want = _walked_record_start(split, b'"', state)
